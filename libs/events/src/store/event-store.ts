@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { EventCatalogue } from '../catalogue/event-catalogue.js';
+import {
+  ConcurrencyError,
+  EventTooLargeError,
+  EventValidationError,
+  IdempotencyConflictError,
+  SecretInEventError,
+} from './errors.js';
+import {
+  newEventId,
+  type EventMetadata,
+  type GlobalCheckpoint,
+  type NewEvent,
+  type StoredEvent,
+  START_OF_LOG,
+} from './event.js';
+import { eventStoreMigrations } from './event-store.schema.js';
+import { runMigrations } from './migrations.js';
+
+/** What the stream must look like for an append to go ahead. */
+export type ExpectedVersion = bigint | number | 'no_stream' | 'stream_exists' | 'any';
+
+export interface AppendOptions {
+  expected: ExpectedVersion;
+  metadata: EventMetadata;
+}
+
+export interface AppendResult {
+  /** The stream's version after the append (or after the original append, for a retry). */
+  nextExpectedVersion: bigint;
+  /** False when every event was already stored by an earlier identical append. */
+  written: boolean;
+  events: { eventId: string; streamVersion: bigint; globalPosition: bigint }[];
+}
+
+/** A content-addressed blob: events hold this reference instead of large payloads. */
+export interface BlobRef {
+  sha256: string;
+  size: number;
+}
+
+export interface EventStoreOptions {
+  /** Largest serialized payload accepted, in bytes (default 256 KiB). */
+  maxPayloadBytes?: number;
+  /** Secret values (tokens, webhook secrets) that must never be stored; appends containing one are refused. */
+  secrets?: readonly string[];
+}
+
+type Queryable = Pool | PoolClient;
+
+const DEFAULT_MAX_PAYLOAD = 256 * 1024;
+const MAX_METADATA_BYTES = 8 * 1024;
+const EVENT_COLUMNS = `global_position, transaction_id, event_id, stream_id, stream_version, type, schema_version,
+  data, metadata, recorded_at, hash`;
+
+interface EventRow extends QueryResultRow {
+  global_position: string;
+  transaction_id: string;
+  event_id: string;
+  stream_id: string;
+  stream_version: string;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+  hash: string;
+}
+
+function rowToEvent(r: EventRow): StoredEvent {
+  return {
+    global_position: BigInt(r.global_position),
+    transaction_id: BigInt(r.transaction_id),
+    event_id: r.event_id,
+    stream_id: r.stream_id,
+    stream_version: BigInt(r.stream_version),
+    type: r.type,
+    schema_version: r.schema_version,
+    data: r.data,
+    metadata: r.metadata,
+    recorded_at: r.recorded_at,
+    hash: r.hash,
+  };
+}
+
+function expectedToText(expected: ExpectedVersion): string {
+  if (typeof expected === 'string') return expected;
+  if (expected < 0) throw new RangeError(`expected version must be >= 0, got ${expected}`);
+  return expected.toString();
+}
+
+/** The append-only PostgreSQL event store (see DESIGN.md, "Event store"). */
+export class PostgresEventStore {
+  private readonly maxPayloadBytes: number;
+  private readonly secrets: readonly string[];
+
+  constructor(
+    readonly pool: Pool,
+    readonly catalogue: EventCatalogue,
+    options: EventStoreOptions = {},
+  ) {
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+    // Very short values would refuse innocent payloads by coincidence; real secrets are longer.
+    this.secrets = (options.secrets ?? []).filter((s) => s.length >= 8);
+  }
+
+  /** Creates or upgrades the store's schema; safe when several instances start at once. */
+  async migrate(): Promise<void> {
+    await runMigrations(this.pool, 'eventstore', eventStoreMigrations);
+  }
+
+  /**
+   * Appends events to one stream atomically, if the stream is at the expected version.
+   * Validates every payload first: an invalid one stores nothing.
+   */
+  async append(stream: string, events: readonly NewEvent[], options: AppendOptions, client?: PoolClient): Promise<AppendResult> {
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    const ids: string[] = [];
+    const types: string[] = [];
+    const versions: number[] = [];
+    const data: string[] = [];
+    const metadata: string[] = [];
+    for (const e of events) {
+      const { data: parsed, schemaVersion } = this.catalogue.validate(e.type, e.data);
+      const dataJson = JSON.stringify(parsed);
+      const bytes = Buffer.byteLength(dataJson);
+      if (bytes > this.maxPayloadBytes) throw new EventTooLargeError(e.type, bytes, this.maxPayloadBytes);
+      const md = { ...options.metadata, ...e.metadata };
+      this.checkMetadata(e.type, md);
+      const mdJson = JSON.stringify(md);
+      if (this.secrets.some((s) => dataJson.includes(s) || mdJson.includes(s))) throw new SecretInEventError(e.type);
+      ids.push(e.event_id ?? newEventId());
+      types.push(e.type);
+      versions.push(schemaVersion);
+      data.push(dataJson);
+      metadata.push(mdJson);
+    }
+    const params = [stream, expectedToText(options.expected), ids, types, versions, data, metadata];
+    const sql = `SELECT event_id, stream_version, global_position, written
+                   FROM eventstore.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`;
+    const db: Queryable = client ?? this.pool;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { rows } = await db.query<{ event_id: string; stream_version: string; global_position: string; written: boolean }>(sql, params);
+        return {
+          nextExpectedVersion: BigInt(rows[rows.length - 1]!.stream_version),
+          written: rows.some((r) => r.written),
+          events: rows.map((r) => ({
+            eventId: r.event_id,
+            streamVersion: BigInt(r.stream_version),
+            globalPosition: BigInt(r.global_position),
+          })),
+        };
+      } catch (err) {
+        const pgErr = err as { code?: string; detail?: string; constraint?: string };
+        if (pgErr.code === 'CA001') throw new ConcurrencyError(stream, expectedToText(options.expected), BigInt(pgErr.detail ?? '0') || null);
+        if (pgErr.code === 'CA002') throw new IdempotencyConflictError(pgErr.detail ?? ids[0]!);
+        // Two identical retries raced and the other committed first: run once more to find it stored.
+        if (pgErr.code === '23505' && pgErr.constraint === 'events_event_id_key' && attempt === 0 && !client) continue;
+        throw err;
+      }
+    }
+  }
+
+  private checkMetadata(type: string, md: Partial<EventMetadata>): void {
+    for (const key of ['correlation_id', 'actor', 'source'] as const) {
+      if (typeof md[key] !== 'string' || md[key].length === 0) {
+        throw new EventValidationError(type, `metadata.${key}`, `${type}.metadata.${key}: required, a non-empty string`);
+      }
+    }
+    if (md.causation_id !== null && typeof md.causation_id !== 'string') {
+      throw new EventValidationError(type, 'metadata.causation_id', `${type}.metadata.causation_id: a string or null`);
+    }
+    if (Buffer.byteLength(JSON.stringify(md)) > MAX_METADATA_BYTES) {
+      throw new EventValidationError(type, 'metadata', `${type}.metadata: over ${MAX_METADATA_BYTES} bytes`);
+    }
+  }
+
+  /** The stream's current version, or null if it has no events. */
+  async streamVersion(stream: string): Promise<bigint | null> {
+    const { rows } = await this.pool.query<{ version: string }>(
+      'SELECT version FROM eventstore.streams WHERE stream_id = $1 AND version > 0',
+      [stream],
+    );
+    return rows[0] ? BigInt(rows[0].version) : null;
+  }
+
+  /** Reads one stream in version order; payloads are upcast to the current schema versions. */
+  async readStream(stream: string, options: { fromVersion?: bigint; maxCount?: number } = {}): Promise<StoredEvent[]> {
+    const { rows } = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM eventstore.events
+        WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
+      [stream, (options.fromVersion ?? 1n).toString(), options.maxCount ?? 10_000],
+    );
+    return rows.map((r) => this.upcast(rowToEvent(r)));
+  }
+
+  /**
+   * Reads committed events after `after` in the global order. Only transactions older than every
+   * transaction still running are read, so a slow writer can never be skipped: its events appear
+   * later, after everything read now. Payloads are returned as stored unless `upcast` is set.
+   */
+  async readAll(options: { after?: GlobalCheckpoint; limit?: number; upcast?: boolean } = {}, db: Queryable = this.pool): Promise<{
+    events: StoredEvent[];
+    checkpoint: GlobalCheckpoint;
+  }> {
+    const after = options.after ?? START_OF_LOG;
+    const { rows } = await db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM eventstore.events
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY transaction_id, global_position
+        LIMIT $3`,
+      [after.transactionId.toString(), after.globalPosition.toString(), options.limit ?? 1000],
+    );
+    const events = rows.map(rowToEvent);
+    const last = events[events.length - 1];
+    return {
+      events: options.upcast ? events.map((e) => this.upcast(e)) : events,
+      checkpoint: last ? { transactionId: last.transaction_id, globalPosition: last.global_position } : after,
+    };
+  }
+
+  /** Brings a stored event's payload to the current schema version of its type. */
+  upcast(e: StoredEvent): StoredEvent {
+    const d = this.catalogue.definition(e.type);
+    return { ...e, data: this.catalogue.upcast(e.type, e.schema_version, e.data), schema_version: d.schemaVersion };
+  }
+
+  /** Stores content once under its sha256; events keep the returned reference. */
+  async putBlob(content: Buffer | string, db: Queryable = this.pool): Promise<BlobRef> {
+    const buf = typeof content === 'string' ? Buffer.from(content) : content;
+    const text = buf.toString('latin1');
+    if (this.secrets.some((s) => text.includes(Buffer.from(s).toString('latin1')))) throw new SecretInEventError('blob');
+    const sha256 = createHash('sha256').update(buf).digest('hex');
+    await db.query(
+      'INSERT INTO eventstore.blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING',
+      [sha256, buf.length, buf],
+    );
+    return { sha256, size: buf.length };
+  }
+
+  async getBlob(sha256: string): Promise<Buffer | null> {
+    const { rows } = await this.pool.query<{ content: Buffer }>('SELECT content FROM eventstore.blobs WHERE sha256 = $1', [sha256]);
+    return rows[0]?.content ?? null;
+  }
+}

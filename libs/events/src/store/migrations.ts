@@ -1,0 +1,59 @@
+import type { Pool } from 'pg';
+
+/** One forward-only schema change; `version` increases within a component. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+// One advisory lock key for every component's migrations: instances starting at once queue up
+// behind it, and the loser sees the winner's work already recorded.
+const MIGRATION_LOCK_KEY = 7_042_001;
+
+/**
+ * Applies the component's migrations that are not yet recorded, all in one transaction (all or
+ * nothing) under a transaction-level advisory lock, so that concurrent starts are safe. Idempotent.
+ */
+export async function runMigrations(pool: Pool, component: string, migrations: readonly Migration[]): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS public.campaigns_schema_migrations (
+        component text NOT NULL,
+        version integer NOT NULL,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (component, version)
+      )`);
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT version FROM public.campaigns_schema_migrations WHERE component = $1',
+      [component],
+    );
+    const done = new Set(rows.map((r) => r.version));
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(m.version)) continue;
+      try {
+        await client.query(m.sql);
+      } catch (err) {
+        throw new Error(`migration ${component} #${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+      }
+      await client.query('INSERT INTO public.campaigns_schema_migrations (component, version, name) VALUES ($1, $2, $3)', [
+        component,
+        m.version,
+        m.name,
+      ]);
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
