@@ -48,14 +48,17 @@ export interface EventStoreOptions {
   secrets?: readonly string[];
 }
 
-type Queryable = Pool | PoolClient;
+/** A pool or a client inside a transaction: anything that runs a query. */
+export type Queryable = Pool | PoolClient;
 
 const DEFAULT_MAX_PAYLOAD = 256 * 1024;
 const MAX_METADATA_BYTES = 8 * 1024;
-const EVENT_COLUMNS = `global_position, transaction_id, event_id, stream_id, stream_version, type, schema_version,
+/** Every column of `eventstore.events`, in the order `rowToEvent` reads. */
+export const EVENT_COLUMNS = `global_position, transaction_id, event_id, stream_id, stream_version, type, schema_version,
   data, metadata, recorded_at, hash`;
 
-interface EventRow extends QueryResultRow {
+/** A row of `eventstore.events` as `pg` returns it. */
+export interface EventRow extends QueryResultRow {
   global_position: string;
   transaction_id: string;
   event_id: string;
@@ -69,7 +72,7 @@ interface EventRow extends QueryResultRow {
   hash: string;
 }
 
-function rowToEvent(r: EventRow): StoredEvent {
+export function rowToEvent(r: EventRow): StoredEvent {
   return {
     global_position: BigInt(r.global_position),
     transaction_id: BigInt(r.transaction_id),
@@ -188,11 +191,15 @@ export class PostgresEventStore {
   }
 
   /** Reads one stream in version order; payloads are upcast to the current schema versions. */
-  async readStream(stream: string, options: { fromVersion?: bigint; maxCount?: number } = {}): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query<EventRow>(
+  async readStream(
+    stream: string,
+    options: { fromVersion?: bigint; toVersion?: bigint; maxCount?: number } = {},
+    db: Queryable = this.pool,
+  ): Promise<StoredEvent[]> {
+    const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM eventstore.events
-        WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
-      [stream, (options.fromVersion ?? 1n).toString(), options.maxCount ?? 10_000],
+        WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version LIMIT $4`,
+      [stream, (options.fromVersion ?? 1n).toString(), (options.toVersion ?? 2n ** 62n).toString(), options.maxCount ?? 10_000],
     );
     return rows.map((r) => this.upcast(rowToEvent(r)));
   }

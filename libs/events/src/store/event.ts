@@ -55,11 +55,6 @@ export function categoryOf(stream: string): string {
   return dash > 0 ? stream.slice(0, dash) : stream;
 }
 
-/** The JetStream subject an event is published on. */
-export function subjectFor(stream: string, type: string): string {
-  return `ev.${categoryOf(stream)}.${type}`;
-}
-
 /** A UUID version 7: time-ordered, so event ids index compactly. */
 export function newEventId(now = Date.now()): string {
   const b = randomBytes(16);

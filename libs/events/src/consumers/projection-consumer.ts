@@ -1,0 +1,355 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type ConsumerConfig,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { PoolClient } from 'pg';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { silentLogger, sleep, type EventsLogger } from '../logger.js';
+import { DEFAULT_TOPOLOGY, ensureEventsStream, type EventsTopology } from '../nats/jetstream-topology.js';
+import { assertIdentifier, projectionMigrations, type ProjectionDefinition } from '../projections/projection.js';
+import { EventsError } from '../store/errors.js';
+import { categoryOf, fromEnvelope, toEnvelope, type EventEnvelope, type StoredEvent } from '../store/event.js';
+import type { PostgresEventStore } from '../store/event-store.js';
+import { runMigrations } from '../store/migrations.js';
+
+export interface ProjectionConsumerOptions {
+  store: PostgresEventStore;
+  nats: NatsConnection;
+  projection: ProjectionDefinition;
+  /** The owning service's schema; the projection's tables and bookkeeping live there. */
+  schema: string;
+  topology?: EventsTopology;
+  /** Durable consumer name (default `<schema>_<projection>`). */
+  durableName?: string;
+  /** Transactions in flight at once; events of one stream always go to the same lane, in order. */
+  concurrency?: number;
+  batchSize?: number;
+  /** Deliveries after which an event that keeps failing is dead-lettered (default 5). */
+  maxDeliveries?: number;
+  retryBackoffMs?: { initial: number; max: number };
+  ackWaitMs?: number;
+  registry?: Registry;
+  logger?: EventsLogger;
+  /** Called after a lane's transaction committed and before its messages are acknowledged. */
+  afterCommit?: (events: readonly StoredEvent[]) => Promise<void>;
+}
+
+interface Item {
+  msg: JsMsg;
+  event: StoredEvent;
+}
+
+const ns = (ms: number) => ms * 1_000_000;
+
+function lane(streamId: string, lanes: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < streamId.length; i++) h = Math.imul(h ^ streamId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
+/** Events whose payload can never validate go to the dead letters at once; retrying cannot help. */
+const isPoisonByNature = (err: unknown) => err instanceof EventsError;
+
+/**
+ * A durable JetStream pull consumer that applies events to a projection exactly once.
+ *
+ * Each stream's last applied version is recorded beside the projection, in the same transaction
+ * as the projection's writes; the messages are acknowledged after the commit. A redelivered or
+ * republished event at or below that version is a duplicate and is only acknowledged. An event
+ * that arrives ahead of its stream (an earlier one was nak'ed or is in flight elsewhere) first
+ * applies the missing events read from the store, so per-stream order holds across instances.
+ */
+export class ProjectionConsumer {
+  private readonly topology: EventsTopology;
+  private readonly durableName: string;
+  private readonly concurrency: number;
+  private readonly batchSize: number;
+  private readonly maxDeliveries: number;
+  private readonly backoff: { initial: number; max: number };
+  private readonly logger: EventsLogger;
+  private readonly abort = new AbortController();
+  private consumer?: Consumer;
+  private loop?: Promise<void>;
+  private healthy = false;
+  private readonly metrics: { events: Counter; batchSeconds: Histogram };
+
+  constructor(private readonly options: ProjectionConsumerOptions) {
+    assertIdentifier('schema', options.schema);
+    this.topology = options.topology ?? DEFAULT_TOPOLOGY;
+    this.durableName = options.durableName ?? `${options.schema}_${options.projection.name}`;
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
+    this.batchSize = options.batchSize ?? 256;
+    this.maxDeliveries = options.maxDeliveries ?? 5;
+    this.backoff = options.retryBackoffMs ?? { initial: 500, max: 30_000 };
+    this.logger = options.logger ?? silentLogger;
+    const registers = [options.registry ?? new Registry()];
+    this.metrics = {
+      events: new Counter({
+        name: 'campaigns_consumer_events_total',
+        help: 'Events handled by projection consumers, by outcome',
+        labelNames: ['consumer', 'outcome'],
+        registers,
+      }),
+      batchSeconds: new Histogram({
+        name: 'campaigns_consumer_batch_seconds',
+        help: 'Time to apply and commit one lane batch',
+        labelNames: ['consumer'],
+        registers,
+      }),
+    };
+  }
+
+  get name(): string {
+    return this.durableName;
+  }
+
+  ready(): boolean {
+    return this.healthy && !this.abort.signal.aborted;
+  }
+
+  /** Creates the projection's tables and the durable consumer (both idempotent), then starts pulling. */
+  async start(): Promise<void> {
+    const { projection, schema, store } = this.options;
+    await runMigrations(store.pool, `${schema}.${projection.name}`, projectionMigrations(projection, schema));
+    const jsm = await jetstreamManager(this.options.nats);
+    await ensureEventsStream(jsm, this.topology);
+    const cats = projection.categories;
+    const config: Partial<ConsumerConfig> & { durable_name: string } = {
+      durable_name: this.durableName,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      // One category: let the server filter. Several: take all and skip the others here.
+      filter_subject: cats.length === 1 ? `${this.topology.subjectPrefix}.${cats[0]}.>` : `${this.topology.subjectPrefix}.>`,
+      // Redelivery is bounded by our own dead-lettering, which must see every delivery.
+      max_deliver: -1,
+      ack_wait: ns(this.options.ackWaitMs ?? 30_000),
+      max_ack_pending: 20_000,
+    };
+    try {
+      await jsm.consumers.add(this.topology.streamName, config);
+    } catch (err) {
+      if (!/already exists|already in use/i.test((err as Error).message)) throw err;
+      await jsm.consumers.update(this.topology.streamName, this.durableName, config);
+    }
+    this.consumer = await jetstream(this.options.nats).consumers.get(this.topology.streamName, this.durableName);
+    this.healthy = true;
+    this.loop = this.run();
+  }
+
+  /** Stops pulling, lets the batch in flight commit and acknowledge, then returns. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const batch: JsMsg[] = [];
+      try {
+        const messages = await this.consumer!.fetch({ max_messages: this.batchSize, expires: 1000 });
+        for await (const m of messages) batch.push(m);
+        this.healthy = true;
+      } catch (err) {
+        this.healthy = false;
+        this.logger.error({ consumer: this.durableName, err: (err as Error).message }, 'fetch failed; retrying');
+        await sleep(1000, signal);
+        continue;
+      }
+      if (batch.length > 0) await this.processBatch(batch);
+    }
+  }
+
+  private async processBatch(batch: JsMsg[]): Promise<void> {
+    const followed = new Set(this.options.projection.categories);
+    const lanes: Item[][] = Array.from({ length: this.concurrency }, () => []);
+    for (const msg of batch) {
+      let event: StoredEvent;
+      try {
+        event = fromEnvelope(msg.json<EventEnvelope>());
+      } catch (err) {
+        // Not one of ours (nothing else publishes here): nothing to apply or dead-letter it against.
+        this.logger.error({ consumer: this.durableName, subject: msg.subject, err: (err as Error).message }, 'undecodable message terminated');
+        msg.term('undecodable');
+        continue;
+      }
+      if (!followed.has(categoryOf(event.stream_id))) {
+        msg.ack();
+        continue;
+      }
+      lanes[lane(event.stream_id, this.concurrency)]!.push({ msg, event });
+    }
+    await Promise.all(lanes.filter((l) => l.length > 0).map((l) => this.processLane(l)));
+  }
+
+  private async processLane(items: Item[]): Promise<void> {
+    const end = this.metrics.batchSeconds.startTimer({ consumer: this.durableName });
+    try {
+      await this.applyTogether(items);
+      end();
+      return;
+    } catch (err) {
+      this.logger.warn({ consumer: this.durableName, err: (err as Error).message, events: items.length }, 'batch failed; applying one by one');
+    }
+    for (const item of items) await this.applyAlone(item);
+    end();
+  }
+
+  /** Locks (creating if needed) the checkpoint rows of these streams, in a fixed order against deadlocks. */
+  private async lockCheckpoints(tx: PoolClient, streams: string[]): Promise<Map<string, bigint>> {
+    const { schema, projection } = this.options;
+    const sorted = [...new Set(streams)].sort();
+    await tx.query(
+      `INSERT INTO ${schema}.projection_checkpoints (projection, stream_id, stream_version)
+       SELECT $1, s, 0 FROM unnest($2::text[]) AS s ORDER BY s
+       ON CONFLICT (projection, stream_id) DO NOTHING`,
+      [projection.name, sorted],
+    );
+    const { rows } = await tx.query<{ stream_id: string; stream_version: string }>(
+      `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
+        WHERE projection = $1 AND stream_id = ANY ($2::text[]) ORDER BY stream_id FOR UPDATE`,
+      [projection.name, sorted],
+    );
+    return new Map(rows.map((r) => [r.stream_id, BigInt(r.stream_version)]));
+  }
+
+  private async saveCheckpoints(tx: PoolClient, checkpoints: Map<string, bigint>): Promise<void> {
+    const { schema, projection } = this.options;
+    await tx.query(
+      `UPDATE ${schema}.projection_checkpoints c SET stream_version = x.v
+         FROM unnest($2::text[], $3::bigint[]) AS x(s, v)
+        WHERE c.projection = $1 AND c.stream_id = x.s`,
+      [projection.name, [...checkpoints.keys()], [...checkpoints.values()].map(String)],
+    );
+  }
+
+  /** The events a message stands for: the ones its stream still misses, then its own; none if a duplicate. */
+  private async eventsFor(tx: PoolClient, item: Item, last: bigint): Promise<StoredEvent[]> {
+    const v = item.event.stream_version;
+    if (v <= last) return [];
+    const missing =
+      v > last + 1n
+        ? await this.options.store.readStream(item.event.stream_id, { fromVersion: last + 1n, toVersion: v - 1n }, tx)
+        : [];
+    return [...missing, this.options.store.upcast(item.event)];
+  }
+
+  /** Fast path: the whole lane batch in one transaction and one handler call. */
+  private async applyTogether(items: Item[]): Promise<void> {
+    const tx = await this.options.store.pool.connect();
+    let applied: StoredEvent[] = [];
+    try {
+      await tx.query('BEGIN');
+      const checkpoints = await this.lockCheckpoints(tx, items.map((i) => i.event.stream_id));
+      for (const item of items) {
+        const events = await this.eventsFor(tx, item, checkpoints.get(item.event.stream_id)!);
+        if (events.length === 0) continue;
+        applied.push(...events);
+        checkpoints.set(item.event.stream_id, item.event.stream_version);
+      }
+      if (applied.length > 0) {
+        await this.options.projection.handle(applied, { tx, schema: this.options.schema });
+        await this.saveCheckpoints(tx, checkpoints);
+      }
+      await tx.query('COMMIT');
+    } catch (err) {
+      await tx.query('ROLLBACK').catch(() => undefined);
+      applied = [];
+      throw err;
+    } finally {
+      tx.release();
+    }
+    await this.options.afterCommit?.(applied);
+    for (const item of items) item.msg.ack();
+    this.metrics.events.inc({ consumer: this.durableName, outcome: 'applied' }, applied.length);
+    this.metrics.events.inc({ consumer: this.durableName, outcome: 'duplicate' }, Math.max(0, items.length - applied.length));
+  }
+
+  /**
+   * Slow path after a failed batch: one message, each of its events behind a savepoint, so the
+   * event that fails is known. It is retried later (nak with backoff) or, once its message was
+   * delivered maxDeliveries times or its payload can never validate, dead-lettered and skipped.
+   */
+  private async applyAlone(item: Item): Promise<void> {
+    const { schema, projection, store } = this.options;
+    const tx = await store.pool.connect();
+    let failure: unknown;
+    let ownDeadLettered = false;
+    const applied: StoredEvent[] = [];
+    const attempts = item.msg.info.deliveryCount;
+    try {
+      await tx.query('BEGIN');
+      const checkpoints = await this.lockCheckpoints(tx, [item.event.stream_id]);
+      let last = checkpoints.get(item.event.stream_id)!;
+      let events: StoredEvent[] = [];
+      try {
+        events = await this.eventsFor(tx, item, last);
+      } catch (err) {
+        if (!isPoisonByNature(err)) throw err;
+        events = [item.event];
+      }
+      for (const e of events) {
+        await tx.query('SAVEPOINT one_event');
+        try {
+          const current = e === item.event ? store.upcast(e) : e;
+          await projection.handle([current], { tx, schema });
+          await tx.query('RELEASE SAVEPOINT one_event');
+          applied.push(current);
+        } catch (err) {
+          await tx.query('ROLLBACK TO SAVEPOINT one_event');
+          if (!isPoisonByNature(err) && attempts < this.maxDeliveries) {
+            failure = err;
+            break;
+          }
+          await this.deadLetter(tx, e, err as Error, attempts);
+          if (e.event_id === item.event.event_id) ownDeadLettered = true;
+        }
+        last = e.stream_version;
+      }
+      checkpoints.set(item.event.stream_id, last);
+      await this.saveCheckpoints(tx, checkpoints);
+      await tx.query(`COMMIT`);
+    } catch (err) {
+      await tx.query('ROLLBACK').catch(() => undefined);
+      failure = err;
+    } finally {
+      tx.release();
+    }
+    if (failure === undefined) await this.options.afterCommit?.(applied);
+    this.metrics.events.inc({ consumer: this.durableName, outcome: 'applied' }, applied.length);
+    if (failure !== undefined) {
+      const delay = Math.min(this.backoff.initial * 2 ** (attempts - 1), this.backoff.max);
+      this.logger.warn(
+        { consumer: this.durableName, event_id: item.event.event_id, stream_id: item.event.stream_id, attempts, retry_in_ms: delay, err: (failure as Error).message },
+        'event failed; will retry',
+      );
+      this.metrics.events.inc({ consumer: this.durableName, outcome: 'retried' });
+      item.msg.nak(delay);
+    } else if (ownDeadLettered) {
+      item.msg.term('dead-lettered');
+    } else {
+      item.msg.ack();
+    }
+  }
+
+  private async deadLetter(tx: PoolClient, e: StoredEvent, err: Error, attempts: number): Promise<void> {
+    const { schema, projection } = this.options;
+    const message = `${err.name}: ${err.message}`.slice(0, 4000);
+    await tx.query(
+      `INSERT INTO ${schema}.dead_letters (projection, event_id, stream_id, stream_version, type, error, attempts, event)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (projection, event_id) DO NOTHING`,
+      [projection.name, e.event_id, e.stream_id, e.stream_version.toString(), e.type, message, attempts, JSON.stringify(toEnvelope(e))],
+    );
+    this.metrics.events.inc({ consumer: this.durableName, outcome: 'dead_lettered' });
+    this.logger.error(
+      { consumer: this.durableName, event_id: e.event_id, stream_id: e.stream_id, type: e.type, attempts, err: message },
+      'event dead-lettered',
+    );
+  }
+}
