@@ -22,8 +22,11 @@ export interface ProjectionDefinition {
   migrations(schema: string): readonly Migration[];
   /** Applies events, already deduplicated and in stream order, inside the consumer's transaction. */
   handle(events: readonly StoredEvent[], ctx: ProjectionContext): Promise<void>;
-  /** The tables replay compares, with the columns that identify a row. */
-  tables: readonly { name: string; key: readonly string[] }[];
+  /**
+   * The tables replay compares, with the columns that identify a row and, when not every
+   * column is deterministic (e.g. an application-order sequence), the columns to compare.
+   */
+  tables: readonly { name: string; key: readonly string[]; columns?: readonly string[] }[];
 }
 
 export function assertIdentifier(kind: string, value: string): string {

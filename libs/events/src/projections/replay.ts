@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { EVENT_COLUMNS, rowToEvent, type EventRow, type PostgresEventStore } from '../store/event-store.js';
-import { assertIdentifier, projectionMigrations, type ProjectionDefinition } from './projection.js';
+import { assertIdentifier, type ProjectionDefinition } from './projection.js';
 
 /** One row that differs between the live projection and its replay, identified by its key. */
 export interface RowDifference {
@@ -39,9 +39,11 @@ export async function replayProjection(options: {
   assertIdentifier('schema', liveSchema);
   const tx = await store.pool.connect();
   try {
-    await tx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const scratch = 'pg_temp';
-    for (const m of projectionMigrations(projection, scratch)) await tx.query(m.sql);
+    // Only the projection's own tables: the scratch copy needs no checkpoints or dead letters.
+    // DDL is refused in a read-only transaction, even for temporary tables, so it comes first.
+    for (const m of projection.migrations(scratch)) await tx.query(m.sql);
+    await tx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 
     const bounds = await liveBounds(tx, liveSchema, projection.name);
     const eventsReplayed = await replayInto(tx, store, projection, scratch, bounds);
@@ -55,7 +57,7 @@ export async function replayProjection(options: {
         `SELECT (SELECT count(*) FROM ${liveSchema}.${t.name}) AS live, (SELECT count(*) FROM ${scratch}.${t.name}) AS replayed`,
       );
       tables.push({ name: t.name, liveRows: Number(counts.rows[0]!.live), replayedRows: Number(counts.rows[0]!.replayed) });
-      const diff = await compareTable(tx, t.name, t.key, liveSchema, scratch);
+      const diff = await compareTable(tx, t, liveSchema, scratch);
       differenceCount += diff.length;
       differences.push(...diff.slice(0, Math.max(0, (options.maxDifferences ?? 100) - differences.length)));
     }
@@ -118,12 +120,18 @@ async function replayInto(
   }
 }
 
-async function compareTable(tx: PoolClient, table: string, key: readonly string[], live: string, scratch: string): Promise<RowDifference[]> {
-  key.forEach((k) => assertIdentifier('key column', k));
+async function compareTable(
+  tx: PoolClient,
+  { name: table, key, columns }: ProjectionDefinition['tables'][number],
+  live: string,
+  scratch: string,
+): Promise<RowDifference[]> {
+  [...key, ...(columns ?? [])].forEach((k) => assertIdentifier('column', k));
+  const select = columns ? columns.join(', ') : '*';
   const keyExpr = `jsonb_build_object(${key.map((k) => `'${k}', r.${k}`).join(', ')})`;
   const { rows } = await tx.query<{ key: Record<string, unknown>; live: Record<string, unknown> | null; replayed: Record<string, unknown> | null }>(
-    `WITH only_live AS (SELECT * FROM ${live}.${table} EXCEPT ALL SELECT * FROM ${scratch}.${table}),
-          only_replayed AS (SELECT * FROM ${scratch}.${table} EXCEPT ALL SELECT * FROM ${live}.${table}),
+    `WITH only_live AS (SELECT ${select} FROM ${live}.${table} EXCEPT ALL SELECT ${select} FROM ${scratch}.${table}),
+          only_replayed AS (SELECT ${select} FROM ${scratch}.${table} EXCEPT ALL SELECT ${select} FROM ${live}.${table}),
           l AS (SELECT ${keyExpr} AS key, to_jsonb(r) AS row FROM only_live r),
           p AS (SELECT ${keyExpr} AS key, to_jsonb(r) AS row FROM only_replayed r)
      SELECT coalesce(l.key, p.key) AS key, l.row AS live, p.row AS replayed

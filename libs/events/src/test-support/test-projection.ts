@@ -19,7 +19,8 @@ export function counterProjection(options: { fail?: (e: StoredEvent) => boolean 
     ],
     tables: [
       { name: 'counters', key: ['stream_id'] },
-      { name: 'effects', key: ['event_id'] },
+      // seq records application order, which differs between live lanes and a replay.
+      { name: 'effects', key: ['event_id'], columns: ['event_id', 'stream_id', 'stream_version'] },
     ],
     async handle(events, { tx, schema }) {
       for (const e of events) {
