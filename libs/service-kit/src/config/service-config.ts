@@ -1,0 +1,108 @@
+/** Log levels accepted by LOG_LEVEL, most to least severe (pino's names). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A service's settings, read once at startup from environment variables (see README.md). */
+export interface ServiceConfig {
+  /** PostgreSQL connection string; may hold a password, so never log it unredacted. */
+  readonly databaseUrl: string;
+  /** One NATS server URL, or several separated by commas (a cluster). */
+  readonly natsUrl: string;
+  /** HTTP port; 0 asks the OS for a free one. */
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  /** How long graceful shutdown may take before the process gives up and exits 1. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/campaigns';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** Every problem found in the environment at once, so one restart fixes them all. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates the service's configuration; unset or empty variables take defaults. */
+export function loadServiceConfig(env: Env, defaultPort: number): ServiceConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+
+  const databaseUrl = read('DATABASE_URL') ?? DEFAULT_DATABASE_URL;
+  if (!hasScheme(databaseUrl, ['postgres:', 'postgresql:'])) {
+    problems.push(
+      `DATABASE_URL must be a postgres:// or postgresql:// URL, got "${redactForError(databaseUrl)}"`,
+    );
+  }
+
+  const natsUrl = read('NATS_URL') ?? DEFAULT_NATS_URL;
+  if (!natsUrl.split(',').every((u) => hasScheme(u.trim(), ['nats:', 'tls:', 'ws:', 'wss:']))) {
+    problems.push(
+      `NATS_URL must be nats:// (or tls://, ws://, wss://) URLs separated by commas, got "${redactForError(natsUrl)}"`,
+    );
+  }
+
+  const port = readInteger(read('PORT'), defaultPort, 0, 65_535, 'PORT', problems);
+  const host = read('HOST') ?? DEFAULT_HOST;
+
+  const level = read('LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+
+  // setTimeout fires at once for delays above 2^31 - 1 ms, so that is the longest honoured.
+  const shutdownTimeoutMs = readInteger(
+    read('SHUTDOWN_TIMEOUT_MS'),
+    DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    1,
+    2_147_483_647,
+    'SHUTDOWN_TIMEOUT_MS',
+    problems,
+  );
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { databaseUrl, natsUrl, port, host, logLevel: level as LogLevel, shutdownTimeoutMs };
+}
+
+function readInteger(
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  name: string,
+  problems: string[],
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function hasScheme(url: string, schemes: readonly string[]): boolean {
+  try {
+    return schemes.includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+// A rejected URL may not parse, so its password cannot be located: hide everything after the
+// scheme when it has credentials (an "@").
+function redactForError(url: string): string {
+  if (!url.includes('@')) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  return `${scheme}…`;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadServiceConfig } from './service-config.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadServiceConfig(env, 3101);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadServiceConfig', () => {
+  it('uses the documented defaults when nothing is set, with the service’s own default port', () => {
+    expect(loadServiceConfig({}, 3103)).toEqual({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/campaigns',
+      natsUrl: 'nats://127.0.0.1:4222',
+      port: 3103,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('takes every setting from the environment, and treats empty variables as unset', () => {
+    const config = loadServiceConfig(
+      {
+        DATABASE_URL: 'postgresql://app:pw@db:5432/campaigns',
+        NATS_URL: 'nats://n1:4222, nats://n2:4222',
+        PORT: '0',
+        HOST: '0.0.0.0',
+        LOG_LEVEL: 'debug',
+        SHUTDOWN_TIMEOUT_MS: '',
+      },
+      3101,
+    );
+    expect(config).toEqual({
+      databaseUrl: 'postgresql://app:pw@db:5432/campaigns',
+      natsUrl: 'nats://n1:4222, nats://n2:4222',
+      port: 0,
+      host: '0.0.0.0',
+      logLevel: 'debug',
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it.each(['abc', '-1', '65536', '3.5', '80x'])(
+    'refuses PORT=%s with a message naming the variable and the value',
+    (port) => {
+      expect(configError({ PORT: port }).problems).toEqual([
+        `PORT must be an integer from 0 to 65535, got "${port}"`,
+      ]);
+    },
+  );
+
+  it('reports every problem at once, so one restart fixes them all', () => {
+    const error = configError({
+      DATABASE_URL: 'mysql://root@db/campaigns',
+      NATS_URL: 'http://n1:4222',
+      LOG_LEVEL: 'loud',
+      SHUTDOWN_TIMEOUT_MS: '0',
+    });
+    expect(error.problems).toEqual([
+      'DATABASE_URL must be a postgres:// or postgresql:// URL, got "mysql://…"',
+      'NATS_URL must be nats:// (or tls://, ws://, wss://) URLs separated by commas, got "http://n1:4222"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'SHUTDOWN_TIMEOUT_MS must be an integer from 1 to 2147483647, got "0"',
+    ]);
+    expect(error.message).toMatch(/^invalid configuration: DATABASE_URL must be/);
+  });
+
+  it('never repeats a password from a rejected URL in its message', () => {
+    const error = configError({ DATABASE_URL: 'mysql://root:hunter22@db/campaigns' });
+    expect(error.message).not.toContain('hunter22');
+    expect(error.problems).toEqual([
+      'DATABASE_URL must be a postgres:// or postgresql:// URL, got "mysql://…"',
+    ]);
+  });
+});
