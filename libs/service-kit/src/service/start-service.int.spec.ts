@@ -1,0 +1,260 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { EventCatalogue } from '@campaigns/events';
+import { Controller, Get, Inject, Module } from '@nestjs/common';
+import { Counter, Registry } from 'prom-client';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../../events/src/test-support/test-database.js';
+import { loadServiceConfig } from '../config/service-config.js';
+import { SERVICE_CONTEXT } from '../http/service-kit.module.js';
+import { capturedLogger } from '../test-support/captured-logs.js';
+import { waitFor } from '../test-support/wait-for.js';
+import type { ServiceComponent, ServiceContext, ServiceDefinition } from './service-definition.js';
+import { startService, type StartedService } from './start-service.js';
+
+/** A component whose readiness and stopping the test controls, recording what happened when. */
+class ScriptedComponent implements ServiceComponent {
+  healthy = true;
+  private finishInFlightWork: () => void = () => undefined;
+  private readonly inFlight = new Promise<void>((resolve) => (this.finishInFlightWork = resolve));
+  holdStop = false;
+
+  constructor(
+    readonly name: string,
+    private readonly context: ServiceContext,
+    private readonly history: string[],
+  ) {}
+
+  async start(): Promise<void> {
+    // Fails unless the event store's migrations ran before components start.
+    await this.context.pool.query('SELECT count(*) FROM eventstore.events');
+    new Counter({
+      name: `kit_test_${this.name}_starts_total`,
+      help: 'test',
+      registers: [this.context.registry],
+    }).inc();
+    this.history.push(`start ${this.name}`);
+  }
+
+  async stop(): Promise<void> {
+    this.history.push(`stopping ${this.name}`);
+    if (this.holdStop) await this.inFlight;
+    this.history.push(`stopped ${this.name}`);
+  }
+
+  ready(): boolean {
+    return this.healthy;
+  }
+
+  finish(): void {
+    this.finishInFlightWork();
+  }
+}
+
+@Controller()
+class WhoAmIController {
+  constructor(
+    @Inject(SERVICE_CONTEXT) private readonly context: ServiceContext,
+    @Inject(Registry) private readonly registry: Registry,
+  ) {}
+
+  @Get('whoami')
+  whoami(): { port: number; sameRegistry: boolean } {
+    return {
+      port: this.context.config.port,
+      sameRegistry: this.registry === this.context.registry,
+    };
+  }
+}
+
+@Module({ controllers: [WhoAmIController] })
+class WhoAmIModule {}
+
+describe('startService', () => {
+  let db: TestDatabase;
+  let service: StartedService | undefined;
+  let components: ScriptedComponent[];
+  let history: string[];
+
+  const definition = (name = 'kit-test', broken = false): ServiceDefinition => ({
+    name,
+    defaultPort: 0,
+    migrations: [
+      {
+        version: 1,
+        name: 'create kit_test schema',
+        sql: `CREATE SCHEMA ${name.replaceAll('-', '_')}`,
+      },
+    ],
+    catalogue: new EventCatalogue([]),
+    imports: [WhoAmIModule],
+    components: (context) => {
+      components = [
+        new ScriptedComponent('relay', context, history),
+        new ScriptedComponent('consumer', context, history),
+      ];
+      if (broken) {
+        components[1]!.start = () => Promise.reject(new Error('stream EVENTS not found'));
+      }
+      return components;
+    },
+  });
+
+  const start = async (def = definition()) => {
+    const { logger, lines } = capturedLogger(def.name);
+    service = await startService(
+      def,
+      loadServiceConfig({ DATABASE_URL: db.url, PORT: '0' }, 0),
+      logger,
+    );
+    return { service, lines };
+  };
+
+  const get = async (path: string) => {
+    const response = await fetch(`${service!.url}${path}`);
+    return { status: response.status, body: await response.text() };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('service_kit_test');
+  });
+
+  beforeEach(() => {
+    history = [];
+  });
+
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('migrates, starts components after the migrations, and reports ready naming every check', async () => {
+    const { lines } = await start();
+
+    expect(history).toEqual(['start relay', 'start consumer']);
+    const { rows } = await db.pool.query<{ schema_name: string }>(
+      `SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('eventstore', 'kit_test') ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.schema_name)).toEqual(['eventstore', 'kit_test']);
+    expect(await get('/healthz')).toEqual({ status: 200, body: '{"status":"alive"}' });
+    expect(JSON.parse((await get('/readyz')).body)).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', nats: 'ok', 'component:relay': 'ok', 'component:consumer': 'ok' },
+    });
+    expect(lines.at(-1)).toMatchObject({
+      level: 'info',
+      service: 'kit-test',
+      msg: 'listening',
+      url: service!.url,
+    });
+  });
+
+  it('answers /readyz with 503 naming the component while it reports not ready, and 200 again once it recovers', async () => {
+    await start();
+
+    components[0]!.healthy = false;
+    const notReady = await get('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(JSON.parse(notReady.body)).toEqual({
+      status: 'not ready',
+      checks: {
+        database: 'ok',
+        nats: 'ok',
+        'component:relay': 'not ready',
+        'component:consumer': 'ok',
+      },
+    });
+    expect((await get('/healthz')).status).toBe(200);
+
+    components[0]!.healthy = true;
+    expect((await get('/readyz')).status).toBe(200);
+  });
+
+  it('serves process metrics, HTTP request metrics and what components registered at /metrics', async () => {
+    await start();
+    await get('/healthz');
+
+    const { status, body } = await get('/metrics');
+
+    expect(status).toBe(200);
+    expect(body).toContain('process_cpu_seconds_total{service="kit-test"}');
+    expect(body).toContain(
+      'http_requests_total{method="GET",route="/healthz",status="200",service="kit-test"} 1',
+    );
+    expect(body).toContain('http_request_duration_seconds_bucket{');
+    expect(body).toContain('kit_test_relay_starts_total{service="kit-test"} 1');
+  });
+
+  it("lets the service's own Nest modules inject the context and the metrics registry", async () => {
+    await start();
+    expect(JSON.parse((await get('/whoami')).body)).toEqual({ port: 0, sameRegistry: true });
+  });
+
+  it('on stop, reports stopping while components finish in-flight work, then closes HTTP, NATS and the pool', async () => {
+    const started = (await start()).service;
+    components[1]!.holdStop = true;
+
+    const stopping = started.stop();
+    service = undefined;
+    await waitFor('the consumer to begin stopping', () => history.includes('stopping consumer'));
+    const duringShutdown = await fetch(`${started.url}/readyz`);
+    expect(duringShutdown.status).toBe(503);
+    expect(await duringShutdown.json()).toEqual({ status: 'stopping', checks: {} });
+
+    components[1]!.finish();
+    await stopping;
+
+    // Newest component first, so a consumer stops before the relay it may depend on.
+    expect(history).toEqual([
+      'start relay',
+      'start consumer',
+      'stopping consumer',
+      'stopped consumer',
+      'stopping relay',
+      'stopped relay',
+    ]);
+    await expect(fetch(`${started.url}/healthz`)).rejects.toThrow();
+    expect(started.context.nats.isClosed()).toBe(true);
+    expect(started.context.pool.ended).toBe(true);
+  });
+
+  it('survives PostgreSQL dropping its idle connections, and stays ready', async () => {
+    const { lines } = await start();
+
+    await db.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'kit-test'`,
+    );
+
+    await waitFor('the lost connection to be logged', () =>
+      lines.some((l) => l.msg === 'idle PostgreSQL connection lost'),
+    );
+    expect((await get('/readyz')).status).toBe(200);
+  });
+
+  it('fails to start naming the component that could not start, and closes the connections it opened', async () => {
+    const { logger } = capturedLogger('kit-broken');
+    const config = loadServiceConfig({ DATABASE_URL: db.url, PORT: '0' }, 0);
+
+    await expect(startService(definition('kit-broken', true), config, logger)).rejects.toThrow(
+      'component consumer failed to start: stream EVENTS not found',
+    );
+
+    expect(history).toEqual(['start relay', 'stopping relay', 'stopped relay']);
+    // A backend exits a moment after its client disconnects.
+    await waitFor(
+      'kit-broken connections to close',
+      async () => {
+        const { rowCount } = await db.pool.query(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = 'kit-broken'`,
+        );
+        return rowCount === 0;
+      },
+      2_000,
+    );
+  });
+});
