@@ -1,0 +1,3 @@
+import { describeServiceProcess } from '../../../libs/service-kit/src/test-support/describe-service-process.js';
+
+describeServiceProcess('reconciler-service');

@@ -1,0 +1,4 @@
+import { bootstrapService } from '@campaigns/service-kit';
+import { reconcilerService } from './reconciler-service.definition.js';
+
+await bootstrapService(reconcilerService);

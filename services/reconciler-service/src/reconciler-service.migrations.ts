@@ -1,0 +1,9 @@
+import type { Migration } from '@campaigns/events';
+
+/**
+ * reconciler-service's schema changes, oldest first. DESIGN.md: a service owns one schema,
+ * named after it, and writes nothing else but appends to the event store.
+ */
+export const reconcilerServiceMigrations: readonly Migration[] = [
+  { version: 1, name: 'create reconciler_service schema', sql: 'CREATE SCHEMA reconciler_service' },
+];

@@ -1,0 +1,9 @@
+import type { Migration } from '@campaigns/events';
+
+/**
+ * spec-service's schema changes, oldest first. DESIGN.md: a service owns one schema,
+ * named after it, and writes nothing else but appends to the event store.
+ */
+export const specServiceMigrations: readonly Migration[] = [
+  { version: 1, name: 'create spec_service schema', sql: 'CREATE SCHEMA spec_service' },
+];
