@@ -61,7 +61,7 @@ describe('PostgresEventStore', () => {
     await store.append('counter-chain', [{ type: 'CounterIncremented', data: { by: 1 } }], { expected: 1, metadata: testMetadata() });
     await store.append('counter-chain', [{ type: 'CounterIncremented', data: { by: 5 } }], { expected: 2, metadata: testMetadata() });
     const { rows } = await db.pool.query<{ hash: string; canonical: string }>(
-      `SELECT hash, eventstore.event_canonical(stream_id, stream_version, event_id, type, schema_version, recorded_at, data, metadata) AS canonical
+      `SELECT hash, eventstore.event_canonical(stream_id, stream_version, event_id, type, schema_version, eventstore.canonical_time(recorded_at), data, metadata) AS canonical
          FROM eventstore.events WHERE stream_id = 'counter-chain' ORDER BY stream_version`,
     );
     let previous = Buffer.alloc(0);

@@ -8,22 +8,37 @@ export const EVENT_STORE_WRITER_ROLE = 'campaigns_event_writer';
 
 /** Canonical text of an event, hashed into the stream's chain; verification recomputes it. */
 const canonicalFunction = `
-CREATE OR REPLACE FUNCTION eventstore.event_canonical(
-  p_stream_id text, p_stream_version bigint, p_event_id uuid, p_type text, p_schema_version integer,
-  p_recorded_at timestamptz, p_data jsonb, p_metadata jsonb)
+CREATE OR REPLACE FUNCTION eventstore.canonical_time(p_at timestamptz)
 RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_array(p_stream_id, p_stream_version, p_event_id, p_type, p_schema_version,
-    to_char(p_recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), p_data, p_metadata)::text
+  SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
-CREATE OR REPLACE FUNCTION eventstore.chain_hash(p_previous text, p_canonical text)
+CREATE OR REPLACE FUNCTION eventstore.event_canonical(
+  p_stream_id text, p_stream_version bigint, p_event_id uuid, p_type text, p_schema_version integer,
+  p_recorded_at text, p_data jsonb, p_metadata jsonb)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT encode(sha256(coalesce(decode(p_previous, 'hex'), ''::bytea) || convert_to(p_canonical, 'UTF8')), 'hex')
+  SELECT jsonb_build_array(p_stream_id, p_stream_version, p_event_id, p_type, p_schema_version,
+    p_recorded_at, p_data, p_metadata)::text
 $$;`;
 
 // Error codes raised by append_events, mapped to typed errors by the client:
 // CA001 concurrency, CA002 idempotency conflict, CA003 history change refused.
+// The hot path is three statements: lock the stream row, insert the events, move the stream on.
+// Whether the events were already stored is only examined when something does not add up.
 const appendFunction = `
+CREATE OR REPLACE FUNCTION eventstore.stored_identically(
+  p_stream_id text, p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_data jsonb[], p_metadata jsonb[])
+RETURNS text LANGUAGE sql STABLE AS $$
+  -- 'all' when every event is stored with this content, 'none' when none is, else 'conflict'.
+  SELECT CASE WHEN count(e.event_id) = 0 THEN 'none'
+              WHEN count(e.event_id) = cardinality(p_event_ids)
+               AND bool_and(e.stream_id = p_stream_id AND e.type = x.type AND e.schema_version = x.schema_version
+                            AND e.data = x.data AND e.metadata = x.metadata) THEN 'all'
+              ELSE 'conflict' END
+    FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata) AS x(id, type, schema_version, data, metadata)
+    LEFT JOIN eventstore.events e ON e.event_id = x.id
+$$;
+
 CREATE OR REPLACE FUNCTION eventstore.append_events(
   p_stream_id text, p_expected text, p_event_ids uuid[], p_types text[], p_schema_versions integer[],
   p_data jsonb[], p_metadata jsonb[])
@@ -33,64 +48,79 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_count integer := cardinality(p_event_ids);
   v_version bigint;
-  v_hash text;
-  v_existing integer;
-  v_matching integer;
+  v_previous bytea;
+  v_hash bytea;
   v_now timestamptz := now();
-  v_versions bigint[] := '{}';
+  v_time text := eventstore.canonical_time(now());
   v_hashes text[] := '{}';
+  v_inserted integer;
+  v_stored text;
 BEGIN
-  -- Lock the stream row first: every check below then sees the last committed writer.
-  SELECT s.version, s.last_hash INTO v_version, v_hash
-    FROM eventstore.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
-  IF NOT FOUND THEN
-    INSERT INTO eventstore.streams (stream_id, version, last_hash) VALUES (p_stream_id, 0, NULL)
-      ON CONFLICT (stream_id) DO NOTHING;
-    SELECT s.version, s.last_hash INTO v_version, v_hash
-      FROM eventstore.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
+  -- Lock the stream row (creating it for a new stream): later checks see the last committed writer.
+  IF p_expected = 'no_stream' THEN
+    INSERT INTO eventstore.streams AS s (stream_id, version, last_hash) VALUES (p_stream_id, 0, NULL)
+      ON CONFLICT (stream_id) DO NOTHING
+      RETURNING s.version, decode(s.last_hash, 'hex') INTO v_version, v_previous;
   END IF;
-
-  -- A retry of an append that already committed is a success that writes nothing.
-  SELECT count(*),
-         count(*) FILTER (WHERE e.stream_id = p_stream_id AND e.type = x.type
-                          AND e.schema_version = x.schema_version AND e.data = x.data AND e.metadata = x.metadata)
-    INTO v_existing, v_matching
-    FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata) AS x(id, type, schema_version, data, metadata)
-    JOIN eventstore.events e ON e.event_id = x.id;
-  IF v_existing > 0 THEN
-    IF v_existing = v_count AND v_matching = v_count THEN
-      RETURN QUERY SELECT e.event_id, e.stream_version, e.global_position, e.transaction_id, e.recorded_at, false
-        FROM eventstore.events e WHERE e.event_id = ANY (p_event_ids) ORDER BY e.stream_version;
-      RETURN;
+  IF v_version IS NULL THEN
+    SELECT s.version, decode(s.last_hash, 'hex') INTO v_version, v_previous
+      FROM eventstore.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
+    IF NOT FOUND THEN
+      INSERT INTO eventstore.streams (stream_id, version, last_hash) VALUES (p_stream_id, 0, NULL)
+        ON CONFLICT (stream_id) DO NOTHING;
+      SELECT s.version, decode(s.last_hash, 'hex') INTO v_version, v_previous
+        FROM eventstore.streams s WHERE s.stream_id = p_stream_id FOR UPDATE;
     END IF;
-    RAISE EXCEPTION USING ERRCODE = 'CA002', MESSAGE = 'idempotency conflict',
-      DETAIL = (SELECT e.event_id::text FROM eventstore.events e WHERE e.event_id = ANY (p_event_ids) LIMIT 1);
   END IF;
 
   IF (p_expected = 'no_stream' AND v_version <> 0)
      OR (p_expected = 'stream_exists' AND v_version = 0)
      OR (p_expected ~ '^[0-9]+$' AND v_version <> p_expected::bigint) THEN
+    -- A retry of an append that already committed finds the stream moved on: that is a success.
+    v_stored := eventstore.stored_identically(p_stream_id, p_event_ids, p_types, p_schema_versions, p_data, p_metadata);
+    IF v_stored = 'all' THEN
+      RETURN QUERY SELECT e.event_id, e.stream_version, e.global_position, e.transaction_id, e.recorded_at, false
+        FROM eventstore.events e WHERE e.event_id = ANY (p_event_ids) ORDER BY e.stream_version;
+      RETURN;
+    ELSIF v_stored = 'conflict' THEN
+      RAISE EXCEPTION USING ERRCODE = 'CA002', MESSAGE = 'idempotency conflict',
+        DETAIL = (SELECT e.event_id::text FROM eventstore.events e WHERE e.event_id = ANY (p_event_ids) LIMIT 1);
+    END IF;
     RAISE EXCEPTION USING ERRCODE = 'CA001', MESSAGE = 'concurrency', DETAIL = v_version::text;
   END IF;
 
+  v_hash := v_previous;
   FOR i IN 1 .. v_count LOOP
-    v_version := v_version + 1;
-    v_hash := eventstore.chain_hash(v_hash, eventstore.event_canonical(p_stream_id, v_version, p_event_ids[i],
-      p_types[i], p_schema_versions[i], v_now, p_data[i], p_metadata[i]));
-    v_versions := v_versions || v_version;
-    v_hashes := v_hashes || v_hash;
+    v_hash := sha256(coalesce(v_hash, ''::bytea) || convert_to(eventstore.event_canonical(p_stream_id, v_version + i,
+      p_event_ids[i], p_types[i], p_schema_versions[i], v_time, p_data[i], p_metadata[i]), 'UTF8'));
+    v_hashes[i] := encode(v_hash, 'hex');
   END LOOP;
-
-  UPDATE eventstore.streams SET version = v_version, last_hash = v_hash WHERE stream_id = p_stream_id;
 
   RETURN QUERY
     INSERT INTO eventstore.events AS e (transaction_id, event_id, stream_id, stream_version, type, schema_version,
                                         data, metadata, recorded_at, hash)
-    SELECT pg_current_xact_id(), x.id, p_stream_id, x.version, x.type, x.schema_version, x.data, x.metadata, v_now, x.hash
-      FROM unnest(p_event_ids, v_versions, p_types, p_schema_versions, p_data, p_metadata, v_hashes)
-           WITH ORDINALITY AS x(id, version, type, schema_version, data, metadata, hash, ord)
+    SELECT pg_current_xact_id(), x.id, p_stream_id, v_version + x.ord, x.type, x.schema_version, x.data, x.metadata, v_now, x.hash
+      FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata, v_hashes)
+           WITH ORDINALITY AS x(id, type, schema_version, data, metadata, hash, ord)
      ORDER BY x.ord
+    ON CONFLICT (event_id) DO NOTHING
     RETURNING e.event_id, e.stream_version, e.global_position, e.transaction_id, e.recorded_at, true;
+  GET DIAGNOSTICS v_inserted = ROW_COUNT;
+
+  IF v_inserted < v_count THEN
+    -- Some ids were already stored. Only a complete, identical earlier append is a success.
+    v_stored := eventstore.stored_identically(p_stream_id, p_event_ids, p_types, p_schema_versions, p_data, p_metadata);
+    IF v_inserted = 0 AND v_stored = 'all' THEN
+      RETURN QUERY SELECT e.event_id, e.stream_version, e.global_position, e.transaction_id, e.recorded_at, false
+        FROM eventstore.events e WHERE e.event_id = ANY (p_event_ids) ORDER BY e.stream_version;
+      RETURN;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = 'CA002', MESSAGE = 'idempotency conflict',
+      DETAIL = (SELECT e.event_id::text FROM eventstore.events e
+                 WHERE e.event_id = ANY (p_event_ids) AND e.transaction_id <> pg_current_xact_id() LIMIT 1);
+  END IF;
+
+  UPDATE eventstore.streams SET version = v_version + v_count, last_hash = encode(v_hash, 'hex') WHERE stream_id = p_stream_id;
 END
 $$;`;
 
@@ -116,7 +146,6 @@ CREATE TABLE eventstore.events (
   UNIQUE (stream_id, stream_version)
 );
 CREATE INDEX events_global_order ON eventstore.events (transaction_id, global_position);
-CREATE INDEX events_correlation ON eventstore.events ((metadata->>'correlation_id'));
 
 CREATE TABLE eventstore.streams (
   stream_id text PRIMARY KEY,

@@ -144,26 +144,22 @@ export class PostgresEventStore {
     const sql = `SELECT event_id, stream_version, global_position, written
                    FROM eventstore.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`;
     const db: Queryable = client ?? this.pool;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { rows } = await db.query<{ event_id: string; stream_version: string; global_position: string; written: boolean }>(sql, params);
-        return {
-          nextExpectedVersion: BigInt(rows[rows.length - 1]!.stream_version),
-          written: rows.some((r) => r.written),
-          events: rows.map((r) => ({
-            eventId: r.event_id,
-            streamVersion: BigInt(r.stream_version),
-            globalPosition: BigInt(r.global_position),
-          })),
-        };
-      } catch (err) {
-        const pgErr = err as { code?: string; detail?: string; constraint?: string };
-        if (pgErr.code === 'CA001') throw new ConcurrencyError(stream, expectedToText(options.expected), BigInt(pgErr.detail ?? '0') || null);
-        if (pgErr.code === 'CA002') throw new IdempotencyConflictError(pgErr.detail ?? ids[0]!);
-        // Two identical retries raced and the other committed first: run once more to find it stored.
-        if (pgErr.code === '23505' && pgErr.constraint === 'events_event_id_key' && attempt === 0 && !client) continue;
-        throw err;
-      }
+    try {
+      const { rows } = await db.query<{ event_id: string; stream_version: string; global_position: string; written: boolean }>(sql, params);
+      return {
+        nextExpectedVersion: BigInt(rows[rows.length - 1]!.stream_version),
+        written: rows.some((r) => r.written),
+        events: rows.map((r) => ({
+          eventId: r.event_id,
+          streamVersion: BigInt(r.stream_version),
+          globalPosition: BigInt(r.global_position),
+        })),
+      };
+    } catch (err) {
+      const pgErr = err as { code?: string; detail?: string };
+      if (pgErr.code === 'CA001') throw new ConcurrencyError(stream, expectedToText(options.expected), BigInt(pgErr.detail ?? '0') || null);
+      if (pgErr.code === 'CA002') throw new IdempotencyConflictError(pgErr.detail ?? ids[0]!);
+      throw err;
     }
   }
 
