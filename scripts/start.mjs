@@ -1,0 +1,550 @@
+#!/usr/bin/env node
+// `npm start`: from a fresh clone to four ready services. Installs dependencies when needed,
+// builds, checks PostgreSQL and NATS JetStream, creates the database, starts the services with
+// readable prefixed logs, waits until each /readyz answers and prints where they listen.
+// Ctrl-C (or SIGTERM) stops them gracefully. Later issues append steps to `steps` below
+// (for example: apply the hello-world campaign and follow it to its changesets).
+//
+// Usage: npm start [-- --json]   (--json prints the services' raw JSON log lines on stdout)
+
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const SERVICES = [
+  { name: 'spec-service', defaultPort: 3101 },
+  { name: 'executor-service', defaultPort: 3102 },
+  { name: 'reconciler-service', defaultPort: 3103 },
+  { name: 'webhook-gateway', defaultPort: 3104 },
+];
+const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 20_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+const LOG_TAIL_LINES = 15;
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code, text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
+const PREFIX_WIDTH = Math.max(...SERVICES.map((s) => s.name.length));
+const SERVICE_COLORS = ['36', '35', '33', '32'];
+
+// A closed stdout (e.g. `npm start | head`) must not crash the supervisor while services run.
+process.stdout.on('error', () => undefined);
+
+// With --json, stdout carries only the services' own JSON lines (each names its service), so
+// `npm start --silent -- --json | jq` works; everything else goes to stderr.
+let jsonOutput = false;
+
+function say(message) {
+  const stream = jsonOutput ? process.stderr : process.stdout;
+  stream.write(`${paint('1', 'campaigns'.padEnd(PREFIX_WIDTH))} │ ${message}\n`);
+}
+
+/** Prints one line a service wrote and returns the form shown, for error reports. */
+function printServiceLine(service, line) {
+  const prefix = paint(service.color, service.name.padEnd(PREFIX_WIDTH));
+  if (!jsonOutput) {
+    const shown = formatLogLine(line);
+    process.stdout.write(`${prefix} │ ${shown}\n`);
+    return shown;
+  }
+  if (isJsonObject(line)) process.stdout.write(`${line}\n`);
+  else process.stderr.write(`${prefix} │ ${line}\n`);
+  return line;
+}
+
+function isJsonObject(line) {
+  try {
+    const value = JSON.parse(line);
+    return value !== null && typeof value === 'object';
+  } catch {
+    return false;
+  }
+}
+
+const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_COLORS = { WARN: '33', ERROR: '31', FATAL: '31;1', DEBUG: '2', TRACE: '2' };
+// Fields every pino line carries that add nothing when read in a terminal.
+const QUIET_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name', 'service', 'v']);
+
+/** Turns one pino JSON line into `12:00:01 INFO  message key=value`; other lines pass through. */
+function formatLogLine(line) {
+  let entry;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (entry === null || typeof entry !== 'object' || !('level' in entry || 'msg' in entry)) return line;
+  const level =
+    typeof entry.level === 'number' ? (LEVELS[entry.level] ?? String(entry.level)) : String(entry.level).toUpperCase();
+  const time = typeof entry.time === 'number' || typeof entry.time === 'string' ? new Date(entry.time) : undefined;
+  const clock = time && !Number.isNaN(time.getTime()) ? `${time.toTimeString().slice(0, 8)} ` : '';
+  const extras = Object.entries(entry)
+    .filter(([key]) => !QUIET_FIELDS.has(key))
+    .map(([key, value]) => `${key}=${compactValue(key, value)}`);
+  const message = [entry.msg ?? '', ...extras].filter(Boolean).join(' ');
+  return `${paint('2', clock)}${paint(LEVEL_COLORS[level] ?? '0', level.padEnd(5))} ${message}`;
+}
+
+function compactValue(key, value) {
+  if (key === 'err' && value && typeof value === 'object' && 'message' in value) {
+    return JSON.stringify(`${value.type ?? 'Error'}: ${value.message}`);
+  }
+  const text = typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value);
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+/** An environment variable's value; unset and empty both mean "use the default", as in the services. */
+function env(name) {
+  const value = process.env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** Where things are, from the same environment variables the services read. */
+function readConfig(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    }));
+  } catch (error) {
+    throw new StartError(error.message, HELP.split('\n'));
+  }
+  const host = env('HOST') ?? '127.0.0.1';
+  return {
+    json: values.json,
+    help: values.help,
+    databaseUrl: env('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/campaigns',
+    natsUrl: env('NATS_URL') ?? 'nats://127.0.0.1:4222',
+    host,
+    // A service bound to every interface is still reached through loopback.
+    probeHost: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host,
+    services: SERVICES.map((service, index) => {
+      const portVariable = `${service.name.toUpperCase().replaceAll('-', '_')}_PORT`;
+      const port = Number(env(portVariable) ?? service.defaultPort);
+      if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+        throw new StartError(`${portVariable} must be a port number from 1 to 65535, got "${env(portVariable)}".`);
+      }
+      return {
+        ...service,
+        portVariable,
+        port,
+        entry: path.join('services', service.name, 'dist', 'main.js'),
+        color: SERVICE_COLORS[index % SERVICE_COLORS.length],
+      };
+    }),
+  };
+}
+
+const HELP = `npm start [-- --json]
+
+Installs dependencies if needed, builds, checks PostgreSQL and NATS JetStream, creates the
+database and starts the four services, printing where each listens. Ctrl-C stops them.
+
+  --json   print the services' raw JSON log lines on stdout (and everything else on
+           stderr) instead of the compact form
+
+Environment: DATABASE_URL, NATS_URL, HOST, LOG_LEVEL, and per-service ports
+SPEC_SERVICE_PORT (3101), EXECUTOR_SERVICE_PORT (3102), RECONCILER_SERVICE_PORT (3103),
+WEBHOOK_GATEWAY_PORT (3104).`;
+
+/** The URL without its password, for messages. */
+function redact(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** An error meant for the person running `npm start`: what failed and what to do. */
+class StartError extends Error {
+  constructor(message, details = []) {
+    super(message);
+    this.details = details;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Supervision: the processes we started, and stopping them
+
+const state = {
+  /** The setup command running now (npm ci, the build), if any. */
+  command: undefined,
+  /** Services started so far, with their processes and recent output. */
+  running: [],
+  stopping: false,
+};
+
+function isAlive(child) {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function describeExit({ code, signal }) {
+  return signal ? `signal ${signal}` : `code ${code}`;
+}
+
+/** Runs a setup command with its output on our terminal; rejects with a StartError if it fails. */
+function runCommand(command, args, failure) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', jsonOutput ? 2 : 'inherit', 'inherit'] });
+    state.command = child;
+    child.on('error', (error) => reject(new StartError(`${failure}: ${error.message}`)));
+    child.on('exit', (code, signal) => {
+      state.command = undefined;
+      if (code === 0) resolve();
+      else reject(new StartError(`${failure} (\`${[command, ...args].join(' ')}\` exited with ${describeExit({ code, signal })})`));
+    });
+  });
+}
+
+function startService(config, service) {
+  const env = {
+    ...process.env,
+    DATABASE_URL: config.databaseUrl,
+    NATS_URL: config.natsUrl,
+    HOST: config.host,
+    PORT: String(service.port),
+  };
+  // Own process group: a terminal's Ctrl-C reaches only us, and we stop the services in order.
+  const child = spawn(process.execPath, [service.entry], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const running = { ...service, child, tail: [], exit: undefined };
+  const onLine = (line) => {
+    running.tail.push(printServiceLine(service, line));
+    if (running.tail.length > LOG_TAIL_LINES) running.tail.shift();
+  };
+  readline.createInterface({ input: child.stdout }).on('line', onLine);
+  readline.createInterface({ input: child.stderr }).on('line', onLine);
+  // 'close' rather than 'exit': by then every line the service wrote has been read.
+  running.exited = new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      running.exit = { code, signal };
+      resolve(running.exit);
+    });
+  });
+  running.exited.then((exit) => {
+    if (!state.stopping) {
+      fail(new StartError(`${service.name} exited unexpectedly with ${describeExit(exit)}.`, tailDetails(running)));
+    }
+  });
+  state.running.push(running);
+  return running;
+}
+
+function tailDetails(running) {
+  if (running.tail.length === 0) return [`${running.name} printed nothing.`];
+  return [`Last lines from ${running.name}:`, ...running.tail.map((line) => `  ${line}`)];
+}
+
+/** SIGTERM to every live service, then wait (bounded); true when all stopped cleanly. */
+async function stopServices() {
+  const live = state.running.filter((running) => isAlive(running.child));
+  for (const running of live) {
+    try {
+      process.kill(running.child.pid, 'SIGTERM');
+    } catch {
+      // Already gone between the check and the signal.
+    }
+  }
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, STOP_TIMEOUT_MS);
+  });
+  await Promise.race([Promise.all(live.map((running) => running.exited)), timeout]);
+  clearTimeout(timer);
+  let clean = true;
+  for (const running of live) {
+    if (running.exit === undefined) {
+      clean = false;
+      say(`${running.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it.`);
+      running.child.kill('SIGKILL');
+      await Promise.race([running.exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    } else if (running.exit.code === 0 || running.exit.signal === 'SIGTERM') {
+      say(`${running.name} stopped.`);
+    } else {
+      clean = false;
+      say(`${running.name} stopped with ${describeExit(running.exit)}.`);
+    }
+  }
+  return clean;
+}
+
+/** Reports a failure, stops whatever we started and exits 1. Only the first failure is reported. */
+async function fail(error) {
+  if (state.stopping) return;
+  state.stopping = true;
+  if (error instanceof StartError) {
+    say(paint('31', `✗ ${error.message}`));
+    for (const line of error.details) say(line);
+  } else {
+    say(paint('31', `✗ npm start failed unexpectedly: ${error?.stack ?? error}`));
+  }
+  if (state.command && isAlive(state.command)) state.command.kill('SIGTERM');
+  if (state.running.some((running) => isAlive(running.child))) {
+    say('Stopping the services...');
+    await stopServices();
+  }
+  process.exit(1);
+}
+
+async function onSignal(signal) {
+  // npm forwards the terminal's Ctrl-C to us as well, so one keypress can arrive twice; the stop
+  // under way is bounded by STOP_TIMEOUT_MS anyway.
+  if (state.stopping) return;
+  state.stopping = true;
+  if (state.running.length === 0) {
+    if (state.command && isAlive(state.command)) state.command.kill('SIGTERM');
+    say(`Interrupted (${signal}).`);
+    process.exit(130);
+  }
+  say(`${signal} received: stopping the services...`);
+  const clean = await stopServices();
+  say(clean ? 'All services stopped.' : 'Some services did not stop cleanly.');
+  process.exit(clean ? 0 : 1);
+}
+
+// Last resort if we exit by an unexpected path: never leave detached services behind.
+process.on('exit', () => {
+  for (const running of state.running) if (isAlive(running.child)) running.child.kill('SIGKILL');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+function checkNodeVersion() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    throw new StartError(`Node.js ${process.versions.node} is too old; Campaigns needs Node.js 20.19 or newer.`);
+  }
+}
+
+/** `npm ci` when node_modules is missing or older than package-lock.json. */
+async function installDependencies() {
+  const lock = path.join(root, 'package-lock.json');
+  // npm writes this file at the end of every install; its age is the install's age.
+  const installed = path.join(root, 'node_modules', '.package-lock.json');
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) {
+    say('node_modules is up to date with package-lock.json.');
+    return;
+  }
+  await runCommand('npm', ['ci', '--no-audit', '--no-fund'], 'Installing dependencies failed');
+}
+
+async function build() {
+  await runCommand('npm', ['run', 'build', '--silent'], 'The build failed; fix the errors above and run npm start again');
+  const missing = SERVICES.map((s) => path.join('services', s.name, 'dist', 'main.js')).filter(
+    (entry) => !existsSync(path.join(root, entry)),
+  );
+  if (missing.length > 0) {
+    throw new StartError(`The build did not produce ${missing.join(', ')}.`);
+  }
+}
+
+const POSTGRES_HINT = [
+  'Start PostgreSQL, for example:',
+  '  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start   (Debian/Ubuntu)',
+  '  sudo systemctl start postgresql',
+  'or point DATABASE_URL at a running server.',
+];
+const NATS_HINT = [
+  'Start NATS with JetStream, for example:',
+  '  nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server',
+  'or point NATS_URL at a running server.',
+];
+
+/** Connects to the server's `postgres` database and creates the configured database if missing. */
+async function prepareDatabase(config) {
+  const { default: pg } = await import('pg');
+  const target = new URL(config.databaseUrl);
+  const databaseName = decodeURIComponent(target.pathname.replace(/^\//, '')) || 'postgres';
+  const admin = new URL(config.databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    const where = `${target.hostname}:${target.port || 5432}`;
+    if (error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || /timeout/i.test(error.message)) {
+      throw new StartError(`PostgreSQL does not answer at ${where} (${error.code ?? error.message}).`, POSTGRES_HINT);
+    }
+    throw new StartError(`PostgreSQL at ${where} refused the connection: ${error.message}`, [
+      `DATABASE_URL is ${redact(config.databaseUrl)}; the local default expects trust authentication for postgres.`,
+    ]);
+  }
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+    if (rowCount > 0) {
+      say(`PostgreSQL answers; database ${databaseName} exists.`);
+      return;
+    }
+    try {
+      await client.query(`CREATE DATABASE "${databaseName.replaceAll('"', '""')}"`);
+      say(`PostgreSQL answers; created database ${databaseName}.`);
+    } catch (error) {
+      // 42P04: someone else created it between our check and our CREATE.
+      if (error.code !== '42P04') {
+        throw new StartError(`Could not create database ${databaseName}: ${error.message}`);
+      }
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** NATS must answer and have JetStream enabled; every service needs both. */
+async function checkNats(config) {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  let connection;
+  try {
+    connection = await connect({ servers: config.natsUrl.split(','), timeout: CONNECT_TIMEOUT_MS });
+  } catch (error) {
+    throw new StartError(`NATS does not answer at ${redact(config.natsUrl)} (${error.message}).`, NATS_HINT);
+  }
+  try {
+    await jetstreamManager(connection, { timeout: CONNECT_TIMEOUT_MS });
+    say('NATS answers with JetStream enabled.');
+  } catch (error) {
+    throw new StartError(`NATS at ${redact(config.natsUrl)} has no JetStream (${error.message}).`, [
+      'Restart nats-server with -js (and -sd <directory> for file storage).',
+    ]);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+function portIsFree(host, port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+async function checkPortsAreFree(config) {
+  for (const service of config.services) {
+    if (!(await portIsFree(config.host, service.port))) {
+      throw new StartError(`Port ${service.port} on ${config.host}, wanted by ${service.name}, is already in use.`, [
+        'Is another `npm start` (or docker compose) running? Stop it,',
+        `or choose another port with ${service.portVariable}=<port> npm start.`,
+      ]);
+    }
+  }
+}
+
+async function startServices(config) {
+  for (const service of config.services) {
+    startService(config, service);
+  }
+  say(`Started ${config.services.map((s) => s.name).join(', ')}.`);
+}
+
+async function probe(url) {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const body = await response.text();
+    return { ok: response.status === 200, detail: `HTTP ${response.status} ${body.slice(0, 200)}` };
+  } catch (error) {
+    return { ok: false, detail: error.cause?.code ?? error.message };
+  }
+}
+
+/** Polls every service's /readyz until all answer 200; bounded by READY_TIMEOUT_MS. */
+async function waitUntilReady(config) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const pending = new Map(state.running.map((running) => [running.name, { running, detail: 'not polled yet' }]));
+  while (pending.size > 0) {
+    if (state.stopping) return;
+    for (const [name, entry] of pending) {
+      const result = await probe(`http://${config.probeHost}:${entry.running.port}/readyz`);
+      if (result.ok) {
+        pending.delete(name);
+        say(`${name} is ready.`);
+      } else {
+        entry.detail = result.detail;
+      }
+    }
+    if (pending.size === 0) return;
+    if (Date.now() > deadline) {
+      const [name, entry] = pending.entries().next().value;
+      throw new StartError(
+        `${name} was not ready within ${READY_TIMEOUT_MS / 1000} s (last /readyz answer: ${entry.detail}).`,
+        tailDetails(entry.running),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+function printEndpoints(config) {
+  const base = (service) => `http://${config.probeHost}:${service.port}`;
+  const rows = [
+    ['service', 'healthz', 'readyz', 'metrics'],
+    ...config.services.map((service) => [
+      service.name,
+      `${base(service)}/healthz`,
+      `${base(service)}/readyz`,
+      `${base(service)}/metrics`,
+    ]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const format = (row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  say('');
+  say(paint('1', format(rows[0])));
+  for (const row of rows.slice(1)) say(format(row));
+  say('');
+  say(`PostgreSQL ${redact(config.databaseUrl)} · NATS ${redact(config.natsUrl)}`);
+  say('All four services are ready. Press Ctrl-C to stop them.');
+}
+
+/** What `npm start` does, in order. Each step gets the configuration; later issues append steps. */
+const steps = [
+  { title: 'Checking Node.js', run: checkNodeVersion },
+  { title: 'Installing dependencies', run: installDependencies },
+  { title: 'Checking PostgreSQL', run: prepareDatabase },
+  { title: 'Checking NATS JetStream', run: checkNats },
+  { title: 'Building', run: build },
+  { title: 'Checking service ports', run: checkPortsAreFree },
+  { title: 'Starting services', run: startServices },
+  { title: 'Waiting until every service is ready', run: waitUntilReady },
+  { title: 'Ready', run: printEndpoints },
+];
+
+async function main() {
+  const config = readConfig(process.argv.slice(2));
+  if (config.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  jsonOutput = config.json;
+  process.on('SIGINT', () => void onSignal('SIGINT'));
+  process.on('SIGTERM', () => void onSignal('SIGTERM'));
+  for (const step of steps) {
+    if (state.stopping) return;
+    say(paint('1', `▸ ${step.title}`));
+    await step.run(config);
+  }
+}
+
+main().catch((error) => fail(error));
