@@ -16,6 +16,7 @@ import { assertIdentifier, projectionMigrations, type ProjectionDefinition } fro
 import { EventsError } from '../store/errors.js';
 import { categoryOf, fromEnvelope, toEnvelope, type EventEnvelope, type StoredEvent } from '../store/event.js';
 import type { PostgresEventStore } from '../store/event-store.js';
+import { checkout } from '../store/checkout.js';
 import { runMigrations } from '../store/migrations.js';
 
 export interface ProjectionConsumerOptions {
@@ -46,6 +47,8 @@ interface Item {
 }
 
 const ns = (ms: number) => ms * 1_000_000;
+// One failed fetch is retried quietly; readiness drops only when failures persist.
+const FAILURES_BEFORE_NOT_READY = 3;
 
 function lane(streamId: string, lanes: number): number {
   let h = 0x811c9dc5;
@@ -76,7 +79,8 @@ export class ProjectionConsumer {
   private readonly abort = new AbortController();
   private consumer?: Consumer;
   private loop?: Promise<void>;
-  private healthy = false;
+  private started = false;
+  private consecutiveFailures = 0;
   private readonly metrics: { events: Counter; batchSeconds: Histogram };
 
   constructor(private readonly options: ProjectionConsumerOptions) {
@@ -109,8 +113,9 @@ export class ProjectionConsumer {
     return this.durableName;
   }
 
+  /** Ready once started, unless its last fetches all failed. */
   ready(): boolean {
-    return this.healthy && !this.abort.signal.aborted;
+    return this.started && !this.abort.signal.aborted && this.consecutiveFailures < FAILURES_BEFORE_NOT_READY;
   }
 
   /** Creates the projection's tables and the durable consumer (both idempotent), then starts pulling. */
@@ -138,7 +143,7 @@ export class ProjectionConsumer {
       await jsm.consumers.update(this.topology.streamName, this.durableName, config);
     }
     this.consumer = await jetstream(this.options.nats).consumers.get(this.topology.streamName, this.durableName);
-    this.healthy = true;
+    this.started = true;
     this.loop = this.run();
   }
 
@@ -155,9 +160,9 @@ export class ProjectionConsumer {
       try {
         const messages = await this.consumer!.fetch({ max_messages: this.batchSize, expires: 1000 });
         for await (const m of messages) batch.push(m);
-        this.healthy = true;
+        this.consecutiveFailures = 0;
       } catch (err) {
-        this.healthy = false;
+        this.consecutiveFailures++;
         this.logger.error({ consumer: this.durableName, err: (err as Error).message }, 'fetch failed; retrying');
         await sleep(1000, signal);
         continue;
@@ -242,7 +247,7 @@ export class ProjectionConsumer {
 
   /** Fast path: the whole lane batch in one transaction and one handler call. */
   private async applyTogether(items: Item[]): Promise<void> {
-    const tx = await this.options.store.pool.connect();
+    const tx = await checkout(this.options.store.pool);
     let applied: StoredEvent[] = [];
     try {
       await tx.query('BEGIN');
@@ -263,7 +268,7 @@ export class ProjectionConsumer {
       applied = [];
       throw err;
     } finally {
-      tx.release();
+      tx.done();
     }
     await this.options.afterCommit?.(applied);
     for (const item of items) item.msg.ack();
@@ -278,7 +283,7 @@ export class ProjectionConsumer {
    */
   private async applyAlone(item: Item): Promise<void> {
     const { schema, projection, store } = this.options;
-    const tx = await store.pool.connect();
+    const tx = await checkout(store.pool);
     let failure: unknown;
     let ownDeadLettered = false;
     const applied: StoredEvent[] = [];
@@ -319,7 +324,7 @@ export class ProjectionConsumer {
       await tx.query('ROLLBACK').catch(() => undefined);
       failure = err;
     } finally {
-      tx.release();
+      tx.done();
     }
     if (failure === undefined) await this.options.afterCommit?.(applied);
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'applied' }, applied.length);

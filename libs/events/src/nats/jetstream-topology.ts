@@ -1,4 +1,3 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { categoryOf } from '../store/event.js';
 import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 
@@ -49,11 +48,6 @@ export async function ensureEventsStream(
       if (!/already in use|already exists/i.test((addErr as Error).message)) throw addErr;
     }
   }
-}
-
-/** Connects to NATS with a name that shows up in the server's connection list. */
-export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: servers.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
 }
 
 export { jetstreamManager };

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { checkout } from '../store/checkout.js';
 import { EVENT_COLUMNS, rowToEvent, type EventRow, type PostgresEventStore } from '../store/event-store.js';
 import { assertIdentifier, type ProjectionDefinition } from './projection.js';
 
@@ -37,7 +38,7 @@ export async function replayProjection(options: {
 }): Promise<ReplayReport> {
   const { store, projection, liveSchema } = options;
   assertIdentifier('schema', liveSchema);
-  const tx = await store.pool.connect();
+  const tx = await checkout(store.pool);
   try {
     const scratch = 'pg_temp';
     // Only the projection's own tables: the scratch copy needs no checkpoints or dead letters.
@@ -65,7 +66,7 @@ export async function replayProjection(options: {
   } finally {
     await tx.query('ROLLBACK').catch(() => undefined);
     // Temporary tables belong to the session: drop the connection rather than hand them back to the pool.
-    tx.release(true);
+    tx.done(true);
   }
 }
 

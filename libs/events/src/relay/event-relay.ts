@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PoolClient } from 'pg';
+import { checkout } from '../store/checkout.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { silentLogger, sleep, type EventsLogger } from '../logger.js';
 import { DEFAULT_TOPOLOGY, ensureEventsStream, subjectOf, type EventsTopology } from '../nats/jetstream-topology.js';
@@ -26,6 +27,8 @@ export interface EventRelayOptions {
 }
 
 const LEADER_LOCK_CLASS = 7_042_002;
+// One failed round is retried quietly; readiness drops only when failures persist.
+const FAILURES_BEFORE_NOT_READY = 3;
 
 /**
  * Transactional outbox relay: publishes the event store to JetStream in store order. Every
@@ -35,17 +38,18 @@ const LEADER_LOCK_CLASS = 7_042_002;
  */
 export class EventRelay {
   private readonly topology: EventsTopology;
-  private readonly name: string;
+  private readonly relayName: string;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly leaderRetryMs: number;
   private readonly logger: EventsLogger;
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
-  private leaderClient?: PoolClient;
+  private leaderClient?: PoolClient & { done(err?: Error | boolean): void };
   private js?: JetStreamClient;
   private checkpoint: GlobalCheckpoint = START_OF_LOG;
-  private healthy = false;
+  private started = false;
+  private consecutiveFailures = 0;
   private readonly metrics: {
     published: Counter;
     leader: Gauge;
@@ -55,7 +59,7 @@ export class EventRelay {
 
   constructor(private readonly options: EventRelayOptions) {
     this.topology = options.topology ?? DEFAULT_TOPOLOGY;
-    this.name = options.name ?? 'events';
+    this.relayName = options.name ?? 'events';
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.leaderRetryMs = options.leaderRetryMs ?? 1000;
@@ -68,23 +72,28 @@ export class EventRelay {
       lag: new Gauge({ name: 'campaigns_relay_lag_events', help: 'Committed events not yet published (measured by the leader)', labelNames, registers }),
       batchSeconds: new Histogram({ name: 'campaigns_relay_batch_seconds', help: 'Time to publish one batch and checkpoint it', labelNames, registers }),
     };
-    this.metrics.leader.set({ relay: this.name }, 0);
+    this.metrics.leader.set({ relay: this.relayName }, 0);
+  }
+
+  /** How the relay shows up among a service's components and readiness checks. */
+  get name(): string {
+    return `relay:${this.relayName}`;
   }
 
   get isLeader(): boolean {
     return this.leaderClient !== undefined;
   }
 
-  /** Ready when connected to JetStream; a standby candidate is ready too. */
+  /** Ready once started, as a leader or a standby, unless its last rounds all failed. */
   ready(): boolean {
-    return this.healthy && !this.abort.signal.aborted;
+    return this.started && !this.abort.signal.aborted && this.consecutiveFailures < FAILURES_BEFORE_NOT_READY;
   }
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.options.nats);
     await ensureEventsStream(jsm, this.topology, { duplicateWindowMs: this.options.duplicateWindowMs });
     this.js = jetstream(this.options.nats);
-    this.healthy = true;
+    this.started = true;
     this.loop = this.run();
   }
 
@@ -105,15 +114,15 @@ export class EventRelay {
           continue;
         }
         const published = await this.relayBatch();
-        this.healthy = true;
+        this.consecutiveFailures = 0;
         if (Date.now() - lagMeasuredAt > 2000) {
           lagMeasuredAt = Date.now();
           await this.measureLag();
         }
         if (published < this.batchSize) await sleep(this.pollIntervalMs, signal);
       } catch (err) {
-        this.healthy = false;
-        this.logger.error({ err: (err as Error).message, relay: this.name }, 'relay batch failed; resigning and retrying');
+        this.consecutiveFailures++;
+        this.logger.error({ err: (err as Error).message, relay: this.relayName }, 'relay batch failed; resigning and retrying');
         await this.resign(err as Error);
         await sleep(this.leaderRetryMs, signal);
       }
@@ -121,30 +130,32 @@ export class EventRelay {
   }
 
   private async tryLead(): Promise<boolean> {
-    const client = await this.options.store.pool.connect();
+    const client = await checkout(this.options.store.pool, (err) =>
+      this.logger.warn({ relay: this.relayName, err: err.message }, 'relay lost its database session; another candidate may lead'),
+    );
     try {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [
         LEADER_LOCK_CLASS,
-        this.name,
+        this.relayName,
       ]);
       if (!rows[0]!.locked) {
-        client.release();
+        client.done();
         return false;
       }
     } catch (err) {
-      client.release(err as Error);
+      client.done(err as Error);
       throw err;
     }
     this.leaderClient = client;
     const cp = await client.query<{ transaction_id: string; global_position: string }>(
       'SELECT transaction_id, global_position FROM eventstore.relay_checkpoints WHERE relay = $1',
-      [this.name],
+      [this.relayName],
     );
     this.checkpoint = cp.rows[0]
       ? { transactionId: BigInt(cp.rows[0].transaction_id), globalPosition: BigInt(cp.rows[0].global_position) }
       : START_OF_LOG;
-    this.metrics.leader.set({ relay: this.name }, 1);
-    this.logger.info({ relay: this.name, checkpoint: `${this.checkpoint.transactionId}/${this.checkpoint.globalPosition}` }, 'relay is now the leader');
+    this.metrics.leader.set({ relay: this.relayName }, 1);
+    this.logger.info({ relay: this.relayName, checkpoint: `${this.checkpoint.transactionId}/${this.checkpoint.globalPosition}` }, 'relay is now the leader');
     return true;
   }
 
@@ -153,15 +164,15 @@ export class EventRelay {
     const client = this.leaderClient;
     if (!client) return;
     this.leaderClient = undefined;
-    this.metrics.leader.set({ relay: this.name }, 0);
-    client.release(err ?? true);
+    this.metrics.leader.set({ relay: this.relayName }, 0);
+    client.done(err ?? true);
   }
 
   private async relayBatch(): Promise<number> {
     const client = this.leaderClient!;
     const { events, checkpoint } = await this.options.store.readAll({ after: this.checkpoint, limit: this.batchSize }, client);
     if (events.length === 0) return 0;
-    const end = this.metrics.batchSeconds.startTimer({ relay: this.name });
+    const end = this.metrics.batchSeconds.startTimer({ relay: this.relayName });
     const js = this.js!;
     // Publishes are pipelined on one connection, so JetStream receives them in store order.
     await Promise.all(
@@ -175,10 +186,10 @@ export class EventRelay {
        VALUES ($1, $2::xid8, $3, now())
        ON CONFLICT (relay) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
          global_position = EXCLUDED.global_position, updated_at = now()`,
-      [this.name, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
+      [this.relayName, checkpoint.transactionId.toString(), checkpoint.globalPosition.toString()],
     );
     this.checkpoint = checkpoint;
-    this.metrics.published.inc({ relay: this.name }, events.length);
+    this.metrics.published.inc({ relay: this.relayName }, events.length);
     end();
     return events.length;
   }
@@ -188,6 +199,6 @@ export class EventRelay {
       `SELECT count(*) AS n FROM eventstore.events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)`,
       [this.checkpoint.transactionId.toString(), this.checkpoint.globalPosition.toString()],
     );
-    this.metrics.lag.set({ relay: this.name }, Number(rows[0]!.n));
+    this.metrics.lag.set({ relay: this.relayName }, Number(rows[0]!.n));
   }
 }

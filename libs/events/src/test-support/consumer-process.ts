@@ -2,7 +2,7 @@
 // transaction committed and before acknowledging, the window a crash test kills it in.
 import pg from 'pg';
 import { ProjectionConsumer } from '../consumers/projection-consumer.js';
-import { connectNats } from '../nats/jetstream-topology.js';
+import { connect } from '@nats-io/transport-node';
 import { PostgresEventStore } from '../store/event-store.js';
 import { testCatalogue } from './test-events.js';
 import { counterProjection } from './test-projection.js';
@@ -10,7 +10,7 @@ import { counterProjection } from './test-projection.js';
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL });
 pool.on('error', () => undefined);
-const nats = await connectNats(env.NATS_URL!, 'consumer-fixture');
+const nats = await connect({ servers: env.NATS_URL!, name: 'consumer-fixture' });
 const consumer = new ProjectionConsumer({
   store: new PostgresEventStore(pool, testCatalogue),
   nats,

@@ -2,14 +2,14 @@
 // acknowledgement and the checkpoint, the window a crash test kills it in.
 import pg from 'pg';
 import { EventRelay } from '../relay/event-relay.js';
-import { connectNats } from '../nats/jetstream-topology.js';
+import { connect } from '@nats-io/transport-node';
 import { PostgresEventStore } from '../store/event-store.js';
 import { testCatalogue } from './test-events.js';
 
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL });
 pool.on('error', () => undefined);
-const nats = await connectNats(env.NATS_URL!, 'relay-fixture');
+const nats = await connect({ servers: env.NATS_URL!, name: 'relay-fixture' });
 const relay = new EventRelay({
   store: new PostgresEventStore(pool, testCatalogue),
   nats,

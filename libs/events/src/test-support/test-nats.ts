@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, type EventsTopology } from '../nats/jetstream-topology.js';
+import { connect } from '@nats-io/transport-node';
+import type { EventsTopology } from '../nats/jetstream-topology.js';
 
 export const TEST_NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -12,7 +13,7 @@ export function uniqueTopology(): EventsTopology {
 }
 
 export async function connectTestNats(): Promise<NatsConnection> {
-  return connectNats(TEST_NATS_URL, 'campaigns-test');
+  return connect({ servers: TEST_NATS_URL, name: 'campaigns-test' });
 }
 
 export async function deleteStream(nc: NatsConnection, topology: EventsTopology): Promise<void> {

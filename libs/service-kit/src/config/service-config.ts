@@ -14,6 +14,8 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel;
   /** How long graceful shutdown may take before the process gives up and exits 1. */
   readonly shutdownTimeoutMs: number;
+  /** JetStream stream carrying the event log, and its subject prefix (`<prefix>.<category>.<Type>`). */
+  readonly events: { readonly streamName: string; readonly subjectPrefix: string };
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/campaigns';
@@ -71,8 +73,25 @@ export function loadServiceConfig(env: Env, defaultPort: number): ServiceConfig 
     problems,
   );
 
+  const streamName = read('EVENTS_STREAM') ?? 'EVENTS';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(streamName)) {
+    problems.push(`EVENTS_STREAM must be 1 to 64 letters, digits, _ or -, got "${streamName}"`);
+  }
+  const subjectPrefix = read('EVENTS_SUBJECT_PREFIX') ?? 'ev';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(subjectPrefix)) {
+    problems.push(`EVENTS_SUBJECT_PREFIX must be 1 to 32 letters, digits, _ or -, got "${subjectPrefix}"`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { databaseUrl, natsUrl, port, host, logLevel: level as LogLevel, shutdownTimeoutMs };
+  return {
+    databaseUrl,
+    natsUrl,
+    port,
+    host,
+    logLevel: level as LogLevel,
+    shutdownTimeoutMs,
+    events: { streamName, subjectPrefix },
+  };
 }
 
 function readInteger(

@@ -20,6 +20,7 @@ describe('loadServiceConfig', () => {
       host: '127.0.0.1',
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      events: { streamName: 'EVENTS', subjectPrefix: 'ev' },
     });
   });
 
@@ -32,6 +33,8 @@ describe('loadServiceConfig', () => {
         HOST: '0.0.0.0',
         LOG_LEVEL: 'debug',
         SHUTDOWN_TIMEOUT_MS: '',
+        EVENTS_STREAM: 'EVENTS_STAGING',
+        EVENTS_SUBJECT_PREFIX: 'stg',
       },
       3101,
     );
@@ -42,6 +45,7 @@ describe('loadServiceConfig', () => {
       host: '0.0.0.0',
       logLevel: 'debug',
       shutdownTimeoutMs: 10_000,
+      events: { streamName: 'EVENTS_STAGING', subjectPrefix: 'stg' },
     });
   });
 
@@ -53,6 +57,13 @@ describe('loadServiceConfig', () => {
       ]);
     },
   );
+
+  it('refuses a stream name or subject prefix NATS would not accept', () => {
+    expect(configError({ EVENTS_STREAM: 'EV.X', EVENTS_SUBJECT_PREFIX: 'a b' }).problems).toEqual([
+      'EVENTS_STREAM must be 1 to 64 letters, digits, _ or -, got "EV.X"',
+      'EVENTS_SUBJECT_PREFIX must be 1 to 32 letters, digits, _ or -, got "a b"',
+    ]);
+  });
 
   it('reports every problem at once, so one restart fixes them all', () => {
     const error = configError({

@@ -7,6 +7,7 @@ import {
   type TestDatabase,
 } from '../../../events/src/test-support/test-database.js';
 import { loadServiceConfig } from '../config/service-config.js';
+import { uniqueEventsEnv } from '../test-support/unique-events-env.js';
 import { SERVICE_CONTEXT } from '../http/service-kit.module.js';
 import { capturedLogger } from '../test-support/captured-logs.js';
 import { waitFor } from '../test-support/wait-for.js';
@@ -105,7 +106,7 @@ describe('startService', () => {
     const { logger, lines } = capturedLogger(def.name);
     service = await startService(
       def,
-      loadServiceConfig({ DATABASE_URL: db.url, PORT: '0' }, 0),
+      loadServiceConfig({ DATABASE_URL: db.url, PORT: '0', ...uniqueEventsEnv() }, 0),
       logger,
     );
     return { service, lines };
@@ -144,7 +145,13 @@ describe('startService', () => {
     expect(await get('/healthz')).toEqual({ status: 200, body: '{"status":"alive"}' });
     expect(JSON.parse((await get('/readyz')).body)).toEqual({
       status: 'ready',
-      checks: { database: 'ok', nats: 'ok', 'component:relay': 'ok', 'component:consumer': 'ok' },
+      checks: {
+        database: 'ok',
+        nats: 'ok',
+        'component:relay:events': 'ok',
+        'component:relay': 'ok',
+        'component:consumer': 'ok',
+      },
     });
     expect(lines.at(-1)).toMatchObject({
       level: 'info',
@@ -165,6 +172,7 @@ describe('startService', () => {
       checks: {
         database: 'ok',
         nats: 'ok',
+        'component:relay:events': 'ok',
         'component:relay': 'not ready',
         'component:consumer': 'ok',
       },
@@ -238,7 +246,7 @@ describe('startService', () => {
 
   it('fails to start naming the component that could not start, and closes the connections it opened', async () => {
     const { logger } = capturedLogger('kit-broken');
-    const config = loadServiceConfig({ DATABASE_URL: db.url, PORT: '0' }, 0);
+    const config = loadServiceConfig({ DATABASE_URL: db.url, PORT: '0', ...uniqueEventsEnv() }, 0);
 
     await expect(startService(definition('kit-broken', true), config, logger)).rejects.toThrow(
       'component consumer failed to start: stream EVENTS not found',

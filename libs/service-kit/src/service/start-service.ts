@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { PostgresEventStore, runMigrations } from '@campaigns/events';
+import { EventRelay, PostgresEventStore, runMigrations } from '@campaigns/events';
 import { NestFactory } from '@nestjs/core';
 import type { ServiceConfig } from '../config/service-config.js';
 import { connectNats, watchNatsConnection } from '../connections/connect-nats.js';
@@ -68,7 +68,11 @@ export async function startService(
     );
     shutdown.unshift({ name: 'HTTP server', run: () => app.close() });
 
-    const components = definition.components(context);
+    // Every instance is a relay candidate; the advisory lock makes exactly one of them publish.
+    const components: ServiceComponent[] = [
+      new EventRelay({ store: eventStore, nats, registry, logger, topology: config.events }),
+      ...definition.components(context),
+    ];
     for (const component of components) {
       readiness.add(`component:${component.name}`, () => component.ready());
     }

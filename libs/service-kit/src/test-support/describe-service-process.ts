@@ -3,7 +3,13 @@ import {
   createTestDatabase,
   type TestDatabase,
 } from '../../../events/src/test-support/test-database.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { PostgresEventStore } from '@campaigns/events';
+import { testCatalogue, testMetadata } from '../../../events/src/test-support/test-events.js';
+import { eventually, TEST_NATS_URL } from '../../../events/src/test-support/test-nats.js';
 import { freePort } from './free-port.js';
+import { uniqueEventsEnv } from './unique-events-env.js';
 import { spawnService, type ServiceProcess } from './service-process.js';
 
 /**
@@ -17,6 +23,7 @@ export function describeServiceProcess(service: string): void {
   describe(`node ${entry}`, () => {
     let db: TestDatabase;
     let running: ServiceProcess | undefined;
+    const eventsEnv = uniqueEventsEnv();
 
     beforeAll(async () => {
       db = await createTestDatabase(`${schema}_e2e`);
@@ -29,12 +36,15 @@ export function describeServiceProcess(service: string): void {
     });
 
     afterAll(async () => {
+      const nats = await connect({ servers: TEST_NATS_URL });
+      await (await jetstreamManager(nats)).streams.delete(eventsEnv.EVENTS_STREAM).catch(() => undefined);
+      await nats.close();
       await db.drop();
     });
 
     it('migrates its schema and the event store, serves probes and metrics, and exits 0 on SIGTERM', async () => {
       const port = await freePort();
-      running = spawnService(entry, { DATABASE_URL: db.url, PORT: String(port) });
+      running = spawnService(entry, { DATABASE_URL: db.url, PORT: String(port), ...eventsEnv });
 
       const listening = await running.waitForLog('where it listens', (l) => l.msg === 'listening');
       expect(listening.url).toBe(`http://127.0.0.1:${port}`);
@@ -48,8 +58,31 @@ export function describeServiceProcess(service: string): void {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({
         status: 'ready',
-        checks: { database: 'ok', nats: 'ok' },
+        checks: { database: 'ok', nats: 'ok', 'component:relay:events': 'ok' },
       });
+
+      // Its relay candidate publishes what is appended to the store onto the events stream.
+      const store = new PostgresEventStore(db.pool, testCatalogue);
+      const appended = await store.append(
+        'counter-e2e',
+        [{ type: 'CounterOpened', data: { label: service } }],
+        { expected: 'any', metadata: testMetadata() },
+      );
+      const nats = await connect({ servers: TEST_NATS_URL });
+      try {
+        const jsm = await jetstreamManager(nats);
+        const published = await eventually(async () => {
+          const last = await jsm.streams
+            .getMessage(eventsEnv.EVENTS_STREAM, {
+              last_by_subj: `${eventsEnv.EVENTS_SUBJECT_PREFIX}.counter.CounterOpened`,
+            })
+            .catch(() => null);
+          return last?.header.get('Nats-Msg-Id') === appended.events.at(-1)!.eventId;
+        });
+        expect(published).toBe(true);
+      } finally {
+        await nats.close();
+      }
 
       const metrics = await fetch(`${url}/metrics`);
       expect(metrics.status).toBe(200);
