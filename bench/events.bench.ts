@@ -3,14 +3,22 @@
 import { cpus, totalmem } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import { ProjectionConsumer } from '../libs/events/src/consumers/projection-consumer.js';
-import { ensureEventsStream, jetstreamManager, subjectOf } from '../libs/events/src/nats/jetstream-topology.js';
+import {
+  ensureEventsStream,
+  jetstreamManager,
+  subjectOf,
+} from '../libs/events/src/nats/jetstream-topology.js';
 import type { ProjectionDefinition } from '../libs/events/src/projections/projection.js';
 import { EventRelay } from '../libs/events/src/relay/event-relay.js';
 import { newEventId, toEnvelope } from '../libs/events/src/store/event.js';
 import { PostgresEventStore } from '../libs/events/src/store/event-store.js';
 import { createTestDatabase } from '../libs/events/src/test-support/test-database.js';
 import { testCatalogue, testMetadata } from '../libs/events/src/test-support/test-events.js';
-import { connectTestNats, deleteStream, uniqueTopology } from '../libs/events/src/test-support/test-nats.js';
+import {
+  connectTestNats,
+  deleteStream,
+  uniqueTopology,
+} from '../libs/events/src/test-support/test-nats.js';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const BATCHED_EVENTS = 40_000 * SCALE;
@@ -46,12 +54,22 @@ async function rawInsert(stream: string, from: number, count: number) {
   await db.pool.query(
     `INSERT INTO raw_events (event_id, stream_id, stream_version, type, schema_version, data, metadata, hash)
      SELECT id, $2, v, 'CounterIncremented', 2, d, $5::jsonb, 'x' FROM unnest($1::uuid[], $3::bigint[], $4::jsonb[]) AS t(id, v, d)`,
-    [ids, stream, ids.map((_, i) => from + i), ids.map((_, i) => JSON.stringify(payload(i))), metadata],
+    [
+      ids,
+      stream,
+      ids.map((_, i) => from + i),
+      ids.map((_, i) => JSON.stringify(payload(i))),
+      metadata,
+    ],
   );
 }
 
 /** Runs baseline and subject in alternating rounds so drift (checkpoints, autovacuum) hits both alike. */
-async function alternate(rounds: number, baseline: (round: number) => Promise<void>, subject: (round: number) => Promise<void>) {
+async function alternate(
+  rounds: number,
+  baseline: (round: number) => Promise<void>,
+  subject: (round: number) => Promise<void>,
+) {
   let baselineMs = 0;
   let subjectMs = 0;
   for (let r = 0; r < rounds; r++) {
@@ -71,10 +89,14 @@ const batched = await alternate(
   },
   async (r) => {
     for (let b = 0; b < batchesPerRound; b++) {
-      await store.append(`counter-b${r}x${b}`, Array.from({ length: BATCH }, (_, i) => ({ type: 'CounterIncremented', data: payload(i) })), {
-        expected: 'no_stream',
-        metadata: testMetadata(),
-      });
+      await store.append(
+        `counter-b${r}x${b}`,
+        Array.from({ length: BATCH }, (_, i) => ({ type: 'CounterIncremented', data: payload(i) })),
+        {
+          expected: 'no_stream',
+          metadata: testMetadata(),
+        },
+      );
     }
   },
 );
@@ -86,18 +108,26 @@ const perRound = SINGLE_PER_WRITER / ROUNDS;
 const single = await alternate(
   ROUNDS,
   (r) =>
-    Promise.all(Array.from({ length: WRITERS }, async (_, w) => {
-      for (let i = 1; i <= perRound; i++) await rawInsert(`counter-rs${r}x${w}`, i, 1);
-    })).then(() => undefined),
+    Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        for (let i = 1; i <= perRound; i++) await rawInsert(`counter-rs${r}x${w}`, i, 1);
+      }),
+    ).then(() => undefined),
   (r) =>
-    Promise.all(Array.from({ length: WRITERS }, async (_, w) => {
-      for (let i = 1; i <= perRound; i++) {
-        await store.append(`counter-s${r}x${w}`, [{ type: 'CounterIncremented', data: payload(i) }], {
-          expected: i === 1 ? 'no_stream' : BigInt(i - 1),
-          metadata: testMetadata(),
-        });
-      }
-    })).then(() => undefined),
+    Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        for (let i = 1; i <= perRound; i++) {
+          await store.append(
+            `counter-s${r}x${w}`,
+            [{ type: 'CounterIncremented', data: payload(i) }],
+            {
+              expected: i === 1 ? 'no_stream' : BigInt(i - 1),
+              metadata: testMetadata(),
+            },
+          );
+        }
+      }),
+    ).then(() => undefined),
 );
 const rawSingleMs = single.baselineMs;
 const appendSingleMs = single.subjectMs;
@@ -110,17 +140,29 @@ const relayDb = await createTestDatabase('campaigns_bench');
 const relayStore = new PostgresEventStore(relayDb.pool, testCatalogue);
 await relayStore.migrate();
 for (let b = 0; b < RELAY_EVENTS / 1000; b++) {
-  await relayStore.append(`counter-r${b}`, Array.from({ length: 1000 }, (_, i) => ({ type: 'CounterIncremented', data: payload(i) })), {
-    expected: 'no_stream',
-    metadata: testMetadata(),
-  });
+  await relayStore.append(
+    `counter-r${b}`,
+    Array.from({ length: 1000 }, (_, i) => ({ type: 'CounterIncremented', data: payload(i) })),
+    {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    },
+  );
 }
 const all = (await relayStore.readAll({ limit: RELAY_EVENTS })).events;
 const rawTopology = uniqueTopology();
 await ensureEventsStream(jsm, rawTopology);
 const rawPublishMs = await timed(async () => {
   for (let i = 0; i < all.length; i += 500) {
-    await Promise.all(all.slice(i, i + 500).map((e) => js.publish(subjectOf(rawTopology, e.stream_id, e.type), JSON.stringify(toEnvelope(e)), { msgID: e.event_id })));
+    await Promise.all(
+      all
+        .slice(i, i + 500)
+        .map((e) =>
+          js.publish(subjectOf(rawTopology, e.stream_id, e.type), JSON.stringify(toEnvelope(e)), {
+            msgID: e.event_id,
+          }),
+        ),
+    );
   }
 });
 const relayTopology = uniqueTopology();
@@ -146,15 +188,24 @@ const relayMs = await timed(async () => {
 const sink: ProjectionDefinition = {
   name: 'sink',
   categories: ['counter'],
-  migrations: (schema) => [{ version: 1, name: 'sink', sql: `CREATE TABLE ${schema}.sink (event_id uuid PRIMARY KEY, stream_id text, stream_version bigint, total bigint)` }],
+  migrations: (schema) => [
+    {
+      version: 1,
+      name: 'sink',
+      sql: `CREATE TABLE ${schema}.sink (event_id uuid PRIMARY KEY, stream_id text, stream_version bigint, total bigint)`,
+    },
+  ],
   tables: [{ name: 'sink', key: ['event_id'] }],
   async handle(events, { tx, schema }) {
-    await tx.query(`INSERT INTO ${schema}.sink SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])`, [
-      events.map((e) => e.event_id),
-      events.map((e) => e.stream_id),
-      events.map((e) => e.stream_version.toString()),
-      events.map((e) => (e.data as { by: number }).by),
-    ]);
+    await tx.query(
+      `INSERT INTO ${schema}.sink SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])`,
+      [
+        events.map((e) => e.event_id),
+        events.map((e) => e.stream_id),
+        events.map((e) => e.stream_version.toString()),
+        events.map((e) => (e.data as { by: number }).by),
+      ],
+    );
   },
 };
 let consumed = 0;
@@ -181,27 +232,65 @@ await consumer.stop();
 await relay.stop();
 
 const rows = [
-  { name: 'append, batches of 100', events: BATCHED_EVENTS, rate: rate(BATCHED_EVENTS, appendBatchedMs), baseline: rate(BATCHED_EVENTS, rawBatchedMs), target: 0.5 },
-  { name: 'append, 1 event, 8 writers', events: WRITERS * SINGLE_PER_WRITER, rate: rate(WRITERS * SINGLE_PER_WRITER, appendSingleMs), baseline: rate(WRITERS * SINGLE_PER_WRITER, rawSingleMs), target: 0.5 },
-  { name: 'relay to JetStream', events: RELAY_EVENTS, rate: rate(RELAY_EVENTS, relayMs), baseline: rate(RELAY_EVENTS, rawPublishMs), target: 0.8 },
+  {
+    name: 'append, batches of 100',
+    events: BATCHED_EVENTS,
+    rate: rate(BATCHED_EVENTS, appendBatchedMs),
+    baseline: rate(BATCHED_EVENTS, rawBatchedMs),
+    target: 0.5,
+  },
+  {
+    name: 'append, 1 event, 8 writers',
+    events: WRITERS * SINGLE_PER_WRITER,
+    rate: rate(WRITERS * SINGLE_PER_WRITER, appendSingleMs),
+    baseline: rate(WRITERS * SINGLE_PER_WRITER, rawSingleMs),
+    target: 0.5,
+  },
+  {
+    name: 'relay to JetStream',
+    events: RELAY_EVENTS,
+    rate: rate(RELAY_EVENTS, relayMs),
+    baseline: rate(RELAY_EVENTS, rawPublishMs),
+    target: 0.8,
+  },
 ];
 const consumerRate = rate(CONSUMER_EVENTS, consumerMs);
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(10);
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
+console.log(
+  `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+);
 console.log('');
-console.log(`${'benchmark'.padEnd(30)} ${'events'.padStart(8)} ${'events/s'.padStart(10)} ${'baseline/s'.padStart(10)} ${'ratio'.padStart(6)} ${'target'.padStart(7)}`);
+console.log(
+  `${'benchmark'.padEnd(30)} ${'events'.padStart(8)} ${'events/s'.padStart(10)} ${'baseline/s'.padStart(10)} ${'ratio'.padStart(6)} ${'target'.padStart(7)}`,
+);
 for (const r of rows) {
   const ratio = r.rate / r.baseline;
-  console.log(`${r.name.padEnd(30)} ${String(r.events).padStart(8)} ${fmt(r.rate)} ${fmt(r.baseline)} ${ratio.toFixed(2).padStart(6)} ${`≥${r.target}`.padStart(7)} ${ratio >= r.target ? 'ok' : 'BELOW'}`);
+  console.log(
+    `${r.name.padEnd(30)} ${String(r.events).padStart(8)} ${fmt(r.rate)} ${fmt(r.baseline)} ${ratio.toFixed(2).padStart(6)} ${`≥${r.target}`.padStart(7)} ${ratio >= r.target ? 'ok' : 'BELOW'}`,
+  );
 }
-console.log(`${'projection consumer'.padEnd(30)} ${String(CONSUMER_EVENTS).padStart(8)} ${fmt(consumerRate)} ${'—'.padStart(10)} ${'—'.padStart(6)} ${'≥10000/s'.padStart(7)} ${consumerRate >= 10_000 ? 'ok' : 'BELOW'}`);
+console.log(
+  `${'projection consumer'.padEnd(30)} ${String(CONSUMER_EVENTS).padStart(8)} ${fmt(consumerRate)} ${'—'.padStart(10)} ${'—'.padStart(6)} ${'≥10000/s'.padStart(7)} ${consumerRate >= 10_000 ? 'ok' : 'BELOW'}`,
+);
 console.log(
   JSON.stringify({
     bench: 'events',
-    append_batched: { events_per_s: Math.round(rows[0]!.rate), raw_per_s: Math.round(rows[0]!.baseline), ratio: +(rows[0]!.rate / rows[0]!.baseline).toFixed(3) },
-    append_single_8_writers: { events_per_s: Math.round(rows[1]!.rate), raw_per_s: Math.round(rows[1]!.baseline), ratio: +(rows[1]!.rate / rows[1]!.baseline).toFixed(3) },
-    relay: { events_per_s: Math.round(rows[2]!.rate), raw_publish_per_s: Math.round(rows[2]!.baseline), ratio: +(rows[2]!.rate / rows[2]!.baseline).toFixed(3) },
+    append_batched: {
+      events_per_s: Math.round(rows[0]!.rate),
+      raw_per_s: Math.round(rows[0]!.baseline),
+      ratio: +(rows[0]!.rate / rows[0]!.baseline).toFixed(3),
+    },
+    append_single_8_writers: {
+      events_per_s: Math.round(rows[1]!.rate),
+      raw_per_s: Math.round(rows[1]!.baseline),
+      ratio: +(rows[1]!.rate / rows[1]!.baseline).toFixed(3),
+    },
+    relay: {
+      events_per_s: Math.round(rows[2]!.rate),
+      raw_publish_per_s: Math.round(rows[2]!.baseline),
+      ratio: +(rows[2]!.rate / rows[2]!.baseline).toFixed(3),
+    },
     consumer: { events_per_s: Math.round(consumerRate) },
   }),
 );

@@ -4,19 +4,31 @@ import { runCli } from './cli.js';
 async function run(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
+  const code = await runCli(argv, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: {},
+  });
   return { code, stdout, stderr };
 }
 
 describe('campaign CLI', () => {
   it('prints the version from the package', async () => {
     const r = await run('version');
-    expect(r).toEqual({ code: 0, stdout: expect.stringMatching(/^campaign \d+\.\d+\.\d+\n$/), stderr: '' });
+    expect(r).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^campaign \d+\.\d+\.\d+\n$/),
+      stderr: '',
+    });
     expect((await run('--version')).stdout).toBe(r.stdout);
   });
 
   it('lists its commands on help, and exits 2 when called with none', async () => {
-    expect(await run('help')).toEqual({ code: 0, stdout: expect.stringContaining('version'), stderr: '' });
+    expect(await run('help')).toEqual({
+      code: 0,
+      stdout: expect.stringContaining('version'),
+      stderr: '',
+    });
     expect((await run()).code).toBe(2);
     expect((await run('help', 'version')).stdout).toContain('Usage: campaign version');
   });
@@ -25,12 +37,16 @@ describe('campaign CLI', () => {
     const r = await run('verison');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('campaign: unknown command "verison". Did you mean "version"? Run "campaign help" for the list of commands.\n');
+    expect(r.stderr).toBe(
+      'campaign: unknown command "verison". Did you mean "version"? Run "campaign help" for the list of commands.\n',
+    );
   });
 
   it('reports a misused command with its usage, not a stack trace', async () => {
     const r = await run('version', 'extra');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('campaign: version takes no arguments (got extra)\nUsage: campaign version\n');
+    expect(r.stderr).toBe(
+      'campaign: version takes no arguments (got extra)\nUsage: campaign version\n',
+    );
   });
 });

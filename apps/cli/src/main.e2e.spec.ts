@@ -10,7 +10,12 @@ describe('campaign binary', () => {
   it('runs as a program and sets its exit code', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [bin, 'version']);
     expect(stdout).toMatch(/^campaign \d+\.\d+\.\d+\n$/);
-    const failed = await promisify(execFile)(process.execPath, [bin, 'nope']).catch((e: { code: number; stderr: string }) => e);
-    expect(failed).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "nope"') });
+    const failed = await promisify(execFile)(process.execPath, [bin, 'nope']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown command "nope"'),
+    });
   });
 });

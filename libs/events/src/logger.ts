@@ -5,11 +5,22 @@ export interface EventsLogger {
   error(obj: object, msg?: string): void;
 }
 
-export const silentLogger: EventsLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: EventsLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });

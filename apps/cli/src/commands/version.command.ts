@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export const versionCommand: Command = {
   name: 'version',

@@ -28,7 +28,8 @@ export function defineEvent<T extends string, S extends z.ZodType>(
   const schemaVersion = options.schemaVersion ?? 1;
   const upcasters = options.upcasters ?? {};
   for (let v = 1; v < schemaVersion; v++) {
-    if (!upcasters[v]) throw new Error(`event type ${type} v${schemaVersion} lacks an upcaster from v${v}`);
+    if (!upcasters[v])
+      throw new Error(`event type ${type} v${schemaVersion} lacks an upcaster from v${v}`);
   }
   return { type, schemaVersion, schema, upcasters };
 }

@@ -15,9 +15,18 @@ describe('EventCatalogue', () => {
   const catalogue = new EventCatalogue([Renamed]);
 
   it('upcasts a payload through every older schema version to the current one', () => {
-    expect(catalogue.upcast('ThingRenamed', 1, { title: 'a' })).toEqual({ name: 'a', reason: 'unknown' });
-    expect(catalogue.upcast('ThingRenamed', 2, { name: 'b' })).toEqual({ name: 'b', reason: 'unknown' });
-    expect(catalogue.upcast('ThingRenamed', 3, { name: 'c', reason: 'r' })).toEqual({ name: 'c', reason: 'r' });
+    expect(catalogue.upcast('ThingRenamed', 1, { title: 'a' })).toEqual({
+      name: 'a',
+      reason: 'unknown',
+    });
+    expect(catalogue.upcast('ThingRenamed', 2, { name: 'b' })).toEqual({
+      name: 'b',
+      reason: 'unknown',
+    });
+    expect(catalogue.upcast('ThingRenamed', 3, { name: 'c', reason: 'r' })).toEqual({
+      name: 'c',
+      reason: 'r',
+    });
   });
 
   it('names the event and the field of an invalid payload', () => {
@@ -34,7 +43,9 @@ describe('EventCatalogue', () => {
   });
 
   it('refuses a stored version newer than the process knows, telling to upgrade', () => {
-    expect(() => catalogue.upcast('ThingRenamed', 4, {})).toThrow(/newer than this process knows .* upgrade/);
+    expect(() => catalogue.upcast('ThingRenamed', 4, {})).toThrow(
+      /newer than this process knows .* upgrade/,
+    );
   });
 
   it('refuses unknown types, listing the known ones', () => {
@@ -43,7 +54,9 @@ describe('EventCatalogue', () => {
   });
 
   it('refuses a definition that cannot upcast from every older version, and duplicate types', () => {
-    expect(() => defineEvent('ThingMoved', z.object({}), { schemaVersion: 2 })).toThrow(/lacks an upcaster from v1/);
+    expect(() => defineEvent('ThingMoved', z.object({}), { schemaVersion: 2 })).toThrow(
+      /lacks an upcaster from v1/,
+    );
     expect(() => new EventCatalogue([Renamed, Renamed])).toThrow(/defined twice/);
   });
 });

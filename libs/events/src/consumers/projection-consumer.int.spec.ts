@@ -9,7 +9,13 @@ import { PostgresEventStore } from '../store/event-store.js';
 import { startFixture, type FixtureProcess } from '../test-support/child-process.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js';
 import { testCatalogue, testMetadata } from '../test-support/test-events.js';
-import { connectTestNats, deleteStream, eventually, TEST_NATS_URL, uniqueTopology } from '../test-support/test-nats.js';
+import {
+  connectTestNats,
+  deleteStream,
+  eventually,
+  TEST_NATS_URL,
+  uniqueTopology,
+} from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
 
 describe('ProjectionConsumer', () => {
@@ -43,24 +49,51 @@ describe('ProjectionConsumer', () => {
     await db.drop();
   });
 
-  const consumer = (schema: string, options: Partial<ConstructorParameters<typeof ProjectionConsumer>[0]> = {}) => {
-    const c = new ProjectionConsumer({ store, nats, topology, schema, projection: counterProjection(), retryBackoffMs: { initial: 20, max: 200 }, ...options });
+  const consumer = (
+    schema: string,
+    options: Partial<ConstructorParameters<typeof ProjectionConsumer>[0]> = {},
+  ) => {
+    const c = new ProjectionConsumer({
+      store,
+      nats,
+      topology,
+      schema,
+      projection: counterProjection(),
+      retryBackoffMs: { initial: 20, max: 200 },
+      ...options,
+    });
     stoppables.push(c);
     return c;
   };
   const open = (stream: string, label: string) =>
-    store.append(stream, [{ type: 'CounterOpened', data: { label } }], { expected: 'no_stream', metadata: testMetadata() });
+    store.append(stream, [{ type: 'CounterOpened', data: { label } }], {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    });
   const increment = (stream: string, by: number) =>
-    store.append(stream, [{ type: 'CounterIncremented', data: { by } }], { expected: 'any', metadata: testMetadata() });
+    store.append(stream, [{ type: 'CounterIncremented', data: { by } }], {
+      expected: 'any',
+      metadata: testMetadata(),
+    });
   const effects = async (schema: string) =>
-    (await db.pool.query<{ event_id: string; stream_id: string; stream_version: string }>(`SELECT event_id, stream_id, stream_version FROM ${schema}.effects ORDER BY seq`)).rows;
+    (
+      await db.pool.query<{ event_id: string; stream_id: string; stream_version: string }>(
+        `SELECT event_id, stream_id, stream_version FROM ${schema}.effects ORDER BY seq`,
+      )
+    ).rows;
 
   it('crashes after commit and before ack; after redelivery the projection holds each event once', async () => {
     for (let s = 0; s < 3; s++) {
       await open(`counter-c${s}`, `c${s}`);
       for (let i = 1; i <= 4; i++) await increment(`counter-c${s}`, i);
     }
-    const env = { DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, STREAM: topology.streamName, PREFIX: topology.subjectPrefix, ACK_WAIT_MS: '1000' };
+    const env = {
+      DATABASE_URL: db.url,
+      NATS_URL: TEST_NATS_URL,
+      STREAM: topology.streamName,
+      PREFIX: topology.subjectPrefix,
+      ACK_WAIT_MS: '1000',
+    };
     // 1. The consumer process commits its first batch and is killed before acknowledging it.
     const crashing = startFixture('consumer-process.ts', { ...env, PAUSE_AFTER_COMMIT: '1' });
     fixtures.push(crashing);
@@ -82,13 +115,19 @@ describe('ProjectionConsumer', () => {
     const info = await jsm.consumers.info(topology.streamName, 'fixture_counters');
     // More deliveries than messages: the redelivery really happened and was recognised.
     expect(info.delivered.consumer_seq).toBeGreaterThan(15);
-    const totals = await db.pool.query<{ total: string }>(`SELECT total FROM fixture.counters ORDER BY stream_id`);
+    const totals = await db.pool.query<{ total: string }>(
+      `SELECT total FROM fixture.counters ORDER BY stream_id`,
+    );
     expect(totals.rows.map((r) => Number(r.total))).toEqual([10, 10, 10]);
   });
 
   it('dead-letters a poison event after N deliveries and goes on with the events behind it', async () => {
-    const poison = (e: StoredEvent) => e.type === 'CounterIncremented' && (e.data as { by: number }).by === 13;
-    const c = consumer('poison', { projection: counterProjection({ fail: poison }), maxDeliveries: 3 });
+    const poison = (e: StoredEvent) =>
+      e.type === 'CounterIncremented' && (e.data as { by: number }).by === 13;
+    const c = consumer('poison', {
+      projection: counterProjection({ fail: poison }),
+      maxDeliveries: 3,
+    });
     await c.start();
     await open('counter-p', 'p');
     await increment('counter-p', 1);
@@ -98,13 +137,23 @@ describe('ProjectionConsumer', () => {
     await increment('counter-q', 5);
 
     expect(await eventually(async () => (await effects('poison')).length === 5)).toBe(true);
-    const dead = await db.pool.query<{ event_id: string; attempts: number; error: string; stream_version: string }>(
-      `SELECT event_id, attempts, error, stream_version FROM poison.dead_letters`,
-    );
+    const dead = await db.pool.query<{
+      event_id: string;
+      attempts: number;
+      error: string;
+      stream_version: string;
+    }>(`SELECT event_id, attempts, error, stream_version FROM poison.dead_letters`);
     expect(dead.rows).toEqual([
-      { event_id: bad.events[0]!.eventId, attempts: 3, stream_version: '3', error: expect.stringContaining('handler refused CounterIncremented counter-p@3') },
+      {
+        event_id: bad.events[0]!.eventId,
+        attempts: 3,
+        stream_version: '3',
+        error: expect.stringContaining('handler refused CounterIncremented counter-p@3'),
+      },
     ]);
-    const totals = await db.pool.query(`SELECT stream_id, total FROM poison.counters ORDER BY stream_id`);
+    const totals = await db.pool.query(
+      `SELECT stream_id, total FROM poison.counters ORDER BY stream_id`,
+    );
     expect(totals.rows).toEqual([
       { stream_id: 'counter-p', total: '3' },
       { stream_id: 'counter-q', total: '5' },
@@ -113,8 +162,12 @@ describe('ProjectionConsumer', () => {
 
   it('retries a failing event with backoff, and keeps later events of its stream behind it', async () => {
     let failuresLeft = 2;
-    const flaky = (e: StoredEvent) => e.stream_id === 'counter-f' && e.stream_version === 2n && failuresLeft-- > 0;
-    const c = consumer('flaky', { projection: counterProjection({ fail: flaky }), maxDeliveries: 5 });
+    const flaky = (e: StoredEvent) =>
+      e.stream_id === 'counter-f' && e.stream_version === 2n && failuresLeft-- > 0;
+    const c = consumer('flaky', {
+      projection: counterProjection({ fail: flaky }),
+      maxDeliveries: 5,
+    });
     await c.start();
     await open('counter-f', 'f');
     for (let i = 1; i <= 4; i++) await increment('counter-f', i);
@@ -143,8 +196,10 @@ describe('ProjectionConsumer', () => {
     const rows = await effects('lanes');
     expect(rows).toHaveLength(total);
     const byStream = new Map<string, number[]>();
-    for (const r of rows) byStream.set(r.stream_id, [...(byStream.get(r.stream_id) ?? []), Number(r.stream_version)]);
-    for (const versions of byStream.values()) expect(versions).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    for (const r of rows)
+      byStream.set(r.stream_id, [...(byStream.get(r.stream_id) ?? []), Number(r.stream_version)]);
+    for (const versions of byStream.values())
+      expect(versions).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
   });
 
   it('stops after the batch in flight: nothing is left half-applied', async () => {

@@ -11,10 +11,24 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { PoolClient } from 'pg';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { silentLogger, sleep, type EventsLogger } from '../logger.js';
-import { DEFAULT_TOPOLOGY, ensureEventsStream, type EventsTopology } from '../nats/jetstream-topology.js';
-import { assertIdentifier, projectionMigrations, type ProjectionDefinition } from '../projections/projection.js';
+import {
+  DEFAULT_TOPOLOGY,
+  ensureEventsStream,
+  type EventsTopology,
+} from '../nats/jetstream-topology.js';
+import {
+  assertIdentifier,
+  projectionMigrations,
+  type ProjectionDefinition,
+} from '../projections/projection.js';
 import { EventsError } from '../store/errors.js';
-import { categoryOf, fromEnvelope, toEnvelope, type EventEnvelope, type StoredEvent } from '../store/event.js';
+import {
+  categoryOf,
+  fromEnvelope,
+  toEnvelope,
+  type EventEnvelope,
+  type StoredEvent,
+} from '../store/event.js';
 import type { PostgresEventStore } from '../store/event-store.js';
 import { checkout } from '../store/checkout.js';
 import { runMigrations } from '../store/migrations.js';
@@ -115,13 +129,21 @@ export class ProjectionConsumer {
 
   /** Ready once started, unless its last fetches all failed. */
   ready(): boolean {
-    return this.started && !this.abort.signal.aborted && this.consecutiveFailures < FAILURES_BEFORE_NOT_READY;
+    return (
+      this.started &&
+      !this.abort.signal.aborted &&
+      this.consecutiveFailures < FAILURES_BEFORE_NOT_READY
+    );
   }
 
   /** Creates the projection's tables and the durable consumer (both idempotent), then starts pulling. */
   async start(): Promise<void> {
     const { projection, schema, store } = this.options;
-    await runMigrations(store.pool, `${schema}.${projection.name}`, projectionMigrations(projection, schema));
+    await runMigrations(
+      store.pool,
+      `${schema}.${projection.name}`,
+      projectionMigrations(projection, schema),
+    );
     const jsm = await jetstreamManager(this.options.nats);
     await ensureEventsStream(jsm, this.topology);
     const cats = projection.categories;
@@ -130,7 +152,10 @@ export class ProjectionConsumer {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       // One category: let the server filter. Several: take all and skip the others here.
-      filter_subject: cats.length === 1 ? `${this.topology.subjectPrefix}.${cats[0]}.>` : `${this.topology.subjectPrefix}.>`,
+      filter_subject:
+        cats.length === 1
+          ? `${this.topology.subjectPrefix}.${cats[0]}.>`
+          : `${this.topology.subjectPrefix}.>`,
       // Redelivery is bounded by our own dead-lettering, which must see every delivery.
       max_deliver: -1,
       ack_wait: ns(this.options.ackWaitMs ?? 30_000),
@@ -142,7 +167,10 @@ export class ProjectionConsumer {
       if (!/already exists|already in use/i.test((err as Error).message)) throw err;
       await jsm.consumers.update(this.topology.streamName, this.durableName, config);
     }
-    this.consumer = await jetstream(this.options.nats).consumers.get(this.topology.streamName, this.durableName);
+    this.consumer = await jetstream(this.options.nats).consumers.get(
+      this.topology.streamName,
+      this.durableName,
+    );
     this.started = true;
     this.loop = this.run();
   }
@@ -158,12 +186,18 @@ export class ProjectionConsumer {
     while (!signal.aborted) {
       const batch: JsMsg[] = [];
       try {
-        const messages = await this.consumer!.fetch({ max_messages: this.batchSize, expires: 1000 });
+        const messages = await this.consumer!.fetch({
+          max_messages: this.batchSize,
+          expires: 1000,
+        });
         for await (const m of messages) batch.push(m);
         this.consecutiveFailures = 0;
       } catch (err) {
         this.consecutiveFailures++;
-        this.logger.error({ consumer: this.durableName, err: (err as Error).message }, 'fetch failed; retrying');
+        this.logger.error(
+          { consumer: this.durableName, err: (err as Error).message },
+          'fetch failed; retrying',
+        );
         await sleep(1000, signal);
         continue;
       }
@@ -180,7 +214,10 @@ export class ProjectionConsumer {
         event = fromEnvelope(msg.json<EventEnvelope>());
       } catch (err) {
         // Not one of ours (nothing else publishes here): nothing to apply or dead-letter it against.
-        this.logger.error({ consumer: this.durableName, subject: msg.subject, err: (err as Error).message }, 'undecodable message terminated');
+        this.logger.error(
+          { consumer: this.durableName, subject: msg.subject, err: (err as Error).message },
+          'undecodable message terminated',
+        );
         msg.term('undecodable');
         continue;
       }
@@ -200,7 +237,10 @@ export class ProjectionConsumer {
       end();
       return;
     } catch (err) {
-      this.logger.warn({ consumer: this.durableName, err: (err as Error).message, events: items.length }, 'batch failed; applying one by one');
+      this.logger.warn(
+        { consumer: this.durableName, err: (err as Error).message, events: items.length },
+        'batch failed; applying one by one',
+      );
     }
     for (const item of items) await this.applyAlone(item);
     end();
@@ -240,7 +280,11 @@ export class ProjectionConsumer {
     if (v <= last) return [];
     const missing =
       v > last + 1n
-        ? await this.options.store.readStream(item.event.stream_id, { fromVersion: last + 1n, toVersion: v - 1n }, tx)
+        ? await this.options.store.readStream(
+            item.event.stream_id,
+            { fromVersion: last + 1n, toVersion: v - 1n },
+            tx,
+          )
         : [];
     return [...missing, this.options.store.upcast(item.event)];
   }
@@ -251,7 +295,10 @@ export class ProjectionConsumer {
     let applied: StoredEvent[] = [];
     try {
       await tx.query('BEGIN');
-      const checkpoints = await this.lockCheckpoints(tx, items.map((i) => i.event.stream_id));
+      const checkpoints = await this.lockCheckpoints(
+        tx,
+        items.map((i) => i.event.stream_id),
+      );
       for (const item of items) {
         const events = await this.eventsFor(tx, item, checkpoints.get(item.event.stream_id)!);
         if (events.length === 0) continue;
@@ -273,7 +320,10 @@ export class ProjectionConsumer {
     await this.options.afterCommit?.(applied);
     for (const item of items) item.msg.ack();
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'applied' }, applied.length);
-    this.metrics.events.inc({ consumer: this.durableName, outcome: 'duplicate' }, Math.max(0, items.length - applied.length));
+    this.metrics.events.inc(
+      { consumer: this.durableName, outcome: 'duplicate' },
+      Math.max(0, items.length - applied.length),
+    );
   }
 
   /**
@@ -331,7 +381,14 @@ export class ProjectionConsumer {
     if (failure !== undefined) {
       const delay = Math.min(this.backoff.initial * 2 ** (attempts - 1), this.backoff.max);
       this.logger.warn(
-        { consumer: this.durableName, event_id: item.event.event_id, stream_id: item.event.stream_id, attempts, retry_in_ms: delay, err: (failure as Error).message },
+        {
+          consumer: this.durableName,
+          event_id: item.event.event_id,
+          stream_id: item.event.stream_id,
+          attempts,
+          retry_in_ms: delay,
+          err: (failure as Error).message,
+        },
         'event failed; will retry',
       );
       this.metrics.events.inc({ consumer: this.durableName, outcome: 'retried' });
@@ -343,17 +400,38 @@ export class ProjectionConsumer {
     }
   }
 
-  private async deadLetter(tx: PoolClient, e: StoredEvent, err: Error, attempts: number): Promise<void> {
+  private async deadLetter(
+    tx: PoolClient,
+    e: StoredEvent,
+    err: Error,
+    attempts: number,
+  ): Promise<void> {
     const { schema, projection } = this.options;
     const message = `${err.name}: ${err.message}`.slice(0, 4000);
     await tx.query(
       `INSERT INTO ${schema}.dead_letters (projection, event_id, stream_id, stream_version, type, error, attempts, event)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (projection, event_id) DO NOTHING`,
-      [projection.name, e.event_id, e.stream_id, e.stream_version.toString(), e.type, message, attempts, JSON.stringify(toEnvelope(e))],
+      [
+        projection.name,
+        e.event_id,
+        e.stream_id,
+        e.stream_version.toString(),
+        e.type,
+        message,
+        attempts,
+        JSON.stringify(toEnvelope(e)),
+      ],
     );
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'dead_lettered' });
     this.logger.error(
-      { consumer: this.durableName, event_id: e.event_id, stream_id: e.stream_id, type: e.type, attempts, err: message },
+      {
+        consumer: this.durableName,
+        event_id: e.event_id,
+        stream_id: e.stream_id,
+        type: e.type,
+        attempts,
+        err: message,
+      },
       'event dead-lettered',
     );
   }

@@ -1,5 +1,11 @@
 import { categoryOf } from '../store/event.js';
-import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 
 /** Names of the JetStream stream that carries the event log, and its subject prefix. */
 export interface EventsTopology {
@@ -9,7 +15,10 @@ export interface EventsTopology {
   subjectPrefix: string;
 }
 
-export const DEFAULT_TOPOLOGY: EventsTopology = Object.freeze({ streamName: 'EVENTS', subjectPrefix: 'ev' });
+export const DEFAULT_TOPOLOGY: EventsTopology = Object.freeze({
+  streamName: 'EVENTS',
+  subjectPrefix: 'ev',
+});
 
 const ms = (n: number) => n * 1_000_000;
 
@@ -26,7 +35,11 @@ export async function ensureEventsStream(
   topology: EventsTopology,
   options: { duplicateWindowMs?: number } = {},
 ): Promise<void> {
-  const wanted: Partial<StreamConfig> & { name: string; subjects: string[]; duplicate_window: number } = {
+  const wanted: Partial<StreamConfig> & {
+    name: string;
+    subjects: string[];
+    duplicate_window: number;
+  } = {
     name: topology.streamName,
     subjects: [`${topology.subjectPrefix}.>`],
     storage: StorageType.File,
@@ -36,8 +49,15 @@ export async function ensureEventsStream(
   try {
     const info = await jsm.streams.info(topology.streamName);
     const c = info.config;
-    if (c.subjects.join() !== wanted.subjects.join() || c.duplicate_window !== wanted.duplicate_window) {
-      await jsm.streams.update(topology.streamName, { ...c, subjects: wanted.subjects, duplicate_window: wanted.duplicate_window });
+    if (
+      c.subjects.join() !== wanted.subjects.join() ||
+      c.duplicate_window !== wanted.duplicate_window
+    ) {
+      await jsm.streams.update(topology.streamName, {
+        ...c,
+        subjects: wanted.subjects,
+        duplicate_window: wanted.duplicate_window,
+      });
     }
   } catch (err) {
     if (!/stream not found/i.test((err as Error).message)) throw err;

@@ -30,7 +30,8 @@ export interface ProjectionDefinition {
 }
 
 export function assertIdentifier(kind: string, value: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new Error(`${kind} "${value}" must be a lower-case SQL identifier`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value))
+    throw new Error(`${kind} "${value}" must be a lower-case SQL identifier`);
   return value;
 }
 
@@ -61,9 +62,16 @@ CREATE TABLE IF NOT EXISTS ${schema}.dead_letters (
 }
 
 /** The projection's migrations preceded by the consumer bookkeeping (version 0). */
-export function projectionMigrations(projection: ProjectionDefinition, schema: string): Migration[] {
+export function projectionMigrations(
+  projection: ProjectionDefinition,
+  schema: string,
+): Migration[] {
   assertIdentifier('projection', projection.name);
   const own = projection.migrations(schema);
-  if (own.some((m) => m.version < 1)) throw new Error(`projection ${projection.name}: migration versions start at 1`);
-  return [{ version: 0, name: 'consumer checkpoints and dead letters', sql: consumerTablesSql(schema) }, ...own];
+  if (own.some((m) => m.version < 1))
+    throw new Error(`projection ${projection.name}: migration versions start at 1`);
+  return [
+    { version: 0, name: 'consumer checkpoints and dead letters', sql: consumerTablesSql(schema) },
+    ...own,
+  ];
 }

@@ -6,13 +6,19 @@ import type { StoredEvent } from '../store/event.js';
 import { PostgresEventStore } from '../store/event-store.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js';
 import { testCatalogue, testMetadata } from '../test-support/test-events.js';
-import { connectTestNats, deleteStream, eventually, uniqueTopology } from '../test-support/test-nats.js';
+import {
+  connectTestNats,
+  deleteStream,
+  eventually,
+  uniqueTopology,
+} from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
 import { replayProjection } from './replay.js';
 
 describe('replayProjection', () => {
   const topology = uniqueTopology();
-  const poison = (e: StoredEvent) => e.type === 'CounterIncremented' && (e.data as { by: number }).by === 99;
+  const poison = (e: StoredEvent) =>
+    e.type === 'CounterIncremented' && (e.data as { by: number }).by === 99;
   const projection = counterProjection({ fail: poison });
   let db: TestDatabase;
   let store: PostgresEventStore;
@@ -27,17 +33,38 @@ describe('replayProjection', () => {
     nats = await connectTestNats();
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
-    consumer = new ProjectionConsumer({ store, nats, topology, projection, schema: 'live', maxDeliveries: 2, retryBackoffMs: { initial: 10, max: 50 } });
+    consumer = new ProjectionConsumer({
+      store,
+      nats,
+      topology,
+      projection,
+      schema: 'live',
+      maxDeliveries: 2,
+      retryBackoffMs: { initial: 10, max: 50 },
+    });
     await consumer.start();
     for (let s = 0; s < 5; s++) {
-      await store.append(`counter-r${s}`, [{ type: 'CounterOpened', data: { label: `r${s}` } }], { expected: 'no_stream', metadata: testMetadata() });
+      await store.append(`counter-r${s}`, [{ type: 'CounterOpened', data: { label: `r${s}` } }], {
+        expected: 'no_stream',
+        metadata: testMetadata(),
+      });
       for (let i = 1; i <= 6; i++) {
-        await store.append(`counter-r${s}`, [{ type: 'CounterIncremented', data: { by: s === 2 && i === 3 ? 99 : i } }], { expected: 'any', metadata: testMetadata() });
+        await store.append(
+          `counter-r${s}`,
+          [{ type: 'CounterIncremented', data: { by: s === 2 && i === 3 ? 99 : i } }],
+          { expected: 'any', metadata: testMetadata() },
+        );
       }
     }
     // Events of a category the projection does not follow are not replayed either.
-    await store.append('note-x', [{ type: 'NoteAttached', data: { text: 'unrelated' } }], { expected: 'any', metadata: testMetadata() });
-    const applied = async () => Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM live.effects')).rows[0]!.n);
+    await store.append('note-x', [{ type: 'NoteAttached', data: { text: 'unrelated' } }], {
+      expected: 'any',
+      metadata: testMetadata(),
+    });
+    const applied = async () =>
+      Number(
+        (await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM live.effects')).rows[0]!.n,
+      );
     expect(await eventually(async () => (await applied()) === 34)).toBe(true);
   });
 
@@ -61,7 +88,9 @@ describe('replayProjection', () => {
   });
 
   it('reports a live row that no longer matches the log, with its key and both versions', async () => {
-    await db.pool.query(`UPDATE live.counters SET total = total + 1000 WHERE stream_id = 'counter-r1'`);
+    await db.pool.query(
+      `UPDATE live.counters SET total = total + 1000 WHERE stream_id = 'counter-r1'`,
+    );
     try {
       const report = await replayProjection({ store, projection, liveSchema: 'live' });
       expect(report.equal).toBe(false);
@@ -74,16 +103,28 @@ describe('replayProjection', () => {
         },
       ]);
     } finally {
-      await db.pool.query(`UPDATE live.counters SET total = total - 1000 WHERE stream_id = 'counter-r1'`);
+      await db.pool.query(
+        `UPDATE live.counters SET total = total - 1000 WHERE stream_id = 'counter-r1'`,
+      );
     }
   });
 
   it('reports a row missing from the live projection', async () => {
-    const { rows } = await db.pool.query<{ seq: string }>(`SELECT max(seq) AS seq FROM live.effects`);
-    const removed = await db.pool.query(`DELETE FROM live.effects WHERE seq = $1 RETURNING event_id`, [rows[0]!.seq]);
+    const { rows } = await db.pool.query<{ seq: string }>(
+      `SELECT max(seq) AS seq FROM live.effects`,
+    );
+    const removed = await db.pool.query(
+      `DELETE FROM live.effects WHERE seq = $1 RETURNING event_id`,
+      [rows[0]!.seq],
+    );
     const report = await replayProjection({ store, projection, liveSchema: 'live' });
     expect(report.differences).toEqual([
-      { table: 'effects', key: { event_id: removed.rows[0].event_id }, live: null, replayed: expect.objectContaining({ event_id: removed.rows[0].event_id }) },
+      {
+        table: 'effects',
+        key: { event_id: removed.rows[0].event_id },
+        live: null,
+        replayed: expect.objectContaining({ event_id: removed.rows[0].event_id }),
+      },
     ]);
   });
 });

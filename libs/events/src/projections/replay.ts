@@ -1,6 +1,11 @@
 import type { PoolClient } from 'pg';
 import { checkout } from '../store/checkout.js';
-import { EVENT_COLUMNS, rowToEvent, type EventRow, type PostgresEventStore } from '../store/event-store.js';
+import {
+  EVENT_COLUMNS,
+  rowToEvent,
+  type EventRow,
+  type PostgresEventStore,
+} from '../store/event-store.js';
 import { assertIdentifier, type ProjectionDefinition } from './projection.js';
 
 /** One row that differs between the live projection and its replay, identified by its key. */
@@ -57,12 +62,25 @@ export async function replayProjection(options: {
       const counts = await tx.query<{ live: string; replayed: string }>(
         `SELECT (SELECT count(*) FROM ${liveSchema}.${t.name}) AS live, (SELECT count(*) FROM ${scratch}.${t.name}) AS replayed`,
       );
-      tables.push({ name: t.name, liveRows: Number(counts.rows[0]!.live), replayedRows: Number(counts.rows[0]!.replayed) });
+      tables.push({
+        name: t.name,
+        liveRows: Number(counts.rows[0]!.live),
+        replayedRows: Number(counts.rows[0]!.replayed),
+      });
       const diff = await compareTable(tx, t, liveSchema, scratch);
       differenceCount += diff.length;
-      differences.push(...diff.slice(0, Math.max(0, (options.maxDifferences ?? 100) - differences.length)));
+      differences.push(
+        ...diff.slice(0, Math.max(0, (options.maxDifferences ?? 100) - differences.length)),
+      );
     }
-    return { projection: projection.name, liveSchema, eventsReplayed, tables, differences, equal: differenceCount === 0 };
+    return {
+      projection: projection.name,
+      liveSchema,
+      eventsReplayed,
+      tables,
+      differences,
+      equal: differenceCount === 0,
+    };
   } finally {
     await tx.query('ROLLBACK').catch(() => undefined);
     // Temporary tables belong to the session: drop the connection rather than hand them back to the pool.
@@ -82,7 +100,10 @@ async function liveBounds(tx: PoolClient, schema: string, projection: string): P
     `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints WHERE projection = $1`,
     [projection],
   );
-  const dls = await tx.query<{ event_id: string }>(`SELECT event_id FROM ${schema}.dead_letters WHERE projection = $1`, [projection]);
+  const dls = await tx.query<{ event_id: string }>(
+    `SELECT event_id FROM ${schema}.dead_letters WHERE projection = $1`,
+    [projection],
+  );
   return {
     checkpoints: new Map(cps.rows.map((r) => [r.stream_id, BigInt(r.stream_version)])),
     deadLetters: new Set(dls.rows.map((r) => r.event_id)),
@@ -106,14 +127,26 @@ async function replayInto(
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
           AND stream_id LIKE ANY ($3::text[])
         ORDER BY transaction_id, global_position LIMIT $4`,
-      [after.transactionId.toString(), after.globalPosition.toString(), prefixes.map((p) => `${p.replace(/[\\%_]/g, '\\$&')}%`), REPLAY_BATCH],
+      [
+        after.transactionId.toString(),
+        after.globalPosition.toString(),
+        prefixes.map((p) => `${p.replace(/[\\%_]/g, '\\$&')}%`),
+        REPLAY_BATCH,
+      ],
     );
     if (rows.length === 0) return replayed;
     const last = rows[rows.length - 1]!;
-    after = { transactionId: BigInt(last.transaction_id), globalPosition: BigInt(last.global_position) };
+    after = {
+      transactionId: BigInt(last.transaction_id),
+      globalPosition: BigInt(last.global_position),
+    };
     const events = rows
       .map(rowToEvent)
-      .filter((e) => e.stream_version <= (bounds.checkpoints.get(e.stream_id) ?? 0n) && !bounds.deadLetters.has(e.event_id))
+      .filter(
+        (e) =>
+          e.stream_version <= (bounds.checkpoints.get(e.stream_id) ?? 0n) &&
+          !bounds.deadLetters.has(e.event_id),
+      )
       .map((e) => store.upcast(e));
     if (events.length === 0) continue;
     await projection.handle(events, { tx, schema: scratch });
@@ -130,7 +163,11 @@ async function compareTable(
   [...key, ...(columns ?? [])].forEach((k) => assertIdentifier('column', k));
   const select = columns ? columns.join(', ') : '*';
   const keyExpr = `jsonb_build_object(${key.map((k) => `'${k}', r.${k}`).join(', ')})`;
-  const { rows } = await tx.query<{ key: Record<string, unknown>; live: Record<string, unknown> | null; replayed: Record<string, unknown> | null }>(
+  const { rows } = await tx.query<{
+    key: Record<string, unknown>;
+    live: Record<string, unknown> | null;
+    replayed: Record<string, unknown> | null;
+  }>(
     `WITH only_live AS (SELECT ${select} FROM ${live}.${table} EXCEPT ALL SELECT ${select} FROM ${scratch}.${table}),
           only_replayed AS (SELECT ${select} FROM ${scratch}.${table} EXCEPT ALL SELECT ${select} FROM ${live}.${table}),
           l AS (SELECT ${keyExpr} AS key, to_jsonb(r) AS row FROM only_live r),

@@ -6,7 +6,14 @@ import { PostgresEventStore } from '../store/event-store.js';
 import { startFixture, type FixtureProcess } from '../test-support/child-process.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js';
 import { testCatalogue, testMetadata } from '../test-support/test-events.js';
-import { connectTestNats, deleteStream, eventually, streamMessageCount, TEST_NATS_URL, uniqueTopology } from '../test-support/test-nats.js';
+import {
+  connectTestNats,
+  deleteStream,
+  eventually,
+  streamMessageCount,
+  TEST_NATS_URL,
+  uniqueTopology,
+} from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
 
 describe('EventRelay', () => {
@@ -48,19 +55,35 @@ describe('EventRelay', () => {
 
   const appendCounters = async (prefix: string, streams: number, increments: number) => {
     for (let s = 0; s < streams; s++) {
-      await store.append(`counter-${prefix}${s}`, [{ type: 'CounterOpened', data: { label: `${prefix}${s}` } }], { expected: 'no_stream', metadata: testMetadata() });
+      await store.append(
+        `counter-${prefix}${s}`,
+        [{ type: 'CounterOpened', data: { label: `${prefix}${s}` } }],
+        { expected: 'no_stream', metadata: testMetadata() },
+      );
       for (let i = 1; i <= increments; i++) {
-        await store.append(`counter-${prefix}${s}`, [{ type: 'CounterIncremented', data: { by: i } }], { expected: BigInt(i), metadata: testMetadata() });
+        await store.append(
+          `counter-${prefix}${s}`,
+          [{ type: 'CounterIncremented', data: { by: i } }],
+          { expected: BigInt(i), metadata: testMetadata() },
+        );
       }
     }
     return streams * (increments + 1);
   };
 
   const relayCheckpoint = async () =>
-    (await db.pool.query<{ global_position: string }>(`SELECT global_position FROM eventstore.relay_checkpoints WHERE relay = 'events'`)).rows[0]?.global_position ?? null;
+    (
+      await db.pool.query<{ global_position: string }>(
+        `SELECT global_position FROM eventstore.relay_checkpoints WHERE relay = 'events'`,
+      )
+    ).rows[0]?.global_position ?? null;
 
   const effects = async (schema: string) =>
-    (await db.pool.query<{ event_id: string; n: string }>(`SELECT event_id, count(*) AS n FROM ${schema}.effects GROUP BY event_id`)).rows;
+    (
+      await db.pool.query<{ event_id: string; n: string }>(
+        `SELECT event_id, count(*) AS n FROM ${schema}.effects GROUP BY event_id`,
+      )
+    ).rows;
 
   it.each([
     ['inside JetStream’s duplicate window, JetStream drops the republished copies', 120_000, false],
@@ -76,14 +99,32 @@ describe('EventRelay', () => {
       // Two independent consumers, as two services would have.
       const consumers = ['a', 'b'].map(
         (n) =>
-          new ProjectionConsumer({ store, nats, projection: counterProjection(), schema, topology, durableName: `${schema}_${n}`, batchSize: 7 }),
+          new ProjectionConsumer({
+            store,
+            nats,
+            projection: counterProjection(),
+            schema,
+            topology,
+            durableName: `${schema}_${n}`,
+            batchSize: 7,
+          }),
       );
       // Only one consumer per schema writes `effects`; the second writes to its own schema.
       const second = `${schema}_second`;
-      consumers[1] = new ProjectionConsumer({ store, nats, projection: counterProjection(), schema: second, topology, batchSize: 7 });
+      consumers[1] = new ProjectionConsumer({
+        store,
+        nats,
+        projection: counterProjection(),
+        schema: second,
+        topology,
+        batchSize: 7,
+      });
 
       // 1. The relay publishes everything, JetStream acknowledges, and the process stops before checkpointing.
-      const first = relayProcess(topology, { PAUSE_AFTER_PUBLISH: '1', DUPLICATE_WINDOW_MS: String(duplicateWindowMs) });
+      const first = relayProcess(topology, {
+        PAUSE_AFTER_PUBLISH: '1',
+        DUPLICATE_WINDOW_MS: String(duplicateWindowMs),
+      });
       await first.waitFor(/^published /);
       expect(await relayCheckpoint()).toBeNull();
       expect(await streamMessageCount(nats, topology)).toBe(total);
@@ -96,7 +137,9 @@ describe('EventRelay', () => {
       const restarted = relayProcess(topology, { DUPLICATE_WINDOW_MS: String(duplicateWindowMs) });
       await restarted.waitFor(/^published /);
       expect(await eventually(async () => (await relayCheckpoint()) !== null)).toBe(true);
-      expect(await streamMessageCount(nats, topology)).toBe(expectDuplicatesInStream ? 2 * total : total);
+      expect(await streamMessageCount(nats, topology)).toBe(
+        expectDuplicatesInStream ? 2 * total : total,
+      );
 
       // 4. Both consumers apply each event exactly once.
       await Promise.all(consumers.map((c) => c.start()));
@@ -130,11 +173,15 @@ describe('EventRelay', () => {
 
     const before = await streamMessageCount(nats, topology);
     await appendCounters('lead', 1, 2);
-    expect(await eventually(async () => (await streamMessageCount(nats, topology)) === before + 3)).toBe(true);
+    expect(
+      await eventually(async () => (await streamMessageCount(nats, topology)) === before + 3),
+    ).toBe(true);
 
     await a.kill('SIGKILL');
     await b.waitFor(/^leader=true/, 10_000);
     await appendCounters('takeover', 1, 2);
-    expect(await eventually(async () => (await streamMessageCount(nats, topology)) === before + 6)).toBe(true);
+    expect(
+      await eventually(async () => (await streamMessageCount(nats, topology)) === before + 6),
+    ).toBe(true);
   });
 });

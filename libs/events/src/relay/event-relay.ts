@@ -4,8 +4,18 @@ import type { PoolClient } from 'pg';
 import { checkout } from '../store/checkout.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { silentLogger, sleep, type EventsLogger } from '../logger.js';
-import { DEFAULT_TOPOLOGY, ensureEventsStream, subjectOf, type EventsTopology } from '../nats/jetstream-topology.js';
-import { START_OF_LOG, toEnvelope, type GlobalCheckpoint, type StoredEvent } from '../store/event.js';
+import {
+  DEFAULT_TOPOLOGY,
+  ensureEventsStream,
+  subjectOf,
+  type EventsTopology,
+} from '../nats/jetstream-topology.js';
+import {
+  START_OF_LOG,
+  toEnvelope,
+  type GlobalCheckpoint,
+  type StoredEvent,
+} from '../store/event.js';
 import type { PostgresEventStore } from '../store/event-store.js';
 
 export interface EventRelayOptions {
@@ -67,10 +77,30 @@ export class EventRelay {
     const registers = [options.registry ?? new Registry()];
     const labelNames = ['relay'] as const;
     this.metrics = {
-      published: new Counter({ name: 'campaigns_relay_published_events_total', help: 'Events published to JetStream by this relay', labelNames, registers }),
-      leader: new Gauge({ name: 'campaigns_relay_leader', help: '1 while this instance is the active relay', labelNames, registers }),
-      lag: new Gauge({ name: 'campaigns_relay_lag_events', help: 'Committed events not yet published (measured by the leader)', labelNames, registers }),
-      batchSeconds: new Histogram({ name: 'campaigns_relay_batch_seconds', help: 'Time to publish one batch and checkpoint it', labelNames, registers }),
+      published: new Counter({
+        name: 'campaigns_relay_published_events_total',
+        help: 'Events published to JetStream by this relay',
+        labelNames,
+        registers,
+      }),
+      leader: new Gauge({
+        name: 'campaigns_relay_leader',
+        help: '1 while this instance is the active relay',
+        labelNames,
+        registers,
+      }),
+      lag: new Gauge({
+        name: 'campaigns_relay_lag_events',
+        help: 'Committed events not yet published (measured by the leader)',
+        labelNames,
+        registers,
+      }),
+      batchSeconds: new Histogram({
+        name: 'campaigns_relay_batch_seconds',
+        help: 'Time to publish one batch and checkpoint it',
+        labelNames,
+        registers,
+      }),
     };
     this.metrics.leader.set({ relay: this.relayName }, 0);
   }
@@ -86,12 +116,18 @@ export class EventRelay {
 
   /** Ready once started, as a leader or a standby, unless its last rounds all failed. */
   ready(): boolean {
-    return this.started && !this.abort.signal.aborted && this.consecutiveFailures < FAILURES_BEFORE_NOT_READY;
+    return (
+      this.started &&
+      !this.abort.signal.aborted &&
+      this.consecutiveFailures < FAILURES_BEFORE_NOT_READY
+    );
   }
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.options.nats);
-    await ensureEventsStream(jsm, this.topology, { duplicateWindowMs: this.options.duplicateWindowMs });
+    await ensureEventsStream(jsm, this.topology, {
+      duplicateWindowMs: this.options.duplicateWindowMs,
+    });
     this.js = jetstream(this.options.nats);
     this.started = true;
     this.loop = this.run();
@@ -122,7 +158,10 @@ export class EventRelay {
         if (published < this.batchSize) await sleep(this.pollIntervalMs, signal);
       } catch (err) {
         this.consecutiveFailures++;
-        this.logger.error({ err: (err as Error).message, relay: this.relayName }, 'relay batch failed; resigning and retrying');
+        this.logger.error(
+          { err: (err as Error).message, relay: this.relayName },
+          'relay batch failed; resigning and retrying',
+        );
         await this.resign(err as Error);
         await sleep(this.leaderRetryMs, signal);
       }
@@ -131,13 +170,16 @@ export class EventRelay {
 
   private async tryLead(): Promise<boolean> {
     const client = await checkout(this.options.store.pool, (err) =>
-      this.logger.warn({ relay: this.relayName, err: err.message }, 'relay lost its database session; another candidate may lead'),
+      this.logger.warn(
+        { relay: this.relayName, err: err.message },
+        'relay lost its database session; another candidate may lead',
+      ),
     );
     try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [
-        LEADER_LOCK_CLASS,
-        this.relayName,
-      ]);
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
+        [LEADER_LOCK_CLASS, this.relayName],
+      );
       if (!rows[0]!.locked) {
         client.done();
         return false;
@@ -152,10 +194,19 @@ export class EventRelay {
       [this.relayName],
     );
     this.checkpoint = cp.rows[0]
-      ? { transactionId: BigInt(cp.rows[0].transaction_id), globalPosition: BigInt(cp.rows[0].global_position) }
+      ? {
+          transactionId: BigInt(cp.rows[0].transaction_id),
+          globalPosition: BigInt(cp.rows[0].global_position),
+        }
       : START_OF_LOG;
     this.metrics.leader.set({ relay: this.relayName }, 1);
-    this.logger.info({ relay: this.relayName, checkpoint: `${this.checkpoint.transactionId}/${this.checkpoint.globalPosition}` }, 'relay is now the leader');
+    this.logger.info(
+      {
+        relay: this.relayName,
+        checkpoint: `${this.checkpoint.transactionId}/${this.checkpoint.globalPosition}`,
+      },
+      'relay is now the leader',
+    );
     return true;
   }
 
@@ -170,14 +221,19 @@ export class EventRelay {
 
   private async relayBatch(): Promise<number> {
     const client = this.leaderClient!;
-    const { events, checkpoint } = await this.options.store.readAll({ after: this.checkpoint, limit: this.batchSize }, client);
+    const { events, checkpoint } = await this.options.store.readAll(
+      { after: this.checkpoint, limit: this.batchSize },
+      client,
+    );
     if (events.length === 0) return 0;
     const end = this.metrics.batchSeconds.startTimer({ relay: this.relayName });
     const js = this.js!;
     // Publishes are pipelined on one connection, so JetStream receives them in store order.
     await Promise.all(
       events.map((e) =>
-        js.publish(subjectOf(this.topology, e.stream_id, e.type), JSON.stringify(toEnvelope(e)), { msgID: e.event_id }),
+        js.publish(subjectOf(this.topology, e.stream_id, e.type), JSON.stringify(toEnvelope(e)), {
+          msgID: e.event_id,
+        }),
       ),
     );
     await this.options.afterPublish?.(events);

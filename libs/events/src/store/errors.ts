@@ -38,7 +38,10 @@ export class UnknownEventTypeError extends EventsError {
     readonly type: string,
     known: readonly string[],
   ) {
-    super('UNKNOWN_EVENT_TYPE', `event type "${type}" is not in the catalogue (known: ${known.join(', ') || 'none'})`);
+    super(
+      'UNKNOWN_EVENT_TYPE',
+      `event type "${type}" is not in the catalogue (known: ${known.join(', ') || 'none'})`,
+    );
   }
 }
 
@@ -68,6 +71,9 @@ export class EventTooLargeError extends EventsError {
 /** A payload contained a configured secret value; the secret itself is never repeated in the message. */
 export class SecretInEventError extends EventsError {
   constructor(readonly type: string) {
-    super('SECRET_IN_EVENT', `${type}: payload or metadata contains a configured secret; secrets never enter the event store`);
+    super(
+      'SECRET_IN_EVENT',
+      `${type}: payload or metadata contains a configured secret; secrets never enter the event store`,
+    );
   }
 }

@@ -57,16 +57,28 @@ describe('PostgresEventStore', () => {
   });
 
   it('chains each stream: hash = sha256(previous hash ‖ canonical event), recomputable by an auditor', async () => {
-    await store.append('counter-chain', [{ type: 'CounterOpened', data: { label: 'x' } }], { expected: 'no_stream', metadata: testMetadata() });
-    await store.append('counter-chain', [{ type: 'CounterIncremented', data: { by: 1 } }], { expected: 1, metadata: testMetadata() });
-    await store.append('counter-chain', [{ type: 'CounterIncremented', data: { by: 5 } }], { expected: 2, metadata: testMetadata() });
+    await store.append('counter-chain', [{ type: 'CounterOpened', data: { label: 'x' } }], {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    });
+    await store.append('counter-chain', [{ type: 'CounterIncremented', data: { by: 1 } }], {
+      expected: 1,
+      metadata: testMetadata(),
+    });
+    await store.append('counter-chain', [{ type: 'CounterIncremented', data: { by: 5 } }], {
+      expected: 2,
+      metadata: testMetadata(),
+    });
     const { rows } = await db.pool.query<{ hash: string; canonical: string }>(
       `SELECT hash, eventstore.event_canonical(stream_id, stream_version, event_id, type, schema_version, eventstore.canonical_time(recorded_at), data, metadata) AS canonical
          FROM eventstore.events WHERE stream_id = 'counter-chain' ORDER BY stream_version`,
     );
     let previous = Buffer.alloc(0);
     for (const row of rows) {
-      const expected = createHash('sha256').update(previous).update(row.canonical, 'utf8').digest('hex');
+      const expected = createHash('sha256')
+        .update(previous)
+        .update(row.canonical, 'utf8')
+        .digest('hex');
       expect(row.hash).toBe(expected);
       previous = Buffer.from(row.hash, 'hex');
     }
@@ -87,7 +99,12 @@ describe('PostgresEventStore', () => {
         await Promise.all(writers.map((w) => w.query('BEGIN')));
         const attempts = writers.map((w, i) =>
           store
-            .append(stream, [{ event_id: ids[i]!, type: 'CounterIncremented', data: { by: i + 1 } }], { expected, metadata: testMetadata() }, w)
+            .append(
+              stream,
+              [{ event_id: ids[i]!, type: 'CounterIncremented', data: { by: i + 1 } }],
+              { expected, metadata: testMetadata() },
+              w,
+            )
             .then(
               () => ({ writer: i, ok: true as const }),
               (error: unknown) => ({ writer: i, ok: false as const, error }),
@@ -113,17 +130,29 @@ describe('PostgresEventStore', () => {
   });
 
   it('refuses an exact expected version that does not match, naming the actual version', async () => {
-    await store.append('counter-b', [{ type: 'CounterOpened', data: { label: 'b' } }], { expected: 'no_stream', metadata: testMetadata() });
+    await store.append('counter-b', [{ type: 'CounterOpened', data: { label: 'b' } }], {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    });
     const err = await store
-      .append('counter-b', [{ type: 'CounterIncremented', data: { by: 1 } }], { expected: 5, metadata: testMetadata() })
+      .append('counter-b', [{ type: 'CounterIncremented', data: { by: 1 } }], {
+        expected: 5,
+        metadata: testMetadata(),
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConcurrencyError);
     expect((err as ConcurrencyError).actual).toBe(1n);
     await expect(
-      store.append('counter-b', [{ type: 'CounterIncremented', data: { by: 1 } }], { expected: 'no_stream', metadata: testMetadata() }),
+      store.append('counter-b', [{ type: 'CounterIncremented', data: { by: 1 } }], {
+        expected: 'no_stream',
+        metadata: testMetadata(),
+      }),
     ).rejects.toBeInstanceOf(ConcurrencyError);
     await expect(
-      store.append('counter-none', [{ type: 'CounterIncremented', data: { by: 1 } }], { expected: 'stream_exists', metadata: testMetadata() }),
+      store.append('counter-none', [{ type: 'CounterIncremented', data: { by: 1 } }], {
+        expected: 'stream_exists',
+        metadata: testMetadata(),
+      }),
     ).rejects.toBeInstanceOf(ConcurrencyError);
     expect(await count('counter-b')).toBe(1);
     expect(await count('counter-none')).toBe(0);
@@ -134,9 +163,15 @@ describe('PostgresEventStore', () => {
       { event_id: newEventId(), type: 'CounterOpened', data: { label: 'r' } },
       { event_id: newEventId(), type: 'CounterIncremented', data: { by: 3 } },
     ];
-    const first = await store.append('counter-retry', events, { expected: 'no_stream', metadata: testMetadata() });
+    const first = await store.append('counter-retry', events, {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    });
     // The retry carries the original expectation, which no longer holds: it must still succeed.
-    const retry = await store.append('counter-retry', events, { expected: 'no_stream', metadata: testMetadata() });
+    const retry = await store.append('counter-retry', events, {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    });
     expect(first.written).toBe(true);
     expect(retry.written).toBe(false);
     expect(retry.events).toEqual(first.events);
@@ -145,9 +180,16 @@ describe('PostgresEventStore', () => {
 
   it('refuses an event id already stored with different content, and writes nothing', async () => {
     const id = newEventId();
-    await store.append('counter-reuse', [{ event_id: id, type: 'CounterOpened', data: { label: 'one' } }], { expected: 'any', metadata: testMetadata() });
+    await store.append(
+      'counter-reuse',
+      [{ event_id: id, type: 'CounterOpened', data: { label: 'one' } }],
+      { expected: 'any', metadata: testMetadata() },
+    );
     const err = await store
-      .append('counter-reuse', [{ event_id: id, type: 'CounterOpened', data: { label: 'two' } }], { expected: 'any', metadata: testMetadata() })
+      .append('counter-reuse', [{ event_id: id, type: 'CounterOpened', data: { label: 'two' } }], {
+        expected: 'any',
+        metadata: testMetadata(),
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IdempotencyConflictError);
     expect((err as Error).message).toContain(id);
@@ -155,12 +197,21 @@ describe('PostgresEventStore', () => {
   });
 
   it('lets the database itself refuse UPDATE, DELETE and TRUNCATE of events, even for a superuser', async () => {
-    await store.append('counter-frozen', [{ type: 'CounterOpened', data: { label: 'f' } }], { expected: 'no_stream', metadata: testMetadata() });
-    await expect(db.pool.query(`UPDATE eventstore.events SET data = '{"label":"forged"}' WHERE stream_id = 'counter-frozen'`)).rejects.toThrow(
-      /append-only: UPDATE is refused/,
+    await store.append('counter-frozen', [{ type: 'CounterOpened', data: { label: 'f' } }], {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    });
+    await expect(
+      db.pool.query(
+        `UPDATE eventstore.events SET data = '{"label":"forged"}' WHERE stream_id = 'counter-frozen'`,
+      ),
+    ).rejects.toThrow(/append-only: UPDATE is refused/);
+    await expect(
+      db.pool.query(`DELETE FROM eventstore.events WHERE stream_id = 'counter-frozen'`),
+    ).rejects.toThrow(/append-only: DELETE/);
+    await expect(db.pool.query('TRUNCATE eventstore.events')).rejects.toThrow(
+      /append-only: TRUNCATE/,
     );
-    await expect(db.pool.query(`DELETE FROM eventstore.events WHERE stream_id = 'counter-frozen'`)).rejects.toThrow(/append-only: DELETE/);
-    await expect(db.pool.query('TRUNCATE eventstore.events')).rejects.toThrow(/append-only: TRUNCATE/);
     const [e] = await store.readStream('counter-frozen');
     expect(e!.data).toEqual({ label: 'f' });
   });
@@ -170,11 +221,18 @@ describe('PostgresEventStore', () => {
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL ROLE campaigns_event_writer');
-      await client.query(`SELECT eventstore.append_events('counter-role', 'any', ARRAY[$1]::uuid[], ARRAY['CounterOpened'], ARRAY[1], ARRAY['{"label":"r"}']::jsonb[], ARRAY['{}']::jsonb[])`, [newEventId()]);
+      await client.query(
+        `SELECT eventstore.append_events('counter-role', 'any', ARRAY[$1]::uuid[], ARRAY['CounterOpened'], ARRAY[1], ARRAY['{"label":"r"}']::jsonb[], ARRAY['{}']::jsonb[])`,
+        [newEventId()],
+      );
       await client.query('SAVEPOINT s');
-      await expect(client.query(`UPDATE eventstore.events SET type = 'X' WHERE stream_id = 'counter-role'`)).rejects.toThrow(/permission denied/);
+      await expect(
+        client.query(`UPDATE eventstore.events SET type = 'X' WHERE stream_id = 'counter-role'`),
+      ).rejects.toThrow(/permission denied/);
       await client.query('ROLLBACK TO SAVEPOINT s');
-      await expect(client.query(`DELETE FROM eventstore.events WHERE stream_id = 'counter-role'`)).rejects.toThrow(/permission denied/);
+      await expect(
+        client.query(`DELETE FROM eventstore.events WHERE stream_id = 'counter-role'`),
+      ).rejects.toThrow(/permission denied/);
     } finally {
       await client.query('ROLLBACK');
       client.release();
@@ -184,13 +242,23 @@ describe('PostgresEventStore', () => {
   it('rejects unknown types and invalid payloads with the event and field named, storing nothing', async () => {
     const before = await count();
     await expect(
-      store.append('counter-bad', [{ type: 'CounterOpened', data: { label: 'ok' } }, { type: 'CounterExploded', data: {} }], {
-        expected: 'any',
-        metadata: testMetadata(),
-      }),
+      store.append(
+        'counter-bad',
+        [
+          { type: 'CounterOpened', data: { label: 'ok' } },
+          { type: 'CounterExploded', data: {} },
+        ],
+        {
+          expected: 'any',
+          metadata: testMetadata(),
+        },
+      ),
     ).rejects.toBeInstanceOf(UnknownEventTypeError);
     const err = await store
-      .append('counter-bad', [{ type: 'CounterIncremented', data: { by: 'three' } }], { expected: 'any', metadata: testMetadata() })
+      .append('counter-bad', [{ type: 'CounterIncremented', data: { by: 'three' } }], {
+        expected: 'any',
+        metadata: testMetadata(),
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EventValidationError);
     expect((err as EventValidationError).field).toBe('data.by');
@@ -207,7 +275,10 @@ describe('PostgresEventStore', () => {
   it('refuses payloads over 256 KiB, and accepts them once the large field moves to the blob table', async () => {
     const big = 'x'.repeat(300 * 1024);
     const err = await store
-      .append('counter-big', [{ type: 'NoteAttached', data: { text: big } }], { expected: 'any', metadata: testMetadata() })
+      .append('counter-big', [{ type: 'NoteAttached', data: { text: big } }], {
+        expected: 'any',
+        metadata: testMetadata(),
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EventTooLargeError);
     expect((err as Error).message).toMatch(/putBlob/);
@@ -216,7 +287,11 @@ describe('PostgresEventStore', () => {
     const blob = await store.putBlob(big);
     const again = await store.putBlob(big);
     expect(again).toEqual(blob);
-    await store.append('counter-big', [{ type: 'NoteAttached', data: { text: 'see blob', blob } }], { expected: 'any', metadata: testMetadata() });
+    await store.append(
+      'counter-big',
+      [{ type: 'NoteAttached', data: { text: 'see blob', blob } }],
+      { expected: 'any', metadata: testMetadata() },
+    );
     const [note] = await store.readStream('counter-big');
     const content = await store.getBlob((note!.data as { blob: { sha256: string } }).blob.sha256);
     expect(content?.toString()).toBe(big);
@@ -225,13 +300,21 @@ describe('PostgresEventStore', () => {
   it('never stores a configured secret, and never repeats it in the error', async () => {
     const before = await count();
     const err = await store
-      .append('counter-secret', [{ type: 'CounterOpened', data: { label: `token ${CANARY}` } }], { expected: 'any', metadata: testMetadata() })
+      .append('counter-secret', [{ type: 'CounterOpened', data: { label: `token ${CANARY}` } }], {
+        expected: 'any',
+        metadata: testMetadata(),
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretInEventError);
     expect((err as Error).message).not.toContain(CANARY);
-    await expect(store.putBlob(`diff --git a/x\n+${CANARY}\n`)).rejects.toBeInstanceOf(SecretInEventError);
+    await expect(store.putBlob(`diff --git a/x\n+${CANARY}\n`)).rejects.toBeInstanceOf(
+      SecretInEventError,
+    );
     expect(await count()).toBe(before);
-    const { rows } = await db.pool.query(`SELECT 1 FROM eventstore.events WHERE data::text LIKE '%' || $1 || '%'`, [CANARY]);
+    const { rows } = await db.pool.query(
+      `SELECT 1 FROM eventstore.events WHERE data::text LIKE '%' || $1 || '%'`,
+      [CANARY],
+    );
     expect(rows).toHaveLength(0);
   });
 
@@ -253,9 +336,14 @@ describe('PostgresEventStore', () => {
       const a = new PostgresEventStore(fresh.pool, testCatalogue);
       const b = new PostgresEventStore(fresh.pool, testCatalogue);
       await Promise.all([a.migrate(), b.migrate(), a.migrate()]);
-      const { rows } = await fresh.pool.query(`SELECT version FROM campaigns_schema_migrations WHERE component = 'eventstore'`);
+      const { rows } = await fresh.pool.query(
+        `SELECT version FROM campaigns_schema_migrations WHERE component = 'eventstore'`,
+      );
       expect(rows).toEqual([{ version: 1 }]);
-      await a.append('counter-m', [{ type: 'CounterOpened', data: { label: 'm' } }], { expected: 'no_stream', metadata: testMetadata() });
+      await a.append('counter-m', [{ type: 'CounterOpened', data: { label: 'm' } }], {
+        expected: 'no_stream',
+        metadata: testMetadata(),
+      });
     } finally {
       await fresh.drop();
     }

@@ -118,7 +118,12 @@ export class PostgresEventStore {
    * Appends events to one stream atomically, if the stream is at the expected version.
    * Validates every payload first: an invalid one stores nothing.
    */
-  async append(stream: string, events: readonly NewEvent[], options: AppendOptions, client?: PoolClient): Promise<AppendResult> {
+  async append(
+    stream: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+    client?: PoolClient,
+  ): Promise<AppendResult> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const ids: string[] = [];
     const types: string[] = [];
@@ -129,11 +134,13 @@ export class PostgresEventStore {
       const { data: parsed, schemaVersion } = this.catalogue.validate(e.type, e.data);
       const dataJson = JSON.stringify(parsed);
       const bytes = Buffer.byteLength(dataJson);
-      if (bytes > this.maxPayloadBytes) throw new EventTooLargeError(e.type, bytes, this.maxPayloadBytes);
+      if (bytes > this.maxPayloadBytes)
+        throw new EventTooLargeError(e.type, bytes, this.maxPayloadBytes);
       const md = { ...options.metadata, ...e.metadata };
       this.checkMetadata(e.type, md);
       const mdJson = JSON.stringify(md);
-      if (this.secrets.some((s) => dataJson.includes(s) || mdJson.includes(s))) throw new SecretInEventError(e.type);
+      if (this.secrets.some((s) => dataJson.includes(s) || mdJson.includes(s)))
+        throw new SecretInEventError(e.type);
       ids.push(e.event_id ?? newEventId());
       types.push(e.type);
       versions.push(schemaVersion);
@@ -145,7 +152,12 @@ export class PostgresEventStore {
                    FROM eventstore.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`;
     const db: Queryable = client ?? this.pool;
     try {
-      const { rows } = await db.query<{ event_id: string; stream_version: string; global_position: string; written: boolean }>(sql, params);
+      const { rows } = await db.query<{
+        event_id: string;
+        stream_version: string;
+        global_position: string;
+        written: boolean;
+      }>(sql, params);
       return {
         nextExpectedVersion: BigInt(rows[rows.length - 1]!.stream_version),
         written: rows.some((r) => r.written),
@@ -157,7 +169,12 @@ export class PostgresEventStore {
       };
     } catch (err) {
       const pgErr = err as { code?: string; detail?: string };
-      if (pgErr.code === 'CA001') throw new ConcurrencyError(stream, expectedToText(options.expected), BigInt(pgErr.detail ?? '0') || null);
+      if (pgErr.code === 'CA001')
+        throw new ConcurrencyError(
+          stream,
+          expectedToText(options.expected),
+          BigInt(pgErr.detail ?? '0') || null,
+        );
       if (pgErr.code === 'CA002') throw new IdempotencyConflictError(pgErr.detail ?? ids[0]!);
       throw err;
     }
@@ -166,14 +183,26 @@ export class PostgresEventStore {
   private checkMetadata(type: string, md: Partial<EventMetadata>): void {
     for (const key of ['correlation_id', 'actor', 'source'] as const) {
       if (typeof md[key] !== 'string' || md[key].length === 0) {
-        throw new EventValidationError(type, `metadata.${key}`, `${type}.metadata.${key}: required, a non-empty string`);
+        throw new EventValidationError(
+          type,
+          `metadata.${key}`,
+          `${type}.metadata.${key}: required, a non-empty string`,
+        );
       }
     }
     if (md.causation_id !== null && typeof md.causation_id !== 'string') {
-      throw new EventValidationError(type, 'metadata.causation_id', `${type}.metadata.causation_id: a string or null`);
+      throw new EventValidationError(
+        type,
+        'metadata.causation_id',
+        `${type}.metadata.causation_id: a string or null`,
+      );
     }
     if (Buffer.byteLength(JSON.stringify(md)) > MAX_METADATA_BYTES) {
-      throw new EventValidationError(type, 'metadata', `${type}.metadata: over ${MAX_METADATA_BYTES} bytes`);
+      throw new EventValidationError(
+        type,
+        'metadata',
+        `${type}.metadata: over ${MAX_METADATA_BYTES} bytes`,
+      );
     }
   }
 
@@ -195,7 +224,12 @@ export class PostgresEventStore {
     const { rows } = await db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM eventstore.events
         WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version LIMIT $4`,
-      [stream, (options.fromVersion ?? 1n).toString(), (options.toVersion ?? 2n ** 62n).toString(), options.maxCount ?? 10_000],
+      [
+        stream,
+        (options.fromVersion ?? 1n).toString(),
+        (options.toVersion ?? 2n ** 62n).toString(),
+        options.maxCount ?? 10_000,
+      ],
     );
     return rows.map((r) => this.upcast(rowToEvent(r)));
   }
@@ -205,7 +239,10 @@ export class PostgresEventStore {
    * transaction still running are read, so a slow writer can never be skipped: its events appear
    * later, after everything read now. Payloads are returned as stored unless `upcast` is set.
    */
-  async readAll(options: { after?: GlobalCheckpoint; limit?: number; upcast?: boolean } = {}, db: Queryable = this.pool): Promise<{
+  async readAll(
+    options: { after?: GlobalCheckpoint; limit?: number; upcast?: boolean } = {},
+    db: Queryable = this.pool,
+  ): Promise<{
     events: StoredEvent[];
     checkpoint: GlobalCheckpoint;
   }> {
@@ -222,21 +259,28 @@ export class PostgresEventStore {
     const last = events[events.length - 1];
     return {
       events: options.upcast ? events.map((e) => this.upcast(e)) : events,
-      checkpoint: last ? { transactionId: last.transaction_id, globalPosition: last.global_position } : after,
+      checkpoint: last
+        ? { transactionId: last.transaction_id, globalPosition: last.global_position }
+        : after,
     };
   }
 
   /** Brings a stored event's payload to the current schema version of its type. */
   upcast(e: StoredEvent): StoredEvent {
     const d = this.catalogue.definition(e.type);
-    return { ...e, data: this.catalogue.upcast(e.type, e.schema_version, e.data), schema_version: d.schemaVersion };
+    return {
+      ...e,
+      data: this.catalogue.upcast(e.type, e.schema_version, e.data),
+      schema_version: d.schemaVersion,
+    };
   }
 
   /** Stores content once under its sha256; events keep the returned reference. */
   async putBlob(content: Buffer | string, db: Queryable = this.pool): Promise<BlobRef> {
     const buf = typeof content === 'string' ? Buffer.from(content) : content;
     const text = buf.toString('latin1');
-    if (this.secrets.some((s) => text.includes(Buffer.from(s).toString('latin1')))) throw new SecretInEventError('blob');
+    if (this.secrets.some((s) => text.includes(Buffer.from(s).toString('latin1'))))
+      throw new SecretInEventError('blob');
     const sha256 = createHash('sha256').update(buf).digest('hex');
     await db.query(
       'INSERT INTO eventstore.blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING',
@@ -246,7 +290,10 @@ export class PostgresEventStore {
   }
 
   async getBlob(sha256: string): Promise<Buffer | null> {
-    const { rows } = await this.pool.query<{ content: Buffer }>('SELECT content FROM eventstore.blobs WHERE sha256 = $1', [sha256]);
+    const { rows } = await this.pool.query<{ content: Buffer }>(
+      'SELECT content FROM eventstore.blobs WHERE sha256 = $1',
+      [sha256],
+    );
     return rows[0]?.content ?? null;
   }
 }

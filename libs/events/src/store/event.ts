@@ -27,7 +27,10 @@ export interface GlobalCheckpoint {
   globalPosition: bigint;
 }
 
-export const START_OF_LOG: GlobalCheckpoint = Object.freeze({ transactionId: 0n, globalPosition: 0n });
+export const START_OF_LOG: GlobalCheckpoint = Object.freeze({
+  transactionId: 0n,
+  globalPosition: 0n,
+});
 
 /** An event as the store holds it. */
 export interface StoredEvent<T = unknown> {
@@ -46,7 +49,8 @@ export interface StoredEvent<T = unknown> {
 
 /** Stream ids are `<category>-<id>`; the category names the NATS subject `ev.<category>.<type>`. */
 export function streamId(category: string, id: string): string {
-  if (!/^[a-z][a-z0-9_]*$/.test(category)) throw new Error(`stream category "${category}" must be lower-case letters, digits and _`);
+  if (!/^[a-z][a-z0-9_]*$/.test(category))
+    throw new Error(`stream category "${category}" must be lower-case letters, digits and _`);
   return `${category}-${id}`;
 }
 

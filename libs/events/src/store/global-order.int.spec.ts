@@ -7,7 +7,12 @@ import { createTestDatabase, type TestDatabase } from '../test-support/test-data
 import { testCatalogue, testMetadata } from '../test-support/test-events.js';
 
 /** Reads until `expected` events arrived or the deadline passed (other runs' transactions may hold xmin back). */
-async function drain(store: PostgresEventStore, from: GlobalCheckpoint, expected: number, seen: StoredEvent[] = []) {
+async function drain(
+  store: PostgresEventStore,
+  from: GlobalCheckpoint,
+  expected: number,
+  seen: StoredEvent[] = [],
+) {
   let checkpoint = from;
   const deadline = Date.now() + 15_000;
   while (seen.length < expected && Date.now() < deadline) {
@@ -35,11 +40,20 @@ describe('global order', () => {
     try {
       // 1. The slow writer opens a transaction and appends: it takes global_position p, uncommitted.
       await slow.query('BEGIN');
-      const slowAppend = await store.append('counter-slow', [{ type: 'CounterOpened', data: { label: 'slow' } }], { expected: 'any', metadata: testMetadata() }, slow);
+      const slowAppend = await store.append(
+        'counter-slow',
+        [{ type: 'CounterOpened', data: { label: 'slow' } }],
+        { expected: 'any', metadata: testMetadata() },
+        slow,
+      );
       const slowPosition = slowAppend.events[0]!.globalPosition;
 
       // 2. A fast writer appends and commits: it takes position p+1 and is visible to everyone.
-      const fastAppend = await store.append('counter-fast', [{ type: 'CounterOpened', data: { label: 'fast' } }], { expected: 'any', metadata: testMetadata() });
+      const fastAppend = await store.append(
+        'counter-fast',
+        [{ type: 'CounterOpened', data: { label: 'fast' } }],
+        { expected: 'any', metadata: testMetadata() },
+      );
       const fastPosition = fastAppend.events[0]!.globalPosition;
       expect(fastPosition).toBeGreaterThan(slowPosition);
 
@@ -55,9 +69,10 @@ describe('global order', () => {
 
       // 4. The slow writer commits. The naive reader, at p+1, would now skip p for ever.
       await slow.query('COMMIT');
-      const naiveAfter = await db.pool.query(`SELECT 1 FROM eventstore.events WHERE global_position > $1 AND stream_id = 'counter-slow'`, [
-        fastPosition.toString(),
-      ]);
+      const naiveAfter = await db.pool.query(
+        `SELECT 1 FROM eventstore.events WHERE global_position > $1 AND stream_id = 'counter-slow'`,
+        [fastPosition.toString()],
+      );
       expect(naiveAfter.rows).toHaveLength(0);
 
       // 5. The gap-safe reader, continuing from its checkpoint, yields the slow event, then the fast one.
@@ -73,7 +88,11 @@ describe('global order', () => {
     const CONNECTIONS = 3;
     const step = fc.oneof(
       fc.record({ kind: fc.constant('begin' as const), conn: fc.nat(CONNECTIONS - 1) }),
-      fc.record({ kind: fc.constant('append' as const), conn: fc.nat(CONNECTIONS - 1), size: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        kind: fc.constant('append' as const),
+        conn: fc.nat(CONNECTIONS - 1),
+        size: fc.integer({ min: 1, max: 3 }),
+      }),
       fc.record({ kind: fc.constant('commit' as const), conn: fc.nat(CONNECTIONS - 1) }),
       fc.record({ kind: fc.constant('rollback' as const), conn: fc.nat(CONNECTIONS - 1) }),
       fc.record({ kind: fc.constant('read' as const) }),
@@ -82,7 +101,9 @@ describe('global order', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 40 }), async (steps) => {
         run++;
-        const clients: PoolClient[] = await Promise.all(Array.from({ length: CONNECTIONS }, () => db.pool.connect()));
+        const clients: PoolClient[] = await Promise.all(
+          Array.from({ length: CONNECTIONS }, () => db.pool.connect()),
+        );
         const start = (await store.readAll({ after: START_OF_LOG, limit: 1_000_000 })).checkpoint;
         const open = new Array<boolean>(CONNECTIONS).fill(false);
         const pending: string[][] = Array.from({ length: CONNECTIONS }, () => []);
@@ -107,7 +128,10 @@ describe('global order', () => {
               // Each append has its own stream, so open transactions never wait on each other.
               const r = await store.append(
                 `counter-p${run}x${n++}`,
-                Array.from({ length: s.size }, (_, i) => ({ type: 'CounterIncremented', data: { by: i + 1 } })),
+                Array.from({ length: s.size }, (_, i) => ({
+                  type: 'CounterIncremented',
+                  data: { by: i + 1 },
+                })),
                 { expected: 'no_stream', metadata: testMetadata() },
                 c,
               );
@@ -116,7 +140,9 @@ describe('global order', () => {
               else ids.forEach((id) => committed.add(id));
             } else if ((s.kind === 'commit' || s.kind === 'rollback') && open[s.conn]) {
               await c.query(s.kind === 'commit' ? 'COMMIT' : 'ROLLBACK');
-              pending[s.conn]!.forEach((id) => (s.kind === 'commit' ? committed : rolledBack).add(id));
+              pending[s.conn]!.forEach((id) =>
+                (s.kind === 'commit' ? committed : rolledBack).add(id),
+              );
               pending[s.conn] = [];
               open[s.conn] = false;
             }

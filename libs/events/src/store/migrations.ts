@@ -15,7 +15,11 @@ const MIGRATION_LOCK_KEY = 7_042_001;
  * Applies the component's migrations that are not yet recorded, all in one transaction (all or
  * nothing) under a transaction-level advisory lock, so that concurrent starts are safe. Idempotent.
  */
-export async function runMigrations(pool: Pool, component: string, migrations: readonly Migration[]): Promise<number[]> {
+export async function runMigrations(
+  pool: Pool,
+  component: string,
+  migrations: readonly Migration[],
+): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
   try {
@@ -39,13 +43,15 @@ export async function runMigrations(pool: Pool, component: string, migrations: r
       try {
         await client.query(m.sql);
       } catch (err) {
-        throw new Error(`migration ${component} #${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+        throw new Error(
+          `migration ${component} #${m.version} (${m.name}) failed: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
-      await client.query('INSERT INTO public.campaigns_schema_migrations (component, version, name) VALUES ($1, $2, $3)', [
-        component,
-        m.version,
-        m.name,
-      ]);
+      await client.query(
+        'INSERT INTO public.campaigns_schema_migrations (component, version, name) VALUES ($1, $2, $3)',
+        [component, m.version, m.name],
+      );
       applied.push(m.version);
     }
     await client.query('COMMIT');

@@ -38,7 +38,15 @@ export function startFixture(file: string, env: Record<string, string>): Fixture
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`fixture ${file} did not print ${pattern} in ${timeoutMs} ms; output:\n${lines.join('\n')}`)), timeoutMs);
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `fixture ${file} did not print ${pattern} in ${timeoutMs} ms; output:\n${lines.join('\n')}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({ pattern, resolve: (l) => (clearTimeout(t), resolve(l)) });
       });
     },

@@ -21,13 +21,20 @@ export async function deleteStream(nc: NatsConnection, topology: EventsTopology)
   await jsm.streams.delete(topology.streamName).catch(() => undefined);
 }
 
-export async function streamMessageCount(nc: NatsConnection, topology: EventsTopology): Promise<number> {
+export async function streamMessageCount(
+  nc: NatsConnection,
+  topology: EventsTopology,
+): Promise<number> {
   const jsm = await jetstreamManager(nc);
   return (await jsm.streams.info(topology.streamName)).state.messages;
 }
 
 /** Polls until `check` holds or the deadline passes; returns whether it held. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000, everyMs = 50): Promise<boolean> {
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;

@@ -79,7 +79,9 @@ export function loadServiceConfig(env: Env, defaultPort: number): ServiceConfig 
   }
   const subjectPrefix = read('EVENTS_SUBJECT_PREFIX') ?? 'ev';
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(subjectPrefix)) {
-    problems.push(`EVENTS_SUBJECT_PREFIX must be 1 to 32 letters, digits, _ or -, got "${subjectPrefix}"`);
+    problems.push(
+      `EVENTS_SUBJECT_PREFIX must be 1 to 32 letters, digits, _ or -, got "${subjectPrefix}"`,
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -37,7 +37,11 @@ export function describeServiceProcess(service: string): void {
 
     afterAll(async () => {
       const nats = await connect({ servers: TEST_NATS_URL });
-      await (await jetstreamManager(nats)).streams.delete(eventsEnv.EVENTS_STREAM).catch(() => undefined);
+      await (
+        await jetstreamManager(nats)
+      ).streams
+        .delete(eventsEnv.EVENTS_STREAM)
+        .catch(() => undefined);
       await nats.close();
       await db.drop();
     });
