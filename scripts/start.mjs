@@ -83,10 +83,16 @@ function formatLogLine(line) {
   } catch {
     return line;
   }
-  if (entry === null || typeof entry !== 'object' || !('level' in entry || 'msg' in entry)) return line;
+  if (entry === null || typeof entry !== 'object' || !('level' in entry || 'msg' in entry))
+    return line;
   const level =
-    typeof entry.level === 'number' ? (LEVELS[entry.level] ?? String(entry.level)) : String(entry.level).toUpperCase();
-  const time = typeof entry.time === 'number' || typeof entry.time === 'string' ? new Date(entry.time) : undefined;
+    typeof entry.level === 'number'
+      ? (LEVELS[entry.level] ?? String(entry.level))
+      : String(entry.level).toUpperCase();
+  const time =
+    typeof entry.time === 'number' || typeof entry.time === 'string'
+      ? new Date(entry.time)
+      : undefined;
   const clock = time && !Number.isNaN(time.getTime()) ? `${time.toTimeString().slice(0, 8)} ` : '';
   const extras = Object.entries(entry)
     .filter(([key]) => !QUIET_FIELDS.has(key))
@@ -118,7 +124,10 @@ function readConfig(argv) {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     }));
   } catch (error) {
     throw new StartError(error.message, HELP.split('\n'));
@@ -136,7 +145,9 @@ function readConfig(argv) {
       const portVariable = `${service.name.toUpperCase().replaceAll('-', '_')}_PORT`;
       const port = Number(env(portVariable) ?? service.defaultPort);
       if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-        throw new StartError(`${portVariable} must be a port number from 1 to 65535, got "${env(portVariable)}".`);
+        throw new StartError(
+          `${portVariable} must be a port number from 1 to 65535, got "${env(portVariable)}".`,
+        );
       }
       return {
         ...service,
@@ -202,13 +213,21 @@ function describeExit({ code, signal }) {
 /** Runs a setup command with its output on our terminal; rejects with a StartError if it fails. */
 function runCommand(command, args, failure) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', jsonOutput ? 2 : 'inherit', 'inherit'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ['ignore', jsonOutput ? 2 : 'inherit', 'inherit'],
+    });
     state.command = child;
     child.on('error', (error) => reject(new StartError(`${failure}: ${error.message}`)));
     child.on('exit', (code, signal) => {
       state.command = undefined;
       if (code === 0) resolve();
-      else reject(new StartError(`${failure} (\`${[command, ...args].join(' ')}\` exited with ${describeExit({ code, signal })})`));
+      else
+        reject(
+          new StartError(
+            `${failure} (\`${[command, ...args].join(' ')}\` exited with ${describeExit({ code, signal })})`,
+          ),
+        );
     });
   });
 }
@@ -244,7 +263,12 @@ function startService(config, service) {
   });
   running.exited.then((exit) => {
     if (!state.stopping) {
-      fail(new StartError(`${service.name} exited unexpectedly with ${describeExit(exit)}.`, tailDetails(running)));
+      fail(
+        new StartError(
+          `${service.name} exited unexpectedly with ${describeExit(exit)}.`,
+          tailDetails(running),
+        ),
+      );
     }
   });
   state.running.push(running);
@@ -334,7 +358,9 @@ process.on('exit', () => {
 function checkNodeVersion() {
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major < 20 || (major === 20 && minor < 19)) {
-    throw new StartError(`Node.js ${process.versions.node} is too old; Campaigns needs Node.js 20.19 or newer.`);
+    throw new StartError(
+      `Node.js ${process.versions.node} is too old; Campaigns needs Node.js 20.19 or newer.`,
+    );
   }
 }
 
@@ -351,7 +377,11 @@ async function installDependencies() {
 }
 
 async function build() {
-  await runCommand('npm', ['run', 'build', '--silent'], 'The build failed; fix the errors above and run npm start again');
+  await runCommand(
+    'npm',
+    ['run', 'build', '--silent'],
+    'The build failed; fix the errors above and run npm start again',
+  );
   const missing = SERVICES.map((s) => path.join('services', s.name, 'dist', 'main.js')).filter(
     (entry) => !existsSync(path.join(root, entry)),
   );
@@ -379,21 +409,33 @@ async function prepareDatabase(config) {
   const databaseName = decodeURIComponent(target.pathname.replace(/^\//, '')) || 'postgres';
   const admin = new URL(config.databaseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new pg.Client({
+    connectionString: admin.toString(),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {
     const where = `${target.hostname}:${target.port || 5432}`;
-    if (error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || /timeout/i.test(error.message)) {
-      throw new StartError(`PostgreSQL does not answer at ${where} (${error.code ?? error.message}).`, POSTGRES_HINT);
+    if (
+      error.code === 'ECONNREFUSED' ||
+      error.code === 'ENOTFOUND' ||
+      /timeout/i.test(error.message)
+    ) {
+      throw new StartError(
+        `PostgreSQL does not answer at ${where} (${error.code ?? error.message}).`,
+        POSTGRES_HINT,
+      );
     }
     throw new StartError(`PostgreSQL at ${where} refused the connection: ${error.message}`, [
       `DATABASE_URL is ${redact(config.databaseUrl)}; the local default expects trust authentication for postgres.`,
     ]);
   }
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      databaseName,
+    ]);
     if (rowCount > 0) {
       say(`PostgreSQL answers; database ${databaseName} exists.`);
       return;
@@ -420,7 +462,10 @@ async function checkNats(config) {
   try {
     connection = await connect({ servers: config.natsUrl.split(','), timeout: CONNECT_TIMEOUT_MS });
   } catch (error) {
-    throw new StartError(`NATS does not answer at ${redact(config.natsUrl)} (${error.message}).`, NATS_HINT);
+    throw new StartError(
+      `NATS does not answer at ${redact(config.natsUrl)} (${error.message}).`,
+      NATS_HINT,
+    );
   }
   try {
     await jetstreamManager(connection, { timeout: CONNECT_TIMEOUT_MS });
@@ -445,10 +490,13 @@ function portIsFree(host, port) {
 async function checkPortsAreFree(config) {
   for (const service of config.services) {
     if (!(await portIsFree(config.host, service.port))) {
-      throw new StartError(`Port ${service.port} on ${config.host}, wanted by ${service.name}, is already in use.`, [
-        'Is another `npm start` (or docker compose) running? Stop it,',
-        `or choose another port with ${service.portVariable}=<port> npm start.`,
-      ]);
+      throw new StartError(
+        `Port ${service.port} on ${config.host}, wanted by ${service.name}, is already in use.`,
+        [
+          'Is another `npm start` (or docker compose) running? Stop it,',
+          `or choose another port with ${service.portVariable}=<port> npm start.`,
+        ],
+      );
     }
   }
 }
@@ -473,7 +521,9 @@ async function probe(url) {
 /** Polls every service's /readyz until all answer 200; bounded by READY_TIMEOUT_MS. */
 async function waitUntilReady(config) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  const pending = new Map(state.running.map((running) => [running.name, { running, detail: 'not polled yet' }]));
+  const pending = new Map(
+    state.running.map((running) => [running.name, { running, detail: 'not polled yet' }]),
+  );
   while (pending.size > 0) {
     if (state.stopping) return;
     for (const [name, entry] of pending) {
@@ -509,7 +559,11 @@ function printEndpoints(config) {
     ]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const format = (row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  const format = (row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   say('');
   say(paint('1', format(rows[0])));
   for (const row of rows.slice(1)) say(format(row));
