@@ -58,6 +58,7 @@ export class EventRelay {
   private leaderClient?: PoolClient & { done(err?: Error | boolean): void };
   private js?: JetStreamClient;
   private checkpoint: GlobalCheckpoint = START_OF_LOG;
+  private prefetched?: ReturnType<PostgresEventStore['readAll']>;
   private started = false;
   private consecutiveFailures = 0;
   private readonly metrics: {
@@ -215,16 +216,22 @@ export class EventRelay {
     const client = this.leaderClient;
     if (!client) return;
     this.leaderClient = undefined;
+    this.prefetched = undefined;
     this.metrics.leader.set({ relay: this.relayName }, 0);
     client.done(err ?? true);
   }
 
+  private read(after: GlobalCheckpoint) {
+    const page = this.options.store.readAll({ after, limit: this.batchSize }, this.leaderClient!);
+    page.catch(() => undefined); // a prefetch nobody awaits must not become an unhandled rejection
+    return page;
+  }
+
   private async relayBatch(): Promise<number> {
     const client = this.leaderClient!;
-    const { events, checkpoint } = await this.options.store.readAll(
-      { after: this.checkpoint, limit: this.batchSize },
-      client,
-    );
+    const { events, checkpoint } = await (this.prefetched ?? this.read(this.checkpoint));
+    // While this page is published the next one is read: PostgreSQL and NATS work at once.
+    this.prefetched = events.length === this.batchSize ? this.read(checkpoint) : undefined;
     if (events.length === 0) return 0;
     const end = this.metrics.batchSeconds.startTimer({ relay: this.relayName });
     const js = this.js!;

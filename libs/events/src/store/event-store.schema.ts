@@ -42,7 +42,7 @@ $$;
 CREATE OR REPLACE FUNCTION eventstore.append_events(
   p_stream_id text, p_expected text, p_event_ids uuid[], p_types text[], p_schema_versions integer[],
   p_data jsonb[], p_metadata jsonb[])
-RETURNS TABLE (event_id uuid, stream_version bigint, global_position bigint, transaction_id xid8, recorded_at timestamptz, written boolean)
+RETURNS TABLE (event_id uuid, stream_version bigint, global_position bigint, written boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -56,6 +56,10 @@ DECLARE
   v_inserted integer;
   v_stored text;
 BEGIN
+  -- One metadata value stands for every event of the append (the usual case: one actor, one cause).
+  IF cardinality(p_metadata) = 1 AND v_count > 1 THEN
+    p_metadata := array_fill(p_metadata[1], ARRAY[v_count]);
+  END IF;
   -- Lock the stream row (creating it for a new stream): later checks see the last committed writer.
   IF p_expected = 'no_stream' THEN
     INSERT INTO eventstore.streams AS s (stream_id, version, last_hash) VALUES (p_stream_id, 0, NULL)
@@ -79,7 +83,7 @@ BEGIN
     -- A retry of an append that already committed finds the stream moved on: that is a success.
     v_stored := eventstore.stored_identically(p_stream_id, p_event_ids, p_types, p_schema_versions, p_data, p_metadata);
     IF v_stored = 'all' THEN
-      RETURN QUERY SELECT e.event_id, e.stream_version, e.global_position, e.transaction_id, e.recorded_at, false
+      RETURN QUERY SELECT e.event_id, e.stream_version, e.global_position, false
         FROM eventstore.events e WHERE e.event_id = ANY (p_event_ids) ORDER BY e.stream_version;
       RETURN;
     ELSIF v_stored = 'conflict' THEN
@@ -104,14 +108,14 @@ BEGIN
            WITH ORDINALITY AS x(id, type, schema_version, data, metadata, hash, ord)
      ORDER BY x.ord
     ON CONFLICT (event_id) DO NOTHING
-    RETURNING e.event_id, e.stream_version, e.global_position, e.transaction_id, e.recorded_at, true;
+    RETURNING e.event_id, e.stream_version, e.global_position, true;
   GET DIAGNOSTICS v_inserted = ROW_COUNT;
 
   IF v_inserted < v_count THEN
     -- Some ids were already stored. Only a complete, identical earlier append is a success.
     v_stored := eventstore.stored_identically(p_stream_id, p_event_ids, p_types, p_schema_versions, p_data, p_metadata);
     IF v_inserted = 0 AND v_stored = 'all' THEN
-      RETURN QUERY SELECT e.event_id, e.stream_version, e.global_position, e.transaction_id, e.recorded_at, false
+      RETURN QUERY SELECT e.event_id, e.stream_version, e.global_position, false
         FROM eventstore.events e WHERE e.event_id = ANY (p_event_ids) ORDER BY e.stream_version;
       RETURN;
     END IF;

@@ -147,7 +147,17 @@ export class PostgresEventStore {
       data.push(dataJson);
       metadata.push(mdJson);
     }
-    const params = [stream, expectedToText(options.expected), ids, types, versions, data, metadata];
+    // Identical metadata is sent once; the database spreads it over every event.
+    const sharedMetadata = metadata.every((m) => m === metadata[0]) ? [metadata[0]!] : metadata;
+    const params = [
+      stream,
+      expectedToText(options.expected),
+      ids,
+      types,
+      versions,
+      data,
+      sharedMetadata,
+    ];
     const sql = `SELECT event_id, stream_version, global_position, written
                    FROM eventstore.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`;
     const db: Queryable = client ?? this.pool;
