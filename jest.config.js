@@ -14,12 +14,13 @@ const swc = {
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/apps'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/apps', '<rootDir>/tools'],
   testMatch: ['**/src/**/*.spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
-    '^@campaigns/(events|service-kit)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@campaigns/(events|service-kit|campaign-spec)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
