@@ -240,7 +240,7 @@ function startService(config, service) {
     HOST: config.host,
     PORT: String(service.port),
   };
-  // Own process group: a terminal's Ctrl-C reaches only us, and we stop the services in order.
+  // Own process group: a terminal's Ctrl-C reaches only us, and we decide how the services stop.
   const child = spawn(process.execPath, [service.entry], {
     cwd: root,
     env,
