@@ -152,16 +152,16 @@ for (let b = 0; b < RELAY_EVENTS / 1000; b++) {
 const all = (await relayStore.readAll({ limit: RELAY_EVENTS })).events;
 const rawTopology = uniqueTopology();
 await ensureEventsStream(jsm, rawTopology);
+// The baseline publishes ready-made messages: serialising them is not part of what it measures.
+const messages = all.map((e) => ({
+  subject: subjectOf(rawTopology, e.stream_id, e.type),
+  body: JSON.stringify(toEnvelope(e)),
+  id: e.event_id,
+}));
 const rawPublishMs = await timed(async () => {
-  for (let i = 0; i < all.length; i += 500) {
+  for (let i = 0; i < messages.length; i += 500) {
     await Promise.all(
-      all
-        .slice(i, i + 500)
-        .map((e) =>
-          js.publish(subjectOf(rawTopology, e.stream_id, e.type), JSON.stringify(toEnvelope(e)), {
-            msgID: e.event_id,
-          }),
-        ),
+      messages.slice(i, i + 500).map((m) => js.publish(m.subject, m.body, { msgID: m.id })),
     );
   }
 });

@@ -10,13 +10,8 @@ import {
   subjectOf,
   type EventsTopology,
 } from '../nats/jetstream-topology.js';
-import {
-  START_OF_LOG,
-  toEnvelope,
-  type GlobalCheckpoint,
-  type StoredEvent,
-} from '../store/event.js';
-import type { PostgresEventStore } from '../store/event-store.js';
+import { START_OF_LOG, type GlobalCheckpoint } from '../store/event.js';
+import type { PostgresEventStore, SerializedEnvelope } from '../store/event-store.js';
 
 export interface EventRelayOptions {
   store: PostgresEventStore;
@@ -33,7 +28,7 @@ export interface EventRelayOptions {
   registry?: Registry;
   logger?: EventsLogger;
   /** Called after a batch is acknowledged by JetStream and before its checkpoint is written. */
-  afterPublish?: (events: readonly StoredEvent[]) => Promise<void>;
+  afterPublish?: (events: readonly SerializedEnvelope[]) => Promise<void>;
 }
 
 const LEADER_LOCK_CLASS = 7_042_002;
@@ -58,7 +53,7 @@ export class EventRelay {
   private leaderClient?: PoolClient & { done(err?: Error | boolean): void };
   private js?: JetStreamClient;
   private checkpoint: GlobalCheckpoint = START_OF_LOG;
-  private prefetched?: ReturnType<PostgresEventStore['readAll']>;
+  private prefetched?: ReturnType<PostgresEventStore['readEnvelopes']>;
   private started = false;
   private consecutiveFailures = 0;
   private readonly metrics: {
@@ -222,14 +217,17 @@ export class EventRelay {
   }
 
   private read(after: GlobalCheckpoint) {
-    const page = this.options.store.readAll({ after, limit: this.batchSize }, this.leaderClient!);
+    const page = this.options.store.readEnvelopes(
+      { after, limit: this.batchSize },
+      this.leaderClient!,
+    );
     page.catch(() => undefined); // a prefetch nobody awaits must not become an unhandled rejection
     return page;
   }
 
   private async relayBatch(): Promise<number> {
     const client = this.leaderClient!;
-    const { events, checkpoint } = await (this.prefetched ?? this.read(this.checkpoint));
+    const { envelopes: events, checkpoint } = await (this.prefetched ?? this.read(this.checkpoint));
     // While this page is published the next one is read: PostgreSQL and NATS work at once.
     this.prefetched = events.length === this.batchSize ? this.read(checkpoint) : undefined;
     if (events.length === 0) return 0;
@@ -238,9 +236,7 @@ export class EventRelay {
     // Publishes are pipelined on one connection, so JetStream receives them in store order.
     await Promise.all(
       events.map((e) =>
-        js.publish(subjectOf(this.topology, e.stream_id, e.type), JSON.stringify(toEnvelope(e)), {
-          msgID: e.event_id,
-        }),
+        js.publish(subjectOf(this.topology, e.streamId, e.type), e.json, { msgID: e.eventId }),
       ),
     );
     await this.options.afterPublish?.(events);

@@ -57,6 +57,22 @@ const MAX_METADATA_BYTES = 8 * 1024;
 export const EVENT_COLUMNS = `global_position, transaction_id, event_id, stream_id, stream_version, type, schema_version,
   data, metadata, recorded_at, hash`;
 
+/**
+ * Events after checkpoint ($1, $2) in global order, only from transactions older than every one
+ * still running: a slow writer's events appear later, after everything read now, never skipped.
+ */
+const GAP_SAFE_AFTER = `(transaction_id, global_position) > ($1::xid8, $2::bigint)
+  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id, global_position`;
+
+/** An event as its JSON envelope text (see `EventEnvelope`), with what routing needs. */
+export interface SerializedEnvelope {
+  eventId: string;
+  streamId: string;
+  type: string;
+  json: string;
+}
+
 /** A row of `eventstore.events` as `pg` returns it. */
 export interface EventRow extends QueryResultRow {
   global_position: string;
@@ -258,11 +274,7 @@ export class PostgresEventStore {
   }> {
     const after = options.after ?? START_OF_LOG;
     const { rows } = await db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM eventstore.events
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id, global_position
-        LIMIT $3`,
+      `SELECT ${EVENT_COLUMNS} FROM eventstore.events WHERE ${GAP_SAFE_AFTER} LIMIT $3`,
       [after.transactionId.toString(), after.globalPosition.toString(), options.limit ?? 1000],
     );
     const events = rows.map(rowToEvent);
@@ -272,6 +284,52 @@ export class PostgresEventStore {
       checkpoint: last
         ? { transactionId: last.transaction_id, globalPosition: last.global_position }
         : after,
+    };
+  }
+
+  /**
+   * The same gap-safe page as `readAll`, each event already serialised as its JSON envelope by
+   * PostgreSQL: the relay publishes these bytes as they are, with no parsing in between.
+   */
+  async readEnvelopes(
+    options: { after: GlobalCheckpoint; limit: number },
+    db: Queryable = this.pool,
+  ): Promise<{ envelopes: SerializedEnvelope[]; checkpoint: GlobalCheckpoint }> {
+    const { rows } = await db.query<{
+      event_id: string;
+      stream_id: string;
+      type: string;
+      transaction_id: string;
+      global_position: string;
+      json: string;
+    }>(
+      `SELECT event_id, stream_id, type, transaction_id, global_position,
+              json_build_object(
+                'global_position', global_position::text, 'transaction_id', transaction_id::text,
+                'event_id', event_id, 'stream_id', stream_id, 'stream_version', stream_version::text,
+                'type', type, 'schema_version', schema_version, 'data', data, 'metadata', metadata,
+                'recorded_at', eventstore.canonical_time(recorded_at), 'hash', hash)::text AS json
+         FROM eventstore.events WHERE ${GAP_SAFE_AFTER} LIMIT $3`,
+      [
+        options.after.transactionId.toString(),
+        options.after.globalPosition.toString(),
+        options.limit,
+      ],
+    );
+    const last = rows[rows.length - 1];
+    return {
+      envelopes: rows.map((r) => ({
+        eventId: r.event_id,
+        streamId: r.stream_id,
+        type: r.type,
+        json: r.json,
+      })),
+      checkpoint: last
+        ? {
+            transactionId: BigInt(last.transaction_id),
+            globalPosition: BigInt(last.global_position),
+          }
+        : options.after,
     };
   }
 
