@@ -11,11 +11,11 @@ import type {
   StatusChanged,
 } from '../state/events.js';
 import type { Account, Hook, Repository } from '../state/model.js';
+import type { GithubJson } from '../representations/github-json.js';
 import {
   checkRunJson,
   checkSuiteJson,
   hookJson,
-  labelJson,
   organizationJson,
   pullRequestJson,
   pushCommitJson,
@@ -23,10 +23,7 @@ import {
   repositoryJson,
   reviewJson,
   statusCommitJson,
-  statusJson,
-  userJson,
   type HookLastResponse,
-  type RenderContext,
 } from './payload-objects.js';
 
 /** One webhook event, ready to be delivered to every hook that subscribes to it. */
@@ -83,47 +80,45 @@ export function commitShaFor(change: StateChange): string | null {
  */
 export function webhookEventFor(
   change: StateChange,
-  context: RenderContext,
+  json: GithubJson,
   commit: CommitInfo | null = null,
 ): WebhookEvent | null {
   switch (change.type) {
     case 'pull_request':
-      return pullRequestEvent(change, context);
+      return pullRequestEvent(change, json);
     case 'pull_request_review':
-      return pullRequestReviewEvent(change, context);
+      return pullRequestReviewEvent(change, json);
     case 'check_suite':
-      return checkSuiteEvent(change, context, commit);
+      return checkSuiteEvent(change, json, commit);
     case 'check_run':
-      return checkRunEvent(change, context);
+      return checkRunEvent(change, json);
     case 'status':
-      return statusEvent(change, context, commit);
+      return statusEvent(change, json, commit);
     case 'push':
-      return pushEvent(change, context, commit);
+      return pushEvent(change, json, commit);
     default:
       return null;
   }
 }
 
 /** `repository`, `organization` (for an organization's repository) and `sender`. */
-function envelope(change: StateChange, context: RenderContext): Json {
+function envelope(change: StateChange, json: GithubJson): Json {
   return {
-    repository: repositoryJson(change.repository, context),
-    ...organizationOf(change.owner, context),
-    sender: userJson(change.sender, context.urls),
+    repository: repositoryJson(change.repository, json),
+    ...organizationOf(change.owner, json),
+    sender: json.user(change.sender),
   };
 }
 
-function organizationOf(owner: Account, context: RenderContext): Json {
-  return owner.type === 'Organization'
-    ? { organization: organizationJson(owner, context.urls) }
-    : {};
+function organizationOf(owner: Account, json: GithubJson): Json {
+  return owner.type === 'Organization' ? { organization: organizationJson(owner, json) } : {};
 }
 
-export function pullRequestEvent(change: PullRequestChanged, context: RenderContext): WebhookEvent {
+export function pullRequestEvent(change: PullRequestChanged, json: GithubJson): WebhookEvent {
   const payload: Json = {
     action: change.action,
     number: change.pullRequest.number,
-    pull_request: pullRequestJson(change.pullRequest, change.repository, context),
+    pull_request: pullRequestJson(change.pullRequest, json),
   };
   if (change.action === 'edited') {
     const changes: Json = {};
@@ -133,7 +128,7 @@ export function pullRequestEvent(change: PullRequestChanged, context: RenderCont
     payload.changes = changes;
   }
   if ((change.action === 'labeled' || change.action === 'unlabeled') && change.label) {
-    payload.label = labelJson(change.label, change.repository, context.urls);
+    payload.label = json.label(change.label);
   }
   if (change.action === 'synchronize') {
     payload.before = change.before ?? change.pullRequest.head.sha;
@@ -145,29 +140,29 @@ export function pullRequestEvent(change: PullRequestChanged, context: RenderCont
   return {
     name: 'pull_request',
     action: change.action,
-    payload: { ...payload, ...envelope(change, context) },
+    payload: { ...payload, ...envelope(change, json) },
   };
 }
 
 export function pullRequestReviewEvent(
   change: PullRequestReviewSubmitted,
-  context: RenderContext,
+  json: GithubJson,
 ): WebhookEvent {
   return {
     name: 'pull_request_review',
     action: change.action,
     payload: {
       action: change.action,
-      review: reviewJson(change.review, change.pullRequest, change.repository, context),
-      pull_request: pullRequestJson(change.pullRequest, change.repository, context, true),
-      ...envelope(change, context),
+      review: reviewJson(change.review, json),
+      pull_request: pullRequestJson(change.pullRequest, json, true),
+      ...envelope(change, json),
     },
   };
 }
 
 export function checkSuiteEvent(
   change: CheckSuiteChanged,
-  context: RenderContext,
+  json: GithubJson,
   headCommit: CommitInfo | null,
 ): WebhookEvent {
   return {
@@ -175,84 +170,76 @@ export function checkSuiteEvent(
     action: change.action,
     payload: {
       action: change.action,
-      check_suite: checkSuiteJson(change.checkSuite, change.repository, headCommit, context),
-      ...envelope(change, context),
+      check_suite: checkSuiteJson(change.checkSuite, headCommit, json),
+      ...envelope(change, json),
     },
   };
 }
 
-export function checkRunEvent(change: CheckRunChanged, context: RenderContext): WebhookEvent {
+export function checkRunEvent(change: CheckRunChanged, json: GithubJson): WebhookEvent {
   return {
     name: 'check_run',
     action: change.action,
     payload: {
       action: change.action,
-      check_run: checkRunJson(change.checkRun, change.checkSuite, change.repository, context),
-      ...envelope(change, context),
+      check_run: checkRunJson(change.checkRun, change.checkSuite, json),
+      ...envelope(change, json),
     },
   };
 }
 
 export function statusEvent(
   change: StatusChanged,
-  context: RenderContext,
+  json: GithubJson,
   commit: CommitInfo | null,
 ): WebhookEvent {
   const { repository, status } = change;
-  const api = `${context.urls.api}/repos/${repository.owner}/${repository.name}`;
-  const described: CommitInfo = commit ?? unknownCommit(status.sha, status.created_at);
+  const { url: _url, node_id: _nodeId, creator: _creator, ...rest } = json.status(status);
   return {
     name: 'status',
     payload: {
-      ...statusJson(status),
+      ...rest,
+      sha: status.sha,
       name: `${repository.owner}/${repository.name}`,
-      avatar_url: null,
-      commit: statusCommitJson(repository, described, context, [change.sender, change.owner]),
-      branches: change.branches.slice(0, 10).map((branch) => ({
-        name: branch.name,
-        commit: { sha: branch.sha, url: `${api}/commits/${branch.sha}` },
-        protected: false,
-      })),
-      ...envelope(change, context),
+      commit: statusCommitJson(repository, status.sha, commit, json),
+      branches: change.branches
+        .slice(0, 10)
+        .map((branch) => json.shortBranch(repository, branch.name, branch.sha)),
+      ...envelope(change, json),
     },
   };
 }
 
-function unknownCommit(sha: string, at: string): CommitInfo {
-  const nobody = { name: 'unknown', email: 'unknown@users.noreply.invalid', date: at };
-  return { sha, tree: sha, parents: [], author: nobody, committer: nobody, message: '' };
-}
-
 export function pushEvent(
   change: Pushed,
-  context: RenderContext,
+  json: GithubJson,
   headCommit: CommitInfo | null,
 ): WebhookEvent {
   const { repository } = change;
-  const { urls } = context;
+  const web = json.urls.web;
   const fullName = `${repository.owner}/${repository.name}`;
   const branch = change.ref.replace(/^refs\/(heads|tags)\//, '');
-  const commits = change.commits.map((commit) => pushCommitJson(commit, repository, urls, true));
+  const commits = change.commits.map((commit) => pushCommitJson(commit, repository, json, true));
   const compare = change.created
-    ? `${urls.web}/${fullName}/compare/${branch}`
-    : `${urls.web}/${fullName}/compare/${change.before.slice(0, 12)}...${change.after.slice(0, 12)}`;
+    ? `${web}/${fullName}/compare/${branch}`
+    : `${web}/${fullName}/compare/${change.before.slice(0, 12)}...${change.after.slice(0, 12)}`;
   return {
     name: 'push',
     payload: {
       ref: change.ref,
       before: change.before,
       after: change.after,
-      repository: pushRepositoryJson(repository, context),
+      repository: pushRepositoryJson(repository, change.owner, json),
       pusher: { name: change.pusher.login, email: change.pusher.email },
-      ...organizationOf(change.owner, context),
-      sender: userJson(change.sender, urls),
+      ...organizationOf(change.owner, json),
+      sender: json.user(change.sender),
       created: change.created,
       deleted: change.deleted,
       forced: change.forced,
       base_ref: null,
       compare,
       commits,
-      head_commit: change.deleted ? null : pushHeadCommit(change, commits, headCommit, context),
+      head_commit: change.deleted ? null : pushHeadCommit(change, commits, headCommit, json),
     },
   };
 }
@@ -262,7 +249,7 @@ function pushHeadCommit(
   change: Pushed,
   commits: Json[],
   headCommit: CommitInfo | null,
-  context: RenderContext,
+  json: GithubJson,
 ): Json | null {
   const last = commits.at(-1);
   if ((last !== undefined && last.id === change.after) || headCommit === null) return last ?? null;
@@ -277,7 +264,7 @@ function pushHeadCommit(
     removed: [],
     modified: [],
   };
-  return pushCommitJson(commit, change.repository, context.urls, false);
+  return pushCommitJson(commit, change.repository, json, false);
 }
 
 const zen = [
@@ -305,22 +292,17 @@ export interface HookTarget {
 export function pingEvent(
   hook: Hook,
   target: HookTarget,
-  context: RenderContext,
+  json: GithubJson,
   lastResponse: HookLastResponse,
 ): WebhookEvent {
-  const path =
-    target.repository !== undefined
-      ? `repos/${target.repository.owner}/${target.repository.name}`
-      : `orgs/${target.organization?.login ?? ''}`;
   const payload: Json = {
     zen: zen[hook.id % zen.length],
     hook_id: hook.id,
-    hook: hookJson(hook, context.urls, path, lastResponse),
+    hook: hookJson(hook, lastResponse, json),
   };
-  if (target.repository !== undefined)
-    payload.repository = repositoryJson(target.repository, context);
+  if (target.repository !== undefined) payload.repository = repositoryJson(target.repository, json);
   if (target.organization !== undefined)
-    payload.organization = organizationJson(target.organization, context.urls);
-  payload.sender = userJson(target.sender, context.urls);
+    payload.organization = organizationJson(target.organization, json);
+  payload.sender = json.user(target.sender);
   return { name: 'ping', payload };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ZERO_SHA, type PullRequestAction } from '../state/events.js';
-import type { RenderContext } from './payload-objects.js';
+import { GithubJson } from '../representations/github-json.js';
 import { commitShaFor, pingEvent, webhookEventFor, type WebhookEvent } from './payloads.js';
 import {
   BASE_SHA,
@@ -11,17 +11,15 @@ import {
   type World,
 } from './test-support/fixtures.js';
 import { webhookSchemaErrors } from './test-support/webhook-schemas.js';
-import { simUrlsFor } from './urls.js';
 
-const urls = simUrlsFor('http://127.0.0.1:3001');
+const urls = { web: 'http://127.0.0.1:3001', api: 'http://127.0.0.1:3001/api/v3' };
 
 function render(world: World, index = -1, withCommit = true): WebhookEvent {
   const change = world.changes.at(index)!;
-  const context: RenderContext = { urls, lookups: world.state };
   const sha = commitShaFor(change);
   const event = webhookEventFor(
     change,
-    context,
+    new GithubJson(world.state, urls),
     withCommit && sha !== null ? commitInfo(sha) : null,
   );
   if (event === null) throw new Error(`no webhook for ${change.type}`);
@@ -357,7 +355,7 @@ describe('ping payloads', () => {
         scope === 'repository'
           ? { repository: world.repository, sender: world.state.requireAccount('alice') }
           : { organization: org, sender: world.state.requireAccount('alice') },
-        { urls, lookups: world.state },
+        new GithubJson(world.state, urls),
         { code: null, status: 'unused', message: null },
       );
 
