@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 
 /** One forward-only schema change; `version` increases within a component. */
@@ -31,15 +32,26 @@ export async function runMigrations(
         version integer NOT NULL,
         name text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now(),
+        checksum text,
         PRIMARY KEY (component, version)
       )`);
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT version FROM public.campaigns_schema_migrations WHERE component = $1',
+    const { rows } = await client.query<{ version: number; checksum: string | null }>(
+      'SELECT version, checksum FROM public.campaigns_schema_migrations WHERE component = $1',
       [component],
     );
-    const done = new Set(rows.map((r) => r.version));
+    const done = new Map(rows.map((r) => [r.version, r.checksum]));
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (done.has(m.version)) continue;
+      const checksum = createHash('sha256').update(m.sql).digest('hex');
+      if (done.has(m.version)) {
+        // An applied migration never changes: its effect is already in the database.
+        if (done.get(m.version) !== checksum) {
+          throw new Error(
+            `migration ${component} #${m.version} (${m.name}) was changed after this database applied it; ` +
+              'restore its text and put the change in a new migration',
+          );
+        }
+        continue;
+      }
       try {
         await client.query(m.sql);
       } catch (err) {
@@ -49,8 +61,8 @@ export async function runMigrations(
         );
       }
       await client.query(
-        'INSERT INTO public.campaigns_schema_migrations (component, version, name) VALUES ($1, $2, $3)',
-        [component, m.version, m.name],
+        'INSERT INTO public.campaigns_schema_migrations (component, version, name, checksum) VALUES ($1, $2, $3, $4)',
+        [component, m.version, m.name, checksum],
       );
       applied.push(m.version);
     }
