@@ -2,11 +2,12 @@
 // (`@octokit/openapi-webhooks`, api.github.com), the way the issue asks fidelity to be proven.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 const require = createRequire(import.meta.url);
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+const addFormats = addFormatsModule as unknown as <A extends Ajv | Ajv2020>(ajv: A) => A;
 
 interface OpenApiDocument {
   webhooks: Record<
@@ -66,13 +67,16 @@ export function webhookSchemaErrors(
 }
 
 let restDocument: OpenApiDocument | undefined;
-let restAjv: Ajv2020 | undefined;
+let restAjv: Ajv | undefined;
 
-/** Validates `body` against a component schema of GitHub's REST description (`@octokit/openapi`). */
+/**
+ * Validates `body` against a component schema of GitHub's REST description (`@octokit/openapi`,
+ * OpenAPI 3.0: draft-07 schemas with `nullable`).
+ */
 export function restSchemaErrors(schemaName: string, body: unknown): string[] {
   if (restAjv === undefined) {
     restDocument = load('@octokit/openapi/generated/api.github.com.json');
-    restAjv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+    restAjv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(restAjv);
     restAjv.addSchema({ ...restDocument, $id: 'rest.json' });
   }
