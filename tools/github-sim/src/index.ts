@@ -1,1 +1,19 @@
-export {};
+// @campaigns/github-sim: a GitHub-compatible server for tests, benchmarks and the sandbox.
+export * from './github-sim.js';
+export * from './sim-core.js';
+export * from './control/control-client.js';
+export * from './control/control-commands.js';
+export * from './state/model.js';
+export * from './state/events.js';
+export * from './state/node-id.js';
+export * from './state/sim-state.js';
+export * from './limits/faults.js';
+export * from './limits/rate-limits.js';
+export * from './http/router.js';
+export * from './http/http-error.js';
+export * from './representations/github-json.js';
+export * from './operations/repositories.js';
+export * from './operations/pull-requests.js';
+export * from './operations/checks.js';
+export * from './git/repo-store.js';
+export * from './seed/seeder.js';

@@ -1,0 +1,474 @@
+// The bare repositories on disk and the git operations the API performs on them.
+// Layout: ROOT/objects.git (objects shared by seeded repositories through `alternates`) and
+// ROOT/repos/OWNER/NAME.git.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { git, identityEnv, runGit, type GitIdentity } from './git.js';
+
+export interface TreeEntry {
+  mode: string;
+  type: 'blob' | 'tree' | 'commit';
+  sha: string;
+  size: number | null;
+  path: string;
+}
+
+export interface ChangedFile {
+  filename: string;
+  status: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+  previous_filename?: string;
+  additions: number;
+  deletions: number;
+  sha: string;
+}
+
+export interface CommitInfo {
+  sha: string;
+  tree: string;
+  parents: string[];
+  author: GitIdentity & { date: string };
+  committer: GitIdentity & { date: string };
+  message: string;
+}
+
+export interface DiffStats {
+  commits: number;
+  additions: number;
+  deletions: number;
+  changed_files: number;
+}
+
+/** Files to write (content) or delete (null), by path. */
+export type FileChanges = Record<string, string | null>;
+
+const REPO_CONFIG = `[core]
+\trepositoryformatversion = 0
+\tfilemode = true
+\tbare = true
+[receive]
+\tautogc = false
+\tdenyDeleteCurrent = false
+[gc]
+\tauto = 0
+[uploadpack]
+\tallowAnySHA1InWant = true
+`;
+
+export class RepoStore {
+  readonly sharedObjectsDir: string;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(readonly root: string) {
+    this.sharedObjectsDir = join(root, 'objects.git');
+  }
+
+  pathOf(owner: string, name: string): string {
+    return join(this.root, 'repos', owner.toLowerCase(), `${name.toLowerCase()}.git`);
+  }
+
+  /** Creates the shared object store that seeded repositories borrow objects from. */
+  async initSharedStore(): Promise<void> {
+    await this.writeBareLayout(this.sharedObjectsDir, 'main', {});
+  }
+
+  /**
+   * Creates a bare repository by writing its few files directly (no `git init` process), with
+   * `refs` as its packed refs; with `borrowObjects` it reads objects from the shared store too.
+   */
+  async createBare(
+    owner: string,
+    name: string,
+    defaultBranch: string,
+    refs: Record<string, string> = {},
+    borrowObjects = false,
+  ): Promise<string> {
+    const path = this.pathOf(owner, name);
+    await this.writeBareLayout(path, defaultBranch, refs);
+    if (borrowObjects) {
+      await writeFile(
+        join(path, 'objects', 'info', 'alternates'),
+        `${join(this.sharedObjectsDir, 'objects')}\n`,
+      );
+    }
+    return path;
+  }
+
+  private async writeBareLayout(path: string, defaultBranch: string, refs: Record<string, string>) {
+    await mkdir(join(path, 'objects', 'info'), { recursive: true });
+    await mkdir(join(path, 'refs', 'heads'), { recursive: true });
+    const packed = Object.entries(refs)
+      .map(([ref, sha]) => `${sha} ${ref}\n`)
+      .join('');
+    await Promise.all([
+      writeFile(join(path, 'HEAD'), `ref: refs/heads/${defaultBranch}\n`),
+      writeFile(join(path, 'config'), REPO_CONFIG),
+      packed
+        ? writeFile(
+            join(path, 'packed-refs'),
+            `# pack-refs with: peeled fully-peeled sorted \n${packed}`,
+          )
+        : null,
+    ]);
+  }
+
+  async remove(owner: string, name: string): Promise<void> {
+    await rm(this.pathOf(owner, name), { recursive: true, force: true });
+  }
+
+  /** Serialises writes to one repository (the API's own ref updates must not interleave). */
+  async withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(path) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => {});
+    this.locks.set(path, settled);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(path) === settled) this.locks.delete(path);
+    }
+  }
+
+  // ---- refs ----------------------------------------------------------------------------------
+
+  async readRefs(path: string, prefix = 'refs/heads/'): Promise<Record<string, string>> {
+    const out = await git(path, ['for-each-ref', '--format=%(objectname) %(refname)', prefix]);
+    const refs: Record<string, string> = {};
+    for (const line of out.split('\n')) {
+      if (!line) continue;
+      const [sha, ref] = line.split(' ') as [string, string];
+      refs[ref.slice(prefix.length)] = sha;
+    }
+    return refs;
+  }
+
+  /** Resolves a branch, tag or sha to a commit sha, or null. */
+  async resolveCommit(path: string, rev: string): Promise<string | null> {
+    const { stdout, code } = await runGit(
+      path,
+      ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`],
+      { okExitCodes: [1, 128] },
+    );
+    return code === 0 ? stdout.toString().trim() : null;
+  }
+
+  async objectType(path: string, sha: string): Promise<string | null> {
+    const { stdout, code } = await runGit(path, ['cat-file', '-t', sha], { okExitCodes: [1, 128] });
+    return code === 0 ? stdout.toString().trim() : null;
+  }
+
+  /** Sets a ref, refusing when it no longer points at `expectedOld` (GitHub's 422 "not a fast forward" races). */
+  async updateRef(path: string, ref: string, sha: string, expectedOld?: string): Promise<void> {
+    await git(path, ['update-ref', ref, sha, ...(expectedOld ? [expectedOld] : [])]);
+  }
+
+  async deleteRef(path: string, ref: string): Promise<void> {
+    await git(path, ['update-ref', '-d', ref]);
+  }
+
+  async isAncestor(path: string, ancestor: string, descendant: string): Promise<boolean> {
+    const { code } = await runGit(path, ['merge-base', '--is-ancestor', ancestor, descendant], {
+      okExitCodes: [1],
+    });
+    return code === 0;
+  }
+
+  // ---- writing commits -----------------------------------------------------------------------
+
+  /**
+   * Commits `files` on top of `parent` (or as a root commit) with one `git fast-import` process
+   * and returns the new commit's sha. The caller moves the branch.
+   */
+  async commitFiles(
+    path: string,
+    input: {
+      parent: string | null;
+      files: FileChanges;
+      message: string;
+      author: GitIdentity;
+      committer?: GitIdentity;
+    },
+  ): Promise<string> {
+    const committer = input.committer ?? input.author;
+    const when = (id: GitIdentity) =>
+      `${Math.floor((id.date ? Date.parse(id.date) : Date.now()) / 1000)} +0000`;
+    const chunks: (string | Buffer)[] = [];
+    const data = (content: string | Buffer) => {
+      const buffer = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+      chunks.push(`data ${buffer.length}\n`, buffer, '\n');
+    };
+    // A scratch ref keeps fast-import from touching branches; the caller updates refs atomically.
+    const scratch = `refs/github-sim/commit-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    chunks.push(`commit ${scratch}\nmark :1\n`);
+    chunks.push(`author ${input.author.name} <${input.author.email}> ${when(input.author)}\n`);
+    chunks.push(`committer ${committer.name} <${committer.email}> ${when(committer)}\n`);
+    data(input.message);
+    if (input.parent) chunks.push(`from ${input.parent}\n`);
+    for (const [file, content] of Object.entries(input.files)) {
+      if (content === null) {
+        chunks.push(`D ${quotePath(file)}\n`);
+      } else {
+        chunks.push(`M 100644 inline ${quotePath(file)}\n`);
+        data(content);
+      }
+    }
+    chunks.push('\n');
+    const input_ = Buffer.concat(chunks.map((c) => (Buffer.isBuffer(c) ? c : Buffer.from(c))));
+    await runGit(path, ['fast-import', '--quiet', '--force', '--done'], {
+      input: Buffer.concat([input_, Buffer.from('done\n')]),
+    });
+    const sha = await git(path, ['rev-parse', scratch]);
+    await git(path, ['update-ref', '-d', scratch]);
+    return sha;
+  }
+
+  async commitTree(
+    path: string,
+    tree: string,
+    parents: string[],
+    message: string,
+    author: GitIdentity,
+    committer: GitIdentity = author,
+  ): Promise<string> {
+    return git(path, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], {
+      input: message,
+      env: identityEnv(author, committer),
+    });
+  }
+
+  /** A three-way merge without a work tree: the merged tree, or null when it conflicts. */
+  async mergeTrees(path: string, ours: string, theirs: string): Promise<string | null> {
+    const { stdout, code } = await runGit(
+      path,
+      ['merge-tree', '--write-tree', '--allow-unrelated-histories', ours, theirs],
+      { okExitCodes: [1] },
+    );
+    return code === 0 ? stdout.toString().split('\n')[0]!.trim() : null;
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  async readCommit(path: string, sha: string): Promise<CommitInfo> {
+    const out = (
+      await runGit(path, ['show', '-s', `--format=${COMMIT_FORMAT}`, sha])
+    ).stdout.toString();
+    return parseCommit(out);
+  }
+
+  /** Commits reachable from `head` and not from `exclude`, oldest first. */
+  async listCommits(
+    path: string,
+    head: string,
+    exclude: string[],
+    limit?: number,
+  ): Promise<CommitInfo[]> {
+    const args = ['log', `--format=%x1e${COMMIT_FORMAT}`, head, ...exclude.map((e) => `^${e}`)];
+    if (limit !== undefined) args.splice(1, 0, `--max-count=${limit}`);
+    const out = (await runGit(path, args)).stdout.toString();
+    return out
+      .split('\x1e')
+      .flatMap((record) => (record.trim() ? [parseCommit(record)] : []))
+      .reverse();
+  }
+
+  /** Added, removed and modified paths of each commit (against its first parent), with one process. */
+  async filesOfCommits(
+    path: string,
+    shas: string[],
+  ): Promise<Map<string, { added: string[]; removed: string[]; modified: string[] }>> {
+    const result = new Map<string, { added: string[]; removed: string[]; modified: string[] }>();
+    if (shas.length === 0) return result;
+    const out = (
+      await runGit(path, [
+        'log',
+        '--no-walk=unsorted',
+        '--root',
+        '-m',
+        '--first-parent',
+        '--name-status',
+        '--format=%x1e%H',
+        ...shas,
+      ])
+    ).stdout.toString();
+    for (const record of out.split('\x1e')) {
+      const lines = record.split('\n').filter(Boolean);
+      const sha = lines.shift();
+      if (!sha) continue;
+      const files = { added: [] as string[], removed: [] as string[], modified: [] as string[] };
+      for (const line of lines) {
+        const [status, ...paths] = line.split('\t');
+        const file = paths[paths.length - 1]!;
+        if (status === 'A') files.added.push(file);
+        else if (status === 'D') files.removed.push(file);
+        else files.modified.push(file);
+      }
+      result.set(sha, files);
+    }
+    return result;
+  }
+
+  async countCommits(path: string, base: string, head: string): Promise<number> {
+    return Number(await git(path, ['rev-list', '--count', `${base}..${head}`]));
+  }
+
+  /** Files changed between the merge base of `base` and `head`, and `head` (a pull request's diff). */
+  async changedFiles(path: string, base: string, head: string): Promise<ChangedFile[]> {
+    const mergeBase = await git(path, ['merge-base', base, head]).catch(() => base);
+    const raw = (
+      await runGit(path, ['diff-tree', '-r', '-z', '-M', '--raw', '--numstat', mergeBase, head])
+    ).stdout.toString();
+    return parseRawNumstat(raw);
+  }
+
+  async diffStats(path: string, base: string, head: string): Promise<DiffStats> {
+    const [commits, files] = await Promise.all([
+      this.countCommits(path, base, head),
+      this.changedFiles(path, base, head),
+    ]);
+    return {
+      commits,
+      additions: files.reduce((n, f) => n + f.additions, 0),
+      deletions: files.reduce((n, f) => n + f.deletions, 0),
+      changed_files: files.length,
+    };
+  }
+
+  async lsTree(path: string, treeish: string, recursive: boolean): Promise<TreeEntry[]> {
+    const args = ['ls-tree', '-z', '--long', ...(recursive ? ['-r', '-t'] : []), treeish];
+    const out = (await runGit(path, args)).stdout.toString();
+    return out
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => {
+        const tab = line.indexOf('\t');
+        const [mode, type, sha, size] = line.slice(0, tab).split(/\s+/) as [
+          string,
+          string,
+          string,
+          string,
+        ];
+        return {
+          mode,
+          type: type as TreeEntry['type'],
+          sha,
+          size: size === '-' ? null : Number(size),
+          path: line.slice(tab + 1),
+        };
+      });
+  }
+
+  /** The tree sha of a commit or tree-ish. */
+  async treeOf(path: string, treeish: string): Promise<string | null> {
+    const { stdout, code } = await runGit(
+      path,
+      ['rev-parse', '--verify', '--quiet', `${treeish}^{tree}`],
+      {
+        okExitCodes: [1, 128],
+      },
+    );
+    return code === 0 ? stdout.toString().trim() : null;
+  }
+
+  async readBlob(path: string, sha: string): Promise<Buffer> {
+    return (await runGit(path, ['cat-file', 'blob', sha])).stdout;
+  }
+
+  /** Reads many blobs with one process. */
+  async readBlobs(path: string, shas: string[]): Promise<Map<string, Buffer>> {
+    const result = new Map<string, Buffer>();
+    if (shas.length === 0) return result;
+    const out = (await runGit(path, ['cat-file', '--batch'], { input: shas.join('\n') + '\n' }))
+      .stdout;
+    let offset = 0;
+    while (offset < out.length) {
+      const nl = out.indexOf(10, offset);
+      const header = out.subarray(offset, nl).toString();
+      const [sha, type, size] = header.split(' ') as [string, string, string];
+      if (type === 'missing') {
+        offset = nl + 1;
+        continue;
+      }
+      const length = Number(size);
+      result.set(sha, out.subarray(nl + 1, nl + 1 + length));
+      offset = nl + 1 + length + 1;
+    }
+    return result;
+  }
+}
+
+const COMMIT_FORMAT = ['%H', '%T', '%P', '%an', '%ae', '%aI', '%cn', '%ce', '%cI', '%B'].join(
+  '%x00',
+);
+
+function parseCommit(record: string): CommitInfo {
+  const [sha, tree, parents, an, ae, ad, cn, ce, cd, ...message] = record.split('\0');
+  return {
+    sha: sha!.trim(),
+    tree: tree!,
+    parents: parents ? parents.split(' ').filter(Boolean) : [],
+    author: { name: an!, email: ae!, date: ad! },
+    committer: { name: cn!, email: ce!, date: cd! },
+    message: message.join('\0').replace(/\n+$/, ''),
+  };
+}
+
+const STATUS: Record<string, ChangedFile['status']> = {
+  A: 'added',
+  D: 'removed',
+  M: 'modified',
+  R: 'renamed',
+  C: 'copied',
+  T: 'changed',
+};
+
+/** Parses `diff-tree -z --raw --numstat` output: raw records first, then numstat records. */
+function parseRawNumstat(out: string): ChangedFile[] {
+  const tokens = out.split('\0');
+  const files: ChangedFile[] = [];
+  let i = 0;
+  while (i < tokens.length && tokens[i]!.startsWith(':')) {
+    const fields = tokens[i]!.slice(1).split(' ');
+    const letter = fields[4]![0]!;
+    const sha = fields[3]!;
+    if (letter === 'R' || letter === 'C') {
+      files.push({
+        filename: tokens[i + 2]!,
+        previous_filename: tokens[i + 1]!,
+        status: STATUS[letter]!,
+        additions: 0,
+        deletions: 0,
+        sha,
+      });
+      i += 3;
+    } else {
+      const removed = letter === 'D';
+      files.push({
+        filename: tokens[i + 1]!,
+        status: STATUS[letter] ?? 'modified',
+        additions: 0,
+        deletions: 0,
+        sha: removed ? fields[2]! : sha,
+      });
+      i += 2;
+    }
+  }
+  // numstat: "added\tdeleted\tpath" or, for renames, "added\tdeleted\t" followed by two paths.
+  let index = 0;
+  while (i < tokens.length && index < files.length) {
+    const token = tokens[i]!;
+    if (!token) {
+      i++;
+      continue;
+    }
+    const [added, deleted, name] = token.split('\t') as [string, string, string];
+    const file = files[index++]!;
+    file.additions = added === '-' ? 0 : Number(added);
+    file.deletions = deleted === '-' ? 0 : Number(deleted);
+    i += name === '' ? 3 : 1;
+  }
+  return files;
+}
+
+/** fast-import path quoting: C-style quotes when a path has spaces, quotes or newlines. */
+function quotePath(path: string): string {
+  return /[\s"\\]/.test(path) ? JSON.stringify(path) : path;
+}

@@ -1,0 +1,55 @@
+// Optional persistence: the state as one JSON snapshot beside the bare repositories, written
+// shortly after changes (and on stop) through a temporary file and a rename, so a crash leaves
+// either the old snapshot or the new one.
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StateSnapshot } from './model.js';
+import { SimState } from './sim-state.js';
+
+const FILE = 'state.json';
+
+export async function loadState(dataDir: string): Promise<SimState | null> {
+  const path = join(dataDir, FILE);
+  if (!existsSync(path)) return null;
+  const snapshot = JSON.parse(await readFile(path, 'utf8')) as StateSnapshot;
+  if (snapshot.version !== 1)
+    throw new Error(`${path}: unsupported snapshot version ${String(snapshot.version)}`);
+  return SimState.fromSnapshot(snapshot);
+}
+
+export class SnapshotWriter {
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly state: SimState,
+    private readonly dataDir: string,
+    private readonly delayMs = 250,
+  ) {
+    state.onMutation = () => this.schedule();
+  }
+
+  private schedule() {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, this.delayMs);
+  }
+
+  /** Writes the snapshot now (after any write in progress). */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.writing = this.writing.then(async () => {
+      const path = join(this.dataDir, FILE);
+      const temporary = `${path}.${process.pid}.tmp`;
+      await writeFile(temporary, JSON.stringify(this.state.snapshot()));
+      await rename(temporary, path);
+    });
+    return this.writing;
+  }
+}
