@@ -457,7 +457,7 @@ export class PullRequestOperations {
       pull.user.toLowerCase() === input.actor.toLowerCase()
     ) {
       const verb = input.event === 'APPROVE' ? 'approve' : 'request changes on';
-      throw new StateError(422, `Review Can not ${verb} your own pull request`, 'custom');
+      throw new StateError(422, `Can not ${verb} your own pull request`, 'strings');
     }
     if ((input.event === 'REQUEST_CHANGES' || input.event === 'COMMENT') && !input.body) {
       throw new StateError(

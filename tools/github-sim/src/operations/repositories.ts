@@ -163,17 +163,17 @@ export class RepositoryOperations {
         throw new StateError(422, 'Reference already exists', 'already_exists');
       }
       if (!options.create && current === undefined) {
-        throw new StateError(422, 'Reference does not exist');
+        throw new StateError(422, 'Reference does not exist', 'message');
       }
       if ((await this.store.objectType(path, sha)) !== 'commit') {
-        throw new StateError(422, 'Object does not exist');
+        throw new StateError(422, 'Object does not exist', 'message');
       }
       if (
         current !== undefined &&
         !options.force &&
         !(await this.store.isAncestor(path, current, sha))
       ) {
-        throw new StateError(422, 'Update is not a fast forward');
+        throw new StateError(422, 'Update is not a fast forward', 'message');
       }
       await this.store.updateRef(path, `refs/heads/${branch}`, sha, current ?? ZERO_SHA);
       return current ?? ZERO_SHA;
@@ -186,7 +186,7 @@ export class RepositoryOperations {
     const path = this.pathOf(repository);
     const before = await this.store.withLock(path, async () => {
       const current = repository.branches[branch];
-      if (current === undefined) throw new StateError(422, 'Reference does not exist');
+      if (current === undefined) throw new StateError(422, 'Reference does not exist', 'message');
       await this.store.deleteRef(path, `refs/heads/${branch}`);
       return current;
     });

@@ -112,6 +112,11 @@ export function asHttpError(error: unknown, resource: string): unknown {
     if (code === 'invalid' && field) {
       return validationFailed([{ resource, field, code: 'invalid' }]);
     }
+    // Git data answers carry the reason as the message itself; reviews as a list of strings.
+    if (code === 'message')
+      return new HttpError(422, error.message, 'https://docs.github.com/rest/git/refs');
+    if (code === 'strings')
+      return validationFailed([error.message], undefined, 'Unprocessable Entity');
     if (code === 'already_exists')
       return validationFailed(
         [{ resource, code: 'already_exists', message: error.message }],
