@@ -1,0 +1,99 @@
+import type { z } from 'zod';
+
+/**
+ * Read-only navigation of the zod definition, so that messages and the YAML reader can ask "which
+ * keys are allowed here?" and "is a string expected here?" without a second description of the
+ * language.
+ */
+
+type Schema = z.ZodType;
+
+interface Def {
+  type: string;
+  innerType?: Schema;
+  in?: Schema;
+  shape?: Record<string, Schema>;
+  element?: Schema;
+  options?: readonly Schema[];
+  valueType?: Schema;
+  catchall?: Schema;
+  values?: readonly unknown[];
+}
+
+function def(schema: Schema): Def {
+  return schema._zod.def as unknown as Def;
+}
+
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch']);
+
+/** The schemas a value must match, with wrappers (optional, default, transform…) and unions removed. */
+export function alternatives(schema: Schema): Schema[] {
+  let current = schema;
+  for (;;) {
+    const d = def(current);
+    if (WRAPPERS.has(d.type) && d.innerType) current = d.innerType;
+    else if (d.type === 'pipe' && d.in) current = d.in;
+    else break;
+  }
+  const d = def(current);
+  if (d.type === 'union' && d.options) return d.options.flatMap(alternatives);
+  return [current];
+}
+
+/** The kind of value a (non-wrapper, non-union) schema accepts. */
+export function schemaKind(schema: Schema): string {
+  return def(schema).type;
+}
+
+/** The schemas of the child at `key` of a value matching any of `schemas`. */
+export function childSchemas(schemas: readonly Schema[], key: string | number): Schema[] {
+  const children: Schema[] = [];
+  for (const schema of schemas.flatMap(alternatives)) {
+    const d = def(schema);
+    if (typeof key === 'number' && d.type === 'array' && d.element) children.push(d.element);
+    if (typeof key === 'string' && d.type === 'object') {
+      const child = d.shape?.[key];
+      if (child) children.push(child);
+      else if (d.catchall && def(d.catchall).type !== 'never') children.push(d.catchall);
+    }
+    if (typeof key === 'string' && d.type === 'record' && d.valueType) children.push(d.valueType);
+  }
+  return children;
+}
+
+/** The schemas at a path below `root`. */
+export function schemasAt(root: Schema, path: readonly (string | number)[]): Schema[] {
+  let schemas: Schema[] = [root];
+  for (const key of path) schemas = childSchemas(schemas, key);
+  return schemas;
+}
+
+/** The keys that objects matching any of `schemas` declare. */
+export function declaredKeys(schemas: readonly Schema[]): string[] {
+  const keys = new Set<string>();
+  for (const schema of schemas.flatMap(alternatives)) {
+    const d = def(schema);
+    if (d.type === 'object') for (const key of Object.keys(d.shape ?? {})) keys.add(key);
+  }
+  return [...keys];
+}
+
+/** Whether every alternative is a plain string (so a YAML scalar can be read as written). */
+export function expectsOnlyString(schemas: readonly Schema[]): boolean {
+  const all = schemas.flatMap(alternatives);
+  return all.length > 0 && all.every((s) => def(s).type === 'string');
+}
+
+/** The literal string values the alternatives accept (enums and literals), for suggestions. */
+export function literalStrings(schemas: readonly Schema[]): string[] {
+  const values: string[] = [];
+  for (const schema of schemas.flatMap(alternatives)) {
+    const d = def(schema);
+    if (d.type === 'literal' || d.type === 'enum') {
+      const raw =
+        d.values ?? Object.values((d as { entries?: Record<string, unknown> }).entries ?? {});
+      for (const v of raw) if (typeof v === 'string') values.push(v);
+    }
+  }
+  return values;
+}
