@@ -177,25 +177,7 @@ async function handle(core: SimCore, req: IncomingMessage, res: ServerResponse):
   let status = 500;
 
   try {
-    const fault = core.faults.decide(path, false);
-    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
-    if (fault.reset) {
-      req.socket.destroy();
-      log({ kind, status: 0, ...tokenFields });
-      return;
-    }
-    if (fault.errorStatus !== null) {
-      throw new HttpError(
-        fault.errorStatus,
-        fault.errorStatus === 502
-          ? 'Server Error'
-          : fault.errorStatus === 503
-            ? 'Service Unavailable'
-            : 'Server Error',
-      );
-    }
     if (!route) throw notFound();
-
     const charge = route.charge !== false;
     const refusal = core.limits.admit(key, limits, resource, {
       createsContent,
@@ -205,6 +187,21 @@ async function handle(core: SimCore, req: IncomingMessage, res: ServerResponse):
     admitted = true;
     if (charge || createsContent)
       Object.assign(headers, rateHeaders(core.limits.snapshot(key, limits, resource)));
+
+    // Faults act on admitted requests: a slow request holds its concurrency slot, as on GitHub.
+    const fault = core.faults.decide(path, false);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault.reset) {
+      status = 0;
+      req.socket.destroy();
+      return;
+    }
+    if (fault.errorStatus !== null) {
+      throw new HttpError(
+        fault.errorStatus,
+        fault.errorStatus === 503 ? 'Service Unavailable' : 'Server Error',
+      );
+    }
 
     let body: unknown;
     if (method !== 'GET' && method !== 'HEAD' && !route.raw) {
@@ -278,13 +275,12 @@ async function handle(core: SimCore, req: IncomingMessage, res: ServerResponse):
     else res.end();
   } finally {
     if (admitted) core.limits.release(key);
-    if (status !== 0)
-      log({
-        kind,
-        status,
-        createdContent: createsContent && admitted && status < 400,
-        ...tokenFields,
-      });
+    log({
+      kind,
+      status,
+      createdContent: createsContent && admitted && status > 0 && status < 400,
+      ...tokenFields,
+    });
   }
 }
 
