@@ -10,3 +10,4 @@ export * from './relay/event-relay.js';
 export * from './projections/projection.js';
 export * from './consumers/projection-consumer.js';
 export * from './projections/replay.js';
+export * from './loop-health.js';

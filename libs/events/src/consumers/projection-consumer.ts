@@ -11,6 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { PoolClient } from 'pg';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { silentLogger, sleep, type EventsLogger } from '../logger.js';
+import { LoopHealth } from '../loop-health.js';
 import {
   DEFAULT_TOPOLOGY,
   ensureEventsStream,
@@ -61,8 +62,6 @@ interface Item {
 }
 
 const ns = (ms: number) => ms * 1_000_000;
-// One failed fetch is retried quietly; readiness drops only when failures persist.
-const FAILURES_BEFORE_NOT_READY = 3;
 
 function lane(streamId: string, lanes: number): number {
   let h = 0x811c9dc5;
@@ -93,8 +92,7 @@ export class ProjectionConsumer {
   private readonly abort = new AbortController();
   private consumer?: Consumer;
   private loop?: Promise<void>;
-  private started = false;
-  private consecutiveFailures = 0;
+  private readonly health = new LoopHealth();
   private readonly metrics: { events: Counter; batchSeconds: Histogram };
 
   constructor(private readonly options: ProjectionConsumerOptions) {
@@ -129,11 +127,7 @@ export class ProjectionConsumer {
 
   /** Ready once started, unless its last fetches all failed. */
   ready(): boolean {
-    return (
-      this.started &&
-      !this.abort.signal.aborted &&
-      this.consecutiveFailures < FAILURES_BEFORE_NOT_READY
-    );
+    return this.health.ready(this.abort.signal.aborted);
   }
 
   /** Creates the projection's tables and the durable consumer (both idempotent), then starts pulling. */
@@ -171,7 +165,7 @@ export class ProjectionConsumer {
       this.topology.streamName,
       this.durableName,
     );
-    this.started = true;
+    this.health.markStarted();
     this.loop = this.run();
   }
 
@@ -191,9 +185,9 @@ export class ProjectionConsumer {
           expires: 1000,
         });
         for await (const m of messages) batch.push(m);
-        this.consecutiveFailures = 0;
+        this.health.succeeded();
       } catch (err) {
-        this.consecutiveFailures++;
+        this.health.failed();
         this.logger.error(
           { consumer: this.durableName, err: (err as Error).message },
           'fetch failed; retrying',

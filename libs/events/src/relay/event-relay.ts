@@ -4,6 +4,7 @@ import type { PoolClient } from 'pg';
 import { checkout } from '../store/checkout.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { silentLogger, sleep, type EventsLogger } from '../logger.js';
+import { LoopHealth } from '../loop-health.js';
 import {
   DEFAULT_TOPOLOGY,
   ensureEventsStream,
@@ -32,8 +33,6 @@ export interface EventRelayOptions {
 }
 
 const LEADER_LOCK_CLASS = 7_042_002;
-// One failed round is retried quietly; readiness drops only when failures persist.
-const FAILURES_BEFORE_NOT_READY = 3;
 
 /**
  * Transactional outbox relay: publishes the event store to JetStream in store order. Every
@@ -54,8 +53,7 @@ export class EventRelay {
   private js?: JetStreamClient;
   private checkpoint: GlobalCheckpoint = START_OF_LOG;
   private prefetched?: ReturnType<PostgresEventStore['readEnvelopes']>;
-  private started = false;
-  private consecutiveFailures = 0;
+  private readonly health = new LoopHealth();
   private readonly metrics: {
     published: Counter;
     leader: Gauge;
@@ -112,11 +110,7 @@ export class EventRelay {
 
   /** Ready once started, as a leader or a standby, unless its last rounds all failed. */
   ready(): boolean {
-    return (
-      this.started &&
-      !this.abort.signal.aborted &&
-      this.consecutiveFailures < FAILURES_BEFORE_NOT_READY
-    );
+    return this.health.ready(this.abort.signal.aborted);
   }
 
   async start(): Promise<void> {
@@ -125,7 +119,7 @@ export class EventRelay {
       duplicateWindowMs: this.options.duplicateWindowMs,
     });
     this.js = jetstream(this.options.nats);
-    this.started = true;
+    this.health.markStarted();
     this.loop = this.run();
   }
 
@@ -146,14 +140,14 @@ export class EventRelay {
           continue;
         }
         const published = await this.relayBatch();
-        this.consecutiveFailures = 0;
+        this.health.succeeded();
         if (Date.now() - lagMeasuredAt > 2000) {
           lagMeasuredAt = Date.now();
           await this.measureLag();
         }
         if (published < this.batchSize) await sleep(this.pollIntervalMs, signal);
       } catch (err) {
-        this.consecutiveFailures++;
+        this.health.failed();
         this.logger.error(
           { err: (err as Error).message, relay: this.relayName },
           'relay batch failed; resigning and retrying',
