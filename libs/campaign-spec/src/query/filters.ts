@@ -87,8 +87,8 @@ export const FILTER_ALIASES: Readonly<Record<string, FilterField>> = {
 /** The field a name (any case, alias or not) stands for. */
 export function resolveFilterName(name: string): FilterField | undefined {
   const lower = name.toLowerCase();
-  if (Object.prototype.hasOwnProperty.call(FILTERS, lower)) return lower as FilterField;
-  return FILTER_ALIASES[lower];
+  if (Object.hasOwn(FILTERS, lower)) return lower as FilterField;
+  return Object.hasOwn(FILTER_ALIASES, lower) ? FILTER_ALIASES[lower] : undefined;
 }
 
 /** Predicates by field: `repo:has.file(…)` and friends. */

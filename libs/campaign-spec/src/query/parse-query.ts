@@ -77,7 +77,12 @@ export function parseSearchQuery(
 
 function detectPatternType(source: string): PatternType | undefined {
   const m = /(?:^|[\s(])patterntype:(["']?)([A-Za-z0-9]+)\1(?=$|[\s)])/i.exec(source);
-  return m ? PATTERN_TYPES[m[2]!.toLowerCase()] : undefined;
+  return m ? patternTypeNamed(m[2]!) : undefined;
+}
+
+function patternTypeNamed(name: string): PatternType | undefined {
+  const lower = name.toLowerCase();
+  return Object.hasOwn(PATTERN_TYPES, lower) ? PATTERN_TYPES[lower] : undefined;
 }
 
 class Unbalanced extends Error {}
@@ -647,7 +652,7 @@ class QueryParser {
         return { ...common, field, value };
       }
       case 'patterntype': {
-        const value = PATTERN_TYPES[raw.toLowerCase()];
+        const value = patternTypeNamed(raw);
         if (!value)
           return invalid(
             'standard, keyword, literal, regexp or structural',

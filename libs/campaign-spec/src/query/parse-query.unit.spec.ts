@@ -221,6 +221,14 @@ describe('parseSearchQuery: robustness', () => {
     );
   });
 
+  it('reads names of JavaScript internals as text, not as filters', () => {
+    const result = parsed('constructor:x __proto__:y toString:z');
+    expect(show(result.query!.root)).toBe('(concat "constructor:x" "__proto__:y" "toString:z")');
+    expect(parseSearchQuery('patterntype:constructor').errors[0]!.message).toContain(
+      'invalid value "constructor"',
+    );
+  });
+
   it('refuses parentheses nested beyond a limit instead of recursing without bound', () => {
     const deep = `${'('.repeat(500)}a or b${')'.repeat(500)}`;
     expect(() => parseSearchQuery(deep)).not.toThrow();

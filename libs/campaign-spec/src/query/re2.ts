@@ -89,7 +89,7 @@ export function translateRe2(
       if (ch === '[' && source[i + 1] === ':') {
         const m = /^\[:(\^?)([a-z]+):\]/.exec(source.slice(i));
         if (m) {
-          const ranges = POSIX_CLASSES[m[2]!];
+          const ranges = Object.hasOwn(POSIX_CLASSES, m[2]!) ? POSIX_CLASSES[m[2]!] : undefined;
           if (!ranges) return fail(`unknown character class [:${m[2]}:]`, i);
           if (m[1])
             return fail(

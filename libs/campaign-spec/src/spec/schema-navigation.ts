@@ -52,7 +52,7 @@ export function childSchemas(schemas: readonly Schema[], key: string | number): 
     const d = def(schema);
     if (typeof key === 'number' && d.type === 'array' && d.element) children.push(d.element);
     if (typeof key === 'string' && d.type === 'object') {
-      const child = d.shape?.[key];
+      const child = d.shape && Object.hasOwn(d.shape, key) ? d.shape[key] : undefined;
       if (child) children.push(child);
       else if (d.catchall && def(d.catchall).type !== 'never') children.push(d.catchall);
     }

@@ -1,0 +1,428 @@
+import { posix } from 'node:path';
+import { compileGlob, GlobSyntaxError, isLiteralGlob, matchesGlob } from '../glob/glob.js';
+import { parseSearchQuery } from '../query/parse-query.js';
+import type { CampaignSpec } from '../spec/campaign-spec.schema.js';
+import { branchesConflict, invalidBranchNameReason } from '../text/git-ref.js';
+import { displayPath } from './diagnostics.js';
+import type { Reporter } from './reporter.js';
+import { checkTemplates, staticTemplateText } from './template-checks.js';
+
+/** The sections of a spec that passed the schema; checks skip what is missing. */
+export type PartialSpec = Partial<CampaignSpec>;
+
+/** Checks a JSON Schema cannot express. Each reports every problem it finds. */
+export function runSemanticChecks(spec: PartialSpec, reporter: Reporter, fileName: string): void {
+  checkOn(spec, reporter);
+  checkWorkspaces(spec, reporter);
+  checkSteps(spec, reporter, fileName);
+  checkTransformChanges(spec, reporter);
+  checkImportChangesets(spec, reporter);
+  checkChangesetTemplate(spec, reporter);
+  checkTemplates(spec, reporter);
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const TEMPLATE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkRepositoryName(reporter: Reporter, path: (string | number)[], name: string): void {
+  if (name.trim() === '' || /\s/.test(name)) {
+    reporter.value(
+      path,
+      `${displayPath(path)} must be a repository name like github.com/OWNER/NAME`,
+    );
+  } else if (name.split('/').filter(Boolean).length < 3) {
+    reporter.value(
+      path,
+      `${displayPath(path)} "${name}" does not look like HOST/OWNER/NAME (e.g. github.com/acme/api)`,
+      'warning',
+    );
+  }
+}
+
+function checkBranchName(reporter: Reporter, path: (string | number)[], branch: string): void {
+  const reason = invalidBranchNameReason(branch);
+  if (reason)
+    reporter.value(path, `${displayPath(path)} "${branch}" is not a valid branch name: ${reason}`);
+}
+
+function checkOn(spec: PartialSpec, reporter: Reporter): void {
+  const version = spec.version ?? 1;
+  (spec.on ?? []).forEach((entry, i) => {
+    if ('repositoriesMatchingQuery' in entry) {
+      const path = ['on', i, 'repositoriesMatchingQuery'];
+      const query = entry.repositoriesMatchingQuery;
+      if (query.trim() === '') {
+        reporter.value(path, `${displayPath(path)} must not be empty`);
+        return;
+      }
+      const result = parseSearchQuery(query, { version });
+      for (const d of [...result.errors, ...result.warnings]) {
+        reporter.inValue(path, d.span.start, `in the query: ${d.message}`, d.severity);
+      }
+      return;
+    }
+    checkRepositoryName(reporter, ['on', i, 'repository'], entry.repository);
+    if (entry.branch !== undefined) checkBranchName(reporter, ['on', i, 'branch'], entry.branch);
+    entry.branches?.forEach((b, j) => checkBranchName(reporter, ['on', i, 'branches', j], b));
+    if (entry.branches?.length === 0) {
+      reporter.value(
+        ['on', i, 'branches'],
+        `on[${i}].branches is empty: the default branch is used`,
+        'warning',
+      );
+    }
+  });
+}
+
+function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
+  const workspaces = spec.workspaces ?? [];
+  const globs: { index: number; glob: string }[] = [];
+  workspaces.forEach((w, i) => {
+    try {
+      compileGlob(w.in);
+      globs.push({ index: i, glob: w.in });
+    } catch (err) {
+      if (!(err instanceof GlobSyntaxError)) throw err;
+      reporter.inValue(
+        ['workspaces', i, 'in'],
+        err.offset,
+        `workspaces[${i}].in is not a valid glob: ${err.message}`,
+      );
+    }
+    if (w.rootAtLocationOf.includes('/')) {
+      reporter.value(
+        ['workspaces', i, 'rootAtLocationOf'],
+        `workspaces[${i}].rootAtLocationOf must be a file name, not a path ("${posix.basename(w.rootAtLocationOf)}")`,
+      );
+    }
+  });
+  const named = [
+    ...(spec.on ?? []).flatMap((e) => ('repository' in e ? [e.repository] : [])),
+    ...(spec.importChangesets ?? []).map((c) => c.repository),
+  ];
+  for (let b = 0; b < globs.length; b++) {
+    for (let a = 0; a < b; a++) {
+      const first = globs[a]!;
+      const second = globs[b]!;
+      const shared =
+        first.glob === second.glob
+          ? `every repository it matches`
+          : isLiteralGlob(second.glob) && matchesGlob(first.glob, second.glob)
+            ? second.glob
+            : isLiteralGlob(first.glob) && matchesGlob(second.glob, first.glob)
+              ? first.glob
+              : named.find(
+                  (repo) => matchesGlob(first.glob, repo) && matchesGlob(second.glob, repo),
+                );
+      if (shared !== undefined) {
+        reporter.value(
+          ['workspaces', second.index, 'in'],
+          `workspaces[${second.index}] and workspaces[${first.index}] both match ${shared.startsWith('every') ? shared : `"${shared}"`}; a repository may be matched by one workspace entry only`,
+        );
+      }
+    }
+  }
+}
+
+function checkSteps(spec: PartialSpec, reporter: Reporter, fileName: string): void {
+  const steps = spec.steps ?? [];
+  if (
+    steps.length > 0 &&
+    spec.changesetTemplate === undefined &&
+    !reporter.has(['changesetTemplate'])
+  ) {
+    reporter.key(
+      ['steps'],
+      'a spec with steps needs a changesetTemplate that describes the changesets to create',
+    );
+  }
+  steps.forEach((step, i) => {
+    const env = step.env;
+    if (Array.isArray(env)) {
+      env.forEach((entry, j) => {
+        const path = ['steps', i, 'env', j];
+        if (typeof entry === 'string') {
+          if (!ENV_NAME.test(entry)) {
+            reporter.value(
+              path,
+              `${displayPath(path)} "${entry}" is not an environment variable name (letters, digits and _, not starting with a digit)`,
+            );
+          }
+          return;
+        }
+        const names = Object.keys(entry);
+        if (names.length !== 1) {
+          reporter.value(
+            path,
+            `${displayPath(path)} must have exactly one NAME: value, not ${names.length}`,
+          );
+        }
+        for (const name of names) {
+          if (!ENV_NAME.test(name)) {
+            reporter.key(
+              [...path, name],
+              `"${name}" is not an environment variable name (letters, digits and _, not starting with a digit)`,
+            );
+          }
+        }
+      });
+    } else if (env) {
+      for (const name of Object.keys(env)) {
+        if (!ENV_NAME.test(name)) {
+          reporter.key(
+            ['steps', i, 'env', name],
+            `"${name}" is not an environment variable name (letters, digits and _, not starting with a digit)`,
+          );
+        }
+      }
+    }
+    for (const [name, output] of Object.entries(step.outputs ?? {})) {
+      const path = ['steps', i, 'outputs', name];
+      if (!TEMPLATE_IDENTIFIER.test(name)) {
+        reporter.key(
+          path,
+          `output name "${name}" cannot be used as outputs.${name} in templates; use letters, digits and _`,
+          'warning',
+        );
+      }
+      for (const key of Object.keys(output)) {
+        if (key !== 'value' && key !== 'format') {
+          reporter.key(
+            [...path, key],
+            `unknown key "${key}" in ${displayPath(path)} is ignored; an output has "value" and "format"`,
+            'warning',
+          );
+        }
+      }
+    }
+    for (const [file] of Object.entries(step.files ?? {})) {
+      if (file.trim() === '')
+        reporter.key(['steps', i, 'files', file], 'a file path must not be empty');
+    }
+    if (
+      typeof step.if === 'string' &&
+      !step.if.includes('${{') &&
+      !['true', 'false'].includes(step.if.trim())
+    ) {
+      reporter.value(
+        ['steps', i, 'if'],
+        `steps[${i}].if is the text "${step.if}", which is never "true": the step never runs`,
+        'warning',
+      );
+    }
+    if (step.allow_network !== undefined) {
+      reporter.key(
+        ['steps', i, 'allow_network'],
+        'allow_network is ignored: steps always have network access',
+        'warning',
+      );
+    }
+    step.mount?.forEach((mount, j) =>
+      checkMount(reporter, ['steps', i, 'mount', j, 'path'], mount.path, fileName),
+    );
+  });
+}
+
+function checkMount(
+  reporter: Reporter,
+  path: (string | number)[],
+  mountPath: string,
+  fileName: string,
+): void {
+  const specDir = posix.dirname(fileName.replaceAll('\\', '/'));
+  const normalized = mountPath.replaceAll('\\', '/');
+  if (posix.isAbsolute(normalized)) {
+    if (!posix.isAbsolute(specDir)) {
+      reporter.value(
+        path,
+        `${displayPath(path)} is absolute; write it relative to the spec file so that it works wherever the spec is checked out`,
+        'warning',
+      );
+      return;
+    }
+    const relative = posix.relative(specDir, normalized);
+    if (relative.startsWith('..') || posix.isAbsolute(relative)) {
+      reporter.value(
+        path,
+        `${displayPath(path)} "${mountPath}" is outside the spec file's directory; mounted paths must be inside it`,
+      );
+    }
+    return;
+  }
+  if (posix.normalize(normalized).startsWith('..')) {
+    reporter.value(
+      path,
+      `${displayPath(path)} "${mountPath}" is outside the spec file's directory; mounted paths must be inside it`,
+    );
+  }
+}
+
+function checkTransformChanges(spec: PartialSpec, reporter: Reporter): void {
+  const groups = spec.transformChanges?.group ?? [];
+  const templateBranch = spec.changesetTemplate?.branch;
+  const staticTemplateBranch =
+    templateBranch !== undefined && !templateBranch.includes('${{')
+      ? templateBranch.trim()
+      : undefined;
+  const branches = new Map<string, number>();
+  const directories = new Map<string, number>();
+  groups.forEach((group, i) => {
+    const branchPath = ['transformChanges', 'group', i, 'branch'];
+    if (!group.branch.includes('${{')) checkBranchName(reporter, branchPath, group.branch);
+    const earlier = branches.get(group.branch);
+    if (earlier !== undefined) {
+      reporter.value(
+        branchPath,
+        `branch "${group.branch}" is already used by transformChanges.group[${earlier}]; each group needs its own branch`,
+      );
+    } else {
+      branches.set(group.branch, i);
+    }
+    if (staticTemplateBranch !== undefined && group.branch === staticTemplateBranch) {
+      reporter.value(
+        branchPath,
+        `branch "${group.branch}" is changesetTemplate.branch; a group needs a branch of its own`,
+      );
+    } else if (
+      staticTemplateBranch !== undefined &&
+      branchesConflict(group.branch, staticTemplateBranch)
+    ) {
+      reporter.value(
+        branchPath,
+        `branch "${group.branch}" cannot coexist with changesetTemplate.branch "${staticTemplateBranch}" in Git (one is a directory of the other)`,
+      );
+    }
+    for (const [other, j] of branches) {
+      if (j !== i && branchesConflict(group.branch, other)) {
+        reporter.value(
+          branchPath,
+          `branch "${group.branch}" cannot coexist with "${other}" of transformChanges.group[${j}] in Git (one is a directory of the other)`,
+        );
+      }
+    }
+    const directory = posix.normalize(group.directory.replace(/^\/+/, '')).replace(/\/+$/, '');
+    const key = `${group.repository ?? '*'}\0${directory}`;
+    const before = directories.get(key);
+    if (before !== undefined) {
+      reporter.value(
+        ['transformChanges', 'group', i, 'directory'],
+        `directory "${group.directory}" is also grouped by transformChanges.group[${before}]; only the last group applies`,
+        'warning',
+      );
+    }
+    directories.set(key, i);
+    if (directory.startsWith('..')) {
+      reporter.value(
+        ['transformChanges', 'group', i, 'directory'],
+        `directory "${group.directory}" is outside the repository`,
+      );
+    }
+    if (group.repository !== undefined)
+      checkRepositoryName(
+        reporter,
+        ['transformChanges', 'group', i, 'repository'],
+        group.repository,
+      );
+  });
+}
+
+function checkImportChangesets(spec: PartialSpec, reporter: Reporter): void {
+  (spec.importChangesets ?? []).forEach((entry, i) => {
+    checkRepositoryName(reporter, ['importChangesets', i, 'repository'], entry.repository);
+    const seen = new Map<string, { index: number; value: number | string }>();
+    entry.externalIDs.forEach((id, j) => {
+      const path = ['importChangesets', i, 'externalIDs', j];
+      const key = String(id).trim();
+      const earlier = seen.get(key);
+      if (earlier && earlier.value === id) {
+        reporter.value(
+          path,
+          `external ID ${JSON.stringify(id)} is listed twice (also at index ${earlier.index})`,
+        );
+      } else if (earlier) {
+        reporter.value(
+          path,
+          `external ID ${JSON.stringify(id)} is the same changeset as ${JSON.stringify(earlier.value)} at index ${earlier.index}`,
+          'warning',
+        );
+      } else {
+        seen.set(key, { index: j, value: id });
+      }
+      if (key === '') reporter.value(path, 'an external ID must not be empty');
+    });
+  });
+}
+
+function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter): void {
+  const template = spec.changesetTemplate;
+  if (!template) return;
+  const branchPath = ['changesetTemplate', 'branch'];
+  if (template.branch.includes('${{')) {
+    const text = staticTemplateText(template.branch);
+    const reason = text === '' ? undefined : invalidBranchNameReason(text);
+    if (reason) {
+      reporter.value(
+        branchPath,
+        `changesetTemplate.branch cannot render to a valid branch name: ${reason}`,
+      );
+    }
+  } else {
+    checkBranchName(reporter, branchPath, template.branch.trim());
+  }
+  const email = template.commit.author?.email;
+  if (email !== undefined && !email.includes('${{') && !/^[^\s@<>]+@[^\s@<>]+$/.test(email)) {
+    reporter.value(
+      ['changesetTemplate', 'commit', 'author', 'email'],
+      `"${email}" is not an email address`,
+    );
+  }
+  checkPublished(spec, reporter);
+}
+
+function checkPublished(spec: PartialSpec, reporter: Reporter): void {
+  const published = spec.changesetTemplate?.published;
+  if (!Array.isArray(published)) return;
+  const explicitRepositories = (spec.on ?? []).flatMap((e) =>
+    'repository' in e
+      ? [{ repository: e.repository, branches: e.branches ?? (e.branch ? [e.branch] : []) }]
+      : [],
+  );
+  const onlyExplicit = (spec.on ?? []).every((e) => 'repository' in e);
+  published.forEach((rule, i) => {
+    const path = ['changesetTemplate', 'published', i];
+    const keys = Object.keys(rule);
+    if (keys.length !== 1) {
+      reporter.value(
+        path,
+        `changesetTemplate.published[${i}] must have exactly one GLOB: value, not ${keys.length}`,
+      );
+      return;
+    }
+    const key = keys[0]!;
+    const at = key.indexOf('@');
+    const repositoryGlob = at < 0 ? key : key.slice(0, at);
+    const branchGlob = at < 0 ? undefined : key.slice(at + 1);
+    try {
+      compileGlob(repositoryGlob);
+      if (branchGlob !== undefined) compileGlob(branchGlob);
+    } catch (err) {
+      if (!(err instanceof GlobSyntaxError)) throw err;
+      reporter.key([...path, key], `"${key}" is not a valid glob: ${err.message}`);
+      return;
+    }
+    if (branchGlob === '') {
+      reporter.key([...path, key], `"${key}" has an empty branch after "@"`);
+      return;
+    }
+    if (
+      onlyExplicit &&
+      explicitRepositories.every((e) => !matchesGlob(repositoryGlob, e.repository))
+    ) {
+      reporter.key(
+        [...path, key],
+        `"${repositoryGlob}" matches no repository in "on"; this entry never applies`,
+        'warning',
+      );
+    }
+  });
+}
