@@ -272,12 +272,12 @@ export const importChangesetsSchema = z
           description: 'A pull/merge request number.',
         }),
       )
+      .meta({ uniqueItems: true })
       .nullable()
       .transform((ids) => ids ?? [])
       .meta({
         description: 'The pull/merge requests to track, by number.',
         examples: [[120, '121']],
-        uniqueItems: true,
       }),
   })
   .meta({
