@@ -49,7 +49,8 @@ class BoundedText {
 
 /** How an action prints its value: Go's `%v`, except that no value prints as nothing. */
 export function formatValue(value: unknown, context: FormatContext): string {
-  if (value === NO_VALUE || value === undefined) return '';
+  // Go prints `<no value>` for a missing key or a nil field; we print nothing for both.
+  if (value === NO_VALUE || value === undefined || value === null) return '';
   const buffer = new BoundedText(context.budget);
   new Printer(buffer, context).printValue(value, 'v', noFlags(), 0);
   return buffer.toString();
@@ -270,7 +271,7 @@ export function goTypeName(value: unknown): string {
     case 'string':
       return 'string';
     case 'number':
-      return Number.isInteger(value) ? 'int' : 'float64';
+      return Number.isSafeInteger(value) ? 'int' : 'float64';
     case 'bool':
       return 'bool';
     case 'list':
@@ -305,7 +306,8 @@ class Printer {
     switch (kind) {
       case 'nil':
       case 'missing':
-        if (verb === 'v') this.pad('<nil>', flags);
+        // Inside lists and maps Go prints nil as <nil> whatever the verb.
+        if (verb === 'v' || depth > 0) this.pad('<nil>', flags);
         else this.buffer.write(`%!${verb}(<nil>)`);
         return;
       case 'bool':
@@ -396,10 +398,18 @@ class Printer {
   }
 
   private printNumber(value: number, verb: string, flags: Flags): void {
-    const integral = Number.isInteger(value);
+    // Integral numbers behave as Go ints; others (and huge ones) as float64.
+    const integral = Number.isSafeInteger(value);
     if (verb === 'v') {
-      if (integral && Math.abs(value) < 1e21) this.printInteger(value, 'd', flags);
-      else this.printFloat(value, 'g', flags, -1);
+      if (integral) this.printInteger(value, 'd', flags);
+      else this.printFloat(value, 'g', flags, flags.precision ?? -1);
+      return;
+    }
+    if ((verb === 'x' || verb === 'X') && !integral) {
+      let text = hexFloat(value, flags.precision ?? -1);
+      if (verb === 'X') text = text.toUpperCase();
+      const sign = text.startsWith('-') ? '' : flags.plus ? '+' : flags.space ? ' ' : '';
+      this.pad(sign + text, flags);
       return;
     }
     if ('eEfFgG'.includes(verb)) {
@@ -712,4 +722,47 @@ function roundDecimal(decimal: Decimal, count: number): Decimal {
   while (i >= 0 && digits[i] === '9') i -= 1;
   if (i < 0) return { digits: '1', dp: dp + 1 };
   return { digits: digits.slice(0, i) + String(Number(digits[i]) + 1), dp };
+}
+
+/** Go's %x for floats: -0x1.8p+00, the mantissa in hex and the binary exponent in decimal. */
+function hexFloat(value: number, precision: number): string {
+  if (!Number.isFinite(value)) return formatFloat(value, 'g', -1);
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  if (value === 0) return `${sign}0x0${precision > 0 ? `.${'0'.repeat(precision)}` : ''}p+00`;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(value));
+  const bits = view.getBigUint64(0);
+  let exponent = Number((bits >> 52n) & 0x7ffn) - 1023;
+  let mantissa = bits & ((1n << 52n) - 1n);
+  if (exponent === -1023) {
+    // Subnormal: shift until the leading 1 reaches the implicit bit.
+    exponent = -1022;
+    while ((mantissa & (1n << 52n)) === 0n) {
+      mantissa <<= 1n;
+      exponent -= 1;
+    }
+    mantissa &= (1n << 52n) - 1n;
+  }
+  let fraction = mantissa;
+  let digits = 13;
+  if (precision >= 0 && precision < 13) {
+    // Round the whole mantissa, implicit 1 included, half to even.
+    const shift = BigInt(4 * (13 - precision));
+    const half = 1n << (shift - 1n);
+    let full = (1n << 52n) | mantissa;
+    const rest = full & ((1n << shift) - 1n);
+    full >>= shift;
+    if (rest > half || (rest === half && (full & 1n) === 1n)) full += 1n;
+    if (full >> BigInt(4 * precision) >= 2n) {
+      full >>= 1n;
+      exponent += 1;
+    }
+    fraction = full & ((1n << BigInt(4 * precision)) - 1n);
+    digits = precision;
+  }
+  let hex = digits === 0 ? '' : fraction.toString(16).padStart(digits, '0');
+  if (precision < 0) hex = hex.replace(/0+$/, '');
+  else if (precision > 13) hex += '0'.repeat(precision - 13);
+  const magnitude = Math.abs(exponent);
+  return `${sign}0x1${hex ? `.${hex}` : ''}p${exponent < 0 ? '-' : '+'}${magnitude < 10 ? '0' : ''}${magnitude}`;
 }

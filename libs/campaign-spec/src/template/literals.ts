@@ -157,6 +157,12 @@ export function parseNumber(text: string): LiteralResult<number> {
   if (value === undefined && DECIMAL_INT.test(body)) value = parseBigInt(digitsOnly(body), 10);
   if (value === undefined && LEGACY_OCTAL_INT.test(body))
     value = parseBigInt(digitsOnly(body) || '0', 8);
+  if (value === undefined && /^0[0-9_]+$/.test(body)) {
+    return {
+      ok: false,
+      reason: `illegal number syntax: ${text} (a leading 0 makes an octal number)`,
+    };
+  }
   if (value === undefined && DECIMAL_FLOAT.test(body)) {
     value = Number(digitsOnly(body));
     isInteger = false;
