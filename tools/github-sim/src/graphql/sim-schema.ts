@@ -1,6 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
-import { githubSchema } from './github-schema.js';
-import { buildSchemaSubset, type SchemaSubset } from './subset-schema.js';
+import type { SchemaSubset } from './subset-schema.js';
 
 /**
  * The part of GitHub's schema the sim serves: what Campaigns' GitHub adapter reads and writes
@@ -42,6 +40,7 @@ export const simSchemaSubset: SchemaSubset = {
     'closed',
     'merged',
     'mergeable',
+    'mergeStateStatus',
     'reviewDecision',
     'headRefName',
     'headRefOid',
@@ -87,11 +86,3 @@ export const simSchemaSubset: SchemaSubset = {
   EnablePullRequestAutoMergePayload: ['clientMutationId', 'actor', 'pullRequest'],
   MergePullRequestPayload: ['clientMutationId', 'actor', 'pullRequest'],
 };
-
-let cached: GraphQLSchema | undefined;
-
-/** The sim's schema, without resolvers: GitHub's definitions of exactly the fields above. */
-export function simSchemaDefinition(): GraphQLSchema {
-  cached ??= buildSchemaSubset(githubSchema(), simSchemaSubset);
-  return cached;
-}
