@@ -434,7 +434,7 @@ describe('parseCampaignSpec: warnings', () => {
         '  commit:',
         '    message: m',
       ),
-      '3:14: warning: "outputs.count" is not defined by any step; it renders as an empty value',
+      '3:14: warning: "outputs.count" is not defined by any step; rendering fails unless one defines it',
     ],
     [
       'a published glob that matches no repository in on',

@@ -149,7 +149,7 @@ function referenceProblem(
     if (!definedOutputs.has(field)) {
       return {
         severity: 'warning',
-        message: `"outputs.${field}" is not defined by any step${didYouMean(field, definedOutputs)}; it renders as an empty value`,
+        message: `"outputs.${field}" is not defined by any step${didYouMean(field, definedOutputs)}; rendering fails unless one defines it`,
       };
     }
     return undefined;
