@@ -297,6 +297,7 @@ function duplicateKeyMessage(text: string, offset: number): string {
 
 /** YAML's own messages, lower-cased to read as the rest of ours. */
 function yamlMessage(message: string): string {
+  if (/call stack/i.test(message)) return 'the document is nested too deeply to read';
   const firstLine = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   return `YAML syntax error: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`;
 }
