@@ -17,7 +17,13 @@ import {
   type DeliveryFilter,
   type DeliveryRecord,
 } from './delivery-log.js';
-import { commitShaFor, pingEvent, webhookEventFor, type WebhookEvent } from './payloads.js';
+import {
+  commitShaFor,
+  deliveredEvents,
+  pingEvent,
+  webhookEventFor,
+  type WebhookEvent,
+} from './payloads.js';
 import { signatureSha1, signatureSha256 } from './signature.js';
 
 /** How failed deliveries (no answer, or not 2xx) are tried again. */
@@ -219,30 +225,30 @@ export class WebhookDeliverer {
   }
 
   private changed(change: StateChange): void {
+    if (!Object.hasOwn(deliveredEvents, change.type)) return;
     const hooks = this.options.state.hooksFor(change.repository, change.type);
     if (hooks.length === 0) return;
-    // Rendered now, so the payload shows the state right after the change; a commit read from
-    // git (immutable) may follow later.
+    // Rendered at once, so the payload shows the state right after the change; only payloads
+    // that describe a commit in full wait for git to read it (a commit never changes).
+    const { json } = this.options;
     const sha = commitShaFor(change);
-    const render = (commit: CommitInfo | null) =>
-      webhookEventFor(change, this.options.json, commit);
-    const now = sha === null ? render(null) : null;
-    if (sha === null && now === null) return;
-    const event: Promise<WebhookEvent | null> =
-      now !== null
-        ? Promise.resolve(now)
-        : this.readCommit(change.repository, sha!).then((commit) => render(commit));
-    const name = now?.name ?? change.type;
-    const action = now?.action ?? ('action' in change ? change.action : undefined);
+    const rendered =
+      sha === null
+        ? Promise.resolve(webhookEventFor(change, json, null))
+        : this.readCommit(change.repository, sha).then((commit) =>
+            webhookEventFor(change, json, commit),
+          );
+    const event = {
+      name: change.type,
+      action: 'action' in change ? change.action : undefined,
+      payload: {},
+    };
     for (const hook of hooks) {
-      const body = event.then((e) => {
-        if (e === null) throw new Error(`github-sim renders no ${change.type} webhook`);
-        return bodyOf(hook, e);
+      const body = rendered.then((rendering) => {
+        if (rendering === null) throw new Error(`github-sim renders no ${change.type} webhook`);
+        return bodyOf(hook, rendering);
       });
-      this.enqueue(
-        this.jobFor(hook, { name, action, payload: {} }, change.repository.id, body),
-        true,
-      );
+      this.enqueue(this.jobFor(hook, event, change.repository.id, body), true);
     }
   }
 

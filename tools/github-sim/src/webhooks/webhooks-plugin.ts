@@ -19,7 +19,10 @@ export interface WebhooksPluginOptions {
   reorderWindowMs?: number;
   logCapacity?: number;
   enterpriseVersion?: string;
-  /** Where new hooks are announced; without it, hooks are pinged only on request. */
+  /**
+   * Where new hooks are announced, to ping them; the simulator's core when it offers
+   * `onHookCreated`. Without either, hooks are pinged only on request (`…/hooks/{id}/pings`).
+   */
   hookCreation?: HookCreationSource;
 }
 
@@ -61,7 +64,8 @@ export function webhooksPlugin(options: WebhooksPluginOptions = {}): WebhooksPlu
       });
       deliverer = active;
       active.start();
-      stopListening = options.hookCreation?.onHookCreated((hook, actor) => {
+      const hookCreation = options.hookCreation ?? (isHookCreationSource(core) ? core : undefined);
+      stopListening = hookCreation?.onHookCreated((hook, actor) => {
         active
           .ping(hook, actor)
           .catch((error: unknown) => console.error('github-sim: ping failed', error));
@@ -74,6 +78,10 @@ export function webhooksPlugin(options: WebhooksPluginOptions = {}): WebhooksPlu
       deliverer?.stop();
     },
   };
+}
+
+function isHookCreationSource(value: unknown): value is HookCreationSource {
+  return typeof (value as Partial<HookCreationSource>).onHookCreated === 'function';
 }
 
 function registerDeliveryRoutes(core: SimCore, deliverer: WebhookDeliverer): void {
