@@ -1,8 +1,10 @@
 import { EXIT, UsageError, type CliIo, type Command } from './command.js';
+import { schemaCommand } from './commands/schema.command.js';
+import { validateCommand } from './commands/validate.command.js';
 import { versionCommand } from './commands/version.command.js';
 
-/** Every subcommand; later issues add validate, apply, preview and audit here. */
-export const commands: readonly Command[] = [versionCommand];
+/** Every subcommand; later issues add apply, preview and audit here. */
+export const commands: readonly Command[] = [validateCommand, schemaCommand, versionCommand];
 
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [

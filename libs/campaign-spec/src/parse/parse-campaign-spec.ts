@@ -66,7 +66,8 @@ function parse(text: string, fileName: string): CampaignSpecParseResult {
       else reporter.value(problem.path, problem.message);
     }
   }
-  runSemanticChecks(validSections(value as Record<string, unknown>), reporter, fileName);
+  const written = value as Record<string, unknown>;
+  runSemanticChecks(validSections(written), written, reporter, fileName);
 
   if (!parsed.success || reporter.errors.length > 0) return result(reporter);
   return result(reporter, withCollapsedDuplicates(parsed.data));

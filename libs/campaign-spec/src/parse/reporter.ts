@@ -54,9 +54,4 @@ export class Reporter {
   offset(offset: number, message: string, severity: SpecDiagnostic['severity'] = 'error'): void {
     this.add(severity, offset, [], message);
   }
-
-  /** Whether `path` is written in the file (as opposed to defaulted). */
-  has(path: SpecPath): boolean {
-    return this.read.locations.has(JSON.stringify(path));
-  }
 }

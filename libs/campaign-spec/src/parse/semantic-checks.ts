@@ -10,8 +10,23 @@ import { checkTemplates, staticTemplateText } from './template-checks.js';
 /** The sections of a spec that passed the schema; checks skip what is missing. */
 export type PartialSpec = Partial<CampaignSpec>;
 
-/** Checks a JSON Schema cannot express. Each reports every problem it finds. */
-export function runSemanticChecks(spec: PartialSpec, reporter: Reporter, fileName: string): void {
+/**
+ * Checks a JSON Schema cannot express. Each reports every problem it finds. `written` is the spec
+ * as read, for checks that must not wait for a whole section to be valid.
+ */
+export function runSemanticChecks(
+  spec: PartialSpec,
+  written: Readonly<Record<string, unknown>>,
+  reporter: Reporter,
+  fileName: string,
+): void {
+  const hasSteps = Array.isArray(written.steps) && written.steps.length > 0;
+  if (hasSteps && written.changesetTemplate === undefined) {
+    reporter.key(
+      ['steps'],
+      'a spec with steps needs a changesetTemplate that describes the changesets to create',
+    );
+  }
   checkOn(spec, reporter);
   checkWorkspaces(spec, reporter);
   checkSteps(spec, reporter, fileName);
@@ -126,16 +141,6 @@ function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
 
 function checkSteps(spec: PartialSpec, reporter: Reporter, fileName: string): void {
   const steps = spec.steps ?? [];
-  if (
-    steps.length > 0 &&
-    spec.changesetTemplate === undefined &&
-    !reporter.has(['changesetTemplate'])
-  ) {
-    reporter.key(
-      ['steps'],
-      'a spec with steps needs a changesetTemplate that describes the changesets to create',
-    );
-  }
   steps.forEach((step, i) => {
     const env = step.env;
     if (Array.isArray(env)) {
