@@ -386,6 +386,27 @@ describe('faults', () => {
     );
   });
 
+  it('stops without delivering what it still holds, and says so to whoever waits', async () => {
+    const hook = repositoryHook();
+    faults.configure({
+      webhooks: {
+        duplicateRate: 0,
+        reorderRate: 0,
+        failureRate: 0,
+        latency: { kind: 'fixed', ms: 5000 },
+      },
+    });
+    startDeliverer();
+
+    const ping = deliverer.ping(hook);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    deliverer.stop();
+
+    await expect(ping).rejects.toThrow('github-sim stopped before delivering');
+    await expect(deliverer.idle()).resolves.toBeUndefined();
+    expect(receiver.deliveries).toHaveLength(0);
+  });
+
   it('makes the same fault decisions for the same seed and the same changes', async () => {
     // Given half the deliveries duplicated, decided from seed 7
     const run = async (): Promise<boolean[]> => {

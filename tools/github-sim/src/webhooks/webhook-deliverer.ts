@@ -105,6 +105,8 @@ export class WebhookDeliverer {
   private readonly running = new Set<number>();
   private readonly wakeups = new Map<number, () => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Ends of waits in progress (fault latency), cut short by `stop`. */
+  private readonly sleepers = new Set<() => void>();
   private readonly inFlight = new Set<{ destroy(error?: Error): unknown }>();
   private readonly idleWaiters: (() => void)[] = [];
   private pending = 0;
@@ -132,7 +134,12 @@ export class WebhookDeliverer {
     this.unsubscribe = null;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const wake of this.sleepers) wake();
     for (const request of this.inFlight) request.destroy(new Error('github-sim stopped'));
+    for (const queue of this.queues.values()) {
+      for (const job of queue)
+        job.failed?.(new Error(`github-sim stopped before delivering ${job.guid}`));
+    }
     this.queues.clear();
     for (const wake of this.wakeups.values()) wake();
     this.pending = 0;
@@ -365,8 +372,11 @@ export class WebhookDeliverer {
       return;
     }
     const headers = this.headers(hook, job, body);
-    if (latencyMs > 0) await new Promise<void>((resolve) => this.timer(resolve, latencyMs));
-    if (this.stopped) return;
+    if (latencyMs > 0) await this.sleep(latencyMs);
+    if (this.stopped) {
+      job.failed?.(new Error(`github-sim stopped before delivering ${job.guid}`));
+      return;
+    }
     const started = Date.now();
     const outcome: Attempt = unreachable
       ? { statusCode: null, status: 'failed to connect to host', headers: {}, payload: null }
@@ -426,6 +436,19 @@ export class WebhookDeliverer {
   private settleIfIdle(): void {
     if (this.pending > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.sleepers.delete(wake);
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        resolve();
+      };
+      const timer = this.timer(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   private timer(callback: () => void, ms: number): NodeJS.Timeout {
