@@ -302,6 +302,7 @@ class Evaluator {
       case 'action': {
         const value = this.pipeline(dot, node.pipe);
         if (node.pipe.declarations.length === 0) {
+          this.currentOffset = node.pipe.offset;
           this.write(
             formatValue(value, this.formatContext(this.maxOutputBytes - this.outputBytes)),
             node.offset,
