@@ -374,6 +374,23 @@ function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter): void {
   } else {
     checkBranchName(reporter, branchPath, template.branch.trim());
   }
+  if (!template.branch.includes('${{')) {
+    const several = (spec.on ?? []).find(
+      (e) => 'repository' in e && new Set(e.branches ?? []).size > 1,
+    );
+    if (several && 'repository' in several) {
+      reporter.value(
+        branchPath,
+        `changesetTemplate.branch is the same for every branch of ${several.repository} (${[...new Set(several.branches)].join(', ')}), so their changesets would collide; include \${{ repository.branch }}`,
+      );
+    } else if ((spec.workspaces ?? []).length > 0) {
+      reporter.value(
+        branchPath,
+        'with workspaces, a repository can hold several projects whose changesets would share this branch; include ${{ steps.path }} (e.g. ${{ replace steps.path "/" "-" }})',
+        'warning',
+      );
+    }
+  }
   const email = template.commit.author?.email;
   if (email !== undefined && !email.includes('${{') && !/^[^\s@<>]+@[^\s@<>]+$/.test(email)) {
     reporter.value(
