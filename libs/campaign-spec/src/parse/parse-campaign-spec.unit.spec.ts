@@ -335,6 +335,30 @@ describe('parseCampaignSpec: every error at its line and column', () => {
       '4:5: workspaces[1] and workspaces[0] both match every repository it matches; a repository may be matched by one workspace entry only',
     ],
     [
+      'a workspace glob that is not one',
+      lines(
+        'name: x',
+        'workspaces:',
+        '  - rootAtLocationOf: package.json',
+        '    in: github.com/[acme',
+      ),
+      '4:9: workspaces[0].in is not a valid glob: unclosed "[" in pattern',
+    ],
+    [
+      'a published glob that is not one',
+      lines(
+        'name: x',
+        'changesetTemplate:',
+        '  title: t',
+        '  branch: b',
+        '  commit:',
+        '    message: m',
+        '  published:',
+        '    - github.com/{a,b: true',
+      ),
+      '8:7: "github.com/{a,b" is not a valid glob: unclosed "{" in pattern',
+    ],
+    [
       'a published entry with two globs',
       lines(
         'name: x',

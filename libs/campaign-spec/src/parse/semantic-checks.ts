@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { compileGlob, GlobSyntaxError, isLiteralGlob, matchesGlob } from '../glob/glob.js';
+import { globProblem, isLiteralGlob, matchesGlob } from '../glob/glob.js';
 import { parseSearchQuery } from '../query/parse-query.js';
 import type { CampaignSpec } from '../spec/campaign-spec.schema.js';
 import { branchesConflict, invalidBranchNameReason } from '../text/git-ref.js';
@@ -93,16 +93,14 @@ function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
   const workspaces = spec.workspaces ?? [];
   const globs: { index: number; glob: string }[] = [];
   workspaces.forEach((w, i) => {
-    try {
-      compileGlob(w.in);
-      globs.push({ index: i, glob: w.in });
-    } catch (err) {
-      if (!(err instanceof GlobSyntaxError)) throw err;
-      reporter.inValue(
+    const problem = globProblem(w.in);
+    if (problem) {
+      reporter.value(
         ['workspaces', i, 'in'],
-        err.offset,
-        `workspaces[${i}].in is not a valid glob: ${err.message}`,
+        `workspaces[${i}].in is not a valid glob: ${problem}`,
       );
+    } else {
+      globs.push({ index: i, glob: w.in });
     }
     if (w.rootAtLocationOf.includes('/')) {
       reporter.value(
@@ -424,12 +422,10 @@ function checkPublished(spec: PartialSpec, reporter: Reporter): void {
     const at = key.indexOf('@');
     const repositoryGlob = at < 0 ? key : key.slice(0, at);
     const branchGlob = at < 0 ? undefined : key.slice(at + 1);
-    try {
-      compileGlob(repositoryGlob);
-      if (branchGlob !== undefined) compileGlob(branchGlob);
-    } catch (err) {
-      if (!(err instanceof GlobSyntaxError)) throw err;
-      reporter.key([...path, key], `"${key}" is not a valid glob: ${err.message}`);
+    const problem =
+      globProblem(repositoryGlob) ?? (branchGlob ? globProblem(branchGlob) : undefined);
+    if (problem) {
+      reporter.key([...path, key], `"${key}" is not a valid glob: ${problem}`);
       return;
     }
     if (branchGlob === '') {

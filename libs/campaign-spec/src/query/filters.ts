@@ -32,20 +32,14 @@ export interface FilterDefinition {
   readonly negatable: boolean;
   /** May appear at most once in a query. */
   readonly singular: boolean;
-  /** Its value is a regular expression. */
-  readonly regexp: boolean;
 }
 
-const def = (negatable: boolean, singular: boolean, regexp = false): FilterDefinition => ({
-  negatable,
-  singular,
-  regexp,
-});
+const def = (negatable: boolean, singular: boolean): FilterDefinition => ({ negatable, singular });
 
 export const FILTERS: Readonly<Record<FilterField, FilterDefinition>> = {
-  repo: def(true, false, true),
-  file: def(true, false, true),
-  repohasfile: def(true, false, true),
+  repo: def(true, false),
+  file: def(true, false),
+  repohasfile: def(true, false),
   content: def(true, true),
   lang: def(true, false),
   fork: def(false, true),
@@ -61,9 +55,9 @@ export const FILTERS: Readonly<Record<FilterField, FilterDefinition>> = {
   timeout: def(false, true),
   before: def(false, false),
   after: def(false, false),
-  author: def(true, false, true),
-  committer: def(true, false, true),
-  message: def(true, false, true),
+  author: def(true, false),
+  committer: def(true, false),
+  message: def(true, false),
   repohascommitafter: def(false, true),
   index: def(false, true),
   rule: def(false, true),

@@ -27,7 +27,7 @@ function def(schema: Schema): Def {
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch']);
 
 /** The schemas a value must match, with wrappers (optional, default, transform…) and unions removed. */
-export function alternatives(schema: Schema): Schema[] {
+function alternatives(schema: Schema): Schema[] {
   let current = schema;
   for (;;) {
     const d = def(current);
@@ -38,11 +38,6 @@ export function alternatives(schema: Schema): Schema[] {
   const d = def(current);
   if (d.type === 'union' && d.options) return d.options.flatMap(alternatives);
   return [current];
-}
-
-/** The kind of value a (non-wrapper, non-union) schema accepts. */
-export function schemaKind(schema: Schema): string {
-  return def(schema).type;
 }
 
 /** The schemas of the child at `key` of a value matching any of `schemas`. */
@@ -59,13 +54,6 @@ export function childSchemas(schemas: readonly Schema[], key: string | number): 
     if (typeof key === 'string' && d.type === 'record' && d.valueType) children.push(d.valueType);
   }
   return children;
-}
-
-/** The schemas at a path below `root`. */
-export function schemasAt(root: Schema, path: readonly (string | number)[]): Schema[] {
-  let schemas: Schema[] = [root];
-  for (const key of path) schemas = childSchemas(schemas, key);
-  return schemas;
 }
 
 /** The keys that objects matching any of `schemas` declare. */
