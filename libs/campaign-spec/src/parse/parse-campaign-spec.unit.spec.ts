@@ -126,6 +126,20 @@ describe('parseCampaignSpec: every error at its line and column', () => {
       lines('name: x', 'steps:', '  - run: echo') + TEMPLATE,
       '3:5: steps[0] is missing the required key "container"',
     ],
+    ['a key with nothing after it', lines('name:'), '1:6: name is empty; it must be a string'],
+    [
+      'a typo in an output, whose mapping tolerates unknown keys',
+      lines(
+        'name: x',
+        'steps:',
+        '  - run: echo',
+        '    container: alpine:3',
+        '    outputs:',
+        '      count:',
+        '        valu: x',
+      ) + TEMPLATE,
+      '6:7: steps[0].outputs.count is missing the required key "value" (is "valu" a typo of it?)',
+    ],
     [
       'a run that is a list',
       lines('name: x', 'steps:', '  - run: [a, b]', '    container: alpine:3') + TEMPLATE,

@@ -9,8 +9,8 @@ export interface SchemaProblem {
   readonly path: SpecPath;
   readonly message: string;
   readonly atKey: boolean;
-  /** For a missing key: point at the mapping that lacks it. */
-  readonly missing?: boolean;
+  /** For a missing key: the key; the problem points at the mapping that lacks it. */
+  readonly missingKey?: string;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -79,22 +79,24 @@ function describeOne(
       if (value === undefined && path.length > 0) {
         const parent = path.slice(0, -1);
         const where = parent.length > 0 ? displayPath(parent) : 'the spec';
+        const missingKey = String(path[path.length - 1]);
+        // In mappings that tolerate unknown keys, a typo would otherwise go unmentioned.
+        const written = Object.keys((valueAt(rootValue, parent) ?? {}) as object);
+        const typo = closestMatch(missingKey, written);
         return [
           {
             path: parent,
             atKey: true,
-            missing: true,
-            message: `${where} is missing the required key "${String(path[path.length - 1])}"`,
+            missingKey,
+            message: `${where} is missing the required key "${missingKey}"${typo ? ` (is "${typo}" a typo of it?)` : ''}`,
           },
         ];
       }
-      return [
-        {
-          path,
-          atKey: false,
-          message: `${subject(path)} must be ${expected(issue.expected)}, not ${describeValue(value)}${typeof value === 'string' || value === null ? quoteHint(issue.expected, value) : ''}`,
-        },
-      ];
+      const message =
+        value === null
+          ? `${subject(path)} is empty; it must be ${expected(issue.expected)}`
+          : `${subject(path)} must be ${expected(issue.expected)}, not ${describeValue(value)}`;
+      return [{ path, atKey: false, message }];
     }
     case 'invalid_union':
       return describeUnion(issue, roots, base, relative, rootValue, value);
@@ -178,15 +180,14 @@ function unionOptions(schemas: readonly z.ZodType[]): z.ZodType[] {
 /** "missing key K" is noise when the same mapping has an unknown key that is a typo of K. */
 function withoutRedundantMissingKeys(problems: SchemaProblem[]): SchemaProblem[] {
   return problems.filter((p) => {
-    if (!p.missing) return true;
-    const missingKey = /"([^"]+)"$/.exec(p.message)?.[1];
+    const missingKey = p.missingKey;
+    if (missingKey === undefined) return true;
     return !problems.some(
       (other) =>
         other !== p &&
         other.atKey &&
         other.path.length === p.path.length + 1 &&
         p.path.every((k, i) => other.path[i] === k) &&
-        missingKey !== undefined &&
         closestMatch(String(other.path[other.path.length - 1]), [missingKey]) === missingKey,
     );
   });
@@ -218,7 +219,7 @@ function expected(type: string): string {
 }
 
 function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return 'empty';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
     case 'string':
@@ -232,9 +233,4 @@ function describeValue(value: unknown): string {
     default:
       return typeof value;
   }
-}
-
-function quoteHint(expectedType: string, value: unknown): string {
-  if (expectedType === 'string' && value === null) return ' (write "" for an empty string)';
-  return '';
 }
