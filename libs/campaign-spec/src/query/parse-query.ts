@@ -115,6 +115,10 @@ class QueryParser {
     } catch (err) {
       if (err instanceof Unbalanced) {
         this.unbalanced = true;
+        this.error('unbalanced parentheses: a "(" is not closed', {
+          start: 0,
+          end: this.src.length,
+        });
         return null;
       }
       throw err;

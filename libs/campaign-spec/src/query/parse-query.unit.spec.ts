@@ -51,6 +51,8 @@ describe('parseSearchQuery: the shapes of queries', () => {
     ['std::vector lang:c++', '(and "std::vector" lang:c++)'],
     ['/foo.*bar/ file:x', '(and /foo.*bar/ file:x)'],
     ['()', '"()"'],
+    ['(repo:a', '"(repo:a"'],
+    ['(a or b', '(or "(a" "b")'],
   ])('%s → %s', (query, expected) => {
     expect(show(parsed(query).query!.root)).toBe(expected);
   });
