@@ -14,7 +14,7 @@ import { closestName, quote, type TemplateErrorCode, TemplateError } from './err
 import { FormatBudgetExceeded, formatValue, ValueTooDeep, type FormatContext } from './format.js';
 import { checkArity, templateFunction, type CallContext } from './functions.js';
 import { isTemplateNamespace, NAMESPACE_ALIASES, TEMPLATE_NAMESPACES } from './namespaces.js';
-import { DEFAULT_MAX_DEPTH, utf8Length, type ParsedTemplate } from './parser.js';
+import { DEFAULT_MAX_DEPTH, type ParsedTemplate } from './parser.js';
 import {
   isTrue,
   kindOf,
@@ -23,6 +23,7 @@ import {
   NO_VALUE,
   UnsupportedValueError,
   describeValue,
+  utf8Length,
   type TemplateMap,
 } from './values.js';
 
@@ -86,8 +87,9 @@ class Evaluator {
   private readonly maxOutputBytes: number;
   private readonly maxDepth: number;
   private readonly root: TemplateMap;
-  private readonly outputs: unknown;
-  private readonly repository: unknown;
+  /** The maps that get special treatment; read in render(), where data errors become TemplateErrors. */
+  private outputs: unknown = NO_VALUE;
+  private repository: unknown = NO_VALUE;
   private readonly variables: Variable[];
   private readonly spaceJoined = new WeakSet<object>();
   private readonly output: string[] = [];
@@ -109,13 +111,13 @@ class Evaluator {
       throw this.error('unsupported-value', 'template data must be a plain object or a Map', 0);
     }
     this.root = data as TemplateMap;
-    this.outputs = this.rootEntry('outputs');
-    this.repository = this.rootEntry('repository');
     this.variables = [{ name: '$', value: this.root }];
   }
 
   render(): string {
     try {
+      this.outputs = this.rootEntry('outputs');
+      this.repository = this.rootEntry('repository');
       this.walkList(this.root, this.template.root);
     } catch (error) {
       throw this.translate(error);

@@ -105,7 +105,7 @@ class Lexer {
     return this.source[at] === '-' && isSpace(this.source.charCodeAt(at + 1));
   }
 
-  /** 0 when not at a right delimiter, else its length including a ` -` trim marker (which then also trims). */
+  /** The right delimiter at `at`, if any: its length, and whether a ` -` trim marker came with it. */
   private rightDelimiterAt(at: number): { length: number; trims: boolean } | undefined {
     const { source } = this;
     if (isSpace(source.charCodeAt(at)) && source[at + 1] === '-') {
@@ -433,7 +433,7 @@ class Lexer {
   }
 }
 
-export function isSpace(code: number): boolean {
+function isSpace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
 }
 
@@ -444,7 +444,7 @@ function isDigit(code: number): boolean {
 const LETTER_OR_DIGIT = /^[\p{L}\p{Nd}]$/u;
 
 /** Go's isAlphaNumeric: `_`, Unicode letters and decimal digits. */
-export function isAlphaNumeric(codePoint: number): boolean {
+function isAlphaNumeric(codePoint: number): boolean {
   if (codePoint < 0x80) {
     return (
       codePoint === 0x5f ||

@@ -14,6 +14,7 @@ import { isTemplateFunction, TEMPLATE_FUNCTIONS } from './functions.js';
 import { lexTemplate, LEFT_DELIMITER, type Token, type TokenKind } from './lexer.js';
 import { parseNumber, unquoteCharConstant, unquoteRawString, unquoteString } from './literals.js';
 import { FORBIDDEN_NAMES, isTemplateNamespace, TEMPLATE_NAMESPACES } from './namespaces.js';
+import { utf8Length } from './values.js';
 
 /** A template ready to render; parse once, render many times. */
 export interface ParsedTemplate {
@@ -58,24 +59,6 @@ export function parseTemplate(source: string, options: ParseOptions = {}): Parse
   const maxDepth = Math.min(options.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_ALLOWED_DEPTH);
   const root = new Parser(tokens, lines, maxDepth).parse();
   return { source, root, lines };
-}
-
-/** UTF-8 length of a JavaScript string without encoding it. */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i += 1;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
 }
 
 type ListEnd = { kind: 'end' | 'else'; token: Token } | undefined;

@@ -78,6 +78,11 @@ describe('hostile templates and data', () => {
       expect(calls).toBe(0);
     });
 
+    it('refuses a getter on the data itself', () => {
+      const data = Object.defineProperty({}, 'outputs', { get: () => ({}), enumerable: true });
+      expect(failure('x', data)).toMatchObject({ code: 'unsupported-value', at: '1:1' });
+    });
+
     it.each<[string, unknown]>([
       ['a function', () => 'x'],
       ['a Date', new Date(0)],
