@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { campaignSpecSchema, type CampaignSpec } from '../spec/campaign-spec.schema.js';
+import { childSchemas, declaredKeys } from '../spec/schema-navigation.js';
 import { byPosition, type SpecDiagnostic } from './diagnostics.js';
 import { Reporter } from './reporter.js';
 import { describeSchemaIssues } from './schema-issues.js';
@@ -67,21 +69,58 @@ function parse(text: string, fileName: string): CampaignSpecParseResult {
     }
   }
   const written = value as Record<string, unknown>;
-  runSemanticChecks(validSections(written), written, reporter, fileName);
+  runSemanticChecks(validParts(written), written, reporter, fileName);
 
   if (!parsed.success || reporter.errors.length > 0) return result(reporter);
   return result(reporter, withCollapsedDuplicates(parsed.data));
 }
 
-/** Each top-level section that is valid on its own, so that checks run even when others fail. */
-function validSections(value: Record<string, unknown>): PartialSpec {
+/**
+ * The parts of the spec that are valid on their own, so that every check runs even where other
+ * parts fail: whole sections, else the valid elements of a list (at their own indices, leaving
+ * holes) or the valid fields of the changeset template.
+ */
+function validParts(value: Record<string, unknown>): PartialSpec {
   const partial: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(campaignSpecSchema.shape)) {
-    const section = schema.safeParse(value[key]);
-    if (section.success && (section.data !== undefined || key in value))
-      partial[key] = section.data;
+    const written = value[key];
+    const section = schema.safeParse(written);
+    if (section.success) {
+      if (section.data !== undefined || key in value) partial[key] = section.data;
+    } else if (Array.isArray(written)) {
+      const [element] = childSchemas([schema], 0);
+      if (element) partial[key] = validElements(element, written);
+    } else if (isMapping(written) && declaredKeys([schema]).length > 0) {
+      partial[key] = validFields(schema, written);
+    }
   }
   return partial as PartialSpec;
+}
+
+function validElements(element: z.ZodType, written: unknown[]): unknown[] {
+  const kept: unknown[] = new Array(written.length);
+  written.forEach((item, i) => {
+    const parsed = element.safeParse(item);
+    if (parsed.success) kept[i] = parsed.data;
+  });
+  return kept;
+}
+
+function validFields(schema: z.ZodType, written: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(written)) {
+    const [field] = childSchemas([schema], key);
+    if (!field) continue;
+    const parsed = field.safeParse(item);
+    if (parsed.success) kept[key] = parsed.data;
+    else if (isMapping(item) && declaredKeys([field]).length > 0)
+      kept[key] = validFields(field, item);
+  }
+  return kept;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `on` entries that say the same thing twice collapse into one. */

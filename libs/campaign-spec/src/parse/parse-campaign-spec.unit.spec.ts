@@ -479,6 +479,37 @@ describe('parseCampaignSpec: every error at its line and column', () => {
     );
     expect(found.map((d) => d.split(': ')[0])).toEqual(['1:7', '3:32', '4:1', '5:19', '7:1']);
   });
+  it('still checks queries, templates and branch names beside entries and fields that failed the schema', () => {
+    const found = diagnose(
+      lines(
+        'name: ok',
+        'on:',
+        '  - repositoriesMatchingQuery: repo:foo(',
+        '  - repository: github.com/acme/x',
+        '    branch: main',
+        '    branches: [a, b]',
+        'steps:',
+        '  - run: echo hi',
+        '    container: alpine:3',
+        '  - run: 42',
+        'changesetTemplate:',
+        '  title: Hi ${{ repository.name',
+        '  body: x',
+        '  branch: bad..branch',
+        '  commit:',
+        '    message: m',
+        '  published: maybe',
+      ),
+    );
+    expect(found.map((d) => d.split(': ')[0])).toEqual([
+      '3:37',
+      '6:15',
+      '10:5',
+      '12:13',
+      '14:11',
+      '17:14',
+    ]);
+  });
 });
 
 describe('parseCampaignSpec: warnings', () => {

@@ -1,14 +1,30 @@
 import { posix } from 'node:path';
 import { globProblem, isLiteralGlob, matchesGlob } from '../glob/glob.js';
 import { parseSearchQuery } from '../query/parse-query.js';
-import type { CampaignSpec } from '../spec/campaign-spec.schema.js';
+import type { CampaignSpec, ChangesetTemplate } from '../spec/campaign-spec.schema.js';
 import { branchesConflict, invalidBranchNameReason } from '../text/git-ref.js';
 import { displayPath } from './diagnostics.js';
 import type { Reporter } from './reporter.js';
 import { checkTemplates, staticTemplateText } from './template-checks.js';
 
-/** The sections of a spec that passed the schema; checks skip what is missing. */
-export type PartialSpec = Partial<CampaignSpec>;
+/** What is left of a spec after dropping the parts that failed validation (see `validParts`). */
+export type PartialSpec = {
+  [K in keyof CampaignSpec]?: K extends 'changesetTemplate'
+    ? SalvagedChangesetTemplate
+    : CampaignSpec[K] extends readonly (infer E)[]
+      ? (E | undefined)[]
+      : CampaignSpec[K];
+};
+
+/** A changeset template whose invalid fields were dropped, one by one. */
+/** The elements of a salvaged list that survived validation. */
+export function present<T>(items: readonly (T | undefined)[] | undefined): T[] {
+  return (items ?? []).filter((item): item is T => item !== undefined);
+}
+
+export type SalvagedChangesetTemplate = Partial<Omit<ChangesetTemplate, 'commit'>> & {
+  commit?: Partial<ChangesetTemplate['commit']>;
+};
 
 /**
  * Checks a JSON Schema cannot express. Each reports every problem it finds. `written` is the spec
@@ -63,6 +79,7 @@ function checkBranchName(reporter: Reporter, path: (string | number)[], branch: 
 function checkOn(spec: PartialSpec, reporter: Reporter): void {
   const version = spec.version ?? 1;
   (spec.on ?? []).forEach((entry, i) => {
+    if (entry === undefined) return; // dropped as invalid; its error is already reported
     if ('repositoriesMatchingQuery' in entry) {
       const path = ['on', i, 'repositoriesMatchingQuery'];
       const query = entry.repositoriesMatchingQuery;
@@ -93,6 +110,7 @@ function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
   const workspaces = spec.workspaces ?? [];
   const globs: { index: number; glob: string }[] = [];
   workspaces.forEach((w, i) => {
+    if (w === undefined) return; // dropped as invalid; its error is already reported
     const problem = globProblem(w.in);
     if (problem) {
       reporter.value(
@@ -110,8 +128,8 @@ function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
     }
   });
   const named = [
-    ...(spec.on ?? []).flatMap((e) => ('repository' in e ? [e.repository] : [])),
-    ...(spec.importChangesets ?? []).map((c) => c.repository),
+    ...present(spec.on).flatMap((e) => ('repository' in e ? [e.repository] : [])),
+    ...present(spec.importChangesets).map((c) => c.repository),
   ];
   for (let b = 0; b < globs.length; b++) {
     for (let a = 0; a < b; a++) {
@@ -140,6 +158,7 @@ function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
 function checkSteps(spec: PartialSpec, reporter: Reporter, fileName: string): void {
   const steps = spec.steps ?? [];
   steps.forEach((step, i) => {
+    if (step === undefined) return;
     const env = step.env;
     if (Array.isArray(env)) {
       env.forEach((entry, j) => {
@@ -331,6 +350,7 @@ function checkTransformChanges(spec: PartialSpec, reporter: Reporter): void {
 
 function checkImportChangesets(spec: PartialSpec, reporter: Reporter): void {
   (spec.importChangesets ?? []).forEach((entry, i) => {
+    if (entry === undefined) return; // dropped as invalid; its error is already reported
     checkRepositoryName(reporter, ['importChangesets', i, 'repository'], entry.repository);
     const seen = new Map<string, { index: number; value: number | string }>();
     entry.externalIDs.forEach((id, j) => {
@@ -359,9 +379,21 @@ function checkImportChangesets(spec: PartialSpec, reporter: Reporter): void {
 function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter): void {
   const template = spec.changesetTemplate;
   if (!template) return;
+  if (template.branch !== undefined) checkTemplateBranch(spec, template.branch, reporter);
+  const email = template.commit?.author?.email;
+  if (email !== undefined && !email.includes('${{') && !/^[^\s@<>]+@[^\s@<>]+$/.test(email)) {
+    reporter.value(
+      ['changesetTemplate', 'commit', 'author', 'email'],
+      `"${email}" is not an email address`,
+    );
+  }
+  checkPublished(spec, reporter);
+}
+
+function checkTemplateBranch(spec: PartialSpec, branch: string, reporter: Reporter): void {
   const branchPath = ['changesetTemplate', 'branch'];
-  if (template.branch.includes('${{')) {
-    const text = staticTemplateText(template.branch);
+  if (branch.includes('${{')) {
+    const text = staticTemplateText(branch);
     const reason = text === '' ? undefined : invalidBranchNameReason(text);
     if (reason) {
       reporter.value(
@@ -370,10 +402,10 @@ function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter): void {
       );
     }
   } else {
-    checkBranchName(reporter, branchPath, template.branch.trim());
+    checkBranchName(reporter, branchPath, branch.trim());
   }
-  if (!template.branch.includes('${{')) {
-    const several = (spec.on ?? []).find(
+  if (!branch.includes('${{')) {
+    const several = present(spec.on).find(
       (e) => 'repository' in e && new Set(e.branches ?? []).size > 1,
     );
     if (several && 'repository' in several) {
@@ -389,25 +421,17 @@ function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter): void {
       );
     }
   }
-  const email = template.commit.author?.email;
-  if (email !== undefined && !email.includes('${{') && !/^[^\s@<>]+@[^\s@<>]+$/.test(email)) {
-    reporter.value(
-      ['changesetTemplate', 'commit', 'author', 'email'],
-      `"${email}" is not an email address`,
-    );
-  }
-  checkPublished(spec, reporter);
 }
 
 function checkPublished(spec: PartialSpec, reporter: Reporter): void {
   const published = spec.changesetTemplate?.published;
   if (!Array.isArray(published)) return;
-  const explicitRepositories = (spec.on ?? []).flatMap((e) =>
+  const explicitRepositories = present(spec.on).flatMap((e) =>
     'repository' in e
       ? [{ repository: e.repository, branches: e.branches ?? (e.branch ? [e.branch] : []) }]
       : [],
   );
-  const onlyExplicit = (spec.on ?? []).every((e) => 'repository' in e);
+  const onlyExplicit = present(spec.on).every((e) => 'repository' in e);
   published.forEach((rule, i) => {
     const path = ['changesetTemplate', 'published', i];
     const keys = Object.keys(rule);

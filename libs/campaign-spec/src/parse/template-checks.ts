@@ -8,7 +8,7 @@ import {
 import { didYouMean } from '../text/did-you-mean.js';
 import { offsetOfLineColumn } from './scalar-positions.js';
 import type { Reporter } from './reporter.js';
-import type { PartialSpec } from './semantic-checks.js';
+import { present, type PartialSpec } from './semantic-checks.js';
 
 /**
  * Which template variables each templated field may use, as Sourcegraph documents them
@@ -52,6 +52,7 @@ function templatedFields(spec: PartialSpec): TemplatedField[] {
     if (typeof source === 'string') fields.push({ path, source, namespaces });
   };
   (spec.steps ?? []).forEach((step, i) => {
+    if (step === undefined) return;
     add(['steps', i, 'run'], step.run, STEP_FIELDS);
     add(['steps', i, 'if'], step.if, STEP_FIELDS);
     if (Array.isArray(step.env)) {
@@ -76,15 +77,15 @@ function templatedFields(spec: PartialSpec): TemplatedField[] {
     add(['changesetTemplate', 'title'], template.title, CHANGESET_FIELDS);
     add(['changesetTemplate', 'body'], template.body, BODY_FIELDS);
     add(['changesetTemplate', 'branch'], template.branch, CHANGESET_FIELDS);
-    add(['changesetTemplate', 'commit', 'message'], template.commit.message, CHANGESET_FIELDS);
+    add(['changesetTemplate', 'commit', 'message'], template.commit?.message, CHANGESET_FIELDS);
     add(
       ['changesetTemplate', 'commit', 'author', 'name'],
-      template.commit.author?.name,
+      template.commit?.author?.name,
       CHANGESET_FIELDS,
     );
     add(
       ['changesetTemplate', 'commit', 'author', 'email'],
-      template.commit.author?.email,
+      template.commit?.author?.email,
       CHANGESET_FIELDS,
     );
   }
@@ -100,7 +101,7 @@ function templatedFields(spec: PartialSpec): TemplatedField[] {
  * exist where the field is rendered, at their position in the file.
  */
 export function checkTemplates(spec: PartialSpec, reporter: Reporter): void {
-  const definedOutputs = new Set((spec.steps ?? []).flatMap((s) => Object.keys(s.outputs ?? {})));
+  const definedOutputs = new Set(present(spec.steps).flatMap((s) => Object.keys(s.outputs ?? {})));
   for (const field of templatedFields(spec)) {
     if (!isTemplated(field.source)) continue;
     let parsed: ParsedTemplate;
