@@ -46,6 +46,8 @@ export interface GithubSimOptions {
   /** 403 (default, GitHub REST today) or 429 when the primary limit is exhausted. */
   primaryLimitStatus?: 403 | 429;
   faults?: Partial<FaultConfig>;
+  /** Compute a new pull request's mergeability and diff statistics when it is first read, not on creation. */
+  lazyPullStats?: boolean;
   /** Extensions started with the simulator (webhooks, GraphQL). */
   plugins?: SimPlugin[];
 }
@@ -95,6 +97,7 @@ export async function startGithubSim(options: GithubSimOptions = {}): Promise<Gi
     new Faults(options.faults),
   );
   if (options.primaryLimitStatus) core.primaryLimitStatus = options.primaryLimitStatus;
+  core.pulls.lazyStats = options.lazyPullStats ?? false;
 
   registerRepositoryRoutes(core);
   registerGitRoutes(core);

@@ -167,8 +167,9 @@ export interface ControlCommands {
     output: RequestLogEntry[];
   };
   clearRequests: { input: Record<string, never>; output: Record<string, never> };
+  /** Synthetic repositories; `featureBranch` adds a branch one commit ahead of main in each. */
   seedRepos: {
-    input: { owner: string; count: number; prefix?: string };
+    input: { owner: string; count: number; prefix?: string; featureBranch?: string };
     output: { count: number; ms: number };
   };
 }
@@ -384,6 +385,11 @@ export function registerControlCommands(core: SimCore): void {
     return {};
   });
   add('seedRepos', (i) =>
-    seedSyntheticRepos(core, { owner: i.owner, count: Number(i.count), prefix: i.prefix }),
+    seedSyntheticRepos(core, {
+      owner: i.owner,
+      count: Number(i.count),
+      prefix: i.prefix,
+      featureBranch: i.featureBranch,
+    }),
   );
 }

@@ -96,7 +96,9 @@ export class RepoStore {
   private async writeBareLayout(path: string, defaultBranch: string, refs: Record<string, string>) {
     await mkdir(join(path, 'objects', 'info'), { recursive: true });
     await mkdir(join(path, 'refs', 'heads'), { recursive: true });
+    // The header promises sorted refs, so git binary-searches the file: sort them.
     const packed = Object.entries(refs)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([ref, sha]) => `${sha} ${ref}\n`)
       .join('');
     await Promise.all([

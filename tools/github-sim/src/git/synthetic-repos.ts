@@ -126,12 +126,15 @@ export function syntheticRepoSpecs(
 /**
  * Writes one commit per spec into the shared store with a single fast-import and returns the
  * commit sha of each spec (same order). Shared files are written once and referenced by mark.
+ * With `featureBranch`, each spec also gets a second commit on top (one changed file), so
+ * pull requests can be opened without any per-repository git work.
  */
 export async function writeSyntheticCommits(
   store: RepoStore,
   specs: SyntheticRepoSpec[],
   author: { name: string; email: string },
-): Promise<string[]> {
+  featureBranch?: string,
+): Promise<{ main: string; feature: string | null }[]> {
   const gitDir = store.sharedObjectsDir;
   const marksFile = join(gitDir, `seed-marks-${Date.now()}`);
   const child = spawn('git', ['fast-import', '--quiet', '--done', `--export-marks=${marksFile}`], {
@@ -171,10 +174,11 @@ export async function writeSyntheticCommits(
     }
   }
   const timestamp = `${Math.floor(Date.UTC(2024, 0, 1) / 1000)} +0000`;
-  const commitMarks: number[] = [];
+  const commitMarks: [number, number | null][] = [];
   for (const spec of specs) {
     const commitMark = ++mark;
-    commitMarks.push(commitMark);
+    const featureMark = featureBranch ? ++mark : null;
+    commitMarks.push([commitMark, featureMark]);
     let text = `reset refs/seed/all\ncommit refs/seed/all\nmark :${commitMark}\n`;
     text += `author ${author.name} <${author.email}> ${timestamp}\ncommitter ${author.name} <${author.email}> ${timestamp}\n`;
     text += data('Initial commit');
@@ -184,6 +188,12 @@ export async function writeSyntheticCommits(
         shared !== undefined
           ? `M 100644 :${shared} ${path}\n`
           : `M 100644 inline ${path}\n${data(content)}`;
+    }
+    if (featureMark !== null) {
+      text += `\ncommit refs/seed/all\nmark :${featureMark}\n`;
+      text += `author ${author.name} <${author.email}> ${timestamp}\ncommitter ${author.name} <${author.email}> ${timestamp}\n`;
+      text += data(`Update ${featureBranch}`);
+      text += `from :${commitMark}\nM 100644 inline CHANGELOG.md\n${data(`# ${spec.name}\n\n- ${featureBranch}\n`)}`;
     }
     await write(text + '\n');
   }
@@ -199,5 +209,8 @@ export async function writeSyntheticCommits(
     if (m && sha) marks.set(Number(m.slice(1)), sha);
   }
   await rm(marksFile, { force: true });
-  return commitMarks.map((m) => marks.get(m)!);
+  return commitMarks.map(([m, f]) => ({
+    main: marks.get(m)!,
+    feature: f === null ? null : marks.get(f)!,
+  }));
 }

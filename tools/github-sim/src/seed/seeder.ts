@@ -24,7 +24,7 @@ export interface SeedFile {
     branches?: Record<string, FileChanges>;
   }[];
   /** Synthetic repositories in bulk. */
-  synthetic?: { owner: string; count: number; prefix?: string }[];
+  synthetic?: { owner: string; count: number; prefix?: string; featureBranch?: string }[];
 }
 
 const SEEDER = { name: 'github-sim seeder', email: 'seeder@github-sim.invalid' };
@@ -35,18 +35,20 @@ const SEEDER = { name: 'github-sim seeder', email: 'seeder@github-sim.invalid' }
  */
 export async function seedSyntheticRepos(
   core: SimCore,
-  input: { owner: string; count: number; prefix?: string },
+  input: { owner: string; count: number; prefix?: string; featureBranch?: string },
 ): Promise<{ count: number; ms: number }> {
   const started = performance.now();
   if (!core.state.getAccount(input.owner))
     core.state.createAccount({ login: input.owner, type: 'Organization' });
   const specs = syntheticRepoSpecs(input.owner, input.count, input.prefix);
-  const commits = await writeSyntheticCommits(core.store, specs, SEEDER);
+  const commits = await writeSyntheticCommits(core.store, specs, SEEDER, input.featureBranch);
   const BATCH = 64;
   for (let i = 0; i < specs.length; i += BATCH) {
     await Promise.all(
       specs.slice(i, i + BATCH).map(async (spec, j) => {
-        const sha = commits[i + j]!;
+        const { main: sha, feature } = commits[i + j]!;
+        const branches: Record<string, string> = { main: sha };
+        if (feature !== null) branches[input.featureBranch!] = feature;
         const repository = core.state.createRepository({
           owner: spec.owner,
           name: spec.name,
@@ -55,16 +57,13 @@ export async function seedSyntheticRepos(
           topics: spec.topics,
           archived: spec.archived,
           fork: spec.fork,
-          branches: { main: sha },
+          branches,
         });
         core.codeIndex.remember(sha, spec.files);
-        await core.store.createBare(
-          repository.owner,
-          repository.name,
-          'main',
-          { 'refs/heads/main': sha },
-          true,
+        const refs = Object.fromEntries(
+          Object.entries(branches).map(([b, c]) => [`refs/heads/${b}`, c]),
         );
+        await core.store.createBare(repository.owner, repository.name, 'main', refs, true);
       }),
     );
   }

@@ -25,7 +25,7 @@ export class SnapshotWriter {
   constructor(
     private readonly state: SimState,
     private readonly dataDir: string,
-    private readonly delayMs = 250,
+    private readonly delayMs = 1000,
   ) {
     state.onMutation = () => this.schedule();
   }
