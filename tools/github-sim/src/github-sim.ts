@@ -22,7 +22,9 @@ import {
   seedSyntheticRepos,
   type SeedFile,
 } from './seed/seeder.js';
+import { graphqlPlugin } from './graphql/graphql-plugin.js';
 import { SimCore, type SimPlugin } from './sim-core.js';
+import { webhooksPlugin } from './webhooks/webhooks-plugin.js';
 import { loadState, SnapshotWriter } from './state/persistence.js';
 import { SimState } from './state/sim-state.js';
 
@@ -47,7 +49,7 @@ export interface GithubSimOptions {
   primaryLimitStatus?: 403 | 429;
   faults?: Partial<FaultConfig>;
   /** Compute a new pull request's mergeability and diff statistics when it is first read, not on creation. */
-  lazyPullStats?: boolean;
+  eagerPullStats?: boolean;
   /** Extensions started with the simulator (webhooks, GraphQL). */
   plugins?: SimPlugin[];
 }
@@ -67,8 +69,11 @@ export interface GithubSim {
   stop(): Promise<void>;
 }
 
-/** Plugins every simulator starts with (the webhooks and GraphQL packages add theirs here). */
-export const defaultPlugins: SimPlugin[] = [];
+/**
+ * Plugins every simulator starts with, as factories: a plugin keeps state for one simulator.
+ * A plugin passed in `options.plugins` replaces the default of the same name.
+ */
+export const defaultPlugins: readonly (() => SimPlugin)[] = [graphqlPlugin, () => webhooksPlugin()];
 
 export async function startGithubSim(options: GithubSimOptions = {}): Promise<GithubSim> {
   const host = options.host ?? '127.0.0.1';
@@ -97,7 +102,7 @@ export async function startGithubSim(options: GithubSimOptions = {}): Promise<Gi
     new Faults(options.faults),
   );
   if (options.primaryLimitStatus) core.primaryLimitStatus = options.primaryLimitStatus;
-  core.pulls.lazyStats = options.lazyPullStats ?? false;
+  core.pulls.eagerStats = options.eagerPullStats ?? false;
 
   registerRepositoryRoutes(core);
   registerGitRoutes(core);
@@ -105,7 +110,13 @@ export async function startGithubSim(options: GithubSimOptions = {}): Promise<Gi
   registerCheckRoutes(core);
   registerSearchRoutes(core);
   registerControlCommands(core);
-  const plugins = [...defaultPlugins, ...(options.plugins ?? [])];
+  const given = options.plugins ?? [];
+  const plugins = [
+    ...defaultPlugins
+      .map((create) => create())
+      .filter((d) => !given.some((p) => p.name === d.name)),
+    ...given,
+  ];
   for (const plugin of plugins) await plugin.setup(core);
   server.on('request', createRequestListener(core));
 

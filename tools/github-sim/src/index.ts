@@ -17,3 +17,7 @@ export * from './operations/pull-requests.js';
 export * from './operations/checks.js';
 export * from './git/repo-store.js';
 export * from './seed/seeder.js';
+export * from './webhooks/webhooks-plugin.js';
+export * from './webhooks/webhook-deliverer.js';
+export * from './webhooks/delivery-log.js';
+export * from './graphql/graphql-plugin.js';

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { startGithubSim } from './github-sim.js';
 
 const USAGE = `Usage: github-sim [--port 3001] [--host 127.0.0.1] [--seed FILE] [--repos N] [--org acme] [--data DIR]
-                  [--admin-token TOKEN] [--no-limits] [--lazy-pull-stats]
+                  [--admin-token TOKEN] [--no-limits] [--eager-pull-stats]
 
 Starts a GitHub-compatible server: REST under /api/v3, git over smart HTTP at /OWNER/NAME.git,
 the control API under /_control.`;
@@ -20,7 +20,7 @@ async function main() {
       data: { type: 'string' },
       'admin-token': { type: 'string' },
       'no-limits': { type: 'boolean', default: false },
-      'lazy-pull-stats': { type: 'boolean', default: false },
+      'eager-pull-stats': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -49,7 +49,7 @@ async function main() {
     dataDir: values.data,
     adminToken: values['admin-token'],
     limitsDisabled: values['no-limits'],
-    lazyPullStats: values['lazy-pull-stats'],
+    eagerPullStats: values['eager-pull-stats'],
   });
   const count = sim.state.listRepositories().length;
   console.log(

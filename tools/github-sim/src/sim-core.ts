@@ -15,7 +15,7 @@ import { PullRequestOperations } from './operations/pull-requests.js';
 import { RepositoryOperations } from './operations/repositories.js';
 import { GithubJson, type SimUrls } from './representations/github-json.js';
 import { CodeIndex } from './search/code-index.js';
-import type { Repository, Token, TokenLimits } from './state/model.js';
+import type { Hook, Repository, Token, TokenLimits } from './state/model.js';
 import type { SimState } from './state/sim-state.js';
 
 /** One line of the request log: enough for tests to count API calls. */
@@ -72,6 +72,21 @@ export class SimCore {
     this.repositories = new RepositoryOperations(state, store);
     this.pulls = new PullRequestOperations(state, this.repositories);
     this.checks = new CheckOperations(state, this.repositories, this.pulls);
+  }
+
+  private readonly hookCreatedListeners = new Set<(hook: Hook, actor: string) => void>();
+
+  /** Listens for new webhooks (GitHub pings a hook when it is created); returns the unsubscribe. */
+  onHookCreated(listener: (hook: Hook, actor: string) => void): () => void {
+    this.hookCreatedListeners.add(listener);
+    return () => this.hookCreatedListeners.delete(listener);
+  }
+
+  /** Creates a hook and announces it to the `onHookCreated` listeners. */
+  createHook(input: Parameters<SimState['createHook']>[0], actor: string): Hook {
+    const hook = this.state.createHook(input);
+    for (const listener of this.hookCreatedListeners) listener(hook, actor);
+    return hook;
   }
 
   /** Adds an API route (full path, e.g. /api/v3/... or /api/graphql); requests go through auth, faults and limits. */

@@ -152,6 +152,8 @@ export interface ControlCommands {
     input: {
       owner: string;
       name?: string;
+      /** Who creates it (default: the site admin); the ping's sender. */
+      actor?: string;
       url: string;
       secret?: string;
       events?: string[];
@@ -363,14 +365,17 @@ export function registerControlCommands(core: SimCore): void {
     const owner = i.name === undefined ? state.requireAccount(i.owner) : null;
     const scope = owner ? 'organization' : 'repository';
     const ownerId = owner ? owner.id : repo({ owner: i.owner, name: i.name! }).id;
-    return state.createHook({
-      scope,
-      owner_id: ownerId,
-      url: i.url,
-      secret: i.secret,
-      events: i.events,
-      active: i.active,
-    });
+    return core.createHook(
+      {
+        scope,
+        owner_id: ownerId,
+        url: i.url,
+        secret: i.secret,
+        events: i.events,
+        active: i.active,
+      },
+      actorOf(i),
+    );
   });
   add('configureFaults', (i) => core.faults.configure(i));
   add('getFaults', () => core.faults.current);

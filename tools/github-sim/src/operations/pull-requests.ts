@@ -24,11 +24,11 @@ const REVIEW_STATES: Record<ReviewEvent, ReviewState> = {
 
 export class PullRequestOperations {
   /**
-   * Leave mergeability and diff statistics of a new pull request unknown (null, 0) until it is
-   * read, instead of computing them (4 git processes) before answering. Cheaper creation for
-   * benchmarks; GitHub itself computes mergeability in the background.
+   * Compute mergeability and diff statistics of a new pull request (4 git processes) before
+   * answering. Off by default: they are computed on the first read instead, as GitHub computes
+   * mergeability in the background and answers `mergeable: null` first; creating stays cheap.
    */
-  lazyStats = false;
+  eagerStats = false;
 
   constructor(
     private readonly state: SimState,
@@ -141,7 +141,7 @@ export class PullRequestOperations {
       closed_at: null,
     };
     this.state.addPullRequest(pull);
-    if (!this.lazyStats) await this.ensureComputed(repository, pull);
+    if (this.eagerStats) await this.ensureComputed(repository, pull);
     this.emit(repository, pull, 'opened', input.actor);
     return pull;
   }

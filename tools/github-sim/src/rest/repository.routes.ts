@@ -292,15 +292,18 @@ export function registerRepositoryRoutes(core: SimCore): void {
             { resource: 'Hook', code: 'custom', message: 'Config must contain a url' },
           ]);
         }
-        const hook = state.createHook({
-          scope,
-          owner_id: ownerIdOf(request),
-          url: config.url,
-          secret: typeof config.secret === 'string' ? config.secret : null,
-          content_type: config.content_type === 'form' ? 'form' : 'json',
-          events: (body.events as string[] | undefined) ?? ['push'],
-          active: (body.active as boolean | undefined) ?? true,
-        });
+        const hook = core.createHook(
+          {
+            scope,
+            owner_id: ownerIdOf(request),
+            url: config.url,
+            secret: typeof config.secret === 'string' ? config.secret : null,
+            content_type: config.content_type === 'form' ? 'form' : 'json',
+            events: (body.events as string[] | undefined) ?? ['push'],
+            active: (body.active as boolean | undefined) ?? true,
+          },
+          viewerOf(request),
+        );
         return { status: 201, body: json.hook(hook) };
       },
     });

@@ -223,15 +223,16 @@ describe('REST API through @octokit/rest', () => {
       body: 'Body',
       draft: true,
     });
+    // Mergeability and diff statistics are computed on the first read (see the README).
     expect(created).toMatchObject({
       number: 1,
       state: 'open',
       draft: true,
       commits: 1,
-      additions: 1,
-      changed_files: 1,
-      mergeable: true,
+      mergeable: null,
     });
+    const { data: read } = await octokit.rest.pulls.get({ ...repo, pull_number: 1 });
+    expect(read).toMatchObject({ commits: 1, additions: 1, changed_files: 1, mergeable: true });
 
     await expect(
       octokit.rest.pulls.create({ ...repo, head: 'feature', base: 'main', title: 'again' }),
@@ -374,8 +375,13 @@ describe('REST API through @octokit/rest', () => {
       base: 'main',
       title: 'conflict',
     });
-    expect(pull.mergeable).toBe(false);
-    expect(pull.mergeable_state).toBe('dirty');
+    const { data: read } = await octokit.rest.pulls.get({
+      owner: 'acme',
+      repo: 'repo-00005',
+      pull_number: pull.number,
+    });
+    expect(read.mergeable).toBe(false);
+    expect(read.mergeable_state).toBe('dirty');
     await expect(
       octokit.rest.pulls.merge({ owner: 'acme', repo: 'repo-00005', pull_number: pull.number }),
     ).rejects.toMatchObject({
