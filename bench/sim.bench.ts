@@ -1,12 +1,14 @@
 // node --import tsx bench/sim.bench.ts — github-sim: seeding time and disk for 1,000 and 10,000
 // repositories, and REST throughput (GET a pull request, POST a pull request) with 16 concurrent
 // clients against a baseline measured in the same run: a bare node:http server answering a
-// static body of the same size. The simulator and the baseline each run in their own process
+// static body of the same size; and webhook deliveries per second against plain signed POSTs. The simulator and the baseline each run in their own process
 // (the real CLI for the simulator), the load generator in this one. Prints a table, then one
 // JSON line with every figure.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
+import { createHmac } from 'node:crypto';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../tools/github-sim/src/control/control-client.js';
@@ -190,6 +192,101 @@ function postLoad(url: string) {
   }, 201);
 }
 
+// ---- webhook deliveries -------------------------------------------------------------------------
+
+const HOOKS = 8;
+const WEBHOOK_EVENTS = Math.max(20, Math.round(200 * SCALE));
+
+/**
+ * Deliveries per second from an in-process simulator: HOOKS hooks on one repository, each pull
+ * request edit fanning out to all of them, timed until the receiver has every delivery. The
+ * baseline sends the same number of signed POSTs of the same size to the same receiver, in HOOKS
+ * serial streams, as the deliverer does (one delivery at a time per hook).
+ */
+async function measureWebhooks() {
+  let received = 0;
+  let bodyBytes = 0;
+  let waiting: { count: number; resolve: () => void } | null = null;
+  const receiver = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      received++;
+      bodyBytes = Math.max(bodyBytes, bytes);
+      res.end('ok');
+      if (waiting && received >= waiting.count) waiting.resolve();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const until = (count: number) =>
+    received >= count
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => (waiting = { count, resolve }));
+
+  const sim = await startGithubSim({ repos: 1, org: 'acme', limitsDisabled: true });
+  try {
+    const name = 'repo-00001';
+    await sim.control.pushCommit({
+      owner: 'acme',
+      name,
+      branch: 'bench',
+      files: { 'bench.txt': 'x\n' },
+    });
+    await sim.control.openPullRequest({ owner: 'acme', name, head: 'bench', title: 'Benchmark' });
+    for (let h = 0; h < HOOKS; h++) {
+      await sim.control.call('createHook', {
+        owner: 'acme',
+        name,
+        url: hookUrl,
+        secret: 'bench-secret',
+        events: ['pull_request'],
+      });
+    }
+    await until(HOOKS); // the pings
+    const started = performance.now();
+    const target = received + WEBHOOK_EVENTS * HOOKS;
+    for (let i = 0; i < WEBHOOK_EVENTS; i++) {
+      const res = await fetch(`${sim.apiUrl}/repos/acme/${name}/pulls/1`, {
+        method: 'PATCH',
+        headers: { authorization: `token ${sim.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: `Benchmark ${i}` }),
+      });
+      if (res.status !== 200) throw new Error(`PATCH answered ${res.status}`);
+    }
+    await until(target);
+    const simMs = performance.now() - started;
+
+    const body = JSON.stringify({ padding: 'x'.repeat(Math.max(0, bodyBytes - 15)) });
+    const signature = `sha256=${createHmac('sha256', 'bench-secret').update(body).digest('hex')}`;
+    const baselineStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: HOOKS }, async () => {
+        for (let i = 0; i < WEBHOOK_EVENTS; i++) {
+          const res = await fetch(hookUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+            body,
+          });
+          await res.text();
+        }
+      }),
+    );
+    const baselineMs = performance.now() - baselineStarted;
+    const deliveries = WEBHOOK_EVENTS * HOOKS;
+    return {
+      deliveries,
+      bodyBytes,
+      perSecond: (deliveries * 1000) / simMs,
+      baselinePerSecond: (deliveries * 1000) / baselineMs,
+    };
+  } finally {
+    await sim.stop();
+    await new Promise((resolve) => receiver.close(resolve));
+  }
+}
+
+const webhooks = await measureWebhooks();
 const sim = await startSim([]);
 let baseline: { child: ChildProcess; url: string } | null = null;
 try {
@@ -231,11 +328,11 @@ try {
   const simPost = await postLoad(sim.url);
   await sim.stop();
 
-  // The same, with mergeability and diff statistics left for the first read.
-  const lazySim = await startSim(['--lazy-pull-stats']);
-  await send(`${lazySim.url}/api/v3/repos/acme/${repo(0)}/pulls`, 'POST', postBody(0));
-  const lazyPost = await postLoad(lazySim.url);
-  await lazySim.stop();
+  // The same, with mergeability and diff statistics computed before answering.
+  const eagerSim = await startSim(['--eager-pull-stats']);
+  await send(`${eagerSim.url}/api/v3/repos/acme/${repo(0)}/pulls`, 'POST', postBody(0));
+  const eagerPost = await postLoad(eagerSim.url);
+  await eagerSim.stop();
 
   const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
@@ -259,9 +356,14 @@ try {
       `baseline ${baselinePost.perSecond.toFixed(0)} req/s, ratio ${ratio(simPost.perSecond, baselinePost.perSecond)} (${simPost.requests} PRs, ${postSample.bytes} B bodies)`,
     ],
     [
-      'POST pull, 16 clients, --lazy-pull-stats',
-      `${lazyPost.perSecond.toFixed(0)} req/s`,
-      `ratio ${ratio(lazyPost.perSecond, baselinePost.perSecond)} (${lazyPost.requests} PRs)`,
+      `webhook deliveries, ${HOOKS} hooks`,
+      `${webhooks.perSecond.toFixed(0)} deliveries/s`,
+      `baseline ${webhooks.baselinePerSecond.toFixed(0)}/s, ratio ${ratio(webhooks.perSecond, webhooks.baselinePerSecond)} (${webhooks.deliveries} deliveries, ${webhooks.bodyBytes} B bodies)`,
+    ],
+    [
+      'POST pull, 16 clients, --eager-pull-stats',
+      `${eagerPost.perSecond.toFixed(0)} req/s`,
+      `ratio ${ratio(eagerPost.perSecond, baselinePost.perSecond)} (${eagerPost.requests} PRs)`,
     ],
   ];
   console.log(
@@ -286,7 +388,8 @@ try {
         ratio: simPost.perSecond / baselinePost.perSecond,
         bodyBytes: postSample.bytes,
       },
-      postLazyStats: { sim: lazyPost, ratio: lazyPost.perSecond / baselinePost.perSecond },
+      postEagerStats: { sim: eagerPost, ratio: eagerPost.perSecond / baselinePost.perSecond },
+      webhooks: { ...webhooks, ratio: webhooks.perSecond / webhooks.baselinePerSecond },
       targets: {
         seed10kSeconds: 60,
         seed10kBytes: 2 * 1024 ** 3,

@@ -54,9 +54,17 @@ const REPO_CONFIG = `[core]
 \tallowAnySHA1InWant = true
 `;
 
+/** Longer histories are left to git. */
+const MAX_COUNTED_IN_MEMORY = 10_000;
+
 export class RepoStore {
   readonly sharedObjectsDir: string;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /**
+   * Parents of the commits this process wrote (seeding, control pushes, merges): enough to count
+   * a pull request's commits without spawning git, the whole cost of creating one.
+   */
+  private readonly knownParents = new Map<string, readonly string[]>();
 
   constructor(readonly root: string) {
     this.sharedObjectsDir = join(root, 'objects.git');
@@ -231,10 +239,12 @@ export class RepoStore {
     author: GitIdentity,
     committer: GitIdentity = author,
   ): Promise<string> {
-    return git(path, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], {
+    const sha = await git(path, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], {
       input: message,
       env: identityEnv(author, committer),
     });
+    this.rememberCommit(sha, parents);
+    return sha;
   }
 
   /** A three-way merge without a work tree: the merged tree, or null when it conflicts. */
@@ -308,8 +318,36 @@ export class RepoStore {
     return result;
   }
 
+  /** Commits in `base..head`: counted in memory when every commit on the way is known, else by git. */
   async countCommits(path: string, base: string, head: string): Promise<number> {
-    return Number(await git(path, ['rev-list', '--count', `${base}..${head}`]));
+    return (
+      this.countKnownCommits(base, head) ??
+      Number(await git(path, ['rev-list', '--count', `${base}..${head}`]))
+    );
+  }
+
+  /** Records a commit this process wrote; its parents never change, so the record stays true. */
+  rememberCommit(sha: string, parents: readonly string[]): void {
+    this.knownParents.set(sha, parents);
+  }
+
+  /** `base..head` from remembered parents, or undefined when a commit on the way is not known. */
+  private countKnownCommits(base: string, head: string): number | undefined {
+    const reachable = (from: string, stop: ReadonlySet<string>): Set<string> | undefined => {
+      const seen = new Set<string>();
+      const queue = [from];
+      while (queue.length > 0) {
+        const sha = queue.pop()!;
+        if (seen.has(sha) || stop.has(sha)) continue;
+        const parents = this.knownParents.get(sha);
+        if (parents === undefined || seen.size >= MAX_COUNTED_IN_MEMORY) return undefined;
+        seen.add(sha);
+        queue.push(...parents);
+      }
+      return seen;
+    };
+    const ofBase = reachable(base, new Set());
+    return ofBase && reachable(head, ofBase)?.size;
   }
 
   /** Files changed between the merge base of `base` and `head`, and `head` (a pull request's diff). */

@@ -209,8 +209,12 @@ export async function writeSyntheticCommits(
     if (m && sha) marks.set(Number(m.slice(1)), sha);
   }
   await rm(marksFile, { force: true });
-  return commitMarks.map(([m, f]) => ({
-    main: marks.get(m)!,
-    feature: f === null ? null : marks.get(f)!,
-  }));
+  return commitMarks.map(([m, f]) => {
+    const main = marks.get(m)!;
+    const feature = f === null ? null : marks.get(f)!;
+    // Each initial commit is a root (reset before it); the feature commit sits on it.
+    store.rememberCommit(main, []);
+    if (feature !== null) store.rememberCommit(feature, [main]);
+    return { main, feature };
+  });
 }
