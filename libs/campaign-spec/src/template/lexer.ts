@@ -330,6 +330,20 @@ class Lexer {
   }
 
   private lexQuote(start: number): number {
+    return this.lexEscaped(start, '"', 'string', 'unterminated quoted string');
+  }
+
+  private lexCharConstant(start: number): number {
+    return this.lexEscaped(start, "'", 'charConstant', 'unterminated character constant');
+  }
+
+  /** A "…" string or '…' character constant: backslash escapes, no line breaks. */
+  private lexEscaped(
+    start: number,
+    quote: string,
+    kind: 'string' | 'charConstant',
+    unterminated: string,
+  ): number {
     const { source } = this;
     let at = start + 1;
     for (;;) {
@@ -339,17 +353,12 @@ class Lexer {
         continue;
       }
       if (char === undefined || char === '\n' || char === '\\') {
-        throw this.lines.error(
-          'syntax',
-          'unterminated quoted string',
-          start,
-          source.slice(start, at),
-        );
+        throw this.lines.error('syntax', unterminated, start, source.slice(start, at));
       }
       at += 1;
-      if (char === '"') break;
+      if (char === quote) break;
     }
-    this.push('string', start, at);
+    this.push(kind, start, at);
     return at;
   }
 
@@ -360,30 +369,6 @@ class Lexer {
     }
     this.push('rawString', start, end + 1);
     return end + 1;
-  }
-
-  private lexCharConstant(start: number): number {
-    const { source } = this;
-    let at = start + 1;
-    for (;;) {
-      const char = source[at];
-      if (char === '\\' && at + 1 < source.length && source[at + 1] !== '\n') {
-        at += 2;
-        continue;
-      }
-      if (char === undefined || char === '\n' || char === '\\') {
-        throw this.lines.error(
-          'syntax',
-          'unterminated character constant',
-          start,
-          source.slice(start, at),
-        );
-      }
-      at += 1;
-      if (char === "'") break;
-    }
-    this.push('charConstant', start, at);
-    return at;
   }
 
   /** Go's scanNumber: permissive here, strict when the parser converts the text. */
