@@ -1,16 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { runCli } from './cli.js';
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+import { runCaptured as run } from './test-support/run-captured.js';
 
 describe('campaign CLI', () => {
   it('prints the version from the package', async () => {

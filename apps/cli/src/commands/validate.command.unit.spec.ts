@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { runCli } from '../cli.js';
+import { runCaptured as run } from '../test-support/run-captured.js';
 import type { ValidateJsonOutput } from './validate.command.js';
 
 const examples = fileURLToPath(new URL('../../../../examples/', import.meta.url));
@@ -13,17 +13,6 @@ function specFile(name: string, text: string): string {
   const path = join(scratch, name);
   writeFileSync(path, text);
   return path;
-}
-
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: {},
-  });
-  return { code, stdout, stderr };
 }
 
 describe('campaign validate', () => {
