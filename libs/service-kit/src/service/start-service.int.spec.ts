@@ -7,7 +7,7 @@ import {
   type TestDatabase,
 } from '../../../events/src/test-support/test-database.js';
 import { loadServiceConfig } from '../config/service-config.js';
-import { uniqueEventsEnv } from '../test-support/unique-events-env.js';
+import { deleteEventsStream, uniqueEventsEnv } from '../test-support/unique-events-env.js';
 import { SERVICE_CONTEXT } from '../http/service-kit.module.js';
 import { capturedLogger } from '../test-support/captured-logs.js';
 import { waitFor } from '../test-support/wait-for.js';
@@ -73,6 +73,8 @@ class WhoAmIController {
 class WhoAmIModule {}
 
 describe('startService', () => {
+  // One JetStream stream of its own for the whole file, deleted at the end.
+  const events = uniqueEventsEnv();
   let db: TestDatabase;
   let service: StartedService | undefined;
   let components: ScriptedComponent[];
@@ -106,7 +108,7 @@ describe('startService', () => {
     const { logger, lines } = capturedLogger(def.name);
     service = await startService(
       def,
-      loadServiceConfig({ DATABASE_URL: db.url, PORT: '0', ...uniqueEventsEnv() }, 0),
+      loadServiceConfig({ DATABASE_URL: db.url, PORT: '0', ...events }, 0),
       logger,
     );
     return { service, lines };
@@ -131,6 +133,7 @@ describe('startService', () => {
   });
 
   afterAll(async () => {
+    await deleteEventsStream(events);
     await db.drop();
   });
 
@@ -246,7 +249,7 @@ describe('startService', () => {
 
   it('fails to start naming the component that could not start, and closes the connections it opened', async () => {
     const { logger } = capturedLogger('kit-broken');
-    const config = loadServiceConfig({ DATABASE_URL: db.url, PORT: '0', ...uniqueEventsEnv() }, 0);
+    const config = loadServiceConfig({ DATABASE_URL: db.url, PORT: '0', ...events }, 0);
 
     await expect(startService(definition('kit-broken', true), config, logger)).rejects.toThrow(
       'component consumer failed to start: stream EVENTS not found',

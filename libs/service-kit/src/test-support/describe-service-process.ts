@@ -9,7 +9,7 @@ import { PostgresEventStore } from '@campaigns/events';
 import { testCatalogue, testMetadata } from '../../../events/src/test-support/test-events.js';
 import { eventually, TEST_NATS_URL } from '../../../events/src/test-support/test-nats.js';
 import { freePort } from './free-port.js';
-import { uniqueEventsEnv } from './unique-events-env.js';
+import { deleteEventsStream, uniqueEventsEnv } from './unique-events-env.js';
 import { spawnService, type ServiceProcess } from './service-process.js';
 
 /**
@@ -36,13 +36,7 @@ export function describeServiceProcess(service: string): void {
     });
 
     afterAll(async () => {
-      const nats = await connect({ servers: TEST_NATS_URL });
-      await (
-        await jetstreamManager(nats)
-      ).streams
-        .delete(eventsEnv.EVENTS_STREAM)
-        .catch(() => undefined);
-      await nats.close();
+      await deleteEventsStream(eventsEnv);
       await db.drop();
     });
 
