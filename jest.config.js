@@ -19,7 +19,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
-    '^@campaigns/(events|service-kit|campaign-spec)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@campaigns/(events|service-kit|campaign-spec|codehost)$': '<rootDir>/libs/$1/src/index.ts',
     '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
