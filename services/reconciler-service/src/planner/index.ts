@@ -1,0 +1,3 @@
+export * from './changeset.js';
+export * from './operation.js';
+export * from './plan.js';
