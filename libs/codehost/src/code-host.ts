@@ -1,0 +1,180 @@
+// The `CodeHost` port: everything Campaigns asks of a code host, free of any client library.
+// Repositories are named host-qualified (`HOST/OWNER/NAME`) everywhere in this interface.
+
+/** What a code host supports; the planner avoids operations a host lacks. */
+export interface CodeHostCapabilities {
+  drafts: boolean;
+  autoMerge: boolean;
+  labels: boolean;
+}
+
+export type Visibility = 'public' | 'private' | 'internal';
+
+/** A repository as listings return it. */
+export interface RepositorySummary {
+  /** `HOST/OWNER/NAME`. */
+  name: string;
+  owner: string;
+  shortName: string;
+  defaultBranch: string;
+  archived: boolean;
+  fork: boolean;
+  visibility: Visibility;
+  /** The host's id for the repository (GraphQL node id on GitHub). */
+  nodeId: string;
+  webUrl: string;
+}
+
+/** A repository as the repository index and the executor need it. */
+export interface RepositoryInfo extends RepositorySummary {
+  /** The default branch's head commit; null for an empty repository. */
+  headCommit: string | null;
+}
+
+/** One page of a listing; pass `nextCursor` back to get the next page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface ListRepositoriesOptions {
+  /** The organization (or user) whose repositories to list. */
+  owner: string;
+  cursor?: string;
+  /** Page size, at most 100. */
+  perPage?: number;
+}
+
+export type ChangesetState = 'OPEN' | 'CLOSED' | 'MERGED';
+
+/** A pull request as returned by operations that change one. */
+export interface Changeset {
+  repo: string;
+  number: number;
+  nodeId: string;
+  url: string;
+  state: ChangesetState;
+  isDraft: boolean;
+  title: string;
+  body: string;
+  headRefName: string;
+  baseRefName: string;
+  headRefOid: string;
+}
+
+/** Identifies a pull request. */
+export interface ChangesetRef {
+  repo: string;
+  number: number;
+}
+
+export type ReviewDecision = 'APPROVED' | 'CHANGES_REQUESTED' | 'REVIEW_REQUIRED' | null;
+export type ChecksState = 'SUCCESS' | 'FAILURE' | 'PENDING' | 'ERROR' | 'EXPECTED' | null;
+export type Mergeable = 'MERGEABLE' | 'CONFLICTING' | 'UNKNOWN';
+
+/** The observed state of a pull request, as the syncer and the reconciler read it. */
+export interface ChangesetObservation {
+  repo: string;
+  number: number;
+  nodeId: string;
+  url: string;
+  title: string;
+  state: ChangesetState;
+  isDraft: boolean;
+  reviewDecision: ReviewDecision;
+  /** The head commit's checks rollup; null when no check reported. */
+  checksState: ChecksState;
+  headRefName: string;
+  headRefOid: string;
+  baseRefName: string;
+  mergeable: Mergeable;
+  updatedAt: string;
+  labels: string[];
+}
+
+export interface CreateChangesetInput {
+  repo: string;
+  /** Branch name in the same repository. */
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  draft: boolean;
+}
+
+export interface UpdateChangesetInput extends ChangesetRef {
+  title?: string;
+  body?: string;
+  base?: string;
+}
+
+export interface MergeChangesetInput extends ChangesetRef {
+  method?: 'merge' | 'squash' | 'rebase';
+  /** Merge only if the head is still this commit. */
+  expectedHeadSha?: string;
+}
+
+export interface PushBranchInput {
+  repo: string;
+  /** A local git repository holding `commitSha`. */
+  localRepoPath: string;
+  commitSha: string;
+  branch: string;
+  /** Overwrite the branch even if the push is not a fast-forward. */
+  force: boolean;
+}
+
+/** Webhook request headers, lower- or mixed-case names. */
+export type WebhookHeaders = Record<string, string | string[] | undefined>;
+
+/** A verified webhook delivery. */
+export interface WebhookDelivery {
+  /** `X-GitHub-Delivery`: unique per delivery, for deduplication. */
+  id: string;
+  /** `X-GitHub-Event`, e.g. pull_request. */
+  event: string;
+  action?: string;
+  /** Host-qualified repository the event is about, when it is about one. */
+  repo?: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * A code host. Every method fails only with `CodeHostError` (webhook verification with
+ * `WebhookVerificationError`).
+ */
+export interface CodeHost {
+  readonly id: string;
+  /** `host[:port]`, the first part of this host's repository names. */
+  readonly host: string;
+  readonly capabilities: CodeHostCapabilities;
+
+  /** One page of an organization's repositories (head commits are left to `getRepository`). */
+  listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositorySummary>>;
+  getRepository(repo: string): Promise<RepositoryInfo>;
+  /** Every file path at `ref` (a branch, tag or commit), for the repository index. */
+  listFiles(repo: string, ref: string): Promise<string[]>;
+
+  /** The open pull request from `headBranch`, if there is one. */
+  findOpenChangeset(repo: string, headBranch: string): Promise<Changeset | undefined>;
+  /** Opens a pull request, or returns the one already open from the same head branch. */
+  createChangeset(input: CreateChangesetInput): Promise<Changeset>;
+  updateChangeset(input: UpdateChangesetInput): Promise<Changeset>;
+  closeChangeset(ref: ChangesetRef): Promise<Changeset>;
+  reopenChangeset(ref: ChangesetRef): Promise<Changeset>;
+  markReadyForReview(ref: ChangesetRef): Promise<Changeset>;
+  convertToDraft(ref: ChangesetRef): Promise<Changeset>;
+  /** Merges; resolves to the merge commit's sha. */
+  mergeChangeset(input: MergeChangesetInput): Promise<{ sha: string }>;
+  comment(ref: ChangesetRef & { body: string }): Promise<{ id: number; url: string }>;
+  /** Current state of many pull requests in batched queries; missing ones are left out. */
+  loadChangesets(refs: readonly ChangesetRef[]): Promise<ChangesetObservation[]>;
+
+  /** Pushes `commitSha` from a local repository to `branch`, with credentials never on disk. */
+  pushBranch(input: PushBranchInput): Promise<void>;
+
+  /** Throws `WebhookVerificationError` unless the signature matches the configured secret. */
+  verifyWebhook(headers: WebhookHeaders, rawBody: string): Promise<void>;
+  /** Verifies, then parses a delivery. */
+  parseWebhook(headers: WebhookHeaders, rawBody: string): Promise<WebhookDelivery>;
+}

@@ -1,0 +1,236 @@
+import { readFile } from 'node:fs/promises';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { hostOfUrl, parseRepositoryName } from './repository-name.js';
+import { Secret } from './secret.js';
+
+const envVarName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'must be the name of an environment variable, e.g. GITHUB_TOKEN',
+  );
+const httpUrl = z
+  .string()
+  .url('must be a URL, e.g. https://github.com')
+  .refine((url) => /^https?:\/\//.test(url), 'must be an http(s) URL');
+
+const codeHostEntrySchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+  kind: z.literal('github', { error: 'kind must be "github" (the only code host supported yet)' }),
+  url: httpUrl,
+  apiUrl: httpUrl,
+  graphqlUrl: httpUrl.optional(),
+  tokenEnv: envVarName,
+  webhookSecretEnv: envVarName.optional(),
+});
+
+const configFileSchema = z.strictObject({
+  codeHosts: z.array(codeHostEntrySchema).min(1, 'list at least one code host'),
+});
+
+/** One configured code host, with its credentials read from the environment. */
+export interface CodeHostConfig {
+  id: string;
+  kind: 'github';
+  /** Web and git base URL, e.g. https://github.com. */
+  url: string;
+  /** REST base URL, e.g. https://api.github.com or https://ghes.example.com/api/v3. */
+  apiUrl: string;
+  /** GraphQL endpoint; derived from `apiUrl` when absent. */
+  graphqlUrl: string;
+  /** `host[:port]` of `url`: the first part of this host's repository names. */
+  host: string;
+  tokenEnv: string;
+  token: Secret;
+  webhookSecretEnv?: string;
+  webhookSecret?: Secret;
+}
+
+export interface CampaignsConfig {
+  codeHosts: CodeHostConfig[];
+}
+
+/** One problem in the config file, with its position (1-based) when it has one. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+  line?: number;
+  col?: number;
+}
+
+/** The config file is unreadable or invalid; the message lists every problem as file:line:col. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(
+      `${file}: invalid Campaigns configuration\n` +
+        problems
+          .map((p) => {
+            const at = p.line === undefined ? file : `${file}:${p.line}:${p.col}`;
+            return `  ${at}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`;
+          })
+          .join('\n'),
+    );
+  }
+}
+
+/** Reads the config file named by `CAMPAIGNS_CONFIG` (default `campaigns.config.yaml`). */
+export async function loadCampaignsConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CampaignsConfig> {
+  const file = env['CAMPAIGNS_CONFIG'] ?? 'campaigns.config.yaml';
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    throw new ConfigError(file, [
+      { path: '', message: `${reason} (set CAMPAIGNS_CONFIG to the config file's path)` },
+    ]);
+  }
+  return parseCampaignsConfig(text, file, env);
+}
+
+/** Parses and validates config text; tokens and secrets come from `env`. */
+export function parseCampaignsConfig(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CampaignsConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { path: '', message: e.message.split('\n')[0] ?? e.message, line, col };
+      }),
+    );
+  }
+  const at = (path: readonly PropertyKey[]) => positionOf(doc, lineCounter, path);
+  const parsed = configFileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    throw new ConfigError(
+      file,
+      parsed.error.issues.map((issue) => {
+        const path =
+          issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+        const message =
+          issue.code === 'unrecognized_keys'
+            ? `unknown field "${issue.keys.join('", "')}"`
+            : issue.message;
+        return { path: formatPath(path), message, ...at(path) };
+      }),
+    );
+  }
+
+  const problems: ConfigProblem[] = [];
+  const seenIds = new Map<string, number>();
+  const seenHosts = new Map<string, string>();
+  const codeHosts: CodeHostConfig[] = [];
+  const readSecret = (index: number, field: 'tokenEnv' | 'webhookSecretEnv', name: string) => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      const path = ['codeHosts', index, field];
+      problems.push({
+        path: formatPath(path),
+        message: `environment variable ${name} is not set`,
+        ...at(path),
+      });
+      return undefined;
+    }
+    return new Secret(value);
+  };
+  parsed.data.codeHosts.forEach((entry, index) => {
+    const duplicate = (field: string, message: string) => {
+      const path = ['codeHosts', index, field];
+      problems.push({ path: formatPath(path), message, ...at(path) });
+    };
+    if (seenIds.has(entry.id))
+      duplicate('id', `id "${entry.id}" is already used by codeHosts[${seenIds.get(entry.id)}]`);
+    seenIds.set(entry.id, index);
+    const host = hostOfUrl(entry.url);
+    const other = seenHosts.get(host);
+    if (other !== undefined) duplicate('url', `host ${host} is already configured as "${other}"`);
+    seenHosts.set(host, entry.id);
+    const token = readSecret(index, 'tokenEnv', entry.tokenEnv);
+    const webhookSecret =
+      entry.webhookSecretEnv === undefined
+        ? undefined
+        : readSecret(index, 'webhookSecretEnv', entry.webhookSecretEnv);
+    if (token === undefined) return;
+    codeHosts.push({
+      id: entry.id,
+      kind: entry.kind,
+      url: entry.url.replace(/\/+$/, ''),
+      apiUrl: entry.apiUrl.replace(/\/+$/, ''),
+      graphqlUrl: entry.graphqlUrl ?? defaultGraphqlUrl(entry.apiUrl),
+      host,
+      tokenEnv: entry.tokenEnv,
+      token,
+      ...(entry.webhookSecretEnv === undefined ? {} : { webhookSecretEnv: entry.webhookSecretEnv }),
+      ...(webhookSecret === undefined ? {} : { webhookSecret }),
+    });
+  });
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return { codeHosts };
+}
+
+/** github.com's GraphQL is api.github.com/graphql; GHES serves it at /api/graphql beside /api/v3. */
+export function defaultGraphqlUrl(apiUrl: string): string {
+  const base = apiUrl.replace(/\/+$/, '');
+  return base.endsWith('/api/v3') ? `${base.slice(0, -'/v3'.length)}/graphql` : `${base}/graphql`;
+}
+
+/** Maps host-qualified repository names to their configured code host. */
+export class CodeHostResolver {
+  readonly #byHost = new Map<string, CodeHostConfig>();
+
+  constructor(config: CampaignsConfig) {
+    for (const host of config.codeHosts) this.#byHost.set(host.host, host);
+  }
+
+  /** The code host serving `HOST/OWNER/NAME`; throws naming the configured hosts when none does. */
+  resolve(qualifiedName: string): CodeHostConfig {
+    const { host } = parseRepositoryName(qualifiedName);
+    const found = this.#byHost.get(host);
+    if (found === undefined) {
+      const known = [...this.#byHost.keys()].join(', ') || 'none';
+      throw new Error(
+        `no code host is configured for ${qualifiedName} (configured hosts: ${known})`,
+      );
+    }
+    return found;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) =>
+      typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`,
+    )
+    .join('');
+}
+
+/** The position of the deepest node on `path` that exists (a missing field points at its parent). */
+function positionOf(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: readonly PropertyKey[],
+): { line?: number; col?: number } {
+  for (let length = path.length; length >= 0; length--) {
+    const node: unknown =
+      length === 0 ? doc.contents : doc.getIn(path.slice(0, length) as unknown[], true);
+    if (isNode(node) && node.range) {
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return { line, col };
+    }
+  }
+  return {};
+}

@@ -1,0 +1,160 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import {
+  CodeHostResolver,
+  ConfigError,
+  loadCampaignsConfig,
+  parseCampaignsConfig,
+} from './config.js';
+
+const CANARY = 'ghp_CANARY_0123456789abcdefCANARY';
+const SECRET = 'whsec_CANARY_hook_secret';
+
+const valid = `codeHosts:
+  - id: github
+    kind: github
+    url: https://github.com
+    apiUrl: https://api.github.com
+    tokenEnv: GITHUB_TOKEN
+    webhookSecretEnv: GITHUB_WEBHOOK_SECRET
+  - id: ghes
+    kind: github
+    url: http://127.0.0.1:3001
+    apiUrl: http://127.0.0.1:3001/api/v3
+    tokenEnv: GHES_TOKEN
+`;
+const env = { GITHUB_TOKEN: CANARY, GITHUB_WEBHOOK_SECRET: SECRET, GHES_TOKEN: 'ghes-token' };
+
+function configErrorOf(action: () => unknown): ConfigError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseCampaignsConfig', () => {
+  it('reads code hosts with tokens from the named environment variables and derives hosts and GraphQL URLs', () => {
+    const config = parseCampaignsConfig(valid, 'campaigns.config.yaml', env);
+    expect(config.codeHosts.map((h) => [h.id, h.host, h.graphqlUrl])).toEqual([
+      ['github', 'github.com', 'https://api.github.com/graphql'],
+      ['ghes', '127.0.0.1:3001', 'http://127.0.0.1:3001/api/graphql'],
+    ]);
+    expect(config.codeHosts[0]!.token.reveal()).toBe(CANARY);
+    expect(config.codeHosts[0]!.webhookSecret?.reveal()).toBe(SECRET);
+  });
+
+  it('resolves host-qualified repository names to their code host, and names the configured hosts otherwise', () => {
+    const resolver = new CodeHostResolver(parseCampaignsConfig(valid, 'c.yaml', env));
+    expect(resolver.resolve('github.com/acme/api').id).toBe('github');
+    expect(resolver.resolve('127.0.0.1:3001/acme/repo-00001').id).toBe('ghes');
+    expect(() => resolver.resolve('gitlab.com/acme/api')).toThrow(
+      'no code host is configured for gitlab.com/acme/api (configured hosts: github.com, 127.0.0.1:3001)',
+    );
+    expect(() => resolver.resolve('acme/api')).toThrow('expected HOST/OWNER/NAME');
+  });
+
+  it('points at the line and column of every invalid field, unknown field and unset variable at once', () => {
+    const text = `codeHosts:
+  - id: github
+    kind: gitlab
+    url: not a url
+    apiUrl: https://api.github.com
+    tokenEnv: NOT_SET_ANYWHERE
+    tokn: x
+`;
+    const error = configErrorOf(() => parseCampaignsConfig(text, 'campaigns.config.yaml', {}));
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'codeHosts[0].kind', line: 3, col: 11 }),
+        expect.objectContaining({ path: 'codeHosts[0].url', line: 4, col: 10 }),
+        expect.objectContaining({ path: 'codeHosts[0].tokn', message: 'unknown field "tokn"' }),
+      ]),
+    );
+    expect(error.message).toContain(
+      'campaigns.config.yaml:3:11: codeHosts[0].kind: kind must be "github"',
+    );
+  });
+
+  it('says which environment variable is missing and where it is named', () => {
+    const error = configErrorOf(() =>
+      parseCampaignsConfig(valid, 'campaigns.config.yaml', { GITHUB_WEBHOOK_SECRET: SECRET }),
+    );
+    expect(error.message).toContain(
+      'campaigns.config.yaml:6:15: codeHosts[0].tokenEnv: environment variable GITHUB_TOKEN is not set',
+    );
+    expect(error.message).toContain(
+      'campaigns.config.yaml:12:15: codeHosts[1].tokenEnv: environment variable GHES_TOKEN',
+    );
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const error = configErrorOf(() =>
+      parseCampaignsConfig('codeHosts:\n  - id: [unclosed\n', 'c.yaml', env),
+    );
+    expect(error.problems[0]).toMatchObject({ line: expect.any(Number), col: expect.any(Number) });
+    expect(error.message).toMatch(
+      /^c\.yaml: invalid Campaigns configuration\n {2}c\.yaml:\d+:\d+: /,
+    );
+  });
+
+  it('rejects two entries for the same host', () => {
+    const text = `${valid}  - id: again
+    kind: github
+    url: https://github.com/
+    apiUrl: https://api.github.com
+    tokenEnv: GITHUB_TOKEN
+`;
+    expect(() => parseCampaignsConfig(text, 'c.yaml', env)).toThrow(
+      'c.yaml:15:10: codeHosts[2].url: host github.com is already configured as "github"',
+    );
+  });
+});
+
+describe('loadCampaignsConfig', () => {
+  it('reads the file named by CAMPAIGNS_CONFIG', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'codehost-config-'));
+    try {
+      const file = join(dir, 'campaigns.config.yaml');
+      await writeFile(file, valid);
+      const config = await loadCampaignsConfig({ ...env, CAMPAIGNS_CONFIG: file });
+      expect(config.codeHosts).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says the file is missing and how to point at another', async () => {
+    await expect(
+      loadCampaignsConfig({ CAMPAIGNS_CONFIG: '/nonexistent/campaigns.config.yaml' }),
+    ).rejects.toThrow(
+      "/nonexistent/campaigns.config.yaml: file not found (set CAMPAIGNS_CONFIG to the config file's path)",
+    );
+  });
+});
+
+describe('a canary token in the config', () => {
+  it('never appears when the config is printed, inspected, serialised or fails to validate', () => {
+    const config = parseCampaignsConfig(valid, 'c.yaml', env);
+    const renderings = [
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      String(config.codeHosts[0]!.token),
+      `${config.codeHosts[0]!.webhookSecret}`,
+    ];
+    const failing = configErrorOf(() =>
+      parseCampaignsConfig(valid.replace('kind: github', 'kind: nope'), 'c.yaml', env),
+    );
+    renderings.push(failing.message, JSON.stringify(failing), inspect(failing));
+    for (const text of renderings) {
+      expect(text).not.toContain(CANARY);
+      expect(text).not.toContain(SECRET);
+    }
+    expect(JSON.stringify(config)).toContain('"token":"[redacted]"');
+  });
+});
