@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createScratch, type Scratch } from '../test-support/workspace.js';
+import { git } from '../test-support/git-fixtures.js';
+import { fetchRepository, gitTokenEnv } from './index.js';
+
+describe('fetchRepository', () => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    scratch = await createScratch();
+  });
+  afterAll(async () => {
+    await scratch.remove();
+  });
+
+  it('clones a bare mirror once and checks the base commit out into the workspace', async () => {
+    const fetched = await scratch.checkout({ 'README.md': '# repo\n', 'src/a.txt': 'a\n' });
+
+    expect(fetched.mirror).toBe('cloned');
+    expect(fetched.baseRevision).toBe(fetched.remote.head);
+    expect(await readFile(join(fetched.workspaceDir, 'src/a.txt'), 'utf8')).toBe('a\n');
+    expect((await git(fetched.mirrorDir, 'rev-parse', '--is-bare-repository')).trim()).toBe('true');
+    expect((await git(fetched.workspaceDir, 'rev-parse', 'HEAD')).trim()).toBe(fetched.remote.head);
+  });
+
+  it('reuses the mirror: a known commit needs no fetch, a new one is fetched incrementally', async () => {
+    const first = await scratch.checkout({ 'README.md': 'one\n' });
+    const options = { url: first.remote.url, cacheDir: scratch.cacheDir };
+    const repository = 'example.com/acme/incremental';
+    const cloned = await fetchRepository({
+      ...options,
+      repository,
+      revision: first.remote.head,
+      workspaceDir: join(scratch.dir, 'incremental-1'),
+    });
+    const again = await fetchRepository({
+      ...options,
+      repository,
+      revision: first.remote.head,
+      workspaceDir: join(scratch.dir, 'incremental-2'),
+    });
+
+    const second = await first.remote.commit({ 'README.md': 'two\n' }, 'second');
+    const fetched = await fetchRepository({
+      ...options,
+      repository,
+      revision: second,
+      workspaceDir: join(scratch.dir, 'incremental-3'),
+    });
+
+    expect([cloned.mirror, again.mirror, fetched.mirror]).toEqual(['cloned', 'cached', 'fetched']);
+    expect(fetched.mirrorDir).toBe(cloned.mirrorDir);
+    expect(await readFile(join(fetched.workspaceDir, 'README.md'), 'utf8')).toBe('two\n');
+    expect(await readFile(join(again.workspaceDir, 'README.md'), 'utf8')).toBe('one\n');
+  });
+
+  it('passes the token as an HTTP header through the environment, never in the mirror config', async () => {
+    const canary = 'canary-token-5d1f';
+    const env = gitTokenEnv(canary);
+    const fetched = await fetchRepository({
+      url: (await scratch.checkout({ 'a.md': 'a\n' })).remote.url,
+      repository: 'example.com/acme/with-token',
+      revision: 'main',
+      cacheDir: scratch.cacheDir,
+      workspaceDir: join(scratch.dir, 'with-token'),
+      token: canary,
+    });
+
+    expect(env.GIT_CONFIG_KEY_0).toBe('http.extraHeader');
+    expect(Buffer.from(env.GIT_CONFIG_VALUE_0!.split(' ').at(-1)!, 'base64').toString()).toBe(
+      `x-access-token:${canary}`,
+    );
+    const configs = [
+      await readFile(join(fetched.mirrorDir, 'config'), 'utf8'),
+      await readFile(join(fetched.workspaceDir, '.git/config'), 'utf8'),
+    ];
+    for (const config of configs) expect(config).not.toContain(canary);
+  });
+});

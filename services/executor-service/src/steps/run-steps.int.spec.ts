@@ -1,0 +1,285 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { Step } from '@campaigns/campaign-spec';
+import { ensureTestImage, TEST_IMAGE } from '../test-support/test-image.js';
+import { createScratch, type Scratch } from '../test-support/workspace.js';
+import {
+  runSteps,
+  type RunStepsOptions,
+  type RunStepsResult,
+  type StepsFailed,
+  type StepsSucceeded,
+} from './index.js';
+
+const docker = new Docker();
+
+function step(run: string, extra: Partial<Step> = {}): Step {
+  return { run, container: TEST_IMAGE, ...extra } as Step;
+}
+
+describe('runSteps against the Docker engine', () => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    await ensureTestImage();
+    scratch = await createScratch();
+  });
+  afterAll(async () => {
+    await scratch.remove();
+  });
+
+  async function run(
+    files: Record<string, string>,
+    steps: Step[],
+    options: Partial<RunStepsOptions> = {},
+  ) {
+    const { workspaceDir, baseRevision } = await scratch.checkout(files);
+    const result = await runSteps({ workspaceDir, baseRevision, steps, docker, ...options });
+    return { result, workspaceDir };
+  }
+
+  function succeeded(result: RunStepsResult): StepsSucceeded {
+    // Show the failure itself when a step that should succeed fails.
+    expect(result.ok ? undefined : result.failure).toBeUndefined();
+    return result as StepsSucceeded;
+  }
+
+  function failed(result: RunStepsResult): StepsFailed {
+    expect(result).toMatchObject({ ok: false });
+    return result as StepsFailed;
+  }
+
+  async function leftoverContainers(): Promise<number> {
+    const all = await docker.listContainers({ all: true, filters: { label: ['campaigns.step'] } });
+    return all.length;
+  }
+
+  it('hello world appends Hello to every .md file and returns the cumulative diff', async () => {
+    const { result, workspaceDir } = await run(
+      { 'README.md': '# Project\n', 'docs/guide.md': 'Guide\n', 'main.go': 'package main\n' },
+      [step("echo Hello | tee -a $(find -name '*.md')")],
+    );
+
+    const ok = succeeded(result);
+    expect(ok.empty).toBe(false);
+    expect(ok.files).toEqual({
+      modified: ['README.md', 'docs/guide.md'],
+      added: [],
+      deleted: [],
+      renamed: [],
+    });
+    const diff = ok.diff.toString();
+    expect(diff).toContain('diff --git a/README.md b/README.md');
+    expect(diff).toContain(' # Project\n+Hello\n');
+    expect(diff).toContain(' Guide\n+Hello\n');
+    expect(diff).not.toContain('main.go');
+    expect(ok.steps[0]).toMatchObject({ exitCode: 0, skipped: false });
+    expect(ok.steps[0]!.stdout.trim()).toBe('Hello');
+    // The step ran as this process's user, so the files stay ours.
+    expect((await stat(join(workspaceDir, 'README.md'))).uid).toBe(process.getuid!());
+    expect(await leftoverContainers()).toBe(0);
+  });
+
+  it('records additions, deletions, renames and binary files in the diff and the file lists', async () => {
+    const { result } = await run({ 'old.txt': 'same content\n'.repeat(20), 'gone.txt': 'x\n' }, [
+      step('mv old.txt new.txt && rm gone.txt && printf "\\000\\001\\002" > blob.bin'),
+    ]);
+
+    const ok = succeeded(result);
+    expect(ok.files).toEqual({
+      modified: [],
+      added: ['blob.bin'],
+      deleted: ['gone.txt'],
+      renamed: ['new.txt'],
+    });
+    expect(ok.diff.toString()).toContain('GIT binary patch');
+    expect(ok.diff.toString()).toContain('rename from old.txt');
+  });
+
+  it('gives env from the secrets map and from values to the step, and the secret appears only where the step wrote it', async () => {
+    const canary = 'canary-secret-7c4e2a';
+    const { result } = await run(
+      { 'README.md': 'r\n' },
+      [
+        step(
+          'test "$API_TOKEN" = "$EXPECTED" && echo "$GREETING" > greeting.txt && echo "$API_TOKEN" > leaked.txt',
+          {
+            env: ['API_TOKEN', { GREETING: 'hi from env' }, { EXPECTED: canary }],
+          },
+        ),
+      ],
+      { secrets: { API_TOKEN: canary, UNUSED: 'unused-secret' } },
+    );
+
+    const ok = succeeded(result);
+    expect(ok.files.added).toEqual(['greeting.txt', 'leaked.txt']);
+    const serialized = JSON.stringify({ ...ok, diff: ok.diff.toString() });
+    // Once in the diff (the step wrote it to leaked.txt), nowhere else.
+    expect(serialized.split(canary).length - 1).toBe(1);
+    expect(ok.diff.toString()).toContain(`+${canary}`);
+    expect(serialized).not.toContain('unused-secret');
+  });
+
+  it('fails with a clear message when a step names a secret the executor does not have', async () => {
+    const { result } = await run({ 'a.md': 'a\n' }, [step('true', { env: ['MISSING_TOKEN'] })]);
+
+    expect(failed(result).failure).toMatchObject({ reason: 'missing-secret', stepIndex: 0 });
+    expect(failed(result).failure.message).toContain('MISSING_TOKEN');
+  });
+
+  it('makes files visible to the step without putting them in the workspace', async () => {
+    const { result } = await run(
+      { 'a.md': 'a\n' },
+      [
+        step('cat /tmp/config.txt > copy.txt && cat /etc/campaign/script.sh >> copy.txt', {
+          files: {
+            '/tmp/config.txt': 'from files ${{ repository.name }}\n',
+            '/etc/campaign/script.sh': 'echo hi\n',
+          },
+        }),
+      ],
+      {
+        templateData: {
+          repository: { name: 'example.com/acme/a', branch: 'main', search_result_paths: [] },
+        },
+      },
+    );
+
+    const ok = succeeded(result);
+    expect(ok.files.added).toEqual(['copy.txt']);
+    expect(ok.diff.toString()).toContain('+from files example.com/acme/a\n+echo hi\n');
+  });
+
+  it('skips a step whose if: is false and records it as skipped', async () => {
+    const { result } = await run(
+      { 'a.md': 'a\n' },
+      [
+        step('echo first > first.txt', { if: false }),
+        step('echo second > second.txt', { if: '${{ eq previous_step.stdout "" }}' }),
+        step('echo third > third.txt', { if: '${{ eq repository.name "other" }}' }),
+      ],
+      {
+        templateData: {
+          repository: { name: 'example.com/acme/a', branch: 'main', search_result_paths: [] },
+        },
+      },
+    );
+
+    const ok = succeeded(result);
+    expect(ok.steps.map((s) => s.skipped)).toEqual([true, false, true]);
+    expect(ok.files.added).toEqual(['second.txt']);
+  });
+
+  it('sets text and json outputs from stdout that later steps and templates can read', async () => {
+    const { result } = await run({ 'a.md': 'a\n', 'b.md': 'b\n' }, [
+      step('ls *.md | wc -l', {
+        outputs: { count: { value: '${{ step.stdout }}', format: 'text' } },
+      }),
+      step(`echo '{"name": "api", "tags": ["x", "y"]}'`, {
+        outputs: { info: { value: '${{ step.stdout }}', format: 'json' } },
+      }),
+      step(
+        'echo "${{ outputs.info.name }} ${{ index outputs.info.tags 1 }} ${{ outputs.count }}" > out.txt',
+        {
+          outputs: { yamlOut: { value: 'files: ${{ previous_step.stdout }}', format: 'yaml' } },
+        },
+      ),
+    ]);
+
+    const ok = succeeded(result);
+    expect(ok.outputs).toEqual({
+      count: '2\n',
+      info: { name: 'api', tags: ['x', 'y'] },
+      // previous_step is the json step: its stdout is a YAML flow mapping too.
+      yamlOut: { files: { name: 'api', tags: ['x', 'y'] } },
+    });
+    expect(ok.diff.toString()).toContain('+api y 2\n');
+  });
+
+  it('reports the failing step with its exit code and stderr tail', async () => {
+    const { result } = await run({ 'a.md': 'a\n' }, [
+      step('echo ok'),
+      step('echo partial > partial.txt; echo "something broke" >&2; exit 3'),
+      step('echo never'),
+    ]);
+
+    const failure = failed(result);
+    expect(failure.failure).toMatchObject({
+      reason: 'command-failed',
+      stepIndex: 1,
+      exitCode: 3,
+      stderrTail: 'something broke\n',
+    });
+    expect(failure.steps).toHaveLength(2);
+    expect(await leftoverContainers()).toBe(0);
+  });
+
+  it('keeps only the tail of output beyond the cap', async () => {
+    const { result } = await run({ 'a.md': 'a\n' }, [step('seq 1 20000; echo last line')], {
+      outputCapBytes: 1000,
+    });
+
+    const ok = succeeded(result);
+    expect(Buffer.byteLength(ok.steps[0]!.stdout)).toBe(1000);
+    expect(ok.steps[0]!.stdout.endsWith('20000\nlast line\n')).toBe(true);
+    expect(ok.steps[0]!.droppedStdoutBytes).toBeGreaterThan(100_000);
+  });
+
+  it('kills a step that outlives its timeout and says so, in seconds rather than a minute', async () => {
+    const started = Date.now();
+    const { result } = await run({ 'a.md': 'a\n' }, [step('echo before >&2; sleep 60')], {
+      timeoutMs: 2000,
+    });
+
+    expect(failed(result).failure).toMatchObject({
+      reason: 'timeout',
+      stepIndex: 0,
+      timeoutMs: 2000,
+      stderrTail: 'before\n',
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await leftoverContainers()).toBe(0);
+  });
+
+  it('reports a missing image that cannot be pulled', async () => {
+    const image = 'campaigns-test/missing-image:never';
+    const { result } = await run({ 'a.md': 'a\n' }, [step('true', { container: image })]);
+
+    const failure = failed(result).failure;
+    expect(failure).toMatchObject({ reason: 'image-missing', stepIndex: 0, image });
+    expect(failure.message).toContain(`the image ${image} is not present and cannot be pulled`);
+  });
+
+  it('says the diff is empty when the steps change nothing', async () => {
+    const { result } = await run({ 'a.md': 'a\n' }, [
+      step('cat a.md > /tmp/elsewhere && echo done'),
+    ]);
+
+    const ok = succeeded(result);
+    expect(ok.empty).toBe(true);
+    expect(ok.diff.length).toBe(0);
+    expect(ok.files).toEqual({ modified: [], added: [], deleted: [], renamed: [] });
+  });
+
+  it('runs in the workspace path inside the repository', async () => {
+    const { result } = await run(
+      { 'a.md': 'root\n', 'packages/api/b.md': 'api\n' },
+      [step('pwd; echo Hi >> b.md')],
+      {
+        path: 'packages/api',
+      },
+    );
+
+    const ok = succeeded(result);
+    expect(ok.steps[0]!.stdout).toBe('/work/packages/api\n');
+    expect(ok.files.modified).toEqual(['packages/api/b.md']);
+  });
+
+  it('fails a step whose template does not render, naming the field', async () => {
+    const { result } = await run({ 'a.md': 'a\n' }, [step('echo ${{ outputs.nope }}')]);
+
+    expect(failed(result).failure).toMatchObject({ reason: 'template', stepIndex: 0 });
+    expect(failed(result).failure.message).toContain('step 1 run: template error');
+  });
+});
