@@ -99,17 +99,19 @@ describe('runSteps against the Docker engine', () => {
 
   it('gives env from the secrets map and from values to the step, and the secret appears only where the step wrote it', async () => {
     const canary = 'canary-secret-7c4e2a';
+    // Quotes, a command substitution and a newline must reach the step verbatim, not run.
+    const secret = `${canary}'"$(touch /work/injected)\nline two`;
     const { result } = await run(
       { 'README.md': 'r\n' },
       [
         step(
           'test "$API_TOKEN" = "$EXPECTED" && echo "$GREETING" > greeting.txt && echo "$API_TOKEN" > leaked.txt',
           {
-            env: ['API_TOKEN', { GREETING: 'hi from env' }, { EXPECTED: canary }],
+            env: ['API_TOKEN', { GREETING: 'hi from env' }, { EXPECTED: secret }],
           },
         ),
       ],
-      { secrets: { API_TOKEN: canary, UNUSED: 'unused-secret' } },
+      { secrets: { API_TOKEN: secret, UNUSED: 'unused-secret' } },
     );
 
     const ok = succeeded(result);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -276,13 +277,21 @@ interface ContainerRun {
   readonly stderr: OutputTail;
 }
 
+interface StepEnvironment {
+  /** NAME=value pairs from the spec, given to the engine as the container's Env. */
+  readonly plain: string[];
+  /** Secrets by name; they go through a memory-backed file instead (see `secretsFile`). */
+  readonly secret: Map<string, string>;
+}
+
 function resolveEnvironment(
   step: Step,
   stepIndex: number,
   secrets: Readonly<Record<string, string>>,
   data: Record<string, TemplateValue>,
-): string[] {
-  return stepEnvironment(step).map((variable) => {
+): StepEnvironment {
+  const env: StepEnvironment = { plain: [], secret: new Map() };
+  for (const variable of stepEnvironment(step)) {
     if ('fromSecret' in variable) {
       if (!Object.hasOwn(secrets, variable.name)) {
         throw new StepFailed({
@@ -291,10 +300,35 @@ function resolveEnvironment(
           message: `step ${stepIndex + 1} needs the secret ${variable.name}, which the executor does not have`,
         });
       }
-      return `${variable.name}=${secrets[variable.name]}`;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable.name)) {
+        throw new StepFailed({
+          reason: 'missing-secret',
+          stepIndex,
+          message: `step ${stepIndex + 1}: the secret name ${variable.name} is not a shell variable name`,
+        });
+      }
+      env.secret.set(variable.name, secrets[variable.name]!);
+    } else {
+      const value = render(variable.value, data, stepIndex, `env.${variable.name}`);
+      env.plain.push(`${variable.name}=${value}`);
     }
-    return `${variable.name}=${render(variable.value, data, stepIndex, `env.${variable.name}`)}`;
-  });
+  }
+  return env;
+}
+
+const SECRETS_PATH = '/run/campaigns-step-secrets';
+
+/**
+ * The engine stores a container's Env on disk, so secrets are handed over in a file in memory
+ * (/dev/shm) mounted read-only, which a wrapper sources before running the step's script.
+ */
+function secretsFile(secret: ReadonlyMap<string, string>): string {
+  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+  return [...secret].map(([name, value]) => `${name}=${quote(value)}\n`).join('');
+}
+
+function scriptDir(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
 async function imagePresent(docker: Docker, image: string): Promise<boolean> {
@@ -353,7 +387,7 @@ async function runContainer(
     if (err instanceof StepFailed) throw err;
     throw dockerFailure(stepIndex, err);
   }
-  const filesDir = await mkdtemp(join(tmpdir(), 'campaigns-step-files-'));
+  const filesDir = await mkdtemp(join(scriptDir(), 'campaigns-step-files-'));
   try {
     const binds = [`${options.workspaceDir}:/work`];
     for (const [index, [target, content]] of Object.entries(step.files ?? {}).entries()) {
@@ -372,7 +406,20 @@ async function runContainer(
       });
       binds.push(`${hostPath}:${containerPath}:ro`);
     }
-    return await startAndWait(docker, options, step, stepIndex, script, env, binds, path);
+    let command = ['/bin/sh', '-c', script];
+    if (env.secret.size > 0) {
+      const hostPath = join(filesDir, 'secrets');
+      await writeFile(hostPath, secretsFile(env.secret), { mode: 0o600 });
+      binds.push(`${hostPath}:${SECRETS_PATH}:ro`);
+      // `$0` carries the script, so it is not re-quoted; exec keeps the step's shell as PID 1.
+      command = [
+        '/bin/sh',
+        '-c',
+        `set -a && . ${SECRETS_PATH} && set +a && exec /bin/sh -c "$0"`,
+        script,
+      ];
+    }
+    return await startAndWait(docker, options, step, stepIndex, command, env.plain, binds, path);
   } finally {
     await rm(filesDir, { recursive: true, force: true });
   }
@@ -400,7 +447,7 @@ async function startAndWait(
   options: RunStepsOptions,
   step: Step,
   stepIndex: number,
-  script: string,
+  command: string[],
   env: string[],
   binds: string[],
   path: string,
@@ -416,7 +463,7 @@ async function startAndWait(
   try {
     container = await docker.createContainer({
       Image: step.container,
-      Cmd: ['/bin/sh', '-c', script],
+      Cmd: command,
       Env: env,
       WorkingDir: path ? posix.join('/work', path) : '/work',
       ...(user ? { User: user } : {}),
