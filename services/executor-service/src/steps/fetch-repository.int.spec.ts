@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createScratch, type Scratch } from '../test-support/workspace.js';
 import { git } from '../test-support/git-fixtures.js';
-import { fetchRepository, gitTokenEnv } from './index.js';
+import { fetchRepository, GitError, gitTokenEnv } from './index.js';
 
 describe('fetchRepository', () => {
   let scratch: Scratch;
@@ -76,5 +78,32 @@ describe('fetchRepository', () => {
       await readFile(join(fetched.workspaceDir, '.git/config'), 'utf8'),
     ];
     for (const config of configs) expect(config).not.toContain(canary);
+  });
+
+  it('sends the token to an HTTP remote as a header and keeps it out of the error', async () => {
+    const canary = 'canary-token-http-9b2e';
+    const seen: string[] = [];
+    const server = createServer((request, response) => {
+      seen.push(request.headers.authorization ?? '');
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const error = await fetchRepository({
+        url: `http://127.0.0.1:${port}/acme/api.git`,
+        repository: 'example.com/acme/http',
+        revision: 'main',
+        cacheDir: scratch.cacheDir,
+        workspaceDir: join(scratch.dir, 'http'),
+        token: canary,
+      }).catch((err: unknown) => err);
+
+      expect(error).toBeInstanceOf(GitError);
+      expect(String((error as Error).message)).not.toContain(canary);
+      expect(seen[0]).toBe(`Basic ${Buffer.from(`x-access-token:${canary}`).toString('base64')}`);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -123,6 +123,36 @@ describe('runSteps against the Docker engine', () => {
     expect(serialized).not.toContain('unused-secret');
   });
 
+  it('keeps secrets out of the container configuration the engine stores', async () => {
+    const canary = 'canary-inspect-31d8';
+    const running = run(
+      { 'a.md': 'a\n' },
+      [step('sleep 1; test -n "$API_TOKEN"', { env: ['API_TOKEN'] })],
+      {
+        secrets: { API_TOKEN: canary },
+      },
+    );
+    // While the step sleeps, read what the engine keeps about its container.
+    let inspected = '';
+    for (let attempt = 0; attempt < 40 && !inspected; attempt++) {
+      const [container] = await docker.listContainers({ filters: { label: ['campaigns.step'] } });
+      if (container) {
+        inspected = JSON.stringify(
+          await docker
+            .getContainer(container.Id)
+            .inspect()
+            .catch(() => ''),
+        );
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+
+    succeeded((await running).result);
+    expect(inspected).toContain('campaigns.step');
+    expect(inspected).not.toContain(canary);
+  });
+
   it('fails with a clear message when a step names a secret the executor does not have', async () => {
     const { result } = await run({ 'a.md': 'a\n' }, [step('true', { env: ['MISSING_TOKEN'] })]);
 
