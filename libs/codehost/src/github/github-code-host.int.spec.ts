@@ -1,0 +1,541 @@
+import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect, promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CodeHostError, WebhookVerificationError } from '../errors.js';
+import { startSimCodeHost, type SimCodeHost } from '../test-support/sim-code-host.js';
+
+const exec = promisify(execFile);
+
+async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('git', args, { cwd });
+  return stdout.trim();
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<CodeHostError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CodeHostError) return error;
+    throw error;
+  }
+  throw new Error('expected a CodeHostError');
+}
+
+/** Every file under `dir`, read as text. */
+async function readTree(dir: string): Promise<string> {
+  let all = '';
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) all += await readFile(join(entry.parentPath, entry.name), 'latin1');
+  }
+  return all;
+}
+
+describe('GithubCodeHost against the simulator', () => {
+  let t: SimCodeHost;
+  let work: string;
+
+  beforeAll(async () => {
+    t = await startSimCodeHost({ repos: 3 });
+    work = await mkdtemp(join(tmpdir(), 'codehost-int-'));
+  });
+  afterAll(async () => {
+    await t.sim.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** A branch one commit ahead of main, made through the control API (as a person would). */
+  async function branchWithCommit(repo: string, branch: string): Promise<void> {
+    await t.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: repo,
+      branch,
+      files: { [`${branch}.txt`]: `${branch}\n` },
+    });
+  }
+
+  it('lists an organization page by page and gets a repository with its head commit', async () => {
+    const first = await t.host.listRepositories({ owner: 'acme', perPage: 2 });
+    expect(first.items).toHaveLength(2);
+    expect(first.nextCursor).toBeDefined();
+    const second = await t.host.listRepositories({
+      owner: 'acme',
+      perPage: 2,
+      cursor: first.nextCursor,
+    });
+    expect(second.nextCursor).toBeUndefined();
+    const names = [...first.items, ...second.items].map((r) => r.name);
+    expect(names).toEqual([t.repo('repo-00001'), t.repo('repo-00002'), t.repo('repo-00003')]);
+
+    const repo = await t.host.getRepository(t.repo('repo-00001'));
+    const main = await t.sim.control.call('getRepo', { owner: 'acme', name: 'repo-00001' });
+    expect(repo).toMatchObject({
+      name: t.repo('repo-00001'),
+      defaultBranch: main.default_branch,
+      archived: false,
+      fork: false,
+      headCommit: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
+    const files = await t.host.listFiles(t.repo('repo-00001'), repo.defaultBranch);
+    expect(files).toContain('README.md');
+  });
+
+  it('pushes a branch from a local clone with real git, the token never on disk, in argv or in the remote URL', async () => {
+    // Given a clone made anonymously (the repository is public) and a local commit.
+    const clone = join(work, 'clone');
+    await exec('git', ['clone', '--quiet', `${t.sim.url}/acme/repo-00002.git`, clone]);
+    await git(
+      clone,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@example.com',
+      'commit',
+      '--allow-empty',
+      '-m',
+      'Hello',
+    );
+    const sha = await git(clone, 'rev-parse', 'HEAD');
+
+    // And git requests slowed down so the push's processes can be watched while they run.
+    await t.sim.control.call('configureFaults', {
+      includeGit: true,
+      paths: ['.'],
+      latency: { kind: 'fixed', ms: 150 },
+    });
+    const seenArgs: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const pid of await readdir('/proc').catch(() => [])) {
+          if (!/^\d+$/.test(pid)) continue;
+          const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+          if (cmdline.startsWith('git')) seenArgs.push(cmdline.replaceAll('\0', ' '));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+
+    // When the adapter pushes the commit to a new branch.
+    try {
+      await t.host.pushBranch({
+        repo: t.repo('repo-00002'),
+        localRepoPath: clone,
+        commitSha: sha,
+        branch: 'campaigns/hello',
+        force: false,
+      });
+    } finally {
+      watching = false;
+      await watch;
+      await t.sim.control.call('configureFaults', {
+        includeGit: false,
+        latency: { kind: 'none' },
+        paths: ['^/api/'],
+      });
+    }
+
+    // Then the branch is on the host at that commit.
+    const branch = await t.sim.control.call('getRepo', { owner: 'acme', name: 'repo-00002' });
+    expect(branch).toBeDefined();
+    const { stdout } = await exec('git', [
+      'ls-remote',
+      `${t.sim.url}/acme/repo-00002.git`,
+      'refs/heads/campaigns/hello',
+    ]);
+    expect(stdout.split('\t')[0]).toBe(sha);
+    // And the push's git processes were seen, none with the token in its arguments.
+    expect(seenArgs.some((args) => args.includes(' push '))).toBe(true);
+    for (const args of seenArgs) expect(args).not.toContain(t.token);
+    // And nothing in the clone's .git holds it, in clear or as the Basic credential.
+    const basic = Buffer.from(`x-access-token:${t.token}`).toString('base64');
+    const dotGit = await readTree(join(clone, '.git'));
+    expect(dotGit).not.toContain(t.token);
+    expect(dotGit).not.toContain(basic);
+    expect(await git(clone, 'remote', 'get-url', 'origin')).toBe(
+      `${t.sim.url}/acme/repo-00002.git`,
+    );
+    // And the environment of this process and anything it passes on is untouched.
+    expect(JSON.stringify(process.env)).not.toContain(t.token);
+  });
+
+  it('refuses a non-fast-forward push unless forced, saying the branch moved', async () => {
+    const clone = join(work, 'clone');
+    await git(
+      clone,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@example.com',
+      'commit',
+      '--amend',
+      '--allow-empty',
+      '-m',
+      'Hello again',
+    );
+    const amended = await git(clone, 'rev-parse', 'HEAD');
+    const push = (force: boolean) =>
+      t.host.pushBranch({
+        repo: t.repo('repo-00002'),
+        localRepoPath: clone,
+        commitSha: amended,
+        branch: 'campaigns/hello',
+        force,
+      });
+    const error = await errorOf(push(false));
+    expect(error.kind).toBe('terminal');
+    expect(error.message).toContain(`push campaigns/hello ${t.repo('repo-00002')}`);
+    expect(error.message).toContain('the branch moved');
+    expect(error.message).not.toContain(t.token);
+    await push(true);
+    const { stdout } = await exec('git', [
+      'ls-remote',
+      `${t.sim.url}/acme/repo-00002.git`,
+      'refs/heads/campaigns/hello',
+    ]);
+    expect(stdout.split('\t')[0]).toBe(amended);
+  });
+
+  it('creates a pull request once: creating it again finds the open one', async () => {
+    await branchWithCommit('repo-00001', 'feature-a');
+    const input = {
+      repo: t.repo('repo-00001'),
+      head: 'feature-a',
+      base: 'main',
+      title: 'A',
+      body: 'Body A',
+      draft: false,
+    };
+    const created = await t.host.createChangeset(input);
+    expect(created).toMatchObject({
+      state: 'OPEN',
+      isDraft: false,
+      title: 'A',
+      headRefName: 'feature-a',
+    });
+
+    const again = await t.host.createChangeset({ ...input, title: 'A, again' });
+    expect(again.number).toBe(created.number);
+    expect((await t.host.findOpenChangeset(input.repo, 'feature-a'))?.number).toBe(created.number);
+    expect(await t.host.findOpenChangeset(input.repo, 'no-such-branch')).toBeUndefined();
+    const pulls = await t.sim.control.call('requests', { kind: 'rest' });
+    expect(
+      pulls.filter((r) => r.method === 'POST' && r.path.endsWith('/acme/repo-00001/pulls')),
+    ).toHaveLength(1);
+  });
+
+  it('walks a draft through ready, draft, edits, close, reopen, comment and merge', async () => {
+    await branchWithCommit('repo-00003', 'feature-b');
+    const repo = t.repo('repo-00003');
+    const draft = await t.host.createChangeset({
+      repo,
+      head: 'feature-b',
+      base: 'main',
+      title: 'B',
+      body: 'b',
+      draft: true,
+    });
+    const ref = { repo, number: draft.number };
+    expect(draft.isDraft).toBe(true);
+
+    expect((await t.host.markReadyForReview(ref)).isDraft).toBe(false);
+    expect(
+      (
+        await t.sim.control.call('getPullRequest', {
+          owner: 'acme',
+          name: 'repo-00003',
+          number: ref.number,
+        })
+      ).draft,
+    ).toBe(false);
+    expect((await t.host.convertToDraft(ref)).isDraft).toBe(true);
+    await t.host.markReadyForReview(ref);
+
+    const updated = await t.host.updateChangeset({
+      ...ref,
+      title: 'B, retitled',
+      body: 'new body',
+    });
+    expect(updated).toMatchObject({ title: 'B, retitled', body: 'new body' });
+    expect((await t.host.closeChangeset(ref)).state).toBe('CLOSED');
+    expect((await t.host.reopenChangeset(ref)).state).toBe('OPEN');
+
+    const comment = await t.host.comment({ ...ref, body: 'Campaigns says hi' });
+    expect(comment.id).toBeGreaterThan(0);
+
+    const { sha } = await t.host.mergeChangeset(ref);
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    const [observed] = await t.host.loadChangesets([ref]);
+    expect(observed).toMatchObject({ state: 'MERGED', title: 'B, retitled', baseRefName: 'main' });
+  });
+
+  it('loads 120 pull requests in two GraphQL queries, leaving out ones that do not exist', async () => {
+    // Given 120 pull requests opened by people on the host.
+    const refs: { repo: string; number: number }[] = [];
+    for (let i = 0; i < 120; i++) {
+      const name = `repo-0000${(i % 3) + 1}`;
+      await t.sim.control.call('createBranch', { owner: 'acme', name, branch: `many-${i}` });
+      await t.sim.control.call('pushCommit', {
+        owner: 'acme',
+        name,
+        branch: `many-${i}`,
+        files: { [`m${i}.txt`]: 'x' },
+      });
+      const pull = await t.sim.control.call('openPullRequest', {
+        owner: 'acme',
+        name,
+        head: `many-${i}`,
+        title: `Many ${i}`,
+        draft: i % 2 === 0,
+      });
+      refs.push({ repo: t.repo(name), number: pull.number });
+    }
+    await t.sim.control.call('setLabels', {
+      owner: 'acme',
+      name: 'repo-00001',
+      number: refs[0]!.number,
+      add: ['campaign'],
+    });
+    await t.sim.control.call('closePullRequest', {
+      owner: 'acme',
+      name: 'repo-00002',
+      number: refs[1]!.number,
+    });
+    const before = await t.sim.control.call('requests', {});
+    const since = before.at(-1)?.seq ?? 0;
+
+    // When they are loaded (with one that does not exist).
+    const observed = await t.host.loadChangesets([
+      ...refs,
+      { repo: t.repo('repo-00001'), number: 99_999 },
+    ]);
+
+    // Then two GraphQL requests carried them all.
+    const requests = await t.sim.control.call('requests', { since });
+    expect(requests.filter((r) => r.kind === 'graphql')).toHaveLength(2);
+    expect(requests.filter((r) => r.kind !== 'control')).toHaveLength(2);
+    expect(observed).toHaveLength(120);
+    expect(observed[0]).toMatchObject({
+      repo: refs[0]!.repo,
+      number: refs[0]!.number,
+      title: 'Many 0',
+      state: 'OPEN',
+      isDraft: true,
+      labels: ['campaign'],
+      headRefName: 'many-0',
+      headRefOid: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
+    expect(observed[1]).toMatchObject({ state: 'CLOSED', isDraft: false });
+  });
+
+  it('verifies webhook signatures and parses verified deliveries', async () => {
+    const body = JSON.stringify({ action: 'opened', repository: { full_name: 'acme/repo-00001' } });
+    const sign = (secret: string) =>
+      `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const headers = (signature?: string) => ({
+      'X-GitHub-Event': 'pull_request',
+      'X-GitHub-Delivery': 'delivery-1',
+      ...(signature === undefined ? {} : { 'X-Hub-Signature-256': signature }),
+    });
+
+    const delivery = await t.host.parseWebhook(headers(sign(t.webhookSecret)), body);
+    expect(delivery).toMatchObject({
+      id: 'delivery-1',
+      event: 'pull_request',
+      action: 'opened',
+      repo: t.repo('repo-00001'),
+    });
+
+    await expect(t.host.verifyWebhook(headers(sign('wrong-secret')), body)).rejects.toMatchObject({
+      name: 'WebhookVerificationError',
+      reason: 'bad_signature',
+    });
+    await expect(t.host.verifyWebhook(headers(), body)).rejects.toBeInstanceOf(
+      WebhookVerificationError,
+    );
+    await expect(
+      t.host.parseWebhook(headers(sign(t.webhookSecret)), `${body} `),
+    ).rejects.toMatchObject({
+      reason: 'bad_signature',
+    });
+  });
+
+  it('fails terminally, saying where, on an archived repository', async () => {
+    await branchWithCommit('repo-00001', 'feature-archived');
+    await t.sim.control.call('archiveRepo', { owner: 'acme', name: 'repo-00001' });
+    try {
+      const error = await errorOf(
+        t.host.createChangeset({
+          repo: t.repo('repo-00001'),
+          head: 'feature-archived',
+          base: 'main',
+          title: 'x',
+          body: '',
+          draft: false,
+        }),
+      );
+      expect(error.kind).toBe('terminal');
+      expect(error.context).toMatchObject({ repo: t.repo('repo-00001'), status: 403 });
+      expect(error.message).toContain(
+        `create pull request from feature-archived ${t.repo('repo-00001')}: 403`,
+      );
+      expect(error.message).toContain('archived');
+    } finally {
+      await t.sim.control.call('archiveRepo', {
+        owner: 'acme',
+        name: 'repo-00001',
+        archived: false,
+      });
+    }
+  });
+
+  it('retries 5xx answers and connection resets until they succeed', async () => {
+    await t.sim.control.call('configureFaults', { seed: 7, errorRate: 0.3, resetRate: 0.1 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const repo = await t.host.getRepository(t.repo('repo-00002'));
+        expect(repo.shortName).toBe('repo-00002');
+      }
+    } finally {
+      await t.sim.control.call('configureFaults', { errorRate: 0, resetRate: 0 });
+    }
+    const requests = await t.sim.control.call('requests', { kind: 'rest' });
+    expect(requests.some((r) => r.status >= 500)).toBe(true);
+  });
+
+  it('fails retryable, naming the pull request, when 5xx answers outlast the retries', async () => {
+    await t.sim.control.call('configureFaults', { errorRate: 1, errorStatuses: [503] });
+    try {
+      const error = await errorOf(t.host.closeChangeset({ repo: t.repo('repo-00001'), number: 1 }));
+      expect(error.kind).toBe('retryable');
+      expect(error.message).toContain(`close pull request ${t.repo('repo-00001')} #1: 503`);
+    } finally {
+      await t.sim.control.call('configureFaults', { errorRate: 0, errorStatuses: [500, 502, 503] });
+    }
+  });
+
+  it('fails terminally on a bad token, and never prints the token', async () => {
+    const error = await errorOf(t.host.getRepository(t.repo('no-such-repo')));
+    expect(error.kind).toBe('terminal');
+    expect(error.message).toContain('404');
+    for (const text of [
+      error.message,
+      JSON.stringify(error),
+      inspect(error, { depth: 5 }),
+      JSON.stringify(t.host),
+      inspect(t.host),
+      ...t.logs,
+    ]) {
+      expect(text).not.toContain(t.token);
+    }
+  });
+});
+
+describe('GithubCodeHost under rate limits', () => {
+  let t: SimCodeHost;
+
+  beforeAll(async () => {
+    t = await startSimCodeHost({ repos: 3 });
+  });
+  afterAll(async () => {
+    await t.sim.stop();
+  });
+
+  it('waits out the secondary content-creation limit and then creates every pull request', async () => {
+    // Given a token allowed two content-creating requests a minute, told to retry after 1 s.
+    await t.sim.control.call('setTokenLimits', {
+      token: t.token,
+      limits: { contentPerMinute: 2, secondaryRetryAfterSeconds: 1 },
+    });
+    for (let i = 0; i < 4; i++) {
+      await t.sim.control.call('pushCommit', {
+        owner: 'acme',
+        name: 'repo-00001',
+        branch: `limited-${i}`,
+        files: { [`l${i}`]: 'x' },
+      });
+    }
+    // While the adapter waits, the minute passes (here: the limit is raised once it has waited).
+    const raiseOnWait = setInterval(() => {
+      if (
+        t.logs.some((line) => line.includes('secondary rate limit') && line.includes('waiting'))
+      ) {
+        clearInterval(raiseOnWait);
+        void t.sim.control.call('setTokenLimits', {
+          token: t.token,
+          limits: { contentPerMinute: 80 },
+        });
+      }
+    }, 20);
+
+    // When four pull requests are created.
+    const created = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        created.push(
+          await t.host.createChangeset({
+            repo: t.repo('repo-00001'),
+            head: `limited-${i}`,
+            base: 'main',
+            title: `L${i}`,
+            body: '',
+            draft: false,
+          }),
+        );
+      }
+    } finally {
+      clearInterval(raiseOnWait);
+    }
+
+    // Then all four exist, and the host did answer with its secondary limit on the way.
+    expect(new Set(created.map((c) => c.number)).size).toBe(4);
+    const requests = await t.sim.control.call('requests', { kind: 'rest' });
+    expect(requests.some((r) => r.status === 403 && r.path.endsWith('/pulls'))).toBe(true);
+    expect(
+      t.logs.some((line) => /secondary rate limit on POST .*pulls; waiting 1s/.test(line)),
+    ).toBe(true);
+  });
+
+  it('waits out an exhausted primary limit until its reset when the wait is short', async () => {
+    await t.sim.control.call('setTokenLimits', {
+      token: t.token,
+      limits: { core: 4, windowSeconds: 2 },
+    });
+    await t.sim.control.call('resetRateLimits', { token: t.token });
+    for (let i = 0; i < 3; i++) {
+      expect((await t.host.getRepository(t.repo('repo-00003'))).shortName).toBe('repo-00003');
+    }
+    expect(
+      t.logs.some((line) => line.includes('primary rate limit') && line.includes('waiting')),
+    ).toBe(true);
+  });
+
+  it('surfaces a long primary-limit wait as rate_limited with the time to wait', async () => {
+    await t.sim.control.call('setTokenLimits', {
+      token: t.token,
+      limits: { core: 1, windowSeconds: 3600 },
+    });
+    await t.sim.control.call('resetRateLimits', { token: t.token });
+    await t.host.getRepository(t.repo('repo-00003')).catch(() => undefined);
+    const error = await errorOf(t.host.getRepository(t.repo('repo-00003')));
+    expect(error.kind).toBe('rate_limited');
+    expect(error.retryAfterMs).toBeGreaterThan(60_000);
+    expect(error.message).toContain(`get repository ${t.repo('repo-00003')}`);
+  });
+
+  it('waits out an exhausted GraphQL budget, which plugin-throttling does not see on /api/graphql', async () => {
+    await t.sim.control.call('setTokenLimits', {
+      token: t.token,
+      limits: { core: 5000, graphql: 1, windowSeconds: 2 },
+    });
+    await t.sim.control.call('resetRateLimits', { token: t.token });
+    const ref = { repo: t.repo('repo-00001'), number: 1 };
+    await t.host.loadChangesets([ref]);
+    const [again] = await t.host.loadChangesets([ref]);
+    expect(again?.number).toBe(1);
+    expect(t.logs.some((line) => line.includes('GraphQL rate limit'))).toBe(true);
+  });
+});

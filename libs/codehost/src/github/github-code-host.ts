@@ -1,0 +1,541 @@
+import { withCustomRequest, GraphqlResponseError } from '@octokit/graphql';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import { Webhooks } from '@octokit/webhooks';
+import Bottleneck from 'bottleneck';
+import type {
+  Changeset,
+  ChangesetObservation,
+  ChangesetRef,
+  CodeHost,
+  CodeHostCapabilities,
+  CreateChangesetInput,
+  ListRepositoriesOptions,
+  MergeChangesetInput,
+  Page,
+  PushBranchInput,
+  RepositoryInfo,
+  RepositorySummary,
+  UpdateChangesetInput,
+  WebhookDelivery,
+  WebhookHeaders,
+} from '../code-host.js';
+import type { CodeHostConfig } from '../config.js';
+import { CodeHostError, WebhookVerificationError, type CodeHostErrorContext } from '../errors.js';
+import {
+  formatRepositoryName,
+  parseRepositoryName,
+  type RepositoryName,
+} from '../repository-name.js';
+import { pushCommitToBranch } from './git-push.js';
+import { toCodeHostError } from './github-errors.js';
+import {
+  buildLoadChangesetsQuery,
+  toObservation,
+  type PullRequestNode,
+} from './load-changesets.js';
+
+const ThrottledOctokit = Octokit.plugin(throttling, retry);
+
+/** Tuning of the GitHub adapter; the defaults follow GitHub's guidance. */
+export interface GithubCodeHostOptions {
+  /** Retries of 5xx answers, resets and timeouts (default 3). */
+  retries?: number;
+  /** Base of the quadratic retry backoff in ms (default 1000: waits 1 s, 4 s, 9 s). */
+  retryBaseMs?: number;
+  /** Secondary-limit answers waited out per request before failing `rate_limited` (default 5). */
+  secondaryLimitRetries?: number;
+  /** A primary-limit wait up to this long is waited out; longer ones fail `rate_limited` (default 60 s). */
+  maxPrimaryLimitWaitMs?: number;
+  /** Minimum time between content-creating requests (default 1000, GitHub's advice). */
+  writeSpacingMs?: number;
+  /** Minimum time between requests that notify people, e.g. opening a PR, commenting (default 3000). */
+  notificationSpacingMs?: number;
+  /** Per-request timeout (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Where diagnostics go (default: nowhere). Messages never contain the token. */
+  log?: (message: string) => void;
+}
+
+type RestPull = Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'];
+type RestRepo = Awaited<ReturnType<Octokit['rest']['repos']['get']>>['data'];
+
+/** `CodeHost` for GitHub and GitHub Enterprise Server (and the simulator). */
+export class GithubCodeHost implements CodeHost {
+  readonly id: string;
+  readonly host: string;
+  readonly capabilities: CodeHostCapabilities = { drafts: true, autoMerge: true, labels: true };
+
+  readonly #config: CodeHostConfig;
+  readonly #octokit: InstanceType<typeof ThrottledOctokit>;
+  readonly #graphql: ReturnType<typeof withCustomRequest>;
+  readonly #maxPrimaryLimitWaitMs: number;
+  readonly #log: (message: string) => void;
+  readonly #webhooks?: Webhooks;
+
+  constructor(config: CodeHostConfig, options: GithubCodeHostOptions = {}) {
+    this.#config = config;
+    this.id = config.id;
+    this.host = config.host;
+    this.#maxPrimaryLimitWaitMs = options.maxPrimaryLimitWaitMs ?? 60_000;
+    this.#log = options.log ?? (() => undefined);
+    const secondaryLimitRetries = options.secondaryLimitRetries ?? 5;
+    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#octokit = new ThrottledOctokit({
+      auth: config.token.reveal(),
+      baseUrl: config.apiUrl,
+      userAgent: 'campaigns-codehost',
+      // Octokit's own request log goes where ours does, not to the console.
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (message: string) => this.#log(`${config.id}: ${message}`),
+        error: (message: string) => this.#log(`${config.id}: ${message}`),
+      },
+      request: {
+        fetch: (url: string | URL, init?: RequestInit) =>
+          fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+      },
+      retry: { retries: options.retries ?? 3, retryAfterBaseValue: options.retryBaseMs ?? 1000 },
+      throttle: {
+        id: `campaigns-${config.id}`,
+        write: new Bottleneck.Group({ maxConcurrent: 1, minTime: options.writeSpacingMs ?? 1000 }),
+        notifications: new Bottleneck.Group({
+          maxConcurrent: 1,
+          minTime: options.notificationSpacingMs ?? 3000,
+        }),
+        onSecondaryRateLimit: (retryAfter, request, _octokit, retryCount) => {
+          const wait = retryCount < secondaryLimitRetries;
+          this.#log(
+            `${config.id}: secondary rate limit on ${request.method} ${request.url}; ${wait ? `waiting ${retryAfter}s` : 'giving up'}`,
+          );
+          return wait;
+        },
+        onRateLimit: (retryAfter, request, _octokit, retryCount) => {
+          const wait = retryCount < 1 && retryAfter * 1000 <= this.#maxPrimaryLimitWaitMs;
+          this.#log(
+            `${config.id}: primary rate limit on ${request.method} ${request.url}; ${wait ? `waiting ${retryAfter}s` : 'surfacing the wait'}`,
+          );
+          return wait;
+        },
+      },
+    });
+    // @octokit/graphql refuses `url` as an option per call; the endpoint is a default instead.
+    this.#graphql = withCustomRequest(this.#octokit.request).defaults({ url: config.graphqlUrl });
+    if (config.webhookSecret !== undefined) {
+      this.#webhooks = new Webhooks({ secret: config.webhookSecret.reveal() });
+    }
+  }
+
+  async listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositorySummary>> {
+    const page = options.cursor === undefined ? 1 : Number(options.cursor);
+    return this.#call({ operation: `list repositories of ${options.owner}` }, async () => {
+      const response = await this.#octokit.rest.repos.listForOrg({
+        org: options.owner,
+        per_page: Math.min(options.perPage ?? 100, 100),
+        page,
+        type: 'all',
+        sort: 'full_name',
+        direction: 'asc',
+      });
+      const hasNext = /rel="next"/.test(response.headers.link ?? '');
+      return {
+        items: response.data.map((repo) => this.#toSummary(repo as RestRepo)),
+        ...(hasNext ? { nextCursor: String(page + 1) } : {}),
+      };
+    });
+  }
+
+  async getRepository(repo: string): Promise<RepositoryInfo> {
+    const r = this.#parse(repo);
+    return this.#call({ operation: 'get repository', repo }, async () => {
+      const { data } = await this.#octokit.rest.repos.get({ owner: r.owner, repo: r.name });
+      let headCommit: string | null = null;
+      try {
+        const branch = await this.#octokit.rest.repos.getBranch({
+          owner: r.owner,
+          repo: r.name,
+          branch: data.default_branch,
+        });
+        headCommit = branch.data.commit.sha;
+      } catch (error) {
+        // An empty repository has no default branch yet.
+        if ((error as { status?: number }).status !== 404) throw error;
+      }
+      return { ...this.#toSummary(data), headCommit };
+    });
+  }
+
+  async listFiles(repo: string, ref: string): Promise<string[]> {
+    const r = this.#parse(repo);
+    return this.#call({ operation: `list files at ${ref}`, repo }, async () => {
+      const { data } = await this.#octokit.rest.git.getTree({
+        owner: r.owner,
+        repo: r.name,
+        tree_sha: ref,
+        recursive: '1',
+      });
+      if (data.truncated) {
+        throw new CodeHostError(
+          'terminal',
+          `the tree at ${ref} is too large to list in one request`,
+          {
+            operation: `list files at ${ref}`,
+            repo,
+          },
+        );
+      }
+      return data.tree
+        .filter((entry) => entry.type === 'blob' && entry.path !== undefined)
+        .map((e) => e.path!);
+    });
+  }
+
+  async findOpenChangeset(repo: string, headBranch: string): Promise<Changeset | undefined> {
+    const r = this.#parse(repo);
+    return this.#call(
+      { operation: `find open pull request from ${headBranch}`, repo },
+      async () => {
+        const { data } = await this.#octokit.rest.pulls.list({
+          owner: r.owner,
+          repo: r.name,
+          state: 'open',
+          head: `${r.owner}:${headBranch}`,
+          per_page: 1,
+        });
+        const found = data[0];
+        return found === undefined
+          ? undefined
+          : this.#toChangeset(repo, found as unknown as RestPull);
+      },
+    );
+  }
+
+  async createChangeset(input: CreateChangesetInput): Promise<Changeset> {
+    const existing = await this.findOpenChangeset(input.repo, input.head);
+    if (existing !== undefined) return existing;
+    const r = this.#parse(input.repo);
+    const context = { operation: `create pull request from ${input.head}`, repo: input.repo };
+    try {
+      const { data } = await this.#octokit.rest.pulls.create({
+        owner: r.owner,
+        repo: r.name,
+        head: input.head,
+        base: input.base,
+        title: input.title,
+        body: input.body,
+        draft: input.draft,
+      });
+      return this.#toChangeset(input.repo, data);
+    } catch (error) {
+      // Another reconciler (or a person) opened it between our look and our create.
+      const raced = await this.findOpenChangeset(input.repo, input.head).catch(() => undefined);
+      if (raced !== undefined) return raced;
+      throw toCodeHostError(error, context);
+    }
+  }
+
+  async updateChangeset(input: UpdateChangesetInput): Promise<Changeset> {
+    return this.#updatePull(input, 'update pull request', {
+      ...(input.title === undefined ? {} : { title: input.title }),
+      ...(input.body === undefined ? {} : { body: input.body }),
+      ...(input.base === undefined ? {} : { base: input.base }),
+    });
+  }
+
+  closeChangeset(ref: ChangesetRef): Promise<Changeset> {
+    return this.#updatePull(ref, 'close pull request', { state: 'closed' });
+  }
+
+  reopenChangeset(ref: ChangesetRef): Promise<Changeset> {
+    return this.#updatePull(ref, 'reopen pull request', { state: 'open' });
+  }
+
+  markReadyForReview(ref: ChangesetRef): Promise<Changeset> {
+    return this.#draftMutation(ref, 'markPullRequestReadyForReview', 'mark ready for review');
+  }
+
+  convertToDraft(ref: ChangesetRef): Promise<Changeset> {
+    return this.#draftMutation(ref, 'convertPullRequestToDraft', 'convert to draft');
+  }
+
+  async mergeChangeset(input: MergeChangesetInput): Promise<{ sha: string }> {
+    const r = this.#parse(input.repo);
+    return this.#call(
+      { operation: 'merge pull request', repo: input.repo, number: input.number },
+      async () => {
+        const { data } = await this.#octokit.rest.pulls.merge({
+          owner: r.owner,
+          repo: r.name,
+          pull_number: input.number,
+          merge_method: input.method ?? 'merge',
+          ...(input.expectedHeadSha === undefined ? {} : { sha: input.expectedHeadSha }),
+        });
+        return { sha: data.sha };
+      },
+    );
+  }
+
+  async comment(ref: ChangesetRef & { body: string }): Promise<{ id: number; url: string }> {
+    const r = this.#parse(ref.repo);
+    return this.#call(
+      { operation: 'comment on pull request', repo: ref.repo, number: ref.number },
+      async () => {
+        const { data } = await this.#octokit.rest.issues.createComment({
+          owner: r.owner,
+          repo: r.name,
+          issue_number: ref.number,
+          body: ref.body,
+        });
+        return { id: data.id, url: data.html_url };
+      },
+    );
+  }
+
+  async loadChangesets(refs: readonly ChangesetRef[]): Promise<ChangesetObservation[]> {
+    const observations: ChangesetObservation[] = [];
+    for (let start = 0; start < refs.length; start += 100) {
+      const batch = refs
+        .slice(start, start + 100)
+        .map((ref) => ({ ...ref, name: this.#parse(ref.repo) }));
+      const { query, variables } = buildLoadChangesetsQuery(
+        batch.map((b) => ({ ...b.name, number: b.number })),
+      );
+      const context = { operation: `load ${batch.length} pull requests` };
+      const data = await this.#graphqlWithRateLimit<
+        Record<string, { pullRequest: PullRequestNode | null } | null>
+      >(query, variables, context, true);
+      batch.forEach((ref, i) => {
+        const node = data[`r${i}`]?.pullRequest;
+        if (node) observations.push(toObservation(ref.repo, node));
+      });
+    }
+    return observations;
+  }
+
+  async pushBranch(input: PushBranchInput): Promise<void> {
+    const r = this.#parse(input.repo);
+    await pushCommitToBranch({
+      remoteUrl: `${this.#config.url}/${r.owner}/${r.name}.git`,
+      localRepoPath: input.localRepoPath,
+      commitSha: input.commitSha,
+      branch: input.branch,
+      force: input.force,
+      token: this.#config.token,
+      repo: input.repo,
+    });
+  }
+
+  async verifyWebhook(headers: WebhookHeaders, rawBody: string): Promise<void> {
+    if (this.#webhooks === undefined) {
+      throw new WebhookVerificationError(
+        'no_secret',
+        `code host ${this.id} has no webhook secret configured (webhookSecretEnv)`,
+      );
+    }
+    const signature = header(headers, 'x-hub-signature-256');
+    if (signature === undefined) {
+      throw new WebhookVerificationError(
+        'missing_signature',
+        'the webhook has no X-Hub-Signature-256 header',
+      );
+    }
+    let valid = false;
+    try {
+      valid = await this.#webhooks.verify(rawBody, signature);
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      throw new WebhookVerificationError(
+        'bad_signature',
+        `the webhook's X-Hub-Signature-256 does not match the secret of code host ${this.id}`,
+      );
+    }
+  }
+
+  async parseWebhook(headers: WebhookHeaders, rawBody: string): Promise<WebhookDelivery> {
+    await this.verifyWebhook(headers, rawBody);
+    const id = header(headers, 'x-github-delivery');
+    const event = header(headers, 'x-github-event');
+    if (id === undefined || event === undefined) {
+      throw new WebhookVerificationError(
+        'bad_payload',
+        'the webhook lacks X-GitHub-Delivery or X-GitHub-Event',
+      );
+    }
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(rawBody) as Record<string, unknown>;
+    } catch {
+      throw new WebhookVerificationError('bad_payload', `webhook delivery ${id} is not JSON`);
+    }
+    const repository = payload['repository'] as { full_name?: string } | undefined;
+    const action = typeof payload['action'] === 'string' ? payload['action'] : undefined;
+    return {
+      id,
+      event,
+      ...(action === undefined ? {} : { action }),
+      ...(repository?.full_name === undefined
+        ? {}
+        : { repo: `${this.host}/${repository.full_name}` }),
+      payload,
+    };
+  }
+
+  /** `toString`, JSON and inspection name the host, never the token. */
+  toString(): string {
+    return `GithubCodeHost(${this.id}, ${this.host})`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { id: this.id, host: this.host, kind: 'github' };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  async #updatePull(
+    ref: ChangesetRef,
+    operation: string,
+    fields: Record<string, string>,
+  ): Promise<Changeset> {
+    const r = this.#parse(ref.repo);
+    return this.#call({ operation, repo: ref.repo, number: ref.number }, async () => {
+      const { data } = await this.#octokit.rest.pulls.update({
+        owner: r.owner,
+        repo: r.name,
+        pull_number: ref.number,
+        ...fields,
+      });
+      return this.#toChangeset(ref.repo, data);
+    });
+  }
+
+  async #draftMutation(
+    ref: ChangesetRef,
+    mutation: 'markPullRequestReadyForReview' | 'convertPullRequestToDraft',
+    operation: string,
+  ): Promise<Changeset> {
+    const r = this.#parse(ref.repo);
+    const context = { operation, repo: ref.repo, number: ref.number };
+    const pull = await this.#call(context, async () => {
+      const { data } = await this.#octokit.rest.pulls.get({
+        owner: r.owner,
+        repo: r.name,
+        pull_number: ref.number,
+      });
+      return data;
+    });
+    await this.#graphqlWithRateLimit(
+      `mutation($id: ID!) { ${mutation}(input: { pullRequestId: $id }) { pullRequest { id } } }`,
+      { id: pull.node_id },
+      context,
+      false,
+    );
+    return {
+      ...this.#toChangeset(ref.repo, pull),
+      isDraft: mutation === 'convertPullRequestToDraft',
+    };
+  }
+
+  /**
+   * GraphQL through the throttled, retried request. GitHub answers an exhausted GraphQL budget
+   * with 200 and a `RATE_LIMITED` error (nothing was executed, so retrying is safe), which
+   * plugin-throttling recognises only on `/graphql`, not GHES's `/api/graphql`: the wait until
+   * `x-ratelimit-reset` is handled here. With `partial`, NOT_FOUND errors leave their alias null.
+   */
+  async #graphqlWithRateLimit<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    context: CodeHostErrorContext,
+    partial: boolean,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#graphql<T>(query, variables);
+      } catch (error) {
+        if (partial && error instanceof GraphqlResponseError && onlyNotFound(error) && error.data) {
+          return error.data as T;
+        }
+        const mapped = toCodeHostError(error, context);
+        const waitMs = mapped.retryAfterMs ?? 0;
+        if (mapped.kind !== 'rate_limited' || attempt >= 1 || waitMs > this.#maxPrimaryLimitWaitMs)
+          throw mapped;
+        this.#log(
+          `${this.id}: GraphQL rate limit during ${context.operation}; waiting ${waitMs} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  async #call<T>(context: CodeHostErrorContext, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw toCodeHostError(error, context);
+    }
+  }
+
+  #parse(repo: string): RepositoryName {
+    const name = parseRepositoryName(repo);
+    if (name.host !== this.host) {
+      throw new CodeHostError(
+        'terminal',
+        `the repository is not on code host ${this.id} (${this.host})`,
+        {
+          operation: 'resolve repository',
+          repo,
+        },
+      );
+    }
+    return name;
+  }
+
+  #toSummary(data: RestRepo): RepositorySummary {
+    const owner = data.owner.login;
+    return {
+      name: formatRepositoryName({ host: this.host, owner, name: data.name }),
+      owner,
+      shortName: data.name,
+      defaultBranch: data.default_branch,
+      archived: data.archived,
+      fork: data.fork,
+      visibility: (data.visibility ??
+        (data.private ? 'private' : 'public')) as RepositorySummary['visibility'],
+      nodeId: data.node_id,
+      webUrl: data.html_url,
+    };
+  }
+
+  #toChangeset(repo: string, data: RestPull): Changeset {
+    return {
+      repo,
+      number: data.number,
+      nodeId: data.node_id,
+      url: data.html_url,
+      state: data.merged_at ? 'MERGED' : data.state === 'open' ? 'OPEN' : 'CLOSED',
+      isDraft: data.draft ?? false,
+      title: data.title,
+      body: data.body ?? '',
+      headRefName: data.head.ref,
+      baseRefName: data.base.ref,
+      headRefOid: data.head.sha,
+    };
+  }
+}
+
+function onlyNotFound(error: GraphqlResponseError<unknown>): boolean {
+  const errors = (error.errors ?? []) as { type?: string }[];
+  return errors.length > 0 && errors.every((e) => e.type === 'NOT_FOUND');
+}
+
+function header(headers: WebhookHeaders, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name) return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
+}
