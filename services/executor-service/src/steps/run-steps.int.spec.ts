@@ -95,6 +95,9 @@ describe('runSteps against the Docker engine', () => {
     });
     expect(ok.diff.toString()).toContain('GIT binary patch');
     expect(ok.diff.toString()).toContain('rename from old.txt');
+    expect(ok.fileDiffs.map((file) => file.path)).toEqual(['blob.bin', 'gone.txt', 'new.txt']);
+    expect(ok.fileDiffs.map((file) => file.patch).join('')).toBe(ok.diff.toString());
+    expect(ok.fileDiffs[1]!.patch).toMatch(/^diff --git a\/gone.txt b\/gone.txt\ndeleted file/);
   });
 
   it('gives env from the secrets map and from values to the step, and the secret appears only where the step wrote it', async () => {
@@ -116,11 +119,15 @@ describe('runSteps against the Docker engine', () => {
 
     const ok = succeeded(result);
     expect(ok.files.added).toEqual(['greeting.txt', 'leaked.txt']);
-    const serialized = JSON.stringify({ ...ok, diff: ok.diff.toString() });
-    // Once in the diff (the step wrote it to leaked.txt), nowhere else.
-    expect(serialized.split(canary).length - 1).toBe(1);
-    expect(ok.diff.toString()).toContain(`+${canary}`);
-    expect(serialized).not.toContain('unused-secret');
+    // Only in leaked.txt's part of the diff, because the step wrote it there; nowhere else.
+    const { diff, fileDiffs, ...rest } = ok;
+    expect(JSON.stringify(rest)).not.toContain(canary);
+    expect(diff.toString().split(canary).length - 1).toBe(1);
+    expect(diff.toString()).toContain(`+${canary}`);
+    expect(
+      fileDiffs.filter((file) => file.patch.includes(canary)).map((file) => file.path),
+    ).toEqual(['leaked.txt']);
+    expect(JSON.stringify(rest) + diff.toString()).not.toContain('unused-secret');
   });
 
   it('keeps secrets out of the container configuration the engine stores', async () => {
@@ -291,6 +298,7 @@ describe('runSteps against the Docker engine', () => {
     const ok = succeeded(result);
     expect(ok.empty).toBe(true);
     expect(ok.diff.length).toBe(0);
+    expect(ok.fileDiffs).toEqual([]);
     expect(ok.files).toEqual({ modified: [], added: [], deleted: [], renamed: [] });
   });
 

@@ -12,12 +12,18 @@ import {
   stepEnvironment,
   TemplateError,
   type ChangedFiles,
+  type FileDiff,
   type Step,
   type StepResult,
   type TemplateValue,
 } from '@campaigns/campaign-spec';
 import { OutputTail } from './output-tail.js';
-import { changedFiles, stagedBinaryDiff, stageWorkspace } from './workspace-diff.js';
+import {
+  changedFiles,
+  stagedBinaryDiff,
+  stagedFileDiffs,
+  stageWorkspace,
+} from './workspace-diff.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
 export const DEFAULT_OUTPUT_CAP_BYTES = 1024 * 1024;
@@ -84,6 +90,8 @@ export interface StepsSucceeded {
   readonly diff: Buffer;
   readonly empty: boolean;
   readonly files: ChangedFiles;
+  /** `diff` split per file, for campaign-spec's `StepResults.fileDiffs` (transformChanges). */
+  readonly fileDiffs: readonly FileDiff[];
   readonly outputs: Readonly<Record<string, TemplateValue>>;
   readonly steps: readonly ExecutedStep[];
 }
@@ -200,7 +208,16 @@ export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult
   }
 
   const diff = await stagedBinaryDiff(options.workspaceDir, options.baseRevision);
-  return { ok: true, diff, empty: diff.length === 0, files: cumulative, outputs, steps: executed };
+  const fileDiffs = await stagedFileDiffs(options.workspaceDir, options.baseRevision, diff);
+  return {
+    ok: true,
+    diff,
+    empty: diff.length === 0,
+    files: cumulative,
+    fileDiffs,
+    outputs,
+    steps: executed,
+  };
 }
 
 function tail(text: string): string {
