@@ -1,4 +1,5 @@
 export * from './code-host.js';
+export * from './code-hosts.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './repository-name.js';

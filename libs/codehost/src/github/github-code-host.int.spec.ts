@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CodeHosts } from '../code-hosts.js';
+import { parseCampaignsConfig } from '../config.js';
 import { CodeHostError, WebhookVerificationError } from '../errors.js';
 import { startSimCodeHost, type SimCodeHost } from '../test-support/sim-code-host.js';
 
@@ -417,10 +419,10 @@ describe('GithubCodeHost against the simulator', () => {
     }
   });
 
-  it('fails terminally on a bad token, and never prints the token', async () => {
+  it('fails terminally on an unknown repository, and never prints the token', async () => {
     const error = await errorOf(t.host.getRepository(t.repo('no-such-repo')));
     expect(error.kind).toBe('terminal');
-    expect(error.message).toContain('404');
+    expect(error.message).toContain(`get repository ${t.repo('no-such-repo')}: 404 not found`);
     for (const text of [
       error.message,
       JSON.stringify(error),
@@ -430,6 +432,51 @@ describe('GithubCodeHost against the simulator', () => {
       ...t.logs,
     ]) {
       expect(text).not.toContain(t.token);
+    }
+  });
+
+  it('fails terminally on a revoked canary token, over REST and git, without ever printing it', async () => {
+    // Given a config whose token the host does not know.
+    const canary = 'ghp_CANARY_revoked_0000000000000000';
+    const logs: string[] = [];
+    const config = parseCampaignsConfig(
+      `codeHosts:\n  - { id: sim, kind: github, url: "${t.sim.url}", apiUrl: "${t.sim.apiUrl}", tokenEnv: BAD_TOKEN }\n`,
+      'campaigns.config.yaml',
+      { BAD_TOKEN: canary },
+    );
+    const hosts = new CodeHosts(config, { log: (line) => logs.push(line), retryBaseMs: 10 });
+    const host = hosts.forRepository(t.repo('repo-00001'));
+
+    // When it is used for an API call and a push.
+    const apiError = await errorOf(host.getRepository(t.repo('repo-00001')));
+    const clone = join(work, 'clone');
+    const pushError = await errorOf(
+      host.pushBranch({
+        repo: t.repo('repo-00002'),
+        localRepoPath: clone,
+        commitSha: await git(clone, 'rev-parse', 'HEAD'),
+        branch: 'campaigns/revoked',
+        force: true,
+      }),
+    );
+
+    // Then both fail terminally, saying to check the token, and the token is nowhere.
+    expect(apiError.kind).toBe('terminal');
+    expect(apiError.message).toContain('401 bad credentials');
+    expect(pushError.kind).toBe('terminal');
+    expect(pushError.message).toContain("check the code host's token");
+    const basic = Buffer.from(`x-access-token:${canary}`).toString('base64');
+    for (const text of [
+      apiError.message,
+      pushError.message,
+      JSON.stringify([apiError, pushError]),
+      inspect([apiError, pushError], { depth: 8 }),
+      inspect(hosts, { depth: 8 }),
+      JSON.stringify(config),
+      ...logs,
+    ]) {
+      expect(text).not.toContain(canary);
+      expect(text).not.toContain(basic);
     }
   });
 });
