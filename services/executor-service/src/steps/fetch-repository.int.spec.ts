@@ -57,6 +57,24 @@ describe('fetchRepository', () => {
     expect(await readFile(join(again.workspaceDir, 'README.md'), 'utf8')).toBe('one\n');
   });
 
+  it('clones once when two executions of the same repository fetch at the same time', async () => {
+    const { remote } = await scratch.checkout({ 'README.md': 'shared\n' });
+    const fetchInto = (name: string) =>
+      fetchRepository({
+        url: remote.url,
+        repository: 'example.com/acme/concurrent',
+        revision: remote.head,
+        cacheDir: scratch.cacheDir,
+        workspaceDir: join(scratch.dir, name),
+      });
+
+    const results = await Promise.all([fetchInto('concurrent-1'), fetchInto('concurrent-2')]);
+
+    expect(results.map((r) => r.mirror).sort()).toEqual(['cached', 'cloned']);
+    for (const r of results)
+      expect(await readFile(join(r.workspaceDir, 'README.md'), 'utf8')).toBe('shared\n');
+  });
+
   it('passes the token as an HTTP header through the environment, never in the mirror config', async () => {
     const canary = 'canary-token-5d1f';
     const env = gitTokenEnv(canary);

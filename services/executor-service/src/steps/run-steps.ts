@@ -358,15 +358,33 @@ async function imagePresent(docker: Docker, image: string): Promise<boolean> {
   }
 }
 
-async function pullImage(docker: Docker, image: string): Promise<string | undefined> {
-  try {
+async function pullImage(
+  docker: Docker,
+  image: string,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const pulled = (async () => {
     const stream = await docker.pull(image);
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
     );
+  })();
+  // An unreachable registry can swallow packets instead of refusing; the step's timeout bounds the pull too.
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the pull took longer than ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([pulled, timedOut]);
     return undefined;
   } catch (err) {
+    pulled.catch(() => undefined);
     return (err as Error).message;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -378,7 +396,9 @@ async function ensureImage(
 ) {
   if (await imagePresent(docker, image)) return;
   const pullError =
-    options.pullMissingImages === false ? 'pulling is disabled' : await pullImage(docker, image);
+    options.pullMissingImages === false
+      ? 'pulling is disabled'
+      : await pullImage(docker, image, options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
   if (pullError === undefined && (await imagePresent(docker, image))) return;
   throw new StepFailed({
     reason: 'image-missing',
