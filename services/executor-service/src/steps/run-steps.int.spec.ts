@@ -14,6 +14,9 @@ import {
 } from './index.js';
 
 const docker = new Docker();
+// Containers of this test file only, whatever else runs on the engine at the same time.
+const label = `campaigns.test=run-steps-${process.pid}`;
+const [labelKey, labelValue] = label.split('=') as [string, string];
 
 function step(run: string, extra: Partial<Step> = {}): Step {
   return { run, container: TEST_IMAGE, ...extra } as Step;
@@ -35,7 +38,14 @@ describe('runSteps against the Docker engine', () => {
     options: Partial<RunStepsOptions> = {},
   ) {
     const { workspaceDir, baseRevision } = await scratch.checkout(files);
-    const result = await runSteps({ workspaceDir, baseRevision, steps, docker, ...options });
+    const result = await runSteps({
+      workspaceDir,
+      baseRevision,
+      steps,
+      docker,
+      labels: { [labelKey]: labelValue },
+      ...options,
+    });
     return { result, workspaceDir };
   }
 
@@ -51,7 +61,7 @@ describe('runSteps against the Docker engine', () => {
   }
 
   async function leftoverContainers(): Promise<number> {
-    const all = await docker.listContainers({ all: true, filters: { label: ['campaigns.step'] } });
+    const all = await docker.listContainers({ all: true, filters: { label: [label] } });
     return all.length;
   }
 
@@ -142,7 +152,7 @@ describe('runSteps against the Docker engine', () => {
     // While the step sleeps, read what the engine keeps about its container.
     let inspected = '';
     for (let attempt = 0; attempt < 40 && !inspected; attempt++) {
-      const [container] = await docker.listContainers({ filters: { label: ['campaigns.step'] } });
+      const [container] = await docker.listContainers({ filters: { label: [label] } });
       if (container) {
         inspected = JSON.stringify(
           await docker
@@ -156,7 +166,7 @@ describe('runSteps against the Docker engine', () => {
     }
 
     succeeded((await running).result);
-    expect(inspected).toContain('campaigns.step');
+    expect(inspected).toContain(labelValue);
     expect(inspected).not.toContain(canary);
   });
 

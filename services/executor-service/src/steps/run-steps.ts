@@ -51,6 +51,8 @@ export interface RunStepsOptions {
   /** `uid:gid` the steps run as; defaults to this process's, so created files belong to it. */
   readonly user?: string;
   readonly docker?: Docker;
+  /** Labels added to every step container, e.g. the execution's id, to find or clean them up. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** What one step did, as campaign-spec's `StepResult`, plus how it ended. */
@@ -509,7 +511,7 @@ async function startAndWait(
       Tty: false,
       // Output is captured through the attach stream; nothing of it (secrets a step prints) lands in the engine's logs.
       HostConfig: { Binds: binds, LogConfig: { Type: 'none', Config: {} } },
-      Labels: { 'campaigns.step': String(stepIndex) },
+      Labels: { ...options.labels, 'campaigns.step': String(stepIndex) },
     });
   } catch (err) {
     throw dockerFailure(stepIndex, err);
