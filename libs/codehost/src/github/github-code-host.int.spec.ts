@@ -85,6 +85,16 @@ describe('GithubCodeHost against the simulator', () => {
     expect(files).toContain('README.md');
   });
 
+  it("lists a user's repositories when the owner is not an organization", async () => {
+    await t.sim.control.call('createRepo', {
+      owner: 'campaigns-bot',
+      name: 'dotfiles',
+      actor: 'campaigns-bot',
+    });
+    const page = await t.host.listRepositories({ owner: 'campaigns-bot' });
+    expect(page.items.map((r) => r.name)).toEqual([`${t.config.host}/campaigns-bot/dotfiles`]);
+  });
+
   it('pushes a branch from a local clone with real git, the token never on disk, in argv or in the remote URL', async () => {
     // Given a clone made anonymously (the repository is public) and a local commit.
     const clone = join(work, 'clone');

@@ -130,15 +130,25 @@ export class GithubCodeHost implements CodeHost {
 
   async listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositorySummary>> {
     const page = options.cursor === undefined ? 1 : Number(options.cursor);
+    const perPage = Math.min(options.perPage ?? 100, 100);
     return this.#call({ operation: `list repositories of ${options.owner}` }, async () => {
-      const response = await this.#octokit.rest.repos.listForOrg({
-        org: options.owner,
-        per_page: Math.min(options.perPage ?? 100, 100),
-        page,
-        type: 'all',
-        sort: 'full_name',
-        direction: 'asc',
-      });
+      const common = { per_page: perPage, page, sort: 'full_name', direction: 'asc' } as const;
+      let response;
+      try {
+        response = await this.#octokit.rest.repos.listForOrg({
+          org: options.owner,
+          type: 'all',
+          ...common,
+        });
+      } catch (error) {
+        // Not an organization: a user's repositories live under /users/{user}/repos.
+        if ((error as { status?: number }).status !== 404) throw error;
+        response = await this.#octokit.rest.repos.listForUser({
+          username: options.owner,
+          type: 'owner',
+          ...common,
+        });
+      }
       const hasNext = /rel="next"/.test(response.headers.link ?? '');
       return {
         items: response.data.map((repo) => this.#toSummary(repo as RestRepo)),
