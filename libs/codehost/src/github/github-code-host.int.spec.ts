@@ -119,13 +119,16 @@ describe('GithubCodeHost against the simulator', () => {
       latency: { kind: 'fixed', ms: 150 },
     });
     const seenArgs: string[] = [];
+    const seenEnvironments: string[] = [];
     let watching = true;
     const watch = (async () => {
       while (watching) {
         for (const pid of await readdir('/proc').catch(() => [])) {
           if (!/^\d+$/.test(pid)) continue;
           const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-          if (cmdline.startsWith('git')) seenArgs.push(cmdline.replaceAll('\0', ' '));
+          if (!cmdline.startsWith('git')) continue;
+          seenArgs.push(cmdline.replaceAll('\0', ' '));
+          seenEnvironments.push(await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => ''));
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -162,8 +165,12 @@ describe('GithubCodeHost against the simulator', () => {
     // And the push's git processes were seen, none with the token in its arguments.
     expect(seenArgs.some((args) => args.includes(' push '))).toBe(true);
     for (const args of seenArgs) expect(args).not.toContain(t.token);
-    // And nothing in the clone's .git holds it, in clear or as the Basic credential.
+    // And it reached git only as the Basic header in the environment of git's own processes
+    // (readable by this user and root only), never in clear.
     const basic = Buffer.from(`x-access-token:${t.token}`).toString('base64');
+    for (const environment of seenEnvironments) expect(environment).not.toContain(t.token);
+    expect(seenEnvironments.some((environment) => environment.includes(basic))).toBe(true);
+    // And nothing in the clone's .git holds it, in clear or as the Basic credential.
     const dotGit = await readTree(join(clone, '.git'));
     expect(dotGit).not.toContain(t.token);
     expect(dotGit).not.toContain(basic);
