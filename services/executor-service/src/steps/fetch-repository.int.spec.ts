@@ -1,11 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createScratch, type Scratch } from '../test-support/workspace.js';
 import { git } from '../test-support/git-fixtures.js';
-import { fetchRepository, GitError, gitTokenEnv } from './index.js';
+import {
+  fetchRepository,
+  GitError,
+  gitTokenEnv,
+  MIRROR_LOCK_STALE_MS,
+  mirrorDirectory,
+} from './index.js';
 
 describe('fetchRepository', () => {
   let scratch: Scratch;
@@ -73,6 +79,41 @@ describe('fetchRepository', () => {
     expect(results.map((r) => r.mirror).sort()).toEqual(['cached', 'cloned']);
     for (const r of results)
       expect(await readFile(join(r.workspaceDir, 'README.md'), 'utf8')).toBe('shared\n');
+  });
+
+  it('waits while another process holds the mirror lock, and takes over a lock left by a dead one', async () => {
+    const { remote } = await scratch.checkout({ 'README.md': 'locked\n' });
+    const repository = 'example.com/acme/locked';
+    const lockDir = `${mirrorDirectory(scratch.cacheDir, repository)}.lock`;
+    const fetchInto = (name: string) =>
+      fetchRepository({
+        url: remote.url,
+        repository,
+        revision: 'main',
+        cacheDir: scratch.cacheDir,
+        workspaceDir: join(scratch.dir, name),
+      });
+
+    // Another executor holds the lock: we wait until it lets go.
+    await mkdir(lockDir);
+    let finished = false;
+    const waiting = fetchInto('locked-1').then((fetched) => {
+      finished = true;
+      return fetched;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(finished).toBe(false);
+    await rm(lockDir, { recursive: true });
+    expect((await waiting).mirror).toBe('cloned');
+
+    // A killed executor left its lock behind long ago: it is taken over at once.
+    await mkdir(lockDir);
+    const longAgo = new Date(Date.now() - MIRROR_LOCK_STALE_MS - 60_000);
+    await utimes(lockDir, longAgo, longAgo);
+    const started = Date.now();
+    expect((await fetchInto('locked-2')).mirror).toBe('fetched');
+    expect(Date.now() - started).toBeLessThan(5000);
+    await expect(stat(lockDir)).rejects.toThrow();
   });
 
   it('passes the token as an HTTP header through the environment, never in the mirror config', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git, gitTokenEnv } from './git.js';
 
@@ -40,6 +40,44 @@ function withMirrorLock<T>(mirrorDir: string, task: () => Promise<T>): Promise<T
   return next;
 }
 
+/** A mirror lock whose holder has not touched it for this long is taken to be left by a dead process. */
+export const MIRROR_LOCK_STALE_MS = 2 * 60_000;
+const LOCK_HEARTBEAT_MS = 20_000;
+const LOCK_POLL_MS = 100;
+
+/**
+ * Runs `task` holding `${mirrorDir}.lock` (a directory: mkdir is atomic), so executor processes
+ * sharing a cache never clone or fetch one mirror at once. The holder refreshes the lock's time
+ * while it works; a lock not refreshed for MIRROR_LOCK_STALE_MS (a killed process) is taken over.
+ */
+async function withMirrorFileLock<T>(mirrorDir: string, task: () => Promise<T>): Promise<T> {
+  const lockDir = `${mirrorDir}.lock`;
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(lockDir).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age > MIRROR_LOCK_STALE_MS) await rm(lockDir, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    }
+  }
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    utimes(lockDir, now, now).catch(() => undefined);
+  }, LOCK_HEARTBEAT_MS);
+  try {
+    return await task();
+  } finally {
+    clearInterval(heartbeat);
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
 export function mirrorDirectory(cacheDir: string, repository: string): string {
   return join(cacheDir, `${repository.replace(/[^A-Za-z0-9._-]+/g, '_')}.git`);
 }
@@ -70,32 +108,34 @@ async function hasCommit(mirrorDir: string, revision: string): Promise<boolean> 
 export async function fetchRepository(options: FetchRepositoryOptions): Promise<FetchedRepository> {
   const mirrorDir = mirrorDirectory(options.cacheDir, options.repository);
   const env = gitTokenEnv(options.token);
-  const mirror = await withMirrorLock(mirrorDir, async () => {
-    if (!(await exists(mirrorDir))) {
-      await mkdir(options.cacheDir, { recursive: true });
-      // Clone beside the final name and rename, so a crash never leaves a half mirror in place.
-      const partial = `${mirrorDir}.partial-${process.pid}-${Date.now()}`;
-      try {
-        await git(['clone', '--quiet', '--mirror', '--', options.url, partial], {
-          cwd: options.cacheDir,
-          env,
-        });
-        // Another process may have won the race; its mirror is as good as ours.
-        await rename(partial, mirrorDir).catch(async (err: unknown) => {
-          if (!(await exists(mirrorDir))) throw err;
-        });
-      } finally {
-        await rm(partial, { recursive: true, force: true });
+  await mkdir(options.cacheDir, { recursive: true });
+  const mirror = await withMirrorLock(mirrorDir, () =>
+    withMirrorFileLock(mirrorDir, async () => {
+      if (!(await exists(mirrorDir))) {
+        // Clone beside the final name and rename, so a crash never leaves a half mirror in place.
+        const partial = `${mirrorDir}.partial-${process.pid}-${Date.now()}`;
+        try {
+          await git(['clone', '--quiet', '--mirror', '--', options.url, partial], {
+            cwd: options.cacheDir,
+            env,
+          });
+          // Another process may have won the race; its mirror is as good as ours.
+          await rename(partial, mirrorDir).catch(async (err: unknown) => {
+            if (!(await exists(mirrorDir))) throw err;
+          });
+        } finally {
+          await rm(partial, { recursive: true, force: true });
+        }
+        return 'cloned' as const;
       }
-      return 'cloned' as const;
-    }
-    if (await hasCommit(mirrorDir, options.revision)) return 'cached' as const;
-    await git(['fetch', '--quiet', '--prune', '--', options.url, '+refs/*:refs/*'], {
-      cwd: mirrorDir,
-      env,
-    });
-    return 'fetched' as const;
-  });
+      if (await hasCommit(mirrorDir, options.revision)) return 'cached' as const;
+      await git(['fetch', '--quiet', '--prune', '--', options.url, '+refs/*:refs/*'], {
+        cwd: mirrorDir,
+        env,
+      });
+      return 'fetched' as const;
+    }),
+  );
   const baseRevision = (
     await git(['rev-parse', '--verify', `${options.revision}^{commit}`], { cwd: mirrorDir })
   ).trim();

@@ -1,6 +1,7 @@
 export {
   fetchRepository,
   mirrorDirectory,
+  MIRROR_LOCK_STALE_MS,
   type FetchedRepository,
   type FetchRepositoryOptions,
 } from './fetch-repository.js';
