@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -380,6 +382,55 @@ describe('GithubCodeHost against the simulator', () => {
     ).rejects.toMatchObject({
       reason: 'bad_signature',
     });
+  });
+
+  it("verifies and parses the simulator's own signed deliveries", async () => {
+    // Given a receiver registered as a hook with the configured secret.
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/github`;
+      await t.sim.control.call('createHook', {
+        owner: 'acme',
+        name: 'repo-00003',
+        url,
+        secret: t.webhookSecret,
+        events: ['pull_request'],
+      });
+
+      // When a person opens a pull request.
+      await branchWithCommit('repo-00003', 'feature-hooked');
+      await t.sim.control.call('openPullRequest', {
+        owner: 'acme',
+        name: 'repo-00003',
+        head: 'feature-hooked',
+        title: 'Hooked',
+      });
+      // webhooksIdle is a plugin's control command, outside ControlCommands' types.
+      await fetch(`${t.sim.url}/_control/webhooksIdle`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+
+      // Then each delivery verifies and parses as that pull request's event.
+      const deliveries = await Promise.all(
+        received.map((r) => t.host.parseWebhook(r.headers, r.body)),
+      );
+      const opened = deliveries.find((d) => d.event === 'pull_request');
+      expect(opened).toMatchObject({ action: 'opened', repo: t.repo('repo-00003') });
+      expect(deliveries.map((d) => d.event)).toContain('ping');
+    } finally {
+      server.close();
+    }
   });
 
   it('fails terminally, saying where, on an archived repository', async () => {
