@@ -528,6 +528,13 @@ describe('GithubCodeHost against the simulator', () => {
       }),
     );
 
+    // And a webhook arrives though no secret is configured for this host.
+    await expect(
+      host.verifyWebhook({ 'x-hub-signature-256': 'sha256=00' }, '{}'),
+    ).rejects.toMatchObject({
+      reason: 'no_secret',
+    });
+
     // Then both fail terminally, saying to check the token, and the token is nowhere.
     expect(apiError.kind).toBe('terminal');
     expect(apiError.message).toContain('401 bad credentials');
