@@ -44,6 +44,28 @@ describe('bootstrapService', () => {
     ]);
   });
 
+  it('shuts down gracefully when SIGTERM arrives while it is still starting', async () => {
+    running = spawnService('libs/service-kit/src/test-support/slow-start.service.mjs', {
+      DATABASE_URL: db.url,
+      PORT: '0',
+    });
+    await running.waitForLog(
+      'the slow component to start',
+      (l) => l.msg === 'slow component starting',
+    );
+
+    running.child.kill('SIGTERM');
+    const exit = await running.exited;
+
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(
+      running
+        .logs()
+        .map((l) => l.msg)
+        .slice(-3),
+    ).toEqual(['listening', 'shutting down', 'shutdown complete']);
+  });
+
   it('refuses an invalid environment with one fatal line listing every problem, and exits 1', async () => {
     running = spawnService('libs/service-kit/src/test-support/stuck-on-stop.service.mjs', {
       DATABASE_URL: db.url,

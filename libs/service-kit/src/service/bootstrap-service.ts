@@ -26,22 +26,23 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<v
     exitWith(logger, 'unhandled promise rejection', reason),
   );
 
-  let service: StartedService;
-  try {
-    service = await startService(definition, config, logger);
-  } catch (error) {
-    logStartupFailure(logger, error);
-    process.exit(1);
-  }
-
+  // Signal handlers come first: a SIGTERM during startup must not kill the process outright.
+  // It is remembered, and the graceful shutdown runs as soon as the service is up.
   const { shutdownTimeoutMs } = config;
+  let service: StartedService | undefined;
+  let requested: NodeJS.Signals | undefined;
   let stopping = false;
   const shutDown = (signal: NodeJS.Signals): void => {
+    if (!service) {
+      requested ??= signal;
+      return;
+    }
     if (stopping) {
       logger.warn({ signal }, 'already shutting down');
       return;
     }
     stopping = true;
+    const started = service;
     logger.info({ signal, shutdownTimeoutMs }, 'shutting down');
     const deadline = setTimeout(() => {
       logger.error(
@@ -50,7 +51,7 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<v
       );
       process.exit(1);
     }, shutdownTimeoutMs);
-    service.stop().then(
+    started.stop().then(
       () => {
         clearTimeout(deadline);
         logger.info('shutdown complete');
@@ -65,6 +66,14 @@ export async function bootstrapService(definition: ServiceDefinition): Promise<v
   };
   process.on('SIGTERM', shutDown);
   process.on('SIGINT', shutDown);
+
+  try {
+    service = await startService(definition, config, logger);
+  } catch (error) {
+    logStartupFailure(logger, error);
+    process.exit(1);
+  }
+  if (requested) shutDown(requested);
 }
 
 function logStartupFailure(logger: ServiceLogger, error: unknown): void {
