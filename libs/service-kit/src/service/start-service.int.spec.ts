@@ -237,8 +237,10 @@ describe('startService', () => {
   it('survives PostgreSQL dropping its idle connections, and stays ready', async () => {
     const { lines } = await start();
 
+    // Only this test's database: other test runs may have 'kit-test' connections of their own.
     await db.pool.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'kit-test'`,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'kit-test' AND datname = current_database()`,
     );
 
     await waitFor('the lost connection to be logged', () =>
@@ -261,7 +263,8 @@ describe('startService', () => {
       'kit-broken connections to close',
       async () => {
         const { rowCount } = await db.pool.query(
-          `SELECT pid FROM pg_stat_activity WHERE application_name = 'kit-broken'`,
+          `SELECT pid FROM pg_stat_activity
+            WHERE application_name = 'kit-broken' AND datname = current_database()`,
         );
         return rowCount === 0;
       },
