@@ -1,13 +1,9 @@
 // npm run bench:events — the event store, relay and consumer against raw baselines, same run,
 // same database and broker. Prints a table, then one JSON line with every figure.
 import { cpus, totalmem } from 'node:os';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ProjectionConsumer } from '../libs/events/src/consumers/projection-consumer.js';
-import {
-  ensureEventsStream,
-  jetstreamManager,
-  subjectOf,
-} from '../libs/events/src/nats/jetstream-topology.js';
+import { ensureEventsStream, subjectOf } from '../libs/events/src/nats/jetstream-topology.js';
 import type { ProjectionDefinition } from '../libs/events/src/projections/projection.js';
 import { EventRelay } from '../libs/events/src/relay/event-relay.js';
 import { newEventId, toEnvelope } from '../libs/events/src/store/event.js';

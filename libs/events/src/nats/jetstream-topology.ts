@@ -1,6 +1,5 @@
 import { categoryOf } from '../store/event.js';
 import {
-  jetstreamManager,
   RetentionPolicy,
   StorageType,
   type JetStreamManager,
@@ -69,5 +68,3 @@ export async function ensureEventsStream(
     }
   }
 }
-
-export { jetstreamManager };

@@ -1,8 +1,5 @@
 import type { Migration } from './migrations.js';
 
-/** The PostgreSQL schema that holds the event store; shared by every service. */
-export const EVENT_STORE_SCHEMA = 'eventstore';
-
 /** The role services' writers should belong to: it may read and append, never change history. */
 export const EVENT_STORE_WRITER_ROLE = 'campaigns_event_writer';
 

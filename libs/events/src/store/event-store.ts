@@ -263,10 +263,10 @@ export class PostgresEventStore {
   /**
    * Reads committed events after `after` in the global order. Only transactions older than every
    * transaction still running are read, so a slow writer can never be skipped: its events appear
-   * later, after everything read now. Payloads are returned as stored unless `upcast` is set.
+   * later, after everything read now. Payloads are returned as stored.
    */
   async readAll(
-    options: { after?: GlobalCheckpoint; limit?: number; upcast?: boolean } = {},
+    options: { after?: GlobalCheckpoint; limit?: number } = {},
     db: Queryable = this.pool,
   ): Promise<{
     events: StoredEvent[];
@@ -280,7 +280,7 @@ export class PostgresEventStore {
     const events = rows.map(rowToEvent);
     const last = events[events.length - 1];
     return {
-      events: options.upcast ? events.map((e) => this.upcast(e)) : events,
+      events,
       checkpoint: last
         ? { transactionId: last.transaction_id, globalPosition: last.global_position }
         : after,

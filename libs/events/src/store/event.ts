@@ -48,12 +48,6 @@ export interface StoredEvent<T = unknown> {
 }
 
 /** Stream ids are `<category>-<id>`; the category names the NATS subject `ev.<category>.<type>`. */
-export function streamId(category: string, id: string): string {
-  if (!/^[a-z][a-z0-9_]*$/.test(category))
-    throw new Error(`stream category "${category}" must be lower-case letters, digits and _`);
-  return `${category}-${id}`;
-}
-
 export function categoryOf(stream: string): string {
   const dash = stream.indexOf('-');
   return dash > 0 ? stream.slice(0, dash) : stream;
