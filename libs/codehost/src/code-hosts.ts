@@ -36,3 +36,35 @@ export class CodeHosts {
     return [...this.#byId.values()];
   }
 }
+
+/**
+ * Adapter options from the environment: `CAMPAIGNS_WRITE_SPACING_MS` and
+ * `CAMPAIGNS_NOTIFICATION_SPACING_MS` override GitHub's advised spacing of content-creating
+ * requests (1 s, and 3 s for ones that notify) — tests and simulators set them to 0.
+ */
+export function codeHostOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): GithubCodeHostOptions {
+  const number = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`${name} must be a whole number of milliseconds, got "${raw}"`);
+    return value;
+  };
+  const options: GithubCodeHostOptions = {};
+  const write = number('CAMPAIGNS_WRITE_SPACING_MS');
+  const notification = number('CAMPAIGNS_NOTIFICATION_SPACING_MS');
+  if (write !== undefined) options.writeSpacingMs = write;
+  if (notification !== undefined) options.notificationSpacingMs = notification;
+  return options;
+}
+
+/** Every secret value of the configuration, for the event store's refuse-list and for redaction. */
+export function secretValues(config: CampaignsConfig): string[] {
+  return config.codeHosts.flatMap((host) => [
+    host.token.reveal(),
+    ...(host.webhookSecret ? [host.webhookSecret.reveal()] : []),
+  ]);
+}

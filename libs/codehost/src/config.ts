@@ -23,6 +23,9 @@ const codeHostEntrySchema = z.strictObject({
   graphqlUrl: httpUrl.optional(),
   tokenEnv: envVarName,
   webhookSecretEnv: envVarName.optional(),
+  organizations: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be an organization or user login'))
+    .optional(),
 });
 
 const configFileSchema = z.strictObject({
@@ -45,6 +48,11 @@ export interface CodeHostConfig {
   token: Secret;
   webhookSecretEnv?: string;
   webhookSecret?: Secret;
+  /**
+   * Organizations (or users) whose repositories the repository index lists, so that
+   * `repositoriesMatchingQuery` can find them; explicit `repository:` entries need none.
+   */
+  organizations: string[];
 }
 
 export interface CampaignsConfig {
@@ -174,6 +182,7 @@ export function parseCampaignsConfig(
       host,
       tokenEnv: entry.tokenEnv,
       token,
+      organizations: entry.organizations ?? [],
       ...(entry.webhookSecretEnv === undefined ? {} : { webhookSecretEnv: entry.webhookSecretEnv }),
       ...(webhookSecret === undefined ? {} : { webhookSecret }),
     });

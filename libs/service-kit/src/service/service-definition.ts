@@ -42,6 +42,11 @@ export interface ServiceDefinition {
   /** The event types this service appends and reads. */
   readonly catalogue: EventCatalogue;
   components(context: ServiceContext): ServiceComponent[];
+  /**
+   * Secret values (code host tokens, webhook secrets) the event store must refuse to record;
+   * read once at startup.
+   */
+  secrets?(): Promise<readonly string[]> | readonly string[];
   /** Nest modules with the service's own HTTP controllers and providers, if any. */
   readonly imports?: ModuleMetadata['imports'];
 }

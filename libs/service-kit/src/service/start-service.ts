@@ -48,7 +48,8 @@ export async function startService(
     const nats = await connectNats(config.natsUrl, definition.name);
     shutdown.unshift({ name: 'NATS', run: () => nats.drain() });
 
-    const eventStore = new PostgresEventStore(pool, definition.catalogue);
+    const secrets = (await definition.secrets?.()) ?? [];
+    const eventStore = new PostgresEventStore(pool, definition.catalogue, { secrets });
     await eventStore.migrate();
     const applied = await runMigrations(pool, definition.name, definition.migrations);
     logger.info({ migrations: definition.name, applied }, 'migrations applied');

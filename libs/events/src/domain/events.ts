@@ -1,0 +1,304 @@
+import { z } from 'zod';
+import { defineEvent, EventCatalogue } from '../catalogue/event-catalogue.js';
+
+/*
+ * The Campaigns domain events (DESIGN.md). Correlation: every event caused by one
+ * `campaign apply` carries that application's applyId as metadata.correlation_id, and the id of
+ * the event that caused it as causation_id; metadata.actor stays the person who applied.
+ */
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lowercase hex');
+const id32 = z.string().regex(/^[0-9a-f]{32}$/, '32 lowercase hex digits');
+const repository = z.string().min(3).max(300);
+const campaign = z.string().min(1).max(200);
+const applyId = z.string().uuid();
+const blobRef = z.strictObject({ sha256, size: z.number().int().nonnegative() });
+const changedFiles = z.strictObject({
+  modified: z.array(z.string()),
+  added: z.array(z.string()),
+  deleted: z.array(z.string()),
+  renamed: z.array(z.string()),
+});
+const workspace = z.strictObject({
+  repository,
+  /** The base branch. */
+  branch: z.string().min(1),
+  baseRevision: z.string().regex(/^[0-9a-f]{40}$/),
+  /** Directory inside the repository, '' for the root. */
+  path: z.string(),
+  /** Files where the `on` queries matched (at most 100 kept). */
+  searchResultPaths: z.array(z.string()).max(100),
+});
+export type WorkspaceData = z.infer<typeof workspace>;
+export type BlobRefData = z.infer<typeof blobRef>;
+export type ChangedFilesData = z.infer<typeof changedFiles>;
+
+// ---- campaign-<name> ----------------------------------------------------------------------
+
+/** Someone applied a spec whose text differs from the campaign's current one. */
+export const SpecApplied = defineEvent(
+  'SpecApplied',
+  z.strictObject({
+    campaign,
+    applyId,
+    /** sha256 of specText: an identical re-apply records nothing. */
+    specHash: sha256,
+    specText: z.string().max(1024 * 1024),
+    /** The file name the CLI read the spec from, for messages and audit. */
+    fileName: z.string().max(1000),
+    actor: z.string().min(1).max(200),
+  }),
+);
+
+/** What `on:` resolved to for one application; each workspace gets one execution. */
+export const WorkspacesResolved = defineEvent(
+  'WorkspacesResolved',
+  z.strictObject({
+    campaign,
+    applyId,
+    specHash: sha256,
+    workspaces: z.array(workspace.extend({ executionId: id32 })),
+    /** `on:` entries that matched nothing or failed (e.g. an unknown repository). */
+    problems: z.array(z.strictObject({ entry: z.string(), message: z.string() })),
+  }),
+);
+
+/** Resolving `on:` failed altogether (e.g. the code host was unreachable); nothing runs. */
+export const WorkspaceResolutionFailed = defineEvent(
+  'WorkspaceResolutionFailed',
+  z.strictObject({ campaign, applyId, specHash: sha256, message: z.string() }),
+);
+
+// ---- execution-<executionId> --------------------------------------------------------------
+
+/** One workspace's steps are to run. The job message on the work queue carries this payload. */
+export const ExecutionQueued = defineEvent(
+  'ExecutionQueued',
+  z.strictObject({ executionId: id32, campaign, applyId, specHash: sha256, workspace }),
+);
+export type ExecutionJob = z.infer<typeof ExecutionQueued.schema>;
+
+/** An executor took the job (again, after a crash: attempt counts deliveries). */
+export const ExecutionStarted = defineEvent(
+  'ExecutionStarted',
+  z.strictObject({
+    executionId: id32,
+    campaign,
+    applyId,
+    repository,
+    attempt: z.number().int().positive(),
+    worker: z.string(),
+  }),
+);
+
+/** The steps ran (or came from the step cache) and produced this diff (empty: no changeset). */
+export const PatchComputed = defineEvent(
+  'PatchComputed',
+  z.strictObject({
+    executionId: id32,
+    campaign,
+    applyId,
+    workspace,
+    empty: z.boolean(),
+    /** `git diff --binary` of all steps against baseRevision, in the blob table; null when empty. */
+    diff: blobRef.nullable(),
+    /** campaign-spec StepResults as JSON (files, fileDiffs, outputs, steps with stdout/stderr, secrets redacted), in the blob table. */
+    results: blobRef,
+    files: changedFiles,
+    steps: z.array(
+      z.strictObject({
+        stepIndex: z.number().int().nonnegative(),
+        skipped: z.boolean(),
+        exitCode: z.number().int().nullable(),
+        durationMs: z.number().nonnegative(),
+      }),
+    ),
+    /** Reused from the step cache (same repository, commit, path and steps) without running containers. */
+    cached: z.boolean(),
+  }),
+);
+
+export const EXECUTION_FAILURE_REASONS = [
+  'image-missing',
+  'command-failed',
+  'timeout',
+  'template',
+  'missing-secret',
+  'invalid-files',
+  'docker',
+  'fetch',
+  'internal',
+] as const;
+
+/** The steps could not produce a diff; the message says what to do. */
+export const ExecutionFailed = defineEvent(
+  'ExecutionFailed',
+  z.strictObject({
+    executionId: id32,
+    campaign,
+    applyId,
+    repository,
+    path: z.string(),
+    reason: z.enum(EXECUTION_FAILURE_REASONS),
+    stepIndex: z.number().int().nonnegative().nullable(),
+    exitCode: z.number().int().nullable(),
+    message: z.string().max(4000),
+    /** Last bytes of the failing step's stderr, secrets redacted. */
+    stderrTail: z.string().max(8192),
+  }),
+);
+
+// ---- changeset-<changesetId> --------------------------------------------------------------
+
+const changesetIdentity = { changesetId: id32, campaign, repository, headBranch: z.string() };
+const publishedValue = z.union([z.boolean(), z.literal('draft')]);
+
+/** The desired state of one changeset, rendered from the template for a PatchComputed. */
+export const ChangesetSpecComputed = defineEvent(
+  'ChangesetSpecComputed',
+  z.strictObject({
+    ...changesetIdentity,
+    applyId,
+    executionId: id32,
+    spec: z.strictObject({
+      baseRef: z.string().min(1),
+      baseRevision: z.string().regex(/^[0-9a-f]{40}$/),
+      title: z.string().max(1024),
+      body: z.string().max(65536),
+      commit: z.strictObject({
+        message: z.string().min(1).max(65536),
+        author: z.strictObject({ name: z.string(), email: z.string() }),
+      }),
+      published: publishedValue,
+      /** This changeset's diff (a part of the workspace's, with transformChanges) in the blob table. */
+      diff: blobRef,
+      files: changedFiles,
+    }),
+  }),
+);
+export type ChangesetSpecData = z.infer<typeof ChangesetSpecComputed.schema>['spec'];
+
+/** The campaign no longer wants this changeset; the reconciler closes it if it is open. */
+export const ChangesetSpecRemoved = defineEvent(
+  'ChangesetSpecRemoved',
+  z.strictObject({
+    ...changesetIdentity,
+    applyId,
+    reason: z.enum(['repository-left-spec', 'empty-diff', 'branch-no-longer-produced']),
+  }),
+);
+
+/** Fields every reconciler event carries: which desired state (spec event) it acted on. */
+const reconcilerFields = { ...changesetIdentity, specEventId: z.string().uuid() };
+
+/** A pull request was opened (or found already open from the head branch) for the changeset. */
+export const ChangesetPublished = defineEvent(
+  'ChangesetPublished',
+  z.strictObject({
+    ...reconcilerFields,
+    number: z.number().int().positive(),
+    url: z.string(),
+    nodeId: z.string(),
+    draft: z.boolean(),
+    baseRef: z.string(),
+    headRefOid: z.string(),
+    title: z.string(),
+  }),
+);
+
+/** One operation changed the changeset on the code host. */
+export const ChangesetUpdated = defineEvent(
+  'ChangesetUpdated',
+  z.strictObject({
+    ...reconcilerFields,
+    operation: z.enum(['push', 'update', 'undraft', 'reopen', 'convert-to-draft']),
+    number: z.number().int().positive().nullable(),
+    /** push: the commit now at the head branch and the diff it carries. */
+    commitSha: z.string().optional(),
+    diffSha256: sha256.optional(),
+    /** update: the fields written. */
+    title: z.string().optional(),
+    body: z.string().optional(),
+    baseRef: z.string().optional(),
+  }),
+);
+
+export const ChangesetClosed = defineEvent(
+  'ChangesetClosed',
+  z.strictObject({
+    ...reconcilerFields,
+    number: z.number().int().positive(),
+    url: z.string(),
+    reason: z.string(),
+  }),
+);
+
+/** The changeset matches the desired state of specEventId; `operations` are what it took. */
+export const ChangesetReconciled = defineEvent(
+  'ChangesetReconciled',
+  z.strictObject({ ...reconcilerFields, operations: z.array(z.string()) }),
+);
+
+/** An operation failed; retryable ones are retried with backoff, terminal ones wait for the user. */
+export const ReconcileFailed = defineEvent(
+  'ReconcileFailed',
+  z.strictObject({
+    ...reconcilerFields,
+    operation: z.string(),
+    retryable: z.boolean(),
+    attempt: z.number().int().positive(),
+    message: z.string().max(4000),
+    httpStatus: z.number().int().nullable(),
+    /** When a retry is due, in ms after this event's recorded_at (null for terminal failures). */
+    retryInMs: z.number().int().nonnegative().nullable(),
+  }),
+);
+
+/** The changeset as the code host showed it, from a webhook or from a read by the reconciler. */
+export const ChangesetObserved = defineEvent(
+  'ChangesetObserved',
+  z.strictObject({
+    ...changesetIdentity,
+    source: z.enum(['webhook', 'sync']),
+    /** X-GitHub-Delivery of the webhook, for deduplication and audit. */
+    deliveryId: z.string().nullable(),
+    /** e.g. `pull_request.closed`, `pull_request_review.submitted`, `sync`. */
+    trigger: z.string(),
+    number: z.number().int().positive(),
+    url: z.string().optional(),
+    title: z.string().optional(),
+    state: z.enum(['open', 'closed', 'merged']).optional(),
+    draft: z.boolean().optional(),
+    reviewDecision: z
+      .enum(['APPROVED', 'CHANGES_REQUESTED', 'REVIEW_REQUIRED'])
+      .nullable()
+      .optional(),
+    checks: z.enum(['SUCCESS', 'FAILURE', 'PENDING', 'ERROR', 'EXPECTED']).nullable().optional(),
+    headRefOid: z.string().optional(),
+    /** The login of whoever acted on the code host, when the host says. */
+    sender: z.string().optional(),
+  }),
+);
+
+export const DOMAIN_EVENTS = [
+  SpecApplied,
+  WorkspacesResolved,
+  WorkspaceResolutionFailed,
+  ExecutionQueued,
+  ExecutionStarted,
+  PatchComputed,
+  ExecutionFailed,
+  ChangesetSpecComputed,
+  ChangesetSpecRemoved,
+  ChangesetPublished,
+  ChangesetUpdated,
+  ChangesetClosed,
+  ChangesetReconciled,
+  ReconcileFailed,
+  ChangesetObserved,
+] as const;
+
+/** Every Campaigns event type; each service validates what it appends and reads against it. */
+export function campaignsCatalogue(): EventCatalogue {
+  return new EventCatalogue(DOMAIN_EVENTS);
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { EventsTopology } from '../nats/jetstream-topology.js';
+
+/**
+ * Stream naming for the Campaigns domain. Stream ids are `<category>-<id>`; the category routes
+ * the event to `<prefix>.<category>.<Type>` on JetStream.
+ *
+ * - `campaign-<name>`: what people asked for (SpecApplied) and what it resolved to.
+ * - `execution-<executionId>`: one workspace's run of the steps for one application.
+ * - `changeset-<changesetId>`: one changeset's desired state, every reconciler operation and
+ *   every observation of it on the code host.
+ */
+export const DOMAIN_CATEGORIES = {
+  campaign: 'campaign',
+  execution: 'execution',
+  changeset: 'changeset',
+} as const;
+
+export function sha256Hex(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+export function campaignStream(campaign: string): string {
+  return `campaign-${campaign}`;
+}
+
+export function executionStream(executionId: string): string {
+  return `execution-${executionId}`;
+}
+
+export function changesetStream(changesetId: string): string {
+  return `changeset-${changesetId}`;
+}
+
+/** One changeset of a campaign: a repository and the head branch the campaign pushes to. */
+export function changesetId(campaign: string, repository: string, headBranch: string): string {
+  return sha256Hex(`${campaign}\0${repository}\0${headBranch}`).slice(0, 32);
+}
+
+/** One workspace's execution for one spec application; the same inputs give the same id. */
+export function executionId(applyId: string, repository: string, path: string): string {
+  return sha256Hex(`${applyId}\0${repository}\0${path}`).slice(0, 32);
+}
+
+/**
+ * Deterministic event id (UUID-shaped) for an event that a handler may produce more than once
+ * (redelivery, a restarted worker): the same cause gives the same id, so the store dedupes.
+ */
+export function deterministicEventId(...parts: readonly string[]): string {
+  const h = sha256Hex(parts.join('\0'));
+  // Version nibble 8 ("custom", RFC 9562) and the RFC variant, so it is a valid UUID.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** NATS subjects of spec-service's request/reply API (`campaign.apply`, ...). */
+export function apiSubject(topology: EventsTopology, verb: ApiVerb): string {
+  const base = topology.subjectPrefix === 'ev' ? 'campaign' : `campaign.${topology.subjectPrefix}`;
+  return `${base}.${verb}`;
+}
+
+export type ApiVerb = 'apply' | 'preview' | 'get' | 'list';
+
+/** The JetStream work queue of execution jobs: spec-service publishes, executors compete. */
+export interface JobsTopology {
+  streamName: string;
+  subject: string;
+  /** The one durable consumer every executor replica pulls from. */
+  durableName: string;
+}
+
+export function jobsTopology(topology: EventsTopology): JobsTopology {
+  return {
+    streamName: `${topology.streamName}_JOBS`,
+    subject: `jobs.${topology.subjectPrefix}.execute`,
+    durableName: 'executor',
+  };
+}
