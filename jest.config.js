@@ -21,6 +21,7 @@ export default {
   moduleNameMapper: {
     '^@campaigns/(events|service-kit|campaign-spec|codehost)$': '<rootDir>/libs/$1/src/index.ts',
     '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',
+    '^@campaigns/system$': '<rootDir>/tools/campaigns-system/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],

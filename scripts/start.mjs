@@ -141,6 +141,14 @@ function readConfig(argv) {
     host,
     // A service bound to every interface is still reached through loopback.
     probeHost: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host,
+    // With CAMPAIGNS_CONFIG set, the services use that configuration (e.g. a real GitHub) and
+    // npm start neither runs the simulator nor applies the example.
+    ownConfig: env('CAMPAIGNS_CONFIG'),
+    stateDir: path.join(root, '.campaigns'),
+    simPort: Number(env('GITHUB_SIM_PORT') ?? 3100),
+    sampleRepos: Number(env('CAMPAIGNS_SAMPLE_REPOS') ?? 8),
+    /** Filled in by the steps: environment every service gets. */
+    serviceEnv: {},
     services: SERVICES.map((service, index) => {
       const portVariable = `${service.name.toUpperCase().replaceAll('-', '_')}_PORT`;
       const port = Number(env(portVariable) ?? service.defaultPort);
@@ -168,7 +176,12 @@ database and starts the four services, printing where each listens. Ctrl-C stops
   --json   print the services' raw JSON log lines on stdout (and everything else on
            stderr) instead of the compact form
 
-Environment: DATABASE_URL, NATS_URL, HOST, LOG_LEVEL, and per-service ports
+Then (unless CAMPAIGNS_CONFIG is set) it starts the GitHub simulator on GITHUB_SIM_PORT (3100)
+with CAMPAIGNS_SAMPLE_REPOS (8) sample repositories, points the services and its webhooks at
+it, applies examples/hello-world.campaign.yaml with \`published: true\`, waits for the pull
+requests and prints them. State is kept in .campaigns/ (delete it, and the database, to start over).
+
+Environment: DATABASE_URL, NATS_URL, HOST, LOG_LEVEL, CAMPAIGNS_CONFIG, and per-service ports
 SPEC_SERVICE_PORT (3101), EXECUTOR_SERVICE_PORT (3102), RECONCILER_SERVICE_PORT (3103),
 WEBHOOK_GATEWAY_PORT (3104).`;
 
@@ -200,6 +213,8 @@ const state = {
   /** Services started so far, with their processes and recent output. */
   running: [],
   stopping: false,
+  /** The GitHub simulator, when npm start runs one. */
+  simulator: undefined,
 };
 
 function isAlive(child) {
@@ -211,10 +226,11 @@ function describeExit({ code, signal }) {
 }
 
 /** Runs a setup command with its output on our terminal; rejects with a StartError if it fails. */
-function runCommand(command, args, failure) {
+function runCommand(command, args, failure, extraEnv = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: root,
+      env: { ...process.env, ...extraEnv },
       stdio: ['ignore', jsonOutput ? 2 : 'inherit', 'inherit'],
     });
     state.command = child;
@@ -239,6 +255,7 @@ function startService(config, service) {
     NATS_URL: config.natsUrl,
     HOST: config.host,
     PORT: String(service.port),
+    ...config.serviceEnv,
   };
   // Own process group: a terminal's Ctrl-C reaches only us, and we decide how the services stop.
   const child = spawn(process.execPath, [service.entry], {
@@ -313,6 +330,12 @@ async function stopServices() {
   return clean;
 }
 
+async function stopSimulator() {
+  if (!state.simulator) return;
+  await state.simulator.stop().catch(() => undefined);
+  say('GitHub simulator stopped.');
+}
+
 /** Reports a failure, stops whatever we started and exits 1. Only the first failure is reported. */
 async function fail(error) {
   if (state.stopping) return;
@@ -328,6 +351,7 @@ async function fail(error) {
     say('Stopping the services...');
     await stopServices();
   }
+  await stopSimulator();
   process.exit(1);
 }
 
@@ -343,6 +367,7 @@ async function onSignal(signal) {
   }
   say(`${signal} received: stopping the services...`);
   const clean = await stopServices();
+  await stopSimulator();
   say(clean ? 'All services stopped.' : 'Some services did not stop cleanly.');
   process.exit(clean ? 0 : 1);
 }
@@ -569,7 +594,148 @@ function printEndpoints(config) {
   for (const row of rows.slice(1)) say(format(row));
   say('');
   say(`PostgreSQL ${redact(config.databaseUrl)} · NATS ${redact(config.natsUrl)}`);
-  say('All four services are ready. Press Ctrl-C to stop them.');
+  say('All four services are ready.');
+}
+
+/** The executor runs steps in containers: Docker must answer (started here when we can). */
+async function checkDocker() {
+  if (await dockerAnswers()) {
+    say('Docker answers.');
+    return;
+  }
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot) {
+    throw new StartError('Docker does not answer (`docker info` failed).', DOCKER_HINT);
+  }
+  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) {
+    say("Installing Debian's docker.io...");
+    await runCommand('apt-get', ['update', '-qq'], 'apt-get update failed');
+    await runCommand(
+      'apt-get',
+      ['install', '-y', '-qq', 'docker.io', 'busybox-static'],
+      'Installing docker.io failed',
+    );
+  }
+  say('Starting dockerd in the background (log: /var/log/dockerd.log)...');
+  const { openSync } = await import('node:fs');
+  const log = openSync('/var/log/dockerd.log', 'a');
+  spawn('dockerd', [], { detached: true, stdio: ['ignore', log, log] }).unref();
+  const deadline = Date.now() + 60_000;
+  while (!(await dockerAnswers())) {
+    if (Date.now() > deadline) {
+      throw new StartError('dockerd did not answer within 60 s.', [
+        'See /var/log/dockerd.log.',
+        ...DOCKER_HINT,
+      ]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  say('Docker answers.');
+}
+
+const DOCKER_HINT = [
+  'Install and start Docker, for example (Debian, as root):',
+  '  apt-get install -y docker.io && dockerd &',
+];
+
+function dockerAnswers() {
+  return new Promise((resolve) => {
+    const child = spawn('docker', ['info'], { stdio: 'ignore' });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** The image hello-world's step uses; built from busybox-static when no registry can provide it. */
+async function prepareStepImage(config) {
+  if (config.ownConfig) return;
+  const { ensureStepImage, STEP_IMAGE } = await import('../tools/campaigns-system/dist/index.js');
+  try {
+    await ensureStepImage();
+  } catch (error) {
+    throw new StartError(`Could not provide the image ${STEP_IMAGE}: ${error.message}`, [
+      'Install busybox-static (apt-get install -y busybox-static), or docker pull alpine:3.',
+    ]);
+  }
+  say(`Image ${STEP_IMAGE} is present.`);
+}
+
+/**
+ * The GitHub simulator as the code host, unless CAMPAIGNS_CONFIG names a real one. Its state,
+ * the bot's token and the webhook secret live in .campaigns/, so a second npm start carries on
+ * with the same repositories, pull requests and hook.
+ */
+async function startSimulator(config) {
+  if (config.ownConfig) {
+    config.serviceEnv.CAMPAIGNS_CONFIG = config.ownConfig;
+    say(`Using the code hosts of ${config.ownConfig}; not starting the simulator.`);
+    return;
+  }
+  const { startSimEnvironment } = await import('../tools/campaigns-system/dist/index.js');
+  const { mkdir, readFile, writeFile } = await import('node:fs/promises');
+  await mkdir(config.stateDir, { recursive: true });
+  const credentialsFile = path.join(config.stateDir, 'simulator.json');
+  const saved = existsSync(credentialsFile)
+    ? JSON.parse(await readFile(credentialsFile, 'utf8'))
+    : {};
+  if (!(await portIsFree('127.0.0.1', config.simPort))) {
+    throw new StartError(`Port ${config.simPort}, wanted by the GitHub simulator, is in use.`, [
+      'Choose another with GITHUB_SIM_PORT=<port> npm start.',
+    ]);
+  }
+  const sim = await startSimEnvironment({
+    repos: config.sampleRepos,
+    port: config.simPort,
+    dataDir: path.join(config.stateDir, 'github-sim'),
+    ...(saved.token ? { token: saved.token, webhookSecret: saved.webhookSecret } : {}),
+  });
+  state.simulator = sim;
+  const configFile = await sim.writeConfig(config.stateDir);
+  Object.assign(config.serviceEnv, {
+    CAMPAIGNS_CONFIG: configFile,
+    ...sim.env,
+    // The simulator has no reason for GitHub's advised spacing between writes.
+    CAMPAIGNS_WRITE_SPACING_MS: '0',
+    CAMPAIGNS_NOTIFICATION_SPACING_MS: '0',
+    EXECUTOR_CACHE_DIR: path.join(config.stateDir, 'executor-cache'),
+  });
+  const gateway = config.services.find((s) => s.name === 'webhook-gateway');
+  const hookUrl = `http://${config.probeHost}:${gateway.port}/webhooks/github`;
+  if (saved.hookUrl !== hookUrl) await sim.connectWebhooks(hookUrl);
+  await writeFile(
+    credentialsFile,
+    JSON.stringify({ token: sim.token, webhookSecret: sim.webhookSecret, hookUrl }, null, 2),
+    { mode: 0o600 },
+  );
+  say(
+    `GitHub simulator at ${sim.sim.url} with ${config.sampleRepos} repositories in ${sim.org}; webhooks → ${hookUrl}`,
+  );
+}
+
+/** The main job: apply hello-world (published) to the simulator and wait for its pull requests. */
+async function applyHelloWorld(config) {
+  if (config.ownConfig) return;
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const example = await readFile(path.join(root, 'examples', 'hello-world.campaign.yaml'), 'utf8');
+  // The example keeps its changesets local (`published: false`, as Sourcegraph's tutorial
+  // does); against the simulator we publish them, so there are pull requests to look at.
+  const published = example.replace(/^(\s*published:\s*)false\s*$/m, '$1true');
+  const file = path.join(config.stateDir, 'hello-world.campaign.yaml');
+  await writeFile(file, published);
+  say(
+    `Applying ${path.relative(root, file)} (examples/hello-world.campaign.yaml, published: true)...`,
+  );
+  await runCommand(
+    process.execPath,
+    [path.join(root, 'apps', 'cli', 'dist', 'main.js'), 'apply', '-f', file, '--wait'],
+    'campaign apply did not reach the desired state',
+    { NATS_URL: config.natsUrl },
+  );
+  say('');
+  say('The hello-world campaign is applied. Try, in another terminal:');
+  say('  npx campaign status hello-world');
+  say('  npx campaign list');
+  say('Services keep running; press Ctrl-C to stop them.');
 }
 
 /** What `npm start` does, in order. Each step gets the configuration; later issues append steps. */
@@ -578,11 +744,15 @@ const steps = [
   { title: 'Installing dependencies', run: installDependencies },
   { title: 'Checking PostgreSQL', run: prepareDatabase },
   { title: 'Checking NATS JetStream', run: checkNats },
+  { title: 'Checking Docker', run: checkDocker },
   { title: 'Building', run: build },
+  { title: 'Preparing the step image', run: prepareStepImage },
   { title: 'Checking service ports', run: checkPortsAreFree },
+  { title: 'Starting the code host', run: startSimulator },
   { title: 'Starting services', run: startServices },
   { title: 'Waiting until every service is ready', run: waitUntilReady },
   { title: 'Ready', run: printEndpoints },
+  { title: 'Running the hello-world campaign', run: applyHelloWorld },
 ];
 
 async function main() {

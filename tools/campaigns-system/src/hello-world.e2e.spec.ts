@@ -1,0 +1,306 @@
+// E1's end-to-end scenarios: the hello-world campaign through every real part — the CLI, NATS
+// JetStream, PostgreSQL, Docker, git, the four services as processes and the GitHub simulator
+// driven by the production GitHub adapter.
+import { createHmac } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { CampaignStatus, ChangesetStatus } from '@campaigns/events';
+import { ensureStepImage as ensureTestImage } from './step-image.js';
+import {
+  eventually,
+  startSystem,
+  storedEvents,
+  type RunningSystem,
+} from './test-support/system.js';
+
+const CANARY = `ghp_canary${'7'.repeat(30)}`;
+const HELLO_STEP = `echo Hello | tee -a $(find -name '*.md')`;
+
+interface SpecOptions {
+  name?: string;
+  published?: string;
+  title?: string;
+  step?: string;
+  branch?: string;
+  query?: string;
+}
+
+function specText(o: SpecOptions = {}): string {
+  return `name: ${o.name ?? 'hello-world'}
+description: Add Hello World to READMEs
+on:
+  - repositoriesMatchingQuery: ${o.query ?? 'file:README.md'}
+steps:
+  - run: ${o.step ?? HELLO_STEP}
+    container: alpine:3
+changesetTemplate:
+  title: ${o.title ?? 'Hello World'}
+  body: My first campaign!
+  branch: ${o.branch ?? 'hello-world'}
+  commit:
+    message: Append Hello to .md files
+  published: ${o.published ?? 'true'}
+`;
+}
+
+interface PullJson {
+  number: number;
+  state: string;
+  draft: boolean;
+  merged_at: string | null;
+  title: string;
+  body: string | null;
+  html_url: string;
+  head: { ref: string; sha: string };
+}
+
+describe('hello-world end to end', () => {
+  let system: RunningSystem;
+  let specFile: string;
+
+  async function api<T>(path: string): Promise<T> {
+    const response = await fetch(`${system.env.sim.apiUrl}${path}`, {
+      headers: { authorization: `token ${system.env.sim.adminToken}` },
+    });
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
+    return (await response.json()) as T;
+  }
+  const repoName = (i: number) => `repo-${String(i).padStart(5, '0')}`;
+  const pulls = (i: number, head = 'hello-world') =>
+    api<PullJson[]>(`/repos/acme/${repoName(i)}/pulls?state=all&per_page=100`).then((all) =>
+      all.filter((p) => p.head.ref === head),
+    );
+
+  async function apply(text: string, ...flags: string[]) {
+    await writeFile(specFile, text);
+    return system.cli(['apply', '-f', specFile, ...flags]);
+  }
+  async function applyAndWait(text: string): Promise<CampaignStatus> {
+    const result = await apply(text, '--wait', '--json');
+    if (result.code !== 0) {
+      throw new Error(`apply exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+    }
+    return lastJson(result.stdout) as CampaignStatus;
+  }
+  async function status(name = 'hello-world'): Promise<CampaignStatus> {
+    const result = await system.cli(['status', name, '--json']);
+    if (result.code !== 0) throw new Error(`status exited ${result.code}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as CampaignStatus;
+  }
+  const byRepo = (s: CampaignStatus) =>
+    new Map<string, ChangesetStatus>(s.changesets.map((c) => [c.repository, c]));
+
+  beforeAll(async () => {
+    await ensureTestImage();
+    system = await startSystem({ repos: 20, token: CANARY });
+    specFile = join(system.workDir, 'hello-world.campaign.yaml');
+  }, 180_000);
+  afterAll(async () => {
+    await system?.stop();
+  }, 60_000);
+
+  it('publishes 20 pull requests, each appending Hello to every .md file, as templated', async () => {
+    const final = await applyAndWait(specText());
+    expect(final.phase).toBe('complete');
+    expect(final.changesets).toHaveLength(20);
+    for (const c of final.changesets) {
+      expect(c.state).toBe('open');
+      expect(c.url).toMatch(/\/pull\/\d+$/);
+    }
+    for (let i = 1; i <= 20; i++) {
+      const [pr, ...others] = await pulls(i);
+      expect(others).toHaveLength(0);
+      expect(pr).toMatchObject({ state: 'open', draft: false, title: 'Hello World' });
+      expect(pr!.body).toContain('My first campaign!');
+      const files = await api<{ filename: string; patch: string }[]>(
+        `/repos/acme/${repoName(i)}/pulls/${pr!.number}/files`,
+      );
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) {
+        expect(f.filename).toMatch(/\.md$/);
+        expect(f.patch).toContain('+Hello');
+      }
+      const commits = await api<{ commit: { message: string } }[]>(
+        `/repos/acme/${repoName(i)}/pulls/${pr!.number}/commits`,
+      );
+      expect(commits.map((c) => c.commit.message)).toEqual(['Append Hello to .md files']);
+    }
+  }, 600_000);
+
+  it('re-applying the identical spec makes no request to the code host', async () => {
+    const before = await system.env.sim.control.call('requests', {});
+    const since = before.length === 0 ? 0 : before[before.length - 1]!.seq;
+    const eventsBefore = (await storedEvents(system.db.pool)).length;
+    const result = await apply(specText(), '--json');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ unchanged: true });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const after = await system.env.sim.control.call('requests', { since });
+    expect(after.filter((r) => r.kind !== 'control')).toEqual([]);
+    expect((await storedEvents(system.db.pool)).length).toBe(eventsBefore);
+  }, 60_000);
+
+  it('updates titles in place, and pushes a new commit when the step changes', async () => {
+    const numbers = await Promise.all([1, 2, 3].map(async (i) => (await pulls(i))[0]!.number));
+    await applyAndWait(specText({ title: 'Hello, World' }));
+    for (const [k, i] of [1, 2, 3].entries()) {
+      const all = await pulls(i);
+      expect(all).toHaveLength(1);
+      expect(all[0]).toMatchObject({ number: numbers[k], title: 'Hello, World', state: 'open' });
+    }
+    const headBefore = (await pulls(4))[0]!.head.sha;
+    await applyAndWait(
+      specText({ title: 'Hello, World', step: `echo Hello World | tee -a $(find -name '*.md')` }),
+    );
+    const [pr] = await pulls(4);
+    expect(pr!.head.sha).not.toBe(headBefore);
+    const files = await api<{ patch: string }[]>(
+      `/repos/acme/${repoName(4)}/pulls/${pr!.number}/files`,
+    );
+    expect(files[0]!.patch).toContain('+Hello World');
+  }, 600_000);
+
+  const CURRENT = { title: 'Hello, World', step: `echo Hello World | tee -a $(find -name '*.md')` };
+
+  it('closes exactly the pull requests of repositories that left the spec, and reopens them', async () => {
+    const without = await applyAndWait(
+      specText({ ...CURRENT, query: 'file:README.md -repo:repo-0000[1-5]$' }),
+    );
+    expect(without.phase).toBe('complete');
+    for (let i = 1; i <= 20; i++) {
+      const [pr] = await pulls(i);
+      expect(pr!.state).toBe(i <= 5 ? 'closed' : 'open');
+    }
+    const back = await applyAndWait(specText(CURRENT));
+    expect(back.phase).toBe('complete');
+    for (let i = 1; i <= 20; i++) {
+      const all = await pulls(i);
+      expect(all).toHaveLength(1);
+      expect(all[0]!.state).toBe('open');
+    }
+  }, 600_000);
+
+  it('shows a pull request merged and another closed on the code host', async () => {
+    const merged = (await pulls(6))[0]!;
+    const closed = (await pulls(7))[0]!;
+    const started = Date.now();
+    await system.env.sim.control.call('mergePullRequest', {
+      owner: 'acme',
+      name: repoName(6),
+      number: merged.number,
+    });
+    await system.env.sim.control.call('closePullRequest', {
+      owner: 'acme',
+      name: repoName(7),
+      number: closed.number,
+    });
+    const seen = await eventually('status to show the merge and the close', async () => {
+      const s = byRepo(await status());
+      const m = s.get(system.env.repo(repoName(6)));
+      const c = s.get(system.env.repo(repoName(7)));
+      return m?.state === 'merged' && c?.state === 'closed' ? Date.now() - started : undefined;
+    });
+    // The issue asks for 2 s; timing is not asserted here (a loaded CI machine), it is reported.
+    console.log(`webhook → campaign status: ${seen} ms`);
+  }, 60_000);
+
+  it('rejects an invalid spec with file:line:col and records nothing', async () => {
+    const before = (await storedEvents(system.db.pool)).length;
+    const result = await apply(`${specText()}unknownField: 1\n`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`${specFile.replace(/[.]/g, '\\.')}:\\d+:\\d+`));
+    expect((await storedEvents(system.db.pool)).length).toBe(before);
+  }, 60_000);
+
+  it('answers a forged webhook with 401 and records nothing', async () => {
+    const before = (await storedEvents(system.db.pool)).length;
+    const body = JSON.stringify({ action: 'closed', number: 1 });
+    const forged = createHmac('sha256', 'not-the-secret').update(body).digest('hex');
+    const response = await fetch(`${system.gatewayUrl()}/webhooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': 'forged-1',
+        'x-hub-signature-256': `sha256=${forged}`,
+      },
+      body,
+    });
+    expect(response.status).toBe(401);
+    expect((await storedEvents(system.db.pool)).length).toBe(before);
+  }, 60_000);
+
+  it('shows a step that exits 1 as a failed execution with its stderr', async () => {
+    const failing = join(system.workDir, 'failing.campaign.yaml');
+    await writeFile(
+      failing,
+      specText({
+        name: 'failing',
+        branch: 'failing',
+        query: `repo:${repoName(1)}$`,
+        step: `sh -c 'echo something broke >&2; exit 1'`,
+      }),
+    );
+    const result = await system.cli(['apply', '-f', failing, '--wait', '--json']);
+    expect(result.code).toBe(3);
+    const s = await status('failing');
+    expect(s.phase).toBe('needs-attention');
+    expect(s.executions).toHaveLength(1);
+    expect(s.executions[0]).toMatchObject({ state: 'failed' });
+    expect(s.executions[0]!.stderrTail).toContain('something broke');
+    const table = await system.cli(['status', 'failing']);
+    expect(table.stdout + table.stderr).toContain('something broke');
+  }, 300_000);
+
+  it('publishes drafts, then marks the same pull requests ready', async () => {
+    const drafts = join(system.workDir, 'drafts.campaign.yaml');
+    const spec = (published: string) =>
+      specText({ name: 'drafts', branch: 'drafts', query: `repo:repo-0001[0-2]$`, published });
+    await writeFile(drafts, spec('draft'));
+    let result = await system.cli(['apply', '-f', drafts, '--wait', '--json']);
+    expect(result.code).toBe(0);
+    const first = await Promise.all([10, 11, 12].map((i) => pulls(i, 'drafts')));
+    for (const all of first) {
+      expect(all).toHaveLength(1);
+      expect(all[0]!.draft).toBe(true);
+    }
+    await writeFile(drafts, spec('true'));
+    result = await system.cli(['apply', '-f', drafts, '--wait', '--json']);
+    expect(result.code).toBe(0);
+    for (const [k, i] of [10, 11, 12].entries()) {
+      const all = await pulls(i, 'drafts');
+      expect(all).toHaveLength(1);
+      expect(all[0]).toMatchObject({ number: first[k]![0]!.number, draft: false, state: 'open' });
+    }
+  }, 300_000);
+
+  it('never lets the canary token reach the event store, the logs or the pull requests', async () => {
+    const { rows } = await system.db.pool.query<{ hit: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE data::text LIKE $1 OR metadata::text LIKE $1) AS hit`,
+      [`%${CANARY}%`],
+    );
+    expect(rows[0]!.hit).toBe(false);
+    const blobs = await system.db.pool.query<{ content: Buffer }>(
+      `SELECT content FROM eventstore.blobs`,
+    );
+    expect(blobs.rows.length).toBeGreaterThan(0);
+    for (const b of blobs.rows) expect(b.content.includes(CANARY)).toBe(false);
+    expect(system.allOutput()).not.toContain(CANARY);
+    for (let i = 1; i <= 20; i++) {
+      for (const pr of await pulls(i)) {
+        expect(`${pr.title}\n${pr.body}`).not.toContain(CANARY);
+      }
+    }
+  }, 60_000);
+});
+
+function lastJson(stdout: string): unknown {
+  const text = stdout.trim();
+  try {
+    return JSON.parse(text);
+  } catch {
+    const lines = text.split('\n').filter((l) => l.trim().startsWith('{'));
+    return JSON.parse(lines[lines.length - 1]!);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './sim-environment.js';
+export * from './step-image.js';

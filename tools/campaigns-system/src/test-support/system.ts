@@ -1,0 +1,244 @@
+// The whole system for end-to-end tests: the simulator with sample repositories, the four
+// services as real processes (built dist, as production runs them) on a fresh database and
+// their own JetStream stream, webhooks from the simulator to the gateway, and the real CLI.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../../../libs/events/src/test-support/test-database.js';
+import { TEST_NATS_URL } from '../../../../libs/events/src/test-support/test-nats.js';
+import { freePort } from '../../../../libs/service-kit/src/test-support/free-port.js';
+import {
+  spawnService,
+  type ServiceProcess,
+} from '../../../../libs/service-kit/src/test-support/service-process.js';
+import {
+  deleteEventsStream,
+  uniqueEventsEnv,
+} from '../../../../libs/service-kit/src/test-support/unique-events-env.js';
+import { startSimEnvironment, type SimEnvironment } from '../sim-environment.js';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export const SERVICE_NAMES = [
+  'spec-service',
+  'executor-service',
+  'reconciler-service',
+  'webhook-gateway',
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningSystem {
+  readonly env: SimEnvironment;
+  readonly db: TestDatabase;
+  /** Environment the services and the CLI share (database, NATS, stream, config, credentials). */
+  readonly baseEnv: Readonly<Record<string, string>>;
+  readonly workDir: string;
+  /** `campaign ARGS` as a user runs it (the built CLI in a child process). */
+  cli(args: readonly string[], extraEnv?: Record<string, string>): Promise<CliResult>;
+  /** The processes of a service (two executor replicas by default). */
+  processes(name: ServiceName): ServiceProcess[];
+  /** Starts one more process of a service and waits until it is ready. */
+  start(name: ServiceName): Promise<ServiceProcess>;
+  /** SIGKILLs every process of a service. */
+  kill(name: ServiceName): Promise<void>;
+  /** Every log line any service wrote, for secret scans. */
+  allOutput(): string;
+  gatewayUrl(): string;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  repos?: number;
+  executorReplicas?: number;
+  /** Extra environment for every service. */
+  serviceEnv?: Record<string, string>;
+  /** Token for the bot (e.g. a canary). */
+  token?: string;
+}
+
+async function waitReady(port: number, proc: ServiceProcess, name: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      throw new Error(
+        `${name} exited during startup:\n${proc.stdoutLines.join('\n')}\n${proc.stderr()}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${name} not ready in 60 s:\n${proc.stdoutLines.slice(-30).join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
+  const workDir = await mkdtemp(join(tmpdir(), 'campaigns-e2e-'));
+  const env = await startSimEnvironment({
+    repos: options.repos ?? 20,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
+  const db = await createTestDatabase('campaigns_e2e');
+  const events = uniqueEventsEnv();
+  const configFile = await env.writeConfig(workDir);
+  const baseEnv: Record<string, string> = {
+    DATABASE_URL: db.url,
+    NATS_URL: TEST_NATS_URL,
+    ...events,
+    CAMPAIGNS_CONFIG: configFile,
+    ...env.env,
+    CAMPAIGNS_WRITE_SPACING_MS: '0',
+    CAMPAIGNS_NOTIFICATION_SPACING_MS: '0',
+    EXECUTOR_ACK_WAIT_MS: '5000',
+    EXECUTOR_CACHE_DIR: join(workDir, 'executor-cache'),
+    RECONCILER_LEASE_MS: '5000',
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    LOG_LEVEL: 'info',
+    CAMPAIGN_ACTOR: 'e2e-tester',
+  };
+  const running = new Map<ServiceName, { proc: ServiceProcess; port: number }[]>();
+  const finished: ServiceProcess[] = [];
+  const serviceEnv = options.serviceEnv ?? {};
+
+  const start = async (name: ServiceName): Promise<ServiceProcess> => {
+    const port = await freePort();
+    const proc = spawnService(`services/${name}/dist/main.js`, {
+      ...baseEnv,
+      ...serviceEnv,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    const list = running.get(name) ?? [];
+    list.push({ proc, port });
+    running.set(name, list);
+    await waitReady(port, proc, name);
+    return proc;
+  };
+
+  const system: RunningSystem = {
+    env,
+    db,
+    baseEnv,
+    workDir,
+    cli: (args, extraEnv = {}) =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [join(repoRoot, 'apps/cli/dist/main.js'), ...args],
+          {
+            cwd: workDir,
+            env: { PATH: process.env.PATH ?? '', HOME: workDir, ...baseEnv, ...extraEnv },
+            maxBuffer: 16 * 1024 * 1024,
+          },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+            resolve({ code, stdout, stderr });
+          },
+        );
+      }),
+    processes: (name) => (running.get(name) ?? []).map((r) => r.proc),
+    start,
+    async kill(name) {
+      for (const { proc } of running.get(name) ?? []) {
+        proc.child.kill('SIGKILL');
+        await proc.exited;
+        finished.push(proc);
+      }
+      running.set(name, []);
+    },
+    allOutput: () =>
+      [...finished, ...[...running.values()].flat().map((r) => r.proc)]
+        .map((p) => `${p.stdoutLines.join('\n')}\n${p.stderr()}`)
+        .join('\n'),
+    gatewayUrl: () => `http://127.0.0.1:${running.get('webhook-gateway')![0]!.port}`,
+    async stop() {
+      for (const list of running.values()) {
+        for (const { proc } of list) if (proc.child.exitCode === null) proc.child.kill('SIGTERM');
+      }
+      await Promise.all([...running.values()].flat().map((r) => r.proc.exited));
+      await env.stop();
+      await deleteEventsStream(events);
+      await deleteJobsStream(events.EVENTS_STREAM);
+      await db.drop();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await start('spec-service');
+    await start('reconciler-service');
+    await start('webhook-gateway');
+    for (let i = 0; i < (options.executorReplicas ?? 2); i++) await start('executor-service');
+    await env.connectWebhooks(`${system.gatewayUrl()}/webhooks/github`);
+    return system;
+  } catch (error) {
+    await system.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function deleteJobsStream(eventsStream: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nats = await connect({ servers: TEST_NATS_URL });
+  try {
+    await (await jetstreamManager(nats)).streams.delete(`${eventsStream}_JOBS`).catch(() => false);
+  } finally {
+    await nats.close();
+  }
+}
+
+/** Every stored event, in global order, as `{type, stream, data, metadata}`. */
+export async function storedEvents(pool: pg.Pool): Promise<
+  {
+    type: string;
+    stream_id: string;
+    data: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+  }[]
+> {
+  const { rows } = await pool.query(
+    `SELECT type, stream_id, data, metadata FROM eventstore.events ORDER BY global_position`,
+  );
+  return rows;
+}
+
+/** Polls `check` until it returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
