@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import { EventValidationError } from '../store/errors.js';
+import {
+  apiSubject,
+  changesetId,
+  deterministicEventId,
+  executionId,
+  jobsTopology,
+  sha256Hex,
+} from './ids.js';
+import { campaignsCatalogue, DOMAIN_EVENTS } from './events.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('domain ids', () => {
+  it('names a changeset by campaign, repository and head branch, and nothing else', () => {
+    const a = changesetId('hello', 'github.com/acme/api', 'hello-world');
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(changesetId('hello', 'github.com/acme/api', 'hello-world')).toBe(a);
+    expect(changesetId('hello', 'github.com/acme/api', 'other')).not.toBe(a);
+    expect(changesetId('other', 'github.com/acme/api', 'hello-world')).not.toBe(a);
+    // The separator keeps shifted boundaries apart.
+    expect(changesetId('a', 'bc', 'd')).not.toBe(changesetId('ab', 'c', 'd'));
+  });
+
+  it('gives an execution the same id for the same application, repository and path', () => {
+    const apply = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+    expect(executionId(apply, 'h/o/r', '')).toBe(executionId(apply, 'h/o/r', ''));
+    expect(executionId(apply, 'h/o/r', 'pkg')).not.toBe(executionId(apply, 'h/o/r', ''));
+  });
+
+  it('makes deterministic event ids that are valid UUIDs', () => {
+    const id = deterministicEventId('cause', 'result');
+    expect(id).toMatch(UUID);
+    expect(deterministicEventId('cause', 'result')).toBe(id);
+    expect(deterministicEventId('cause', 'other')).not.toBe(id);
+    for (let i = 0; i < 200; i++) expect(deterministicEventId(String(i))).toMatch(UUID);
+  });
+
+  it('keeps test topologies apart in API subjects and job queues', () => {
+    expect(apiSubject({ streamName: 'EVENTS', subjectPrefix: 'ev' }, 'apply')).toBe(
+      'campaign.apply',
+    );
+    expect(apiSubject({ streamName: 'EVENTS_Tx', subjectPrefix: 'evtx' }, 'get')).toBe(
+      'campaign.evtx.get',
+    );
+    const jobs = jobsTopology({ streamName: 'EVENTS', subjectPrefix: 'ev' });
+    expect(jobs.streamName).toBe('EVENTS_JOBS');
+    // Must not overlap the events stream's `ev.>` subjects.
+    expect(jobs.subject.startsWith('ev.')).toBe(false);
+  });
+});
+
+describe('campaignsCatalogue', () => {
+  const catalogue = campaignsCatalogue();
+
+  it('knows every domain event', () => {
+    expect(catalogue.types.sort()).toEqual(DOMAIN_EVENTS.map((d) => d.type).sort());
+  });
+
+  it('accepts a well-formed SpecApplied and refuses one without its hash', () => {
+    const text = 'name: x\n';
+    const good = {
+      campaign: 'x',
+      applyId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      specHash: sha256Hex(text),
+      specText: text,
+      fileName: 'x.yaml',
+      actor: 'alice',
+    };
+    expect(catalogue.validate('SpecApplied', good).data).toEqual(good);
+    const { specHash: _omitted, ...bad } = good;
+    expect(() => catalogue.validate('SpecApplied', bad)).toThrow(EventValidationError);
+  });
+
+  it('refuses unknown fields, so a typo cannot slip into the log', () => {
+    expect(() =>
+      catalogue.validate('ChangesetClosed', {
+        changesetId: '0'.repeat(32),
+        campaign: 'x',
+        repository: 'h/o/r',
+        headBranch: 'b',
+        specEventId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+        number: 1,
+        url: 'u',
+        reason: 'r',
+        extra: true,
+      }),
+    ).toThrow(/extra|Unrecognized/i);
+  });
+});
