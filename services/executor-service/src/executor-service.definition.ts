@@ -1,16 +1,97 @@
-import { EventCatalogue } from '@campaigns/events';
-import type { ServiceDefinition } from '@campaigns/service-kit';
+import { campaignsCatalogue } from '@campaigns/events';
+import { loadCampaignsConfig, secretValues, type CampaignsConfig } from '@campaigns/codehost';
+import type { ServiceContext, ServiceDefinition } from '@campaigns/service-kit';
+import { ExecutionRunner } from './execution/execution-runner.js';
 import { executorServiceMigrations } from './executor-service.migrations.js';
+import {
+  loadExecutorSettings,
+  stepSecretsFromEnv,
+  type ExecutorSettings,
+} from './executor-settings.js';
+import { JobDispatcher } from './jobs/job-dispatcher.js';
+import { JobWorker } from './jobs/job-worker.js';
+
+/** Thrown at startup when CAMPAIGNS_CONFIG is unset: the executor cannot clone anything without it. */
+export class MissingCampaignsConfigError extends Error {
+  override readonly name = 'MissingCampaignsConfigError';
+  constructor() {
+    super(
+      'CAMPAIGNS_CONFIG is not set: executor-service needs the Campaigns config file (code hosts and their token variables) to fetch repositories',
+    );
+  }
+}
+
+interface Loaded {
+  campaigns: CampaignsConfig;
+  settings: ExecutorSettings;
+  stepSecrets: Record<string, string>;
+}
 
 /**
- * executor-service runs campaign steps in containers and produces patches (DESIGN.md). That logic
- * and its components arrive with later issues; for now the service migrates its schema and
- * serves its probes.
+ * executor-service runs campaign steps in containers and produces patches (DESIGN.md,
+ * "Executor"). Components: the job dispatcher (ExecutionQueued → the jobs work queue) and the
+ * job worker (work queue → PatchComputed | ExecutionFailed). See README.md for its environment.
  */
-export const executorService: ServiceDefinition = {
-  name: 'executor-service',
-  defaultPort: 3102,
-  migrations: executorServiceMigrations,
-  catalogue: new EventCatalogue([]),
-  components: () => [],
-};
+export function createExecutorService(env: NodeJS.ProcessEnv = process.env): ServiceDefinition {
+  let loaded: Promise<Loaded> | undefined;
+  let ready: Loaded | undefined;
+  const load = (): Promise<Loaded> =>
+    (loaded ??= (async () => {
+      if (env['CAMPAIGNS_CONFIG'] === undefined || env['CAMPAIGNS_CONFIG'].trim() === '') {
+        throw new MissingCampaignsConfigError();
+      }
+      const settings = loadExecutorSettings(env);
+      const campaigns = await loadCampaignsConfig(env);
+      ready = {
+        campaigns,
+        settings,
+        stepSecrets: stepSecretsFromEnv(settings.stepSecretNames, env),
+      };
+      return ready;
+    })());
+
+  return {
+    name: 'executor-service',
+    defaultPort: 3102,
+    migrations: executorServiceMigrations,
+    catalogue: campaignsCatalogue(),
+    // Read once before anything starts: a missing or invalid config stops startup here.
+    async secrets() {
+      const { campaigns, stepSecrets } = await load();
+      return [...secretValues(campaigns), ...Object.values(stepSecrets)];
+    },
+    components(ctx: ServiceContext) {
+      if (!ready) throw new Error('executor-service: secrets() must run before components()');
+      const { campaigns, settings, stepSecrets } = ready;
+      const runner = new ExecutionRunner({
+        store: ctx.eventStore,
+        campaignsConfig: campaigns,
+        stepSecrets,
+        cacheDir: settings.cacheDir,
+        workDir: settings.workDir,
+        stepTimeoutMs: settings.stepTimeoutMs,
+      });
+      return [
+        new JobDispatcher({
+          store: ctx.eventStore,
+          nats: ctx.nats,
+          topology: ctx.config.events,
+          logger: ctx.logger,
+          registry: ctx.registry,
+        }),
+        new JobWorker({
+          nats: ctx.nats,
+          topology: ctx.config.events,
+          runner,
+          concurrency: settings.concurrency,
+          ackWaitMs: settings.ackWaitMs,
+          maxAttempts: settings.maxAttempts,
+          stopDeadlineMs: settings.stopDeadlineMs,
+          logger: ctx.logger,
+        }),
+      ];
+    },
+  };
+}
+
+export const executorService: ServiceDefinition = createExecutorService();

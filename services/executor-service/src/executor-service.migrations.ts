@@ -6,4 +6,15 @@ import type { Migration } from '@campaigns/events';
  */
 export const executorServiceMigrations: readonly Migration[] = [
   { version: 1, name: 'create executor_service schema', sql: 'CREATE SCHEMA executor_service' },
+  {
+    version: 2,
+    name: 'step cache',
+    // key: sha256 of repository, base revision, path, steps, secret names and template data;
+    // value: PatchComputed's blob references, files and steps.
+    sql: `CREATE TABLE executor_service.step_cache (
+            key text PRIMARY KEY CHECK (key ~ '^[0-9a-f]{64}$'),
+            value jsonb NOT NULL,
+            stored_at timestamptz NOT NULL DEFAULT now()
+          )`,
+  },
 ];

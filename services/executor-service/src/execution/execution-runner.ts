@@ -1,0 +1,424 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import {
+  parseCampaignSpec,
+  formatDiagnostic,
+  stepEnvironment,
+  type StepResults,
+  type TemplateValue,
+  type Step,
+} from '@campaigns/campaign-spec';
+import {
+  campaignStream,
+  deterministicEventId,
+  executionStream,
+  EXECUTION_FAILURE_REASONS,
+  ExecutionFailed,
+  ExecutionStarted,
+  IdempotencyConflictError,
+  PatchComputed,
+  SpecApplied,
+  SecretInEventError,
+  type EventMetadata,
+  type ExecutionJob,
+  type PostgresEventStore,
+} from '@campaigns/events';
+import { CodeHostResolver, parseRepositoryName, type CampaignsConfig } from '@campaigns/codehost';
+import { fetchRepository, runSteps, type ExecutedStep, type StepFailure } from '../steps/index.js';
+import { Redactor } from './redact.js';
+import { StepCache, stepCacheKey, type CachedPatch } from './step-cache.js';
+
+export const EXECUTION_LABEL = 'campaigns.execution';
+const SOURCE = 'executor-service';
+const MESSAGE_MAX = 4000;
+const STDERR_TAIL_MAX = 8192;
+
+type FailureReason = (typeof EXECUTION_FAILURE_REASONS)[number];
+
+export interface ExecutionRunnerOptions {
+  store: PostgresEventStore;
+  campaignsConfig: CampaignsConfig;
+  /** Values for bare `env: [NAME]` entries (see EXECUTOR_STEP_SECRETS). */
+  stepSecrets: Readonly<Record<string, string>>;
+  cacheDir: string;
+  workDir: string;
+  stepTimeoutMs?: number;
+  docker?: Docker;
+  /** Recorded in ExecutionStarted; defaults to hostname:pid. */
+  worker?: string;
+}
+
+/** How one delivery of a job ended. */
+export type ExecutionOutcome =
+  /** The execution already had its result: nothing was done. */
+  | { kind: 'skipped' }
+  | { kind: 'patch'; cached: boolean; eventId: string }
+  | { kind: 'failed'; reason: FailureReason; eventId: string }
+  /** Another worker recorded a different result first; ours was not stored. */
+  | { kind: 'lost-race' };
+
+export interface Delivery {
+  /** How many times the job was delivered, this one included. */
+  attempt: number;
+  /** The ExecutionQueued event's id, when the message names it. */
+  queuedEventId?: string | null;
+}
+
+/** An internal problem that the next delivery may not have (e.g. the database was away). */
+class Failed extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+    readonly extra: {
+      stepIndex?: number | null;
+      exitCode?: number | null;
+      stderrTail?: string;
+    } = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs one execution job to its result event (DESIGN.md, "Executor"): level-based and
+ * idempotent, so any number of deliveries of the same job record exactly one result.
+ */
+export class ExecutionRunner {
+  readonly #store: PostgresEventStore;
+  readonly #resolver: CodeHostResolver;
+  readonly #cache: StepCache;
+  readonly #docker: Docker;
+  readonly #redactor: Redactor;
+  readonly #worker: string;
+
+  constructor(private readonly options: ExecutionRunnerOptions) {
+    this.#store = options.store;
+    this.#resolver = new CodeHostResolver(options.campaignsConfig);
+    this.#cache = new StepCache(options.store.pool);
+    this.#docker = options.docker ?? new Docker();
+    this.#worker = options.worker ?? `${hostname()}:${process.pid}`;
+    this.#redactor = new Redactor([
+      ...Object.values(options.stepSecrets),
+      ...options.campaignsConfig.codeHosts.flatMap((h) => [
+        h.token.reveal(),
+        ...(h.webhookSecret ? [h.webhookSecret.reveal()] : []),
+      ]),
+    ]);
+  }
+
+  async execute(job: ExecutionJob, delivery: Delivery): Promise<ExecutionOutcome> {
+    const history = await this.#store.readStream(executionStream(job.executionId));
+    if (history.some((e) => e.type === PatchComputed.type || e.type === ExecutionFailed.type)) {
+      return { kind: 'skipped' };
+    }
+    const queuedEventId =
+      delivery.queuedEventId ?? history.find((e) => e.type === 'ExecutionQueued')?.event_id ?? null;
+
+    const applied = (await this.#store.readStream(campaignStream(job.campaign))).find(
+      (e) => e.type === SpecApplied.type && (e.data as { applyId: string }).applyId === job.applyId,
+    );
+    const specData = applied?.data as
+      { specText: string; fileName: string; actor: string } | undefined;
+    const metadata: EventMetadata = {
+      correlation_id: job.applyId,
+      causation_id: queuedEventId,
+      actor: applied?.metadata.actor ?? specData?.actor ?? SOURCE,
+      source: SOURCE,
+    };
+
+    await this.#append(
+      job,
+      deterministicEventId(job.executionId, 'started', String(delivery.attempt)),
+      ExecutionStarted.type,
+      {
+        executionId: job.executionId,
+        campaign: job.campaign,
+        applyId: job.applyId,
+        repository: job.workspace.repository,
+        attempt: delivery.attempt,
+        worker: this.#worker,
+      },
+      metadata,
+    ).catch((err: unknown) => {
+      // The same attempt number recorded by another worker (a redelivery it also saw): fine.
+      if (!(err instanceof IdempotencyConflictError)) throw err;
+    });
+
+    let result: { type: string; data: unknown; outcome: ExecutionOutcome };
+    try {
+      if (!specData) {
+        throw new Failed(
+          'internal',
+          `the campaign ${job.campaign} has no SpecApplied with applyId ${job.applyId}`,
+        );
+      }
+      result = await this.#run(job, specData);
+    } catch (err) {
+      if (!(err instanceof Failed)) throw err;
+      result = this.#failure(job, err.reason, err.message, err.extra);
+    }
+    const eventId = deterministicEventId(job.executionId, 'result');
+    try {
+      await this.#append(job, eventId, result.type, result.data, metadata);
+    } catch (err) {
+      if (err instanceof IdempotencyConflictError) return { kind: 'lost-race' };
+      throw err;
+    }
+    return result.outcome.kind === 'patch' || result.outcome.kind === 'failed'
+      ? { ...result.outcome, eventId }
+      : result.outcome;
+  }
+
+  /** An internal error kept happening: record it as the execution's result. */
+  async giveUp(job: ExecutionJob, delivery: Delivery, error: unknown): Promise<ExecutionOutcome> {
+    const history = await this.#store.readStream(executionStream(job.executionId));
+    if (history.some((e) => e.type === PatchComputed.type || e.type === ExecutionFailed.type)) {
+      return { kind: 'skipped' };
+    }
+    const queued = history.find((e) => e.type === 'ExecutionQueued');
+    const result = this.#failure(
+      job,
+      'internal',
+      `the executor failed ${delivery.attempt} times: ${(error as Error).message ?? String(error)}`,
+    );
+    const eventId = deterministicEventId(job.executionId, 'result');
+    try {
+      await this.#append(job, eventId, result.type, result.data, {
+        correlation_id: job.applyId,
+        causation_id: delivery.queuedEventId ?? queued?.event_id ?? null,
+        actor: queued?.metadata.actor ?? SOURCE,
+        source: SOURCE,
+      });
+    } catch (err) {
+      if (err instanceof IdempotencyConflictError) return { kind: 'lost-race' };
+      throw err;
+    }
+    return { kind: 'failed', reason: 'internal', eventId };
+  }
+
+  async #append(
+    job: ExecutionJob,
+    eventId: string,
+    type: string,
+    data: unknown,
+    metadata: EventMetadata,
+  ): Promise<void> {
+    await this.#store.append(
+      executionStream(job.executionId),
+      [{ event_id: eventId, type, data }],
+      { expected: 'any', metadata },
+    );
+  }
+
+  async #run(
+    job: ExecutionJob,
+    specData: { specText: string; fileName: string },
+  ): Promise<{ type: string; data: unknown; outcome: ExecutionOutcome }> {
+    const parsed = parseCampaignSpec(specData.specText, specData.fileName);
+    if (!parsed.spec) {
+      throw new Failed(
+        'internal',
+        `the applied spec does not parse: ${parsed.errors.map((d) => formatDiagnostic(specData.fileName, d)).join('; ')}`,
+      );
+    }
+    const spec = parsed.spec;
+    const steps: readonly Step[] = spec.steps ?? [];
+    const { workspace } = job;
+    const campaign = { name: spec.name, description: spec.description ?? '' };
+    const templateData: Record<string, TemplateValue> = {
+      repository: {
+        name: workspace.repository,
+        branch: workspace.branch,
+        search_result_paths: [...workspace.searchResultPaths],
+      },
+      campaign,
+      batch_change: campaign,
+    };
+    const secretNames = steps.flatMap((s) =>
+      stepEnvironment(s)
+        .filter((v) => 'fromSecret' in v)
+        .map((v) => v.name),
+    );
+    const key = stepCacheKey({
+      repository: workspace.repository,
+      baseRevision: workspace.baseRevision,
+      path: workspace.path,
+      steps,
+      secretNames,
+      templateData,
+    });
+    const hit = await this.#cache.get(key);
+    if (hit) return this.#patch(job, hit, true);
+
+    await this.#removeLeftoverContainers(job.executionId);
+    await mkdir(this.options.workDir, { recursive: true });
+    const scratch = await mkdtemp(join(this.options.workDir, `exec-${job.executionId}-`));
+    try {
+      let fetched;
+      try {
+        const host = this.#resolver.resolve(workspace.repository);
+        const { owner, name } = parseRepositoryName(workspace.repository);
+        fetched = await fetchRepository({
+          url: `${host.url}/${owner}/${name}.git`,
+          repository: workspace.repository,
+          revision: workspace.baseRevision,
+          cacheDir: this.options.cacheDir,
+          workspaceDir: join(scratch, 'repo'),
+          token: host.token.reveal(),
+        });
+      } catch (err) {
+        throw new Failed(
+          'fetch',
+          `cannot fetch ${workspace.repository} at ${workspace.baseRevision}: ${(err as Error).message}`,
+        );
+      }
+      const run = await runSteps({
+        workspaceDir: fetched.workspaceDir,
+        baseRevision: fetched.baseRevision,
+        path: workspace.path,
+        steps,
+        secrets: this.options.stepSecrets,
+        templateData,
+        ...(this.options.stepTimeoutMs ? { timeoutMs: this.options.stepTimeoutMs } : {}),
+        docker: this.#docker,
+        labels: { [EXECUTION_LABEL]: job.executionId },
+      });
+      if (!run.ok) return this.#failure(job, run.failure.reason, run.failure.message, run.failure);
+      if (this.#redactor.occursIn(run.diff)) {
+        throw new Failed(
+          'internal',
+          'the steps wrote a secret value into the repository; the diff was not stored',
+        );
+      }
+      const results: StepResults = {
+        files: run.files,
+        fileDiffs: run.fileDiffs,
+        outputs: this.#redactor.value(run.outputs as TemplateValue) as Record<
+          string,
+          TemplateValue
+        >,
+        steps: run.steps.map((s) => ({
+          stepIndex: s.stepIndex,
+          skipped: s.skipped,
+          stdout: this.#redactor.text(s.stdout),
+          stderr: this.#redactor.text(s.stderr),
+          files: s.files,
+        })),
+      };
+      let patch: CachedPatch;
+      try {
+        patch = {
+          empty: run.empty,
+          diff: run.empty ? null : await this.#store.putBlob(run.diff),
+          results: await this.#store.putBlob(JSON.stringify(results)),
+          files: copyFiles(run.files),
+          steps: run.steps.map(stepSummary),
+        };
+      } catch (err) {
+        if (err instanceof SecretInEventError) {
+          throw new Failed('internal', 'the steps produced a secret value; nothing was stored');
+        }
+        throw err;
+      }
+      await this.#cache.put(key, patch);
+      return this.#patch(job, patch, false);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  #patch(
+    job: ExecutionJob,
+    patch: CachedPatch,
+    cached: boolean,
+  ): { type: string; data: unknown; outcome: ExecutionOutcome } {
+    return {
+      type: PatchComputed.type,
+      data: {
+        executionId: job.executionId,
+        campaign: job.campaign,
+        applyId: job.applyId,
+        workspace: job.workspace,
+        empty: patch.empty,
+        diff: patch.empty ? null : patch.diff,
+        results: patch.results,
+        files: patch.files,
+        steps: patch.steps,
+        cached,
+      },
+      outcome: { kind: 'patch', cached, eventId: '' },
+    };
+  }
+
+  #failure(
+    job: ExecutionJob,
+    reason: FailureReason,
+    message: string,
+    extra: Pick<StepFailure, 'exitCode' | 'stderrTail'> & { stepIndex?: number | null } = {},
+  ): { type: string; data: unknown; outcome: ExecutionOutcome } {
+    const tail = this.#redactor.text(extra.stderrTail ?? '');
+    return {
+      type: ExecutionFailed.type,
+      data: {
+        executionId: job.executionId,
+        campaign: job.campaign,
+        applyId: job.applyId,
+        repository: job.workspace.repository,
+        path: job.workspace.path,
+        reason,
+        stepIndex: extra.stepIndex ?? null,
+        exitCode: extra.exitCode ?? null,
+        message: truncate(this.#redactor.text(message), MESSAGE_MAX),
+        stderrTail: tail.length > STDERR_TAIL_MAX ? tail.slice(-STDERR_TAIL_MAX) : tail,
+      },
+      outcome: { kind: 'failed', reason, eventId: '' },
+    };
+  }
+
+  /** Step containers of an earlier attempt whose executor died: they must not touch anything now. */
+  async #removeLeftoverContainers(executionId: string): Promise<void> {
+    const containers = await this.#docker.listContainers({
+      all: true,
+      filters: { label: [`${EXECUTION_LABEL}=${executionId}`] },
+    });
+    await Promise.all(
+      containers.map((c) =>
+        this.#docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch((err: { statusCode?: number }) => {
+            if (err.statusCode !== 404) throw err;
+          }),
+      ),
+    );
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function copyFiles(files: {
+  modified: readonly string[];
+  added: readonly string[];
+  deleted: readonly string[];
+  renamed: readonly string[];
+}): CachedPatch['files'] {
+  return {
+    modified: [...files.modified],
+    added: [...files.added],
+    deleted: [...files.deleted],
+    renamed: [...files.renamed],
+  };
+}
+
+function stepSummary(s: ExecutedStep): CachedPatch['steps'][number] {
+  return {
+    stepIndex: s.stepIndex,
+    skipped: s.skipped,
+    exitCode: s.exitCode,
+    durationMs: s.durationMs,
+  };
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { Queryable } from '@campaigns/events';
+import type { BlobRefData, ChangedFilesData } from '@campaigns/events';
+import { EXECUTOR_SCHEMA } from '../jobs/job-dispatcher.js';
+
+/** What a cache entry holds: the fields of PatchComputed that do not depend on the execution. */
+export interface CachedPatch {
+  empty: boolean;
+  diff: BlobRefData | null;
+  results: BlobRefData;
+  files: ChangedFilesData;
+  steps: { stepIndex: number; skipped: boolean; exitCode: number | null; durationMs: number }[];
+}
+
+export interface StepCacheKeyInput {
+  repository: string;
+  baseRevision: string;
+  path: string;
+  /** The spec's steps as parsed. */
+  steps: unknown;
+  /** Names (never values) of the secrets the steps ask for. */
+  secretNames: readonly string[];
+  /** The data the steps' templates see (repository, campaign), which can change their result. */
+  templateData: unknown;
+}
+
+/** JSON with object keys sorted, so equal values always give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined) return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** sha256 of everything a step run's outcome depends on. */
+export function stepCacheKey(input: StepCacheKeyInput): string {
+  return createHash('sha256')
+    .update(
+      canonicalJson({
+        v: 1,
+        repository: input.repository,
+        baseRevision: input.baseRevision,
+        path: input.path,
+        steps: input.steps,
+        secretNames: [...new Set(input.secretNames)].sort(),
+        templateData: input.templateData,
+      }),
+    )
+    .digest('hex');
+}
+
+/** The step cache, a table in executor_service: successful runs only, by `stepCacheKey`. */
+export class StepCache {
+  constructor(private readonly db: Queryable) {}
+
+  async get(key: string): Promise<CachedPatch | null> {
+    const { rows } = await this.db.query<{ value: CachedPatch }>(
+      `SELECT value FROM ${EXECUTOR_SCHEMA}.step_cache WHERE key = $1`,
+      [key],
+    );
+    return rows[0]?.value ?? null;
+  }
+
+  async put(key: string, value: CachedPatch): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ${EXECUTOR_SCHEMA}.step_cache (key, value) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, stored_at = now()`,
+      [key, JSON.stringify(value)],
+    );
+  }
+}

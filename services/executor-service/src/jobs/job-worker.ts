@@ -1,0 +1,185 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type ConsumerConfig,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  jobsTopology,
+  LoopHealth,
+  silentLogger,
+  type EventsLogger,
+  type EventsTopology,
+  type ExecutionJob,
+} from '@campaigns/events';
+import type { ExecutionOutcome, ExecutionRunner } from '../execution/execution-runner.js';
+import { JOB_EVENT_ID_HEADER } from './job-dispatcher.js';
+import { ensureJobsStream } from './jobs-stream.js';
+
+export interface JobWorkerOptions {
+  nats: NatsConnection;
+  topology: EventsTopology;
+  runner: Pick<ExecutionRunner, 'execute' | 'giveUp'>;
+  /** Jobs this instance runs at once. */
+  concurrency: number;
+  /** A job not acknowledged nor heartbeated for this long goes to another worker. */
+  ackWaitMs: number;
+  /** Deliveries after which an internal error is recorded as ExecutionFailed 'internal'. */
+  maxAttempts: number;
+  /** How long `stop` waits for running jobs before it naks them for another replica. */
+  stopDeadlineMs: number;
+  logger?: EventsLogger;
+  /** Called with every finished job (tests, metrics). */
+  onOutcome?: (job: ExecutionJob, outcome: ExecutionOutcome) => void;
+}
+
+const ns = (ms: number) => ms * 1_000_000;
+
+/** Waits `ms` or until `signal` aborts, leaving no listener behind on the signal either way. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Competing consumer of the execution jobs' work queue: every replica pulls from the one durable
+ * consumer (`jobsTopology().durableName`), explicit acks, `ack_wait` kept alive with
+ * `working()` while a job runs. The job is acknowledged only after its result event committed;
+ * a crash before that redelivers it after `ack_wait`, and the next worker converges.
+ */
+export class JobWorker {
+  readonly name = 'jobs:worker';
+  readonly #health = new LoopHealth();
+  readonly #abort = new AbortController();
+  readonly #running = new Map<JsMsg, NodeJS.Timeout>();
+  readonly #logger: EventsLogger;
+  #consumer?: Consumer;
+  #loops: Promise<void>[] = [];
+
+  constructor(private readonly options: JobWorkerOptions) {
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  async start(): Promise<void> {
+    const jobs = jobsTopology(this.options.topology);
+    const jsm = await jetstreamManager(this.options.nats);
+    await ensureJobsStream(jsm, jobs);
+    const config: Partial<ConsumerConfig> & { durable_name: string } = {
+      durable_name: jobs.durableName,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: ns(this.options.ackWaitMs),
+      // Redelivery is unbounded: a job is only done once its result is in the store.
+      max_deliver: -1,
+    };
+    try {
+      await jsm.consumers.add(jobs.streamName, config);
+    } catch (err) {
+      if (!/already exists|already in use/i.test((err as Error).message)) throw err;
+      await jsm.consumers.update(jobs.streamName, jobs.durableName, config);
+    }
+    this.#consumer = await jetstream(this.options.nats).consumers.get(
+      jobs.streamName,
+      jobs.durableName,
+    );
+    this.#health.markStarted();
+    this.#loops = Array.from({ length: this.options.concurrency }, () => this.#loop());
+  }
+
+  /** Stops pulling and waits for running jobs; past the deadline they are nak'ed for another replica. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    const all = Promise.all(this.#loops);
+    const deadline = new Promise<'late'>((resolve) =>
+      setTimeout(() => resolve('late'), this.options.stopDeadlineMs).unref(),
+    );
+    if ((await Promise.race([all, deadline])) === 'late') {
+      for (const [msg, heartbeat] of this.#running) {
+        clearInterval(heartbeat);
+        msg.nak();
+      }
+      this.#logger.warn(
+        { jobs: this.#running.size, stopDeadlineMs: this.options.stopDeadlineMs },
+        'stopping past the deadline: running jobs handed back to the queue',
+      );
+    }
+  }
+
+  ready(): boolean {
+    return this.#health.ready(this.#abort.signal.aborted);
+  }
+
+  async #loop(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      let msg: JsMsg | null;
+      try {
+        msg = await this.#consumer!.next({ expires: 1000 });
+        this.#health.succeeded();
+      } catch (err) {
+        this.#health.failed();
+        this.#logger.error({ err: (err as Error).message }, 'job fetch failed; retrying');
+        await pause(1000, signal);
+        continue;
+      }
+      if (msg === null) continue;
+      if (signal.aborted) {
+        msg.nak();
+        return;
+      }
+      await this.#handle(msg);
+    }
+  }
+
+  async #handle(msg: JsMsg): Promise<void> {
+    let job: ExecutionJob;
+    try {
+      job = msg.json<ExecutionJob>();
+    } catch (err) {
+      this.#logger.error({ err: (err as Error).message }, 'undecodable job terminated');
+      msg.term('undecodable');
+      return;
+    }
+    const attempt = msg.info.deliveryCount;
+    const delivery = { attempt, queuedEventId: msg.headers?.get(JOB_EVENT_ID_HEADER) || null };
+    const heartbeat = setInterval(() => msg.working(), Math.max(200, this.options.ackWaitMs / 3));
+    this.#running.set(msg, heartbeat);
+    try {
+      let outcome: ExecutionOutcome;
+      try {
+        outcome = await this.options.runner.execute(job, delivery);
+      } catch (err) {
+        if (attempt < this.options.maxAttempts) throw err;
+        outcome = await this.options.runner.giveUp(job, delivery, err);
+      }
+      await msg.ackAck().catch(() => msg.ack());
+      this.#logger.info(
+        { executionId: job.executionId, attempt, outcome: outcome.kind },
+        'job finished',
+      );
+      this.options.onOutcome?.(job, outcome);
+    } catch (err) {
+      const delay = Math.min(1000 * 2 ** (attempt - 1), 60_000);
+      this.#logger.error(
+        { executionId: job.executionId, attempt, err: (err as Error).message, retryInMs: delay },
+        'job failed; will retry',
+      );
+      msg.nak(delay);
+    } finally {
+      clearInterval(heartbeat);
+      this.#running.delete(msg);
+    }
+  }
+}
