@@ -49,4 +49,11 @@ export interface ServiceDefinition {
   secrets?(): Promise<readonly string[]> | readonly string[];
   /** Nest modules with the service's own HTTP controllers and providers, if any. */
   readonly imports?: ModuleMetadata['imports'];
+  /** How request bodies are read (default: parsed JSON and urlencoded bodies up to 100 KiB). */
+  readonly http?: {
+    /** Keep each parsed body's exact bytes as `req.rawBody` (a Buffer), e.g. for webhook signatures. */
+    readonly rawBody?: boolean;
+    /** Largest JSON or urlencoded body, in bytes; a larger one is answered 413. */
+    readonly bodyLimitBytes?: number;
+  };
 }

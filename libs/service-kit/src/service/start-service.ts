@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { EventRelay, PostgresEventStore, runMigrations } from '@campaigns/events';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceConfig } from '../config/service-config.js';
 import { connectNats, watchNatsConnection } from '../connections/connect-nats.js';
 import { connectPostgres, postgresAnswers } from '../connections/connect-postgres.js';
@@ -60,13 +61,21 @@ export async function startService(
     readiness.add('database', () => postgresAnswers(pool, READINESS_CHECK_TIMEOUT_MS));
     readiness.add('nats', watchNatsConnection(nats, logger));
 
-    const app = await NestFactory.create(
+    const app = await NestFactory.create<NestExpressApplication>(
       ServiceKitModule.forRoot(context, readiness, definition.imports),
       {
         logger: new NestLogger(logger),
         abortOnError: false,
+        rawBody: definition.http?.rawBody ?? false,
       },
     );
+    const limit = definition.http?.bodyLimitBytes;
+    if (limit !== undefined) {
+      // Registered before init, these replace Nest's default parsers (100 KiB limit).
+      app.useBodyParser('json', { limit });
+      app.useBodyParser('urlencoded', { limit, extended: true });
+      app.use(bodyParserErrors(limit));
+    }
     shutdown.unshift({ name: 'HTTP server', run: () => app.close() });
 
     // Every instance is a relay candidate; the advisory lock makes exactly one of them publish.
@@ -132,6 +141,25 @@ async function runShutdown(
     }
   }
   return failed;
+}
+
+/**
+ * Answers a body the parsers refused (too large: 413, malformed: 400) with a short JSON error,
+ * instead of Express's HTML page with a stack trace and a line on stderr.
+ */
+function bodyParserErrors(limit: number) {
+  return (
+    error: { status?: unknown; type?: unknown },
+    _req: unknown,
+    res: { status(code: number): { json(body: unknown): void } },
+    next: (error: unknown) => void,
+  ): void => {
+    const status = error.status;
+    if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
+    const message =
+      status === 413 ? `request body larger than ${limit} bytes` : 'malformed request body';
+    res.status(status).json({ statusCode: status, message });
+  };
 }
 
 function formatHost(host: string): string {

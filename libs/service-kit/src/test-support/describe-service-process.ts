@@ -16,7 +16,19 @@ import { spawnService, type ServiceProcess } from './service-process.js';
  * The end-to-end behaviour every service process shares, run against its built entry point with
  * a real PostgreSQL (a fresh database) and NATS. Each service's `main.e2e.spec.ts` calls this.
  */
-export function describeServiceProcess(service: string): void {
+export function describeServiceProcess(
+  service: string,
+  options: {
+    /** Extra environment for every run (e.g. the service's own configuration). */
+    env?: Record<string, string>;
+    /** Names of the service's own components, as they appear in the readiness report. */
+    components?: readonly string[];
+  } = {},
+): void {
+  const ownEnv = options.env ?? {};
+  const ownChecks = Object.fromEntries(
+    (options.components ?? []).map((name) => [`component:${name}`, 'ok']),
+  );
   const schema = service.replaceAll('-', '_');
   const entry = `services/${service}/dist/main.js`;
 
@@ -42,7 +54,12 @@ export function describeServiceProcess(service: string): void {
 
     it('migrates its schema and the event store, serves probes and metrics, and exits 0 on SIGTERM', async () => {
       const port = await freePort();
-      running = spawnService(entry, { DATABASE_URL: db.url, PORT: String(port), ...eventsEnv });
+      running = spawnService(entry, {
+        ...ownEnv,
+        DATABASE_URL: db.url,
+        PORT: String(port),
+        ...eventsEnv,
+      });
 
       const listening = await running.waitForLog('where it listens', (l) => l.msg === 'listening');
       expect(listening.url).toBe(`http://127.0.0.1:${port}`);
@@ -56,7 +73,7 @@ export function describeServiceProcess(service: string): void {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({
         status: 'ready',
-        checks: { database: 'ok', nats: 'ok', 'component:relay:events': 'ok' },
+        checks: { database: 'ok', nats: 'ok', 'component:relay:events': 'ok', ...ownChecks },
       });
 
       // Its relay candidate publishes what is appended to the store onto the events stream.
@@ -108,6 +125,7 @@ export function describeServiceProcess(service: string): void {
 
     it('exits 1 within seconds, with one fatal line naming PostgreSQL but not its password, when PostgreSQL is unreachable', async () => {
       running = spawnService(entry, {
+        ...ownEnv,
         DATABASE_URL: 'postgres://postgres:s3cret-pw@127.0.0.1:1/campaigns',
         PORT: '0',
       });
@@ -132,6 +150,7 @@ export function describeServiceProcess(service: string): void {
 
     it('exits 1 within seconds, with one fatal line naming NATS, when NATS is unreachable', async () => {
       running = spawnService(entry, {
+        ...ownEnv,
         DATABASE_URL: db.url,
         NATS_URL: 'nats://127.0.0.1:1',
         PORT: '0',
