@@ -1,0 +1,141 @@
+import type { CampaignSpec } from '@campaigns/campaign-spec';
+import type { PreviewRow, WorkspaceData } from '@campaigns/events';
+import { canonicalJson } from '../desired-state/process-manager.js';
+
+/** A changeset the campaign has now, as the status projection knows it. */
+export interface CurrentChangeset {
+  repository: string;
+  headBranch: string;
+  /** The desired state still wants it (no ChangesetSpecRemoved since its last spec). */
+  wanted: boolean;
+  /** Its state on the code host; null while it has not been published. */
+  hostState: 'open' | 'draft' | 'closed' | 'merged' | null;
+}
+
+export interface CurrentState {
+  /** The spec of the campaign's current application; null for a new campaign. */
+  spec: CampaignSpec | null;
+  changesets: CurrentChangeset[];
+}
+
+/**
+ * What applying `spec` would do, per repository, compared with the current state. Nothing runs:
+ * steps are not executed, so a repository whose steps changed is predicted to get a push even if
+ * the new steps happen to produce the same diff, and a new repository is predicted to get a
+ * changeset even if its steps change nothing. Template fields are compared as written (before
+ * rendering), and the base branch moving on is not detected.
+ */
+export function previewRows(
+  spec: CampaignSpec,
+  workspaces: readonly WorkspaceData[],
+  current: CurrentState,
+): PreviewRow[] {
+  const old = current.spec;
+  const repositories = [...new Set(workspaces.map((w) => w.repository))].sort();
+  const byRepository = new Map<string, CurrentChangeset[]>();
+  for (const c of current.changesets) {
+    byRepository.set(c.repository, [...(byRepository.get(c.repository) ?? []), c]);
+  }
+  const pushReasons = old ? diffReasons(old, spec, PUSH_FIELDS) : [];
+  const updateReasons = old ? diffReasons(old, spec, UPDATE_FIELDS) : [];
+  const oldBranch = old?.changesetTemplate?.branch;
+  const newBranch = spec.changesetTemplate?.branch;
+  const branchChanged = old !== null && oldBranch !== newBranch;
+
+  const rows: PreviewRow[] = [];
+  for (const repository of repositories) {
+    const changesets = byRepository.get(repository) ?? [];
+    if (changesets.length === 0) {
+      rows.push({
+        repository,
+        headBranch: null,
+        action: 'create',
+        reasons: [
+          'the repository is not in the campaign yet: its steps will run, and a changeset is created if they change something',
+        ],
+      });
+      continue;
+    }
+    let replaced = false;
+    for (const c of changesets) {
+      const row = (action: PreviewRow['action'], reasons: string[]) =>
+        rows.push({ repository, headBranch: c.headBranch, action, reasons });
+      if (c.hostState === 'merged') {
+        row('unchanged', ['the changeset is merged; nothing more happens to it']);
+      } else if (!c.wanted) {
+        row('reopen', [
+          c.hostState === 'closed'
+            ? 'the repository is matched again: its closed changeset is reopened'
+            : 'the repository is matched again: its removed changeset comes back',
+        ]);
+      } else if (branchChanged) {
+        replaced = true;
+        row('close', [
+          `changesetTemplate.branch changed from "${oldBranch ?? ''}" to "${newBranch ?? ''}": a changeset on the new branch replaces this one`,
+        ]);
+      } else if (pushReasons.length > 0) {
+        row('push', [...pushReasons, ...updateReasons]);
+      } else if (updateReasons.length > 0) {
+        row('update', updateReasons);
+      } else {
+        row('unchanged', ['the steps and the changeset template are unchanged']);
+      }
+    }
+    if (replaced)
+      rows.push({
+        repository,
+        headBranch: null,
+        action: 'create',
+        reasons: [`a changeset on the branch "${newBranch ?? ''}" is created`],
+      });
+  }
+
+  const matched = new Set(repositories);
+  for (const c of current.changesets) {
+    if (matched.has(c.repository) || !c.wanted || c.hostState === 'merged') continue;
+    rows.push({
+      repository: c.repository,
+      headBranch: c.headBranch,
+      action: 'close',
+      reasons: [
+        c.hostState === 'open' || c.hostState === 'draft'
+          ? 'the repository is no longer matched by "on": its changeset is closed'
+          : 'the repository is no longer matched by "on": its changeset is removed',
+      ],
+    });
+  }
+  return rows.sort(
+    (a, b) =>
+      compare(a.repository, b.repository) || compare(a.headBranch ?? '', b.headBranch ?? ''),
+  );
+}
+
+interface Field {
+  label: string;
+  read: (spec: CampaignSpec) => unknown;
+}
+
+/** Fields whose change changes the diff: the commit is pushed again. */
+const PUSH_FIELDS: Field[] = [
+  { label: 'steps', read: (s) => s.steps },
+  { label: 'workspaces', read: (s) => s.workspaces },
+  { label: 'transformChanges', read: (s) => s.transformChanges ?? null },
+];
+
+/** Fields the reconciler writes to an existing changeset. */
+const UPDATE_FIELDS: Field[] = [
+  { label: 'changesetTemplate.title', read: (s) => s.changesetTemplate?.title },
+  { label: 'changesetTemplate.body', read: (s) => s.changesetTemplate?.body },
+  { label: 'changesetTemplate.commit', read: (s) => s.changesetTemplate?.commit },
+  { label: 'changesetTemplate.published', read: (s) => s.changesetTemplate?.published ?? null },
+];
+
+function diffReasons(old: CampaignSpec, spec: CampaignSpec, fields: Field[]): string[] {
+  return fields
+    .filter((f) => canonicalJson(f.read(old) ?? null) !== canonicalJson(f.read(spec) ?? null))
+    .map((f) => `${f.label} changed`);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,560 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  apiSubject,
+  campaignsCatalogue,
+  campaignStream,
+  changesetId,
+  changesetStream,
+  EventRelay,
+  executionId,
+  executionStream,
+  PostgresEventStore,
+  type ApiReply,
+  type ApplyResult,
+  type CampaignStatus,
+  type ChangesetSpecData,
+  type EventsTopology,
+  type ListResult,
+  type PreviewResult,
+  type StoredEvent,
+  type WorkspaceData,
+} from '@campaigns/events';
+import type { StepResults } from '@campaigns/campaign-spec';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../../libs/events/src/test-support/test-database.js';
+import {
+  connectTestNats,
+  deleteStream,
+  eventually,
+  uniqueTopology,
+} from '../../../libs/events/src/test-support/test-nats.js';
+import { DEFAULT_COMMIT_AUTHOR } from './desired-state/process-manager.js';
+import { specServiceComponents, type SpecServiceComponents } from './spec-service.components.js';
+import { FixedResolver, testWorkspace } from './test-support/fixed-resolver.js';
+
+const SCHEMA = 'spec_service';
+const A = 'github.com/acme/a';
+const B = 'github.com/acme/b';
+const C = 'github.com/acme/c';
+
+const spec = (
+  o: { title?: string; run?: string; name?: string } = {},
+) => `name: ${o.name ?? 'hello-world'}
+description: Add Hello World to READMEs
+on:
+  - repositoriesMatchingQuery: file:README.md
+steps:
+  - run: ${o.run ?? 'echo Hello | tee -a README.md'}
+    container: alpine:3
+changesetTemplate:
+  title: ${o.title ?? 'Hello World in ${{ repository.name }}'}
+  body: My first campaign!
+  branch: hello-world
+  commit:
+    message: Append Hello to .md files
+  published: false
+`;
+
+describe('spec-service (real PostgreSQL and NATS)', () => {
+  let db: TestDatabase;
+  let nats: NatsConnection;
+  let topology: EventsTopology;
+  let store: PostgresEventStore;
+  let relay: EventRelay;
+  let service: SpecServiceComponents;
+  const resolver = new FixedResolver();
+
+  beforeAll(async () => {
+    db = await createTestDatabase('spec_service_int');
+    nats = await connectTestNats();
+    topology = uniqueTopology();
+    store = new PostgresEventStore(db.pool, campaignsCatalogue());
+    await store.migrate();
+    relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
+    await relay.start();
+    service = specServiceComponents({
+      store,
+      nats,
+      topology,
+      resolver,
+      retryBackoffMs: { initial: 20, max: 200 },
+    });
+    for (const c of service.all) await c.start();
+  });
+
+  afterAll(async () => {
+    for (const c of [...service.all].reverse()) await c.stop();
+    await relay.stop();
+    await deleteStream(nats, topology);
+    await nats.close();
+    await db.drop();
+  });
+
+  async function request<T>(verb: 'apply' | 'preview' | 'get' | 'list', body: unknown) {
+    const reply = await nats.request(
+      apiSubject(topology, verb),
+      typeof body === 'string' ? body : JSON.stringify(body),
+      { timeout: 20_000 },
+    );
+    return reply.json<ApiReply<T>>();
+  }
+  const apply = (specText: string, actor = 'alice') =>
+    request<ApplyResult>('apply', { fileName: 'hello.campaign.yaml', specText, actor });
+  const read = (stream: string) => store.readStream(stream);
+  const ofType = <T>(events: StoredEvent[], type: string) =>
+    events.filter((e) => e.type === type) as StoredEvent<T>[];
+  /** Waits until the process manager has handled `stream` up to its current version. */
+  async function processed(stream: string, projection = 'desired_state'): Promise<void> {
+    const version = await store.streamVersion(stream);
+    const done = await eventually(async () => {
+      const { rows } = await db.pool.query<{ stream_version: string }>(
+        `SELECT stream_version FROM ${SCHEMA}.projection_checkpoints WHERE projection = $1 AND stream_id = $2`,
+        [projection, stream],
+      );
+      return rows[0] !== undefined && BigInt(rows[0].stream_version) >= (version ?? 0n);
+    });
+    expect(done).toBe(true);
+  }
+  async function statusOf(campaign = 'hello-world'): Promise<CampaignStatus> {
+    const reply = await request<CampaignStatus>('get', { campaign });
+    if (!reply.ok) throw new Error(`get failed: ${reply.error.message}`);
+    return reply;
+  }
+  async function statusUntil(
+    check: (s: CampaignStatus) => boolean,
+    campaign = 'hello-world',
+  ): Promise<CampaignStatus> {
+    let last: CampaignStatus | undefined;
+    const held = await eventually(async () => {
+      last = await statusOf(campaign).catch(() => undefined);
+      return last !== undefined && check(last);
+    });
+    if (!held) throw new Error(`status never matched; last: ${JSON.stringify(last, null, 2)}`);
+    return last!;
+  }
+
+  /** What an executor records for one workspace: the results and diff blobs, then PatchComputed. */
+  async function patchComputed(
+    applyId: string,
+    workspace: WorkspaceData,
+    o: { empty?: boolean; campaign?: string } = {},
+  ) {
+    const patch = `diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n # ${workspace.repository}\n+Hello\n`;
+    const files = o.empty
+      ? { modified: [], added: [], deleted: [], renamed: [] }
+      : { modified: ['README.md'], added: [], deleted: [], renamed: [] };
+    const results: StepResults = {
+      files,
+      fileDiffs: o.empty ? [] : [{ path: 'README.md', patch }],
+      outputs: {},
+      steps: [{ stepIndex: 0, skipped: false, stdout: 'Hello\n', stderr: '', files }],
+    };
+    const resultsRef = await store.putBlob(JSON.stringify(results));
+    const diffRef = o.empty ? null : await store.putBlob(patch);
+    const id = executionId(applyId, workspace.repository, workspace.path);
+    await store.append(
+      executionStream(id),
+      [
+        {
+          type: 'PatchComputed',
+          data: {
+            executionId: id,
+            campaign: o.campaign ?? 'hello-world',
+            applyId,
+            workspace,
+            empty: o.empty ?? false,
+            diff: diffRef,
+            results: resultsRef,
+            files,
+            steps: [{ stepIndex: 0, skipped: false, exitCode: 0, durationMs: 12 }],
+            cached: false,
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: { correlation_id: applyId, causation_id: null, actor: 'alice', source: 'test' },
+      },
+    );
+    return { id, patch };
+  }
+
+  /** What the reconciler records once the code host matches the desired state `specEventId`. */
+  async function reconciled(id: string, repository: string, specEventId: string) {
+    await store.append(
+      changesetStream(id),
+      [
+        {
+          type: 'ChangesetReconciled',
+          data: {
+            changesetId: id,
+            campaign: 'hello-world',
+            repository,
+            headBranch: 'hello-world',
+            specEventId,
+            operations: [],
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: {
+          correlation_id: firstApplyId,
+          causation_id: specEventId,
+          actor: 'alice',
+          source: 'reconciler-service',
+        },
+      },
+    );
+  }
+
+  let firstApplyId: string;
+  const changesetA = changesetId('hello-world', A, 'hello-world');
+
+  it('refuses an invalid spec with FILE:LINE:COL diagnostics and records nothing', async () => {
+    const reply = await apply('name: bad name!\nsteps: 3\n');
+
+    expect(reply.ok).toBe(false);
+    if (reply.ok) return;
+    expect(reply.error.code).toBe('invalid-spec');
+    expect(reply.error.diagnostics!.length).toBeGreaterThan(0);
+    for (const d of reply.error.diagnostics!) expect(d).toMatch(/^hello\.campaign\.yaml:\d+:\d+: /);
+    const { rows } = await db.pool.query(`SELECT 1 FROM eventstore.events`);
+    expect(rows).toEqual([]);
+  });
+
+  it('answers a malformed request with invalid-request', async () => {
+    const notJson = await request('apply', '{not json');
+    expect(notJson).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    const missing = await request('apply', { fileName: 'x.yaml', actor: 'alice' });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    const notObject = await request('get', '[1, 2]');
+    expect(notObject).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+
+  it('apply records SpecApplied with the apply id as correlation; an identical apply records nothing', async () => {
+    resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
+    const reply = await apply(spec());
+
+    expect(reply).toMatchObject({ ok: true, campaign: 'hello-world', unchanged: false });
+    if (!reply.ok) return;
+    firstApplyId = reply.applyId;
+    const [applied] = ofType<{ applyId: string; specHash: string; actor: string }>(
+      await read(campaignStream('hello-world')),
+      'SpecApplied',
+    );
+    expect(applied!.data).toMatchObject({ applyId: reply.applyId, actor: 'alice' });
+    expect(applied!.data.specHash).toBe(reply.specHash);
+    expect(applied!.metadata).toEqual({
+      correlation_id: reply.applyId,
+      causation_id: null,
+      actor: 'alice',
+      source: 'spec-service',
+    });
+
+    const before = await store.streamVersion(campaignStream('hello-world'));
+    const again = await apply(spec(), 'bob');
+    expect(again).toMatchObject({
+      ok: true,
+      unchanged: true,
+      applyId: reply.applyId,
+      specHash: reply.specHash,
+    });
+    await processed(campaignStream('hello-world'));
+    expect(
+      ofType(await read(campaignStream('hello-world')), 'SpecApplied').map((e) => e.event_id),
+    ).toEqual([applied!.event_id]);
+    expect(await store.streamVersion(campaignStream('hello-world'))).toBeGreaterThanOrEqual(
+      before!,
+    );
+  });
+
+  it('the process manager records WorkspacesResolved and queues one execution per workspace', async () => {
+    await processed(campaignStream('hello-world'));
+    const events = await read(campaignStream('hello-world'));
+    const [resolved] = ofType<{ workspaces: (WorkspaceData & { executionId: string })[] }>(
+      events,
+      'WorkspacesResolved',
+    );
+    const specApplied = events[0]!;
+    expect(resolved!.data.workspaces.map((w) => [w.repository, w.executionId])).toEqual([
+      [A, executionId(firstApplyId, A, '')],
+      [B, executionId(firstApplyId, B, '')],
+    ]);
+    expect(resolved!.metadata).toEqual({
+      correlation_id: firstApplyId,
+      causation_id: specApplied.event_id,
+      actor: 'alice',
+      source: 'spec-service',
+    });
+    for (const repository of [A, B]) {
+      const queued = await read(executionStream(executionId(firstApplyId, repository, '')));
+      expect(queued.map((e) => e.type)).toEqual(['ExecutionQueued']);
+      expect(queued[0]!.data).toMatchObject({
+        applyId: firstApplyId,
+        campaign: 'hello-world',
+        workspace: { repository, branch: 'main', path: '' },
+      });
+    }
+
+    const status = await statusUntil((s) => s.executions.length === 2);
+    expect(status).toMatchObject({
+      campaign: 'hello-world',
+      applyId: firstApplyId,
+      actor: 'alice',
+      phase: 'executing',
+    });
+    expect(status.executions.map((e) => e.state)).toEqual(['queued', 'queued']);
+  });
+
+  it('renders a PatchComputed into ChangesetSpecComputed from the template; an empty one into none', async () => {
+    const idA = executionId(firstApplyId, A, '');
+    await store.append(
+      executionStream(idA),
+      [
+        {
+          type: 'ExecutionStarted',
+          data: {
+            executionId: idA,
+            campaign: 'hello-world',
+            applyId: firstApplyId,
+            repository: A,
+            attempt: 1,
+            worker: 'w1',
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: {
+          correlation_id: firstApplyId,
+          causation_id: null,
+          actor: 'alice',
+          source: 'test',
+        },
+      },
+    );
+    expect(
+      (await statusUntil((s) => s.executions[0]!.state === 'running')).executions[0]!.state,
+    ).toBe('running');
+
+    const { patch } = await patchComputed(firstApplyId, testWorkspace(A));
+    await patchComputed(firstApplyId, testWorkspace(B), { empty: true });
+    await processed(executionStream(idA));
+    await processed(executionStream(executionId(firstApplyId, B, '')));
+
+    const computed = await read(changesetStream(changesetA));
+    expect(computed.map((e) => e.type)).toEqual(['ChangesetSpecComputed']);
+    const data = computed[0]!.data as { spec: ChangesetSpecData; headBranch: string };
+    expect(data.headBranch).toBe('hello-world');
+    expect(data.spec).toMatchObject({
+      baseRef: 'main',
+      baseRevision: 'a'.repeat(40),
+      title: `Hello World in ${A}`,
+      body: 'My first campaign!',
+      commit: { message: 'Append Hello to .md files', author: DEFAULT_COMMIT_AUTHOR },
+      published: false,
+      files: { modified: ['README.md'], added: [], deleted: [], renamed: [] },
+    });
+    expect((await store.getBlob(data.spec.diff.sha256))!.toString()).toBe(patch);
+    expect(computed[0]!.metadata).toMatchObject({
+      correlation_id: firstApplyId,
+      actor: 'alice',
+      source: 'spec-service',
+    });
+    expect(
+      await store.streamVersion(changesetStream(changesetId('hello-world', B, 'hello-world'))),
+    ).toBeNull();
+
+    const status = await statusUntil((s) => s.changesets.length === 1 && s.phase === 'reconciling');
+    expect(status.executions.map((e) => [e.repository, e.state])).toEqual([
+      [A, 'succeeded'],
+      [B, 'empty'],
+    ]);
+    expect(status.changesets[0]).toMatchObject({
+      repository: A,
+      headBranch: 'hello-world',
+      state: 'unpublished',
+      converged: false,
+    });
+  });
+
+  it('an identical re-execution appends no new changeset spec', async () => {
+    const { id } = await patchComputed(firstApplyId, testWorkspace(A));
+    await processed(executionStream(id));
+    expect(await store.streamVersion(changesetStream(changesetA))).toBe(1n);
+  });
+
+  it('status follows the reconciler: converged once reconciled, then complete; list summarises', async () => {
+    const [spec0] = await read(changesetStream(changesetA));
+    await reconciled(changesetA, A, spec0!.event_id);
+    const status = await statusUntil((s) => s.phase === 'complete');
+    expect(status.changesets[0]).toMatchObject({ state: 'unpublished', converged: true });
+    expect(status.counts).toEqual({
+      workspaces: 2,
+      executed: 2,
+      failed: 0,
+      changesets: 1,
+      published: 0,
+      errored: 0,
+    });
+
+    const list = await request<ListResult>('list', {});
+    expect(list).toMatchObject({
+      ok: true,
+      campaigns: [
+        { campaign: 'hello-world', actor: 'alice', phase: 'complete', changesets: 1, open: 0 },
+      ],
+    });
+    const missing = await request('get', { campaign: 'nope' });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not-found' } });
+  });
+
+  it('preview compares with the current state and records nothing', async () => {
+    const version = await store.streamVersion(campaignStream('hello-world'));
+    const preview = async (text: string, workspaces: WorkspaceData[]) => {
+      resolver.workspaces = workspaces;
+      const reply = await request<PreviewResult>('preview', {
+        fileName: 'hello.campaign.yaml',
+        specText: text,
+      });
+      if (!reply.ok) throw new Error(reply.error.message);
+      return reply.rows.map((r) => [r.repository, r.headBranch, r.action]);
+    };
+
+    expect(await preview(spec(), [testWorkspace(A), testWorkspace(B)])).toEqual([
+      [A, 'hello-world', 'unchanged'],
+      [B, null, 'create'],
+    ]);
+    expect(
+      await preview(spec({ title: 'New title' }), [testWorkspace(A), testWorkspace(C)]),
+    ).toEqual([
+      [A, 'hello-world', 'update'],
+      [C, null, 'create'],
+    ]);
+    expect(await preview(spec({ run: 'echo Bye >> README.md' }), [testWorkspace(A)])).toEqual([
+      [A, 'hello-world', 'push'],
+    ]);
+    expect(await preview(spec(), [testWorkspace(B)])).toEqual([
+      [A, 'hello-world', 'close'],
+      [B, null, 'create'],
+    ]);
+    const invalid = await request('preview', { fileName: 'p.yaml', specText: 'steps: 1' });
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid-spec' } });
+
+    expect(await store.streamVersion(campaignStream('hello-world'))).toBe(version);
+  });
+
+  it('a repository that left the spec gets ChangesetSpecRemoved; a stale PatchComputed is ignored', async () => {
+    resolver.workspaces = [testWorkspace(B)];
+    const reply = await apply(spec({ title: 'Second' }));
+    expect(reply).toMatchObject({ ok: true, unchanged: false });
+    if (!reply.ok) return;
+    await processed(campaignStream('hello-world'));
+
+    const events = await read(changesetStream(changesetA));
+    expect(events.map((e) => e.type)).toEqual([
+      'ChangesetSpecComputed',
+      'ChangesetReconciled',
+      'ChangesetSpecRemoved',
+    ]);
+    expect(events[2]!.data).toMatchObject({
+      applyId: reply.applyId,
+      reason: 'repository-left-spec',
+    });
+    expect(await read(executionStream(executionId(reply.applyId, B, '')))).toHaveLength(1);
+
+    // The first application's executor finishing late changes nothing.
+    const { id } = await patchComputed(firstApplyId, testWorkspace(A));
+    await processed(executionStream(id));
+    expect(await store.streamVersion(changesetStream(changesetA))).toBe(3n);
+
+    const status = await statusUntil(
+      (s) => s.applyId === reply.applyId && s.changesets[0]?.state === 'removed',
+    );
+    expect(status.executions.map((e) => [e.repository, e.state])).toEqual([[B, 'queued']]);
+    expect(status.phase).toBe('executing');
+    expect(status.changesets[0]!.converged).toBe(false);
+    await reconciled(changesetA, A, events[2]!.event_id);
+    await statusUntil((s) => s.changesets[0]!.converged);
+
+    // Back in the spec: preview says its changeset comes back.
+    resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
+    const back = await request<PreviewResult>('preview', {
+      fileName: 'hello.campaign.yaml',
+      specText: spec({ title: 'Second' }),
+    });
+    expect(back.ok && back.rows.map((r) => [r.repository, r.action])).toEqual([
+      [A, 'reopen'],
+      [B, 'create'],
+    ]);
+  });
+
+  it('an execution failure and a failed resolution show as needs-attention', async () => {
+    resolver.workspaces = [testWorkspace(C)];
+    const reply = await apply(spec({ title: 'Third' }));
+    if (!reply.ok) throw new Error(reply.error.message);
+    await processed(campaignStream('hello-world'));
+    const id = executionId(reply.applyId, C, '');
+    await store.append(
+      executionStream(id),
+      [
+        {
+          type: 'ExecutionFailed',
+          data: {
+            executionId: id,
+            campaign: 'hello-world',
+            applyId: reply.applyId,
+            repository: C,
+            path: '',
+            reason: 'command-failed',
+            stepIndex: 0,
+            exitCode: 2,
+            message: 'step 1 exited with 2',
+            stderrTail: 'tee: README.md: Permission denied',
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: {
+          correlation_id: reply.applyId,
+          causation_id: null,
+          actor: 'alice',
+          source: 'test',
+        },
+      },
+    );
+    const failed = await statusUntil((s) => s.executions[0]?.state === 'failed');
+    expect(failed.phase).toBe('needs-attention');
+    expect(failed.executions).toEqual([
+      {
+        repository: C,
+        path: '',
+        state: 'failed',
+        message: 'step 1 exited with 2',
+        stderrTail: 'tee: README.md: Permission denied',
+      },
+    ]);
+
+    resolver.failure = new Error('github.com is unreachable');
+    try {
+      const other = await apply(spec({ name: 'other' }));
+      if (!other.ok) throw new Error(other.error.message);
+      await processed(campaignStream('other'));
+      expect((await read(campaignStream('other'))).map((e) => e.type)).toEqual([
+        'SpecApplied',
+        'WorkspaceResolutionFailed',
+      ]);
+      const status = await statusUntil((s) => s.phase === 'needs-attention', 'other');
+      expect(status.problems).toEqual([
+        { entry: 'on', message: 'resolving workspaces failed: github.com is unreachable' },
+      ]);
+    } finally {
+      resolver.failure = undefined;
+    }
+  });
+});
