@@ -1,0 +1,353 @@
+import {
+  GlobError,
+  matchesGlob,
+  parseSearchQuery,
+  type CampaignSpec,
+  type OnQueryEntry,
+  type OnRepositoryEntry,
+  type WorkspaceConfiguration,
+} from '@campaigns/campaign-spec';
+import { silentLogger, type EventsLogger, type WorkspaceData } from '@campaigns/events';
+import type pg from 'pg';
+import { gitLsRemoteBranchHead, type BranchHeadResolver } from './branch-head.js';
+import { CompiledQuery } from './query-evaluator.js';
+import {
+  RepositoryIndex,
+  RepositoryIndexError,
+  type IndexedCodeHost,
+  type IndexedRepository,
+} from './repository-index.js';
+import type {
+  ResolutionProblem,
+  ResolvedWorkspaces,
+  WorkspaceResolver,
+} from './workspace-resolver.js';
+
+/** At most this many search result paths are kept per workspace (WorkspaceData's limit). */
+export const MAX_SEARCH_RESULT_PATHS = 100;
+
+export interface WorkspaceResolverOptions {
+  /** The index to use; when absent one is made from `pool` and `codeHosts`. */
+  index?: RepositoryIndex;
+  pool?: pg.Pool;
+  codeHosts?: readonly IndexedCodeHost[];
+  logger?: EventsLogger;
+  /**
+   * Skip the refresh when every code host was refreshed less than this long ago (by any
+   * instance: the time is kept in the database). Default 0: refresh on every resolve.
+   */
+  maxAgeMs?: number;
+  /** Resolves branches other than the default one; `git ls-remote` by default. */
+  branchHead?: BranchHeadResolver;
+}
+
+interface Candidate {
+  repo: IndexedRepository;
+  branch: string;
+  baseRevision: string;
+  paths: string[];
+}
+
+/**
+ * The spec-service's `WorkspaceResolver` over a `RepositoryIndex`:
+ *
+ * 1. When the spec has a `repositoriesMatchingQuery` entry, refreshes the index once (unless
+ *    `maxAgeMs` says the last refresh is recent; concurrent resolves share one refresh). A code
+ *    host failure during the refresh throws an Error saying which host and why.
+ * 2. Evaluates each query against the repositories the configured organizations list (see
+ *    `CompiledQuery` for the filters and how content search is approximated — an approximated
+ *    query adds a problem saying so); matches are on the default branch at its head commit.
+ * 3. Indexes each `repository:` entry on demand (`ensure`); an unknown repository or a code
+ *    host that is not configured is a problem, not a throw. `branch:`/`branches:` other than the
+ *    default branch are resolved with `git ls-remote`; a missing branch is a problem. As on
+ *    Sourcegraph, a `repository:` entry with branches overrides the default branch a query
+ *    selected for the same repository.
+ * 4. Splits repositories that a `workspaces:` entry's `in` glob matches into one workspace per
+ *    directory holding `rootAtLocationOf` ('' for the root); as on Sourcegraph, such a
+ *    repository without that file gets no workspace (reported as a problem), and repositories no
+ *    `in` matches keep their root workspace. A workspace's `searchResultPaths` are the query's
+ *    matched paths inside its directory (repository-relative, sorted, at most 100).
+ *
+ * Entries matching nothing and empty repositories (no head commit) are problems. The result is
+ * deduplicated by (repository, branch, path) and sorted by repository, branch, then path.
+ */
+export function createWorkspaceResolver(options: WorkspaceResolverOptions): WorkspaceResolver {
+  return new IndexWorkspaceResolver(options);
+}
+
+export class IndexWorkspaceResolver implements WorkspaceResolver {
+  readonly index: RepositoryIndex;
+  readonly #logger: EventsLogger;
+  readonly #maxAgeMs: number;
+  readonly #branchHead: BranchHeadResolver;
+  #refreshing: Promise<void> | undefined;
+
+  constructor(options: WorkspaceResolverOptions) {
+    if (options.index !== undefined) {
+      this.index = options.index;
+    } else if (options.pool !== undefined && options.codeHosts !== undefined) {
+      this.index = new RepositoryIndex({
+        pool: options.pool,
+        codeHosts: options.codeHosts,
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+      });
+    } else {
+      throw new Error('createWorkspaceResolver needs an index, or a pool and code hosts');
+    }
+    this.#logger = options.logger ?? silentLogger;
+    this.#maxAgeMs = options.maxAgeMs ?? 0;
+    this.#branchHead = options.branchHead ?? gitLsRemoteBranchHead;
+  }
+
+  async resolve(spec: CampaignSpec): Promise<ResolvedWorkspaces> {
+    const problems: ResolutionProblem[] = [];
+    const queries = spec.on.filter((e): e is OnQueryEntry => 'repositoriesMatchingQuery' in e);
+    const explicit = spec.on.filter((e): e is OnRepositoryEntry => 'repository' in e);
+
+    const fromQueries = new Map<string, Candidate>();
+    if (queries.length > 0) {
+      await this.#refresh();
+      const repos = await this.index.list();
+      const reportedEmpty = new Set<string>();
+      for (const entry of queries) {
+        const described = `repositoriesMatchingQuery: ${entry.repositoriesMatchingQuery}`;
+        const problem = (message: string) => problems.push({ entry: described, message });
+        const parsed = parseSearchQuery(entry.repositoriesMatchingQuery, { version: spec.version });
+        if (parsed.query === undefined) {
+          problem(`invalid query: ${parsed.errors.map((e) => e.message).join('; ')}`);
+          continue;
+        }
+        const compiled = new CompiledQuery(parsed.query);
+        if (compiled.approximated !== undefined) problem(compiled.approximated);
+        let matched = 0;
+        for (const repo of repos) {
+          const match = compiled.match(repo);
+          if (match === undefined) continue;
+          matched++;
+          if (repo.headCommit === null) {
+            if (!reportedEmpty.has(repo.name)) problem(emptyRepository(repo));
+            reportedEmpty.add(repo.name);
+            continue;
+          }
+          addCandidate(fromQueries, {
+            repo,
+            branch: repo.defaultBranch,
+            baseRevision: repo.headCommit,
+            paths: match.paths,
+          });
+        }
+        if (matched === 0) problem('matched no repository');
+      }
+    }
+
+    const fromEntries = new Map<string, Candidate>();
+    const overridden = new Set<string>();
+    for (const entry of explicit) {
+      const described = `repository: ${entry.repository}`;
+      const problem = (message: string) => problems.push({ entry: described, message });
+      let repo: IndexedRepository | undefined;
+      try {
+        repo = await this.index.ensure(entry.repository);
+      } catch (error) {
+        if (error instanceof RepositoryIndexError && error.reason === 'no_code_host') {
+          problem(error.message);
+          continue;
+        }
+        throw error;
+      }
+      if (repo === undefined) {
+        problem(`repository ${entry.repository} not found on ${hostOf(entry.repository)}`);
+        continue;
+      }
+      const branches = entry.branches ?? (entry.branch === undefined ? undefined : [entry.branch]);
+      if (branches !== undefined) overridden.add(repo.name);
+      for (const branch of branches ?? [repo.defaultBranch]) {
+        let head: string | null;
+        if (branch === repo.defaultBranch) {
+          head = repo.headCommit;
+          if (head === null) {
+            problem(emptyRepository(repo));
+            continue;
+          }
+        } else {
+          try {
+            head = await this.#branchHead(this.#config(repo), repo.name, branch);
+          } catch (error) {
+            problem(`could not resolve branch ${branch}: ${(error as Error).message}`);
+            continue;
+          }
+          if (head === null) {
+            problem(`branch ${branch} not found in ${repo.name}`);
+            continue;
+          }
+        }
+        addCandidate(fromEntries, { repo, branch, baseRevision: head, paths: [] });
+      }
+    }
+
+    const candidates = [...fromEntries.values()];
+    for (const candidate of fromQueries.values()) {
+      if (overridden.has(candidate.repo.name)) continue;
+      const key = candidateKey(candidate.repo.name, candidate.branch);
+      const same = fromEntries.get(key);
+      if (same !== undefined) same.paths = mergePaths(same.paths, candidate.paths);
+      else candidates.push(candidate);
+    }
+
+    const workspaces = new Map<string, WorkspaceData>();
+    for (const candidate of candidates) {
+      for (const workspace of await this.#split(candidate, spec.workspaces, problems)) {
+        const key = `${workspace.repository}\0${workspace.branch}\0${workspace.path}`;
+        const existing = workspaces.get(key);
+        if (existing === undefined) workspaces.set(key, workspace);
+        else
+          existing.searchResultPaths = mergePaths(
+            existing.searchResultPaths,
+            workspace.searchResultPaths,
+          );
+      }
+    }
+    const sorted = [...workspaces.values()].sort(
+      (a, b) =>
+        compare(a.repository, b.repository) ||
+        compare(a.branch, b.branch) ||
+        compare(a.path, b.path),
+    );
+    this.#logger.info(
+      { workspaces: sorted.length, problems: problems.length, campaign: spec.name },
+      'workspaces resolved',
+    );
+    return { workspaces: sorted, problems };
+  }
+
+  async #refresh(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        if (this.#maxAgeMs > 0) {
+          const last = await this.index.lastRefreshed();
+          const now = Date.now();
+          const fresh = [...last.values()].every(
+            (at) => at !== undefined && now - at.getTime() < this.#maxAgeMs,
+          );
+          if (fresh) return;
+        }
+        await this.index.refresh();
+      } catch (error) {
+        throw new Error(
+          `cannot resolve workspaces: the repository index could not be refreshed: ${(error as Error).message}`,
+          { cause: error },
+        );
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  #config(repo: IndexedRepository) {
+    const host = this.index.codeHosts.find((h) => h.config.id === repo.codeHostId);
+    if (host === undefined) throw new Error(`code host ${repo.codeHostId} is not configured`);
+    return host.config;
+  }
+
+  async #split(
+    candidate: Candidate,
+    configurations: readonly WorkspaceConfiguration[],
+    problems: ResolutionProblem[],
+  ): Promise<WorkspaceData[]> {
+    const { repo, branch, baseRevision } = candidate;
+    const matching: WorkspaceConfiguration[] = [];
+    for (const configuration of configurations) {
+      try {
+        if (matchesGlob(configuration.in, repo.name)) matching.push(configuration);
+      } catch (error) {
+        if (!(error instanceof GlobError)) throw error;
+        problems.push({ entry: describeWorkspace(configuration), message: error.message });
+      }
+    }
+    const root = (): WorkspaceData[] => [
+      {
+        repository: repo.name,
+        branch,
+        baseRevision,
+        path: '',
+        searchResultPaths: candidate.paths.slice(0, MAX_SEARCH_RESULT_PATHS),
+      },
+    ];
+    const configuration = matching[0];
+    if (configuration === undefined) return root();
+    if (matching.length > 1) {
+      problems.push({
+        entry: describeWorkspace(configuration),
+        message: `${repo.name} is matched by ${matching.length} workspaces entries; only the first applies`,
+      });
+    }
+    let files: readonly string[] = repo.files;
+    if (baseRevision !== repo.headCommit) {
+      const host = this.index.codeHosts.find((h) => h.config.id === repo.codeHostId);
+      if (host === undefined) return root();
+      try {
+        files = await host.codeHost.listFiles(repo.name, baseRevision);
+      } catch (error) {
+        throw new Error(
+          `cannot resolve workspaces: listing the files of ${repo.name} at ${branch} failed: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
+    const marker = configuration.rootAtLocationOf.replace(/^\/+/, '');
+    const directories = new Set<string>();
+    for (const file of files) {
+      if (file === marker) directories.add('');
+      else if (file.endsWith(`/${marker}`)) directories.add(file.slice(0, -marker.length - 1));
+    }
+    if (directories.size === 0) {
+      problems.push({
+        entry: describeWorkspace(configuration),
+        message: `${repo.name}${branch === repo.defaultBranch ? '' : `@${branch}`} has no ${marker}; it gets no workspace`,
+      });
+      return [];
+    }
+    return [...directories].sort().map((path) => ({
+      repository: repo.name,
+      branch,
+      baseRevision,
+      path,
+      searchResultPaths: candidate.paths
+        .filter((p) => path === '' || p.startsWith(`${path}/`))
+        .slice(0, MAX_SEARCH_RESULT_PATHS),
+    }));
+  }
+}
+
+function addCandidate(into: Map<string, Candidate>, candidate: Candidate): void {
+  const key = candidateKey(candidate.repo.name, candidate.branch);
+  const existing = into.get(key);
+  if (existing === undefined) into.set(key, candidate);
+  else existing.paths = mergePaths(existing.paths, candidate.paths);
+}
+
+function candidateKey(repo: string, branch: string): string {
+  return `${repo}\0${branch}`;
+}
+
+/** The union, sorted; unbounded (the limit applies per workspace). */
+function mergePaths(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])].sort(compare);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function emptyRepository(repo: IndexedRepository): string {
+  return `repository ${repo.name} is empty (its default branch ${repo.defaultBranch} has no commit); skipped`;
+}
+
+function hostOf(repo: string): string {
+  return repo.split('/')[0] ?? repo;
+}
+
+function describeWorkspace(configuration: WorkspaceConfiguration): string {
+  return `workspaces: rootAtLocationOf ${configuration.rootAtLocationOf} in ${configuration.in}`;
+}

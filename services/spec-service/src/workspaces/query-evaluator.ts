@@ -1,0 +1,247 @@
+import {
+  findLanguage,
+  pathIsInLanguage,
+  queryFilters,
+  translateRe2,
+  type FilterNode,
+  type PatternNode,
+  type PredicateNode,
+  type QueryNode,
+  type SearchQuery,
+  type YesNoOnly,
+} from '@campaigns/campaign-spec';
+
+/** What the evaluator needs of a repository. */
+export interface QueryableRepository {
+  /** `HOST/OWNER/NAME`. */
+  name: string;
+  archived: boolean;
+  fork: boolean;
+  visibility: string;
+  /** Every file path at the head commit. */
+  files: readonly string[];
+}
+
+export interface QueryMatch {
+  /** Files the query matched, sorted; empty when the query constrains repositories only. */
+  paths: string[];
+}
+
+/**
+ * A search query compiled for evaluation against the repository index, with Sourcegraph's
+ * semantics as far as an index of names and paths allows:
+ *
+ * - `repo:` / `-repo:` — an RE2 regular expression searched (unanchored, case-insensitive unless
+ *   `case:yes`) in the full `HOST/OWNER/NAME`; a `@revision` suffix is ignored.
+ * - `file:` / `-file:` — an RE2 regular expression searched in each file path; the files a query
+ *   matches become its result paths. Several file filters in one AND must all hold for a file.
+ * - `lang:` — files of that language (by extension or file name).
+ * - `repohasfile:`, `repo:has.path(…)`, `repo:has.file(path:…)` and their `contains.` forms — the
+ *   repository has a matching path (does not narrow the result paths).
+ * - `archived:` and `fork:` — `no` (the default when the query does not say), `yes`, `only`;
+ *   `visibility:` — `any` (default), `public`, `private` (private and internal).
+ * - `type:repo` — patterns are searched in the repository name; `type:path` — in file paths.
+ * - Any other pattern is content search, which the index cannot evaluate: it is **approximated
+ *   by matching every file** the query's other filters leave (so a repository matches when it
+ *   passes its other filters), and `approximated` says so; the result paths are then the files
+ *   the `file:`/`lang:` filters matched, or none when there are none.
+ * - AND, OR and NOT as the parser gives them. `count:`, `select:`, `patterntype:`, `rev:`,
+ *   `context:`, `timeout:` and commit filters do not change which repositories match (the parser
+ *   already warns about the approximated ones); other predicates match every repository.
+ *
+ * Sourcegraph also includes a fork or an archived repository when a `repo:` filter names it
+ * exactly; here `fork:` / `archived:` must say so.
+ */
+export class CompiledQuery {
+  /** Set when content search had to be approximated, in words for the user. */
+  readonly approximated: string | undefined;
+  readonly #root: QueryNode | null;
+  readonly #caseSensitive: boolean;
+  readonly #patternMode: 'content' | 'repo' | 'path';
+  readonly #regexpPatterns: boolean;
+  readonly #archived: YesNoOnly;
+  readonly #fork: YesNoOnly;
+  readonly #regexps = new Map<string, RegExp>();
+
+  constructor(query: SearchQuery) {
+    this.#root = query.root;
+    const filters = queryFilters(query.root).filter((f): f is FilterNode => f.kind === 'filter');
+    const valueOf = (field: string) => filters.find((f) => f.field === field);
+    const caseFilter = valueOf('case');
+    this.#caseSensitive = caseFilter?.field === 'case' && caseFilter.value;
+    const archived = valueOf('archived');
+    this.#archived = archived?.field === 'archived' ? archived.value : 'no';
+    const fork = valueOf('fork');
+    this.#fork = fork?.field === 'fork' ? fork.value : 'no';
+    const types = filters.flatMap((f) => (f.field === 'type' ? [f.value] : []));
+    this.#patternMode = types.includes('repo')
+      ? 'repo'
+      : types.includes('path')
+        ? 'path'
+        : 'content';
+    this.#regexpPatterns = query.patternType === 'regexp';
+    const patterns = collectPatterns(query.root);
+    this.approximated =
+      patterns.length > 0 && this.#patternMode === 'content'
+        ? `content search (${patterns.map((p) => JSON.stringify(p)).join(', ')}) cannot be evaluated from the repository index; it is approximated by matching every repository that passes the query's other filters`
+        : undefined;
+  }
+
+  /** The match in one repository, or undefined when the repository does not match. */
+  match(repo: QueryableRepository): QueryMatch | undefined {
+    if (this.#root === null) return undefined;
+    if (!yesNoOnly(this.#archived, repo.archived) || !yesNoOnly(this.#fork, repo.fork)) {
+      return undefined;
+    }
+    const result = this.#eval(this.#root, repo);
+    if (result === undefined) return undefined;
+    return { paths: result === ALL ? [] : [...result].sort() };
+  }
+
+  #eval(node: QueryNode, repo: QueryableRepository): Files | undefined {
+    switch (node.kind) {
+      case 'and': {
+        let files: Files = ALL;
+        for (const operand of node.operands) {
+          const r = this.#eval(operand, repo);
+          if (r === undefined) return undefined;
+          files = intersect(files, r);
+          if (files !== ALL && files.size === 0) return undefined;
+        }
+        return files;
+      }
+      case 'or': {
+        let files: Files | undefined;
+        for (const operand of node.operands) {
+          const r = this.#eval(operand, repo);
+          if (r === undefined) continue;
+          files = files === undefined ? r : union(files, r);
+        }
+        return files;
+      }
+      case 'concat': {
+        const joined: PatternNode = {
+          ...node.operands[0]!,
+          value: node.operands
+            .map((p) => (this.#isRegexp(p) ? p.value : escapeRegExp(p.value)))
+            .join(this.#regexpPatterns ? '.*?' : ' '),
+          regexp: true,
+          quoted: false,
+        };
+        return this.#pattern(joined, repo);
+      }
+      case 'pattern':
+        return this.#pattern(node, repo);
+      case 'predicate':
+        return this.#predicate(node, repo);
+      case 'filter':
+        return this.#filter(node, repo);
+    }
+  }
+
+  #isRegexp(p: PatternNode): boolean {
+    return p.regexp && !p.quoted;
+  }
+
+  #pattern(node: PatternNode, repo: QueryableRepository): Files | undefined {
+    if (this.#patternMode === 'content') return ALL;
+    const re = this.#isRegexp(node)
+      ? this.#regexp(node.value)
+      : this.#regexp(escapeRegExp(node.value));
+    if (this.#patternMode === 'repo') return re.test(repo.name) !== node.negated ? ALL : undefined;
+    return nonEmpty(repo.files.filter((f) => re.test(f) !== node.negated));
+  }
+
+  #predicate(node: PredicateNode, repo: QueryableRepository): Files | undefined {
+    if (node.field !== 'repo') return ALL;
+    let pathPattern: string | undefined;
+    if (['has.path', 'contains.path'].includes(node.name)) pathPattern = node.argument;
+    if (['has.file', 'contains.file'].includes(node.name)) {
+      pathPattern = /(?:^|\s)path:(\S+)/.exec(node.argument)?.[1];
+    }
+    if (pathPattern === undefined) return ALL;
+    const re = this.#regexp(pathPattern);
+    return repo.files.some((f) => re.test(f)) !== node.negated ? ALL : undefined;
+  }
+
+  #filter(node: FilterNode, repo: QueryableRepository): Files | undefined {
+    switch (node.field) {
+      case 'repo':
+        return this.#regexp(node.pattern).test(repo.name) !== node.negated ? ALL : undefined;
+      case 'file': {
+        const re = this.#regexp(node.pattern);
+        return nonEmpty(repo.files.filter((f) => re.test(f) !== node.negated));
+      }
+      case 'repohasfile': {
+        const re = this.#regexp(node.pattern);
+        return repo.files.some((f) => re.test(f)) !== node.negated ? ALL : undefined;
+      }
+      case 'lang': {
+        const language = findLanguage(node.language) ?? {
+          name: node.language,
+          extensions: [`.${node.language.toLowerCase()}`],
+        };
+        return nonEmpty(repo.files.filter((f) => pathIsInLanguage(f, language) !== node.negated));
+      }
+      case 'visibility':
+        if (node.value === 'any') return ALL;
+        return (node.value === 'public') === (repo.visibility === 'public') ? ALL : undefined;
+      default:
+        // archived/fork are applied to the whole query; the rest do not select repositories.
+        return ALL;
+    }
+  }
+
+  #regexp(source: string): RegExp {
+    let re = this.#regexps.get(source);
+    if (re === undefined) {
+      const translated = translateRe2(source, { caseSensitive: this.#caseSensitive });
+      // The parser refused queries with invalid expressions; this is a last resort.
+      re = translated.regexp ?? new RegExp(escapeRegExp(source), this.#caseSensitive ? '' : 'i');
+      this.#regexps.set(source, re);
+    }
+    return re;
+  }
+}
+
+const ALL = 'all' as const;
+/** The files a sub-query matched in a repository; ALL when it does not constrain files. */
+type Files = typeof ALL | Set<string>;
+
+function nonEmpty(files: string[]): Files | undefined {
+  return files.length === 0 ? undefined : new Set(files);
+}
+
+function intersect(a: Files, b: Files): Files {
+  if (a === ALL) return b;
+  if (b === ALL) return a;
+  return new Set([...a].filter((f) => b.has(f)));
+}
+
+function union(a: Files, b: Files): Files {
+  if (a === ALL || b === ALL) return ALL;
+  return new Set([...a, ...b]);
+}
+
+function yesNoOnly(setting: YesNoOnly, value: boolean): boolean {
+  return setting === 'yes' || (setting === 'only') === value;
+}
+
+function collectPatterns(node: QueryNode | null): string[] {
+  if (node === null) return [];
+  switch (node.kind) {
+    case 'pattern':
+      return [node.value];
+    case 'concat':
+      return [node.operands.map((p) => p.value).join(' ')];
+    case 'and':
+    case 'or':
+      return node.operands.flatMap(collectPatterns);
+    default:
+      return [];
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+}

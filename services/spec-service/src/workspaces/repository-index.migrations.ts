@@ -1,0 +1,41 @@
+import type { Migration } from '@campaigns/events';
+
+/** The component name the repository index records its migrations under. */
+export const REPOSITORY_INDEX_COMPONENT = 'spec-service.repository-index';
+
+/**
+ * The repository index's tables in `spec_service` (created by the service's own first
+ * migration), oldest first. Once committed a migration is never edited: add another.
+ */
+export const repositoryIndexMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'repository index',
+    sql: `
+      CREATE TABLE spec_service.indexed_repositories (
+        name text PRIMARY KEY,
+        code_host_id text NOT NULL,
+        owner text NOT NULL,
+        default_branch text NOT NULL,
+        head_commit text,
+        archived boolean NOT NULL,
+        fork boolean NOT NULL,
+        visibility text NOT NULL,
+        -- Found by listing a configured organization (queries search these); false for
+        -- repositories indexed on demand for an explicit "repository:" entry only.
+        listed boolean NOT NULL,
+        -- Every file path at files_commit (the head commit when the files were listed).
+        files text[] NOT NULL DEFAULT '{}',
+        files_commit text,
+        indexed_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX indexed_repositories_lower_name ON spec_service.indexed_repositories (lower(name));
+      CREATE INDEX indexed_repositories_code_host ON spec_service.indexed_repositories (code_host_id);
+      CREATE TABLE spec_service.repository_index_refreshes (
+        code_host_id text PRIMARY KEY,
+        organizations text[] NOT NULL,
+        refreshed_at timestamptz NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,442 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  campaignSpecSchema,
+  type CampaignSpec,
+  type CampaignSpecInput,
+} from '@campaigns/campaign-spec';
+import { GithubCodeHost, Secret, type CodeHostConfig } from '@campaigns/codehost';
+import { runMigrations } from '@campaigns/events';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../../../libs/events/src/test-support/test-database.js';
+import {
+  startSimCodeHost,
+  type SimCodeHost,
+} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+import { specServiceMigrations } from '../spec-service.migrations.js';
+import { createWorkspaceResolver, RepositoryIndex, type WorkspaceResolver } from './index.js';
+
+function spec(
+  on: CampaignSpecInput['on'],
+  workspaces: CampaignSpecInput['workspaces'] = [],
+): CampaignSpec {
+  return campaignSpecSchema.parse({ name: 'test', on, workspaces });
+}
+
+async function treeRequests(t: SimCodeHost, since: number): Promise<string[]> {
+  const requests = await t.sim.control.call('requests', { since, kind: 'rest' });
+  return requests.filter((r) => r.path.includes('/git/trees/')).map((r) => r.path);
+}
+
+/** `HOST/widgets/NAME`: the tests' repositories live in their own organization. */
+function repo(t: SimCodeHost, name: string): string {
+  return `${t.config.host}/widgets/${name}`;
+}
+
+async function lastSeq(t: SimCodeHost): Promise<number> {
+  const requests = await t.sim.control.call('requests', {});
+  return requests.at(-1)?.seq ?? 0;
+}
+
+describe('workspace resolution against the repository index', () => {
+  let t: SimCodeHost;
+  let db: TestDatabase;
+  let config: CodeHostConfig;
+  let index: RepositoryIndex;
+  let resolver: WorkspaceResolver;
+  const heads = new Map<string, string>();
+
+  beforeAll(async () => {
+    t = await startSimCodeHost({ repos: 1 });
+    await t.sim.control.call('createOrg', { login: 'widgets', members: ['campaigns-bot'] });
+    db = await createTestDatabase('spec_ws');
+    await runMigrations(db.pool, 'spec-service', specServiceMigrations);
+    config = { ...t.config, organizations: ['widgets'] };
+    const seed: [string, Record<string, string>, { archived?: boolean; fork?: boolean }?][] = [
+      [
+        'api',
+        {
+          'README.md': '# api\n',
+          'package.json': '{}\n',
+          'src/index.ts': 'export {};\n',
+          'src/util.ts': 'export {};\n',
+        },
+      ],
+      [
+        'web',
+        {
+          'README.md': '# web\n',
+          'package.json': '{}\n',
+          'packages/a/package.json': '{}\n',
+          'packages/a/README.md': '# a\n',
+          'packages/b/package.json': '{}\n',
+          'packages/b/src/x.ts': 'export {};\n',
+          'docs/README.md': '# docs\n',
+        },
+      ],
+      [
+        'go-svc',
+        {
+          'go.mod': 'module x\n',
+          'main.go': 'package main\n',
+          'cmd/tool/main.go': 'package main\n',
+        },
+      ],
+      ['old', { 'README.md': '# old\n' }, { archived: true }],
+      ['forked', { 'README.md': '# forked\n' }, { fork: true }],
+    ];
+    for (const [name, files, flags] of seed) {
+      await t.sim.control.call('createRepo', { owner: 'widgets', name, files, ...flags });
+    }
+    await t.sim.control.call('createRepo', { owner: 'widgets', name: 'empty', files: {} });
+    for (const name of ['api', 'web', 'go-svc', 'old', 'forked']) {
+      const info = await t.host.getRepository(repo(t, name));
+      heads.set(name, info.headCommit!);
+    }
+    index = new RepositoryIndex({ pool: db.pool, codeHosts: [{ config, codeHost: t.host }] });
+    resolver = createWorkspaceResolver({ index });
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+    await t?.sim.stop();
+  });
+
+  it('indexes every repository of the organizations with its files at the head commit', async () => {
+    const reports = await index.refresh();
+    expect(reports).toEqual([{ codeHostId: 'sim', repositories: 6, filesListed: 5, removed: 0 }]);
+    const repos = await index.list();
+    expect(repos.map((r) => r.name)).toEqual(
+      ['api', 'empty', 'forked', 'go-svc', 'old', 'web'].map((n) => repo(t, n)),
+    );
+    const api = repos.find((r) => r.name === repo(t, 'api'))!;
+    expect(api).toMatchObject({
+      owner: 'widgets',
+      defaultBranch: 'main',
+      headCommit: heads.get('api'),
+      archived: false,
+      fork: false,
+      visibility: 'public',
+      listed: true,
+      files: ['README.md', 'package.json', 'src/index.ts', 'src/util.ts'],
+    });
+    expect(repos.find((r) => r.name === repo(t, 'old'))).toMatchObject({ archived: true });
+    expect(repos.find((r) => r.name === repo(t, 'empty'))).toMatchObject({
+      headCommit: null,
+      files: [],
+    });
+  });
+
+  it('matches file: filters, keeps the matched paths, and leaves out archived repositories and forks by default', async () => {
+    const result = await resolver.resolve(spec([{ repositoriesMatchingQuery: 'file:README.md' }]));
+    expect(result.problems).toEqual([]);
+    expect(result.workspaces).toEqual([
+      {
+        repository: repo(t, 'api'),
+        branch: 'main',
+        baseRevision: heads.get('api'),
+        path: '',
+        searchResultPaths: ['README.md'],
+      },
+      {
+        repository: repo(t, 'web'),
+        branch: 'main',
+        baseRevision: heads.get('web'),
+        path: '',
+        searchResultPaths: ['README.md', 'docs/README.md', 'packages/a/README.md'],
+      },
+    ]);
+  });
+
+  it('includes archived repositories and forks when asked, or only them', async () => {
+    const names = async (query: string) =>
+      (await resolver.resolve(spec([{ repositoriesMatchingQuery: query }]))).workspaces.map(
+        (w) => w.repository,
+      );
+    expect(await names('file:README archived:yes')).toEqual(
+      ['api', 'old', 'web'].map((n) => repo(t, n)),
+    );
+    expect(await names('file:README archived:only')).toEqual([repo(t, 'old')]);
+    expect(await names('file:README fork:only')).toEqual([repo(t, 'forked')]);
+    expect(await names('file:README fork:yes archived:yes')).toEqual(
+      ['api', 'forked', 'old', 'web'].map((n) => repo(t, n)),
+    );
+  });
+
+  it('evaluates repo: and -repo: as regular expressions on HOST/OWNER/NAME, and OR', async () => {
+    const names = async (query: string) =>
+      (await resolver.resolve(spec([{ repositoriesMatchingQuery: query }]))).workspaces.map(
+        (w) => w.repository,
+      );
+    const host = t.config.host.replace(/[.:]/g, '\\$&');
+    expect(await names(`repo:^${host}/widgets/ -repo:web$`)).toEqual(
+      ['api', 'go-svc'].map((n) => repo(t, n)),
+    );
+    expect(await names('repo:widgets/(api|web)$')).toEqual(['api', 'web'].map((n) => repo(t, n)));
+    expect(await names('repo:api$ or repo:go-')).toEqual(['api', 'go-svc'].map((n) => repo(t, n)));
+    expect(await names('repo:WIDGETS/API$')).toEqual([repo(t, 'api')]);
+    expect(await names('repo:WIDGETS/API$ case:yes')).toEqual([]);
+  });
+
+  it('narrows files with -file: and lang:', async () => {
+    const result = await resolver.resolve(
+      spec([{ repositoriesMatchingQuery: 'lang:go -file:^cmd/' }]),
+    );
+    expect(result.workspaces).toEqual([
+      expect.objectContaining({ repository: repo(t, 'go-svc'), searchResultPaths: ['main.go'] }),
+    ]);
+    const ts = await resolver.resolve(spec([{ repositoriesMatchingQuery: 'file:\\.ts$' }]));
+    expect(ts.workspaces.map((w) => [w.repository, w.searchResultPaths])).toEqual([
+      [repo(t, 'api'), ['src/index.ts', 'src/util.ts']],
+      [repo(t, 'web'), ['packages/b/src/x.ts']],
+    ]);
+  });
+
+  it('approximates content search and says so', async () => {
+    const result = await resolver.resolve(
+      spec([{ repositoriesMatchingQuery: 'repo:go-svc$ fmt.Println' }]),
+    );
+    expect(result.workspaces.map((w) => w.repository)).toEqual([repo(t, 'go-svc')]);
+    expect(result.problems).toEqual([
+      {
+        entry: 'repositoriesMatchingQuery: repo:go-svc$ fmt.Println',
+        message: expect.stringContaining('content search ("fmt.Println") cannot be evaluated'),
+      },
+    ]);
+  });
+
+  it('reports an entry matching nothing, an invalid query and an empty repository as problems', async () => {
+    const result = await resolver.resolve(
+      spec([
+        { repositoriesMatchingQuery: 'file:nothing-like-this' },
+        { repositoriesMatchingQuery: 'repo:(' },
+        { repositoriesMatchingQuery: 'repo:empty$' },
+      ]),
+    );
+    expect(result.workspaces).toEqual([]);
+    expect(result.problems).toEqual([
+      {
+        entry: 'repositoriesMatchingQuery: file:nothing-like-this',
+        message: 'matched no repository',
+      },
+      {
+        entry: 'repositoriesMatchingQuery: repo:(',
+        message: expect.stringContaining('invalid query'),
+      },
+      {
+        entry: 'repositoriesMatchingQuery: repo:empty$',
+        message: expect.stringContaining(`repository ${repo(t, 'empty')} is empty`),
+      },
+    ]);
+  });
+
+  it('resolves explicit repositories and branches; unknown ones are problems; duplicates collapse', async () => {
+    const feature = await t.sim.control.call('pushCommit', {
+      owner: 'widgets',
+      name: 'go-svc',
+      branch: 'feature',
+      files: { 'feature.txt': 'x\n' },
+    });
+    const result = await resolver.resolve(
+      spec([
+        { repository: repo(t, 'api') },
+        { repositoriesMatchingQuery: 'repo:api$' },
+        { repository: repo(t, 'go-svc'), branches: ['main', 'feature', 'nope'] },
+        { repository: repo(t, 'missing') },
+        { repository: 'gitlab.example.com/widgets/x' },
+      ]),
+    );
+    expect(result.workspaces).toEqual([
+      {
+        repository: repo(t, 'api'),
+        branch: 'main',
+        baseRevision: heads.get('api'),
+        path: '',
+        searchResultPaths: [],
+      },
+      {
+        repository: repo(t, 'go-svc'),
+        branch: 'feature',
+        baseRevision: feature.sha,
+        path: '',
+        searchResultPaths: [],
+      },
+      {
+        repository: repo(t, 'go-svc'),
+        branch: 'main',
+        baseRevision: heads.get('go-svc'),
+        path: '',
+        searchResultPaths: [],
+      },
+    ]);
+    expect(result.problems).toEqual([
+      {
+        entry: `repository: ${repo(t, 'go-svc')}`,
+        message: `branch nope not found in ${repo(t, 'go-svc')}`,
+      },
+      {
+        entry: `repository: ${repo(t, 'missing')}`,
+        message: `repository ${repo(t, 'missing')} not found on ${t.config.host}`,
+      },
+      {
+        entry: 'repository: gitlab.example.com/widgets/x',
+        message: expect.stringContaining(
+          'no code host is configured for gitlab.example.com/widgets/x',
+        ),
+      },
+    ]);
+  });
+
+  it('lets a repository entry with a branch override the default branch a query selected', async () => {
+    const result = await resolver.resolve(
+      spec([
+        { repositoriesMatchingQuery: 'file:go.mod' },
+        { repository: repo(t, 'go-svc'), branch: 'feature' },
+      ]),
+    );
+    expect(result.workspaces.map((w) => [w.repository, w.branch])).toEqual([
+      [repo(t, 'go-svc'), 'feature'],
+    ]);
+  });
+
+  it('splits repositories into one workspace per rootAtLocationOf directory', async () => {
+    const result = await resolver.resolve(
+      spec(
+        [{ repositoriesMatchingQuery: 'file:README.md' }, { repository: repo(t, 'go-svc') }],
+        [
+          { rootAtLocationOf: 'package.json', in: '*/widgets/web' },
+          { rootAtLocationOf: 'package.json', in: '*/widgets/go-*' },
+        ],
+      ),
+    );
+    expect(result.workspaces.map((w) => [w.repository, w.path, w.searchResultPaths])).toEqual([
+      [repo(t, 'api'), '', ['README.md']],
+      [repo(t, 'web'), '', ['README.md', 'docs/README.md', 'packages/a/README.md']],
+      [repo(t, 'web'), 'packages/a', ['packages/a/README.md']],
+      [repo(t, 'web'), 'packages/b', []],
+    ]);
+    expect(result.problems).toEqual([
+      {
+        entry: 'workspaces: rootAtLocationOf package.json in */widgets/go-*',
+        message: `${repo(t, 'go-svc')} has no package.json; it gets no workspace`,
+      },
+    ]);
+  });
+
+  it('refreshes incrementally: unchanged repositories cost no listFiles, a push re-lists only its repository', async () => {
+    await resolver.resolve(spec([{ repositoriesMatchingQuery: 'file:README.md' }]));
+    let since = await lastSeq(t);
+    const again = await resolver.resolve(spec([{ repositoriesMatchingQuery: 'file:README.md' }]));
+    expect(await treeRequests(t, since)).toEqual([]);
+    expect(again.workspaces).toHaveLength(2);
+
+    const pushed = await t.sim.control.call('pushCommit', {
+      owner: 'widgets',
+      name: 'api',
+      branch: 'main',
+      files: { 'docs/README.md': '# more\n' },
+    });
+    since = await lastSeq(t);
+    const after = await resolver.resolve(spec([{ repositoriesMatchingQuery: 'file:README.md' }]));
+    const trees = await treeRequests(t, since);
+    expect(trees).toHaveLength(1);
+    expect(trees[0]).toContain('/repos/widgets/api/git/trees/');
+    expect(after.workspaces[0]).toEqual({
+      repository: repo(t, 'api'),
+      branch: 'main',
+      baseRevision: pushed.sha,
+      path: '',
+      searchResultPaths: ['README.md', 'docs/README.md'],
+    });
+  });
+
+  it('skips a refresh done less than maxAgeMs ago', async () => {
+    const cached = createWorkspaceResolver({ index, maxAgeMs: 60_000 });
+    await index.refresh();
+    const since = await lastSeq(t);
+    const result = await cached.resolve(spec([{ repositoriesMatchingQuery: 'file:go.mod' }]));
+    expect(result.workspaces.map((w) => w.repository)).toEqual([repo(t, 'go-svc')]);
+    const requests = await t.sim.control.call('requests', { since, kind: 'rest' });
+    expect(requests).toEqual([]);
+  });
+
+  it('throws when a code host fails during the refresh', async () => {
+    const broken = new RepositoryIndex({
+      pool: db.pool,
+      codeHosts: [
+        {
+          config: { ...config, organizations: ['no-such-org'] },
+          codeHost: t.host,
+        },
+      ],
+    });
+    await expect(
+      createWorkspaceResolver({ index: broken }).resolve(
+        spec([{ repositoriesMatchingQuery: 'file:README.md' }]),
+      ),
+    ).rejects.toThrow(/cannot resolve workspaces: .*code host "sim".*no-such-org/);
+  });
+});
+
+describe('repositories that disappear from the code host', () => {
+  let t: SimCodeHost;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    t = await startSimCodeHost({ repos: 1 });
+    await t.sim.control.call('createOrg', { login: 'widgets', members: ['campaigns-bot'] });
+    db = await createTestDatabase('spec_ws');
+    await runMigrations(db.pool, 'spec-service', specServiceMigrations);
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+    await t?.sim.stop();
+  });
+
+  it('are removed from the index by the next refresh', async () => {
+    // The simulator cannot delete a repository; one that turns private vanishes just the same
+    // for a token outside the organization.
+    await t.sim.control.call('createUser', { login: 'outsider' });
+    const token = `ghp_outsider_${crypto.randomUUID().replace(/-/g, '')}`;
+    await t.sim.control.call('createToken', { login: 'outsider', token });
+    const config: CodeHostConfig = {
+      ...t.config,
+      token: new Secret(token),
+      organizations: ['widgets'],
+    };
+    const host = new GithubCodeHost(config, { retries: 2, retryBaseMs: 20 });
+    for (const name of ['stays', 'goes']) {
+      await t.sim.control.call('createRepo', { owner: 'widgets', name, files: { 'a.txt': 'a\n' } });
+    }
+    const index = new RepositoryIndex({ pool: db.pool, codeHosts: [{ config, codeHost: host }] });
+    const resolver = createWorkspaceResolver({ index });
+    const query = spec([{ repositoriesMatchingQuery: 'file:a.txt' }]);
+    expect((await resolver.resolve(query)).workspaces.map((w) => w.repository)).toEqual([
+      repo(t, 'goes'),
+      repo(t, 'stays'),
+    ]);
+
+    const response = await fetch(`${t.sim.apiUrl}/repos/widgets/goes`, {
+      method: 'PATCH',
+      headers: { authorization: `token ${t.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ visibility: 'private' }),
+    });
+    expect(response.status).toBe(200);
+
+    expect((await resolver.resolve(query)).workspaces.map((w) => w.repository)).toEqual([
+      repo(t, 'stays'),
+    ]);
+    expect((await index.list({ includeUnlisted: true })).map((r) => r.name)).toEqual([
+      repo(t, 'stays'),
+    ]);
+    const gone = await resolver.resolve(spec([{ repository: repo(t, 'goes') }]));
+    expect(gone.problems).toEqual([
+      {
+        entry: `repository: ${repo(t, 'goes')}`,
+        message: `repository ${repo(t, 'goes')} not found on ${t.config.host}`,
+      },
+    ]);
+  });
+});
