@@ -57,13 +57,23 @@ export type ExecutionOutcome =
   | { kind: 'patch'; cached: boolean; eventId: string }
   | { kind: 'failed'; reason: FailureReason; eventId: string }
   /** Another worker recorded a different result first; ours was not stored. */
-  | { kind: 'lost-race' };
+  | { kind: 'lost-race' }
+  /** The job was handed back (the worker stopped past its deadline); nothing was recorded. */
+  | { kind: 'abandoned' }
+  /**
+   * A later delivery started meanwhile (this worker missed its heartbeats, the job went to
+   * another one, which removed this attempt's containers): nothing was recorded, and the
+   * message must be neither acknowledged nor nak'ed, since it is the newer delivery's now.
+   */
+  | { kind: 'superseded' };
 
 export interface Delivery {
   /** How many times the job was delivered, this one included. */
   attempt: number;
   /** The ExecutionQueued event's id, when the message names it. */
   queuedEventId?: string | null;
+  /** Aborted when the job was handed back to the queue: its result must not be recorded. */
+  abandoned?: AbortSignal;
 }
 
 /** An internal problem that the next delivery may not have (e.g. the database was away). */
@@ -159,6 +169,8 @@ export class ExecutionRunner {
       if (!(err instanceof Failed)) throw err;
       result = this.#failure(job, err.reason, err.message, err.extra);
     }
+    if (delivery.abandoned?.aborted) return { kind: 'abandoned' };
+    if (await this.#superseded(job, delivery.attempt)) return { kind: 'superseded' };
     const eventId = deterministicEventId(job.executionId, 'result');
     try {
       await this.#append(job, eventId, result.type, result.data, metadata);
@@ -196,6 +208,13 @@ export class ExecutionRunner {
       throw err;
     }
     return { kind: 'failed', reason: 'internal', eventId };
+  }
+
+  async #superseded(job: ExecutionJob, attempt: number): Promise<boolean> {
+    const events = await this.#store.readStream(executionStream(job.executionId));
+    return events.some(
+      (e) => e.type === ExecutionStarted.type && (e.data as { attempt: number }).attempt > attempt,
+    );
   }
 
   async #append(

@@ -63,7 +63,7 @@ export class JobWorker {
   readonly name = 'jobs:worker';
   readonly #health = new LoopHealth();
   readonly #abort = new AbortController();
-  readonly #running = new Map<JsMsg, NodeJS.Timeout>();
+  readonly #running = new Map<JsMsg, { heartbeat: NodeJS.Timeout; abandon: AbortController }>();
   readonly #logger: EventsLogger;
   #consumer?: Consumer;
   #loops: Promise<void>[] = [];
@@ -106,7 +106,10 @@ export class JobWorker {
       setTimeout(() => resolve('late'), this.options.stopDeadlineMs).unref(),
     );
     if ((await Promise.race([all, deadline])) === 'late') {
-      for (const [msg, heartbeat] of this.#running) {
+      for (const [msg, { heartbeat, abandon }] of this.#running) {
+        // Abandoned first: whatever the job computes from now on (e.g. after the next worker
+        // removed its container) is never recorded.
+        abandon.abort();
         clearInterval(heartbeat);
         msg.nak();
       }
@@ -153,9 +156,14 @@ export class JobWorker {
       return;
     }
     const attempt = msg.info.deliveryCount;
-    const delivery = { attempt, queuedEventId: msg.headers?.get(JOB_EVENT_ID_HEADER) || null };
+    const abandon = new AbortController();
+    const delivery = {
+      attempt,
+      queuedEventId: msg.headers?.get(JOB_EVENT_ID_HEADER) || null,
+      abandoned: abandon.signal,
+    };
     const heartbeat = setInterval(() => msg.working(), Math.max(200, this.options.ackWaitMs / 3));
-    this.#running.set(msg, heartbeat);
+    this.#running.set(msg, { heartbeat, abandon });
     try {
       let outcome: ExecutionOutcome;
       try {
@@ -163,6 +171,20 @@ export class JobWorker {
       } catch (err) {
         if (attempt < this.options.maxAttempts) throw err;
         outcome = await this.options.runner.giveUp(job, delivery, err);
+      }
+      if (abandon.signal.aborted) {
+        this.#logger.warn({ executionId: job.executionId, attempt }, 'job abandoned at stop');
+        this.options.onOutcome?.(job, { kind: 'abandoned' });
+        return;
+      }
+      if (outcome.kind === 'superseded') {
+        this.#logger.warn(
+          { executionId: job.executionId, attempt },
+          'a later delivery of this job started elsewhere; this run is not recorded',
+        );
+        clearInterval(heartbeat);
+        this.options.onOutcome?.(job, outcome);
+        return;
       }
       await msg.ackAck().catch(() => msg.ack());
       this.#logger.info(
@@ -176,7 +198,7 @@ export class JobWorker {
         { executionId: job.executionId, attempt, err: (err as Error).message, retryInMs: delay },
         'job failed; will retry',
       );
-      msg.nak(delay);
+      if (!abandon.signal.aborted) msg.nak(delay);
     } finally {
       clearInterval(heartbeat);
       this.#running.delete(msg);

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { jobsTopology } from '@campaigns/events';
+import { eventually } from '../../../libs/events/src/test-support/test-nats.js';
+import {
+  spawnService,
+  type ServiceProcess,
+} from '../../../libs/service-kit/src/test-support/service-process.js';
+import {
+  SIM_TOKEN_ENV,
+  specWithSteps,
+  startExecutorHarness,
+  type ExecutorHarness,
+} from './test-support/executor-harness.js';
+
+const entry = 'services/executor-service/dist/main.js';
+
+describe('executor-service processes: kill -9 of the executor running a job', () => {
+  let h: ExecutorHarness;
+  const processes: ServiceProcess[] = [];
+
+  const start = async (name: string) => {
+    const service = spawnService(entry, {
+      DATABASE_URL: h.db.url,
+      PORT: '0',
+      EVENTS_STREAM: h.topology.streamName,
+      EVENTS_SUBJECT_PREFIX: h.topology.subjectPrefix,
+      CAMPAIGNS_CONFIG: h.configFile,
+      [SIM_TOKEN_ENV]: h.sim.token,
+      EXECUTOR_ACK_WAIT_MS: '2000',
+      EXECUTOR_CACHE_DIR: join(h.dir, `mirrors-${name}`),
+      EXECUTOR_WORK_DIR: join(h.dir, `work-${name}`),
+    });
+    processes.push(service);
+    await service.waitForLog(`${name} listening`, (l) => l.msg === 'listening', 30_000);
+    return service;
+  };
+
+  beforeAll(async () => {
+    h = await startExecutorHarness();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of processes) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    }
+    await h?.close();
+  }, 60_000);
+
+  it('another instance finishes the job after the one running it is killed mid-step: one result, nothing lost', async () => {
+    const a = await start('a');
+    const b = await start('b');
+    const repo = await h.createRepo('crash', { 'README.md': '# crash\n' });
+    const { jobs } = await h.queue({
+      campaign: 'crash',
+      specText: specWithSteps('crash', [{ run: 'sleep 5; echo Hello | tee -a README.md' }]),
+      repositories: [repo],
+    });
+    const job = jobs[0]!;
+    const label = `campaigns.execution=${job.executionId}`;
+
+    // Whichever instance took the job is killed once its step container runs.
+    let worker = '';
+    const running = await eventually(
+      async () => {
+        const events = await h.store.readStream(`execution-${job.executionId}`);
+        const started = events.find((e) => e.type === 'ExecutionStarted');
+        worker = (started?.data as { worker?: string } | undefined)?.worker ?? '';
+        const containers = await h.docker.listContainers({ filters: { label: [label] } });
+        return worker !== '' && containers.length === 1;
+      },
+      30_000,
+      100,
+    );
+    expect(running).toBe(true);
+    const pid = Number(worker.split(':').at(-1));
+    const [victim, survivor] = pid === a.child.pid ? [a, b] : [b, a];
+    expect(victim.child.pid).toBe(pid);
+    victim.child.kill('SIGKILL');
+    expect(await victim.exited).toMatchObject({ signal: 'SIGKILL' });
+    // Its step container outlives it, still labelled with the execution.
+    expect(await h.docker.listContainers({ all: true, filters: { label: [label] } })).toHaveLength(
+      1,
+    );
+
+    const events = await h.result(job.executionId, 90_000);
+
+    const results = events.filter(
+      (e) => e.type === 'PatchComputed' || e.type === 'ExecutionFailed',
+    );
+    expect(results).toHaveLength(1);
+    expect(results[0]!.type).toBe('PatchComputed');
+    const diff = (await h.store.getBlob(
+      (results[0]!.data as { diff: { sha256: string } }).diff.sha256,
+    ))!.toString();
+    expect(diff).toContain(' # crash\n+Hello\n');
+    const starts = events
+      .filter((e) => e.type === 'ExecutionStarted')
+      .map((e) => e.data as { attempt: number; worker: string });
+    expect(starts.map((s) => s.attempt)).toEqual([1, 2]);
+    expect(starts[1]!.worker).toBe(`${worker.split(':')[0]}:${survivor.child.pid}`);
+    // The dead attempt's container was removed before the job ran again.
+    expect(await h.docker.listContainers({ all: true, filters: { label: [label] } })).toEqual([]);
+    // The job was acknowledged: the work queue is empty.
+    const jsm = await jetstreamManager(h.nats);
+    const drained = await eventually(
+      async () =>
+        (await jsm.streams.info(jobsTopology(h.topology).streamName)).state.messages === 0,
+      10_000,
+    );
+    expect(drained).toBe(true);
+    // A little later, still exactly one result: no other delivery recorded a second one.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const after = await h.store.readStream(`execution-${job.executionId}`);
+    expect(
+      after.filter((e) => e.type === 'PatchComputed' || e.type === 'ExecutionFailed'),
+    ).toHaveLength(1);
+
+    survivor.child.kill('SIGTERM');
+    expect(await survivor.exited).toMatchObject({ code: 0 });
+  }, 150_000);
+});
