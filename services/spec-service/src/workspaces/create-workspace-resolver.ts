@@ -142,12 +142,15 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
 
     const fromEntries = new Map<string, Candidate>();
     const overridden = new Set<string>();
+    const ensured = new Map<string, Promise<IndexedRepository | undefined>>();
     for (const entry of explicit) {
       const described = `repository: ${entry.repository}`;
       const problem = (message: string) => problems.push({ entry: described, message });
       let repo: IndexedRepository | undefined;
       try {
-        repo = await this.index.ensure(entry.repository);
+        const key = entry.repository.toLowerCase();
+        if (!ensured.has(key)) ensured.set(key, this.index.ensure(entry.repository));
+        repo = await ensured.get(key);
       } catch (error) {
         if (error instanceof RepositoryIndexError && error.reason === 'no_code_host') {
           problem(error.message);

@@ -45,7 +45,8 @@ export interface QueryMatch {
  *   by matching every file** the query's other filters leave (so a repository matches when it
  *   passes its other filters), and `approximated` says so; the result paths are then the files
  *   the `file:`/`lang:` filters matched, or none when there are none.
- * - AND, OR and NOT as the parser gives them. `count:`, `select:`, `patterntype:`, `rev:`,
+ * - `select:repo` keeps the matching repositories but no result paths.
+ * - AND, OR and NOT as the parser gives them. `count:`, other `select:` values, `patterntype:`, `rev:`,
  *   `context:`, `timeout:` and commit filters do not change which repositories match (the parser
  *   already warns about the approximated ones); other predicates match every repository.
  *
@@ -61,6 +62,7 @@ export class CompiledQuery {
   readonly #regexpPatterns: boolean;
   readonly #archived: YesNoOnly;
   readonly #fork: YesNoOnly;
+  readonly #selectRepo: boolean;
   readonly #regexps = new Map<string, RegExp>();
 
   constructor(query: SearchQuery) {
@@ -73,6 +75,8 @@ export class CompiledQuery {
     this.#archived = archived?.field === 'archived' ? archived.value : 'no';
     const fork = valueOf('fork');
     this.#fork = fork?.field === 'fork' ? fork.value : 'no';
+    const select = valueOf('select');
+    this.#selectRepo = select?.field === 'select' && select.value === 'repo';
     const types = filters.flatMap((f) => (f.field === 'type' ? [f.value] : []));
     this.#patternMode = types.includes('repo')
       ? 'repo'
@@ -95,7 +99,7 @@ export class CompiledQuery {
     }
     const result = this.#eval(this.#root, repo);
     if (result === undefined) return undefined;
-    return { paths: result === ALL ? [] : [...result].sort() };
+    return { paths: result === ALL || this.#selectRepo ? [] : [...result].sort() };
   }
 
   #eval(node: QueryNode, repo: QueryableRepository): Files | undefined {
