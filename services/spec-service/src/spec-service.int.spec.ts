@@ -9,6 +9,7 @@ import {
   executionId,
   executionStream,
   PostgresEventStore,
+  replayProjection,
   type ApiReply,
   type ApplyResult,
   type CampaignStatus,
@@ -33,6 +34,7 @@ import {
 } from '../../../libs/events/src/test-support/test-nats.js';
 import { DEFAULT_COMMIT_AUTHOR } from './desired-state/process-manager.js';
 import { specServiceComponents, type SpecServiceComponents } from './spec-service.components.js';
+import { statusProjection } from './status/status-projection.js';
 import { FixedResolver, testWorkspace } from './test-support/fixed-resolver.js';
 
 const SCHEMA = 'spec_service';
@@ -41,7 +43,7 @@ const B = 'github.com/acme/b';
 const C = 'github.com/acme/c';
 
 const spec = (
-  o: { title?: string; run?: string; name?: string } = {},
+  o: { title?: string; run?: string; name?: string; branch?: string; published?: string } = {},
 ) => `name: ${o.name ?? 'hello-world'}
 description: Add Hello World to READMEs
 on:
@@ -52,10 +54,10 @@ steps:
 changesetTemplate:
   title: ${o.title ?? 'Hello World in ${{ repository.name }}'}
   body: My first campaign!
-  branch: hello-world
+  branch: ${o.branch ?? 'hello-world'}
   commit:
     message: Append Hello to .md files
-  published: false
+  published: ${o.published ?? 'false'}
 `;
 
 describe('spec-service (real PostgreSQL and NATS)', () => {
@@ -183,32 +185,32 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   }
 
   /** What the reconciler records once the code host matches the desired state `specEventId`. */
-  async function reconciled(id: string, repository: string, specEventId: string) {
-    await store.append(
-      changesetStream(id),
-      [
-        {
-          type: 'ChangesetReconciled',
-          data: {
-            changesetId: id,
-            campaign: 'hello-world',
-            repository,
-            headBranch: 'hello-world',
-            specEventId,
-            operations: [],
-          },
-        },
-      ],
-      {
-        expected: 'any',
-        metadata: {
-          correlation_id: firstApplyId,
-          causation_id: specEventId,
-          actor: 'alice',
-          source: 'reconciler-service',
-        },
+  async function reconciled(
+    id: string,
+    repository: string,
+    specEventId: string,
+    campaign = 'hello-world',
+  ) {
+    await reconcilerEvent(id, 'ChangesetReconciled', {
+      changesetId: id,
+      campaign,
+      repository,
+      headBranch: 'hello-world',
+      specEventId,
+      operations: [],
+    });
+  }
+  async function reconcilerEvent(id: string, type: string, data: Record<string, unknown>) {
+    const specEventId = (data.specEventId as string | undefined) ?? null;
+    await store.append(changesetStream(id), [{ type, data }], {
+      expected: 'any',
+      metadata: {
+        correlation_id: firstApplyId,
+        causation_id: specEventId,
+        actor: 'alice',
+        source: 'reconciler',
       },
-    );
+    });
   }
 
   let firstApplyId: string;
@@ -556,5 +558,126 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     } finally {
       resolver.failure = undefined;
     }
+  });
+
+  it('status shows what the reconciler and the code host report, and replays to the same rows', async () => {
+    resolver.workspaces = [testWorkspace(A)];
+    const reply = await apply(spec({ name: 'pubs', published: 'true' }));
+    if (!reply.ok) throw new Error(reply.error.message);
+    await processed(campaignStream('pubs'));
+    await patchComputed(reply.applyId, testWorkspace(A), { campaign: 'pubs' });
+    const id = changesetId('pubs', A, 'hello-world');
+    const computed = await statusUntil((s) => s.changesets.length === 1, 'pubs');
+    expect(computed.changesets[0]).toMatchObject({ state: 'pending', converged: false });
+    const [specEvent] = await read(changesetStream(id));
+    const base = {
+      changesetId: id,
+      campaign: 'pubs',
+      repository: A,
+      headBranch: 'hello-world',
+      specEventId: specEvent!.event_id,
+    };
+
+    await reconcilerEvent(id, 'ChangesetPublished', {
+      ...base,
+      number: 7,
+      url: 'https://github.example/acme/a/pull/7',
+      nodeId: 'PR_7',
+      draft: false,
+      baseRef: 'main',
+      headRefOid: 'b'.repeat(40),
+      title: `Hello World in ${A}`,
+    });
+    await reconcilerEvent(id, 'ReconcileFailed', {
+      ...base,
+      operation: 'update',
+      retryable: false,
+      attempt: 1,
+      message: 'Resource not accessible by integration',
+      httpStatus: 403,
+      retryInMs: null,
+    });
+    const failing = await statusUntil((s) => s.changesets[0]!.lastError !== null, 'pubs');
+    expect(failing.phase).toBe('needs-attention');
+    expect(failing.changesets[0]).toMatchObject({
+      state: 'open',
+      number: 7,
+      url: 'https://github.example/acme/a/pull/7',
+      errorTerminal: true,
+      converged: false,
+    });
+    expect(failing.counts).toMatchObject({ changesets: 1, published: 1, errored: 1 });
+
+    await reconcilerEvent(id, 'ChangesetObserved', {
+      changesetId: id,
+      campaign: 'pubs',
+      repository: A,
+      headBranch: 'hello-world',
+      source: 'webhook',
+      deliveryId: 'd-1',
+      trigger: 'pull_request.converted_to_draft',
+      number: 7,
+      state: 'open',
+      draft: true,
+      checks: 'SUCCESS',
+      reviewDecision: 'APPROVED',
+    });
+    await reconciled(id, A, specEvent!.event_id, 'pubs');
+    const complete = await statusUntil((s) => s.phase === 'complete', 'pubs');
+    expect(complete.changesets[0]).toMatchObject({
+      state: 'draft',
+      draft: true,
+      checks: 'SUCCESS',
+      review: 'APPROVED',
+      lastError: null,
+      converged: true,
+    });
+
+    await reconcilerEvent(id, 'ChangesetObserved', {
+      changesetId: id,
+      campaign: 'pubs',
+      repository: A,
+      headBranch: 'hello-world',
+      source: 'sync',
+      deliveryId: null,
+      trigger: 'sync',
+      number: 7,
+      state: 'merged',
+    });
+    await statusUntil((s) => s.changesets[0]!.state === 'merged', 'pubs');
+    const list = await request<ListResult>('list', {});
+    expect(list.ok && list.campaigns.find((c) => c.campaign === 'pubs')).toMatchObject({
+      changesets: 1,
+      merged: 1,
+      open: 0,
+    });
+
+    await processed(changesetStream(id), 'status');
+    const replay = await replayProjection({
+      store,
+      projection: statusProjection(),
+      liveSchema: SCHEMA,
+    });
+    expect(replay.differences).toEqual([]);
+    expect(replay.equal).toBe(true);
+    expect(replay.tables.find((t) => t.name === 'status_changesets')!.replayedRows).toBe(2);
+  });
+
+  it('a changeset template that fails to render marks the execution failed', async () => {
+    resolver.workspaces = [testWorkspace(A)];
+    const reply = await apply(
+      spec({ name: 'broken', branch: 'hello-${{ steps.modified_files }}' }),
+    );
+    if (!reply.ok) throw new Error(reply.error.diagnostics?.join('\n') ?? reply.error.message);
+    await processed(campaignStream('broken'));
+    const { id } = await patchComputed(reply.applyId, testWorkspace(A), { campaign: 'broken' });
+    await processed(executionStream(id));
+
+    const status = await statusUntil((s) => s.executions[0]?.state === 'failed', 'broken');
+    expect(status.executions[0]!.message).toMatch(
+      /^rendering the changeset template failed: changesetTemplate\.branch: /,
+    );
+    expect(status.phase).toBe('needs-attention');
+    expect(status.changesets).toEqual([]);
   });
 });
