@@ -1,10 +1,23 @@
 import { EXIT, UsageError, type CliIo, type Command } from './command.js';
+import { applyCommand } from './commands/apply.command.js';
+import { listCommand } from './commands/list.command.js';
+import { previewCommand } from './commands/preview.command.js';
 import { schemaCommand } from './commands/schema.command.js';
+import { CliFailure } from './commands/spec-service-client.js';
+import { statusCommand } from './commands/status.command.js';
 import { validateCommand } from './commands/validate.command.js';
 import { versionCommand } from './commands/version.command.js';
 
-/** Every subcommand; later issues add apply, preview and audit here. */
-export const commands: readonly Command[] = [validateCommand, schemaCommand, versionCommand];
+/** Every subcommand; later issues add audit here. */
+export const commands: readonly Command[] = [
+  validateCommand,
+  applyCommand,
+  previewCommand,
+  statusCommand,
+  listCommand,
+  schemaCommand,
+  versionCommand,
+];
 
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [
@@ -59,6 +72,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await command.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) return usageError(io, `${err.message}\nUsage: ${command.usage}`);
+    if (err instanceof CliFailure) {
+      io.stderr(err.prefixed ? `campaign: ${err.message}\n` : `${err.message}\n`);
+      return err.exitCode;
+    }
     io.stderr(`campaign ${name}: ${(err as Error).message}\n`);
     return EXIT.failed;
   }

@@ -3,6 +3,8 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** stderr is a terminal: progress may rewrite its line in place. */
+  stderrIsTTY?: boolean;
 }
 
 /** One `campaign` subcommand. `run` returns the process exit code. */

@@ -1,0 +1,136 @@
+import { describe, expect, it } from '@jest/globals';
+import { sampleStatus } from '../test-support/sample-status.js';
+import {
+  formatList,
+  formatPreview,
+  formatProgress,
+  formatStatus,
+  lastLine,
+  renderTable,
+} from './format.js';
+
+describe('renderTable', () => {
+  it('aligns columns by two spaces, shows empty cells as - and keeps each cell on one line', () => {
+    expect(
+      renderTable(
+        ['A', 'LONGER', 'LAST'],
+        [
+          ['x', '', 'end'],
+          ['wide value', 'two\nlines', ''],
+        ],
+      ),
+    ).toBe(
+      [
+        'A           LONGER     LAST',
+        'x           -          end',
+        'wide value  two lines  -',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('shortens very long cells', () => {
+    const out = renderTable(['X'], [['y'.repeat(300)]]);
+    expect(out.split('\n')[1]).toHaveLength(100);
+    expect(out.split('\n')[1]!.endsWith('…')).toBe(true);
+  });
+});
+
+describe('formatStatus', () => {
+  it('shows the phase and counts, every changeset, and the failed executions with their last stderr line', () => {
+    expect(formatStatus(sampleStatus)).toBe(
+      [
+        'Campaign hello-world: needs-attention',
+        'Applied 2026-01-01T00:00:00.000Z by alice (apply 6f1c1b0e-0000-4000-8000-000000000001)',
+        '3 workspaces: 3 executed, 1 failed; 2 changesets: 1 published, 1 errored',
+        '',
+        'REPOSITORY           STATE    DRAFT  CHECKS   REVIEW    PR URL                              LAST ERROR',
+        'github.com/acme/api  open     no     SUCCESS  APPROVED  https://github.com/acme/api/pull/1  -',
+        'github.com/acme/cli  pending  yes    -        -         -                                   repository is archived (terminal)',
+        '',
+        'Failed executions:',
+        'REPOSITORY           PATH      MESSAGE               STDERR',
+        'github.com/acme/web  frontend  step 1 exited with 2  npm ERR! missing script: lint',
+        '',
+        'Problems:',
+        '  repository: github.com/acme/gone: no such repository',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says when there are no changesets', () => {
+    const out = formatStatus({ ...sampleStatus, changesets: [], executions: [], problems: [] });
+    expect(out.endsWith('\nNo changesets.\n')).toBe(true);
+  });
+});
+
+describe('formatProgress and lastLine', () => {
+  it('puts the counts on one line', () => {
+    expect(formatProgress(sampleStatus)).toBe(
+      'hello-world: needs-attention — executed 3/3, failed 1, published 1/2, errored 1',
+    );
+  });
+
+  it('takes the last line that says something', () => {
+    expect(lastLine('a\nb\n  \n')).toBe('b');
+    expect(lastLine(null)).toBe('');
+  });
+});
+
+describe('formatPreview and formatList', () => {
+  it('shows each repository with its action and reasons', () => {
+    expect(
+      formatPreview({
+        campaign: 'hello-world',
+        rows: [
+          { repository: 'github.com/acme/api', headBranch: null, action: 'create', reasons: [] },
+          {
+            repository: 'github.com/acme/web',
+            headBranch: 'hello-world',
+            action: 'update',
+            reasons: ['title changed', 'body changed'],
+          },
+        ],
+        problems: [{ entry: 'file:README.md', message: 'matched nothing' }],
+        warnings: [],
+      }),
+    ).toBe(
+      [
+        'Campaign hello-world: 2 changesets',
+        'REPOSITORY                       ACTION  REASONS',
+        'github.com/acme/api              create  -',
+        'github.com/acme/web@hello-world  update  title changed; body changed',
+        '',
+        'Problems:',
+        '  file:README.md: matched nothing',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lists campaigns, or says there are none', () => {
+    expect(formatList({ campaigns: [] })).toBe('No campaigns.\n');
+    expect(
+      formatList({
+        campaigns: [
+          {
+            campaign: 'hello-world',
+            appliedAt: '2026-01-01T00:00:00.000Z',
+            actor: 'alice',
+            phase: 'complete',
+            changesets: 12,
+            open: 10,
+            merged: 2,
+          },
+        ],
+      }),
+    ).toBe(
+      [
+        'CAMPAIGN     PHASE     CHANGESETS  OPEN  MERGED  APPLIED                   BY',
+        'hello-world  complete  12          10    2       2026-01-01T00:00:00.000Z  alice',
+        '',
+      ].join('\n'),
+    );
+  });
+});

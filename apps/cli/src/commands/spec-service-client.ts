@@ -1,0 +1,161 @@
+import {
+  apiSubject,
+  type ApiReply,
+  type ApiVerb,
+  type EventsTopology,
+  MAX_API_REQUEST_BYTES,
+} from '@campaigns/events';
+import {
+  connect,
+  NoRespondersError,
+  RequestError,
+  TimeoutError,
+  type NatsConnection,
+} from '@nats-io/transport-node';
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+/** How long one request waits for spec-service's answer. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * A failure the CLI reports as one line on stderr (`campaign: <message>`, or the message alone
+ * when `prefixed` is false), with its exit code.
+ */
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly prefixed = true,
+  ) {
+    super(message);
+  }
+}
+
+/** Where the CLI finds NATS and spec-service's subjects, from the environment. */
+export interface ClientSettings {
+  natsUrl: string;
+  topology: EventsTopology;
+  timeoutMs: number;
+}
+
+export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  return {
+    natsUrl: read('NATS_URL') ?? DEFAULT_NATS_URL,
+    topology: {
+      streamName: read('EVENTS_STREAM') ?? 'EVENTS',
+      subjectPrefix: read('EVENTS_SUBJECT_PREFIX') ?? 'ev',
+    },
+    timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+}
+
+/** spec-service's request/reply API over NATS (libs/events/src/domain/api.ts). */
+export class SpecServiceClient {
+  private constructor(
+    private readonly nats: NatsConnection,
+    private readonly settings: ClientSettings,
+  ) {}
+
+  /** Connects once (no retries: a CLI answers at once when NATS is down). */
+  static async connect(settings: ClientSettings): Promise<SpecServiceClient> {
+    try {
+      const nats = await connect({
+        servers: settings.natsUrl.split(',').map((s) => s.trim()),
+        name: 'campaign-cli',
+        timeout: 5_000,
+        reconnect: false,
+      });
+      return new SpecServiceClient(nats, settings);
+    } catch {
+      throw new CliFailure(
+        `cannot reach NATS at ${redactUrl(settings.natsUrl)} — is it running? (set NATS_URL)`,
+        2,
+      );
+    }
+  }
+
+  /**
+   * One request; the reply as spec-service sent it (`ok: false` included). Throws CliFailure when
+   * nothing answers in time, or the answer is not an API reply.
+   */
+  async request<T>(verb: ApiVerb, body: unknown): Promise<ApiReply<T>> {
+    const subject = apiSubject(this.settings.topology, verb);
+    const payload = JSON.stringify(body);
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > MAX_API_REQUEST_BYTES) {
+      throw new CliFailure(
+        `the request is ${bytes} bytes; spec-service accepts at most ${MAX_API_REQUEST_BYTES} bytes (1 MiB)`,
+        1,
+      );
+    }
+    let text: string;
+    try {
+      const reply = await this.nats.request(subject, payload, { timeout: this.settings.timeoutMs });
+      text = reply.string();
+    } catch (error) {
+      if (isNotAnswering(error)) {
+        throw new CliFailure(`spec-service is not answering on ${subject} — is it running?`, 2);
+      }
+      throw new CliFailure(
+        `request to ${subject} failed: ${error instanceof Error ? error.message : String(error)}`,
+        2,
+      );
+    }
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      throw new CliFailure(`spec-service answered ${subject} with something that is not JSON`, 1);
+    }
+    if (
+      typeof reply !== 'object' ||
+      reply === null ||
+      typeof (reply as { ok?: unknown }).ok !== 'boolean'
+    ) {
+      throw new CliFailure(
+        `spec-service answered ${subject} with something that is not an API reply`,
+        1,
+      );
+    }
+    return reply as ApiReply<T>;
+  }
+
+  async close(): Promise<void> {
+    await this.nats.close().catch(() => undefined);
+  }
+}
+
+/** Runs `use` with a connected client and closes it afterwards. */
+export async function withSpecService<T>(
+  env: NodeJS.ProcessEnv,
+  use: (client: SpecServiceClient) => Promise<T>,
+  settings: ClientSettings = clientSettings(env),
+): Promise<T> {
+  const client = await SpecServiceClient.connect(settings);
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function isNotAnswering(error: unknown): boolean {
+  if (error instanceof TimeoutError || error instanceof NoRespondersError) return true;
+  if (error instanceof RequestError) {
+    return (
+      error.isNoResponders() ||
+      error.cause instanceof TimeoutError ||
+      error.cause instanceof NoRespondersError
+    );
+  }
+  return false;
+}
+
+/** NATS URLs may carry a user and password; never print the password. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/g, '//$1:***@');
+}

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { apiSubject, type CampaignStatus } from '@campaigns/events';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  connectTestNats,
+  TEST_NATS_URL,
+  uniqueTopology,
+} from '../../../libs/events/src/test-support/test-nats.js';
+import { sampleStatus } from './test-support/sample-status.js';
+
+// Runs the built binary, as `npm test` builds before testing.
+const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function campaign(args: string[], env: Record<string, string>): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      timeout: 20_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('campaign binary talking to spec-service over NATS', () => {
+  let nats: NatsConnection;
+  const topology = uniqueTopology();
+  const env = {
+    NATS_URL: TEST_NATS_URL,
+    EVENTS_STREAM: topology.streamName,
+    EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
+  };
+
+  beforeAll(async () => {
+    nats = await connectTestNats();
+    nats.subscribe(apiSubject(topology, 'get'), {
+      callback: (_error, msg) => {
+        const reply: { ok: true } & CampaignStatus = { ok: true, ...sampleStatus };
+        msg.respond(JSON.stringify(reply));
+      },
+    });
+    await nats.flush();
+  });
+
+  afterAll(async () => {
+    await nats.close();
+  });
+
+  it('asks for a status, prints it and exits at once', async () => {
+    const started = Date.now();
+    const r = await campaign(['status', 'hello-world'], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Campaign hello-world: needs-attention');
+    expect(r.stderr).toBe('');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('exits 2 with one line when nothing answers', async () => {
+    const r = await campaign(['list'], env);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `campaign: spec-service is not answering on ${apiSubject(topology, 'list')} — is it running?\n`,
+    });
+  });
+});
