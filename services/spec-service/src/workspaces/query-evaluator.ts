@@ -50,8 +50,8 @@ export interface QueryMatch {
  *   `context:`, `timeout:` and commit filters do not change which repositories match (the parser
  *   already warns about the approximated ones); other predicates match every repository.
  *
- * Sourcegraph also includes a fork or an archived repository when a `repo:` filter names it
- * exactly; here `fork:` / `archived:` must say so.
+ * As on Sourcegraph, a fork or an archived repository is included without `fork:` / `archived:`
+ * when a `repo:` filter names it exactly (`repo:^github\.com/acme/old$`).
  */
 export class CompiledQuery {
   /** Set when content search had to be approximated, in words for the user. */
@@ -60,9 +60,12 @@ export class CompiledQuery {
   readonly #caseSensitive: boolean;
   readonly #patternMode: 'content' | 'repo' | 'path';
   readonly #regexpPatterns: boolean;
-  readonly #archived: YesNoOnly;
-  readonly #fork: YesNoOnly;
+  /** As the query says; undefined when it does not (then `no`, unless named exactly). */
+  readonly #archived: YesNoOnly | undefined;
+  readonly #fork: YesNoOnly | undefined;
   readonly #selectRepo: boolean;
+  /** Lower-case names that `repo:^NAME$` filters spell out literally. */
+  readonly #exactNames: Set<string>;
   readonly #regexps = new Map<string, RegExp>();
 
   constructor(query: SearchQuery) {
@@ -72,9 +75,12 @@ export class CompiledQuery {
     const caseFilter = valueOf('case');
     this.#caseSensitive = caseFilter?.field === 'case' && caseFilter.value;
     const archived = valueOf('archived');
-    this.#archived = archived?.field === 'archived' ? archived.value : 'no';
+    this.#archived = archived?.field === 'archived' ? archived.value : undefined;
     const fork = valueOf('fork');
-    this.#fork = fork?.field === 'fork' ? fork.value : 'no';
+    this.#fork = fork?.field === 'fork' ? fork.value : undefined;
+    this.#exactNames = new Set(
+      filters.flatMap((f) => (f.field === 'repo' && !f.negated ? literalName(f.pattern) : [])),
+    );
     const select = valueOf('select');
     this.#selectRepo = select?.field === 'select' && select.value === 'repo';
     const types = filters.flatMap((f) => (f.field === 'type' ? [f.value] : []));
@@ -94,7 +100,11 @@ export class CompiledQuery {
   /** The match in one repository, or undefined when the repository does not match. */
   match(repo: QueryableRepository): QueryMatch | undefined {
     if (this.#root === null) return undefined;
-    if (!yesNoOnly(this.#archived, repo.archived) || !yesNoOnly(this.#fork, repo.fork)) {
+    const byDefault = this.#exactNames.has(repo.name.toLowerCase()) ? 'yes' : 'no';
+    if (
+      !yesNoOnly(this.#archived ?? byDefault, repo.archived) ||
+      !yesNoOnly(this.#fork ?? byDefault, repo.fork)
+    ) {
       return undefined;
     }
     const result = this.#eval(this.#root, repo);
@@ -244,6 +254,12 @@ function collectPatterns(node: QueryNode | null): string[] {
     default:
       return [];
   }
+}
+
+/** The name `^NAME$` matches literally (`\.` for dots), if the pattern is only that. */
+function literalName(pattern: string): string[] {
+  const m = /^\^((?:[^\\^$.*+?()[\]{}|]|\\[^A-Za-z0-9])+)\$$/.exec(pattern);
+  return m === null ? [] : [m[1]!.replace(/\\(.)/g, '$1').toLowerCase()];
 }
 
 function escapeRegExp(text: string): string {

@@ -72,6 +72,10 @@ describe('CompiledQuery', () => {
       ['old-web', []],
     ]);
     expect(run('repo:web archived:only')).toEqual([['old-web', []]]);
+    // Named exactly, an archived repository is included unless the query says otherwise.
+    expect(run('repo:^github\\.com/acme/old-web$')).toEqual([['old-web', []]]);
+    expect(run('repo:^github\\.com/acme/old-web$ archived:no')).toEqual([]);
+    expect(run('repo:^github\\.com/acme/old-.*$')).toEqual([]);
   });
 
   it('searches patterns in paths under type:path and in names under type:repo', () => {

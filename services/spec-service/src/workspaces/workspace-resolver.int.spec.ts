@@ -288,6 +288,31 @@ describe('workspace resolution against the repository index', () => {
     ]);
   });
 
+  it('splits a non-default branch by the files at its own head', async () => {
+    const pushed = await t.sim.control.call('pushCommit', {
+      owner: 'widgets',
+      name: 'go-svc',
+      branch: 'feature',
+      files: { 'tools/package.json': '{}\n' },
+    });
+    const result = await resolver.resolve(
+      spec(
+        [{ repository: repo(t, 'go-svc'), branch: 'feature' }],
+        [{ rootAtLocationOf: 'package.json', in: '*/go-svc' }],
+      ),
+    );
+    expect(result.problems).toEqual([]);
+    expect(result.workspaces).toEqual([
+      {
+        repository: repo(t, 'go-svc'),
+        branch: 'feature',
+        baseRevision: pushed.sha,
+        path: 'tools',
+        searchResultPaths: [],
+      },
+    ]);
+  });
+
   it('lets a repository entry with a branch override the default branch a query selected', async () => {
     const result = await resolver.resolve(
       spec([
