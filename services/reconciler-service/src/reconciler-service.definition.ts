@@ -1,16 +1,108 @@
-import { EventCatalogue } from '@campaigns/events';
-import type { ServiceDefinition } from '@campaigns/service-kit';
+import {
+  CodeHosts,
+  codeHostOptionsFromEnv,
+  loadCampaignsConfig,
+  secretValues,
+  type CampaignsConfig,
+  type GithubCodeHostOptions,
+} from '@campaigns/codehost';
+import { campaignsCatalogue, ProjectionConsumer } from '@campaigns/events';
+import type { ServiceContext, ServiceDefinition } from '@campaigns/service-kit';
+import { ReconcilerWorker } from './executor/reconciler-worker.js';
+import { changesetProjection } from './projection/changeset-projection.js';
 import { reconcilerServiceMigrations } from './reconciler-service.migrations.js';
 
+export const RECONCILER_SCHEMA = 'reconciler_service';
+
+/** Worker settings from RECONCILER_CONCURRENCY, RECONCILER_POLL_MS and RECONCILER_LEASE_MS. */
+export function reconcilerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  concurrency: number;
+  pollMs: number;
+  leaseMs: number;
+} {
+  const read = (name: string, fallback: number, min: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`${name} must be a whole number of at least ${min}, got "${raw}"`);
+    return value;
+  };
+  return {
+    concurrency: read('RECONCILER_CONCURRENCY', 4, 1),
+    pollMs: read('RECONCILER_POLL_MS', 250, 1),
+    leaseMs: read('RECONCILER_LEASE_MS', 60_000, 100),
+  };
+}
+
+/** Loads CAMPAIGNS_CONFIG, turning any problem into one line that says what to set. */
+export async function loadReconcilerConfig(env: NodeJS.ProcessEnv): Promise<CampaignsConfig> {
+  try {
+    return await loadCampaignsConfig(env);
+  } catch (error) {
+    const message = (error as Error).message
+      .split('\n')
+      .map((l) => l.trim())
+      .join(' ');
+    throw new Error(`reconciler-service needs a code host configuration: ${message}`);
+  }
+}
+
+export interface ReconcilerServiceOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Adapter options; default from CAMPAIGNS_WRITE_SPACING_MS / CAMPAIGNS_NOTIFICATION_SPACING_MS. */
+  codeHostOptions?: GithubCodeHostOptions;
+  /** Test hook, see ReconcilerWorkerOptions.afterHostWrite. */
+  afterHostWrite?: (changesetId: string, operation: string) => Promise<void>;
+}
+
 /**
- * reconciler-service keeps the actual-state projection and converges code hosts toward the
- * desired state (DESIGN.md). That logic and its components arrive with later issues; for now the
- * service migrates its schema and serves its probes.
+ * reconciler-service: the changeset projection (desired and actual state, the reconcile queue)
+ * and the worker that converges code hosts toward the desired state (DESIGN.md, Reconciler).
  */
-export const reconcilerService: ServiceDefinition = {
-  name: 'reconciler-service',
-  defaultPort: 3103,
-  migrations: reconcilerServiceMigrations,
-  catalogue: new EventCatalogue([]),
-  components: () => [],
-};
+export function createReconcilerService(options: ReconcilerServiceOptions = {}): ServiceDefinition {
+  const env = options.env ?? process.env;
+  let config: CampaignsConfig | undefined;
+  const loaded = async (): Promise<CampaignsConfig> => (config ??= await loadReconcilerConfig(env));
+  return {
+    name: 'reconciler-service',
+    defaultPort: 3103,
+    migrations: reconcilerServiceMigrations,
+    catalogue: campaignsCatalogue(),
+    async secrets() {
+      return secretValues(await loaded());
+    },
+    components(ctx: ServiceContext) {
+      if (config === undefined)
+        throw new Error('reconciler-service: secrets() loads the config first');
+      const settings = reconcilerSettingsFromEnv(env);
+      const codeHosts = new CodeHosts(
+        config,
+        options.codeHostOptions ?? codeHostOptionsFromEnv(env),
+      );
+      return [
+        new ProjectionConsumer({
+          store: ctx.eventStore,
+          nats: ctx.nats,
+          projection: changesetProjection(),
+          schema: RECONCILER_SCHEMA,
+          topology: ctx.config.events,
+          registry: ctx.registry,
+          logger: ctx.logger,
+        }),
+        new ReconcilerWorker({
+          pool: ctx.pool,
+          store: ctx.eventStore,
+          schema: RECONCILER_SCHEMA,
+          codeHosts,
+          config,
+          ...settings,
+          logger: ctx.logger,
+          ...(options.afterHostWrite ? { afterHostWrite: options.afterHostWrite } : {}),
+        }),
+      ];
+    },
+  };
+}
+
+export const reconcilerService: ServiceDefinition = createReconcilerService();

@@ -1,0 +1,291 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChangesetSpecData } from '@campaigns/events';
+import {
+  makeDiff,
+  readCommit,
+  startHarness,
+  TestChangeset,
+  type Harness,
+} from '../test-support/reconciler-harness.js';
+import { retryDelayMs, type ReconcilerWorker } from './reconciler-worker.js';
+
+type SpecFields = Omit<ChangesetSpecData, 'diff' | 'files'>;
+
+interface SimPull {
+  number: number;
+  state: string;
+  title: string;
+  body: string | null;
+  draft: boolean;
+  merged_at: string | null;
+  head: { ref: string; sha: string };
+}
+
+describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulator', () => {
+  let h: Harness;
+  let worker: ReconcilerWorker;
+  const README = '# api\n';
+
+  beforeAll(async () => {
+    h = await startHarness();
+    for (const name of ['api', 'web', 'cli', 'docs']) {
+      await h.sim.sim.control.call('createRepo', {
+        owner: 'acme',
+        name,
+        files: { 'README.md': README },
+      });
+    }
+    worker = await h.startWorker();
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.close();
+  }, 60_000);
+
+  const baseSpec = async (
+    repo: string,
+    overrides: Partial<SpecFields> = {},
+  ): Promise<SpecFields> => ({
+    baseRef: 'main',
+    baseRevision: (await h.sim.host.getRepository(repo)).headCommit!,
+    title: 'Hello World',
+    body: 'My first campaign!',
+    commit: {
+      message: 'Append Hello to .md files',
+      author: { name: 'Ada Lovelace', email: 'ada@example.com' },
+    },
+    published: true,
+    ...overrides,
+  });
+
+  const pulls = async (name: string): Promise<SimPull[]> => {
+    const response = await fetch(`${h.sim.sim.apiUrl}/repos/acme/${name}/pulls?state=all`, {
+      headers: { authorization: `token ${h.sim.token}` },
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as SimPull[];
+  };
+
+  /** Requests since `since` that change something on the host: REST writes and git pushes. */
+  const writesSince = async (since: number) =>
+    (await h.sim.sim.control.requests({ since })).filter(
+      (r) =>
+        (r.kind === 'rest' && r.method !== 'GET') ||
+        (r.kind === 'git' && r.path.includes('receive-pack')),
+    );
+  const lastSeq = async () => (await h.sim.sim.control.requests({})).at(-1)?.seq ?? 0;
+
+  const hello = () => makeDiff({ 'README.md': README }, { 'README.md': `${README}Hello\n` });
+
+  it('publishes a changeset: branch with the spec commit, PR with title and body', async () => {
+    const repo = h.sim.repo('web');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    const specId = await cs.computed(await baseSpec(repo), await hello());
+
+    const reconciled = await cs.waitFor('ChangesetReconciled', specId);
+    expect(reconciled.data['operations']).toEqual(['push', 'publish']);
+    expect(reconciled.metadata).toMatchObject({
+      causation_id: specId,
+      correlation_id: cs.applyId,
+      actor: 'ada',
+      source: 'reconciler-service',
+    });
+    const [pr, ...others] = await pulls('web');
+    expect(others).toEqual([]);
+    expect(pr).toMatchObject({
+      state: 'open',
+      draft: false,
+      title: 'Hello World',
+      body: 'My first campaign!',
+      head: { ref: 'hello-world' },
+    });
+    const commit = await readCommit(h, 'acme/web', pr!.head.sha, 'README.md');
+    expect(commit).toEqual({
+      author: 'Ada Lovelace <ada@example.com>',
+      message: 'Append Hello to .md files',
+      content: `${README}Hello\n`,
+    });
+    const types = await cs.typesAfter(1n);
+    expect(types).toEqual(['ChangesetUpdated:push', 'ChangesetPublished', 'ChangesetReconciled']);
+    const published = (await cs.events()).find((e) => e.type === 'ChangesetPublished')!;
+    expect(published.data).toMatchObject({ number: pr!.number, headRefOid: pr!.head.sha });
+  }, 60_000);
+
+  it('walks one changeset through unpublished, draft, ready, edits, close, reopen and merge', async () => {
+    const repo = h.sim.repo('api');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    const diff = await hello();
+
+    // published: false — nothing on the code host.
+    let seq = await lastSeq();
+    const unpublished = await cs.computed(await baseSpec(repo, { published: false }), diff);
+    expect((await cs.waitFor('ChangesetReconciled', unpublished)).data['operations']).toEqual([]);
+    expect(await writesSince(seq)).toEqual([]);
+    expect(await pulls('api')).toEqual([]);
+
+    // "draft" — a draft PR.
+    const draft = await cs.computed(await baseSpec(repo, { published: 'draft' }), diff);
+    expect((await cs.waitFor('ChangesetReconciled', draft)).data['operations']).toEqual([
+      'push',
+      'publish-draft',
+    ]);
+    const [first] = await pulls('api');
+    expect(first).toMatchObject({ state: 'open', draft: true });
+
+    // true — the same PR, ready for review.
+    const ready = await cs.computed(await baseSpec(repo), diff);
+    expect((await cs.waitFor('ChangesetReconciled', ready)).data['operations']).toEqual([
+      'undraft',
+    ]);
+    expect(await pulls('api')).toEqual([
+      expect.objectContaining({ number: first!.number, draft: false }),
+    ]);
+
+    // A new title — updated in place.
+    const retitled = await cs.computed(await baseSpec(repo, { title: 'Hello, World' }), diff);
+    expect((await cs.waitFor('ChangesetReconciled', retitled)).data['operations']).toEqual([
+      'update',
+    ]);
+    expect(await pulls('api')).toEqual([
+      expect.objectContaining({ number: first!.number, title: 'Hello, World' }),
+    ]);
+
+    // A new diff — a new commit pushed to the same branch.
+    const diff2 = await makeDiff(
+      { 'README.md': README },
+      { 'README.md': `${README}Hello again\n` },
+    );
+    const spec2 = await baseSpec(repo, { title: 'Hello, World' });
+    const rediffed = await cs.computed(spec2, diff2);
+    expect((await cs.waitFor('ChangesetReconciled', rediffed)).data['operations']).toEqual([
+      'push',
+      'sync',
+    ]);
+    const [afterPush] = await pulls('api');
+    expect(afterPush!.number).toBe(first!.number);
+    expect(afterPush!.head.sha).not.toBe(first!.head.sha);
+    expect((await readCommit(h, 'acme/api', afterPush!.head.sha, 'README.md')).content).toBe(
+      `${README}Hello again\n`,
+    );
+
+    // The same spec again — reconciled without a single write.
+    seq = await lastSeq();
+    const again = await cs.computed(spec2, diff2);
+    expect((await cs.waitFor('ChangesetReconciled', again)).data['operations']).toEqual([]);
+    expect(await writesSince(seq)).toEqual([]);
+
+    // Removed from the spec — closed (and archived, which precedes close in the planner's order).
+    const removed = await cs.removed();
+    expect((await cs.waitFor('ChangesetReconciled', removed)).data['operations']).toEqual([
+      'archive',
+      'close',
+    ]);
+    expect((await cs.waitFor('ChangesetClosed', removed)).data['number']).toBe(first!.number);
+    expect(await pulls('api')).toEqual([expect.objectContaining({ state: 'closed' })]);
+
+    // Back in the spec — the same PR reopened.
+    const back = await cs.computed(spec2, diff2);
+    expect((await cs.waitFor('ChangesetReconciled', back)).data['operations']).toEqual(['reopen']);
+    expect(await pulls('api')).toEqual([
+      expect.objectContaining({ number: first!.number, state: 'open' }),
+    ]);
+
+    // Merged by a person — never touched again, even when the spec changes.
+    await h.sim.sim.control.call('mergePullRequest', {
+      owner: 'acme',
+      name: 'api',
+      number: first!.number,
+    });
+    seq = await lastSeq();
+    const afterMerge = await cs.computed(await baseSpec(repo, { title: 'Too late' }), diff);
+    expect((await cs.waitFor('ChangesetReconciled', afterMerge)).data['operations']).toEqual([]);
+    expect(await writesSince(seq)).toEqual([]);
+    const observed = (await cs.events()).filter(
+      (e) => e.type === 'ChangesetObserved' && e.data['state'] === 'merged',
+    );
+    expect(observed).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({ source: 'sync', trigger: 'sync' }),
+      }),
+    ]);
+    expect(await pulls('api')).toEqual([
+      expect.objectContaining({ title: 'Hello, World', merged_at: expect.any(String) }),
+    ]);
+  }, 120_000);
+
+  it('records a 5xx as a retryable ReconcileFailed and succeeds on the retry', async () => {
+    const repo = h.sim.repo('cli');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    await h.sim.sim.control.call('configureFaults', {
+      errorRate: 1,
+      errorStatuses: [502],
+      paths: ['^/api/v3/repos/acme/cli/pulls'],
+    });
+    const specId = await cs.computed(await baseSpec(repo), await hello());
+    const failed = await cs.waitFor('ReconcileFailed', specId);
+    expect(failed.data).toMatchObject({
+      operation: 'publish',
+      retryable: true,
+      attempt: 1,
+      retryInMs: 1000,
+    });
+    await h.sim.sim.control.call('configureFaults', { errorRate: 0 });
+
+    const reconciled = await cs.waitFor('ChangesetReconciled', specId);
+    expect(reconciled.data['operations']).toEqual(['publish']);
+    expect(reconciled.recorded_at.getTime()).toBeGreaterThanOrEqual(
+      failed.recorded_at.getTime() + 1000,
+    );
+    expect(await pulls('cli')).toEqual([expect.objectContaining({ state: 'open' })]);
+    expect(await cs.typesAfter(1n)).toEqual([
+      'ChangesetUpdated:push',
+      'ReconcileFailed',
+      'ChangesetPublished',
+      'ChangesetReconciled',
+    ]);
+  }, 60_000);
+
+  it('opens one PR only when a worker dies between opening it and recording it', async () => {
+    await worker.stop();
+    const repo = h.sim.repo('docs');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    let dying!: () => void;
+    const death = new Promise<void>((resolve) => (dying = resolve));
+    let opened = false;
+    await h.startWorker({
+      leaseMs: 500,
+      workerId: 'doomed',
+      afterHostWrite: async (_id, operation) => {
+        if (operation !== 'publish') return;
+        opened = true;
+        await death;
+        throw new Error('killed');
+      },
+    });
+    const specId = await cs.computed(await baseSpec(repo), await hello());
+    const { eventually } = await import('../test-support/reconciler-harness.js');
+    expect(await eventually(async () => opened)).toBe(true);
+    expect(await pulls('docs')).toHaveLength(1);
+
+    // A second worker takes the changeset over once the dead one's lease expired.
+    await h.startWorker({ workerId: 'survivor' });
+    const reconciled = await cs.waitFor('ChangesetReconciled', specId);
+    expect(reconciled.data['operations']).toEqual(['publish']);
+    dying();
+
+    const [pr, ...others] = await pulls('docs');
+    expect(others).toEqual([]);
+    const published = (await cs.events()).filter((e) => e.type === 'ChangesetPublished');
+    expect(published).toHaveLength(1);
+    expect(published[0]!.data['number']).toBe(pr!.number);
+  }, 60_000);
+});
+
+describe('retryDelayMs', () => {
+  it('doubles from 1 s, caps at 5 minutes and honours a retry-after', () => {
+    expect([1, 2, 3, 10, 20].map((a) => retryDelayMs(a))).toEqual([
+      1000, 2000, 4000, 300_000, 300_000,
+    ]);
+    expect(retryDelayMs(3, 42_000)).toBe(42_000);
+  });
+});

@@ -1,0 +1,632 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CodeHostError,
+  CodeHostResolver,
+  parseRepositoryName,
+  type CampaignsConfig,
+  type Changeset,
+  type ChangesetObservation,
+  type CodeHost,
+  type CodeHosts,
+} from '@campaigns/codehost';
+import {
+  changesetStream,
+  ConcurrencyError,
+  silentLogger,
+  sleep,
+  type EventMetadata,
+  type EventsLogger,
+  type PostgresEventStore,
+} from '@campaigns/events';
+import type pg from 'pg';
+import {
+  CHANGESET_PROJECTION,
+  loadChangesetRow,
+  loadRecordedSpec,
+  toBranchSpec,
+  type ChangesetRow,
+  type RecordedSpec,
+} from '../projection/changeset-projection.js';
+import {
+  planChangesetOperations,
+  type BranchChangesetSpec,
+  type ChangesetState,
+  type Operation,
+} from '../planner/index.js';
+import { buildCommit } from './commit-builder.js';
+
+export interface ReconcilerWorkerOptions {
+  pool: pg.Pool;
+  store: PostgresEventStore;
+  /** The service's schema, where the changeset projection lives. */
+  schema: string;
+  codeHosts: CodeHosts;
+  config: CampaignsConfig;
+  /** Changesets reconciled at once (default 4). */
+  concurrency?: number;
+  /** Wait between polls of an empty queue (default 250 ms). */
+  pollMs?: number;
+  /** How long a claim lasts before another worker may take the changeset (default 60 s). */
+  leaseMs?: number;
+  logger?: EventsLogger;
+  workerId?: string;
+  /** Called after each code host write and before its event is appended (tests simulate crashes here). */
+  afterHostWrite?: (changesetId: string, operation: string) => Promise<void>;
+}
+
+/** Backoff of retryable failures: 1 s · 2^(attempt-1), at most 5 minutes; a retry-after wins. */
+export function retryDelayMs(attempt: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined && retryAfterMs >= 0) return Math.ceil(retryAfterMs);
+  return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
+}
+
+/** The round was overtaken (a new spec or another worker appended first): stop, leave it due. */
+class RoundAborted extends Error {}
+
+interface Round {
+  changesetId: string;
+  claimedDueVersion: bigint;
+  stream: string;
+  row: ChangesetRow;
+  desired: RecordedSpec;
+  spec: BranchChangesetSpec | null;
+  host: CodeHost;
+  expected: bigint;
+  metadata: EventMetadata;
+  operations: string[];
+  touchedHost: boolean;
+  appended: boolean;
+  /** Stop after this round: failed or aborted. */
+  done: boolean;
+  /** Failed unexpectedly: keep the claim, so the changeset is retried once the lease expires. */
+  keepLease: boolean;
+  /** Overtaken by another writer: release without dequeuing. */
+  overtaken: boolean;
+}
+
+const OBSERVED_STATE = { OPEN: 'open', CLOSED: 'closed', MERGED: 'merged' } as const;
+
+/**
+ * Claims due changesets from the reconcile queue, plans them and carries out the plan on the
+ * code host, appending one event per operation right after it succeeded.
+ */
+export class ReconcilerWorker {
+  readonly name = 'reconciler-worker';
+  private readonly workerId: string;
+  private readonly concurrency: number;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private readonly logger: EventsLogger;
+  private readonly resolver: CodeHostResolver;
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private started = false;
+
+  constructor(private readonly options: ReconcilerWorkerOptions) {
+    this.workerId = options.workerId ?? `reconciler-${randomUUID()}`;
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.pollMs = options.pollMs ?? 250;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.logger = options.logger ?? silentLogger;
+    this.resolver = new CodeHostResolver(options.config);
+  }
+
+  start(): Promise<void> {
+    this.started = true;
+    this.loop = this.run();
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  ready(): boolean {
+    return this.started && !this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      let worked = 0;
+      try {
+        worked = await this.runOnce();
+      } catch (error) {
+        this.logger.error({ err: (error as Error).message }, 'reconcile batch failed');
+      }
+      if (worked === 0) await sleep(this.pollMs, signal);
+    }
+  }
+
+  /** Claims and reconciles one batch of due changesets; returns how many it claimed. */
+  async runOnce(): Promise<number> {
+    const claimed = await this.claim();
+    if (claimed.length === 0) return 0;
+    const rounds = await Promise.all(claimed.map((c) => this.prepare(c.id, c.dueVersion)));
+    const live = rounds.filter((r): r is Round => r !== null);
+    // Read what the code host shows now (one query per host), so a merge or a close the
+    // webhooks missed is known before anything is written.
+    await this.sync(live.filter((r) => r.row.number !== null));
+    await Promise.all(live.map((r) => this.execute(r)));
+    await this.sync(live.filter((r) => !r.done && r.touchedHost && r.row.number !== null));
+    await Promise.all(live.map((r) => this.finish(r)));
+    return claimed.length;
+  }
+
+  private q(): string {
+    return `${this.options.schema}.reconcile_queue`;
+  }
+
+  private async claim(): Promise<{ id: string; dueVersion: bigint }[]> {
+    const { schema } = this.options;
+    const { rows } = await this.options.pool.query<{ changeset_id: string; due_version: string }>(
+      `UPDATE ${this.q()} q SET leased_by = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+        WHERE q.changeset_id IN (
+          SELECT w.changeset_id FROM ${this.q()} w
+            JOIN ${schema}.projection_checkpoints c
+              ON c.projection = $4 AND c.stream_id = 'changeset-' || w.changeset_id
+           WHERE w.due_at <= now()
+             AND (w.lease_expires_at IS NULL OR w.lease_expires_at < now())
+             AND c.stream_version >= GREATEST(w.due_version, w.wait_version)
+           ORDER BY w.due_at LIMIT $3
+           FOR UPDATE OF w SKIP LOCKED)
+        RETURNING q.changeset_id, q.due_version`,
+      [this.workerId, this.leaseMs, this.concurrency, CHANGESET_PROJECTION],
+    );
+    return rows.map((r) => ({ id: r.changeset_id, dueVersion: BigInt(r.due_version) }));
+  }
+
+  private async release(
+    changesetId: string,
+    dueVersion: bigint,
+    waitVersion: bigint,
+    done: boolean,
+  ) {
+    if (done) {
+      await this.options.pool.query(
+        `DELETE FROM ${this.q()} WHERE changeset_id = $1 AND leased_by = $2 AND due_version <= $3`,
+        [changesetId, this.workerId, dueVersion.toString()],
+      );
+    }
+    await this.options.pool.query(
+      `UPDATE ${this.q()} SET leased_by = NULL, lease_expires_at = NULL,
+              wait_version = GREATEST(wait_version, $3)
+        WHERE changeset_id = $1 AND leased_by = $2`,
+      [changesetId, this.workerId, waitVersion.toString()],
+    );
+  }
+
+  private async prepare(changesetId: string, dueVersion: bigint): Promise<Round | null> {
+    const { pool, store, schema } = this.options;
+    const stream = changesetStream(changesetId);
+    const row = await loadChangesetRow(pool, schema, changesetId);
+    const storeVersion = (await store.streamVersion(stream)) ?? 0n;
+    if (row === null || storeVersion > row.streamVersion) {
+      // The projection has not applied everything yet (e.g. our own last events): come back.
+      await this.release(changesetId, dueVersion, storeVersion, false);
+      return null;
+    }
+    const desired = await loadRecordedSpec(pool, schema, row.desiredSpecEventId);
+    if (desired === null || row.terminalSpecEventId === desired.specEventId) {
+      await this.release(changesetId, dueVersion, storeVersion, true);
+      return null;
+    }
+    return {
+      changesetId,
+      claimedDueVersion: dueVersion,
+      stream,
+      row: { ...row },
+      desired,
+      spec: toBranchSpec(desired),
+      host: this.options.codeHosts.forRepository(row.repository),
+      expected: row.streamVersion,
+      metadata: {
+        correlation_id: desired.correlationId,
+        causation_id: desired.specEventId,
+        actor: desired.actor,
+        source: 'reconciler-service',
+      },
+      operations: [],
+      touchedHost: false,
+      appended: false,
+      done: false,
+      keepLease: false,
+      overtaken: false,
+    };
+  }
+
+  private identity(r: Round) {
+    return {
+      changesetId: r.changesetId,
+      campaign: r.row.campaign,
+      repository: r.row.repository,
+      headBranch: r.row.headBranch,
+    };
+  }
+
+  /** Appends at the round's expected version; observations appended meanwhile are tolerated. */
+  private async append(r: Round, type: string, data: Record<string, unknown>): Promise<void> {
+    for (;;) {
+      try {
+        const result = await this.options.store.append(
+          r.stream,
+          [{ type, data: { ...this.identity(r), ...data } }],
+          { expected: r.expected, metadata: r.metadata },
+        );
+        r.expected = result.nextExpectedVersion;
+        r.appended = true;
+        return;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        const newer = await this.options.store.readStream(r.stream, {
+          fromVersion: r.expected + 1n,
+        });
+        if (newer.length === 0 || newer.some((e) => e.type !== 'ChangesetObserved')) {
+          throw new RoundAborted(error.message);
+        }
+        r.expected = newer.at(-1)!.stream_version;
+      }
+    }
+  }
+
+  private async execute(r: Round): Promise<void> {
+    if (r.done) return;
+    const previous = await loadRecordedSpec(
+      this.options.pool,
+      this.options.schema,
+      r.row.previousSpecEventId,
+    );
+    const state: ChangesetState = {
+      repository: r.row.repository,
+      headBranch: r.row.headBranch,
+      ownership: 'owned',
+      publicationState: r.row.publicationState,
+      externalState: r.row.externalState,
+      externalId: r.row.number === null ? null : String(r.row.number),
+      externalNumber: r.row.number,
+      lastPushed:
+        r.row.lastPushed === null
+          ? null
+          : {
+              diffSha256: r.row.lastPushed.diffSha256,
+              message: r.row.lastPushed.message,
+              author: r.row.lastPushed.author,
+            },
+      title: r.row.title,
+      body: r.row.body,
+      baseRef: r.row.baseRef,
+      draft: r.row.draft,
+      supportsDrafts: r.host.capabilities.drafts,
+      detached: false,
+      archived: r.row.archived,
+      previousSpec: toBranchSpec(previous),
+    };
+    let current = 'plan';
+    try {
+      const plan = planChangesetOperations(toBranchSpec(previous), r.spec, state);
+      if (plan.error !== null) {
+        await this.fail(r, 'plan', plan.error.message, false, null, undefined);
+        return;
+      }
+      for (const operation of plan.operations) {
+        current = operation.type;
+        await this.perform(r, operation);
+      }
+    } catch (error) {
+      if (error instanceof CodeHostError) {
+        const retryable = error.kind !== 'terminal';
+        await this.fail(
+          r,
+          current,
+          error.message,
+          retryable,
+          error.context.status ?? null,
+          error.retryAfterMs,
+        ).catch((e: unknown) => this.abandon(r, e));
+        return;
+      }
+      this.abandon(r, error);
+    }
+  }
+
+  private abandon(r: Round, error: unknown): void {
+    r.done = true;
+    if (error instanceof RoundAborted) r.overtaken = true;
+    else r.keepLease = true;
+    this.logger.warn(
+      { changeset_id: r.changesetId, err: (error as Error).message },
+      error instanceof RoundAborted ? 'reconcile round overtaken' : 'reconcile round failed',
+    );
+  }
+
+  private async fail(
+    r: Round,
+    operation: string,
+    message: string,
+    retryable: boolean,
+    httpStatus: number | null,
+    retryAfterMs: number | undefined,
+  ): Promise<void> {
+    const attempt = r.row.attempts + 1;
+    await this.append(r, 'ReconcileFailed', {
+      specEventId: r.desired.specEventId,
+      operation,
+      retryable,
+      attempt,
+      message: message.slice(0, 4000),
+      httpStatus,
+      retryInMs: retryable ? retryDelayMs(attempt, retryAfterMs) : null,
+    });
+    r.done = true;
+  }
+
+  private async wrote(r: Round, operation: string): Promise<void> {
+    r.touchedHost = true;
+    await this.options.afterHostWrite?.(r.changesetId, operation);
+  }
+
+  private async perform(r: Round, operation: Operation): Promise<void> {
+    const spec = r.spec;
+    const specEventId = r.desired.specEventId;
+    const repo = r.row.repository;
+    const ref = () => ({ repo, number: r.row.number! });
+    switch (operation.type) {
+      case 'push': {
+        if (spec === null || r.desired.spec === null) throw new Error('push without a spec');
+        const diff = await this.options.store.getBlob(spec.diffSha256);
+        if (diff === null) {
+          throw new CodeHostError('terminal', `the diff blob ${spec.diffSha256} is missing`, {
+            operation: 'push',
+            repo,
+          });
+        }
+        const hostConfig = this.resolver.resolve(repo);
+        const name = parseRepositoryName(repo);
+        const built = await buildCommit({
+          repo,
+          remoteUrl: `${hostConfig.url}/${name.owner}/${name.name}.git`,
+          token: hostConfig.token,
+          baseRef: spec.baseRef,
+          baseRevision: r.desired.spec.baseRevision,
+          diff,
+          message: spec.commit.message,
+          author: spec.commit.author,
+          date: r.desired.recordedAt,
+        });
+        try {
+          await r.host.pushBranch({
+            repo,
+            localRepoPath: built.localRepoPath,
+            commitSha: built.commitSha,
+            branch: r.row.headBranch,
+            force: true,
+          });
+        } finally {
+          await built.dispose();
+        }
+        await this.wrote(r, 'push');
+        await this.append(r, 'ChangesetUpdated', {
+          specEventId,
+          operation: 'push',
+          number: r.row.number,
+          commitSha: built.commitSha,
+          diffSha256: spec.diffSha256,
+        });
+        r.row.lastPushed = {
+          diffSha256: spec.diffSha256,
+          message: spec.commit.message,
+          author: spec.commit.author,
+          commitSha: built.commitSha,
+        };
+        r.row.headRefOid = built.commitSha;
+        break;
+      }
+      case 'publish':
+      case 'publish-draft': {
+        if (spec === null) throw new Error('publish without a spec');
+        const pr = await r.host.createChangeset({
+          repo,
+          head: r.row.headBranch,
+          base: spec.baseRef,
+          title: spec.title,
+          body: spec.body,
+          draft: operation.type === 'publish-draft',
+        });
+        await this.wrote(r, operation.type);
+        await this.append(r, 'ChangesetPublished', {
+          specEventId,
+          number: pr.number,
+          url: pr.url,
+          nodeId: pr.nodeId,
+          draft: pr.isDraft,
+          baseRef: pr.baseRefName,
+          headRefOid: pr.headRefOid,
+          title: pr.title,
+        });
+        this.adopt(r, pr);
+        r.row.publicationState = pr.isDraft ? 'draft' : 'published';
+        // An already open PR (from an attempt that crashed) may carry an older spec's fields.
+        if (pr.title !== spec.title || pr.body !== spec.body || pr.baseRefName !== spec.baseRef)
+          await this.perform(r, { type: 'update', reason: 'the open PR differs from the spec' });
+        if (spec.published === true && pr.isDraft)
+          await this.perform(r, { type: 'undraft', reason: 'the open PR is a draft' });
+        break;
+      }
+      case 'update': {
+        if (spec === null) throw new Error('update without a spec');
+        const pr = await r.host.updateChangeset({
+          ...ref(),
+          title: spec.title,
+          body: spec.body,
+          base: spec.baseRef,
+        });
+        await this.wrote(r, 'update');
+        await this.append(r, 'ChangesetUpdated', {
+          specEventId,
+          operation: 'update',
+          number: pr.number,
+          title: pr.title,
+          body: pr.body,
+          baseRef: pr.baseRefName,
+        });
+        this.adopt(r, pr);
+        break;
+      }
+      case 'undraft': {
+        const pr = await r.host.markReadyForReview(ref());
+        await this.wrote(r, 'undraft');
+        await this.append(r, 'ChangesetUpdated', {
+          specEventId,
+          operation: 'undraft',
+          number: pr.number,
+        });
+        this.adopt(r, pr);
+        break;
+      }
+      case 'reopen': {
+        const pr = await r.host.reopenChangeset(ref());
+        await this.wrote(r, 'reopen');
+        await this.append(r, 'ChangesetUpdated', {
+          specEventId,
+          operation: 'reopen',
+          number: pr.number,
+        });
+        this.adopt(r, pr);
+        r.row.archived = false;
+        break;
+      }
+      case 'close': {
+        const pr = await r.host.closeChangeset(ref());
+        await this.wrote(r, 'close');
+        await this.append(r, 'ChangesetClosed', {
+          specEventId,
+          number: pr.number,
+          url: pr.url,
+          reason: operation.reason,
+        });
+        this.adopt(r, pr);
+        break;
+      }
+      case 'archive':
+        r.row.archived = true;
+        break;
+      case 'sync':
+        r.touchedHost = true;
+        break;
+      default:
+        throw new CodeHostError('terminal', `operation ${operation.type} is not supported yet`, {
+          operation: operation.type,
+          repo,
+        });
+    }
+    if (!r.operations.includes(operation.type)) r.operations.push(operation.type);
+  }
+
+  /** What the code host answered becomes the round's view of the changeset. */
+  private adopt(r: Round, pr: Changeset): void {
+    r.row.number = pr.number;
+    r.row.url = pr.url;
+    r.row.nodeId = pr.nodeId;
+    r.row.draft = pr.isDraft;
+    r.row.title = pr.title;
+    r.row.body = pr.body;
+    r.row.baseRef = pr.baseRefName;
+    r.row.headRefOid = pr.headRefOid;
+    r.row.externalState = OBSERVED_STATE[pr.state];
+  }
+
+  /**
+   * Reads the rounds' changesets with one `loadChangesets` per code host and appends a
+   * `ChangesetObserved` (source sync) for each that differs from what the round knows.
+   */
+  private async sync(rounds: Round[]): Promise<void> {
+    const byHost = new Map<CodeHost, Round[]>();
+    for (const r of rounds) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+    await Promise.all(
+      [...byHost].map(async ([host, group]) => {
+        let observations: ChangesetObservation[];
+        try {
+          observations = await host.loadChangesets(
+            group.map((r) => ({ repo: r.row.repository, number: r.row.number! })),
+          );
+        } catch (error) {
+          this.logger.warn({ err: (error as Error).message }, 'loading changesets failed');
+          return;
+        }
+        await Promise.all(
+          group.map(async (r) => {
+            const o = observations.find(
+              (x) => x.repo === r.row.repository && x.number === r.row.number,
+            );
+            if (o === undefined || !this.differs(r, o)) return;
+            try {
+              await this.append(r, 'ChangesetObserved', {
+                source: 'sync',
+                deliveryId: null,
+                trigger: 'sync',
+                number: o.number,
+                url: o.url,
+                title: o.title,
+                state: OBSERVED_STATE[o.state],
+                draft: o.isDraft,
+                reviewDecision: o.reviewDecision,
+                checks: o.checksState,
+                headRefOid: o.headRefOid,
+              });
+              this.observe(r, o);
+            } catch (error) {
+              this.abandon(r, error);
+            }
+          }),
+        );
+      }),
+    );
+  }
+
+  private differs(r: Round, o: ChangesetObservation): boolean {
+    return (
+      OBSERVED_STATE[o.state] !== r.row.externalState ||
+      o.isDraft !== r.row.draft ||
+      o.title !== r.row.title ||
+      o.headRefOid !== r.row.headRefOid
+    );
+  }
+
+  /** Mirrors the projection's handling of an observation in the round's view. */
+  private observe(r: Round, o: ChangesetObservation): void {
+    r.row.externalState = OBSERVED_STATE[o.state];
+    r.row.draft = o.isDraft;
+    r.row.title = o.title;
+    if (r.row.publicationState !== 'unpublished')
+      r.row.publicationState = o.isDraft ? 'draft' : 'published';
+    r.row.headRefOid = o.headRefOid;
+    if (
+      r.row.lastPushed !== null &&
+      r.row.lastPushed.commitSha !== o.headRefOid &&
+      o.state !== 'MERGED'
+    )
+      r.row.lastPushed = null;
+  }
+
+  private async finish(r: Round): Promise<void> {
+    try {
+      if (!r.done && r.desired.specEventId !== r.row.lastReconciledSpecEventId) {
+        await this.append(r, 'ChangesetReconciled', {
+          specEventId: r.desired.specEventId,
+          operations: r.operations,
+        });
+      }
+    } catch (error) {
+      this.abandon(r, error);
+    }
+    if (r.keepLease) return;
+    await this.release(r.changesetId, r.claimedDueVersion, r.expected, !r.overtaken).catch(
+      (error: unknown) =>
+        this.logger.error(
+          { changeset_id: r.changesetId, err: (error as Error).message },
+          'release failed',
+        ),
+    );
+  }
+}

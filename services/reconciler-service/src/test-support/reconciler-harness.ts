@@ -1,0 +1,326 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  campaignsCatalogue,
+  changesetId as changesetIdOf,
+  changesetStream,
+  EventRelay,
+  PostgresEventStore,
+  ProjectionConsumer,
+  runMigrations,
+  type ChangesetSpecData,
+  type EventsTopology,
+  type StoredEvent,
+} from '@campaigns/events';
+import { CodeHosts, secretValues, type CampaignsConfig } from '@campaigns/codehost';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../../../libs/events/src/test-support/test-database.js';
+import {
+  connectTestNats,
+  deleteStream,
+  eventually,
+  uniqueTopology,
+} from '../../../../libs/events/src/test-support/test-nats.js';
+import {
+  startSimCodeHost,
+  type SimCodeHost,
+} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+import { ReconcilerWorker, type ReconcilerWorkerOptions } from '../executor/reconciler-worker.js';
+import { changesetProjection } from '../projection/changeset-projection.js';
+import { loadReconcilerConfig, RECONCILER_SCHEMA } from '../reconciler-service.definition.js';
+import { reconcilerServiceMigrations } from '../reconciler-service.migrations.js';
+
+const exec = promisify(execFile);
+
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('git', args, {
+    cwd,
+    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** `git diff --binary` of `after` against `before` (file path → content), as spec-service stores it. */
+export async function makeDiff(
+  before: Record<string, string>,
+  after: Record<string, string | null>,
+): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'reconciler-diff-'));
+  try {
+    await git(dir, 'init', '-q');
+    const write = async (files: Record<string, string | null>) => {
+      for (const [path, content] of Object.entries(files)) {
+        const full = join(dir, path);
+        if (content === null) await rm(full, { force: true });
+        else {
+          await mkdir(dirname(full), { recursive: true });
+          await writeFile(full, content);
+        }
+      }
+    };
+    await write(before);
+    await git(dir, 'add', '-A');
+    await git(
+      dir,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@example.com',
+      'commit',
+      '-q',
+      '-m',
+      'base',
+    );
+    await write(after);
+    await git(dir, 'add', '-A');
+    const { stdout } = await exec('git', ['diff', '--cached', '--binary'], {
+      cwd: dir,
+      encoding: 'buffer',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface Harness {
+  db: TestDatabase;
+  nats: NatsConnection;
+  topology: EventsTopology;
+  sim: SimCodeHost;
+  store: PostgresEventStore;
+  config: CampaignsConfig;
+  codeHosts: CodeHosts;
+  consumer: ProjectionConsumer;
+  relay: EventRelay;
+  workers: ReconcilerWorker[];
+  startWorker(options?: Partial<ReconcilerWorkerOptions>): Promise<ReconcilerWorker>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL, NATS, the GitHub simulator, the relay and the projection, all real. */
+export async function startHarness(
+  options: { codeHostOptions?: ConstructorParameters<typeof CodeHosts>[1] } = {},
+): Promise<Harness> {
+  const db = await createTestDatabase('reconciler_test');
+  const nats = await connectTestNats();
+  const topology = uniqueTopology();
+  const sim = await startSimCodeHost({ repos: 1 });
+  const configDir = await mkdtemp(join(tmpdir(), 'reconciler-config-'));
+  const configFile = join(configDir, 'campaigns.config.yaml');
+  await writeFile(
+    configFile,
+    `codeHosts:
+  - id: sim
+    kind: github
+    url: ${sim.sim.url}
+    apiUrl: ${sim.sim.apiUrl}
+    graphqlUrl: ${sim.sim.graphqlUrl}
+    tokenEnv: RECONCILER_TEST_TOKEN
+`,
+  );
+  const config = await loadReconcilerConfig({
+    CAMPAIGNS_CONFIG: configFile,
+    RECONCILER_TEST_TOKEN: sim.token,
+  });
+  const store = new PostgresEventStore(db.pool, campaignsCatalogue(), {
+    secrets: secretValues(config),
+  });
+  await store.migrate();
+  await runMigrations(db.pool, 'reconciler-service', reconcilerServiceMigrations);
+  const codeHosts = new CodeHosts(config, {
+    writeSpacingMs: 0,
+    notificationSpacingMs: 0,
+    retryBaseMs: 10,
+    ...options.codeHostOptions,
+  });
+  const relay = new EventRelay({ store, nats, topology, pollIntervalMs: 20 });
+  const consumer = new ProjectionConsumer({
+    store,
+    nats,
+    projection: changesetProjection(),
+    schema: RECONCILER_SCHEMA,
+    topology,
+  });
+  await relay.start();
+  await consumer.start();
+  const workers: ReconcilerWorker[] = [];
+  return {
+    db,
+    nats,
+    topology,
+    sim,
+    store,
+    config,
+    codeHosts,
+    consumer,
+    relay,
+    workers,
+    async startWorker(overrides = {}) {
+      const worker = new ReconcilerWorker({
+        pool: db.pool,
+        store,
+        schema: RECONCILER_SCHEMA,
+        codeHosts,
+        config,
+        pollMs: 25,
+        ...overrides,
+      });
+      workers.push(worker);
+      await worker.start();
+      return worker;
+    },
+    async close() {
+      for (const w of workers.reverse()) await w.stop();
+      await consumer.stop();
+      await relay.stop();
+      await deleteStream(nats, topology);
+      await nats.close();
+      await sim.sim.stop();
+      await rm(configDir, { recursive: true, force: true });
+      await db.drop();
+    },
+  };
+}
+
+/** A changeset of one repository, whose specs the tests append as spec-service would. */
+export class TestChangeset {
+  readonly id: string;
+  readonly stream: string;
+  readonly campaign = 'hello-world';
+  readonly applyId = randomUUID();
+
+  constructor(
+    private readonly h: Harness,
+    readonly repository: string,
+    readonly headBranch: string,
+  ) {
+    this.id = changesetIdOf(this.campaign, repository, headBranch);
+    this.stream = changesetStream(this.id);
+  }
+
+  private identity() {
+    return {
+      changesetId: this.id,
+      campaign: this.campaign,
+      repository: this.repository,
+      headBranch: this.headBranch,
+      applyId: this.applyId,
+    };
+  }
+
+  private metadata() {
+    return {
+      correlation_id: this.applyId,
+      causation_id: null,
+      actor: 'ada',
+      source: 'spec-service',
+    };
+  }
+
+  /** Appends a ChangesetSpecComputed with the diff stored as a blob; returns its event id. */
+  async computed(spec: Omit<ChangesetSpecData, 'diff' | 'files'>, diff: Buffer): Promise<string> {
+    const blob = await this.h.store.putBlob(diff);
+    const result = await this.h.store.append(
+      this.stream,
+      [
+        {
+          type: 'ChangesetSpecComputed',
+          data: {
+            ...this.identity(),
+            executionId: 'e'.repeat(32),
+            spec: {
+              ...spec,
+              diff: blob,
+              files: { modified: [], added: [], deleted: [], renamed: [] },
+            },
+          },
+        },
+      ],
+      { expected: 'any', metadata: this.metadata() },
+    );
+    return result.events[0]!.eventId;
+  }
+
+  async removed(): Promise<string> {
+    const result = await this.h.store.append(
+      this.stream,
+      [
+        {
+          type: 'ChangesetSpecRemoved',
+          data: { ...this.identity(), reason: 'repository-left-spec' },
+        },
+      ],
+      { expected: 'any', metadata: this.metadata() },
+    );
+    return result.events[0]!.eventId;
+  }
+
+  async events(): Promise<StoredEvent<Record<string, unknown>>[]> {
+    return (await this.h.store.readStream(this.stream)) as StoredEvent<Record<string, unknown>>[];
+  }
+
+  /** Waits for a ChangesetReconciled of `specEventId` (or a ReconcileFailed when asked). */
+  async waitFor(
+    type: string,
+    specEventId: string,
+    timeoutMs = 20_000,
+  ): Promise<StoredEvent<Record<string, unknown>>> {
+    let found: StoredEvent<Record<string, unknown>> | undefined;
+    await eventually(
+      async () => {
+        found = (await this.events()).find(
+          (e) => e.type === type && e.data['specEventId'] === specEventId,
+        );
+        return found !== undefined;
+      },
+      timeoutMs,
+      50,
+    );
+    if (!found) {
+      const seen = (await this.events()).map((e) => `${e.type} ${JSON.stringify(e.data)}`);
+      throw new Error(`no ${type} for ${specEventId}; stream:\n${seen.join('\n')}`);
+    }
+    return found;
+  }
+
+  /** Events after `afterVersion`, as `Type` or `Type:operation`. */
+  async typesAfter(afterVersion: bigint): Promise<string[]> {
+    return (await this.events())
+      .filter((e) => e.stream_version > afterVersion)
+      .map((e) =>
+        e.type === 'ChangesetUpdated' ? `${e.type}:${String(e.data['operation'])}` : e.type,
+      );
+  }
+}
+
+/** The commit at `sha` in the simulator's repository: author, message and one file's content. */
+export async function readCommit(
+  h: Harness,
+  repo: string,
+  sha: string,
+  path: string,
+): Promise<{ author: string; message: string; content: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'reconciler-read-'));
+  try {
+    await git(dir, 'init', '-q');
+    await git(dir, 'fetch', '-q', h.sim.sim.gitUrl(repo, h.sim.token), sha);
+    const author = (await git(dir, 'show', '-s', '--format=%an <%ae>', sha)).trim();
+    const message = (await git(dir, 'show', '-s', '--format=%B', sha)).trim();
+    const content = await git(dir, 'show', `${sha}:${path}`);
+    return { author, message, content };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export { eventually };
