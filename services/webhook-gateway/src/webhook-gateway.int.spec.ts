@@ -348,6 +348,51 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     expect(decisions.map((o) => o['reviewDecision'])).toEqual(['CHANGES_REQUESTED', 'APPROVED']);
   });
 
+  it('follows a push to the head branch, so that a status of the new commit is recorded', async () => {
+    const repository = sim.repo('repo-00002');
+    const { rows } = await db.pool.query<{ changeset_id: string; number: number }>(
+      'SELECT changeset_id, number FROM webhook_gateway.tracked_pull_requests WHERE repository = $1',
+      [repository],
+    );
+    const { changeset_id: id, number } = rows[0]!;
+    const pushed = await sim.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'repo-00002',
+      branch: BRANCH,
+      files: { 'HELLO.md': 'Hello again\n' },
+      message: 'Hello again',
+    });
+    await idle();
+    const observed = (await observations(id)).map((o) => o.data);
+    expect(observed.at(-1)).toMatchObject({
+      trigger: 'pull_request.synchronize',
+      number,
+      headRefOid: pushed.sha,
+    });
+    // The observation itself moves the projection's head to the new commit.
+    const moved = await eventually(async () => {
+      const head = await db.pool.query<{ head_ref_oid: string }>(
+        'SELECT head_ref_oid FROM webhook_gateway.tracked_pull_requests WHERE repository = $1',
+        [repository],
+      );
+      return head.rows[0]?.head_ref_oid === pushed.sha;
+    });
+    expect(moved).toBe(true);
+
+    await sim.sim.control.call('setStatus', {
+      owner: 'acme',
+      name: 'repo-00002',
+      sha: pushed.sha,
+      state: 'pending',
+      context: 'ci/build',
+    });
+    await idle();
+    expect((await observations(id)).at(-1)?.data).toMatchObject({
+      trigger: 'status',
+      checks: 'PENDING',
+    });
+  });
+
   it('records a redelivered or replayed delivery once and answers it as a duplicate', async () => {
     const recorded = (await deliveries({ event: 'pull_request', action: 'reopened' }))[0]!;
     expect(recorded.statusCode).toBe(200);
@@ -373,6 +418,29 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
       [recorded.guid],
     );
     expect(rows).toHaveLength(1);
+  });
+
+  it('records a delivery arriving several times at once exactly once', async () => {
+    const template = (await deliveries({ event: 'pull_request', action: 'reopened' }))[0]!;
+    const body = template.request.payload;
+    const headers = {
+      ...template.request.headers,
+      'X-GitHub-Delivery': randomUUID(),
+      'X-Hub-Signature-256': sign(body, sim.webhookSecret),
+    };
+    const before = await counts();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const response = await post(body, headers);
+        return { status: response.status, body: (await response.json()) as unknown };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.filter((a) => JSON.stringify(a.body) === '{"duplicate":true}')).toHaveLength(4);
+    expect(await counts()).toEqual({
+      events: before.events + 1,
+      deliveries: before.deliveries + 1,
+    });
   });
 
   it('refuses a forged or unsigned delivery with 401 and records nothing, but records it signed', async () => {
