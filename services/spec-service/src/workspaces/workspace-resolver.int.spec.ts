@@ -313,6 +313,22 @@ describe('workspace resolution against the repository index', () => {
     ]);
   });
 
+  it('keeps repositories indexed on demand outside the organizations out of queries', async () => {
+    const outside = t.repo('repo-00001');
+    const ensured = await index.ensure(`${t.config.host}/ACME/REPO-00001`);
+    expect(ensured).toMatchObject({ name: outside, listed: false, owner: 'acme' });
+    await index.refresh();
+    expect((await index.list()).map((r) => r.name)).not.toContain(outside);
+    expect((await index.list({ includeUnlisted: true })).map((r) => r.name)).toContain(outside);
+    const result = await resolver.resolve(
+      spec([{ repositoriesMatchingQuery: 'repo:repo-00001' }, { repository: outside }]),
+    );
+    expect(result.workspaces.map((w) => w.repository)).toEqual([outside]);
+    expect(result.problems).toEqual([
+      { entry: 'repositoriesMatchingQuery: repo:repo-00001', message: 'matched no repository' },
+    ]);
+  });
+
   it('lets a repository entry with a branch override the default branch a query selected', async () => {
     const result = await resolver.resolve(
       spec([
