@@ -1,5 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { WebhookVerificationError } from '@campaigns/codehost';
+import {
+  EventTooLargeError,
+  EventValidationError,
+  SecretInEventError,
+  UnknownEventTypeError,
+} from '@campaigns/events';
 import { SERVICE_CONTEXT, type ServiceContext } from '@campaigns/service-kit';
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { WebhookRecorder } from './webhook-recorder.js';
@@ -28,8 +34,9 @@ interface WebhookResponse {
 /**
  * `POST /webhooks/github`: verifies the signature, then records what a tracked pull request's
  * delivery says as ChangesetObserved. Answers only after the commit: 200 recorded or duplicate,
- * 202 accepted but nothing to record, 401 unverified (nothing recorded), 503 on database
- * trouble (GitHub redelivers). Bodies over the service's limit are refused with 413 earlier.
+ * 202 accepted but nothing to record, 401 unverified (nothing recorded), 422 when the store
+ * refuses the observation for good (e.g. it would hold a secret), 503 on database trouble
+ * (GitHub redelivers). Bodies over the service's limit are refused with 413 earlier.
  */
 @Controller('webhooks')
 export class GithubWebhookController {
@@ -71,10 +78,14 @@ export class GithubWebhookController {
     try {
       result = await this.gateway.recorder.record(delivery);
     } catch (error) {
-      logger.error(
-        { ...about, reason: error instanceof Error ? error.message : String(error) },
-        'webhook not recorded',
-      );
+      const reason = error instanceof Error ? error.message : String(error);
+      if (isPermanent(error)) {
+        // Delivering it again cannot help (e.g. a title holding a secret the store refuses).
+        logger.error({ ...about, reason }, 'webhook cannot be recorded');
+        res.status(422).json({ error: 'the webhook cannot be recorded' });
+        return;
+      }
+      logger.error({ ...about, reason }, 'webhook not recorded');
       res.setHeader('Retry-After', '10');
       res.status(503).json({ error: 'the webhook could not be recorded; deliver it again' });
       return;
@@ -94,6 +105,15 @@ export class GithubWebhookController {
         return;
     }
   }
+}
+
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof SecretInEventError ||
+    error instanceof EventValidationError ||
+    error instanceof EventTooLargeError ||
+    error instanceof UnknownEventTypeError
+  );
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -514,6 +514,21 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     });
   });
 
+  it('refuses with 422 an observation that would put a secret into the store, and records nothing', async () => {
+    const template = (await deliveries({ event: 'pull_request', action: 'reopened' }))[0]!;
+    const payload = JSON.parse(template.request.payload) as { pull_request: { title: string } };
+    payload.pull_request.title = `leak ${sim.token}`;
+    const body = JSON.stringify(payload);
+    const before = await counts();
+    const response = await post(body, {
+      ...template.request.headers,
+      'X-GitHub-Delivery': randomUUID(),
+      'X-Hub-Signature-256': sign(body, sim.webhookSecret),
+    });
+    expect(response.status).toBe(422);
+    expect(await counts()).toEqual(before);
+  });
+
   it('accepts deliveries about untracked pull requests and unknown events with 202 and records nothing', async () => {
     const before = await counts();
     const pr = await openPullRequest('repo-00003');
