@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChangesetSpecData } from '@campaigns/events';
 import {
+  eventually,
   makeDiff,
   readCommit,
   startHarness,
@@ -8,6 +9,9 @@ import {
   type Harness,
 } from '../test-support/reconciler-harness.js';
 import { retryDelayMs, type ReconcilerWorker } from './reconciler-worker.js';
+import { replayProjection } from '@campaigns/events';
+import { changesetProjection } from '../projection/changeset-projection.js';
+import { RECONCILER_SCHEMA } from '../reconciler-service.definition.js';
 
 type SpecFields = Omit<ChangesetSpecData, 'diff' | 'files'>;
 
@@ -213,6 +217,69 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     ]);
   }, 120_000);
 
+  it('reopens a changeset someone closed, when a webhook reports it', async () => {
+    const repo = h.sim.repo('web');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    const [pr] = await pulls('web');
+    await h.sim.sim.control.call('closePullRequest', {
+      owner: 'acme',
+      name: 'web',
+      number: pr!.number,
+    });
+    const before = (await cs.events()).at(-1)!.stream_version;
+    // As webhook-gateway records it.
+    await h.store.append(
+      cs.stream,
+      [
+        {
+          type: 'ChangesetObserved',
+          data: {
+            changesetId: cs.id,
+            campaign: cs.campaign,
+            repository: repo,
+            headBranch: 'hello-world',
+            source: 'webhook',
+            deliveryId: 'delivery-1',
+            trigger: 'pull_request.closed',
+            number: pr!.number,
+            state: 'closed',
+            sender: 'grace',
+          },
+        },
+      ],
+      {
+        expected: before,
+        metadata: {
+          correlation_id: 'delivery-1',
+          causation_id: null,
+          actor: 'grace',
+          source: 'webhook-gateway',
+        },
+      },
+    );
+    expect(
+      await eventually(async () =>
+        (await cs.typesAfter(before)).includes('ChangesetUpdated:reopen'),
+      ),
+    ).toBe(true);
+    expect(await pulls('web')).toEqual([
+      expect.objectContaining({ number: pr!.number, state: 'open' }),
+    ]);
+  }, 60_000);
+
+  it('keeps a projection that a replay from the store reproduces', async () => {
+    expect(
+      await eventually(async () => {
+        const report = await replayProjection({
+          store: h.store,
+          projection: changesetProjection(),
+          liveSchema: RECONCILER_SCHEMA,
+        });
+        return report.equal && report.eventsReplayed > 0;
+      }),
+    ).toBe(true);
+  }, 60_000);
+
   it('records a 5xx as a retryable ReconcileFailed and succeeds on the retry', async () => {
     const repo = h.sim.repo('cli');
     const cs = new TestChangeset(h, repo, 'hello-world');
@@ -263,7 +330,6 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
       },
     });
     const specId = await cs.computed(await baseSpec(repo), await hello());
-    const { eventually } = await import('../test-support/reconciler-harness.js');
     expect(await eventually(async () => opened)).toBe(true);
     expect(await pulls('docs')).toHaveLength(1);
 

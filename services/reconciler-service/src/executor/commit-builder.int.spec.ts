@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CodeHostError } from '@campaigns/codehost';
+import {
+  startSimCodeHost,
+  type SimCodeHost,
+} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+import { git, makeDiff } from '../test-support/reconciler-harness.js';
+import { buildCommit, type BuildCommitInput } from './commit-builder.js';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+describe('buildCommit against the GitHub simulator', () => {
+  let sim: SimCodeHost;
+  let input: BuildCommitInput;
+
+  beforeAll(async () => {
+    sim = await startSimCodeHost({ repos: 1 });
+    await sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'lib',
+      files: { 'README.md': '# lib\n', 'logo.bin': '\u0000\u0001' },
+    });
+    const repo = sim.repo('lib');
+    input = {
+      repo,
+      remoteUrl: `${sim.sim.url}/acme/lib.git`,
+      token: sim.config.token,
+      baseRef: 'main',
+      baseRevision: (await sim.host.getRepository(repo)).headCommit!,
+      diff: await makeDiff(
+        { 'README.md': '# lib\n', 'logo.bin': '\u0000\u0001' },
+        { 'README.md': '# lib\nHello\n', 'logo.bin': '\u0000\u0002\u0003' },
+      ),
+      message: 'Say hello\n\nWith a body.',
+      author: { name: 'Ada Lovelace', email: 'ada@example.com' },
+      date: new Date('2026-01-02T03:04:05Z'),
+    };
+  }, 60_000);
+
+  afterAll(async () => {
+    await sim?.sim.stop();
+  });
+
+  it('makes the same commit every time, on the base revision, with the author, message and date given', async () => {
+    const first = await buildCommit(input);
+    const second = await buildCommit(input);
+    try {
+      expect(second.commitSha).toBe(first.commitSha);
+      const show = await git(
+        first.localRepoPath,
+        'show',
+        '-s',
+        '--format=%P|%an <%ae>|%cn <%ce>|%at|%ct|%B',
+        first.commitSha,
+      );
+      const seconds = String(Date.parse('2026-01-02T03:04:05Z') / 1000);
+      expect(show.trim()).toBe(
+        `${input.baseRevision}|Ada Lovelace <ada@example.com>|Ada Lovelace <ada@example.com>|${seconds}|${seconds}|Say hello\n\nWith a body.`,
+      );
+      expect(await git(first.localRepoPath, 'show', `${first.commitSha}:README.md`)).toBe(
+        '# lib\nHello\n',
+      );
+      // The token was used for the fetch but is written nowhere in the repository.
+      const basic = Buffer.from(`x-access-token:${sim.token}`).toString('base64');
+      for (const file of await filesUnder(first.localRepoPath)) {
+        const content = await readFile(file, 'latin1');
+        expect(content.includes(sim.token) || content.includes(basic)).toBe(false);
+      }
+    } finally {
+      await first.dispose();
+      await second.dispose();
+    }
+  }, 60_000);
+
+  it('fails terminally when the diff does not apply, and leaves no directory behind', async () => {
+    const diff = await makeDiff({ 'README.md': 'something else\n' }, { 'README.md': 'changed\n' });
+    const commitDirs = async () =>
+      (await readdir(tmpdir())).filter((name) => name.startsWith('reconciler-commit-'));
+    const before = await commitDirs();
+    const error = await buildCommit({ ...input, diff }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CodeHostError);
+    expect(error).toMatchObject({ kind: 'terminal' });
+    expect((error as Error).message).toMatch(/does not apply/);
+    expect(await commitDirs()).toEqual(before);
+  }, 60_000);
+});
