@@ -34,7 +34,9 @@ export interface WorkspaceResolverOptions {
   logger?: EventsLogger;
   /**
    * Skip the refresh when every code host was refreshed less than this long ago (by any
-   * instance: the time is kept in the database). Default 0: refresh on every resolve.
+   * instance: the time is kept in the database, and instances take turns refreshing). Default 0:
+   * refresh on every resolve — which costs two requests per repository (see RepositoryIndex), so
+   * a service should set a few minutes.
    */
   maxAgeMs?: number;
   /** Resolves branches other than the default one; `git ls-remote` by default. */
@@ -226,15 +228,8 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
   async #refresh(): Promise<void> {
     this.#refreshing ??= (async () => {
       try {
-        if (this.#maxAgeMs > 0) {
-          const last = await this.index.lastRefreshed();
-          const now = Date.now();
-          const fresh = [...last.values()].every(
-            (at) => at !== undefined && now - at.getTime() < this.#maxAgeMs,
-          );
-          if (fresh) return;
-        }
-        await this.index.refresh();
+        if (this.#maxAgeMs > 0) await this.index.refreshIfOlderThan(this.#maxAgeMs);
+        else await this.index.refresh();
       } catch (error) {
         throw new Error(
           `cannot resolve workspaces: the repository index could not be refreshed: ${(error as Error).message}`,

@@ -85,6 +85,9 @@ interface Row {
   indexed_at: Date;
 }
 
+/** Serializes refreshes that may be skipped (`refreshIfOlderThan`) across instances. */
+const REFRESH_LOCK_KEY = 7_042_101;
+
 const COLUMNS =
   'name, code_host_id, owner, default_branch, head_commit, archived, fork, visibility, listed, files, files_commit, indexed_at';
 
@@ -145,6 +148,35 @@ export class RepositoryIndex {
     const reports: RefreshReport[] = [];
     for (const host of this.#hosts) reports.push(await this.#refreshHost(host));
     return reports;
+  }
+
+  /**
+   * Refreshes unless every code host was refreshed less than `maxAgeMs` ago; resolves to
+   * undefined when it skipped. Instances sharing the database take turns (a PostgreSQL advisory
+   * lock), so when several resolve at once one refreshes and the others find it fresh.
+   */
+  async refreshIfOlderThan(maxAgeMs: number): Promise<RefreshReport[] | undefined> {
+    await this.migrate();
+    const client = await this.#pool.connect();
+    let broken = false;
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [REFRESH_LOCK_KEY]);
+      try {
+        const last = await this.lastRefreshed();
+        const now = Date.now();
+        const fresh = [...last.values()].every(
+          (at) => at !== undefined && now - at.getTime() < maxAgeMs,
+        );
+        return fresh ? undefined : await this.refresh();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [REFRESH_LOCK_KEY]).catch(() => {
+          broken = true;
+        });
+      }
+    } finally {
+      // A client whose unlock failed may still hold the lock: end it rather than pool it.
+      client.release(broken);
+    }
   }
 
   /**

@@ -402,6 +402,35 @@ describe('workspace resolution against the repository index', () => {
     expect(requests).toEqual([]);
   });
 
+  it('lets instances that resolve at once share one refresh', async () => {
+    await t.sim.control.call('pushCommit', {
+      owner: 'widgets',
+      name: 'web',
+      branch: 'main',
+      files: { 'CHANGELOG.md': '# changes\n' },
+    });
+    // The last refresh is an hour old; three instances (each its own index) resolve at once.
+    await db.pool.query(
+      "UPDATE spec_service.repository_index_refreshes SET refreshed_at = now() - interval '1 hour'",
+    );
+    const instances = [1, 2, 3].map(() =>
+      createWorkspaceResolver({
+        index: new RepositoryIndex({ pool: db.pool, codeHosts: [{ config, codeHost: t.host }] }),
+        maxAgeMs: 60_000,
+      }),
+    );
+    const since = await lastSeq(t);
+    const results = await Promise.all(
+      instances.map((r) => r.resolve(spec([{ repositoriesMatchingQuery: 'file:CHANGELOG' }]))),
+    );
+    for (const result of results) {
+      expect(result.workspaces.map((w) => w.repository)).toEqual([repo(t, 'web')]);
+    }
+    const requests = await t.sim.control.call('requests', { since, kind: 'rest' });
+    expect(requests.filter((r) => r.path.includes('/orgs/widgets/repos'))).toHaveLength(1);
+    expect(await treeRequests(t, since)).toHaveLength(1);
+  });
+
   it('throws when a code host fails during the refresh', async () => {
     const broken = new RepositoryIndex({
       pool: db.pool,
