@@ -38,6 +38,7 @@ import { statusProjection } from './status/status-projection.js';
 import { FixedResolver, testWorkspace } from './test-support/fixed-resolver.js';
 
 const SCHEMA = 'spec_service';
+const CANARY = 'ghp_canary0123456789abcdef';
 const A = 'github.com/acme/a';
 const B = 'github.com/acme/b';
 const C = 'github.com/acme/c';
@@ -73,7 +74,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     db = await createTestDatabase('spec_service_int');
     nats = await connectTestNats();
     topology = uniqueTopology();
-    store = new PostgresEventStore(db.pool, campaignsCatalogue());
+    store = new PostgresEventStore(db.pool, campaignsCatalogue(), { secrets: [CANARY] });
     await store.migrate();
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
@@ -237,6 +238,18 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     expect(notObject).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
 
+  it('refuses to record a spec holding a secret value, or one too large for an event', async () => {
+    const secret = await apply(spec({ run: `echo ${CANARY}` }));
+    expect(secret).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(!secret.ok && secret.error.message).toMatch(/configured secret/);
+    expect(!secret.ok && secret.error.message).not.toContain(CANARY);
+    const large = await apply(spec({ title: `Big ${'x'.repeat(300 * 1024)}` }));
+    expect(large).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    expect(!large.ok && large.error.message).toMatch(/too large to record/);
+    const { rows } = await db.pool.query(`SELECT 1 FROM eventstore.events`);
+    expect(rows).toEqual([]);
+  });
+
   it('apply records SpecApplied with the apply id as correlation; an identical apply records nothing', async () => {
     resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
     const reply = await apply(spec());
@@ -272,6 +285,20 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     expect(await store.streamVersion(campaignStream('hello-world'))).toBeGreaterThanOrEqual(
       before!,
     );
+  });
+
+  it('concurrent identical applies record one SpecApplied; the others find it unchanged', async () => {
+    resolver.workspaces = [];
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => apply(spec({ name: 'racing' }), `actor-${i}`)),
+    );
+    const ok = replies.filter((r): r is ApplyResult & { ok: true } => r.ok);
+    expect(ok).toHaveLength(6);
+    expect(ok.filter((r) => !r.unchanged)).toHaveLength(1);
+    expect(new Set(ok.map((r) => r.applyId)).size).toBe(1);
+    const applied = ofType(await read(campaignStream('racing')), 'SpecApplied');
+    expect(applied).toHaveLength(1);
+    expect((applied[0]!.data as { applyId: string }).applyId).toBe(ok[0]!.applyId);
   });
 
   it('the process manager records WorkspacesResolved and queues one execution per workspace', async () => {
@@ -409,6 +436,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       ok: true,
       campaigns: [
         { campaign: 'hello-world', actor: 'alice', phase: 'complete', changesets: 1, open: 0 },
+        { campaign: 'racing', phase: 'complete', changesets: 0 },
       ],
     });
     const missing = await request('get', { campaign: 'nope' });

@@ -9,6 +9,7 @@ import {
   apiSubject,
   campaignStream,
   ConcurrencyError,
+  EventTooLargeError,
   MAX_API_REQUEST_BYTES,
   newEventId,
   SecretInEventError,
@@ -164,6 +165,10 @@ export class SpecApi {
         return { campaign, applyId, specHash, unchanged: false, warnings };
       } catch (err) {
         if (err instanceof ConcurrencyError && attempt < MAX_APPLY_ATTEMPTS) continue;
+        if (err instanceof EventTooLargeError)
+          throw invalid(
+            `the spec is too large to record: ${err.bytes} bytes as an event, over the event store's limit of ${err.limit}`,
+          );
         if (err instanceof SecretInEventError)
           throw invalid(
             'the spec contains the value of a configured secret (a code host token or webhook secret); it is not recorded — reference secrets by name instead',

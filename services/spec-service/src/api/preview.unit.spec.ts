@@ -1,0 +1,88 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseCampaignSpec, type CampaignSpec } from '@campaigns/campaign-spec';
+import { testWorkspace } from '../test-support/fixed-resolver.js';
+import { previewRows, type CurrentChangeset } from './preview.js';
+
+const A = 'github.com/acme/a';
+const B = 'github.com/acme/b';
+
+function spec(o: { branch?: string; body?: string; published?: string } = {}): CampaignSpec {
+  const parsed = parseCampaignSpec(
+    `name: preview
+steps:
+  - run: echo Hello >> README.md
+    container: alpine:3
+changesetTemplate:
+  title: Hello
+  body: ${o.body ?? 'Body'}
+  branch: ${o.branch ?? 'hello'}
+  commit:
+    message: Hello
+  published: ${o.published ?? 'false'}
+`,
+    'preview.yaml',
+  );
+  if (!parsed.spec) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.spec;
+}
+
+const changeset = (o: Partial<CurrentChangeset> = {}): CurrentChangeset => ({
+  repository: A,
+  headBranch: 'hello',
+  wanted: true,
+  hostState: 'open',
+  ...o,
+});
+
+describe('previewRows', () => {
+  it('a new campaign creates one changeset per repository', () => {
+    const rows = previewRows(spec(), [testWorkspace(B), testWorkspace(A)], {
+      spec: null,
+      changesets: [],
+    });
+    expect(rows.map((r) => [r.repository, r.headBranch, r.action])).toEqual([
+      [A, null, 'create'],
+      [B, null, 'create'],
+    ]);
+  });
+
+  it('names every changed template field in the reasons of an update', () => {
+    const [row] = previewRows(spec({ body: 'Other', published: 'true' }), [testWorkspace(A)], {
+      spec: spec(),
+      changesets: [changeset()],
+    });
+    expect(row).toEqual({
+      repository: A,
+      headBranch: 'hello',
+      action: 'update',
+      reasons: ['changesetTemplate.body changed', 'changesetTemplate.published changed'],
+    });
+  });
+
+  it('a changed branch closes the old changeset and creates one on the new branch', () => {
+    const rows = previewRows(spec({ branch: 'hello-2' }), [testWorkspace(A)], {
+      spec: spec(),
+      changesets: [changeset()],
+    });
+    expect(rows.map((r) => [r.headBranch, r.action])).toEqual([
+      [null, 'create'],
+      ['hello', 'close'],
+    ]);
+    expect(rows[1]!.reasons[0]).toMatch(/branch changed from "hello" to "hello-2"/);
+  });
+
+  it('leaves merged changesets alone, reopens removed ones, and skips removed ones not back', () => {
+    const rows = previewRows(spec(), [testWorkspace(A)], {
+      spec: spec(),
+      changesets: [
+        changeset({ headBranch: 'hello', hostState: 'merged' }),
+        changeset({ headBranch: 'other', wanted: false, hostState: 'closed' }),
+        changeset({ repository: B, wanted: false, hostState: null }),
+      ],
+    });
+    expect(rows.map((r) => [r.repository, r.headBranch, r.action])).toEqual([
+      [A, 'hello', 'unchanged'],
+      [A, 'other', 'reopen'],
+    ]);
+  });
+});
