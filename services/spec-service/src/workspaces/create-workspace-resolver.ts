@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { gitLsRemoteBranchHead, type BranchHeadResolver } from './branch-head.js';
 import { CompiledQuery } from './query-evaluator.js';
 import {
+  mapLimit,
   RepositoryIndex,
   RepositoryIndexError,
   type IndexedCodeHost,
@@ -25,6 +26,9 @@ import type {
 
 /** At most this many search result paths are kept per workspace (WorkspaceData's limit). */
 export const MAX_SEARCH_RESULT_PATHS = 100;
+
+/** Explicit `repository:` entries indexed at once. */
+const ENSURE_CONCURRENCY = 8;
 
 export interface WorkspaceResolverOptions {
   /** The index to use; when absent one is made from `pool` and `codeHosts`. */
@@ -144,21 +148,25 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
 
     const fromEntries = new Map<string, Candidate>();
     const overridden = new Set<string>();
-    const ensured = new Map<string, Promise<IndexedRepository | undefined>>();
+    // Indexed on demand, each repository once, several at a time.
+    const ensured = new Map<string, IndexedRepository | undefined | RepositoryIndexError>();
+    const spellings = new Map(explicit.map((e) => [e.repository.toLowerCase(), e.repository]));
+    await mapLimit([...spellings], ENSURE_CONCURRENCY, async ([key, name]) => {
+      try {
+        ensured.set(key, await this.index.ensure(name));
+      } catch (error) {
+        if (!(error instanceof RepositoryIndexError && error.reason === 'no_code_host'))
+          throw error;
+        ensured.set(key, error);
+      }
+    });
     for (const entry of explicit) {
       const described = `repository: ${entry.repository}`;
       const problem = (message: string) => problems.push({ entry: described, message });
-      let repo: IndexedRepository | undefined;
-      try {
-        const key = entry.repository.toLowerCase();
-        if (!ensured.has(key)) ensured.set(key, this.index.ensure(entry.repository));
-        repo = await ensured.get(key);
-      } catch (error) {
-        if (error instanceof RepositoryIndexError && error.reason === 'no_code_host') {
-          problem(error.message);
-          continue;
-        }
-        throw error;
+      const repo = ensured.get(entry.repository.toLowerCase());
+      if (repo instanceof RepositoryIndexError) {
+        problem(repo.message);
+        continue;
       }
       if (repo === undefined) {
         problem(`repository ${entry.repository} not found on ${hostOf(entry.repository)}`);
@@ -209,7 +217,7 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
           existing.searchResultPaths = mergePaths(
             existing.searchResultPaths,
             workspace.searchResultPaths,
-          );
+          ).slice(0, MAX_SEARCH_RESULT_PATHS);
       }
     }
     const sorted = [...workspaces.values()].sort(

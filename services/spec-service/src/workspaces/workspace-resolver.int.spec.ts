@@ -447,6 +447,24 @@ describe('workspace resolution against the repository index', () => {
       ),
     ).rejects.toThrow(/cannot resolve workspaces: .*code host "sim".*no-such-org/);
   });
+
+  it('keeps at most 100 search result paths per workspace, sorted', async () => {
+    const files = Object.fromEntries(
+      Array.from({ length: 150 }, (_, i) => [
+        `notes/${String(149 - i).padStart(3, '0')}.md`,
+        'x\n',
+      ]),
+    );
+    await t.sim.control.call('createRepo', { owner: 'widgets', name: 'many', files });
+    const result = await resolver.resolve(
+      spec([{ repositoriesMatchingQuery: 'file:^notes/' }, { repository: repo(t, 'many') }]),
+    );
+    expect(result.workspaces).toHaveLength(1);
+    const paths = result.workspaces[0]!.searchResultPaths;
+    expect(paths).toHaveLength(100);
+    expect(paths[0]).toBe('notes/000.md');
+    expect(paths[99]).toBe('notes/099.md');
+  });
 });
 
 describe('repositories that disappear from the code host', () => {
