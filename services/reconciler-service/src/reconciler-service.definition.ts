@@ -31,7 +31,7 @@ export function reconcilerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
   return {
     concurrency: read('RECONCILER_CONCURRENCY', 4, 1),
     pollMs: read('RECONCILER_POLL_MS', 250, 1),
-    leaseMs: read('RECONCILER_LEASE_MS', 60_000, 100),
+    leaseMs: read('RECONCILER_LEASE_MS', 120_000, 100),
   };
 }
 

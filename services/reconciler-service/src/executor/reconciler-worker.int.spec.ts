@@ -280,6 +280,30 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     ).toBe(true);
   }, 60_000);
 
+  it('fails terminally, without retrying, for a repository no configured code host serves', async () => {
+    const cs = new TestChangeset(h, 'elsewhere.example.com/acme/api', 'hello-world');
+    const specId = await cs.computed(
+      await baseSpec(h.sim.repo('api'), { baseRevision: 'a'.repeat(40) }),
+      await hello(),
+    );
+    const failed = await cs.waitFor('ReconcileFailed', specId);
+    expect(failed.data).toMatchObject({ operation: 'resolve', retryable: false, retryInMs: null });
+    expect(failed.data['message']).toMatch(
+      /no configured code host serves elsewhere\.example\.com/,
+    );
+    expect(
+      await eventually(async () => {
+        const { rows } = await h.db.pool.query(
+          `SELECT 1 FROM ${RECONCILER_SCHEMA}.reconcile_queue WHERE changeset_id = $1`,
+          [cs.id],
+        );
+        return rows.length === 0;
+      }),
+    ).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await cs.typesAfter(1n)).toEqual(['ReconcileFailed']);
+  }, 60_000);
+
   it('records a 5xx as a retryable ReconcileFailed and succeeds on the retry', async () => {
     const repo = h.sim.repo('cli');
     const cs = new TestChangeset(h, repo, 'hello-world');

@@ -46,7 +46,7 @@ export interface ReconcilerWorkerOptions {
   concurrency?: number;
   /** Wait between polls of an empty queue (default 250 ms). */
   pollMs?: number;
-  /** How long a claim lasts before another worker may take the changeset (default 60 s). */
+  /** How long a claim lasts before another worker may take the changeset (default 2 min). */
   leaseMs?: number;
   logger?: EventsLogger;
   workerId?: string;
@@ -70,7 +70,8 @@ interface Round {
   row: ChangesetRow;
   desired: RecordedSpec;
   spec: BranchChangesetSpec | null;
-  host: CodeHost;
+  /** Null when no configured code host serves the repository (a terminal failure). */
+  host: CodeHost | null;
   expected: bigint;
   metadata: EventMetadata;
   operations: string[];
@@ -106,7 +107,7 @@ export class ReconcilerWorker {
     this.workerId = options.workerId ?? `reconciler-${randomUUID()}`;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.pollMs = options.pollMs ?? 250;
-    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseMs = options.leaseMs ?? 120_000;
     this.logger = options.logger ?? silentLogger;
     this.resolver = new CodeHostResolver(options.config);
   }
@@ -219,7 +220,7 @@ export class ReconcilerWorker {
       row: { ...row },
       desired,
       spec: toBranchSpec(desired),
-      host: this.options.codeHosts.forRepository(row.repository),
+      host: this.hostFor(row.repository),
       expected: row.streamVersion,
       metadata: {
         correlation_id: desired.correlationId,
@@ -234,6 +235,14 @@ export class ReconcilerWorker {
       keepLease: false,
       overtaken: false,
     };
+  }
+
+  private hostFor(repository: string): CodeHost | null {
+    try {
+      return this.options.codeHosts.forRepository(repository);
+    } catch {
+      return null;
+    }
   }
 
   private identity(r: Round) {
@@ -272,6 +281,18 @@ export class ReconcilerWorker {
 
   private async execute(r: Round): Promise<void> {
     if (r.done) return;
+    if (r.host === null) {
+      await this.fail(
+        r,
+        'resolve',
+        `no configured code host serves ${r.row.repository}; add it to the CAMPAIGNS_CONFIG file`,
+        false,
+        null,
+        undefined,
+      ).catch((e: unknown) => this.abandon(r, e));
+      return;
+    }
+    const host = r.host;
     const previous = await loadRecordedSpec(
       this.options.pool,
       this.options.schema,
@@ -297,7 +318,7 @@ export class ReconcilerWorker {
       body: r.row.body,
       baseRef: r.row.baseRef,
       draft: r.row.draft,
-      supportsDrafts: r.host.capabilities.drafts,
+      supportsDrafts: host.capabilities.drafts,
       detached: false,
       archived: r.row.archived,
       previousSpec: toBranchSpec(previous),
@@ -371,6 +392,7 @@ export class ReconcilerWorker {
     const specEventId = r.desired.specEventId;
     const repo = r.row.repository;
     const ref = () => ({ repo, number: r.row.number! });
+    const host = r.host!;
     switch (operation.type) {
       case 'push': {
         if (spec === null || r.desired.spec === null) throw new Error('push without a spec');
@@ -395,7 +417,7 @@ export class ReconcilerWorker {
           date: r.desired.recordedAt,
         });
         try {
-          await r.host.pushBranch({
+          await host.pushBranch({
             repo,
             localRepoPath: built.localRepoPath,
             commitSha: built.commitSha,
@@ -425,7 +447,7 @@ export class ReconcilerWorker {
       case 'publish':
       case 'publish-draft': {
         if (spec === null) throw new Error('publish without a spec');
-        const pr = await r.host.createChangeset({
+        const pr = await host.createChangeset({
           repo,
           head: r.row.headBranch,
           base: spec.baseRef,
@@ -455,7 +477,7 @@ export class ReconcilerWorker {
       }
       case 'update': {
         if (spec === null) throw new Error('update without a spec');
-        const pr = await r.host.updateChangeset({
+        const pr = await host.updateChangeset({
           ...ref(),
           title: spec.title,
           body: spec.body,
@@ -474,7 +496,7 @@ export class ReconcilerWorker {
         break;
       }
       case 'undraft': {
-        const pr = await r.host.markReadyForReview(ref());
+        const pr = await host.markReadyForReview(ref());
         await this.wrote(r, 'undraft');
         await this.append(r, 'ChangesetUpdated', {
           specEventId,
@@ -485,7 +507,7 @@ export class ReconcilerWorker {
         break;
       }
       case 'reopen': {
-        const pr = await r.host.reopenChangeset(ref());
+        const pr = await host.reopenChangeset(ref());
         await this.wrote(r, 'reopen');
         await this.append(r, 'ChangesetUpdated', {
           specEventId,
@@ -497,7 +519,7 @@ export class ReconcilerWorker {
         break;
       }
       case 'close': {
-        const pr = await r.host.closeChangeset(ref());
+        const pr = await host.closeChangeset(ref());
         await this.wrote(r, 'close');
         await this.append(r, 'ChangesetClosed', {
           specEventId,
@@ -542,7 +564,9 @@ export class ReconcilerWorker {
    */
   private async sync(rounds: Round[]): Promise<void> {
     const byHost = new Map<CodeHost, Round[]>();
-    for (const r of rounds) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+    for (const r of rounds) {
+      if (r.host !== null) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+    }
     await Promise.all(
       [...byHost].map(async ([host, group]) => {
         let observations: ChangesetObservation[];

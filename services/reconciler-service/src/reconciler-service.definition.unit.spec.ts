@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  loadReconcilerConfig,
+  reconcilerSettingsFromEnv,
+} from './reconciler-service.definition.js';
+
+describe('reconcilerSettingsFromEnv', () => {
+  it('defaults to 4 at once, polls every 250 ms and leases for 2 minutes', () => {
+    expect(reconcilerSettingsFromEnv({})).toEqual({
+      concurrency: 4,
+      pollMs: 250,
+      leaseMs: 120_000,
+    });
+  });
+
+  it('reads RECONCILER_CONCURRENCY, RECONCILER_POLL_MS and RECONCILER_LEASE_MS', () => {
+    expect(
+      reconcilerSettingsFromEnv({
+        RECONCILER_CONCURRENCY: '16',
+        RECONCILER_POLL_MS: '1000',
+        RECONCILER_LEASE_MS: '30000',
+      }),
+    ).toEqual({ concurrency: 16, pollMs: 1000, leaseMs: 30_000 });
+  });
+
+  it('names the variable that is not a whole number', () => {
+    expect(() => reconcilerSettingsFromEnv({ RECONCILER_CONCURRENCY: '0' })).toThrow(
+      'RECONCILER_CONCURRENCY must be a whole number of at least 1, got "0"',
+    );
+    expect(() => reconcilerSettingsFromEnv({ RECONCILER_POLL_MS: 'soon' })).toThrow(
+      /RECONCILER_POLL_MS/,
+    );
+  });
+});
+
+describe('loadReconcilerConfig', () => {
+  it('turns a missing config file into one line that says what to set', async () => {
+    const error = await loadReconcilerConfig({ CAMPAIGNS_CONFIG: '/nonexistent/c.yaml' }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).not.toContain('\n');
+    expect((error as Error).message).toMatch(
+      /^reconciler-service needs a code host configuration: \/nonexistent\/c\.yaml.*file not found \(set CAMPAIGNS_CONFIG/,
+    );
+  });
+});
