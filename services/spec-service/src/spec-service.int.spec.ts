@@ -251,7 +251,12 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   });
 
   it('apply records SpecApplied with the apply id as correlation; an identical apply records nothing', async () => {
-    resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
+    // A second branch of A's root workspace cannot run beside the first (same execution id).
+    resolver.workspaces = [
+      testWorkspace(A),
+      { ...testWorkspace(A), branch: 'release' },
+      testWorkspace(B),
+    ];
     const reply = await apply(spec());
 
     expect(reply).toMatchObject({ ok: true, campaign: 'hello-world', unchanged: false });
@@ -304,10 +309,13 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   it('the process manager records WorkspacesResolved and queues one execution per workspace', async () => {
     await processed(campaignStream('hello-world'));
     const events = await read(campaignStream('hello-world'));
-    const [resolved] = ofType<{ workspaces: (WorkspaceData & { executionId: string })[] }>(
-      events,
-      'WorkspacesResolved',
-    );
+    const [resolved] = ofType<{
+      workspaces: (WorkspaceData & { executionId: string })[];
+      problems: { entry: string; message: string }[];
+    }>(events, 'WorkspacesResolved');
+    expect(resolved!.data.problems).toEqual([
+      { entry: `repository: ${A}`, message: expect.stringContaining('branch release is skipped') },
+    ]);
     const specApplied = events[0]!;
     expect(resolved!.data.workspaces.map((w) => [w.repository, w.executionId])).toEqual([
       [A, executionId(firstApplyId, A, '')],

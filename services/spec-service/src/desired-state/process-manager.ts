@@ -179,16 +179,31 @@ CREATE TABLE ${schema}.pm_executions (
       return;
     }
 
-    const workspaces: EventData<typeof WorkspacesResolved>['workspaces'] = resolved.workspaces.map(
-      (w) => ({
+    // executionId covers (applyId, repository, path) but not the branch: a second branch of the
+    // same workspace would collide with the first, so only the first runs and the rest are problems.
+    const problems = resolved.problems.map((p) => ({ entry: p.entry, message: p.message }));
+    const workspaces: EventData<typeof WorkspacesResolved>['workspaces'] = [];
+    const seen = new Map<string, string>();
+    for (const w of resolved.workspaces) {
+      const id = executionId(d.applyId, w.repository, w.path);
+      const first = seen.get(id);
+      if (first !== undefined) {
+        problems.push({
+          entry: `repository: ${w.repository}`,
+          message: `branch ${w.branch}${w.path === '' ? '' : ` (workspace ${w.path})`} is skipped: one campaign runs one branch per repository workspace, and ${first} already is`,
+        });
+        continue;
+      }
+      seen.set(id, w.branch);
+      workspaces.push({
         repository: w.repository,
         branch: w.branch,
         baseRevision: w.baseRevision,
         path: w.path,
         searchResultPaths: w.searchResultPaths.slice(0, 100),
-        executionId: executionId(d.applyId, w.repository, w.path),
-      }),
-    );
+        executionId: id,
+      });
+    }
     await store.append(
       stream,
       [
@@ -200,7 +215,7 @@ CREATE TABLE ${schema}.pm_executions (
             applyId: d.applyId,
             specHash: d.specHash,
             workspaces,
-            problems: resolved.problems.map((p) => ({ entry: p.entry, message: p.message })),
+            problems,
           },
         },
       ],
