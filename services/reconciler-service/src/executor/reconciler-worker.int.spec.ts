@@ -8,7 +8,7 @@ import {
   TestChangeset,
   type Harness,
 } from '../test-support/reconciler-harness.js';
-import { retryDelayMs, type ReconcilerWorker } from './reconciler-worker.js';
+import { retryDelayMs } from './reconciler-worker.js';
 import { replayProjection } from '@campaigns/events';
 import { changesetProjection } from '../projection/changeset-projection.js';
 import { RECONCILER_SCHEMA } from '../reconciler-service.definition.js';
@@ -27,7 +27,6 @@ interface SimPull {
 
 describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulator', () => {
   let h: Harness;
-  let worker: ReconcilerWorker;
   const README = '# api\n';
 
   beforeAll(async () => {
@@ -39,7 +38,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
         files: { 'README.md': README },
       });
     }
-    worker = await h.startWorker();
+    await h.startWorker();
   }, 60_000);
 
   afterAll(async () => {
@@ -336,8 +335,34 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     ]);
   }, 60_000);
 
+  it('lets competing workers share the queue without acting twice on a changeset', async () => {
+    const names = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
+    for (const name of names) {
+      await h.sim.sim.control.call('createRepo', {
+        owner: 'acme',
+        name,
+        files: { 'README.md': README },
+      });
+    }
+    await h.startWorker({ concurrency: 2, workerId: 'competitor-1' });
+    await h.startWorker({ concurrency: 2, workerId: 'competitor-2' });
+    const changesets = names.map((name) => new TestChangeset(h, h.sim.repo(name), 'hello-world'));
+    const specIds = await Promise.all(
+      changesets.map(async (cs) => cs.computed(await baseSpec(cs.repository), await hello())),
+    );
+    for (const [i, cs] of changesets.entries()) {
+      await cs.waitFor('ChangesetReconciled', specIds[i]!);
+      expect(await cs.typesAfter(1n)).toEqual([
+        'ChangesetUpdated:push',
+        'ChangesetPublished',
+        'ChangesetReconciled',
+      ]);
+      expect(await pulls(names[i]!)).toHaveLength(1);
+    }
+  }, 60_000);
+
   it('opens one PR only when a worker dies between opening it and recording it', async () => {
-    await worker.stop();
+    for (const w of h.workers) await w.stop();
     const repo = h.sim.repo('docs');
     const cs = new TestChangeset(h, repo, 'hello-world');
     let dying!: () => void;
