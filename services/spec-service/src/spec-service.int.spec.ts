@@ -32,7 +32,10 @@ import {
   eventually,
   uniqueTopology,
 } from '../../../libs/events/src/test-support/test-nats.js';
-import { DEFAULT_COMMIT_AUTHOR } from './desired-state/process-manager.js';
+import {
+  DEFAULT_COMMIT_AUTHOR,
+  desiredStateProcessManager,
+} from './desired-state/process-manager.js';
 import { specServiceComponents, type SpecServiceComponents } from './spec-service.components.js';
 import { statusProjection } from './status/status-projection.js';
 import { FixedResolver, testWorkspace } from './test-support/fixed-resolver.js';
@@ -345,6 +348,38 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       phase: 'executing',
     });
     expect(status.executions.map((e) => e.state)).toEqual(['queued', 'queued']);
+  });
+
+  it('handling the same SpecApplied again (a redelivery) stores no second copy of any event', async () => {
+    const stream = campaignStream('hello-world');
+    const versions = async () =>
+      Promise.all(
+        [stream, ...[A, B].map((r) => executionStream(executionId(firstApplyId, r, '')))].map((s) =>
+          store.streamVersion(s),
+        ),
+      );
+    const before = await versions();
+    const [specApplied] = await read(stream);
+    // A second copy of the process manager with its own, empty state, as after a lost checkpoint.
+    const again = desiredStateProcessManager({ store, resolver });
+    // Resolving again now would answer differently: it must not be asked.
+    resolver.workspaces = [testWorkspace(C)];
+    const asked = resolver.asked.length;
+    const tx = await db.pool.connect();
+    try {
+      await tx.query('BEGIN');
+      await tx.query('CREATE SCHEMA pm_redelivery');
+      for (const m of again.migrations('pm_redelivery')) await tx.query(m.sql);
+      await again.handle([specApplied!], { tx, schema: 'pm_redelivery' });
+      await tx.query('COMMIT');
+    } catch (err) {
+      await tx.query('ROLLBACK');
+      throw err;
+    } finally {
+      tx.release();
+    }
+    expect(await versions()).toEqual(before);
+    expect(resolver.asked.length).toBe(asked);
   });
 
   it('renders a PatchComputed into ChangesetSpecComputed from the template; an empty one into none', async () => {

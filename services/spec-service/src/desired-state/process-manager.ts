@@ -146,6 +146,13 @@ CREATE TABLE ${schema}.pm_executions (
     // A newer application already recorded makes this one moot: its own reaction follows.
     const later = await store.readStream(e.stream_id, { fromVersion: e.stream_version + 1n }, tx);
     if (later.some((l) => l.type === 'SpecApplied')) return;
+    // Already reacted to (its outcome is in the stream): resolving again could answer otherwise.
+    const outcomes = new Set(
+      ['WorkspacesResolved', 'WorkspaceResolutionFailed'].map((t) =>
+        deterministicEventId(e.event_id, t),
+      ),
+    );
+    if (later.some((l) => outcomes.has(l.event_id))) return;
 
     const metadata = metadataFor(d.applyId, e.event_id, d.actor);
     const stream = campaignStream(d.campaign);
