@@ -52,8 +52,6 @@ export interface ReconcilerServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Adapter options; default from CAMPAIGNS_WRITE_SPACING_MS / CAMPAIGNS_NOTIFICATION_SPACING_MS. */
   codeHostOptions?: GithubCodeHostOptions;
-  /** Test hook, see ReconcilerWorkerOptions.afterHostWrite. */
-  afterHostWrite?: (changesetId: string, operation: string) => Promise<void>;
 }
 
 /**
@@ -98,7 +96,6 @@ export function createReconcilerService(options: ReconcilerServiceOptions = {}):
           config,
           ...settings,
           logger: ctx.logger,
-          ...(options.afterHostWrite ? { afterHostWrite: options.afterHostWrite } : {}),
         }),
       ];
     },

@@ -4,6 +4,7 @@ import {
   eventually,
   makeDiff,
   readCommit,
+  spawnWorkerProcess,
   startHarness,
   TestChangeset,
   type Harness,
@@ -361,33 +362,61 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     }
   }, 60_000);
 
-  it('opens one PR only when a worker dies between opening it and recording it', async () => {
+  it("keeps a working worker's claim past its lease time, so no other worker acts meanwhile", async () => {
     for (const w of h.workers) await w.stop();
-    const repo = h.sim.repo('docs');
+    await h.sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'slow',
+      files: { 'README.md': README },
+    });
+    const repo = h.sim.repo('slow');
     const cs = new TestChangeset(h, repo, 'hello-world');
-    let dying!: () => void;
-    const death = new Promise<void>((resolve) => (dying = resolve));
-    let opened = false;
+    let slowPublished = false;
     await h.startWorker({
-      leaseMs: 500,
-      workerId: 'doomed',
+      leaseMs: 300,
+      workerId: 'slow',
       afterHostWrite: async (_id, operation) => {
         if (operation !== 'publish') return;
-        opened = true;
-        await death;
-        throw new Error('killed');
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        slowPublished = true;
+      },
+    });
+    const byOther: string[] = [];
+    await h.startWorker({
+      leaseMs: 300,
+      workerId: 'other',
+      afterHostWrite: async (_id, operation) => {
+        byOther.push(operation);
       },
     });
     const specId = await cs.computed(await baseSpec(repo), await hello());
-    expect(await eventually(async () => opened)).toBe(true);
-    expect(await pulls('docs')).toHaveLength(1);
-
-    // A second worker takes the changeset over once the dead one's lease expired.
-    await h.startWorker({ workerId: 'survivor' });
     const reconciled = await cs.waitFor('ChangesetReconciled', specId);
-    expect(reconciled.data['operations']).toEqual(['publish']);
-    dying();
+    expect(reconciled.data['operations']).toEqual(['push', 'publish']);
+    expect(slowPublished).toBe(true);
+    expect(byOther).toEqual([]);
+    for (const w of h.workers) await w.stop();
+  }, 60_000);
 
+  it('opens one PR only when a worker is killed -9 between opening it and recording it', async () => {
+    for (const w of h.workers) await w.stop();
+    const repo = h.sim.repo('docs');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    const doomed = spawnWorkerProcess(h, 1000);
+    try {
+      await doomed.waitFor('started');
+      const specId = await cs.computed(await baseSpec(repo), await hello());
+      await doomed.waitFor('opened');
+      await doomed.kill();
+      expect(await pulls('docs')).toHaveLength(1);
+      expect(await cs.typesAfter(1n)).toEqual(['ChangesetUpdated:push']);
+
+      // Another worker takes the changeset over once the dead one's lease expired.
+      await h.startWorker({ workerId: 'survivor' });
+      const reconciled = await cs.waitFor('ChangesetReconciled', specId);
+      expect(reconciled.data['operations']).toEqual(['publish']);
+    } finally {
+      await doomed.kill();
+    }
     const [pr, ...others] = await pulls('docs');
     expect(others).toEqual([]);
     const published = (await cs.events()).filter((e) => e.type === 'ChangesetPublished');

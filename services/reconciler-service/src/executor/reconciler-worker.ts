@@ -144,15 +144,36 @@ export class ReconcilerWorker {
   async runOnce(): Promise<number> {
     const claimed = await this.claim();
     if (claimed.length === 0) return 0;
-    const rounds = await Promise.all(claimed.map((c) => this.prepare(c.id, c.dueVersion)));
-    const live = rounds.filter((r): r is Round => r !== null);
-    // Read what the code host shows now (one query per host), so a merge or a close the
-    // webhooks missed is known before anything is written.
-    await this.sync(live.filter((r) => r.row.number !== null));
-    await Promise.all(live.map((r) => this.execute(r)));
-    await this.sync(live.filter((r) => !r.done && r.touchedHost && r.row.number !== null));
-    await Promise.all(live.map((r) => this.finish(r)));
+    // Keep the claims while this process lives; a killed one's expire after leaseMs.
+    const renewal = setInterval(
+      () => void this.renew(claimed.map((c) => c.id)),
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    try {
+      const rounds = await Promise.all(claimed.map((c) => this.prepare(c.id, c.dueVersion)));
+      const live = rounds.filter((r): r is Round => r !== null);
+      // Read what the code host shows now (one query per host), so a merge or a close the
+      // webhooks missed is known before anything is written.
+      await this.sync(live.filter((r) => r.row.number !== null));
+      await Promise.all(live.map((r) => this.execute(r)));
+      await this.sync(live.filter((r) => !r.done && r.touchedHost && r.row.number !== null));
+      await Promise.all(live.map((r) => this.finish(r)));
+    } finally {
+      clearInterval(renewal);
+    }
     return claimed.length;
+  }
+
+  private async renew(ids: string[]): Promise<void> {
+    await this.options.pool
+      .query(
+        `UPDATE ${this.q()} SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
+          WHERE changeset_id = ANY ($1::text[]) AND leased_by = $2`,
+        [ids, this.workerId, this.leaseMs],
+      )
+      .catch((error: unknown) =>
+        this.logger.warn({ err: (error as Error).message }, 'lease renewal failed'),
+      );
   }
 
   private q(): string {

@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -99,6 +101,8 @@ export interface Harness {
   sim: SimCodeHost;
   store: PostgresEventStore;
   config: CampaignsConfig;
+  /** CAMPAIGNS_CONFIG and the token variable, for a worker in another process. */
+  configEnv: Record<string, string>;
   codeHosts: CodeHosts;
   consumer: ProjectionConsumer;
   relay: EventRelay;
@@ -128,10 +132,8 @@ export async function startHarness(
     tokenEnv: RECONCILER_TEST_TOKEN
 `,
   );
-  const config = await loadReconcilerConfig({
-    CAMPAIGNS_CONFIG: configFile,
-    RECONCILER_TEST_TOKEN: sim.token,
-  });
+  const configEnv = { CAMPAIGNS_CONFIG: configFile, RECONCILER_TEST_TOKEN: sim.token };
+  const config = await loadReconcilerConfig(configEnv);
   const store = new PostgresEventStore(db.pool, campaignsCatalogue(), {
     secrets: secretValues(config),
   });
@@ -161,6 +163,7 @@ export async function startHarness(
     sim,
     store,
     config,
+    configEnv,
     codeHosts,
     consumer,
     relay,
@@ -324,3 +327,37 @@ export async function readCommit(
 }
 
 export { eventually };
+
+/** Runs test-support/worker-process.ts as a real process (through tsx), so it can be SIGKILLed. */
+export function spawnWorkerProcess(
+  h: Harness,
+  leaseMs: number,
+): {
+  lines: string[];
+  waitFor(line: string, timeoutMs?: number): Promise<void>;
+  kill(): Promise<void>;
+} {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./worker-process.ts', import.meta.url))],
+    {
+      env: { ...process.env, ...h.configEnv, DATABASE_URL: h.db.url, LEASE_MS: String(leaseMs) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    lines,
+    async waitFor(line, timeoutMs = 30_000) {
+      if (!(await eventually(async () => lines.includes(line), timeoutMs)))
+        throw new Error(`the worker process never printed "${line}":\n${lines.join('\n')}`);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
