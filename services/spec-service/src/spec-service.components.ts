@@ -19,10 +19,7 @@ export interface SpecServiceComponentsOptions {
   nats: NatsConnection;
   topology: EventsTopology;
   resolver: WorkspaceResolver;
-  /**
-   * Metrics registry. Only the process manager's consumer registers in it: ProjectionConsumer
-   * creates its metrics per instance, and a second one in the same registry would collide.
-   */
+  /** Metrics registry both consumers report to (labelled by consumer). */
   registry?: ConstructorParameters<typeof ProjectionConsumer>[0]['registry'];
   logger?: EventsLogger;
   /** Defaults to `spec_service`; tests may use their own. */
@@ -55,10 +52,10 @@ export function specServiceComponents(
     schema,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.retryBackoffMs ? { retryBackoffMs: options.retryBackoffMs } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
   };
   const processManager = new ProjectionConsumer({
     ...common,
-    ...(options.registry ? { registry: options.registry } : {}),
     // Resolving workspaces (a repository index refresh) can take a while inside one batch; a
     // shorter ack wait would only redeliver what is still being handled (then skipped as a duplicate).
     ackWaitMs: 120_000,

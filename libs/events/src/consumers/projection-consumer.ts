@@ -104,20 +104,26 @@ export class ProjectionConsumer {
     this.maxDeliveries = options.maxDeliveries ?? 5;
     this.backoff = options.retryBackoffMs ?? { initial: 500, max: 30_000 };
     this.logger = options.logger ?? silentLogger;
-    const registers = [options.registry ?? new Registry()];
+    const registry = options.registry ?? new Registry();
+    const registers = [registry];
+    // Several consumers of one process share its registry: the metrics are labelled by consumer.
     this.metrics = {
-      events: new Counter({
-        name: 'campaigns_consumer_events_total',
-        help: 'Events handled by projection consumers, by outcome',
-        labelNames: ['consumer', 'outcome'],
-        registers,
-      }),
-      batchSeconds: new Histogram({
-        name: 'campaigns_consumer_batch_seconds',
-        help: 'Time to apply and commit one lane batch',
-        labelNames: ['consumer'],
-        registers,
-      }),
+      events:
+        (registry.getSingleMetric('campaigns_consumer_events_total') as Counter | undefined) ??
+        new Counter({
+          name: 'campaigns_consumer_events_total',
+          help: 'Events handled by projection consumers, by outcome',
+          labelNames: ['consumer', 'outcome'],
+          registers,
+        }),
+      batchSeconds:
+        (registry.getSingleMetric('campaigns_consumer_batch_seconds') as Histogram | undefined) ??
+        new Histogram({
+          name: 'campaigns_consumer_batch_seconds',
+          help: 'Time to apply and commit one lane batch',
+          labelNames: ['consumer'],
+          registers,
+        }),
     };
   }
 
