@@ -72,6 +72,21 @@ describe('hello-world end to end', () => {
       all.filter((p) => p.head.ref === head),
     );
 
+  /** The files a pull request changes, with their content at its head. */
+  async function changedFiles(i: number, pr: PullJson) {
+    const files = await api<{ filename: string; additions: number }[]>(
+      `/repos/acme/${repoName(i)}/pulls/${pr.number}/files`,
+    );
+    return Promise.all(
+      files.map(async (f) => {
+        const file = await api<{ content: string }>(
+          `/repos/acme/${repoName(i)}/contents/${f.filename}?ref=${pr.head.sha}`,
+        );
+        return { ...f, content: Buffer.from(file.content, 'base64').toString('utf8') };
+      }),
+    );
+  }
+
   async function apply(text: string, ...flags: string[]) {
     await writeFile(specFile, text);
     return system.cli(['apply', '-f', specFile, ...flags]);
@@ -81,7 +96,7 @@ describe('hello-world end to end', () => {
     if (result.code !== 0) {
       throw new Error(`apply exited ${result.code}\n${result.stdout}\n${result.stderr}`);
     }
-    return lastJson(result.stdout) as CampaignStatus;
+    return (JSON.parse(result.stdout) as { status: CampaignStatus }).status;
   }
   async function status(name = 'hello-world'): Promise<CampaignStatus> {
     const result = await system.cli(['status', name, '--json']);
@@ -113,13 +128,12 @@ describe('hello-world end to end', () => {
       expect(others).toHaveLength(0);
       expect(pr).toMatchObject({ state: 'open', draft: false, title: 'Hello World' });
       expect(pr!.body).toContain('My first campaign!');
-      const files = await api<{ filename: string; patch: string }[]>(
-        `/repos/acme/${repoName(i)}/pulls/${pr!.number}/files`,
-      );
+      const files = await changedFiles(i, pr!);
       expect(files.length).toBeGreaterThan(0);
       for (const f of files) {
         expect(f.filename).toMatch(/\.md$/);
-        expect(f.patch).toContain('+Hello');
+        expect(f.additions).toBe(1);
+        expect(f.content.endsWith('\nHello\n')).toBe(true);
       }
       const commits = await api<{ commit: { message: string } }[]>(
         `/repos/acme/${repoName(i)}/pulls/${pr!.number}/commits`,
@@ -155,10 +169,8 @@ describe('hello-world end to end', () => {
     );
     const [pr] = await pulls(4);
     expect(pr!.head.sha).not.toBe(headBefore);
-    const files = await api<{ patch: string }[]>(
-      `/repos/acme/${repoName(4)}/pulls/${pr!.number}/files`,
-    );
-    expect(files[0]!.patch).toContain('+Hello World');
+    const files = await changedFiles(4, pr!);
+    expect(files[0]!.content.endsWith('\nHello World\n')).toBe(true);
   }, 600_000);
 
   const CURRENT = { title: 'Hello, World', step: `echo Hello World | tee -a $(find -name '*.md')` };
@@ -294,13 +306,3 @@ describe('hello-world end to end', () => {
     }
   }, 60_000);
 });
-
-function lastJson(stdout: string): unknown {
-  const text = stdout.trim();
-  try {
-    return JSON.parse(text);
-  } catch {
-    const lines = text.split('\n').filter((l) => l.trim().startsWith('{'));
-    return JSON.parse(lines[lines.length - 1]!);
-  }
-}

@@ -89,7 +89,13 @@ codeHosts:
         return file;
       },
       async connectWebhooks(url) {
-        await sim.control.call('createHook', { owner: org, url, secret: webhookSecret });
+        // GitHub's default is only `push`; Campaigns follows pull requests, reviews and checks.
+        await sim.control.call('createHook', {
+          owner: org,
+          url,
+          secret: webhookSecret,
+          events: ['pull_request', 'pull_request_review', 'check_suite', 'check_run', 'status'],
+        });
       },
       stop: () => sim.stop(),
     };
