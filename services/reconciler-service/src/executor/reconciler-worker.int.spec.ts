@@ -267,6 +267,72 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     ]);
   }, 60_000);
 
+  it('pushes the spec commit back when someone else pushed to the branch', async () => {
+    const repo = h.sim.repo('web');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    const [pr] = await pulls('web');
+    const ours = pr!.head.sha;
+    const { sha: theirs } = await h.sim.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'web',
+      branch: 'hello-world',
+      files: { 'other.txt': 'not from the campaign\n' },
+      message: 'a commit by hand',
+    });
+    const before = (await cs.events()).at(-1)!.stream_version;
+    await h.store.append(
+      cs.stream,
+      [
+        {
+          type: 'ChangesetObserved',
+          data: {
+            changesetId: cs.id,
+            campaign: cs.campaign,
+            repository: repo,
+            headBranch: 'hello-world',
+            source: 'webhook',
+            deliveryId: 'delivery-2',
+            trigger: 'pull_request.synchronize',
+            number: pr!.number,
+            state: 'open',
+            headRefOid: theirs,
+          },
+        },
+      ],
+      {
+        expected: before,
+        metadata: {
+          correlation_id: 'delivery-2',
+          causation_id: null,
+          actor: 'grace',
+          source: 'webhook-gateway',
+        },
+      },
+    );
+    expect(
+      await eventually(async () => (await cs.typesAfter(before)).includes('ChangesetUpdated:push')),
+    ).toBe(true);
+    const push = (await cs.events()).filter(
+      (e) => e.stream_version > before && e.data['operation'] === 'push',
+    );
+    // The same spec builds the same commit: the branch is back at exactly what we pushed first.
+    expect(push[0]!.data['commitSha']).toBe(ours);
+    expect(await pulls('web')).toEqual([
+      expect.objectContaining({ head: expect.objectContaining({ sha: ours }) }),
+    ]);
+  }, 60_000);
+
+  it('records a spec it cannot act on as a terminal failure and writes nothing', async () => {
+    const repo = h.sim.repo('web');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    const seq = await lastSeq();
+    const specId = await cs.computed(await baseSpec(repo, { published: false }), await hello());
+    const failed = await cs.waitFor('ReconcileFailed', specId);
+    expect(failed.data).toMatchObject({ operation: 'plan', retryable: false, retryInMs: null });
+    expect(failed.data['message']).toMatch(/cannot be unpublished/);
+    expect(await writesSince(seq)).toEqual([]);
+  }, 60_000);
+
   it('keeps a projection that a replay from the store reproduces', async () => {
     expect(
       await eventually(async () => {
