@@ -41,8 +41,9 @@ export async function buildCommit(input: BuildCommitInput): Promise<BuiltCommit>
       runGit(dir, args, { ...baseEnv(), ...extraEnv }, input);
     await git(['init', '-q']);
     const auth = authEnv(input.remoteUrl, input.token);
+    // Only the base commit (hosts that refuse a fetch by sha get the whole base branch instead).
     const fetched = await git(
-      ['fetch', '-q', '--no-tags', input.remoteUrl, input.baseRevision],
+      ['fetch', '-q', '--no-tags', '--depth=1', input.remoteUrl, input.baseRevision],
       auth,
     ).then(
       () => true,
