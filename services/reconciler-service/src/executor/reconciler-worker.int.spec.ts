@@ -80,6 +80,8 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
   const lastSeq = async () => (await h.sim.sim.control.requests({})).at(-1)?.seq ?? 0;
 
   const hello = () => makeDiff({ 'README.md': README }, { 'README.md': `${README}Hello\n` });
+  /** Long enough for the projection to take an observation and the worker to poll many times. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 1500));
 
   it('publishes a changeset: branch with the spec commit, PR with title and body', async () => {
     const repo = h.sim.repo('web');
@@ -217,7 +219,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     ]);
   }, 120_000);
 
-  it('reopens a changeset someone closed, when a webhook reports it', async () => {
+  it('leaves a changeset someone closed closed, and reopens it when the spec changes', async () => {
     const repo = h.sim.repo('web');
     const cs = new TestChangeset(h, repo, 'hello-world');
     const [pr] = await pulls('web');
@@ -257,17 +259,25 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
         },
       },
     );
-    expect(
-      await eventually(async () =>
-        (await cs.typesAfter(before)).includes('ChangesetUpdated:reopen'),
-      ),
-    ).toBe(true);
+    // Recorded as the actual state, not undone: a person's close stands until the next apply.
+    await settle();
+    expect(await cs.typesAfter(before)).toEqual(['ChangesetObserved']);
     expect(await pulls('web')).toEqual([
-      expect.objectContaining({ number: pr!.number, state: 'open' }),
+      expect.objectContaining({ number: pr!.number, state: 'closed' }),
+    ]);
+    const changed = await cs.computed(
+      await baseSpec(repo, { title: 'Hello, reopened' }),
+      await hello(),
+    );
+    expect((await cs.waitFor('ChangesetReconciled', changed)).data['operations']).toContain(
+      'reopen',
+    );
+    expect(await pulls('web')).toEqual([
+      expect.objectContaining({ number: pr!.number, state: 'open', title: 'Hello, reopened' }),
     ]);
   }, 60_000);
 
-  it('pushes the spec commit back when someone else pushed to the branch', async () => {
+  it("keeps someone else's push until the spec changes, then pushes the spec's commit", async () => {
     const repo = h.sim.repo('web');
     const cs = new TestChangeset(h, repo, 'hello-world');
     const [pr] = await pulls('web');
@@ -309,17 +319,22 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
         },
       },
     );
-    expect(
-      await eventually(async () => (await cs.typesAfter(before)).includes('ChangesetUpdated:push')),
-    ).toBe(true);
+    await settle();
+    expect(await cs.typesAfter(before)).toEqual(['ChangesetObserved']);
+    expect((await pulls('web'))[0]!.head.sha).toBe(theirs);
+    const changed = await cs.computed(
+      await baseSpec(repo, { title: 'Hello, pushed again' }),
+      await hello(),
+    );
+    await cs.waitFor('ChangesetReconciled', changed);
     const push = (await cs.events()).filter(
       (e) => e.stream_version > before && e.data['operation'] === 'push',
     );
-    // The same spec builds the same commit: the branch is back at exactly what we pushed first.
-    expect(push[0]!.data['commitSha']).toBe(ours);
-    expect(await pulls('web')).toEqual([
-      expect.objectContaining({ head: expect.objectContaining({ sha: ours }) }),
-    ]);
+    expect(push).toHaveLength(1);
+    const head = (await pulls('web'))[0]!.head.sha;
+    expect(head).toBe(push[0]!.data['commitSha']);
+    expect(head).not.toBe(theirs);
+    expect(head).not.toBe(ours);
   }, 60_000);
 
   it('records a spec it cannot act on as a terminal failure and writes nothing', async () => {

@@ -467,21 +467,18 @@ async function applyEvent(event: StoredEvent, { tx, schema }: ProjectionContext)
       }
       break;
     }
-    case 'ChangesetObserved': {
-      const diverges = await observe(row, data, specOf);
-      if (diverges !== null) await enqueue(tx, schema, row.changesetId, at, version, diverges);
+    case 'ChangesetObserved':
+      // What people do on the code host (close, push, edit) is recorded, never undone on the
+      // spot: the reconciler acts again when the desired state changes (the next apply that
+      // changes this changeset), as Sourcegraph does.
+      observe(row, data);
       break;
-    }
   }
   await saveRow(tx, schema, row);
 }
 
-/** Applies an observation; returns why it diverges from the desired state, or null. */
-async function observe(
-  row: ChangesetRow,
-  data: Data,
-  specOf: (id: string | undefined) => Promise<BranchChangesetSpec | null>,
-): Promise<string | null> {
+/** Applies an observation to the actual state. */
+function observe(row: ChangesetRow, data: Data): void {
   const state = data['state'] as 'open' | 'closed' | 'merged' | undefined;
   row.number = data['number'] as number;
   if (typeof data['url'] === 'string') row.url = data['url'];
@@ -498,7 +495,8 @@ async function observe(
   }
   if (typeof data['headRefOid'] === 'string') {
     row.headRefOid = data['headRefOid'];
-    // Someone else pushed: forget what we pushed so the planner pushes the spec's commit again.
+    // Someone else pushed: forget what we pushed, so the next reconciliation (a changed spec)
+    // pushes the spec's commit again.
     if (
       row.lastPushed !== null &&
       row.lastPushed.commitSha !== row.headRefOid &&
@@ -506,17 +504,4 @@ async function observe(
     )
       row.lastPushed = null;
   }
-
-  if (row.externalState === 'merged' || row.desiredSpecEventId === null) return null;
-  if (row.terminalSpecEventId === row.desiredSpecEventId) return null;
-  const desired = await specOf(row.desiredSpecEventId);
-  if (desired === null)
-    return row.externalState === 'open' ? 'open but removed from the spec' : null;
-  if (desired.published === false) return null;
-  if (row.externalState === 'closed') return 'closed but the spec wants it open';
-  if (row.title !== null && row.title !== desired.title) return 'title differs from the spec';
-  if (desired.published === true && row.draft) return 'draft but the spec wants it ready';
-  if (row.lastPushed === null && row.publicationState !== 'unpublished')
-    return 'head commit differs from the last push';
-  return null;
 }
