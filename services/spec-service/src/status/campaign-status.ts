@@ -7,7 +7,7 @@ import type {
 } from '@campaigns/events';
 import type { Pool } from 'pg';
 
-interface CampaignRow {
+export interface CampaignRow {
   campaign: string;
   apply_id: string;
   spec_hash: string;
@@ -18,7 +18,7 @@ interface CampaignRow {
   problems: { entry: string; message: string }[];
 }
 
-interface ExecutionRow {
+export interface ExecutionRow {
   execution_id: string;
   repository: string;
   path: string;
@@ -48,6 +48,12 @@ export interface ChangesetRow {
   last_error: string | null;
   error_terminal: boolean;
   updated_at: Date;
+  /**
+   * The desired state the process manager last recorded for this changeset. The status
+   * projection follows the log a little behind it; until it has seen that event the changeset
+   * is not converged, whatever the older spec's reconciliation says.
+   */
+  desired_event_id: string | null;
 }
 
 /** Reads CampaignStatus and CampaignSummary from the status projection (and the process manager's render failures). */
@@ -64,11 +70,12 @@ export class CampaignStatusQueries {
     );
     const row = rows[0];
     if (!row) return null;
-    const [executions, changesets] = await Promise.all([
+    const [executions, changesets, unseen] = await Promise.all([
       this.executions(row),
       this.changesets(campaign),
+      this.unseenChangesets(campaign),
     ]);
-    return campaignStatus(row, executions, changesets);
+    return campaignStatus(row, executions, changesets, unseen);
   }
 
   async list(): Promise<CampaignSummary[]> {
@@ -77,11 +84,12 @@ export class CampaignStatusQueries {
     );
     const out: CampaignSummary[] = [];
     for (const row of rows) {
-      const [executions, changesets] = await Promise.all([
+      const [executions, changesets, unseen] = await Promise.all([
         this.executions(row),
         this.changesets(row.campaign),
+        this.unseenChangesets(row.campaign),
       ]);
-      const status = campaignStatus(row, executions, changesets);
+      const status = campaignStatus(row, executions, changesets, unseen);
       out.push({
         campaign: row.campaign,
         appliedAt: status.appliedAt,
@@ -110,10 +118,26 @@ export class CampaignStatusQueries {
 
   private async changesets(campaign: string): Promise<ChangesetRow[]> {
     const { rows } = await this.pool.query<ChangesetRow>(
-      `SELECT * FROM ${this.schema}.status_changesets WHERE campaign = $1 ORDER BY repository, head_branch`,
+      `SELECT s.*, p.last_event_id AS desired_event_id
+         FROM ${this.schema}.status_changesets s
+         LEFT JOIN ${this.schema}.pm_changesets p ON p.changeset_id = s.changeset_id
+        WHERE s.campaign = $1
+        ORDER BY s.repository, s.head_branch`,
       [campaign],
     );
     return rows;
+  }
+
+  /** Changesets the process manager wants that the status projection has not seen yet. */
+  private async unseenChangesets(campaign: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.schema}.pm_changesets p
+        WHERE p.campaign = $1 AND NOT p.removed
+          AND NOT EXISTS (SELECT 1 FROM ${this.schema}.status_changesets s
+                           WHERE s.changeset_id = p.changeset_id)`,
+      [campaign],
+    );
+    return rows[0]!.n;
   }
 }
 
@@ -138,7 +162,9 @@ function toChangesetStatus(row: ChangesetRow): ChangesetStatus {
     number: row.number,
     lastError: row.last_error,
     errorTerminal: row.error_terminal,
-    converged: row.reconciled_spec_event_id === row.spec_event_id,
+    converged:
+      row.reconciled_spec_event_id === row.spec_event_id &&
+      (row.desired_event_id === null || row.desired_event_id === row.spec_event_id),
     updatedAt: row.updated_at.toISOString(),
   };
 }
@@ -161,10 +187,12 @@ function toExecutionStatus(row: ExecutionRow): ExecutionStatus {
   };
 }
 
-function campaignStatus(
+export function campaignStatus(
   row: CampaignRow,
   executionRows: ExecutionRow[],
   changesetRows: ChangesetRow[],
+  /** Changesets the process manager wants that the status projection has not seen yet. */
+  unseenChangesets: number,
 ): CampaignStatus {
   const executions = executionRows.map(toExecutionStatus);
   const changesets = changesetRows.map(toChangesetStatus);
@@ -183,7 +211,10 @@ function campaignStatus(
   let phase: CampaignPhase;
   if (row.resolution_error !== null) phase = 'needs-attention';
   else if (!row.resolved || finished.length < executions.length) phase = 'executing';
-  else if (changesets.some((c) => !c.converged && !(c.lastError !== null && c.errorTerminal)))
+  else if (
+    unseenChangesets > 0 ||
+    changesets.some((c) => !c.converged && !(c.lastError !== null && c.errorTerminal))
+  )
     phase = 'reconciling';
   else phase = failed > 0 || terminal > 0 ? 'needs-attention' : 'complete';
 
