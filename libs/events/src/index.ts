@@ -14,3 +14,4 @@ export * from './loop-health.js';
 export * from './domain/ids.js';
 export * from './domain/events.js';
 export * from './domain/api.js';
+export * from './audit/index.js';
