@@ -91,6 +91,7 @@ describe(`node ${entry}`, () => {
         'component:relay:events': 'ok',
         'component:reconciler_service_changesets': 'ok',
         'component:reconciler-worker': 'ok',
+        'component:changeset-syncer': 'ok',
       },
     });
 

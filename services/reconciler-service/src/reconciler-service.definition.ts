@@ -9,6 +9,7 @@ import {
 import { campaignsCatalogue, ProjectionConsumer } from '@campaigns/events';
 import type { ServiceContext, ServiceDefinition } from '@campaigns/service-kit';
 import { ReconcilerWorker } from './executor/reconciler-worker.js';
+import { ChangesetSyncer } from './syncer/changeset-syncer.js';
 import { changesetProjection } from './projection/changeset-projection.js';
 import { reconcilerServiceMigrations } from './reconciler-service.migrations.js';
 
@@ -33,6 +34,16 @@ export function reconcilerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
     pollMs: read('RECONCILER_POLL_MS', 250, 1),
     leaseMs: read('RECONCILER_LEASE_MS', 120_000, 100),
   };
+}
+
+/** RECONCILER_SYNC_INTERVAL_MS: time between syncer passes (default 5 minutes; 0 turns it off). */
+export function syncIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['RECONCILER_SYNC_INTERVAL_MS']?.trim();
+  if (raw === undefined || raw === '') return 300_000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`RECONCILER_SYNC_INTERVAL_MS must be a whole number of ms, got "${raw}"`);
+  return value;
 }
 
 /** Loads CAMPAIGNS_CONFIG, turning any problem into one line that says what to set. */
@@ -74,6 +85,7 @@ export function createReconcilerService(options: ReconcilerServiceOptions = {}):
       if (config === undefined)
         throw new Error('reconciler-service: secrets() loads the config first');
       const settings = reconcilerSettingsFromEnv(env);
+      const syncIntervalMs = syncIntervalFromEnv(env);
       const codeHosts = new CodeHosts(
         config,
         options.codeHostOptions ?? codeHostOptionsFromEnv(env),
@@ -97,6 +109,18 @@ export function createReconcilerService(options: ReconcilerServiceOptions = {}):
           ...settings,
           logger: ctx.logger,
         }),
+        ...(syncIntervalMs === 0
+          ? []
+          : [
+              new ChangesetSyncer({
+                pool: ctx.pool,
+                store: ctx.eventStore,
+                schema: RECONCILER_SCHEMA,
+                codeHosts,
+                intervalMs: syncIntervalMs,
+                logger: ctx.logger,
+              }),
+            ]),
       ];
     },
   };

@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import {
+  changesetStream,
+  silentLogger,
+  sleep,
+  type EventsLogger,
+  type PostgresEventStore,
+} from '@campaigns/events';
+import type { ChangesetObservation, CodeHosts } from '@campaigns/codehost';
+import type pg from 'pg';
+
+const OBSERVED_STATE = { OPEN: 'open', CLOSED: 'closed', MERGED: 'merged' } as const;
+/** pg_try_advisory_lock key: one syncer pass at a time across every reconciler replica. */
+const SYNC_LOCK_KEY = 0x63_61_6d_73; // "cams"
+
+export interface ChangesetSyncerOptions {
+  pool: pg.Pool;
+  store: PostgresEventStore;
+  schema: string;
+  codeHosts: CodeHosts;
+  /** Time between passes (default 5 minutes); webhooks carry changes in between. */
+  intervalMs?: number;
+  logger?: EventsLogger;
+}
+
+interface SyncRow {
+  changeset_id: string;
+  campaign: string;
+  repository: string;
+  head_branch: string;
+  number: number;
+  external_state: string | null;
+  draft: boolean;
+  title: string | null;
+  head_ref_oid: string | null;
+}
+
+export interface SyncPass {
+  /** False when another replica held the pass's lock, so this one did nothing. */
+  ran: boolean;
+  checked: number;
+  observed: number;
+  failedHosts: number;
+}
+
+/**
+ * The periodic syncer: re-reads every published, unmerged changeset from its code host (one
+ * batched GraphQL query per 100) and records a `ChangesetObserved` (source `sync`) for each that
+ * differs from the projected actual state — whatever a lost webhook failed to tell. It only
+ * records; like webhooks, what it sees changes nothing on the code host by itself. One replica
+ * syncs at a time (an advisory lock); the others skip that pass.
+ */
+export class ChangesetSyncer {
+  readonly name = 'changeset-syncer';
+  private readonly abort = new AbortController();
+  private readonly logger: EventsLogger;
+  private loop?: Promise<void>;
+
+  constructor(private readonly options: ChangesetSyncerOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  start(): Promise<void> {
+    this.loop = this.run();
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  ready(): boolean {
+    return !this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.options.intervalMs ?? 300_000;
+    while (!this.abort.signal.aborted) {
+      await sleep(interval, this.abort.signal);
+      if (this.abort.signal.aborted) return;
+      try {
+        const pass = await this.syncOnce();
+        if (pass.ran) this.logger.info({ ...pass }, 'changesets synced');
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'sync pass failed; next pass later');
+      }
+    }
+  }
+
+  /** One pass over every published, unmerged changeset. */
+  async syncOnce(): Promise<SyncPass> {
+    const lock = await this.options.pool.connect();
+    try {
+      const { rows: got } = await lock.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS ok',
+        [SYNC_LOCK_KEY],
+      );
+      if (!got[0]!.ok) return { ran: false, checked: 0, observed: 0, failedHosts: 0 };
+      try {
+        return await this.pass();
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock($1)', [SYNC_LOCK_KEY]);
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async pass(): Promise<SyncPass> {
+    const { rows } = await this.options.pool.query<SyncRow>(
+      `SELECT changeset_id, campaign, repository, head_branch, number, external_state, draft, title, head_ref_oid
+         FROM ${this.options.schema}.changesets
+        WHERE number IS NOT NULL AND external_state IS DISTINCT FROM 'merged'
+        ORDER BY changeset_id`,
+    );
+    const byHost = new Map<ReturnType<CodeHosts['forRepository']>, SyncRow[]>();
+    for (const row of rows) {
+      let host;
+      try {
+        host = this.options.codeHosts.forRepository(row.repository);
+      } catch {
+        continue; // no configured code host serves it any more; the reconciler reports that
+      }
+      byHost.set(host, [...(byHost.get(host) ?? []), row]);
+    }
+    const passId = randomUUID();
+    let observed = 0;
+    let failedHosts = 0;
+    for (const [host, group] of byHost) {
+      let observations: ChangesetObservation[];
+      try {
+        observations = await host.loadChangesets(
+          group.map((r) => ({ repo: r.repository, number: r.number })),
+        );
+      } catch (error) {
+        failedHosts++;
+        this.logger.warn({ host: host.id, err: (error as Error).message }, 'sync: read failed');
+        continue;
+      }
+      const found = new Map(observations.map((o) => [`${o.repo}#${o.number}`, o]));
+      for (const row of group) {
+        const o = found.get(`${row.repository}#${row.number}`);
+        if (o === undefined || !differs(row, o)) continue;
+        await this.options.store.append(
+          changesetStream(row.changeset_id),
+          [
+            {
+              type: 'ChangesetObserved',
+              data: {
+                changesetId: row.changeset_id,
+                campaign: row.campaign,
+                repository: row.repository,
+                headBranch: row.head_branch,
+                source: 'sync',
+                deliveryId: null,
+                trigger: 'sync',
+                number: o.number,
+                url: o.url,
+                title: o.title,
+                state: OBSERVED_STATE[o.state],
+                draft: o.isDraft,
+                reviewDecision: o.reviewDecision,
+                checks: o.checksState,
+                headRefOid: o.headRefOid,
+              },
+            },
+          ],
+          {
+            expected: 'any',
+            metadata: {
+              correlation_id: `sync:${passId}`,
+              causation_id: null,
+              actor: 'reconciler-service',
+              source: 'reconciler-service',
+            },
+          },
+        );
+        observed++;
+      }
+    }
+    return { ran: true, checked: rows.length, observed, failedHosts };
+  }
+}
+
+function differs(row: SyncRow, o: ChangesetObservation): boolean {
+  return (
+    OBSERVED_STATE[o.state] !== row.external_state ||
+    o.isDraft !== row.draft ||
+    o.title !== row.title ||
+    o.headRefOid !== row.head_ref_oid
+  );
+}
