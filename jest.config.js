@@ -22,6 +22,8 @@ export default {
     '^@campaigns/(events|service-kit|campaign-spec|codehost)$': '<rootDir>/libs/$1/src/index.ts',
     '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',
     '^@campaigns/system$': '<rootDir>/tools/campaigns-system/src/index.ts',
+    '^@campaigns/(spec-service|reconciler-service|webhook-gateway)$':
+      '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],

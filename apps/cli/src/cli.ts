@@ -1,5 +1,6 @@
 import { EXIT, UsageError, type CliIo, type Command } from './command.js';
 import { applyCommand } from './commands/apply.command.js';
+import { auditCommand } from './commands/audit.command.js';
 import { listCommand } from './commands/list.command.js';
 import { previewCommand } from './commands/preview.command.js';
 import { schemaCommand } from './commands/schema.command.js';
@@ -15,6 +16,7 @@ export const commands: readonly Command[] = [
   previewCommand,
   statusCommand,
   listCommand,
+  auditCommand,
   schemaCommand,
   versionCommand,
 ];

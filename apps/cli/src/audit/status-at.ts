@@ -1,0 +1,142 @@
+import {
+  campaignsCatalogue,
+  PostgresEventStore,
+  type CampaignStatus,
+  type StoredEvent,
+} from '@campaigns/events';
+import type { CampaignRow, ChangesetRow, ExecutionRow } from '@campaigns/spec-service';
+import type pg from 'pg';
+import { campaignEvents, readOnly } from './audit-store.js';
+
+/** The projection's tables are rebuilt in the session's temporary schema: nothing durable is written. */
+const SCRATCH = 'pg_temp';
+const BATCH = 500;
+
+/** Event ids of the desired-state events (ChangesetSpecComputed/Removed) of each changeset, last one up to T. */
+const DESIRED_TYPES = new Set(['ChangesetSpecComputed', 'ChangesetSpecRemoved']);
+
+export interface StatusAt {
+  status: CampaignStatus;
+  /** Events of the campaign replayed (recorded at or before `at`). */
+  events: number;
+}
+
+/**
+ * The campaign's status as `campaign status` would have shown it at `at`, rebuilt from the log:
+ * the spec-service's status projection replayed from the campaign's events recorded up to `at`,
+ * read with the same `campaignStatus()`. The process manager's own state is not replayable (it
+ * does I/O), so its two inputs are derived from the log instead:
+ *
+ * - an execution is *rendered* once an event caused by its PatchComputed (ChangesetSpecComputed
+ *   or ChangesetSpecRemoved) is recorded by `at`; a PatchComputed that caused no event anywhere in
+ *   the log (its rendering changed nothing, or failed: render failures are not events) counts as
+ *   rendered from its own time, with no render error;
+ * - a changeset's *desired event* is its last ChangesetSpecComputed/Removed recorded by `at`.
+ *
+ * Returns null when the campaign had not been applied by `at`.
+ */
+export async function campaignStatusAt(
+  pool: pg.Pool,
+  campaign: string,
+  at: Date,
+): Promise<StatusAt | null> {
+  const spec = await import('@campaigns/spec-service');
+  const projection = spec.statusProjection();
+  const store = new PostgresEventStore(pool, campaignsCatalogue());
+  return readOnly(
+    pool,
+    async (db) => {
+      const events = (await campaignEvents(db, campaign, { until: at })).map((e) =>
+        store.upcast(e),
+      );
+      for (let i = 0; i < events.length; i += BATCH) {
+        await projection.handle(events.slice(i, i + BATCH), { tx: db, schema: SCRATCH });
+      }
+      const campaigns = await db.query<CampaignRow>(
+        `SELECT * FROM ${SCRATCH}.status_campaigns WHERE campaign = $1`,
+        [campaign],
+      );
+      const row = campaigns.rows[0];
+      if (!row) return null;
+
+      const rendered = await renderedExecutions(db, campaign, events, at);
+      const executions = await db.query<Omit<ExecutionRow, 'render_error' | 'rendered'>>(
+        `SELECT execution_id, repository, path, state, message, stderr_tail
+           FROM ${SCRATCH}.status_executions WHERE campaign = $1 AND apply_id = $2
+          ORDER BY repository, path`,
+        [row.campaign, row.apply_id],
+      );
+      const desired = desiredEvents(events);
+      const changesets = await db.query<Omit<ChangesetRow, 'desired_event_id'>>(
+        `SELECT * FROM ${SCRATCH}.status_changesets WHERE campaign = $1
+          ORDER BY repository, head_branch`,
+        [campaign],
+      );
+      const seen = new Set(changesets.rows.map((c) => c.changeset_id));
+      const unseen = [...desired.values()].filter(
+        (d) => d.type === 'ChangesetSpecComputed' && !seen.has(d.changesetId),
+      ).length;
+      const status = spec.campaignStatus(
+        row,
+        executions.rows.map((e) => ({
+          ...e,
+          render_error: null,
+          rendered: rendered.has(e.execution_id),
+        })),
+        changesets.rows.map((c) => ({
+          ...c,
+          desired_event_id: desired.get(c.changeset_id)?.eventId ?? null,
+        })),
+        unseen,
+      );
+      return { status, events: events.length };
+    },
+    async (db) => {
+      for (const m of projection.migrations(SCRATCH)) await db.query(m.sql);
+    },
+  );
+}
+
+/** The last desired-state event of each changeset among `events`. */
+export function desiredEvents(
+  events: readonly StoredEvent[],
+): Map<string, { changesetId: string; eventId: string; type: string }> {
+  const out = new Map<string, { changesetId: string; eventId: string; type: string }>();
+  for (const e of events) {
+    if (!DESIRED_TYPES.has(e.type)) continue;
+    const changesetId = (e.data as { changesetId: string }).changesetId;
+    out.set(changesetId, { changesetId, eventId: e.event_id, type: e.type });
+  }
+  return out;
+}
+
+/** Executions whose PatchComputed (among `events`, up to `at`) the process manager had handled by `at`. */
+async function renderedExecutions(
+  db: pg.ClientBase,
+  campaign: string,
+  events: readonly StoredEvent[],
+  at: Date,
+): Promise<Set<string>> {
+  const patches = new Map<string, string>(); // PatchComputed event id → execution id
+  for (const e of events) {
+    if (e.type === 'PatchComputed')
+      patches.set(e.event_id, (e.data as { executionId: string }).executionId);
+  }
+  if (patches.size === 0) return new Set();
+  // The whole log, past `at` too: whether the rendering ever caused an event, and when.
+  const { rows } = await db.query<{ cause: string; by_then: boolean }>(
+    `SELECT metadata->>'causation_id' AS cause, bool_or(recorded_at <= $4) AS by_then
+       FROM eventstore.events
+      WHERE data->>'campaign' = $1 AND type = ANY ($2::text[])
+        AND metadata->>'causation_id' = ANY ($3::text[])
+      GROUP BY 1`,
+    [campaign, [...DESIRED_TYPES], [...patches.keys()], at.toISOString()],
+  );
+  const caused = new Map(rows.map((r) => [r.cause, r.by_then]));
+  const out = new Set<string>();
+  for (const [eventId, executionId] of patches) {
+    const byThen = caused.get(eventId);
+    if (byThen === undefined || byThen) out.add(executionId);
+  }
+  return out;
+}
