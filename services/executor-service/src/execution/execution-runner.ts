@@ -74,7 +74,26 @@ export interface Delivery {
   queuedEventId?: string | null;
   /** Aborted when the job was handed back to the queue: its result must not be recorded. */
   abandoned?: AbortSignal;
+  /**
+   * The last delivery the worker will make. Before it, a failure of the infrastructure (the
+   * repository could not be fetched, the Docker engine did not answer) is thrown as a
+   * `TransientExecutionError` so the job is retried with backoff; on it, it is recorded.
+   */
+  lastAttempt?: boolean;
 }
+
+/** Infrastructure trouble another delivery may not meet; the worker naks the job. */
+export class TransientExecutionError extends Error {
+  override readonly name = 'TransientExecutionError';
+  constructor(
+    readonly reason: 'fetch' | 'docker',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TRANSIENT_REASONS: ReadonlySet<string> = new Set(['fetch', 'docker']);
 
 /** An internal problem that the next delivery may not have (e.g. the database was away). */
 class Failed extends Error {
@@ -167,6 +186,8 @@ export class ExecutionRunner {
       result = await this.#run(job, specData);
     } catch (err) {
       if (!(err instanceof Failed)) throw err;
+      if (TRANSIENT_REASONS.has(err.reason) && delivery.lastAttempt !== true)
+        throw new TransientExecutionError(err.reason as 'fetch' | 'docker', err.message);
       result = this.#failure(job, err.reason, err.message, err.extra);
     }
     if (delivery.abandoned?.aborted) return { kind: 'abandoned' };
@@ -304,6 +325,8 @@ export class ExecutionRunner {
         docker: this.#docker,
         labels: { [EXECUTION_LABEL]: job.executionId },
       });
+      if (!run.ok && run.failure.reason === 'docker')
+        throw new Failed('docker', run.failure.message, run.failure);
       if (!run.ok) return this.#failure(job, run.failure.reason, run.failure.message, run.failure);
       if (this.#redactor.occursIn(run.diff)) {
         throw new Failed(

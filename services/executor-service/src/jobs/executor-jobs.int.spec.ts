@@ -215,7 +215,7 @@ describe('executor jobs: dispatcher and workers against PostgreSQL, JetStream, D
     expect(data.message).toContain(`the image ${image} is not present and cannot be pulled`);
   }, 90_000);
 
-  it("records a repository that cannot be fetched as ExecutionFailed 'fetch'", async () => {
+  it("retries a repository that cannot be fetched, then records ExecutionFailed 'fetch'", async () => {
     const repo = await h.createRepo('vanishing', { 'README.md': '# vanishing\n' });
     const { jobs } = await h.queue({
       campaign: 'vanishing',
@@ -223,8 +223,16 @@ describe('executor jobs: dispatcher and workers against PostgreSQL, JetStream, D
       repositories: [{ repository: repo.repository, head: 'f'.repeat(40) }],
     });
 
-    const failed = (await h.result(jobs[0]!.executionId)).at(-1)!;
+    const history = await h.result(jobs[0]!.executionId);
+    const failed = history.at(-1)!;
 
+    // A fetch failure may be the code host's passing trouble: every delivery tries again, with
+    // backoff, and only the last one (maxAttempts = 5 here) records the failure.
+    expect(
+      history
+        .filter((e) => e.type === 'ExecutionStarted')
+        .map((e) => (e.data as { attempt: number }).attempt),
+    ).toEqual([1, 2, 3, 4, 5]);
     expect(failed.type).toBe('ExecutionFailed');
     expect(failed.data).toMatchObject({ reason: 'fetch', stepIndex: null });
     expect((failed.data as { message: string }).message).toMatch(

@@ -161,6 +161,7 @@ export class JobWorker {
       attempt,
       queuedEventId: msg.headers?.get(JOB_EVENT_ID_HEADER) || null,
       abandoned: abandon.signal,
+      lastAttempt: attempt >= this.options.maxAttempts,
     };
     const heartbeat = setInterval(() => msg.working(), Math.max(200, this.options.ackWaitMs / 3));
     this.#running.set(msg, { heartbeat, abandon });
