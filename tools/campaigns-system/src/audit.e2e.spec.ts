@@ -1,9 +1,11 @@
 // A1's end-to-end scenario: `campaign audit` replays the event log of a real system (the four
 // services, the simulator, the CLI) into a history, a past state and a verification anyone can run.
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CampaignStatus } from '@campaigns/events';
+import pg from 'pg';
 import { ensureStepImage } from './step-image.js';
 import { startSystem, type RunningSystem } from './test-support/system.js';
 
@@ -205,6 +207,52 @@ describe('campaign audit end to end', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since needs an ISO 8601 timestamp');
   }, 60_000);
+
+  it('works as a role that can only read, given by AUDIT_DATABASE_URL', async () => {
+    const role = `campaigns_audit_${randomBytes(4).toString('hex')}`;
+    const admin = system.db.pool;
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'audit-e2e'`);
+    try {
+      await admin.query(`GRANT pg_read_all_data TO ${role}`);
+      await admin.query(`GRANT TEMPORARY ON DATABASE ${system.db.name} TO ${role}`);
+      const url = new URL(system.db.url);
+      url.username = role;
+      url.password = 'audit-e2e';
+      // DATABASE_URL (the writer) stays set: AUDIT_DATABASE_URL wins.
+      const env = { AUDIT_DATABASE_URL: url.toString() };
+      const history = await system.cli(['audit', NAME], env);
+      expect(history.stderr).toBe('');
+      expect(history.stdout.match(/spec applied by e2e-tester/g)).toHaveLength(2);
+      const then = await system.cli(['audit', NAME, '--at', at.toISOString(), '--json'], env);
+      expect(then.stderr).toBe('');
+      expect(shown(JSON.parse(then.stdout) as CampaignStatus)).toEqual(shown(first));
+      const verified = await system.cli(['audit', '--verify'], env);
+      expect(verified.stdout).toContain('OK: no discrepancies');
+      expect(verified.code).toBe(0);
+      // It is the database audit reads: a wrong one fails, whatever DATABASE_URL says.
+      const elsewhere = new URL(url);
+      elsewhere.pathname = '/no_such_database_for_audit';
+      const wrong = await system.cli(['audit', NAME], {
+        AUDIT_DATABASE_URL: elsewhere.toString(),
+      });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('reading the event store failed');
+      // The role really can only read.
+      const reader = new pg.Client({ connectionString: url.toString() });
+      await reader.connect();
+      try {
+        await expect(reader.query(`DELETE FROM eventstore.events`)).rejects.toThrow(
+          /permission denied/,
+        );
+      } finally {
+        await reader.end();
+      }
+    } finally {
+      await admin.query(`REVOKE ALL ON DATABASE ${system.db.name} FROM ${role}`);
+      await admin.query(`DROP OWNED BY ${role}`);
+      await admin.query(`DROP ROLE ${role}`);
+    }
+  }, 120_000);
 
   it('verifies the untouched log, and names an event whose payload was changed', async () => {
     const clean = await system.cli(['audit', '--verify']);
