@@ -254,6 +254,26 @@ describe('campaign audit end to end', () => {
     }
   }, 120_000);
 
+  it('counts an execution whose rendering changed nothing as rendered', async () => {
+    // A description-only change: new executions (cached), the same desired state, so the
+    // process manager records no ChangesetSpecComputed after their PatchComputed.
+    const third = await applyAndWait(
+      specText('Hello again from the audit').replace(', audited', ', audited again'),
+    );
+    expect(third.phase).toBe('complete');
+    const { rows } = await system.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM eventstore.events
+        WHERE type = 'ChangesetSpecComputed' AND metadata->>'correlation_id' = $1`,
+      [third.applyId],
+    );
+    expect(rows[0]!.n).toBe(0);
+    const now = await system.cli(['audit', NAME, '--at', new Date().toISOString(), '--json']);
+    const replayed = JSON.parse(now.stdout) as CampaignStatus;
+    expect(replayed.applyId).toBe(third.applyId);
+    expect(replayed.counts.executed).toBe(3);
+    expect(shown(replayed)).toEqual(shown(await status()));
+  }, 300_000);
+
   it('verifies the untouched log, and names an event whose payload was changed', async () => {
     const clean = await system.cli(['audit', '--verify']);
     expect(clean.stderr).toBe('');
