@@ -478,6 +478,33 @@ describe('verifyEventLog', () => {
     ]);
   });
 
+  it('reports a version stored twice, once the unique constraint is gone', async () => {
+    ({ db } = await seededDatabase());
+    const v5 = await eventAt(db, 'counter-a', 5);
+    const v6 = await eventAt(db, 'counter-a', 6);
+    await tamper(
+      db,
+      `ALTER TABLE eventstore.events DROP CONSTRAINT events_stream_id_stream_version_key`,
+      `UPDATE eventstore.events SET stream_version = 4 WHERE event_id = '${v5.event_id}'`,
+    );
+    const report = await verifyEventLog({ pool: db.pool, catalogue: testCatalogue });
+    expect(report.discrepancies).toEqual([
+      expect.objectContaining({
+        kind: 'version-duplicate',
+        streamId: 'counter-a',
+        streamVersion: '4',
+        eventId: v5.event_id,
+        message: expect.stringContaining('version 4 is stored more than once'),
+      }),
+      expect.objectContaining({
+        kind: 'version-gap',
+        streamId: 'counter-a',
+        streamVersion: '5',
+        eventId: v6.event_id,
+      }),
+    ]);
+  });
+
   it('reports a global position held by two events', async () => {
     ({ db } = await seededDatabase());
     const first = await eventAt(db, 'counter-a', 1);
