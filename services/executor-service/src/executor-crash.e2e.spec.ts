@@ -19,6 +19,7 @@ const entry = 'services/executor-service/dist/main.js';
 describe('executor-service processes: kill -9 of the executor running a job', () => {
   let h: ExecutorHarness;
   const processes: ServiceProcess[] = [];
+  const urls = new Map<ServiceProcess, string>();
 
   const start = async (name: string) => {
     const service = spawnService(entry, {
@@ -33,7 +34,12 @@ describe('executor-service processes: kill -9 of the executor running a job', ()
       EXECUTOR_WORK_DIR: join(h.dir, `work-${name}`),
     });
     processes.push(service);
-    await service.waitForLog(`${name} listening`, (l) => l.msg === 'listening', 30_000);
+    const listening = await service.waitForLog(
+      `${name} listening`,
+      (l) => l.msg === 'listening',
+      30_000,
+    );
+    urls.set(service, listening['url'] as string);
     return service;
   };
 
@@ -116,6 +122,9 @@ describe('executor-service processes: kill -9 of the executor running a job', ()
     expect(
       after.filter((e) => e.type === 'PatchComputed' || e.type === 'ExecutionFailed'),
     ).toHaveLength(1);
+
+    const metrics = await (await fetch(`${urls.get(survivor)}/metrics`)).text();
+    expect(metrics).toMatch(/^campaigns_executions_total\{outcome="patch"[^}]*\} 1$/m);
 
     survivor.child.kill('SIGTERM');
     expect(await survivor.exited).toMatchObject({ code: 0 });

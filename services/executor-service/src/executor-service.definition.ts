@@ -1,4 +1,5 @@
 import { campaignsCatalogue } from '@campaigns/events';
+import { Counter } from 'prom-client';
 import { loadCampaignsConfig, secretValues, type CampaignsConfig } from '@campaigns/codehost';
 import type { ServiceContext, ServiceDefinition } from '@campaigns/service-kit';
 import { ExecutionRunner } from './execution/execution-runner.js';
@@ -63,6 +64,12 @@ export function createExecutorService(env: NodeJS.ProcessEnv = process.env): Ser
     components(ctx: ServiceContext) {
       if (!ready) throw new Error('executor-service: secrets() must run before components()');
       const { campaigns, settings, stepSecrets } = ready;
+      const executions = new Counter({
+        name: 'campaigns_executions_total',
+        help: 'Execution job deliveries handled by this executor, by outcome',
+        labelNames: ['outcome'],
+        registers: [ctx.registry],
+      });
       const runner = new ExecutionRunner({
         store: ctx.eventStore,
         campaignsConfig: campaigns,
@@ -88,6 +95,10 @@ export function createExecutorService(env: NodeJS.ProcessEnv = process.env): Ser
           maxAttempts: settings.maxAttempts,
           stopDeadlineMs: settings.stopDeadlineMs,
           logger: ctx.logger,
+          onOutcome: (_job, outcome) =>
+            executions.inc({
+              outcome: outcome.kind === 'failed' ? `failed:${outcome.reason}` : outcome.kind,
+            }),
         }),
       ];
     },

@@ -150,6 +150,10 @@ describe(`node ${entry}`, () => {
       })
     ).json()) as { title: string }[];
     expect(pulls).toEqual([expect.objectContaining({ title: 'Hello World' })]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^campaigns_reconciler_operations_total\{operation="publish",outcome="done"[^}]*\} 1$/m,
+    );
 
     running.child.kill('SIGTERM');
     const exit = await running.exited;

@@ -108,6 +108,7 @@ export function createReconcilerService(options: ReconcilerServiceOptions = {}):
           config,
           ...settings,
           logger: ctx.logger,
+          registry: ctx.registry,
         }),
         ...(syncIntervalMs === 0
           ? []

@@ -19,6 +19,7 @@ import {
   type PostgresEventStore,
 } from '@campaigns/events';
 import type pg from 'pg';
+import { Counter, Registry } from 'prom-client';
 import {
   CHANGESET_PROJECTION,
   loadChangesetRow,
@@ -52,6 +53,8 @@ export interface ReconcilerWorkerOptions {
   workerId?: string;
   /** Called after each code host write and before its event is appended (tests simulate crashes here). */
   afterHostWrite?: (changesetId: string, operation: string) => Promise<void>;
+  /** Where `campaigns_reconciler_operations_total` is registered (served at /metrics). */
+  registry?: Registry;
 }
 
 /** Backoff of retryable failures: 1 s · 2^(attempt-1), at most 5 minutes; a retry-after wins. */
@@ -102,8 +105,18 @@ export class ReconcilerWorker {
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
   private started = false;
+  private readonly operations: Counter;
 
   constructor(private readonly options: ReconcilerWorkerOptions) {
+    const registry = options.registry ?? new Registry();
+    this.operations =
+      (registry.getSingleMetric('campaigns_reconciler_operations_total') as Counter | undefined) ??
+      new Counter({
+        name: 'campaigns_reconciler_operations_total',
+        help: 'Code host operations the reconciler performed, by operation and outcome',
+        labelNames: ['operation', 'outcome'],
+        registers: [registry],
+      });
     this.workerId = options.workerId ?? `reconciler-${randomUUID()}`;
     this.concurrency = Math.max(1, options.concurrency ?? 4);
     this.pollMs = options.pollMs ?? 250;
@@ -391,6 +404,7 @@ export class ReconcilerWorker {
     retryAfterMs: number | undefined,
   ): Promise<void> {
     const attempt = r.row.attempts + 1;
+    this.operations.inc({ operation, outcome: retryable ? 'retryable' : 'terminal' });
     await this.append(r, 'ReconcileFailed', {
       specEventId: r.desired.specEventId,
       operation,
@@ -405,6 +419,7 @@ export class ReconcilerWorker {
 
   private async wrote(r: Round, operation: string): Promise<void> {
     r.touchedHost = true;
+    this.operations.inc({ operation, outcome: 'done' });
     await this.options.afterHostWrite?.(r.changesetId, operation);
   }
 
