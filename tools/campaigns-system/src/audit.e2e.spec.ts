@@ -143,6 +143,13 @@ describe('campaign audit end to end', () => {
     expect(events.filter((l) => l.includes('spec applied'))).toHaveLength(2);
     expect(events.length).toBeGreaterThan(4);
     for (const l of events.filter((x) => !x.includes('spec applied'))) expect(l).toContain(repo);
+    // From T on: only the second apply, still diffed against the first.
+    const since = await system.cli(['audit', NAME, '--since', at.toISOString()]);
+    expect(since.code).toBe(0);
+    expect(since.stdout.match(/spec applied by/g)).toHaveLength(1);
+    expect(since.stdout).toContain('    --- previous spec\n    +++ ' + specFile + '\n');
+    expect(since.stdout).toContain('    +  title: Hello again from the audit\n');
+    expect(since.stdout).not.toContain('/dev/null');
     const other = await system.cli(['audit', NAME, '--changeset', `${repo}@another-branch`]);
     expect(other.stdout).not.toContain('published PR');
   }, 60_000);
