@@ -154,6 +154,18 @@ export async function loadChangesetRow(
   return rows[0] ? fromDb(rows[0]) : null;
 }
 
+async function loadChangesetRows(
+  db: Db,
+  schema: string,
+  changesetIds: readonly string[],
+): Promise<Map<string, ChangesetRow>> {
+  const { rows } = await db.query<DbRow>(
+    `SELECT ${ROW_COLUMNS} FROM ${schema}.changesets WHERE changeset_id = ANY($1::text[])`,
+    [changesetIds],
+  );
+  return new Map(rows.map((r) => [r.changeset_id, fromDb(r)]));
+}
+
 interface SpecDbRow {
   spec_event_id: string;
   changeset_id: string;
@@ -192,8 +204,8 @@ export async function loadRecordedSpec(
   };
 }
 
-async function saveRow(db: Db, schema: string, row: ChangesetRow): Promise<void> {
-  const values = [
+function rowValues(row: ChangesetRow): unknown[] {
+  return [
     row.changesetId,
     row.campaign,
     row.repository,
@@ -218,10 +230,20 @@ async function saveRow(db: Db, schema: string, row: ChangesetRow): Promise<void>
     row.terminalSpecEventId,
     row.streamVersion.toString(),
   ];
-  const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
+}
+
+/** Writes rows in one statement (a batch's worth: well under PostgreSQL's parameter limit). */
+async function saveRows(db: Db, schema: string, rows: readonly ChangesetRow[]): Promise<void> {
+  if (rows.length === 0) return;
   const columns = ROW_COLUMNS.split(',').map((c) => c.trim());
+  const values: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const first = values.length;
+    values.push(...rowValues(row));
+    return `(${columns.map((_, i) => `$${first + i + 1}`).join(', ')})`;
+  });
   await db.query(
-    `INSERT INTO ${schema}.changesets (${columns.join(', ')}) VALUES (${placeholders})
+    `INSERT INTO ${schema}.changesets (${columns.join(', ')}) VALUES ${tuples.join(', ')}
      ON CONFLICT (changeset_id) DO UPDATE SET ${columns
        .slice(1)
        .map((c) => `${c} = EXCLUDED.${c}`)
@@ -229,6 +251,9 @@ async function saveRow(db: Db, schema: string, row: ChangesetRow): Promise<void>
     values,
   );
 }
+
+/** Rows per statement when saving a batch: 23 parameters each, far below the 65,535 limit. */
+const SAVE_CHUNK = 1000;
 
 function newRow(identity: ChangesetIdentity): ChangesetRow {
   return {
@@ -355,15 +380,33 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
       { name: 'changesets', key: ['changeset_id'] },
       { name: 'changeset_specs', key: ['spec_event_id'] },
     ],
+    // A batch costs one read and one write of the changesets it touches, however many events
+    // each has (observations are most of a busy log); events still apply one by one, in order.
     async handle(events: readonly StoredEvent[], ctx: ProjectionContext) {
-      for (const event of events) await applyEvent(event, ctx);
+      const ids = [...new Set(events.map((e) => (e.data as Data).changesetId))];
+      const rows = await loadChangesetRows(ctx.tx, ctx.schema, ids);
+      for (const event of events) {
+        const data = event.data as Data;
+        let row = rows.get(data.changesetId);
+        if (row === undefined) {
+          row = newRow(data);
+          rows.set(data.changesetId, row);
+        }
+        await applyEvent(event, row, ctx);
+      }
+      const touched = [...rows.values()];
+      for (let i = 0; i < touched.length; i += SAVE_CHUNK)
+        await saveRows(ctx.tx, ctx.schema, touched.slice(i, i + SAVE_CHUNK));
     },
   };
 }
 
-async function applyEvent(event: StoredEvent, { tx, schema }: ProjectionContext): Promise<void> {
+async function applyEvent(
+  event: StoredEvent,
+  row: ChangesetRow,
+  { tx, schema }: ProjectionContext,
+): Promise<void> {
   const data = event.data as Data;
-  const row = (await loadChangesetRow(tx, schema, data.changesetId)) ?? newRow(data);
   row.streamVersion = event.stream_version;
   const at = event.recorded_at;
   const version = event.stream_version;
@@ -474,7 +517,6 @@ async function applyEvent(event: StoredEvent, { tx, schema }: ProjectionContext)
       observe(row, data);
       break;
   }
-  await saveRow(tx, schema, row);
 }
 
 /** Applies an observation to the actual state. */
