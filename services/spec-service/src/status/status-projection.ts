@@ -4,7 +4,6 @@ import type {
   ChangesetPublished,
   ChangesetReconciled,
   ChangesetSpecComputed,
-  ChangesetSpecRemoved,
   ChangesetUpdated,
   EventData,
   ExecutionFailed,
@@ -18,6 +17,7 @@ import type {
   WorkspaceResolutionFailed,
   WorkspacesResolved,
 } from '@campaigns/events';
+import { categoryOf } from '@campaigns/events';
 import type { PoolClient } from 'pg';
 
 export const STATUS_PROJECTION_NAME = 'status';
@@ -87,8 +87,19 @@ CREATE INDEX ON ${schema}.status_changesets (campaign);`,
       { name: 'status_executions', key: ['execution_id'] },
       { name: 'status_changesets', key: ['changeset_id'] },
     ],
+    // Changeset events (most of a busy log: observations) work on rows read once per batch and
+    // written back in one statement; the few campaign and execution events are applied as they
+    // come. The two touch disjoint tables, so order between them does not matter.
     async handle(events, { tx, schema }) {
-      for (const e of events) await apply(tx, schema, e);
+      const changesetEvents = events.filter((e) => categoryOf(e.stream_id) === 'changeset');
+      const rows = await loadChangesetRows(tx, schema, [
+        ...new Set(changesetEvents.map((e) => (e.data as { changesetId: string }).changesetId)),
+      ]);
+      for (const e of events) {
+        if (categoryOf(e.stream_id) === 'changeset') applyToChangeset(rows, e);
+        else await apply(tx, schema, e);
+      }
+      await saveChangesetRows(tx, schema, [...rows.values()]);
     },
   };
 }
@@ -167,130 +178,188 @@ async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<vo
       );
       return;
     }
-    case 'ChangesetSpecComputed': {
-      const d = e.data as EventData<typeof ChangesetSpecComputed>;
-      // A new desired state: earlier errors were about the old one.
-      await tx.query(
-        `INSERT INTO ${schema}.status_changesets
-           (changeset_id, campaign, repository, head_branch, wanted, published, spec_event_id,
-            reconciled_spec_event_id, host_state, draft, checks, review, url, number, last_error,
-            error_terminal, updated_at)
-         VALUES ($1, $2, $3, $4, true, $5, $6, NULL, NULL, false, NULL, NULL, NULL, NULL, NULL, false, $7)
-         ON CONFLICT (changeset_id) DO UPDATE SET wanted = true, published = EXCLUDED.published,
-           spec_event_id = EXCLUDED.spec_event_id, last_error = NULL, error_terminal = false,
-           updated_at = EXCLUDED.updated_at`,
-        [
-          d.changesetId,
-          d.campaign,
-          d.repository,
-          d.headBranch,
-          String(d.spec.published),
-          e.event_id,
-          at,
-        ],
-      );
+  }
+}
+
+/** A row of `status_changesets`, as read and written. */
+interface ChangesetRow {
+  changeset_id: string;
+  campaign: string;
+  repository: string;
+  head_branch: string;
+  wanted: boolean;
+  published: string;
+  spec_event_id: string;
+  reconciled_spec_event_id: string | null;
+  host_state: string | null;
+  draft: boolean;
+  checks: string | null;
+  review: string | null;
+  url: string | null;
+  number: number | null;
+  last_error: string | null;
+  error_terminal: boolean;
+  updated_at: Date;
+}
+
+const CHANGESET_ROW_COLUMNS: readonly (keyof ChangesetRow)[] = [
+  'changeset_id',
+  'campaign',
+  'repository',
+  'head_branch',
+  'wanted',
+  'published',
+  'spec_event_id',
+  'reconciled_spec_event_id',
+  'host_state',
+  'draft',
+  'checks',
+  'review',
+  'url',
+  'number',
+  'last_error',
+  'error_terminal',
+  'updated_at',
+];
+
+async function loadChangesetRows(
+  tx: PoolClient,
+  schema: string,
+  ids: readonly string[],
+): Promise<Map<string, ChangesetRow>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await tx.query<ChangesetRow>(
+    `SELECT ${CHANGESET_ROW_COLUMNS.join(', ')} FROM ${schema}.status_changesets
+      WHERE changeset_id = ANY($1::text[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.changeset_id, r]));
+}
+
+/** Upserts rows, 1,000 per statement (17 parameters each). */
+async function saveChangesetRows(
+  tx: PoolClient,
+  schema: string,
+  rows: readonly ChangesetRow[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000);
+    const values: unknown[] = [];
+    const tuples = chunk.map((row) => {
+      const first = values.length;
+      for (const c of CHANGESET_ROW_COLUMNS) values.push(row[c]);
+      return `(${CHANGESET_ROW_COLUMNS.map((_, k) => `$${first + k + 1}`).join(', ')})`;
+    });
+    await tx.query(
+      `INSERT INTO ${schema}.status_changesets (${CHANGESET_ROW_COLUMNS.join(', ')})
+       VALUES ${tuples.join(', ')}
+       ON CONFLICT (changeset_id) DO UPDATE SET ${CHANGESET_ROW_COLUMNS.slice(1)
+         .map((c) => `${c} = EXCLUDED.${c}`)
+         .join(', ')}`,
+      values,
+    );
+  }
+}
+
+/** Applies one changeset event to the batch's rows; events about a row not created yet do nothing. */
+function applyToChangeset(rows: Map<string, ChangesetRow>, e: StoredEvent): void {
+  const at = e.recorded_at;
+  const id = (e.data as { changesetId: string }).changesetId;
+  if (e.type === 'ChangesetSpecComputed') {
+    const d = e.data as EventData<typeof ChangesetSpecComputed>;
+    const existing = rows.get(id);
+    // A new desired state: earlier errors were about the old one.
+    rows.set(id, {
+      ...(existing ?? {
+        changeset_id: id,
+        campaign: d.campaign,
+        repository: d.repository,
+        head_branch: d.headBranch,
+        reconciled_spec_event_id: null,
+        host_state: null,
+        draft: false,
+        checks: null,
+        review: null,
+        url: null,
+        number: null,
+      }),
+      wanted: true,
+      published: String(d.spec.published),
+      spec_event_id: e.event_id,
+      last_error: null,
+      error_terminal: false,
+      updated_at: at,
+    });
+    return;
+  }
+  const row = rows.get(id);
+  if (row === undefined) return;
+  switch (e.type) {
+    case 'ChangesetSpecRemoved':
+      Object.assign(row, {
+        wanted: false,
+        spec_event_id: e.event_id,
+        last_error: null,
+        error_terminal: false,
+        updated_at: at,
+      });
       return;
-    }
-    case 'ChangesetSpecRemoved': {
-      const d = e.data as EventData<typeof ChangesetSpecRemoved>;
-      await tx.query(
-        `UPDATE ${schema}.status_changesets SET wanted = false, spec_event_id = $2, last_error = NULL,
-           error_terminal = false, updated_at = $3
-          WHERE changeset_id = $1`,
-        [d.changesetId, e.event_id, at],
-      );
-      return;
-    }
     case 'ChangesetPublished': {
       const d = e.data as EventData<typeof ChangesetPublished>;
-      await updateChangeset(tx, schema, d.changesetId, at, {
+      Object.assign(row, {
         host_state: d.draft ? 'draft' : 'open',
         draft: d.draft,
         number: d.number,
         url: d.url,
+        updated_at: at,
       });
       return;
     }
     case 'ChangesetUpdated': {
       const d = e.data as EventData<typeof ChangesetUpdated>;
-      const set: Record<string, unknown> = d.number === null ? {} : { number: d.number };
-      if (d.operation === 'undraft') Object.assign(set, { draft: false, host_state: 'open' });
+      if (d.number !== null) row.number = d.number;
+      if (d.operation === 'undraft') Object.assign(row, { draft: false, host_state: 'open' });
       if (d.operation === 'convert-to-draft')
-        Object.assign(set, { draft: true, host_state: 'draft' });
-      if (d.operation === 'reopen') set.host_state = 'open';
-      await updateChangeset(tx, schema, d.changesetId, at, set);
-      if (d.operation === 'reopen')
-        await tx.query(
-          `UPDATE ${schema}.status_changesets SET host_state = 'draft' WHERE changeset_id = $1 AND draft`,
-          [d.changesetId],
-        );
+        Object.assign(row, { draft: true, host_state: 'draft' });
+      if (d.operation === 'reopen') row.host_state = row.draft ? 'draft' : 'open';
+      row.updated_at = at;
       return;
     }
     case 'ChangesetClosed': {
       const d = e.data as EventData<typeof ChangesetClosed>;
-      await updateChangeset(tx, schema, d.changesetId, at, {
-        host_state: 'closed',
-        number: d.number,
-        url: d.url,
-      });
+      Object.assign(row, { host_state: 'closed', number: d.number, url: d.url, updated_at: at });
       return;
     }
     case 'ChangesetObserved': {
       const d = e.data as EventData<typeof ChangesetObserved>;
-      const set: Record<string, unknown> = { number: d.number };
-      if (d.url !== undefined) set.url = d.url;
-      if (d.draft !== undefined) set.draft = d.draft;
-      if (d.checks !== undefined) set.checks = d.checks;
-      if (d.reviewDecision !== undefined) set.review = d.reviewDecision;
-      await updateChangeset(tx, schema, d.changesetId, at, set);
-      if (d.state !== undefined) {
-        // An open changeset shows as draft while it is one.
-        await tx.query(
-          `UPDATE ${schema}.status_changesets
-              SET host_state = CASE WHEN $2 = 'open' AND draft THEN 'draft' ELSE $2 END
-            WHERE changeset_id = $1`,
-          [d.changesetId, d.state],
-        );
-      }
+      row.number = d.number;
+      if (d.url !== undefined) row.url = d.url;
+      if (d.draft !== undefined) row.draft = d.draft;
+      if (d.checks !== undefined) row.checks = d.checks;
+      if (d.reviewDecision !== undefined) row.review = d.reviewDecision;
+      row.updated_at = at;
+      // An open changeset shows as draft while it is one.
+      if (d.state !== undefined)
+        row.host_state = d.state === 'open' && row.draft ? 'draft' : d.state;
       return;
     }
     case 'ReconcileFailed': {
       const d = e.data as EventData<typeof ReconcileFailed>;
       // Only failures acting on the current desired state are shown; older ones are moot.
-      await tx.query(
-        `UPDATE ${schema}.status_changesets SET last_error = $3, error_terminal = $4, updated_at = $5
-          WHERE changeset_id = $1 AND spec_event_id = $2`,
-        [d.changesetId, d.specEventId, d.message, !d.retryable, at],
-      );
+      if (row.spec_event_id !== d.specEventId) return;
+      Object.assign(row, { last_error: d.message, error_terminal: !d.retryable, updated_at: at });
       return;
     }
     case 'ChangesetReconciled': {
       const d = e.data as EventData<typeof ChangesetReconciled>;
-      await tx.query(
-        `UPDATE ${schema}.status_changesets
-            SET reconciled_spec_event_id = $2, last_error = NULL, error_terminal = false, updated_at = $3
-          WHERE changeset_id = $1 AND spec_event_id = $2`,
-        [d.changesetId, d.specEventId, at],
-      );
+      if (row.spec_event_id !== d.specEventId) return;
+      Object.assign(row, {
+        reconciled_spec_event_id: d.specEventId,
+        last_error: null,
+        error_terminal: false,
+        updated_at: at,
+      });
       return;
     }
   }
-}
-
-const CHANGESET_COLUMNS = new Set(['host_state', 'draft', 'checks', 'review', 'url', 'number']);
-
-async function updateChangeset(
-  tx: PoolClient,
-  schema: string,
-  changesetId: string,
-  at: Date,
-  set: Record<string, unknown>,
-): Promise<void> {
-  const columns = Object.keys(set).filter((c) => CHANGESET_COLUMNS.has(c));
-  const assignments = columns.map((c, i) => `${c} = $${i + 3}`);
-  await tx.query(
-    `UPDATE ${schema}.status_changesets SET ${[...assignments, 'updated_at = $2'].join(', ')}
-      WHERE changeset_id = $1`,
-    [changesetId, at, ...columns.map((c) => set[c])],
-  );
 }
