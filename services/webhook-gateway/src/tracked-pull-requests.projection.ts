@@ -60,12 +60,18 @@ CREATE INDEX ${TRACKED_PULL_REQUESTS_TABLE}_head ON ${schema}.${TRACKED_PULL_REQ
     ];
   },
   tables: [{ name: TRACKED_PULL_REQUESTS_TABLE, key: ['repository', 'number'] }],
+  // The batch's facts are folded per pull request (the latest event wins, the latest head commit
+  // named is kept) and written in one statement.
   async handle(events: readonly StoredEvent[], { tx, schema }) {
+    const latest = new Map<string, ChangesetFacts & { head: string | null }>();
     for (const event of events) {
       const facts = factsOf(event);
       if (facts === null) continue;
-      await upsert(tx, schema, facts);
+      const key = `${facts.repository}#${facts.number}`;
+      const head = facts.headRefOid ?? facts.commitSha ?? latest.get(key)?.head ?? null;
+      latest.set(key, { ...facts, head });
     }
+    if (latest.size > 0) await upsert(tx, schema, [...latest.values()]);
   },
 };
 
@@ -83,23 +89,27 @@ function factsOf(event: StoredEvent): ChangesetFacts | null {
   }
 }
 
-async function upsert(tx: PoolClient, schema: string, facts: ChangesetFacts): Promise<void> {
+async function upsert(
+  tx: PoolClient,
+  schema: string,
+  facts: readonly (ChangesetFacts & { head: string | null })[],
+): Promise<void> {
   await tx.query(
     `INSERT INTO ${schema}.${TRACKED_PULL_REQUESTS_TABLE} AS t
        (repository, number, changeset_id, campaign, head_branch, head_ref_oid)
-     VALUES ($1, $2, $3, $4, $5, $6)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
      ON CONFLICT (repository, number) DO UPDATE SET
        changeset_id = EXCLUDED.changeset_id,
        campaign = EXCLUDED.campaign,
        head_branch = EXCLUDED.head_branch,
        head_ref_oid = COALESCE(EXCLUDED.head_ref_oid, t.head_ref_oid)`,
     [
-      facts.repository,
-      facts.number,
-      facts.changesetId,
-      facts.campaign,
-      facts.headBranch,
-      facts.headRefOid ?? facts.commitSha ?? null,
+      facts.map((f) => f.repository),
+      facts.map((f) => f.number),
+      facts.map((f) => f.changesetId),
+      facts.map((f) => f.campaign),
+      facts.map((f) => f.headBranch),
+      facts.map((f) => f.head),
     ],
   );
 }
