@@ -734,7 +734,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     expect(replay.tables.find((t) => t.name === 'status_changesets')!.replayedRows).toBe(2);
   });
 
-  it('a changeset template that fails to render marks the execution failed', async () => {
+  it('a changeset template that fails to render records ChangesetRenderFailed and marks the execution failed', async () => {
     resolver.workspaces = [testWorkspace(A)];
     const reply = await apply(
       spec({ name: 'broken', branch: 'hello-${{ steps.modified_files }}' }),
@@ -750,5 +750,14 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     );
     expect(status.phase).toBe('needs-attention');
     expect(status.changesets).toEqual([]);
+    // Recorded in the log too, where audit finds it.
+    const failed = (await read(executionStream(id))).filter(
+      (e) => e.type === 'ChangesetRenderFailed',
+    );
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.data).toMatchObject({ executionId: id, campaign: 'broken', repository: A });
+    expect((failed[0]!.data as { message: string }).message).toMatch(
+      /^changesetTemplate\.branch: /,
+    );
   });
 });

@@ -27,8 +27,8 @@ export interface StatusAt {
  * read with the same `campaignStatus()`. The process manager's own state is not replayable (it
  * does I/O), so its two inputs are derived from the log instead:
  *
- * - an execution is *rendered* once an event caused by its PatchComputed (ChangesetSpecComputed
- *   or ChangesetSpecRemoved) is recorded by `at`; a PatchComputed that caused no event anywhere in
+ * - an execution is *rendered* once an event caused by its PatchComputed (ChangesetSpecComputed,
+ *   ChangesetSpecRemoved or ChangesetRenderFailed) is recorded by `at`; a PatchComputed that caused no event anywhere in
  *   the log (its rendering changed nothing, or failed: render failures are not events) counts as
  *   rendered from its own time, with no render error;
  * - a changeset's *desired event* is its last ChangesetSpecComputed/Removed recorded by `at`.
@@ -118,6 +118,9 @@ async function renderedExecutions(
   at: Date,
 ): Promise<Set<string>> {
   const patches = new Map<string, string>(); // PatchComputed event id → execution id
+  // What the process manager records for a handled PatchComputed: desired states, or the
+  // template's failure to render.
+  const outcomes = [...DESIRED_TYPES, 'ChangesetRenderFailed'];
   for (const e of events) {
     if (e.type === 'PatchComputed')
       patches.set(e.event_id, (e.data as { executionId: string }).executionId);
@@ -130,7 +133,7 @@ async function renderedExecutions(
       WHERE data->>'campaign' = $1 AND type = ANY ($2::text[])
         AND metadata->>'causation_id' = ANY ($3::text[])
       GROUP BY 1`,
-    [campaign, [...DESIRED_TYPES], [...patches.keys()], at.toISOString()],
+    [campaign, outcomes, [...patches.keys()], at.toISOString()],
   );
   const caused = new Map(rows.map((r) => [r.cause, r.by_then]));
   const out = new Set<string>();

@@ -8,6 +8,7 @@ import type {
   ChangesetUpdated,
   EventData,
   ExecutionFailed,
+  ChangesetRenderFailed,
   ExecutionQueued,
   ExecutionStarted,
   PatchComputed,
@@ -178,6 +179,11 @@ export function describe(e: StoredEvent): string {
       const exit = d.exitCode === null ? '' : `, exit code ${d.exitCode}`;
       const stderr = d.stderrTail.trim() === '' ? '' : `; stderr: ${oneLine(tail(d.stderrTail))}`;
       return `${d.repository}: execution failed (${d.reason}${step}${exit}): ${oneLine(d.message)}${stderr}`;
+    }
+    case 'ChangesetRenderFailed': {
+      const d = e.data as EventData<typeof ChangesetRenderFailed>;
+      const path = d.path === '' ? '' : ` (${d.path})`;
+      return `${d.repository}${path}: changeset template failed to render: ${oneLine(d.message)}`;
     }
     case 'ChangesetSpecComputed': {
       const d = e.data as EventData<typeof ChangesetSpecComputed>;

@@ -188,6 +188,18 @@ describe('describe', () => {
     );
     expect(
       describeEvent(
+        event('ChangesetRenderFailed', {
+          executionId: EX,
+          repository: REPO,
+          path: 'svc/api',
+          message: 'changesetTemplate.branch: "hello world" is not a valid branch name',
+        }),
+      ),
+    ).toBe(
+      `${REPO} (svc/api): changeset template failed to render: changesetTemplate.branch: "hello world" is not a valid branch name`,
+    );
+    expect(
+      describeEvent(
         event('ReconcileFailed', {
           ...changeset(REPO),
           operation: 'push',

@@ -148,6 +148,22 @@ export const ExecutionFailed = defineEvent(
   }),
 );
 
+/**
+ * The steps produced a patch, but the changeset template could not be rendered for it (a template
+ * error, or a rendered value that cannot be used, e.g. a branch name with spaces): no changeset.
+ */
+export const ChangesetRenderFailed = defineEvent(
+  'ChangesetRenderFailed',
+  z.strictObject({
+    executionId: id32,
+    campaign,
+    applyId,
+    repository,
+    path: z.string(),
+    message: z.string().max(4000),
+  }),
+);
+
 // ---- changeset-<changesetId> --------------------------------------------------------------
 
 const changesetIdentity = { changesetId: id32, campaign, repository, headBranch: z.string() };
@@ -288,6 +304,7 @@ export const DOMAIN_EVENTS = [
   ExecutionStarted,
   PatchComputed,
   ExecutionFailed,
+  ChangesetRenderFailed,
   ChangesetSpecComputed,
   ChangesetSpecRemoved,
   ChangesetPublished,

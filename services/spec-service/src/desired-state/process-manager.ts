@@ -302,8 +302,27 @@ CREATE TABLE ${schema}.pm_executions (
       rendered = d.empty ? [] : await render(parseOrThrow(spec_text, file_name), d, tx);
     } catch (err) {
       if (!(err instanceof RenderFailure || err instanceof ChangesetRenderError)) throw err;
-      // No event type records a render failure: it stays in this service's status.
-      await recordExecution(err.message.slice(0, 4000));
+      const message = err.message.slice(0, 4000);
+      await store.append(
+        executionStream(d.executionId),
+        [
+          {
+            event_id: deterministicEventId(e.event_id, 'render-failed'),
+            type: 'ChangesetRenderFailed',
+            data: {
+              executionId: d.executionId,
+              campaign: d.campaign,
+              applyId: d.applyId,
+              repository: d.workspace.repository,
+              path: d.workspace.path,
+              message,
+            },
+          },
+        ],
+        { expected: 'any', metadata },
+        tx,
+      );
+      await recordExecution(message);
       return;
     }
 

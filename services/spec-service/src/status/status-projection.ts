@@ -1,5 +1,6 @@
 import type {
   ChangesetClosed,
+  ChangesetRenderFailed,
   ChangesetObserved,
   ChangesetPublished,
   ChangesetReconciled,
@@ -166,6 +167,15 @@ async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<vo
         `UPDATE ${schema}.status_executions SET state = $2, message = NULL, stderr_tail = NULL, updated_at = $3
           WHERE execution_id = $1`,
         [d.executionId, d.empty ? 'empty' : 'succeeded', at],
+      );
+      return;
+    }
+    case 'ChangesetRenderFailed': {
+      const d = e.data as EventData<typeof ChangesetRenderFailed>;
+      await tx.query(
+        `UPDATE ${schema}.status_executions SET state = 'failed', message = $2, stderr_tail = NULL, updated_at = $3
+          WHERE execution_id = $1`,
+        [d.executionId, `rendering the changeset template failed: ${d.message}`, at],
       );
       return;
     }
