@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { CampaignStatus, ChangesetStatus } from '@campaigns/events';
+import type { CampaignStatus, ChangesetStatus, PreviewResult } from '@campaigns/events';
 import { ensureStepImage as ensureTestImage } from './step-image.js';
 import {
   eventually,
@@ -155,6 +155,25 @@ describe('hello-world end to end', () => {
     expect((await storedEvents(system.db.pool)).length).toBe(eventsBefore);
   }, 60_000);
 
+  it('previews a new title and five dropped repositories without recording anything', async () => {
+    const eventsBefore = (await storedEvents(system.db.pool)).length;
+    await writeFile(
+      specFile,
+      specText({ title: 'Hello, World', query: 'file:README.md -repo:repo-0000[1-5]$' }),
+    );
+    const result = await system.cli(['preview', '-f', specFile, '--json']);
+    expect(result.code).toBe(0);
+    const preview = JSON.parse(result.stdout) as PreviewResult;
+    const actions = new Map(preview.rows.map((r) => [r.repository, r.action]));
+    expect(preview.rows).toHaveLength(20);
+    for (let i = 1; i <= 20; i++) {
+      expect(actions.get(system.env.repo(repoName(i)))).toBe(i <= 5 ? 'close' : 'update');
+    }
+    const table = await system.cli(['preview', '-f', specFile]);
+    expect(table.stdout).toContain('close');
+    expect((await storedEvents(system.db.pool)).length).toBe(eventsBefore);
+  }, 60_000);
+
   it('updates titles in place, and pushes a new commit when the step changes', async () => {
     const numbers = await Promise.all([1, 2, 3].map(async (i) => (await pulls(i))[0]!.number));
     await applyAndWait(specText({ title: 'Hello, World' }));
@@ -286,6 +305,25 @@ describe('hello-world end to end', () => {
       expect(all[0]).toMatchObject({ number: first[k]![0]!.number, draft: false, state: 'open' });
     }
   }, 300_000);
+
+  it('leaves a log that campaign audit --verify finds intact, with the live projections equal to it', async () => {
+    const result = await system.cli(['audit', '--verify', '--json']);
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      events: number;
+      discrepancies: unknown[];
+      projections: { name: string; equal: boolean }[];
+    };
+    expect(report.discrepancies).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(result.code).toBe(0);
+    expect(report.events).toBeGreaterThan(500);
+    expect(report.projections.map((p) => p.name).sort()).toEqual([
+      'changesets',
+      'status',
+      'tracked_pull_requests',
+    ]);
+  }, 120_000);
 
   it('never lets the canary token reach the event store, the logs or the pull requests', async () => {
     const { rows } = await system.db.pool.query<{ hit: boolean }>(
