@@ -35,6 +35,7 @@ import {
   type Operation,
 } from '../planner/index.js';
 import { buildCommit } from './commit-builder.js';
+import { OBSERVED_STATE, observationDiffers, syncObservation } from './sync-observation.js';
 
 export interface ReconcilerWorkerOptions {
   pool: pg.Pool;
@@ -87,8 +88,6 @@ interface Round {
   /** Overtaken by another writer: release without dequeuing. */
   overtaken: boolean;
 }
-
-const OBSERVED_STATE = { OPEN: 'open', CLOSED: 'closed', MERGED: 'merged' } as const;
 
 /**
  * Claims due changesets from the reconcile queue, plans them and carries out the plan on the
@@ -619,21 +618,9 @@ export class ReconcilerWorker {
             const o = observations.find(
               (x) => x.repo === r.row.repository && x.number === r.row.number,
             );
-            if (o === undefined || !this.differs(r, o)) return;
+            if (o === undefined || !observationDiffers(r.row, o)) return;
             try {
-              await this.append(r, 'ChangesetObserved', {
-                source: 'sync',
-                deliveryId: null,
-                trigger: 'sync',
-                number: o.number,
-                url: o.url,
-                title: o.title,
-                state: OBSERVED_STATE[o.state],
-                draft: o.isDraft,
-                reviewDecision: o.reviewDecision,
-                checks: o.checksState,
-                headRefOid: o.headRefOid,
-              });
+              await this.append(r, 'ChangesetObserved', syncObservation(o));
               this.observe(r, o);
             } catch (error) {
               this.abandon(r, error);
@@ -641,15 +628,6 @@ export class ReconcilerWorker {
           }),
         );
       }),
-    );
-  }
-
-  private differs(r: Round, o: ChangesetObservation): boolean {
-    return (
-      OBSERVED_STATE[o.state] !== r.row.externalState ||
-      o.isDraft !== r.row.draft ||
-      o.title !== r.row.title ||
-      o.headRefOid !== r.row.headRefOid
     );
   }
 

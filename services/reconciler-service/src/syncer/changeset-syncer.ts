@@ -8,8 +8,8 @@ import {
 } from '@campaigns/events';
 import type { ChangesetObservation, CodeHosts } from '@campaigns/codehost';
 import type pg from 'pg';
+import { observationDiffers, syncObservation } from '../executor/sync-observation.js';
 
-const OBSERVED_STATE = { OPEN: 'open', CLOSED: 'closed', MERGED: 'merged' } as const;
 /** pg_try_advisory_lock key: one syncer pass at a time across every reconciler replica. */
 const SYNC_LOCK_KEY = 0x63_61_6d_73; // "cams"
 
@@ -141,7 +141,13 @@ export class ChangesetSyncer {
       const found = new Map(observations.map((o) => [`${o.repo}#${o.number}`, o]));
       for (const row of group) {
         const o = found.get(`${row.repository}#${row.number}`);
-        if (o === undefined || !differs(row, o)) continue;
+        const known = {
+          externalState: row.external_state,
+          draft: row.draft,
+          title: row.title,
+          headRefOid: row.head_ref_oid,
+        };
+        if (o === undefined || !observationDiffers(known, o)) continue;
         await this.options.store.append(
           changesetStream(row.changeset_id),
           [
@@ -152,17 +158,7 @@ export class ChangesetSyncer {
                 campaign: row.campaign,
                 repository: row.repository,
                 headBranch: row.head_branch,
-                source: 'sync',
-                deliveryId: null,
-                trigger: 'sync',
-                number: o.number,
-                url: o.url,
-                title: o.title,
-                state: OBSERVED_STATE[o.state],
-                draft: o.isDraft,
-                reviewDecision: o.reviewDecision,
-                checks: o.checksState,
-                headRefOid: o.headRefOid,
+                ...syncObservation(o),
               },
             },
           ],
@@ -181,13 +177,4 @@ export class ChangesetSyncer {
     }
     return { ran: true, checked: rows.length, observed, failedHosts };
   }
-}
-
-function differs(row: SyncRow, o: ChangesetObservation): boolean {
-  return (
-    OBSERVED_STATE[o.state] !== row.external_state ||
-    o.isDraft !== row.draft ||
-    o.title !== row.title ||
-    o.headRefOid !== row.head_ref_oid
-  );
 }

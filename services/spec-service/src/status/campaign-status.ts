@@ -6,6 +6,7 @@ import type {
   ExecutionStatus,
 } from '@campaigns/events';
 import type { Pool } from 'pg';
+import type { StatusChangesetRow } from './status-projection.js';
 
 export interface CampaignRow {
   campaign: string;
@@ -31,23 +32,9 @@ export interface ExecutionRow {
   rendered: boolean;
 }
 
-export interface ChangesetRow {
-  changeset_id: string;
-  repository: string;
-  head_branch: string;
-  wanted: boolean;
-  published: string;
-  spec_event_id: string;
-  reconciled_spec_event_id: string | null;
+/** A `status_changesets` row, with the process manager's newest desired state for it. */
+export interface ChangesetRow extends Omit<StatusChangesetRow, 'host_state'> {
   host_state: 'open' | 'draft' | 'closed' | 'merged' | null;
-  draft: boolean;
-  checks: string | null;
-  review: string | null;
-  url: string | null;
-  number: number | null;
-  last_error: string | null;
-  error_terminal: boolean;
-  updated_at: Date;
   /**
    * The desired state the process manager last recorded for this changeset. The status
    * projection follows the log a little behind it; until it has seen that event the changeset

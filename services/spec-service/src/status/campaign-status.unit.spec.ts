@@ -28,6 +28,7 @@ const execution: ExecutionRow = {
 };
 const changeset = (over: Partial<ChangesetRow> = {}): ChangesetRow => ({
   changeset_id: 'c1',
+  campaign: 'hello',
   repository: 'h/acme/api',
   head_branch: 'hello',
   wanted: true,

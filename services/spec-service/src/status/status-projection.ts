@@ -93,14 +93,14 @@ CREATE INDEX ON ${schema}.status_changesets (campaign);`,
     // come. The two touch disjoint tables, so order between them does not matter.
     async handle(events, { tx, schema }) {
       const changesetEvents = events.filter((e) => categoryOf(e.stream_id) === 'changeset');
-      const rows = await loadChangesetRows(tx, schema, [
+      const rows = await loadStatusChangesetRows(tx, schema, [
         ...new Set(changesetEvents.map((e) => (e.data as { changesetId: string }).changesetId)),
       ]);
       for (const e of events) {
         if (categoryOf(e.stream_id) === 'changeset') applyToChangeset(rows, e);
         else await apply(tx, schema, e);
       }
-      await saveChangesetRows(tx, schema, [...rows.values()]);
+      await saveStatusChangesetRows(tx, schema, [...rows.values()]);
     },
   };
 }
@@ -192,7 +192,7 @@ async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<vo
 }
 
 /** A row of `status_changesets`, as read and written. */
-interface ChangesetRow {
+export interface StatusChangesetRow {
   changeset_id: string;
   campaign: string;
   repository: string;
@@ -212,7 +212,7 @@ interface ChangesetRow {
   updated_at: Date;
 }
 
-const CHANGESET_ROW_COLUMNS: readonly (keyof ChangesetRow)[] = [
+const CHANGESET_ROW_COLUMNS: readonly (keyof StatusChangesetRow)[] = [
   'changeset_id',
   'campaign',
   'repository',
@@ -232,13 +232,13 @@ const CHANGESET_ROW_COLUMNS: readonly (keyof ChangesetRow)[] = [
   'updated_at',
 ];
 
-async function loadChangesetRows(
+async function loadStatusChangesetRows(
   tx: PoolClient,
   schema: string,
   ids: readonly string[],
-): Promise<Map<string, ChangesetRow>> {
+): Promise<Map<string, StatusChangesetRow>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await tx.query<ChangesetRow>(
+  const { rows } = await tx.query<StatusChangesetRow>(
     `SELECT ${CHANGESET_ROW_COLUMNS.join(', ')} FROM ${schema}.status_changesets
       WHERE changeset_id = ANY($1::text[])`,
     [ids],
@@ -247,10 +247,10 @@ async function loadChangesetRows(
 }
 
 /** Upserts rows, 1,000 per statement (17 parameters each). */
-async function saveChangesetRows(
+async function saveStatusChangesetRows(
   tx: PoolClient,
   schema: string,
-  rows: readonly ChangesetRow[],
+  rows: readonly StatusChangesetRow[],
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += 1000) {
     const chunk = rows.slice(i, i + 1000);
@@ -272,7 +272,7 @@ async function saveChangesetRows(
 }
 
 /** Applies one changeset event to the batch's rows; events about a row not created yet do nothing. */
-function applyToChangeset(rows: Map<string, ChangesetRow>, e: StoredEvent): void {
+function applyToChangeset(rows: Map<string, StatusChangesetRow>, e: StoredEvent): void {
   const at = e.recorded_at;
   const id = (e.data as { changesetId: string }).changesetId;
   if (e.type === 'ChangesetSpecComputed') {
