@@ -337,9 +337,23 @@ describe('PostgresEventStore', () => {
       const b = new PostgresEventStore(fresh.pool, testCatalogue);
       await Promise.all([a.migrate(), b.migrate(), a.migrate()]);
       const { rows } = await fresh.pool.query(
-        `SELECT version FROM campaigns_schema_migrations WHERE component = 'eventstore'`,
+        `SELECT version FROM campaigns_schema_migrations WHERE component = 'eventstore' ORDER BY version`,
       );
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      // Audit reads one campaign's history in global order through the index migration 2 adds.
+      const client = await fresh.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SET LOCAL enable_seqscan = off');
+        const plan = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN SELECT event_id FROM eventstore.events
+            WHERE data->>'campaign' = 'hello-world' ORDER BY transaction_id, global_position`,
+        );
+        expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('events_by_campaign');
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
       await a.append('counter-m', [{ type: 'CounterOpened', data: { label: 'm' } }], {
         expected: 'no_stream',
         metadata: testMetadata(),
