@@ -15,3 +15,4 @@ export * from './domain/ids.js';
 export * from './domain/events.js';
 export * from './domain/api.js';
 export * from './audit/index.js';
+export * from './projections/stream-order.js';

@@ -1,6 +1,7 @@
 import {
   campaignsCatalogue,
   PostgresEventStore,
+  StreamOrder,
   type CampaignStatus,
   type StoredEvent,
 } from '@campaigns/events';
@@ -49,8 +50,10 @@ export async function campaignStatusAt(
       const events = (await campaignEvents(db, campaign, { until: at })).map((e) =>
         store.upcast(e),
       );
-      for (let i = 0; i < events.length; i += BATCH) {
-        await projection.handle(events.slice(i, i + BATCH), { tx: db, schema: SCRATCH });
+      // Each stream in version order, as the live consumer applied it (see StreamOrder).
+      const ordered = new StreamOrder<StoredEvent>().push(events);
+      for (let i = 0; i < ordered.length; i += BATCH) {
+        await projection.handle(ordered.slice(i, i + BATCH), { tx: db, schema: SCRATCH });
       }
       const campaigns = await db.query<CampaignRow>(
         `SELECT * FROM ${SCRATCH}.status_campaigns WHERE campaign = $1`,

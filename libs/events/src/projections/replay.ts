@@ -7,6 +7,8 @@ import {
   type PostgresEventStore,
 } from '../store/event-store.js';
 import { assertIdentifier, type ProjectionDefinition } from './projection.js';
+import { StreamOrder } from './stream-order.js';
+import type { StoredEvent } from '../store/event.js';
 
 /** One row that differs between the live projection and its replay, identified by its key. */
 export interface RowDifference {
@@ -118,6 +120,7 @@ async function replayInto(
   bounds: Bounds,
 ): Promise<number> {
   const prefixes = projection.categories.map((c) => `${c}-`);
+  const order = new StreamOrder<StoredEvent>();
   let after = { transactionId: 0n, globalPosition: 0n };
   let replayed = 0;
   for (;;) {
@@ -140,13 +143,15 @@ async function replayInto(
       transactionId: BigInt(last.transaction_id),
       globalPosition: BigInt(last.global_position),
     };
-    const events = rows
-      .map(rowToEvent)
-      .filter(
-        (e) =>
-          e.stream_version <= (bounds.checkpoints.get(e.stream_id) ?? 0n) &&
-          !bounds.deadLetters.has(e.event_id),
+    // Beyond the live checkpoints nothing is replayed; dead letters keep their place in their
+    // stream's order but are not applied, as the consumer skipped them.
+    const events = order
+      .push(
+        rows
+          .map(rowToEvent)
+          .filter((e) => e.stream_version <= (bounds.checkpoints.get(e.stream_id) ?? 0n)),
       )
+      .filter((e) => !bounds.deadLetters.has(e.event_id))
       .map((e) => store.upcast(e));
     if (events.length === 0) continue;
     await projection.handle(events, { tx, schema: scratch });
