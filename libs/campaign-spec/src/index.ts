@@ -14,5 +14,9 @@ export { translateRe2, type Re2Translation } from './query/re2.js';
 export { matchesGlob, globProblem, GlobError } from './glob/glob.js';
 export { invalidBranchNameReason } from './text/git-ref.js';
 export * from './render/changeset-spec.js';
-export { renderChangesetSpecs, publication } from './render/render-changeset-specs.js';
+export {
+  renderChangesetSpecs,
+  publication,
+  workspaceTemplateData,
+} from './render/render-changeset-specs.js';
 export * from './template/index.js';

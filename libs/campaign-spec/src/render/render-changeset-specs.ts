@@ -133,11 +133,13 @@ export function publication(
   return state;
 }
 
-function templateData(
+/**
+ * The template data every template of a workspace sees, steps' and changesetTemplate's alike:
+ * `repository` and `campaign` (also as Sourcegraph's `batch_change`).
+ */
+export function workspaceTemplateData(
   spec: CampaignSpec,
-  workspace: Workspace,
-  results: StepResults,
-  stepsPath: string,
+  workspace: Pick<Workspace, 'repository' | 'branch' | 'searchResultPaths'>,
 ): Record<string, TemplateValue> {
   const campaign = { name: spec.name, description: spec.description };
   return {
@@ -148,6 +150,17 @@ function templateData(
     },
     campaign,
     batch_change: campaign,
+  };
+}
+
+function templateData(
+  spec: CampaignSpec,
+  workspace: Workspace,
+  results: StepResults,
+  stepsPath: string,
+): Record<string, TemplateValue> {
+  return {
+    ...workspaceTemplateData(spec, workspace),
     steps: {
       path: stepsPath,
       modified_files: [...results.files.modified],

@@ -6,6 +6,7 @@ import {
   parseCampaignSpec,
   formatDiagnostic,
   stepEnvironment,
+  workspaceTemplateData,
   type StepResults,
   type TemplateValue,
   type Step,
@@ -266,16 +267,7 @@ export class ExecutionRunner {
     const spec = parsed.spec;
     const steps: readonly Step[] = spec.steps ?? [];
     const { workspace } = job;
-    const campaign = { name: spec.name, description: spec.description ?? '' };
-    const templateData: Record<string, TemplateValue> = {
-      repository: {
-        name: workspace.repository,
-        branch: workspace.branch,
-        search_result_paths: [...workspace.searchResultPaths],
-      },
-      campaign,
-      batch_change: campaign,
-    };
+    const templateData = workspaceTemplateData(spec, workspace);
     const secretNames = steps.flatMap((s) =>
       stepEnvironment(s)
         .filter((v) => 'fromSecret' in v)
