@@ -34,25 +34,31 @@ export async function ensureEventsStream(
   topology: EventsTopology,
   options: { duplicateWindowMs?: number } = {},
 ): Promise<void> {
-  const wanted: Partial<StreamConfig> & {
-    name: string;
-    subjects: string[];
-    duplicate_window: number;
-  } = {
+  await ensureStream(jsm, {
     name: topology.streamName,
     subjects: [`${topology.subjectPrefix}.>`],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     duplicate_window: ms(options.duplicateWindowMs ?? 120_000),
-  };
+  });
+}
+
+/**
+ * Creates a stream, or brings an existing one's subjects and duplicate window to `wanted`
+ * (nothing else is changed on a live stream). Safe when several processes call it at once.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  wanted: Partial<StreamConfig> & { name: string; subjects: string[]; duplicate_window: number },
+): Promise<void> {
   try {
-    const info = await jsm.streams.info(topology.streamName);
+    const info = await jsm.streams.info(wanted.name);
     const c = info.config;
     if (
       c.subjects.join() !== wanted.subjects.join() ||
       c.duplicate_window !== wanted.duplicate_window
     ) {
-      await jsm.streams.update(topology.streamName, {
+      await jsm.streams.update(wanted.name, {
         ...c,
         subjects: wanted.subjects,
         duplicate_window: wanted.duplicate_window,
@@ -63,7 +69,7 @@ export async function ensureEventsStream(
     try {
       await jsm.streams.add(wanted);
     } catch (addErr) {
-      // Another instance created it between our look-up and our add.
+      // Another process created it between our look-up and our add.
       if (!/already in use|already exists/i.test((addErr as Error).message)) throw addErr;
     }
   }
