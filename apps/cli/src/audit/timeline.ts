@@ -145,11 +145,12 @@ export function describe(e: StoredEvent): string {
     }
     case 'WorkspacesResolved': {
       const d = e.data as EventData<typeof WorkspacesResolved>;
+      const more = d.problemsOmitted > 0 ? ` (and ${d.problemsOmitted} more)` : '';
       const problems =
         d.problems.length === 0
           ? 'no problems'
-          : `problems: ${d.problems.map((p) => `${p.entry}: ${p.message}`).join('; ')}`;
-      return `workspaces resolved: ${plural(d.workspaces.length, 'workspace')}, ${problems}`;
+          : `problems: ${d.problems.map((p) => `${p.entry}: ${p.message}`).join('; ')}${more}`;
+      return `workspaces resolved: ${plural(d.workspaceCount, 'workspace')}, ${problems}`;
     }
     case 'WorkspaceResolutionFailed': {
       const d = e.data as EventData<typeof WorkspaceResolutionFailed>;

@@ -71,8 +71,9 @@ describe('formatTimeline', () => {
       event('WorkspacesResolved', {
         applyId: APPLY_1,
         specHash: SHA,
-        workspaces: [{}, {}],
+        workspaceCount: 2,
         problems: [{ entry: 'repository: x', message: 'not found' }],
+        problemsOmitted: 0,
       }),
       event(
         'ChangesetPublished',
@@ -250,7 +251,12 @@ describe('describe', () => {
 describe('filterChangeset', () => {
   const events = [
     applied('Hello', APPLY_1),
-    event('WorkspacesResolved', { applyId: APPLY_1, workspaces: [], problems: [] }),
+    event('WorkspacesResolved', {
+      applyId: APPLY_1,
+      workspaceCount: 0,
+      problems: [],
+      problemsOmitted: 0,
+    }),
     event('ExecutionQueued', { executionId: EX, workspace: { repository: REPO } }),
     event('ExecutionQueued', { executionId: EX, workspace: { repository: OTHER } }),
     event('ChangesetReconciled', { ...changeset(REPO), operations: [] }),

@@ -88,4 +88,26 @@ describe('campaignsCatalogue', () => {
       }),
     ).toThrow(/extra|Unrecognized/i);
   });
+
+  it('reads a v1 WorkspacesResolved, which listed every workspace, as a count with at most 100 problems', () => {
+    const problems = Array.from({ length: 130 }, (_, i) => ({
+      entry: `repository: r${i}`,
+      message: 'not found',
+    }));
+    const v1 = {
+      campaign: 'x',
+      applyId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      specHash: sha256Hex('x'),
+      workspaces: [{}, {}, {}],
+      problems,
+    };
+    expect(catalogue.upcast('WorkspacesResolved', 1, v1)).toEqual({
+      campaign: 'x',
+      applyId: v1.applyId,
+      specHash: v1.specHash,
+      workspaceCount: 3,
+      problems: problems.slice(0, 100),
+      problemsOmitted: 30,
+    });
+  });
 });

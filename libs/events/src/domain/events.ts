@@ -8,6 +8,7 @@ import { defineEvent, EventCatalogue } from '../catalogue/event-catalogue.js';
  */
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lowercase hex');
+const gitObjectId = z.string().regex(/^[0-9a-f]{40}$/, 'a git object id (40 lowercase hex digits)');
 const id32 = z.string().regex(/^[0-9a-f]{32}$/, '32 lowercase hex digits');
 const repository = z.string().min(3).max(300);
 const campaign = z.string().min(1).max(200);
@@ -30,6 +31,15 @@ const workspace = z.strictObject({
   searchResultPaths: z.array(z.string()).max(100),
 });
 export type WorkspaceData = z.infer<typeof workspace>;
+/**
+ * The git tree a workspace has after its steps, and a pack (in the blob table) of the objects it
+ * adds to the base revision: a commit of it can be pushed without fetching the repository again.
+ */
+const gitTree = z.strictObject({ sha: gitObjectId, objects: blobRef });
+export type GitTreeData = z.infer<typeof gitTree>;
+/** At most this many resolution problems are recorded; the rest are counted. */
+export const MAX_RECORDED_PROBLEMS = 100;
+const resolutionProblem = z.strictObject({ entry: z.string(), message: z.string() });
 export type BlobRefData = z.infer<typeof blobRef>;
 export type ChangedFilesData = z.infer<typeof changedFiles>;
 
@@ -50,17 +60,41 @@ export const SpecApplied = defineEvent(
   }),
 );
 
-/** What `on:` resolved to for one application; each workspace gets one execution. */
+/**
+ * What `on:` resolved to for one application. Each workspace is one `ExecutionQueued` (in its own
+ * stream); this event only counts them, so its size does not grow with the campaign.
+ */
 export const WorkspacesResolved = defineEvent(
   'WorkspacesResolved',
   z.strictObject({
     campaign,
     applyId,
     specHash: sha256,
-    workspaces: z.array(workspace.extend({ executionId: id32 })),
-    /** `on:` entries that matched nothing or failed (e.g. an unknown repository). */
-    problems: z.array(z.strictObject({ entry: z.string(), message: z.string() })),
+    /** How many workspaces (executions) were queued. */
+    workspaceCount: z.number().int().nonnegative(),
+    /** `on:` entries that matched nothing or failed (e.g. an unknown repository), the first 100. */
+    problems: z.array(resolutionProblem).max(MAX_RECORDED_PROBLEMS),
+    /** Problems beyond the recorded ones. */
+    problemsOmitted: z.number().int().nonnegative(),
   }),
+  {
+    schemaVersion: 2,
+    upcasters: {
+      // v1 listed every workspace in the event itself, which outgrew the payload limit at ~1,000.
+      1: (data) => {
+        const { workspaces, problems, ...rest } = data as {
+          workspaces: unknown[];
+          problems: unknown[];
+        };
+        return {
+          ...rest,
+          workspaceCount: workspaces.length,
+          problems: problems.slice(0, MAX_RECORDED_PROBLEMS),
+          problemsOmitted: Math.max(0, problems.length - MAX_RECORDED_PROBLEMS),
+        };
+      },
+    },
+  },
 );
 
 /** Resolving `on:` failed altogether (e.g. the code host was unreachable); nothing runs. */
@@ -115,6 +149,8 @@ export const PatchComputed = defineEvent(
     ),
     /** Reused from the step cache (same repository, commit, path and steps) without running containers. */
     cached: z.boolean(),
+    /** The workspace's tree after the steps; absent when empty (and in events older than it). */
+    tree: gitTree.optional(),
   }),
 );
 
@@ -189,6 +225,8 @@ export const ChangesetSpecComputed = defineEvent(
       /** This changeset's diff (a part of the workspace's, with transformChanges) in the blob table. */
       diff: blobRef,
       files: changedFiles,
+      /** The tree the diff leads to, when the changeset carries the workspace's whole diff. */
+      tree: gitTree.optional(),
     }),
   }),
 );

@@ -362,4 +362,96 @@ describe('PostgresEventStore', () => {
       await fresh.drop();
     }
   });
+
+  describe('appendToStreams', () => {
+    it('appends one event to each of many streams in one call, each checked against its own expectation', async () => {
+      await store.append('many-existing', [{ type: 'CounterOpened', data: { label: 'e' } }], {
+        expected: 'no_stream',
+        metadata: testMetadata(),
+      });
+      const appends = [
+        ...Array.from({ length: 1200 }, (_, i) => ({
+          stream: `many-${i}`,
+          event: { type: 'CounterOpened', data: { label: String(i) } },
+          expected: 'no_stream' as const,
+        })),
+        {
+          stream: 'many-existing',
+          event: { type: 'CounterIncremented', data: { by: 3 } },
+          expected: 1n,
+        },
+      ];
+      const results = await store.appendToStreams(appends, testMetadata());
+      expect(results).toHaveLength(1201);
+      expect(results.map((r) => r.stream)).toEqual(appends.map((a) => a.stream));
+      expect(results.every((r) => r.written)).toBe(true);
+      expect(results[1200]!.streamVersion).toBe(2n);
+      expect(await count('many-17')).toBe(1);
+      expect((await store.readStream('many-existing')).map((e) => e.type)).toEqual([
+        'CounterOpened',
+        'CounterIncremented',
+      ]);
+    });
+
+    it('stores nothing of a batch inside a transaction when one stream is not at its expected version', async () => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await expect(
+          store.appendToStreams(
+            [
+              {
+                stream: 'batch-a',
+                event: { type: 'CounterOpened', data: { label: 'a' } },
+                expected: 'no_stream',
+              },
+              {
+                stream: 'many-existing',
+                event: { type: 'CounterIncremented', data: { by: 1 } },
+                expected: 1n,
+              },
+            ],
+            testMetadata(),
+            client,
+          ),
+        ).rejects.toThrow(ConcurrencyError);
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+      expect(await count('batch-a')).toBe(0);
+    });
+
+    it('treats a repeated batch with the same event ids as already written, and refuses a secret before sending anything', async () => {
+      const id = newEventId();
+      const batch = [
+        {
+          stream: 'batch-retry',
+          event: { event_id: id, type: 'CounterOpened', data: { label: 'r' } },
+          expected: 'any' as const,
+        },
+      ];
+      const meta = testMetadata();
+      expect((await store.appendToStreams(batch, meta))[0]!.written).toBe(true);
+      expect((await store.appendToStreams(batch, meta))[0]!.written).toBe(false);
+      await expect(
+        store.appendToStreams(
+          [
+            {
+              stream: 'batch-s1',
+              event: { type: 'CounterOpened', data: { label: 'ok' } },
+              expected: 'any',
+            },
+            {
+              stream: 'batch-s2',
+              event: { type: 'CounterOpened', data: { label: CANARY } },
+              expected: 'any',
+            },
+          ],
+          meta,
+        ),
+      ).rejects.toThrow(SecretInEventError);
+      expect(await count('batch-s1')).toBe(0);
+    });
+  });
 });

@@ -35,6 +35,16 @@ export interface AppendResult {
   events: { eventId: string; streamVersion: bigint; globalPosition: bigint }[];
 }
 
+/** One event for one stream, for `appendToStreams`. */
+export interface StreamAppend {
+  stream: string;
+  event: NewEvent;
+  expected: ExpectedVersion;
+}
+
+/** Events per statement of `appendToStreams`: large batches go in several round trips. */
+const STREAMS_PER_STATEMENT = 500;
+
 /** A content-addressed blob: events hold this reference instead of large payloads. */
 export interface BlobRef {
   sha256: string;
@@ -147,21 +157,12 @@ export class PostgresEventStore {
     const data: string[] = [];
     const metadata: string[] = [];
     for (const e of events) {
-      const { data: parsed, schemaVersion } = this.catalogue.validate(e.type, e.data);
-      const dataJson = JSON.stringify(parsed);
-      const bytes = Buffer.byteLength(dataJson);
-      if (bytes > this.maxPayloadBytes)
-        throw new EventTooLargeError(e.type, bytes, this.maxPayloadBytes);
-      const md = { ...options.metadata, ...e.metadata };
-      this.checkMetadata(e.type, md);
-      const mdJson = JSON.stringify(md);
-      if (this.secrets.some((s) => dataJson.includes(s) || mdJson.includes(s)))
-        throw new SecretInEventError(e.type);
-      ids.push(e.event_id ?? newEventId());
+      const prepared = this.prepare(e, options.metadata);
+      ids.push(prepared.id);
       types.push(e.type);
-      versions.push(schemaVersion);
-      data.push(dataJson);
-      metadata.push(mdJson);
+      versions.push(prepared.schemaVersion);
+      data.push(prepared.dataJson);
+      metadata.push(prepared.metadataJson);
     }
     // Identical metadata is sent once; the database spreads it over every event.
     const sharedMetadata = metadata.every((m) => m === metadata[0]) ? [metadata[0]!] : metadata;
@@ -204,6 +205,88 @@ export class PostgresEventStore {
       if (pgErr.code === 'CA002') throw new IdempotencyConflictError(pgErr.detail ?? ids[0]!);
       throw err;
     }
+  }
+
+  /**
+   * Appends one event to each of many streams (e.g. one `ExecutionQueued` per workspace) in as
+   * few round trips as possible, each with its own expected version. Inside a transaction the
+   * whole batch commits or fails together; every payload is validated before anything is sent.
+   * Results come in the order of `appends`.
+   */
+  async appendToStreams(
+    appends: readonly StreamAppend[],
+    metadata: EventMetadata,
+    client?: PoolClient,
+  ): Promise<(AppendResult['events'][number] & { stream: string; written: boolean })[]> {
+    const prepared = appends.map((a) => ({ ...a, ...this.prepare(a.event, metadata) }));
+    const db: Queryable = client ?? this.pool;
+    const results: (AppendResult['events'][number] & { stream: string; written: boolean })[] = [];
+    for (let start = 0; start < prepared.length; start += STREAMS_PER_STATEMENT) {
+      const chunk = prepared.slice(start, start + STREAMS_PER_STATEMENT);
+      try {
+        const { rows } = await db.query<{
+          event_id: string;
+          stream_version: string;
+          global_position: string;
+          written: boolean;
+        }>(
+          `SELECT r.event_id, r.stream_version, r.global_position, r.written
+             FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+                  WITH ORDINALITY AS x(stream_id, expected, id, type, schema_version, data, metadata, ord)
+             CROSS JOIN LATERAL eventstore.append_events(x.stream_id, x.expected, ARRAY[x.id],
+                  ARRAY[x.type], ARRAY[x.schema_version], ARRAY[x.data], ARRAY[x.metadata]) AS r
+            ORDER BY x.ord`,
+          [
+            chunk.map((c) => c.stream),
+            chunk.map((c) => expectedToText(c.expected)),
+            chunk.map((c) => c.id),
+            chunk.map((c) => c.event.type),
+            chunk.map((c) => c.schemaVersion),
+            chunk.map((c) => c.dataJson),
+            chunk.map((c) => c.metadataJson),
+          ],
+        );
+        rows.forEach((r, i) =>
+          results.push({
+            stream: chunk[i]!.stream,
+            eventId: r.event_id,
+            streamVersion: BigInt(r.stream_version),
+            globalPosition: BigInt(r.global_position),
+            written: r.written,
+          }),
+        );
+      } catch (err) {
+        const pgErr = err as { code?: string; detail?: string };
+        if (pgErr.code === 'CA001')
+          throw new ConcurrencyError(
+            `one of ${chunk.length} streams (${chunk[0]!.stream}, …)`,
+            'as expected per stream',
+            BigInt(pgErr.detail ?? '0') || null,
+          );
+        if (pgErr.code === 'CA002')
+          throw new IdempotencyConflictError(pgErr.detail ?? chunk[0]!.id);
+        throw err;
+      }
+    }
+    return results;
+  }
+
+  /** Validates one new event and serialises it; refuses oversized payloads and secrets. */
+  private prepare(
+    e: NewEvent,
+    metadata: EventMetadata,
+  ): { id: string; schemaVersion: number; dataJson: string; metadataJson: string } {
+    const { data: parsed, schemaVersion } = this.catalogue.validate(e.type, e.data);
+    const dataJson = JSON.stringify(parsed);
+    const bytes = Buffer.byteLength(dataJson);
+    if (bytes > this.maxPayloadBytes)
+      throw new EventTooLargeError(e.type, bytes, this.maxPayloadBytes);
+    const md = { ...metadata, ...e.metadata };
+    this.checkMetadata(e.type, md);
+    const metadataJson = JSON.stringify(md);
+    if (this.secrets.some((s) => dataJson.includes(s) || metadataJson.includes(s)))
+      throw new SecretInEventError(e.type);
+    return { id: e.event_id ?? newEventId(), schemaVersion, dataJson, metadataJson };
   }
 
   private checkMetadata(type: string, md: Partial<EventMetadata>): void {
@@ -355,6 +438,16 @@ export class PostgresEventStore {
       [sha256, buf.length, buf],
     );
     return { sha256, size: buf.length };
+  }
+
+  /** Several blobs in one round trip; absent ones are missing from the map. */
+  async getBlobs(sha256s: readonly string[]): Promise<Map<string, Buffer>> {
+    if (sha256s.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ sha256: string; content: Buffer }>(
+      'SELECT sha256, content FROM eventstore.blobs WHERE sha256 = ANY ($1::text[])',
+      [[...new Set(sha256s)]],
+    );
+    return new Map(rows.map((r) => [r.sha256, r.content]));
   }
 
   async getBlob(sha256: string): Promise<Buffer | null> {

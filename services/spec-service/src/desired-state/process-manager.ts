@@ -24,7 +24,8 @@ import {
   type ProjectionDefinition,
   type SpecApplied,
   type StoredEvent,
-  type WorkspacesResolved,
+  MAX_RECORDED_PROBLEMS,
+  type WorkspaceData,
 } from '@campaigns/events';
 import type { WorkspaceResolver } from '../workspaces/workspace-resolver.js';
 
@@ -189,7 +190,7 @@ CREATE TABLE ${schema}.pm_executions (
     // executionId covers (applyId, repository, path) but not the branch: a second branch of the
     // same workspace would collide with the first, so only the first runs and the rest are problems.
     const problems = resolved.problems.map((p) => ({ entry: p.entry, message: p.message }));
-    const workspaces: EventData<typeof WorkspacesResolved>['workspaces'] = [];
+    const workspaces: (WorkspaceData & { executionId: string })[] = [];
     const seen = new Map<string, string>();
     for (const w of resolved.workspaces) {
       const id = executionId(d.applyId, w.repository, w.path);
@@ -221,8 +222,9 @@ CREATE TABLE ${schema}.pm_executions (
             campaign: d.campaign,
             applyId: d.applyId,
             specHash: d.specHash,
-            workspaces,
-            problems,
+            workspaceCount: workspaces.length,
+            problems: problems.slice(0, MAX_RECORDED_PROBLEMS),
+            problemsOmitted: Math.max(0, problems.length - MAX_RECORDED_PROBLEMS),
           },
         },
       ],

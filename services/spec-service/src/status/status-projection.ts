@@ -125,10 +125,17 @@ async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<vo
     }
     case 'WorkspacesResolved': {
       const d = e.data as EventData<typeof WorkspacesResolved>;
+      const problems =
+        d.problemsOmitted === 0
+          ? d.problems
+          : [
+              ...d.problems,
+              { entry: 'on', message: `${d.problemsOmitted} more problems are not recorded` },
+            ];
       await tx.query(
         `UPDATE ${schema}.status_campaigns SET resolved = true, problems = $3, updated_at = $4
           WHERE campaign = $1 AND apply_id = $2`,
-        [d.campaign, d.applyId, JSON.stringify(d.problems), at],
+        [d.campaign, d.applyId, JSON.stringify(problems), at],
       );
       return;
     }
