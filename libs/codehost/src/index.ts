@@ -7,3 +7,4 @@ export * from './secret.js';
 export * from './github/github-code-host.js';
 export * from './github/github-errors.js';
 export { buildLoadChangesetsQuery } from './github/load-changesets.js';
+export * from './git-http/pkt-line.js';
