@@ -334,6 +334,27 @@ export const ChangesetObserved = defineEvent(
   }),
 );
 
+// ---- deadletter-<consumer> ---------------------------------------------------------------
+
+/**
+ * A consumer gave up on an event (it kept failing, or can never apply): whatever that consumer
+ * does for the event's campaign stops there. Recorded so `status` can say so instead of waiting.
+ */
+export const ConsumerDeadLettered = defineEvent(
+  'ConsumerDeadLettered',
+  z.strictObject({
+    /** The durable consumer, e.g. `spec_service_desired_state`. */
+    consumer: z.string().min(1).max(200),
+    eventId: z.string().uuid(),
+    eventType: z.string().min(1).max(200),
+    streamId: z.string().min(1).max(500),
+    /** The dead event's `data.campaign`, when it names one. */
+    campaign: campaign.optional(),
+    error: z.string().max(4000),
+    attempts: z.number().int().nonnegative(),
+  }),
+);
+
 export const DOMAIN_EVENTS = [
   SpecApplied,
   WorkspacesResolved,
@@ -351,6 +372,7 @@ export const DOMAIN_EVENTS = [
   ChangesetReconciled,
   ReconcileFailed,
   ChangesetObserved,
+  ConsumerDeadLettered,
 ] as const;
 
 /** Every Campaigns event type; each service validates what it appends and reads against it. */

@@ -9,11 +9,13 @@ import type { EventsTopology } from '../nats/jetstream-topology.js';
  * - `execution-<executionId>`: one workspace's run of the steps for one application.
  * - `changeset-<changesetId>`: one changeset's desired state, every reconciler operation and
  *   every observation of it on the code host.
+ * - `deadletter-<consumer>`: the events a consumer gave up on.
  */
 export const DOMAIN_CATEGORIES = {
   campaign: 'campaign',
   execution: 'execution',
   changeset: 'changeset',
+  deadletter: 'deadletter',
 } as const;
 
 export function sha256Hex(content: string | Buffer): string {
@@ -30,6 +32,11 @@ export function executionStream(executionId: string): string {
 
 export function changesetStream(changesetId: string): string {
   return `changeset-${changesetId}`;
+}
+
+/** Where a consumer records the events it gave up on (`ConsumerDeadLettered`). */
+export function deadLetterStream(consumer: string): string {
+  return `deadletter-${consumer}`;
 }
 
 /** One changeset of a campaign: a repository and the head branch the campaign pushes to. */
