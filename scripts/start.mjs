@@ -671,7 +671,8 @@ async function startSimulator(config) {
     say(`Using the code hosts of ${config.ownConfig}; not starting the simulator.`);
     return;
   }
-  const { startSimEnvironment } = await import('../tools/campaigns-system/dist/index.js');
+  const { startSimEnvironment, simulatorServiceEnv } =
+    await import('../tools/campaigns-system/dist/index.js');
   const { mkdir, readFile, writeFile } = await import('node:fs/promises');
   await mkdir(config.stateDir, { recursive: true });
   const credentialsFile = path.join(config.stateDir, 'simulator.json');
@@ -690,15 +691,7 @@ async function startSimulator(config) {
     ...(saved.token ? { token: saved.token, webhookSecret: saved.webhookSecret } : {}),
   });
   state.simulator = sim;
-  const configFile = await sim.writeConfig(config.stateDir);
-  Object.assign(config.serviceEnv, {
-    CAMPAIGNS_CONFIG: configFile,
-    ...sim.env,
-    // The simulator has no reason for GitHub's advised spacing between writes.
-    CAMPAIGNS_WRITE_SPACING_MS: '0',
-    CAMPAIGNS_NOTIFICATION_SPACING_MS: '0',
-    EXECUTOR_CACHE_DIR: path.join(config.stateDir, 'executor-cache'),
-  });
+  Object.assign(config.serviceEnv, await simulatorServiceEnv({ sim, stateDir: config.stateDir }));
   const gateway = config.services.find((s) => s.name === 'webhook-gateway');
   const hookUrl = `http://${config.probeHost}:${gateway.port}/webhooks/github`;
   if (saved.hookUrl !== hookUrl) await sim.connectWebhooks(hookUrl);

@@ -118,3 +118,23 @@ async function ensureBot(sim: GithubSim, org: string, token: string): Promise<vo
   await tolerateExisting(() => sim.control.call('addMember', { org, login: SIM_BOT_LOGIN }));
   await tolerateExisting(() => sim.control.call('createToken', { login: SIM_BOT_LOGIN, token }));
 }
+
+/**
+ * The environment every service gets to run against a simulator, beyond DATABASE_URL, NATS_URL,
+ * HOST and PORT: writes the campaigns.config.yaml into `stateDir` and returns the variables.
+ * `npm start` and `npm run bench:campaign` both use it, so the benchmark measures what people run.
+ */
+export async function simulatorServiceEnv(options: {
+  sim: SimEnvironment;
+  stateDir: string;
+}): Promise<Record<string, string>> {
+  const configFile = await options.sim.writeConfig(options.stateDir);
+  return {
+    CAMPAIGNS_CONFIG: configFile,
+    ...options.sim.env,
+    // The simulator has no reason for GitHub's advised spacing between writes.
+    CAMPAIGNS_WRITE_SPACING_MS: '0',
+    CAMPAIGNS_NOTIFICATION_SPACING_MS: '0',
+    EXECUTOR_CACHE_DIR: join(options.stateDir, 'executor-cache'),
+  };
+}
