@@ -2,14 +2,20 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { apiSubject, type CampaignStatus } from '@campaigns/events';
+import {
+  apiSubject,
+  type ApiReply,
+  type CampaignStatus,
+  type ChangesetsPage,
+  type ExecutionsPage,
+} from '@campaigns/events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   connectTestNats,
   TEST_NATS_URL,
   uniqueTopology,
 } from '../../../libs/events/src/test-support/test-nats.js';
-import { sampleStatus } from './test-support/sample-status.js';
+import { sampleStatus, summaryOf } from './test-support/sample-status.js';
 
 // Runs the built binary, as `npm test` builds before testing.
 const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -44,12 +50,27 @@ describe('campaign binary talking to spec-service over NATS', () => {
 
   beforeAll(async () => {
     nats = await connectTestNats();
-    nats.subscribe(apiSubject(topology, 'get'), {
-      callback: (_error, msg) => {
-        const reply: { ok: true } & CampaignStatus = { ok: true, ...sampleStatus };
-        msg.respond(JSON.stringify(reply));
-      },
-    });
+    const answer = (verb: 'get' | 'changesets' | 'executions', reply: ApiReply<object>) =>
+      nats.subscribe(apiSubject(topology, verb), {
+        callback: (_error, msg) => {
+          msg.respond(JSON.stringify(reply));
+        },
+      });
+    const summary: ApiReply<CampaignStatus> = { ok: true, ...summaryOf(sampleStatus) };
+    const changesets: ApiReply<ChangesetsPage> = {
+      ok: true,
+      changesets: sampleStatus.changesets,
+      next: null,
+    };
+    const executions: ApiReply<ExecutionsPage> = {
+      ok: true,
+      applyId: sampleStatus.applyId,
+      executions: sampleStatus.executions.filter((e) => e.state === 'failed'),
+      next: null,
+    };
+    answer('get', summary);
+    answer('changesets', changesets);
+    answer('executions', executions);
     await nats.flush();
   });
 

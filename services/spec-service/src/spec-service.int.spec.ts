@@ -5,17 +5,24 @@ import {
   campaignStream,
   changesetId,
   changesetStream,
+  deadLetterStream,
   EventRelay,
   executionId,
   executionStream,
   PostgresEventStore,
   replayProjection,
   type ApiReply,
+  type ApiVerb,
   type ApplyResult,
   type CampaignStatus,
   type ChangesetSpecData,
+  type ChangesetsPage,
   type EventsTopology,
+  type ExecutionsPage,
+  type FullCampaignStatus,
   type ListResult,
+  type Page,
+  type PreviewPart,
   type PreviewResult,
   type StoredEvent,
   type WorkspaceData,
@@ -99,13 +106,52 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     await db.drop();
   });
 
-  async function request<T>(verb: 'apply' | 'preview' | 'get' | 'list', body: unknown) {
+  async function request<T>(verb: ApiVerb, body: unknown) {
     const reply = await nats.request(
       apiSubject(topology, verb),
       typeof body === 'string' ? body : JSON.stringify(body),
       { timeout: 20_000 },
     );
     return reply.json<ApiReply<T>>();
+  }
+  /** Every row of a paged verb, page after page. */
+  async function allPages<P extends Page, R>(
+    verb: ApiVerb,
+    body: object,
+    rowsOf: (page: P) => R[],
+  ): Promise<R[]> {
+    const rows: R[] = [];
+    let after: string | null = null;
+    do {
+      const reply: ApiReply<P> = await request<P>(verb, { ...body, after });
+      if (!reply.ok) throw new Error(`${verb} failed: ${reply.error.message}`);
+      rows.push(...rowsOf(reply));
+      after = reply.next;
+    } while (after !== null);
+    return rows;
+  }
+  /** The messages of a preview's reply up to its empty end marker, which must come. */
+  async function previewParts(body: unknown): Promise<ApiReply<PreviewPart>[]> {
+    const messages = await nats.requestMany(
+      apiSubject(topology, 'preview'),
+      typeof body === 'string' ? body : JSON.stringify(body),
+      { strategy: 'sentinel', maxWait: 20_000 },
+    );
+    const parts: ApiReply<PreviewPart>[] = [];
+    for await (const m of messages) {
+      if (m.data.length === 0) return parts;
+      parts.push(m.json<ApiReply<PreviewPart>>());
+    }
+    throw new Error(`the preview's end marker never came after ${parts.length} messages`);
+  }
+  async function previewOf(body: unknown): Promise<ApiReply<PreviewResult>> {
+    const [first, ...chunks] = await previewParts(body);
+    if (!first!.ok) return first!;
+    if (!('head' in first!)) throw new Error('the preview did not start with its head');
+    const rows = chunks.flatMap((c) => (c.ok && 'rows' in c ? c.rows : []));
+    expect(rows).toHaveLength(first.head.rowCount);
+    const { campaign, problems, warnings } = first.head;
+    return { ok: true, campaign, rows, problems, warnings };
   }
   const apply = (specText: string, actor = 'alice') =>
     request<ApplyResult>('apply', { fileName: 'hello.campaign.yaml', specText, actor });
@@ -124,16 +170,26 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     });
     expect(done).toBe(true);
   }
-  async function statusOf(campaign = 'hello-world'): Promise<CampaignStatus> {
+  /** The summary with every execution (of its application) and changeset, as the CLI reads them. */
+  async function statusOf(campaign = 'hello-world'): Promise<FullCampaignStatus> {
     const reply = await request<CampaignStatus>('get', { campaign });
     if (!reply.ok) throw new Error(`get failed: ${reply.error.message}`);
-    return reply;
+    const { ok: _ok, ...summary } = reply;
+    return {
+      ...summary,
+      executions: await allPages(
+        'executions',
+        { campaign, applyId: summary.applyId },
+        (p: ExecutionsPage) => p.executions,
+      ),
+      changesets: await allPages('changesets', { campaign }, (p: ChangesetsPage) => p.changesets),
+    };
   }
   async function statusUntil(
-    check: (s: CampaignStatus) => boolean,
+    check: (s: FullCampaignStatus) => boolean,
     campaign = 'hello-world',
-  ): Promise<CampaignStatus> {
-    let last: CampaignStatus | undefined;
+  ): Promise<FullCampaignStatus> {
+    let last: FullCampaignStatus | undefined;
     const held = await eventually(async () => {
       last = await statusOf(campaign).catch(() => undefined);
       return last !== undefined && check(last);
@@ -186,6 +242,34 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       },
     );
     return { id, patch };
+  }
+
+  async function executionFailed(applyId: string, repository: string, campaign = 'hello-world') {
+    const id = executionId(applyId, repository, '');
+    await store.append(
+      executionStream(id),
+      [
+        {
+          type: 'ExecutionFailed',
+          data: {
+            executionId: id,
+            campaign,
+            applyId,
+            repository,
+            path: '',
+            reason: 'command-failed',
+            stepIndex: 0,
+            exitCode: 2,
+            message: 'step 1 exited with 2',
+            stderrTail: 'tee: README.md: Permission denied',
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: { correlation_id: applyId, causation_id: null, actor: 'alice', source: 'test' },
+      },
+    );
   }
 
   /** What the reconciler records once the code host matches the desired state `specEventId`. */
@@ -471,6 +555,10 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       changesets: 1,
       published: 0,
       errored: 0,
+      open: 0,
+      merged: 0,
+      closed: 0,
+      deadLettered: 0,
     });
 
     const list = await request<ListResult>('list', {});
@@ -489,10 +577,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     const version = await store.streamVersion(campaignStream('hello-world'));
     const preview = async (text: string, workspaces: WorkspaceData[]) => {
       resolver.workspaces = workspaces;
-      const reply = await request<PreviewResult>('preview', {
-        fileName: 'hello.campaign.yaml',
-        specText: text,
-      });
+      const reply = await previewOf({ fileName: 'hello.campaign.yaml', specText: text });
       if (!reply.ok) throw new Error(reply.error.message);
       return reply.rows.map((r) => [r.repository, r.headBranch, r.action]);
     };
@@ -514,8 +599,8 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       [A, 'hello-world', 'close'],
       [B, null, 'create'],
     ]);
-    const invalid = await request('preview', { fileName: 'p.yaml', specText: 'steps: 1' });
-    expect(invalid).toMatchObject({ ok: false, error: { code: 'invalid-spec' } });
+    const invalid = await previewParts({ fileName: 'p.yaml', specText: 'steps: 1' });
+    expect(invalid).toMatchObject([{ ok: false, error: { code: 'invalid-spec' } }]);
 
     expect(await store.streamVersion(campaignStream('hello-world'))).toBe(version);
   });
@@ -555,7 +640,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
 
     // Back in the spec: preview says its changeset comes back.
     resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
-    const back = await request<PreviewResult>('preview', {
+    const back = await previewOf({
       fileName: 'hello.campaign.yaml',
       specText: spec({ title: 'Second' }),
     });
@@ -570,36 +655,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     const reply = await apply(spec({ title: 'Third' }));
     if (!reply.ok) throw new Error(reply.error.message);
     await processed(campaignStream('hello-world'));
-    const id = executionId(reply.applyId, C, '');
-    await store.append(
-      executionStream(id),
-      [
-        {
-          type: 'ExecutionFailed',
-          data: {
-            executionId: id,
-            campaign: 'hello-world',
-            applyId: reply.applyId,
-            repository: C,
-            path: '',
-            reason: 'command-failed',
-            stepIndex: 0,
-            exitCode: 2,
-            message: 'step 1 exited with 2',
-            stderrTail: 'tee: README.md: Permission denied',
-          },
-        },
-      ],
-      {
-        expected: 'any',
-        metadata: {
-          correlation_id: reply.applyId,
-          causation_id: null,
-          actor: 'alice',
-          source: 'test',
-        },
-      },
-    );
+    await executionFailed(reply.applyId, C);
     const failed = await statusUntil((s) => s.executions[0]?.state === 'failed');
     expect(failed.phase).toBe('needs-attention');
     expect(failed.executions).toEqual([
@@ -758,5 +814,157 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     expect((failed[0]!.data as { message: string }).message).toMatch(
       /^changesetTemplate\.branch: /,
     );
+  });
+
+  it('pages follow one another by cursor within their limit, and filter down to what failed', async () => {
+    resolver.workspaces = [testWorkspace(A), testWorkspace(B), testWorkspace(C)];
+    const reply = await apply(spec({ name: 'paged' }));
+    if (!reply.ok) throw new Error(reply.error.message);
+    await processed(campaignStream('paged'));
+    await executionFailed(reply.applyId, B, 'paged');
+    await patchComputed(reply.applyId, testWorkspace(A), { campaign: 'paged' });
+    await patchComputed(reply.applyId, testWorkspace(C), { campaign: 'paged' });
+    const status = await statusUntil((s) => s.changesets.length === 2, 'paged');
+    expect(status.executions.map((e) => [e.repository, e.state])).toEqual([
+      [A, 'succeeded'],
+      [B, 'failed'],
+      [C, 'succeeded'],
+    ]);
+
+    // One row a page: three pages of executions, each naming the next.
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 1; ; pages++) {
+      const page: ApiReply<ExecutionsPage> = await request<ExecutionsPage>('executions', {
+        campaign: 'paged',
+        limit: 1,
+        after,
+      });
+      if (!page.ok) throw new Error(page.error.message);
+      expect(page.applyId).toBe(reply.applyId);
+      expect(page.executions.length).toBeLessThanOrEqual(1);
+      seen.push(...page.executions.map((e) => e.repository));
+      after = page.next;
+      if (after === null) break;
+      expect(pages).toBeLessThan(4);
+    }
+    expect(seen).toEqual([A, B, C]);
+
+    const failed = await request<ExecutionsPage>('executions', {
+      campaign: 'paged',
+      filter: 'failed',
+    });
+    expect(failed).toMatchObject({ ok: true, next: null, executions: [{ repository: B }] });
+    const id = changesetId('paged', C, 'hello-world');
+    const [specEvent] = await read(changesetStream(id));
+    await reconcilerEvent(id, 'ReconcileFailed', {
+      changesetId: id,
+      campaign: 'paged',
+      repository: C,
+      headBranch: 'hello-world',
+      specEventId: specEvent!.event_id,
+      operation: 'push',
+      retryable: false,
+      attempt: 1,
+      message: 'the repository is archived',
+      httpStatus: 403,
+      retryInMs: null,
+    });
+    await statusUntil((s) => s.counts.errored === 1, 'paged');
+    const errored = await request<ChangesetsPage>('changesets', {
+      campaign: 'paged',
+      filter: 'errored',
+    });
+    expect(errored).toMatchObject({
+      ok: true,
+      next: null,
+      changesets: [{ repository: C, lastError: 'the repository is archived', errorTerminal: true }],
+    });
+
+    // Campaigns page by name too.
+    const names = await allPages('list', { limit: 2 }, (p: ListResult) =>
+      p.campaigns.map((c) => c.campaign),
+    );
+    expect(names).toEqual(['broken', 'hello-world', 'other', 'paged', 'pubs', 'racing']);
+  });
+
+  it('refuses a page request it cannot answer, saying what is wrong', async () => {
+    const cases: [ApiVerb, object, string][] = [
+      ['changesets', { campaign: 'paged', after: 'not-a-cursor' }, 'invalid-request'],
+      ['changesets', { campaign: 'paged', limit: 0 }, 'invalid-request'],
+      ['executions', { campaign: 'paged', limit: 501 }, 'invalid-request'],
+      ['executions', { campaign: 'paged', filter: 'errored' }, 'invalid-request'],
+      ['executions', { campaign: 'paged', applyId: 'yesterday' }, 'invalid-request'],
+      ['list', { limit: 1.5 }, 'invalid-request'],
+      ['changesets', { campaign: 'nope' }, 'not-found'],
+      ['executions', { campaign: 'nope' }, 'not-found'],
+    ];
+    for (const [verb, body, code] of cases) {
+      const reply = await request(verb, body);
+      expect({ verb, body, reply }).toMatchObject({ reply: { ok: false, error: { code } } });
+    }
+  });
+
+  it('a consumer giving up on an event of the campaign shows as needs-attention, naming it, until the next apply', async () => {
+    const before = await statusOf('pubs');
+    expect(before.phase).toBe('complete');
+    const consumer = 'reconciler_service_changesets';
+    const dead = (await read(changesetStream(changesetId('pubs', A, 'hello-world'))))[0]!;
+    await store.append(
+      deadLetterStream(consumer),
+      [
+        {
+          type: 'ConsumerDeadLettered',
+          data: {
+            consumer,
+            eventId: dead.event_id,
+            eventType: dead.type,
+            streamId: dead.stream_id,
+            campaign: 'pubs',
+            error: 'relation "reconciler.changesets" does not exist',
+            attempts: 5,
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: {
+          correlation_id: before.applyId,
+          causation_id: dead.event_id,
+          actor: 'alice',
+          source: 'reconciler-service',
+        },
+      },
+    );
+    const stuck = await statusUntil((s) => s.phase === 'needs-attention', 'pubs');
+    expect(stuck.counts.deadLettered).toBe(1);
+    expect(stuck.problems).toEqual([
+      {
+        entry: `consumer ${consumer}`,
+        message: `gave up on ChangesetSpecComputed ${dead.event_id} after 5 attempts: relation "reconciler.changesets" does not exist`,
+      },
+    ]);
+    const list = await request<ListResult>('list', {});
+    expect(list.ok && list.campaigns.find((c) => c.campaign === 'pubs')?.phase).toBe(
+      'needs-attention',
+    );
+
+    // The live projection replays to the same rows, dead letters included.
+    await processed(deadLetterStream(consumer), 'status');
+    const replay = await replayProjection({
+      store,
+      projection: statusProjection(),
+      liveSchema: SCHEMA,
+    });
+    expect(replay.differences).toEqual([]);
+    expect(replay.tables.find((t) => t.name === 'status_dead_letters')!.replayedRows).toBe(1);
+
+    // A new application starts afresh.
+    resolver.workspaces = [];
+    const again = await apply(spec({ name: 'pubs', published: 'true', title: 'Again' }));
+    if (!again.ok) throw new Error(again.error.message);
+    const fresh = await statusUntil((s) => s.applyId === again.applyId, 'pubs');
+    expect(fresh.counts.deadLettered).toBe(0);
+    expect(fresh.problems).toEqual([]);
   });
 });

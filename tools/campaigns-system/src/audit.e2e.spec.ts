@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { CampaignStatus } from '@campaigns/events';
+import type { FullCampaignStatus } from '@campaigns/events';
 import pg from 'pg';
 import { ensureStepImage } from './step-image.js';
 import { startSystem, type RunningSystem } from './test-support/system.js';
@@ -42,7 +42,7 @@ interface JsonLine {
 }
 
 /** What `campaign status` shows of a campaign, without the times that say when it was read. */
-function shown(s: CampaignStatus) {
+function shown(s: FullCampaignStatus) {
   return {
     campaign: s.campaign,
     applyId: s.applyId,
@@ -69,21 +69,21 @@ function shown(s: CampaignStatus) {
 describe('campaign audit end to end', () => {
   let system: RunningSystem;
   let specFile: string;
-  let first: CampaignStatus;
-  let second: CampaignStatus;
+  let first: FullCampaignStatus;
+  let second: FullCampaignStatus;
   let at: Date;
 
-  async function applyAndWait(text: string): Promise<CampaignStatus> {
+  async function applyAndWait(text: string): Promise<FullCampaignStatus> {
     await writeFile(specFile, text);
     const result = await system.cli(['apply', '-f', specFile, '--wait', '--json']);
     if (result.code !== 0)
       throw new Error(`apply exited ${result.code}\n${result.stdout}\n${result.stderr}`);
-    return (JSON.parse(result.stdout) as { status: CampaignStatus }).status;
+    return (JSON.parse(result.stdout) as { status: FullCampaignStatus }).status;
   }
-  async function status(): Promise<CampaignStatus> {
+  async function status(): Promise<FullCampaignStatus> {
     const result = await system.cli(['status', NAME, '--json']);
     if (result.code !== 0) throw new Error(`status exited ${result.code}: ${result.stderr}`);
-    return JSON.parse(result.stdout) as CampaignStatus;
+    return JSON.parse(result.stdout) as FullCampaignStatus;
   }
   const short = (applyId: string) => applyId.slice(0, 8);
 
@@ -193,11 +193,11 @@ describe('campaign audit end to end', () => {
     const result = await system.cli(['audit', NAME, '--at', at.toISOString(), '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const replayed = JSON.parse(result.stdout) as CampaignStatus;
+    const replayed = JSON.parse(result.stdout) as FullCampaignStatus;
     expect(shown(replayed)).toEqual(shown(first));
     // Now is the second apply, with the same pull requests.
     const now = await system.cli(['audit', NAME, '--at', new Date().toISOString(), '--json']);
-    expect(shown(JSON.parse(now.stdout) as CampaignStatus)).toEqual(shown(await status()));
+    expect(shown(JSON.parse(now.stdout) as FullCampaignStatus)).toEqual(shown(await status()));
     const table = await system.cli(['audit', NAME, '--at', at.toISOString()]);
     expect(table.stdout).toContain(`Campaign ${NAME}: complete`);
     expect(table.stdout).toContain(first.changesets[0]!.url!);
@@ -232,7 +232,7 @@ describe('campaign audit end to end', () => {
       expect(history.stdout.match(/spec applied by e2e-tester/g)).toHaveLength(2);
       const then = await system.cli(['audit', NAME, '--at', at.toISOString(), '--json'], env);
       expect(then.stderr).toBe('');
-      expect(shown(JSON.parse(then.stdout) as CampaignStatus)).toEqual(shown(first));
+      expect(shown(JSON.parse(then.stdout) as FullCampaignStatus)).toEqual(shown(first));
       const verified = await system.cli(['audit', '--verify'], env);
       expect(verified.stdout).toContain('OK: no discrepancies');
       expect(verified.code).toBe(0);
@@ -275,7 +275,7 @@ describe('campaign audit end to end', () => {
     );
     expect(rows[0]!.n).toBe(0);
     const now = await system.cli(['audit', NAME, '--at', new Date().toISOString(), '--json']);
-    const replayed = JSON.parse(now.stdout) as CampaignStatus;
+    const replayed = JSON.parse(now.stdout) as FullCampaignStatus;
     expect(replayed.applyId).toBe(third.applyId);
     expect(replayed.counts.executed).toBe(3);
     expect(shown(replayed)).toEqual(shown(await status()));

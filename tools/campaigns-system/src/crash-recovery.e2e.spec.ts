@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { CampaignStatus } from '@campaigns/events';
+import type { FullCampaignStatus } from '@campaigns/events';
 import { ensureStepImage as ensureTestImage } from './step-image.js';
 import {
   eventually,
@@ -72,7 +72,7 @@ changesetTemplate:
       async () => {
         const result = await system.cli(['status', 'slow', '--json']);
         if (result.code !== 0) return undefined;
-        const s = JSON.parse(result.stdout) as CampaignStatus;
+        const s = JSON.parse(result.stdout) as FullCampaignStatus;
         return s.phase === 'complete' ? s : undefined;
       },
       240_000,

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { CampaignStatus, ChangesetStatus, PreviewResult } from '@campaigns/events';
+import type { FullCampaignStatus, ChangesetStatus, PreviewResult } from '@campaigns/events';
 import { ensureStepImage as ensureTestImage } from './step-image.js';
 import {
   eventually,
@@ -91,19 +91,19 @@ describe('hello-world end to end', () => {
     await writeFile(specFile, text);
     return system.cli(['apply', '-f', specFile, ...flags]);
   }
-  async function applyAndWait(text: string): Promise<CampaignStatus> {
+  async function applyAndWait(text: string): Promise<FullCampaignStatus> {
     const result = await apply(text, '--wait', '--json');
     if (result.code !== 0) {
       throw new Error(`apply exited ${result.code}\n${result.stdout}\n${result.stderr}`);
     }
-    return (JSON.parse(result.stdout) as { status: CampaignStatus }).status;
+    return (JSON.parse(result.stdout) as { status: FullCampaignStatus }).status;
   }
-  async function status(name = 'hello-world'): Promise<CampaignStatus> {
+  async function status(name = 'hello-world'): Promise<FullCampaignStatus> {
     const result = await system.cli(['status', name, '--json']);
     if (result.code !== 0) throw new Error(`status exited ${result.code}: ${result.stderr}`);
-    return JSON.parse(result.stdout) as CampaignStatus;
+    return JSON.parse(result.stdout) as FullCampaignStatus;
   }
-  const byRepo = (s: CampaignStatus) =>
+  const byRepo = (s: FullCampaignStatus) =>
     new Map<string, ChangesetStatus>(s.changesets.map((c) => [c.repository, c]));
 
   beforeAll(async () => {

@@ -1,11 +1,12 @@
 import {
   campaignsCatalogue,
+  MAX_PAGE_ROWS,
   PostgresEventStore,
   StreamOrder,
-  type CampaignStatus,
+  type FullCampaignStatus,
   type StoredEvent,
 } from '@campaigns/events';
-import type { CampaignRow, ChangesetRow, ExecutionRow } from '@campaigns/spec-service';
+import type { PageKey } from '@campaigns/spec-service';
 import type pg from 'pg';
 import { campaignEvents, readOnly } from './audit-store.js';
 
@@ -17,7 +18,7 @@ const BATCH = 500;
 const DESIRED_TYPES = new Set(['ChangesetSpecComputed', 'ChangesetSpecRemoved']);
 
 export interface StatusAt {
-  status: CampaignStatus;
+  status: FullCampaignStatus;
   /** Events of the campaign replayed (recorded at or before `at`). */
   events: number;
 }
@@ -25,8 +26,9 @@ export interface StatusAt {
 /**
  * The campaign's status as `campaign status` would have shown it at `at`, rebuilt from the log:
  * the spec-service's status projection replayed from the campaign's events recorded up to `at`,
- * read with the same `campaignStatus()`. The process manager's own state is not replayable (it
- * does I/O), so its two inputs are derived from the log instead:
+ * read with the same queries as the live one. The process manager's own state is not replayable
+ * (it does I/O), so the two inputs the queries take from its tables are derived from the log
+ * into stand-in tables:
  *
  * - an execution is *rendered* once an event caused by its PatchComputed (ChangesetSpecComputed,
  *   ChangesetSpecRemoved or ChangesetRenderFailed) is recorded by `at`; a PatchComputed that caused no event anywhere in
@@ -55,49 +57,60 @@ export async function campaignStatusAt(
       for (let i = 0; i < ordered.length; i += BATCH) {
         await projection.handle(ordered.slice(i, i + BATCH), { tx: db, schema: SCRATCH });
       }
-      const campaigns = await db.query<CampaignRow>(
-        `SELECT * FROM ${SCRATCH}.status_campaigns WHERE campaign = $1`,
-        [campaign],
-      );
-      const row = campaigns.rows[0];
-      if (!row) return null;
-
       const rendered = await renderedExecutions(db, campaign, events, at);
-      const executions = await db.query<Omit<ExecutionRow, 'render_error' | 'rendered'>>(
-        `SELECT execution_id, repository, path, state, message, stderr_tail
-           FROM ${SCRATCH}.status_executions WHERE campaign = $1 AND apply_id = $2
-          ORDER BY repository, path`,
-        [row.campaign, row.apply_id],
+      await db.query(
+        `INSERT INTO ${SCRATCH}.pm_executions (execution_id, handled, render_error)
+         SELECT id, true, NULL FROM unnest($1::text[]) AS id`,
+        [[...rendered]],
       );
-      const desired = desiredEvents(events);
-      const changesets = await db.query<Omit<ChangesetRow, 'desired_event_id'>>(
-        `SELECT * FROM ${SCRATCH}.status_changesets WHERE campaign = $1
-          ORDER BY repository, head_branch`,
-        [campaign],
+      const desired = [...desiredEvents(events).values()];
+      await db.query(
+        `INSERT INTO ${SCRATCH}.pm_changesets (changeset_id, campaign, removed, last_event_id)
+         SELECT id, $1, removed, event_id FROM unnest($2::text[], $3::boolean[], $4::uuid[])
+             AS d(id, removed, event_id)`,
+        [
+          campaign,
+          desired.map((d) => d.changesetId),
+          desired.map((d) => d.type === 'ChangesetSpecRemoved'),
+          desired.map((d) => d.eventId),
+        ],
       );
-      const seen = new Set(changesets.rows.map((c) => c.changeset_id));
-      const unseen = [...desired.values()].filter(
-        (d) => d.type === 'ChangesetSpecComputed' && !seen.has(d.changesetId),
-      ).length;
-      const status = spec.campaignStatus(
-        row,
-        executions.rows.map((e) => ({
-          ...e,
-          render_error: null,
-          rendered: rendered.has(e.execution_id),
-        })),
-        changesets.rows.map((c) => ({
-          ...c,
-          desired_event_id: desired.get(c.changeset_id)?.eventId ?? null,
-        })),
-        unseen,
-      );
+
+      const queries = new spec.CampaignStatusQueries(db, SCRATCH);
+      const summary = await queries.summary(campaign);
+      if (summary === null) return null;
+      const status: FullCampaignStatus = {
+        ...summary,
+        executions: await allPages(
+          (after) => queries.executions(campaign, summary.applyId, after, MAX_PAGE_ROWS),
+          (e) => [e.repository, e.path],
+        ),
+        changesets: await allPages(
+          (after) => queries.changesets(campaign, after, MAX_PAGE_ROWS),
+          (c) => [c.repository, c.headBranch],
+        ),
+      };
       return { status, events: events.length };
     },
     async (db) => {
       for (const m of projection.migrations(SCRATCH)) await db.query(m.sql);
+      await db.query(spec.processManagerStandInSql(SCRATCH));
     },
   );
+}
+
+/** Every row, read page by page in key order. */
+async function allPages<T>(
+  read: (after: PageKey | null) => Promise<T[]>,
+  keyOf: (row: T) => PageKey,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let after: PageKey | null = null; ;) {
+    const page = await read(after);
+    out.push(...page);
+    if (page.length < MAX_PAGE_ROWS) return out;
+    after = keyOf(page.at(-1)!);
+  }
 }
 
 /** The last desired-state event of each changeset among `events`. */

@@ -11,6 +11,7 @@ import {
   withSpecService,
   type SpecServiceClient,
 } from './spec-service-client.js';
+import { fullStatus, PageError } from './status-pages.js';
 
 const USAGE = 'campaign apply -f FILE [--wait] [--json]';
 
@@ -45,10 +46,18 @@ export const applyCommand: Command = {
           return EXIT.ok;
         }
         if (!json) io.stdout(`${appliedLine(result)}\n`);
-        const status = await waitForOutcome(client, result, io);
+        const outcome = await waitForOutcome(client, result, io);
+        let status;
+        try {
+          // The rows once, at the end: the table shows only the failed executions.
+          status = await fullStatus(client, outcome, json ? 'all' : 'failed');
+        } catch (err) {
+          if (err instanceof PageError) return reportApiError('apply', err.error, io, json);
+          throw err;
+        }
         if (json) io.stdout(`${JSON.stringify({ apply: result, status }, null, 2)}\n`);
         else io.stdout(`\n${formatStatus(status)}`);
-        return status.phase === 'complete' ? EXIT.ok : EXIT_NEEDS_ATTENTION;
+        return outcome.phase === 'complete' ? EXIT.ok : EXIT_NEEDS_ATTENTION;
       },
       settings,
     );
@@ -73,8 +82,10 @@ export function actorOf(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Polls `get` until this application's status is `complete` or `needs-attention`, showing the
- * counts on stderr: one line rewritten in place on a terminal, a new line per change otherwise.
+ * Polls `get` (the summary: its size does not grow with the campaign) until this application's
+ * status is `complete` or `needs-attention` (which a stage that cannot go on reaches at once),
+ * showing the counts on stderr: one line rewritten in place on a terminal, a new line per change
+ * otherwise.
  */
 async function waitForOutcome(
   client: SpecServiceClient,

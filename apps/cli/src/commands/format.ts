@@ -1,8 +1,9 @@
 import type {
   CampaignStatus,
+  CampaignSummary,
   ChangesetStatus,
   ExecutionStatus,
-  ListResult,
+  FullCampaignStatus,
   PreviewResult,
 } from '@campaigns/events';
 
@@ -48,7 +49,7 @@ export function formatProgress(status: CampaignStatus): string {
 }
 
 /** `campaign status`: a header with the phase and counts, the changesets, and what failed. */
-export function formatStatus(status: CampaignStatus): string {
+export function formatStatus(status: FullCampaignStatus): string {
   const c = status.counts;
   const out = [
     `Campaign ${status.campaign}: ${status.phase}`,
@@ -128,7 +129,7 @@ export function formatPreview(preview: PreviewResult): string {
 }
 
 /** `campaign list`: every campaign with its phase and changesets. */
-export function formatList(list: ListResult): string {
+export function formatList(list: { campaigns: readonly CampaignSummary[] }): string {
   if (list.campaigns.length === 0) return 'No campaigns.\n';
   return renderTable(
     ['CAMPAIGN', 'PHASE', 'CHANGESETS', 'OPEN', 'MERGED', 'APPLIED', 'BY'],

@@ -1,9 +1,9 @@
-import type { ListResult } from '@campaigns/events';
 import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatList } from './format.js';
 import { parseOptions } from './options.js';
 import { clientSettings, withSpecService } from './spec-service-client.js';
+import { allCampaigns, PageError } from './status-pages.js';
 
 export const listCommand: Command = {
   name: 'list',
@@ -17,9 +17,14 @@ export const listCommand: Command = {
     return withSpecService(
       io.env,
       async (client) => {
-        const reply = await client.request<ListResult>('list', {});
-        if (!reply.ok) return reportApiError('list', reply.error, io, json);
-        const { ok: _ok, ...list } = reply;
+        let campaigns;
+        try {
+          campaigns = await allCampaigns(client);
+        } catch (err) {
+          if (err instanceof PageError) return reportApiError('list', err.error, io, json);
+          throw err;
+        }
+        const list = { campaigns };
         io.stdout(json ? `${JSON.stringify(list, null, 2)}\n` : formatList(list));
         return EXIT.ok;
       },

@@ -1,10 +1,10 @@
-import type { PreviewRequest, PreviewResult } from '@campaigns/events';
+import type { PreviewPart, PreviewRequest, PreviewResult } from '@campaigns/events';
 import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatPreview } from './format.js';
 import { parseOptions } from './options.js';
 import { readSpecText } from './spec-file.js';
-import { clientSettings, withSpecService } from './spec-service-client.js';
+import { clientSettings, CliFailure, withSpecService } from './spec-service-client.js';
 
 export const previewCommand: Command = {
   name: 'preview',
@@ -21,9 +21,13 @@ export const previewCommand: Command = {
     return withSpecService(
       io.env,
       async (client) => {
-        const reply = await client.request<PreviewResult>('preview', request);
-        if (!reply.ok) return reportApiError('preview', reply.error, io, json);
-        const { ok: _ok, ...preview } = reply;
+        const parts: PreviewPart[] = [];
+        for (const reply of await client.requestMany<PreviewPart>('preview', request)) {
+          if (!reply.ok) return reportApiError('preview', reply.error, io, json);
+          const { ok: _ok, ...part } = reply;
+          parts.push(part);
+        }
+        const preview = assemblePreview(parts);
         for (const warning of preview.warnings) io.stderr(`${warning}\n`);
         io.stdout(json ? `${JSON.stringify(preview, null, 2)}\n` : formatPreview(preview));
         return EXIT.ok;
@@ -32,3 +36,18 @@ export const previewCommand: Command = {
     );
   },
 };
+
+/** The head and the chunks' rows as one preview; every row the head announced must be there. */
+function assemblePreview(parts: readonly PreviewPart[]): PreviewResult {
+  const [first, ...chunks] = parts;
+  if (first === undefined || !('head' in first))
+    throw new CliFailure('spec-service answered preview without its head', 1);
+  const rows = chunks.flatMap((c) => ('rows' in c ? c.rows : []));
+  const { campaign, rowCount, problems, warnings } = first.head;
+  if (rows.length !== rowCount)
+    throw new CliFailure(
+      `spec-service's preview announced ${rowCount} rows but sent ${rows.length}`,
+      1,
+    );
+  return { campaign, rows, problems, warnings };
+}

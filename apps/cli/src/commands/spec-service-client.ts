@@ -84,6 +84,49 @@ export class SpecServiceClient {
    */
   async request<T>(verb: ApiVerb, body: unknown): Promise<ApiReply<T>> {
     const subject = apiSubject(this.settings.topology, verb);
+    const payload = this.payload(body);
+    let text: string;
+    try {
+      const reply = await this.nats.request(subject, payload, { timeout: this.settings.timeoutMs });
+      text = reply.string();
+    } catch (error) {
+      throw requestFailure(subject, error);
+    }
+    return parseReply<T>(subject, text);
+  }
+
+  /**
+   * One request answered by several messages ending with an empty one (see `preview` in
+   * libs/events/src/domain/api.ts): the replies in order, the end marker left out. All must
+   * arrive within the request timeout; an answer cut short is a CliFailure, not a short list.
+   */
+  async requestMany<T>(verb: ApiVerb, body: unknown): Promise<ApiReply<T>[]> {
+    const subject = apiSubject(this.settings.topology, verb);
+    const payload = this.payload(body);
+    const replies: ApiReply<T>[] = [];
+    try {
+      const messages = await this.nats.requestMany(subject, payload, {
+        strategy: 'sentinel',
+        maxWait: this.settings.timeoutMs,
+      });
+      for await (const message of messages) {
+        if (message.data.length === 0) return replies;
+        replies.push(parseReply<T>(subject, message.string()));
+      }
+    } catch (error) {
+      if (error instanceof CliFailure) throw error;
+      throw requestFailure(subject, error);
+    }
+    // The iteration ended at maxWait without the end marker.
+    if (replies.length === 0)
+      throw new CliFailure(`spec-service is not answering on ${subject} — is it running?`, 2);
+    throw new CliFailure(
+      `spec-service's answer on ${subject} was cut short: its end did not arrive within ${this.settings.timeoutMs} ms (set CAMPAIGN_REQUEST_TIMEOUT_MS)`,
+      2,
+    );
+  }
+
+  private payload(body: unknown): string {
     const payload = JSON.stringify(body);
     const bytes = Buffer.byteLength(payload);
     if (bytes > MAX_API_REQUEST_BYTES) {
@@ -92,36 +135,7 @@ export class SpecServiceClient {
         1,
       );
     }
-    let text: string;
-    try {
-      const reply = await this.nats.request(subject, payload, { timeout: this.settings.timeoutMs });
-      text = reply.string();
-    } catch (error) {
-      if (isNotAnswering(error)) {
-        throw new CliFailure(`spec-service is not answering on ${subject} — is it running?`, 2);
-      }
-      throw new CliFailure(
-        `request to ${subject} failed: ${error instanceof Error ? error.message : String(error)}`,
-        2,
-      );
-    }
-    let reply: unknown;
-    try {
-      reply = JSON.parse(text);
-    } catch {
-      throw new CliFailure(`spec-service answered ${subject} with something that is not JSON`, 1);
-    }
-    if (
-      typeof reply !== 'object' ||
-      reply === null ||
-      typeof (reply as { ok?: unknown }).ok !== 'boolean'
-    ) {
-      throw new CliFailure(
-        `spec-service answered ${subject} with something that is not an API reply`,
-        1,
-      );
-    }
-    return reply as ApiReply<T>;
+    return payload;
   }
 
   async close(): Promise<void> {
@@ -141,6 +155,35 @@ export async function withSpecService<T>(
   } finally {
     await client.close();
   }
+}
+
+function requestFailure(subject: string, error: unknown): CliFailure {
+  if (isNotAnswering(error))
+    return new CliFailure(`spec-service is not answering on ${subject} — is it running?`, 2);
+  return new CliFailure(
+    `request to ${subject} failed: ${error instanceof Error ? error.message : String(error)}`,
+    2,
+  );
+}
+
+function parseReply<T>(subject: string, text: string): ApiReply<T> {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(text);
+  } catch {
+    throw new CliFailure(`spec-service answered ${subject} with something that is not JSON`, 1);
+  }
+  if (
+    typeof reply !== 'object' ||
+    reply === null ||
+    typeof (reply as { ok?: unknown }).ok !== 'boolean'
+  ) {
+    throw new CliFailure(
+      `spec-service answered ${subject} with something that is not an API reply`,
+      1,
+    );
+  }
+  return reply as ApiReply<T>;
 }
 
 function isNotAnswering(error: unknown): boolean {

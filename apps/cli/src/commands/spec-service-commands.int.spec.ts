@@ -4,12 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
+  API_VERBS,
   apiSubject,
   type ApiReply,
   type ApiVerb,
   type ApplyResult,
   type CampaignStatus,
+  type ChangesetsPage,
   type EventsTopology,
+  type ExecutionsPage,
+  type FullCampaignStatus,
+  type ListResult,
+  type PreviewPart,
 } from '@campaigns/events';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
@@ -18,14 +24,17 @@ import {
   uniqueTopology,
 } from '../../../../libs/events/src/test-support/test-nats.js';
 import { runCli } from '../cli.js';
-import { sampleStatus } from '../test-support/sample-status.js';
+import { sampleStatus, summaryOf } from '../test-support/sample-status.js';
 
-type Handler = (request: Record<string, unknown>) => ApiReply<object> | null;
+/** One reply; several (each sent, then the empty end marker, as `preview` does); or silence. */
+type Handler = (request: Record<string, unknown>) => ApiReply<object> | ApiReply<object>[] | null;
 
 /** A stand-in for spec-service on the API subjects: canned answers, every request recorded. */
 class FakeSpecService {
   readonly requests: { verb: ApiVerb; body: Record<string, unknown> }[] = [];
   readonly handlers = new Map<ApiVerb, Handler>();
+  /** Whether several replies end with the empty message (a broken spec-service might not). */
+  endStreams = true;
   private readonly subscriptions: Subscription[] = [];
 
   constructor(
@@ -34,14 +43,20 @@ class FakeSpecService {
   ) {}
 
   async start(): Promise<void> {
-    for (const verb of ['apply', 'preview', 'get', 'list'] as const) {
+    for (const verb of API_VERBS) {
       const subscription = this.nats.subscribe(apiSubject(this.topology, verb), {
         callback: (_error, msg) => {
           const body = msg.json<Record<string, unknown>>();
           this.requests.push({ verb, body });
           const answer = this.handlers.get(verb)?.(body);
           // null: stay silent, as a spec-service that hangs would.
-          if (answer !== null && answer !== undefined) msg.respond(JSON.stringify(answer));
+          if (answer === null || answer === undefined) return;
+          if (!Array.isArray(answer)) {
+            msg.respond(JSON.stringify(answer));
+            return;
+          }
+          for (const part of answer) msg.respond(JSON.stringify(part));
+          if (this.endStreams) msg.respond();
         },
       });
       this.subscriptions.push(subscription);
@@ -52,7 +67,36 @@ class FakeSpecService {
   stop(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
+
+  /**
+   * Answers `changesets` and `executions` (honouring `filter`) from `status`, one row a page, so
+   * the client has to follow every `next`.
+   */
+  servePages(status: FullCampaignStatus): void {
+    const page = <T>(rows: T[], after: unknown) => {
+      const at = after === null || after === undefined ? 0 : Number(after);
+      return { rows: rows.slice(at, at + 1), next: at + 1 < rows.length ? String(at + 1) : null };
+    };
+    this.handlers.set('changesets', (q) => {
+      const { rows, next } = page(status.changesets, q['after']);
+      const reply: ApiReply<ChangesetsPage> = { ok: true, changesets: rows, next };
+      return reply;
+    });
+    this.handlers.set('executions', (q) => {
+      const all = status.executions.filter((e) => q['filter'] !== 'failed' || e.state === 'failed');
+      const { rows, next } = page(all, q['after']);
+      const reply: ApiReply<ExecutionsPage> = {
+        ok: true,
+        applyId: status.applyId,
+        executions: rows,
+        next,
+      };
+      return reply;
+    });
+  }
 }
+
+const summary = summaryOf(sampleStatus);
 
 const applied: ApplyResult = {
   campaign: 'hello-world',
@@ -156,29 +200,27 @@ describe('campaign apply, preview, status and list against spec-service over NAT
       // A status of the previous application: not this one's outcome, even though complete.
       {
         ok: true,
-        ...sampleStatus,
+        ...summary,
         applyId: '00000000-0000-4000-8000-000000000000',
         phase: 'complete',
       },
       {
         ok: true,
-        ...sampleStatus,
+        ...summary,
         phase: 'executing',
-        counts: { ...sampleStatus.counts, executed: 1 },
+        counts: { ...summary.counts, executed: 1 },
       },
       {
         ok: true,
-        ...sampleStatus,
+        ...summary,
         phase: 'executing',
-        counts: { ...sampleStatus.counts, executed: 1 },
+        counts: { ...summary.counts, executed: 1 },
       },
-      { ok: true, ...sampleStatus, phase: 'reconciling' },
-      { ok: true, ...sampleStatus, phase: 'complete' },
+      { ok: true, ...summary, phase: 'reconciling' },
+      { ok: true, ...summary, phase: 'complete' },
     ];
-    fake.handlers.set(
-      'get',
-      () => replies.shift() ?? { ok: true, ...sampleStatus, phase: 'complete' },
-    );
+    fake.handlers.set('get', () => replies.shift() ?? { ok: true, ...summary, phase: 'complete' });
+    fake.servePages(sampleStatus);
 
     const r = await run(['apply', '-f', specFile, '--wait']);
     expect(r.code).toBe(0);
@@ -193,15 +235,27 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(r.stdout).toContain('REPOSITORY           STATE    DRAFT  CHECKS');
     expect(fake.requests.filter((q) => q.verb === 'get')).toHaveLength(6);
     expect(fake.requests.find((q) => q.verb === 'get')?.body).toEqual({ campaign: 'hello-world' });
+    // Only the summary while waiting; the rows once, at the end: the failed executions for the table.
+    const verbs = fake.requests.map((q) => q.verb).filter((v) => v !== 'apply');
+    expect(verbs.slice(0, 6)).toEqual(Array(6).fill('get'));
+    expect(verbs.slice(6).every((v) => v === 'changesets' || v === 'executions')).toBe(true);
+    expect(fake.requests.filter((q) => q.verb === 'changesets')).toHaveLength(2);
+    expect(fake.requests.find((q) => q.verb === 'executions')?.body).toEqual({
+      campaign: 'hello-world',
+      applyId: sampleStatus.applyId,
+      filter: 'failed',
+      after: null,
+    });
   });
 
   it('apply --wait exits 3 when the campaign needs attention, rewriting one line on a terminal', async () => {
     fake.handlers.set('apply', () => ({ ok: true, ...applied, warnings: [] }));
     const replies: ApiReply<CampaignStatus>[] = [
-      { ok: true, ...sampleStatus, phase: 'executing' },
-      { ok: true, ...sampleStatus, phase: 'needs-attention' },
+      { ok: true, ...summary, phase: 'executing' },
+      { ok: true, ...summary, phase: 'needs-attention' },
     ];
     fake.handlers.set('get', () => replies.shift()!);
+    fake.servePages(sampleStatus);
 
     const r = await run(['apply', '-f', specFile, '--wait'], {}, true);
     expect(r.code).toBe(3);
@@ -214,7 +268,8 @@ describe('campaign apply, preview, status and list against spec-service over NAT
 
   it('apply --wait --json prints the application and the final status as one JSON document', async () => {
     fake.handlers.set('apply', () => ({ ok: true, ...applied }));
-    fake.handlers.set('get', () => ({ ok: true, ...sampleStatus, phase: 'complete' }));
+    fake.handlers.set('get', () => ({ ok: true, ...summary, phase: 'complete' }));
+    fake.servePages(sampleStatus);
     const r = await run(['apply', '-f', specFile, '--wait', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
@@ -224,20 +279,40 @@ describe('campaign apply, preview, status and list against spec-service over NAT
   });
 
   it('preview prints a table of repositories, actions and reasons', async () => {
-    fake.handlers.set('preview', () => ({
-      ok: true,
-      campaign: 'hello-world',
-      rows: [
-        { repository: 'github.com/acme/api', headBranch: null, action: 'create', reasons: ['new'] },
-      ],
-      problems: [],
-      warnings: [],
-    }));
+    const parts: ApiReply<PreviewPart>[] = [
+      {
+        ok: true,
+        head: { campaign: 'hello-world', rowCount: 2, problems: [], warnings: [] },
+      },
+      {
+        ok: true,
+        rows: [
+          {
+            repository: 'github.com/acme/api',
+            headBranch: null,
+            action: 'create',
+            reasons: ['new'],
+          },
+        ],
+      },
+      {
+        ok: true,
+        rows: [
+          {
+            repository: 'github.com/acme/web',
+            headBranch: null,
+            action: 'create',
+            reasons: ['new'],
+          },
+        ],
+      },
+    ];
+    fake.handlers.set('preview', () => parts);
     const r = await run(['preview', '-f', specFile]);
     expect(r).toEqual({
       code: 0,
       stdout:
-        'Campaign hello-world: 1 changeset\nREPOSITORY           ACTION  REASONS\ngithub.com/acme/api  create  new\n',
+        'Campaign hello-world: 2 changesets\nREPOSITORY           ACTION  REASONS\ngithub.com/acme/api  create  new\ngithub.com/acme/web  create  new\n',
       stderr: '',
     });
     expect(fake.requests[0]).toEqual({
@@ -246,15 +321,54 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     });
   });
 
+  it('preview says so when the answer is cut short, rather than printing part of it', async () => {
+    fake.endStreams = false;
+    try {
+      fake.handlers.set('preview', () => [
+        { ok: true, head: { campaign: 'hello-world', rowCount: 1, problems: [], warnings: [] } },
+      ]);
+      const r = await run(['preview', '-f', specFile], { CAMPAIGN_REQUEST_TIMEOUT_MS: '300' });
+      expect(fake.requests.map((q) => q.verb)).toEqual(['preview']);
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `campaign: spec-service's answer on ${apiSubject(topology, 'preview')} was cut short: its end did not arrive within 300 ms (set CAMPAIGN_REQUEST_TIMEOUT_MS)\n`,
+      });
+    } finally {
+      fake.endStreams = true;
+    }
+  });
+
+  it('status reports a page it could not read, e.g. of a campaign gone meanwhile', async () => {
+    fake.handlers.set('get', () => ({ ok: true, ...summary }));
+    fake.handlers.set('changesets', () => ({
+      ok: false,
+      error: { code: 'not-found', message: 'no campaign named "hello-world"' },
+    }));
+    fake.handlers.set('executions', () => ({
+      ok: true,
+      applyId: summary.applyId,
+      executions: [],
+      next: null,
+    }));
+    const r = await run(['status', 'hello-world']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'campaign status: no campaign named "hello-world"\n',
+    });
+  });
+
   it('status prints the status table, or says the campaign does not exist', async () => {
     fake.handlers.set('get', (q) =>
       q['campaign'] === 'hello-world'
-        ? { ok: true, ...sampleStatus }
+        ? { ok: true, ...summary }
         : {
             ok: false,
             error: { code: 'not-found', message: `no campaign ${String(q['campaign'])}` },
           },
     );
+    fake.servePages(sampleStatus);
     const r = await run(['status', 'hello-world']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Campaign hello-world: needs-attention\n');
@@ -271,26 +385,28 @@ describe('campaign apply, preview, status and list against spec-service over NAT
   });
 
   it('list prints the campaigns', async () => {
-    fake.handlers.set('list', () => ({
-      ok: true,
-      campaigns: [
-        {
-          campaign: 'hello-world',
-          appliedAt: '2026-01-01T00:00:00.000Z',
-          actor: 'alice',
-          phase: 'complete',
-          changesets: 2,
-          open: 1,
-          merged: 1,
-        },
-      ],
-    }));
+    const campaign = (name: string) => ({
+      campaign: name,
+      appliedAt: '2026-01-01T00:00:00.000Z',
+      actor: 'alice',
+      phase: 'complete' as const,
+      changesets: 2,
+      open: 1,
+      merged: 1,
+    });
+    fake.handlers.set('list', (q): ApiReply<ListResult> =>
+      q['after'] === null
+        ? { ok: true, campaigns: [campaign('hello-world')], next: 'second-page' }
+        : { ok: true, campaigns: [campaign('hello-world-2')], next: null },
+    );
     const r = await run(['list']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^CAMPAIGN {5}PHASE {5}CHANGESETS/);
-    expect(r.stdout).toContain('hello-world  complete  2           1     1');
+    expect(r.stdout).toMatch(/^CAMPAIGN {7}PHASE {5}CHANGESETS/);
+    expect(r.stdout).toContain('hello-world    complete  2           1     1');
+    expect(r.stdout).toContain('hello-world-2  complete  2           1     1');
+    expect(fake.requests.map((q) => q.body)).toEqual([{ after: null }, { after: 'second-page' }]);
     expect(JSON.parse((await run(['list', '--json'])).stdout)).toMatchObject({
-      campaigns: [{ campaign: 'hello-world' }],
+      campaigns: [{ campaign: 'hello-world' }, { campaign: 'hello-world-2' }],
     });
   });
 

@@ -4,6 +4,7 @@ import { envMs, reportApiError } from './api-reply.js';
 import { formatStatus } from './format.js';
 import { parseOptions } from './options.js';
 import { clientSettings, withSpecService } from './spec-service-client.js';
+import { fullStatus, PageError } from './status-pages.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -23,8 +24,15 @@ export const statusCommand: Command = {
         const request: GetRequest = { campaign };
         const reply = await client.request<CampaignStatus>('get', request);
         if (!reply.ok) return reportApiError('status', reply.error, io, json);
-        const { ok: _ok, ...status } = reply;
-        io.stdout(json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+        const { ok: _ok, ...summary } = reply;
+        try {
+          // The table shows only the failed executions; --json has them all.
+          const status = await fullStatus(client, summary, json ? 'all' : 'failed');
+          io.stdout(json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+        } catch (err) {
+          if (err instanceof PageError) return reportApiError('status', err.error, io, json);
+          throw err;
+        }
         return EXIT.ok;
       },
       settings,

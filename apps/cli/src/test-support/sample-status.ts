@@ -1,4 +1,4 @@
-import type { CampaignStatus, ChangesetStatus } from '@campaigns/events';
+import type { CampaignStatus, ChangesetStatus, FullCampaignStatus } from '@campaigns/events';
 
 const changeset = (over: Partial<ChangesetStatus>): ChangesetStatus => ({
   repository: 'github.com/acme/api',
@@ -17,14 +17,25 @@ const changeset = (over: Partial<ChangesetStatus>): ChangesetStatus => ({
 });
 
 /** A campaign that needs attention: one changeset open, one failing terminally, one failed execution. */
-export const sampleStatus: CampaignStatus = {
+export const sampleStatus: FullCampaignStatus = {
   campaign: 'hello-world',
   applyId: '6f1c1b0e-0000-4000-8000-000000000001',
   specHash: 'a'.repeat(64),
   appliedAt: '2026-01-01T00:00:00.000Z',
   actor: 'alice',
   phase: 'needs-attention',
-  counts: { workspaces: 3, executed: 3, failed: 1, changesets: 2, published: 1, errored: 1 },
+  counts: {
+    workspaces: 3,
+    executed: 3,
+    failed: 1,
+    changesets: 2,
+    published: 1,
+    errored: 1,
+    open: 1,
+    merged: 0,
+    closed: 0,
+    deadLettered: 0,
+  },
   executions: [
     {
       repository: 'github.com/acme/api',
@@ -58,3 +69,9 @@ export const sampleStatus: CampaignStatus = {
   ],
   problems: [{ entry: 'repository: github.com/acme/gone', message: 'no such repository' }],
 };
+
+/** What `get` answers for a status: the summary without its rows. */
+export function summaryOf(status: FullCampaignStatus): CampaignStatus {
+  const { executions: _executions, changesets: _changesets, ...summary } = status;
+  return summary;
+}

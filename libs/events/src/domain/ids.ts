@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventsTopology } from '../nats/jetstream-topology.js';
+import type { ApiVerb } from './api.js';
 
 /**
  * Stream naming for the Campaigns domain. Stream ids are `<category>-<id>`; the category routes
@@ -64,8 +65,6 @@ export function apiSubject(topology: EventsTopology, verb: ApiVerb): string {
   const base = topology.subjectPrefix === 'ev' ? 'campaign' : `campaign.${topology.subjectPrefix}`;
   return `${base}.${verb}`;
 }
-
-export type ApiVerb = 'apply' | 'preview' | 'get' | 'list';
 
 /** The JetStream work queue of execution jobs: spec-service publishes, executors compete. */
 export interface JobsTopology {

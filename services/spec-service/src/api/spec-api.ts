@@ -11,6 +11,9 @@ import {
   ConcurrencyError,
   EventTooLargeError,
   MAX_API_REQUEST_BYTES,
+  MAX_PAGE_ROWS,
+  MAX_RECORDED_PROBLEMS,
+  MAX_REPLY_BYTES,
   newEventId,
   SecretInEventError,
   sha256Hex,
@@ -19,17 +22,22 @@ import {
   type ApiVerb,
   type ApplyResult,
   type CampaignStatus,
+  type ChangesetsPage,
   type EventsLogger,
   type EventsTopology,
+  type ExecutionsPage,
   type ListResult,
   type PostgresEventStore,
-  type PreviewResult,
+  type PreviewHead,
+  type PreviewPart,
+  type Problem,
 } from '@campaigns/events';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Pool } from 'pg';
 import { metadataFor } from '../desired-state/process-manager.js';
-import type { CampaignStatusQueries } from '../status/campaign-status.js';
+import type { CampaignStatusQueries, PageKey } from '../status/campaign-status.js';
 import type { WorkspaceResolver } from '../workspaces/workspace-resolver.js';
+import { chunkRows, decodeCursor, pageOf } from './pages.js';
 import { previewRows, type CurrentChangeset } from './preview.js';
 
 /** NATS queue group of the API subscriptions: replicas share the requests. */
@@ -56,6 +64,13 @@ const invalid = (message: string) => new RequestError({ code: 'invalid-request',
 
 const MAX_APPLY_ATTEMPTS = 10;
 
+/** A reply of several messages (see `preview`): each is sent, then the empty end marker. */
+class Streamed {
+  constructor(readonly messages: readonly object[]) {}
+}
+
+type Handler = (body: Record<string, unknown>) => Promise<object | Streamed>;
+
 /**
  * spec-service's request/reply API (libs/events/src/domain/api.ts) on plain NATS subscriptions in
  * the queue group `spec-service`. Every request gets a JSON reply, errors included.
@@ -70,11 +85,13 @@ export class SpecApi {
   constructor(private readonly options: SpecApiOptions) {}
 
   async start(): Promise<void> {
-    const handlers: Record<ApiVerb, (body: Record<string, unknown>) => Promise<object>> = {
+    const handlers: Record<ApiVerb, Handler> = {
       apply: (b) => this.apply(b),
       preview: (b) => this.preview(b),
       get: (b) => this.get(b),
-      list: () => this.list(),
+      changesets: (b) => this.changesets(b),
+      executions: (b) => this.executions(b),
+      list: (b) => this.list(b),
     };
     for (const [verb, handler] of Object.entries(handlers)) {
       const subject = apiSubject(this.options.topology, verb as ApiVerb);
@@ -108,26 +125,43 @@ export class SpecApi {
     return this.started && !this.stopped && !this.options.nats.isClosed();
   }
 
-  private async serve(
-    verb: string,
-    msg: Msg,
-    handler: (body: Record<string, unknown>) => Promise<object>,
-  ): Promise<void> {
-    let reply: ApiReply<object>;
+  private async serve(verb: string, msg: Msg, handler: Handler): Promise<void> {
+    let replies: ApiReply<object>[];
     try {
-      reply = { ok: true, ...(await handler(parseRequest(msg))) };
+      const result = await handler(parseRequest(msg));
+      replies = (result instanceof Streamed ? result.messages : [result]).map((m) => ({
+        ok: true,
+        ...m,
+      }));
     } catch (err) {
       if (err instanceof RequestError) {
-        reply = { ok: false, error: err.error };
+        replies = [{ ok: false, error: err.error }];
       } else {
         this.options.logger?.error({ verb, err: (err as Error).message }, 'request failed');
-        reply = {
-          ok: false,
-          error: { code: 'internal', message: `spec-service failed: ${(err as Error).message}` },
-        };
+        replies = [
+          {
+            ok: false,
+            error: { code: 'internal', message: `spec-service failed: ${(err as Error).message}` },
+          },
+        ];
       }
     }
-    if (msg.reply) msg.respond(JSON.stringify(reply));
+    if (!msg.reply) return;
+    for (const reply of replies) msg.respond(this.bounded(verb, reply));
+    if (STREAMED_VERBS.has(verb)) msg.respond();
+  }
+
+  /** The reply as JSON; never over MAX_REPLY_BYTES (pages are cut to fit, so this is a bug). */
+  private bounded(verb: string, reply: ApiReply<object>): string {
+    const text = JSON.stringify(reply);
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= MAX_REPLY_BYTES) return text;
+    this.options.logger?.error({ verb, bytes }, 'reply over the size limit not sent');
+    const error: ApiError = {
+      code: 'internal',
+      message: `spec-service's reply was ${bytes} bytes, over the limit of ${MAX_REPLY_BYTES}`,
+    };
+    return JSON.stringify({ ok: false, error });
   }
 
   // ---- apply ------------------------------------------------------------------------------
@@ -200,7 +234,14 @@ export class SpecApi {
 
   // ---- preview ----------------------------------------------------------------------------
 
-  private async preview(body: Record<string, unknown>): Promise<PreviewResult> {
+  /**
+   * Replies with several messages to the request's inbox: the head, the rows in chunks, then an
+   * empty message (what nats.js's `requestMany` with the `sentinel` strategy stops at). Streamed
+   * rather than paged by cursor because a preview is computed whole (resolving `on:` against
+   * the repository index, comparing with the current state) and never stored: a cursor would
+   * have to resolve again for every page, or keep state in one replica of the queue group.
+   */
+  private async preview(body: Record<string, unknown>): Promise<Streamed> {
     const fileName = stringField(body, 'fileName');
     const specText = stringField(body, 'specText', true);
     const { spec, warnings } = validSpec(fileName, specText);
@@ -227,31 +268,103 @@ export class SpecApi {
          FROM ${schema}.status_changesets WHERE campaign = $1 ORDER BY repository, head_branch`,
       [spec.name],
     );
-    return {
-      campaign: spec.name,
-      rows: previewRows(spec, resolved.workspaces, {
-        spec: previous ?? null,
-        changesets: changesets.rows,
-      }),
-      problems: resolved.problems.map((p) => ({ entry: p.entry, message: p.message })),
-      warnings,
-    };
+    const rows = previewRows(spec, resolved.workspaces, {
+      spec: previous ?? null,
+      changesets: changesets.rows,
+    });
+    const problems: Problem[] = resolved.problems
+      .slice(0, MAX_RECORDED_PROBLEMS)
+      .map((p) => ({ entry: p.entry, message: p.message }));
+    if (resolved.problems.length > MAX_RECORDED_PROBLEMS)
+      problems.push({
+        entry: 'on',
+        message: `${resolved.problems.length - MAX_RECORDED_PROBLEMS} more problems are not shown`,
+      });
+    const head: PreviewHead = { campaign: spec.name, rowCount: rows.length, problems, warnings };
+    const parts: PreviewPart[] = [{ head }, ...chunkRows(rows).map((chunk) => ({ rows: chunk }))];
+    return new Streamed(parts);
   }
 
   // ---- queries ----------------------------------------------------------------------------
 
-  /** Replies `{ ok: true, ...CampaignStatus }`. */
+  /** The campaign's summary: counts, phase and problems, whatever its size. */
   private async get(body: Record<string, unknown>): Promise<CampaignStatus> {
     const campaign = stringField(body, 'campaign');
-    const status = await this.options.queries.get(campaign);
-    if (!status)
-      throw new RequestError({ code: 'not-found', message: `no campaign named "${campaign}"` });
+    const status = await this.options.queries.summary(campaign);
+    if (!status) throw notFound(campaign);
     return status;
   }
 
-  private async list(): Promise<ListResult> {
-    return { campaigns: await this.options.queries.list() };
+  private async changesets(body: Record<string, unknown>): Promise<ChangesetsPage> {
+    const campaign = stringField(body, 'campaign');
+    const { after, limit } = pageRequest(body, 2);
+    const filter = oneOf(body, 'filter', ['all', 'errored'] as const);
+    const { queries } = this.options;
+    if ((await queries.currentApplyId(campaign)) === null) throw notFound(campaign);
+    const rows = await queries.changesets(campaign, after as PageKey | null, limit + 1, filter);
+    const page = pageOf(rows, limit, (c) => [c.repository, c.headBranch]);
+    return { changesets: page.rows, next: page.next };
   }
+
+  private async executions(body: Record<string, unknown>): Promise<ExecutionsPage> {
+    const campaign = stringField(body, 'campaign');
+    const { after, limit } = pageRequest(body, 2);
+    const filter = oneOf(body, 'filter', ['all', 'failed'] as const);
+    const { queries } = this.options;
+    const current = await queries.currentApplyId(campaign);
+    if (current === null) throw notFound(campaign);
+    const applyId = body['applyId'] === undefined ? current : stringField(body, 'applyId');
+    if (!UUID.test(applyId)) throw invalid('"applyId" must be a UUID');
+    const rows = await queries.executions(
+      campaign,
+      applyId,
+      after as PageKey | null,
+      limit + 1,
+      filter,
+    );
+    const page = pageOf(rows, limit, (e) => [e.repository, e.path]);
+    return { applyId, executions: page.rows, next: page.next };
+  }
+
+  private async list(body: Record<string, unknown>): Promise<ListResult> {
+    const { after, limit } = pageRequest(body, 1);
+    const rows = await this.options.queries.list(after?.[0] ?? null, limit + 1);
+    const page = pageOf(rows, limit, (c) => [c.campaign]);
+    return { campaigns: page.rows, next: page.next };
+  }
+}
+
+const STREAMED_VERBS: ReadonlySet<string> = new Set<ApiVerb>(['preview']);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const notFound = (campaign: string) =>
+  new RequestError({ code: 'not-found', message: `no campaign named "${campaign}"` });
+
+/** `after` (a cursor of `keyLength` strings) and `limit` of a paged request. */
+function pageRequest(
+  body: Record<string, unknown>,
+  keyLength: number,
+): { after: string[] | null; limit: number } {
+  const { after = null, limit = MAX_PAGE_ROWS } = body;
+  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_PAGE_ROWS)
+    throw invalid(`"limit" must be a whole number from 1 to ${MAX_PAGE_ROWS}`);
+  if (after === null) return { after: null, limit: limit as number };
+  const key = typeof after === 'string' ? decodeCursor(after, keyLength) : null;
+  if (key === null) throw invalid('"after" must be the "next" of a previous page');
+  return { after: key, limit: limit as number };
+}
+
+/** An optional field that must be one of `values`; the first is the default. */
+function oneOf<const T extends readonly string[]>(
+  body: Record<string, unknown>,
+  field: string,
+  values: T,
+): T[number] {
+  const value = body[field] ?? values[0];
+  if (typeof value !== 'string' || !values.includes(value))
+    throw invalid(`"${field}" must be one of ${values.map((v) => `"${v}"`).join(', ')}`);
+  return value;
 }
 
 function parseRequest(msg: Msg): Record<string, unknown> {

@@ -1,14 +1,103 @@
 import type {
+  CampaignCounts,
   CampaignPhase,
   CampaignStatus,
   CampaignSummary,
+  ChangesetFilter,
   ChangesetStatus,
+  ExecutionFilter,
   ExecutionStatus,
+  Problem,
+  Queryable,
 } from '@campaigns/events';
-import type { Pool } from 'pg';
-import type { StatusChangesetRow } from './status-projection.js';
 
-export interface CampaignRow {
+/*
+ * What the status projection's rows mean, read by the database: a changeset's displayed state,
+ * whether it converged, which executions are done, and the counts the phase is decided from.
+ * Each is one SQL expression below, used by the counts and by the pages alike. Two inputs come
+ * from the desired-state process manager's tables (`pm_executions.handled`/`render_error`,
+ * `pm_changesets.last_event_id`/`removed`): it is ahead of the status projection, and only it
+ * knows whether an execution's result has been rendered into the desired state.
+ */
+
+/** `s` (status_changesets): the code host's state when it exists there, else the desired one. */
+const CHANGESET_STATE = `CASE
+  WHEN s.host_state = 'merged' THEN 'merged'
+  WHEN NOT s.wanted THEN CASE WHEN s.host_state IN ('open', 'draft') THEN s.host_state ELSE 'removed' END
+  WHEN s.host_state IS NOT NULL THEN s.host_state
+  WHEN s.published = 'false' THEN 'unpublished'
+  ELSE 'pending' END`;
+
+/**
+ * `s` and `p` (pm_changesets): the reconciler converged on the spec the status projection has,
+ * and that is the newest the process manager recorded (until the status projection has seen a
+ * newer one, the older spec's reconciliation says nothing).
+ */
+const CHANGESET_CONVERGED = `(coalesce(s.reconciled_spec_event_id = s.spec_event_id, false)
+  AND (p.last_event_id IS NULL OR p.last_event_id = s.spec_event_id))`;
+
+const CHANGESET_TERMINAL = `(s.last_error IS NOT NULL AND s.error_terminal)`;
+
+/** `e` (status_executions) and `p` (pm_executions): its steps or its rendering failed. */
+const EXECUTION_FAILED = `(p.render_error IS NOT NULL OR e.state = 'failed')`;
+
+/** Failed, empty, or succeeded and rendered into the desired state by the process manager. */
+const EXECUTION_DONE = `(${EXECUTION_FAILED} OR e.state = 'empty'
+  OR (e.state = 'succeeded' AND coalesce(p.handled, false)))`;
+
+/**
+ * Tables with the process manager's columns these queries read, for a schema that stands in for
+ * the live one (`campaign audit --at` fills them from the log: the process manager itself does
+ * I/O and cannot be replayed).
+ */
+export function processManagerStandInSql(schema: string): string {
+  return `
+CREATE TABLE ${schema}.pm_executions (
+  execution_id text PRIMARY KEY,
+  handled boolean NOT NULL,
+  render_error text
+);
+CREATE TABLE ${schema}.pm_changesets (
+  changeset_id text PRIMARY KEY,
+  campaign text NOT NULL,
+  removed boolean NOT NULL,
+  last_event_id uuid NOT NULL
+);`;
+}
+
+/** Dead letters listed in a summary; the rest are counted. */
+const LISTED_DEAD_LETTERS = 10;
+
+/** What the phase is decided from: counts over the current application's rows. */
+export interface StatusFacts {
+  resolved: boolean;
+  resolutionError: string | null;
+  /** Events of this application a consumer gave up on. */
+  deadLettered: number;
+  workspaces: number;
+  executed: number;
+  failed: number;
+  /** Changesets whose last error is terminal. */
+  terminal: number;
+  /** Changesets not converged that still can (no terminal error). */
+  converging: number;
+  /** Changesets the process manager wants that the status projection has not seen yet. */
+  unseen: number;
+}
+
+/**
+ * The campaign's phase. A stage that cannot go on (resolution failed, a consumer gave up on an
+ * event) needs attention at once; otherwise executing until every execution is done,
+ * reconciling until every changeset that can converge has, then complete unless something failed.
+ */
+export function campaignPhase(f: StatusFacts): CampaignPhase {
+  if (f.resolutionError !== null || f.deadLettered > 0) return 'needs-attention';
+  if (!f.resolved || f.executed < f.workspaces) return 'executing';
+  if (f.unseen > 0 || f.converging > 0) return 'reconciling';
+  return f.failed > 0 || f.terminal > 0 ? 'needs-attention' : 'complete';
+}
+
+interface CampaignRow {
   campaign: string;
   apply_id: string;
   spec_hash: string;
@@ -16,212 +105,241 @@ export interface CampaignRow {
   applied_at: Date;
   resolved: boolean;
   resolution_error: string | null;
-  problems: { entry: string; message: string }[];
+  problems: Problem[];
 }
 
-export interface ExecutionRow {
-  execution_id: string;
-  repository: string;
-  path: string;
-  state: ExecutionStatus['state'];
-  message: string | null;
-  stderr_tail: string | null;
-  /** From the process manager: rendering its changesets failed. */
-  render_error: string | null;
-  /** The process manager has handled its result (rendered its changesets or failed to). */
-  rendered: boolean;
-}
+type AggregateRow = CampaignRow &
+  Omit<StatusFacts, 'resolved' | 'resolutionError'> &
+  Omit<CampaignCounts, 'workspaces' | 'executed' | 'failed' | 'deadLettered'>;
 
-/** A `status_changesets` row, with the process manager's newest desired state for it. */
-export interface ChangesetRow extends Omit<StatusChangesetRow, 'host_state'> {
-  host_state: 'open' | 'draft' | 'closed' | 'merged' | null;
-  /**
-   * The desired state the process manager last recorded for this changeset. The status
-   * projection follows the log a little behind it; until it has seen that event the changeset
-   * is not converged, whatever the older spec's reconciliation says.
-   */
-  desired_event_id: string | null;
-}
+/** A page's position: the key of the last row of the previous page. */
+export type PageKey = readonly [string, string];
 
-/** Reads CampaignStatus and CampaignSummary from the status projection (and the process manager's render failures). */
+/**
+ * Reads summaries and pages from the status projection (and the process manager's tables) in
+ * `schema`; every answer is computed by the database and bounded by what is asked. The live
+ * service reads its own schema; `campaign audit --at` reads a copy rebuilt from the log.
+ */
 export class CampaignStatusQueries {
   constructor(
-    private readonly pool: Pool,
+    private readonly db: Queryable,
     private readonly schema: string,
   ) {}
 
-  async get(campaign: string): Promise<CampaignStatus | null> {
-    const { rows } = await this.pool.query<CampaignRow>(
-      `SELECT * FROM ${this.schema}.status_campaigns WHERE campaign = $1`,
-      [campaign],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    const [executions, changesets, unseen] = await Promise.all([
-      this.executions(row),
-      this.changesets(campaign),
-      this.unseenChangesets(campaign),
-    ]);
-    return campaignStatus(row, executions, changesets, unseen);
-  }
-
-  async list(): Promise<CampaignSummary[]> {
-    const { rows } = await this.pool.query<CampaignRow>(
-      `SELECT * FROM ${this.schema}.status_campaigns ORDER BY campaign`,
-    );
-    const out: CampaignSummary[] = [];
-    for (const row of rows) {
-      const [executions, changesets, unseen] = await Promise.all([
-        this.executions(row),
-        this.changesets(row.campaign),
-        this.unseenChangesets(row.campaign),
-      ]);
-      const status = campaignStatus(row, executions, changesets, unseen);
-      out.push({
-        campaign: row.campaign,
-        appliedAt: status.appliedAt,
-        actor: row.actor,
-        phase: status.phase,
-        changesets: status.counts.changesets,
-        open: status.changesets.filter((c) => c.state === 'open' || c.state === 'draft').length,
-        merged: status.changesets.filter((c) => c.state === 'merged').length,
-      });
-    }
-    return out;
-  }
-
-  private async executions(row: CampaignRow): Promise<ExecutionRow[]> {
-    const { rows } = await this.pool.query<ExecutionRow>(
-      `SELECT e.execution_id, e.repository, e.path, e.state, e.message, e.stderr_tail,
-              p.render_error, coalesce(p.handled, false) AS rendered
-         FROM ${this.schema}.status_executions e
-         LEFT JOIN ${this.schema}.pm_executions p ON p.execution_id = e.execution_id
-        WHERE e.campaign = $1 AND e.apply_id = $2
-        ORDER BY e.repository, e.path`,
-      [row.campaign, row.apply_id],
-    );
-    return rows;
-  }
-
-  private async changesets(campaign: string): Promise<ChangesetRow[]> {
-    const { rows } = await this.pool.query<ChangesetRow>(
-      `SELECT s.*, p.last_event_id AS desired_event_id
-         FROM ${this.schema}.status_changesets s
-         LEFT JOIN ${this.schema}.pm_changesets p ON p.changeset_id = s.changeset_id
-        WHERE s.campaign = $1
-        ORDER BY s.repository, s.head_branch`,
-      [campaign],
-    );
-    return rows;
-  }
-
-  /** Changesets the process manager wants that the status projection has not seen yet. */
-  private async unseenChangesets(campaign: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${this.schema}.pm_changesets p
-        WHERE p.campaign = $1 AND NOT p.removed
-          AND NOT EXISTS (SELECT 1 FROM ${this.schema}.status_changesets s
-                           WHERE s.changeset_id = p.changeset_id)`,
-      [campaign],
-    );
-    return rows[0]!.n;
-  }
-}
-
-/** The state a changeset shows: the code host's when it exists there, else the desired one. */
-export function changesetState(row: ChangesetRow): ChangesetStatus['state'] {
-  if (row.host_state === 'merged') return 'merged';
-  if (!row.wanted)
-    return row.host_state === 'open' || row.host_state === 'draft' ? row.host_state : 'removed';
-  if (row.host_state !== null) return row.host_state;
-  return row.published === 'false' ? 'unpublished' : 'pending';
-}
-
-function toChangesetStatus(row: ChangesetRow): ChangesetStatus {
-  return {
-    repository: row.repository,
-    headBranch: row.head_branch,
-    state: changesetState(row),
-    draft: row.draft,
-    checks: row.checks,
-    review: row.review,
-    url: row.url,
-    number: row.number,
-    lastError: row.last_error,
-    errorTerminal: row.error_terminal,
-    converged:
-      row.reconciled_spec_event_id === row.spec_event_id &&
-      (row.desired_event_id === null || row.desired_event_id === row.spec_event_id),
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
-
-function toExecutionStatus(row: ExecutionRow): ExecutionStatus {
-  if (row.render_error !== null)
+  /** The campaign's summary; null when it was never applied. */
+  async summary(campaign: string): Promise<CampaignStatus | null> {
+    const [row] = await this.aggregates({ campaigns: [campaign] });
+    if (row === undefined) return null;
+    const facts = factsOf(row);
     return {
-      repository: row.repository,
-      path: row.path,
-      state: 'failed',
-      message: `rendering the changeset template failed: ${row.render_error}`,
-      stderrTail: null,
+      campaign: row.campaign,
+      applyId: row.apply_id,
+      specHash: row.spec_hash,
+      appliedAt: row.applied_at.toISOString(),
+      actor: row.actor,
+      phase: campaignPhase(facts),
+      counts: {
+        workspaces: row.workspaces,
+        executed: row.executed,
+        failed: row.failed,
+        changesets: row.changesets,
+        published: row.published,
+        errored: row.errored,
+        open: row.open,
+        merged: row.merged,
+        closed: row.closed,
+        deadLettered: row.deadLettered,
+      },
+      problems: [
+        ...row.problems,
+        ...(row.resolution_error === null
+          ? []
+          : [{ entry: 'on', message: `resolving workspaces failed: ${row.resolution_error}` }]),
+        ...(await this.deadLetterProblems(row)),
+      ],
     };
-  return {
-    repository: row.repository,
-    path: row.path,
-    state: row.state,
-    message: row.message,
-    stderrTail: row.stderr_tail,
-  };
+  }
+
+  /** Campaigns after `after` in name order, summarised. */
+  async list(after: string | null, limit: number): Promise<CampaignSummary[]> {
+    const rows = await this.aggregates({ after, limit });
+    return rows.map((row) => ({
+      campaign: row.campaign,
+      appliedAt: row.applied_at.toISOString(),
+      actor: row.actor,
+      phase: campaignPhase(factsOf(row)),
+      changesets: row.changesets,
+      open: row.open,
+      merged: row.merged,
+    }));
+  }
+
+  /** The campaign's changesets after `after` in (repository, head branch) order. */
+  async changesets(
+    campaign: string,
+    after: PageKey | null,
+    limit: number,
+    filter: ChangesetFilter = 'all',
+  ): Promise<ChangesetStatus[]> {
+    const s = this.schema;
+    const params: unknown[] = [campaign, limit];
+    const where = [`s.campaign = $1`];
+    if (after !== null) {
+      params.push(after[0], after[1]);
+      where.push(`(s.repository, s.head_branch) > ($3, $4)`);
+    }
+    if (filter === 'errored') where.push(`s.last_error IS NOT NULL`);
+    const { rows } = await this.db.query<ChangesetStatus & { updatedAt: Date }>(
+      `SELECT s.repository, s.head_branch AS "headBranch", ${CHANGESET_STATE} AS state, s.draft,
+              s.checks, s.review, s.url, s.number, s.last_error AS "lastError",
+              s.error_terminal AS "errorTerminal", ${CHANGESET_CONVERGED} AS converged,
+              s.updated_at AS "updatedAt"
+         FROM ${s}.status_changesets s
+         LEFT JOIN ${s}.pm_changesets p ON p.changeset_id = s.changeset_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY s.repository, s.head_branch LIMIT $2`,
+      params,
+    );
+    return rows.map((r) => ({ ...r, updatedAt: r.updatedAt.toISOString() }));
+  }
+
+  /** The campaign's current application; null when it was never applied. */
+  async currentApplyId(campaign: string): Promise<string | null> {
+    const { rows } = await this.db.query<{ apply_id: string }>(
+      `SELECT apply_id FROM ${this.schema}.status_campaigns WHERE campaign = $1`,
+      [campaign],
+    );
+    return rows[0]?.apply_id ?? null;
+  }
+
+  /** One application's executions after `after` in (repository, path) order. */
+  async executions(
+    campaign: string,
+    applyId: string,
+    after: PageKey | null,
+    limit: number,
+    filter: ExecutionFilter = 'all',
+  ): Promise<ExecutionStatus[]> {
+    const s = this.schema;
+    const params: unknown[] = [campaign, applyId, limit];
+    const where = [`e.campaign = $1`, `e.apply_id = $2`];
+    if (after !== null) {
+      params.push(after[0], after[1]);
+      where.push(`(e.repository, e.path) > ($4, $5)`);
+    }
+    if (filter === 'failed') where.push(EXECUTION_FAILED);
+    const { rows } = await this.db.query<ExecutionStatus>(
+      `SELECT e.repository, e.path,
+              CASE WHEN p.render_error IS NULL THEN e.state ELSE 'failed' END AS state,
+              CASE WHEN p.render_error IS NULL THEN e.message
+                   ELSE 'rendering the changeset template failed: ' || p.render_error END AS message,
+              CASE WHEN p.render_error IS NULL THEN e.stderr_tail END AS "stderrTail"
+         FROM ${s}.status_executions e
+         LEFT JOIN ${s}.pm_executions p ON p.execution_id = e.execution_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY e.repository, e.path LIMIT $3`,
+      params,
+    );
+    return rows;
+  }
+
+  /** Each campaign's row with its counts: the named ones, or a page of all in name order. */
+  private async aggregates(
+    which: { campaigns: readonly string[] } | { after: string | null; limit: number },
+  ): Promise<AggregateRow[]> {
+    const s = this.schema;
+    const chosen =
+      'campaigns' in which
+        ? { sql: `WHERE campaign = ANY ($1::text[])`, params: [which.campaigns] }
+        : {
+            sql: `WHERE $1::text IS NULL OR campaign > $1 ORDER BY campaign LIMIT $2`,
+            params: [which.after, which.limit],
+          };
+    const { rows } = await this.db.query<AggregateRow>(
+      `WITH c AS (SELECT * FROM ${s}.status_campaigns ${chosen.sql}),
+       ex AS (
+         SELECT e.campaign, count(*)::int AS workspaces,
+                count(*) FILTER (WHERE ${EXECUTION_DONE})::int AS executed,
+                count(*) FILTER (WHERE ${EXECUTION_FAILED})::int AS failed
+           FROM c JOIN ${s}.status_executions e ON e.campaign = c.campaign AND e.apply_id = c.apply_id
+           LEFT JOIN ${s}.pm_executions p ON p.execution_id = e.execution_id
+          GROUP BY e.campaign),
+       cs AS (
+         SELECT s.campaign,
+                count(*) FILTER (WHERE ${CHANGESET_STATE} <> 'removed')::int AS changesets,
+                count(*) FILTER (WHERE s.number IS NOT NULL)::int AS published,
+                count(*) FILTER (WHERE s.last_error IS NOT NULL)::int AS errored,
+                count(*) FILTER (WHERE ${CHANGESET_TERMINAL})::int AS terminal,
+                count(*) FILTER (WHERE NOT ${CHANGESET_CONVERGED} AND NOT ${CHANGESET_TERMINAL})::int AS converging,
+                count(*) FILTER (WHERE s.host_state IN ('open', 'draft'))::int AS open,
+                count(*) FILTER (WHERE s.host_state = 'merged')::int AS merged,
+                count(*) FILTER (WHERE ${CHANGESET_STATE} = 'closed')::int AS closed
+           FROM c JOIN ${s}.status_changesets s ON s.campaign = c.campaign
+           LEFT JOIN ${s}.pm_changesets p ON p.changeset_id = s.changeset_id
+          GROUP BY s.campaign),
+       unseen AS (
+         SELECT p.campaign, count(*)::int AS n
+           FROM c JOIN ${s}.pm_changesets p ON p.campaign = c.campaign
+          WHERE NOT p.removed
+            AND NOT EXISTS (SELECT 1 FROM ${s}.status_changesets s WHERE s.changeset_id = p.changeset_id)
+          GROUP BY p.campaign),
+       dl AS (
+         SELECT d.campaign, count(*)::int AS n
+           FROM c JOIN ${s}.status_dead_letters d ON d.campaign = c.campaign AND d.apply_id = c.apply_id
+          GROUP BY d.campaign)
+       SELECT c.campaign, c.apply_id, c.spec_hash, c.actor, c.applied_at, c.resolved,
+              c.resolution_error, c.problems,
+              coalesce(ex.workspaces, 0) AS workspaces, coalesce(ex.executed, 0) AS executed,
+              coalesce(ex.failed, 0) AS failed, coalesce(cs.changesets, 0) AS changesets,
+              coalesce(cs.published, 0) AS published, coalesce(cs.errored, 0) AS errored,
+              coalesce(cs.terminal, 0) AS terminal, coalesce(cs.converging, 0) AS converging,
+              coalesce(cs.open, 0) AS open, coalesce(cs.merged, 0) AS merged,
+              coalesce(cs.closed, 0) AS closed, coalesce(unseen.n, 0) AS unseen,
+              coalesce(dl.n, 0) AS "deadLettered"
+         FROM c LEFT JOIN ex USING (campaign) LEFT JOIN cs USING (campaign)
+         LEFT JOIN unseen USING (campaign) LEFT JOIN dl USING (campaign)
+        ORDER BY c.campaign`,
+      chosen.params,
+    );
+    return rows;
+  }
+
+  /** The first dead letters of the current application, each naming consumer, event and error. */
+  private async deadLetterProblems(row: AggregateRow): Promise<Problem[]> {
+    if (row.deadLettered === 0) return [];
+    const { rows } = await this.db.query<{
+      consumer: string;
+      dead_event_id: string;
+      dead_event_type: string;
+      error: string;
+      attempts: number;
+    }>(
+      `SELECT consumer, dead_event_id, dead_event_type, error, attempts
+         FROM ${this.schema}.status_dead_letters WHERE campaign = $1 AND apply_id = $2
+        ORDER BY recorded_at, event_id LIMIT $3`,
+      [row.campaign, row.apply_id, LISTED_DEAD_LETTERS],
+    );
+    const listed = rows.map((d) => ({
+      entry: `consumer ${d.consumer}`,
+      message: `gave up on ${d.dead_event_type} ${d.dead_event_id} after ${d.attempts} attempts: ${d.error}`,
+    }));
+    const more = row.deadLettered - listed.length;
+    return more > 0
+      ? [...listed, { entry: 'consumers', message: `gave up on ${more} more events` }]
+      : listed;
+  }
 }
 
-export function campaignStatus(
-  row: CampaignRow,
-  executionRows: ExecutionRow[],
-  changesetRows: ChangesetRow[],
-  /** Changesets the process manager wants that the status projection has not seen yet. */
-  unseenChangesets: number,
-): CampaignStatus {
-  const executions = executionRows.map(toExecutionStatus);
-  const changesets = changesetRows.map(toChangesetStatus);
-  const finished = executionRows.filter(
-    (e, i) =>
-      executions[i]!.state === 'failed' ||
-      executions[i]!.state === 'empty' ||
-      (executions[i]!.state === 'succeeded' && e.rendered),
-  );
-  const failed = executions.filter((e) => e.state === 'failed').length;
-  const terminal = changesets.filter((c) => c.lastError !== null && c.errorTerminal).length;
-  const problems = [...row.problems];
-  if (row.resolution_error !== null)
-    problems.push({ entry: 'on', message: `resolving workspaces failed: ${row.resolution_error}` });
-
-  let phase: CampaignPhase;
-  if (row.resolution_error !== null) phase = 'needs-attention';
-  else if (!row.resolved || finished.length < executions.length) phase = 'executing';
-  else if (
-    unseenChangesets > 0 ||
-    changesets.some((c) => !c.converged && !(c.lastError !== null && c.errorTerminal))
-  )
-    phase = 'reconciling';
-  else phase = failed > 0 || terminal > 0 ? 'needs-attention' : 'complete';
-
+function factsOf(row: AggregateRow): StatusFacts {
   return {
-    campaign: row.campaign,
-    applyId: row.apply_id,
-    specHash: row.spec_hash,
-    appliedAt: row.applied_at.toISOString(),
-    actor: row.actor,
-    phase,
-    counts: {
-      workspaces: executions.length,
-      executed: finished.length,
-      failed,
-      changesets: changesets.filter((c) => c.state !== 'removed').length,
-      published: changesets.filter((c) => c.number !== null).length,
-      errored: changesets.filter((c) => c.lastError !== null).length,
-    },
-    executions,
-    changesets,
-    problems,
+    resolved: row.resolved,
+    resolutionError: row.resolution_error,
+    deadLettered: row.deadLettered,
+    workspaces: row.workspaces,
+    executed: row.executed,
+    failed: row.failed,
+    terminal: row.terminal,
+    converging: row.converging,
+    unseen: row.unseen,
   };
 }

@@ -6,10 +6,10 @@ import type {
   ChangesetReconciled,
   ChangesetSpecComputed,
   ChangesetUpdated,
+  ConsumerDeadLettered,
   EventData,
   ExecutionFailed,
   ExecutionQueued,
-  ExecutionStarted,
   PatchComputed,
   ProjectionDefinition,
   ReconcileFailed,
@@ -24,15 +24,16 @@ import type { PoolClient } from 'pg';
 export const STATUS_PROJECTION_NAME = 'status';
 
 /**
- * The status read model behind `get` and `list`: one row per campaign (its current application),
- * per execution and per changeset. Deterministic (times are `recorded_at`), so replay can rebuild
- * it and compare. Rows hold facts; what they mean (a changeset's displayed state, whether it
- * converged, the campaign's phase) is derived when read, in `campaign-status.ts`.
+ * The status read model behind `get`, `changesets`, `executions` and `list`: one row per campaign
+ * (its current application), per execution, per changeset and per event a consumer gave up on.
+ * Deterministic (times are `recorded_at`), so replay can rebuild it and compare. Rows hold facts;
+ * what they mean (a changeset's displayed state, whether it converged, the campaign's phase) is
+ * derived when read, in `campaign-status.ts`.
  */
 export function statusProjection(): ProjectionDefinition {
   return {
     name: STATUS_PROJECTION_NAME,
-    categories: ['campaign', 'execution', 'changeset'],
+    categories: ['campaign', 'execution', 'changeset', 'deadletter'],
     migrations: (schema) => [
       {
         version: 1,
@@ -82,31 +83,64 @@ CREATE TABLE ${schema}.status_changesets (
 );
 CREATE INDEX ON ${schema}.status_changesets (campaign);`,
       },
+      {
+        version: 2,
+        name: 'pages in key order, and the events consumers gave up on',
+        // Pages are read in (repository, head branch / path) order from these indexes; the
+        // older ones are their prefixes.
+        sql: `
+DROP INDEX ${schema}.status_executions_campaign_apply_id_idx;
+CREATE INDEX status_executions_page ON ${schema}.status_executions (campaign, apply_id, repository, path);
+DROP INDEX ${schema}.status_changesets_campaign_idx;
+CREATE INDEX status_changesets_page ON ${schema}.status_changesets (campaign, repository, head_branch);
+CREATE TABLE ${schema}.status_dead_letters (
+  event_id uuid PRIMARY KEY,
+  campaign text NOT NULL,
+  apply_id uuid,
+  consumer text NOT NULL,
+  dead_event_id uuid NOT NULL,
+  dead_event_type text NOT NULL,
+  error text NOT NULL,
+  attempts integer NOT NULL,
+  recorded_at timestamptz NOT NULL
+);
+CREATE INDEX ON ${schema}.status_dead_letters (campaign, apply_id, recorded_at);`,
+      },
     ],
     tables: [
       { name: 'status_campaigns', key: ['campaign'] },
       { name: 'status_executions', key: ['execution_id'] },
       { name: 'status_changesets', key: ['changeset_id'] },
+      { name: 'status_dead_letters', key: ['event_id'] },
     ],
-    // Changeset events (most of a busy log: observations) work on rows read once per batch and
-    // written back in one statement; the few campaign and execution events are applied as they
-    // come. The two touch disjoint tables, so order between them does not matter.
+    // Execution and changeset events (nearly all of a busy log) work on rows read once per batch
+    // and written back in a few statements; the few campaign and dead-letter events are applied
+    // as they come. Each kind has its own tables, so order between kinds does not matter.
     async handle(events, { tx, schema }) {
-      const changesetEvents = events.filter((e) => categoryOf(e.stream_id) === 'changeset');
-      const rows = await loadStatusChangesetRows(tx, schema, [
-        ...new Set(changesetEvents.map((e) => (e.data as { changesetId: string }).changesetId)),
-      ]);
+      const idsOf = (category: string, field: 'executionId' | 'changesetId') => [
+        ...new Set(
+          events
+            .filter((e) => categoryOf(e.stream_id) === category)
+            .map((e) => (e.data as Record<typeof field, string>)[field]),
+        ),
+      ];
+      const executions = await loadRows(tx, schema, EXECUTIONS, idsOf('execution', 'executionId'));
+      const changesets = await loadRows(tx, schema, CHANGESETS, idsOf('changeset', 'changesetId'));
       for (const e of events) {
-        if (categoryOf(e.stream_id) === 'changeset') applyToChangeset(rows, e);
+        const category = categoryOf(e.stream_id);
+        if (category === 'execution') applyToExecution(executions, e);
+        else if (category === 'changeset') applyToChangeset(changesets, e);
         else await apply(tx, schema, e);
       }
-      await saveStatusChangesetRows(tx, schema, [...rows.values()]);
+      await saveRows(tx, schema, EXECUTIONS, executions);
+      await saveRows(tx, schema, CHANGESETS, changesets);
     },
   };
 }
 
-const FINISHED = `('succeeded', 'empty', 'failed')`;
+const FINISHED: readonly string[] = ['succeeded', 'empty', 'failed'];
 
+/** Campaign and dead-letter events: one statement each. */
 async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<void> {
   const at = e.recorded_at;
   switch (e.type) {
@@ -148,51 +182,93 @@ async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<vo
       );
       return;
     }
-    case 'ExecutionQueued': {
-      const d = e.data as EventData<typeof ExecutionQueued>;
+    case 'ConsumerDeadLettered': {
+      const d = e.data as EventData<typeof ConsumerDeadLettered>;
+      // Only a campaign's own stage stops; a dead letter naming no campaign is not anyone's status.
+      if (d.campaign === undefined) return;
+      // It belongs to the application current when it was recorded: the next apply starts afresh.
       await tx.query(
-        `INSERT INTO ${schema}.status_executions
-           (execution_id, campaign, apply_id, repository, path, state, message, stderr_tail, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'queued', NULL, NULL, $6) ON CONFLICT (execution_id) DO NOTHING`,
-        [d.executionId, d.campaign, d.applyId, d.workspace.repository, d.workspace.path, at],
+        `INSERT INTO ${schema}.status_dead_letters
+           (event_id, campaign, apply_id, consumer, dead_event_id, dead_event_type, error, attempts, recorded_at)
+         VALUES ($1, $2, (SELECT apply_id FROM ${schema}.status_campaigns WHERE campaign = $2),
+                 $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (event_id) DO NOTHING`,
+        [e.event_id, d.campaign, d.consumer, d.eventId, d.eventType, d.error, d.attempts, at],
       );
       return;
     }
-    case 'ExecutionStarted': {
-      const d = e.data as EventData<typeof ExecutionStarted>;
+  }
+}
+
+/** A row of `status_executions`, as read and written. */
+export interface StatusExecutionRow {
+  execution_id: string;
+  campaign: string;
+  apply_id: string;
+  repository: string;
+  path: string;
+  state: 'queued' | 'running' | 'succeeded' | 'empty' | 'failed';
+  message: string | null;
+  stderr_tail: string | null;
+  updated_at: Date;
+}
+
+/** Applies one execution event to the batch's rows; events about a row not created yet do nothing. */
+function applyToExecution(rows: Rows<StatusExecutionRow>, e: StoredEvent): void {
+  const at = e.recorded_at;
+  const id = (e.data as { executionId: string }).executionId;
+  if (e.type === 'ExecutionQueued') {
+    const d = e.data as EventData<typeof ExecutionQueued>;
+    if (rows.get(id) !== undefined) return;
+    rows.set(id, {
+      execution_id: id,
+      campaign: d.campaign,
+      apply_id: d.applyId,
+      repository: d.workspace.repository,
+      path: d.workspace.path,
+      state: 'queued',
+      message: null,
+      stderr_tail: null,
+      updated_at: at,
+    });
+    return;
+  }
+  const row = rows.get(id);
+  if (row === undefined) return;
+  switch (e.type) {
+    case 'ExecutionStarted':
       // A late or repeated start never hides a result already recorded.
-      await tx.query(
-        `UPDATE ${schema}.status_executions SET state = 'running', updated_at = $2
-          WHERE execution_id = $1 AND state NOT IN ${FINISHED}`,
-        [d.executionId, at],
-      );
+      if (FINISHED.includes(row.state)) return;
+      Object.assign(rows.edit(id)!, { state: 'running', updated_at: at });
       return;
-    }
     case 'PatchComputed': {
       const d = e.data as EventData<typeof PatchComputed>;
-      await tx.query(
-        `UPDATE ${schema}.status_executions SET state = $2, message = NULL, stderr_tail = NULL, updated_at = $3
-          WHERE execution_id = $1`,
-        [d.executionId, d.empty ? 'empty' : 'succeeded', at],
-      );
+      Object.assign(rows.edit(id)!, {
+        state: d.empty ? 'empty' : 'succeeded',
+        message: null,
+        stderr_tail: null,
+        updated_at: at,
+      });
       return;
     }
     case 'ChangesetRenderFailed': {
       const d = e.data as EventData<typeof ChangesetRenderFailed>;
-      await tx.query(
-        `UPDATE ${schema}.status_executions SET state = 'failed', message = $2, stderr_tail = NULL, updated_at = $3
-          WHERE execution_id = $1`,
-        [d.executionId, `rendering the changeset template failed: ${d.message}`, at],
-      );
+      Object.assign(rows.edit(id)!, {
+        state: 'failed',
+        message: `rendering the changeset template failed: ${d.message}`,
+        stderr_tail: null,
+        updated_at: at,
+      });
       return;
     }
     case 'ExecutionFailed': {
       const d = e.data as EventData<typeof ExecutionFailed>;
-      await tx.query(
-        `UPDATE ${schema}.status_executions SET state = 'failed', message = $2, stderr_tail = $3, updated_at = $4
-          WHERE execution_id = $1`,
-        [d.executionId, d.message, d.stderrTail === '' ? null : d.stderrTail, at],
-      );
+      Object.assign(rows.edit(id)!, {
+        state: 'failed',
+        message: d.message,
+        stderr_tail: d.stderrTail === '' ? null : d.stderrTail,
+        updated_at: at,
+      });
       return;
     }
   }
@@ -219,67 +295,124 @@ export interface StatusChangesetRow {
   updated_at: Date;
 }
 
-const CHANGESET_ROW_COLUMNS: readonly (keyof StatusChangesetRow)[] = [
-  'changeset_id',
-  'campaign',
-  'repository',
-  'head_branch',
-  'wanted',
-  'published',
-  'spec_event_id',
-  'reconciled_spec_event_id',
-  'host_state',
-  'draft',
-  'checks',
-  'review',
-  'url',
-  'number',
-  'last_error',
-  'error_terminal',
-  'updated_at',
-];
-
-async function loadStatusChangesetRows(
-  tx: PoolClient,
-  schema: string,
-  ids: readonly string[],
-): Promise<Map<string, StatusChangesetRow>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await tx.query<StatusChangesetRow>(
-    `SELECT ${CHANGESET_ROW_COLUMNS.join(', ')} FROM ${schema}.status_changesets
-      WHERE changeset_id = ANY($1::text[])`,
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.changeset_id, r]));
+/** One of the tables whose rows a batch reads once and writes back. */
+interface RowTable<R> {
+  name: string;
+  /** The key first. */
+  columns: readonly (keyof R & string)[];
 }
 
-/** Upserts rows, 1,000 per statement (17 parameters each). */
-async function saveStatusChangesetRows(
+const EXECUTIONS: RowTable<StatusExecutionRow> = {
+  name: 'status_executions',
+  columns: [
+    'execution_id',
+    'campaign',
+    'apply_id',
+    'repository',
+    'path',
+    'state',
+    'message',
+    'stderr_tail',
+    'updated_at',
+  ],
+};
+
+const CHANGESETS: RowTable<StatusChangesetRow> = {
+  name: 'status_changesets',
+  columns: [
+    'changeset_id',
+    'campaign',
+    'repository',
+    'head_branch',
+    'wanted',
+    'published',
+    'spec_event_id',
+    'reconciled_spec_event_id',
+    'host_state',
+    'draft',
+    'checks',
+    'review',
+    'url',
+    'number',
+    'last_error',
+    'error_terminal',
+    'updated_at',
+  ],
+};
+
+/** A batch's rows by key; only the ones set are written back. */
+class Rows<R> {
+  private readonly rows: Map<string, R>;
+  private readonly changed = new Set<string>();
+
+  constructor(rows: Iterable<[string, R]>) {
+    this.rows = new Map(rows);
+  }
+
+  get(key: string): R | undefined {
+    return this.rows.get(key);
+  }
+
+  set(key: string, row: R): void {
+    this.rows.set(key, row);
+    this.changed.add(key);
+  }
+
+  /** The row, to be changed in place: it is written back. */
+  edit(key: string): R | undefined {
+    const row = this.rows.get(key);
+    if (row !== undefined) this.changed.add(key);
+    return row;
+  }
+
+  written(): R[] {
+    return [...this.changed].map((k) => this.rows.get(k)!);
+  }
+}
+
+async function loadRows<R>(
   tx: PoolClient,
   schema: string,
-  rows: readonly StatusChangesetRow[],
+  table: RowTable<R>,
+  keys: readonly string[],
+): Promise<Rows<R>> {
+  if (keys.length === 0) return new Rows<R>([]);
+  const key = table.columns[0]!;
+  const { rows } = await tx.query<R & Record<string, unknown>>(
+    `SELECT ${table.columns.join(', ')} FROM ${schema}.${table.name} WHERE ${key} = ANY($1::text[])`,
+    [keys],
+  );
+  return new Rows(rows.map((r) => [r[key] as string, r]));
+}
+
+/** Upserts the changed rows, 1,000 per statement (at most 17 parameters each). */
+async function saveRows<R>(
+  tx: PoolClient,
+  schema: string,
+  table: RowTable<R>,
+  batch: Rows<R>,
 ): Promise<void> {
+  const rows = batch.written();
+  const [key, ...rest] = table.columns;
   for (let i = 0; i < rows.length; i += 1000) {
     const chunk = rows.slice(i, i + 1000);
     const values: unknown[] = [];
     const tuples = chunk.map((row) => {
       const first = values.length;
-      for (const c of CHANGESET_ROW_COLUMNS) values.push(row[c]);
-      return `(${CHANGESET_ROW_COLUMNS.map((_, k) => `$${first + k + 1}`).join(', ')})`;
+      for (const c of table.columns) values.push(row[c]);
+      return `(${table.columns.map((_, k) => `$${first + k + 1}`).join(', ')})`;
     });
     await tx.query(
-      `INSERT INTO ${schema}.status_changesets (${CHANGESET_ROW_COLUMNS.join(', ')})
+      `INSERT INTO ${schema}.${table.name} (${table.columns.join(', ')})
        VALUES ${tuples.join(', ')}
-       ON CONFLICT (changeset_id) DO UPDATE SET ${CHANGESET_ROW_COLUMNS.slice(1)
-         .map((c) => `${c} = EXCLUDED.${c}`)
-         .join(', ')}`,
+       ON CONFLICT (${key}) DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
       values,
     );
   }
 }
 
 /** Applies one changeset event to the batch's rows; events about a row not created yet do nothing. */
-function applyToChangeset(rows: Map<string, StatusChangesetRow>, e: StoredEvent): void {
+function applyToChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent): void {
   const at = e.recorded_at;
   const id = (e.data as { changesetId: string }).changesetId;
   if (e.type === 'ChangesetSpecComputed') {
@@ -309,7 +442,7 @@ function applyToChangeset(rows: Map<string, StatusChangesetRow>, e: StoredEvent)
     });
     return;
   }
-  const row = rows.get(id);
+  const row = rows.edit(id);
   if (row === undefined) return;
   switch (e.type) {
     case 'ChangesetSpecRemoved':
