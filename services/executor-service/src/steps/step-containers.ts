@@ -345,11 +345,18 @@ export class StepContainers {
     }
     let containerStopped = false;
     if (info.ExitCode !== 0) {
-      const state = await warm.container.inspect().then(
-        (c) => c.State.Running,
-        () => false,
-      );
-      if (!state) {
+      // A killed step's exit can be reported a moment before its container's end.
+      const stopped =
+        info.ExitCode !== null && info.ExitCode >= 128
+          ? Promise.race([
+              warm.container.wait({ condition: 'not-running' }).then(() => true),
+              new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
+            ]).catch(() => true)
+          : warm.container.inspect().then(
+              (c) => !c.State.Running,
+              () => true,
+            );
+      if (await stopped) {
         containerStopped = true;
         await this.#remove(stepIndex);
       }
