@@ -219,6 +219,12 @@ export class JobWorker {
       );
       this.options.onOutcome?.(job, outcome);
     } catch (err) {
+      if (abandon.signal.aborted) {
+        // Stopping removed its workspace and containers under it: an error is expected, and ignored.
+        this.#logger.warn({ executionId: job.executionId, attempt }, 'job abandoned at stop');
+        this.options.onOutcome?.(job, { kind: 'abandoned' });
+        return;
+      }
       const delay = Math.min(1000 * 2 ** (attempt - 1), 60_000);
       this.#logger.error(
         { executionId: job.executionId, attempt, err: (err as Error).message, retryInMs: delay },
