@@ -8,3 +8,4 @@ export * from './github/github-code-host.js';
 export * from './github/github-errors.js';
 export { buildLoadChangesetsQuery } from './github/load-changesets.js';
 export * from './git-http/pkt-line.js';
+export * from './git-http/upload-pack.js';

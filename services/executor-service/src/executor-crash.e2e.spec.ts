@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { jobsTopology } from '@campaigns/events';
+import { APPLICATION_LABEL, WARM_PID_LABEL } from './steps/index.js';
 import { eventually } from '../../../libs/events/src/test-support/test-nats.js';
 import {
   spawnService,
@@ -58,15 +59,15 @@ describe('executor-service processes: kill -9 of the executor running a job', ()
     const a = await start('a');
     const b = await start('b');
     const repo = await h.createRepo('crash', { 'README.md': '# crash\n' });
-    const { jobs } = await h.queue({
+    const { applyId, jobs } = await h.queue({
       campaign: 'crash',
       specText: specWithSteps('crash', [{ run: 'sleep 5; echo Hello | tee -a README.md' }]),
       repositories: [repo],
     });
     const job = jobs[0]!;
-    const label = `campaigns.execution=${job.executionId}`;
+    const label = `${APPLICATION_LABEL}=${applyId}`;
 
-    // Whichever instance took the job is killed once its step container runs.
+    // Whichever instance took the job is killed once its warm step container runs.
     let worker = '';
     const running = await eventually(
       async () => {
@@ -83,12 +84,14 @@ describe('executor-service processes: kill -9 of the executor running a job', ()
     const pid = Number(worker.split(':').at(-1));
     const [victim, survivor] = pid === a.child.pid ? [a, b] : [b, a];
     expect(victim.child.pid).toBe(pid);
+    const [orphan] = await h.docker.listContainers({ filters: { label: [label] } });
+    expect(orphan!.Labels[WARM_PID_LABEL]).toBe(String(pid));
     victim.child.kill('SIGKILL');
     expect(await victim.exited).toMatchObject({ signal: 'SIGKILL' });
-    // Its step container outlives it, still labelled with the execution.
-    expect(await h.docker.listContainers({ all: true, filters: { label: [label] } })).toHaveLength(
-      1,
-    );
+    // Its step container outlives it, still labelled with the application.
+    expect(
+      (await h.docker.listContainers({ all: true, filters: { label: [label] } })).map((c) => c.Id),
+    ).toEqual([orphan!.Id]);
 
     const events = await h.result(job.executionId, 90_000);
 
@@ -106,8 +109,9 @@ describe('executor-service processes: kill -9 of the executor running a job', ()
       .map((e) => e.data as { attempt: number; worker: string });
     expect(starts.map((s) => s.attempt)).toEqual([1, 2]);
     expect(starts[1]!.worker).toBe(`${worker.split(':')[0]}:${survivor.child.pid}`);
-    // The dead attempt's container was removed before the job ran again.
-    expect(await h.docker.listContainers({ all: true, filters: { label: [label] } })).toEqual([]);
+    // The dead attempt's container was removed when the job was delivered again.
+    const after = await h.docker.listContainers({ all: true, filters: { label: [label] } });
+    expect(after.map((c) => c.Id)).not.toContain(orphan!.Id);
     // The job was acknowledged: the work queue is empty.
     const jsm = await jetstreamManager(h.nats);
     const drained = await eventually(
@@ -118,9 +122,9 @@ describe('executor-service processes: kill -9 of the executor running a job', ()
     expect(drained).toBe(true);
     // A little later, still exactly one result: no other delivery recorded a second one.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const after = await h.store.readStream(`execution-${job.executionId}`);
+    const history = await h.store.readStream(`execution-${job.executionId}`);
     expect(
-      after.filter((e) => e.type === 'PatchComputed' || e.type === 'ExecutionFailed'),
+      history.filter((e) => e.type === 'PatchComputed' || e.type === 'ExecutionFailed'),
     ).toHaveLength(1);
 
     const metrics = await (await fetch(`${urls.get(survivor)}/metrics`)).text();
@@ -128,5 +132,7 @@ describe('executor-service processes: kill -9 of the executor running a job', ()
 
     survivor.child.kill('SIGTERM');
     expect(await survivor.exited).toMatchObject({ code: 0 });
+    // Stopping removed the survivor's warm containers too.
+    expect(await h.docker.listContainers({ all: true, filters: { label: [label] } })).toEqual([]);
   }, 150_000);
 });

@@ -77,6 +77,7 @@ export function createExecutorService(env: NodeJS.ProcessEnv = process.env): Ser
         cacheDir: settings.cacheDir,
         workDir: settings.workDir,
         stepTimeoutMs: settings.stepTimeoutMs,
+        slots: settings.concurrency,
       });
       return [
         new JobDispatcher({

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadExecutorSettings, stepSecretsFromEnv } from '../executor-settings.js';
+import { availableParallelism } from 'node:os';
+import {
+  defaultConcurrency,
+  loadExecutorSettings,
+  stepSecretsFromEnv,
+} from '../executor-settings.js';
 import { Redactor } from './redact.js';
 import { canonicalJson, stepCacheKey, type StepCacheKeyInput } from './step-cache.js';
 
@@ -60,9 +65,10 @@ describe('loadExecutorSettings', () => {
   it('has defaults, reads every variable, and lists every invalid one at once', () => {
     expect(loadExecutorSettings({})).toMatchObject({
       ackWaitMs: 60_000,
-      concurrency: 1,
+      concurrency: 2 * availableParallelism(),
       stepSecretNames: [],
     });
+    expect([1, 2, 64, 200].map((cpus) => defaultConcurrency(cpus))).toEqual([2, 4, 128, 256]);
     expect(
       loadExecutorSettings({
         EXECUTOR_ACK_WAIT_MS: '2000',

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -7,6 +7,7 @@ import {
   formatDiagnostic,
   stepEnvironment,
   workspaceTemplateData,
+  type CampaignSpec,
   type StepResults,
   type TemplateValue,
   type Step,
@@ -14,6 +15,9 @@ import {
 import {
   campaignStream,
   deterministicEventId,
+  EVENT_COLUMNS,
+  rowToEvent,
+  type EventRow,
   executionStream,
   EXECUTION_FAILURE_REASONS,
   ExecutionFailed,
@@ -27,11 +31,20 @@ import {
   type PostgresEventStore,
 } from '@campaigns/events';
 import { CodeHostResolver, parseRepositoryName, type CampaignsConfig } from '@campaigns/codehost';
-import { fetchRepository, runSteps, type ExecutedStep, type StepFailure } from '../steps/index.js';
+import {
+  checkoutWorkspace,
+  ensureCommit,
+  removeDeadExecutorsContainers,
+  runSteps,
+  StepContainers,
+  type ExecutedStep,
+  type StepFailure,
+} from '../steps/index.js';
 import { Redactor } from './redact.js';
 import { StepCache, stepCacheKey, type CachedPatch } from './step-cache.js';
 
-export const EXECUTION_LABEL = 'campaigns.execution';
+/** Applied specs kept parsed, by applyId: an application's jobs come together. */
+const APPLIED_SPECS_CACHED = 64;
 const SOURCE = 'executor-service';
 const MESSAGE_MAX = 4000;
 const STDERR_TAIL_MAX = 8192;
@@ -49,6 +62,8 @@ export interface ExecutionRunnerOptions {
   docker?: Docker;
   /** Recorded in ExecutionStarted; defaults to hostname:pid. */
   worker?: string;
+  /** Worker slots (jobs that run containers at once), each with its workspace and warm containers. */
+  slots?: number;
 }
 
 /** How one delivery of a job ended. */
@@ -122,6 +137,10 @@ export class ExecutionRunner {
   readonly #docker: Docker;
   readonly #redactor: Redactor;
   readonly #worker: string;
+  readonly #applied = new Map<string, AppliedSpec>();
+  readonly #slots: Slot[] = [];
+  readonly #waiting: ((slot: Slot) => void)[] = [];
+  #swept: Promise<void> | null = null;
 
   constructor(private readonly options: ExecutionRunnerOptions) {
     this.#store = options.store;
@@ -146,15 +165,11 @@ export class ExecutionRunner {
     const queuedEventId =
       delivery.queuedEventId ?? history.find((e) => e.type === 'ExecutionQueued')?.event_id ?? null;
 
-    const applied = (await this.#store.readStream(campaignStream(job.campaign))).find(
-      (e) => e.type === SpecApplied.type && (e.data as { applyId: string }).applyId === job.applyId,
-    );
-    const specData = applied?.data as
-      { specText: string; fileName: string; actor: string } | undefined;
+    const applied = await this.#appliedSpec(job);
     const metadata: EventMetadata = {
       correlation_id: job.applyId,
       causation_id: queuedEventId,
-      actor: applied?.metadata.actor ?? specData?.actor ?? SOURCE,
+      actor: applied?.actor ?? SOURCE,
       source: SOURCE,
     };
 
@@ -178,13 +193,13 @@ export class ExecutionRunner {
 
     let result: { type: string; data: unknown; outcome: ExecutionOutcome };
     try {
-      if (!specData) {
+      if (!applied) {
         throw new Failed(
           'internal',
           `the campaign ${job.campaign} has no SpecApplied with applyId ${job.applyId}`,
         );
       }
-      result = await this.#run(job, specData);
+      result = await this.#run(job, applied, delivery);
     } catch (err) {
       if (!(err instanceof Failed)) throw err;
       if (TRANSIENT_REASONS.has(err.reason) && delivery.lastAttempt !== true)
@@ -253,18 +268,47 @@ export class ExecutionRunner {
     );
   }
 
+  /** The job's SpecApplied, parsed once per applyId (one targeted query on a miss). */
+  async #appliedSpec(job: ExecutionJob): Promise<AppliedSpec | null> {
+    const cached = this.#applied.get(job.applyId);
+    if (cached) {
+      this.#applied.delete(job.applyId);
+      this.#applied.set(job.applyId, cached);
+      return cached;
+    }
+    const { rows } = await this.#store.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM eventstore.events
+        WHERE stream_id = $1 AND type = $2 AND data->>'applyId' = $3
+        ORDER BY stream_version LIMIT 1`,
+      [campaignStream(job.campaign), SpecApplied.type, job.applyId],
+    );
+    if (!rows[0]) return null;
+    const event = this.#store.upcast(rowToEvent(rows[0]));
+    const data = event.data as { specText: string; fileName: string; actor: string };
+    const parsed = parseCampaignSpec(data.specText, data.fileName);
+    const applied: AppliedSpec = {
+      actor: event.metadata.actor ?? data.actor ?? SOURCE,
+      spec: parsed.spec ?? null,
+      problems: parsed.spec
+        ? ''
+        : parsed.errors.map((d) => formatDiagnostic(data.fileName, d)).join('; '),
+    };
+    this.#applied.set(job.applyId, applied);
+    if (this.#applied.size > APPLIED_SPECS_CACHED) {
+      this.#applied.delete(this.#applied.keys().next().value!);
+    }
+    return applied;
+  }
+
   async #run(
     job: ExecutionJob,
-    specData: { specText: string; fileName: string },
+    applied: AppliedSpec,
+    delivery: Delivery,
   ): Promise<{ type: string; data: unknown; outcome: ExecutionOutcome }> {
-    const parsed = parseCampaignSpec(specData.specText, specData.fileName);
-    if (!parsed.spec) {
-      throw new Failed(
-        'internal',
-        `the applied spec does not parse: ${parsed.errors.map((d) => formatDiagnostic(specData.fileName, d)).join('; ')}`,
-      );
+    if (!applied.spec) {
+      throw new Failed('internal', `the applied spec does not parse: ${applied.problems}`);
     }
-    const spec = parsed.spec;
+    const spec = applied.spec;
     const steps: readonly Step[] = spec.steps ?? [];
     const { workspace } = job;
     const templateData = workspaceTemplateData(spec, workspace);
@@ -284,22 +328,25 @@ export class ExecutionRunner {
     const hit = await this.#cache.get(key);
     if (hit) return this.#patch(job, hit, true);
 
-    await this.#removeLeftoverContainers(job.executionId);
-    await mkdir(this.options.workDir, { recursive: true });
-    const scratch = await mkdtemp(join(this.options.workDir, `exec-${job.executionId}-`));
+    if (delivery.attempt > 1) await this.#removeLeftovers(job.executionId);
+    const slot = await this.#acquire(job.applyId);
     try {
-      let fetched;
+      await slot.containers.use(job.applyId);
+      slot.executionId = job.executionId;
+      await emptyDirectory(slot.workspaceDir);
+      let baseRevision: string;
       try {
         const host = this.#resolver.resolve(workspace.repository);
         const { owner, name } = parseRepositoryName(workspace.repository);
-        fetched = await fetchRepository({
+        const stored = await ensureCommit({
           url: `${host.url}/${owner}/${name}.git`,
           repository: workspace.repository,
           revision: workspace.baseRevision,
           cacheDir: this.options.cacheDir,
-          workspaceDir: join(scratch, 'repo'),
           token: host.token.reveal(),
         });
+        await checkoutWorkspace(stored, slot.workspaceDir);
+        baseRevision = stored.baseRevision;
       } catch (err) {
         throw new Failed(
           'fetch',
@@ -307,15 +354,15 @@ export class ExecutionRunner {
         );
       }
       const run = await runSteps({
-        workspaceDir: fetched.workspaceDir,
-        baseRevision: fetched.baseRevision,
+        workspaceDir: slot.workspaceDir,
+        baseRevision,
         path: workspace.path,
         steps,
         secrets: this.options.stepSecrets,
         templateData,
         ...(this.options.stepTimeoutMs ? { timeoutMs: this.options.stepTimeoutMs } : {}),
         docker: this.#docker,
-        labels: { [EXECUTION_LABEL]: job.executionId },
+        containers: slot.containers,
       });
       if (!run.ok && run.failure.reason === 'docker')
         throw new Failed('docker', run.failure.message, run.failure);
@@ -349,6 +396,9 @@ export class ExecutionRunner {
           results: await this.#store.putBlob(JSON.stringify(results)),
           files: copyFiles(run.files),
           steps: run.steps.map(stepSummary),
+          ...(run.tree
+            ? { tree: { sha: run.tree.sha, objects: await this.#store.putBlob(run.tree.pack) } }
+            : {}),
         };
       } catch (err) {
         if (err instanceof SecretInEventError) {
@@ -359,8 +409,72 @@ export class ExecutionRunner {
       await this.#cache.put(key, patch);
       return this.#patch(job, patch, false);
     } finally {
-      await rm(scratch, { recursive: true, force: true });
+      slot.executionId = null;
+      await emptyDirectory(slot.workspaceDir).catch(() => undefined);
+      this.#release(slot);
     }
+  }
+
+  /** A free slot, preferring one whose warm containers already work for this application. */
+  async #acquire(application: string): Promise<Slot> {
+    this.#swept ??= this.#sweep();
+    await this.#swept;
+    const free = this.#slots.filter((s) => !s.busy);
+    let slot =
+      free.find((s) => s.containers.application === application) ??
+      free.find((s) => s.containers.application === null) ??
+      free[0];
+    if (!slot && this.#slots.length < (this.options.slots ?? 1)) {
+      await mkdir(this.options.workDir, { recursive: true });
+      const dir = await mkdtemp(join(this.options.workDir, `${SLOT_PREFIX}${process.pid}-`));
+      const workspaceDir = join(dir, 'repo');
+      await mkdir(workspaceDir);
+      slot = {
+        dir,
+        workspaceDir,
+        busy: false,
+        executionId: null,
+        containers: new StepContainers({
+          docker: this.#docker,
+          workspaceDir,
+          ...(process.getuid && process.getgid
+            ? { user: `${process.getuid()}:${process.getgid()}` }
+            : {}),
+        }),
+      };
+      this.#slots.push(slot);
+    }
+    if (!slot) slot = await new Promise<Slot>((resolve) => this.#waiting.push(resolve));
+    slot.busy = true;
+    return slot;
+  }
+
+  #release(slot: Slot): void {
+    const next = this.#waiting.shift();
+    if (next) next(slot);
+    else slot.busy = false;
+  }
+
+  /** What dead executors on this host left: warm containers, memory files, slot directories. */
+  async #sweep(): Promise<void> {
+    await removeDeadExecutorsContainers(this.#docker);
+    for (const name of await readdir(this.options.workDir).catch(() => [] as string[])) {
+      const pid = Number(/^(\d+)-/.exec(name.slice(SLOT_PREFIX.length))?.[1] ?? NaN);
+      if (name.startsWith(SLOT_PREFIX) && Number.isInteger(pid) && !processAlive(pid)) {
+        await rm(join(this.options.workDir, name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Removes every warm container and slot directory; call once no job runs any more. */
+  async close(): Promise<void> {
+    const slots = this.#slots.splice(0);
+    await Promise.all(
+      slots.map(async (slot) => {
+        await slot.containers.removeAll();
+        await rm(slot.dir, { recursive: true, force: true });
+      }),
+    );
   }
 
   #patch(
@@ -381,6 +495,7 @@ export class ExecutionRunner {
         files: patch.files,
         steps: patch.steps,
         cached,
+        ...(patch.tree && !patch.empty ? { tree: patch.tree } : {}),
       },
       outcome: { kind: 'patch', cached, eventId: '' },
     };
@@ -411,23 +526,51 @@ export class ExecutionRunner {
     };
   }
 
-  /** Step containers of an earlier attempt whose executor died: they must not touch anything now. */
-  async #removeLeftoverContainers(executionId: string): Promise<void> {
-    const containers = await this.#docker.listContainers({
-      all: true,
-      filters: { label: [`${EXECUTION_LABEL}=${executionId}`] },
-    });
+  /**
+   * Containers an earlier attempt of this execution may still run in: this process's slot that
+   * still works on it (a missed heartbeat), and whatever dead executors on this host left.
+   */
+  async #removeLeftovers(executionId: string): Promise<void> {
     await Promise.all(
-      containers.map((c) =>
-        this.#docker
-          .getContainer(c.Id)
-          .remove({ force: true, v: true })
-          .catch((err: { statusCode?: number }) => {
-            if (err.statusCode !== 404) throw err;
-          }),
-      ),
+      this.#slots
+        .filter((slot) => slot.executionId === executionId)
+        .map((slot) => slot.containers.removeAll()),
     );
+    await removeDeadExecutorsContainers(this.#docker);
   }
+}
+
+const SLOT_PREFIX = `slot-${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-`;
+
+interface Slot {
+  readonly dir: string;
+  /** Mounted at /work in the slot's containers: emptied between jobs, never replaced. */
+  readonly workspaceDir: string;
+  readonly containers: StepContainers;
+  busy: boolean;
+  /** The execution running in the slot now. */
+  executionId: string | null;
+}
+
+interface AppliedSpec {
+  readonly actor: string;
+  readonly spec: CampaignSpec | null;
+  /** Why the spec does not parse. */
+  readonly problems: string;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function emptyDirectory(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  await Promise.all(names.map((name) => rm(join(dir, name), { recursive: true, force: true })));
 }
 
 function truncate(text: string, max: number): string {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '@campaigns/events';
-import type { BlobRefData, ChangedFilesData } from '@campaigns/events';
+import type { BlobRefData, ChangedFilesData, GitTreeData } from '@campaigns/events';
 import { EXECUTOR_SCHEMA } from '../jobs/job-dispatcher.js';
 
 /** What a cache entry holds: the fields of PatchComputed that do not depend on the execution. */
@@ -10,6 +10,8 @@ export interface CachedPatch {
   results: BlobRefData;
   files: ChangedFilesData;
   steps: { stepIndex: number; skipped: boolean; exitCode: number | null; durationMs: number }[];
+  /** The staged tree and the pack of its new objects; absent when empty (and in entries older than it). */
+  tree?: GitTreeData;
 }
 
 export interface StepCacheKeyInput {
@@ -40,7 +42,7 @@ export function stepCacheKey(input: StepCacheKeyInput): string {
   return createHash('sha256')
     .update(
       canonicalJson({
-        v: 1,
+        v: 2,
         repository: input.repository,
         baseRevision: input.baseRevision,
         path: input.path,

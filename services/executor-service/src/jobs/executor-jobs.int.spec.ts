@@ -119,7 +119,7 @@ describe('executor jobs: dispatcher and workers against PostgreSQL, JetStream, D
     };
     expect(results.steps[0]!.stdout).toBe('Hello\n');
     expect(results.fileDiffs.map((f) => f.path).sort()).toEqual(['README.md', 'docs/guide.md']);
-    expect(await containersCreated(h.docker, job.executionId, since)).toBe(1);
+    expect(await containersCreated(h.docker, applyId, since)).toBe(1);
 
     // The dispatcher recorded the job it published.
     const { rows } = await h.db.pool.query(
@@ -157,7 +157,7 @@ describe('executor jobs: dispatcher and workers against PostgreSQL, JetStream, D
       results: firstPatch.results,
       files: firstPatch.files,
     });
-    expect(await containersCreated(h.docker, second.jobs[0]!.executionId, since)).toBe(0);
+    expect(await containersCreated(h.docker, second.applyId, since)).toBe(0);
 
     // A changed step is not a hit.
     const third = await h.queue({

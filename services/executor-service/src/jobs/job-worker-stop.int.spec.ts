@@ -4,6 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { executionStream, jobsTopology } from '@campaigns/events';
 import { eventually } from '../../../../libs/events/src/test-support/test-nats.js';
 import { ExecutionRunner, type ExecutionOutcome } from '../execution/execution-runner.js';
+import { APPLICATION_LABEL } from '../steps/index.js';
 import {
   specWithSteps,
   startExecutorHarness,
@@ -153,17 +154,18 @@ describe('job worker: graceful stop, duplicates', () => {
   it("records nothing when a later delivery started meanwhile and removed this attempt's container", async () => {
     for (const worker of workers) await worker.stop();
     const repo = await h.createRepo('superseded', { 'README.md': '# superseded\n' });
-    const { jobs } = await h.queue({
+    const { applyId, jobs } = await h.queue({
       campaign: 'superseded',
       specText: specWithSteps('superseded', [{ run: 'sleep 3; echo Hello >> README.md' }]),
       repositories: [repo],
     });
     const job = jobs[0]!;
-    const label = `campaigns.execution=${job.executionId}`;
+    const label = `${APPLICATION_LABEL}=${applyId}`;
 
     // This worker missed its heartbeats; attempt 2 went to another worker, which started and
     // removed attempt 1's container.
-    const slow = runner('slow').execute(job, { attempt: 1 });
+    const slowRunner = runner('slow');
+    const slow = slowRunner.execute(job, { attempt: 1 });
     expect(
       await eventually(
         async () => (await h.docker.listContainers({ filters: { label: [label] } })).length === 1,
@@ -198,6 +200,7 @@ describe('job worker: graceful stop, duplicates', () => {
       await h.docker.getContainer(c.Id).remove({ force: true });
 
     expect(await slow).toEqual({ kind: 'superseded' });
+    await slowRunner.close();
     const types = (await h.store.readStream(executionStream(job.executionId))).map((e) => e.type);
     expect(types).toEqual(['ExecutionQueued', 'ExecutionStarted', 'ExecutionStarted']);
   }, 60_000);

@@ -23,8 +23,11 @@ import { ensureJobsStream } from './jobs-stream.js';
 export interface JobWorkerOptions {
   nats: NatsConnection;
   topology: EventsTopology;
-  runner: Pick<ExecutionRunner, 'execute' | 'giveUp'>;
-  /** Jobs this instance runs at once. */
+  runner: Pick<ExecutionRunner, 'execute' | 'giveUp'> & Partial<Pick<ExecutionRunner, 'close'>>;
+  /**
+   * Jobs whose steps run at once (the runner's slots). Twice as many are taken from the queue,
+   * so a slot never waits for the next job: step-cache hits need no slot, the rest wait for one.
+   */
   concurrency: number;
   /** A job not acknowledged nor heartbeated for this long goes to another worker. */
   ackWaitMs: number;
@@ -65,8 +68,10 @@ export class JobWorker {
   readonly #abort = new AbortController();
   readonly #running = new Map<JsMsg, { heartbeat: NodeJS.Timeout; abandon: AbortController }>();
   readonly #logger: EventsLogger;
+  readonly #inFlight = new Set<Promise<void>>();
   #consumer?: Consumer;
-  #loops: Promise<void>[] = [];
+  #puller: Promise<void> = Promise.resolve();
+  #wake: (() => void) | null = null;
 
   constructor(private readonly options: JobWorkerOptions) {
     this.#logger = options.logger ?? silentLogger;
@@ -95,13 +100,18 @@ export class JobWorker {
       jobs.durableName,
     );
     this.#health.markStarted();
-    this.#loops = Array.from({ length: this.options.concurrency }, () => this.#loop());
+    this.#puller = this.#pull();
+  }
+
+  get #limit(): number {
+    return this.options.concurrency * 2;
   }
 
   /** Stops pulling and waits for running jobs; past the deadline they are nak'ed for another replica. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    const all = Promise.all(this.#loops);
+    this.#wake?.();
+    const all = this.#puller.then(() => Promise.all(this.#inFlight));
     const deadline = new Promise<'late'>((resolve) =>
       setTimeout(() => resolve('late'), this.options.stopDeadlineMs).unref(),
     );
@@ -118,31 +128,46 @@ export class JobWorker {
         'stopping past the deadline: running jobs handed back to the queue',
       );
     }
+    // Their containers go too: an abandoned job's step stops here.
+    await this.options.runner.close?.();
   }
 
   ready(): boolean {
     return this.#health.ready(this.#abort.signal.aborted);
   }
 
-  async #loop(): Promise<void> {
+  /**
+   * Takes as many jobs as there is room for in one pull request (`fetch`, a batch), starts each
+   * at once, and pulls again when a job finishes: the slots never wait for a round trip.
+   */
+  async #pull(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
-      let msg: JsMsg | null;
+      const room = this.#limit - this.#inFlight.size;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = null;
+        continue;
+      }
       try {
-        msg = await this.#consumer!.next({ expires: 1000 });
+        const batch = await this.#consumer!.fetch({ max_messages: room, expires: 1000 });
+        for await (const msg of batch) {
+          if (signal.aborted) {
+            msg.nak();
+            continue;
+          }
+          const task: Promise<void> = this.#handle(msg).finally(() => {
+            this.#inFlight.delete(task);
+            this.#wake?.();
+          });
+          this.#inFlight.add(task);
+        }
         this.#health.succeeded();
       } catch (err) {
         this.#health.failed();
         this.#logger.error({ err: (err as Error).message }, 'job fetch failed; retrying');
         await pause(1000, signal);
-        continue;
       }
-      if (msg === null) continue;
-      if (signal.aborted) {
-        msg.nak();
-        return;
-      }
-      await this.#handle(msg);
     }
   }
 
@@ -194,6 +219,12 @@ export class JobWorker {
       );
       this.options.onOutcome?.(job, outcome);
     } catch (err) {
+      if (abandon.signal.aborted) {
+        // Stopping removed its workspace and containers under it: an error is expected, and ignored.
+        this.#logger.warn({ executionId: job.executionId, attempt }, 'job abandoned at stop');
+        this.options.onOutcome?.(job, { kind: 'abandoned' });
+        return;
+      }
       const delay = Math.min(1000 * 2 ** (attempt - 1), 60_000);
       this.#logger.error(
         { executionId: job.executionId, attempt, err: (err as Error).message, retryInMs: delay },

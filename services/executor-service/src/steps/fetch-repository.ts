@@ -1,57 +1,70 @@
-import { mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { appendFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { git, gitTokenEnv } from './git.js';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { fetchShallowCommit, UploadPackRefusedError } from '@campaigns/codehost';
+import { git, GitError, gitTokenEnv } from './git.js';
 
-export interface FetchRepositoryOptions {
+export interface EnsureCommitOptions {
   /** Clone URL of the repository (https://…, or a local path in tests). */
   readonly url: string;
-  /** HOST/OWNER/NAME; names the mirror in the cache. */
+  /** HOST/OWNER/NAME; names the store in the cache. */
   readonly repository: string;
-  /** The base commit (or a ref) to check out. */
+  /** The base commit (a full id; a ref works too, and is always fetched). */
   readonly revision: string;
-  /** Directory that holds one bare mirror per repository, reused across executions. */
+  /** Directory that holds one bare object store per repository, reused across executions. */
   readonly cacheDir: string;
-  /** Where to check the revision out; must not exist yet. */
-  readonly workspaceDir: string;
-  /** Token for the code host, sent as an HTTP header through the environment only. */
+  /** Token for the code host: an HTTP header only, never in a URL, argv or file. */
   readonly token?: string;
 }
 
-export interface FetchedRepository {
-  readonly workspaceDir: string;
-  /** The full commit id that was checked out. */
+/** How the store got the commit: already there, one shallow request, or git's own fetch. */
+export type StoreSource = 'cached' | 'shallow' | 'git-fetch';
+
+export interface StoredCommit {
+  /** The bare store holding the commit (and the objects workspaces borrow). */
+  readonly storeDir: string;
+  /** The full commit id. */
   readonly baseRevision: string;
-  /** How the mirror got the revision: cloned now, fetched incrementally, or already present. */
-  readonly mirror: 'cloned' | 'fetched' | 'cached';
-  readonly mirrorDir: string;
+  readonly source: StoreSource;
 }
 
-const mirrorLocks = new Map<string, Promise<unknown>>();
+export interface FetchRepositoryOptions extends EnsureCommitOptions {
+  /** Where to check the revision out; must not exist yet, or be empty. */
+  readonly workspaceDir: string;
+}
 
-/** Runs `task` after any earlier task on the same mirror in this process has finished. */
-function withMirrorLock<T>(mirrorDir: string, task: () => Promise<T>): Promise<T> {
-  const previous = mirrorLocks.get(mirrorDir) ?? Promise.resolve();
+export interface FetchedRepository extends StoredCommit {
+  readonly workspaceDir: string;
+}
+
+const storeLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `task` after any earlier task on the same store in this process has finished. */
+function withStoreLock<T>(storeDir: string, task: () => Promise<T>): Promise<T> {
+  const previous = storeLocks.get(storeDir) ?? Promise.resolve();
   const next = previous.then(task, task);
   const settled = next.catch(() => undefined);
-  mirrorLocks.set(mirrorDir, settled);
+  storeLocks.set(storeDir, settled);
   void settled.then(() => {
-    if (mirrorLocks.get(mirrorDir) === settled) mirrorLocks.delete(mirrorDir);
+    if (storeLocks.get(storeDir) === settled) storeLocks.delete(storeDir);
   });
   return next;
 }
 
-/** A mirror lock whose holder has not touched it for this long is taken to be left by a dead process. */
-export const MIRROR_LOCK_STALE_MS = 2 * 60_000;
+/** A store lock whose holder has not touched it for this long is taken to be left by a dead process. */
+export const STORE_LOCK_STALE_MS = 2 * 60_000;
 const LOCK_HEARTBEAT_MS = 20_000;
 const LOCK_POLL_MS = 100;
 
 /**
- * Runs `task` holding `${mirrorDir}.lock` (a directory: mkdir is atomic), so executor processes
- * sharing a cache never clone or fetch one mirror at once. The holder refreshes the lock's time
- * while it works; a lock not refreshed for MIRROR_LOCK_STALE_MS (a killed process) is taken over.
+ * Runs `task` holding `${storeDir}.lock` (a directory: mkdir is atomic), so executor processes
+ * sharing a cache never write one store at once. The holder refreshes the lock's time while it
+ * works; a lock not refreshed for STORE_LOCK_STALE_MS (a killed process) is taken over.
  */
-async function withMirrorFileLock<T>(mirrorDir: string, task: () => Promise<T>): Promise<T> {
-  const lockDir = `${mirrorDir}.lock`;
+async function withStoreFileLock<T>(storeDir: string, task: () => Promise<T>): Promise<T> {
+  const lockDir = `${storeDir}.lock`;
   for (;;) {
     try {
       await mkdir(lockDir);
@@ -62,7 +75,7 @@ async function withMirrorFileLock<T>(mirrorDir: string, task: () => Promise<T>):
         (s) => Date.now() - s.mtimeMs,
         () => 0,
       );
-      if (age > MIRROR_LOCK_STALE_MS) await rm(lockDir, { recursive: true, force: true });
+      if (age > STORE_LOCK_STALE_MS) await rm(lockDir, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }
@@ -78,7 +91,7 @@ async function withMirrorFileLock<T>(mirrorDir: string, task: () => Promise<T>):
   }
 }
 
-export function mirrorDirectory(cacheDir: string, repository: string): string {
+export function storeDirectory(cacheDir: string, repository: string): string {
   return join(cacheDir, `${repository.replace(/[^A-Za-z0-9._-]+/g, '_')}.git`);
 }
 
@@ -89,62 +102,183 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function hasCommit(mirrorDir: string, revision: string): Promise<boolean> {
-  // Only a full commit id can be trusted from the cache; a ref may have moved on the remote.
-  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(revision)) return false;
+const FULL_ID = /^[0-9a-f]{40}$/;
+/** A ref per commit the store was asked for: found without spawning git, and kept from any gc. */
+const BASE_REFS = 'refs/campaigns/bases';
+/** Written when this code created the store: its commits all have a ref under BASE_REFS. */
+const STORE_MARK = 'campaigns-store';
+
+function baseRef(storeDir: string, commit: string): string {
+  return join(storeDir, BASE_REFS, commit);
+}
+
+/** `git init --bare` by hand is a few files; made beside the final name and renamed into place. */
+async function createStore(storeDir: string): Promise<void> {
+  const partial = `${storeDir}.partial-${process.pid}-${Date.now()}`;
   try {
-    await git(['cat-file', '-e', `${revision}^{commit}`], { cwd: mirrorDir });
+    await mkdir(join(partial, 'objects', 'pack'), { recursive: true });
+    await mkdir(join(partial, 'objects', 'info'), { recursive: true });
+    await mkdir(join(partial, BASE_REFS), { recursive: true });
+    await mkdir(join(partial, 'refs', 'heads'), { recursive: true });
+    await mkdir(join(partial, 'refs', 'tags'), { recursive: true });
+    await writeFile(join(partial, 'HEAD'), 'ref: refs/heads/main\n');
+    // gc would prune what no ref names and repack under running workspaces: never automatically.
+    await writeFile(
+      join(partial, 'config'),
+      '[core]\n\trepositoryformatversion = 0\n\tbare = true\n[gc]\n\tauto = 0\n',
+    );
+    await writeFile(join(partial, STORE_MARK), '');
+    await rename(partial, storeDir).catch(async (err: unknown) => {
+      // Another process may have won the race; its store is as good as ours.
+      if (!(await exists(storeDir))) throw err;
+    });
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+}
+
+async function hasCommit(storeDir: string, commit: string): Promise<boolean> {
+  if (await exists(baseRef(storeDir, commit))) return true;
+  // Stores made before the refs existed (or by git) are asked.
+  if (await exists(join(storeDir, STORE_MARK))) return false;
+  try {
+    await git(['cat-file', '-e', `${commit}^{commit}`], { cwd: storeDir });
     return true;
   } catch {
     return false;
   }
 }
 
+async function recordBase(storeDir: string, commit: string): Promise<void> {
+  await mkdir(join(storeDir, BASE_REFS), { recursive: true });
+  await writeFile(baseRef(storeDir, commit), `${commit}\n`);
+}
+
+/** Adds commits to the store's `shallow` file (git's list of commits whose parents are absent). */
+async function recordShallow(storeDir: string, commits: readonly string[]): Promise<void> {
+  if (commits.length === 0) return;
+  const path = join(storeDir, 'shallow');
+  const known = new Set((await readFile(path, 'utf8').catch(() => '')).split('\n'));
+  const added = commits.filter((c) => !known.has(c));
+  if (added.length > 0) await appendFile(path, added.map((c) => `${c}\n`).join(''));
+}
+
+/** Streams a pack into the store with one `git index-pack --stdin`. */
+async function indexPack(storeDir: string, pack: AsyncIterable<Uint8Array>): Promise<void> {
+  const args = ['index-pack', '--stdin'];
+  const child = spawn('git', args, { cwd: storeDir, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  try {
+    await pipeline(Readable.from(pack), child.stdin);
+  } catch (err) {
+    child.kill();
+    await exited.catch(() => undefined);
+    throw err;
+  }
+  const code = await exited;
+  if (code !== 0) throw new GitError(args, stderr, code);
+}
+
+/** Git's own fetch of the branches and tags, for a ref or a commit the one request could not get. */
+async function gitFetch(storeDir: string, url: string, token: string | undefined): Promise<void> {
+  await git(
+    [
+      'fetch',
+      '--quiet',
+      '--prune',
+      '--',
+      url,
+      '+refs/heads/*:refs/heads/*',
+      '+refs/tags/*:refs/tags/*',
+    ],
+    { cwd: storeDir, env: gitTokenEnv(token) },
+  );
+}
+
 /**
- * Brings the repository's bare mirror up to date (clone once, then incremental fetches only
- * when the revision is not there yet) and checks the revision out into `workspaceDir` as a
- * clone that shares the mirror's objects.
+ * Makes sure the repository's store holds the commit. A full commit id over HTTP(S) is fetched
+ * alone, depth 1, in one request (`fetchShallowCommit`); a ref, a local path, or a server that
+ * refuses that request goes through `git fetch` of the branches and tags.
  */
-export async function fetchRepository(options: FetchRepositoryOptions): Promise<FetchedRepository> {
-  const mirrorDir = mirrorDirectory(options.cacheDir, options.repository);
-  const env = gitTokenEnv(options.token);
+export async function ensureCommit(options: EnsureCommitOptions): Promise<StoredCommit> {
+  const storeDir = storeDirectory(options.cacheDir, options.repository);
+  const wanted = FULL_ID.test(options.revision) ? options.revision : null;
+  if (wanted && (await exists(baseRef(storeDir, wanted)))) {
+    return { storeDir, baseRevision: wanted, source: 'cached' };
+  }
   await mkdir(options.cacheDir, { recursive: true });
-  const mirror = await withMirrorLock(mirrorDir, () =>
-    withMirrorFileLock(mirrorDir, async () => {
-      if (!(await exists(mirrorDir))) {
-        // Clone beside the final name and rename, so a crash never leaves a half mirror in place.
-        const partial = `${mirrorDir}.partial-${process.pid}-${Date.now()}`;
-        try {
-          await git(['clone', '--quiet', '--mirror', '--', options.url, partial], {
-            cwd: options.cacheDir,
-            env,
-          });
-          // Another process may have won the race; its mirror is as good as ours.
-          await rename(partial, mirrorDir).catch(async (err: unknown) => {
-            if (!(await exists(mirrorDir))) throw err;
-          });
-        } finally {
-          await rm(partial, { recursive: true, force: true });
-        }
-        return 'cloned' as const;
+  return withStoreLock(storeDir, () =>
+    withStoreFileLock(storeDir, async () => {
+      if (!(await exists(storeDir))) await createStore(storeDir);
+      if (wanted && (await hasCommit(storeDir, wanted))) {
+        await recordBase(storeDir, wanted);
+        return { storeDir, baseRevision: wanted, source: 'cached' as const };
       }
-      if (await hasCommit(mirrorDir, options.revision)) return 'cached' as const;
-      await git(['fetch', '--quiet', '--prune', '--', options.url, '+refs/*:refs/*'], {
-        cwd: mirrorDir,
-        env,
-      });
-      return 'fetched' as const;
+      if (wanted && /^https?:\/\//.test(options.url)) {
+        try {
+          const { shallow, pack } = await fetchShallowCommit({
+            url: options.url,
+            commit: wanted,
+            ...(options.token ? { token: options.token } : {}),
+          });
+          await indexPack(storeDir, pack);
+          await recordShallow(storeDir, shallow);
+          await recordBase(storeDir, wanted);
+          return { storeDir, baseRevision: wanted, source: 'shallow' as const };
+        } catch (err) {
+          if (!(err instanceof UploadPackRefusedError)) throw err;
+        }
+      }
+      await gitFetch(storeDir, options.url, options.token);
+      const baseRevision = (
+        await git(['rev-parse', '--verify', `${options.revision}^{commit}`], { cwd: storeDir })
+      ).trim();
+      await recordBase(storeDir, baseRevision);
+      return { storeDir, baseRevision, source: 'git-fetch' as const };
     }),
   );
-  const baseRevision = (
-    await git(['rev-parse', '--verify', `${options.revision}^{commit}`], { cwd: mirrorDir })
-  ).trim();
-  await git(
-    ['clone', '--quiet', '--shared', '--no-checkout', '--', mirrorDir, options.workspaceDir],
-    {
-      cwd: options.cacheDir,
-    },
-  );
-  await git(['checkout', '--quiet', '--detach', baseRevision], { cwd: options.workspaceDir });
-  return { workspaceDir: options.workspaceDir, baseRevision, mirror, mirrorDir };
+}
+
+/** The shallow commits of the store, for a workspace that borrows its objects. */
+async function shallowList(storeDir: string): Promise<string | null> {
+  return readFile(join(storeDir, 'shallow'), 'utf8').catch(() => null);
+}
+
+/**
+ * Lays out `workspaceDir/.git` by hand (HEAD detached at the commit, the store's objects as an
+ * alternate, its shallow list) and checks the commit out with one `git read-tree -u --reset`.
+ * `workspaceDir` must be empty or absent. Delete the workspace when done; never gc the store
+ * while workspaces borrow its objects.
+ */
+export async function checkoutWorkspace(stored: StoredCommit, workspaceDir: string): Promise<void> {
+  const gitDir = join(workspaceDir, '.git');
+  await mkdir(join(gitDir, 'objects', 'info'), { recursive: true });
+  await mkdir(join(gitDir, 'refs', 'heads'), { recursive: true });
+  await Promise.all([
+    writeFile(join(gitDir, 'HEAD'), `${stored.baseRevision}\n`),
+    writeFile(
+      join(gitDir, 'config'),
+      '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = false\n[gc]\n\tauto = 0\n',
+    ),
+    writeFile(
+      join(gitDir, 'objects', 'info', 'alternates'),
+      `${join(stored.storeDir, 'objects')}\n`,
+    ),
+    shallowList(stored.storeDir).then((list) =>
+      list === null ? undefined : writeFile(join(gitDir, 'shallow'), list),
+    ),
+  ]);
+  await git(['read-tree', '-u', '--reset', stored.baseRevision], { cwd: workspaceDir });
+}
+
+/** `ensureCommit`, then `checkoutWorkspace` into `workspaceDir`. */
+export async function fetchRepository(options: FetchRepositoryOptions): Promise<FetchedRepository> {
+  const stored = await ensureCommit(options);
+  await checkoutWorkspace(stored, options.workspaceDir);
+  return { ...stored, workspaceDir: options.workspaceDir };
 }

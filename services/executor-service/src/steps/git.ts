@@ -16,12 +16,14 @@ export interface GitOptions {
   readonly cwd: string;
   /** Extra environment (credentials travel here, never in arguments or files). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Written to git's standard input. */
+  readonly input?: string | Buffer;
 }
 
 /** Runs git without a shell and without prompting; resolves with stdout as a Buffer. */
 export function gitBuffer(args: readonly string[], options: GitOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       'git',
       args,
       {
@@ -39,6 +41,7 @@ export function gitBuffer(args: readonly string[], options: GitOptions): Promise
         }
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
 

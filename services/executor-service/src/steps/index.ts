@@ -1,9 +1,22 @@
 export {
+  checkoutWorkspace,
+  ensureCommit,
   fetchRepository,
-  mirrorDirectory,
-  MIRROR_LOCK_STALE_MS,
+  storeDirectory,
+  STORE_LOCK_STALE_MS,
+  type EnsureCommitOptions,
   type FetchedRepository,
   type FetchRepositoryOptions,
+  type StoreSource,
+  type StoredCommit,
 } from './fetch-repository.js';
 export { GitError, gitTokenEnv } from './git.js';
+export {
+  APPLICATION_LABEL,
+  removeDeadExecutorsContainers,
+  StepContainers,
+  STEP_LABEL,
+  WARM_HOST_LABEL,
+  WARM_PID_LABEL,
+} from './step-containers.js';
 export * from './run-steps.js';

@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Step } from '@campaigns/campaign-spec';
 import { ensureTestImage, TEST_IMAGE } from '../test-support/test-image.js';
 import { createScratch, type Scratch } from '../test-support/workspace.js';
+import { git as gitIn } from '../test-support/git-fixtures.js';
 import {
+  fetchRepository,
+  StepContainers,
   runSteps,
   type RunStepsOptions,
   type RunStepsResult,
@@ -332,4 +336,107 @@ describe('runSteps against the Docker engine', () => {
     expect(failed(result).failure).toMatchObject({ reason: 'template', stepIndex: 0 });
     expect(failed(result).failure.message).toContain('step 1 run: template error');
   });
+});
+
+describe('runSteps in warm containers', () => {
+  let scratch: Scratch;
+  beforeAll(async () => {
+    await ensureTestImage();
+    scratch = await createScratch();
+  });
+  afterAll(async () => {
+    await scratch.remove();
+  });
+
+  it('reports a step that kills PID 1, or whose container is killed, as a failed step, and the next run gets a new container', async () => {
+    const { workspaceDir, baseRevision } = await scratch.checkout({ 'a.md': 'a\n' });
+    const containers = new StepContainers({
+      docker,
+      workspaceDir,
+      user: `${process.getuid!()}:${process.getgid!()}`,
+    });
+    await containers.use('application-1');
+    const runIn = (run: string) =>
+      runSteps({
+        workspaceDir,
+        baseRevision,
+        steps: [step(run)],
+        docker,
+        containers,
+        timeoutMs: 30_000,
+      });
+    try {
+      const killedPid1 = await runIn('echo before; kill 1; sleep 20');
+      expect(killedPid1).toMatchObject({
+        ok: false,
+        failure: { reason: 'command-failed', stepIndex: 0 },
+      });
+      expect((killedPid1 as StepsFailed).failure.message).toContain('its container stopped');
+
+      const running = runIn('sleep 20');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      for (const c of await docker.listContainers({
+        filters: { label: ['campaigns.apply=application-1'] },
+      }))
+        await docker.getContainer(c.Id).kill();
+      expect(await running).toMatchObject({ ok: false, failure: { reason: 'command-failed' } });
+
+      expect(await runIn('echo after >> a.md')).toMatchObject({ ok: true, empty: false });
+    } finally {
+      await containers.removeAll();
+    }
+  }, 60_000);
+
+  it('packs a tree whose new content the store already had from another commit, self-contained against the base alone', async () => {
+    const first = await scratch.checkout({ 'README.md': 'one\n' });
+    // The store also holds a later commit with z.txt; the step writes the same content at the base.
+    await first.remote.commit({ 'z.txt': 'zzz\n', 'README.md': 'two\n' }, 'later');
+    const later = await fetchRepository({
+      url: first.remote.url,
+      repository: `example.com/acme/repo-${first.remote.head}`,
+      revision: 'main',
+      cacheDir: scratch.cacheDir,
+      workspaceDir: join(scratch.dir, `later-${first.remote.head}`),
+    });
+    const base = await fetchRepository({
+      url: first.remote.url,
+      repository: `example.com/acme/repo-${first.remote.head}`,
+      revision: first.remote.head,
+      cacheDir: scratch.cacheDir,
+      workspaceDir: join(scratch.dir, `base-${first.remote.head}`),
+    });
+    expect(later.storeDir).toBe(base.storeDir);
+
+    const result = await runSteps({
+      workspaceDir: base.workspaceDir,
+      baseRevision: base.baseRevision,
+      steps: [
+        step('mkdir -p sub && echo zzz > z.txt && echo zzz > sub/z.txt && echo new > sub/n.txt'),
+      ],
+      docker,
+    });
+
+    expect(result.ok).toBe(true);
+    const ok = result as StepsSucceeded;
+    const verify = join(scratch.dir, `verify-${first.remote.head}`);
+    await gitIn(scratch.dir, 'init', '--quiet', '--bare', verify);
+    await gitIn(verify, 'fetch', '--quiet', first.remote.url, first.remote.head);
+    // --strict: every object the tree names must be in the pack or the base commit.
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('git', ['index-pack', '--strict', '--stdin'], {
+        cwd: verify,
+        stdio: ['pipe', 'ignore', 'inherit'],
+      });
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`index-pack exited ${code}`)),
+      );
+      child.stdin.end(ok.tree!.pack);
+    });
+    const commit = (
+      await gitIn(verify, 'commit-tree', ok.tree!.sha, '-p', base.baseRevision, '-m', 'x')
+    ).trim();
+    expect(await gitIn(verify, 'diff', '--binary', '-M', base.baseRevision, commit)).toBe(
+      ok.diff.toString(),
+    );
+  }, 60_000);
 });

@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -17,12 +14,19 @@ import {
   type StepResult,
   type TemplateValue,
 } from '@campaigns/campaign-spec';
-import { OutputTail } from './output-tail.js';
+import {
+  SECRETS_PATH,
+  StepContainers,
+  type ContainerRun,
+  type StepContainerSpec,
+} from './step-containers.js';
+import { newObjectsPack } from './tree-pack.js';
 import {
   changedFiles,
-  stagedBinaryDiff,
-  stagedFileDiffs,
+  NO_FILES,
+  stagedDiff,
   stageWorkspace,
+  type StagedDiff,
 } from './workspace-diff.js';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
@@ -53,6 +57,11 @@ export interface RunStepsOptions {
   readonly docker?: Docker;
   /** Labels added to every step container, e.g. the execution's id, to find or clean them up. */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * A worker slot's warm containers, whose `workspaceDir` must be this one; they stay for the
+   * next workspace. Without it, the steps get containers of their own, removed at the end.
+   */
+  readonly containers?: StepContainers;
 }
 
 /** What one step did, as campaign-spec's `StepResult`, plus how it ended. */
@@ -96,6 +105,11 @@ export interface StepsSucceeded {
   readonly fileDiffs: readonly FileDiff[];
   readonly outputs: Readonly<Record<string, TemplateValue>>;
   readonly steps: readonly ExecutedStep[];
+  /**
+   * The staged tree and a pack of exactly the objects it adds to the base commit (whole
+   * objects, self-contained), for a non-empty diff.
+   */
+  readonly tree: { readonly sha: string; readonly pack: Buffer } | null;
 }
 
 export interface StepsFailed {
@@ -112,8 +126,6 @@ class StepFailed extends Error {
     super(failure.message);
   }
 }
-
-const NO_FILES: ChangedFiles = { modified: [], added: [], deleted: [], renamed: [] };
 
 function filesData(files: ChangedFiles): Record<string, TemplateValue> {
   return {
@@ -133,17 +145,52 @@ function stepData(step: ExecutedStep | undefined): Record<string, TemplateValue>
 }
 
 /**
- * Runs the steps one after another, each in a fresh container of its image with the workspace
- * at `/work`, then stages the workspace and returns the cumulative diff. Every failure (missing
- * image, exit code, timeout, bad template) is returned as a value; containers are always removed.
+ * Runs the steps one after another in their images' containers with the workspace at `/work`,
+ * then stages the workspace and returns the cumulative diff, the tree and its new objects.
+ * Every failure (missing image, exit code, timeout, bad template) is returned as a value.
  */
 export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult> {
   const docker = options.docker ?? new Docker();
+  const own =
+    options.containers ??
+    new StepContainers({
+      docker,
+      workspaceDir: options.workspaceDir,
+      ...(options.labels ? { labels: options.labels } : {}),
+      ...(userOf(options) ? { user: userOf(options)! } : {}),
+    });
+  if (own.workspaceDir !== options.workspaceDir) {
+    throw new Error(
+      `runSteps: the containers mount ${own.workspaceDir}, not ${options.workspaceDir}`,
+    );
+  }
+  try {
+    return await runAll(docker, own, options);
+  } finally {
+    if (!options.containers) await own.removeAll();
+  }
+}
+
+function userOf(options: RunStepsOptions): string | undefined {
+  return (
+    options.user ??
+    (process.getuid && process.getgid ? `${process.getuid()}:${process.getgid()}` : undefined)
+  );
+}
+
+async function runAll(
+  docker: Docker,
+  containers: StepContainers,
+  options: RunStepsOptions,
+): Promise<RunStepsResult> {
   const path = options.path ?? '';
   const executed: ExecutedStep[] = [];
   const outputs: Record<string, TemplateValue> = {};
+  const lastIndex = options.steps.length - 1;
   let tree = options.baseRevision;
   let cumulative: ChangedFiles = NO_FILES;
+  // The last step's staging is diffed once against the base: the cumulative files, the patch and the per-file split.
+  let final: StagedDiff | null = null;
 
   for (const [stepIndex, step] of options.steps.entries()) {
     const data: Record<string, TemplateValue> = {
@@ -168,14 +215,30 @@ export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult
         continue;
       }
       const started = Date.now();
-      const run = await runContainer(docker, options, step, stepIndex, data, path);
+      const run = await runStep(docker, containers, options, step, stepIndex, data, path);
       const nextTree = await stageWorkspace(options.workspaceDir);
+      let nextCumulative: ChangedFiles;
+      let stepFiles: ChangedFiles;
+      if (stepIndex === lastIndex) {
+        final = await stagedDiff(options.workspaceDir, options.baseRevision);
+        nextCumulative = final.files;
+        stepFiles =
+          tree === options.baseRevision
+            ? final.files
+            : await changedFiles(options.workspaceDir, tree, nextTree);
+      } else {
+        stepFiles = await changedFiles(options.workspaceDir, tree, nextTree);
+        nextCumulative =
+          tree === options.baseRevision
+            ? stepFiles
+            : await changedFiles(options.workspaceDir, options.baseRevision, nextTree);
+      }
       const result: ExecutedStep = {
         stepIndex,
         skipped: false,
         stdout: run.stdout.text(),
         stderr: run.stderr.text(),
-        files: await changedFiles(options.workspaceDir, tree, nextTree),
+        files: stepFiles,
         exitCode: run.exitCode,
         durationMs: Date.now() - started,
         droppedStdoutBytes: run.stdout.droppedBytes,
@@ -195,13 +258,15 @@ export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult
         throw new StepFailed({
           reason: 'command-failed',
           stepIndex,
-          message: `step ${stepIndex + 1} exited with code ${run.exitCode}`,
+          message: run.containerStopped
+            ? `step ${stepIndex + 1} exited with code ${run.exitCode}: its container stopped (PID 1 or the container was killed)`
+            : `step ${stepIndex + 1} exited with code ${run.exitCode}`,
           exitCode: run.exitCode,
           stderrTail: tail(result.stderr),
         });
       }
       tree = nextTree;
-      cumulative = await changedFiles(options.workspaceDir, options.baseRevision, tree);
+      cumulative = nextCumulative;
       Object.assign(outputs, renderOutputs(step, stepIndex, { ...data, step: stepData(result) }));
     } catch (err) {
       if (err instanceof StepFailed) return { ok: false, failure: err.failure, steps: executed };
@@ -209,24 +274,39 @@ export async function runSteps(options: RunStepsOptions): Promise<RunStepsResult
     }
   }
 
-  const diff = await stagedBinaryDiff(options.workspaceDir, options.baseRevision);
-  const fileDiffs = await stagedFileDiffs(options.workspaceDir, options.baseRevision, diff);
+  // When the last step was skipped, the staged tree is that of the last step that ran.
+  if (final === null && tree !== options.baseRevision) {
+    final = await stagedDiff(options.workspaceDir, options.baseRevision);
+  }
+  const diff = final?.diff ?? Buffer.alloc(0);
   return {
     ok: true,
     diff,
     empty: diff.length === 0,
-    files: cumulative,
-    fileDiffs,
+    files: final?.files ?? NO_FILES,
+    fileDiffs: final?.fileDiffs ?? [],
     outputs,
     steps: executed,
+    tree:
+      final && diff.length > 0
+        ? {
+            sha: tree,
+            pack: await newObjectsPack(
+              options.workspaceDir,
+              tree,
+              options.baseRevision,
+              final.entries,
+            ),
+          }
+        : null,
   };
 }
 
 function tail(text: string): string {
-  const bytes = Buffer.from(text);
-  return bytes.length <= STDERR_TAIL_BYTES
+  const buf = Buffer.from(text);
+  return buf.length <= STDERR_TAIL_BYTES
     ? text
-    : bytes.subarray(bytes.length - STDERR_TAIL_BYTES).toString('utf8');
+    : buf.subarray(buf.length - STDERR_TAIL_BYTES).toString('utf8');
 }
 
 function templateFailure(stepIndex: number, field: string, err: unknown): never {
@@ -289,13 +369,6 @@ function renderOutputs(
   return rendered;
 }
 
-interface ContainerRun {
-  readonly exitCode: number | null;
-  readonly timedOut: boolean;
-  readonly stdout: OutputTail;
-  readonly stderr: OutputTail;
-}
-
 interface StepEnvironment {
   /** NAME=value pairs from the spec, given to the engine as the container's Env. */
   readonly plain: string[];
@@ -335,8 +408,6 @@ function resolveEnvironment(
   return env;
 }
 
-const SECRETS_PATH = '/run/campaigns-step-secrets';
-
 /**
  * The engine stores a container's Env on disk, so secrets are handed over in a file in memory
  * (/dev/shm) mounted read-only, which a wrapper sources before running the step's script.
@@ -344,10 +415,6 @@ const SECRETS_PATH = '/run/campaigns-step-secrets';
 function secretsFile(secret: ReadonlyMap<string, string>): string {
   const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
   return [...secret].map(([name, value]) => `${name}=${quote(value)}\n`).join('');
-}
-
-function scriptDir(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }
 
 async function imagePresent(docker: Docker, image: string): Promise<boolean> {
@@ -410,8 +477,9 @@ async function ensureImage(
   });
 }
 
-async function runContainer(
+async function runStep(
   docker: Docker,
+  containers: StepContainers,
   options: RunStepsOptions,
   step: Step,
   stepIndex: number,
@@ -420,47 +488,57 @@ async function runContainer(
 ): Promise<ContainerRun> {
   const script = render(step.run, data, stepIndex, 'run');
   const env = resolveEnvironment(step, stepIndex, options.secrets ?? {}, data);
+  const filePaths: string[] = [];
+  const files: string[] = [];
+  for (const [target, content] of Object.entries(step.files ?? {})) {
+    const containerPath = posix.resolve('/', target);
+    if (containerPath === '/work' || containerPath.startsWith('/work/')) {
+      throw new StepFailed({
+        reason: 'invalid-files',
+        stepIndex,
+        message: `step ${stepIndex + 1} files: ${target} is inside the workspace (/work); files are for the container only`,
+      });
+    }
+    // One host file per entry, mounted read-only at its path: the workspace never sees it.
+    filePaths.push(containerPath);
+    files.push(render(content, data, stepIndex, `files.${target}`));
+  }
+  const spec: StepContainerSpec = {
+    image: step.container,
+    filePaths,
+    withSecrets: env.secret.size > 0,
+  };
   try {
-    await ensureImage(docker, options, step.container, stepIndex);
+    if (!containers.fits(stepIndex, spec))
+      await ensureImage(docker, options, step.container, stepIndex);
   } catch (err) {
     if (err instanceof StepFailed) throw err;
     throw dockerFailure(stepIndex, err);
   }
-  const filesDir = await mkdtemp(join(scriptDir(), 'campaigns-step-files-'));
+  let command = ['/bin/sh', '-c', script];
+  if (env.secret.size > 0) {
+    // `$0` carries the script, so it is not re-quoted.
+    command = [
+      '/bin/sh',
+      '-c',
+      `set -a && . ${SECRETS_PATH} && set +a && exec /bin/sh -c "$0"`,
+      script,
+    ];
+  }
+  // The engine creates a missing working directory for a new container, not for an exec.
+  await mkdir(join(options.workspaceDir, path), { recursive: true });
   try {
-    const binds = [`${options.workspaceDir}:/work`];
-    for (const [index, [target, content]] of Object.entries(step.files ?? {}).entries()) {
-      const containerPath = posix.resolve('/', target);
-      if (containerPath === '/work' || containerPath.startsWith('/work/')) {
-        throw new StepFailed({
-          reason: 'invalid-files',
-          stepIndex,
-          message: `step ${stepIndex + 1} files: ${target} is inside the workspace (/work); files are for the container only`,
-        });
-      }
-      // One host file per entry, mounted read-only at its path: the workspace never sees it.
-      const hostPath = join(filesDir, String(index));
-      await writeFile(hostPath, render(content, data, stepIndex, `files.${target}`), {
-        mode: 0o644,
-      });
-      binds.push(`${hostPath}:${containerPath}:ro`);
-    }
-    let command = ['/bin/sh', '-c', script];
-    if (env.secret.size > 0) {
-      const hostPath = join(filesDir, 'secrets');
-      await writeFile(hostPath, secretsFile(env.secret), { mode: 0o600 });
-      binds.push(`${hostPath}:${SECRETS_PATH}:ro`);
-      // `$0` carries the script, so it is not re-quoted; exec keeps the step's shell as PID 1.
-      command = [
-        '/bin/sh',
-        '-c',
-        `set -a && . ${SECRETS_PATH} && set +a && exec /bin/sh -c "$0"`,
-        script,
-      ];
-    }
-    return await startAndWait(docker, options, step, stepIndex, command, env.plain, binds, path);
-  } finally {
-    await rm(filesDir, { recursive: true, force: true });
+    return await containers.run(stepIndex, spec, {
+      command,
+      env: env.plain,
+      workingDir: path ? posix.join('/work', path) : '/work',
+      files,
+      secrets: env.secret.size > 0 ? secretsFile(env.secret) : null,
+      timeoutMs: options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+      outputCapBytes: options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+    });
+  } catch (err) {
+    throw dockerFailure(stepIndex, err);
   }
 }
 
@@ -470,82 +548,4 @@ function dockerFailure(stepIndex: number, err: unknown): StepFailed {
     stepIndex,
     message: `step ${stepIndex + 1}: the Docker engine refused the step: ${(err as Error).message}`,
   });
-}
-
-function sink(tail: OutputTail): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      tail.write(chunk);
-      callback();
-    },
-  });
-}
-
-async function startAndWait(
-  docker: Docker,
-  options: RunStepsOptions,
-  step: Step,
-  stepIndex: number,
-  command: string[],
-  env: string[],
-  binds: string[],
-  path: string,
-): Promise<ContainerRun> {
-  const cap = options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
-  const stdout = new OutputTail(cap);
-  const stderr = new OutputTail(cap);
-  const user =
-    options.user ??
-    (process.getuid && process.getgid ? `${process.getuid()}:${process.getgid()}` : undefined);
-  let container: Docker.Container;
-  try {
-    container = await docker.createContainer({
-      Image: step.container,
-      Cmd: command,
-      Env: env,
-      WorkingDir: path ? posix.join('/work', path) : '/work',
-      ...(user ? { User: user } : {}),
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-      // Output is captured through the attach stream; nothing of it (secrets a step prints) lands in the engine's logs.
-      HostConfig: { Binds: binds, LogConfig: { Type: 'none', Config: {} } },
-      Labels: { ...options.labels, 'campaigns.step': String(stepIndex) },
-    });
-  } catch (err) {
-    throw dockerFailure(stepIndex, err);
-  }
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    const ended = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
-    });
-    docker.modem.demuxStream(stream, sink(stdout), sink(stderr));
-    await container.start();
-    // Asked after start: `not-running` then answers at exit, or at once if the step already ended.
-    const exited = container.wait({ condition: 'not-running' }) as Promise<{ StatusCode: number }>;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const outcome = await Promise.race([exited, timedOut]);
-    if (outcome === 'timeout') {
-      await container.kill().catch(() => undefined);
-      exited.catch(() => undefined);
-    }
-    // The attach stream ends right after the process; bounded so a stuck engine cannot hang us.
-    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    (stream as unknown as { destroy(): void }).destroy();
-    return outcome === 'timeout'
-      ? { exitCode: null, timedOut: true, stdout, stderr }
-      : { exitCode: outcome.StatusCode, timedOut: false, stdout, stderr };
-  } catch (err) {
-    throw dockerFailure(stepIndex, err);
-  } finally {
-    clearTimeout(timer);
-    await container.remove({ force: true, v: true }).catch(() => undefined);
-  }
 }

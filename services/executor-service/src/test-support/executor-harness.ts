@@ -36,6 +36,7 @@ import {
   type SimCodeHost,
 } from '../../../../libs/codehost/src/test-support/sim-code-host.js';
 import { executorServiceMigrations } from '../executor-service.migrations.js';
+import { APPLICATION_LABEL } from '../steps/index.js';
 import { ensureTestImage } from './test-image.js';
 
 /** The environment variable the test config names for the simulator's token. */
@@ -211,10 +212,10 @@ export function specWithSteps(
   return `${lines.join('\n')}\n`;
 }
 
-/** Containers the engine created with `campaigns.execution=<id>` between `since` and now. */
+/** Step containers the engine created for a campaign application (`campaigns.apply=<applyId>`) between `since` and now. */
 export async function containersCreated(
   docker: Docker,
-  executionId: string,
+  applyId: string,
   since: number,
 ): Promise<number> {
   const stream = (await docker.getEvents({
@@ -223,7 +224,7 @@ export async function containersCreated(
     filters: {
       type: ['container'],
       event: ['create'],
-      label: [`campaigns.execution=${executionId}`],
+      label: [`${APPLICATION_LABEL}=${applyId}`],
     },
   })) as NodeJS.ReadableStream;
   let text = '';
