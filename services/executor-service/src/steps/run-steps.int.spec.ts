@@ -387,6 +387,92 @@ describe('runSteps in warm containers', () => {
     }
   }, 60_000);
 
+  it("keeps each run's output, exit code and environment apart when one container runs many workspaces", async () => {
+    const { workspaceDir, baseRevision } = await scratch.checkout({ 'a.md': 'a\n' });
+    const containers = new StepContainers({
+      docker,
+      workspaceDir,
+      user: `${process.getuid!()}:${process.getgid!()}`,
+    });
+    await containers.use('application-output');
+    const runIn = (run: string, env?: Record<string, string>) =>
+      runSteps({
+        workspaceDir,
+        baseRevision,
+        steps: [step(run, env ? { env } : {})],
+        docker,
+        containers,
+        timeoutMs: 30_000,
+      });
+    try {
+      // Output without a trailing newline, on both streams, then exit codes, then a large output.
+      const first = await runIn('printf one; printf err1 >&2', { WHO: 'first' });
+      expect(first.steps[0]).toMatchObject({ stdout: 'one', stderr: 'err1' });
+      const second = await runIn('echo "$WHO"; exit 3', { WHO: 'second' });
+      expect(second).toMatchObject({ ok: false, failure: { exitCode: 3 } });
+      expect(second.steps[0]!.stdout).toBe('second\n');
+      const big = await runIn('i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done');
+      expect(big.steps[0]!.stdout.split('\n').slice(-2)).toEqual(['line-2999', '']);
+      // A name no shell can export (sh drops it, as it always did) goes through docker exec.
+      const odd = await runIn('echo "$WHO"', { 'A-B': 'dash', WHO: 'odd' });
+      expect(odd.steps[0]!.stdout).toBe('odd\n');
+      const all = await docker.listContainers({
+        filters: { label: ['campaigns.apply=application-output'] },
+      });
+      expect(all).toHaveLength(1);
+    } finally {
+      await containers.removeAll();
+    }
+  }, 60_000);
+
+  it('ends a warm container soon after the executor process that ran it dies', async () => {
+    const { workspaceDir } = await scratch.checkout({ 'a.md': 'a\n' });
+    const application = `application-crash-${process.pid}`;
+    const script = `
+      import Docker from 'dockerode';
+      import { StepContainers } from ${JSON.stringify(new URL('../../dist/steps/index.js', import.meta.url).href)};
+      const containers = new StepContainers({ docker: new Docker(), workspaceDir: ${JSON.stringify(workspaceDir)} });
+      await containers.use(${JSON.stringify(application)});
+      await containers.run(0, { image: ${JSON.stringify(TEST_IMAGE)}, filePaths: [], withSecrets: false }, {
+        command: ['/bin/sh', '-c', 'true'], env: [], workingDir: '/work', files: [], secrets: null,
+        timeoutMs: 30000, outputCapBytes: 1024,
+      });
+      console.log('ready');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(new URL('../..', import.meta.url).pathname),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const running = () =>
+      docker.listContainers({ filters: { label: [`campaigns.apply=${application}`] } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('ready')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`the child exited with ${code}`)));
+      });
+      expect(await running()).toHaveLength(1);
+      child.kill('SIGKILL');
+      const deadline = Date.now() + 20_000;
+      while ((await running()).length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(await running()).toHaveLength(0);
+    } finally {
+      child.kill('SIGKILL');
+      for (const c of await docker.listContainers({
+        all: true,
+        filters: { label: [`campaigns.apply=${application}`] },
+      }))
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+    }
+  }, 60_000);
+
   it('packs a tree whose new content the store already had from another commit, self-contained against the base alone', async () => {
     const first = await scratch.checkout({ 'README.md': 'one\n' });
     // The store also holds a later commit with z.txt; the step writes the same content at the base.

@@ -258,9 +258,11 @@ async function runAll(
         throw new StepFailed({
           reason: 'command-failed',
           stepIndex,
-          message: run.containerStopped
-            ? `step ${stepIndex + 1} exited with code ${run.exitCode}: its container stopped (PID 1 or the container was killed)`
-            : `step ${stepIndex + 1} exited with code ${run.exitCode}`,
+          message: !run.containerStopped
+            ? `step ${stepIndex + 1} exited with code ${run.exitCode}`
+            : run.exitCode === null
+              ? `step ${stepIndex + 1} did not finish: its container stopped (PID 1 or the container was killed)`
+              : `step ${stepIndex + 1} exited with code ${run.exitCode}: its container stopped (PID 1 or the container was killed)`,
           exitCode: run.exitCode,
           stderrTail: tail(result.stderr),
         });
