@@ -16,20 +16,23 @@ import type {
   Page,
   PushBranchInput,
   RepositoryInfo,
-  RepositorySummary,
   UpdateChangesetInput,
   WebhookDelivery,
   WebhookHeaders,
 } from '../code-host.js';
 import type { CodeHostConfig } from '../config.js';
 import { CodeHostError, WebhookVerificationError, type CodeHostErrorContext } from '../errors.js';
-import {
-  formatRepositoryName,
-  parseRepositoryName,
-  type RepositoryName,
-} from '../repository-name.js';
+import { parseRepositoryName, type RepositoryName } from '../repository-name.js';
 import { pushCommitToBranch } from './git-push.js';
 import { toCodeHostError } from './github-errors.js';
+import {
+  GET_REPOSITORY_QUERY,
+  LIST_REPOSITORIES_QUERY,
+  repositoryOrder,
+  toRepositoryInfo,
+  type GetRepositoryData,
+  type ListRepositoriesData,
+} from './repository-queries.js';
 import {
   buildLoadChangesetsQuery,
   toObservation,
@@ -59,7 +62,6 @@ export interface GithubCodeHostOptions {
 }
 
 type RestPull = Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'];
-type RestRepo = Awaited<ReturnType<Octokit['rest']['repos']['get']>>['data'];
 
 /** `CodeHost` for GitHub and GitHub Enterprise Server (and the simulator). */
 export class GithubCodeHost implements CodeHost {
@@ -128,53 +130,53 @@ export class GithubCodeHost implements CodeHost {
     }
   }
 
-  async listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositorySummary>> {
-    const page = options.cursor === undefined ? 1 : Number(options.cursor);
-    const perPage = Math.min(options.perPage ?? 100, 100);
-    return this.#call({ operation: `list repositories of ${options.owner}` }, async () => {
-      const common = { per_page: perPage, page, sort: 'full_name', direction: 'asc' } as const;
-      let response;
-      try {
-        response = await this.#octokit.rest.repos.listForOrg({
-          org: options.owner,
-          type: 'all',
-          ...common,
-        });
-      } catch (error) {
-        // Not an organization: a user's repositories live under /users/{user}/repos.
-        if ((error as { status?: number }).status !== 404) throw error;
-        response = await this.#octokit.rest.repos.listForUser({
-          username: options.owner,
-          type: 'owner',
-          ...common,
-        });
-      }
-      const hasNext = /rel="next"/.test(response.headers.link ?? '');
-      return {
-        items: response.data.map((repo) => this.#toSummary(repo as RestRepo)),
-        ...(hasNext ? { nextCursor: String(page + 1) } : {}),
-      };
-    });
+  async listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositoryInfo>> {
+    const context = { operation: `list repositories of ${options.owner}` };
+    const data = await this.#graphqlWithRateLimit<ListRepositoriesData>(
+      LIST_REPOSITORIES_QUERY,
+      {
+        owner: options.owner,
+        first: Math.min(options.perPage ?? 100, 100),
+        after: options.cursor ?? null,
+        orderBy: repositoryOrder(options.orderBy ?? 'name', options.direction ?? 'asc'),
+      },
+      context,
+      true,
+    );
+    const connection = data.repositoryOwner?.repositories;
+    if (connection === undefined) {
+      throw new CodeHostError(
+        'terminal',
+        `404 not found: no organization or user ${options.owner} — it does not exist or the token cannot see it`,
+        { ...context, status: 404 },
+      );
+    }
+    const { hasNextPage, endCursor } = connection.pageInfo;
+    return {
+      items: connection.nodes.flatMap((node) =>
+        node === null ? [] : [toRepositoryInfo(this.host, node)],
+      ),
+      ...(hasNextPage && endCursor !== null ? { nextCursor: endCursor } : {}),
+    };
   }
 
   async getRepository(repo: string): Promise<RepositoryInfo> {
     const r = this.#parse(repo);
-    return this.#call({ operation: 'get repository', repo }, async () => {
-      const { data } = await this.#octokit.rest.repos.get({ owner: r.owner, repo: r.name });
-      let headCommit: string | null = null;
-      try {
-        const branch = await this.#octokit.rest.repos.getBranch({
-          owner: r.owner,
-          repo: r.name,
-          branch: data.default_branch,
-        });
-        headCommit = branch.data.commit.sha;
-      } catch (error) {
-        // An empty repository has no default branch yet.
-        if ((error as { status?: number }).status !== 404) throw error;
-      }
-      return { ...this.#toSummary(data), headCommit };
-    });
+    const context = { operation: 'get repository', repo };
+    const data = await this.#graphqlWithRateLimit<GetRepositoryData>(
+      GET_REPOSITORY_QUERY,
+      { owner: r.owner, name: r.name },
+      context,
+      true,
+    );
+    if (data.repository === null) {
+      throw new CodeHostError(
+        'terminal',
+        `404 not found: no repository ${r.owner}/${r.name} — it does not exist or the token cannot see it`,
+        { ...context, status: 404 },
+      );
+    }
+    return toRepositoryInfo(this.host, data.repository);
   }
 
   async listFiles(repo: string, ref: string): Promise<string[]> {
@@ -503,22 +505,6 @@ export class GithubCodeHost implements CodeHost {
       );
     }
     return name;
-  }
-
-  #toSummary(data: RestRepo): RepositorySummary {
-    const owner = data.owner.login;
-    return {
-      name: formatRepositoryName({ host: this.host, owner, name: data.name }),
-      owner,
-      shortName: data.name,
-      defaultBranch: data.default_branch,
-      archived: data.archived,
-      fork: data.fork,
-      visibility: (data.visibility ??
-        (data.private ? 'private' : 'public')) as RepositorySummary['visibility'],
-      nodeId: data.node_id,
-      webUrl: data.html_url,
-    };
   }
 
   #toChangeset(repo: string, data: RestPull): Changeset {
