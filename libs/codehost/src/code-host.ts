@@ -25,6 +25,11 @@ export interface RepositoryInfo {
   visibility: Visibility;
   /** When any branch was last pushed to (ISO 8601), null if never: what `pushed` orders by. */
   pushedAt: string | null;
+  /**
+   * When the repository last changed in any way (ISO 8601): settings such as archived,
+   * visibility or the default branch, a rename, a push. What `updated` orders by.
+   */
+  updatedAt: string;
   /** The host's id for the repository (GraphQL node id on GitHub); it survives renames. */
   nodeId: string;
   webUrl: string;

@@ -98,6 +98,7 @@ describe('GithubCodeHost against the simulator', () => {
       fork: false,
       visibility: 'public',
       pushedAt: main.pushed_at,
+      updatedAt: main.updated_at,
       nodeId: main.node_id,
       webUrl: `${t.sim.url}/acme/repo-00001`,
     });

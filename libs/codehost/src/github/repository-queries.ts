@@ -5,7 +5,7 @@ import type { RepositoryInfo, RepositoryOrder, Visibility } from '../code-host.j
 import { formatRepositoryName } from '../repository-name.js';
 
 const REPOSITORY_FIELDS = `fragment IndexedRepository on Repository {
-  id name owner { login } url isArchived isFork visibility pushedAt
+  id name owner { login } url isArchived isFork visibility pushedAt updatedAt
   defaultBranchRef { name target { oid } }
 }`;
 
@@ -38,6 +38,7 @@ export interface RepositoryNode {
   isFork: boolean;
   visibility: 'PUBLIC' | 'PRIVATE' | 'INTERNAL';
   pushedAt: string | null;
+  updatedAt: string;
   defaultBranchRef: { name: string; target: { oid: string } | null } | null;
 }
 
@@ -80,6 +81,7 @@ export function toRepositoryInfo(host: string, node: RepositoryNode): Repository
     fork: node.isFork,
     visibility: node.visibility.toLowerCase() as Visibility,
     pushedAt: node.pushedAt,
+    updatedAt: node.updatedAt,
     nodeId: node.id,
     webUrl: node.url,
   };
