@@ -10,25 +10,29 @@ export interface CodeHostCapabilities {
 
 export type Visibility = 'public' | 'private' | 'internal';
 
-/** A repository as listings return it. */
-export interface RepositorySummary {
+/** A repository as listings and `getRepository` return it. */
+export interface RepositoryInfo {
   /** `HOST/OWNER/NAME`. */
   name: string;
   owner: string;
   shortName: string;
+  /** The default branch; '' for an empty repository (GitHub names none until the first push). */
   defaultBranch: string;
+  /** The default branch's head commit; null for an empty repository. */
+  headCommit: string | null;
   archived: boolean;
   fork: boolean;
   visibility: Visibility;
-  /** The host's id for the repository (GraphQL node id on GitHub). */
+  /** When any branch was last pushed to (ISO 8601), null if never: what `pushed` orders by. */
+  pushedAt: string | null;
+  /**
+   * When the repository last changed in any way (ISO 8601): settings such as archived,
+   * visibility or the default branch, a rename, a push. What `updated` orders by.
+   */
+  updatedAt: string;
+  /** The host's id for the repository (GraphQL node id on GitHub); it survives renames. */
   nodeId: string;
   webUrl: string;
-}
-
-/** A repository as the repository index and the executor need it. */
-export interface RepositoryInfo extends RepositorySummary {
-  /** The default branch's head commit; null for an empty repository. */
-  headCommit: string | null;
 }
 
 /** One page of a listing; pass `nextCursor` back to get the next page. */
@@ -37,12 +41,23 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
+/**
+ * How a listing is ordered. `created` never reorders while a listing pages through (new
+ * repositories come last), so a complete listing cannot miss one; `pushed` descending puts the
+ * repositories pushed to since a given time first, so an incremental listing can stop early.
+ */
+export type RepositoryOrder = 'created' | 'name' | 'pushed' | 'updated';
+
 export interface ListRepositoriesOptions {
   /** The organization (or user) whose repositories to list. */
   owner: string;
   cursor?: string;
   /** Page size, at most 100. */
   perPage?: number;
+  /** Default `name`. */
+  orderBy?: RepositoryOrder;
+  /** Default `asc`. */
+  direction?: 'asc' | 'desc';
 }
 
 export type ChangesetState = 'OPEN' | 'CLOSED' | 'MERGED';
@@ -149,8 +164,9 @@ export interface CodeHost {
   readonly host: string;
   readonly capabilities: CodeHostCapabilities;
 
-  /** One page of an organization's repositories (head commits are left to `getRepository`). */
-  listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositorySummary>>;
+  /** One page of an organization's (or a user's own) repositories, with their head commits. */
+  listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositoryInfo>>;
+  /** One repository; fails `terminal` with status 404 when it does not exist or is hidden. */
   getRepository(repo: string): Promise<RepositoryInfo>;
   /** Every file path at `ref` (a branch, tag or commit), for the repository index. */
   listFiles(repo: string, ref: string): Promise<string[]>;

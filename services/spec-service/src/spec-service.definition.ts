@@ -10,7 +10,11 @@ import { campaignsCatalogue } from '@campaigns/events';
 import type { ServiceDefinition } from '@campaigns/service-kit';
 import { specServiceComponents } from './spec-service.components.js';
 import { specServiceMigrations } from './spec-service.migrations.js';
-import { createWorkspaceResolver } from './workspaces/index.js';
+import {
+  createWorkspaceResolver,
+  RepositoryIndex,
+  repositoryIndexSettingsFromEnv,
+} from './workspaces/index.js';
 
 /**
  * spec-service applies and previews campaign specs, answers queries about them, resolves
@@ -42,12 +46,19 @@ export function createSpecService(env: NodeJS.ProcessEnv = process.env): Service
     components(ctx) {
       if (config === undefined) throw new Error('the Campaigns configuration was not loaded');
       const hosts = new CodeHosts(config, codeHostOptionsFromEnv(env));
-      const resolver = createWorkspaceResolver({
+      const settings = repositoryIndexSettingsFromEnv(env);
+      const index = new RepositoryIndex({
         pool: ctx.pool,
         codeHosts: config.codeHosts.map((host) => ({
           config: host,
           codeHost: hosts.byId(host.id)!,
         })),
+        logger: ctx.logger,
+        fullListingIntervalMs: settings.fullListingIntervalMs,
+      });
+      const resolver = createWorkspaceResolver({
+        index,
+        maxAgeMs: settings.maxAgeMs,
         logger: ctx.logger,
       });
       return specServiceComponents({

@@ -164,6 +164,7 @@ export async function startGithubSim(options: GithubSimOptions = {}): Promise<Gi
       for (const plugin of [...plugins].reverse()) await plugin.stop?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
       await writer?.flush();
       if (temporary) await rm(root, { recursive: true, force: true });
     },

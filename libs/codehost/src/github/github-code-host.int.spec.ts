@@ -61,7 +61,8 @@ describe('GithubCodeHost against the simulator', () => {
     });
   }
 
-  it('lists an organization page by page and gets a repository with its head commit', async () => {
+  it('lists an organization page by page in GraphQL, each repository with its head commit', async () => {
+    const since = (await t.sim.control.call('requests', {})).at(-1)?.seq ?? 0;
     const first = await t.host.listRepositories({ owner: 'acme', perPage: 2 });
     expect(first.items).toHaveLength(2);
     expect(first.nextCursor).toBeDefined();
@@ -71,20 +72,65 @@ describe('GithubCodeHost against the simulator', () => {
       cursor: first.nextCursor,
     });
     expect(second.nextCursor).toBeUndefined();
-    const names = [...first.items, ...second.items].map((r) => r.name);
-    expect(names).toEqual([t.repo('repo-00001'), t.repo('repo-00002'), t.repo('repo-00003')]);
+    const listed = [...first.items, ...second.items];
+    expect(listed.map((r) => r.name)).toEqual([
+      t.repo('repo-00001'),
+      t.repo('repo-00002'),
+      t.repo('repo-00003'),
+    ]);
+    // Two pages are two GraphQL requests: nothing is asked per repository.
+    const requests = await t.sim.control.call('requests', { since });
+    const api = requests.filter((r) => r.kind !== 'control');
+    expect(api.map((r) => `${r.kind} ${r.method} ${r.path}`)).toEqual([
+      'graphql POST /api/graphql',
+      'graphql POST /api/graphql',
+    ]);
 
-    const repo = await t.host.getRepository(t.repo('repo-00001'));
     const main = await t.sim.control.call('getRepo', { owner: 'acme', name: 'repo-00001' });
-    expect(repo).toMatchObject({
+    const repo = await t.host.getRepository(t.repo('repo-00001'));
+    expect(repo).toEqual({
       name: t.repo('repo-00001'),
+      owner: 'acme',
+      shortName: 'repo-00001',
       defaultBranch: main.default_branch,
+      headCommit: main.branches[main.default_branch],
       archived: false,
       fork: false,
-      headCommit: expect.stringMatching(/^[0-9a-f]{40}$/),
+      visibility: 'public',
+      pushedAt: main.pushed_at,
+      updatedAt: main.updated_at,
+      nodeId: main.node_id,
+      webUrl: `${t.sim.url}/acme/repo-00001`,
     });
+    expect(listed[0]).toEqual(repo);
     const files = await t.host.listFiles(t.repo('repo-00001'), repo.defaultBranch);
     expect(files).toContain('README.md');
+  });
+
+  it('lists the most recently pushed repositories first when asked', async () => {
+    const pushed = await t.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'repo-00002',
+      branch: 'main',
+      files: { 'pushed.txt': 'x\n' },
+    });
+    const page = await t.host.listRepositories({
+      owner: 'acme',
+      perPage: 1,
+      orderBy: 'pushed',
+      direction: 'desc',
+    });
+    expect(page.items.map((r) => [r.name, r.headCommit])).toEqual([
+      [t.repo('repo-00002'), pushed.sha],
+    ]);
+    expect(page.nextCursor).toBeDefined();
+  });
+
+  it('fails terminally with status 404 when the owner does not exist', async () => {
+    const error = await errorOf(t.host.listRepositories({ owner: 'no-such-owner' }));
+    expect(error.kind).toBe('terminal');
+    expect(error.context.status).toBe(404);
+    expect(error.message).toContain('list repositories of no-such-owner: 404 not found');
   });
 
   it("lists a user's repositories when the owner is not an organization", async () => {
@@ -472,7 +518,7 @@ describe('GithubCodeHost against the simulator', () => {
     } finally {
       await t.sim.control.call('configureFaults', { errorRate: 0, resetRate: 0 });
     }
-    const requests = await t.sim.control.call('requests', { kind: 'rest' });
+    const requests = await t.sim.control.call('requests', { kind: 'graphql' });
     expect(requests.some((r) => r.status >= 500)).toBe(true);
   });
 
@@ -490,6 +536,7 @@ describe('GithubCodeHost against the simulator', () => {
   it('fails terminally on an unknown repository, and never prints the token', async () => {
     const error = await errorOf(t.host.getRepository(t.repo('no-such-repo')));
     expect(error.kind).toBe('terminal');
+    expect(error.context.status).toBe(404);
     expect(error.message).toContain(`get repository ${t.repo('no-such-repo')}: 404 not found`);
     for (const text of [
       error.message,
@@ -627,8 +674,8 @@ describe('GithubCodeHost under rate limits', () => {
       limits: { core: 4, windowSeconds: 2 },
     });
     await t.sim.control.call('resetRateLimits', { token: t.token });
-    for (let i = 0; i < 3; i++) {
-      expect((await t.host.getRepository(t.repo('repo-00003'))).shortName).toBe('repo-00003');
+    for (let i = 0; i < 6; i++) {
+      expect(await t.host.listFiles(t.repo('repo-00003'), 'main')).toContain('README.md');
     }
     expect(
       t.logs.some((line) => line.includes('primary rate limit') && line.includes('waiting')),
@@ -641,11 +688,11 @@ describe('GithubCodeHost under rate limits', () => {
       limits: { core: 1, windowSeconds: 3600 },
     });
     await t.sim.control.call('resetRateLimits', { token: t.token });
-    await t.host.getRepository(t.repo('repo-00003')).catch(() => undefined);
-    const error = await errorOf(t.host.getRepository(t.repo('repo-00003')));
+    await t.host.listFiles(t.repo('repo-00003'), 'main').catch(() => undefined);
+    const error = await errorOf(t.host.listFiles(t.repo('repo-00003'), 'main'));
     expect(error.kind).toBe('rate_limited');
     expect(error.retryAfterMs).toBeGreaterThan(60_000);
-    expect(error.message).toContain(`get repository ${t.repo('repo-00003')}`);
+    expect(error.message).toContain(`list files at main ${t.repo('repo-00003')}`);
   });
 
   it('waits out an exhausted GraphQL budget, which plugin-throttling does not see on /api/graphql', async () => {

@@ -16,20 +16,24 @@ import type {
   Page,
   PushBranchInput,
   RepositoryInfo,
-  RepositorySummary,
   UpdateChangesetInput,
   WebhookDelivery,
   WebhookHeaders,
 } from '../code-host.js';
 import type { CodeHostConfig } from '../config.js';
 import { CodeHostError, WebhookVerificationError, type CodeHostErrorContext } from '../errors.js';
-import {
-  formatRepositoryName,
-  parseRepositoryName,
-  type RepositoryName,
-} from '../repository-name.js';
+import { parseRepositoryName, type RepositoryName } from '../repository-name.js';
 import { pushCommitToBranch } from './git-push.js';
 import { toCodeHostError } from './github-errors.js';
+import { waitingOutRateLimits } from './rate-limit-wait.js';
+import {
+  GET_REPOSITORY_QUERY,
+  LIST_REPOSITORIES_QUERY,
+  repositoryOrder,
+  toRepositoryInfo,
+  type GetRepositoryData,
+  type ListRepositoriesData,
+} from './repository-queries.js';
 import {
   buildLoadChangesetsQuery,
   toObservation,
@@ -37,6 +41,7 @@ import {
 } from './load-changesets.js';
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
+const ReadsOctokit = Octokit.plugin(retry);
 
 /** Tuning of the GitHub adapter; the defaults follow GitHub's guidance. */
 export interface GithubCodeHostOptions {
@@ -59,7 +64,6 @@ export interface GithubCodeHostOptions {
 }
 
 type RestPull = Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'];
-type RestRepo = Awaited<ReturnType<Octokit['rest']['repos']['get']>>['data'];
 
 /** `CodeHost` for GitHub and GitHub Enterprise Server (and the simulator). */
 export class GithubCodeHost implements CodeHost {
@@ -70,6 +74,8 @@ export class GithubCodeHost implements CodeHost {
   readonly #config: CodeHostConfig;
   readonly #octokit: InstanceType<typeof ThrottledOctokit>;
   readonly #graphql: ReturnType<typeof withCustomRequest>;
+  readonly #reads: InstanceType<typeof ReadsOctokit>;
+  readonly #readGraphql: ReturnType<typeof withCustomRequest>;
   readonly #maxPrimaryLimitWaitMs: number;
   readonly #log: (message: string) => void;
   readonly #webhooks?: Webhooks;
@@ -123,64 +129,101 @@ export class GithubCodeHost implements CodeHost {
     });
     // @octokit/graphql refuses `url` as an option per call; the endpoint is a default instead.
     this.#graphql = withCustomRequest(this.#octokit.request).defaults({ url: config.graphqlUrl });
+    // Repository reads (listings, trees) get a client of their own, without plugin-throttling:
+    // it spaces every POST as a content-creating write (GraphQL queries included) and its queues
+    // pass about 350 requests a second, a third of what indexing thousands of repositories
+    // needs. Rate limits are waited out by `waitingOutRateLimits` instead, with the same policy.
+    this.#reads = new ReadsOctokit({
+      auth: config.token.reveal(),
+      baseUrl: config.apiUrl,
+      userAgent: 'campaigns-codehost',
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (message: string) => this.#log(`${config.id}: ${message}`),
+        error: (message: string) => this.#log(`${config.id}: ${message}`),
+      },
+      request: {
+        fetch: (url: string | URL, init?: RequestInit) =>
+          fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+      },
+      retry: {
+        retries: options.retries ?? 3,
+        retryAfterBaseValue: options.retryBaseMs ?? 1000,
+        // Rate-limit answers are the hook's to wait out, not retries with a backoff.
+        doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      },
+    });
+    this.#reads.hook.wrap(
+      'request',
+      waitingOutRateLimits(
+        { secondaryLimitRetries, maxPrimaryLimitWaitMs: this.#maxPrimaryLimitWaitMs },
+        (message) => this.#log(`${config.id}: ${message}`),
+      ),
+    );
+    this.#readGraphql = withCustomRequest(this.#reads.request).defaults({
+      url: config.graphqlUrl,
+    });
     if (config.webhookSecret !== undefined) {
       this.#webhooks = new Webhooks({ secret: config.webhookSecret.reveal() });
     }
   }
 
-  async listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositorySummary>> {
-    const page = options.cursor === undefined ? 1 : Number(options.cursor);
-    const perPage = Math.min(options.perPage ?? 100, 100);
-    return this.#call({ operation: `list repositories of ${options.owner}` }, async () => {
-      const common = { per_page: perPage, page, sort: 'full_name', direction: 'asc' } as const;
-      let response;
-      try {
-        response = await this.#octokit.rest.repos.listForOrg({
-          org: options.owner,
-          type: 'all',
-          ...common,
-        });
-      } catch (error) {
-        // Not an organization: a user's repositories live under /users/{user}/repos.
-        if ((error as { status?: number }).status !== 404) throw error;
-        response = await this.#octokit.rest.repos.listForUser({
-          username: options.owner,
-          type: 'owner',
-          ...common,
-        });
-      }
-      const hasNext = /rel="next"/.test(response.headers.link ?? '');
-      return {
-        items: response.data.map((repo) => this.#toSummary(repo as RestRepo)),
-        ...(hasNext ? { nextCursor: String(page + 1) } : {}),
-      };
-    });
+  async listRepositories(options: ListRepositoriesOptions): Promise<Page<RepositoryInfo>> {
+    const context = { operation: `list repositories of ${options.owner}` };
+    const data = await this.#graphqlWithRateLimit<ListRepositoriesData>(
+      LIST_REPOSITORIES_QUERY,
+      {
+        owner: options.owner,
+        first: Math.min(options.perPage ?? 100, 100),
+        after: options.cursor ?? null,
+        orderBy: repositoryOrder(options.orderBy ?? 'name', options.direction ?? 'asc'),
+      },
+      context,
+      true,
+      this.#readGraphql,
+    );
+    const connection = data.repositoryOwner?.repositories;
+    if (connection === undefined) {
+      throw new CodeHostError(
+        'terminal',
+        `404 not found: no organization or user ${options.owner} — it does not exist or the token cannot see it`,
+        { ...context, status: 404 },
+      );
+    }
+    const { hasNextPage, endCursor } = connection.pageInfo;
+    return {
+      items: connection.nodes.flatMap((node) =>
+        node === null ? [] : [toRepositoryInfo(this.host, node)],
+      ),
+      ...(hasNextPage && endCursor !== null ? { nextCursor: endCursor } : {}),
+    };
   }
 
   async getRepository(repo: string): Promise<RepositoryInfo> {
     const r = this.#parse(repo);
-    return this.#call({ operation: 'get repository', repo }, async () => {
-      const { data } = await this.#octokit.rest.repos.get({ owner: r.owner, repo: r.name });
-      let headCommit: string | null = null;
-      try {
-        const branch = await this.#octokit.rest.repos.getBranch({
-          owner: r.owner,
-          repo: r.name,
-          branch: data.default_branch,
-        });
-        headCommit = branch.data.commit.sha;
-      } catch (error) {
-        // An empty repository has no default branch yet.
-        if ((error as { status?: number }).status !== 404) throw error;
-      }
-      return { ...this.#toSummary(data), headCommit };
-    });
+    const context = { operation: 'get repository', repo };
+    const data = await this.#graphqlWithRateLimit<GetRepositoryData>(
+      GET_REPOSITORY_QUERY,
+      { owner: r.owner, name: r.name },
+      context,
+      true,
+      this.#readGraphql,
+    );
+    if (data.repository === null) {
+      throw new CodeHostError(
+        'terminal',
+        `404 not found: no repository ${r.owner}/${r.name} — it does not exist or the token cannot see it`,
+        { ...context, status: 404 },
+      );
+    }
+    return toRepositoryInfo(this.host, data.repository);
   }
 
   async listFiles(repo: string, ref: string): Promise<string[]> {
     const r = this.#parse(repo);
     return this.#call({ operation: `list files at ${ref}`, repo }, async () => {
-      const { data } = await this.#octokit.rest.git.getTree({
+      const { data } = await this.#reads.rest.git.getTree({
         owner: r.owner,
         repo: r.name,
         tree_sha: ref,
@@ -462,10 +505,11 @@ export class GithubCodeHost implements CodeHost {
     variables: Record<string, unknown>,
     context: CodeHostErrorContext,
     partial: boolean,
+    client = this.#graphql,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#graphql<T>(query, variables);
+        return await client<T>(query, variables);
       } catch (error) {
         if (partial && error instanceof GraphqlResponseError && onlyNotFound(error) && error.data) {
           return error.data as T;
@@ -503,22 +547,6 @@ export class GithubCodeHost implements CodeHost {
       );
     }
     return name;
-  }
-
-  #toSummary(data: RestRepo): RepositorySummary {
-    const owner = data.owner.login;
-    return {
-      name: formatRepositoryName({ host: this.host, owner, name: data.name }),
-      owner,
-      shortName: data.name,
-      defaultBranch: data.default_branch,
-      archived: data.archived,
-      fork: data.fork,
-      visibility: (data.visibility ??
-        (data.private ? 'private' : 'public')) as RepositorySummary['visibility'],
-      nodeId: data.node_id,
-      webUrl: data.html_url,
-    };
   }
 
   #toChangeset(repo: string, data: RestPull): Changeset {

@@ -30,6 +30,13 @@ export const MAX_SEARCH_RESULT_PATHS = 100;
 /** Explicit `repository:` entries indexed at once. */
 const ENSURE_CONCURRENCY = 8;
 
+/**
+ * The spec-service's `maxAgeMs` (unless `REPOSITORY_INDEX_MAX_AGE_MS` says otherwise): an apply
+ * sees pushes older than 10 s, and applies arriving together (CI re-applying many specs, several
+ * replicas) share one refresh instead of each listing again.
+ */
+export const DEFAULT_INDEX_MAX_AGE_MS = 10_000;
+
 export interface WorkspaceResolverOptions {
   /** The index to use; when absent one is made from `pool` and `codeHosts`. */
   index?: RepositoryIndex;
@@ -39,8 +46,8 @@ export interface WorkspaceResolverOptions {
   /**
    * Skip the refresh when every code host was refreshed less than this long ago (by any
    * instance: the time is kept in the database, and instances take turns refreshing). Default 0:
-   * refresh on every resolve — which costs two requests per repository (see RepositoryIndex), so
-   * a service should set a few minutes.
+   * refresh on every resolve. An incremental refresh costs a few requests (see RepositoryIndex);
+   * the spec-service sets `DEFAULT_INDEX_MAX_AGE_MS` so that a burst of applies shares one.
    */
   maxAgeMs?: number;
   /** Resolves branches other than the default one; `git ls-remote` by default. */
@@ -60,9 +67,10 @@ interface Candidate {
  * 1. When the spec has a `repositoriesMatchingQuery` entry, refreshes the index once (unless
  *    `maxAgeMs` says the last refresh is recent; concurrent resolves share one refresh). A code
  *    host failure during the refresh throws an Error saying which host and why.
- * 2. Evaluates each query against the repositories the configured organizations list (see
- *    `CompiledQuery` for the filters and how content search is approximated — an approximated
- *    query adds a problem saying so); matches are on the default branch at its head commit.
+ * 2. Evaluates each query against the repositories the configured organizations list, scanning
+ *    the index a batch at a time (see `CompiledQuery` for the filters and how content search is
+ *    approximated — an approximated query adds a problem saying so); matches are on the default
+ *    branch at its head commit.
  * 3. Indexes each `repository:` entry on demand (`ensure`); an unknown repository or a code
  *    host that is not configured is a problem, not a throw. `branch:`/`branches:` other than the
  *    default branch are resolved with `git ls-remote`; a missing branch is a problem. As on
@@ -113,36 +121,53 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
     const fromQueries = new Map<string, Candidate>();
     if (queries.length > 0) {
       await this.#refresh();
-      const repos = await this.index.list();
-      const reportedEmpty = new Set<string>();
-      for (const entry of queries) {
+      // Each entry's problems in order (parse, empty repositories, no match), listed entry by entry.
+      const entries = queries.map((entry) => {
         const described = `repositoriesMatchingQuery: ${entry.repositoriesMatchingQuery}`;
-        const problem = (message: string) => problems.push({ entry: described, message });
+        const entryProblems: ResolutionProblem[] = [];
+        const problem = (message: string) => entryProblems.push({ entry: described, message });
         const parsed = parseSearchQuery(entry.repositoriesMatchingQuery, { version: spec.version });
         if (parsed.query === undefined) {
           problem(`invalid query: ${parsed.errors.map((e) => e.message).join('; ')}`);
-          continue;
+          return { compiled: undefined, problem, entryProblems, matched: 0 };
         }
         const compiled = new CompiledQuery(parsed.query);
         if (compiled.approximated !== undefined) problem(compiled.approximated);
-        let matched = 0;
-        for (const repo of repos) {
-          const match = compiled.match(repo);
-          if (match === undefined) continue;
-          matched++;
-          if (repo.headCommit === null) {
-            if (!reportedEmpty.has(repo.name)) problem(emptyRepository(repo));
-            reportedEmpty.add(repo.name);
-            continue;
+        return { compiled, problem, entryProblems, matched: 0 };
+      });
+      const reportedEmpty = new Set<string>();
+      await this.index.scan((batch) => {
+        for (const repo of batch) {
+          // Only repositories split into workspaces need their files and every matched path
+          // later; the others keep the first paths only, so memory does not grow with the index.
+          let candidateRepo: IndexedRepository | undefined;
+          let split = false;
+          for (const entry of entries) {
+            const match = entry.compiled?.match(repo);
+            if (match === undefined) continue;
+            entry.matched++;
+            if (repo.headCommit === null) {
+              if (!reportedEmpty.has(repo.name)) entry.problem(emptyRepository(repo));
+              reportedEmpty.add(repo.name);
+              continue;
+            }
+            if (candidateRepo === undefined) {
+              split = splitsIntoWorkspaces(repo.name, spec.workspaces);
+              candidateRepo = split ? repo : { ...repo, files: [] };
+            }
+            addCandidate(fromQueries, {
+              repo: candidateRepo,
+              branch: repo.defaultBranch,
+              baseRevision: repo.headCommit,
+              paths: split ? match.paths : match.paths.slice(0, MAX_SEARCH_RESULT_PATHS),
+            });
           }
-          addCandidate(fromQueries, {
-            repo,
-            branch: repo.defaultBranch,
-            baseRevision: repo.headCommit,
-            paths: match.paths,
-          });
         }
-        if (matched === 0) problem('matched no repository');
+      });
+      for (const entry of entries) {
+        if (entry.compiled !== undefined && entry.matched === 0)
+          entry.problem('matched no repository');
+        problems.push(...entry.entryProblems);
       }
     }
 
@@ -236,8 +261,8 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
   async #refresh(): Promise<void> {
     this.#refreshing ??= (async () => {
       try {
-        if (this.#maxAgeMs > 0) await this.index.refreshIfOlderThan(this.#maxAgeMs);
-        else await this.index.refresh();
+        // Under the index's lock even at 0: instances take turns instead of listing at once.
+        await this.index.refreshIfOlderThan(this.#maxAgeMs);
       } catch (error) {
         throw new Error(
           `cannot resolve workspaces: the repository index could not be refreshed: ${(error as Error).message}`,
@@ -347,7 +372,22 @@ function compare(a: string, b: string): number {
 }
 
 function emptyRepository(repo: IndexedRepository): string {
-  return `repository ${repo.name} is empty (its default branch ${repo.defaultBranch} has no commit); skipped`;
+  return `repository ${repo.name} is empty (it has no commit yet); skipped`;
+}
+
+/** Whether a `workspaces:` entry's `in` glob matches the repository (an invalid glob does not). */
+function splitsIntoWorkspaces(
+  repo: string,
+  configurations: readonly WorkspaceConfiguration[],
+): boolean {
+  return configurations.some((configuration) => {
+    try {
+      return matchesGlob(configuration.in, repo);
+    } catch (error) {
+      if (error instanceof GlobError) return false;
+      throw error;
+    }
+  });
 }
 
 function hostOf(repo: string): string {

@@ -38,4 +38,18 @@ export const repositoryIndexMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'node ids and incremental listings',
+    sql: `
+      -- The code host's id survives renames: a listed repository under a new name replaces its row.
+      ALTER TABLE spec_service.indexed_repositories ADD COLUMN node_id text;
+      CREATE INDEX indexed_repositories_node_id ON spec_service.indexed_repositories (node_id);
+      -- When the last listing (complete or incremental) and the last complete one started; an
+      -- incremental listing reaches back to the first, a complete one is due after the second.
+      ALTER TABLE spec_service.repository_index_refreshes
+        ADD COLUMN listing_started_at timestamptz,
+        ADD COLUMN full_listing_started_at timestamptz;
+    `,
+  },
 ];

@@ -3,11 +3,21 @@ import {
   parseRepositoryName,
   type CodeHost,
   type CodeHostConfig,
+  type Page,
   type RepositoryInfo,
+  type RepositoryOrder,
   type Visibility,
 } from '@campaigns/codehost';
 import { runMigrations, silentLogger, type EventsLogger } from '@campaigns/events';
 import type pg from 'pg';
+import {
+  listsFurther,
+  planListing,
+  planPage,
+  sameOrganizations,
+  type LastRefresh,
+  type StoredRepository,
+} from './listing-plan.js';
 import {
   REPOSITORY_INDEX_COMPONENT,
   repositoryIndexMigrations,
@@ -23,8 +33,11 @@ export interface IndexedCodeHost {
 export interface IndexedRepository {
   /** `HOST/OWNER/NAME`, spelled as the code host spells it. */
   name: string;
+  /** The code host's id for it; null for a row indexed before ids were kept. */
+  nodeId: string | null;
   codeHostId: string;
   owner: string;
+  /** '' for an empty repository. */
   defaultBranch: string;
   /** The default branch's head commit; null for an empty repository. */
   headCommit: string | null;
@@ -41,7 +54,11 @@ export interface IndexedRepository {
 /** What one `refresh()` did, per code host. */
 export interface RefreshReport {
   codeHostId: string;
-  /** Repositories the organizations list now. */
+  /** `full`: every repository was listed and those gone removed; `incremental`: see the class. */
+  listing: 'full' | 'incremental';
+  /** Repositories the listing returned. */
+  listed: number;
+  /** Repositories of the organizations the index holds after the refresh. */
   repositories: number;
   /** Repositories whose files were (re-)listed because their head commit changed. */
   filesListed: number;
@@ -49,12 +66,28 @@ export interface RefreshReport {
   removed: number;
 }
 
+/** Default of `fullListingIntervalMs`: an hour. */
+export const DEFAULT_FULL_LISTING_INTERVAL_MS = 60 * 60_000;
+/** Default of `listingMarginMs`: five minutes. */
+export const DEFAULT_LISTING_MARGIN_MS = 5 * 60_000;
+
 export interface RepositoryIndexOptions {
   pool: pg.Pool;
   codeHosts: readonly IndexedCodeHost[];
   logger?: EventsLogger;
-  /** Code host requests in flight at once during a refresh (default 8). */
+  /** File listings in flight at once during a refresh (default 8). */
   concurrency?: number;
+  /**
+   * A refresh lists every repository (and removes the ones gone) when the last complete listing
+   * of the code host started this long ago (default an hour); otherwise it lists only what was
+   * pushed to or changed since the last refresh.
+   */
+  fullListingIntervalMs?: number;
+  /**
+   * How far before the last refresh's start an incremental listing reaches back (default five
+   * minutes): room for the code host's clock and for pushes it records late.
+   */
+  listingMarginMs?: number;
 }
 
 /** A code host could not be read while refreshing or ensuring; the message says which and why. */
@@ -72,6 +105,7 @@ export class RepositoryIndexError extends Error {
 
 interface Row {
   name: string;
+  node_id: string | null;
   code_host_id: string;
   owner: string;
   default_branch: string;
@@ -88,27 +122,66 @@ interface Row {
 /** Serializes refreshes that may be skipped (`refreshIfOlderThan`) across instances. */
 const REFRESH_LOCK_KEY = 7_042_101;
 
+// Files come as JSON: node-postgres parses it natively, many times faster than a text[] literal.
 const COLUMNS =
-  'name, code_host_id, owner, default_branch, head_commit, archived, fork, visibility, listed, files, files_commit, indexed_at';
+  'name, node_id, code_host_id, owner, default_branch, head_commit, archived, fork, visibility, listed, array_to_json(files) AS files, files_commit, indexed_at';
+
+/** Upserts one page of repositories; `files` null means "unchanged, keep the stored ones". */
+const UPSERT_PAGE = `
+  INSERT INTO spec_service.indexed_repositories
+    (name, node_id, code_host_id, owner, default_branch, head_commit, archived, fork, visibility,
+     listed, files, files_commit, indexed_at)
+  SELECT r.name, r.node_id, $1, r.owner, r.default_branch, r.head_commit, r.archived, r.fork,
+         r.visibility, $2, COALESCE(r.files, '{}'),
+         CASE WHEN r.files IS NULL THEN NULL ELSE r.head_commit END, now()
+    FROM jsonb_to_recordset($3::jsonb) AS r(name text, node_id text, owner text,
+         default_branch text, head_commit text, archived boolean, fork boolean,
+         visibility text, files text[])
+  ON CONFLICT (name) DO UPDATE SET
+    node_id = EXCLUDED.node_id,
+    code_host_id = EXCLUDED.code_host_id,
+    owner = EXCLUDED.owner,
+    default_branch = EXCLUDED.default_branch,
+    head_commit = EXCLUDED.head_commit,
+    archived = EXCLUDED.archived,
+    fork = EXCLUDED.fork,
+    visibility = EXCLUDED.visibility,
+    listed = indexed_repositories.listed OR EXCLUDED.listed,
+    -- Files not listed now (EXCLUDED.files_commit NULL for a repository with commits) stay.
+    files = CASE WHEN EXCLUDED.files_commit IS NULL AND EXCLUDED.head_commit IS NOT NULL
+                 THEN indexed_repositories.files ELSE EXCLUDED.files END,
+    files_commit = CASE WHEN EXCLUDED.files_commit IS NULL AND EXCLUDED.head_commit IS NOT NULL
+                        THEN indexed_repositories.files_commit ELSE EXCLUDED.files_commit END,
+    indexed_at = now()`;
 
 /**
  * The repositories of every configured code host's `organizations`, with their file paths at the
  * default branch's head, kept in PostgreSQL (`spec_service.indexed_repositories`) so that
  * `repositoriesMatchingQuery` can be evaluated without a search engine.
  *
- * `refresh()` is incremental: it lists each organization (paged) and asks `getRepository` for
- * every repository's head commit (two requests per repository, at most `concurrency` at once),
- * but lists a repository's files (`listFiles`, one recursive tree request) only when its head
- * commit differs from the one its stored files were listed at. An unchanged repository costs no
- * `listFiles` call. Repositories that no organization lists any more are removed; repositories
- * indexed on demand by `ensure` (explicit `repository:` entries outside the organizations) are
- * kept, and re-checked by the next `ensure`.
+ * `refresh()` asks nothing per repository but the file listing (`listFiles`, one recursive tree
+ * request) of a repository whose head commit differs from the one its stored files were listed
+ * at. The listings carry each repository's head commit, 100 a call (`listRepositories`):
+ *
+ * - A **complete** listing (the first, when the organizations changed, and when the last
+ *   complete one started `fullListingIntervalMs` ago) pages through every repository in creation
+ *   order: N/100 calls. Repositories no organization lists any more are removed.
+ * - Otherwise an **incremental** listing pages newest first by push time, then by update time,
+ *   and stops at the first page reaching back beyond the last refresh's start minus
+ *   `listingMarginMs`: usually one call each. What it cannot see until the next complete
+ *   listing: deleted repositories, repositories moved out or whose access the token lost, and
+ *   repositories moved in without a push or an update.
+ *
+ * Each page is read and written with one statement each. A repository found under a new name
+ * (same node id) replaces its old row. Repositories indexed on demand by `ensure` (explicit
+ * `repository:` entries outside the organizations) are kept, and re-checked by the next `ensure`.
  */
 export class RepositoryIndex {
   readonly #pool: pg.Pool;
   readonly #hosts: readonly IndexedCodeHost[];
   readonly #logger: EventsLogger;
   readonly #concurrency: number;
+  readonly #policy: { fullListingIntervalMs: number; marginMs: number };
   #migrated: Promise<void> | undefined;
 
   constructor(options: RepositoryIndexOptions) {
@@ -116,6 +189,10 @@ export class RepositoryIndex {
     this.#hosts = options.codeHosts;
     this.#logger = options.logger ?? silentLogger;
     this.#concurrency = Math.max(1, options.concurrency ?? 8);
+    this.#policy = {
+      fullListingIntervalMs: options.fullListingIntervalMs ?? DEFAULT_FULL_LISTING_INTERVAL_MS,
+      marginMs: options.listingMarginMs ?? DEFAULT_LISTING_MARGIN_MS,
+    };
   }
 
   get codeHosts(): readonly IndexedCodeHost[] {
@@ -139,14 +216,15 @@ export class RepositoryIndex {
   }
 
   /**
-   * Re-lists every code host's organizations (see the class comment for what it costs). Throws a
-   * `RepositoryIndexError` naming the code host when one cannot be read; what was indexed before
-   * stays as it was for that host.
+   * Lists every code host's organizations, completely or incrementally (see the class comment;
+   * `full` forces a complete listing). Throws a `RepositoryIndexError` naming the code host when
+   * one cannot be read; pages stored before the failure stay, nothing is removed, and the next
+   * refresh reaches back as far as this one did.
    */
-  async refresh(): Promise<RefreshReport[]> {
+  async refresh(options: { full?: boolean } = {}): Promise<RefreshReport[]> {
     await this.migrate();
     const reports: RefreshReport[] = [];
-    for (const host of this.#hosts) reports.push(await this.#refreshHost(host));
+    for (const host of this.#hosts) reports.push(await this.#refreshHost(host, options.full));
     return reports;
   }
 
@@ -197,7 +275,7 @@ export class RepositoryIndex {
       const row = rows.find((r) => r.code_host_id === host.config.id);
       const same =
         row !== undefined &&
-        sameSet(
+        sameOrganizations(
           row.organizations,
           host.config.organizations.map((o) => o.toLowerCase()),
         );
@@ -229,7 +307,7 @@ export class RepositoryIndex {
       throw this.#failure(host, error);
     }
     try {
-      await this.#store(host, info, false);
+      await this.#storePage(host, [info], false);
     } catch (error) {
       throw this.#failure(host, error);
     }
@@ -261,6 +339,38 @@ export class RepositoryIndex {
     return rows.map(toRepository);
   }
 
+  /**
+   * Visits what `list()` returns, a batch at a time in name order, so that evaluating queries
+   * over the whole index holds one batch of file lists in memory, not every repository's.
+   */
+  async scan(
+    visit: (batch: IndexedRepository[]) => void,
+    options: { batchSize?: number } = {},
+  ): Promise<void> {
+    await this.migrate();
+    const batchSize = options.batchSize ?? 1000;
+    const hostIds = this.#hosts.map((h) => h.config.id);
+    // Pages by name. The batch is chosen before its files are turned into JSON: a plan that
+    // sorts the rows after building them would build every remaining row for each batch.
+    const fetchAfter = (after: string) =>
+      this.#pool.query<Row>(
+        `SELECT ${COLUMNS} FROM (
+           SELECT * FROM spec_service.indexed_repositories
+            WHERE name > $2 AND code_host_id = ANY($1::text[]) AND listed
+            ORDER BY name LIMIT $3) AS batch
+          ORDER BY name`,
+        [hostIds, after, batchSize],
+      );
+    let next: Promise<pg.QueryResult<Row>> | undefined = fetchAfter('');
+    while (next !== undefined) {
+      const { rows }: pg.QueryResult<Row> = await next;
+      // The next batch is read while this one is visited.
+      next = rows.length < batchSize ? undefined : fetchAfter(rows.at(-1)!.name);
+      next?.catch(() => undefined);
+      visit(rows.map(toRepository));
+    }
+  }
+
   #hostFor(repo: string): IndexedCodeHost {
     let hostName: string;
     try {
@@ -288,121 +398,207 @@ export class RepositoryIndex {
     );
   }
 
-  async #refreshHost(host: IndexedCodeHost): Promise<RefreshReport> {
-    const started = Date.now();
+  async #refreshHost(host: IndexedCodeHost, forceFull = false): Promise<RefreshReport> {
+    const started = new Date();
+    const organizations = host.config.organizations.map((o) => o.toLowerCase());
+    const plan = planListing(
+      await this.#lastRefresh(host),
+      organizations,
+      started,
+      this.#policy,
+      forceFull,
+    );
     const seen = new Set<string>();
     let filesListed = 0;
+    const store = async (page: RepositoryInfo[]) => {
+      const fresh = page.filter((r) => !seen.has(r.name.toLowerCase()));
+      fresh.forEach((r) => seen.add(r.name.toLowerCase()));
+      filesListed += await this.#storePage(host, fresh, true);
+    };
     try {
       for (const owner of host.config.organizations) {
-        let cursor: string | undefined;
-        do {
-          const page = await host.codeHost.listRepositories({
-            owner,
-            perPage: 100,
-            ...(cursor === undefined ? {} : { cursor }),
-          });
-          const fresh = page.items.filter((r) => !seen.has(r.name.toLowerCase()));
-          fresh.forEach((r) => seen.add(r.name.toLowerCase()));
-          const listed = await mapLimit(fresh, this.#concurrency, async (summary) => {
-            const info = await host.codeHost.getRepository(summary.name);
-            return this.#store(host, info, true);
-          });
-          filesListed += listed.filter(Boolean).length;
-          cursor = page.nextCursor;
-        } while (cursor !== undefined);
+        if (plan.kind === 'full') {
+          await this.#walk(host, owner, 'created', 'asc', undefined, store);
+        } else {
+          for (const order of plan.orders) {
+            // A listing that reached the end saw every repository: the next order has no news.
+            if (await this.#walk(host, owner, order, 'desc', plan.since, store)) break;
+          }
+        }
       }
     } catch (error) {
       throw this.#failure(host, error);
     }
-    const removed = await this.#pool.query(
-      `DELETE FROM spec_service.indexed_repositories
-        WHERE code_host_id = $1 AND listed AND NOT (lower(name) = ANY($2::text[]))`,
-      [host.config.id, [...seen]],
-    );
+    const removed =
+      plan.kind === 'full'
+        ? await this.#pool.query(
+            `DELETE FROM spec_service.indexed_repositories
+              WHERE code_host_id = $1 AND listed AND NOT (lower(name) = ANY($2::text[]))`,
+            [host.config.id, [...seen]],
+          )
+        : undefined;
     await this.#pool.query(
-      `INSERT INTO spec_service.repository_index_refreshes (code_host_id, organizations, refreshed_at)
-       VALUES ($1, $2, now())
-       ON CONFLICT (code_host_id)
-       DO UPDATE SET organizations = EXCLUDED.organizations, refreshed_at = EXCLUDED.refreshed_at`,
-      [host.config.id, host.config.organizations.map((o) => o.toLowerCase())],
+      `INSERT INTO spec_service.repository_index_refreshes
+         (code_host_id, organizations, refreshed_at, listing_started_at, full_listing_started_at)
+       VALUES ($1, $2, now(), $3, $4)
+       ON CONFLICT (code_host_id) DO UPDATE SET
+         organizations = EXCLUDED.organizations,
+         refreshed_at = EXCLUDED.refreshed_at,
+         listing_started_at = EXCLUDED.listing_started_at,
+         full_listing_started_at = COALESCE(EXCLUDED.full_listing_started_at,
+                                            repository_index_refreshes.full_listing_started_at)`,
+      [host.config.id, organizations, started, plan.kind === 'full' ? started : null],
+    );
+    const { rows } = await this.#pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM spec_service.indexed_repositories
+        WHERE code_host_id = $1 AND listed`,
+      [host.config.id],
     );
     const report: RefreshReport = {
       codeHostId: host.config.id,
-      repositories: seen.size,
+      listing: plan.kind,
+      listed: seen.size,
+      repositories: rows[0]?.count ?? 0,
       filesListed,
-      removed: removed.rowCount ?? 0,
+      removed: removed?.rowCount ?? 0,
     };
     this.#logger.info(
-      { ...report, ms: Date.now() - started },
+      {
+        ...report,
+        ...(plan.kind === 'full' ? { why: plan.reason } : { since: plan.since.toISOString() }),
+        ms: Date.now() - started.getTime(),
+      },
       'repository index refreshed for a code host',
     );
     return report;
   }
 
+  async #lastRefresh(host: IndexedCodeHost): Promise<LastRefresh | undefined> {
+    const { rows } = await this.#pool.query<{
+      organizations: string[];
+      listing_started_at: Date | null;
+      full_listing_started_at: Date | null;
+    }>(
+      `SELECT organizations, listing_started_at, full_listing_started_at
+         FROM spec_service.repository_index_refreshes WHERE code_host_id = $1`,
+      [host.config.id],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : {
+          organizations: row.organizations,
+          listingStartedAt: row.listing_started_at,
+          fullListingStartedAt: row.full_listing_started_at,
+        };
+  }
+
   /**
-   * Upserts one repository; lists its files only when the stored ones are not at its head
-   * commit. Resolves to whether it listed files.
+   * Pages through one owner's repositories in `order`, handing each page to `onPage` while the
+   * next one is fetched; with `since`, stops after the page that reaches back beyond it.
+   * Resolves to whether it listed every repository.
    */
-  async #store(host: IndexedCodeHost, info: RepositoryInfo, listed: boolean): Promise<boolean> {
-    const { rows } = await this.#pool.query<{ files_commit: string | null; name: string }>(
-      'SELECT name, files_commit FROM spec_service.indexed_repositories WHERE lower(name) = lower($1)',
-      [info.name],
-    );
-    const previous = rows[0];
-    const unchanged =
-      previous !== undefined &&
-      previous.files_commit === info.headCommit &&
-      previous.name === info.name;
-    let files: string[] | undefined;
-    if (!unchanged) {
-      files =
-        info.headCommit === null ? [] : await host.codeHost.listFiles(info.name, info.headCommit);
-      files.sort();
+  async #walk(
+    host: IndexedCodeHost,
+    owner: string,
+    order: RepositoryOrder,
+    direction: 'asc' | 'desc',
+    since: Date | undefined,
+    onPage: (page: RepositoryInfo[]) => Promise<void>,
+  ): Promise<boolean> {
+    const fetch = (cursor?: string) =>
+      host.codeHost.listRepositories({
+        owner,
+        perPage: 100,
+        orderBy: order,
+        direction,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+    let next: Promise<Page<RepositoryInfo>> | undefined = fetch();
+    let complete = false;
+    while (next !== undefined) {
+      const page: Page<RepositoryInfo> = await next;
+      complete = page.nextCursor === undefined;
+      const further = !complete && (since === undefined || listsFurther(page.items, order, since));
+      next = further ? fetch(page.nextCursor) : undefined;
+      // Should storing this page fail, the prefetched one's failure is not the one to report.
+      next?.catch(() => undefined);
+      await onPage(page.items);
     }
-    if (previous !== undefined && previous.name !== info.name) {
-      // Renamed in letter case only: the code host's spelling wins.
-      await this.#pool.query(
-        'DELETE FROM spec_service.indexed_repositories WHERE lower(name) = lower($1)',
-        [info.name],
-      );
-    }
-    await this.#pool.query(
-      `INSERT INTO spec_service.indexed_repositories
-         (name, code_host_id, owner, default_branch, head_commit, archived, fork, visibility,
-          listed, files, files_commit, indexed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::text[], '{}'), $5, now())
-       ON CONFLICT (name) DO UPDATE SET
-         code_host_id = EXCLUDED.code_host_id,
-         owner = EXCLUDED.owner,
-         default_branch = EXCLUDED.default_branch,
-         head_commit = EXCLUDED.head_commit,
-         archived = EXCLUDED.archived,
-         fork = EXCLUDED.fork,
-         visibility = EXCLUDED.visibility,
-         listed = indexed_repositories.listed OR EXCLUDED.listed,
-         files = COALESCE($10::text[], indexed_repositories.files),
-         files_commit = EXCLUDED.head_commit,
-         indexed_at = now()`,
-      [
-        info.name,
-        host.config.id,
-        info.owner,
-        info.defaultBranch,
-        info.headCommit,
-        info.archived,
-        info.fork,
-        info.visibility,
-        listed,
-        files ?? null,
-      ],
+    return complete;
+  }
+
+  /**
+   * Stores one page of repositories (listed by an organization, or ensured): one statement reads
+   * what the index holds for them, their files are listed where their head moved, and one
+   * statement writes them all. Resolves to how many file listings it made.
+   */
+  async #storePage(
+    host: IndexedCodeHost,
+    page: readonly RepositoryInfo[],
+    listed: boolean,
+  ): Promise<number> {
+    if (page.length === 0) return 0;
+    const { rows } = await this.#pool.query<{
+      name: string;
+      node_id: string | null;
+      files_commit: string | null;
+    }>(
+      `SELECT name, node_id, files_commit FROM spec_service.indexed_repositories
+        WHERE lower(name) = ANY($1::text[]) OR node_id = ANY($2::text[])`,
+      [page.map((r) => r.name.toLowerCase()), page.map((r) => r.nodeId)],
     );
-    return files !== undefined && info.headCommit !== null;
+    const stored: StoredRepository[] = rows.map((r) => ({
+      name: r.name,
+      nodeId: r.node_id,
+      filesCommit: r.files_commit,
+    }));
+    const plan = planPage(page, stored);
+    const files = new Map<string, string[]>();
+    await mapLimit(plan.listFiles, this.#concurrency, async (repo) => {
+      const listedFiles = await host.codeHost.listFiles(repo.name, repo.headCommit!);
+      files.set(repo.name, listedFiles.sort());
+    });
+    const records = page.map((r) => ({
+      name: r.name,
+      node_id: r.nodeId,
+      owner: r.owner,
+      default_branch: r.defaultBranch,
+      head_commit: r.headCommit,
+      archived: r.archived,
+      fork: r.fork,
+      visibility: r.visibility,
+      files: r.headCommit === null ? [] : (files.get(r.name) ?? null),
+    }));
+    const upsert = [host.config.id, listed, JSON.stringify(records)];
+    if (plan.replaced.length === 0) {
+      await this.#pool.query(UPSERT_PAGE, upsert);
+    } else {
+      // Renamed (or re-cased) repositories: their old rows go in the same transaction.
+      const client = await this.#pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(
+          'DELETE FROM spec_service.indexed_repositories WHERE name = ANY($1::text[])',
+          [plan.replaced],
+        );
+        await client.query(UPSERT_PAGE, upsert);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+    return plan.listFiles.length;
   }
 }
 
 function toRepository(row: Row): IndexedRepository {
   return {
     name: row.name,
+    nodeId: row.node_id,
     codeHostId: row.code_host_id,
     owner: row.owner,
     defaultBranch: row.default_branch,
@@ -414,11 +610,6 @@ function toRepository(row: Row): IndexedRepository {
     files: row.files,
     indexedAt: row.indexed_at,
   };
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const sa = new Set(a);
-  return sa.size === new Set(b).size && b.every((x) => sa.has(x));
 }
 
 /** Maps with at most `limit` calls in flight; rejects with the first failure. */

@@ -6,6 +6,7 @@ import {
 } from '@campaigns/campaign-spec';
 import { GithubCodeHost, Secret, type CodeHostConfig } from '@campaigns/codehost';
 import { runMigrations } from '@campaigns/events';
+import type pg from 'pg';
 import {
   createTestDatabase,
   type TestDatabase,
@@ -105,7 +106,16 @@ describe('workspace resolution against the repository index', () => {
 
   it('indexes every repository of the organizations with its files at the head commit', async () => {
     const reports = await index.refresh();
-    expect(reports).toEqual([{ codeHostId: 'sim', repositories: 6, filesListed: 5, removed: 0 }]);
+    expect(reports).toEqual([
+      {
+        codeHostId: 'sim',
+        listing: 'full',
+        listed: 6,
+        repositories: 6,
+        filesListed: 5,
+        removed: 0,
+      },
+    ]);
     const repos = await index.list();
     expect(repos.map((r) => r.name)).toEqual(
       ['api', 'empty', 'forked', 'go-svc', 'old', 'web'].map((n) => repo(t, n)),
@@ -426,9 +436,18 @@ describe('workspace resolution against the repository index', () => {
     for (const result of results) {
       expect(result.workspaces.map((w) => w.repository)).toEqual([repo(t, 'web')]);
     }
-    const requests = await t.sim.control.call('requests', { since, kind: 'rest' });
-    expect(requests.filter((r) => r.path.includes('/orgs/widgets/repos'))).toHaveLength(1);
+    // One incremental refresh: the organization's few repositories fit one page newest pushed
+    // first (which makes listing them newest updated first needless), and one tree.
+    const listings = await t.sim.control.call('requests', { since, kind: 'graphql' });
+    expect(listings).toHaveLength(1);
     expect(await treeRequests(t, since)).toHaveLength(1);
+  });
+
+  it('indexes an explicit repository on demand with one GraphQL request', async () => {
+    const since = await lastSeq(t);
+    expect(await index.ensure(repo(t, 'api'))).toMatchObject({ name: repo(t, 'api') });
+    const requests = await t.sim.control.call('requests', { since });
+    expect(requests.filter((r) => r.kind !== 'control').map((r) => r.kind)).toEqual(['graphql']);
   });
 
   it('throws when a code host fails during the refresh', async () => {
@@ -483,7 +502,7 @@ describe('repositories that disappear from the code host', () => {
     await t?.sim.stop();
   });
 
-  it('are removed from the index by the next refresh', async () => {
+  it('are removed from the index by the next complete listing', async () => {
     // The simulator cannot delete a repository; one that turns private vanishes just the same
     // for a token outside the organization.
     await t.sim.control.call('createUser', { login: 'outsider' });
@@ -513,6 +532,14 @@ describe('repositories that disappear from the code host', () => {
     });
     expect(response.status).toBe(200);
 
+    // An incremental listing cannot see what it is no longer shown (the trade-off of not listing
+    // everything every time); a complete one removes it.
+    expect((await index.refresh())[0]).toMatchObject({ listing: 'incremental', removed: 0 });
+    expect((await index.list()).map((r) => r.name)).toContain(repo(t, 'goes'));
+    expect((await index.refresh({ full: true }))[0]).toMatchObject({
+      listing: 'full',
+      removed: 1,
+    });
     expect((await resolver.resolve(query)).workspaces.map((w) => w.repository)).toEqual([
       repo(t, 'stays'),
     ]);
@@ -526,5 +553,101 @@ describe('repositories that disappear from the code host', () => {
         message: `repository ${repo(t, 'goes')} not found on ${t.config.host}`,
       },
     ]);
+  });
+});
+
+describe('what a refresh costs', () => {
+  let t: SimCodeHost;
+  let db: TestDatabase;
+  let config: CodeHostConfig;
+  let index: RepositoryIndex;
+  /** Statements that write to the index table, counted on the way to PostgreSQL. */
+  let indexWrites = 0;
+
+  beforeAll(async () => {
+    t = await startSimCodeHost({ repos: 250 });
+    db = await createTestDatabase('spec_ws');
+    await runMigrations(db.pool, 'spec-service', specServiceMigrations);
+    config = { ...t.config, organizations: ['acme'] };
+    const counting = {
+      query: (...args: Parameters<pg.Pool['query']>) => {
+        const text = typeof args[0] === 'string' ? args[0] : '';
+        if (/INSERT INTO spec_service\.indexed_repositories/.test(text)) indexWrites++;
+        return (db.pool.query as (...a: unknown[]) => unknown)(...args);
+      },
+      connect: () => db.pool.connect(),
+    } as unknown as pg.Pool;
+    // No margin: the repositories were all pushed to moments before the first listing.
+    index = new RepositoryIndex({
+      pool: counting,
+      codeHosts: [{ config, codeHost: t.host }],
+      listingMarginMs: 0,
+    });
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+    await t?.sim.stop();
+  });
+
+  async function requestsSince(since: number): Promise<string[]> {
+    const requests = await t.sim.control.call('requests', { since });
+    return requests
+      .filter((r) => r.kind !== 'control')
+      .map((r) => (r.kind === 'rest' ? r.path.replace(/\/git\/trees\/.*/, '/git/trees') : r.kind));
+  }
+
+  it('indexes an organization with one GraphQL request per 100 repositories and one tree each, one write per page', async () => {
+    const since = await lastSeq(t);
+    const [report] = await index.refresh();
+
+    expect(report).toMatchObject({ listing: 'full', listed: 250, filesListed: 250 });
+    const requests = await requestsSince(since);
+    expect(requests.filter((r) => r === 'graphql')).toHaveLength(3);
+    expect(requests.filter((r) => r.endsWith('/git/trees'))).toHaveLength(250);
+    expect(requests).toHaveLength(253);
+    expect(indexWrites).toBe(3);
+  });
+
+  it('refreshes the unchanged organization with two GraphQL requests and nothing else', async () => {
+    const since = await lastSeq(t);
+    indexWrites = 0;
+
+    const [report] = await index.refresh();
+
+    expect(report).toMatchObject({ listing: 'incremental', filesListed: 0, repositories: 250 });
+    expect(await requestsSince(since)).toEqual(['graphql', 'graphql']);
+  });
+
+  it('sees pushes, archives and new repositories incrementally, listing only their files', async () => {
+    const pushed = await t.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'repo-00007',
+      branch: 'main',
+      files: { 'NEW.md': 'new\n' },
+    });
+    await t.sim.control.call('archiveRepo', { owner: 'acme', name: 'repo-00100' });
+    await t.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'brand-new',
+      files: { 'go.mod': 'module x\n' },
+    });
+    const since = await lastSeq(t);
+
+    const [report] = await index.refresh();
+
+    expect(report).toMatchObject({ listing: 'incremental', filesListed: 2, repositories: 251 });
+    const requests = await requestsSince(since);
+    expect(requests.filter((r) => r === 'graphql')).toHaveLength(2);
+    expect(requests.filter((r) => r !== 'graphql').sort()).toEqual([
+      '/api/v3/repos/acme/brand-new/git/trees',
+      '/api/v3/repos/acme/repo-00007/git/trees',
+    ]);
+    expect(await index.get(t.repo('repo-00007'))).toMatchObject({
+      headCommit: pushed.sha,
+      files: expect.arrayContaining(['NEW.md', 'README.md']),
+    });
+    expect(await index.get(t.repo('repo-00100'))).toMatchObject({ archived: true });
+    expect(await index.get(t.repo('brand-new'))).toMatchObject({ files: ['go.mod'], listed: true });
   });
 });

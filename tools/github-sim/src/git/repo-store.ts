@@ -1,8 +1,9 @@
 // The bare repositories on disk and the git operations the API performs on them.
 // Layout: ROOT/objects.git (objects shared by seeded repositories through `alternates`) and
 // ROOT/repos/OWNER/NAME.git.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BatchObjectReader, listTreeRecursive } from './batch-object-reader.js';
 import { git, identityEnv, runGit, type GitIdentity } from './git.js';
 
 export interface TreeEntry {
@@ -65,9 +66,18 @@ export class RepoStore {
    * a pull request's commits without spawning git, the whole cost of creating one.
    */
   private readonly knownParents = new Map<string, readonly string[]>();
+  /** Reads the shared store's objects with one long-lived git process. */
+  private sharedReader: BatchObjectReader | undefined;
+  private readonly borrowing = new Map<string, Promise<boolean>>();
 
   constructor(readonly root: string) {
     this.sharedObjectsDir = join(root, 'objects.git');
+  }
+
+  /** Ends the git process that reads the shared store, if one was started. */
+  close(): void {
+    this.sharedReader?.close();
+    this.sharedReader = undefined;
   }
 
   pathOf(owner: string, name: string): string {
@@ -122,6 +132,7 @@ export class RepoStore {
   }
 
   async remove(owner: string, name: string): Promise<void> {
+    this.borrowing.delete(this.pathOf(owner, name));
     await rm(this.pathOf(owner, name), { recursive: true, force: true });
   }
 
@@ -394,6 +405,42 @@ export class RepoStore {
           path: line.slice(tab + 1),
         };
       });
+  }
+
+  /**
+   * The tree of a commit (or tree) and its entries as `git ls-tree [-r -t] --long` lists them.
+   * For a seeded repository whose objects are still the shared store's, read through one
+   * long-lived process; otherwise (or when that cannot read them) by two git processes. Null when
+   * `treeish` names no commit or tree.
+   */
+  async listTree(
+    path: string,
+    treeish: string,
+    recursive: boolean,
+  ): Promise<{ tree: string; entries: TreeEntry[] } | null> {
+    if (/^[0-9a-f]{40}$/.test(treeish) && (await this.borrowsSharedObjects(path))) {
+      this.sharedReader ??= new BatchObjectReader(this.sharedObjectsDir);
+      const listed = await listTreeRecursive(this.sharedReader, treeish).catch(() => undefined);
+      if (listed !== undefined) {
+        return recursive
+          ? listed
+          : { tree: listed.tree, entries: listed.entries.filter((e) => !e.path.includes('/')) };
+      }
+    }
+    const tree = await this.treeOf(path, treeish);
+    return tree === null ? null : { tree, entries: await this.lsTree(path, tree, recursive) };
+  }
+
+  private borrowsSharedObjects(path: string): Promise<boolean> {
+    let borrows = this.borrowing.get(path);
+    if (borrows === undefined) {
+      borrows = access(join(path, 'objects', 'info', 'alternates')).then(
+        () => true,
+        () => false,
+      );
+      this.borrowing.set(path, borrows);
+    }
+    return borrows;
   }
 
   /** The tree sha of a commit or tree-ish. */

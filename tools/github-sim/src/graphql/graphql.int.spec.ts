@@ -300,6 +300,251 @@ describe('reading pull requests', () => {
   });
 });
 
+describe('listing repositories', () => {
+  const REPOSITORY_FIELDS = `id name nameWithOwner owner { login } url isArchived isFork isPrivate
+    visibility pushedAt defaultBranchRef { name target { ... on Commit { oid } } }`;
+  const LISTING = `query($login: String!, $first: Int!, $after: String, $orderBy: RepositoryOrder) {
+    organization(login: $login) {
+      repositories(first: $first, after: $after, orderBy: $orderBy) {
+        totalCount pageInfo { hasNextPage endCursor }
+        nodes { ${REPOSITORY_FIELDS} }
+      }
+    }
+  }`;
+  interface ListedRepository {
+    id: string;
+    name: string;
+    pushedAt: string;
+    defaultBranchRef: { name: string; target: { oid: string } } | null;
+  }
+  interface Listing {
+    organization: {
+      repositories: {
+        totalCount: number;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        nodes: ListedRepository[];
+      };
+    };
+  }
+  const names = (listing: Listing) => listing.organization.repositories.nodes.map((n) => n.name);
+
+  /** Every page of a listing, following endCursor. */
+  async function listAll(
+    call: GraphqlCall,
+    variables: Record<string, unknown>,
+    from: string | null = null,
+  ): Promise<ListedRepository[]> {
+    const all: ListedRepository[] = [];
+    let after = from;
+    for (;;) {
+      const page: Listing = await call<Listing>(LISTING, { ...variables, after });
+      all.push(...page.organization.repositories.nodes);
+      if (!page.organization.repositories.pageInfo.hasNextPage) return all;
+      after = page.organization.repositories.pageInfo.endCursor;
+    }
+  }
+
+  beforeAll(async () => {
+    // An organization of its own: alice is a member, bob is not.
+    await sim.control.createOrg({ login: 'listing', members: ['alice'] });
+    for (const name of ['delta', 'Alpha', 'charlie', 'bravo']) {
+      await sim.control.createRepo({
+        owner: 'listing',
+        name,
+        files: { 'README.md': `# ${name}\n` },
+      });
+    }
+    await sim.control.createRepo({
+      owner: 'listing',
+      name: 'forked',
+      fork: true,
+      files: { a: 'a' },
+    });
+    await sim.control.createRepo({
+      owner: 'listing',
+      name: 'old',
+      archived: true,
+      files: { a: 'a' },
+    });
+    await sim.control.createRepo({
+      owner: 'listing',
+      name: 'hidden',
+      visibility: 'private',
+      files: { a: 'a' },
+    });
+    await sim.control.createRepo({ owner: 'listing', name: 'empty', files: {} });
+  });
+
+  it('pages through an organization in creation order with every field the repository index reads', async () => {
+    const first = await alice<Listing>(LISTING, { login: 'listing', first: 3 });
+    const rest = await alice<Listing>(LISTING, {
+      login: 'listing',
+      first: 100,
+      after: first.organization.repositories.pageInfo.endCursor,
+    });
+
+    expect(names(first)).toEqual(['delta', 'Alpha', 'charlie']);
+    expect(first.organization.repositories).toMatchObject({
+      totalCount: 8,
+      pageInfo: { hasNextPage: true },
+    });
+    expect(names(rest)).toEqual(['bravo', 'forked', 'old', 'hidden', 'empty']);
+    expect(rest.organization.repositories.pageInfo.hasNextPage).toBe(false);
+    const delta = sim.state.getRepository('listing', 'delta')!;
+    expect(first.organization.repositories.nodes[0]).toEqual({
+      id: delta.node_id,
+      name: 'delta',
+      nameWithOwner: 'listing/delta',
+      owner: { login: 'listing' },
+      url: `${sim.url}/listing/delta`,
+      isArchived: false,
+      isFork: false,
+      isPrivate: false,
+      visibility: 'PUBLIC',
+      pushedAt: delta.pushed_at,
+      defaultBranchRef: { name: 'main', target: { oid: delta.branches.main } },
+    });
+    expect(
+      rest.organization.repositories.nodes.map((n) => n.defaultBranchRef?.name ?? null),
+    ).toEqual(['main', 'main', 'main', 'main', null]);
+    expect(rest.organization.repositories.nodes[3]).toMatchObject({
+      isPrivate: true,
+      visibility: 'PRIVATE',
+    });
+  });
+
+  it('orders by NAME and filters forks, archived and private repositories as GitHub’s arguments say', async () => {
+    const query = (args: string) =>
+      alice<Listing>(`query { organization(login: "listing") { repositories(first: 100, ${args}) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { ${REPOSITORY_FIELDS} } } } }`);
+
+    const byName = await query('orderBy: { field: NAME, direction: ASC }');
+    const sources = await query('isFork: false, isArchived: false, privacy: PUBLIC');
+    const forks = await query('isFork: true');
+    const privateOnes = await query('visibility: PRIVATE');
+
+    expect(names(byName)).toEqual([
+      'Alpha',
+      'bravo',
+      'charlie',
+      'delta',
+      'empty',
+      'forked',
+      'hidden',
+      'old',
+    ]);
+    expect(names(sources)).toEqual(['delta', 'Alpha', 'charlie', 'bravo', 'empty']);
+    expect(sources.organization.repositories.totalCount).toBe(5);
+    expect(names(forks)).toEqual(['forked']);
+    expect(names(privateOnes)).toEqual(['hidden']);
+  });
+
+  it('orders by PUSHED_AT, and a repository pushed during a listing neither repeats nor hides another', async () => {
+    // Given a push to charlie, which makes it the most recently pushed repository
+    await sim.control.pushCommit({
+      owner: 'listing',
+      name: 'charlie',
+      branch: 'main',
+      files: { 'more.md': 'more\n' },
+    });
+    const newestFirst = { field: 'PUSHED_AT', direction: 'DESC' };
+    const before = await listAll(alice, { login: 'listing', first: 100, orderBy: newestFirst });
+    expect(before[0]!.name).toBe('charlie');
+    const pushedAt = before.map((r) => r.pushedAt);
+    expect(pushedAt).toEqual([...pushedAt].sort().reverse());
+
+    // When a listing two at a time is half way and bravo, on a later page, is pushed to
+    const first = await alice<Listing>(LISTING, {
+      login: 'listing',
+      first: 2,
+      orderBy: newestFirst,
+    });
+    expect(names(first)).not.toContain('bravo');
+    const pushed = await sim.control.pushCommit({
+      owner: 'listing',
+      name: 'bravo',
+      branch: 'main',
+      files: { 'again.md': 'again\n' },
+    });
+    const rest = await listAll(
+      alice,
+      { login: 'listing', first: 2, orderBy: newestFirst },
+      first.organization.repositories.pageInfo.endCursor,
+    );
+
+    // Then every other repository is listed exactly once, and the pushed one has moved ahead
+    const listed = [...names(first), ...rest.map((r) => r.name)];
+    expect(listed).toHaveLength(new Set(listed).size);
+    expect(new Set(listed)).toEqual(
+      new Set(before.map((r) => r.name).filter((n) => n !== 'bravo')),
+    );
+    const again = await alice<Listing>(LISTING, {
+      login: 'listing',
+      first: 1,
+      orderBy: newestFirst,
+    });
+    expect(again.organization.repositories.nodes[0]).toMatchObject({
+      name: 'bravo',
+      defaultBranchRef: { target: { oid: pushed.sha } },
+    });
+  });
+
+  it('lists only what the viewer may read, and the same through user and repositoryOwner', async () => {
+    await sim.control.createRepo({ owner: 'bob', name: 'dotfiles', files: { a: 'a' } });
+    const owned = `repositories(first: 100, ownerAffiliations: [OWNER]) { totalCount nodes { name } }`;
+
+    const asBob = await bob<Listing>(LISTING, { login: 'listing', first: 100 });
+    const data = await alice<{
+      user: { repositories: { nodes: { name: string }[] } };
+      org: { login: string; repositories: { totalCount: number } };
+      nobody: null;
+    }>(`query {
+      user(login: "bob") { ${owned} }
+      org: repositoryOwner(login: "listing") { login ${owned} }
+      nobody: repositoryOwner(login: "no-such-owner") { login }
+    }`);
+
+    expect(names(asBob)).not.toContain('hidden');
+    expect(asBob.organization.repositories.totalCount).toBe(7);
+    expect(data.user.repositories.nodes.map((n) => n.name)).toEqual(['dotfiles']);
+    expect(data.org).toMatchObject({ login: 'listing', repositories: { totalCount: 8 } });
+    expect(data.nobody).toBeNull();
+  });
+
+  it('answers NOT_FOUND for an organization nobody has, and refuses a cursor it did not issue', async () => {
+    const missing = await graphqlErrors(
+      alice(`query { organization(login: "no-such-org") { login } }`),
+    );
+    const badCursor = await graphqlErrors(
+      alice(LISTING, { login: 'listing', first: 10, after: 'bm90LWEtY3Vyc29y' }),
+    );
+
+    expect(missing.errors).toEqual([
+      expect.objectContaining({
+        type: 'NOT_FOUND',
+        path: ['organization'],
+        message: "Could not resolve to an Organization with the login of 'no-such-org'.",
+      }),
+    ]);
+    expect(badCursor.errors).toEqual([
+      expect.objectContaining({
+        type: 'INVALID_CURSOR_ARGUMENTS',
+        path: ['organization', 'repositories'],
+        message: '`after` does not appear to be a valid cursor.',
+      }),
+    ]);
+  });
+
+  it('costs one point per page of a hundred, as GitHub counts it', async () => {
+    const data = await alice<{ rateLimit: { cost: number; nodeCount: number } }>(
+      `query { organization(login: "listing") { repositories(first: 100) { nodes { name
+        defaultBranchRef { target { oid } } } } } rateLimit { cost nodeCount } }`,
+    );
+
+    expect(data.rateLimit).toEqual({ cost: 1, nodeCount: 100 });
+  });
+});
+
 describe('limits', () => {
   it('charges the cost of each call and reports it in rateLimit and the x-ratelimit headers', async () => {
     await sim.control.resetRateLimits({ token: ALICE });

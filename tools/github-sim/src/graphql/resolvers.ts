@@ -15,6 +15,7 @@ import type {
 import { decodeNodeId } from '../state/node-id.js';
 import { connectionOf, type ConnectionArgs } from './connections.js';
 import { notFound } from './errors.js';
+import { ownerRepositories, type RepositoriesArgs } from './repository-connection.js';
 
 /** What the resolvers use of a running simulator. */
 export type GraphqlBackend = Pick<
@@ -53,6 +54,14 @@ interface PullRequestCommitView {
 interface CommitView {
   kind: 'Commit';
   repository: Repository;
+  sha: string;
+}
+
+/** A branch (`Ref`) and the commit it points at. */
+interface RefView {
+  kind: 'Ref';
+  repository: Repository;
+  name: string;
   sha: string;
 }
 
@@ -110,7 +119,8 @@ const rootOnly =
 /** The type name of a record or view, for Node, Actor and RepositoryOwner. */
 export const typeOf: GraphQLTypeResolver<unknown, GraphqlContext> = (value) => {
   const record = value as Record<string, unknown>;
-  if (record.kind === 'PullRequestCommit' || record.kind === 'Commit') return record.kind as string;
+  if (record.kind === 'PullRequestCommit' || record.kind === 'Commit' || record.kind === 'Ref')
+    return record.kind as string;
   if ('pull_number' in record) return 'PullRequestReview';
   if ('head' in record && 'number' in record) return 'PullRequest';
   if ('default_branch' in record) return 'Repository';
@@ -130,6 +140,37 @@ function actorFields(withName = true): Record<string, Resolver<Account>> {
   };
   if (!withName) delete fields.name;
   return fields;
+}
+
+/** Users and organizations own repositories (`RepositoryOwner.repositories`). */
+function ownerFields(): Record<string, Resolver<Account>> {
+  return {
+    ...actorFields(),
+    repositories: (owner, args, c) => {
+      const { state } = c.backend;
+      return ownerRepositories(
+        {
+          repositories: state.listRepositories(),
+          canRead: (repository, login) => c.backend.canRead(repository, login),
+          isMember: (org, login) => {
+            const account = state.getAccount(org);
+            return account?.type === 'Organization' && state.isMember(account, login);
+          },
+        },
+        owner,
+        c.viewer.login,
+        args as RepositoriesArgs,
+      );
+    },
+  };
+}
+
+/** An account by login, of the type a root field asks for. */
+function accountOf(context: GraphqlContext, login: string, type?: Account['type']) {
+  const account = context.backend.state.getAccount(login);
+  return account !== undefined && (type === undefined || account.type === type)
+    ? account
+    : undefined;
 }
 
 const pullState = (pull: PullRequest) =>
@@ -226,6 +267,24 @@ export function queryResolvers(): Resolvers {
       }
       return repository;
     }),
+    organization: rootOnly((_s, args, context) => {
+      const login = args.login as string;
+      const org = accountOf(context, login, 'Organization');
+      if (org === undefined)
+        throw notFound(`Could not resolve to an Organization with the login of '${login}'.`);
+      return org;
+    }),
+    user: rootOnly((_s, args, context) => {
+      const login = args.login as string;
+      const user = accountOf(context, login, 'User');
+      if (user === undefined)
+        throw notFound(`Could not resolve to a User with the login of '${login}'.`);
+      return user;
+    }),
+    // GitHub answers null, without an error, for a login nobody has.
+    repositoryOwner: rootOnly(
+      (_s, args, context) => accountOf(context, args.login as string) ?? null,
+    ),
     viewer: rootOnly((_s, _args, context) => context.viewer),
     rateLimit: (_s, _args, context) => context.rateLimit,
   };
@@ -238,7 +297,17 @@ export function queryResolvers(): Resolvers {
     owner: (r, _args, c) => c.backend.state.accountOrGhost(r.owner),
     url: (r, _args, c) => `${c.backend.json.urls.web}/${r.owner}/${r.name}`,
     isArchived: (r) => r.archived,
+    isFork: (r) => r.fork,
     isPrivate: (r) => r.visibility !== 'public',
+    visibility: (r) => r.visibility.toUpperCase(),
+    createdAt: (r) => r.created_at,
+    updatedAt: (r) => r.updated_at,
+    pushedAt: (r) => r.pushed_at,
+    // An empty repository has no default branch yet: GitHub answers null.
+    defaultBranchRef: (r): RefView | null => {
+      const sha = r.branches[r.default_branch];
+      return sha === undefined ? null : { kind: 'Ref', repository: r, name: r.default_branch, sha };
+    },
     pullRequest: (r, args, c) => {
       const pull = c.backend.state.getPullRequest(r, args.number as number);
       if (pull === undefined)
@@ -351,10 +420,18 @@ export function queryResolvers(): Resolvers {
     },
   };
 
+  const ref: Record<string, Resolver<RefView>> = {
+    id: (v) => base64(`03:Ref${v.repository.id}:refs/heads/${v.name}`),
+    name: (v) => v.name,
+    prefix: () => 'refs/heads/',
+    target: (v): CommitView => ({ kind: 'Commit', repository: v.repository, sha: v.sha }),
+  };
+
   return {
     Query: query,
-    User: actorFields(),
-    Organization: actorFields(),
+    User: ownerFields(),
+    Organization: ownerFields(),
+    Ref: ref,
     Bot: actorFields(false),
     Repository: repository,
     PullRequest: pullRequest,

@@ -2,10 +2,20 @@ import type { SchemaSubset } from './subset-schema.js';
 
 /**
  * The part of GitHub's schema the sim serves: what Campaigns' GitHub adapter reads and writes
- * (pull request state for the syncer, draft/ready, auto-merge, merge) and rate limit status.
+ * (repository listings with their default branch heads for the repository index, pull request
+ * state for the syncer, draft/ready, auto-merge, merge) and rate limit status.
  */
 export const simSchemaSubset: SchemaSubset = {
-  Query: ['node', 'nodes', 'repository', 'rateLimit', 'viewer'],
+  Query: [
+    'node',
+    'nodes',
+    'repository',
+    'organization',
+    'user',
+    'repositoryOwner',
+    'rateLimit',
+    'viewer',
+  ],
   Mutation: [
     'markPullRequestReadyForReview',
     'convertPullRequestToDraft',
@@ -14,10 +24,10 @@ export const simSchemaSubset: SchemaSubset = {
   ],
   Node: ['id'],
   Actor: ['login', 'url', 'avatarUrl'],
-  RepositoryOwner: ['id', 'login', 'url', 'avatarUrl'],
-  User: ['id', 'databaseId', 'login', 'url', 'avatarUrl', 'name'],
+  RepositoryOwner: ['id', 'login', 'url', 'avatarUrl', 'repositories'],
+  User: ['id', 'databaseId', 'login', 'url', 'avatarUrl', 'name', 'repositories'],
   Bot: ['id', 'databaseId', 'login', 'url', 'avatarUrl'],
-  Organization: ['id', 'databaseId', 'login', 'url', 'avatarUrl', 'name'],
+  Organization: ['id', 'databaseId', 'login', 'url', 'avatarUrl', 'name', 'repositories'],
   Repository: [
     'id',
     'databaseId',
@@ -26,9 +36,19 @@ export const simSchemaSubset: SchemaSubset = {
     'owner',
     'url',
     'isArchived',
+    'isFork',
     'isPrivate',
+    'visibility',
+    'createdAt',
+    'updatedAt',
+    'pushedAt',
+    'defaultBranchRef',
     'pullRequest',
   ],
+  RepositoryConnection: ['nodes', 'edges', 'pageInfo', 'totalCount'],
+  RepositoryEdge: ['node', 'cursor'],
+  Ref: ['id', 'name', 'prefix', 'target'],
+  GitObject: ['id', 'oid', 'abbreviatedOid'],
   PullRequest: [
     'id',
     'databaseId',

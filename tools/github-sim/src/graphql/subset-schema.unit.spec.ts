@@ -36,6 +36,11 @@ describe('the sim’s schema', () => {
       'MergeStateStatus',
       'StatusState',
       'PullRequestReviewDecision',
+      'RepositoryOrderField',
+      'OrderDirection',
+      'RepositoryPrivacy',
+      'RepositoryVisibility',
+      'RepositoryAffiliation',
     ]) {
       const values = (schema: GraphQLSchema) =>
         (schema.getType(name) as GraphQLEnumType).getValues().map((v) => v.name);

@@ -193,11 +193,11 @@ export function registerGitRoutes(core: SimCore): void {
       const r = repoOf(core, request);
       const path = pathOf(r);
       const rev = r.branches[request.params.tree_sha!] ?? request.params.tree_sha!;
-      const tree = await store.treeOf(path, rev);
-      if (!tree) throw notFound('https://docs.github.com/rest/git/trees#get-a-tree');
       const recursive =
         request.query.has('recursive') && !['0', 'false'].includes(request.query.get('recursive')!);
-      const entries = await store.lsTree(path, tree, recursive);
+      const listed = await store.listTree(path, rev, recursive);
+      if (!listed) throw notFound('https://docs.github.com/rest/git/trees#get-a-tree');
+      const { tree, entries } = listed;
       const repoUrl = `${core.urls.api}/repos/${r.owner}/${r.name}`;
       return {
         body: {
