@@ -56,9 +56,6 @@ export function specServiceComponents(
   };
   const processManager = new ProjectionConsumer({
     ...common,
-    // Resolving workspaces (a repository index refresh) can take a while inside one batch; a
-    // shorter ack wait would only redeliver what is still being handled (then skipped as a duplicate).
-    ackWaitMs: 120_000,
     // One lane: a PatchComputed must be handled after the SpecApplied it belongs to (store order).
     concurrency: 1,
     projection: desiredStateProcessManager({

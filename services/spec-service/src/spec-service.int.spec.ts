@@ -453,7 +453,8 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       await tx.query('BEGIN');
       await tx.query('CREATE SCHEMA pm_redelivery');
       for (const m of again.migrations('pm_redelivery')) await tx.query(m.sql);
-      await again.handle([specApplied!], { tx, schema: 'pm_redelivery' });
+      const prepared = await again.prepare!([specApplied!]);
+      await again.handle([specApplied!], { tx, schema: 'pm_redelivery', prepared });
       await tx.query('COMMIT');
     } catch (err) {
       await tx.query('ROLLBACK');

@@ -1,14 +1,25 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { z } from 'zod';
 import { ProjectionConsumer } from './projection-consumer.js';
+import { defineEvent, EventCatalogue } from '../catalogue/event-catalogue.js';
+import { ConsumerDeadLettered } from '../domain/events.js';
+import { deadLetterStream } from '../domain/ids.js';
 import type { EventsTopology } from '../nats/jetstream-topology.js';
+import type { ProjectionDefinition } from '../projections/projection.js';
 import { EventRelay } from '../relay/event-relay.js';
 import type { StoredEvent } from '../store/event.js';
 import { PostgresEventStore } from '../store/event-store.js';
 import { startFixture, type FixtureProcess } from '../test-support/child-process.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js';
-import { testCatalogue, testMetadata } from '../test-support/test-events.js';
+import {
+  CounterIncremented,
+  CounterOpened,
+  NoteAttached,
+  testCatalogue,
+  testMetadata,
+} from '../test-support/test-events.js';
 import {
   connectTestNats,
   deleteStream,
@@ -158,6 +169,136 @@ describe('ProjectionConsumer', () => {
       { stream_id: 'counter-p', total: '3' },
       { stream_id: 'counter-q', total: '5' },
     ]);
+    // This store's catalogue has no ConsumerDeadLettered: the row is the only record.
+    expect(await store.streamVersion(deadLetterStream(c.name))).toBeNull();
+  });
+
+  it('dead-lettering an event also records ConsumerDeadLettered, in the same transaction as its row', async () => {
+    const CampaignNoted = defineEvent('CampaignNoted', z.object({ campaign: z.string() }));
+    const knowing = new PostgresEventStore(
+      db.pool,
+      new EventCatalogue([
+        CounterOpened,
+        CounterIncremented,
+        NoteAttached,
+        CampaignNoted,
+        ConsumerDeadLettered,
+      ]),
+    );
+    const c = consumer('announced', {
+      store: knowing,
+      projection: counterProjection({ fail: (e) => e.type === 'CampaignNoted' }),
+      maxDeliveries: 2,
+    });
+    await c.start();
+    await open('counter-a', 'a');
+    const bad = await knowing.append(
+      'counter-a',
+      [{ type: 'CampaignNoted', data: { campaign: 'hello-world' } }],
+      { expected: 'any', metadata: testMetadata({ correlation_id: 'apply-7' }) },
+    );
+    await increment('counter-a', 2);
+
+    expect(await eventually(async () => (await effects('announced')).length === 2)).toBe(true);
+    const { rows } = await db.pool.query<{ error: string; failed_at: Date }>(
+      `SELECT error, failed_at FROM announced.dead_letters`,
+    );
+    expect(rows).toHaveLength(1);
+    const announced = await knowing.readStream(deadLetterStream(c.name));
+    expect(announced.map((e) => e.type)).toEqual(['ConsumerDeadLettered']);
+    expect(announced[0]!.data).toEqual({
+      consumer: 'announced_counters',
+      eventId: bad.events[0]!.eventId,
+      eventType: 'CampaignNoted',
+      streamId: 'counter-a',
+      campaign: 'hello-world',
+      error: rows[0]!.error,
+      attempts: 2,
+    });
+    expect(announced[0]!.metadata).toEqual({
+      correlation_id: 'apply-7',
+      causation_id: bad.events[0]!.eventId,
+      actor: 'alice',
+      source: 'announced_counters',
+    });
+    // now() is the transaction's start: equal times mean the row and the event committed together.
+    expect(announced[0]!.recorded_at).toEqual(rows[0]!.failed_at);
+  });
+
+  /**
+   * The counter projection with a `prepare` that waits for `gate` (and fails while `failing`
+   * says so); `handle` refuses any event that was not prepared, and records what it got.
+   */
+  function preparingProjection(o: {
+    gate: Promise<void>;
+    prepared: string[];
+    failing?: () => boolean;
+  }): ProjectionDefinition<Map<string, string>> {
+    const base = counterProjection();
+    return {
+      ...base,
+      async prepare(events) {
+        o.prepared.push(...events.map((e) => e.event_id));
+        await o.gate;
+        if (o.failing?.()) throw new Error('prepare failed');
+        return new Map(events.map((e) => [e.event_id, `${e.stream_id}@${e.stream_version}`]));
+      },
+      async handle(events, ctx) {
+        for (const e of events)
+          if (ctx.prepared?.get(e.event_id) !== `${e.stream_id}@${e.stream_version}`)
+            throw new Error(`${e.event_id} was not prepared`);
+        await base.handle(events, ctx);
+      },
+    };
+  }
+
+  it('prepares outside the transaction: while prepare waits, other writers are relayed to other consumers', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const prepared: string[] = [];
+    const slow = consumer('slow', { projection: preparingProjection({ gate, prepared }) });
+    const other = consumer('other', { projection: counterProjection() });
+    await Promise.all([slow.start(), other.start()]);
+
+    // 1. The slow consumer takes counter-s and waits in prepare.
+    const first = await open('counter-s', 's');
+    expect(
+      await eventually(async () => prepared.includes(first.events[0]!.eventId), 20_000, 10),
+    ).toBe(true);
+    // 2. Someone else appends meanwhile: the relay publishes it and the other consumer applies it.
+    await open('counter-o', 'o');
+    await increment('counter-o', 3);
+    expect(
+      await eventually(async () =>
+        (await effects('other')).some(
+          (r) => r.stream_id === 'counter-o' && r.stream_version === '2',
+        ),
+      ),
+    ).toBe(true);
+    expect(await effects('slow')).toEqual([]);
+
+    // 3. Once prepare returns, handle gets its result for every event.
+    release();
+    expect(await eventually(async () => (await effects('slow')).length === 3)).toBe(true);
+    expect((await db.pool.query(`SELECT 1 FROM slow.dead_letters`)).rows).toEqual([]);
+  });
+
+  it('prepares a failed batch again, event by event, before applying it', async () => {
+    let failures = 1;
+    const prepared: string[] = [];
+    const c = consumer('reprepared', {
+      projection: preparingProjection({
+        gate: Promise.resolve(),
+        prepared,
+        failing: () => failures-- > 0,
+      }),
+    });
+    await c.start();
+    const opened = await open('counter-r', 'r');
+
+    expect(await eventually(async () => (await effects('reprepared')).length === 1)).toBe(true);
+    expect(prepared.filter((id) => id === opened.events[0]!.eventId)).toHaveLength(2);
+    expect((await db.pool.query(`SELECT 1 FROM reprepared.dead_letters`)).rows).toEqual([]);
   });
 
   it('retries a failing event with backoff, and keeps later events of its stream behind it', async () => {

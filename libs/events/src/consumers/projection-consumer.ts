@@ -20,8 +20,11 @@ import {
 import {
   assertIdentifier,
   projectionMigrations,
+  type ProjectionContext,
   type ProjectionDefinition,
 } from '../projections/projection.js';
+import { ConsumerDeadLettered } from '../domain/events.js';
+import { deadLetterStream } from '../domain/ids.js';
 import { EventsError } from '../store/errors.js';
 import {
   categoryOf,
@@ -30,7 +33,7 @@ import {
   type EventEnvelope,
   type StoredEvent,
 } from '../store/event.js';
-import type { PostgresEventStore } from '../store/event-store.js';
+import type { PostgresEventStore, Queryable } from '../store/event-store.js';
 import { checkout } from '../store/checkout.js';
 import { runMigrations } from '../store/migrations.js';
 
@@ -61,6 +64,9 @@ interface Item {
   event: StoredEvent;
 }
 
+/** The outcome of `prepare` for one event of the slow path. */
+type Preparation = { ok: true; prepared: unknown } | { ok: false; error: unknown };
+
 const ns = (ms: number) => ms * 1_000_000;
 
 function lane(streamId: string, lanes: number): number {
@@ -87,6 +93,7 @@ export class ProjectionConsumer {
   private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly maxDeliveries: number;
+  private readonly ackWaitMs: number;
   private readonly backoff: { initial: number; max: number };
   private readonly logger: EventsLogger;
   private readonly abort = new AbortController();
@@ -102,6 +109,7 @@ export class ProjectionConsumer {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.batchSize = options.batchSize ?? 256;
     this.maxDeliveries = options.maxDeliveries ?? 5;
+    this.ackWaitMs = options.ackWaitMs ?? 30_000;
     this.backoff = options.retryBackoffMs ?? { initial: 500, max: 30_000 };
     this.logger = options.logger ?? silentLogger;
     const registry = options.registry ?? new Registry();
@@ -158,7 +166,7 @@ export class ProjectionConsumer {
           : `${this.topology.subjectPrefix}.>`,
       // Redelivery is bounded by our own dead-lettering, which must see every delivery.
       max_deliver: -1,
-      ack_wait: ns(this.options.ackWaitMs ?? 30_000),
+      ack_wait: ns(this.ackWaitMs),
       max_ack_pending: 20_000,
     };
     try {
@@ -232,18 +240,35 @@ export class ProjectionConsumer {
 
   private async processLane(items: Item[]): Promise<void> {
     const end = this.metrics.batchSeconds.startTimer({ consumer: this.durableName });
+    // A long batch (a slow prepare) is still being worked on: keep JetStream from redelivering it.
+    const heartbeat = setInterval(
+      () => items.forEach((i) => i.msg.working()),
+      Math.max(100, this.ackWaitMs / 3),
+    );
     try {
       await this.applyTogether(items);
-      end();
       return;
     } catch (err) {
       this.logger.warn(
         { consumer: this.durableName, err: (err as Error).message, events: items.length },
         'batch failed; applying one by one',
       );
+      for (const item of items) await this.applyAlone(item);
+    } finally {
+      clearInterval(heartbeat);
+      end();
     }
-    for (const item of items) await this.applyAlone(item);
-    end();
+  }
+
+  /** The checkpoints as committed, without locking: what `prepare` works from. */
+  private async readCheckpoints(streams: string[]): Promise<Map<string, bigint>> {
+    const { schema, projection, store } = this.options;
+    const { rows } = await store.pool.query<{ stream_id: string; stream_version: string }>(
+      `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
+        WHERE projection = $1 AND stream_id = ANY ($2::text[])`,
+      [projection.name, [...new Set(streams)]],
+    );
+    return new Map(rows.map((r) => [r.stream_id, BigInt(r.stream_version)]));
   }
 
   /** Locks (creating if needed) the checkpoint rows of these streams, in a fixed order against deadlocks. */
@@ -275,7 +300,7 @@ export class ProjectionConsumer {
   }
 
   /** The events a message stands for: the ones its stream still misses, then its own; none if a duplicate. */
-  private async eventsFor(tx: PoolClient, item: Item, last: bigint): Promise<StoredEvent[]> {
+  private async eventsFor(db: Queryable, item: Item, last: bigint): Promise<StoredEvent[]> {
     const v = item.event.stream_version;
     if (v <= last) return [];
     const missing =
@@ -283,14 +308,43 @@ export class ProjectionConsumer {
         ? await this.options.store.readStream(
             item.event.stream_id,
             { fromVersion: last + 1n, toVersion: v - 1n },
-            tx,
+            db,
           )
         : [];
     return [...missing, this.options.store.upcast(item.event)];
   }
 
+  /** The events the messages stand for after `checkpoints`, which move on as they are taken. */
+  private async eventsAfter(
+    db: Queryable,
+    items: Item[],
+    checkpoints: Map<string, bigint>,
+  ): Promise<StoredEvent[]> {
+    const out: StoredEvent[] = [];
+    for (const item of items) {
+      const events = await this.eventsFor(db, item, checkpoints.get(item.event.stream_id) ?? 0n);
+      if (events.length === 0) continue;
+      out.push(...events);
+      checkpoints.set(item.event.stream_id, item.event.stream_version);
+    }
+    return out;
+  }
+
+  /**
+   * Runs the projection's `prepare` before any transaction, on the events as seen from the
+   * committed checkpoints: a superset of what the transaction will apply, as checkpoints only rise.
+   */
+  private async prepareBatch(items: Item[]): Promise<Pick<ProjectionContext, 'prepared'>> {
+    const { projection } = this.options;
+    if (!projection.prepare) return {};
+    const checkpoints = await this.readCheckpoints(items.map((i) => i.event.stream_id));
+    const events = await this.eventsAfter(this.options.store.pool, items, checkpoints);
+    return events.length === 0 ? {} : { prepared: await projection.prepare(events) };
+  }
+
   /** Fast path: the whole lane batch in one transaction and one handler call. */
   private async applyTogether(items: Item[]): Promise<void> {
+    const prepared = await this.prepareBatch(items);
     const tx = await checkout(this.options.store.pool);
     let applied: StoredEvent[] = [];
     try {
@@ -299,14 +353,13 @@ export class ProjectionConsumer {
         tx,
         items.map((i) => i.event.stream_id),
       );
-      for (const item of items) {
-        const events = await this.eventsFor(tx, item, checkpoints.get(item.event.stream_id)!);
-        if (events.length === 0) continue;
-        applied.push(...events);
-        checkpoints.set(item.event.stream_id, item.event.stream_version);
-      }
+      applied = await this.eventsAfter(tx, items, checkpoints);
       if (applied.length > 0) {
-        await this.options.projection.handle(applied, { tx, schema: this.options.schema });
+        await this.options.projection.handle(applied, {
+          tx,
+          schema: this.options.schema,
+          ...prepared,
+        });
         await this.saveCheckpoints(tx, checkpoints);
       }
       await tx.query('COMMIT');
@@ -327,54 +380,92 @@ export class ProjectionConsumer {
   }
 
   /**
+   * The events the slow path applies for one message: as `eventsFor`, but when one of them can
+   * never validate, the message's own event alone (applying it dead-letters it).
+   */
+  private async eventsAlone(db: Queryable, item: Item, last: bigint): Promise<StoredEvent[]> {
+    try {
+      return await this.eventsFor(db, item, last);
+    } catch (err) {
+      if (!isPoisonByNature(err)) throw err;
+      return [item.event];
+    }
+  }
+
+  /** `prepare` for each event of the slow path on its own, so a failure is pinned to its event. */
+  private async prepareAlone(item: Item): Promise<Map<string, Preparation>> {
+    const { projection, store } = this.options;
+    const out = new Map<string, Preparation>();
+    if (!projection.prepare) return out;
+    const stream = item.event.stream_id;
+    const last = (await this.readCheckpoints([stream])).get(stream) ?? 0n;
+    for (const e of await this.eventsAlone(store.pool, item, last)) {
+      try {
+        const current = e === item.event ? store.upcast(e) : e;
+        out.set(e.event_id, { ok: true, prepared: await projection.prepare([current]) });
+      } catch (error) {
+        out.set(e.event_id, { ok: false, error });
+      }
+    }
+    return out;
+  }
+
+  /**
    * Slow path after a failed batch: one message, each of its events behind a savepoint, so the
    * event that fails is known. It is retried later (nak with backoff) or, once its message was
    * delivered maxDeliveries times or its payload can never validate, dead-lettered and skipped.
    */
   private async applyAlone(item: Item): Promise<void> {
     const { schema, projection, store } = this.options;
-    const tx = await checkout(store.pool);
     let failure: unknown;
     let ownDeadLettered = false;
     const applied: StoredEvent[] = [];
     const attempts = item.msg.info.deliveryCount;
+    let preparations = new Map<string, Preparation>();
     try {
-      await tx.query('BEGIN');
-      const checkpoints = await this.lockCheckpoints(tx, [item.event.stream_id]);
-      let last = checkpoints.get(item.event.stream_id)!;
-      let events: StoredEvent[] = [];
-      try {
-        events = await this.eventsFor(tx, item, last);
-      } catch (err) {
-        if (!isPoisonByNature(err)) throw err;
-        events = [item.event];
-      }
-      for (const e of events) {
-        await tx.query('SAVEPOINT one_event');
-        try {
-          const current = e === item.event ? store.upcast(e) : e;
-          await projection.handle([current], { tx, schema });
-          await tx.query('RELEASE SAVEPOINT one_event');
-          applied.push(current);
-        } catch (err) {
-          await tx.query('ROLLBACK TO SAVEPOINT one_event');
-          if (!isPoisonByNature(err) && attempts < this.maxDeliveries) {
-            failure = err;
-            break;
-          }
-          await this.deadLetter(tx, e, err as Error, attempts);
-          if (e.event_id === item.event.event_id) ownDeadLettered = true;
-        }
-        last = e.stream_version;
-      }
-      checkpoints.set(item.event.stream_id, last);
-      await this.saveCheckpoints(tx, checkpoints);
-      await tx.query(`COMMIT`);
+      preparations = await this.prepareAlone(item);
     } catch (err) {
-      await tx.query('ROLLBACK').catch(() => undefined);
+      failure = err;
+    }
+    const tx = failure === undefined ? await checkout(store.pool) : undefined;
+    try {
+      if (tx) {
+        await tx.query('BEGIN');
+        const checkpoints = await this.lockCheckpoints(tx, [item.event.stream_id]);
+        let last = checkpoints.get(item.event.stream_id)!;
+        for (const e of await this.eventsAlone(tx, item, last)) {
+          await tx.query('SAVEPOINT one_event');
+          try {
+            const current = e === item.event ? store.upcast(e) : e;
+            const preparation = preparations.get(e.event_id);
+            if (preparation?.ok === false) throw preparation.error;
+            await projection.handle([current], {
+              tx,
+              schema,
+              ...(preparation ? { prepared: preparation.prepared } : {}),
+            });
+            await tx.query('RELEASE SAVEPOINT one_event');
+            applied.push(current);
+          } catch (err) {
+            await tx.query('ROLLBACK TO SAVEPOINT one_event');
+            if (!isPoisonByNature(err) && attempts < this.maxDeliveries) {
+              failure = err;
+              break;
+            }
+            await this.deadLetter(tx, e, err as Error, attempts);
+            if (e.event_id === item.event.event_id) ownDeadLettered = true;
+          }
+          last = e.stream_version;
+        }
+        checkpoints.set(item.event.stream_id, last);
+        await this.saveCheckpoints(tx, checkpoints);
+        await tx.query(`COMMIT`);
+      }
+    } catch (err) {
+      await tx?.query('ROLLBACK').catch(() => undefined);
       failure = err;
     } finally {
-      tx.done();
+      tx?.done();
     }
     if (failure === undefined) await this.options.afterCommit?.(applied);
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'applied' }, applied.length);
@@ -408,7 +499,7 @@ export class ProjectionConsumer {
   ): Promise<void> {
     const { schema, projection } = this.options;
     const message = `${err.name}: ${err.message}`.slice(0, 4000);
-    await tx.query(
+    const { rowCount } = await tx.query(
       `INSERT INTO ${schema}.dead_letters (projection, event_id, stream_id, stream_version, type, error, attempts, event)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (projection, event_id) DO NOTHING`,
       [
@@ -422,6 +513,7 @@ export class ProjectionConsumer {
         JSON.stringify(toEnvelope(e)),
       ],
     );
+    if (rowCount === 1) await this.recordDeadLetter(tx, e, message, attempts);
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'dead_lettered' });
     this.logger.error(
       {
@@ -434,5 +526,54 @@ export class ProjectionConsumer {
       },
       'event dead-lettered',
     );
+  }
+
+  /**
+   * Says in the log that this consumer gave up on `e` (ConsumerDeadLettered), in the transaction
+   * of its dead_letters row, so whoever waits on the event's outcome learns it never comes.
+   * Stores whose catalogue lacks the type (the library's own tests) record only the row.
+   */
+  private async recordDeadLetter(
+    tx: PoolClient,
+    e: StoredEvent,
+    error: string,
+    attempts: number,
+  ): Promise<void> {
+    const { store } = this.options;
+    if (!store.catalogue.has(ConsumerDeadLettered.type)) return;
+    const named = (e.data as { campaign?: unknown } | null)?.campaign;
+    const campaign = ConsumerDeadLettered.schema.shape.campaign.safeParse(named);
+    const data = {
+      consumer: this.durableName,
+      eventId: e.event_id,
+      eventType: e.type,
+      streamId: e.stream_id,
+      ...(typeof named === 'string' && campaign.success ? { campaign: named } : {}),
+      error,
+      attempts,
+    };
+    const append = (d: typeof data) =>
+      store.append(
+        deadLetterStream(this.durableName),
+        [{ type: ConsumerDeadLettered.type, data: d }],
+        {
+          expected: 'any',
+          metadata: {
+            correlation_id: e.metadata.correlation_id,
+            causation_id: e.event_id,
+            actor: e.metadata.actor,
+            source: this.durableName,
+          },
+        },
+        tx,
+      );
+    try {
+      await append(data);
+    } catch (err) {
+      // Refused before anything was sent (e.g. the error text holds a configured secret): the
+      // dead letter is still announced, without the text.
+      if (!(err instanceof EventsError)) throw err;
+      await append({ ...data, error: `(the error is not recorded: ${err.code})` });
+    }
   }
 }

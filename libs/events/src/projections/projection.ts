@@ -3,25 +3,35 @@ import type { StoredEvent } from '../store/event.js';
 import type { Migration } from '../store/migrations.js';
 
 /** Where a projection writes: the transaction to write in and the schema its tables live in. */
-export interface ProjectionContext {
+export interface ProjectionContext<Prepared = unknown> {
   tx: PoolClient;
   /** Live schema, or a scratch schema during replay: always write `${schema}.table`. */
   schema: string;
+  /** What `prepare` returned for these events; absent without `prepare` (and in replay). */
+  prepared?: Prepared;
 }
 
 /**
  * A read model built from events. It must be deterministic: the same events produce the same
  * rows (take times from `recorded_at`, never `now()`), so replay can compare it with the live one.
  */
-export interface ProjectionDefinition {
+export interface ProjectionDefinition<Prepared = unknown> {
   /** Lower-case name, unique within its schema. */
   name: string;
   /** Stream categories it follows (the `<category>` of `<category>-<id>` stream ids). */
   categories: readonly string[];
   /** Versioned DDL (versions from 1), parameterised by schema so replay can build a scratch copy. */
   migrations(schema: string): readonly Migration[];
+  /**
+   * Optional slow step (network calls, large reads) run before the consumer opens its
+   * transaction, so nothing is held while it runs. It sees every event `handle` may then get (some
+   * may turn out to be duplicates by then); its result reaches `handle` as `ctx.prepared`. A
+   * failed or retried batch is prepared again. What it reads from outside the log makes the
+   * projection not replayable: replay calls `handle` only.
+   */
+  prepare?(events: readonly StoredEvent[]): Promise<Prepared>;
   /** Applies events, already deduplicated and in stream order, inside the consumer's transaction. */
-  handle(events: readonly StoredEvent[], ctx: ProjectionContext): Promise<void>;
+  handle(events: readonly StoredEvent[], ctx: ProjectionContext<Prepared>): Promise<void>;
   /**
    * The tables replay compares, with the columns that identify a row and, when not every
    * column is deterministic (e.g. an application-order sequence), the columns to compare.

@@ -1,0 +1,120 @@
+import { describe, expect, it } from '@jest/globals';
+import { changesetId, sha256Hex, type ChangesetSpecData } from '@campaigns/events';
+import { changesetsLeavingSpec, planWorkspaceChangesets } from './plan-changesets.js';
+import type { ChangesetRow } from './process-manager-rows.js';
+
+const A = 'github.com/acme/a';
+const B = 'github.com/acme/b';
+
+const specOf = (title: string): ChangesetSpecData => ({
+  baseRef: 'main',
+  baseRevision: 'a'.repeat(40),
+  title,
+  body: '',
+  commit: { message: 'm', author: { name: 'n', email: 'e' } },
+  published: false,
+  diff: { sha256: sha256Hex(title), size: 1 },
+  files: { modified: ['README.md'], added: [], deleted: [], renamed: [] },
+});
+
+function row(repository: string, headBranch: string, o: Partial<ChangesetRow> = {}): ChangesetRow {
+  return {
+    changeset_id: changesetId('c', repository, headBranch),
+    campaign: 'c',
+    repository,
+    head_branch: headBranch,
+    workspace_path: '',
+    removed: false,
+    spec: specOf('Hello'),
+    last_event_id: '00000000-0000-4000-8000-000000000000',
+    ...o,
+  };
+}
+
+/** The keys of a spec as jsonb hands them back: in another order than they were written. */
+function reordered(spec: ChangesetSpecData): ChangesetSpecData {
+  return Object.fromEntries(Object.entries(spec).reverse()) as ChangesetSpecData;
+}
+
+describe('planWorkspaceChangesets', () => {
+  it.each([
+    {
+      given: 'no changeset recorded yet',
+      recorded: [],
+      rendered: [{ headBranch: 'hello', spec: specOf('Hello') }],
+      then: [['computed', 'hello']],
+    },
+    {
+      given: 'the same spec recorded (keys in another order)',
+      recorded: [row(A, 'hello', { spec: reordered(specOf('Hello')) })],
+      rendered: [{ headBranch: 'hello', spec: specOf('Hello') }],
+      then: [],
+    },
+    {
+      given: 'another title recorded',
+      recorded: [row(A, 'hello', { spec: specOf('Old') })],
+      rendered: [{ headBranch: 'hello', spec: specOf('Hello') }],
+      then: [['computed', 'hello']],
+    },
+    {
+      given: 'the same spec recorded but removed since',
+      recorded: [row(A, 'hello', { removed: true })],
+      rendered: [{ headBranch: 'hello', spec: specOf('Hello') }],
+      then: [['computed', 'hello']],
+    },
+    {
+      given: 'an empty diff now',
+      recorded: [row(A, 'hello'), row(A, 'gone', { removed: true })],
+      rendered: [],
+      then: [['removed', 'hello', 'empty-diff']],
+    },
+    {
+      given: 'another branch now',
+      recorded: [row(A, 'hello')],
+      rendered: [{ headBranch: 'renamed', spec: specOf('Hello') }],
+      then: [
+        ['computed', 'renamed'],
+        ['removed', 'hello', 'branch-no-longer-produced'],
+      ],
+    },
+  ])('given $given', ({ recorded, rendered, then }) => {
+    const changes = planWorkspaceChangesets('c', A, recorded, rendered);
+
+    expect(
+      changes.map((c) =>
+        c.kind === 'computed' ? [c.kind, c.headBranch] : [c.kind, c.row.head_branch, c.reason],
+      ),
+    ).toEqual(then);
+    for (const c of changes)
+      if (c.kind === 'computed') expect(c.changesetId).toBe(changesetId('c', A, c.headBranch));
+  });
+
+  it('carrying out the plan leaves nothing to do', () => {
+    const rendered = [
+      { headBranch: 'hello', spec: specOf('Hello') },
+      { headBranch: 'docs', spec: specOf('Docs') },
+    ];
+    const changes = planWorkspaceChangesets('c', A, [row(A, 'old')], rendered);
+    const after = [
+      ...changes.map((c) =>
+        c.kind === 'computed'
+          ? row(A, c.headBranch, { spec: c.spec })
+          : { ...c.row, removed: true },
+      ),
+    ];
+
+    expect(planWorkspaceChangesets('c', A, after, rendered)).toEqual([]);
+  });
+});
+
+describe('changesetsLeavingSpec', () => {
+  it('removes the wanted changesets of repositories no longer resolved, for that reason', () => {
+    const wanted = [row(A, 'hello'), row(B, 'hello'), row(B, 'old', { removed: true })];
+
+    expect(
+      changesetsLeavingSpec(wanted, new Set([A])).map((c) =>
+        c.kind === 'removed' ? [c.row.repository, c.row.head_branch, c.reason] : c,
+      ),
+    ).toEqual([[B, 'hello', 'repository-left-spec']]);
+  });
+});
