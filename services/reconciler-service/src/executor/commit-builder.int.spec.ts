@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CodeHostError } from '@campaigns/codehost';
+import { CodeHostError, commitObject } from '@campaigns/codehost';
 import {
   startSimCodeHost,
   type SimCodeHost,
@@ -77,6 +77,33 @@ describe('buildCommit against the GitHub simulator', () => {
       await second.dispose();
     }
   }, 60_000);
+
+  it.each([
+    ['trailing spaces', 'Say hello   \n\nWith a body.\t \n'],
+    ['blank lines around and between', '\n\nSay hello\n\n\n\nWith a body.\n\n\n'],
+    ['CRLF line ends', 'Say hello\r\n\r\nWith a body.\r\n'],
+    ['no trailing newline', 'Say hello'],
+    ['unicode', 'Grüße, 世界 ✓ 🚀\n\nÜber alles\u00a0'],
+  ])(
+    'makes the commit commitObject computes without git, for a message with %s',
+    async (_name, message) => {
+      const built = await buildCommit({ ...input, message });
+      try {
+        const tree = (await git(built.localRepoPath, 'rev-parse', 'HEAD^{tree}')).trim();
+        const computed = commitObject({
+          tree,
+          parent: input.baseRevision,
+          author: input.author,
+          date: input.date,
+          message,
+        });
+        expect(computed?.sha).toBe(built.commitSha);
+      } finally {
+        await built.dispose();
+      }
+    },
+    60_000,
+  );
 
   it('fails terminally when the diff does not apply, and leaves no directory behind', async () => {
     const diff = await makeDiff({ 'README.md': 'something else\n' }, { 'README.md': 'changed\n' });
