@@ -52,7 +52,7 @@ export interface ReconcilerWorkerOptions {
   schema: string;
   codeHosts: CodeHosts;
   config: CampaignsConfig;
-  /** Lanes: changesets reconciled at once, each lane taking the next due one when it is free (default 24). */
+  /** Lanes: changesets reconciled at once, each lane taking the next due one when it is free (default 16). */
   concurrency?: number;
   /** How the rounds' reads of the code host are gathered into batched queries. */
   reads?: ChangesetReadBatcherOptions;
@@ -75,7 +75,7 @@ export function retryDelayMs(attempt: number, retryAfterMs?: number): number {
 }
 
 /** Lanes of a worker when RECONCILER_CONCURRENCY does not say (see the README for the measurement). */
-export const DEFAULT_CONCURRENCY = 24;
+export const DEFAULT_CONCURRENCY = 16;
 
 interface Claim {
   id: string;

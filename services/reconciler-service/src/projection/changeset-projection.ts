@@ -472,7 +472,7 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
       const rows = await loadChangesetRows(ctx.tx, ctx.schema, ids);
       const inBatch = new Set(events.filter(isSpecEvent).map((e) => e.event_id));
       const referenced = events
-        .filter((e) => !isSpecEvent(e))
+        .filter(readsItsSpec)
         .map((e) => (e.data as Data).specEventId)
         .filter((id): id is string => id !== undefined && !inBatch.has(id));
       const specs = await loadRecordedSpecs(ctx.tx, ctx.schema, referenced);
@@ -503,6 +503,14 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
         await saveRows(ctx.tx, ctx.schema, touched.slice(i, i + SAVE_CHUNK));
     },
   };
+}
+
+/** Events whose effect takes a field from the spec they acted on (the body, the commit). */
+function readsItsSpec(event: StoredEvent): boolean {
+  return (
+    event.type === 'ChangesetPublished' ||
+    (event.type === 'ChangesetUpdated' && (event.data as Data)['operation'] === 'push')
+  );
 }
 
 function isSpecEvent(event: StoredEvent): boolean {
