@@ -242,6 +242,7 @@ export class ReconcilerWorker {
   }
 
   private async renew(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.options.pool
       .query(
         `UPDATE ${this.q()} SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
