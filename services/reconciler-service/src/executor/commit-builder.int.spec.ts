@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodeHostError, commitObject } from '@campaigns/codehost';
@@ -107,13 +107,24 @@ describe('buildCommit against the GitHub simulator', () => {
 
   it('fails terminally when the diff does not apply, and leaves no directory behind', async () => {
     const diff = await makeDiff({ 'README.md': 'something else\n' }, { 'README.md': 'changed\n' });
-    const commitDirs = async () =>
-      (await readdir(tmpdir())).filter((name) => name.startsWith('reconciler-commit-'));
-    const before = await commitDirs();
-    const error = await buildCommit({ ...input, diff }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CodeHostError);
-    expect(error).toMatchObject({ kind: 'terminal' });
-    expect((error as Error).message).toMatch(/does not apply/);
-    expect(await commitDirs()).toEqual(before);
+    // A temporary directory of this test's own: other test files build commits meanwhile.
+    const scratch = await mkdtemp(join(tmpdir(), 'commit-builder-test-'));
+    const previousTmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = scratch;
+    let error: unknown;
+    try {
+      error = await buildCommit({ ...input, diff }).catch((e: unknown) => e);
+    } finally {
+      if (previousTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previousTmpdir;
+    }
+    try {
+      expect(error).toBeInstanceOf(CodeHostError);
+      expect(error).toMatchObject({ kind: 'terminal' });
+      expect((error as Error).message).toMatch(/does not apply/);
+      expect(await readdir(scratch)).toEqual([]);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }, 60_000);
 });
