@@ -139,6 +139,23 @@ export interface PushBranchInput {
   force: boolean;
 }
 
+export interface PushPackInput {
+  repo: string;
+  branch: string;
+  /** The commit the branch is set to; it is in `pack` or already on the host. */
+  commitSha: string;
+  /** A git pack file holding every object the host needs beyond what it has. */
+  pack: Buffer;
+  /** Where the branch is believed to be; null when it is believed not to exist. */
+  expectedOldSha: string | null;
+}
+
+/**
+ * `pushed`: the branch is at the commit. `refused`: the host did not take the pack or the update (e.g. it lacks an object the
+ * pack builds on); pushing from a repository that has every object, `pushBranch`, may still work.
+ */
+export type PushPackResult = { status: 'pushed' } | { status: 'refused'; reason: string };
+
 /** Webhook request headers, lower- or mixed-case names. */
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
@@ -188,6 +205,12 @@ export interface CodeHost {
 
   /** Pushes `commitSha` from a local repository to `branch`, with credentials never on disk. */
   pushBranch(input: PushBranchInput): Promise<void>;
+  /**
+   * Sets `branch` to `commitSha` by sending `pack` in one request, replacing whatever the branch
+   * points at (force). When the branch is not at `expectedOldSha`, its real value is read once
+   * and the update repeated.
+   */
+  pushPack(input: PushPackInput): Promise<PushPackResult>;
 
   /** Throws `WebhookVerificationError` unless the signature matches the configured secret. */
   verifyWebhook(headers: WebhookHeaders, rawBody: string): Promise<void>;

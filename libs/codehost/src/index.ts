@@ -9,3 +9,6 @@ export * from './github/github-errors.js';
 export { buildLoadChangesetsQuery } from './github/load-changesets.js';
 export * from './git-http/pkt-line.js';
 export * from './git-http/upload-pack.js';
+export * from './git-http/receive-pack.js';
+export * from './git-objects/commit-object.js';
+export * from './git-objects/pack-file.js';

@@ -8,7 +8,7 @@ import {
 } from '@campaigns/codehost';
 import { campaignsCatalogue, ProjectionConsumer } from '@campaigns/events';
 import type { ServiceContext, ServiceDefinition } from '@campaigns/service-kit';
-import { ReconcilerWorker } from './executor/reconciler-worker.js';
+import { DEFAULT_CONCURRENCY, ReconcilerWorker } from './executor/reconciler-worker.js';
 import { ChangesetSyncer } from './syncer/changeset-syncer.js';
 import { changesetProjection } from './projection/changeset-projection.js';
 import { reconcilerServiceMigrations } from './reconciler-service.migrations.js';
@@ -30,7 +30,7 @@ export function reconcilerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
     return value;
   };
   return {
-    concurrency: read('RECONCILER_CONCURRENCY', 4, 1),
+    concurrency: read('RECONCILER_CONCURRENCY', DEFAULT_CONCURRENCY, 1),
     pollMs: read('RECONCILER_POLL_MS', 250, 1),
     leaseMs: read('RECONCILER_LEASE_MS', 120_000, 100),
   };

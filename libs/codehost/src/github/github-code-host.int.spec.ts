@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect, promisify } from 'node:util';
@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodeHosts } from '../code-hosts.js';
 import { parseCampaignsConfig } from '../config.js';
 import { CodeHostError, WebhookVerificationError } from '../errors.js';
+import { commitObject } from '../git-objects/commit-object.js';
+import { appendObjectToPack } from '../git-objects/pack-file.js';
 import { startSimCodeHost, type SimCodeHost } from '../test-support/sim-code-host.js';
 
 const exec = promisify(execFile);
@@ -17,6 +19,19 @@ const exec = promisify(execFile);
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec('git', args, { cwd });
   return stdout.trim();
+}
+
+function gitWithInput(cwd: string, args: string[], input: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`git ${args[0]} failed`)),
+    );
+    child.stdin.end(input);
+  });
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<CodeHostError> {
@@ -266,7 +281,136 @@ describe('GithubCodeHost against the simulator', () => {
     expect(stdout.split('\t')[0]).toBe(amended);
   });
 
-  it('creates a pull request once: creating it again finds the open one', async () => {
+  describe('pushPack', () => {
+    let clone: string;
+    let base: string;
+    const repo = () => t.repo('repo-00003');
+    const ada = { name: 'Ada', email: 'ada@example.com' };
+    const date = new Date('2026-01-02T03:04:05Z');
+
+    beforeAll(async () => {
+      clone = join(work, 'pack-clone');
+      await exec('git', ['clone', '--quiet', `${t.sim.url}/acme/repo-00003.git`, clone]);
+      base = await git(clone, 'rev-parse', 'HEAD');
+    });
+
+    /** As the executor records a workspace: its tree and a pack of the objects new to `base`. */
+    async function treeAndPack(content: string): Promise<{ tree: string; pack: Buffer }> {
+      await git(clone, 'checkout', '-q', '--detach', base);
+      await writeFile(join(clone, 'pushed.txt'), content);
+      await git(clone, 'add', '-A');
+      const tree = await git(clone, 'write-tree');
+      const objects = await git(clone, 'rev-list', '--objects', tree, '--not', base);
+      return { tree, pack: await gitWithInput(clone, ['pack-objects', '--stdout', '-q'], objects) };
+    }
+
+    async function commitPack(content: string, parent = base) {
+      const { tree, pack } = await treeAndPack(content);
+      const commit = commitObject({ tree, parent, author: ada, date, message: content })!;
+      return { sha: commit.sha, pack: appendObjectToPack(pack, 'commit', commit.content) };
+    }
+
+    const headOf = async (branch: string) =>
+      (
+        await exec('git', ['ls-remote', `${t.sim.url}/acme/repo-00003.git`, `refs/heads/${branch}`])
+      ).stdout.split('\t')[0];
+    const lastSeq = async () => (await t.sim.control.call('requests', {})).at(-1)?.seq ?? 0;
+    const gitRequestsSince = async (seq: number) =>
+      (await t.sim.control.call('requests', { since: seq }))
+        .filter((r) => r.kind !== 'control')
+        .map((r) => `${r.method} ${r.path.replace(/^.*\.git\//, '')}`);
+
+    it('pushes a new branch with one request, the commit built here on the pack given', async () => {
+      const { sha, pack } = await commitPack('one request\n');
+      const seq = await lastSeq();
+
+      const result = await t.host.pushPack({
+        repo: repo(),
+        branch: 'campaigns/pack',
+        commitSha: sha,
+        pack,
+        expectedOldSha: null,
+      });
+
+      expect(result).toEqual({ status: 'pushed' });
+      expect(await gitRequestsSince(seq)).toEqual(['POST git-receive-pack']);
+      expect(await headOf('campaigns/pack')).toBe(sha);
+      await exec('git', ['fetch', '-q', 'origin', 'campaigns/pack'], { cwd: clone });
+      expect(await git(clone, 'show', `${sha}:pushed.txt`)).toBe('one request');
+      expect(await git(clone, 'rev-parse', `${sha}^`)).toBe(base);
+    });
+
+    it('replaces a branch someone else moved, after one read of where it is', async () => {
+      const first = await commitPack('first\n');
+      await t.host.pushPack({
+        repo: repo(),
+        branch: 'campaigns/moved',
+        commitSha: first.sha,
+        pack: first.pack,
+        expectedOldSha: null,
+      });
+      await t.sim.control.call('pushCommit', {
+        owner: 'acme',
+        name: 'repo-00003',
+        branch: 'campaigns/moved',
+        files: { 'theirs.txt': 'by hand\n' },
+      });
+      const second = await commitPack('second\n');
+      const seq = await lastSeq();
+
+      const result = await t.host.pushPack({
+        repo: repo(),
+        branch: 'campaigns/moved',
+        commitSha: second.sha,
+        pack: second.pack,
+        expectedOldSha: first.sha,
+      });
+
+      expect(result).toEqual({ status: 'pushed' });
+      expect(await gitRequestsSince(seq)).toEqual([
+        'POST git-receive-pack',
+        'GET info/refs',
+        'POST git-receive-pack',
+      ]);
+      expect(await headOf('campaigns/moved')).toBe(second.sha);
+    });
+
+    it('finds a push that already happened (a crash before it was recorded) and writes nothing more', async () => {
+      const pushed = await commitPack('pushed before the crash\n');
+      const push = () =>
+        t.host.pushPack({
+          repo: repo(),
+          branch: 'campaigns/repeated',
+          commitSha: pushed.sha,
+          pack: pushed.pack,
+          expectedOldSha: null,
+        });
+      await push();
+      const seq = await lastSeq();
+
+      expect(await push()).toEqual({ status: 'pushed' });
+
+      expect(await gitRequestsSince(seq)).toEqual(['POST git-receive-pack', 'GET info/refs']);
+      expect(await headOf('campaigns/repeated')).toBe(pushed.sha);
+    });
+
+    it('is refused, leaving no branch, when the host lacks an object the pack builds on', async () => {
+      const orphan = await commitPack('on a parent the host never saw\n', 'f'.repeat(40));
+
+      const result = await t.host.pushPack({
+        repo: repo(),
+        branch: 'campaigns/orphan',
+        commitSha: orphan.sha,
+        pack: orphan.pack,
+        expectedOldSha: null,
+      });
+
+      expect(result).toMatchObject({ status: 'refused', reason: expect.stringMatching(/missing/) });
+      expect(await headOf('campaigns/orphan')).toBe('');
+    });
+  });
+
+  it('creates a pull request with one request, and creating it again finds the open one', async () => {
     await branchWithCommit('repo-00001', 'feature-a');
     const input = {
       repo: t.repo('repo-00001'),
@@ -276,6 +420,7 @@ describe('GithubCodeHost against the simulator', () => {
       body: 'Body A',
       draft: false,
     };
+    const before = (await t.sim.control.call('requests', {})).at(-1)?.seq ?? 0;
     const created = await t.host.createChangeset(input);
     expect(created).toMatchObject({
       state: 'OPEN',
@@ -283,15 +428,67 @@ describe('GithubCodeHost against the simulator', () => {
       title: 'A',
       headRefName: 'feature-a',
     });
+    const firstCall = (await t.sim.control.call('requests', { since: before })).filter(
+      (r) => r.kind !== 'control',
+    );
+    expect(firstCall.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 201']);
 
+    // As after a crash between opening the PR and recording it: GitHub answers 422, and the
+    // open PR is looked up.
     const again = await t.host.createChangeset({ ...input, title: 'A, again' });
     expect(again.number).toBe(created.number);
+    expect(again.title).toBe('A');
     expect((await t.host.findOpenChangeset(input.repo, 'feature-a'))?.number).toBe(created.number);
     expect(await t.host.findOpenChangeset(input.repo, 'no-such-branch')).toBeUndefined();
     const pulls = await t.sim.control.call('requests', { kind: 'rest' });
     expect(
-      pulls.filter((r) => r.method === 'POST' && r.path.endsWith('/acme/repo-00001/pulls')),
-    ).toHaveLength(1);
+      pulls
+        .filter((r) => r.method === 'POST' && r.path.endsWith('/acme/repo-00001/pulls'))
+        .map((r) => r.status),
+    ).toEqual([201, 422]);
+  });
+
+  it("returns a person's open pull request from the same branch instead of opening another", async () => {
+    await branchWithCommit('repo-00002', 'feature-person');
+    const theirs = await t.sim.control.call('openPullRequest', {
+      owner: 'acme',
+      name: 'repo-00002',
+      head: 'feature-person',
+      base: 'main',
+      title: 'Opened by hand',
+    });
+
+    const ours = await t.host.createChangeset({
+      repo: t.repo('repo-00002'),
+      head: 'feature-person',
+      base: 'main',
+      title: 'From the campaign',
+      body: '',
+      draft: false,
+    });
+
+    expect(ours).toMatchObject({ number: theirs.number, title: 'Opened by hand', state: 'OPEN' });
+  });
+
+  it('fails terminally, without looking for a PR, when GitHub refuses the PR for another reason', async () => {
+    await branchWithCommit('repo-00002', 'feature-no-base');
+    const before = (await t.sim.control.call('requests', {})).at(-1)?.seq ?? 0;
+    const error = await errorOf(
+      t.host.createChangeset({
+        repo: t.repo('repo-00002'),
+        head: 'feature-no-base',
+        base: 'no-such-base',
+        title: 'x',
+        body: '',
+        draft: false,
+      }),
+    );
+    expect(error.kind).toBe('terminal');
+    expect(error.message).toContain('422 validation failed');
+    const requests = (await t.sim.control.call('requests', { since: before })).filter(
+      (r) => r.kind !== 'control',
+    );
+    expect(requests.map((r) => `${r.method} ${r.status}`)).toEqual(['POST 422']);
   });
 
   it('walks a draft through ready, draft, edits, close, reopen, comment and merge', async () => {
@@ -575,6 +772,16 @@ describe('GithubCodeHost against the simulator', () => {
       }),
     );
 
+    const packError = await errorOf(
+      host.pushPack({
+        repo: t.repo('repo-00002'),
+        branch: 'campaigns/revoked',
+        commitSha: 'a'.repeat(40),
+        pack: Buffer.from('PACK'),
+        expectedOldSha: null,
+      }),
+    );
+
     // And a webhook arrives though no secret is configured for this host.
     await expect(
       host.verifyWebhook({ 'x-hub-signature-256': 'sha256=00' }, '{}'),
@@ -587,12 +794,15 @@ describe('GithubCodeHost against the simulator', () => {
     expect(apiError.message).toContain('401 bad credentials');
     expect(pushError.kind).toBe('terminal');
     expect(pushError.message).toContain("check the code host's token");
+    expect(packError.kind).toBe('terminal');
+    expect(packError.message).toContain("check the code host's token");
     const basic = Buffer.from(`x-access-token:${canary}`).toString('base64');
     for (const text of [
       apiError.message,
       pushError.message,
-      JSON.stringify([apiError, pushError]),
-      inspect([apiError, pushError], { depth: 8 }),
+      packError.message,
+      JSON.stringify([apiError, pushError, packError]),
+      inspect([apiError, pushError, packError], { depth: 8 }),
       inspect(hosts, { depth: 8 }),
       JSON.stringify(config),
       ...logs,

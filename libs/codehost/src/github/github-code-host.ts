@@ -1,4 +1,5 @@
 import { withCustomRequest, GraphqlResponseError } from '@octokit/graphql';
+import { RequestError } from '@octokit/request-error';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
@@ -15,6 +16,8 @@ import type {
   MergeChangesetInput,
   Page,
   PushBranchInput,
+  PushPackInput,
+  PushPackResult,
   RepositoryInfo,
   UpdateChangesetInput,
   WebhookDelivery,
@@ -23,6 +26,13 @@ import type {
 import type { CodeHostConfig } from '../config.js';
 import { CodeHostError, WebhookVerificationError, type CodeHostErrorContext } from '../errors.js';
 import { parseRepositoryName, type RepositoryName } from '../repository-name.js';
+import {
+  advertisedRef,
+  pushRefUpdate,
+  ReceivePackHttpError,
+  ZERO_OBJECT_ID,
+} from '../git-http/receive-pack.js';
+import { redact, type Secret } from '../secret.js';
 import { pushCommitToBranch } from './git-push.js';
 import { toCodeHostError } from './github-errors.js';
 import { waitingOutRateLimits } from './rate-limit-wait.js';
@@ -266,8 +276,6 @@ export class GithubCodeHost implements CodeHost {
   }
 
   async createChangeset(input: CreateChangesetInput): Promise<Changeset> {
-    const existing = await this.findOpenChangeset(input.repo, input.head);
-    if (existing !== undefined) return existing;
     const r = this.#parse(input.repo);
     const context = { operation: `create pull request from ${input.head}`, repo: input.repo };
     try {
@@ -282,9 +290,12 @@ export class GithubCodeHost implements CodeHost {
       });
       return this.#toChangeset(input.repo, data);
     } catch (error) {
-      // Another reconciler (or a person) opened it between our look and our create.
-      const raced = await this.findOpenChangeset(input.repo, input.head).catch(() => undefined);
-      if (raced !== undefined) return raced;
+      // Opened before: by an attempt that crashed after creating it, a retried request whose
+      // answer was lost, another reconciler, or a person. It is the changeset's PR.
+      if (isPullRequestAlreadyExists(error)) {
+        const existing = await this.findOpenChangeset(input.repo, input.head);
+        if (existing !== undefined) return existing;
+      }
       throw toCodeHostError(error, context);
     }
   }
@@ -378,6 +389,34 @@ export class GithubCodeHost implements CodeHost {
       token: this.#config.token,
       repo: input.repo,
     });
+  }
+
+  async pushPack(input: PushPackInput): Promise<PushPackResult> {
+    const r = this.#parse(input.repo);
+    const target = {
+      url: `${this.#config.url}/${r.owner}/${r.name}.git`,
+      token: this.#config.token.reveal(),
+    };
+    const ref = `refs/heads/${input.branch}`;
+    const context = { operation: `push ${input.branch}`, repo: input.repo };
+    const update = (oldSha: string) =>
+      pushRefUpdate(target, { ref, oldSha, newSha: input.commitSha }, input.pack);
+    try {
+      const believed = input.expectedOldSha ?? ZERO_OBJECT_ID;
+      let report = await update(believed);
+      if (report.status === 'ref-rejected') {
+        // Someone else moved (or deleted) the branch, or a crashed attempt already pushed:
+        // learn where it is and replace it, as a forced push does.
+        const actual = await advertisedRef(target, ref);
+        if (actual === input.commitSha) return { status: 'pushed' };
+        if (actual !== believed) report = await update(actual);
+      }
+      if (report.status === 'ok') return { status: 'pushed' };
+      return { status: 'refused', reason: redact(report.reason, [this.#config.token]) };
+    } catch (error) {
+      if (!(error instanceof ReceivePackHttpError)) throw error;
+      throw receivePackError(error, context, this.#config.token);
+    }
   }
 
   async verifyWebhook(headers: WebhookHeaders, rawBody: string): Promise<void> {
@@ -564,6 +603,31 @@ export class GithubCodeHost implements CodeHost {
       headRefOid: data.head.sha,
     };
   }
+}
+
+/** GitHub's 422 for a second PR from the same head to the same base. */
+function isPullRequestAlreadyExists(error: unknown): boolean {
+  if (!(error instanceof RequestError) || error.status !== 422) return false;
+  const data = error.response?.data as
+    { message?: string; errors?: { message?: string }[] } | undefined;
+  const messages = [data?.message, ...(data?.errors ?? []).map((e) => e.message)];
+  return messages.some((m) => m !== undefined && /a pull request already exists/i.test(m));
+}
+
+/** An HTTP failure of a smart-HTTP push, classified like the REST API's. */
+function receivePackError(
+  error: ReceivePackHttpError,
+  context: CodeHostErrorContext,
+  token: Secret,
+): CodeHostError {
+  const message = `git receive-pack ${redact(error.message, [token])}`;
+  const ctx = error.status === 0 ? context : { ...context, status: error.status };
+  if (error.status === 0 || error.status >= 500 || error.status === 408 || error.status === 429) {
+    return new CodeHostError('retryable', message, ctx, { cause: error });
+  }
+  const hint =
+    error.status === 401 || /denied/i.test(error.message) ? " — check the code host's token" : '';
+  return new CodeHostError('terminal', `${message}${hint}`, ctx, { cause: error });
 }
 
 function onlyNotFound(error: GraphqlResponseError<unknown>): boolean {

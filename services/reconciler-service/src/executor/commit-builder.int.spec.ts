@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CodeHostError } from '@campaigns/codehost';
+import { CodeHostError, commitObject } from '@campaigns/codehost';
 import {
   startSimCodeHost,
   type SimCodeHost,
@@ -78,15 +78,53 @@ describe('buildCommit against the GitHub simulator', () => {
     }
   }, 60_000);
 
+  it.each([
+    ['trailing spaces', 'Say hello   \n\nWith a body.\t \n'],
+    ['blank lines around and between', '\n\nSay hello\n\n\n\nWith a body.\n\n\n'],
+    ['CRLF line ends', 'Say hello\r\n\r\nWith a body.\r\n'],
+    ['no trailing newline', 'Say hello'],
+    ['unicode', 'Grüße, 世界 ✓ 🚀\n\nÜber alles\u00a0'],
+  ])(
+    'makes the commit commitObject computes without git, for a message with %s',
+    async (_name, message) => {
+      const built = await buildCommit({ ...input, message });
+      try {
+        const tree = (await git(built.localRepoPath, 'rev-parse', 'HEAD^{tree}')).trim();
+        const computed = commitObject({
+          tree,
+          parent: input.baseRevision,
+          author: input.author,
+          date: input.date,
+          message,
+        });
+        expect(computed?.sha).toBe(built.commitSha);
+      } finally {
+        await built.dispose();
+      }
+    },
+    60_000,
+  );
+
   it('fails terminally when the diff does not apply, and leaves no directory behind', async () => {
     const diff = await makeDiff({ 'README.md': 'something else\n' }, { 'README.md': 'changed\n' });
-    const commitDirs = async () =>
-      (await readdir(tmpdir())).filter((name) => name.startsWith('reconciler-commit-'));
-    const before = await commitDirs();
-    const error = await buildCommit({ ...input, diff }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CodeHostError);
-    expect(error).toMatchObject({ kind: 'terminal' });
-    expect((error as Error).message).toMatch(/does not apply/);
-    expect(await commitDirs()).toEqual(before);
+    // A temporary directory of this test's own: other test files build commits meanwhile.
+    const scratch = await mkdtemp(join(tmpdir(), 'commit-builder-test-'));
+    const previousTmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = scratch;
+    let error: unknown;
+    try {
+      error = await buildCommit({ ...input, diff }).catch((e: unknown) => e);
+    } finally {
+      if (previousTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previousTmpdir;
+    }
+    try {
+      expect(error).toBeInstanceOf(CodeHostError);
+      expect(error).toMatchObject({ kind: 'terminal' });
+      expect((error as Error).message).toMatch(/does not apply/);
+      expect(await readdir(scratch)).toEqual([]);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }, 60_000);
 });

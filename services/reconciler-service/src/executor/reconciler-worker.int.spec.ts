@@ -443,6 +443,51 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     }
   }, 60_000);
 
+  it('lets the other lanes go on while one changeset is slow', async () => {
+    for (const w of h.workers) await w.stop();
+    const names = ['lane-slow', 'lane-1', 'lane-2', 'lane-3'];
+    for (const name of names) {
+      await h.sim.sim.control.call('createRepo', {
+        owner: 'acme',
+        name,
+        files: { 'README.md': README },
+      });
+    }
+    const [slow, ...others] = names.map(
+      (name) => new TestChangeset(h, h.sim.repo(name), 'hello-world'),
+    );
+    // The slow changeset's round stops after opening its PR until the test lets it go on.
+    let letGo: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    const worker = await h.startWorker({
+      concurrency: 2,
+      workerId: 'two-lanes',
+      afterHostWrite: async (id, operation) => {
+        if (id === slow!.id && operation === 'publish') await gate;
+      },
+    });
+    try {
+      const slowSpec = await slow!.computed(await baseSpec(slow!.repository), await hello());
+      await eventually(async () => (await pulls('lane-slow')).length === 1);
+
+      // Three more changesets pass through the one free lane while the slow one waits.
+      const specIds = await Promise.all(
+        others.map(async (cs) => cs.computed(await baseSpec(cs.repository), await hello())),
+      );
+      for (const [i, cs] of others.entries()) await cs.waitFor('ChangesetReconciled', specIds[i]!);
+      expect(await slow!.typesAfter(1n)).toEqual(['ChangesetUpdated:push']);
+
+      letGo();
+      expect((await slow!.waitFor('ChangesetReconciled', slowSpec)).data['operations']).toEqual([
+        'push',
+        'publish',
+      ]);
+    } finally {
+      letGo();
+      await worker.stop();
+    }
+  }, 60_000);
+
   it("keeps a working worker's claim past its lease time, so no other worker acts meanwhile", async () => {
     for (const w of h.workers) await w.stop();
     await h.sim.sim.control.call('createRepo', {
@@ -511,6 +556,11 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
       limits: { core: 1, windowSeconds: 3600 },
     });
     await h.sim.sim.control.call('resetRateLimits', { token: h.sim.token });
+    // Other work with the token spends the budget's one request before the PR is opened.
+    const spent = await fetch(`${h.sim.sim.apiUrl}/repos/acme/limited`, {
+      headers: { authorization: `token ${h.sim.token}` },
+    });
+    expect(spent.status).toBe(200);
     try {
       const specId = await cs.computed(spec, diff);
       const failed = await cs.waitFor('ReconcileFailed', specId);

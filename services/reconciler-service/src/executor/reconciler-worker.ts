@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
+  appendObjectToPack,
   CodeHostError,
   CodeHostResolver,
+  commitObject,
+  PackFileError,
   parseRepositoryName,
   type CampaignsConfig,
   type Changeset,
@@ -34,7 +37,12 @@ import {
   type ChangesetState,
   type Operation,
 } from '../planner/index.js';
+import {
+  ChangesetReadBatcher,
+  type ChangesetReadBatcherOptions,
+} from './changeset-read-batcher.js';
 import { buildCommit } from './commit-builder.js';
+import { specCommitFields } from './spec-commit.js';
 import { OBSERVED_STATE, observationDiffers, syncObservation } from './sync-observation.js';
 
 export interface ReconcilerWorkerOptions {
@@ -44,8 +52,10 @@ export interface ReconcilerWorkerOptions {
   schema: string;
   codeHosts: CodeHosts;
   config: CampaignsConfig;
-  /** Changesets reconciled at once (default 4). */
+  /** Lanes: changesets reconciled at once, each lane taking the next due one when it is free (default 16). */
   concurrency?: number;
+  /** How the rounds' reads of the code host are gathered into batched queries. */
+  reads?: ChangesetReadBatcherOptions;
   /** Wait between polls of an empty queue (default 250 ms). */
   pollMs?: number;
   /** How long a claim lasts before another worker may take the changeset (default 2 min). */
@@ -62,6 +72,14 @@ export interface ReconcilerWorkerOptions {
 export function retryDelayMs(attempt: number, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined && retryAfterMs >= 0) return Math.ceil(retryAfterMs);
   return Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
+}
+
+/** Lanes of a worker when RECONCILER_CONCURRENCY does not say (see the README for the measurement). */
+export const DEFAULT_CONCURRENCY = 16;
+
+interface Claim {
+  id: string;
+  dueVersion: bigint;
 }
 
 /** The round was overtaken (a new spec or another worker appended first): stop, leave it due. */
@@ -101,7 +119,10 @@ export class ReconcilerWorker {
   private readonly leaseMs: number;
   private readonly logger: EventsLogger;
   private readonly resolver: CodeHostResolver;
+  private readonly reads: ChangesetReadBatcher;
   private readonly abort = new AbortController();
+  /** Changesets this worker holds a claim on, renewed together while their rounds run. */
+  private readonly held = new Set<string>();
   private loop?: Promise<void>;
   private started = false;
   private readonly operations: Counter;
@@ -117,11 +138,12 @@ export class ReconcilerWorker {
         registers: [registry],
       });
     this.workerId = options.workerId ?? `reconciler-${randomUUID()}`;
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
     this.pollMs = options.pollMs ?? 250;
     this.leaseMs = options.leaseMs ?? 120_000;
     this.logger = options.logger ?? silentLogger;
     this.resolver = new CodeHostResolver(options.config);
+    this.reads = new ChangesetReadBatcher(options.reads);
   }
 
   start(): Promise<void> {
@@ -139,44 +161,88 @@ export class ReconcilerWorker {
     return this.started && !this.abort.signal.aborted;
   }
 
+  /**
+   * `concurrency` lanes: whenever lanes are free, claim that many due changesets in one query and
+   * start a round in each; a slow round holds only its own lane. An empty queue is polled every
+   * `pollMs`; with every lane busy, the next claim waits for a lane to be given back.
+   */
   private async run(): Promise<void> {
     const signal = this.abort.signal;
-    while (!signal.aborted) {
-      let worked = 0;
-      try {
-        worked = await this.runOnce();
-      } catch (error) {
-        this.logger.error({ err: (error as Error).message }, 'reconcile batch failed');
-      }
-      if (worked === 0) await sleep(this.pollMs, signal);
-    }
-  }
-
-  /** Claims and reconciles one batch of due changesets; returns how many it claimed. */
-  async runOnce(): Promise<number> {
-    const claimed = await this.claim();
-    if (claimed.length === 0) return 0;
+    const rounds = new Set<Promise<void>>();
+    let busy = 0;
+    let laneFreed: () => void = () => undefined;
+    const takeLane = () => {
+      busy++;
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        busy--;
+        laneFreed();
+      };
+    };
     // Keep the claims while this process lives; a killed one's expire after leaseMs.
     const renewal = setInterval(
-      () => void this.renew(claimed.map((c) => c.id)),
+      () => void this.renew([...this.held]),
       Math.max(50, Math.floor(this.leaseMs / 3)),
     );
     try {
-      const rounds = await Promise.all(claimed.map((c) => this.prepare(c.id, c.dueVersion)));
-      const live = rounds.filter((r): r is Round => r !== null);
-      // Read what the code host shows now (one query per host), so a merge or a close the
-      // webhooks missed is known before anything is written.
-      await this.sync(live.filter((r) => r.row.number !== null));
-      await Promise.all(live.map((r) => this.execute(r)));
-      await this.sync(live.filter((r) => !r.done && r.touchedHost && r.row.number !== null));
-      await Promise.all(live.map((r) => this.finish(r)));
+      while (!signal.aborted) {
+        const free = this.concurrency - busy;
+        let claimed: Claim[] = [];
+        if (free > 0) {
+          try {
+            claimed = await this.claim(free);
+          } catch (error) {
+            this.logger.error({ err: (error as Error).message }, 'claiming changesets failed');
+          }
+        }
+        for (const claim of claimed) {
+          const releaseLane = takeLane();
+          const round = this.reconcile(claim, releaseLane).finally(() => {
+            releaseLane();
+            rounds.delete(round);
+          });
+          rounds.add(round);
+        }
+        if (busy < this.concurrency) await sleep(this.pollMs, signal);
+        else await new Promise<void>((resolve) => (laneFreed = resolve));
+      }
     } finally {
+      await Promise.all(rounds);
       clearInterval(renewal);
     }
-    return claimed.length;
+  }
+
+  /**
+   * One changeset's round: read, plan and act, read again, record. Once its code host writes
+   * are done, the round gives its lane back while its re-read waits for a batch.
+   */
+  private async reconcile(claim: Claim, releaseLane: () => void): Promise<void> {
+    this.held.add(claim.id);
+    try {
+      const r = await this.prepare(claim.id, claim.dueVersion);
+      if (r === null) return;
+      // Read what the code host shows now, so a merge or a close the webhooks missed is known
+      // before anything is written.
+      if (r.row.number !== null) await this.sync(r);
+      await this.execute(r);
+      releaseLane();
+      if (!r.done && r.touchedHost && r.row.number !== null) await this.sync(r);
+      await this.finish(r);
+    } catch (error) {
+      // The claim is kept: the changeset is retried once its lease expires.
+      this.logger.error(
+        { changeset_id: claim.id, err: (error as Error).message },
+        'reconcile round failed',
+      );
+    } finally {
+      this.held.delete(claim.id);
+    }
   }
 
   private async renew(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.options.pool
       .query(
         `UPDATE ${this.q()} SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
@@ -192,7 +258,7 @@ export class ReconcilerWorker {
     return `${this.options.schema}.reconcile_queue`;
   }
 
-  private async claim(): Promise<{ id: string; dueVersion: bigint }[]> {
+  private async claim(limit: number): Promise<Claim[]> {
     const { schema } = this.options;
     const { rows } = await this.options.pool.query<{ changeset_id: string; due_version: string }>(
       `UPDATE ${this.q()} q SET leased_by = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
@@ -206,7 +272,7 @@ export class ReconcilerWorker {
            ORDER BY w.due_at LIMIT $3
            FOR UPDATE OF w SKIP LOCKED)
         RETURNING q.changeset_id, q.due_version`,
-      [this.workerId, this.leaseMs, this.concurrency, CHANGESET_PROJECTION],
+      [this.workerId, this.leaseMs, limit, CHANGESET_PROJECTION],
     );
     return rows.map((r) => ({ id: r.changeset_id, dueVersion: BigInt(r.due_version) }));
   }
@@ -431,52 +497,22 @@ export class ReconcilerWorker {
     switch (operation.type) {
       case 'push': {
         if (spec === null || r.desired.spec === null) throw new Error('push without a spec');
-        const diff = await this.options.store.getBlob(spec.diffSha256);
-        if (diff === null) {
-          throw new CodeHostError('terminal', `the diff blob ${spec.diffSha256} is missing`, {
-            operation: 'push',
-            repo,
-          });
-        }
-        const hostConfig = this.resolver.resolve(repo);
-        const name = parseRepositoryName(repo);
-        const built = await buildCommit({
-          repo,
-          remoteUrl: `${hostConfig.url}/${name.owner}/${name.name}.git`,
-          token: hostConfig.token,
-          baseRef: spec.baseRef,
-          baseRevision: r.desired.spec.baseRevision,
-          diff,
-          message: spec.commit.message,
-          author: spec.commit.author,
-          date: r.desired.recordedAt,
-        });
-        try {
-          await host.pushBranch({
-            repo,
-            localRepoPath: built.localRepoPath,
-            commitSha: built.commitSha,
-            branch: r.row.headBranch,
-            force: true,
-          });
-        } finally {
-          await built.dispose();
-        }
+        const commitSha = await this.pushSpecCommit(r, spec);
         await this.wrote(r, 'push');
         await this.append(r, 'ChangesetUpdated', {
           specEventId,
           operation: 'push',
           number: r.row.number,
-          commitSha: built.commitSha,
+          commitSha,
           diffSha256: spec.diffSha256,
         });
         r.row.lastPushed = {
           diffSha256: spec.diffSha256,
           message: spec.commit.message,
           author: spec.commit.author,
-          commitSha: built.commitSha,
+          commitSha,
         };
-        r.row.headRefOid = built.commitSha;
+        r.row.headRefOid = commitSha;
         break;
       }
       case 'publish':
@@ -580,6 +616,83 @@ export class ReconcilerWorker {
     if (!r.operations.includes(operation.type)) r.operations.push(operation.type);
   }
 
+  /**
+   * Pushes the spec's commit, replacing the branch; returns its sha. With the workspace's tree
+   * and pack in the spec, the commit is built here and sent with the pack in one request;
+   * otherwise (older specs, a split diff, a host that refuses the pack) the base revision is
+   * fetched, the diff applied and committed by git. Both give the same commit.
+   */
+  private async pushSpecCommit(r: Round, spec: BranchChangesetSpec): Promise<string> {
+    const repo = r.row.repository;
+    const host = r.host!;
+    const packed = await this.packedCommit(r);
+    if (packed !== null) {
+      const result = await host.pushPack({
+        repo,
+        branch: r.row.headBranch,
+        commitSha: packed.sha,
+        pack: packed.pack,
+        expectedOldSha: r.row.headRefOid,
+      });
+      if (result.status === 'pushed') return packed.sha;
+      this.logger.warn(
+        { changeset_id: r.changesetId, reason: result.reason },
+        'the code host refused the pack; pushing from a fetched repository',
+      );
+    }
+    const diff = await this.options.store.getBlob(spec.diffSha256);
+    if (diff === null) {
+      throw new CodeHostError('terminal', `the diff blob ${spec.diffSha256} is missing`, {
+        operation: 'push',
+        repo,
+      });
+    }
+    const hostConfig = this.resolver.resolve(repo);
+    const name = parseRepositoryName(repo);
+    const built = await buildCommit({
+      repo,
+      remoteUrl: `${hostConfig.url}/${name.owner}/${name.name}.git`,
+      token: hostConfig.token,
+      baseRef: spec.baseRef,
+      baseRevision: r.desired.spec!.baseRevision,
+      diff,
+      message: spec.commit.message,
+      author: spec.commit.author,
+      date: r.desired.recordedAt,
+    });
+    try {
+      await host.pushBranch({
+        repo,
+        localRepoPath: built.localRepoPath,
+        commitSha: built.commitSha,
+        branch: r.row.headBranch,
+        force: true,
+      });
+    } finally {
+      await built.dispose();
+    }
+    return built.commitSha;
+  }
+
+  /** The spec's commit and the executor's pack with it appended; null when it cannot be built here. */
+  private async packedCommit(r: Round): Promise<{ sha: string; pack: Buffer } | null> {
+    const fields = specCommitFields(r.desired);
+    const commit = fields === null ? null : commitObject(fields);
+    if (commit === null) return null;
+    const pack = await this.options.store.getBlob(r.desired.spec!.tree!.objects.sha256);
+    if (pack === null) return null;
+    try {
+      return { sha: commit.sha, pack: appendObjectToPack(pack, 'commit', commit.content) };
+    } catch (error) {
+      if (!(error instanceof PackFileError)) throw error;
+      this.logger.warn(
+        { changeset_id: r.changesetId, err: error.message },
+        "the workspace's pack is unusable; pushing from a fetched repository",
+      );
+      return null;
+    }
+  }
+
   /** What the code host answered becomes the round's view of the changeset. */
   private adopt(r: Round, pr: Changeset): void {
     r.row.number = pr.number;
@@ -594,41 +707,25 @@ export class ReconcilerWorker {
   }
 
   /**
-   * Reads the rounds' changesets with one `loadChangesets` per code host and appends a
-   * `ChangesetObserved` (source sync) for each that differs from what the round knows.
+   * Reads the round's changeset from its code host (in a batch with other rounds' reads) and
+   * appends a `ChangesetObserved` (source sync) when it differs from what the round knows.
    */
-  private async sync(rounds: Round[]): Promise<void> {
-    const byHost = new Map<CodeHost, Round[]>();
-    for (const r of rounds) {
-      if (r.host !== null) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+  private async sync(r: Round): Promise<void> {
+    if (r.host === null) return;
+    let o: ChangesetObservation | undefined;
+    try {
+      o = await this.reads.load(r.host, { repo: r.row.repository, number: r.row.number! });
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'loading changesets failed');
+      return;
     }
-    await Promise.all(
-      [...byHost].map(async ([host, group]) => {
-        let observations: ChangesetObservation[];
-        try {
-          observations = await host.loadChangesets(
-            group.map((r) => ({ repo: r.row.repository, number: r.row.number! })),
-          );
-        } catch (error) {
-          this.logger.warn({ err: (error as Error).message }, 'loading changesets failed');
-          return;
-        }
-        await Promise.all(
-          group.map(async (r) => {
-            const o = observations.find(
-              (x) => x.repo === r.row.repository && x.number === r.row.number,
-            );
-            if (o === undefined || !observationDiffers(r.row, o)) return;
-            try {
-              await this.append(r, 'ChangesetObserved', syncObservation(o));
-              this.observe(r, o);
-            } catch (error) {
-              this.abandon(r, error);
-            }
-          }),
-        );
-      }),
-    );
+    if (o === undefined || !observationDiffers(r.row, o)) return;
+    try {
+      await this.append(r, 'ChangesetObserved', syncObservation(o));
+      this.observe(r, o);
+    } catch (error) {
+      this.abandon(r, error);
+    }
   }
 
   /** Mirrors the projection's handling of an observation in the round's view. */

@@ -178,19 +178,7 @@ interface SpecDbRow {
   recorded_at: Date;
 }
 
-export async function loadRecordedSpec(
-  db: Db,
-  schema: string,
-  specEventId: string | null,
-): Promise<RecordedSpec | null> {
-  if (specEventId === null) return null;
-  const { rows } = await db.query<SpecDbRow>(
-    `SELECT spec_event_id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at
-       FROM ${schema}.changeset_specs WHERE spec_event_id = $1`,
-    [specEventId],
-  );
-  const r = rows[0];
-  if (!r) return null;
+function fromSpecDb(r: SpecDbRow): RecordedSpec {
   return {
     specEventId: r.spec_event_id,
     changesetId: r.changeset_id,
@@ -202,6 +190,61 @@ export async function loadRecordedSpec(
     actor: r.actor,
     recordedAt: r.recorded_at,
   };
+}
+
+const SPEC_COLUMNS =
+  'spec_event_id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at';
+
+export async function loadRecordedSpec(
+  db: Db,
+  schema: string,
+  specEventId: string | null,
+): Promise<RecordedSpec | null> {
+  if (specEventId === null) return null;
+  return (await loadRecordedSpecs(db, schema, [specEventId])).get(specEventId) ?? null;
+}
+
+/** Many recorded specs in one query, by spec event id. */
+export async function loadRecordedSpecs(
+  db: Db,
+  schema: string,
+  specEventIds: readonly string[],
+): Promise<Map<string, RecordedSpec>> {
+  if (specEventIds.length === 0) return new Map();
+  const { rows } = await db.query<SpecDbRow>(
+    `SELECT ${SPEC_COLUMNS} FROM ${schema}.changeset_specs WHERE spec_event_id = ANY($1::uuid[])`,
+    [[...new Set(specEventIds)]],
+  );
+  return new Map(rows.map((r) => [r.spec_event_id, fromSpecDb(r)]));
+}
+
+/** Records spec events' desired states in one statement; a spec already recorded is kept. */
+async function saveRecordedSpecs(
+  db: Db,
+  schema: string,
+  specs: readonly RecordedSpec[],
+): Promise<void> {
+  if (specs.length === 0) return;
+  await db.query(
+    `INSERT INTO ${schema}.changeset_specs (${SPEC_COLUMNS})
+     SELECT u.id, u.changeset_id, u.campaign, u.repository, u.head_branch, u.spec::jsonb,
+            u.correlation_id, u.actor, u.recorded_at
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                   $7::text[], $8::text[], $9::timestamptz[])
+         AS u(id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at)
+     ON CONFLICT (spec_event_id) DO NOTHING`,
+    [
+      specs.map((s) => s.specEventId),
+      specs.map((s) => s.changesetId),
+      specs.map((s) => s.campaign),
+      specs.map((s) => s.repository),
+      specs.map((s) => s.headBranch),
+      specs.map((s) => (s.spec === null ? null : JSON.stringify(s.spec))),
+      specs.map((s) => s.correlationId),
+      specs.map((s) => s.actor),
+      specs.map((s) => s.recordedAt),
+    ],
+  );
 }
 
 function rowValues(row: ChangesetRow): unknown[] {
@@ -284,31 +327,72 @@ function newRow(identity: ChangesetIdentity): ChangesetRow {
 }
 
 /**
- * Makes the changeset due for reconciliation at `dueAt`. `replaceDueAt` (retries) sets the time
- * even when the row is due earlier; otherwise the earlier time wins.
+ * What a batch of events does to one changeset's queue row, folded in event order: `removed`
+ * when a dequeue came (the row, lease and all, is deleted first), then at most one upsert. An
+ * upsert's `dueAt` replaces the row's time (`replace`, retries and a dequeued row) or the earlier
+ * time wins; `dueVersion` only grows.
  */
-async function enqueue(
-  db: Db,
-  schema: string,
-  changesetId: string,
+interface QueueChange {
+  removed: boolean;
+  upsert: { dueAt: Date; dueVersion: bigint; reason: string; replace: boolean } | null;
+}
+
+function enqueue(
+  change: QueueChange,
   dueAt: Date,
   version: bigint,
   reason: string,
-  replaceDueAt = false,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO ${schema}.reconcile_queue (changeset_id, due_at, due_version, reason)
-     VALUES ($1, $2, $3, $4)
-     ON CONFLICT (changeset_id) DO UPDATE SET
-       due_at = ${replaceDueAt ? 'EXCLUDED.due_at' : `LEAST(${schema}.reconcile_queue.due_at, EXCLUDED.due_at)`},
-       due_version = GREATEST(${schema}.reconcile_queue.due_version, EXCLUDED.due_version),
-       reason = EXCLUDED.reason`,
-    [changesetId, dueAt, version.toString(), reason],
-  );
+  replace = false,
+): void {
+  const u = change.upsert;
+  if (u === null) {
+    change.upsert = { dueAt, dueVersion: version, reason, replace: replace || change.removed };
+    return;
+  }
+  u.dueAt = replace || dueAt < u.dueAt ? dueAt : u.dueAt;
+  u.replace ||= replace;
+  u.dueVersion = version > u.dueVersion ? version : u.dueVersion;
+  u.reason = reason;
 }
 
-async function dequeue(db: Db, schema: string, changesetId: string): Promise<void> {
-  await db.query(`DELETE FROM ${schema}.reconcile_queue WHERE changeset_id = $1`, [changesetId]);
+function dequeue(change: QueueChange): void {
+  change.removed = true;
+  change.upsert = null;
+}
+
+/** Applies a batch's queue changes: one delete, then one upsert per way of setting `due_at`. */
+async function saveQueueChanges(
+  db: Db,
+  schema: string,
+  changes: ReadonlyMap<string, QueueChange>,
+): Promise<void> {
+  const removed = [...changes].filter(([, c]) => c.removed).map(([id]) => id);
+  if (removed.length > 0) {
+    await db.query(`DELETE FROM ${schema}.reconcile_queue WHERE changeset_id = ANY($1::text[])`, [
+      removed,
+    ]);
+  }
+  for (const replace of [false, true]) {
+    const upserts = [...changes].filter(
+      ([, c]) => c.upsert !== null && c.upsert.replace === replace,
+    );
+    if (upserts.length === 0) continue;
+    const q = `${schema}.reconcile_queue`;
+    await db.query(
+      `INSERT INTO ${q} (changeset_id, due_at, due_version, reason)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::text[])
+       ON CONFLICT (changeset_id) DO UPDATE SET
+         due_at = ${replace ? 'EXCLUDED.due_at' : `LEAST(${q}.due_at, EXCLUDED.due_at)`},
+         due_version = GREATEST(${q}.due_version, EXCLUDED.due_version),
+         reason = EXCLUDED.reason`,
+      [
+        upserts.map(([id]) => id),
+        upserts.map(([, c]) => c.upsert!.dueAt),
+        upserts.map(([, c]) => c.upsert!.dueVersion.toString()),
+        upserts.map(([, c]) => c.upsert!.reason),
+      ],
+    );
+  }
 }
 
 type Data = Record<string, unknown> & ChangesetIdentity;
@@ -380,11 +464,20 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
       { name: 'changesets', key: ['changeset_id'] },
       { name: 'changeset_specs', key: ['spec_event_id'] },
     ],
-    // A batch costs one read and one write of the changesets it touches, however many events
-    // each has (observations are most of a busy log); events still apply one by one, in order.
+    // A batch costs a constant number of statements however many events and changesets it
+    // holds: one read of the rows and of the specs its events refer to, one write of each
+    // table. Events still apply one by one, in order.
     async handle(events: readonly StoredEvent[], ctx: ProjectionContext) {
       const ids = [...new Set(events.map((e) => (e.data as Data).changesetId))];
       const rows = await loadChangesetRows(ctx.tx, ctx.schema, ids);
+      const inBatch = new Set(events.filter(isSpecEvent).map((e) => e.event_id));
+      const referenced = events
+        .filter(readsItsSpec)
+        .map((e) => (e.data as Data).specEventId)
+        .filter((id): id is string => id !== undefined && !inBatch.has(id));
+      const specs = await loadRecordedSpecs(ctx.tx, ctx.schema, referenced);
+      const recorded: RecordedSpec[] = [];
+      const queue = new Map<string, QueueChange>();
       for (const event of events) {
         const data = event.data as Data;
         let row = rows.get(data.changesetId);
@@ -392,8 +485,19 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
           row = newRow(data);
           rows.set(data.changesetId, row);
         }
-        await applyEvent(event, row, ctx);
+        let change = queue.get(data.changesetId);
+        if (change === undefined) {
+          change = { removed: false, upsert: null };
+          queue.set(data.changesetId, change);
+        }
+        const spec = applyEvent(event, row, change, specs);
+        if (spec !== null) {
+          specs.set(spec.specEventId, spec);
+          recorded.push(spec);
+        }
       }
+      await saveRecordedSpecs(ctx.tx, ctx.schema, recorded);
+      await saveQueueChanges(ctx.tx, ctx.schema, queue);
       const touched = [...rows.values()];
       for (let i = 0; i < touched.length; i += SAVE_CHUNK)
         await saveRows(ctx.tx, ctx.schema, touched.slice(i, i + SAVE_CHUNK));
@@ -401,44 +505,54 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
   };
 }
 
-async function applyEvent(
+/** Events whose effect takes a field from the spec they acted on (the body, the commit). */
+function readsItsSpec(event: StoredEvent): boolean {
+  return (
+    event.type === 'ChangesetPublished' ||
+    (event.type === 'ChangesetUpdated' && (event.data as Data)['operation'] === 'push')
+  );
+}
+
+function isSpecEvent(event: StoredEvent): boolean {
+  return event.type === 'ChangesetSpecComputed' || event.type === 'ChangesetSpecRemoved';
+}
+
+/**
+ * Applies one event to its changeset's row and queue change; returns the desired state a spec
+ * event records. `specs` holds every spec event the batch's events refer to.
+ */
+function applyEvent(
   event: StoredEvent,
   row: ChangesetRow,
-  { tx, schema }: ProjectionContext,
-): Promise<void> {
+  queue: QueueChange,
+  specs: ReadonlyMap<string, RecordedSpec>,
+): RecordedSpec | null {
   const data = event.data as Data;
   row.streamVersion = event.stream_version;
   const at = event.recorded_at;
   const version = event.stream_version;
-  const specOf = async (id: string | undefined) =>
-    toBranchSpec(await loadRecordedSpec(tx, schema, id ?? null));
+  const specOf = (id: string | undefined) => toBranchSpec(specs.get(id ?? '') ?? null);
 
   switch (event.type) {
     case 'ChangesetSpecComputed':
     case 'ChangesetSpecRemoved': {
       const spec = event.type === 'ChangesetSpecComputed' ? (data.spec as ChangesetSpecData) : null;
-      await tx.query(
-        `INSERT INTO ${schema}.changeset_specs
-           (spec_event_id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (spec_event_id) DO NOTHING`,
-        [
-          event.event_id,
-          data.changesetId,
-          data.campaign,
-          data.repository,
-          data.headBranch,
-          spec === null ? null : JSON.stringify(spec),
-          event.metadata.correlation_id,
-          event.metadata.actor,
-          at,
-        ],
-      );
       row.desiredSpecEventId = event.event_id;
       row.attempts = 0;
       row.lastError = null;
       row.terminalSpecEventId = null;
-      await enqueue(tx, schema, row.changesetId, at, version, event.type);
-      break;
+      enqueue(queue, at, version, event.type);
+      return {
+        specEventId: event.event_id,
+        changesetId: data.changesetId,
+        campaign: data.campaign,
+        repository: data.repository,
+        headBranch: data.headBranch,
+        spec,
+        correlationId: event.metadata.correlation_id,
+        actor: event.metadata.actor,
+        recordedAt: at,
+      };
     }
     case 'ChangesetPublished': {
       row.publicationState = data['draft'] === true ? 'draft' : 'published';
@@ -452,7 +566,7 @@ async function applyEvent(
       row.headRefOid = data['headRefOid'] as string;
       // The event has no body: the reconciler opens the PR with its spec's body (and updates it
       // right after when an already open PR had another).
-      row.body = (await specOf(data.specEventId))?.body ?? row.body;
+      row.body = specOf(data.specEventId)?.body ?? row.body;
       row.archived = false;
       break;
     }
@@ -460,7 +574,7 @@ async function applyEvent(
       const operation = data['operation'] as string;
       if (data['number'] != null) row.number = data['number'] as number;
       if (operation === 'push') {
-        const spec = await specOf(data.specEventId);
+        const spec = specOf(data.specEventId);
         row.lastPushed = {
           diffSha256: data['diffSha256'] as string,
           message: spec?.commit.message ?? '',
@@ -493,8 +607,8 @@ async function applyEvent(
       row.attempts = 0;
       row.lastError = null;
       if ((data['operations'] as string[]).includes('archive')) row.archived = true;
-      if (row.desiredSpecEventId === data.specEventId) await dequeue(tx, schema, row.changesetId);
-      else await enqueue(tx, schema, row.changesetId, at, version, 'newer spec', true);
+      if (row.desiredSpecEventId === data.specEventId) dequeue(queue);
+      else enqueue(queue, at, version, 'newer spec', true);
       break;
     }
     case 'ReconcileFailed': {
@@ -503,10 +617,10 @@ async function applyEvent(
       row.lastError = data['message'] as string;
       if (data['retryable'] === true) {
         const dueAt = new Date(at.getTime() + ((data['retryInMs'] as number | null) ?? 0));
-        await enqueue(tx, schema, row.changesetId, dueAt, version, 'retry', true);
+        enqueue(queue, dueAt, version, 'retry', true);
       } else {
         row.terminalSpecEventId = data.specEventId ?? null;
-        await dequeue(tx, schema, row.changesetId);
+        dequeue(queue);
       }
       break;
     }
@@ -517,6 +631,7 @@ async function applyEvent(
       observe(row, data);
       break;
   }
+  return null;
 }
 
 /** Applies an observation to the actual state. */

@@ -230,9 +230,20 @@ export class TestChangeset {
     };
   }
 
-  /** Appends a ChangesetSpecComputed with the diff stored as a blob; returns its event id. */
-  async computed(spec: Omit<ChangesetSpecData, 'diff' | 'files'>, diff: Buffer): Promise<string> {
+  /**
+   * Appends a ChangesetSpecComputed with the diff stored as a blob (and the workspace's tree with
+   * its pack, when given); returns its event id.
+   */
+  async computed(
+    spec: Omit<ChangesetSpecData, 'diff' | 'files' | 'tree'>,
+    diff: Buffer,
+    tree?: { sha: string; pack: Buffer },
+  ): Promise<string> {
     const blob = await this.h.store.putBlob(diff);
+    const treeRef =
+      tree === undefined
+        ? {}
+        : { tree: { sha: tree.sha, objects: await this.h.store.putBlob(tree.pack) } };
     const result = await this.h.store.append(
       this.stream,
       [
@@ -245,6 +256,7 @@ export class TestChangeset {
               ...spec,
               diff: blob,
               files: { modified: [], added: [], deleted: [], renamed: [] },
+              ...treeRef,
             },
           },
         },
@@ -321,6 +333,102 @@ export async function readCommit(
     const message = (await git(dir, 'show', '-s', '--format=%B', sha)).trim();
     const content = await git(dir, 'show', `${sha}:${path}`);
     return { author, message, content };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the executor records for a workspace: the base revision, the diff, the tree and its pack. */
+export interface WorkspaceChange {
+  baseRevision: string;
+  diff: Buffer;
+  tree: { sha: string; pack: Buffer };
+}
+
+/**
+ * Changes files of a simulator repository as a campaign step would and records the result as
+ * the executor does: `git diff --binary` against the base revision, the tree id, and a pack of
+ * the objects the tree adds to the base (`git pack-objects` of `rev-list --objects TREE --not BASE`).
+ */
+export async function workspaceChange(
+  h: Harness,
+  name: string,
+  files: Record<string, string | null>,
+  options: { packObjects?: (objects: string) => string } = {},
+): Promise<WorkspaceChange> {
+  const dir = await mkdtemp(join(tmpdir(), 'reconciler-workspace-'));
+  try {
+    const baseRevision = (await h.sim.host.getRepository(h.sim.repo(name))).headCommit!;
+    await git(dir, 'init', '-q');
+    await git(
+      dir,
+      'fetch',
+      '-q',
+      '--depth=1',
+      h.sim.sim.gitUrl(`acme/${name}`, h.sim.token),
+      baseRevision,
+    );
+    await git(dir, 'checkout', '-q', '--detach', baseRevision);
+    for (const [path, content] of Object.entries(files)) {
+      const full = join(dir, path);
+      if (content === null) await rm(full, { force: true });
+      else {
+        await mkdir(dirname(full), { recursive: true });
+        await writeFile(full, content);
+      }
+    }
+    await git(dir, 'add', '-A');
+    const sha = (await git(dir, 'write-tree')).trim();
+    const { stdout: diff } = await exec('git', ['diff', '--cached', '--binary', baseRevision], {
+      cwd: dir,
+      encoding: 'buffer',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const objects = await git(dir, 'rev-list', '--objects', sha, '--not', baseRevision);
+    const pack = await gitWithInput(
+      dir,
+      ['pack-objects', '--stdout', '-q', '--delta-base-offset'],
+      options.packObjects?.(objects) ?? objects,
+    );
+    return { baseRevision, diff, tree: { sha, pack } };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function gitWithInput(cwd: string, args: string[], input: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd,
+      env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' },
+    });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`git ${args[0]} failed`)),
+    );
+    child.stdin.end(input);
+  });
+}
+
+/** `git diff --binary BASE COMMIT` of a commit on the simulator: what a pushed commit changes. */
+export async function diffOfCommit(
+  h: Harness,
+  name: string,
+  base: string,
+  sha: string,
+): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'reconciler-read-'));
+  try {
+    await git(dir, 'init', '-q');
+    await git(dir, 'fetch', '-q', h.sim.sim.gitUrl(`acme/${name}`, h.sim.token), sha);
+    const { stdout } = await exec('git', ['diff', '--binary', base, sha], {
+      cwd: dir,
+      encoding: 'buffer',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
