@@ -173,15 +173,17 @@ async function indexPack(storeDir: string, pack: AsyncIterable<Uint8Array>): Pro
     child.on('error', reject);
     child.on('close', resolve);
   });
-  try {
-    await pipeline(Readable.from(pack), child.stdin);
-  } catch (err) {
-    child.kill();
-    await exited.catch(() => undefined);
-    throw err;
-  }
+  // index-pack stops reading once the pack's checksum is in, which can be before the HTTP body
+  // has signalled its end: the pipe then breaks, but an index-pack that exits 0 verified the
+  // whole pack. An answer cut short leaves it without its checksum, and it fails.
+  const piped = await pipeline(Readable.from(pack), child.stdin).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
   const code = await exited;
-  if (code !== 0) throw new GitError(args, stderr, code);
+  if (code !== 0) {
+    throw new GitError(args, `${stderr}${piped ? ` (${piped.message})` : ''}`, code);
+  }
 }
 
 /** Git's own fetch of the branches and tags, for a ref or a commit the one request could not get. */
