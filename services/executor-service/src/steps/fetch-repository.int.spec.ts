@@ -185,7 +185,7 @@ describe('ensureCommit against the GitHub simulator', () => {
   let proxy: Server;
   let proxyUrl: string;
   /** How the proxy answers the one-request fetch (git's own fetch always passes through). */
-  let refuse: 'err' | 'http-500' = 'err';
+  let refuse: 'err' | 'http-500' | 'slow-end' | 'cut' = 'err';
   beforeAll(async () => {
     t = await startSimCodeHost();
     dir = await mkdtemp(join(tmpdir(), 'campaigns-store-sim-'));
@@ -193,7 +193,33 @@ describe('ensureCommit against the GitHub simulator', () => {
     // as a server that allows no unadvertised commit does; git's fetch (protocol v2) goes through.
     proxy = createServer((request, response) => {
       const v2 = String(request.headers['git-protocol'] ?? '').includes('version=2');
-      if (request.url?.endsWith('/git-upload-pack') && !v2) {
+      const oneRequest = request.url?.endsWith('/git-upload-pack') && !v2;
+      if (oneRequest && (refuse === 'slow-end' || refuse === 'cut')) {
+        // The whole answer at once, then its end late (or never: the connection drops halfway).
+        const target = new URL(request.url ?? '/', t.sim.url);
+        const upstream = httpRequest(
+          target,
+          { method: request.method, headers: { ...request.headers, host: target.host } },
+          async (answer) => {
+            const chunks: Buffer[] = [];
+            for await (const chunk of answer) chunks.push(chunk as Buffer);
+            const body = Buffer.concat(chunks);
+            response.writeHead(answer.statusCode ?? 502, {
+              'content-type': 'application/x-git-upload-pack-result',
+            });
+            if (refuse === 'cut') {
+              response.write(body.subarray(0, body.length - 30));
+              setTimeout(() => response.destroy(), 200);
+            } else {
+              response.write(body);
+              setTimeout(() => response.end(), 1500);
+            }
+          },
+        );
+        request.pipe(upstream);
+        return;
+      }
+      if (oneRequest) {
         request.resume();
         if (refuse === 'http-500') {
           response.writeHead(500).end('upstream trouble');
@@ -303,6 +329,32 @@ describe('ensureCommit against the GitHub simulator', () => {
       expect(requests).toContain(`POST /acme/${name}.git/git-upload-pack`);
     },
   );
+
+  it('keeps a pack whose checksum arrived before the answer ended, and refuses one cut short', async () => {
+    refuse = 'slow-end';
+    const late = await repoWithHistory('late-end');
+    // index-pack is done (and gone) long before the HTTP body ends: not an error.
+    expect(
+      await ensureCommit({
+        url: `${proxyUrl}/acme/late-end.git`,
+        repository: late.repository,
+        revision: late.first,
+        cacheDir: join(dir, 'cache'),
+        token: t.token,
+      }),
+    ).toMatchObject({ source: 'shallow', baseRevision: late.first });
+
+    refuse = 'cut';
+    const cut = await repoWithHistory('cut-short');
+    const error = await ensureCommit({
+      url: `${proxyUrl}/acme/cut-short.git`,
+      repository: cut.repository,
+      revision: cut.first,
+      cacheDir: join(dir, 'cache'),
+      token: t.token,
+    }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(GitError);
+  });
 
   it('reports a commit the code host does not have as a GitError from the fallback fetch', async () => {
     const { repository } = await repoWithHistory('unknown-commit');
