@@ -97,7 +97,11 @@ interface Round {
   expected: bigint;
   metadata: EventMetadata;
   operations: string[];
-  touchedHost: boolean;
+  /**
+   * The plan asked to read the changeset back (after a push, for its new head and checks). A
+   * write's own answer is the host's view otherwise: no read after publish, update, close.
+   */
+  readBack: boolean;
   appended: boolean;
   /** Stop after this round: failed or aborted. */
   done: boolean;
@@ -215,8 +219,9 @@ export class ReconcilerWorker {
   }
 
   /**
-   * One changeset's round: read, plan and act, read again, record. Once its code host writes
-   * are done, the round gives its lane back while its re-read waits for a batch.
+   * One changeset's round: read, plan and act, read again when the plan says so (after a push),
+   * record. Once its code host writes are done, the round gives its lane back while its re-read
+   * waits for a batch.
    */
   private async reconcile(claim: Claim, releaseLane: () => void): Promise<void> {
     this.held.add(claim.id);
@@ -228,7 +233,7 @@ export class ReconcilerWorker {
       if (r.row.number !== null) await this.sync(r);
       await this.execute(r);
       releaseLane();
-      if (!r.done && r.touchedHost && r.row.number !== null) await this.sync(r);
+      if (!r.done && r.readBack && r.row.number !== null) await this.sync(r);
       await this.finish(r);
     } catch (error) {
       // The claim is kept: the changeset is retried once its lease expires.
@@ -328,7 +333,7 @@ export class ReconcilerWorker {
         source: 'reconciler-service',
       },
       operations: [],
-      touchedHost: false,
+      readBack: false,
       appended: false,
       done: false,
       keepLease: false,
@@ -483,7 +488,6 @@ export class ReconcilerWorker {
   }
 
   private async wrote(r: Round, operation: string): Promise<void> {
-    r.touchedHost = true;
     this.operations.inc({ operation, outcome: 'done' });
     await this.options.afterHostWrite?.(r.changesetId, operation);
   }
@@ -605,7 +609,7 @@ export class ReconcilerWorker {
         r.row.archived = true;
         break;
       case 'sync':
-        r.touchedHost = true;
+        r.readBack = true;
         break;
       default:
         throw new CodeHostError('terminal', `operation ${operation.type} is not supported yet`, {
