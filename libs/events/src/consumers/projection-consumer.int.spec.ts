@@ -93,6 +93,23 @@ describe('ProjectionConsumer', () => {
       )
     ).rows;
 
+  it("applies what it received even when a stalled event loop misses the server's heartbeats, without waiting for the ack wait", async () => {
+    // A busy process (two cores shared by every service) stops its event loop now and then: a
+    // fetch whose two heartbeats were missed used to throw away its messages until the ack wait.
+    const c = consumer('stalled', { ackWaitMs: 120_000 });
+    await c.start();
+    await open('counter-s', 's');
+    expect(await eventually(async () => (await effects('stalled')).length === 1)).toBe(true);
+    for (let i = 1; i <= 20; i++) await increment('counter-s', 1);
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      // the event loop is blocked: nothing is read, no heartbeat is seen
+    }
+    expect(await eventually(async () => (await effects('stalled')).length === 21, 30_000)).toBe(
+      true,
+    );
+  });
+
   it('crashes after commit and before ack; after redelivery the projection holds each event once', async () => {
     for (let s = 0; s < 3; s++) {
       await open(`counter-c${s}`, `c${s}`);

@@ -5,6 +5,7 @@ import {
   jetstreamManager,
   type Consumer,
   type ConsumerConfig,
+  type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -189,28 +190,80 @@ export class ProjectionConsumer {
     await this.loop;
   }
 
+  /**
+   * Consumes continuously (`consume()`, which re-pulls and survives missed heartbeats): a reader
+   * buffers what arrives, and each round applies everything buffered, up to `batchSize`, as one
+   * batch. A fetch per batch waited up to its expiry for a full batch, and when its heartbeats
+   * were missed under load it threw away the messages it had received, which came back only
+   * after the ack wait.
+   */
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      const batch: JsMsg[] = [];
+      let messages: ConsumerMessages;
       try {
-        const messages = await this.consumer!.fetch({
-          max_messages: this.batchSize,
-          expires: 1000,
-        });
-        for await (const m of messages) batch.push(m);
+        messages = await this.consumer!.consume({ max_messages: this.batchSize });
         this.health.succeeded();
       } catch (err) {
-        this.health.failed();
-        this.logger.error(
-          { consumer: this.durableName, err: (err as Error).message },
-          'fetch failed; retrying',
-        );
+        this.failedRound(err as Error);
         await sleep(1000, signal);
         continue;
       }
-      if (batch.length > 0) await this.processBatch(batch);
+      const stop = () => messages.stop();
+      signal.addEventListener('abort', stop, { once: true });
+      const buffer: JsMsg[] = [];
+      // Who waits for whom: the worker for messages, the reader for room in the buffer.
+      const wake: { worker?: () => void; reader?: () => void } = {};
+      let ended = false;
+      let failure: Error | undefined;
+      const reader = (async () => {
+        try {
+          for await (const m of messages) {
+            buffer.push(m);
+            wake.worker?.();
+            // Back pressure: consume() pulls again as its messages are taken from it.
+            while (buffer.length >= this.batchSize * 2 && !signal.aborted) {
+              await new Promise<void>((resolve) => (wake.reader = resolve));
+            }
+          }
+        } catch (err) {
+          failure = err as Error;
+        } finally {
+          ended = true;
+          wake.worker?.();
+        }
+      })();
+      try {
+        for (;;) {
+          if (buffer.length === 0) {
+            if (ended || signal.aborted) break;
+            await new Promise<void>((resolve) => (wake.worker = resolve));
+            wake.worker = undefined;
+            continue;
+          }
+          const batch = buffer.splice(0, this.batchSize);
+          wake.reader?.();
+          await this.processBatch(batch);
+          this.health.succeeded();
+        }
+      } finally {
+        signal.removeEventListener('abort', stop);
+        messages.stop();
+        wake.reader?.();
+        await reader;
+        // Taken but not applied (a stop): at once to another instance, not after the ack wait.
+        for (const m of buffer.splice(0)) m.nak();
+      }
+      if (failure !== undefined && !signal.aborted) {
+        this.failedRound(failure);
+        await sleep(1000, signal);
+      }
     }
+  }
+
+  private failedRound(err: Error): void {
+    this.health.failed();
+    this.logger.error({ consumer: this.durableName, err: err.message }, 'fetch failed; retrying');
   }
 
   private async processBatch(batch: JsMsg[]): Promise<void> {
