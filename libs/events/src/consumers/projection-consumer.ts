@@ -202,7 +202,9 @@ export class ProjectionConsumer {
     while (!signal.aborted) {
       let messages: ConsumerMessages;
       try {
-        messages = await this.consumer!.consume({ max_messages: this.batchSize });
+        // A pull outlives a stopped consumer until it expires, swallowing what the server sends
+        // it (until the ack wait): keep pulls short.
+        messages = await this.consumer!.consume({ max_messages: this.batchSize, expires: 5000 });
         this.health.succeeded();
       } catch (err) {
         this.failedRound(err as Error);
