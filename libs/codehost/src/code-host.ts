@@ -85,7 +85,6 @@ export interface ChangesetRef {
 
 export type ReviewDecision = 'APPROVED' | 'CHANGES_REQUESTED' | 'REVIEW_REQUIRED' | null;
 export type ChecksState = 'SUCCESS' | 'FAILURE' | 'PENDING' | 'ERROR' | 'EXPECTED' | null;
-export type Mergeable = 'MERGEABLE' | 'CONFLICTING' | 'UNKNOWN';
 
 /** The observed state of a pull request, as the syncer and the reconciler read it. */
 export interface ChangesetObservation {
@@ -102,7 +101,6 @@ export interface ChangesetObservation {
   headRefName: string;
   headRefOid: string;
   baseRefName: string;
-  mergeable: Mergeable;
   updatedAt: string;
   labels: string[];
 }

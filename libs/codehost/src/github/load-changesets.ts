@@ -1,9 +1,12 @@
-import type { ChangesetObservation, ChecksState, Mergeable, ReviewDecision } from '../code-host.js';
+import type { ChangesetObservation, ChecksState, ReviewDecision } from '../code-host.js';
 
-/** The fields read for each pull request; shared by every alias of one query. */
+/**
+ * The fields read for each pull request; shared by every alias of one query. Not `mergeable`:
+ * nothing here uses it, and GitHub computes it with a test merge, lazily, per pull request.
+ */
 const PULL_REQUEST_FIELDS = `fragment ObservedPullRequest on PullRequest {
   id number url title state isDraft reviewDecision
-  headRefName headRefOid baseRefName mergeable updatedAt
+  headRefName headRefOid baseRefName updatedAt
   labels(first: 100) { nodes { name } }
   commits(last: 1) { nodes { commit { statusCheckRollup { state } } } }
 }`;
@@ -19,7 +22,6 @@ export interface PullRequestNode {
   headRefName: string;
   headRefOid: string;
   baseRefName: string;
-  mergeable: Mergeable;
   updatedAt: string;
   labels: { nodes: { name: string }[] } | null;
   commits: { nodes: { commit: { statusCheckRollup: { state: ChecksState } | null } }[] };
@@ -63,7 +65,6 @@ export function toObservation(repo: string, node: PullRequestNode): ChangesetObs
     headRefName: node.headRefName,
     headRefOid: node.headRefOid,
     baseRefName: node.baseRefName,
-    mergeable: node.mergeable,
     updatedAt: node.updatedAt,
     labels: (node.labels?.nodes ?? []).map((label) => label.name),
   };
