@@ -61,6 +61,26 @@ describe('ChangesetReadBatcher against the GitHub simulator', () => {
     expect(await graphqlSince(seq)).toHaveLength(2);
   });
 
+  it('sends as soon as no other read can join, without waiting out its window', async () => {
+    let toCome = 2;
+    const batcher = new ChangesetReadBatcher({
+      maxBatch: 100,
+      maxWaitMs: 60_000,
+      readsToCome: () => toCome,
+    });
+    const seq = await lastSeq();
+
+    // Two rounds read; a third that might have read did not (its changeset had no PR yet).
+    const first = batcher.load(sim.host, refs[0]!);
+    toCome--;
+    const second = batcher.load(sim.host, refs[1]!);
+    toCome--;
+    batcher.settle();
+
+    expect((await Promise.all([first, second])).map((o) => o?.title)).toEqual(['PR 0', 'PR 1']);
+    expect(await graphqlSince(seq)).toHaveLength(1);
+  });
+
   it("fails every read of a batch with the host's error", async () => {
     const batcher = new ChangesetReadBatcher({ maxBatch: 2, maxWaitMs: 60_000 });
     await sim.sim.control.call('configureFaults', {

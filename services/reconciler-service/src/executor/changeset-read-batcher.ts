@@ -5,6 +5,11 @@ export interface ChangesetReadBatcherOptions {
   maxBatch?: number;
   /** How long the first read of a batch waits for others to join it. */
   maxWaitMs?: number;
+  /**
+   * How many reads could still join (e.g. rounds that may read but have not yet): when none,
+   * the batches go at once instead of waiting out `maxWaitMs`.
+   */
+  readsToCome?: () => number;
 }
 
 interface PendingRead {
@@ -20,17 +25,24 @@ interface Batch {
 
 /**
  * Gathers the reads of many reconcile rounds into one `loadChangesets` per code host: a batch
- * goes when it holds `maxBatch` reads or its first read has waited `maxWaitMs` (default 100 and
- * 200 ms), so a steady stream of rounds costs about one query per hundred changesets.
+ * goes when it holds `maxBatch` reads, when no other read can still join (see
+ * `readsToCome`), or when its first read has waited `maxWaitMs` (default 100 and 200 ms).
  */
 export class ChangesetReadBatcher {
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
   private readonly batches = new Map<CodeHost, Batch>();
+  private readonly readsToCome: () => number;
 
   constructor(options: ChangesetReadBatcherOptions = {}) {
     this.maxBatch = Math.max(1, options.maxBatch ?? 100);
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 200);
+    this.readsToCome = options.readsToCome ?? (() => Number.POSITIVE_INFINITY);
+  }
+
+  /** Sends the batches when no read can join them any more (call when a would-be reader did not). */
+  settle(): void {
+    if (this.readsToCome() <= 0) for (const host of [...this.batches.keys()]) this.send(host);
   }
 
   /** The pull request as the host shows it now; undefined when the host does not know it. */
@@ -43,6 +55,7 @@ export class ChangesetReadBatcher {
       }
       batch.reads.push({ ref, resolve, reject });
       if (batch.reads.length >= this.maxBatch) this.send(host);
+      else this.settle();
     });
   }
 

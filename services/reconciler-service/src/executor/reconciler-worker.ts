@@ -127,6 +127,8 @@ export class ReconcilerWorker {
   private readonly abort = new AbortController();
   /** Changesets this worker holds a claim on, renewed together while their rounds run. */
   private readonly held = new Set<string>();
+  /** Rounds that may still read their changeset before acting: the read batch waits for them. */
+  private roundsBeforeRead = 0;
   private loop?: Promise<void>;
   private started = false;
   private readonly operations: Counter;
@@ -147,7 +149,10 @@ export class ReconcilerWorker {
     this.leaseMs = options.leaseMs ?? 120_000;
     this.logger = options.logger ?? silentLogger;
     this.resolver = new CodeHostResolver(options.config);
-    this.reads = new ChangesetReadBatcher(options.reads);
+    this.reads = new ChangesetReadBatcher({
+      readsToCome: () => this.roundsBeforeRead,
+      ...options.reads,
+    });
   }
 
   start(): Promise<void> {
@@ -225,12 +230,21 @@ export class ReconcilerWorker {
    */
   private async reconcile(claim: Claim, releaseLane: () => void): Promise<void> {
     this.held.add(claim.id);
+    this.roundsBeforeRead++;
+    let beforeRead = true;
+    const pastRead = () => {
+      if (!beforeRead) return;
+      beforeRead = false;
+      this.roundsBeforeRead--;
+    };
     try {
       const r = await this.prepare(claim.id, claim.dueVersion);
-      if (r === null) return;
       // Read what the code host shows now, so a merge or a close the webhooks missed is known
       // before anything is written.
-      if (r.row.number !== null) await this.sync(r);
+      if (r !== null && r.row.number !== null) await this.sync(r, pastRead);
+      pastRead();
+      this.reads.settle();
+      if (r === null) return;
       await this.execute(r);
       releaseLane();
       if (!r.done && r.readBack && r.row.number !== null) await this.sync(r);
@@ -242,6 +256,7 @@ export class ReconcilerWorker {
         'reconcile round failed',
       );
     } finally {
+      pastRead();
       this.held.delete(claim.id);
     }
   }
@@ -714,10 +729,11 @@ export class ReconcilerWorker {
    * Reads the round's changeset from its code host (in a batch with other rounds' reads) and
    * appends a `ChangesetObserved` (source sync) when it differs from what the round knows.
    */
-  private async sync(r: Round): Promise<void> {
+  private async sync(r: Round, queued: () => void = () => undefined): Promise<void> {
     if (r.host === null) return;
     let o: ChangesetObservation | undefined;
     try {
+      queued();
       o = await this.reads.load(r.host, { repo: r.row.repository, number: r.row.number! });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'loading changesets failed');
