@@ -173,33 +173,37 @@ export class ExecutionRunner {
       source: SOURCE,
     };
 
-    await this.#append(
-      job,
-      deterministicEventId(job.executionId, 'started', String(delivery.attempt)),
-      ExecutionStarted.type,
-      {
-        executionId: job.executionId,
-        campaign: job.campaign,
-        applyId: job.applyId,
-        repository: job.workspace.repository,
-        attempt: delivery.attempt,
-        worker: this.#worker,
-      },
-      metadata,
-    ).catch((err: unknown) => {
-      // The same attempt number recorded by another worker (a redelivery it also saw): fine.
-      if (!(err instanceof IdempotencyConflictError)) throw err;
-    });
+    // Recorded when work begins; a step-cache hit records its result alone (one event, not two:
+    // a re-apply that changed only the template passes thousands of them).
+    const started = () =>
+      this.#append(
+        job,
+        deterministicEventId(job.executionId, 'started', String(delivery.attempt)),
+        ExecutionStarted.type,
+        {
+          executionId: job.executionId,
+          campaign: job.campaign,
+          applyId: job.applyId,
+          repository: job.workspace.repository,
+          attempt: delivery.attempt,
+          worker: this.#worker,
+        },
+        metadata,
+      ).catch((err: unknown) => {
+        // The same attempt number recorded by another worker (a redelivery it also saw): fine.
+        if (!(err instanceof IdempotencyConflictError)) throw err;
+      });
 
     let result: { type: string; data: unknown; outcome: ExecutionOutcome };
     try {
       if (!applied) {
+        await started();
         throw new Failed(
           'internal',
           `the campaign ${job.campaign} has no SpecApplied with applyId ${job.applyId}`,
         );
       }
-      result = await this.#run(job, applied, delivery);
+      result = await this.#run(job, applied, delivery, started);
     } catch (err) {
       if (!(err instanceof Failed)) throw err;
       if (TRANSIENT_REASONS.has(err.reason) && delivery.lastAttempt !== true)
@@ -304,8 +308,10 @@ export class ExecutionRunner {
     job: ExecutionJob,
     applied: AppliedSpec,
     delivery: Delivery,
+    started: () => Promise<void>,
   ): Promise<{ type: string; data: unknown; outcome: ExecutionOutcome }> {
     if (!applied.spec) {
+      await started();
       throw new Failed('internal', `the applied spec does not parse: ${applied.problems}`);
     }
     const spec = applied.spec;
@@ -327,6 +333,7 @@ export class ExecutionRunner {
     });
     const hit = await this.#cache.get(key);
     if (hit) return this.#patch(job, hit, true);
+    await started();
 
     if (delivery.attempt > 1) await this.#removeLeftovers(job.executionId);
     const slot = await this.#acquire(job.applyId);

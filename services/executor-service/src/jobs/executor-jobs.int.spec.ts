@@ -150,6 +150,13 @@ describe('executor jobs: dispatcher and workers against PostgreSQL, JetStream, D
     const secondPatch = secondEvents.at(-1)!;
 
     expect(secondPatch.type).toBe('PatchComputed');
+    // Nothing ran: the result is recorded alone, without an ExecutionStarted.
+    expect(secondEvents.map((e) => e.type)).toEqual(['ExecutionQueued', 'PatchComputed']);
+    expect(firstEvents.map((e) => e.type)).toEqual([
+      'ExecutionQueued',
+      'ExecutionStarted',
+      'PatchComputed',
+    ]);
     expect(secondPatch.data).toMatchObject({
       cached: true,
       applyId: second.applyId,
