@@ -26,7 +26,7 @@ import { Counter, Registry } from 'prom-client';
 import {
   CHANGESET_PROJECTION,
   loadChangesetRow,
-  loadRecordedSpec,
+  loadRecordedSpecs,
   toBranchSpec,
   type ChangesetRow,
   type RecordedSpec,
@@ -91,6 +91,8 @@ interface Round {
   stream: string;
   row: ChangesetRow;
   desired: RecordedSpec;
+  /** The spec reconciled last, the planner's `previousSpec`. */
+  previous: RecordedSpec | null;
   spec: BranchChangesetSpec | null;
   /** Null when no configured code host serves the repository (a terminal failure). */
   host: CodeHost | null;
@@ -303,17 +305,17 @@ export class ReconcilerWorker {
     waitVersion: bigint,
     done: boolean,
   ) {
-    if (done) {
-      await this.options.pool.query(
-        `DELETE FROM ${this.q()} WHERE changeset_id = $1 AND leased_by = $2 AND due_version <= $3`,
-        [changesetId, this.workerId, dueVersion.toString()],
-      );
-    }
+    // One statement: done and not due again → the row goes; otherwise the lease is given back.
     await this.options.pool.query(
-      `UPDATE ${this.q()} SET leased_by = NULL, lease_expires_at = NULL,
-              wait_version = GREATEST(wait_version, $3)
-        WHERE changeset_id = $1 AND leased_by = $2`,
-      [changesetId, this.workerId, waitVersion.toString()],
+      `WITH gone AS (
+         DELETE FROM ${this.q()}
+          WHERE $5::boolean AND changeset_id = $1 AND leased_by = $2 AND due_version <= $3
+         RETURNING changeset_id)
+       UPDATE ${this.q()} SET leased_by = NULL, lease_expires_at = NULL,
+              wait_version = GREATEST(wait_version, $4)
+        WHERE changeset_id = $1 AND leased_by = $2
+          AND NOT EXISTS (SELECT 1 FROM gone)`,
+      [changesetId, this.workerId, dueVersion.toString(), waitVersion.toString(), done],
     );
   }
 
@@ -327,7 +329,14 @@ export class ReconcilerWorker {
       await this.release(changesetId, dueVersion, storeVersion, false);
       return null;
     }
-    const desired = await loadRecordedSpec(pool, schema, row.desiredSpecEventId);
+    // The desired spec and the one reconciled before it, in one read.
+    const specs = await loadRecordedSpecs(
+      pool,
+      schema,
+      [row.desiredSpecEventId, row.previousSpecEventId].filter((id): id is string => id !== null),
+    );
+    const desired =
+      row.desiredSpecEventId === null ? null : (specs.get(row.desiredSpecEventId) ?? null);
     if (desired === null || row.terminalSpecEventId === desired.specEventId) {
       await this.release(changesetId, dueVersion, storeVersion, true);
       return null;
@@ -338,6 +347,8 @@ export class ReconcilerWorker {
       stream,
       row: { ...row },
       desired,
+      previous:
+        row.previousSpecEventId === null ? null : (specs.get(row.previousSpecEventId) ?? null),
       spec: toBranchSpec(desired),
       host: this.hostFor(row.repository),
       expected: row.streamVersion,
@@ -412,11 +423,7 @@ export class ReconcilerWorker {
       return;
     }
     const host = r.host;
-    const previous = await loadRecordedSpec(
-      this.options.pool,
-      this.options.schema,
-      r.row.previousSpecEventId,
-    );
+    const previous = r.previous;
     const state: ChangesetState = {
       repository: r.row.repository,
       headBranch: r.row.headBranch,
