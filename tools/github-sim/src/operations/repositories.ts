@@ -232,8 +232,11 @@ export class RepositoryOperations {
     repository.pushed_at = now;
     repository.updated_at = now;
     this.state.touch();
+    // Listing the commits costs two git processes: only for a push someone hears about.
+    const observed = this.state.isObserved('push', repository);
     for (const u of updates) {
-      const commits = u.after === ZERO_SHA ? [] : await this.pushCommits(repository, u);
+      const commits =
+        u.after === ZERO_SHA || !observed ? [] : await this.pushCommits(repository, u);
       const pusher = this.state.accountOrGhost(actor);
       this.state.emit(
         {

@@ -47,6 +47,7 @@ export class SimState {
   private nextId = 1;
   private seq = 0;
   private readonly feed = new EventEmitter();
+  private readonly hookedOnly = new Set<ChangeListener>();
 
   readonly accounts = new Map<string, Account>(); // by lower-case login
   private readonly accountsById = new Map<number, Account>();
@@ -72,14 +73,34 @@ export class SimState {
 
   // ---- change feed -------------------------------------------------------------------------
 
-  /** Subscribes to every change; returns the unsubscribe function. */
-  on(event: 'change', listener: ChangeListener): () => void {
+  /**
+   * Subscribes to every change; returns the unsubscribe function. A listener `onlyWhenHooked`
+   * (the webhook deliverer) ignores changes no hook subscribes to, so they need no details.
+   */
+  on(
+    event: 'change',
+    listener: ChangeListener,
+    options: { onlyWhenHooked?: boolean } = {},
+  ): () => void {
     this.feed.on(event, listener);
-    return () => this.feed.off(event, listener);
+    if (options.onlyWhenHooked) this.hookedOnly.add(listener);
+    return () => this.off(event, listener);
   }
 
   off(event: 'change', listener: ChangeListener): void {
     this.feed.off(event, listener);
+    this.hookedOnly.delete(listener);
+  }
+
+  /**
+   * Whether a change of this type in this repository reaches anyone: a hook subscribes to it, or
+   * a listener takes every change. Details that cost git processes (the commits of a push) are
+   * worked out only when it does.
+   */
+  isObserved(type: string, repository: Repository): boolean {
+    const listeners = this.feed.listeners('change') as ChangeListener[];
+    if (listeners.some((l) => !this.hookedOnly.has(l))) return true;
+    return listeners.length > 0 && this.hooksFor(repository, type).length > 0;
   }
 
   /** Stamps a change with copies of its repository, owner and sender and tells every listener. */

@@ -124,7 +124,9 @@ export class WebhookDeliverer {
   /** Starts listening to the change feed. */
   start(): void {
     this.stopped = false;
-    this.unsubscribe ??= this.options.state.on('change', (change) => this.changed(change));
+    this.unsubscribe ??= this.options.state.on('change', (change) => this.changed(change), {
+      onlyWhenHooked: true,
+    });
   }
 
   /** Stops listening, cancels scheduled retries and aborts deliveries in flight. */
