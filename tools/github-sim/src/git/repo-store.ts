@@ -4,6 +4,7 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchObjectReader, listTreeRecursive } from './batch-object-reader.js';
+import { analyseFastForward, type PullAnalysis } from './pull-analysis.js';
 import { git, identityEnv, runGit, type GitIdentity } from './git.js';
 
 export interface TreeEntry {
@@ -58,6 +59,9 @@ const REPO_CONFIG = `[core]
 /** Longer histories are left to git. */
 const MAX_COUNTED_IN_MEMORY = 10_000;
 
+/** How long a repository's object reader stays open after its last use. */
+const READER_IDLE_MS = 2_000;
+
 export class RepoStore {
   readonly sharedObjectsDir: string;
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -74,10 +78,24 @@ export class RepoStore {
     this.sharedObjectsDir = join(root, 'objects.git');
   }
 
-  /** Ends the git process that reads the shared store, if one was started. */
+  /**
+   * Readers of single repositories, for the analysis of their pull requests: kept open while a
+   * burst of requests touches the repository (closed once idle), so those share one process.
+   */
+  private readonly repositoryReaders = new Map<
+    string,
+    { reader: BatchObjectReader; users: number; timer: NodeJS.Timeout | undefined }
+  >();
+
+  /** Ends the git processes that read the shared store and repositories, if any were started. */
   close(): void {
     this.sharedReader?.close();
     this.sharedReader = undefined;
+    for (const entry of this.repositoryReaders.values()) {
+      clearTimeout(entry.timer);
+      entry.reader.close();
+    }
+    this.repositoryReaders.clear();
   }
 
   pathOf(owner: string, name: string): string {
@@ -368,6 +386,34 @@ export class RepoStore {
       await runGit(path, ['diff-tree', '-r', '-z', '-M', '--raw', '--numstat', mergeBase, head])
     ).stdout.toString();
     return parseRawNumstat(raw);
+  }
+
+  /**
+   * Statistics and mergeability of a pull request whose head is a few commits straight ahead of
+   * its base, read without a git process of its own; undefined when git has to work it out.
+   */
+  async analysePull(path: string, base: string, head: string): Promise<PullAnalysis | undefined> {
+    let entry = this.repositoryReaders.get(path);
+    if (entry === undefined) {
+      entry = { reader: new BatchObjectReader(path), users: 0, timer: undefined };
+      this.repositoryReaders.set(path, entry);
+    }
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.users++;
+    try {
+      return await analyseFastForward(entry.reader, base, head).catch(() => undefined);
+    } finally {
+      entry.users--;
+      if (entry.users === 0) {
+        const idle = entry;
+        idle.timer = setTimeout(() => {
+          if (this.repositoryReaders.get(path) === idle) this.repositoryReaders.delete(path);
+          idle.reader.close();
+        }, READER_IDLE_MS);
+        idle.timer.unref();
+      }
+    }
   }
 
   async diffStats(path: string, base: string, head: string): Promise<DiffStats> {

@@ -99,10 +99,15 @@ export class PullRequestOperations {
         'custom',
       );
     }
+    const path = this.repositories.pathOf(repository);
+    // One cat-file process answers the commit count and the diff statistics together when the
+    // head is straight ahead of the base; otherwise counting takes git as before.
+    const analysis =
+      headSha === baseSha ? undefined : await this.store.analysePull(path, baseSha, headSha);
     const commits =
       headSha === baseSha
         ? 0
-        : await this.store.countCommits(this.repositories.pathOf(repository), baseSha, headSha);
+        : (analysis?.stats.commits ?? (await this.store.countCommits(path, baseSha, headSha)));
     if (commits === 0) {
       throw new StateError(422, `No commits between ${input.base} and ${headBranch}`, 'custom');
     }
@@ -126,12 +131,14 @@ export class PullRequestOperations {
       merged_at: null,
       merged_by: null,
       merge_commit_sha: null,
+      // GitHub answers a new pull request with mergeable null and computes it afterwards.
       mergeable: null,
       computed_for: null,
+      fast_forward_for: analysis === undefined ? null : `${baseSha}..${headSha}`,
       commits,
-      additions: 0,
-      deletions: 0,
-      changed_files: 0,
+      additions: analysis?.stats.additions ?? 0,
+      deletions: analysis?.stats.deletions ?? 0,
+      changed_files: analysis?.stats.changed_files ?? 0,
       comments: 0,
       review_comments: 0,
       maintainer_can_modify: input.maintainer_can_modify ?? false,
@@ -160,14 +167,26 @@ export class PullRequestOperations {
     const baseSha = repository.branches[pull.base.ref] ?? pull.base.sha;
     const key = `${baseSha}..${pull.head.sha}`;
     if (pull.computed_for === key) return;
+    if (pull.fast_forward_for === key) {
+      // Creating it found the head straight ahead of this base and counted its statistics.
+      pull.base.sha = baseSha;
+      pull.mergeable = true;
+      pull.computed_for = key;
+      this.state.touch();
+      return;
+    }
     const path = this.repositories.pathOf(repository);
-    const [tree, stats] = await Promise.all([
-      this.store.mergeTrees(path, baseSha, pull.head.sha),
-      this.store.diffStats(path, baseSha, pull.head.sha),
-    ]);
+    const analysis = await this.store.analysePull(path, baseSha, pull.head.sha);
+    const [mergeable, stats] =
+      analysis !== undefined
+        ? [analysis.mergeable, analysis.stats]
+        : await Promise.all([
+            this.store.mergeTrees(path, baseSha, pull.head.sha).then((tree) => tree !== null),
+            this.store.diffStats(path, baseSha, pull.head.sha),
+          ]);
     if (pull.state !== 'open') return;
     pull.base.sha = baseSha;
-    pull.mergeable = tree !== null;
+    pull.mergeable = mergeable;
     Object.assign(pull, stats);
     pull.computed_for = key;
     this.state.touch();

@@ -83,6 +83,11 @@ export interface PullRequest {
   mergeable: boolean | null;
   /** The head and base shas `mergeable` and the diff statistics were computed for. */
   computed_for: string | null;
+  /**
+   * `base..head` for which creating the pull request found the head straight ahead of the base
+   * (and computed the statistics): the first read then knows it is mergeable without git.
+   */
+  fast_forward_for?: string | null;
   commits: number;
   additions: number;
   deletions: number;
