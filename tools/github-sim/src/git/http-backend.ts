@@ -1,9 +1,12 @@
-// Git smart HTTP through `git http-backend` (CGI), with GitHub's authentication rules: anonymous
-// clones of public repositories, a 401 challenge otherwise (git then sends the URL's
-// credentials), write access for pushes, and read-only archived repositories. After a push the
-// state catches up with the refs before the response ends, so `git push` returning means the API
-// (and the change feed) already show it.
+// Git smart HTTP with GitHub's authentication rules: anonymous clones of public repositories, a
+// 401 challenge otherwise (git then sends the URL's credentials), write access for pushes, and
+// read-only archived repositories. The smart protocol's requests go straight to
+// `git upload-pack` / `git receive-pack --stateless-rpc` (what `git http-backend` would run, one
+// process fewer each); the dumb paths go through http-backend (CGI). After a push the state
+// catches up with the refs before the response ends, so `git push` returning means the API (and
+// the change feed) already show it.
 import { spawn } from 'node:child_process';
+import { createGunzip } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Repository, Token } from '../state/model.js';
@@ -85,6 +88,8 @@ export async function serveGit(
   }
 
   const gitDir = core.repositories.pathOf(repository);
+  const smart = smartService(req.method ?? 'GET', service, query);
+  if (smart !== null) return serveSmart(core, req, res, repository, login, gitDir, smart);
   const relative = gitDir.slice(join(core.store.root, 'repos').length);
   const env = gitEnv({
     GIT_PROJECT_ROOT: join(core.store.root, 'repos'),
@@ -173,4 +178,163 @@ function findHeaderEnd(buffer: Buffer): { index: number; length: number } | null
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return { index: crlf, length: 4 };
   if (lf >= 0) return { index: lf, length: 2 };
   return null;
+}
+
+type SmartService = { program: 'upload-pack' | 'receive-pack'; advertise: boolean };
+
+/** The smart protocol request this is (refs advertisement or RPC), or null for the dumb paths. */
+function smartService(method: string, service: string, query: string): SmartService | null {
+  if (method === 'POST' && (service === 'git-upload-pack' || service === 'git-receive-pack'))
+    return {
+      program: service === 'git-upload-pack' ? 'upload-pack' : 'receive-pack',
+      advertise: false,
+    };
+  if (method === 'GET' && service === 'info/refs') {
+    const name = new URLSearchParams(query).get('service');
+    if (name === 'git-upload-pack' || name === 'git-receive-pack')
+      return {
+        program: name === 'git-upload-pack' ? 'upload-pack' : 'receive-pack',
+        advertise: true,
+      };
+  }
+  return null;
+}
+
+function pktLine(text: string): string {
+  return (text.length + 4).toString(16).padStart(4, '0') + text;
+}
+
+/**
+ * One smart HTTP request, served as http-backend serves it: the advertisement (with the
+ * `# service=` line unless the client speaks protocol v2) or the RPC, with a gzip body inflated
+ * here. After a push, the refs it named are read back from their files.
+ */
+function serveSmart(
+  core: SimCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  repository: Repository,
+  login: string | null,
+  gitDir: string,
+  { program, advertise }: SmartService,
+): Promise<number> {
+  const protocol = req.headers['git-protocol'] ? String(req.headers['git-protocol']) : '';
+  const args = advertise
+    ? [program, '--stateless-rpc', '--advertise-refs', gitDir]
+    : [program, '--stateless-rpc', gitDir];
+  const child = spawn('git', args, {
+    env: gitEnv({ GIT_DIR: gitDir, ...(protocol ? { GIT_PROTOCOL: protocol } : {}) }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const commands = program === 'receive-pack' && !advertise ? new PushCommands() : null;
+  if (advertise) {
+    child.stdin.end();
+  } else {
+    const body =
+      req.headers['content-encoding'] === 'gzip' || req.headers['content-encoding'] === 'x-gzip'
+        ? req.pipe(createGunzip())
+        : req;
+    body.on('error', () => child.kill());
+    if (commands !== null) body.on('data', (chunk: Buffer) => commands.take(chunk));
+    body.pipe(child.stdin);
+  }
+  child.stdin.on('error', () => {});
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (c: Buffer) => stderr.push(c));
+
+  return new Promise<number>((resolve) => {
+    let headersSent = false;
+    const sendHeaders = () => {
+      if (headersSent) return;
+      headersSent = true;
+      res.writeHead(200, {
+        'content-type': `application/x-git-${program}-${advertise ? 'advertisement' : 'result'}`,
+        expires: 'Fri, 01 Jan 1980 00:00:00 GMT',
+        pragma: 'no-cache',
+        'cache-control': 'no-cache, max-age=0, must-revalidate',
+      });
+      if (advertise && !/(^|:)version=2(:|$)/.test(protocol))
+        res.write(`${pktLine(`# service=git-${program}\n`)}0000`);
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      sendHeaders();
+      res.write(chunk);
+    });
+    child.on('error', (error) => {
+      if (!headersSent) plain(res, 500, `git ${program} failed: ${error.message}`);
+      else res.destroy(error);
+      resolve(500);
+    });
+    child.on('close', async (code) => {
+      if (code !== 0 && !headersSent) {
+        plain(res, 500, `git ${program} exited with ${code}: ${Buffer.concat(stderr).toString()}`);
+        resolve(500);
+        return;
+      }
+      sendHeaders();
+      if (commands !== null) {
+        try {
+          const branches = commands.branches();
+          if (branches === null) await core.repositories.refreshFromDisk(repository, login!);
+          else await core.repositories.refreshBranches(repository, login!, branches);
+        } catch (error) {
+          console.error('github-sim: reading refs after a push failed', error);
+        }
+      }
+      res.end();
+      resolve(200);
+    });
+  });
+}
+
+/**
+ * The ref update commands at the start of a receive-pack request (`old new ref` pkt-lines up to
+ * a flush), gathered while the body streams to git: the branches a push can have moved.
+ */
+class PushCommands {
+  #head = Buffer.alloc(0);
+  #done = false;
+  #refs: string[] | null = null;
+
+  take(chunk: Buffer): void {
+    if (this.#done) return;
+    this.#head = Buffer.concat([this.#head, chunk]);
+    this.#parse();
+    if (!this.#done && this.#head.length > 1 << 20) this.#done = true; // refs unreadable: all
+  }
+
+  /** Branch names the commands named, or null when they could not be read (read every ref). */
+  branches(): string[] | null {
+    if (this.#refs === null) return null;
+    const prefix = 'refs/heads/';
+    return this.#refs.filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length));
+  }
+
+  #parse(): void {
+    const refs: string[] = [];
+    let offset = 0;
+    while (offset + 4 <= this.#head.length) {
+      const length = parseInt(this.#head.subarray(offset, offset + 4).toString('ascii'), 16);
+      if (Number.isNaN(length)) {
+        this.#done = true;
+        return;
+      }
+      if (length === 0) {
+        this.#refs = refs;
+        this.#done = true;
+        return;
+      }
+      if (length < 4 || offset + length > this.#head.length) return; // wait for more
+      let line = this.#head.subarray(offset + 4, offset + length).toString('utf8');
+      const nul = line.indexOf('\0');
+      if (nul >= 0) line = line.slice(0, nul);
+      const [, , ref] = line.trimEnd().split(' ');
+      if (ref === undefined) {
+        this.#done = true;
+        return;
+      }
+      refs.push(ref);
+      offset += length;
+    }
+  }
 }

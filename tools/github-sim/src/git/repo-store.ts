@@ -1,7 +1,7 @@
 // The bare repositories on disk and the git operations the API performs on them.
 // Layout: ROOT/objects.git (objects shared by seeded repositories through `alternates`) and
 // ROOT/repos/OWNER/NAME.git.
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchObjectReader, listTreeRecursive } from './batch-object-reader.js';
 import { analyseFastForward, type PullAnalysis } from './pull-analysis.js';
@@ -58,6 +58,19 @@ const REPO_CONFIG = `[core]
 
 /** Longer histories are left to git. */
 const MAX_COUNTED_IN_MEMORY = 10_000;
+
+/** Branch names read from ref files: plain characters only (git's own rules are stricter still). */
+const SAFE_BRANCH = /^[A-Za-z0-9._/-]{1,255}$/;
+
+async function readPackedRefs(path: string): Promise<Map<string, string>> {
+  const text = await readFile(join(path, 'packed-refs'), 'utf8').catch(() => '');
+  const refs = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.startsWith('^') || line.length < 42) continue;
+    refs.set(line.slice(41).trim(), line.slice(0, 40));
+  }
+  return refs;
+}
 
 /** How long a repository's object reader stays open after its last use. */
 const READER_IDLE_MS = 2_000;
@@ -178,6 +191,39 @@ export class RepoStore {
       refs[ref.slice(prefix.length)] = sha;
     }
     return refs;
+  }
+
+  /**
+   * Where the named branches point, read from their ref files (a loose ref, else packed-refs),
+   * without a git process: null for a branch that does not exist. Undefined when a name or a file
+   * is not a plain branch ref; the caller then asks git (`readRefs`).
+   */
+  async readBranchFiles(
+    path: string,
+    branches: readonly string[],
+  ): Promise<Record<string, string | null> | undefined> {
+    const result: Record<string, string | null> = {};
+    let packed: Map<string, string> | undefined;
+    for (const branch of branches) {
+      if (!SAFE_BRANCH.test(branch) || branch.split('/').some((p) => p === '' || p.startsWith('.')))
+        return undefined;
+      const loose = await readFile(join(path, 'refs', 'heads', branch), 'utf8').catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT' || error.code === 'ENOTDIR' || error.code === 'EISDIR')
+            return null;
+          throw error;
+        },
+      );
+      if (loose !== null) {
+        const sha = loose.trim();
+        if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
+        result[branch] = sha;
+        continue;
+      }
+      packed ??= await readPackedRefs(path);
+      result[branch] = packed.get(`refs/heads/${branch}`) ?? null;
+    }
+    return result;
   }
 
   /** Resolves a branch, tag or sha to a commit sha, or null. */

@@ -212,6 +212,33 @@ export class RepositoryOperations {
     return updates;
   }
 
+  /**
+   * After a push that named these branches: reads their ref files (no git process) and records
+   * what moved, as `refreshFromDisk` does for every ref.
+   */
+  async refreshBranches(
+    repository: Repository,
+    pusher: string,
+    branches: readonly string[],
+  ): Promise<RefUpdate[]> {
+    const path = this.pathOf(repository);
+    const updates = await this.store.withLock(path, async () => {
+      const onDisk = await this.store.readBranchFiles(path, branches);
+      if (onDisk === undefined) return undefined;
+      const changed: RefUpdate[] = [];
+      for (const [branch, sha] of Object.entries(onDisk)) {
+        const before = repository.branches[branch];
+        if (sha !== null && before !== sha)
+          changed.push({ branch, before: before ?? ZERO_SHA, after: sha });
+        if (sha === null && before !== undefined) changed.push({ branch, before, after: ZERO_SHA });
+      }
+      return changed;
+    });
+    if (updates === undefined) return this.refreshFromDisk(repository, pusher);
+    if (updates.length > 0) await this.branchesMoved(repository, updates, pusher);
+    return updates;
+  }
+
   /** Records moved branches in the state, emits `push` for each, then lets pull requests react. */
   async branchesMoved(repository: Repository, updates: RefUpdate[], actor: string): Promise<void> {
     const path = this.pathOf(repository);
