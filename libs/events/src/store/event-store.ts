@@ -144,6 +144,30 @@ export class PostgresEventStore {
    * Appends events to one stream atomically, if the stream is at the expected version.
    * Validates every payload first: an invalid one stores nothing.
    */
+  /**
+   * A query on the caller's client, else on a pooled connection. Unlike `pool.query`, which
+   * closes the connection of any failed query, a refusal raised by the store's own functions
+   * (a concurrency or idempotency conflict: routine when writers race) keeps it: a new
+   * connection is a forked backend warming its caches again.
+   */
+  async #query<R extends QueryResultRow>(
+    client: PoolClient | undefined,
+    sql: string,
+    params: unknown[],
+  ): Promise<{ rows: R[] }> {
+    if (client !== undefined) return client.query<R>(sql, params);
+    const pooled = await this.pool.connect();
+    try {
+      const result = await pooled.query<R>(sql, params);
+      pooled.release();
+      return result;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      pooled.release(code === 'CA001' || code === 'CA002' ? undefined : (err as Error));
+      throw err;
+    }
+  }
+
   async append(
     stream: string,
     events: readonly NewEvent[],
@@ -177,14 +201,13 @@ export class PostgresEventStore {
     ];
     const sql = `SELECT event_id, stream_version, global_position, written
                    FROM eventstore.append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])`;
-    const db: Queryable = client ?? this.pool;
     try {
-      const { rows } = await db.query<{
+      const { rows } = await this.#query<{
         event_id: string;
         stream_version: string;
         global_position: string;
         written: boolean;
-      }>(sql, params);
+      }>(client, sql, params);
       return {
         nextExpectedVersion: BigInt(rows[rows.length - 1]!.stream_version),
         written: rows.some((r) => r.written),
@@ -219,17 +242,18 @@ export class PostgresEventStore {
     client?: PoolClient,
   ): Promise<(AppendResult['events'][number] & { stream: string; written: boolean })[]> {
     const prepared = appends.map((a) => ({ ...a, ...this.prepare(a.event, metadata) }));
-    const db: Queryable = client ?? this.pool;
+
     const results: (AppendResult['events'][number] & { stream: string; written: boolean })[] = [];
     for (let start = 0; start < prepared.length; start += STREAMS_PER_STATEMENT) {
       const chunk = prepared.slice(start, start + STREAMS_PER_STATEMENT);
       try {
-        const { rows } = await db.query<{
+        const { rows } = await this.#query<{
           event_id: string;
           stream_version: string;
           global_position: string;
           written: boolean;
         }>(
+          client,
           `SELECT r.event_id, r.stream_version, r.global_position, r.written
              FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
                   WITH ORDINALITY AS x(stream_id, expected, id, type, schema_version, data, metadata, ord)
