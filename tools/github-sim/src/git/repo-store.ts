@@ -43,10 +43,14 @@ export interface DiffStats {
 /** Files to write (content) or delete (null), by path. */
 export type FileChanges = Record<string, string | null>;
 
+// alternateRefsCommand: the shared store has objects and no refs, so git's default (a
+// `git for-each-ref` process in it, twice per push: the advertisement and the connectivity
+// check) always lists nothing; `true` (run without a shell) lists the same nothing for less.
 const REPO_CONFIG = `[core]
 \trepositoryformatversion = 0
 \tfilemode = true
 \tbare = true
+\talternateRefsCommand = true
 [receive]
 \tautogc = false
 \tdenyDeleteCurrent = false
