@@ -18,9 +18,17 @@ export async function loadState(dataDir: string): Promise<SimState | null> {
   return SimState.fromSnapshot(snapshot);
 }
 
+/**
+ * A snapshot waits at least this many times as long as the last one took to write: a large state
+ * (10,000 repositories: ~10 MB of JSON) is not re-serialised every second while it changes, so
+ * persisting costs at most about a twentieth of the simulator's time.
+ */
+const SPACING_PER_WRITE_TIME = 20;
+
 export class SnapshotWriter {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private lastWriteMs = 0;
 
   constructor(
     private readonly state: SimState,
@@ -32,10 +40,13 @@ export class SnapshotWriter {
 
   private schedule() {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, this.delayMs);
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.flush();
+      },
+      Math.max(this.delayMs, this.lastWriteMs * SPACING_PER_WRITE_TIME),
+    );
   }
 
   /** Writes the snapshot now (after any write in progress). */
@@ -47,8 +58,10 @@ export class SnapshotWriter {
     this.writing = this.writing.then(async () => {
       const path = join(this.dataDir, FILE);
       const temporary = `${path}.${process.pid}.tmp`;
+      const started = performance.now();
       await writeFile(temporary, JSON.stringify(this.state.snapshot()));
       await rename(temporary, path);
+      this.lastWriteMs = performance.now() - started;
     });
     return this.writing;
   }
