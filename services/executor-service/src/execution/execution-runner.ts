@@ -468,7 +468,7 @@ export class ExecutionRunner {
     for (const name of await readdir(this.options.workDir).catch(() => [] as string[])) {
       const pid = Number(/^(\d+)-/.exec(name.slice(SLOT_PREFIX.length))?.[1] ?? NaN);
       if (name.startsWith(SLOT_PREFIX) && Number.isInteger(pid) && !processAlive(pid)) {
-        await rm(join(this.options.workDir, name), { recursive: true, force: true });
+        await rm(join(this.options.workDir, name), REMOVE);
       }
     }
   }
@@ -479,7 +479,7 @@ export class ExecutionRunner {
     await Promise.all(
       slots.map(async (slot) => {
         await slot.containers.removeAll();
-        await rm(slot.dir, { recursive: true, force: true });
+        await rm(slot.dir, REMOVE);
       }),
     );
   }
@@ -575,9 +575,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Removal that outlasts a process still writing into the tree (a git process of a job abandoned
+ * at a stop deadline): a directory that gains an entry while it is emptied fails with ENOTEMPTY,
+ * which `rm` retries a few times.
+ */
+const REMOVE = { recursive: true, force: true, maxRetries: 10, retryDelay: 20 } as const;
+
 async function emptyDirectory(dir: string): Promise<void> {
   const names = await readdir(dir);
-  await Promise.all(names.map((name) => rm(join(dir, name), { recursive: true, force: true })));
+  await Promise.all(names.map((name) => rm(join(dir, name), REMOVE)));
 }
 
 function truncate(text: string, max: number): string {
