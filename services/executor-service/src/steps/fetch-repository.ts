@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { appendFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { fetchShallowCommit, UploadPackRefusedError } from '@campaigns/codehost';
@@ -65,9 +66,11 @@ const LOCK_POLL_MS = 100;
  */
 async function withStoreFileLock<T>(storeDir: string, task: () => Promise<T>): Promise<T> {
   const lockDir = `${storeDir}.lock`;
+  const owner = `${hostname()} ${process.pid}`;
   for (;;) {
     try {
       await mkdir(lockDir);
+      await writeFile(join(lockDir, 'owner'), owner).catch(() => undefined);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -75,7 +78,8 @@ async function withStoreFileLock<T>(storeDir: string, task: () => Promise<T>): P
         (s) => Date.now() - s.mtimeMs,
         () => 0,
       );
-      if (age > STORE_LOCK_STALE_MS) await rm(lockDir, { recursive: true, force: true });
+      if (age > STORE_LOCK_STALE_MS || (await holderIsGone(lockDir)))
+        await rm(lockDir, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }
@@ -88,6 +92,26 @@ async function withStoreFileLock<T>(storeDir: string, task: () => Promise<T>): P
   } finally {
     clearInterval(heartbeat);
     await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether the lock's holder was a process of this host that no longer runs (an executor killed
+ * while fetching): its lock is taken over at once instead of after STORE_LOCK_STALE_MS, which
+ * held a restarted executor's every slot for two minutes. Another host's holder, or one that
+ * wrote no owner yet, is waited for.
+ */
+async function holderIsGone(lockDir: string): Promise<boolean> {
+  const text = await readFile(join(lockDir, 'owner'), 'utf8').catch(() => null);
+  if (text === null) return false;
+  const [host, pid] = text.trim().split(' ');
+  if (host !== hostname() || !/^[0-9]+$/.test(pid ?? '') || Number(pid) === process.pid)
+    return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
