@@ -176,7 +176,7 @@ export async function listTreeRecursive(
   return { tree: rootTree, entries };
 }
 
-interface RawEntry {
+export interface RawEntry {
   mode: string;
   type: TreeEntry['type'];
   name: string;
@@ -184,7 +184,7 @@ interface RawEntry {
 }
 
 /** A tree object's entries: `<mode> <name>\0<20-byte id>` each, modes as ls-tree prints them. */
-function parseTree(data: Buffer): RawEntry[] {
+export function parseTree(data: Buffer): RawEntry[] {
   const entries: RawEntry[] = [];
   let offset = 0;
   while (offset < data.length) {

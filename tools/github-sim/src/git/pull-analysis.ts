@@ -4,7 +4,7 @@
 // request (merge-tree, rev-list, merge-base, diff-tree) were most of the simulator's cost; every
 // case this does not answer exactly (merges on the way, a moved base, possible renames, large
 // diffs) returns undefined and the caller asks git as before.
-import type { BatchObjectReader } from './batch-object-reader.js';
+import { parseTree as parseRawTree, type BatchObjectReader } from './batch-object-reader.js';
 import type { DiffStats } from './repo-store.js';
 
 export interface PullAnalysis {
@@ -140,23 +140,14 @@ async function diffTrees(
   return changes;
 }
 
+/** A tree's entries by name, from the reader's own tree parser. */
 function parseTree(data: Buffer): Map<string, TreeEntry> {
-  const entries = new Map<string, TreeEntry>();
-  let offset = 0;
-  while (offset < data.length) {
-    const space = data.indexOf(32, offset);
-    const nul = data.indexOf(0, space);
-    const mode = data.subarray(offset, space).toString('ascii').padStart(6, '0');
-    const name = data.subarray(space + 1, nul).toString('utf8');
-    entries.set(name, {
-      mode,
-      sha: data.subarray(nul + 1, nul + 21).toString('hex'),
-      isTree: mode === '040000',
-      isSubmodule: mode === '160000',
-    });
-    offset = nul + 21;
-  }
-  return entries;
+  return new Map(
+    parseRawTree(data).map((e) => [
+      e.name,
+      { mode: e.mode, sha: e.sha, isTree: e.type === 'tree', isSubmodule: e.type === 'commit' },
+    ]),
+  );
 }
 
 async function readBlobs(
