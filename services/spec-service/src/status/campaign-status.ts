@@ -289,7 +289,8 @@ export class CampaignStatusQueries {
           GROUP BY d.campaign)
        SELECT c.campaign, c.apply_id, c.spec_hash, c.actor, c.applied_at, c.resolved,
               c.resolution_error, c.problems,
-              coalesce(ex.workspaces, 0) AS workspaces, coalesce(ex.executed, 0) AS executed,
+              greatest(coalesce(ex.workspaces, 0), coalesce(c.workspace_count, 0)) AS workspaces,
+              coalesce(ex.executed, 0) AS executed,
               coalesce(ex.failed, 0) AS failed, coalesce(cs.changesets, 0) AS changesets,
               coalesce(cs.published, 0) AS published, coalesce(cs.errored, 0) AS errored,
               coalesce(cs.terminal, 0) AS terminal, coalesce(cs.converging, 0) AS converging,

@@ -106,6 +106,20 @@ CREATE TABLE ${schema}.status_dead_letters (
 );
 CREATE INDEX ON ${schema}.status_dead_letters (campaign, apply_id, recorded_at);`,
       },
+      {
+        version: 3,
+        name: 'how many workspaces an application resolved to',
+        // A batch of the projection can end between `WorkspacesResolved` and its
+        // `ExecutionQueued` events; counting rows alone, status then read "0 of 0 executed" and
+        // called the campaign complete. Rows written before this column existed are backfilled
+        // from their executions, which were recorded in the same transaction as the count.
+        sql: `
+ALTER TABLE ${schema}.status_campaigns ADD COLUMN workspace_count integer;
+UPDATE ${schema}.status_campaigns c
+   SET workspace_count = (SELECT count(*) FROM ${schema}.status_executions e
+                           WHERE e.campaign = c.campaign AND e.apply_id = c.apply_id)
+ WHERE c.resolved AND c.resolution_error IS NULL;`,
+      },
     ],
     tables: [
       { name: 'status_campaigns', key: ['campaign'] },
@@ -152,7 +166,8 @@ async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<vo
          VALUES ($1, $2, $3, $4, $5, false, NULL, '[]', $5)
          ON CONFLICT (campaign) DO UPDATE SET apply_id = EXCLUDED.apply_id, spec_hash = EXCLUDED.spec_hash,
            actor = EXCLUDED.actor, applied_at = EXCLUDED.applied_at, resolved = false,
-           resolution_error = NULL, problems = '[]', updated_at = EXCLUDED.updated_at`,
+           resolution_error = NULL, problems = '[]', workspace_count = NULL,
+           updated_at = EXCLUDED.updated_at`,
         [d.campaign, d.applyId, d.specHash, d.actor, at],
       );
       return;
@@ -167,9 +182,10 @@ async function apply(tx: PoolClient, schema: string, e: StoredEvent): Promise<vo
               { entry: 'on', message: `${d.problemsOmitted} more problems are not recorded` },
             ];
       await tx.query(
-        `UPDATE ${schema}.status_campaigns SET resolved = true, problems = $3, updated_at = $4
+        `UPDATE ${schema}.status_campaigns
+            SET resolved = true, problems = $3, workspace_count = $5, updated_at = $4
           WHERE campaign = $1 AND apply_id = $2`,
-        [d.campaign, d.applyId, JSON.stringify(problems), at],
+        [d.campaign, d.applyId, JSON.stringify(problems), at, d.workspaceCount],
       );
       return;
     }

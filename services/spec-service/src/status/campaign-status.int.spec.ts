@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  campaignsCatalogue,
+  campaignStream,
+  executionId,
+  executionStream,
+  PostgresEventStore,
+  projectionMigrations,
+  runMigrations,
+  type StoredEvent,
+} from '@campaigns/events';
+import { randomUUID } from 'node:crypto';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../../../libs/events/src/test-support/test-database.js';
+import { testWorkspace } from '../test-support/fixed-resolver.js';
+import { CampaignStatusQueries, processManagerStandInSql } from './campaign-status.js';
+import { statusProjection } from './status-projection.js';
+
+const SCHEMA = 'status_test';
+const SPEC_HASH = 'b'.repeat(64);
+const metadata = {
+  correlation_id: randomUUID(),
+  causation_id: null,
+  actor: 'alice',
+  source: 'test',
+};
+
+/**
+ * The status projection applied batch by batch, as its consumer does: a batch may end anywhere in
+ * the log, including inside the transaction that recorded an application's resolution.
+ */
+describe('campaign status between batches of the status projection (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  const projection = statusProjection();
+
+  beforeAll(async () => {
+    db = await createTestDatabase('spec_status_batches');
+    store = new PostgresEventStore(db.pool, campaignsCatalogue());
+    await store.migrate();
+    await db.pool.query(`CREATE SCHEMA ${SCHEMA}`);
+    await runMigrations(db.pool, 'status-test', projectionMigrations(projection, SCHEMA));
+    await db.pool.query(processManagerStandInSql(SCHEMA));
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function handle(events: readonly StoredEvent[]): Promise<void> {
+    const tx = await db.pool.connect();
+    try {
+      await tx.query('BEGIN');
+      await projection.handle(events, { tx, schema: SCHEMA });
+      await tx.query('COMMIT');
+    } finally {
+      tx.release();
+    }
+  }
+
+  it('a resolution whose executions are in the next batch is executing, never complete with 0 of 0', async () => {
+    const campaign = 'split';
+    const applyId = randomUUID();
+    const repos = ['github.com/acme/a', 'github.com/acme/b'];
+    await store.append(
+      campaignStream(campaign),
+      [
+        {
+          type: 'SpecApplied',
+          data: {
+            campaign,
+            applyId,
+            specHash: SPEC_HASH,
+            specText: 'x',
+            fileName: 'f',
+            actor: 'alice',
+          },
+        },
+        {
+          type: 'WorkspacesResolved',
+          data: {
+            campaign,
+            applyId,
+            specHash: SPEC_HASH,
+            workspaceCount: repos.length,
+            problems: [],
+            problemsOmitted: 0,
+          },
+        },
+      ],
+      { expected: 'any', metadata },
+    );
+    const queued = repos.map((r) => executionId(applyId, r, ''));
+    await store.appendToStreams(
+      queued.map((id, i) => ({
+        stream: executionStream(id),
+        expected: 'any' as const,
+        event: {
+          type: 'ExecutionQueued',
+          data: {
+            executionId: id,
+            campaign,
+            applyId,
+            specHash: SPEC_HASH,
+            workspace: testWorkspace(repos[i]!),
+          },
+        },
+      })),
+      metadata,
+    );
+    const campaignEvents = await store.readStream(campaignStream(campaign));
+    const queries = new CampaignStatusQueries(db.pool, SCHEMA);
+
+    await handle(campaignEvents);
+    const between = await queries.summary(campaign);
+    expect(between).toMatchObject({
+      phase: 'executing',
+      counts: { workspaces: 2, executed: 0 },
+    });
+
+    await handle(
+      (await Promise.all(queued.map((id) => store.readStream(executionStream(id))))).flat(),
+    );
+    expect(await queries.summary(campaign)).toMatchObject({
+      phase: 'executing',
+      counts: { workspaces: 2, executed: 0 },
+    });
+  });
+
+  it('a resolution to no workspace at all is complete at once', async () => {
+    const campaign = 'empty';
+    const applyId = randomUUID();
+    await store.append(
+      campaignStream(campaign),
+      [
+        {
+          type: 'SpecApplied',
+          data: {
+            campaign,
+            applyId,
+            specHash: SPEC_HASH,
+            specText: 'x',
+            fileName: 'f',
+            actor: 'alice',
+          },
+        },
+        {
+          type: 'WorkspacesResolved',
+          data: {
+            campaign,
+            applyId,
+            specHash: SPEC_HASH,
+            workspaceCount: 0,
+            problems: [],
+            problemsOmitted: 0,
+          },
+        },
+      ],
+      { expected: 'any', metadata },
+    );
+    const queries = new CampaignStatusQueries(db.pool, SCHEMA);
+    await handle((await store.readStream(campaignStream(campaign))).slice(0, 1));
+    expect((await queries.summary(campaign))?.phase).toBe('executing');
+    await handle((await store.readStream(campaignStream(campaign))).slice(1));
+    expect(await queries.summary(campaign)).toMatchObject({
+      phase: 'complete',
+      counts: { workspaces: 0 },
+    });
+  });
+  it('a database from before the count gets it from the executions recorded with it', async () => {
+    const schema = 'status_upgrade';
+    const all = projectionMigrations(projection, schema);
+    await db.pool.query(`CREATE SCHEMA ${schema}`);
+    await runMigrations(
+      db.pool,
+      'status-upgrade',
+      all.filter((m) => m.version <= 2),
+    );
+    const applyId = randomUUID();
+    await db.pool.query(
+      `INSERT INTO ${schema}.status_campaigns
+         (campaign, apply_id, spec_hash, actor, applied_at, resolved, resolution_error, problems, updated_at)
+       VALUES ('done', $1, $2, 'alice', now(), true, NULL, '[]', now()),
+              ('pending', $1, $2, 'alice', now(), false, NULL, '[]', now())`,
+      [applyId, SPEC_HASH],
+    );
+    await db.pool.query(
+      `INSERT INTO ${schema}.status_executions
+         (execution_id, campaign, apply_id, repository, path, state, message, stderr_tail, updated_at)
+       SELECT c || i, c, $1, 'github.com/acme/r' || i, '', 'queued', NULL, NULL, now()
+         FROM generate_series(1, 3) i, unnest(ARRAY['done', 'pending']) c`,
+      [applyId],
+    );
+    await runMigrations(db.pool, 'status-upgrade', all);
+    const { rows } = await db.pool.query<{ campaign: string; workspace_count: number | null }>(
+      `SELECT campaign, workspace_count FROM ${schema}.status_campaigns ORDER BY campaign`,
+    );
+    expect(rows).toEqual([
+      { campaign: 'done', workspace_count: 3 },
+      { campaign: 'pending', workspace_count: null },
+    ]);
+  });
+});
