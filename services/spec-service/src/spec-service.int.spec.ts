@@ -195,7 +195,9 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       return last !== undefined && check(last);
     });
     if (!held) throw new Error(`status never matched; last: ${JSON.stringify(last, null, 2)}`);
-    return last!;
+    // The summary is read before the pages, so the pages can be ahead of it: read once more, now
+    // that what the check waited for is projected, so summary and pages agree.
+    return statusOf(campaign);
   }
 
   /** What an executor records for one workspace: the results and diff blobs, then PatchComputed. */
