@@ -125,6 +125,7 @@ describe('job worker: graceful stop, duplicates', () => {
 
   it('drops a job re-published within the duplicate window, and skips a finished one delivered again', async () => {
     await startWorker('dedupe', 30_000);
+    const earlier = everyOutcome.length;
     const repo = await h.createRepo('dedupe', { 'README.md': '# dedupe\n' });
     const { jobs } = await h.queue({
       campaign: 'dedupe',
@@ -133,6 +134,8 @@ describe('job worker: graceful stop, duplicates', () => {
     });
     const job = jobs[0]!;
     const before = await h.result(job.executionId);
+    // The worker reports the first delivery's outcome after its result is stored.
+    expect(await eventually(async () => everyOutcome.length > earlier)).toBe(true);
     const subject = jobsTopology(h.topology).subject;
     const js = jetstream(h.nats);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pktLine } from '@campaigns/codehost';
@@ -353,7 +353,11 @@ describe('ensureCommit against the GitHub simulator', () => {
       cacheDir: join(dir, 'cache'),
       token: t.token,
     }).catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(GitError);
+    expect((error as Error).message).toMatch(/^the pack from the code host ended early: /);
+    // Nothing of it stays in the store.
+    const store = storeDirectory(join(dir, 'cache'), cut.repository);
+    expect((await readdir(store)).filter((f) => f.startsWith('incoming-'))).toEqual([]);
+    expect(await readdir(join(store, 'objects', 'pack'))).toEqual([]);
   });
 
   it('reports a commit the code host does not have as a GitError from the fallback fetch', async () => {

@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { fetchShallowCommit, UploadPackRefusedError } from '@campaigns/codehost';
-import { git, GitError, gitTokenEnv } from './git.js';
+import { git, gitTokenEnv } from './git.js';
 
 export interface EnsureCommitOptions {
   /** Clone URL of the repository (https://…, or a local path in tests). */
@@ -187,26 +188,29 @@ async function recordShallow(storeDir: string, commits: readonly string[]): Prom
   if (added.length > 0) await appendFile(path, added.map((c) => `${c}\n`).join(''));
 }
 
-/** Streams a pack into the store with one `git index-pack --stdin`. */
+/**
+ * Puts a pack into the store with one `git index-pack --stdin`: the answer is written to a file
+ * in the store first (git runs in a helper, which reads its input from a file), then indexed and
+ * removed. An answer cut short is refused before git sees it; one whose checksum is in but whose
+ * end is late is whole, and kept.
+ */
 async function indexPack(storeDir: string, pack: AsyncIterable<Uint8Array>): Promise<void> {
-  const args = ['index-pack', '--stdin'];
-  const child = spawn('git', args, { cwd: storeDir, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  // index-pack stops reading once the pack's checksum is in, which can be before the HTTP body
-  // has signalled its end: the pipe then breaks, but an index-pack that exits 0 verified the
-  // whole pack. An answer cut short leaves it without its checksum, and it fails.
-  const piped = await pipeline(Readable.from(pack), child.stdin).then(
-    () => undefined,
-    (err: unknown) => err as Error,
-  );
-  const code = await exited;
-  if (code !== 0) {
-    throw new GitError(args, `${stderr}${piped ? ` (${piped.message})` : ''}`, code);
+  const incoming = join(storeDir, `incoming-${process.pid}-${randomBytes(6).toString('hex')}.pack`);
+  try {
+    await pipeline(Readable.from(pack), createWriteStream(incoming, { mode: 0o600 })).catch(
+      (err: unknown) => {
+        throw new Error(`the pack from the code host ended early: ${(err as Error).message}`, {
+          cause: err,
+        });
+      },
+    );
+    await git(['index-pack', '--stdin'], {
+      cwd: storeDir,
+      inputFile: incoming,
+      discardOutput: true,
+    });
+  } finally {
+    await rm(incoming, { force: true });
   }
 }
 
@@ -299,7 +303,10 @@ export async function checkoutWorkspace(stored: StoredCommit, workspaceDir: stri
       list === null ? undefined : writeFile(join(gitDir, 'shallow'), list),
     ),
   ]);
-  await git(['read-tree', '-u', '--reset', stored.baseRevision], { cwd: workspaceDir });
+  await git(['read-tree', '-u', '--reset', stored.baseRevision], {
+    cwd: workspaceDir,
+    discardOutput: true,
+  });
 }
 
 /** `ensureCommit`, then `checkoutWorkspace` into `workspaceDir`. */

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { ProcessPool } from '@campaigns/process-pool';
 
 /** A git command that failed: the command line (never the environment) and git's stderr. */
 export class GitError extends Error {
@@ -18,31 +18,38 @@ export interface GitOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Written to git's standard input. */
   readonly input?: string | Buffer;
+  /** Or a file git reads its standard input from. */
+  readonly inputFile?: string;
+  /** Git's standard output is not wanted. */
+  readonly discardOutput?: boolean;
 }
 
+let pool: ProcessPool | undefined;
+
+/**
+ * The helpers git runs through: forking this process for each of the several git commands a job
+ * runs cost more than the commands themselves (see `ProcessPool`). Made on first use, from the
+ * environment as it is then.
+ */
+function gitPool(): ProcessPool {
+  pool ??= new ProcessPool({ env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, max: POOL_SIZE });
+  return pool;
+}
+
+/** Git commands at once: more than the cores only queue in the kernel instead of here. */
+const POOL_SIZE = 16;
+
 /** Runs git without a shell and without prompting; resolves with stdout as a Buffer. */
-export function gitBuffer(args: readonly string[], options: GitOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      args,
-      {
-        cwd: options.cwd,
-        encoding: 'buffer',
-        maxBuffer: 1024 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...options.env },
-      },
-      (err, stdout, stderr) => {
-        if (err) {
-          const code = typeof err.code === 'number' ? err.code : null;
-          reject(new GitError(args, stderr.toString(), code));
-        } else {
-          resolve(stdout);
-        }
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
+export async function gitBuffer(args: readonly string[], options: GitOptions): Promise<Buffer> {
+  const r = await gitPool().run('git', args, {
+    cwd: options.cwd,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    ...(options.inputFile !== undefined ? { inputFile: options.inputFile } : {}),
+    ...(options.discardOutput ? { stdout: 'ignore' as const } : {}),
   });
+  if (r.code !== 0) throw new GitError(args, r.stderr.toString(), r.code);
+  return r.stdout;
 }
 
 export async function git(args: readonly string[], options: GitOptions): Promise<string> {

@@ -3,7 +3,7 @@ import { git, gitBuffer } from './git.js';
 
 /** Stages everything in the workspace (`git add -A`) and returns the staged tree's id. */
 export async function stageWorkspace(workspaceDir: string): Promise<string> {
-  await git(['add', '-A'], { cwd: workspaceDir });
+  await git(['add', '-A'], { cwd: workspaceDir, discardOutput: true });
   return (await git(['write-tree'], { cwd: workspaceDir })).trim();
 }
 

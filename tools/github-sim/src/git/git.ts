@@ -1,6 +1,6 @@
 // Plumbing over real bare repositories: every read and write of repository content goes through
 // the `git` binary, so what clients clone is exactly what the API describes.
-import { spawn } from 'node:child_process';
+import { ProcessPool } from '@campaigns/process-pool';
 
 export interface GitIdentity {
   name: string;
@@ -53,34 +53,31 @@ export function identityEnv(author: GitIdentity, committer: GitIdentity = author
   return env;
 }
 
+let pool: ProcessPool | undefined;
+
+/**
+ * Git runs through a few long-lived shells instead of a fork of this process per command, which
+ * costs the simulator more than most of the commands themselves (see `ProcessPool`).
+ */
+export function gitPool(): ProcessPool {
+  pool ??= new ProcessPool({ env: gitEnv(), max: 16 });
+  return pool;
+}
+
 /** Runs git in `gitDir` and resolves with stdout and the exit code. */
-export function runGit(
+export async function runGit(
   gitDir: string,
   args: string[],
   options: RunGitOptions = {},
 ): Promise<{ stdout: Buffer; code: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
-      cwd: gitDir,
-      env: gitEnv({ GIT_DIR: gitDir, ...options.env }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const stdout = Buffer.concat(out);
-      if (code === 0 || (code !== null && options.okExitCodes?.includes(code))) {
-        resolve({ stdout, code });
-      } else {
-        reject(new GitError(args, code, Buffer.concat(err).toString('utf8'), stdout));
-      }
-    });
-    child.stdin.on('error', () => {}); // git may exit before reading all input; the exit code tells.
-    child.stdin.end(options.input);
+  const r = await gitPool().run('git', args, {
+    cwd: gitDir,
+    env: { GIT_DIR: gitDir, ...options.env },
+    ...(options.input !== undefined ? { input: options.input } : {}),
   });
+  const code = r.code ?? -1;
+  if (code === 0 || options.okExitCodes?.includes(code)) return { stdout: r.stdout, code };
+  throw new GitError(args, r.code, r.stderr.toString('utf8'), r.stdout);
 }
 
 /** Runs git and returns trimmed stdout text. */

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Repository, Token } from '../state/model.js';
 import type { SimCore } from '../sim-core.js';
-import { gitEnv } from './git.js';
+import { gitEnv, gitPool } from './git.js';
 
 const HTTP_BACKEND = process.env.GIT_HTTP_BACKEND ?? '/usr/lib/git-core/git-http-backend';
 
@@ -207,9 +207,11 @@ function pktLine(text: string): string {
 /**
  * One smart HTTP request, served as http-backend serves it: the advertisement (with the
  * `# service=` line unless the client speaks protocol v2) or the RPC, with a gzip body inflated
- * here. After a push, the refs it named are read back from their files.
+ * here. The body is read whole, git runs through the pool's helpers, and its answer is sent
+ * whole (a one-commit fetch or push is small). After a push, the refs it named are read back
+ * from their files.
  */
-function serveSmart(
+async function serveSmart(
   core: SimCore,
   req: IncomingMessage,
   res: ServerResponse,
@@ -222,69 +224,62 @@ function serveSmart(
   const args = advertise
     ? [program, '--stateless-rpc', '--advertise-refs', gitDir]
     : [program, '--stateless-rpc', gitDir];
-  const child = spawn('git', args, {
-    env: gitEnv({ GIT_DIR: gitDir, ...(protocol ? { GIT_PROTOCOL: protocol } : {}) }),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const commands = program === 'receive-pack' && !advertise ? new PushCommands() : null;
-  if (advertise) {
-    child.stdin.end();
-  } else {
-    const body =
-      req.headers['content-encoding'] === 'gzip' || req.headers['content-encoding'] === 'x-gzip'
-        ? req.pipe(createGunzip())
-        : req;
-    body.on('error', () => child.kill());
-    if (commands !== null) body.on('data', (chunk: Buffer) => commands.take(chunk));
-    body.pipe(child.stdin);
+  let body: Buffer | undefined;
+  if (!advertise) {
+    const gzip =
+      req.headers['content-encoding'] === 'gzip' || req.headers['content-encoding'] === 'x-gzip';
+    try {
+      body = await readBody(gzip ? req.pipe(createGunzip()) : req);
+    } catch (error) {
+      plain(res, 400, `reading the request failed: ${(error as Error).message}`);
+      return 400;
+    }
   }
-  child.stdin.on('error', () => {});
-  const stderr: Buffer[] = [];
-  child.stderr.on('data', (c: Buffer) => stderr.push(c));
-
-  return new Promise<number>((resolve) => {
-    let headersSent = false;
-    const sendHeaders = () => {
-      if (headersSent) return;
-      headersSent = true;
-      res.writeHead(200, {
-        'content-type': `application/x-git-${program}-${advertise ? 'advertisement' : 'result'}`,
-        expires: 'Fri, 01 Jan 1980 00:00:00 GMT',
-        pragma: 'no-cache',
-        'cache-control': 'no-cache, max-age=0, must-revalidate',
-      });
-      if (advertise && !/(^|:)version=2(:|$)/.test(protocol))
-        res.write(`${pktLine(`# service=git-${program}\n`)}0000`);
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      sendHeaders();
-      res.write(chunk);
-    });
-    child.on('error', (error) => {
-      if (!headersSent) plain(res, 500, `git ${program} failed: ${error.message}`);
-      else res.destroy(error);
-      resolve(500);
-    });
-    child.on('close', async (code) => {
-      if (code !== 0 && !headersSent) {
-        plain(res, 500, `git ${program} exited with ${code}: ${Buffer.concat(stderr).toString()}`);
-        resolve(500);
-        return;
-      }
-      sendHeaders();
-      if (commands !== null) {
-        try {
-          const branches = commands.branches();
-          if (branches === null) await core.repositories.refreshFromDisk(repository, login!);
-          else await core.repositories.refreshBranches(repository, login!, branches);
-        } catch (error) {
-          console.error('github-sim: reading refs after a push failed', error);
-        }
-      }
-      res.end();
-      resolve(200);
-    });
+  const result = await gitPool()
+    .run('git', args, {
+      cwd: gitDir,
+      env: { GIT_DIR: gitDir, ...(protocol ? { GIT_PROTOCOL: protocol } : {}) },
+      ...(body !== undefined ? { input: body } : {}),
+    })
+    .catch((error: unknown) => error as Error);
+  // A git that failed after answering (`ERR not our ref`) has said what went wrong, in the
+  // protocol: the client gets that answer, as http-backend streams it.
+  if (result instanceof Error || (result.code !== 0 && result.stdout.length === 0)) {
+    const why =
+      result instanceof Error
+        ? result.message
+        : `exited with ${result.code}: ${result.stderr.toString()}`;
+    plain(res, 500, `git ${program} ${why}`);
+    return 500;
+  }
+  res.writeHead(200, {
+    'content-type': `application/x-git-${program}-${advertise ? 'advertisement' : 'result'}`,
+    expires: 'Fri, 01 Jan 1980 00:00:00 GMT',
+    pragma: 'no-cache',
+    'cache-control': 'no-cache, max-age=0, must-revalidate',
   });
+  if (advertise && !/(^|:)version=2(:|$)/.test(protocol))
+    res.write(`${pktLine(`# service=git-${program}\n`)}0000`);
+  res.write(result.stdout);
+  if (program === 'receive-pack' && !advertise) {
+    try {
+      const commands = new PushCommands();
+      commands.take(body!.subarray(0, 1 << 20));
+      const branches = commands.branches();
+      if (branches === null) await core.repositories.refreshFromDisk(repository, login!);
+      else await core.repositories.refreshBranches(repository, login!, branches);
+    } catch (error) {
+      console.error('github-sim: reading refs after a push failed', error);
+    }
+  }
+  res.end();
+  return 200;
+}
+
+async function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**
