@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Repository, Token } from '../state/model.js';
 import type { SimCore } from '../sim-core.js';
 import { gitEnv, gitPool } from './git.js';
+import { receivePackInNode, uploadPackInNode } from './smart-in-node.js';
 
 const HTTP_BACKEND = process.env.GIT_HTTP_BACKEND ?? '/usr/lib/git-core/git-http-backend';
 
@@ -235,6 +236,10 @@ async function serveSmart(
       return 400;
     }
   }
+  if (body !== undefined) {
+    const answered = await answerInNode(core, res, repository, login, gitDir, program, body);
+    if (answered) return 200;
+  }
   const result = await gitPool()
     .run('git', args, {
       cwd: gitDir,
@@ -274,6 +279,45 @@ async function serveSmart(
   }
   res.end();
   return 200;
+}
+
+/** The fetch and push a campaign makes, answered without git when they can be (see smart-in-node). */
+async function answerInNode(
+  core: SimCore,
+  res: ServerResponse,
+  repository: Repository,
+  login: string | null,
+  gitDir: string,
+  program: 'upload-pack' | 'receive-pack',
+  body: Buffer,
+): Promise<boolean> {
+  const answer = await core.store
+    .withReader(gitDir, async (reader) =>
+      program === 'upload-pack'
+        ? { reply: await uploadPackInNode(reader, body), branches: null }
+        : ((await receivePackInNode(gitDir, reader, body)) ?? { reply: null, branches: null }),
+    )
+    .catch((error: unknown) => {
+      console.error(`github-sim: answering ${program} failed; git answers instead`, error);
+      return { reply: null, branches: null };
+    });
+  if (answer.reply === null) return false;
+  res.writeHead(200, {
+    'content-type': `application/x-git-${program}-result`,
+    expires: 'Fri, 01 Jan 1980 00:00:00 GMT',
+    pragma: 'no-cache',
+    'cache-control': 'no-cache, max-age=0, must-revalidate',
+  });
+  res.write(answer.reply);
+  if (answer.branches !== null) {
+    await core.repositories
+      .refreshBranches(repository, login!, answer.branches)
+      .catch((error: unknown) =>
+        console.error('github-sim: reading refs after a push failed', error),
+      );
+  }
+  res.end();
+  return true;
 }
 
 async function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {

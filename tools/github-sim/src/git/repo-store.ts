@@ -77,7 +77,7 @@ async function readPackedRefs(path: string): Promise<Map<string, string>> {
 }
 
 /** How long a repository's object reader stays open after its last use. */
-const READER_IDLE_MS = 2_000;
+const READER_IDLE_MS = 10_000;
 
 export class RepoStore {
   readonly sharedObjectsDir: string;
@@ -443,6 +443,17 @@ export class RepoStore {
    * its base, read without a git process of its own; undefined when git has to work it out.
    */
   async analysePull(path: string, base: string, head: string): Promise<PullAnalysis | undefined> {
+    return this.withReader(path, (reader) =>
+      analyseFastForward(reader, base, head).catch(() => undefined),
+    );
+  }
+
+  /**
+   * Runs `use` with the repository's long-lived `git cat-file --batch-command`, started on first
+   * use and ended after READER_IDLE_MS unused: a fetch, the push after it and the pull request
+   * opened then share one process.
+   */
+  async withReader<T>(path: string, use: (reader: BatchObjectReader) => Promise<T>): Promise<T> {
     let entry = this.repositoryReaders.get(path);
     if (entry === undefined) {
       entry = { reader: new BatchObjectReader(path), users: 0, timer: undefined };
@@ -452,7 +463,7 @@ export class RepoStore {
     entry.timer = undefined;
     entry.users++;
     try {
-      return await analyseFastForward(entry.reader, base, head).catch(() => undefined);
+      return await use(entry.reader);
     } finally {
       entry.users--;
       if (entry.users === 0) {
