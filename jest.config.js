@@ -19,7 +19,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
-    '^@campaigns/(events|service-kit|campaign-spec|codehost|process-pool)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@campaigns/(events|service-kit|campaign-spec|codehost|process-pool)$':
+      '<rootDir>/libs/$1/src/index.ts',
     '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',
     '^@campaigns/system$': '<rootDir>/tools/campaigns-system/src/index.ts',
     '^@campaigns/(spec-service|reconciler-service|webhook-gateway)$':
