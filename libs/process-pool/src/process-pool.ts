@@ -242,7 +242,13 @@ export class ProcessPool {
   }
 
   private release(helper: Helper): void {
-    if (helper.dead || this.closed) return;
+    if (helper.dead) return;
+    if (this.closed) {
+      // Made for a waiter after close(): end it too.
+      helper.close();
+      this.forget(helper);
+      return;
+    }
     const next = this.waiting.shift();
     if (next !== undefined) next(helper);
     else this.free.push(helper);

@@ -4,7 +4,6 @@ import { appendFile, mkdir, readFile, rename, rm, stat, utimes, writeFile } from
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { fetchShallowCommit, UploadPackRefusedError } from '@campaigns/codehost';
 import { git, gitTokenEnv } from './git.js';
 
@@ -197,13 +196,11 @@ async function recordShallow(storeDir: string, commits: readonly string[]): Prom
 async function indexPack(storeDir: string, pack: AsyncIterable<Uint8Array>): Promise<void> {
   const incoming = join(storeDir, `incoming-${process.pid}-${randomBytes(6).toString('hex')}.pack`);
   try {
-    await pipeline(Readable.from(pack), createWriteStream(incoming, { mode: 0o600 })).catch(
-      (err: unknown) => {
-        throw new Error(`the pack from the code host ended early: ${(err as Error).message}`, {
-          cause: err,
-        });
-      },
-    );
+    await pipeline(pack, createWriteStream(incoming, { mode: 0o600 })).catch((err: unknown) => {
+      throw new Error(`the pack from the code host ended early: ${(err as Error).message}`, {
+        cause: err,
+      });
+    });
     await git(['index-pack', '--stdin'], {
       cwd: storeDir,
       inputFile: incoming,

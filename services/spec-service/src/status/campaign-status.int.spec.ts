@@ -60,38 +60,27 @@ describe('campaign status between batches of the status projection (real Postgre
     }
   }
 
-  it('a resolution whose executions are in the next batch is executing, never complete with 0 of 0', async () => {
-    const campaign = 'split';
-    const applyId = randomUUID();
-    const repos = ['github.com/acme/a', 'github.com/acme/b'];
+  /** The application and its resolution, recorded together as the process manager does. */
+  async function applyAndResolve(campaign: string, applyId: string, workspaceCount: number) {
+    const common = { campaign, applyId, specHash: SPEC_HASH };
     await store.append(
       campaignStream(campaign),
       [
-        {
-          type: 'SpecApplied',
-          data: {
-            campaign,
-            applyId,
-            specHash: SPEC_HASH,
-            specText: 'x',
-            fileName: 'f',
-            actor: 'alice',
-          },
-        },
+        { type: 'SpecApplied', data: { ...common, specText: 'x', fileName: 'f', actor: 'alice' } },
         {
           type: 'WorkspacesResolved',
-          data: {
-            campaign,
-            applyId,
-            specHash: SPEC_HASH,
-            workspaceCount: repos.length,
-            problems: [],
-            problemsOmitted: 0,
-          },
+          data: { ...common, workspaceCount, problems: [], problemsOmitted: 0 },
         },
       ],
       { expected: 'any', metadata },
     );
+  }
+
+  it('a resolution whose executions are in the next batch is executing, never complete with 0 of 0', async () => {
+    const campaign = 'split';
+    const applyId = randomUUID();
+    const repos = ['github.com/acme/a', 'github.com/acme/b'];
+    await applyAndResolve(campaign, applyId, repos.length);
     const queued = repos.map((r) => executionId(applyId, r, ''));
     await store.appendToStreams(
       queued.map((id, i) => ({
@@ -132,34 +121,7 @@ describe('campaign status between batches of the status projection (real Postgre
   it('a resolution to no workspace at all is complete at once', async () => {
     const campaign = 'empty';
     const applyId = randomUUID();
-    await store.append(
-      campaignStream(campaign),
-      [
-        {
-          type: 'SpecApplied',
-          data: {
-            campaign,
-            applyId,
-            specHash: SPEC_HASH,
-            specText: 'x',
-            fileName: 'f',
-            actor: 'alice',
-          },
-        },
-        {
-          type: 'WorkspacesResolved',
-          data: {
-            campaign,
-            applyId,
-            specHash: SPEC_HASH,
-            workspaceCount: 0,
-            problems: [],
-            problemsOmitted: 0,
-          },
-        },
-      ],
-      { expected: 'any', metadata },
-    );
+    await applyAndResolve(campaign, applyId, 0);
     const queries = new CampaignStatusQueries(db.pool, SCHEMA);
     await handle((await store.readStream(campaignStream(campaign))).slice(0, 1));
     expect((await queries.summary(campaign))?.phase).toBe('executing');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Repository, Token } from '../state/model.js';
 import type { SimCore } from '../sim-core.js';
 import { gitEnv, gitPool } from './git.js';
-import { receivePackInNode, uploadPackInNode } from './smart-in-node.js';
+import { pkt, pushedBranches, receivePackInNode, uploadPackInNode } from './smart-in-node.js';
 
 const HTTP_BACKEND = process.env.GIT_HTTP_BACKEND ?? '/usr/lib/git-core/git-http-backend';
 
@@ -201,10 +201,6 @@ function smartService(method: string, service: string, query: string): SmartServ
   return null;
 }
 
-function pktLine(text: string): string {
-  return (text.length + 4).toString(16).padStart(4, '0') + text;
-}
-
 /**
  * One smart HTTP request, served as http-backend serves it: the advertisement (with the
  * `# service=` line unless the client speaks protocol v2) or the RPC, with a gzip body inflated
@@ -257,20 +253,13 @@ async function serveSmart(
     plain(res, 500, `git ${program} ${why}`);
     return 500;
   }
-  res.writeHead(200, {
-    'content-type': `application/x-git-${program}-${advertise ? 'advertisement' : 'result'}`,
-    expires: 'Fri, 01 Jan 1980 00:00:00 GMT',
-    pragma: 'no-cache',
-    'cache-control': 'no-cache, max-age=0, must-revalidate',
-  });
+  res.writeHead(200, smartHeaders(program, advertise ? 'advertisement' : 'result'));
   if (advertise && !/(^|:)version=2(:|$)/.test(protocol))
-    res.write(`${pktLine(`# service=git-${program}\n`)}0000`);
+    res.write(Buffer.concat([pkt(`# service=git-${program}\n`), Buffer.from('0000')]));
   res.write(result.stdout);
   if (program === 'receive-pack' && !advertise) {
     try {
-      const commands = new PushCommands();
-      commands.take(body!.subarray(0, 1 << 20));
-      const branches = commands.branches();
+      const branches = pushedBranches(body!);
       if (branches === null) await core.repositories.refreshFromDisk(repository, login!);
       else await core.repositories.refreshBranches(repository, login!, branches);
     } catch (error) {
@@ -302,12 +291,7 @@ async function answerInNode(
       return { reply: null, branches: null };
     });
   if (answer.reply === null) return false;
-  res.writeHead(200, {
-    'content-type': `application/x-git-${program}-result`,
-    expires: 'Fri, 01 Jan 1980 00:00:00 GMT',
-    pragma: 'no-cache',
-    'cache-control': 'no-cache, max-age=0, must-revalidate',
-  });
+  res.writeHead(200, smartHeaders(program, 'result'));
   res.write(answer.reply);
   if (answer.branches !== null) {
     await core.repositories
@@ -320,60 +304,18 @@ async function answerInNode(
   return true;
 }
 
+/** What http-backend sends with a smart answer: its content type, and never cache it. */
+function smartHeaders(program: string, kind: 'advertisement' | 'result'): Record<string, string> {
+  return {
+    'content-type': `application/x-git-${program}-${kind}`,
+    expires: 'Fri, 01 Jan 1980 00:00:00 GMT',
+    pragma: 'no-cache',
+    'cache-control': 'no-cache, max-age=0, must-revalidate',
+  };
+}
+
 async function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/**
- * The ref update commands at the start of a receive-pack request (`old new ref` pkt-lines up to
- * a flush), gathered while the body streams to git: the branches a push can have moved.
- */
-class PushCommands {
-  #head = Buffer.alloc(0);
-  #done = false;
-  #refs: string[] | null = null;
-
-  take(chunk: Buffer): void {
-    if (this.#done) return;
-    this.#head = Buffer.concat([this.#head, chunk]);
-    this.#parse();
-    if (!this.#done && this.#head.length > 1 << 20) this.#done = true; // refs unreadable: all
-  }
-
-  /** Branch names the commands named, or null when they could not be read (read every ref). */
-  branches(): string[] | null {
-    if (this.#refs === null) return null;
-    const prefix = 'refs/heads/';
-    return this.#refs.filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length));
-  }
-
-  #parse(): void {
-    const refs: string[] = [];
-    let offset = 0;
-    while (offset + 4 <= this.#head.length) {
-      const length = parseInt(this.#head.subarray(offset, offset + 4).toString('ascii'), 16);
-      if (Number.isNaN(length)) {
-        this.#done = true;
-        return;
-      }
-      if (length === 0) {
-        this.#refs = refs;
-        this.#done = true;
-        return;
-      }
-      if (length < 4 || offset + length > this.#head.length) return; // wait for more
-      let line = this.#head.subarray(offset + 4, offset + length).toString('utf8');
-      const nul = line.indexOf('\0');
-      if (nul >= 0) line = line.slice(0, nul);
-      const [, , ref] = line.trimEnd().split(' ');
-      if (ref === undefined) {
-        this.#done = true;
-        return;
-      }
-      refs.push(ref);
-      offset += length;
-    }
-  }
 }

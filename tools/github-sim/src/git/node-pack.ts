@@ -1,7 +1,9 @@
 // Pack files read and written in Node, for the two smart-HTTP requests the simulator answers
 // without git (see smart-in-node.ts): the objects of a pack whose entries are all whole (no
 // deltas), a pack of whole objects, and the version-2 index git needs beside a pack it did not
-// write itself. gitformat-pack(5).
+// write itself. gitformat-pack(5). The simulator keeps its own copy of what
+// `@campaigns/codehost` also writes (entry headers): it stands in for GitHub when the
+// production adapter is tested, so it shares no protocol code with it.
 import { createHash } from 'node:crypto';
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
 

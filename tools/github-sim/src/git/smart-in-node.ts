@@ -23,7 +23,7 @@ const OBJECT_ID = /^[0-9a-f]{40}$/;
 const ZERO_ID = '0'.repeat(40);
 const FLUSH = Buffer.from('0000', 'latin1');
 
-function pkt(data: string | Buffer): Buffer {
+export function pkt(data: string | Buffer): Buffer {
   const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   return Buffer.concat([
     Buffer.from((body.length + 4).toString(16).padStart(4, '0'), 'latin1'),
@@ -44,10 +44,23 @@ function linesToFlush(body: Buffer, from = 0): { lines: string[]; end: number } 
     )
       return null;
     if (length === 0) return { lines, end: at + 4 };
-    lines.push(body.toString('latin1', at + 4, at + length).replace(/\n$/, ''));
+    lines.push(body.toString('utf8', at + 4, at + length).replace(/\n$/, ''));
     at += length;
   }
   return null;
+}
+
+/**
+ * The branches a receive-pack request's commands name (from its pkt-lines before the pack), or
+ * null when they cannot be read: then every ref is read back after the push.
+ */
+export function pushedBranches(body: Buffer): string[] | null {
+  const head = linesToFlush(body);
+  if (head === null) return null;
+  const refs = head.lines.map((line) => line.split('\0')[0]!.trimEnd().split(' ')[2]);
+  if (refs.some((r) => r === undefined)) return null;
+  const prefix = 'refs/heads/';
+  return refs.filter((r) => r!.startsWith(prefix)).map((r) => r!.slice(prefix.length));
 }
 
 const UPLOAD_CAPABILITIES = /^(shallow|no-progress|ofs-delta|thin-pack|agent=\S*)$/;
