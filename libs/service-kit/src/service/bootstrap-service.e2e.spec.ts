@@ -30,6 +30,9 @@ describe('bootstrapService', () => {
       SHUTDOWN_TIMEOUT_MS: '300',
     });
     await running.waitForLog('where it listens', (l) => l.msg === 'listening');
+    // The relay logs its election on its own schedule; once it has, nothing else is logged
+    // between the shutdown's two lines (CI once saw it land between them).
+    await running.waitForLog('the relay to lead', (l) => l.msg === 'relay is now the leader');
 
     running.child.kill('SIGTERM');
     const exit = await running.exited;
