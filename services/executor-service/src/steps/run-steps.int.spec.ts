@@ -374,11 +374,24 @@ describe('runSteps in warm containers', () => {
       expect((killedPid1 as StepsFailed).failure.message).toContain('its container stopped');
 
       const running = runIn('sleep 20');
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      for (const c of await docker.listContainers({
-        filters: { label: ['campaigns.apply=application-1'] },
-      }))
-        await docker.getContainer(c.Id).kill();
+      // Kill it once the step runs in it (a new container is made first, slowly under load).
+      const ids: string[] = [];
+      for (let i = 0; i < 300 && ids.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const listed = await docker.listContainers({
+          filters: { label: ['campaigns.apply=application-1'] },
+        });
+        for (const c of listed) {
+          const top = await docker
+            .getContainer(c.Id)
+            .top()
+            .catch(() => ({ Processes: [] as string[][] }));
+          if ((top.Processes ?? []).some((p: string[]) => p.join(' ').includes('sleep 20')))
+            ids.push(c.Id);
+        }
+      }
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids) await docker.getContainer(id).kill();
       expect(await running).toMatchObject({ ok: false, failure: { reason: 'command-failed' } });
 
       expect(await runIn('echo after >> a.md')).toMatchObject({ ok: true, empty: false });
