@@ -38,6 +38,7 @@ import {
   runSteps,
   StepContainers,
   type ExecutedStep,
+  type NodeStage,
   type StepFailure,
 } from '../steps/index.js';
 import { Redactor } from './redact.js';
@@ -342,6 +343,7 @@ export class ExecutionRunner {
       slot.executionId = job.executionId;
       await emptyDirectory(slot.workspaceDir);
       let baseRevision: string;
+      let stage: NodeStage | null;
       try {
         const host = this.#resolver.resolve(workspace.repository);
         const { owner, name } = parseRepositoryName(workspace.repository);
@@ -352,7 +354,7 @@ export class ExecutionRunner {
           cacheDir: this.options.cacheDir,
           token: host.token.reveal(),
         });
-        await checkoutWorkspace(stored, slot.workspaceDir);
+        stage = await checkoutWorkspace(stored, slot.workspaceDir);
         baseRevision = stored.baseRevision;
       } catch (err) {
         throw new Failed(
@@ -370,6 +372,7 @@ export class ExecutionRunner {
         ...(this.options.stepTimeoutMs ? { timeoutMs: this.options.stepTimeoutMs } : {}),
         docker: this.#docker,
         containers: slot.containers,
+        stage,
       });
       if (!run.ok && run.failure.reason === 'docker')
         throw new Failed('docker', run.failure.message, run.failure);

@@ -287,8 +287,16 @@ describe('ensureCommit against the GitHub simulator', () => {
     expect(stored).toMatchObject({ source: 'shallow', baseRevision: first });
     expect(await gitRequests(since)).toEqual(['POST /acme/one-request.git/git-upload-pack']);
 
+    // The pack was read in Node: its objects come back for the checkout, and git can read the
+    // pack and the index written for it.
+    expect(stored.objects?.get(first)?.type).toBe('commit');
+    expect((await git(stored.storeDir, 'cat-file', '-t', first)).trim()).toBe('commit');
+    await git(stored.storeDir, 'fsck', '--no-dangling', '--connectivity-only');
+
     const afterFirst = await lastSeq();
-    expect(await ensureCommit({ ...options, revision: first })).toMatchObject({ source: 'cached' });
+    const cached = await ensureCommit({ ...options, revision: first });
+    expect(cached).toMatchObject({ source: 'cached' });
+    expect(cached.objects).toBeUndefined();
     expect(await ensureCommit({ ...options, revision: second })).toMatchObject({
       source: 'shallow',
     });
@@ -296,7 +304,8 @@ describe('ensureCommit against the GitHub simulator', () => {
 
     // The workspace: the base commit checked out, HEAD detached at it, history readable.
     const workspaceDir = join(dir, 'workspace-one-request');
-    await checkoutWorkspace(stored, workspaceDir);
+    // Written by Node from the fetched objects, with the staged state kept for the steps.
+    expect(await checkoutWorkspace(stored, workspaceDir)).not.toBeNull();
     expect(await readFile(join(workspaceDir, 'README.md'), 'utf8')).toBe('# one-request\n');
     expect((await git(workspaceDir, 'rev-parse', 'HEAD')).trim()).toBe(first);
     expect((await git(workspaceDir, 'status', '--porcelain')).trim()).toBe('');

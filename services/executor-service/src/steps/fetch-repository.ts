@@ -6,6 +6,8 @@ import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { fetchShallowCommit, UploadPackRefusedError } from '@campaigns/codehost';
 import { git, gitTokenEnv } from './git.js';
+import { DamagedPackError, packIndex, readPack, type GitObject } from './git-objects.js';
+import { checkoutInNode, nodeStagingAllowed, type NodeStage } from './node-workspace.js';
 
 export interface EnsureCommitOptions {
   /** Clone URL of the repository (https://…, or a local path in tests). */
@@ -29,6 +31,11 @@ export interface StoredCommit {
   /** The full commit id. */
   readonly baseRevision: string;
   readonly source: StoreSource;
+  /**
+   * The objects of the pack the commit just came in, when this call fetched it and read the
+   * pack in Node: the checkout is written from them (`checkoutWorkspace`) instead of by git.
+   */
+  readonly objects?: ReadonlyMap<string, GitObject>;
 }
 
 export interface FetchRepositoryOptions extends EnsureCommitOptions {
@@ -38,6 +45,8 @@ export interface FetchRepositoryOptions extends EnsureCommitOptions {
 
 export interface FetchedRepository extends StoredCommit {
   readonly workspaceDir: string;
+  /** The workspace's staged state kept in memory, when it was checked out in Node (else null: git's index). */
+  readonly stage: NodeStage | null;
 }
 
 const storeLocks = new Map<string, Promise<unknown>>();
@@ -187,6 +196,79 @@ async function recordShallow(storeDir: string, commits: readonly string[]): Prom
   if (added.length > 0) await appendFile(path, added.map((c) => `${c}\n`).join(''));
 }
 
+/** A pack up to this size is read in Node; a larger one goes to `git index-pack` from a file. */
+const NODE_PACK_MAX_BYTES = 16 * 1024 * 1024;
+/** …and so does one whose objects inflate to more than this. */
+const NODE_PACK_MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
+function endedEarly(err: unknown): Error {
+  return new Error(`the pack from the code host ended early: ${(err as Error).message}`, {
+    cause: err,
+  });
+}
+
+/**
+ * Puts the fetched pack into the store. Up to NODE_PACK_MAX_BYTES it is read in Node (deltas
+ * resolved, every object hashed), written with the `.idx` git needs beside it, and its objects
+ * are returned for the checkout; a larger one goes through `indexPack`. An answer cut short is
+ * refused before anything is stored.
+ */
+async function storePack(
+  storeDir: string,
+  pack: AsyncIterable<Uint8Array>,
+): Promise<ReadonlyMap<string, GitObject> | null> {
+  const iterator = pack[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { value, done } = await iterator.next();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+      size += value.length;
+      if (size > NODE_PACK_MAX_BYTES) {
+        await indexPack(storeDir, rest(chunks, iterator));
+        return null;
+      }
+    }
+  } catch (err) {
+    throw endedEarly(err);
+  }
+  const whole = Buffer.concat(chunks, size);
+  let read;
+  try {
+    read = readPack(whole, { maxInflatedBytes: NODE_PACK_MAX_INFLATED_BYTES });
+  } catch (err) {
+    if (err instanceof DamagedPackError)
+      throw new Error(`the pack from the code host is damaged: ${err.message}`, { cause: err });
+    throw err;
+  }
+  if (read === null) {
+    await indexPack(storeDir, rest([whole], iterator));
+    return null;
+  }
+  const name = join(storeDir, 'objects', 'pack', `pack-${read.checksum.toString('hex')}`);
+  const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // The pack before its index: git looks a pack up through its `.idx`.
+  await writeFile(`${name}.pack${suffix}`, whole, { mode: 0o444 });
+  await rename(`${name}.pack${suffix}`, `${name}.pack`);
+  await writeFile(`${name}.idx${suffix}`, packIndex(read.entries, read.checksum), { mode: 0o444 });
+  await rename(`${name}.idx${suffix}`, `${name}.idx`);
+  return read.objects;
+}
+
+async function* rest(
+  head: readonly Buffer[],
+  iterator: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  yield* head;
+  for (;;) {
+    const { value, done } = await iterator.next();
+    if (done) return;
+    yield value;
+  }
+}
+
 /**
  * Puts a pack into the store with one `git index-pack --stdin`: the answer is written to a file
  * in the store first (git runs in a helper, which reads its input from a file), then indexed and
@@ -197,9 +279,7 @@ async function indexPack(storeDir: string, pack: AsyncIterable<Uint8Array>): Pro
   const incoming = join(storeDir, `incoming-${process.pid}-${randomBytes(6).toString('hex')}.pack`);
   try {
     await pipeline(pack, createWriteStream(incoming, { mode: 0o600 })).catch((err: unknown) => {
-      throw new Error(`the pack from the code host ended early: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw endedEarly(err);
     });
     await git(['index-pack', '--stdin'], {
       cwd: storeDir,
@@ -253,10 +333,15 @@ export async function ensureCommit(options: EnsureCommitOptions): Promise<Stored
             commit: wanted,
             ...(options.token ? { token: options.token } : {}),
           });
-          await indexPack(storeDir, pack);
+          const objects = await storePack(storeDir, pack);
           await recordShallow(storeDir, shallow);
           await recordBase(storeDir, wanted);
-          return { storeDir, baseRevision: wanted, source: 'shallow' as const };
+          return {
+            storeDir,
+            baseRevision: wanted,
+            source: 'shallow' as const,
+            ...(objects ? { objects } : {}),
+          };
         } catch (err) {
           if (!(err instanceof UploadPackRefusedError)) throw err;
         }
@@ -278,11 +363,16 @@ async function shallowList(storeDir: string): Promise<string | null> {
 
 /**
  * Lays out `workspaceDir/.git` by hand (HEAD detached at the commit, the store's objects as an
- * alternate, its shallow list) and checks the commit out with one `git read-tree -u --reset`.
- * `workspaceDir` must be empty or absent. Delete the workspace when done; never gc the store
- * while workspaces borrow its objects.
+ * alternate, its shallow list) and checks the commit out: from the fetched pack's objects in
+ * Node when `stored` has them (returning the staged state, see node-workspace.ts), else with one
+ * `git read-tree -u --reset` (returning null: the index is git's). `workspaceDir` must be empty
+ * or absent. Delete the workspace when done; never gc the store while workspaces borrow its
+ * objects.
  */
-export async function checkoutWorkspace(stored: StoredCommit, workspaceDir: string): Promise<void> {
+export async function checkoutWorkspace(
+  stored: StoredCommit,
+  workspaceDir: string,
+): Promise<NodeStage | null> {
   const gitDir = join(workspaceDir, '.git');
   await mkdir(join(gitDir, 'objects', 'info'), { recursive: true });
   await mkdir(join(gitDir, 'refs', 'heads'), { recursive: true });
@@ -300,15 +390,20 @@ export async function checkoutWorkspace(stored: StoredCommit, workspaceDir: stri
       list === null ? undefined : writeFile(join(gitDir, 'shallow'), list),
     ),
   ]);
+  if (stored.objects && (await nodeStagingAllowed())) {
+    const stage = await checkoutInNode(stored.objects, stored.baseRevision, workspaceDir);
+    if (stage) return stage;
+  }
   await git(['read-tree', '-u', '--reset', stored.baseRevision], {
     cwd: workspaceDir,
     discardOutput: true,
   });
+  return null;
 }
 
 /** `ensureCommit`, then `checkoutWorkspace` into `workspaceDir`. */
 export async function fetchRepository(options: FetchRepositoryOptions): Promise<FetchedRepository> {
   const stored = await ensureCommit(options);
-  await checkoutWorkspace(stored, options.workspaceDir);
-  return { ...stored, workspaceDir: options.workspaceDir };
+  const stage = await checkoutWorkspace(stored, options.workspaceDir);
+  return { ...stored, workspaceDir: options.workspaceDir, stage };
 }

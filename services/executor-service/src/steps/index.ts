@@ -11,6 +11,7 @@ export {
   type StoredCommit,
 } from './fetch-repository.js';
 export { GitError, gitTokenEnv } from './git.js';
+export type { NodeStage } from './node-workspace.js';
 export {
   APPLICATION_LABEL,
   removeDeadExecutorsContainers,

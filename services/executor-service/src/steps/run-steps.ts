@@ -21,8 +21,10 @@ import {
   type StepContainerSpec,
 } from './step-containers.js';
 import { newObjectsPack } from './tree-pack.js';
+import type { NodeStage } from './node-workspace.js';
 import {
   changedFiles,
+  EMPTY_DIFF,
   NO_FILES,
   stagedDiff,
   stageWorkspace,
@@ -62,6 +64,12 @@ export interface RunStepsOptions {
    * next workspace. Without it, the steps get containers of their own, removed at the end.
    */
   readonly containers?: StepContainers;
+  /**
+   * The workspace's staged state in memory, from a checkout in Node (`checkoutWorkspace`): the
+   * steps' changes are staged in Node too, and git runs only for the diff. Without it (or once
+   * it hands over), `git add -A` and `git write-tree` stage them in git's index.
+   */
+  readonly stage?: NodeStage | null;
 }
 
 /** What one step did, as campaign-spec's `StepResult`, plus how it ended. */
@@ -189,6 +197,21 @@ async function runAll(
   const lastIndex = options.steps.length - 1;
   let tree = options.baseRevision;
   let cumulative: ChangedFiles = NO_FILES;
+  let stage = options.stage ?? null;
+  // The staged tree after a step: in Node while the workspace allows it, else in git's index.
+  const stageStep = async (): Promise<string> => {
+    if (stage) {
+      const staged = await stage.stage();
+      if (staged !== null) return staged;
+      stage = null;
+    }
+    return stageWorkspace(options.workspaceDir);
+  };
+  // The diff against the base: from the trees when staged in Node (no index), else the index.
+  const diffAgainstBase = (staged: string): Promise<StagedDiff> =>
+    staged === options.baseRevision
+      ? Promise.resolve(EMPTY_DIFF)
+      : stagedDiff(options.workspaceDir, options.baseRevision, stage ? staged : undefined);
   // The last step's staging is diffed once against the base: the cumulative files, the patch and the per-file split.
   let final: StagedDiff | null = null;
 
@@ -216,11 +239,11 @@ async function runAll(
       }
       const started = Date.now();
       const run = await runStep(docker, containers, options, step, stepIndex, data, path);
-      const nextTree = await stageWorkspace(options.workspaceDir);
+      const nextTree = await stageStep();
       let nextCumulative: ChangedFiles;
       let stepFiles: ChangedFiles;
       if (stepIndex === lastIndex) {
-        final = await stagedDiff(options.workspaceDir, options.baseRevision);
+        final = await diffAgainstBase(nextTree);
         nextCumulative = final.files;
         stepFiles =
           tree === options.baseRevision
@@ -278,7 +301,7 @@ async function runAll(
 
   // When the last step was skipped, the staged tree is that of the last step that ran.
   if (final === null && tree !== options.baseRevision) {
-    final = await stagedDiff(options.workspaceDir, options.baseRevision);
+    final = await diffAgainstBase(tree);
   }
   const diff = final?.diff ?? Buffer.alloc(0);
   return {

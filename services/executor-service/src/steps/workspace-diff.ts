@@ -87,18 +87,30 @@ export interface StagedDiff {
   readonly entries: readonly RawEntry[];
 }
 
+/** Nothing staged differs from the base. */
+export const EMPTY_DIFF: StagedDiff = {
+  diff: Buffer.alloc(0),
+  files: NO_FILES,
+  fileDiffs: [],
+  entries: [],
+};
+
 /**
  * One `git diff --cached --binary -M --raw -p -z` against the base commit: the raw records
  * (statuses, paths, object ids) and then, after a NUL, exactly the patch `git diff --cached
  * --binary -M` prints. The patch is split per file at its `diff --git ` lines, which cannot
  * occur inside a patch: content lines start with a space, +, - or \, and binary patches use an
- * alphabet without spaces.
+ * alphabet without spaces. With `tree` (a workspace staged in Node, which has no index), `git
+ * diff-tree` between the base and that tree prints the same bytes.
  */
-export async function stagedDiff(workspaceDir: string, baseRevision: string): Promise<StagedDiff> {
+export async function stagedDiff(
+  workspaceDir: string,
+  baseRevision: string,
+  tree?: string,
+): Promise<StagedDiff> {
   const out = await gitBuffer(
     [
-      'diff',
-      '--cached',
+      ...(tree === undefined ? ['diff', '--cached'] : ['diff-tree', '-r']),
       '--binary',
       '-M',
       '--no-color',
@@ -108,6 +120,7 @@ export async function stagedDiff(workspaceDir: string, baseRevision: string): Pr
       '-z',
       '--no-abbrev',
       baseRevision,
+      ...(tree === undefined ? [] : [tree]),
     ],
     { cwd: workspaceDir },
   );
