@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGithubSim, type GithubSim } from '../github-sim.js';
-import { BatchObjectReader, listTreeRecursive } from './batch-object-reader.js';
+import {
+  BatchObjectReader,
+  LayeredObjectReader,
+  listTreeRecursive,
+} from './batch-object-reader.js';
 
 describe('reading trees through one long-lived git process', () => {
   let sim: GithubSim;
@@ -71,5 +75,54 @@ describe('reading trees through one long-lived git process', () => {
       await gitListing('repo-00002', sha, false),
     );
     expect(await sim.core.store.listTree(path, 'f'.repeat(40), true)).toBeNull();
+  });
+});
+
+describe("a repository's layered reader", () => {
+  let sim: GithubSim;
+  beforeAll(async () => {
+    sim = await startGithubSim({ repos: 2 });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it('reads a seeded commit from the shared store, a pushed one from memory, and the rest from the repository', async () => {
+    const { store } = sim.core;
+    const repository = sim.state.listRepositories()[0]!;
+    const path = store.pathOf('acme', repository.name);
+    const seeded = repository.branches.main!;
+    const own = new BatchObjectReader(path);
+    const asked: string[][] = [];
+    // The repository's own reader, counting what reaches it.
+    const counted = {
+      read: (command: 'info' | 'contents', ids: readonly string[]) => {
+        asked.push([...ids]);
+        return own.read(command, ids);
+      },
+    };
+    const shared = new BatchObjectReader(store.sharedObjectsDir);
+    try {
+      const layered = new LayeredObjectReader(shared, counted);
+      const [commit] = await layered.read('contents', [seeded]);
+      expect(commit?.type).toBe('commit');
+      expect(asked).toEqual([]);
+
+      const pushed = { id: 'f'.repeat(40), type: 'blob', data: Buffer.from('pushed\n') };
+      layered.remember([pushed]);
+      expect(await layered.read('info', [pushed.id])).toEqual([{ type: 'blob', size: 7 }]);
+      expect(asked).toEqual([]);
+
+      // Not in memory nor in the shared store: the repository is asked, and says it has none.
+      const unknown = '0'.repeat(39) + '1';
+      expect(await layered.read('info', [seeded, unknown])).toEqual([
+        { type: 'commit', size: commit!.size },
+        undefined,
+      ]);
+      expect(asked).toEqual([[unknown]]);
+    } finally {
+      own.close();
+      shared.close();
+    }
   });
 });

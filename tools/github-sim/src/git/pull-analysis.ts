@@ -4,7 +4,7 @@
 // request (merge-tree, rev-list, merge-base, diff-tree) were most of the simulator's cost; every
 // case this does not answer exactly (merges on the way, a moved base, possible renames, large
 // diffs) returns undefined and the caller asks git as before.
-import { parseTree as parseRawTree, type BatchObjectReader } from './batch-object-reader.js';
+import { parseTree as parseRawTree, type ObjectReader } from './batch-object-reader.js';
 import type { DiffStats } from './repo-store.js';
 
 export interface PullAnalysis {
@@ -31,7 +31,7 @@ interface TreeEntry {
 }
 
 export async function analyseFastForward(
-  reader: BatchObjectReader,
+  reader: ObjectReader,
   base: string,
   head: string,
 ): Promise<PullAnalysis | undefined> {
@@ -82,7 +82,7 @@ export async function analyseFastForward(
 const EMPTY = Buffer.alloc(0);
 
 async function readCommit(
-  reader: BatchObjectReader,
+  reader: ObjectReader,
   sha: string,
 ): Promise<{ tree: string; parents: string[] } | undefined> {
   const [object] = await reader.read('contents', [sha]);
@@ -101,7 +101,7 @@ async function readCommit(
 
 /** Changed files between two trees: blob ids before and after (null: absent), recursively. */
 async function diffTrees(
-  reader: BatchObjectReader,
+  reader: ObjectReader,
   beforeTree: string,
   afterTree: string,
 ): Promise<{ before: string | null; after: string | null }[] | undefined> {
@@ -151,7 +151,7 @@ function parseTree(data: Buffer): Map<string, TreeEntry> {
 }
 
 async function readBlobs(
-  reader: BatchObjectReader,
+  reader: ObjectReader,
   ids: string[],
 ): Promise<Map<string, Buffer> | undefined> {
   const unique = [...new Set(ids)];

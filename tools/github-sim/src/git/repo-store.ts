@@ -3,7 +3,11 @@
 // ROOT/repos/OWNER/NAME.git.
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BatchObjectReader, listTreeRecursive } from './batch-object-reader.js';
+import {
+  BatchObjectReader,
+  LayeredObjectReader,
+  listTreeRecursive,
+} from './batch-object-reader.js';
 import { analyseFastForward, type PullAnalysis } from './pull-analysis.js';
 import { git, identityEnv, runGit, type GitIdentity } from './git.js';
 
@@ -101,7 +105,12 @@ export class RepoStore {
    */
   private readonly repositoryReaders = new Map<
     string,
-    { reader: BatchObjectReader; users: number; timer: NodeJS.Timeout | undefined }
+    {
+      reader: LayeredObjectReader;
+      own: BatchObjectReader;
+      users: number;
+      timer: NodeJS.Timeout | undefined;
+    }
   >();
 
   /** Ends the git processes that read the shared store and repositories, if any were started. */
@@ -110,7 +119,7 @@ export class RepoStore {
     this.sharedReader = undefined;
     for (const entry of this.repositoryReaders.values()) {
       clearTimeout(entry.timer);
-      entry.reader.close();
+      entry.own.close();
     }
     this.repositoryReaders.clear();
   }
@@ -449,14 +458,25 @@ export class RepoStore {
   }
 
   /**
-   * Runs `use` with the repository's long-lived `git cat-file --batch-command`, started on first
-   * use and ended after READER_IDLE_MS unused: a fetch, the push after it and the pull request
-   * opened then share one process.
+   * Runs `use` with the repository's object reader (`LayeredObjectReader`): what it was just
+   * pushed, the shared store's long-lived `git cat-file`, then its own, started on first use and
+   * ended after READER_IDLE_MS unused: a fetch, the push after it and the pull request opened
+   * then share it, and for a seeded repository usually start no process at all.
    */
-  async withReader<T>(path: string, use: (reader: BatchObjectReader) => Promise<T>): Promise<T> {
+  async withReader<T>(path: string, use: (reader: LayeredObjectReader) => Promise<T>): Promise<T> {
     let entry = this.repositoryReaders.get(path);
     if (entry === undefined) {
-      entry = { reader: new BatchObjectReader(path), users: 0, timer: undefined };
+      const own = new BatchObjectReader(path);
+      const shared = (await this.borrowsSharedObjects(path))
+        ? (this.sharedReader ??= new BatchObjectReader(this.sharedObjectsDir))
+        : undefined;
+      // Looked up again: another request may have made it while this one waited.
+      entry = this.repositoryReaders.get(path) ?? {
+        reader: new LayeredObjectReader(shared, own),
+        own,
+        users: 0,
+        timer: undefined,
+      };
       this.repositoryReaders.set(path, entry);
     }
     clearTimeout(entry.timer);
@@ -470,7 +490,7 @@ export class RepoStore {
         const idle = entry;
         idle.timer = setTimeout(() => {
           if (this.repositoryReaders.get(path) === idle) this.repositoryReaders.delete(path);
-          idle.reader.close();
+          idle.own.close();
         }, READER_IDLE_MS);
         idle.timer.unref();
       }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BatchObjectReader } from './batch-object-reader.js';
+import type { ObjectReader } from './batch-object-reader.js';
 import { parseTree } from './batch-object-reader.js';
 import {
   commitLinks,
@@ -70,10 +70,7 @@ const UPLOAD_CAPABILITIES = /^(shallow|no-progress|ofs-delta|thin-pack|agent=\S*
  * commit's `shallow` line, a flush, `NAK` and a pack of the commit, its trees and its blobs, as
  * upload-pack gives it.
  */
-export async function uploadPackInNode(
-  reader: BatchObjectReader,
-  body: Buffer,
-): Promise<Buffer | null> {
+export async function uploadPackInNode(reader: ObjectReader, body: Buffer): Promise<Buffer | null> {
   const head = linesToFlush(body);
   if (head === null || head.lines.length !== 2) return null;
   const [want, deepen] = head.lines as [string, string];
@@ -160,7 +157,7 @@ async function readBranch(gitDir: string, ref: string): Promise<string | null> {
  */
 export async function receivePackInNode(
   gitDir: string,
-  reader: BatchObjectReader,
+  reader: ObjectReader,
   body: Buffer,
 ): Promise<{ reply: Buffer; branches: string[] } | null> {
   const head = linesToFlush(body);
@@ -239,6 +236,7 @@ export async function receivePackInNode(
       });
       await rename(join(packDir, `${tmp}.idx`), join(packDir, `${name}.idx`));
     }
+    reader.remember?.(parsed.objects);
   }
 
   // Each branch under git's lock file, checked again once held: a git push may be racing us.
