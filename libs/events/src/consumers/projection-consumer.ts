@@ -327,21 +327,8 @@ export class ProjectionConsumer {
   }
 
   /** Locks (creating if needed) the checkpoint rows of these streams, in a fixed order against deadlocks. */
-  private async lockCheckpoints(tx: PoolClient, streams: string[]): Promise<Map<string, bigint>> {
-    const { schema, projection } = this.options;
-    const sorted = [...new Set(streams)].sort();
-    await tx.query(
-      `INSERT INTO ${schema}.projection_checkpoints (projection, stream_id, stream_version)
-       SELECT $1, s, 0 FROM unnest($2::text[]) AS s ORDER BY s
-       ON CONFLICT (projection, stream_id) DO NOTHING`,
-      [projection.name, sorted],
-    );
-    const { rows } = await tx.query<{ stream_id: string; stream_version: string }>(
-      `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
-        WHERE projection = $1 AND stream_id = ANY ($2::text[]) ORDER BY stream_id FOR UPDATE`,
-      [projection.name, sorted],
-    );
-    return new Map(rows.map((r) => [r.stream_id, BigInt(r.stream_version)]));
+  private lockCheckpoints(tx: PoolClient, streams: string[]): Promise<Map<string, bigint>> {
+    return lockCheckpointRows(tx, this.options.schema, this.options.projection.name, streams);
   }
 
   private async saveCheckpoints(tx: PoolClient, checkpoints: Map<string, bigint>): Promise<void> {
@@ -631,4 +618,46 @@ export class ProjectionConsumer {
       await append({ ...data, error: `(the error is not recorded: ${err.code})` });
     }
   }
+}
+
+/**
+ * Locks the checkpoint rows of `streams` for `projection` (creating missing ones at version 0),
+ * in stream order against deadlocks, and returns their versions: one round trip, and a second
+ * only for rows another transaction created meanwhile.
+ */
+export async function lockCheckpointRows(
+  tx: Pick<PoolClient, 'query'>,
+  schema: string,
+  projection: string,
+  streams: readonly string[],
+): Promise<Map<string, bigint>> {
+  const sorted = [...new Set(streams)].sort();
+  // One round trip: rows this statement creates are ours (and locked) at version 0; the
+  // others are locked by the SELECT. A row another transaction created and committed after
+  // this statement's snapshot is in neither: those are locked by a second statement.
+  const { rows } = await tx.query<{ stream_id: string; stream_version: string }>(
+    `WITH created AS (
+         INSERT INTO ${schema}.projection_checkpoints (projection, stream_id, stream_version)
+         SELECT $1, s, 0 FROM unnest($2::text[]) AS s ORDER BY s
+         ON CONFLICT (projection, stream_id) DO NOTHING
+         RETURNING stream_id, stream_version)
+       SELECT stream_id, stream_version FROM created
+       UNION ALL
+       SELECT stream_id, stream_version FROM (
+         SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
+          WHERE projection = $1 AND stream_id = ANY ($2::text[])
+          ORDER BY stream_id FOR UPDATE) AS existing`,
+    [projection, sorted],
+  );
+  const locked = new Map(rows.map((r) => [r.stream_id, BigInt(r.stream_version)]));
+  const unseen = sorted.filter((s) => !locked.has(s));
+  if (unseen.length > 0) {
+    const again = await tx.query<{ stream_id: string; stream_version: string }>(
+      `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
+          WHERE projection = $1 AND stream_id = ANY ($2::text[]) ORDER BY stream_id FOR UPDATE`,
+      [projection, unseen],
+    );
+    for (const r of again.rows) locked.set(r.stream_id, BigInt(r.stream_version));
+  }
+  return locked;
 }
