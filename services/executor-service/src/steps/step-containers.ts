@@ -48,8 +48,8 @@ function shellQuote(value: string): string {
 
 /** The script the agent runs for one step: its directory, its environment, then its command. */
 export function runScript(exec: Pick<StepExec, 'command' | 'env' | 'workingDir'>): string {
-  // Read through its open descriptor from here on: the step finds nothing of it on disk.
-  const lines = ['rm -f "$0"', `cd ${shellQuote(exec.workingDir)} || exit 126`];
+  // Removed by the executor when the run ends (an `rm` here was one more process per step).
+  const lines = [`cd ${shellQuote(exec.workingDir)} || exit 126`];
   for (const assignment of exec.env) {
     const eq = assignment.indexOf('=');
     lines.push(`export ${assignment.slice(0, eq)}=${shellQuote(assignment.slice(eq + 1))}`);
@@ -243,8 +243,8 @@ export class StepContainers {
     const dir = await mkdtemp(join(slotDir, `step-${stepIndex}-`));
     const binds = [
       `${this.options.workspaceDir}:/work`,
-      // Writable so a run script can remove itself; only this application's runs use it.
-      `${join(slotDir, 'control')}:${CONTROL_PATH}`,
+      // Read-only: the executor writes a run's script and removes it when the run ends.
+      `${join(slotDir, 'control')}:${CONTROL_PATH}:ro`,
     ];
     for (const [index, containerPath] of spec.filePaths.entries()) {
       const hostPath = join(dir, `file-${index}`);
