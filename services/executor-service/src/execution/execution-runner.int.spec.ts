@@ -152,7 +152,9 @@ describe('ExecutionRunner: warm containers, the tree and its pack, isolation', (
       // While B runs, A looks everywhere it can for B's canary and secret.
       specText: specWithSteps('isolated-a', [
         {
-          run: `sleep 1; seen=$( { env; cat /run/campaigns-step-secrets; grep -rs -e ${canary} -e ${SECRET_B.slice(0, 24)} -e marker-a /work /tmp /run /etc /home /root /mnt /opt /srv /var; } 2>/dev/null ); echo "$seen" > seen.txt; echo done >> README.md`,
+          // The step's own script lies in its (read-only) control directory, so it names B's
+          // canary and secret only in halves, joined at run time, or the search finds itself.
+          run: `sleep 1; c1=${canary.slice(0, 20)}; c2=${canary.slice(20)}; s1=${SECRET_B.slice(0, 12)}; s2=${SECRET_B.slice(12, 24)}; d=/run/campaigns-step; seen=$( { env; cat "$d-secrets"; grep -rs -e "$c1$c2" -e "$s1$s2" -e marker-a /work /tmp /run /etc /home /root /mnt /opt /srv /var; } 2>/dev/null ); echo "$seen" > seen.txt; echo done >> README.md`,
         },
       ]),
       repositories: [repoA],
