@@ -110,6 +110,36 @@ describe('ProjectionConsumer', () => {
     );
   });
 
+  it('acknowledges the event types a projection does not act on without a transaction, and fills gaps from the store', async () => {
+    const c = consumer('typed', {
+      projection: { ...counterProjection(), types: ['CounterIncremented'] },
+    });
+    await c.start();
+    // Stream b has only an event of another type; stream a's increment follows its opening.
+    await open('counter-b', 'b');
+    await open('counter-a', 'a');
+    await increment('counter-a', 5);
+    const checkpoint = async (stream: string) =>
+      (
+        await db.pool.query<{ v: string }>(
+          `SELECT stream_version AS v FROM typed.projection_checkpoints WHERE stream_id = $1`,
+          [stream],
+        )
+      ).rows[0]?.v;
+    expect(await eventually(async () => (await checkpoint('counter-a')) === '2')).toBe(true);
+    // The increment came with the opening before it, read from the store: the counter exists.
+    expect(await effects('typed')).toMatchObject([
+      { stream_id: 'counter-a', stream_version: '1' },
+      { stream_id: 'counter-a', stream_version: '2' },
+    ]);
+    // b's event, delivered before a's, was acknowledged and never applied: no checkpoint row.
+    expect(await checkpoint('counter-b')).toBeUndefined();
+    const info = await (
+      await jetstreamManager(nats)
+    ).consumers.info(topology.streamName, 'typed_counters');
+    expect(info.num_ack_pending).toBe(0);
+  });
+
   it('crashes after commit and before ack; after redelivery the projection holds each event once', async () => {
     for (let s = 0; s < 3; s++) {
       await open(`counter-c${s}`, `c${s}`);

@@ -270,6 +270,7 @@ export class ProjectionConsumer {
 
   private async processBatch(batch: JsMsg[]): Promise<void> {
     const followed = new Set(this.options.projection.categories);
+    const types = this.options.projection.types ? new Set(this.options.projection.types) : null;
     const lanes: Item[][] = Array.from({ length: this.concurrency }, () => []);
     for (const msg of batch) {
       let event: StoredEvent;
@@ -284,7 +285,7 @@ export class ProjectionConsumer {
         msg.term('undecodable');
         continue;
       }
-      if (!followed.has(categoryOf(event.stream_id))) {
+      if (!followed.has(categoryOf(event.stream_id)) || (types && !types.has(event.type))) {
         msg.ack();
         continue;
       }

@@ -20,6 +20,13 @@ export interface ProjectionDefinition<Prepared = unknown> {
   name: string;
   /** Stream categories it follows (the `<category>` of `<category>-<id>` stream ids). */
   categories: readonly string[];
+  /**
+   * The event types it acts on, when not all: the live consumer acknowledges the others
+   * without a transaction. One that follows a delivered event in its stream still reaches
+   * `handle` (read from the store to fill the gap), so `handle` must ignore the types it does
+   * not want, and replay gives it everything.
+   */
+  types?: readonly string[];
   /** Versioned DDL (versions from 1), parameterised by schema so replay can build a scratch copy. */
   migrations(schema: string): readonly Migration[];
   /**

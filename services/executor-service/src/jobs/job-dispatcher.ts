@@ -35,6 +35,8 @@ export function jobDispatcherProjection(
   return {
     name: 'job_dispatcher',
     categories: ['execution'],
+    // An execution's other events (started, results) cost no transaction here.
+    types: [ExecutionQueued.type],
     migrations: (schema) => [
       {
         version: 1,
