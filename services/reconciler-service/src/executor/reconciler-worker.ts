@@ -105,6 +105,12 @@ interface Round {
    */
   readBack: boolean;
   appended: boolean;
+  /**
+   * An operation's event, held until the round's next append or next code host write, so the
+   * last operation and `ChangesetReconciled` are one append (one transaction for the store, the
+   * relay and every consumer) instead of two.
+   */
+  pending: { type: string; data: Record<string, unknown> }[];
   /** Stop after this round: failed or aborted. */
   done: boolean;
   /** Failed unexpectedly: keep the claim, so the changeset is retried once the lease expires. */
@@ -361,6 +367,7 @@ export class ReconcilerWorker {
       operations: [],
       readBack: false,
       appended: false,
+      pending: [],
       done: false,
       keepLease: false,
       overtaken: false,
@@ -384,15 +391,34 @@ export class ReconcilerWorker {
     };
   }
 
-  /** Appends at the round's expected version; observations appended meanwhile are tolerated. */
+  /**
+   * Appends at the round's expected version, after the events held in `pending`; observations
+   * appended meanwhile are tolerated.
+   */
   private async append(r: Round, type: string, data: Record<string, unknown>): Promise<void> {
+    r.pending.push({ type, data });
+    await this.flush(r);
+  }
+
+  /** Holds an operation's event for the round's next append (see `Round.pending`). */
+  private hold(r: Round, type: string, data: Record<string, unknown>): void {
+    r.pending.push({ type, data });
+  }
+
+  /** Appends the held events, if any. */
+  private async flush(r: Round): Promise<void> {
+    if (r.pending.length === 0) return;
+    const events = r.pending.map((e) => ({
+      type: e.type,
+      data: { ...this.identity(r), ...e.data },
+    }));
     for (;;) {
       try {
-        const result = await this.options.store.append(
-          r.stream,
-          [{ type, data: { ...this.identity(r), ...data } }],
-          { expected: r.expected, metadata: r.metadata },
-        );
+        const result = await this.options.store.append(r.stream, events, {
+          expected: r.expected,
+          metadata: r.metadata,
+        });
+        r.pending = [];
         r.expected = result.nextExpectedVersion;
         r.appended = true;
         return;
@@ -515,6 +541,8 @@ export class ReconcilerWorker {
   }
 
   private async perform(r: Round, operation: Operation): Promise<void> {
+    // The previous operation's event is recorded before the next write to the code host.
+    await this.flush(r);
     const spec = r.spec;
     const specEventId = r.desired.specEventId;
     const repo = r.row.repository;
@@ -525,7 +553,7 @@ export class ReconcilerWorker {
         if (spec === null || r.desired.spec === null) throw new Error('push without a spec');
         const commitSha = await this.pushSpecCommit(r, spec);
         await this.wrote(r, 'push');
-        await this.append(r, 'ChangesetUpdated', {
+        this.hold(r, 'ChangesetUpdated', {
           specEventId,
           operation: 'push',
           number: r.row.number,
@@ -553,7 +581,7 @@ export class ReconcilerWorker {
           draft: operation.type === 'publish-draft',
         });
         await this.wrote(r, operation.type);
-        await this.append(r, 'ChangesetPublished', {
+        this.hold(r, 'ChangesetPublished', {
           specEventId,
           number: pr.number,
           url: pr.url,
@@ -581,7 +609,7 @@ export class ReconcilerWorker {
           base: spec.baseRef,
         });
         await this.wrote(r, 'update');
-        await this.append(r, 'ChangesetUpdated', {
+        this.hold(r, 'ChangesetUpdated', {
           specEventId,
           operation: 'update',
           number: pr.number,
@@ -595,7 +623,7 @@ export class ReconcilerWorker {
       case 'undraft': {
         const pr = await host.markReadyForReview(ref());
         await this.wrote(r, 'undraft');
-        await this.append(r, 'ChangesetUpdated', {
+        this.hold(r, 'ChangesetUpdated', {
           specEventId,
           operation: 'undraft',
           number: pr.number,
@@ -606,7 +634,7 @@ export class ReconcilerWorker {
       case 'reopen': {
         const pr = await host.reopenChangeset(ref());
         await this.wrote(r, 'reopen');
-        await this.append(r, 'ChangesetUpdated', {
+        this.hold(r, 'ChangesetUpdated', {
           specEventId,
           operation: 'reopen',
           number: pr.number,
@@ -618,7 +646,7 @@ export class ReconcilerWorker {
       case 'close': {
         const pr = await host.closeChangeset(ref());
         await this.wrote(r, 'close');
-        await this.append(r, 'ChangesetClosed', {
+        this.hold(r, 'ChangesetClosed', {
           specEventId,
           number: pr.number,
           url: pr.url,
@@ -778,6 +806,8 @@ export class ReconcilerWorker {
           specEventId: r.desired.specEventId,
           operations: r.operations,
         });
+      } else {
+        await this.flush(r);
       }
     } catch (error) {
       this.abandon(r, error);
