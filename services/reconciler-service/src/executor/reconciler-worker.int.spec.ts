@@ -9,9 +9,9 @@ import {
   TestChangeset,
   type Harness,
 } from '../test-support/reconciler-harness.js';
-import { retryDelayMs } from './reconciler-worker.js';
+import { ReconcilerWorker, retryDelayMs } from './reconciler-worker.js';
 import { replayProjection } from '@campaigns/events';
-import { changesetProjection } from '../projection/changeset-projection.js';
+import { CHANGESET_PROJECTION, changesetProjection } from '../projection/changeset-projection.js';
 import { RECONCILER_SCHEMA } from '../reconciler-service.definition.js';
 
 type SpecFields = Omit<ChangesetSpecData, 'diff' | 'files'>;
@@ -484,6 +484,82 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
       ]);
     } finally {
       letGo();
+      await worker.stop();
+    }
+  }, 60_000);
+
+  it('claims again at once when lanes were given back while it was claiming', async () => {
+    for (const w of h.workers) await w.stop();
+    const names = ['refill-1', 'refill-2', 'refill-3', 'refill-4'];
+    for (const name of names) {
+      await h.sim.sim.control.call('createRepo', {
+        owner: 'acme',
+        name,
+        files: { 'README.md': README },
+      });
+    }
+    const changesets = names.map((name) => new TestChangeset(h, h.sim.repo(name), 'hello-world'));
+    const specIds = await Promise.all(
+      changesets.map(async (cs) => cs.computed(await baseSpec(cs.repository), await hello())),
+    );
+    // All four are due before the worker starts; its poll interval is far beyond the test's
+    // time, so only claiming again at once can take the fourth.
+    await eventually(async () => {
+      const { rows } = await h.db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${RECONCILER_SCHEMA}.reconcile_queue w
+           JOIN ${RECONCILER_SCHEMA}.projection_checkpoints c
+             ON c.projection = $1 AND c.stream_id = 'changeset-' || w.changeset_id
+          WHERE w.changeset_id = ANY ($2::text[]) AND c.stream_version >= w.due_version`,
+        [CHANGESET_PROJECTION, changesets.map((cs) => cs.id)],
+      );
+      return rows[0]!.n === 4;
+    });
+    // The first two rounds wait after their push until the test lets them go.
+    const gates = new Map<string, () => void>();
+    const arrived: string[] = [];
+    let secondPublished: () => void = () => undefined;
+    const published = new Promise<void>((resolve) => (secondPublished = resolve));
+    const worker = new ReconcilerWorker({
+      pool: h.db.pool,
+      store: h.store,
+      schema: RECONCILER_SCHEMA,
+      codeHosts: h.codeHosts,
+      config: h.config,
+      concurrency: 2,
+      pollMs: 600_000,
+      workerId: 'refill',
+      afterHostWrite: async (id, operation) => {
+        if (operation === 'push' && arrived.length < 2) {
+          arrived.push(id);
+          await new Promise<void>((resolve) => gates.set(id, resolve));
+        }
+        if (operation === 'publish' && id === arrived[1]) secondPublished();
+      },
+    });
+    // While the claim that follows the first lane's release runs, the second lane is given
+    // back too.
+    const claims = worker as unknown as { claim(limit: number): Promise<unknown[]> };
+    const claim = claims.claim.bind(worker);
+    let calls = 0;
+    claims.claim = async (limit) => {
+      const claimed = await claim(limit);
+      if (++calls === 2) {
+        gates.get(arrived[1]!)!();
+        await published;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return claimed;
+    };
+    h.workers.push(worker);
+    await worker.start();
+    try {
+      await eventually(async () => arrived.length === 2 && gates.size === 2);
+      gates.get(arrived[0]!)!();
+      for (const [i, cs] of changesets.entries())
+        await cs.waitFor('ChangesetReconciled', specIds[i]!);
+      expect(calls).toBeGreaterThanOrEqual(3);
+    } finally {
+      for (const open of gates.values()) open();
       await worker.stop();
     }
   }, 60_000);

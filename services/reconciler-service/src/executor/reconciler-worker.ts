@@ -222,8 +222,11 @@ export class ReconcilerWorker {
           });
           rounds.add(round);
         }
-        if (busy < this.concurrency) await sleep(this.pollMs, signal);
-        else await new Promise<void>((resolve) => (laneFreed = resolve));
+        // Fewer due than free lanes: the queue is drained for now, poll it again later. Otherwise
+        // claim again at once if lanes were given back meanwhile, or wait for the next one.
+        if (claimed.length < free) await sleep(this.pollMs, signal);
+        else if (busy >= this.concurrency)
+          await new Promise<void>((resolve) => (laneFreed = resolve));
       }
     } finally {
       await Promise.all(rounds);
