@@ -13,6 +13,7 @@ import { CodeHostError, WebhookVerificationError } from '../errors.js';
 import { commitObject } from '../git-objects/commit-object.js';
 import { appendObjectToPack } from '../git-objects/pack-file.js';
 import { startSimCodeHost, type SimCodeHost } from '../test-support/sim-code-host.js';
+import { GithubCodeHost } from './github-code-host.js';
 
 const exec = promisify(execFile);
 
@@ -810,6 +811,34 @@ describe('GithubCodeHost against the simulator', () => {
       expect(text).not.toContain(canary);
       expect(text).not.toContain(basic);
     }
+  });
+
+  it('spaces writes as GitHub advises when spacing is configured', async () => {
+    const numbers: number[] = [];
+    for (const branch of ['paced-a', 'paced-b']) {
+      await branchWithCommit('repo-00003', branch);
+      const pr = await t.host.createChangeset({
+        repo: t.repo('repo-00003'),
+        head: branch,
+        base: 'main',
+        title: branch,
+        body: '',
+        draft: false,
+      });
+      numbers.push(pr.number);
+    }
+    const paced = new GithubCodeHost(t.config, { writeSpacingMs: 400, notificationSpacingMs: 0 });
+    const before = (await t.sim.control.call('requests', {})).at(-1)?.seq ?? 0;
+    await Promise.all(
+      numbers.map((number) =>
+        paced.updateChangeset({ repo: t.repo('repo-00003'), number, title: `paced ${number}` }),
+      ),
+    );
+    const patches = (await t.sim.control.call('requests', { since: before }))
+      .filter((r) => r.method === 'PATCH')
+      .map((r) => Date.parse(r.at));
+    expect(patches).toHaveLength(2);
+    expect(Math.abs(patches[1]! - patches[0]!)).toBeGreaterThanOrEqual(300);
   });
 });
 
