@@ -75,7 +75,7 @@ export function retryDelayMs(attempt: number, retryAfterMs?: number): number {
 }
 
 /** Lanes of a worker when RECONCILER_CONCURRENCY does not say (see the README for the measurement). */
-export const DEFAULT_CONCURRENCY = 32;
+export const DEFAULT_CONCURRENCY = 64;
 
 interface Claim {
   id: string;
