@@ -19,6 +19,11 @@ export interface TrackedPullRequest {
   headBranch: string;
   /** The head commit the latest event named, if any did. */
   headRefOid: string | null;
+  /** What the events say the pull request shows now, where they said it (null: not known). */
+  url: string | null;
+  title: string | null;
+  state: string | null;
+  draft: boolean | null;
 }
 
 interface ChangesetFacts {
@@ -31,10 +36,26 @@ interface ChangesetFacts {
   commitSha?: string;
 }
 
+/** A tracked pull request as one batch of events leaves it; null fields were not named. */
+interface Folded {
+  repository: string;
+  number: number;
+  changesetId: string;
+  campaign: string;
+  headBranch: string;
+  head: string | null;
+  url: string | null;
+  title: string | null;
+  state: string | null;
+  draft: boolean | null;
+}
+
 /**
  * (repository, number) → changeset, from every changeset event that names a pull request number:
  * ChangesetPublished, ChangesetUpdated (when it has one), ChangesetClosed and ChangesetObserved.
- * The head commit follows ChangesetPublished, a push's commitSha and observations.
+ * The head commit follows ChangesetPublished, a push's commitSha and observations; url, title,
+ * state and draft follow what each event says of them, so the recorder can tell a delivery that
+ * only echoes what the events already say (the reconciler's own edit coming back) from news.
  */
 export const trackedPullRequestsProjection: ProjectionDefinition = {
   name: 'tracked_pull_requests',
@@ -57,23 +78,76 @@ CREATE TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE} (
 );
 CREATE INDEX ${TRACKED_PULL_REQUESTS_TABLE}_head ON ${schema}.${TRACKED_PULL_REQUESTS_TABLE} (repository, head_ref_oid);`,
       },
+      {
+        version: 2,
+        name: 'what the events say each tracked pull request shows',
+        // Rows from before stay unknown (null) until their next event: nothing is skipped for them.
+        sql: `
+ALTER TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE}
+  ADD COLUMN url text, ADD COLUMN title text, ADD COLUMN state text, ADD COLUMN draft boolean;`,
+      },
     ];
   },
   tables: [{ name: TRACKED_PULL_REQUESTS_TABLE, key: ['repository', 'number'] }],
   // The batch's facts are folded per pull request (the latest event wins, the latest head commit
   // named is kept) and written in one statement.
   async handle(events: readonly StoredEvent[], { tx, schema }) {
-    const latest = new Map<string, ChangesetFacts & { head: string | null }>();
+    const latest = new Map<string, Folded>();
     for (const event of events) {
       const facts = factsOf(event);
       if (facts === null) continue;
       const key = `${facts.repository}#${facts.number}`;
-      const head = facts.headRefOid ?? facts.commitSha ?? latest.get(key)?.head ?? null;
-      latest.set(key, { ...facts, head });
+      const before = latest.get(key);
+      const shown = shownBy(event);
+      latest.set(key, {
+        repository: facts.repository,
+        number: facts.number as number,
+        changesetId: facts.changesetId,
+        campaign: facts.campaign,
+        headBranch: facts.headBranch,
+        head: facts.headRefOid ?? facts.commitSha ?? before?.head ?? null,
+        url: shown.url ?? before?.url ?? null,
+        title: shown.title ?? before?.title ?? null,
+        state: shown.state ?? before?.state ?? null,
+        draft: shown.draft ?? before?.draft ?? null,
+      });
     }
     if (latest.size > 0) await upsert(tx, schema, [...latest.values()]);
   },
 };
+
+/** What an event says the pull request shows: only the fields it names. */
+function shownBy(event: StoredEvent): {
+  url?: string;
+  title?: string;
+  state?: string;
+  draft?: boolean;
+} {
+  const data = event.data as Record<string, unknown>;
+  const text = (name: string) => (typeof data[name] === 'string' ? data[name] : undefined);
+  const flag = (name: string) => (typeof data[name] === 'boolean' ? data[name] : undefined);
+  switch (event.type) {
+    case 'ChangesetPublished':
+      return { url: text('url'), title: text('title'), state: 'open', draft: flag('draft') };
+    case 'ChangesetUpdated':
+      switch (data['operation']) {
+        case 'update':
+          return { title: text('title') };
+        case 'undraft':
+          return { draft: false };
+        case 'reopen':
+          return { state: 'open' };
+        default:
+          return {};
+      }
+    case 'ChangesetClosed':
+      return { url: text('url'), state: 'closed' };
+    case 'ChangesetObserved':
+      return { url: text('url'), title: text('title'), state: text('state'), draft: flag('draft') };
+    default:
+      return {};
+  }
+}
 
 function factsOf(event: StoredEvent): ChangesetFacts | null {
   switch (event.type) {
@@ -89,20 +163,21 @@ function factsOf(event: StoredEvent): ChangesetFacts | null {
   }
 }
 
-async function upsert(
-  tx: PoolClient,
-  schema: string,
-  facts: readonly (ChangesetFacts & { head: string | null })[],
-): Promise<void> {
+async function upsert(tx: PoolClient, schema: string, facts: readonly Folded[]): Promise<void> {
   await tx.query(
     `INSERT INTO ${schema}.${TRACKED_PULL_REQUESTS_TABLE} AS t
-       (repository, number, changeset_id, campaign, head_branch, head_ref_oid)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
+       (repository, number, changeset_id, campaign, head_branch, head_ref_oid, url, title, state, draft)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
+                          $7::text[], $8::text[], $9::text[], $10::boolean[])
      ON CONFLICT (repository, number) DO UPDATE SET
        changeset_id = EXCLUDED.changeset_id,
        campaign = EXCLUDED.campaign,
        head_branch = EXCLUDED.head_branch,
-       head_ref_oid = COALESCE(EXCLUDED.head_ref_oid, t.head_ref_oid)`,
+       head_ref_oid = COALESCE(EXCLUDED.head_ref_oid, t.head_ref_oid),
+       url = COALESCE(EXCLUDED.url, t.url),
+       title = COALESCE(EXCLUDED.title, t.title),
+       state = COALESCE(EXCLUDED.state, t.state),
+       draft = COALESCE(EXCLUDED.draft, t.draft)`,
     [
       facts.map((f) => f.repository),
       facts.map((f) => f.number),
@@ -110,6 +185,10 @@ async function upsert(
       facts.map((f) => f.campaign),
       facts.map((f) => f.headBranch),
       facts.map((f) => f.head),
+      facts.map((f) => f.url),
+      facts.map((f) => f.title),
+      facts.map((f) => f.state),
+      facts.map((f) => f.draft),
     ],
   );
 }

@@ -212,6 +212,16 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     return fetch(hookUrl, { method: 'POST', headers: all, body });
   }
 
+  /**
+   * A recorded delivery's payload with a title never seen before: news, so the gateway records it
+   * rather than taking it for an echo of what the events already say.
+   */
+  function withNews(template: DeliveryRecord): string {
+    const payload = JSON.parse(template.request.payload) as { pull_request: { title: string } };
+    payload.pull_request.title = `Hello ${randomUUID()}`;
+    return JSON.stringify(payload);
+  }
+
   it('records ChangesetObserved when a tracked pull request is closed, reopened and merged', async () => {
     const pr = await openPullRequest('repo-00001');
     await idle();
@@ -393,6 +403,73 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     });
   });
 
+  it('records nothing for an edit the events already describe, and records the next real one', async () => {
+    await sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'echo',
+      files: { 'README.md': '# echo\n' },
+    });
+    const pr = await openPullRequest('echo');
+    await idle();
+    const id = await track('echo', pr);
+    const repository = sim.repo('echo');
+    // As the reconciler does: the title is changed on the host and ChangesetUpdated says so,
+    // here recorded (and projected) before the host's webhook comes back.
+    await store.append(
+      changesetStream(id),
+      [
+        {
+          type: 'ChangesetUpdated',
+          data: {
+            changesetId: id,
+            campaign: CAMPAIGN,
+            repository,
+            headBranch: BRANCH,
+            specEventId: randomUUID(),
+            operation: 'update',
+            number: pr.number,
+            title: 'Hello again',
+            body: '',
+            baseRef: 'main',
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: {
+          correlation_id: randomUUID(),
+          causation_id: null,
+          actor: 'test',
+          source: 'test',
+        },
+      },
+    );
+    await eventually(async () => {
+      const { rows } = await db.pool.query<{ title: string }>(
+        'SELECT title FROM webhook_gateway.tracked_pull_requests WHERE repository = $1 AND number = $2',
+        [repository, pr.number],
+      );
+      return rows[0]?.title === 'Hello again';
+    });
+    await sim.host.updateChangeset({ repo: repository, number: pr.number, title: 'Hello again' });
+    await idle();
+    const [echo] = await deliveries({ event: 'pull_request', action: 'edited' });
+    expect(echo?.statusCode).toBe(202);
+    expect(JSON.parse(echo!.response.payload ?? '{}')).toEqual({ ignored: 'unchanged' });
+    expect(await observations(id)).toEqual([]);
+    // Delivered again, it is a duplicate like any other.
+    const replayed = await post(echo!.request.payload, echo!.request.headers);
+    expect(await replayed.json()).toEqual({ duplicate: true });
+
+    // A person renames it: news, recorded.
+    await sim.host.updateChangeset({ repo: repository, number: pr.number, title: 'Renamed' });
+    await idle();
+    const observed = await observations(id);
+    expect(observed.map((o) => [o.data['trigger'], o.data['title']])).toEqual([
+      ['pull_request.edited', 'Renamed'],
+    ]);
+  });
+
   it('records a redelivered or replayed delivery once and answers it as a duplicate', async () => {
     const recorded = (await deliveries({ event: 'pull_request', action: 'reopened' }))[0]!;
     expect(recorded.statusCode).toBe(200);
@@ -422,7 +499,7 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
 
   it('records a delivery arriving several times at once exactly once', async () => {
     const template = (await deliveries({ event: 'pull_request', action: 'reopened' }))[0]!;
-    const body = template.request.payload;
+    const body = withNews(template);
     const headers = {
       ...template.request.headers,
       'X-GitHub-Delivery': randomUUID(),
@@ -446,7 +523,7 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
   it('refuses a forged or unsigned delivery with 401 and records nothing, but records it signed', async () => {
     const template = (await deliveries({ event: 'pull_request', action: 'reopened' }))[0]!;
     const deliveryId = randomUUID();
-    const body = template.request.payload;
+    const body = withNews(template);
     const headers: Record<string, string> = {
       ...template.request.headers,
       'X-GitHub-Delivery': deliveryId,
@@ -488,7 +565,7 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
 
   it('answers 503 and records nothing when the database fails, so that GitHub delivers again', async () => {
     const template = (await deliveries({ event: 'pull_request', action: 'reopened' }))[0]!;
-    const body = template.request.payload;
+    const body = withNews(template);
     const headers = {
       ...template.request.headers,
       'X-GitHub-Delivery': randomUUID(),

@@ -11,7 +11,8 @@ export const webhookGatewayMigrations: readonly Migration[] = [
     version: 2,
     name: 'recorded webhook deliveries',
     // One row per X-GitHub-Delivery whose observations were appended, in the same transaction:
-    // a redelivery finds its row and records nothing.
+    // a redelivery finds its row and records nothing. A delivery that only echoed what the
+    // events already said has a row with no changeset ids (webhook-recorder.ts).
     sql: `
 CREATE TABLE webhook_gateway.deliveries (
   delivery_id text PRIMARY KEY,

@@ -8,9 +8,10 @@ import {
 import type pg from 'pg';
 import {
   TRACKED_PULL_REQUESTS_TABLE,
+  trackedPullRequestsProjection,
   type TrackedPullRequest,
 } from './tracked-pull-requests.projection.js';
-import { webhookFacts, type WebhookFacts } from './webhook-observations.js';
+import { webhookFacts, type ObservedFields, type WebhookFacts } from './webhook-observations.js';
 
 export const WEBHOOK_GATEWAY_SCHEMA = 'webhook_gateway';
 const SOURCE = 'webhook-gateway';
@@ -19,7 +20,10 @@ const SOURCE = 'webhook-gateway';
 export type RecordOutcome =
   | { outcome: 'recorded'; changesetIds: string[] }
   | { outcome: 'duplicate' }
-  | { outcome: 'ignored'; reason: 'event' | 'untracked' };
+  | { outcome: 'ignored'; reason: 'event' | 'untracked' | 'unchanged' };
+
+/** A tracked pull request, and whether the projection has applied every event of its stream. */
+type TrackedRow = TrackedPullRequest & { current: boolean };
 
 /**
  * Turns verified deliveries into ChangesetObserved events on the streams of the tracked
@@ -38,6 +42,19 @@ export class WebhookRecorder {
     if (facts === null) return { outcome: 'ignored', reason: 'event' };
     const tracked = await this.tracked(facts);
     if (tracked.length === 0) return { outcome: 'ignored', reason: 'untracked' };
+    if (tracked.every((pr) => echoes(facts, pr))) {
+      // Nothing the events do not already say (typically the reconciler's own edit coming
+      // back): the delivery is noted, so a redelivery still answers as a duplicate, and no
+      // observation is appended.
+      const noted = await this.pool.query(
+        `INSERT INTO ${this.schema}.deliveries (delivery_id, event, action, repository, changeset_ids)
+         VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (delivery_id) DO NOTHING`,
+        [delivery.id, delivery.event, delivery.action ?? null, facts.repository],
+      );
+      return noted.rowCount === 0
+        ? { outcome: 'duplicate' }
+        : { outcome: 'ignored', reason: 'unchanged' };
+    }
 
     const metadata: EventMetadata = {
       correlation_id: delivery.id,
@@ -95,22 +112,59 @@ export class WebhookRecorder {
     }
   }
 
-  private async tracked(facts: WebhookFacts): Promise<TrackedPullRequest[]> {
+  /**
+   * The tracked pull requests a delivery concerns, each with whether the projection has applied
+   * every event of its changeset's stream yet (only then is what it knows the latest word).
+   */
+  private async tracked(facts: WebhookFacts): Promise<TrackedRow[]> {
     const table = `${this.schema}.${TRACKED_PULL_REQUESTS_TABLE}`;
-    const columns = `repository, number, changeset_id AS "changesetId", campaign,
-                     head_branch AS "headBranch", head_ref_oid AS "headRefOid"`;
+    const select = `SELECT t.repository, t.number, t.changeset_id AS "changesetId", t.campaign,
+                           t.head_branch AS "headBranch", t.head_ref_oid AS "headRefOid",
+                           t.url, t.title, t.state, t.draft,
+                           COALESCE(c.stream_version = s.version, false) AS current
+                      FROM ${table} t
+                      LEFT JOIN ${this.schema}.projection_checkpoints c
+                        ON c.projection = $3 AND c.stream_id = 'changeset-' || t.changeset_id
+                      LEFT JOIN eventstore.streams s ON s.stream_id = 'changeset-' || t.changeset_id`;
+    const projection = trackedPullRequestsProjection.name;
     const { rows } =
       'numbers' in facts.target
-        ? await this.pool.query<TrackedPullRequest>(
-            `SELECT ${columns} FROM ${table} WHERE repository = $1 AND number = ANY($2::int[]) ORDER BY number`,
-            [facts.repository, facts.target.numbers],
+        ? await this.pool.query<TrackedRow>(
+            `${select} WHERE t.repository = $1 AND t.number = ANY($2::int[]) ORDER BY t.number`,
+            [facts.repository, facts.target.numbers, projection],
           )
-        : await this.pool.query<TrackedPullRequest>(
-            `SELECT ${columns} FROM ${table} WHERE repository = $1 AND head_ref_oid = $2 ORDER BY number`,
-            [facts.repository, facts.target.headSha],
+        : await this.pool.query<TrackedRow>(
+            `${select} WHERE t.repository = $1 AND t.head_ref_oid = $2 ORDER BY t.number`,
+            [facts.repository, facts.target.headSha, projection],
           );
     return rows;
   }
+}
+
+/** The fields of a pull request delivery that the recorder compares with the events. */
+const SHOWN_FIELDS = new Set<keyof ObservedFields>([
+  'url',
+  'title',
+  'state',
+  'draft',
+  'headRefOid',
+]);
+
+/**
+ * A pull request delivery that says only what the events already say of a pull request: every
+ * field it carries is one the projection follows and equals it, and the projection is current.
+ * Reviews, checks and statuses are always recorded.
+ */
+function echoes(facts: WebhookFacts, pr: TrackedRow): boolean {
+  if (!pr.current || !facts.trigger.startsWith('pull_request.')) return false;
+  const fields = Object.entries(facts.fields) as [keyof ObservedFields, unknown][];
+  return (
+    fields.length > 0 &&
+    fields.every(
+      ([name, value]) =>
+        SHOWN_FIELDS.has(name) && value !== undefined && pr[name as keyof TrackedRow] === value,
+    )
+  );
 }
 
 /** The ChangesetObserved payload for one tracked pull request. */
