@@ -5,9 +5,9 @@ import {
 } from './reconciler-service.definition.js';
 
 describe('reconcilerSettingsFromEnv', () => {
-  it('defaults to 32 lanes, polls every 250 ms and leases for 2 minutes', () => {
+  it('defaults to 64 lanes, polls every 250 ms and leases for 2 minutes', () => {
     expect(reconcilerSettingsFromEnv({})).toEqual({
-      concurrency: 32,
+      concurrency: 64,
       pollMs: 250,
       leaseMs: 120_000,
     });
