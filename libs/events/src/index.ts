@@ -11,6 +11,7 @@ export * from './projections/projection.js';
 export * from './consumers/projection-consumer.js';
 export * from './projections/replay.js';
 export * from './loop-health.js';
+export * from './domain/canonical-json.js';
 export * from './domain/ids.js';
 export * from './domain/events.js';
 export * from './domain/api.js';

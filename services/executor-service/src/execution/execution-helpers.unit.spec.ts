@@ -6,7 +6,8 @@ import {
   stepSecretsFromEnv,
 } from '../executor-settings.js';
 import { Redactor } from './redact.js';
-import { canonicalJson, stepCacheKey, type StepCacheKeyInput } from './step-cache.js';
+import { canonicalJson } from '@campaigns/events';
+import { stepCacheKey, type StepCacheKeyInput } from './step-cache.js';
 
 describe('stepCacheKey', () => {
   const input: StepCacheKeyInput = {

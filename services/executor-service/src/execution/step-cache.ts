@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Queryable } from '@campaigns/events';
-import type { BlobRefData, ChangedFilesData, GitTreeData } from '@campaigns/events';
+import {
+  canonicalJson,
+  type BlobRefData,
+  type ChangedFilesData,
+  type GitTreeData,
+  type Queryable,
+} from '@campaigns/events';
 import { EXECUTOR_SCHEMA } from '../jobs/job-dispatcher.js';
 
 /** What a cache entry holds: the fields of PatchComputed that do not depend on the execution. */
@@ -24,17 +29,6 @@ export interface StepCacheKeyInput {
   secretNames: readonly string[];
   /** The data the steps' templates see (repository, campaign), which can change their result. */
   templateData: unknown;
-}
-
-/** JSON with object keys sorted, so equal values always give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return 'null';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
 /** sha256 of everything a step run's outcome depends on. */

@@ -1,6 +1,5 @@
 import type { CampaignSpec } from '@campaigns/campaign-spec';
-import type { PreviewRow, WorkspaceData } from '@campaigns/events';
-import { canonicalJson } from '../desired-state/process-manager.js';
+import { canonicalJson, type PreviewRow, type WorkspaceData } from '@campaigns/events';
 
 /** A changeset the campaign has now, as the status projection knows it. */
 export interface CurrentChangeset {

@@ -1,4 +1,5 @@
 import {
+  canonicalJson,
   changesetId,
   type ChangesetSpecData,
   type ChangesetSpecRemoved,
@@ -56,17 +57,4 @@ export function changesetsLeavingSpec(
   return wanted
     .filter((row) => !row.removed && !repositories.has(row.repository))
     .map((row) => ({ kind: 'removed', row, reason: 'repository-left-spec' }));
-}
-
-/** JSON with object keys sorted, so values read back from jsonb compare equal to fresh ones. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
-            a < b ? -1 : a > b ? 1 : 0,
-          ),
-        )
-      : v,
-  );
 }

@@ -36,7 +36,6 @@ import {
 } from './process-manager-rows.js';
 import { renderPatch, RenderFailure, type PatchRendering } from './render-patch.js';
 
-export { canonicalJson } from './plan-changesets.js';
 export { DEFAULT_COMMIT_AUTHOR } from './render-patch.js';
 
 /** Who the spec-service says recorded its events. */
