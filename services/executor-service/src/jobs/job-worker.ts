@@ -12,6 +12,7 @@ import {
   jobsTopology,
   LoopHealth,
   silentLogger,
+  sleep,
   type EventsLogger,
   type EventsTopology,
   type ExecutionJob,
@@ -41,20 +42,6 @@ export interface JobWorkerOptions {
 }
 
 const ns = (ms: number) => ms * 1_000_000;
-
-/** Waits `ms` or until `signal` aborts, leaving no listener behind on the signal either way. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Competing consumer of the execution jobs' work queue: every replica pulls from the one durable
@@ -166,7 +153,7 @@ export class JobWorker {
       } catch (err) {
         this.#health.failed();
         this.#logger.error({ err: (err as Error).message }, 'job fetch failed; retrying');
-        await pause(1000, signal);
+        await sleep(1000, signal);
       }
     }
   }
