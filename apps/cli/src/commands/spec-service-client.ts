@@ -4,6 +4,7 @@ import {
   type ApiVerb,
   type EventsTopology,
   MAX_API_REQUEST_BYTES,
+  redactUrl,
 } from '@campaigns/events';
 import {
   connect,
@@ -196,9 +197,4 @@ function isNotAnswering(error: unknown): boolean {
     );
   }
   return false;
-}
-
-/** NATS URLs may carry a user and password; never print the password. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]+@/g, '//$1:***@');
 }

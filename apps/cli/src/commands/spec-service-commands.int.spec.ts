@@ -439,6 +439,18 @@ describe('campaign apply, preview, status and list against spec-service over NAT
         stderr: `campaign: cannot reach NATS at ${url} — is it running? (set NATS_URL)\n`,
       });
     }
+    // A token or password in NATS_URL is never printed.
+    for (const [secretUrl, shown] of [
+      [`nats://s3cr3t-token@127.0.0.1:${port}`, `nats://***@127.0.0.1:${port}`],
+      [`nats://app:s3cr3t-token@127.0.0.1:${port}`, `nats://app:***@127.0.0.1:${port}`],
+    ]) {
+      const r = await run(['list'], { NATS_URL: secretUrl! });
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `campaign: cannot reach NATS at ${shown} — is it running? (set NATS_URL)\n`,
+      });
+    }
   });
 
   it('says spec-service is not answering when nothing subscribes, or nothing replies in time', async () => {

@@ -1,3 +1,5 @@
+import { redactUrl } from '@campaigns/events';
+
 /** Log levels accepted by LOG_LEVEL, most to least severe (pino's names). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -44,14 +46,14 @@ export function loadServiceConfig(env: Env, defaultPort: number): ServiceConfig 
   const databaseUrl = read('DATABASE_URL') ?? DEFAULT_DATABASE_URL;
   if (!hasScheme(databaseUrl, ['postgres:', 'postgresql:'])) {
     problems.push(
-      `DATABASE_URL must be a postgres:// or postgresql:// URL, got "${redactForError(databaseUrl)}"`,
+      `DATABASE_URL must be a postgres:// or postgresql:// URL, got "${redactUrl(databaseUrl)}"`,
     );
   }
 
   const natsUrl = read('NATS_URL') ?? DEFAULT_NATS_URL;
   if (!natsUrl.split(',').every((u) => hasScheme(u.trim(), ['nats:', 'tls:', 'ws:', 'wss:']))) {
     problems.push(
-      `NATS_URL must be nats:// (or tls://, ws://, wss://) URLs separated by commas, got "${redactForError(natsUrl)}"`,
+      `NATS_URL must be nats:// (or tls://, ws://, wss://) URLs separated by commas, got "${redactUrl(natsUrl)}"`,
     );
   }
 
@@ -118,12 +120,4 @@ function hasScheme(url: string, schemes: readonly string[]): boolean {
   } catch {
     return false;
   }
-}
-
-// A rejected URL may not parse, so its password cannot be located: hide everything after the
-// scheme when it has credentials (an "@").
-function redactForError(url: string): string {
-  if (!url.includes('@')) return url;
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
-  return `${scheme}…`;
 }

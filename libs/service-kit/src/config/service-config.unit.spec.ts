@@ -73,7 +73,7 @@ describe('loadServiceConfig', () => {
       SHUTDOWN_TIMEOUT_MS: '0',
     });
     expect(error.problems).toEqual([
-      'DATABASE_URL must be a postgres:// or postgresql:// URL, got "mysql://…"',
+      'DATABASE_URL must be a postgres:// or postgresql:// URL, got "mysql://root@db/campaigns"',
       'NATS_URL must be nats:// (or tls://, ws://, wss://) URLs separated by commas, got "http://n1:4222"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
       'SHUTDOWN_TIMEOUT_MS must be an integer from 1 to 2147483647, got "0"',
@@ -85,7 +85,7 @@ describe('loadServiceConfig', () => {
     const error = configError({ DATABASE_URL: 'mysql://root:hunter22@db/campaigns' });
     expect(error.message).not.toContain('hunter22');
     expect(error.problems).toEqual([
-      'DATABASE_URL must be a postgres:// or postgresql:// URL, got "mysql://…"',
+      'DATABASE_URL must be a postgres:// or postgresql:// URL, got "mysql://root:***@db/campaigns"',
     ]);
   });
 });

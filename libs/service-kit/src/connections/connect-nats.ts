@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeError } from '../logging/describe-error.js';
-import { redactUrl } from '../logging/redact-url.js';
+import { redactUrl } from '@campaigns/events';
 import type { ServiceLogger } from '../logging/service-logger.js';
 import type { ReadinessCheck } from '../readiness/readiness.js';
 import { DependencyUnavailableError } from './dependency-unavailable.error.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describeError } from '../logging/describe-error.js';
-import { redactUrl } from '../logging/redact-url.js';
+import { redactUrl } from '@campaigns/events';
 import type { ServiceLogger } from '../logging/service-logger.js';
 import { DependencyUnavailableError } from './dependency-unavailable.error.js';
 
