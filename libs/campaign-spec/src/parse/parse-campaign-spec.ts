@@ -4,7 +4,8 @@ import { childSchemas, declaredKeys } from '../spec/schema-navigation.js';
 import { byPosition, type SpecDiagnostic } from './diagnostics.js';
 import { Reporter } from './reporter.js';
 import { describeSchemaIssues } from './schema-issues.js';
-import { runSemanticChecks, type PartialSpec } from './semantic-checks.js';
+import type { PartialSpec } from './partial-spec.js';
+import { runSemanticChecks } from './semantic-checks.js';
 import { readSpecYaml } from './yaml-reader.js';
 
 /** Spec files larger than this are refused before parsing: 1 MiB. */

@@ -1,30 +1,11 @@
 import { posix } from 'node:path';
 import { globProblem, isLiteralGlob, matchesGlob } from '../glob/glob.js';
 import { parseSearchQuery } from '../query/parse-query.js';
-import type { CampaignSpec, ChangesetTemplate } from '../spec/campaign-spec.schema.js';
 import { branchesConflict, invalidBranchNameReason } from '../text/git-ref.js';
 import { displayPath } from './diagnostics.js';
+import { present, type PartialSpec } from './partial-spec.js';
 import type { Reporter } from './reporter.js';
 import { checkTemplates, staticTemplateText } from './template-checks.js';
-
-/** What is left of a spec after dropping the parts that failed validation (see `validParts`). */
-export type PartialSpec = {
-  [K in keyof CampaignSpec]?: K extends 'changesetTemplate'
-    ? SalvagedChangesetTemplate
-    : CampaignSpec[K] extends readonly (infer E)[]
-      ? (E | undefined)[]
-      : CampaignSpec[K];
-};
-
-/** A changeset template whose invalid fields were dropped, one by one. */
-/** The elements of a salvaged list that survived validation. */
-export function present<T>(items: readonly (T | undefined)[] | undefined): T[] {
-  return (items ?? []).filter((item): item is T => item !== undefined);
-}
-
-export type SalvagedChangesetTemplate = Partial<Omit<ChangesetTemplate, 'commit'>> & {
-  commit?: Partial<ChangesetTemplate['commit']>;
-};
 
 /**
  * Checks a JSON Schema cannot express. Each reports every problem it finds. `written` is the spec

@@ -8,7 +8,7 @@ import {
 import { didYouMean } from '../text/did-you-mean.js';
 import { offsetOfLineColumn } from './scalar-positions.js';
 import type { Reporter } from './reporter.js';
-import { present, type PartialSpec } from './semantic-checks.js';
+import { present, type PartialSpec } from './partial-spec.js';
 
 /**
  * Which template variables each templated field may use, as Sourcegraph documents them
