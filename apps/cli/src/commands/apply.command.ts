@@ -1,5 +1,11 @@
 import { userInfo } from 'node:os';
-import type { ApplyRequest, ApplyResult, CampaignStatus, GetRequest } from '@campaigns/events';
+import {
+  sleep,
+  type ApplyRequest,
+  type ApplyResult,
+  type CampaignStatus,
+  type GetRequest,
+} from '@campaigns/events';
 import { EXIT, type CliIo, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatProgress, formatStatus } from './format.js';
@@ -118,7 +124,7 @@ async function waitForOutcome(
       if (io.stderrIsTTY) io.stderr('\n');
       return status;
     }
-    await new Promise((resolve) => setTimeout(resolve, every));
+    await sleep(every);
   }
 }
 

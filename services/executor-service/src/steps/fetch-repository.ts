@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { fetchShallowCommit, UploadPackRefusedError } from '@campaigns/codehost';
+import { sleep } from '@campaigns/events';
 import { git, gitTokenEnv } from './git.js';
 import { DamagedPackError, packIndex, readPack, type GitObject } from './git-objects.js';
 import { checkoutInNode, nodeStagingAllowed, type NodeStage } from './node-workspace.js';
@@ -89,7 +90,7 @@ async function withStoreFileLock<T>(storeDir: string, task: () => Promise<T>): P
       );
       if (age > STORE_LOCK_STALE_MS || (await holderIsGone(lockDir)))
         await rm(lockDir, { recursive: true, force: true });
-      else await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      else await sleep(LOCK_POLL_MS);
     }
   }
   const heartbeat = setInterval(() => {
