@@ -118,31 +118,26 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     });
   }
 
-  /** Appends ChangesetPublished as the reconciler would, and waits for the gateway to track it. */
-  async function track(
+  /** Appends an event of the reconciler's to the changeset of `repo`'s campaign branch. */
+  async function appendAsReconciler(
     repo: string,
-    pr: { number: number; node_id: string; head: { sha: string } },
-  ) {
+    type: string,
+    data: Record<string, unknown>,
+  ): Promise<string> {
     const repository = sim.repo(repo);
     const id = changesetId(CAMPAIGN, repository, BRANCH);
     await store.append(
       changesetStream(id),
       [
         {
-          type: 'ChangesetPublished',
+          type,
           data: {
             changesetId: id,
             campaign: CAMPAIGN,
             repository,
             headBranch: BRANCH,
             specEventId: randomUUID(),
-            number: pr.number,
-            url: `${sim.sim.url}/acme/${repo}/pull/${pr.number}`,
-            nodeId: pr.node_id,
-            draft: false,
-            baseRef: 'main',
-            headRefOid: pr.head.sha,
-            title: 'Hello World',
+            ...data,
           },
         },
       ],
@@ -156,6 +151,24 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
         },
       },
     );
+    return id;
+  }
+
+  /** Appends ChangesetPublished as the reconciler would, and waits for the gateway to track it. */
+  async function track(
+    repo: string,
+    pr: { number: number; node_id: string; head: { sha: string } },
+  ) {
+    const repository = sim.repo(repo);
+    const id = await appendAsReconciler(repo, 'ChangesetPublished', {
+      number: pr.number,
+      url: `${sim.sim.url}/acme/${repo}/pull/${pr.number}`,
+      nodeId: pr.node_id,
+      draft: false,
+      baseRef: 'main',
+      headRefOid: pr.head.sha,
+      title: 'Hello World',
+    });
     const tracked = await eventually(async () => {
       const { rowCount } = await db.pool.query(
         'SELECT 1 FROM webhook_gateway.tracked_pull_requests WHERE repository = $1 AND number = $2 AND changeset_id = $3',
@@ -415,35 +428,13 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     const repository = sim.repo('echo');
     // As the reconciler does: the title is changed on the host and ChangesetUpdated says so,
     // here recorded (and projected) before the host's webhook comes back.
-    await store.append(
-      changesetStream(id),
-      [
-        {
-          type: 'ChangesetUpdated',
-          data: {
-            changesetId: id,
-            campaign: CAMPAIGN,
-            repository,
-            headBranch: BRANCH,
-            specEventId: randomUUID(),
-            operation: 'update',
-            number: pr.number,
-            title: 'Hello again',
-            body: '',
-            baseRef: 'main',
-          },
-        },
-      ],
-      {
-        expected: 'any',
-        metadata: {
-          correlation_id: randomUUID(),
-          causation_id: null,
-          actor: 'test',
-          source: 'test',
-        },
-      },
-    );
+    await appendAsReconciler('echo', 'ChangesetUpdated', {
+      operation: 'update',
+      number: pr.number,
+      title: 'Hello again',
+      body: '',
+      baseRef: 'main',
+    });
     await eventually(async () => {
       const { rows } = await db.pool.query<{ title: string }>(
         'SELECT title FROM webhook_gateway.tracked_pull_requests WHERE repository = $1 AND number = $2',

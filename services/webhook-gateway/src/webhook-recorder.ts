@@ -46,14 +46,9 @@ export class WebhookRecorder {
       // Nothing the events do not already say (typically the reconciler's own edit coming
       // back): the delivery is noted, so a redelivery still answers as a duplicate, and no
       // observation is appended.
-      const noted = await this.pool.query(
-        `INSERT INTO ${this.schema}.deliveries (delivery_id, event, action, repository, changeset_ids)
-         VALUES ($1, $2, $3, $4, '{}') ON CONFLICT (delivery_id) DO NOTHING`,
-        [delivery.id, delivery.event, delivery.action ?? null, facts.repository],
-      );
-      return noted.rowCount === 0
-        ? { outcome: 'duplicate' }
-        : { outcome: 'ignored', reason: 'unchanged' };
+      return (await this.note(this.pool, delivery, facts, []))
+        ? { outcome: 'ignored', reason: 'unchanged' }
+        : { outcome: 'duplicate' };
     }
 
     const metadata: EventMetadata = {
@@ -69,19 +64,13 @@ export class WebhookRecorder {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const inserted = await client.query(
-        `INSERT INTO ${this.schema}.deliveries (delivery_id, event, action, repository, changeset_ids)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (delivery_id) DO NOTHING`,
-        [
-          delivery.id,
-          delivery.event,
-          delivery.action ?? null,
-          facts.repository,
-          tracked.map((t) => t.changesetId),
-        ],
+      const noted = await this.note(
+        client,
+        delivery,
+        facts,
+        tracked.map((t) => t.changesetId),
       );
-      if (inserted.rowCount === 0) {
+      if (!noted) {
         await client.query('ROLLBACK');
         return { outcome: 'duplicate' };
       }
@@ -110,6 +99,22 @@ export class WebhookRecorder {
       // A connection that failed mid-transaction is dropped rather than reused.
       client.release(broken);
     }
+  }
+
+  /** Records the delivery id (with the changesets it was recorded for); false if it was already. */
+  private async note(
+    db: pg.Pool | pg.PoolClient,
+    delivery: WebhookDelivery,
+    facts: WebhookFacts,
+    changesetIds: readonly string[],
+  ): Promise<boolean> {
+    const inserted = await db.query(
+      `INSERT INTO ${this.schema}.deliveries (delivery_id, event, action, repository, changeset_ids)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (delivery_id) DO NOTHING`,
+      [delivery.id, delivery.event, delivery.action ?? null, facts.repository, changesetIds],
+    );
+    return inserted.rowCount === 1;
   }
 
   /**

@@ -32,19 +32,24 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
 
   beforeAll(async () => {
     h = await startHarness();
-    for (const name of ['api', 'web', 'cli', 'docs']) {
-      await h.sim.sim.control.call('createRepo', {
-        owner: 'acme',
-        name,
-        files: { 'README.md': README },
-      });
-    }
+    await createRepos(['api', 'web', 'cli', 'docs']);
     await h.startWorker();
   }, 60_000);
 
   afterAll(async () => {
     await h?.close();
   }, 60_000);
+
+  /** Repositories of acme with the README every test starts from. */
+  const createRepos = async (names: readonly string[]): Promise<void> => {
+    for (const name of names) {
+      await h.sim.sim.control.call('createRepo', {
+        owner: 'acme',
+        name,
+        files: { 'README.md': README },
+      });
+    }
+  };
 
   const baseSpec = async (
     repo: string,
@@ -419,13 +424,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
 
   it('lets competing workers share the queue without acting twice on a changeset', async () => {
     const names = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
-    for (const name of names) {
-      await h.sim.sim.control.call('createRepo', {
-        owner: 'acme',
-        name,
-        files: { 'README.md': README },
-      });
-    }
+    await createRepos(names);
     await h.startWorker({ concurrency: 2, workerId: 'competitor-1' });
     await h.startWorker({ concurrency: 2, workerId: 'competitor-2' });
     const changesets = names.map((name) => new TestChangeset(h, h.sim.repo(name), 'hello-world'));
@@ -446,13 +445,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
   it('lets the other lanes go on while one changeset is slow', async () => {
     for (const w of h.workers) await w.stop();
     const names = ['lane-slow', 'lane-1', 'lane-2', 'lane-3'];
-    for (const name of names) {
-      await h.sim.sim.control.call('createRepo', {
-        owner: 'acme',
-        name,
-        files: { 'README.md': README },
-      });
-    }
+    await createRepos(names);
     const [slow, ...others] = names.map(
       (name) => new TestChangeset(h, h.sim.repo(name), 'hello-world'),
     );
@@ -491,13 +484,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
   it('claims again at once when lanes were given back while it was claiming', async () => {
     for (const w of h.workers) await w.stop();
     const names = ['refill-1', 'refill-2', 'refill-3', 'refill-4'];
-    for (const name of names) {
-      await h.sim.sim.control.call('createRepo', {
-        owner: 'acme',
-        name,
-        files: { 'README.md': README },
-      });
-    }
+    await createRepos(names);
     const changesets = names.map((name) => new TestChangeset(h, h.sim.repo(name), 'hello-world'));
     const specIds = await Promise.all(
       changesets.map(async (cs) => cs.computed(await baseSpec(cs.repository), await hello())),
@@ -566,11 +553,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
 
   it("keeps a working worker's claim past its lease time, so no other worker acts meanwhile", async () => {
     for (const w of h.workers) await w.stop();
-    await h.sim.sim.control.call('createRepo', {
-      owner: 'acme',
-      name: 'slow',
-      files: { 'README.md': README },
-    });
+    await createRepos(['slow']);
     const repo = h.sim.repo('slow');
     const cs = new TestChangeset(h, repo, 'hello-world');
     // Whichever worker claims the changeset is slow: it takes 1.5 s after opening the PR.
@@ -618,11 +601,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
   }, 60_000);
 
   it('waits as long as the code host says when its rate limit is exhausted', async () => {
-    await h.sim.sim.control.call('createRepo', {
-      owner: 'acme',
-      name: 'limited',
-      files: { 'README.md': README },
-    });
+    await createRepos(['limited']);
     const repo = h.sim.repo('limited');
     const cs = new TestChangeset(h, repo, 'hello-world');
     const spec = await baseSpec(repo);
