@@ -26,6 +26,15 @@ const nodeGlobals = Object.fromEntries(
   ].map((name) => [name, 'readonly']),
 );
 
+/** Modules that decide and never do: kept free of I/O by `no-restricted-imports` below. */
+export const PURE_MODULES = [
+  'libs/campaign-spec/src/**/*.ts',
+  'libs/contracts/src/**/*.ts',
+  'services/reconciler-service/src/planner/**/*.ts',
+  'services/spec-service/src/desired-state/{plan-changesets,plan-executions,render-patch,parsed-specs}.ts',
+  'services/spec-service/src/api/preview.ts',
+];
+
 export default defineConfig(
   {
     ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '.nx/**', 'bench/out/**'],
@@ -43,6 +52,38 @@ export default defineConfig(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'prefer-const': 'error',
       'no-var': 'error',
+    },
+  },
+  {
+    // The deciding modules are pure functions of their arguments: no database, broker, container
+    // runtime or framework. What they need to know arrives as values; what they decide leaves
+    // as values (planner: operations; desired state: events and rows; campaign-spec: a spec).
+    files: PURE_MODULES,
+    ignores: ['**/*.spec.ts', '**/test-support/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'pg',
+                'pg-*',
+                'nats',
+                '@nats-io/*',
+                '@nestjs/*',
+                'typeorm',
+                'dockerode',
+                '@octokit/*',
+                'child_process',
+                'node:child_process',
+              ],
+              message:
+                'a pure module (planner, desired state, contracts, campaign-spec) takes what it needs as arguments: no database, broker, container runtime, code host client or NestJS',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -19,10 +19,12 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
-    '^@campaigns/(events|service-kit|campaign-spec|codehost|process-pool)$':
+    '^@campaigns/(events|contracts|service-kit|campaign-spec|codehost|process-pool)$':
       '<rootDir>/libs/$1/src/index.ts',
     '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',
     '^@campaigns/system$': '<rootDir>/tools/campaigns-system/src/index.ts',
+    '^@campaigns/(spec-service|reconciler-service|webhook-gateway)/testing$':
+      '<rootDir>/services/$1/src/test-support/index.ts',
     '^@campaigns/(spec-service|reconciler-service|webhook-gateway)$':
       '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

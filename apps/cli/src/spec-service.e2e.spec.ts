@@ -8,7 +8,7 @@ import {
   type CampaignStatus,
   type ChangesetsPage,
   type ExecutionsPage,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   connectTestNats,

@@ -15,6 +15,5 @@ export * from './loop-health.js';
 export * from './domain/canonical-json.js';
 export * from './domain/ids.js';
 export * from './domain/events.js';
-export * from './domain/api.js';
 export * from './audit/index.js';
 export * from './projections/stream-order.js';

@@ -1,7 +1,15 @@
 import { campaignsCatalogue } from '@campaigns/events';
 import { Counter } from 'prom-client';
 import { loadCampaignsConfig, secretValues, type CampaignsConfig } from '@campaigns/codehost';
-import type { ServiceContext, ServiceDefinition } from '@campaigns/service-kit';
+import {
+  provideComponents,
+  SERVICE_COMPONENTS,
+  SERVICE_CONTEXT,
+  SERVICE_SETTINGS,
+  type ServiceContext,
+  type ServiceDefinition,
+} from '@campaigns/service-kit';
+import { Module } from '@nestjs/common';
 import { ExecutionRunner } from './execution/execution-runner.js';
 import { executorServiceMigrations } from './executor-service.migrations.js';
 import {
@@ -22,7 +30,8 @@ export class MissingCampaignsConfigError extends Error {
   }
 }
 
-interface Loaded {
+/** What executor-service reads at startup, injected as SERVICE_SETTINGS. */
+export interface ExecutorServiceSettings {
   campaigns: CampaignsConfig;
   settings: ExecutorSettings;
   stepSecrets: Record<string, string>;
@@ -33,77 +42,80 @@ interface Loaded {
  * "Executor"). Components: the job dispatcher (ExecutionQueued → the jobs work queue) and the
  * job worker (work queue → PatchComputed | ExecutionFailed). See README.md for its environment.
  */
-export function createExecutorService(env: NodeJS.ProcessEnv = process.env): ServiceDefinition {
-  let loaded: Promise<Loaded> | undefined;
-  let ready: Loaded | undefined;
-  const load = (): Promise<Loaded> =>
-    (loaded ??= (async () => {
-      if (env['CAMPAIGNS_CONFIG'] === undefined || env['CAMPAIGNS_CONFIG'].trim() === '') {
-        throw new MissingCampaignsConfigError();
-      }
-      const settings = loadExecutorSettings(env);
-      const campaigns = await loadCampaignsConfig(env);
-      ready = {
-        campaigns,
-        settings,
-        stepSecrets: stepSecretsFromEnv(settings.stepSecretNames, env),
-      };
-      return ready;
-    })());
-
+export function createExecutorService(
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceDefinition<ExecutorServiceSettings> {
   return {
     name: 'executor-service',
     defaultPort: 3102,
     migrations: executorServiceMigrations,
     catalogue: campaignsCatalogue(),
     // Read once before anything starts: a missing or invalid config stops startup here.
-    async secrets() {
-      const { campaigns, stepSecrets } = await load();
-      return [...secretValues(campaigns), ...Object.values(stepSecrets)];
+    async configure() {
+      if (env['CAMPAIGNS_CONFIG'] === undefined || env['CAMPAIGNS_CONFIG'].trim() === '') {
+        throw new MissingCampaignsConfigError();
+      }
+      const settings = loadExecutorSettings(env);
+      const campaigns = await loadCampaignsConfig(env);
+      const stepSecrets = stepSecretsFromEnv(settings.stepSecretNames, env);
+      return {
+        settings: { campaigns, settings, stepSecrets },
+        secrets: [...secretValues(campaigns), ...Object.values(stepSecrets)],
+      };
     },
-    components(ctx: ServiceContext) {
-      if (!ready) throw new Error('executor-service: secrets() must run before components()');
-      const { campaigns, settings, stepSecrets } = ready;
-      const executions = new Counter({
-        name: 'campaigns_executions_total',
-        help: 'Execution job deliveries handled by this executor, by outcome',
-        labelNames: ['outcome'],
-        registers: [ctx.registry],
-      });
-      const runner = new ExecutionRunner({
-        store: ctx.eventStore,
-        campaignsConfig: campaigns,
-        stepSecrets,
-        cacheDir: settings.cacheDir,
-        workDir: settings.workDir,
-        stepTimeoutMs: settings.stepTimeoutMs,
-        slots: settings.concurrency,
-      });
-      return [
-        new JobDispatcher({
-          store: ctx.eventStore,
-          nats: ctx.nats,
-          topology: ctx.config.events,
-          logger: ctx.logger,
-          registry: ctx.registry,
-        }),
-        new JobWorker({
-          nats: ctx.nats,
-          topology: ctx.config.events,
-          runner,
-          concurrency: settings.concurrency,
-          ackWaitMs: settings.ackWaitMs,
-          maxAttempts: settings.maxAttempts,
-          stopDeadlineMs: settings.stopDeadlineMs,
-          logger: ctx.logger,
-          onOutcome: (_job, outcome) =>
-            executions.inc({
-              outcome: outcome.kind === 'failed' ? `failed:${outcome.reason}` : outcome.kind,
-            }),
-        }),
-      ];
-    },
+    imports: [ExecutorServiceModule],
   };
 }
+
+/** The dispatcher and the worker, with the runner the worker hands each job to. */
+@Module({
+  providers: [
+    provideComponents(
+      (ctx: ServiceContext, { campaigns, settings, stepSecrets }: ExecutorServiceSettings) => {
+        const executions = new Counter({
+          name: 'campaigns_executions_total',
+          help: 'Execution job deliveries handled by this executor, by outcome',
+          labelNames: ['outcome'],
+          registers: [ctx.registry],
+        });
+        const runner = new ExecutionRunner({
+          store: ctx.eventStore,
+          campaignsConfig: campaigns,
+          stepSecrets,
+          cacheDir: settings.cacheDir,
+          workDir: settings.workDir,
+          stepTimeoutMs: settings.stepTimeoutMs,
+          slots: settings.concurrency,
+        });
+        return [
+          new JobDispatcher({
+            store: ctx.eventStore,
+            nats: ctx.nats,
+            topology: ctx.config.events,
+            logger: ctx.logger,
+            registry: ctx.registry,
+          }),
+          new JobWorker({
+            nats: ctx.nats,
+            topology: ctx.config.events,
+            runner,
+            concurrency: settings.concurrency,
+            ackWaitMs: settings.ackWaitMs,
+            maxAttempts: settings.maxAttempts,
+            stopDeadlineMs: settings.stopDeadlineMs,
+            logger: ctx.logger,
+            onOutcome: (_job, outcome) =>
+              executions.inc({
+                outcome: outcome.kind === 'failed' ? `failed:${outcome.reason}` : outcome.kind,
+              }),
+          }),
+        ];
+      },
+      [SERVICE_CONTEXT, SERVICE_SETTINGS],
+    ),
+  ],
+  exports: [SERVICE_COMPONENTS],
+})
+export class ExecutorServiceModule {}
 
 export const executorService: ServiceDefinition = createExecutorService();

@@ -7,7 +7,16 @@ import {
   type GithubCodeHostOptions,
 } from '@campaigns/codehost';
 import { campaignsCatalogue, ProjectionConsumer } from '@campaigns/events';
-import type { ServiceContext, ServiceDefinition } from '@campaigns/service-kit';
+import {
+  provideComponents,
+  SERVICE_COMPONENTS,
+  SERVICE_CONTEXT,
+  SERVICE_SETTINGS,
+  type ServiceComponent,
+  type ServiceContext,
+  type ServiceDefinition,
+} from '@campaigns/service-kit';
+import { Module } from '@nestjs/common';
 import { DEFAULT_CONCURRENCY, ReconcilerWorker } from './executor/reconciler-worker.js';
 import { ChangesetSyncer } from './syncer/changeset-syncer.js';
 import { changesetProjection } from './projection/changeset-projection.js';
@@ -65,66 +74,87 @@ export interface ReconcilerServiceOptions {
   codeHostOptions?: GithubCodeHostOptions;
 }
 
+/** What reconciler-service reads at startup, injected as SERVICE_SETTINGS. */
+export interface ReconcilerServiceSettings {
+  config: CampaignsConfig;
+  worker: ReturnType<typeof reconcilerSettingsFromEnv>;
+  syncIntervalMs: number;
+  codeHostOptions: GithubCodeHostOptions;
+}
+
 /**
  * reconciler-service: the changeset projection (desired and actual state, the reconcile queue)
  * and the worker that converges code hosts toward the desired state (DESIGN.md, Reconciler).
  */
-export function createReconcilerService(options: ReconcilerServiceOptions = {}): ServiceDefinition {
+export function createReconcilerService(
+  options: ReconcilerServiceOptions = {},
+): ServiceDefinition<ReconcilerServiceSettings> {
   const env = options.env ?? process.env;
-  let config: CampaignsConfig | undefined;
-  const loaded = async (): Promise<CampaignsConfig> => (config ??= await loadReconcilerConfig(env));
   return {
     name: 'reconciler-service',
     defaultPort: 3103,
     migrations: reconcilerServiceMigrations,
     catalogue: campaignsCatalogue(),
-    async secrets() {
-      return secretValues(await loaded());
-    },
-    components(ctx: ServiceContext) {
-      if (config === undefined)
-        throw new Error('reconciler-service: secrets() loads the config first');
-      const settings = reconcilerSettingsFromEnv(env);
-      const syncIntervalMs = syncIntervalFromEnv(env);
-      const codeHosts = new CodeHosts(
+    async configure() {
+      const config = await loadReconcilerConfig(env);
+      const settings: ReconcilerServiceSettings = {
         config,
-        options.codeHostOptions ?? codeHostOptionsFromEnv(env),
-      );
-      return [
-        new ProjectionConsumer({
-          store: ctx.eventStore,
-          nats: ctx.nats,
-          projection: changesetProjection(),
-          schema: RECONCILER_SCHEMA,
-          topology: ctx.config.events,
-          registry: ctx.registry,
-          logger: ctx.logger,
-        }),
-        new ReconcilerWorker({
-          pool: ctx.pool,
-          store: ctx.eventStore,
-          schema: RECONCILER_SCHEMA,
-          codeHosts,
-          config,
-          ...settings,
-          logger: ctx.logger,
-          registry: ctx.registry,
-        }),
-        ...(syncIntervalMs === 0
-          ? []
-          : [
-              new ChangesetSyncer({
-                pool: ctx.pool,
-                store: ctx.eventStore,
-                schema: RECONCILER_SCHEMA,
-                codeHosts,
-                intervalMs: syncIntervalMs,
-                logger: ctx.logger,
-              }),
-            ]),
-      ];
+        worker: reconcilerSettingsFromEnv(env),
+        syncIntervalMs: syncIntervalFromEnv(env),
+        codeHostOptions: options.codeHostOptions ?? codeHostOptionsFromEnv(env),
+      };
+      return { settings, secrets: secretValues(config) };
     },
+    imports: [ReconcilerServiceModule],
   };
 }
+
+/** The changeset projection, the reconciler worker and (unless turned off) the syncer. */
+@Module({
+  providers: [
+    provideComponents(
+      (ctx: ServiceContext, settings: ReconcilerServiceSettings): ServiceComponent[] => {
+        const { config, worker, syncIntervalMs } = settings;
+        const codeHosts = new CodeHosts(config, settings.codeHostOptions);
+        return [
+          new ProjectionConsumer({
+            store: ctx.eventStore,
+            nats: ctx.nats,
+            projection: changesetProjection(),
+            schema: RECONCILER_SCHEMA,
+            topology: ctx.config.events,
+            registry: ctx.registry,
+            logger: ctx.logger,
+          }),
+          new ReconcilerWorker({
+            pool: ctx.pool,
+            store: ctx.eventStore,
+            schema: RECONCILER_SCHEMA,
+            codeHosts,
+            config,
+            ...worker,
+            logger: ctx.logger,
+            registry: ctx.registry,
+          }),
+          ...(syncIntervalMs === 0
+            ? []
+            : [
+                new ChangesetSyncer({
+                  pool: ctx.pool,
+                  store: ctx.eventStore,
+                  schema: RECONCILER_SCHEMA,
+                  codeHosts,
+                  intervalMs: syncIntervalMs,
+                  logger: ctx.logger,
+                }),
+              ]),
+        ];
+      },
+      [SERVICE_CONTEXT, SERVICE_SETTINGS],
+    ),
+  ],
+  exports: [SERVICE_COMPONENTS],
+})
+export class ReconcilerServiceModule {}
 
 export const reconcilerService: ServiceDefinition = createReconcilerService();

@@ -2,15 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { campaignsCatalogue, campaignStream, PostgresEventStore } from '@campaigns/events';
 import {
   apiSubject,
-  campaignsCatalogue,
-  campaignStream,
-  PostgresEventStore,
   type ApiReply,
   type ApplyResult,
   type CampaignStatus,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   createTestDatabase,
@@ -80,10 +78,7 @@ describe(`node ${entry}`, () => {
   });
 
   async function request<T>(verb: 'apply' | 'get', body: unknown): Promise<ApiReply<T>> {
-    const subject = apiSubject(
-      { streamName: eventsEnv.EVENTS_STREAM, subjectPrefix: eventsEnv.EVENTS_SUBJECT_PREFIX },
-      verb,
-    );
+    const subject = apiSubject({ subjectPrefix: eventsEnv.EVENTS_SUBJECT_PREFIX }, verb);
     return (await nats.request(subject, JSON.stringify(body), { timeout: 10_000 })).json();
   }
 
@@ -109,7 +104,7 @@ describe(`node ${entry}`, () => {
         'component:relay:events': 'ok',
         'component:spec_service_desired_state': 'ok',
         'component:spec_service_status': 'ok',
-        'component:spec-api': 'ok',
+        requests: 'ok',
       },
     });
 

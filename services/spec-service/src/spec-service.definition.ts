@@ -1,75 +1,61 @@
-import {
-  CodeHosts,
-  codeHostOptionsFromEnv,
-  ConfigError,
-  loadCampaignsConfig,
-  secretValues,
-  type CampaignsConfig,
-} from '@campaigns/codehost';
+import { apiSubject, API_VERBS, type ApiVerb } from '@campaigns/contracts';
+import { ConfigError, loadCampaignsConfig, secretValues } from '@campaigns/codehost';
 import { campaignsCatalogue } from '@campaigns/events';
-import type { ServiceDefinition } from '@campaigns/service-kit';
-import { specServiceComponents } from './spec-service.components.js';
+import type { ServiceConfig, ServiceDefinition } from '@campaigns/service-kit';
 import { specServiceMigrations } from './spec-service.migrations.js';
 import {
-  createWorkspaceResolver,
-  RepositoryIndex,
-  repositoryIndexSettingsFromEnv,
-} from './workspaces/index.js';
+  SpecServiceModule,
+  type SpecServiceModuleOptions,
+  type SpecServiceSettings,
+} from './spec-service.module.js';
+import { repositoryIndexSettingsFromEnv } from './workspaces/index.js';
+
+/** NATS queue group of the API subscriptions: replicas share the requests. */
+export const API_QUEUE_GROUP = 'spec-service';
+
+/** The subject of a `campaign.<verb>` pattern under the service's event topology. */
+export function specApiSubject(pattern: string, events: ServiceConfig['events']): string {
+  const verb = pattern.slice('campaign.'.length) as ApiVerb;
+  if (!pattern.startsWith('campaign.') || !API_VERBS.includes(verb))
+    throw new Error(`"${pattern}" is not a campaign API pattern`);
+  return apiSubject(events, verb);
+}
 
 /**
  * spec-service applies and previews campaign specs, answers queries about them, resolves
- * repositories and computes the desired state (DESIGN.md). Its components: the desired-state
- * process manager and the status projection (durable consumers of the event stream), and the
- * request/reply API on NATS (`campaign.apply|preview|get|list`).
+ * repositories and computes the desired state (DESIGN.md); its parts are in SpecServiceModule.
  *
  * It reads the Campaigns configuration (`CAMPAIGNS_CONFIG`, default `campaigns.config.yaml`) at
  * startup, before anything else: the code hosts the repository index lists, and the secrets the
  * event store must refuse. A missing or invalid file stops the service with one fatal line.
  */
-export function createSpecService(env: NodeJS.ProcessEnv = process.env): ServiceDefinition {
-  let config: CampaignsConfig | undefined;
+export function createSpecService(
+  env: NodeJS.ProcessEnv = process.env,
+  options: SpecServiceModuleOptions & { secrets?: readonly string[] } = {},
+): ServiceDefinition<SpecServiceSettings> {
   return {
     name: 'spec-service',
     defaultPort: 3101,
     migrations: specServiceMigrations,
     catalogue: campaignsCatalogue(),
-    // Called once at startup, before the components: the config is loaded here.
-    async secrets() {
+    async configure() {
+      if (options.resolver) {
+        // A test's resolver needs no code hosts.
+        const index = repositoryIndexSettingsFromEnv(env);
+        return { settings: { campaigns: null, index, env }, secrets: options.secrets ?? [] };
+      }
+      let campaigns;
       try {
-        config = await loadCampaignsConfig(env);
+        campaigns = await loadCampaignsConfig(env);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         throw new Error(error.message.replace(/\n\s*/g, '; '), { cause: error });
       }
-      return secretValues(config);
+      const settings = { campaigns, index: repositoryIndexSettingsFromEnv(env), env };
+      return { settings, secrets: [...secretValues(campaigns), ...(options.secrets ?? [])] };
     },
-    components(ctx) {
-      if (config === undefined) throw new Error('the Campaigns configuration was not loaded');
-      const hosts = new CodeHosts(config, codeHostOptionsFromEnv(env));
-      const settings = repositoryIndexSettingsFromEnv(env);
-      const index = new RepositoryIndex({
-        pool: ctx.pool,
-        codeHosts: config.codeHosts.map((host) => ({
-          config: host,
-          codeHost: hosts.byId(host.id)!,
-        })),
-        logger: ctx.logger,
-        fullListingIntervalMs: settings.fullListingIntervalMs,
-      });
-      const resolver = createWorkspaceResolver({
-        index,
-        maxAgeMs: settings.maxAgeMs,
-        logger: ctx.logger,
-      });
-      return specServiceComponents({
-        store: ctx.eventStore,
-        nats: ctx.nats,
-        topology: ctx.config.events,
-        resolver,
-        registry: ctx.registry,
-        logger: ctx.logger,
-      }).all;
-    },
+    imports: [SpecServiceModule.register(options)],
+    requests: { queue: API_QUEUE_GROUP, subjectOf: specApiSubject },
   };
 }
 

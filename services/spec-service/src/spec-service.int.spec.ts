@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  apiSubject,
   campaignsCatalogue,
   campaignStream,
   changesetId,
@@ -11,23 +10,27 @@ import {
   executionStream,
   PostgresEventStore,
   replayProjection,
+  type ChangesetSpecData,
+  type EventsTopology,
+  type StoredEvent,
+  type WorkspaceData,
+} from '@campaigns/events';
+import {
+  apiSubject,
   type ApiReply,
   type ApiVerb,
   type ApplyResult,
   type CampaignStatus,
-  type ChangesetSpecData,
   type ChangesetsPage,
-  type EventsTopology,
   type ExecutionsPage,
   type FullCampaignStatus,
   type ListResult,
   type Page,
   type PreviewPart,
   type PreviewResult,
-  type StoredEvent,
-  type WorkspaceData,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 import type { StepResults } from '@campaigns/campaign-spec';
+import type { ServiceApplication } from '@campaigns/service-kit';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createTestDatabase,
@@ -43,9 +46,9 @@ import {
   DEFAULT_COMMIT_AUTHOR,
   desiredStateProcessManager,
 } from './desired-state/process-manager.js';
-import { specServiceComponents, type SpecServiceComponents } from './spec-service.components.js';
 import { statusProjection } from './status/status-projection.js';
 import { FixedResolver, testWorkspace } from './test-support/fixed-resolver.js';
+import { startSpecService } from './test-support/start-spec-service.js';
 
 const SCHEMA = 'spec_service';
 const CANARY = 'ghp_canary0123456789abcdef';
@@ -77,7 +80,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   let topology: EventsTopology;
   let store: PostgresEventStore;
   let relay: EventRelay;
-  let service: SpecServiceComponents;
+  let service: ServiceApplication;
   const resolver = new FixedResolver();
 
   beforeAll(async () => {
@@ -88,18 +91,17 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     await store.migrate();
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
-    service = specServiceComponents({
+    service = await startSpecService({
       store,
       nats,
       topology,
       resolver,
       retryBackoffMs: { initial: 20, max: 200 },
     });
-    for (const c of service.all) await c.start();
   });
 
   afterAll(async () => {
-    for (const c of [...service.all].reverse()) await c.stop();
+    await service.close();
     await relay.stop();
     await deleteStream(nats, topology);
     await nats.close();

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { FullCampaignStatus } from '@campaigns/events';
+import type { FullCampaignStatus } from '@campaigns/contracts';
 import pg from 'pg';
 import { ensureStepImage } from './step-image.js';
 import { startSystem, type RunningSystem } from './test-support/system.js';

@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { FullCampaignStatus } from '@campaigns/events';
+import type { FullCampaignStatus } from '@campaigns/contracts';
 import { ensureStepImage as ensureTestImage } from './step-image.js';
 import {
   eventually,

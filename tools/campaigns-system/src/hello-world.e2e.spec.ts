@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { FullCampaignStatus, ChangesetStatus, PreviewResult } from '@campaigns/events';
+import type { FullCampaignStatus, ChangesetStatus, PreviewResult } from '@campaigns/contracts';
 import { ensureStepImage as ensureTestImage } from './step-image.js';
 import {
   eventually,

@@ -1,11 +1,10 @@
 import {
   campaignsCatalogue,
-  MAX_PAGE_ROWS,
   PostgresEventStore,
   StreamOrder,
-  type FullCampaignStatus,
   type StoredEvent,
 } from '@campaigns/events';
+import { MAX_PAGE_ROWS, type FullCampaignStatus } from '@campaigns/contracts';
 import type { PageKey } from '@campaigns/spec-service';
 import type pg from 'pg';
 import { campaignEvents, readOnly } from './audit-store.js';

@@ -1,4 +1,4 @@
-import type { ApiError } from '@campaigns/events';
+import type { ApiError } from '@campaigns/contracts';
 import { EXIT, type CliIo } from '../command.js';
 
 /**

@@ -1,11 +1,11 @@
 import { userInfo } from 'node:os';
+import { sleep } from '@campaigns/events';
 import {
-  sleep,
   type ApplyRequest,
   type ApplyResult,
   type CampaignStatus,
   type GetRequest,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 import { EXIT, type CliIo, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatProgress, formatStatus } from './format.js';

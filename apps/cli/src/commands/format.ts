@@ -5,7 +5,7 @@ import type {
   ExecutionStatus,
   FullCampaignStatus,
   PreviewResult,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 
 const NONE = '-';
 const MAX_CELL = 100;

@@ -1,4 +1,4 @@
-import type { PreviewPart, PreviewRequest, PreviewResult } from '@campaigns/events';
+import type { PreviewPart, PreviewRequest, PreviewResult } from '@campaigns/contracts';
 import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatPreview } from './format.js';

@@ -1,11 +1,13 @@
+import { type EventsTopology, redactUrl } from '@campaigns/events';
 import {
+  API_CONTRACTS,
   apiSubject,
+  describeInvalid,
+  MAX_API_REQUEST_BYTES,
+  replyProblem,
   type ApiReply,
   type ApiVerb,
-  type EventsTopology,
-  MAX_API_REQUEST_BYTES,
-  redactUrl,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 import {
   connect,
   NoRespondersError,
@@ -54,7 +56,7 @@ export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
   };
 }
 
-/** spec-service's request/reply API over NATS (libs/events/src/domain/api.ts). */
+/** spec-service's request/reply API over NATS (libs/contracts), both ways checked by its schemas. */
 export class SpecServiceClient {
   private constructor(
     private readonly nats: NatsConnection,
@@ -85,7 +87,7 @@ export class SpecServiceClient {
    */
   async request<T>(verb: ApiVerb, body: unknown): Promise<ApiReply<T>> {
     const subject = apiSubject(this.settings.topology, verb);
-    const payload = this.payload(body);
+    const payload = this.payload(verb, body);
     let text: string;
     try {
       const reply = await this.nats.request(subject, payload, { timeout: this.settings.timeoutMs });
@@ -93,17 +95,17 @@ export class SpecServiceClient {
     } catch (error) {
       throw requestFailure(subject, error);
     }
-    return parseReply<T>(subject, text);
+    return parseReply<T>(verb, subject, text);
   }
 
   /**
    * One request answered by several messages ending with an empty one (see `preview` in
-   * libs/events/src/domain/api.ts): the replies in order, the end marker left out. All must
+   * libs/contracts): the replies in order, the end marker left out. All must
    * arrive within the request timeout; an answer cut short is a CliFailure, not a short list.
    */
   async requestMany<T>(verb: ApiVerb, body: unknown): Promise<ApiReply<T>[]> {
     const subject = apiSubject(this.settings.topology, verb);
-    const payload = this.payload(body);
+    const payload = this.payload(verb, body);
     const replies: ApiReply<T>[] = [];
     try {
       const messages = await this.nats.requestMany(subject, payload, {
@@ -112,7 +114,7 @@ export class SpecServiceClient {
       });
       for await (const message of messages) {
         if (message.data.length === 0) return replies;
-        replies.push(parseReply<T>(subject, message.string()));
+        replies.push(parseReply<T>(verb, subject, message.string()));
       }
     } catch (error) {
       if (error instanceof CliFailure) throw error;
@@ -127,7 +129,12 @@ export class SpecServiceClient {
     );
   }
 
-  private payload(body: unknown): string {
+  /** The request as JSON, checked against the verb's contract before it is sent. */
+  private payload(verb: ApiVerb, body: unknown): string {
+    const checked = API_CONTRACTS[verb].request.safeParse(body);
+    if (!checked.success) {
+      throw new CliFailure(`invalid ${verb} request: ${describeInvalid(checked.error)}`, 1);
+    }
     const payload = JSON.stringify(body);
     const bytes = Buffer.byteLength(payload);
     if (bytes > MAX_API_REQUEST_BYTES) {
@@ -167,7 +174,8 @@ function requestFailure(subject: string, error: unknown): CliFailure {
   );
 }
 
-function parseReply<T>(subject: string, text: string): ApiReply<T> {
+/** The reply, checked against the verb's contract (libs/contracts): an error or what it promises. */
+function parseReply<T>(verb: ApiVerb, subject: string, text: string): ApiReply<T> {
   let reply: unknown;
   try {
     reply = JSON.parse(text);
@@ -181,6 +189,13 @@ function parseReply<T>(subject: string, text: string): ApiReply<T> {
   ) {
     throw new CliFailure(
       `spec-service answered ${subject} with something that is not an API reply`,
+      1,
+    );
+  }
+  const problem = replyProblem(verb, reply);
+  if (problem !== null) {
+    throw new CliFailure(
+      `spec-service answered ${subject} with a reply that does not match the API: ${problem}`,
       1,
     );
   }

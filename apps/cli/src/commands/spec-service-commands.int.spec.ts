@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { type EventsTopology } from '@campaigns/events';
 import {
   API_VERBS,
   apiSubject,
@@ -11,12 +12,11 @@ import {
   type ApplyResult,
   type CampaignStatus,
   type ChangesetsPage,
-  type EventsTopology,
   type ExecutionsPage,
   type FullCampaignStatus,
   type ListResult,
   type PreviewPart,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   connectTestNats,
@@ -408,6 +408,16 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(JSON.parse((await run(['list', '--json'])).stdout)).toMatchObject({
       campaigns: [{ campaign: 'hello-world' }, { campaign: 'hello-world-2' }],
     });
+  });
+
+  it('refuses a reply that breaks the API contract, naming the field, and exits 1', async () => {
+    // A spec-service of another version: the phase it sends is not one this CLI knows.
+    fake.handlers.set('get', () => ({ ok: true, ...summary, phase: 'paused' }) as never);
+    const r = await run(['status', 'hello-world']);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(
+      `campaign: spec-service answered ${apiSubject(topology, 'get')} with a reply that does not match the API: "phase": Invalid option: expected one of "executing"|"reconciling"|"complete"|"needs-attention"\n`,
+    );
   });
 
   it('refuses a spec over the size limit without sending it, and an unreadable file', async () => {

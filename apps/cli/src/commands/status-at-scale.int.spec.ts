@@ -4,31 +4,30 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CampaignSpec } from '@campaigns/campaign-spec';
 import {
-  apiSubject,
   campaignsCatalogue,
   campaignStream,
   deadLetterStream,
   EventRelay,
-  MAX_PAGE_ROWS,
-  MAX_REPLY_BYTES,
   PostgresEventStore,
-  type ApiReply,
-  type ApiVerb,
-  type CampaignStatus,
-  type ChangesetsPage,
   type EventsTopology,
-  type ExecutionsPage,
-  type ListResult,
-  type Page,
-  type PreviewPart,
   type StoredEvent,
   type WorkspaceData,
 } from '@campaigns/events';
 import {
-  specServiceComponents,
-  type ResolvedWorkspaces,
-  type WorkspaceResolver,
-} from '@campaigns/spec-service';
+  apiSubject,
+  MAX_PAGE_ROWS,
+  MAX_REPLY_BYTES,
+  type ApiReply,
+  type ApiVerb,
+  type CampaignStatus,
+  type ChangesetsPage,
+  type ExecutionsPage,
+  type ListResult,
+  type Page,
+  type PreviewPart,
+} from '@campaigns/contracts';
+import type { ResolvedWorkspaces, WorkspaceResolver } from '@campaigns/spec-service';
+import { startSpecService } from '@campaigns/spec-service/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createTestDatabase,
@@ -88,7 +87,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
   let topology: EventsTopology;
   let store: PostgresEventStore;
   let relay: EventRelay;
-  let service: ReturnType<typeof specServiceComponents>;
+  let service: Awaited<ReturnType<typeof startSpecService>> | undefined;
   let dir: string;
   const resolver = new GivenWorkspaces();
 
@@ -100,14 +99,13 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     await store.migrate();
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
-    service = specServiceComponents({ store, nats, topology, resolver, schema: SCHEMA });
-    for (const c of service.all) await c.start();
+    service = await startSpecService({ store, nats, topology, resolver, schema: SCHEMA });
     dir = mkdtempSync(join(tmpdir(), 'campaign-scale-'));
     await insertCampaign();
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of [...(service?.all ?? [])].reverse()) await c.stop();
+    await service?.close();
     await relay?.stop();
     await deleteStream(nats, topology);
     await nats.close();

@@ -12,7 +12,7 @@ import type {
   ListRequest,
   ListResult,
   Page,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 import type { SpecServiceClient } from './spec-service-client.js';
 
 /** spec-service answered a page with an error (e.g. the campaign is gone). */

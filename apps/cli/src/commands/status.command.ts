@@ -1,4 +1,4 @@
-import type { CampaignStatus, GetRequest } from '@campaigns/events';
+import type { CampaignStatus, GetRequest } from '@campaigns/contracts';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatStatus } from './format.js';

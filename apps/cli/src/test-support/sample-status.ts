@@ -1,4 +1,4 @@
-import type { CampaignStatus, ChangesetStatus, FullCampaignStatus } from '@campaigns/events';
+import type { CampaignStatus, ChangesetStatus, FullCampaignStatus } from '@campaigns/contracts';
 
 const changeset = (over: Partial<ChangesetStatus>): ChangesetStatus => ({
   repository: 'github.com/acme/api',

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { EventsTopology } from '../nats/jetstream-topology.js';
-import type { ApiVerb } from './api.js';
 
 /**
  * Stream naming for the Campaigns domain. Stream ids are `<category>-<id>`; the category routes
@@ -58,12 +57,6 @@ export function deterministicEventId(...parts: readonly string[]): string {
   const h = sha256Hex(parts.join('\0'));
   // Version nibble 8 ("custom", RFC 9562) and the RFC variant, so it is a valid UUID.
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** NATS subjects of spec-service's request/reply API (`campaign.apply`, ...). */
-export function apiSubject(topology: EventsTopology, verb: ApiVerb): string {
-  const base = topology.subjectPrefix === 'ev' ? 'campaign' : `campaign.${topology.subjectPrefix}`;
-  return `${base}.${verb}`;
 }
 
 /** The JetStream work queue of execution jobs: spec-service publishes, executors compete. */

@@ -1,5 +1,5 @@
 import type { EventCatalogue, Migration, PostgresEventStore } from '@campaigns/events';
-import type { ModuleMetadata } from '@nestjs/common';
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -7,8 +7,10 @@ import type { ServiceConfig } from '../config/service-config.js';
 import type { ServiceLogger } from '../logging/service-logger.js';
 
 /**
- * A long-running part of a service (event relay, projection consumer, job worker). Started after
- * migrations and before the service reports ready; stopped, in reverse order, on shutdown.
+ * A long-running part of a service (event relay, projection consumer, job worker). The service's
+ * module provides its components under SERVICE_COMPONENTS (see `provideComponents`); the kit's
+ * ServiceLifecycle starts them in that order when the Nest application bootstraps (after the
+ * migrations, before the service reports ready) and stops them in reverse before it shuts down.
  */
 export interface ServiceComponent {
   /** Names the component in logs and in the readiness report (`component:<name>`). */
@@ -19,8 +21,10 @@ export interface ServiceComponent {
   ready(): boolean | Promise<boolean>;
 }
 
-/** What components and the service's Nest providers are built from; one per process. */
+/** The connections and shared parts of one service process, injectable as SERVICE_CONTEXT. */
 export interface ServiceContext {
+  /** The service's name (its definition's). */
+  readonly service: string;
   readonly pool: pg.Pool;
   readonly nats: NatsConnection;
   /** The event store over `pool`, already migrated, validating with the service's catalogue. */
@@ -31,8 +35,16 @@ export interface ServiceContext {
   readonly config: ServiceConfig;
 }
 
+/** What `configure` read: the service's own settings and the secrets they hold. */
+export interface ConfiguredService<S = unknown> {
+  /** Injected as SERVICE_SETTINGS into the service's providers. */
+  readonly settings: S;
+  /** Secret values (code host tokens, webhook secrets) the event store must refuse to record. */
+  readonly secrets: readonly string[];
+}
+
 /** Everything `bootstrapService` needs to know about one service. */
-export interface ServiceDefinition {
+export interface ServiceDefinition<S = unknown> {
   /** kebab-case; names logs, metrics and migrations. Its schema is this name with underscores. */
   readonly name: string;
   /** The port used when PORT is not set. */
@@ -41,14 +53,25 @@ export interface ServiceDefinition {
   readonly migrations: readonly Migration[];
   /** The event types this service appends and reads. */
   readonly catalogue: EventCatalogue;
-  components(context: ServiceContext): ServiceComponent[];
   /**
-   * Secret values (code host tokens, webhook secrets) the event store must refuse to record;
-   * read once at startup.
+   * Reads and checks the service's own configuration (the Campaigns config, its environment
+   * variables) once, before anything connects: a thrown error stops startup with one line.
    */
-  secrets?(): Promise<readonly string[]> | readonly string[];
-  /** Nest modules with the service's own HTTP controllers and providers, if any. */
+  configure?(): Promise<ConfiguredService<S>> | ConfiguredService<S>;
+  /**
+   * The service's feature modules: its controllers, its providers (which may inject
+   * SERVICE_CONTEXT, SERVICE_SETTINGS and the prom-client Registry), and its components under
+   * SERVICE_COMPONENTS, exported.
+   */
   readonly imports?: ModuleMetadata['imports'];
+  /**
+   * Serve the `@MessagePattern` handlers of the service's controllers over NATS request/reply
+   * (NatsRequestServer), in this queue group, each pattern on `subjectOf(pattern)`.
+   */
+  readonly requests?: {
+    readonly queue: string;
+    readonly subjectOf?: (pattern: string, events: ServiceConfig['events']) => string;
+  };
   /** How request bodies are read (default: parsed JSON and urlencoded bodies up to 100 KiB). */
   readonly http?: {
     /** Keep each parsed body's exact bytes as `req.rawBody` (a Buffer), e.g. for webhook signatures. */
@@ -56,4 +79,22 @@ export interface ServiceDefinition {
     /** Largest JSON or urlencoded body, in bytes; a larger one is answered 413. */
     readonly bodyLimitBytes?: number;
   };
+}
+
+/** Injection token of the ServiceContext: `@Inject(SERVICE_CONTEXT) context: ServiceContext`. */
+export const SERVICE_CONTEXT = Symbol('ServiceContext');
+/** Injection token of what the definition's `configure` returned as `settings`. */
+export const SERVICE_SETTINGS = Symbol('ServiceSettings');
+/** Injection token of the service's components, in start order. */
+export const SERVICE_COMPONENTS = Symbol('ServiceComponents');
+
+/**
+ * The provider of a service's components: built by Nest from `inject`, started in array order
+ * at bootstrap, stopped in reverse at shutdown. Export SERVICE_COMPONENTS from the module.
+ */
+export function provideComponents(
+  useFactory: (...deps: never[]) => ServiceComponent[],
+  inject: (InjectionToken | OptionalFactoryDependency)[] = [],
+) {
+  return { provide: SERVICE_COMPONENTS, useFactory, inject };
 }

@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { EventCatalogue } from '@campaigns/events';
-import { Controller, Get, Inject, Module } from '@nestjs/common';
+import { Controller, Get, Inject, Module, UseFilters } from '@nestjs/common';
+import { ApiExceptionFilter } from '../requests/api-exception.filter.js';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { from, type Observable } from 'rxjs';
+import { z } from 'zod';
+import { invalidRequest } from '../requests/api-request.error.js';
+import { ZodPayloadPipe } from '../requests/zod-payload.pipe.js';
 import { Counter, Registry } from 'prom-client';
 import {
   createTestDatabase,
@@ -8,10 +14,16 @@ import {
 } from '../../../events/src/test-support/test-database.js';
 import { loadServiceConfig } from '../config/service-config.js';
 import { deleteEventsStream, uniqueEventsEnv } from '../test-support/unique-events-env.js';
-import { SERVICE_CONTEXT } from '../http/service-kit.module.js';
 import { capturedLogger } from '../test-support/captured-logs.js';
 import { waitFor } from '../test-support/wait-for.js';
-import type { ServiceComponent, ServiceContext, ServiceDefinition } from './service-definition.js';
+import {
+  provideComponents,
+  SERVICE_COMPONENTS,
+  SERVICE_CONTEXT,
+  type ServiceComponent,
+  type ServiceContext,
+  type ServiceDefinition,
+} from './service-definition.js';
 import { startService, type StartedService } from './start-service.js';
 
 /** A component whose readiness and stopping the test controls, recording what happened when. */
@@ -69,8 +81,25 @@ class WhoAmIController {
   }
 }
 
-@Module({ controllers: [WhoAmIController] })
-class WhoAmIModule {}
+/** Requests over NATS: a pipe that validates, a handler that fails, one that streams. */
+@Controller()
+@UseFilters(ApiExceptionFilter)
+class EchoController {
+  @MessagePattern('kit.echo')
+  echo(@Payload(new ZodPayloadPipe(z.object({ say: z.string() }))) body: { say: string }) {
+    if (body.say === 'boom') throw new Error('the echo broke');
+    if (body.say === 'no') throw invalidRequest('not saying that');
+    return { said: body.say };
+  }
+
+  @MessagePattern('kit.count', { streamed: true })
+  count(): Observable<{ n: number }> {
+    return from([{ n: 1 }, { n: 2 }]);
+  }
+}
+
+@Module({})
+class KitTestModule {}
 
 describe('startService', () => {
   // One JetStream stream of its own for the whole file, deleted at the end.
@@ -91,17 +120,29 @@ describe('startService', () => {
       },
     ],
     catalogue: new EventCatalogue([]),
-    imports: [WhoAmIModule],
-    components: (context) => {
-      components = [
-        new ScriptedComponent('relay', context, history),
-        new ScriptedComponent('consumer', context, history),
-      ];
-      if (broken) {
-        components[1]!.start = () => Promise.reject(new Error('stream EVENTS not found'));
-      }
-      return components;
-    },
+    imports: [
+      {
+        module: KitTestModule,
+        controllers: [WhoAmIController, EchoController],
+        providers: [
+          provideComponents(
+            (context: ServiceContext) => {
+              components = [
+                new ScriptedComponent('relay', context, history),
+                new ScriptedComponent('consumer', context, history),
+              ];
+              if (broken) {
+                components[1]!.start = () => Promise.reject(new Error('stream EVENTS not found'));
+              }
+              return components;
+            },
+            [SERVICE_CONTEXT],
+          ),
+        ],
+        exports: [SERVICE_COMPONENTS],
+      },
+    ],
+    requests: { queue: 'kit-test', subjectOf: (pattern) => `${pattern}.${events.EVENTS_STREAM}` },
   });
 
   const start = async (def = definition()) => {
@@ -154,6 +195,7 @@ describe('startService', () => {
         'component:relay:events': 'ok',
         'component:relay': 'ok',
         'component:consumer': 'ok',
+        requests: 'ok',
       },
     });
     expect(lines.at(-1)).toMatchObject({
@@ -178,6 +220,7 @@ describe('startService', () => {
         'component:relay:events': 'ok',
         'component:relay': 'not ready',
         'component:consumer': 'ok',
+        requests: 'ok',
       },
     });
     expect((await get('/healthz')).status).toBe(200);
@@ -204,6 +247,42 @@ describe('startService', () => {
   it("lets the service's own Nest modules inject the context and the metrics registry", async () => {
     await start();
     expect(JSON.parse((await get('/whoami')).body)).toEqual({ port: 0, sameRegistry: true });
+  });
+
+  it("serves the modules' @MessagePattern handlers over NATS: validated, errors as API errors, streams ended by an empty message", async () => {
+    const started = (await start()).service;
+    const { nats } = started.context;
+    const ask = async (body: string) =>
+      (await nats.request(`kit.echo.${events.EVENTS_STREAM}`, body, { timeout: 5_000 })).json();
+
+    expect(await ask('{"say":"hi"}')).toEqual({ ok: true, said: 'hi' });
+    expect(await ask('{"say":1}')).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-request',
+        message: '"say": Invalid input: expected string, received number',
+      },
+    });
+    expect(await ask('{"say":"no"}')).toEqual({
+      ok: false,
+      error: { code: 'invalid-request', message: 'not saying that' },
+    });
+    expect(await ask('{"say":"boom"}')).toEqual({
+      ok: false,
+      error: { code: 'internal', message: 'kit-test failed: the echo broke' },
+    });
+    expect(await ask('[1]')).toEqual({
+      ok: false,
+      error: { code: 'invalid-request', message: 'the request must be a JSON object' },
+    });
+
+    const messages = await nats.requestMany(`kit.count.${events.EVENTS_STREAM}`, '', {
+      strategy: 'sentinel',
+      maxWait: 5_000,
+    });
+    const parts: string[] = [];
+    for await (const m of messages) parts.push(m.string());
+    expect(parts).toEqual(['{"ok":true,"n":1}', '{"ok":true,"n":2}', '']);
   });
 
   it('on stop, reports stopping while components finish in-flight work, then closes HTTP, NATS and the pool', async () => {

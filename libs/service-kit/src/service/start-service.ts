@@ -1,27 +1,33 @@
 import type { AddressInfo } from 'node:net';
-import { EventRelay, PostgresEventStore, runMigrations } from '@campaigns/events';
+import { MAX_API_REQUEST_BYTES, MAX_REPLY_BYTES } from '@campaigns/contracts';
+import { PostgresEventStore, runMigrations } from '@campaigns/events';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceConfig } from '../config/service-config.js';
 import { connectNats, watchNatsConnection } from '../connections/connect-nats.js';
 import { connectPostgres, postgresAnswers } from '../connections/connect-postgres.js';
-import { ServiceKitModule } from '../http/service-kit.module.js';
+import { ServiceLifecycle } from '../lifecycle/service-lifecycle.js';
 import { describeError } from '../logging/describe-error.js';
 import { NestLogger } from '../logging/nest-logger.js';
 import type { ServiceLogger } from '../logging/service-logger.js';
 import { httpMetricsMiddleware } from '../metrics/http-metrics.middleware.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { Readiness, READINESS_CHECK_TIMEOUT_MS } from '../readiness/readiness.js';
-import type { ServiceComponent, ServiceContext, ServiceDefinition } from './service-definition.js';
+import { NatsRequestServer } from '../requests/nats-request.server.js';
+import type { ServiceContext, ServiceDefinition } from './service-definition.js';
+import { ServiceKitModule } from './service-kit.module.js';
 
 /** A service that is up and ready. */
 export interface StartedService {
   /** Where the HTTP server listens, e.g. `http://127.0.0.1:3101`. */
   readonly url: string;
   readonly context: ServiceContext;
+  /** The Nest application, e.g. to `get` a provider in a test. */
+  readonly app: INestApplication;
   /**
-   * Graceful shutdown: report not ready, stop components (newest first), close the HTTP server,
-   * drain NATS, end the pool. Every step runs; rejects naming the steps that failed.
+   * Graceful shutdown: report not ready, close the Nest application (components stop newest
+   * first, requests in flight are answered, the HTTP server closes), drain NATS, end the pool. Every step runs; rejects naming the steps that failed.
    */
   stop(): Promise<void>;
 }
@@ -32,8 +38,9 @@ interface ShutdownStep {
 }
 
 /**
- * Connects to PostgreSQL and NATS, applies the event store's and the service's migrations, starts
- * the components and serves HTTP. If any of it fails, what was opened is closed (within the
+ * Connects to PostgreSQL and NATS, reads the service's configuration, applies the event store's
+ * and the service's migrations, builds the Nest application (its bootstrap hooks start the
+ * components), serves the service's requests over NATS and its probes over HTTP. If any of it fails, what was opened is closed (within the
  * shutdown timeout) and the error is rethrown; DependencyUnavailableError names what is missing.
  */
 export async function startService(
@@ -48,58 +55,38 @@ export async function startService(
     shutdown.unshift({ name: 'PostgreSQL', run: () => pool.end() });
     const nats = await connectNats(config.natsUrl, definition.name);
     shutdown.unshift({ name: 'NATS', run: () => nats.drain() });
+    // Once, before the store is built: the secrets it must refuse come from this configuration.
+    const { settings, secrets } = (await definition.configure?.()) ?? {
+      settings: undefined,
+      secrets: [],
+    };
 
-    const secrets = (await definition.secrets?.()) ?? [];
     const eventStore = new PostgresEventStore(pool, definition.catalogue, { secrets });
     await eventStore.migrate();
     const applied = await runMigrations(pool, definition.name, definition.migrations);
     logger.info({ migrations: definition.name, applied }, 'migrations applied');
 
     const registry = createMetricsRegistry(definition.name);
-    const context: ServiceContext = { pool, nats, eventStore, registry, logger, config };
+    const context: ServiceContext = {
+      service: definition.name,
+      pool,
+      nats,
+      eventStore,
+      registry,
+      logger,
+      config,
+    };
     const readiness = new Readiness();
     readiness.add('database', () => postgresAnswers(pool, READINESS_CHECK_TIMEOUT_MS));
     readiness.add('nats', watchNatsConnection(nats, logger));
 
-    const app = await NestFactory.create<NestExpressApplication>(
-      ServiceKitModule.forRoot(context, readiness, definition.imports),
-      {
-        logger: new NestLogger(logger),
-        abortOnError: false,
-        rawBody: definition.http?.rawBody ?? false,
-      },
-    );
-    const limit = definition.http?.bodyLimitBytes;
-    if (limit !== undefined) {
-      // Registered before init, these replace Nest's default parsers (100 KiB limit).
-      app.useBodyParser('json', { limit });
-      app.useBodyParser('urlencoded', { limit, extended: true });
-      app.use(bodyParserErrors(limit));
-    }
-    shutdown.unshift({ name: 'HTTP server', run: () => app.close() });
-
-    // Every instance is a relay candidate; the advisory lock makes exactly one of them publish.
-    const components: ServiceComponent[] = [
-      new EventRelay({ store: eventStore, nats, registry, logger, topology: config.events }),
-      ...definition.components(context),
-    ];
-    for (const component of components) {
-      readiness.add(`component:${component.name}`, () => component.ready());
-    }
-    for (const component of components) {
-      await startComponent(component);
-      shutdown.unshift({ name: `component:${component.name}`, run: () => component.stop() });
-    }
-
-    app.use(httpMetricsMiddleware(registry));
-    await app.listen(config.port, config.host);
-
-    const { port } = app.getHttpServer().address() as AddressInfo;
-    const url = `http://${formatHost(config.host)}:${port}`;
-    logger.info({ url }, 'listening');
+    const application = await startServiceApplication(definition, context, settings, readiness);
+    shutdown.unshift({ name: 'Nest application', run: () => application.close() });
+    logger.info({ url: application.url }, 'listening');
     return {
-      url,
+      url: application.url,
       context,
+      app: application.app,
       stop: async () => {
         readiness.markStopping();
         const failed = await runShutdown(shutdown, logger);
@@ -110,16 +97,6 @@ export async function startService(
   } catch (error) {
     await Promise.race([runShutdown(shutdown, logger), delay(config.shutdownTimeoutMs)]);
     throw error;
-  }
-}
-
-async function startComponent(component: ServiceComponent): Promise<void> {
-  try {
-    await component.start();
-  } catch (error) {
-    throw new Error(`component ${component.name} failed to start: ${describeError(error)}`, {
-      cause: error,
-    });
   }
 }
 
@@ -160,6 +137,79 @@ function bodyParserErrors(limit: number) {
       status === 413 ? `request body larger than ${limit} bytes` : 'malformed request body';
     res.status(status).json({ statusCode: status, message });
   };
+}
+
+/** A service's Nest application, started over connections someone else owns. */
+export interface ServiceApplication {
+  readonly app: INestApplication;
+  readonly url: string;
+  /**
+   * Closes the application: its shutdown hooks stop the components (newest first), the request
+   * transport answers what is in flight, the HTTP server closes. Rejects naming the components
+   * that failed to stop. The connections stay open.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts a service's Nest application over `context`'s connections and migrated
+ * store: the probes and /metrics, the service's modules, its `@MessagePattern` handlers over
+ * NATS (`definition.requests`), and its components, started by the bootstrap hooks in order.
+ * `startService` uses it after connecting; tests use it over their own connections.
+ */
+export async function startServiceApplication(
+  definition: ServiceDefinition,
+  context: ServiceContext,
+  settings: unknown,
+  readiness: Readiness = new Readiness(),
+): Promise<ServiceApplication> {
+  const { config, logger, nats, registry } = context;
+  const app = await NestFactory.create<NestExpressApplication>(
+    ServiceKitModule.forRoot(context, readiness, settings, definition.imports),
+    {
+      logger: new NestLogger(logger),
+      abortOnError: false,
+      rawBody: definition.http?.rawBody ?? false,
+    },
+  );
+  const lifecycle = app.get(ServiceLifecycle);
+  const close = async (): Promise<void> => {
+    await app.close();
+    if (lifecycle.failedToStop.length > 0)
+      throw new Error(`${lifecycle.failedToStop.join(', ')} failed to stop`);
+  };
+  try {
+    const limit = definition.http?.bodyLimitBytes;
+    if (limit !== undefined) {
+      // Registered before init, these replace Nest's default parsers (100 KiB limit).
+      app.useBodyParser('json', { limit });
+      app.useBodyParser('urlencoded', { limit, extended: true });
+      app.use(bodyParserErrors(limit));
+    }
+    if (definition.requests) {
+      const { queue, subjectOf = (pattern: string) => pattern } = definition.requests;
+      const server = new NatsRequestServer({
+        nats,
+        queue,
+        subjectOf: (pattern) => subjectOf(pattern, config.events),
+        maxRequestBytes: MAX_API_REQUEST_BYTES,
+        maxReplyBytes: MAX_REPLY_BYTES,
+        logger,
+      });
+      app.connectMicroservice({ strategy: server });
+      readiness.add('requests', () => server.ready());
+    }
+    app.use(httpMetricsMiddleware(registry));
+    // Bootstrap hooks: the relay and the components start, in order.
+    await app.init();
+    await app.startAllMicroservices();
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://${formatHost(config.host)}:${port}`, close };
 }
 
 function formatHost(host: string): string {

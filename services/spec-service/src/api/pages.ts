@@ -1,4 +1,4 @@
-import { MAX_PAGE_ROWS, MAX_REPLY_BYTES } from '@campaigns/events';
+import { MAX_PAGE_ROWS, MAX_REPLY_BYTES } from '@campaigns/contracts';
 
 /**
  * Room left in a reply for what surrounds its rows (`ok`, the cursor of the next page, a preview

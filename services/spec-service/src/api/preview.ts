@@ -1,5 +1,6 @@
 import type { CampaignSpec } from '@campaigns/campaign-spec';
-import { canonicalJson, type PreviewRow, type WorkspaceData } from '@campaigns/events';
+import { canonicalJson, type WorkspaceData } from '@campaigns/events';
+import { type PreviewRow } from '@campaigns/contracts';
 
 /** A changeset the campaign has now, as the status projection knows it. */
 export interface CurrentChangeset {

@@ -1,3 +1,4 @@
+import type { Queryable } from '@campaigns/events';
 import type {
   CampaignCounts,
   CampaignPhase,
@@ -8,8 +9,7 @@ import type {
   ExecutionFilter,
   ExecutionStatus,
   Problem,
-  Queryable,
-} from '@campaigns/events';
+} from '@campaigns/contracts';
 
 /*
  * What the status projection's rows mean, read by the database: a changeset's displayed state,

@@ -1,0 +1,370 @@
+/*
+ * spec-service's request/reply API over NATS, defined once for both ends: spec-service validates
+ * every request with these schemas (its `@MessagePattern` handlers take them through
+ * `ZodPayloadPipe`), the CLI validates every reply with them.
+ *
+ * Wire format: a request is one JSON object on `apiSubject(topology, verb)`; every reply is JSON,
+ * `{ ok: true, ... }` or `{ ok: false, error }`. No reply grows with a campaign: `get` answers a
+ * summary computed by the database; the rows (changesets, executions, campaigns) come in pages of
+ * at most MAX_PAGE_ROWS rows and MAX_REPLY_BYTES bytes, each naming the cursor of the next;
+ * `preview` streams its rows in chunks of the same bounds to the request's inbox, ending with an
+ * empty message.
+ */
+import { z } from 'zod';
+
+/** The request verbs; each is the subject `campaign.<verb>`. */
+export const API_VERBS = ['apply', 'preview', 'get', 'changesets', 'executions', 'list'] as const;
+export type ApiVerb = (typeof API_VERBS)[number];
+
+/** Verbs answered by several messages ending with an empty one (see `preview`). */
+export const STREAMED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>(['preview']);
+
+/** Largest request the API accepts (a spec and its file name). */
+export const MAX_API_REQUEST_BYTES = 1024 * 1024;
+/** Largest reply message, whatever the verb (NATS refuses messages over 1 MiB by default). */
+export const MAX_REPLY_BYTES = 256 * 1024;
+/** Most rows in one page or preview chunk; `limit` may ask for fewer. */
+export const MAX_PAGE_ROWS = 500;
+/** Longest name-like field (file name, actor, campaign, cursor). */
+export const MAX_NAME_LENGTH = 1000;
+
+/**
+ * The request subject of a verb. The default subject prefix `ev` serves `campaign.<verb>`; a
+ * test's own prefix `evX` serves `campaign.evX.<verb>`, so parallel tests never share subjects.
+ */
+export function apiSubject(topology: { readonly subjectPrefix: string }, verb: ApiVerb): string {
+  const base = topology.subjectPrefix === 'ev' ? 'campaign' : `campaign.${topology.subjectPrefix}`;
+  return `${base}.${verb}`;
+}
+
+// ---- errors and envelopes -----------------------------------------------------------------
+
+export const API_ERROR_CODES = [
+  /** The spec has errors (diagnostics hold them as FILE:LINE:COL: message). */
+  'invalid-spec',
+  'invalid-request',
+  'not-found',
+  'unavailable',
+  'internal',
+] as const;
+export const apiErrorSchema = z.object({
+  code: z.enum(API_ERROR_CODES),
+  message: z.string(),
+  diagnostics: z.array(z.string()).optional(),
+});
+export type ApiError = z.infer<typeof apiErrorSchema>;
+export type ApiReply<T> = ({ ok: true } & T) | { ok: false; error: ApiError };
+
+/** One entry of a summary's or a preview's problem list. */
+export const problemSchema = z.object({ entry: z.string(), message: z.string() });
+export type Problem = z.infer<typeof problemSchema>;
+
+// ---- request fields -------------------------------------------------------------------------
+
+const name = (field: string) =>
+  z
+    .string({ error: `"${field}" must be a non-empty string` })
+    .refine((value) => value.trim() !== '', { error: `"${field}" must be a non-empty string` })
+    .refine((value) => value.length <= MAX_NAME_LENGTH, { error: `"${field}" is too long` });
+
+/** A spec's text may be empty (it then fails validation with a diagnostic, not a request error). */
+const specText = z.string({ error: '"specText" must be a string' });
+
+const limit = z
+  .number({ error: `"limit" must be a whole number from 1 to ${MAX_PAGE_ROWS}` })
+  .int({ error: `"limit" must be a whole number from 1 to ${MAX_PAGE_ROWS}` })
+  .min(1, { error: `"limit" must be a whole number from 1 to ${MAX_PAGE_ROWS}` })
+  .max(MAX_PAGE_ROWS, { error: `"limit" must be a whole number from 1 to ${MAX_PAGE_ROWS}` });
+
+/** An opaque cursor: the `next` of a previous page (decoded and checked by the service). */
+const after = z
+  .string({ error: '"after" must be the "next" of a previous page' })
+  .max(MAX_NAME_LENGTH * 4, { error: '"after" must be the "next" of a previous page' })
+  .nullable();
+
+const oneOf = <const T extends readonly [string, ...string[]]>(field: string, values: T) =>
+  z.enum(values, {
+    error: `"${field}" must be one of ${values.map((v) => `"${v}"`).join(', ')}`,
+  });
+
+/** What a paged request sends: where to start (absent or null: the first page) and how many. */
+export const pageRequestSchema = z.object({
+  after: after.optional(),
+  limit: limit.optional(),
+});
+export type PageRequest = z.infer<typeof pageRequestSchema>;
+/** A page stops at `limit` rows or before MAX_REPLY_BYTES; `next` is null on the last. */
+export const pageSchema = z.object({ next: z.string().nullable() });
+export type Page = z.infer<typeof pageSchema>;
+
+// ---- apply ------------------------------------------------------------------------------
+
+export const applyRequestSchema = z.object({
+  fileName: name('fileName'),
+  specText,
+  /** Who applies (the CLI sends $CAMPAIGN_ACTOR or the OS user name). */
+  actor: name('actor'),
+});
+export type ApplyRequest = z.infer<typeof applyRequestSchema>;
+
+export const applyResultSchema = z.object({
+  campaign: z.string(),
+  applyId: z.string(),
+  specHash: z.string(),
+  /** The spec was identical to the campaign's current one: nothing was recorded. */
+  unchanged: z.boolean(),
+  /** Warnings from validation, as FILE:LINE:COL: message. */
+  warnings: z.array(z.string()),
+});
+export type ApplyResult = z.infer<typeof applyResultSchema>;
+
+// ---- preview ----------------------------------------------------------------------------
+
+export const previewRequestSchema = z.object({ fileName: name('fileName'), specText });
+export type PreviewRequest = z.infer<typeof previewRequestSchema>;
+
+export const PREVIEW_ACTIONS = [
+  'create',
+  'update',
+  'push',
+  'close',
+  'reopen',
+  'unchanged',
+] as const;
+export type PreviewAction = (typeof PREVIEW_ACTIONS)[number];
+export const previewRowSchema = z.object({
+  repository: z.string(),
+  /** The head branch of an existing changeset; null for a repository not yet executed. */
+  headBranch: z.string().nullable(),
+  action: z.enum(PREVIEW_ACTIONS),
+  reasons: z.array(z.string()),
+});
+export type PreviewRow = z.infer<typeof previewRowSchema>;
+
+/** The first message of a preview's reply: what comes before the rows. */
+export const previewHeadSchema = z.object({
+  campaign: z.string(),
+  /** How many rows the chunks after this message carry in all. */
+  rowCount: z.number().int().nonnegative(),
+  problems: z.array(problemSchema),
+  warnings: z.array(z.string()),
+});
+export type PreviewHead = z.infer<typeof previewHeadSchema>;
+/** Each further message of a preview's reply: the next rows, in order. */
+export const previewChunkSchema = z.object({ rows: z.array(previewRowSchema) });
+export type PreviewChunk = z.infer<typeof previewChunkSchema>;
+/**
+ * One message of `preview`'s reply: `{ ok: true, head }`, then `{ ok: true, rows }` chunks (each
+ * within MAX_PAGE_ROWS and MAX_REPLY_BYTES), then an empty message (the sentinel of nats.js's
+ * `requestMany`). An error is one `{ ok: false, error }` message, then the empty one.
+ */
+export const previewPartSchema = z.union([
+  z.object({ head: previewHeadSchema }),
+  previewChunkSchema,
+]);
+export type PreviewPart = z.infer<typeof previewPartSchema>;
+/** A whole preview, as the CLI assembles it from the messages (and prints with --json). */
+export interface PreviewResult {
+  campaign: string;
+  rows: PreviewRow[];
+  problems: Problem[];
+  warnings: string[];
+}
+
+// ---- get --------------------------------------------------------------------------------
+
+export const getRequestSchema = z.object({ campaign: name('campaign') });
+export type GetRequest = z.infer<typeof getRequestSchema>;
+
+export const CAMPAIGN_PHASES = [
+  /** Resolving `on:` or running steps. */
+  'executing',
+  /** Desired state known; the reconciler is still converging. */
+  'reconciling',
+  /** Every changeset matches the desired state and nothing failed. */
+  'complete',
+  /**
+   * Converged as far as it can, but some execution or changeset failed terminally; or a stage
+   * cannot go on (resolution failed, a consumer gave up on one of its events).
+   */
+  'needs-attention',
+] as const;
+export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
+
+const count = z.number().int().nonnegative();
+/** A campaign's numbers, counted by the database. */
+export const campaignCountsSchema = z.object({
+  /** Executions of the current application. */
+  workspaces: count,
+  /** Failed, empty, or succeeded and rendered into the desired state. */
+  executed: count,
+  failed: count,
+  /** Changesets not removed. */
+  changesets: count,
+  /** Changesets with a pull request. */
+  published: count,
+  /** Changesets whose last reconcile failed. */
+  errored: count,
+  /** Open on the code host, drafts included. */
+  open: count,
+  merged: count,
+  closed: count,
+  /** Events of this application that a consumer gave up on (`ConsumerDeadLettered`). */
+  deadLettered: count,
+});
+export type CampaignCounts = z.infer<typeof campaignCountsSchema>;
+
+/** `get`'s reply: a campaign's summary, the same size for ten changesets or 100,000. */
+export const campaignStatusSchema = z.object({
+  campaign: z.string(),
+  applyId: z.string(),
+  specHash: z.string(),
+  appliedAt: z.string(),
+  actor: z.string(),
+  phase: z.enum(CAMPAIGN_PHASES),
+  counts: campaignCountsSchema,
+  /** Resolution problems (at most 101) and what consumers gave up on (at most 11). */
+  problems: z.array(problemSchema),
+});
+export type CampaignStatus = z.infer<typeof campaignStatusSchema>;
+
+// ---- changesets and executions (pages) ----------------------------------------------------
+
+/** errored: only changesets whose last reconcile failed. */
+export const CHANGESET_FILTERS = ['all', 'errored'] as const;
+export type ChangesetFilter = (typeof CHANGESET_FILTERS)[number];
+/** The campaign's changesets ordered by repository, then head branch. */
+export const changesetsRequestSchema = pageRequestSchema.extend({
+  campaign: name('campaign'),
+  filter: oneOf('filter', CHANGESET_FILTERS).optional(),
+});
+export type ChangesetsRequest = z.infer<typeof changesetsRequestSchema>;
+
+export const CHANGESET_STATES = [
+  /** Kept local (`published: false`). */
+  'unpublished',
+  /** To be published. */
+  'pending',
+  'open',
+  'draft',
+  'closed',
+  'merged',
+  /** No longer wanted and not open. */
+  'removed',
+] as const;
+export const changesetStatusSchema = z.object({
+  repository: z.string(),
+  headBranch: z.string(),
+  state: z.enum(CHANGESET_STATES),
+  draft: z.boolean(),
+  checks: z.string().nullable(),
+  review: z.string().nullable(),
+  url: z.string().nullable(),
+  number: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  /** lastError is terminal: the reconciler waits for a new spec. */
+  errorTerminal: z.boolean(),
+  /** The code host matches the latest desired state. */
+  converged: z.boolean(),
+  updatedAt: z.string(),
+});
+export type ChangesetStatus = z.infer<typeof changesetStatusSchema>;
+export const changesetsPageSchema = pageSchema.extend({
+  changesets: z.array(changesetStatusSchema),
+});
+export type ChangesetsPage = z.infer<typeof changesetsPageSchema>;
+
+/** failed: only executions that failed (their steps, or rendering their changesets). */
+export const EXECUTION_FILTERS = ['all', 'failed'] as const;
+export type ExecutionFilter = (typeof EXECUTION_FILTERS)[number];
+/** The executions of one application ordered by repository, then path. */
+export const executionsRequestSchema = pageRequestSchema.extend({
+  campaign: name('campaign'),
+  /** Default: the current application. Pass the summary's to page one application throughout. */
+  applyId: z.uuid({ error: '"applyId" must be a UUID' }).optional(),
+  filter: oneOf('filter', EXECUTION_FILTERS).optional(),
+});
+export type ExecutionsRequest = z.infer<typeof executionsRequestSchema>;
+
+export const EXECUTION_STATES = ['queued', 'running', 'succeeded', 'empty', 'failed'] as const;
+export const executionStatusSchema = z.object({
+  repository: z.string(),
+  path: z.string(),
+  state: z.enum(EXECUTION_STATES),
+  message: z.string().nullable(),
+  stderrTail: z.string().nullable(),
+});
+export type ExecutionStatus = z.infer<typeof executionStatusSchema>;
+export const executionsPageSchema = pageSchema.extend({
+  applyId: z.string(),
+  executions: z.array(executionStatusSchema),
+});
+export type ExecutionsPage = z.infer<typeof executionsPageSchema>;
+
+/** A summary with every execution and changeset: what `campaign status --json` prints. */
+export interface FullCampaignStatus extends CampaignStatus {
+  executions: ExecutionStatus[];
+  changesets: ChangesetStatus[];
+}
+
+// ---- list -------------------------------------------------------------------------------
+
+/** Campaigns ordered by name. */
+export const listRequestSchema = pageRequestSchema;
+export type ListRequest = PageRequest;
+export const campaignSummarySchema = z.object({
+  campaign: z.string(),
+  appliedAt: z.string(),
+  actor: z.string(),
+  phase: z.enum(CAMPAIGN_PHASES),
+  changesets: count,
+  open: count,
+  merged: count,
+});
+export type CampaignSummary = z.infer<typeof campaignSummarySchema>;
+export const listResultSchema = pageSchema.extend({ campaigns: z.array(campaignSummarySchema) });
+export type ListResult = z.infer<typeof listResultSchema>;
+
+// ---- the verbs, together ------------------------------------------------------------------
+
+/** Each verb's request schema and the schema of each message of its reply. */
+export const API_CONTRACTS = {
+  apply: { request: applyRequestSchema, reply: applyResultSchema },
+  preview: { request: previewRequestSchema, reply: previewPartSchema },
+  get: { request: getRequestSchema, reply: campaignStatusSchema },
+  changesets: { request: changesetsRequestSchema, reply: changesetsPageSchema },
+  executions: { request: executionsRequestSchema, reply: executionsPageSchema },
+  list: { request: listRequestSchema, reply: listResultSchema },
+} as const satisfies Record<ApiVerb, { request: z.ZodType; reply: z.ZodType }>;
+
+export type ApiRequestOf<V extends ApiVerb> = z.input<(typeof API_CONTRACTS)[V]['request']>;
+export type ApiReplyOf<V extends ApiVerb> = z.infer<(typeof API_CONTRACTS)[V]['reply']>;
+
+/**
+ * The first problem zod found, as one line naming the field (the schemas above carry the
+ * messages); for requests that are not what the verb expects.
+ */
+export function describeInvalid(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'the request is invalid';
+  if (issue.path.length === 0) return issue.message;
+  const path = issue.path.map(String).join('.');
+  return issue.message.includes(`"${path}"`) ? issue.message : `"${path}": ${issue.message}`;
+}
+
+/**
+ * What is wrong with one message of a verb's reply, or null when it is `{ ok: false, error }`
+ * or `{ ok: true, ... }` with the fields the verb promises.
+ */
+export function replyProblem(verb: ApiVerb, reply: unknown): string | null {
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply))
+    return 'it is not a JSON object';
+  const { ok, ...rest } = reply as Record<string, unknown>;
+  if (ok === false) {
+    const error = apiErrorSchema.safeParse(rest['error']);
+    return error.success ? null : `"error": ${describeInvalid(error.error)}`;
+  }
+  if (ok !== true) return '"ok" must be true or false';
+  const body = API_CONTRACTS[verb].reply.safeParse(rest);
+  return body.success ? null : describeInvalid(body.error);
+}

@@ -1,0 +1,137 @@
+import {
+  applyRequestSchema,
+  changesetsRequestSchema,
+  executionsRequestSchema,
+  getRequestSchema,
+  listRequestSchema,
+  MAX_PAGE_ROWS,
+  previewRequestSchema,
+  type ApplyRequest,
+  type ApplyResult,
+  type CampaignStatus,
+  type ChangesetsPage,
+  type ChangesetsRequest,
+  type ExecutionsPage,
+  type ExecutionsRequest,
+  type GetRequest,
+  type ListRequest,
+  type ListResult,
+  type PreviewPart,
+  type PreviewRequest,
+} from '@campaigns/contracts';
+import {
+  ApiExceptionFilter,
+  ApiRequestError,
+  invalidRequest,
+  ZodPayloadPipe,
+} from '@campaigns/service-kit';
+import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { from, type Observable } from 'rxjs';
+import { CampaignStatusQueries, type PageKey } from '../status/campaign-status.js';
+import { decodeCursor, pageOf } from './pages.js';
+import { SpecApplier } from './spec-applier.js';
+import { SpecPreviewer } from './spec-previewer.js';
+
+/**
+ * spec-service's request/reply API (libs/contracts): one `@MessagePattern` per verb, each
+ * request validated by its contract before the handler sees it. Served over NATS by the
+ * service kit's NatsRequestServer in the queue group `spec-service`.
+ */
+@Controller()
+@UseFilters(ApiExceptionFilter)
+export class CampaignsController {
+  constructor(
+    @Inject(SpecApplier) private readonly applier: SpecApplier,
+    @Inject(SpecPreviewer) private readonly previewer: SpecPreviewer,
+    @Inject(CampaignStatusQueries) private readonly queries: CampaignStatusQueries,
+  ) {}
+
+  @MessagePattern('campaign.apply')
+  apply(
+    @Payload(new ZodPayloadPipe(applyRequestSchema)) request: ApplyRequest,
+  ): Promise<ApplyResult> {
+    return this.applier.apply(request);
+  }
+
+  /** Several messages: the head, then the rows in chunks (see PreviewPart). */
+  @MessagePattern('campaign.preview', { streamed: true })
+  async preview(
+    @Payload(new ZodPayloadPipe(previewRequestSchema)) request: PreviewRequest,
+  ): Promise<Observable<PreviewPart>> {
+    return from(await this.previewer.preview(request));
+  }
+
+  /** The campaign's summary: counts, phase and problems, whatever its size. */
+  @MessagePattern('campaign.get')
+  async get(
+    @Payload(new ZodPayloadPipe(getRequestSchema)) { campaign }: GetRequest,
+  ): Promise<CampaignStatus> {
+    const status = await this.queries.summary(campaign);
+    if (!status) throw notFound(campaign);
+    return status;
+  }
+
+  @MessagePattern('campaign.changesets')
+  async changesets(
+    @Payload(new ZodPayloadPipe(changesetsRequestSchema)) request: ChangesetsRequest,
+  ): Promise<ChangesetsPage> {
+    const { campaign, filter = 'all' } = request;
+    const { after, limit } = page(request, 2);
+    if ((await this.queries.currentApplyId(campaign)) === null) throw notFound(campaign);
+    const rows = await this.queries.changesets(
+      campaign,
+      after as PageKey | null,
+      limit + 1,
+      filter,
+    );
+    const found = pageOf(rows, limit, (c) => [c.repository, c.headBranch]);
+    return { changesets: found.rows, next: found.next };
+  }
+
+  @MessagePattern('campaign.executions')
+  async executions(
+    @Payload(new ZodPayloadPipe(executionsRequestSchema)) request: ExecutionsRequest,
+  ): Promise<ExecutionsPage> {
+    const { campaign, filter = 'all' } = request;
+    const { after, limit } = page(request, 2);
+    const current = await this.queries.currentApplyId(campaign);
+    if (current === null) throw notFound(campaign);
+    const applyId = request.applyId ?? current;
+    const rows = await this.queries.executions(
+      campaign,
+      applyId,
+      after as PageKey | null,
+      limit + 1,
+      filter,
+    );
+    const found = pageOf(rows, limit, (e) => [e.repository, e.path]);
+    return { applyId, executions: found.rows, next: found.next };
+  }
+
+  /** Campaigns ordered by name. */
+  @MessagePattern('campaign.list')
+  async list(
+    @Payload(new ZodPayloadPipe(listRequestSchema)) request: ListRequest,
+  ): Promise<ListResult> {
+    const { after, limit } = page(request, 1);
+    const rows = await this.queries.list(after?.[0] ?? null, limit + 1);
+    const found = pageOf(rows, limit, (c) => [c.campaign]);
+    return { campaigns: found.rows, next: found.next };
+  }
+}
+
+const notFound = (campaign: string) =>
+  new ApiRequestError({ code: 'not-found', message: `no campaign named "${campaign}"` });
+
+/** The key a paged request's cursor holds (`keyLength` strings), and its row limit. */
+function page(
+  request: { after?: string | null | undefined; limit?: number | undefined },
+  keyLength: number,
+): { after: string[] | null; limit: number } {
+  const limit = request.limit ?? MAX_PAGE_ROWS;
+  if (request.after === undefined || request.after === null) return { after: null, limit };
+  const key = decodeCursor(request.after, keyLength);
+  if (key === null) throw invalidRequest('"after" must be the "next" of a previous page');
+  return { after: key, limit };
+}

@@ -1,0 +1,134 @@
+import { CodeHosts, codeHostOptionsFromEnv, type CampaignsConfig } from '@campaigns/codehost';
+import { ProjectionConsumer, type PostgresEventStore } from '@campaigns/events';
+import {
+  provideComponents,
+  SERVICE_COMPONENTS,
+  SERVICE_CONTEXT,
+  SERVICE_SETTINGS,
+  type ServiceContext,
+} from '@campaigns/service-kit';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { CampaignsController } from './api/campaigns.controller.js';
+import { SpecApplier } from './api/spec-applier.js';
+import { SpecPreviewer } from './api/spec-previewer.js';
+import { desiredStateProcessManager } from './desired-state/process-manager.js';
+import { CampaignStatusQueries } from './status/campaign-status.js';
+import { statusProjection } from './status/status-projection.js';
+import {
+  createWorkspaceResolver,
+  RepositoryIndex,
+  type RepositoryIndexSettings,
+} from './workspaces/index.js';
+import type { WorkspaceResolver } from './workspaces/workspace-resolver.js';
+
+/** spec-service's schema: its projections' tables and consumer bookkeeping live there. */
+export const SPEC_SERVICE_SCHEMA = 'spec_service';
+
+/** What spec-service reads at startup (`configure`), injected as SERVICE_SETTINGS. */
+export interface SpecServiceSettings {
+  /** null when a test brings its own resolver. */
+  readonly campaigns: CampaignsConfig | null;
+  readonly index: RepositoryIndexSettings;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Injection token of the WorkspaceResolver (the repository index's, or a test's). */
+export const WORKSPACE_RESOLVER = Symbol('WorkspaceResolver');
+
+export interface SpecServiceModuleOptions {
+  /** Defaults to `spec_service`; tests may use their own. */
+  schema?: string;
+  /** A resolver of the test's own instead of the repository index over the code hosts. */
+  resolver?: WorkspaceResolver;
+  /** Consumer tuning, for tests that want quick retries. */
+  retryBackoffMs?: { initial: number; max: number };
+}
+
+/** The repository index over the configured code hosts, and the resolver that reads it. */
+const indexResolver: Provider = {
+  provide: WORKSPACE_RESOLVER,
+  inject: [SERVICE_CONTEXT, SERVICE_SETTINGS],
+  useFactory: (ctx: ServiceContext, settings: SpecServiceSettings): WorkspaceResolver => {
+    const { campaigns } = settings;
+    if (campaigns === null) throw new Error('spec-service has no Campaigns configuration');
+    const hosts = new CodeHosts(campaigns, codeHostOptionsFromEnv(settings.env));
+    const index = new RepositoryIndex({
+      pool: ctx.pool,
+      codeHosts: campaigns.codeHosts.map((host) => ({
+        config: host,
+        codeHost: hosts.byId(host.id)!,
+      })),
+      logger: ctx.logger,
+      fullListingIntervalMs: settings.index.fullListingIntervalMs,
+    });
+    return createWorkspaceResolver({
+      index,
+      maxAgeMs: settings.index.maxAgeMs,
+      logger: ctx.logger,
+    });
+  },
+};
+
+/**
+ * spec-service (DESIGN.md): the request/reply API (CampaignsController), the desired-state
+ * process manager and the status projection (durable consumers of the event stream, started in
+ * that order, before the API answers: they create the tables it reads).
+ */
+@Module({})
+export class SpecServiceModule {
+  static register(options: SpecServiceModuleOptions = {}): DynamicModule {
+    const schema = options.schema ?? SPEC_SERVICE_SCHEMA;
+    const store = (ctx: ServiceContext): PostgresEventStore => ctx.eventStore;
+    const consumer = (ctx: ServiceContext) => ({
+      store: ctx.eventStore,
+      nats: ctx.nats,
+      topology: ctx.config.events,
+      schema,
+      logger: ctx.logger,
+      registry: ctx.registry,
+      ...(options.retryBackoffMs ? { retryBackoffMs: options.retryBackoffMs } : {}),
+    });
+    return {
+      module: SpecServiceModule,
+      controllers: [CampaignsController],
+      providers: [
+        options.resolver
+          ? { provide: WORKSPACE_RESOLVER, useValue: options.resolver }
+          : indexResolver,
+        {
+          provide: CampaignStatusQueries,
+          inject: [SERVICE_CONTEXT],
+          useFactory: (ctx: ServiceContext) => new CampaignStatusQueries(ctx.pool, schema),
+        },
+        {
+          provide: SpecApplier,
+          inject: [SERVICE_CONTEXT],
+          useFactory: (ctx: ServiceContext) => new SpecApplier(store(ctx), ctx.logger),
+        },
+        {
+          provide: SpecPreviewer,
+          inject: [SERVICE_CONTEXT, WORKSPACE_RESOLVER],
+          useFactory: (ctx: ServiceContext, resolver: WorkspaceResolver) =>
+            new SpecPreviewer(store(ctx), resolver, schema),
+        },
+        provideComponents(
+          (ctx: ServiceContext, resolver: WorkspaceResolver) => [
+            new ProjectionConsumer({
+              ...consumer(ctx),
+              // One lane: a PatchComputed must be handled after its SpecApplied (store order).
+              concurrency: 1,
+              projection: desiredStateProcessManager({
+                store: ctx.eventStore,
+                resolver,
+                logger: ctx.logger,
+              }),
+            }),
+            new ProjectionConsumer({ ...consumer(ctx), projection: statusProjection() }),
+          ],
+          [SERVICE_CONTEXT, WORKSPACE_RESOLVER],
+        ),
+      ],
+      exports: [SERVICE_COMPONENTS],
+    };
+  }
+}
