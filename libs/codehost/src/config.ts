@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { secretLengthProblem } from '@campaigns/events';
 import { hostOfUrl, parseRepositoryName } from './repository-name.js';
 import { Secret } from './secret.js';
 
@@ -142,18 +143,18 @@ export function parseCampaignsConfig(
   const seenIds = new Map<string, number>();
   const seenHosts = new Map<string, string>();
   const codeHosts: CodeHostConfig[] = [];
+  // A variable that is unset, or too short to be redacted (secret-policy.ts), is a problem.
   const readSecret = (index: number, field: 'tokenEnv' | 'webhookSecretEnv', name: string) => {
-    const value = env[name];
-    if (value === undefined || value === '') {
-      const path = ['codeHosts', index, field];
-      problems.push({
-        path: formatPath(path),
-        message: `environment variable ${name} is not set`,
-        ...at(path),
-      });
-      return undefined;
-    }
-    return new Secret(value);
+    const value = env[name] ?? '';
+    const problem = value === '' ? 'is not set' : secretLengthProblem(value);
+    if (problem === null) return new Secret(value);
+    const path = ['codeHosts', index, field];
+    problems.push({
+      path: formatPath(path),
+      message: `environment variable ${name} ${problem}`,
+      ...at(path),
+    });
+    return undefined;
   };
   parsed.data.codeHosts.forEach((entry, index) => {
     const duplicate = (field: string, message: string) => {

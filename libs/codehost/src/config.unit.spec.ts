@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
+import { MIN_SECRET_LENGTH } from '@campaigns/events';
 import {
   CodeHostResolver,
   ConfigError,
@@ -91,6 +92,32 @@ describe('parseCampaignsConfig', () => {
     expect(error.message).toContain(
       'campaigns.config.yaml:12:15: codeHosts[1].tokenEnv: environment variable GHES_TOKEN',
     );
+  });
+
+  it('given a token or webhook secret too short to be redacted, then it is refused by variable and field, never by value', () => {
+    // Given values one character short of the policy's minimum.
+    const shortToken = 'tok'.padEnd(MIN_SECRET_LENGTH - 1, '7');
+    const shortHook = 'hook'.padEnd(MIN_SECRET_LENGTH - 1, '9');
+    // When the config is read with them.
+    const error = configErrorOf(() =>
+      parseCampaignsConfig(valid, 'campaigns.config.yaml', {
+        ...env,
+        GHES_TOKEN: shortToken,
+        GITHUB_WEBHOOK_SECRET: shortHook,
+      }),
+    );
+    // Then each problem names its variable and where the config names it, and no value leaks.
+    expect(error.message).toContain(
+      `campaigns.config.yaml:7:23: codeHosts[0].webhookSecretEnv: environment variable GITHUB_WEBHOOK_SECRET is shorter than ${MIN_SECRET_LENGTH} characters`,
+    );
+    expect(error.message).toContain(
+      `campaigns.config.yaml:12:15: codeHosts[1].tokenEnv: environment variable GHES_TOKEN is shorter than ${MIN_SECRET_LENGTH} characters`,
+    );
+    for (const text of [error.message, JSON.stringify(error), inspect(error)]) {
+      expect(text).not.toContain(shortToken);
+      expect(text).not.toContain(shortHook);
+      expect(text).not.toContain(CANARY);
+    }
   });
 
   it('reports YAML syntax errors with their position', () => {

@@ -1,6 +1,5 @@
 import { inspect } from 'node:util';
-
-const REDACTED = '[redacted]';
+import { REDACTED, SecretRedactor } from '@campaigns/events';
 
 /**
  * A token or webhook secret held in memory only. Every way of printing it (string conversion,
@@ -31,12 +30,12 @@ export class Secret {
   }
 }
 
-/** Replaces every occurrence of each secret in a text (for messages that quote foreign output). */
+/**
+ * Replaces every occurrence of each secret in a text (for messages that quote foreign output),
+ * by the events library's one secret policy.
+ */
 export function redact(text: string, secrets: readonly (Secret | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    const value = secret?.reveal();
-    if (value !== undefined && value.length > 0) out = out.split(value).join(REDACTED);
-  }
-  return out;
+  return new SecretRedactor(secrets.flatMap((s) => (s === undefined ? [] : [s.reveal()]))).text(
+    text,
+  );
 }

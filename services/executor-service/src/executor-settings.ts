@@ -1,5 +1,6 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { secretLengthProblem } from '@campaigns/events';
 import { DEFAULT_STEP_TIMEOUT_MS } from './steps/index.js';
 
 /** The executor's own settings, read from its environment at startup (see README.md). */
@@ -87,15 +88,25 @@ export function loadExecutorSettings(env: Env = process.env): ExecutorSettings {
   };
 }
 
-/** The values of the step secrets that are set; unset ones are simply unavailable to steps. */
+/**
+ * The values of the step secrets that are set; unset ones are simply unavailable to steps. Throws
+ * one Error naming every variable whose value is too short to be redacted (never the value).
+ */
 export function stepSecretsFromEnv(
   names: readonly string[],
   env: Env = process.env,
 ): Record<string, string> {
   const secrets: Record<string, string> = {};
+  const problems: string[] = [];
   for (const name of names) {
     const value = env[name];
-    if (value !== undefined && value !== '') secrets[name] = value;
+    if (value === undefined || value === '') continue;
+    const tooShort = secretLengthProblem(value);
+    if (tooShort !== null)
+      problems.push(`environment variable ${name} (in EXECUTOR_STEP_SECRETS) ${tooShort}`);
+    else secrets[name] = value;
   }
+  if (problems.length > 0)
+    throw new Error(`invalid executor configuration: ${problems.join('; ')}`);
   return secrets;
 }

@@ -16,6 +16,7 @@ import {
   type StoredEvent,
   START_OF_LOG,
 } from './event.js';
+import { SecretRedactor } from '../secrets/secret-policy.js';
 import { eventStoreMigrations } from './event-store.schema.js';
 import { runMigrations } from './migrations.js';
 
@@ -54,7 +55,10 @@ export interface BlobRef {
 export interface EventStoreOptions {
   /** Largest serialized payload accepted, in bytes (default 256 KiB). */
   maxPayloadBytes?: number;
-  /** Secret values (tokens, webhook secrets) that must never be stored; appends containing one are refused. */
+  /**
+   * Secret values (tokens, webhook secrets) that must never be stored; appends containing one are
+   * refused. Values shorter than MIN_SECRET_LENGTH are ignored (their readers refuse them).
+   */
   secrets?: readonly string[];
 }
 
@@ -123,7 +127,7 @@ function expectedToText(expected: ExpectedVersion): string {
 /** The append-only PostgreSQL event store (see DESIGN.md, "Event store"). */
 export class PostgresEventStore {
   private readonly maxPayloadBytes: number;
-  private readonly secrets: readonly string[];
+  private readonly secrets: SecretRedactor;
 
   constructor(
     readonly pool: Pool,
@@ -131,8 +135,8 @@ export class PostgresEventStore {
     options: EventStoreOptions = {},
   ) {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
-    // Very short values would refuse innocent payloads by coincidence; real secrets are longer.
-    this.secrets = (options.secrets ?? []).filter((s) => s.length >= 8);
+    // The one secret policy: values shorter than MIN_SECRET_LENGTH are not looked for.
+    this.secrets = new SecretRedactor(options.secrets ?? []);
   }
 
   /** Creates or upgrades the store's schema; safe when several instances start at once. */
@@ -308,7 +312,7 @@ export class PostgresEventStore {
     const md = { ...metadata, ...e.metadata };
     this.checkMetadata(e.type, md);
     const metadataJson = JSON.stringify(md);
-    if (this.secrets.some((s) => dataJson.includes(s) || metadataJson.includes(s)))
+    if (this.secrets.occursInText(dataJson) || this.secrets.occursInText(metadataJson))
       throw new SecretInEventError(e.type);
     return { id: e.event_id ?? newEventId(), schemaVersion, dataJson, metadataJson };
   }
@@ -453,9 +457,7 @@ export class PostgresEventStore {
   /** Stores content once under its sha256; events keep the returned reference. */
   async putBlob(content: Buffer | string, db: Queryable = this.pool): Promise<BlobRef> {
     const buf = typeof content === 'string' ? Buffer.from(content) : content;
-    const text = buf.toString('latin1');
-    if (this.secrets.some((s) => text.includes(Buffer.from(s).toString('latin1'))))
-      throw new SecretInEventError('blob');
+    if (this.secrets.occursIn(buf)) throw new SecretInEventError('blob');
     const sha256 = createHash('sha256').update(buf).digest('hex');
     await db.query(
       'INSERT INTO eventstore.blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING',

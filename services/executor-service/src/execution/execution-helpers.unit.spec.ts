@@ -5,8 +5,7 @@ import {
   loadExecutorSettings,
   stepSecretsFromEnv,
 } from '../executor-settings.js';
-import { Redactor } from './redact.js';
-import { canonicalJson } from '@campaigns/events';
+import { canonicalJson, MIN_SECRET_LENGTH } from '@campaigns/events';
 import { stepCacheKey, type StepCacheKeyInput } from './step-cache.js';
 
 describe('stepCacheKey', () => {
@@ -45,23 +44,6 @@ describe('stepCacheKey', () => {
   });
 });
 
-describe('Redactor', () => {
-  const redactor = new Redactor(['s3cr3t-value', 's3cr3t-value-longer', 'abc']);
-
-  it('replaces every occurrence, longest secret first, in text and nested values', () => {
-    expect(redactor.text('a s3cr3t-value-longer b s3cr3t-value')).toBe('a [redacted] b [redacted]');
-    expect(redactor.value({ list: ['x s3cr3t-value'], n: 1, s3cr3t_value: null })).toEqual({
-      list: ['x [redacted]'],
-      n: 1,
-      s3cr3t_value: null,
-    });
-    // Too short to redact without mangling innocent text.
-    expect(redactor.text('abc')).toBe('abc');
-    expect(redactor.occursIn(Buffer.from('+ s3cr3t-value\n'))).toBe(true);
-    expect(redactor.occursIn(Buffer.from('+ nothing\n'))).toBe(false);
-  });
-});
-
 describe('loadExecutorSettings', () => {
   it('has defaults, reads every variable, and lists every invalid one at once', () => {
     expect(loadExecutorSettings({})).toMatchObject({
@@ -92,7 +74,33 @@ describe('loadExecutorSettings', () => {
 
   it('gives steps only the listed variables that are set', () => {
     expect(
-      stepSecretsFromEnv(['GITHUB_TOKEN', 'UNSET'], { GITHUB_TOKEN: 'x', DATABASE_URL: 'y' }),
-    ).toEqual({ GITHUB_TOKEN: 'x' });
+      stepSecretsFromEnv(['GITHUB_TOKEN', 'UNSET'], {
+        GITHUB_TOKEN: 'ghp_step_secret_value',
+        DATABASE_URL: 'postgres://db',
+      }),
+    ).toEqual({ GITHUB_TOKEN: 'ghp_step_secret_value' });
+  });
+
+  it('given a step secret too short to be redacted, then startup is refused by its name, never its value', () => {
+    // Given two listed secrets whose values are one character short of the policy's minimum.
+    const npm = 'n'.repeat(MIN_SECRET_LENGTH - 1);
+    const pypi = 'p'.repeat(MIN_SECRET_LENGTH - 1);
+    // When the executor reads them.
+    let message = '';
+    try {
+      stepSecretsFromEnv(['NPM_TOKEN', 'PYPI_TOKEN', 'GITHUB_TOKEN'], {
+        NPM_TOKEN: npm,
+        PYPI_TOKEN: pypi,
+        GITHUB_TOKEN: 'ghp_step_secret_value',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    // Then one error names both variables and neither value.
+    expect(message).toBe(
+      `invalid executor configuration: environment variable NPM_TOKEN (in EXECUTOR_STEP_SECRETS) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be redacted without mangling ordinary text; use a longer secret; environment variable PYPI_TOKEN (in EXECUTOR_STEP_SECRETS) is shorter than ${MIN_SECRET_LENGTH} characters, too short to be redacted without mangling ordinary text; use a longer secret`,
+    );
+    expect(message).not.toContain(npm);
+    expect(message).not.toContain(pypi);
   });
 });

@@ -9,7 +9,6 @@ import {
   workspaceTemplateData,
   type CampaignSpec,
   type StepResults,
-  type TemplateValue,
   type Step,
 } from '@campaigns/campaign-spec';
 import {
@@ -26,11 +25,17 @@ import {
   PatchComputed,
   SpecApplied,
   SecretInEventError,
+  SecretRedactor,
   type EventMetadata,
   type ExecutionJob,
   type PostgresEventStore,
 } from '@campaigns/events';
-import { CodeHostResolver, parseRepositoryName, type CampaignsConfig } from '@campaigns/codehost';
+import {
+  CodeHostResolver,
+  parseRepositoryName,
+  secretValues,
+  type CampaignsConfig,
+} from '@campaigns/codehost';
 import {
   checkoutWorkspace,
   ensureCommit,
@@ -41,7 +46,6 @@ import {
   type NodeStage,
   type StepFailure,
 } from '../steps/index.js';
-import { Redactor } from './redact.js';
 import { StepCache, stepCacheKey, type CachedPatch } from './step-cache.js';
 
 /** Applied specs kept parsed, by applyId: an application's jobs come together. */
@@ -136,7 +140,7 @@ export class ExecutionRunner {
   readonly #resolver: CodeHostResolver;
   readonly #cache: StepCache;
   readonly #docker: Docker;
-  readonly #redactor: Redactor;
+  readonly #redactor: SecretRedactor;
   readonly #worker: string;
   readonly #applied = new Map<string, AppliedSpec>();
   readonly #slots: Slot[] = [];
@@ -149,12 +153,9 @@ export class ExecutionRunner {
     this.#cache = new StepCache(options.store.pool);
     this.#docker = options.docker ?? new Docker();
     this.#worker = options.worker ?? `${hostname()}:${process.pid}`;
-    this.#redactor = new Redactor([
+    this.#redactor = new SecretRedactor([
       ...Object.values(options.stepSecrets),
-      ...options.campaignsConfig.codeHosts.flatMap((h) => [
-        h.token.reveal(),
-        ...(h.webhookSecret ? [h.webhookSecret.reveal()] : []),
-      ]),
+      ...secretValues(options.campaignsConfig),
     ]);
   }
 
@@ -386,10 +387,7 @@ export class ExecutionRunner {
       const results: StepResults = {
         files: run.files,
         fileDiffs: run.fileDiffs,
-        outputs: this.#redactor.value(run.outputs as TemplateValue) as Record<
-          string,
-          TemplateValue
-        >,
+        outputs: this.#redactor.value(run.outputs),
         steps: run.steps.map((s) => ({
           stepIndex: s.stepIndex,
           skipped: s.skipped,
