@@ -31,7 +31,8 @@ export const PURE_MODULES = [
   'libs/campaign-spec/src/**/*.ts',
   'libs/contracts/src/**/*.ts',
   'services/reconciler-service/src/planner/**/*.ts',
-  'services/spec-service/src/desired-state/{plan-changesets,plan-executions,render-patch,parsed-specs}.ts',
+  'services/reconciler-service/src/changeset/**/*.ts',
+  'services/spec-service/src/desired-state/{decide,desired-state,plan-changesets,plan-executions,render-patch,parsed-specs}.ts',
   'services/spec-service/src/api/preview.ts',
 ];
 

@@ -5,7 +5,7 @@ import {
   type ChangesetSpecRemoved,
   type EventData,
 } from '@campaigns/events';
-import type { ChangesetRow } from './process-manager-rows.js';
+import type { ChangesetRow } from './desired-state.js';
 import type { RenderedChangeset } from './render-patch.js';
 
 export type RemovedReason = EventData<typeof ChangesetSpecRemoved>['reason'];

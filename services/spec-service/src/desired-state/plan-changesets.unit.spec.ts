@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { changesetId, sha256Hex, type ChangesetSpecData } from '@campaigns/events';
 import { changesetsLeavingSpec, planWorkspaceChangesets } from './plan-changesets.js';
-import type { ChangesetRow } from './process-manager-rows.js';
+import type { ChangesetRow } from './desired-state.js';
 
 const A = 'github.com/acme/a';
 const B = 'github.com/acme/b';

@@ -1,0 +1,366 @@
+// The desired-state process manager's decisions: what one event of its lane makes it record, as a
+// pure function of its rows (`DesiredState`) and of what the handler read or resolved for it.
+// No database, broker or framework here; `process-manager.ts` records what this decides.
+import { ChangesetRenderError, type CampaignSpec } from '@campaigns/campaign-spec';
+import {
+  campaignStream,
+  changesetStream,
+  deterministicEventId,
+  executionStream,
+  type ChangesetSpecComputed,
+  type EventData,
+  type EventMetadata,
+  type NewEvent,
+  type PatchComputed,
+  type SpecApplied,
+  type StoredEvent,
+  type StreamAppend,
+} from '@campaigns/events';
+import type { ApplyRow, ChangesetRow, DesiredState, RowChange } from './desired-state.js';
+import {
+  changesetsLeavingSpec,
+  planWorkspaceChangesets,
+  type ChangesetRemoval,
+} from './plan-changesets.js';
+import { recordedProblems, type ExecutionPlan, type QueuedWorkspace } from './plan-executions.js';
+import { renderPatch, RenderFailure, type PatchRendering } from './render-patch.js';
+
+/** Who the spec-service says recorded its events. */
+export const SPEC_SERVICE_SOURCE = 'spec-service';
+
+type SpecAppliedData = EventData<typeof SpecApplied>;
+type PatchComputedData = EventData<typeof PatchComputed>;
+type ChangesetSpecComputedData = EventData<typeof ChangesetSpecComputed>;
+
+/** How resolving one application's workspaces ended: what to queue, or why nothing runs. */
+export type Resolution =
+  { outcome: 'resolved'; plan: ExecutionPlan } | { outcome: 'failed'; message: string };
+
+/** An event to record, with the metadata of its own cause. */
+export interface PendingAppend {
+  stream: string;
+  expected: 'any';
+  event: NewEvent & { event_id: string; metadata: EventMetadata };
+}
+
+/** What deciding an event needs from outside the rows: read, resolved or parsed by the handler. */
+export interface Resolved {
+  /**
+   * SpecApplied: the events its stream holds after it (`awaitsOutcome` decides from them whether
+   * it still awaits its outcome).
+   */
+  later?: readonly StoredEvent[];
+  /** SpecApplied awaiting its outcome: how resolving its workspaces ended (`prepare`). */
+  resolution?: Resolution;
+  /** PatchComputed: its step results blob, when it was found. */
+  resultsBlob?: Buffer;
+  /**
+   * PatchComputed: the parsed spec of an application (null when it no longer validates). Asked
+   * only for a patch of the current application that is to be rendered.
+   */
+  specOf?: (apply: ApplyRow) => CampaignSpec | null;
+}
+
+/**
+ * The outcome of an application, recorded in its campaign's stream after what the batch decided
+ * before it. `resolved`: `WorkspacesResolved` and one `ExecutionQueued` per workspace, all or
+ * nothing (should the store refuse them, decide again with the refusal as a failed resolution).
+ */
+export type Outcome =
+  | {
+      kind: 'resolved';
+      stream: string;
+      metadata: EventMetadata;
+      event: NewEvent & { event_id: string };
+      /** The ExecutionQueued events (metadata: the outcome's), made a slice at a time. */
+      queued: { length: number; slice(start: number, end: number): StreamAppend[] };
+    }
+  | {
+      kind: 'failed';
+      stream: string;
+      metadata: EventMetadata;
+      event: NewEvent & { event_id: string };
+      /** Why, whole (the event holds its first 4,000 characters). */
+      message: string;
+    };
+
+/** What one event makes the process manager record. */
+export interface Decision {
+  /** A SpecApplied still awaiting its outcome: that outcome. */
+  outcome?: Outcome;
+  /** Events to append after the outcome (if any), in this order. */
+  appends: PendingAppend[];
+  /** How the rows change once this is recorded (`DesiredState.evolve`), in this order. */
+  changes: RowChange[];
+  /** Diffs of changesets that carry a part of a workspace's diff: to store as blobs. */
+  newBlobs: string[];
+}
+
+/** The outcomes of a SpecApplied; once one is in its stream, the application was reacted to. */
+const OUTCOMES = ['WorkspacesResolved', 'WorkspaceResolutionFailed'] as const;
+
+export function metadataFor(
+  applyId: string,
+  causationId: string | null,
+  actor: string,
+): EventMetadata {
+  return { correlation_id: applyId, causation_id: causationId, actor, source: SPEC_SERVICE_SOURCE };
+}
+
+/**
+ * Whether a SpecApplied still awaits its outcome, given the events after it in its stream: not
+ * superseded, not already reacted to.
+ */
+export function awaitsOutcome(e: StoredEvent, later: readonly StoredEvent[]): boolean {
+  // A newer application makes this one moot: its own reaction follows.
+  if (later.some((l) => l.type === 'SpecApplied')) return false;
+  // Resolving again could answer otherwise than the outcome already recorded.
+  const outcomes = new Set(OUTCOMES.map((t) => deterministicEventId(e.event_id, t)));
+  return !later.some((l) => outcomes.has(l.event_id));
+}
+
+/**
+ * What one event of the lane makes the process manager record: on `SpecApplied` (the latest,
+ * not yet reacted to) its outcome and the removal of changesets whose repository left the spec;
+ * on `PatchComputed` of the campaign's current application the changesets it renders anew and
+ * those it no longer produces, or the failure to render them. Other events decide nothing.
+ * Event ids derive from the cause, so deciding again records nothing twice.
+ */
+export function decide(state: DesiredState, e: StoredEvent, resolved: Resolved): Decision {
+  if (e.type === 'SpecApplied')
+    return decideSpecApplied(state, e as StoredEvent<SpecAppliedData>, resolved);
+  if (e.type === 'PatchComputed')
+    return decidePatchComputed(state, e as StoredEvent<PatchComputedData>, resolved);
+  return { appends: [], changes: [], newBlobs: [] };
+}
+
+function decideSpecApplied(
+  state: DesiredState,
+  e: StoredEvent<SpecAppliedData>,
+  resolved: Resolved,
+): Decision {
+  const d = e.data;
+  const changes: RowChange[] = [
+    {
+      kind: 'applied',
+      apply: {
+        apply_id: d.applyId,
+        campaign: d.campaign,
+        spec_hash: d.specHash,
+        spec_text: d.specText,
+        file_name: d.fileName,
+        actor: d.actor,
+        spec_event_id: e.event_id,
+      },
+      streamVersion: e.stream_version,
+    },
+  ];
+  const decision: Decision = { appends: [], changes, newBlobs: [] };
+  if (resolved.later === undefined)
+    throw new Error(`SpecApplied ${e.event_id} was decided without the events after it`);
+  if (!awaitsOutcome(e, resolved.later)) return decision;
+  const resolution = resolved.resolution;
+  if (!resolution)
+    throw new Error(
+      `SpecApplied ${e.event_id} of ${d.campaign} reached its transaction unresolved; a retry resolves it`,
+    );
+  const stream = campaignStream(d.campaign);
+  const metadata = metadataFor(d.applyId, e.event_id, d.actor);
+  if (resolution.outcome === 'failed') {
+    decision.outcome = {
+      kind: 'failed',
+      stream,
+      metadata,
+      message: resolution.message,
+      event: {
+        event_id: deterministicEventId(e.event_id, 'WorkspaceResolutionFailed'),
+        type: 'WorkspaceResolutionFailed',
+        data: {
+          campaign: d.campaign,
+          applyId: d.applyId,
+          specHash: d.specHash,
+          message: resolution.message.slice(0, 4000),
+        },
+      },
+    };
+    return decision;
+  }
+  const { workspaces, problems } = resolution.plan;
+  const queued = (w: QueuedWorkspace): StreamAppend => ({
+    stream: executionStream(w.executionId),
+    expected: 'any',
+    event: {
+      event_id: deterministicEventId(e.event_id, 'ExecutionQueued', w.executionId),
+      type: 'ExecutionQueued',
+      data: {
+        executionId: w.executionId,
+        campaign: d.campaign,
+        applyId: d.applyId,
+        specHash: d.specHash,
+        workspace: w.workspace,
+      },
+    },
+  });
+  decision.outcome = {
+    kind: 'resolved',
+    stream,
+    metadata,
+    event: {
+      event_id: deterministicEventId(e.event_id, 'WorkspacesResolved'),
+      type: 'WorkspacesResolved',
+      data: {
+        campaign: d.campaign,
+        applyId: d.applyId,
+        specHash: d.specHash,
+        workspaceCount: workspaces.length,
+        ...recordedProblems(problems),
+      },
+    },
+    queued: {
+      length: workspaces.length,
+      slice: (start, end) => workspaces.slice(start, end).map(queued),
+    },
+  };
+  changes.push({
+    kind: 'queued',
+    campaign: d.campaign,
+    applyId: d.applyId,
+    executionIds: workspaces.map((w) => w.executionId),
+  });
+  const repositories = new Set(workspaces.map((w) => w.workspace.repository));
+  for (const c of changesetsLeavingSpec(state.wanted(d.campaign), repositories))
+    removeChangeset(decision, c, e.event_id, d.applyId, metadata);
+  return decision;
+}
+
+function decidePatchComputed(
+  state: DesiredState,
+  e: StoredEvent<PatchComputedData>,
+  resolved: Resolved,
+): Decision {
+  const d = e.data;
+  const decision: Decision = { appends: [], changes: [], newBlobs: [] };
+  if (state.currentApplication(d.campaign) !== d.applyId) return decision; // a stale application's result
+  const apply = state.application(d.applyId);
+  if (!apply)
+    throw new Error(`application ${d.applyId} of ${d.campaign} is current but not recorded`);
+  const metadata = metadataFor(d.applyId, e.event_id, apply.actor);
+  let rendering: PatchRendering;
+  try {
+    rendering = d.empty
+      ? { changesets: [], newBlobs: [] }
+      : renderPatch(specFor(apply, resolved), d, resolved.resultsBlob);
+  } catch (err) {
+    if (!(err instanceof RenderFailure || err instanceof ChangesetRenderError)) throw err;
+    const message = err.message.slice(0, 4000);
+    decision.appends.push({
+      stream: executionStream(d.executionId),
+      expected: 'any',
+      event: {
+        event_id: deterministicEventId(e.event_id, 'render-failed'),
+        type: 'ChangesetRenderFailed',
+        data: {
+          executionId: d.executionId,
+          campaign: d.campaign,
+          applyId: d.applyId,
+          repository: d.workspace.repository,
+          path: d.workspace.path,
+          message,
+        },
+        metadata,
+      },
+    });
+    decision.changes.push(handled(d, message));
+    return decision;
+  }
+  decision.newBlobs.push(...rendering.newBlobs);
+  const recorded = state.changesetsOf(d.campaign, d.workspace.repository, d.workspace.path);
+  for (const c of planWorkspaceChangesets(
+    d.campaign,
+    d.workspace.repository,
+    recorded,
+    rendering.changesets,
+  )) {
+    if (c.kind === 'removed') {
+      removeChangeset(decision, c, e.event_id, d.applyId, metadata);
+      continue;
+    }
+    const eventId = deterministicEventId(e.event_id, 'ChangesetSpecComputed', c.changesetId);
+    const data: ChangesetSpecComputedData = {
+      changesetId: c.changesetId,
+      campaign: d.campaign,
+      repository: d.workspace.repository,
+      headBranch: c.headBranch,
+      applyId: d.applyId,
+      executionId: d.executionId,
+      spec: c.spec,
+    };
+    decision.appends.push({
+      stream: changesetStream(c.changesetId),
+      expected: 'any',
+      event: { event_id: eventId, type: 'ChangesetSpecComputed', data, metadata },
+    });
+    const row: ChangesetRow = {
+      changeset_id: c.changesetId,
+      campaign: d.campaign,
+      repository: d.workspace.repository,
+      head_branch: c.headBranch,
+      workspace_path: d.workspace.path,
+      removed: false,
+      spec: c.spec,
+      last_event_id: eventId,
+    };
+    decision.changes.push({ kind: 'changeset', row });
+  }
+  decision.changes.push(handled(d, null));
+  return decision;
+}
+
+function specFor(apply: ApplyRow, resolved: Resolved): CampaignSpec {
+  if (!resolved.specOf)
+    throw new Error(`the spec of application ${apply.apply_id} was not at hand to decide with`);
+  const spec = resolved.specOf(apply);
+  if (spec === null) throw new RenderFailure(`the spec of this application no longer validates`);
+  return spec;
+}
+
+function handled(d: PatchComputedData, renderError: string | null): RowChange {
+  return {
+    kind: 'handled',
+    executionId: d.executionId,
+    campaign: d.campaign,
+    applyId: d.applyId,
+    renderError,
+  };
+}
+
+function removeChangeset(
+  decision: Decision,
+  { row, reason }: ChangesetRemoval,
+  causeId: string,
+  applyId: string,
+  metadata: EventMetadata,
+): void {
+  const eventId = deterministicEventId(causeId, 'ChangesetSpecRemoved', row.changeset_id);
+  decision.appends.push({
+    stream: changesetStream(row.changeset_id),
+    expected: 'any',
+    event: {
+      event_id: eventId,
+      type: 'ChangesetSpecRemoved',
+      data: {
+        changesetId: row.changeset_id,
+        campaign: row.campaign,
+        repository: row.repository,
+        headBranch: row.head_branch,
+        applyId,
+        reason,
+      },
+      metadata,
+    },
+  });
+  decision.changes.push({
+    kind: 'changeset',
+    row: { ...row, removed: true, last_event_id: eventId },
+  });
+}
