@@ -252,6 +252,7 @@ try {
                     baseRef: 'main',
                     headRefOid: 'c'.repeat(40),
                     title: 'Hello World',
+                    body: 'My first campaign!',
                   },
                 };
               return {

@@ -718,6 +718,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       baseRef: 'main',
       headRefOid: 'b'.repeat(40),
       title: `Hello World in ${A}`,
+      body: 'My first campaign!',
     });
     await reconcilerEvent(id, 'ReconcileFailed', {
       ...base,

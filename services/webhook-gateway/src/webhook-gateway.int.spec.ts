@@ -168,6 +168,7 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
       baseRef: 'main',
       headRefOid: pr.head.sha,
       title: 'Hello World',
+      body: 'My first campaign!',
     });
     const tracked = await eventually(async () => {
       const { rowCount } = await db.pool.query(

@@ -97,4 +97,34 @@ describe('campaignsCatalogue', () => {
       problemsOmitted: 30,
     });
   });
+  it('reads a v1 ChangesetPublished, which had no body, with body null, and a v1 push as it was', () => {
+    const identity = {
+      changesetId: 'c'.repeat(32),
+      campaign: 'x',
+      repository: 'github.com/acme/a',
+      headBranch: 'b',
+      specEventId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+    };
+    const published = {
+      ...identity,
+      number: 7,
+      url: 'u',
+      nodeId: 'n',
+      draft: false,
+      baseRef: 'main',
+      headRefOid: 'a'.repeat(40),
+      title: 't',
+    };
+    const upcast = catalogue.upcast('ChangesetPublished', 1, published);
+    expect(upcast).toEqual({ ...published, body: null });
+    expect(catalogue.validate('ChangesetPublished', upcast).schemaVersion).toBe(2);
+    const push = {
+      ...identity,
+      operation: 'push',
+      number: null,
+      commitSha: 'c'.repeat(40),
+      diffSha256: 'd'.repeat(64),
+    };
+    expect(catalogue.upcast('ChangesetUpdated', 1, push)).toEqual(push);
+  });
 });

@@ -245,7 +245,11 @@ export const ChangesetSpecRemoved = defineEvent(
 /** Fields every reconciler event carries: which desired state (spec event) it acted on. */
 const reconcilerFields = { ...changesetIdentity, specEventId: z.string().uuid() };
 
-/** A pull request was opened (or found already open from the head branch) for the changeset. */
+/**
+ * A pull request was opened (or found already open from the head branch) for the changeset.
+ * It carries what the code host answered, so the changeset's state follows from the events
+ * alone (`evolveChangeset`).
+ */
 export const ChangesetPublished = defineEvent(
   'ChangesetPublished',
   z.strictObject({
@@ -257,8 +261,20 @@ export const ChangesetPublished = defineEvent(
     baseRef: z.string(),
     headRefOid: z.string(),
     title: z.string(),
+    /** The pull request's body as the host answered; null in events recorded before v2. */
+    body: z.string().nullable(),
   }),
+  {
+    schemaVersion: 2,
+    upcasters: {
+      // v1 had no body: the projection took the spec's. Unknown now; the next update writes it.
+      1: (data) => ({ ...(data as object), body: null }),
+    },
+  },
 );
+
+/** The author of a pushed commit. */
+const commitAuthor = z.strictObject({ name: z.string(), email: z.string() });
 
 /** One operation changed the changeset on the code host. */
 export const ChangesetUpdated = defineEvent(
@@ -270,11 +286,20 @@ export const ChangesetUpdated = defineEvent(
     /** push: the commit now at the head branch and the diff it carries. */
     commitSha: z.string().optional(),
     diffSha256: sha256.optional(),
+    /** push: the commit's message and author (absent in events recorded before v2). */
+    message: z.string().optional(),
+    author: commitAuthor.optional(),
     /** update: the fields written. */
     title: z.string().optional(),
     body: z.string().optional(),
     baseRef: z.string().optional(),
   }),
+  {
+    schemaVersion: 2,
+    // v1 pushes did not carry the commit's message and author: the projection took the spec's.
+    // Without them the next reconcile of the spec pushes the same commit again.
+    upcasters: { 1: (data) => data },
+  },
 );
 
 export const ChangesetClosed = defineEvent(

@@ -525,8 +525,9 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     });
     // While the claim that follows the first lane's release runs, the second lane is given
     // back too.
-    const claims = worker as unknown as { claim(limit: number): Promise<unknown[]> };
-    const claim = claims.claim.bind(worker);
+    const claims = (worker as unknown as { queue: { claim(limit: number): Promise<unknown[]> } })
+      .queue;
+    const claim = claims.claim.bind(claims);
     let calls = 0;
     claims.claim = async (limit) => {
       const claimed = await claim(limit);

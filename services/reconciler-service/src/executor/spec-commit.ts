@@ -1,5 +1,5 @@
 import type { CommitFields } from '@campaigns/codehost';
-import type { RecordedSpec } from '../projection/changeset-projection.js';
+import type { RecordedSpec } from '../changeset/changeset-row.js';
 
 /**
  * The commit a spec asks for, when the spec carries the tree its diff leads to: the base

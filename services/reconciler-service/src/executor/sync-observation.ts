@@ -1,4 +1,5 @@
 import type { ChangesetObservation } from '@campaigns/codehost';
+import type { ChangesetObserved, EventData } from '@campaigns/events';
 
 /** The code host's pull request state as the events name it. */
 export const OBSERVED_STATE = { OPEN: 'open', CLOSED: 'closed', MERGED: 'merged' } as const;
@@ -22,7 +23,12 @@ export function observationDiffers(known: KnownHostState, o: ChangesetObservatio
 }
 
 /** The `ChangesetObserved` fields (beside the changeset's identity) of a read by the reconciler. */
-export function syncObservation(o: ChangesetObservation): Record<string, unknown> {
+export function syncObservation(
+  o: ChangesetObservation,
+): Omit<
+  EventData<typeof ChangesetObserved>,
+  'changesetId' | 'campaign' | 'repository' | 'headBranch'
+> {
   return {
     source: 'sync',
     deliveryId: null,

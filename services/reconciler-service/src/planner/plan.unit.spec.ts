@@ -8,6 +8,12 @@ import type {
 } from './changeset.js';
 import { OPERATION_PRECEDENCE, type OperationType } from './operation.js';
 import { planChangesetOperations } from './plan.js';
+import { newChangesetRow, plannerState, type ChangesetRow } from '../changeset/changeset-row.js';
+import {
+  evolveChangeset,
+  type ChangesetEvent,
+  type ChangesetEventBody,
+} from '../changeset/evolve-changeset.js';
 
 const REPO = 'github.example.com/acme/api';
 
@@ -427,60 +433,144 @@ describe('planChangesetOperations', () => {
   });
 });
 
-/** What each operation does to the recorded state when the executor succeeds. */
+const SPEC_EVENT = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+
+/** The reconciler's row for a planner state (the fields evolve reads and writes). */
+function rowOf(state: ChangesetState): ChangesetRow {
+  return {
+    ...newChangesetRow({
+      changesetId: 'cs',
+      campaign: 'hello-world',
+      repository: state.repository,
+      headBranch: state.headBranch ?? 'hello-world',
+    }),
+    publicationState: state.publicationState,
+    externalState: state.externalState,
+    number: state.externalNumber,
+    lastPushed: state.lastPushed === null ? null : { ...state.lastPushed, commitSha: 'c0ffee' },
+    title: state.title,
+    body: state.body,
+    baseRef: state.baseRef,
+    draft: state.draft,
+    archived: state.archived,
+  };
+}
+
+/**
+ * What carrying out `operations` records when every one succeeds, applied with the reconciler's
+ * one evolve (the projection's and the worker's): the events the operation executor holds, then
+ * ChangesetReconciled. Import and detach are not carried out by the worker yet: their effect on
+ * ownership is applied here directly.
+ */
 function applyEffects(
   changeset: ChangesetState,
   current: ChangesetSpec | null,
   operations: readonly OperationType[],
 ): ChangesetState {
-  let state: ChangesetState = { ...changeset, previousSpec: current };
   const branch = current?.kind === 'branch' ? current : null;
+  let row = rowOf(changeset);
+  let state: ChangesetState = { ...changeset };
+  const identity = {
+    changesetId: row.changesetId,
+    campaign: row.campaign,
+    repository: row.repository,
+    headBranch: row.headBranch,
+    specEventId: SPEC_EVENT,
+  };
+  const record = (event: ChangesetEventBody) => {
+    row = evolveChangeset(row, {
+      ...event,
+      event_id: SPEC_EVENT,
+      stream_version: row.streamVersion + 1n,
+      recorded_at: new Date(0),
+      metadata: { correlation_id: 'c', causation_id: null, actor: 'ada', source: 'test' },
+    } as ChangesetEvent);
+  };
   for (const operation of operations) {
     switch (operation) {
       case 'push':
-        state = { ...state, lastPushed: { diffSha256: branch!.diffSha256, ...branch!.commit } };
+        record({
+          type: 'ChangesetUpdated',
+          data: {
+            ...identity,
+            operation: 'push',
+            number: row.number,
+            commitSha: 'd'.repeat(40),
+            diffSha256: branch!.diffSha256,
+            message: branch!.commit.message,
+            author: { ...branch!.commit.author },
+          },
+        });
         break;
       case 'publish':
       case 'publish-draft':
-        state = {
-          ...state,
-          publicationState: operation === 'publish' ? 'published' : 'draft',
-          externalState: 'open',
-          externalId: '7',
-          title: branch!.title,
-          body: branch!.body,
-          baseRef: branch!.baseRef,
-          draft: operation === 'publish-draft',
-        };
+        record({
+          type: 'ChangesetPublished',
+          data: {
+            ...identity,
+            number: 7,
+            url: `https://${REPO}/pull/7`,
+            nodeId: 'PR_7',
+            draft: operation === 'publish-draft',
+            baseRef: branch!.baseRef,
+            headRefOid: 'd'.repeat(40),
+            title: branch!.title,
+            body: branch!.body,
+          },
+        });
         break;
       case 'undraft':
-        state = { ...state, publicationState: 'published', draft: false };
+      case 'reopen':
+        record({ type: 'ChangesetUpdated', data: { ...identity, operation, number: 7 } });
         break;
       case 'update':
-        state = { ...state, title: branch!.title, body: branch!.body, baseRef: branch!.baseRef };
+        record({
+          type: 'ChangesetUpdated',
+          data: {
+            ...identity,
+            operation: 'update',
+            number: 7,
+            title: branch!.title,
+            body: branch!.body,
+            baseRef: branch!.baseRef,
+          },
+        });
         break;
       case 'close':
-        state = { ...state, externalState: 'closed' };
-        break;
-      case 'reopen':
-        state = { ...state, externalState: 'open', archived: false };
-        break;
-      case 'archive':
-        state = { ...state, archived: true };
+        record({
+          type: 'ChangesetClosed',
+          data: { ...identity, number: 7, url: `https://${REPO}/pull/7`, reason: 'gone' },
+        });
         break;
       case 'detach':
         state = { ...state, detached: true };
         break;
       case 'import':
-        state = { ...state, publicationState: 'published', externalState: 'open' };
+        row = { ...row, publicationState: 'published', externalState: 'open' };
         break;
+      case 'archive':
       case 'sync':
       case 'merge':
       case 'comment':
         break;
     }
   }
-  return state;
+  record({ type: 'ChangesetReconciled', data: { ...identity, operations: [...operations] } });
+  const evolved = plannerState(row, null, state.supportsDrafts);
+  return {
+    ...state,
+    publicationState: evolved.publicationState,
+    externalState: evolved.externalState,
+    externalId: evolved.externalId ?? state.externalId,
+    externalNumber: evolved.externalNumber,
+    lastPushed: evolved.lastPushed,
+    title: evolved.title,
+    body: evolved.body,
+    baseRef: evolved.baseRef,
+    draft: evolved.draft,
+    archived: evolved.archived,
+    previousSpec: current,
+  };
 }
 
 const arbitraryBranchSpec: fc.Arbitrary<BranchChangesetSpec> = fc.record({

@@ -71,7 +71,7 @@ function scenario(copies: number): {
   const second: StoredEvent[] = [];
   const leased: string[] = [];
   for (let i = 0; i < copies; i++) {
-    // Published in one go: no queue row is left, the body and pushed commit come from the spec.
+    // Published in one go: no queue row is left; the events carry the pushed commit and body.
     const published = new Stream(clock);
     const a = published.spec();
     published.add('ChangesetUpdated', {
@@ -79,6 +79,8 @@ function scenario(copies: number): {
       operation: 'push',
       commitSha: 'c'.repeat(40),
       diffSha256: 'd'.repeat(64),
+      message: 'Say hello',
+      author: { name: 'Ada', email: 'ada@example.com' },
       number: null,
     });
     published.add('ChangesetPublished', {
@@ -90,6 +92,7 @@ function scenario(copies: number): {
       baseRef: 'main',
       headRefOid: 'c'.repeat(40),
       title: 'Hello',
+      body: 'Body of Hello',
     });
     published.add('ChangesetReconciled', { specEventId: a, operations: ['push', 'publish'] });
     // A retryable failure: due again after its wait, whatever the spec's time was.
@@ -143,6 +146,7 @@ function scenario(copies: number): {
       baseRef: 'main',
       headRefOid: 'e'.repeat(40),
       title: 'Hello',
+      body: 'Body of Hello',
     });
     first.push(...observed.events);
     observed.add('ChangesetObserved', {

@@ -1,0 +1,137 @@
+import type { ChangesetSpecData } from '@campaigns/events';
+import type {
+  BranchChangesetSpec,
+  ChangesetState,
+  ExternalState,
+  PublicationState,
+  PushedCommit,
+} from '../planner/index.js';
+
+/** One desired state as a spec event recorded it (table `changeset_specs`). */
+export interface RecordedSpec {
+  specEventId: string;
+  changesetId: string;
+  campaign: string;
+  repository: string;
+  headBranch: string;
+  /** Null for ChangesetSpecRemoved. */
+  spec: ChangesetSpecData | null;
+  correlationId: string;
+  actor: string;
+  recordedAt: Date;
+}
+
+/** The projected actual and desired state of one changeset (table `changesets`). */
+export interface ChangesetRow {
+  changesetId: string;
+  campaign: string;
+  repository: string;
+  headBranch: string;
+  desiredSpecEventId: string | null;
+  previousSpecEventId: string | null;
+  lastReconciledSpecEventId: string | null;
+  publicationState: PublicationState;
+  externalState: ExternalState | null;
+  number: number | null;
+  url: string | null;
+  nodeId: string | null;
+  draft: boolean;
+  headRefOid: string | null;
+  lastPushed: (PushedCommit & { commitSha: string }) | null;
+  title: string | null;
+  body: string | null;
+  baseRef: string | null;
+  archived: boolean;
+  attempts: number;
+  lastError: string | null;
+  /** The spec event a terminal failure happened for: no retry until another spec. */
+  terminalSpecEventId: string | null;
+  streamVersion: bigint;
+}
+
+/** Which changeset an event is about (every `changeset-<id>` event carries it). */
+export interface ChangesetIdentity {
+  changesetId: string;
+  campaign: string;
+  repository: string;
+  headBranch: string;
+}
+
+/** A changeset nothing has happened to yet. */
+export function newChangesetRow(identity: ChangesetIdentity): ChangesetRow {
+  return {
+    changesetId: identity.changesetId,
+    campaign: identity.campaign,
+    repository: identity.repository,
+    headBranch: identity.headBranch,
+    desiredSpecEventId: null,
+    previousSpecEventId: null,
+    lastReconciledSpecEventId: null,
+    publicationState: 'unpublished',
+    externalState: null,
+    number: null,
+    url: null,
+    nodeId: null,
+    draft: false,
+    headRefOid: null,
+    lastPushed: null,
+    title: null,
+    body: null,
+    baseRef: null,
+    archived: false,
+    attempts: 0,
+    lastError: null,
+    terminalSpecEventId: null,
+    streamVersion: 0n,
+  };
+}
+
+/** The planner's branch spec for a recorded spec (null when removed). */
+export function toBranchSpec(recorded: RecordedSpec | null): BranchChangesetSpec | null {
+  if (recorded?.spec == null) return null;
+  const s = recorded.spec;
+  return {
+    kind: 'branch',
+    repository: recorded.repository,
+    baseRef: s.baseRef,
+    headBranch: recorded.headBranch,
+    title: s.title,
+    body: s.body,
+    commit: { message: s.commit.message, author: { ...s.commit.author } },
+    diffSha256: s.diff.sha256,
+    published: s.published,
+  };
+}
+
+/** The planner's view of a changeset this campaign owns. */
+export function plannerState(
+  row: ChangesetRow,
+  previousSpec: BranchChangesetSpec | null,
+  supportsDrafts: boolean,
+): ChangesetState {
+  return {
+    repository: row.repository,
+    headBranch: row.headBranch,
+    ownership: 'owned',
+    publicationState: row.publicationState,
+    externalState: row.externalState,
+    externalId: row.number === null ? null : String(row.number),
+    externalNumber: row.number,
+    lastPushed:
+      row.lastPushed === null
+        ? null
+        : {
+            diffSha256: row.lastPushed.diffSha256,
+            message: row.lastPushed.message,
+            author: row.lastPushed.author,
+          },
+    title: row.title,
+    body: row.body,
+    baseRef: row.baseRef,
+    draft: row.draft,
+    supportsDrafts,
+    detached: false,
+    archived: row.archived,
+    previousSpec,
+  };
+}

@@ -1,0 +1,178 @@
+import type {
+  ChangesetClosed,
+  ChangesetObserved,
+  ChangesetPublished,
+  ChangesetReconciled,
+  ChangesetSpecComputed,
+  ChangesetSpecRemoved,
+  ChangesetUpdated,
+  EventData,
+  EventMetadata,
+  ReconcileFailed,
+  StoredEvent,
+} from '@campaigns/events';
+import type { ChangesetRow, RecordedSpec } from './changeset-row.js';
+
+/** The events of a `changeset-<id>` stream, typed by the catalogue. */
+export type ChangesetEventBody =
+  | { type: 'ChangesetSpecComputed'; data: EventData<typeof ChangesetSpecComputed> }
+  | { type: 'ChangesetSpecRemoved'; data: EventData<typeof ChangesetSpecRemoved> }
+  | { type: 'ChangesetPublished'; data: EventData<typeof ChangesetPublished> }
+  | { type: 'ChangesetUpdated'; data: EventData<typeof ChangesetUpdated> }
+  | { type: 'ChangesetClosed'; data: EventData<typeof ChangesetClosed> }
+  | { type: 'ChangesetReconciled'; data: EventData<typeof ChangesetReconciled> }
+  | { type: 'ReconcileFailed'; data: EventData<typeof ReconcileFailed> }
+  | { type: 'ChangesetObserved'; data: EventData<typeof ChangesetObserved> };
+
+/** A changeset event as evolve needs it: its body and where it sits in the stream. */
+export type ChangesetEvent = ChangesetEventBody & {
+  event_id: string;
+  stream_version: bigint;
+  recorded_at: Date;
+  metadata: EventMetadata;
+};
+
+/**
+ * A stored event of a `changeset-<id>` stream, typed: the store and the consumer have validated
+ * (and upcast) its payload against the catalogue, so its type names its data's shape.
+ */
+export function changesetEvent(event: StoredEvent): ChangesetEvent {
+  return event as unknown as ChangesetEvent;
+}
+
+/**
+ * The one evolve of a changeset: the state after `event`, from the state before it and the
+ * event alone (events carry everything it needs). Used by the reconciler's projection, by the
+ * worker for its view during a round, and by the planner's convergence property test. Pure:
+ * returns a new row, reads nothing.
+ */
+export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): ChangesetRow {
+  const row: ChangesetRow = { ...before, streamVersion: event.stream_version };
+  switch (event.type) {
+    case 'ChangesetSpecComputed':
+    case 'ChangesetSpecRemoved':
+      row.desiredSpecEventId = event.event_id;
+      row.attempts = 0;
+      row.lastError = null;
+      row.terminalSpecEventId = null;
+      return row;
+    case 'ChangesetPublished': {
+      const d = event.data;
+      row.publicationState = d.draft ? 'draft' : 'published';
+      row.externalState = 'open';
+      row.number = d.number;
+      row.url = d.url;
+      row.nodeId = d.nodeId;
+      row.draft = d.draft;
+      row.baseRef = d.baseRef;
+      row.title = d.title;
+      row.headRefOid = d.headRefOid;
+      // Null in events recorded before the body was: what was known stays.
+      row.body = d.body ?? row.body;
+      row.archived = false;
+      return row;
+    }
+    case 'ChangesetUpdated':
+      return updated(row, event.data);
+    case 'ChangesetClosed':
+      row.externalState = 'closed';
+      return row;
+    case 'ChangesetReconciled':
+      row.previousSpecEventId = event.data.specEventId;
+      row.lastReconciledSpecEventId = event.data.specEventId;
+      row.attempts = 0;
+      row.lastError = null;
+      if (event.data.operations.includes('archive')) row.archived = true;
+      return row;
+    case 'ReconcileFailed':
+      if (row.desiredSpecEventId !== event.data.specEventId) return row;
+      row.attempts = event.data.attempt;
+      row.lastError = event.data.message;
+      if (!event.data.retryable) row.terminalSpecEventId = event.data.specEventId;
+      return row;
+    case 'ChangesetObserved':
+      // What people do on the code host (close, push, edit) is recorded, never undone on the
+      // spot: the reconciler acts again when the desired state changes, as Sourcegraph does.
+      return observed(row, event.data);
+  }
+}
+
+function updated(row: ChangesetRow, d: EventData<typeof ChangesetUpdated>): ChangesetRow {
+  if (d.number !== null) row.number = d.number;
+  switch (d.operation) {
+    case 'push':
+      row.lastPushed = {
+        diffSha256: d.diffSha256 ?? '',
+        // Absent in pushes recorded before v2: the next reconcile pushes the same commit again.
+        message: d.message ?? '',
+        author: d.author ?? { name: '', email: '' },
+        commitSha: d.commitSha ?? '',
+      };
+      row.headRefOid = d.commitSha ?? row.headRefOid;
+      break;
+    case 'update':
+      if (d.title !== undefined) row.title = d.title;
+      if (d.body !== undefined) row.body = d.body;
+      if (d.baseRef !== undefined) row.baseRef = d.baseRef;
+      break;
+    case 'undraft':
+      row.draft = false;
+      row.publicationState = 'published';
+      break;
+    case 'convert-to-draft':
+      row.draft = true;
+      row.publicationState = 'draft';
+      break;
+    case 'reopen':
+      row.externalState = 'open';
+      row.archived = false;
+      break;
+  }
+  return row;
+}
+
+/** An observation of the code host becomes the actual state. */
+function observed(row: ChangesetRow, d: EventData<typeof ChangesetObserved>): ChangesetRow {
+  row.number = d.number;
+  if (d.url !== undefined) row.url = d.url;
+  if (d.title !== undefined) row.title = d.title;
+  if (d.draft !== undefined) {
+    row.draft = d.draft;
+    if (row.publicationState !== 'unpublished')
+      row.publicationState = row.draft ? 'draft' : 'published';
+  }
+  if (d.state !== undefined) row.externalState = d.state;
+  if (row.publicationState === 'unpublished' && d.state === 'open') {
+    // Opened by an attempt whose event was never recorded (a crash): it is ours.
+    row.publicationState = row.draft ? 'draft' : 'published';
+  }
+  if (d.headRefOid !== undefined) {
+    row.headRefOid = d.headRefOid;
+    // Someone else pushed: forget what we pushed, so the next reconciliation (a changed spec)
+    // pushes the spec's commit again.
+    if (
+      row.lastPushed !== null &&
+      row.lastPushed.commitSha !== row.headRefOid &&
+      d.state !== 'merged'
+    )
+      row.lastPushed = null;
+  }
+  return row;
+}
+
+/** The desired state a spec event records; null for every other event. */
+export function recordedSpecOf(event: ChangesetEvent): RecordedSpec | null {
+  if (event.type !== 'ChangesetSpecComputed' && event.type !== 'ChangesetSpecRemoved') return null;
+  const d = event.data;
+  return {
+    specEventId: event.event_id,
+    changesetId: d.changesetId,
+    campaign: d.campaign,
+    repository: d.repository,
+    headBranch: d.headBranch,
+    spec: event.type === 'ChangesetSpecComputed' ? event.data.spec : null,
+    correlationId: event.metadata.correlation_id,
+    actor: event.metadata.actor,
+    recordedAt: event.recorded_at,
+  };
+}

@@ -1,0 +1,304 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ChangesetSpecData } from '@campaigns/events';
+import { newChangesetRow, type ChangesetRow } from './changeset-row.js';
+import {
+  evolveChangeset,
+  recordedSpecOf,
+  type ChangesetEvent,
+  type ChangesetEventBody,
+} from './evolve-changeset.js';
+import { foldQueueChange, noQueueChange } from './queue-change.js';
+
+const SPEC = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a51';
+const NEWER_SPEC = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a52';
+const identity = {
+  changesetId: 'cs-1',
+  campaign: 'hello-world',
+  repository: 'github.com/acme/api',
+  headBranch: 'hello-world',
+};
+const at = new Date('2026-12-04T12:00:00Z');
+let version = 0n;
+
+/** An event as the store gives it back, the next in the stream. */
+function event(body: ChangesetEventBody, eventId = SPEC): ChangesetEvent {
+  version += 1n;
+  return {
+    ...body,
+    event_id: eventId,
+    stream_version: version,
+    recorded_at: at,
+    metadata: { correlation_id: 'apply-1', causation_id: null, actor: 'ada', source: 'test' },
+  } as ChangesetEvent;
+}
+
+const fresh = (): ChangesetRow => newChangesetRow(identity);
+const given = (...bodies: ChangesetEventBody[]) =>
+  bodies.reduce((row, body) => evolveChangeset(row, event(body)), fresh());
+
+const specData = { title: 'Hello', body: 'Body' } as unknown as ChangesetSpecData;
+const computed: ChangesetEventBody = {
+  type: 'ChangesetSpecComputed',
+  data: { ...identity, applyId: 'apply-1', spec: specData } as never,
+};
+const published = (o: { draft?: boolean; body?: string | null } = {}): ChangesetEventBody => ({
+  type: 'ChangesetPublished',
+  data: {
+    ...identity,
+    specEventId: SPEC,
+    number: 7,
+    url: 'https://github.com/acme/api/pull/7',
+    nodeId: 'PR_7',
+    draft: o.draft ?? false,
+    baseRef: 'main',
+    headRefOid: 'a'.repeat(40),
+    title: 'Hello',
+    body: o.body === undefined ? 'Body' : o.body,
+  },
+});
+const observed = (o: Record<string, unknown>): ChangesetEventBody => ({
+  type: 'ChangesetObserved',
+  data: {
+    ...identity,
+    source: 'webhook',
+    deliveryId: 'd-1',
+    trigger: 'pull_request.edited',
+    number: 7,
+    ...o,
+  },
+});
+
+describe('evolveChangeset', () => {
+  it('Given nothing, when a spec is computed, then it is the desired state and earlier failures are forgotten', () => {
+    const failed = { ...fresh(), attempts: 3, lastError: 'boom', terminalSpecEventId: SPEC };
+    const row = evolveChangeset(failed, event(computed, NEWER_SPEC));
+    expect(row).toMatchObject({
+      desiredSpecEventId: NEWER_SPEC,
+      attempts: 0,
+      lastError: null,
+      terminalSpecEventId: null,
+      streamVersion: version,
+    });
+    expect(failed.attempts).toBe(3); // the row before is left as it was
+  });
+
+  it('Given an unpublished changeset, when it is published, then the row holds what the host answered, body included', () => {
+    expect(given(published({ draft: true }))).toMatchObject({
+      publicationState: 'draft',
+      externalState: 'open',
+      number: 7,
+      url: 'https://github.com/acme/api/pull/7',
+      nodeId: 'PR_7',
+      draft: true,
+      baseRef: 'main',
+      title: 'Hello',
+      body: 'Body',
+      headRefOid: 'a'.repeat(40),
+      archived: false,
+    });
+  });
+
+  it('Given a ChangesetPublished recorded before v2 (body null), when applied, then the body known before stays', () => {
+    const row = evolveChangeset({ ...fresh(), body: 'Known' }, event(published({ body: null })));
+    expect(row.body).toBe('Known');
+  });
+
+  it('Given a push, when applied, then what was pushed (commit, message, author) is the last push', () => {
+    const row = given({
+      type: 'ChangesetUpdated',
+      data: {
+        ...identity,
+        specEventId: SPEC,
+        operation: 'push',
+        number: null,
+        commitSha: 'b'.repeat(40),
+        diffSha256: 'c'.repeat(64),
+        message: 'Say hello',
+        author: { name: 'Ada', email: 'ada@example.com' },
+      },
+    });
+    expect(row.lastPushed).toEqual({
+      diffSha256: 'c'.repeat(64),
+      message: 'Say hello',
+      author: { name: 'Ada', email: 'ada@example.com' },
+      commitSha: 'b'.repeat(40),
+    });
+    expect(row.headRefOid).toBe('b'.repeat(40));
+  });
+
+  it('Given a published changeset, when updated, undrafted, closed and reopened, then each is reflected', () => {
+    const upd = (operation: 'update' | 'undraft' | 'reopen', o: object = {}) =>
+      ({
+        type: 'ChangesetUpdated',
+        data: { ...identity, specEventId: SPEC, operation, number: 7, ...o },
+      }) as ChangesetEventBody;
+    const updated = given(published({ draft: true }), upd('update', { title: 'New', body: 'B2' }));
+    expect(updated).toMatchObject({ title: 'New', body: 'B2', baseRef: 'main' });
+    expect(given(published({ draft: true }), upd('undraft'))).toMatchObject({
+      draft: false,
+      publicationState: 'published',
+    });
+    const closed = given(published(), {
+      type: 'ChangesetClosed',
+      data: { ...identity, specEventId: SPEC, number: 7, url: 'u', reason: 'left the spec' },
+    });
+    expect(closed.externalState).toBe('closed');
+    expect(evolveChangeset({ ...closed, archived: true }, event(upd('reopen')))).toMatchObject({
+      externalState: 'open',
+      archived: false,
+    });
+  });
+
+  it('Given a desired spec, when it is reconciled (with archive), then it is the previous spec and the row is archived', () => {
+    const row = evolveChangeset(
+      { ...fresh(), desiredSpecEventId: SPEC, attempts: 2, lastError: 'x' },
+      event({
+        type: 'ChangesetReconciled',
+        data: { ...identity, specEventId: SPEC, operations: ['close', 'archive'] },
+      }),
+    );
+    expect(row).toMatchObject({
+      previousSpecEventId: SPEC,
+      lastReconciledSpecEventId: SPEC,
+      attempts: 0,
+      lastError: null,
+      archived: true,
+    });
+  });
+
+  it('Given a desired spec, when reconciling it fails, then attempts and error are kept; terminal ones mark the spec', () => {
+    const failure = (retryable: boolean, specEventId = SPEC): ChangesetEventBody => ({
+      type: 'ReconcileFailed',
+      data: {
+        ...identity,
+        specEventId,
+        operation: 'publish',
+        retryable,
+        attempt: 2,
+        message: 'HTTP 502',
+        httpStatus: 502,
+        retryInMs: retryable ? 2000 : null,
+      },
+    });
+    const desired = { ...fresh(), desiredSpecEventId: SPEC };
+    expect(evolveChangeset(desired, event(failure(true)))).toMatchObject({
+      attempts: 2,
+      lastError: 'HTTP 502',
+      terminalSpecEventId: null,
+    });
+    expect(evolveChangeset(desired, event(failure(false))).terminalSpecEventId).toBe(SPEC);
+    // A failure for a spec that is no longer desired changes nothing.
+    expect(evolveChangeset(desired, event(failure(false, NEWER_SPEC)))).toMatchObject({
+      attempts: 0,
+      terminalSpecEventId: null,
+    });
+  });
+
+  it('Given a published changeset, when someone else pushes, then what we pushed is forgotten (unless merged)', () => {
+    const pushed = {
+      ...given(published()),
+      lastPushed: {
+        diffSha256: 'c'.repeat(64),
+        message: 'm',
+        author: { name: 'A', email: 'a@x' },
+        commitSha: 'b'.repeat(40),
+      },
+    };
+    const theirs = evolveChangeset(pushed, event(observed({ headRefOid: 'e'.repeat(40) })));
+    expect(theirs).toMatchObject({ headRefOid: 'e'.repeat(40), lastPushed: null });
+    const merged = evolveChangeset(
+      pushed,
+      event(observed({ headRefOid: 'e'.repeat(40), state: 'merged' })),
+    );
+    expect(merged.lastPushed).not.toBeNull();
+    expect(merged.externalState).toBe('merged');
+  });
+
+  it('Given an unpublished changeset, when its PR is observed open (a crash before recording), then it is ours and published', () => {
+    const row = given(observed({ state: 'open', draft: true, title: 'T', url: 'u' }));
+    expect(row).toMatchObject({
+      publicationState: 'draft',
+      externalState: 'open',
+      draft: true,
+      title: 'T',
+      url: 'u',
+      number: 7,
+    });
+  });
+
+  it('records the desired state of spec events only', () => {
+    expect(recordedSpecOf(event(computed, NEWER_SPEC))).toMatchObject({
+      specEventId: NEWER_SPEC,
+      spec: specData,
+      correlationId: 'apply-1',
+      actor: 'ada',
+      recordedAt: at,
+    });
+    expect(recordedSpecOf(event(published()))).toBeNull();
+  });
+});
+
+describe('foldQueueChange', () => {
+  const reconciled = (specEventId: string): ChangesetEventBody => ({
+    type: 'ChangesetReconciled',
+    data: { ...identity, specEventId, operations: [] },
+  });
+
+  it('Given a new spec, when folded, then the changeset is due at the event time', () => {
+    const change = noQueueChange();
+    const e = event(computed);
+    foldQueueChange(change, fresh(), e);
+    expect(change).toEqual({
+      removed: false,
+      upsert: {
+        dueAt: at,
+        dueVersion: e.stream_version,
+        reason: 'ChangesetSpecComputed',
+        replace: false,
+      },
+    });
+  });
+
+  it('Given the desired spec reconciled, when folded, then it leaves the queue; an older one is due again', () => {
+    const done = noQueueChange();
+    foldQueueChange(done, { ...fresh(), desiredSpecEventId: SPEC }, event(reconciled(SPEC)));
+    expect(done).toEqual({ removed: true, upsert: null });
+    const again = noQueueChange();
+    foldQueueChange(again, { ...fresh(), desiredSpecEventId: NEWER_SPEC }, event(reconciled(SPEC)));
+    expect(again.upsert).toMatchObject({ reason: 'newer spec', replace: true });
+  });
+
+  it('Given a retryable failure, when folded, then it is due after its backoff; a terminal one leaves the queue', () => {
+    const failure = (retryable: boolean): ChangesetEventBody => ({
+      type: 'ReconcileFailed',
+      data: {
+        ...identity,
+        specEventId: SPEC,
+        operation: 'push',
+        retryable,
+        attempt: 1,
+        message: 'm',
+        httpStatus: null,
+        retryInMs: retryable ? 1000 : null,
+      },
+    });
+    const desired = { ...fresh(), desiredSpecEventId: SPEC };
+    const retry = noQueueChange();
+    foldQueueChange(retry, desired, event(failure(true)));
+    expect(retry.upsert).toMatchObject({
+      dueAt: new Date(at.getTime() + 1000),
+      reason: 'retry',
+      replace: true,
+    });
+    const terminal = noQueueChange();
+    foldQueueChange(terminal, desired, event(failure(false)));
+    expect(terminal).toEqual({ removed: true, upsert: null });
+  });
+
+  it('Given a dequeue then a new spec in one batch, when folded, then the row is replaced, not merged', () => {
+    const change = noQueueChange();
+    foldQueueChange(change, { ...fresh(), desiredSpecEventId: SPEC }, event(reconciled(SPEC)));
+    foldQueueChange(change, fresh(), event(computed, NEWER_SPEC));
+    expect(change).toMatchObject({ removed: true, upsert: { replace: true } });
+  });
+});

@@ -1,0 +1,172 @@
+import { CodeHostError, type CodeHostResolver } from '@campaigns/codehost';
+import type { EventsLogger, PostgresEventStore } from '@campaigns/events';
+import type { Counter } from 'prom-client';
+import type { Operation } from '../planner/index.js';
+import type { Round } from './round.js';
+import { pushSpecCommit } from './spec-push.js';
+
+export interface OperationExecutorDeps {
+  store: PostgresEventStore;
+  resolver: CodeHostResolver;
+  logger: EventsLogger;
+  /** `campaigns_reconciler_operations_total`. */
+  operations: Counter;
+  /** Called after each code host write and before its event is held (tests simulate crashes here). */
+  afterHostWrite?: (changesetId: string, operation: string) => Promise<void>;
+}
+
+/**
+ * Carries out planned operations on the code host, one method per operation (Sourcegraph's
+ * `executor.go`). Each writes once, then holds the event saying what the host answered; the
+ * round's view evolves with it. It never plans: what to do next is the planner's, from the
+ * evolved view. Operations it cannot carry out are refused here, in one place.
+ */
+export class OperationExecutor {
+  constructor(private readonly deps: OperationExecutorDeps) {}
+
+  async perform(r: Round, operation: Operation): Promise<void> {
+    // The previous operation's event is recorded before the next write to the code host.
+    await r.flush();
+    switch (operation.type) {
+      case 'push':
+        await this.push(r);
+        break;
+      case 'publish':
+      case 'publish-draft':
+        await this.publish(r, operation.type === 'publish-draft');
+        break;
+      case 'update':
+        await this.update(r);
+        break;
+      case 'undraft':
+        await this.undraft(r);
+        break;
+      case 'reopen':
+        await this.reopen(r);
+        break;
+      case 'close':
+        await this.close(r, operation.reason);
+        break;
+      case 'archive':
+        // Recorded by ChangesetReconciled's operations; nothing to do on the code host.
+        break;
+      case 'sync':
+        r.readBack = true;
+        break;
+      default:
+        // import, detach, merge, comment: planned for tracked changesets and bulk operations,
+        // which the reconciler does not carry out yet (issue M1).
+        throw new CodeHostError('terminal', `operation ${operation.type} is not supported yet`, {
+          operation: operation.type,
+          repo: r.row.repository,
+        });
+    }
+    if (!r.operations.includes(operation.type)) r.operations.push(operation.type);
+  }
+
+  private async push(r: Round): Promise<void> {
+    const spec = r.spec;
+    if (spec === null || r.desired.spec === null) throw new Error('push without a spec');
+    const commitSha = await pushSpecCommit(this.deps, r, spec);
+    await this.wrote(r, 'push');
+    r.hold({
+      type: 'ChangesetUpdated',
+      data: {
+        specEventId: r.desired.specEventId,
+        operation: 'push',
+        number: r.row.number,
+        commitSha,
+        diffSha256: spec.diffSha256,
+        message: spec.commit.message,
+        author: { ...spec.commit.author },
+      },
+    });
+  }
+
+  private async publish(r: Round, draft: boolean): Promise<void> {
+    const spec = r.spec;
+    if (spec === null) throw new Error('publish without a spec');
+    const pr = await r.host!.createChangeset({
+      repo: r.row.repository,
+      head: r.row.headBranch,
+      base: spec.baseRef,
+      title: spec.title,
+      body: spec.body,
+      draft,
+    });
+    await this.wrote(r, draft ? 'publish-draft' : 'publish');
+    r.hold({
+      type: 'ChangesetPublished',
+      data: {
+        specEventId: r.desired.specEventId,
+        number: pr.number,
+        url: pr.url,
+        nodeId: pr.nodeId,
+        draft: pr.isDraft,
+        baseRef: pr.baseRefName,
+        headRefOid: pr.headRefOid,
+        title: pr.title,
+        body: pr.body,
+      },
+    });
+  }
+
+  private async update(r: Round): Promise<void> {
+    const spec = r.spec;
+    if (spec === null) throw new Error('update without a spec');
+    const pr = await r.host!.updateChangeset({
+      ...this.ref(r),
+      title: spec.title,
+      body: spec.body,
+      base: spec.baseRef,
+    });
+    await this.wrote(r, 'update');
+    r.hold({
+      type: 'ChangesetUpdated',
+      data: {
+        specEventId: r.desired.specEventId,
+        operation: 'update',
+        number: pr.number,
+        title: pr.title,
+        body: pr.body,
+        baseRef: pr.baseRefName,
+      },
+    });
+  }
+
+  private async undraft(r: Round): Promise<void> {
+    const pr = await r.host!.markReadyForReview(this.ref(r));
+    await this.wrote(r, 'undraft');
+    r.hold({
+      type: 'ChangesetUpdated',
+      data: { specEventId: r.desired.specEventId, operation: 'undraft', number: pr.number },
+    });
+  }
+
+  private async reopen(r: Round): Promise<void> {
+    const pr = await r.host!.reopenChangeset(this.ref(r));
+    await this.wrote(r, 'reopen');
+    r.hold({
+      type: 'ChangesetUpdated',
+      data: { specEventId: r.desired.specEventId, operation: 'reopen', number: pr.number },
+    });
+  }
+
+  private async close(r: Round, reason: string): Promise<void> {
+    const pr = await r.host!.closeChangeset(this.ref(r));
+    await this.wrote(r, 'close');
+    r.hold({
+      type: 'ChangesetClosed',
+      data: { specEventId: r.desired.specEventId, number: pr.number, url: pr.url, reason },
+    });
+  }
+
+  private ref(r: Round) {
+    return { repo: r.row.repository, number: r.row.number! };
+  }
+
+  private async wrote(r: Round, operation: string): Promise<void> {
+    this.deps.operations.inc({ operation, outcome: 'done' });
+    await this.deps.afterHostWrite?.(r.changesetId, operation);
+  }
+}
