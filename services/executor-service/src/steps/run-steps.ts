@@ -1,40 +1,36 @@
-import { mkdir } from 'node:fs/promises';
-import { join, posix } from 'node:path';
 import Docker from 'dockerode';
-import { parse as parseYaml } from 'yaml';
-import {
-  evaluateCondition,
-  parseTemplate,
-  renderTemplate,
-  stepEnvironment,
-  TemplateError,
-  type ChangedFiles,
-  type FileDiff,
-  type Step,
-  type StepResult,
-  type TemplateValue,
+import type {
+  ChangedFiles,
+  FileDiff,
+  Step,
+  StepResult,
+  TemplateValue,
 } from '@campaigns/campaign-spec';
+import { runStepInContainer, type ContainerStepOptions } from './run-in-container.js';
+import { StepContainers } from './step-containers.js';
+import { runFailure, StepFailed, type StepFailure } from './step-failure.js';
 import {
-  SECRETS_PATH,
-  StepContainers,
-  type ContainerRun,
-  type StepContainerSpec,
-} from './step-containers.js';
+  NO_FILES,
+  renderStep,
+  renderStepOutputs,
+  stepCondition,
+  stepData,
+  stepTemplateData,
+} from './step-template.js';
 import { newObjectsPack } from './tree-pack.js';
 import type { NodeStage } from './node-workspace.js';
 import {
   changedFiles,
   EMPTY_DIFF,
-  NO_FILES,
   stagedDiff,
   stageWorkspace,
   type StagedDiff,
 } from './workspace-diff.js';
 
+export { STDERR_TAIL_BYTES, type StepFailure, type StepFailureReason } from './step-failure.js';
+
 export const DEFAULT_STEP_TIMEOUT_MS = 30 * 60_000;
 export const DEFAULT_OUTPUT_CAP_BYTES = 1024 * 1024;
-/** How much of the failing step's stderr a failure carries. */
-export const STDERR_TAIL_BYTES = 4096;
 
 export interface RunStepsOptions {
   /** The checked-out repository (from `fetchRepository`); mounted at `/work`. */
@@ -81,28 +77,6 @@ export interface ExecutedStep extends StepResult {
   readonly droppedStderrBytes: number;
 }
 
-export type StepFailureReason =
-  | 'image-missing'
-  | 'command-failed'
-  | 'timeout'
-  | 'template'
-  | 'missing-secret'
-  | 'invalid-files'
-  | 'docker';
-
-/** Why the execution failed, in the shape `ExecutionFailed` records. */
-export interface StepFailure {
-  readonly reason: StepFailureReason;
-  /** Index of the step in `steps`. */
-  readonly stepIndex: number;
-  /** One sentence a user can act on. */
-  readonly message: string;
-  readonly exitCode?: number | null;
-  readonly stderrTail?: string;
-  readonly timeoutMs?: number;
-  readonly image?: string;
-}
-
 export interface StepsSucceeded {
   readonly ok: true;
   /** `git diff --cached --binary` of all steps against the base commit; empty when nothing changed. */
@@ -128,29 +102,6 @@ export interface StepsFailed {
 }
 
 export type RunStepsResult = StepsSucceeded | StepsFailed;
-
-class StepFailed extends Error {
-  constructor(readonly failure: StepFailure) {
-    super(failure.message);
-  }
-}
-
-function filesData(files: ChangedFiles): Record<string, TemplateValue> {
-  return {
-    modified_files: [...files.modified],
-    added_files: [...files.added],
-    deleted_files: [...files.deleted],
-    renamed_files: [...files.renamed],
-  };
-}
-
-function stepData(step: ExecutedStep | undefined): Record<string, TemplateValue> {
-  return {
-    ...filesData(step?.files ?? NO_FILES),
-    stdout: step?.stdout ?? '',
-    stderr: step?.stderr ?? '',
-  };
-}
 
 /**
  * Runs the steps one after another in their images' containers with the workspace at `/work`,
@@ -215,15 +166,26 @@ async function runAll(
   // The last step's staging is diffed once against the base: the cumulative files, the patch and the per-file split.
   let final: StagedDiff | null = null;
 
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  const inContainer: ContainerStepOptions = {
+    docker,
+    containers,
+    workspaceDir: options.workspaceDir,
+    path,
+    timeoutMs,
+    outputCapBytes: options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
+    pullMissingImages: options.pullMissingImages !== false,
+  };
+
   for (const [stepIndex, step] of options.steps.entries()) {
-    const data: Record<string, TemplateValue> = {
-      ...options.templateData,
-      previous_step: stepData(executed.at(-1)),
-      steps: { ...filesData(cumulative), path },
-      outputs: { ...outputs },
-    };
+    const data = stepTemplateData(options.templateData, {
+      previous: executed.at(-1),
+      cumulative,
+      path,
+      outputs,
+    });
     try {
-      if (!condition(step, stepIndex, data)) {
+      if (!stepCondition(step, stepIndex, data)) {
         executed.push({
           stepIndex,
           skipped: true,
@@ -238,7 +200,8 @@ async function runAll(
         continue;
       }
       const started = Date.now();
-      const run = await runStep(docker, containers, options, step, stepIndex, data, path);
+      const rendered = renderStep(step, stepIndex, data, options.secrets ?? {});
+      const run = await runStepInContainer(inContainer, step.container, stepIndex, rendered);
       const nextTree = await stageStep();
       let nextCumulative: ChangedFiles;
       let stepFiles: ChangedFiles;
@@ -268,31 +231,14 @@ async function runAll(
         droppedStderrBytes: run.stderr.droppedBytes,
       };
       executed.push(result);
-      if (run.timedOut) {
-        throw new StepFailed({
-          reason: 'timeout',
-          stepIndex,
-          message: `step ${stepIndex + 1} did not finish within ${options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS} ms and was killed`,
-          timeoutMs: options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-          stderrTail: tail(result.stderr),
-        });
-      }
-      if (run.exitCode !== 0) {
-        throw new StepFailed({
-          reason: 'command-failed',
-          stepIndex,
-          message: !run.containerStopped
-            ? `step ${stepIndex + 1} exited with code ${run.exitCode}`
-            : run.exitCode === null
-              ? `step ${stepIndex + 1} did not finish: its container stopped (PID 1 or the container was killed)`
-              : `step ${stepIndex + 1} exited with code ${run.exitCode}: its container stopped (PID 1 or the container was killed)`,
-          exitCode: run.exitCode,
-          stderrTail: tail(result.stderr),
-        });
-      }
+      const failure = runFailure(run, stepIndex, timeoutMs, result.stderr);
+      if (failure) throw new StepFailed(failure);
       tree = nextTree;
       cumulative = nextCumulative;
-      Object.assign(outputs, renderOutputs(step, stepIndex, { ...data, step: stepData(result) }));
+      Object.assign(
+        outputs,
+        renderStepOutputs(step, stepIndex, { ...data, step: stepData(result) }),
+      );
     } catch (err) {
       if (err instanceof StepFailed) return { ok: false, failure: err.failure, steps: executed };
       throw err;
@@ -325,252 +271,4 @@ async function runAll(
           }
         : null,
   };
-}
-
-function tail(text: string): string {
-  const buf = Buffer.from(text);
-  return buf.length <= STDERR_TAIL_BYTES
-    ? text
-    : buf.subarray(buf.length - STDERR_TAIL_BYTES).toString('utf8');
-}
-
-function templateFailure(stepIndex: number, field: string, err: unknown): never {
-  if (err instanceof TemplateError) {
-    throw new StepFailed({
-      reason: 'template',
-      stepIndex,
-      message: `step ${stepIndex + 1} ${field}: template error: ${err.message}`,
-    });
-  }
-  throw err;
-}
-
-function render(
-  source: string,
-  data: Record<string, TemplateValue>,
-  stepIndex: number,
-  field: string,
-): string {
-  try {
-    return renderTemplate(parseTemplate(source), data);
-  } catch (err) {
-    return templateFailure(stepIndex, field, err);
-  }
-}
-
-function condition(step: Step, stepIndex: number, data: Record<string, TemplateValue>): boolean {
-  if (step.if == null) return true;
-  if (typeof step.if === 'boolean') return step.if;
-  try {
-    return evaluateCondition(parseTemplate(step.if), data);
-  } catch (err) {
-    return templateFailure(stepIndex, 'if', err);
-  }
-}
-
-function renderOutputs(
-  step: Step,
-  stepIndex: number,
-  data: Record<string, TemplateValue>,
-): Record<string, TemplateValue> {
-  const rendered: Record<string, TemplateValue> = {};
-  for (const [name, output] of Object.entries(step.outputs ?? {})) {
-    const text = render(output.value, data, stepIndex, `outputs.${name}`);
-    try {
-      rendered[name] =
-        output.format === 'json'
-          ? (JSON.parse(text) as TemplateValue)
-          : output.format === 'yaml'
-            ? ((parseYaml(text) ?? null) as TemplateValue)
-            : text;
-    } catch (err) {
-      throw new StepFailed({
-        reason: 'template',
-        stepIndex,
-        message: `step ${stepIndex + 1} outputs.${name}: the value is not valid ${output.format}: ${(err as Error).message}`,
-      });
-    }
-  }
-  return rendered;
-}
-
-interface StepEnvironment {
-  /** NAME=value pairs from the spec, given to the engine as the container's Env. */
-  readonly plain: string[];
-  /** Secrets by name; they go through a memory-backed file instead (see `secretsFile`). */
-  readonly secret: Map<string, string>;
-}
-
-function resolveEnvironment(
-  step: Step,
-  stepIndex: number,
-  secrets: Readonly<Record<string, string>>,
-  data: Record<string, TemplateValue>,
-): StepEnvironment {
-  const env: StepEnvironment = { plain: [], secret: new Map() };
-  for (const variable of stepEnvironment(step)) {
-    if ('fromSecret' in variable) {
-      if (!Object.hasOwn(secrets, variable.name)) {
-        throw new StepFailed({
-          reason: 'missing-secret',
-          stepIndex,
-          message: `step ${stepIndex + 1} needs the secret ${variable.name}, which the executor does not have`,
-        });
-      }
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable.name)) {
-        throw new StepFailed({
-          reason: 'missing-secret',
-          stepIndex,
-          message: `step ${stepIndex + 1}: the secret name ${variable.name} is not a shell variable name`,
-        });
-      }
-      env.secret.set(variable.name, secrets[variable.name]!);
-    } else {
-      const value = render(variable.value, data, stepIndex, `env.${variable.name}`);
-      env.plain.push(`${variable.name}=${value}`);
-    }
-  }
-  return env;
-}
-
-/**
- * The engine stores a container's Env on disk, so secrets are handed over in a file in memory
- * (/dev/shm) mounted read-only, which a wrapper sources before running the step's script.
- */
-function secretsFile(secret: ReadonlyMap<string, string>): string {
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-  return [...secret].map(([name, value]) => `${name}=${quote(value)}\n`).join('');
-}
-
-async function imagePresent(docker: Docker, image: string): Promise<boolean> {
-  try {
-    await docker.getImage(image).inspect();
-    return true;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
-    throw err;
-  }
-}
-
-async function pullImage(
-  docker: Docker,
-  image: string,
-  timeoutMs: number,
-): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const pulled = (async () => {
-    const stream = await docker.pull(image);
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
-    );
-  })();
-  // An unreachable registry can swallow packets instead of refusing; the step's timeout bounds the pull too.
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`the pull took longer than ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([pulled, timedOut]);
-    return undefined;
-  } catch (err) {
-    pulled.catch(() => undefined);
-    return (err as Error).message;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function ensureImage(
-  docker: Docker,
-  options: RunStepsOptions,
-  image: string,
-  stepIndex: number,
-) {
-  if (await imagePresent(docker, image)) return;
-  const pullError =
-    options.pullMissingImages === false
-      ? 'pulling is disabled'
-      : await pullImage(docker, image, options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
-  if (pullError === undefined && (await imagePresent(docker, image))) return;
-  throw new StepFailed({
-    reason: 'image-missing',
-    stepIndex,
-    image,
-    message: `step ${stepIndex + 1}: the image ${image} is not present and cannot be pulled (${(pullError ?? 'pull finished without the image').trim()})`,
-  });
-}
-
-async function runStep(
-  docker: Docker,
-  containers: StepContainers,
-  options: RunStepsOptions,
-  step: Step,
-  stepIndex: number,
-  data: Record<string, TemplateValue>,
-  path: string,
-): Promise<ContainerRun> {
-  const script = render(step.run, data, stepIndex, 'run');
-  const env = resolveEnvironment(step, stepIndex, options.secrets ?? {}, data);
-  const filePaths: string[] = [];
-  const files: string[] = [];
-  for (const [target, content] of Object.entries(step.files ?? {})) {
-    const containerPath = posix.resolve('/', target);
-    if (containerPath === '/work' || containerPath.startsWith('/work/')) {
-      throw new StepFailed({
-        reason: 'invalid-files',
-        stepIndex,
-        message: `step ${stepIndex + 1} files: ${target} is inside the workspace (/work); files are for the container only`,
-      });
-    }
-    // One host file per entry, mounted read-only at its path: the workspace never sees it.
-    filePaths.push(containerPath);
-    files.push(render(content, data, stepIndex, `files.${target}`));
-  }
-  const spec: StepContainerSpec = {
-    image: step.container,
-    filePaths,
-    withSecrets: env.secret.size > 0,
-  };
-  try {
-    if (!containers.fits(stepIndex, spec))
-      await ensureImage(docker, options, step.container, stepIndex);
-  } catch (err) {
-    if (err instanceof StepFailed) throw err;
-    throw dockerFailure(stepIndex, err);
-  }
-  let command = ['/bin/sh', '-c', script];
-  if (env.secret.size > 0) {
-    // `$0` carries the script, so it is not re-quoted.
-    command = [
-      '/bin/sh',
-      '-c',
-      `set -a && . ${SECRETS_PATH} && set +a && exec /bin/sh -c "$0"`,
-      script,
-    ];
-  }
-  // The engine creates a missing working directory for a new container, not for an exec.
-  await mkdir(join(options.workspaceDir, path), { recursive: true });
-  try {
-    return await containers.run(stepIndex, spec, {
-      command,
-      env: env.plain,
-      workingDir: path ? posix.join('/work', path) : '/work',
-      files,
-      secrets: env.secret.size > 0 ? secretsFile(env.secret) : null,
-      timeoutMs: options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
-      outputCapBytes: options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
-    });
-  } catch (err) {
-    throw dockerFailure(stepIndex, err);
-  }
-}
-
-function dockerFailure(stepIndex: number, err: unknown): StepFailed {
-  return new StepFailed({
-    reason: 'docker',
-    stepIndex,
-    message: `step ${stepIndex + 1}: the Docker engine refused the step: ${(err as Error).message}`,
-  });
 }

@@ -1,13 +1,12 @@
 import type { ChangedFiles, FileDiff } from '@campaigns/campaign-spec';
 import { git, gitBuffer } from './git.js';
+import { NO_FILES } from './step-template.js';
 
 /** Stages everything in the workspace (`git add -A`) and returns the staged tree's id. */
 export async function stageWorkspace(workspaceDir: string): Promise<string> {
   await git(['add', '-A'], { cwd: workspaceDir, discardOutput: true });
   return (await git(['write-tree'], { cwd: workspaceDir })).trim();
 }
-
-export const NO_FILES: ChangedFiles = { modified: [], added: [], deleted: [], renamed: [] };
 
 /** One path of `git diff --raw`: what changed, from which object to which. */
 export interface RawEntry {
