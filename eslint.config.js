@@ -34,6 +34,7 @@ export const PURE_MODULES = [
   'services/reconciler-service/src/changeset/**/*.ts',
   'services/spec-service/src/desired-state/{decide,desired-state,plan-changesets,plan-executions,render-patch,parsed-specs}.ts',
   'services/spec-service/src/api/preview.ts',
+  'services/spec-service/src/status/status-evolve.ts',
 ];
 
 export default defineConfig(

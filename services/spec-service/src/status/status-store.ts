@@ -1,0 +1,263 @@
+// Every statement of the status projection: its tables, the campaign and dead-letter events it
+// applies one statement each, and the batch read and write-back of execution and changeset rows
+// (how events change those is `status-evolve.ts`).
+import type {
+  ConsumerDeadLettered,
+  EventData,
+  Migration,
+  SpecApplied,
+  StoredEvent,
+  WorkspaceResolutionFailed,
+  WorkspacesResolved,
+} from '@campaigns/events';
+import type { PoolClient } from 'pg';
+import { Rows, type StatusChangesetRow, type StatusExecutionRow } from './status-evolve.js';
+
+export function statusMigrations(schema: string): Migration[] {
+  return [
+    {
+      version: 1,
+      name: 'campaign, execution and changeset status',
+      sql: `
+CREATE TABLE ${schema}.status_campaigns (
+  campaign text PRIMARY KEY,
+  apply_id uuid NOT NULL,
+  spec_hash text NOT NULL,
+  actor text NOT NULL,
+  applied_at timestamptz NOT NULL,
+  resolved boolean NOT NULL,
+  resolution_error text,
+  problems jsonb NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE TABLE ${schema}.status_executions (
+  execution_id text PRIMARY KEY,
+  campaign text NOT NULL,
+  apply_id uuid NOT NULL,
+  repository text NOT NULL,
+  path text NOT NULL,
+  state text NOT NULL,
+  message text,
+  stderr_tail text,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX ON ${schema}.status_executions (campaign, apply_id);
+CREATE TABLE ${schema}.status_changesets (
+  changeset_id text PRIMARY KEY,
+  campaign text NOT NULL,
+  repository text NOT NULL,
+  head_branch text NOT NULL,
+  wanted boolean NOT NULL,
+  published text NOT NULL,
+  spec_event_id uuid NOT NULL,
+  reconciled_spec_event_id uuid,
+  host_state text,
+  draft boolean NOT NULL,
+  checks text,
+  review text,
+  url text,
+  number integer,
+  last_error text,
+  error_terminal boolean NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX ON ${schema}.status_changesets (campaign);`,
+    },
+    {
+      version: 2,
+      name: 'pages in key order, and the events consumers gave up on',
+      // Pages are read in (repository, head branch / path) order from these indexes; the
+      // older ones are their prefixes.
+      sql: `
+DROP INDEX ${schema}.status_executions_campaign_apply_id_idx;
+CREATE INDEX status_executions_page ON ${schema}.status_executions (campaign, apply_id, repository, path);
+DROP INDEX ${schema}.status_changesets_campaign_idx;
+CREATE INDEX status_changesets_page ON ${schema}.status_changesets (campaign, repository, head_branch);
+CREATE TABLE ${schema}.status_dead_letters (
+  event_id uuid PRIMARY KEY,
+  campaign text NOT NULL,
+  apply_id uuid,
+  consumer text NOT NULL,
+  dead_event_id uuid NOT NULL,
+  dead_event_type text NOT NULL,
+  error text NOT NULL,
+  attempts integer NOT NULL,
+  recorded_at timestamptz NOT NULL
+);
+CREATE INDEX ON ${schema}.status_dead_letters (campaign, apply_id, recorded_at);`,
+    },
+    {
+      version: 3,
+      name: 'how many workspaces an application resolved to',
+      // A batch of the projection can end between `WorkspacesResolved` and its
+      // `ExecutionQueued` events; counting rows alone, status then read "0 of 0 executed" and
+      // called the campaign complete. Rows written before this column existed are backfilled
+      // from their executions, which were recorded in the same transaction as the count.
+      sql: `
+ALTER TABLE ${schema}.status_campaigns ADD COLUMN workspace_count integer;
+UPDATE ${schema}.status_campaigns c
+   SET workspace_count = (SELECT count(*) FROM ${schema}.status_executions e
+                           WHERE e.campaign = c.campaign AND e.apply_id = c.apply_id)
+ WHERE c.resolved AND c.resolution_error IS NULL;`,
+    },
+  ];
+}
+
+export const STATUS_TABLES = [
+  { name: 'status_campaigns', key: ['campaign'] },
+  { name: 'status_executions', key: ['execution_id'] },
+  { name: 'status_changesets', key: ['changeset_id'] },
+  { name: 'status_dead_letters', key: ['event_id'] },
+] as const;
+
+/** Campaign and dead-letter events: one statement each. */
+export async function applyCampaignEvent(
+  tx: PoolClient,
+  schema: string,
+  e: StoredEvent,
+): Promise<void> {
+  const at = e.recorded_at;
+  switch (e.type) {
+    case 'SpecApplied': {
+      const d = e.data as EventData<typeof SpecApplied>;
+      await tx.query(
+        `INSERT INTO ${schema}.status_campaigns
+           (campaign, apply_id, spec_hash, actor, applied_at, resolved, resolution_error, problems, updated_at)
+         VALUES ($1, $2, $3, $4, $5, false, NULL, '[]', $5)
+         ON CONFLICT (campaign) DO UPDATE SET apply_id = EXCLUDED.apply_id, spec_hash = EXCLUDED.spec_hash,
+           actor = EXCLUDED.actor, applied_at = EXCLUDED.applied_at, resolved = false,
+           resolution_error = NULL, problems = '[]', workspace_count = NULL,
+           updated_at = EXCLUDED.updated_at`,
+        [d.campaign, d.applyId, d.specHash, d.actor, at],
+      );
+      return;
+    }
+    case 'WorkspacesResolved': {
+      const d = e.data as EventData<typeof WorkspacesResolved>;
+      const problems =
+        d.problemsOmitted === 0
+          ? d.problems
+          : [
+              ...d.problems,
+              { entry: 'on', message: `${d.problemsOmitted} more problems are not recorded` },
+            ];
+      await tx.query(
+        `UPDATE ${schema}.status_campaigns
+            SET resolved = true, problems = $3, workspace_count = $5, updated_at = $4
+          WHERE campaign = $1 AND apply_id = $2`,
+        [d.campaign, d.applyId, JSON.stringify(problems), at, d.workspaceCount],
+      );
+      return;
+    }
+    case 'WorkspaceResolutionFailed': {
+      const d = e.data as EventData<typeof WorkspaceResolutionFailed>;
+      await tx.query(
+        `UPDATE ${schema}.status_campaigns SET resolved = true, resolution_error = $3, updated_at = $4
+          WHERE campaign = $1 AND apply_id = $2`,
+        [d.campaign, d.applyId, d.message, at],
+      );
+      return;
+    }
+    case 'ConsumerDeadLettered': {
+      const d = e.data as EventData<typeof ConsumerDeadLettered>;
+      // Only a campaign's own stage stops; a dead letter naming no campaign is not anyone's status.
+      if (d.campaign === undefined) return;
+      // It belongs to the application current when it was recorded: the next apply starts afresh.
+      await tx.query(
+        `INSERT INTO ${schema}.status_dead_letters
+           (event_id, campaign, apply_id, consumer, dead_event_id, dead_event_type, error, attempts, recorded_at)
+         VALUES ($1, $2, (SELECT apply_id FROM ${schema}.status_campaigns WHERE campaign = $2),
+                 $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (event_id) DO NOTHING`,
+        [e.event_id, d.campaign, d.consumer, d.eventId, d.eventType, d.error, d.attempts, at],
+      );
+      return;
+    }
+  }
+}
+
+/** One of the tables whose rows a batch reads once and writes back. */
+export interface RowTable<R> {
+  name: string;
+  /** The key first. */
+  columns: readonly (keyof R & string)[];
+}
+
+export const EXECUTIONS: RowTable<StatusExecutionRow> = {
+  name: 'status_executions',
+  columns: [
+    'execution_id',
+    'campaign',
+    'apply_id',
+    'repository',
+    'path',
+    'state',
+    'message',
+    'stderr_tail',
+    'updated_at',
+  ],
+};
+
+export const CHANGESETS: RowTable<StatusChangesetRow> = {
+  name: 'status_changesets',
+  columns: [
+    'changeset_id',
+    'campaign',
+    'repository',
+    'head_branch',
+    'wanted',
+    'published',
+    'spec_event_id',
+    'reconciled_spec_event_id',
+    'host_state',
+    'draft',
+    'checks',
+    'review',
+    'url',
+    'number',
+    'last_error',
+    'error_terminal',
+    'updated_at',
+  ],
+};
+
+export async function loadRows<R>(
+  tx: PoolClient,
+  schema: string,
+  table: RowTable<R>,
+  keys: readonly string[],
+): Promise<Rows<R>> {
+  if (keys.length === 0) return new Rows<R>([]);
+  const key = table.columns[0]!;
+  const { rows } = await tx.query<R & Record<string, unknown>>(
+    `SELECT ${table.columns.join(', ')} FROM ${schema}.${table.name} WHERE ${key} = ANY($1::text[])`,
+    [keys],
+  );
+  return new Rows(rows.map((r) => [r[key] as string, r]));
+}
+
+/** Upserts the changed rows, 1,000 per statement (at most 17 parameters each). */
+export async function saveRows<R>(
+  tx: PoolClient,
+  schema: string,
+  table: RowTable<R>,
+  batch: Rows<R>,
+): Promise<void> {
+  const rows = batch.written();
+  const [key, ...rest] = table.columns;
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000);
+    const values: unknown[] = [];
+    const tuples = chunk.map((row) => {
+      const first = values.length;
+      for (const c of table.columns) values.push(row[c]);
+      return `(${table.columns.map((_, k) => `$${first + k + 1}`).join(', ')})`;
+    });
+    await tx.query(
+      `INSERT INTO ${schema}.${table.name} (${table.columns.join(', ')})
+       VALUES ${tuples.join(', ')}
+       ON CONFLICT (${key}) DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+      values,
+    );
+  }
+}
