@@ -14,10 +14,12 @@ export { GitError, gitTokenEnv } from './git.js';
 export type { NodeStage } from './node-workspace.js';
 export {
   APPLICATION_LABEL,
+  processAlive,
   removeDeadExecutorsContainers,
-  StepContainers,
+  removeDeadProcessesDirs,
   STEP_LABEL,
   WARM_HOST_LABEL,
   WARM_PID_LABEL,
-} from './step-containers.js';
+} from './host-leftovers.js';
+export { StepContainers } from './step-containers.js';
 export * from './run-steps.js';

@@ -7,6 +7,7 @@ import {
   type StepContainers,
   type StepContainerSpec,
 } from './step-containers.js';
+import { shellQuote } from './step-agent.js';
 import { dockerFailure, StepFailed } from './step-failure.js';
 import type { RenderedStep } from './step-template.js';
 
@@ -30,8 +31,7 @@ export interface ContainerStepOptions {
  * (/dev/shm) mounted read-only, which a wrapper sources before running the step's script.
  */
 function secretsFile(secret: ReadonlyMap<string, string>): string {
-  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
-  return [...secret].map(([name, value]) => `${name}=${quote(value)}\n`).join('');
+  return [...secret].map(([name, value]) => `${name}=${shellQuote(value)}\n`).join('');
 }
 
 async function imagePresent(docker: Docker, image: string): Promise<boolean> {

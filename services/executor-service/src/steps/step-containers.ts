@@ -1,62 +1,28 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Writable, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
+import {
+  APPLICATION_LABEL,
+  containerGone,
+  memoryDir,
+  STEP_LABEL,
+  WARM_DIR_PREFIX,
+  WARM_HOST_LABEL,
+  WARM_PID_LABEL,
+} from './host-leftovers.js';
 import { OutputTail } from './output-tail.js';
+import {
+  AGENT_SCRIPT,
+  agentCanRun,
+  AgentConnection,
+  CONTROL_PATH,
+  runScript,
+} from './step-agent.js';
 
-/** Labels of every warm step container: whose it is, to find the leftovers of a dead executor. */
-export const WARM_HOST_LABEL = 'campaigns.warm-host';
-export const WARM_PID_LABEL = 'campaigns.warm-pid';
-/** The step's index in the spec. */
-export const STEP_LABEL = 'campaigns.step';
-/** The application (`use`) the container works for: one campaign's SpecApplied. */
-export const APPLICATION_LABEL = 'campaigns.apply';
-
-/** Where a warm container finds the run scripts the executor writes. */
-const CONTROL_PATH = '/run/campaigns-control';
 /** Where the step's secrets file is mounted (read-only), sourced by the exec wrapper. */
 export const SECRETS_PATH = '/run/campaigns-step-secrets';
-/**
- * PID 1's child in a warm container: runs one step per line it reads on stdin (`<script>
- * <marker>`), with the step's stdin from /dev/null, then writes the marker and the exit code to
- * stdout and the marker to stderr, so the executor knows where one run's output ends. The
- * executor attaches once with StdinOnce: when it dies its connection drops, stdin closes and the
- * container ends (AutoRemove). Shell builtins only, so any image with /bin/sh can run it; a run
- * costs a fork instead of a `docker exec` (~35 ms of CPU in the engine each).
- */
-const AGENT_SCRIPT = [
-  "trap 'exit 0' TERM INT",
-  "while IFS=' ' read -r script marker; do",
-  // In the background, so a TERM (a step that kills PID 1) ends the agent at once.
-  `  /bin/sh "${CONTROL_PATH}/$script" </dev/null &`,
-  '  wait $!',
-  '  rc=$?',
-  `  printf '%s %s\\n' "$marker" "$rc"`,
-  `  printf '%s\\n' "$marker" >&2`,
-  'done',
-].join('\n');
-
-/** Environment names a run script can export; others go through `docker exec`. */
-const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
-/** The script the agent runs for one step: its directory, its environment, then its command. */
-export function runScript(exec: Pick<StepExec, 'command' | 'env' | 'workingDir'>): string {
-  // Removed by the executor when the run ends (an `rm` here was one more process per step).
-  const lines = [`cd ${shellQuote(exec.workingDir)} || exit 126`];
-  for (const assignment of exec.env) {
-    const eq = assignment.indexOf('=');
-    lines.push(`export ${assignment.slice(0, eq)}=${shellQuote(assignment.slice(eq + 1))}`);
-  }
-  lines.push(`exec ${exec.command.map(shellQuote).join(' ')}`);
-  return `${lines.join('\n')}\n`;
-}
 
 /** What makes a container fit a step: created for it, reused only for the same. */
 export interface StepContainerSpec {
@@ -99,12 +65,6 @@ function signatureOf(spec: StepContainerSpec): string {
   return JSON.stringify([spec.image, spec.filePaths, spec.withSecrets]);
 }
 
-/** The engine refused because the container is gone or stopped: a new one will do. */
-function containerGone(err: unknown): boolean {
-  const e = err as { statusCode?: number; message?: string };
-  return e.statusCode === 404 || e.statusCode === 409 || /not running/i.test(e.message ?? '');
-}
-
 function sink(tail: OutputTail): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -112,53 +72,6 @@ function sink(tail: OutputTail): Writable {
       callback();
     },
   });
-}
-
-function memoryDir(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-}
-
-const DIR_PREFIX = `campaigns-warm-${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Removes the warm containers and memory files that executors on this host left when they
- * died (their process is gone). Their containers would stop by themselves within a minute.
- */
-export async function removeDeadExecutorsContainers(docker: Docker): Promise<void> {
-  const containers = await docker.listContainers({
-    all: true,
-    filters: { label: [`${WARM_HOST_LABEL}=${hostname()}`] },
-  });
-  await Promise.all(
-    containers
-      .filter((c) => {
-        const pid = Number(c.Labels[WARM_PID_LABEL]);
-        return !alive(pid);
-      })
-      .map((c) =>
-        docker
-          .getContainer(c.Id)
-          .remove({ force: true, v: true })
-          .catch((err: unknown) => {
-            if (!containerGone(err)) throw err;
-          }),
-      ),
-  );
-  for (const name of await readdir(memoryDir()).catch(() => [] as string[])) {
-    const pid = Number(/^(\d+)-/.exec(name.slice(DIR_PREFIX.length))?.[1] ?? NaN);
-    if (name.startsWith(DIR_PREFIX) && Number.isInteger(pid) && !alive(pid)) {
-      await rm(join(memoryDir(), name), { recursive: true, force: true });
-    }
-  }
 }
 
 export interface StepContainersOptions {
@@ -231,7 +144,7 @@ export class StepContainers {
 
   async #slotDir(): Promise<string> {
     this.#dir ??= (async () => {
-      const dir = await mkdtemp(join(memoryDir(), `${DIR_PREFIX}${process.pid}-`));
+      const dir = await mkdtemp(join(memoryDir(), `${WARM_DIR_PREFIX}${process.pid}-`));
       await mkdir(join(dir, 'control'));
       return dir;
     })();
@@ -318,7 +231,7 @@ export class StepContainers {
         ...exec.files.map((content, index) => writeFile(join(warm.dir, `file-${index}`), content)),
         ...(exec.secrets !== null ? [writeFile(join(warm.dir, 'secrets'), exec.secrets)] : []),
       ]);
-      const viaAgent = exec.env.every((e) => SHELL_NAME.test(e.slice(0, e.indexOf('='))));
+      const viaAgent = agentCanRun(exec.env);
       const run = await (
         viaAgent ? this.#runInAgent(stepIndex, warm, exec) : this.#exec(stepIndex, warm, exec)
       ).catch(async (err: unknown) => {
@@ -434,159 +347,4 @@ export class StepContainers {
     }
     return { exitCode: info.ExitCode ?? null, timedOut: false, containerStopped, stdout, stderr };
   }
-}
-
-/** One stream of a run (stdout or stderr): output up to the run's marker goes to the tail. */
-class MarkedOutput {
-  readonly tail: OutputTail;
-  /** Bytes after the marker (on stdout: ` <exit code>\n`). */
-  after = Buffer.alloc(0);
-  done = false;
-  #held = Buffer.alloc(0);
-
-  constructor(
-    private readonly marker: Buffer,
-    cap: number,
-  ) {
-    this.tail = new OutputTail(cap);
-  }
-
-  write(chunk: Buffer): void {
-    if (this.done) {
-      this.after = Buffer.concat([this.after, chunk]);
-      return;
-    }
-    const data = this.#held.length === 0 ? chunk : Buffer.concat([this.#held, chunk]);
-    const at = data.indexOf(this.marker);
-    if (at >= 0) {
-      this.tail.write(data.subarray(0, at));
-      this.done = true;
-      this.after = Buffer.from(data.subarray(at + this.marker.length));
-      this.#held = Buffer.alloc(0);
-      return;
-    }
-    // A marker may straddle chunks: hold back what could be its beginning.
-    const keep = Math.min(data.length, this.marker.length - 1);
-    this.tail.write(data.subarray(0, data.length - keep));
-    this.#held = Buffer.from(data.subarray(data.length - keep));
-  }
-
-  /** Whatever was held back, once the run ends without a marker. */
-  flush(): void {
-    this.tail.write(this.#held);
-    this.#held = Buffer.alloc(0);
-  }
-}
-
-type AgentOutcome =
-  | { kind: 'exited'; exitCode: number; output: { stdout: OutputTail; stderr: OutputTail } }
-  | { kind: 'timeout'; output: { stdout: OutputTail; stderr: OutputTail } }
-  | {
-      kind: 'stopped';
-      /** The stream had ended before this run was sent. */
-      beforeStart: boolean;
-      output: { stdout: OutputTail; stderr: OutputTail };
-    };
-
-interface PendingRun {
-  stdout: MarkedOutput;
-  stderr: MarkedOutput;
-  settle(outcome: AgentOutcome): void;
-}
-
-/**
- * The executor's end of a warm container's agent: one hijacked attach stream, stdin carrying
- * one line per run, stdout and stderr demultiplexed and split at each run's random marker.
- * Output written between runs (a step's leftover background process) belongs to no run.
- */
-class AgentConnection {
-  #pending: PendingRun | null = null;
-  #ended = false;
-
-  constructor(
-    docker: Docker,
-    private readonly stream: Duplex,
-  ) {
-    docker.modem.demuxStream(
-      stream,
-      new Writable({
-        write: (chunk: Buffer, _encoding, callback) => {
-          this.#pending?.stdout.write(chunk);
-          this.#check();
-          callback();
-        },
-      }),
-      new Writable({
-        write: (chunk: Buffer, _encoding, callback) => {
-          this.#pending?.stderr.write(chunk);
-          this.#check();
-          callback();
-        },
-      }),
-    );
-    const end = () => {
-      if (this.#ended) return;
-      this.#ended = true;
-      const pending = this.#pending;
-      if (pending) {
-        pending.stdout.flush();
-        pending.stderr.flush();
-        pending.settle({ kind: 'stopped', beforeStart: false, output: outputOf(pending) });
-      }
-    };
-    stream.on('end', end);
-    stream.on('close', end);
-    stream.on('error', end);
-  }
-
-  run(script: string, capBytes: number, timeoutMs: number): Promise<AgentOutcome> {
-    const marker = `__campaigns_run_${randomBytes(16).toString('hex')}__`;
-    const markerBytes = Buffer.from(marker, 'latin1');
-    const stdout = new MarkedOutput(markerBytes, capBytes);
-    const stderr = new MarkedOutput(markerBytes, capBytes);
-    if (this.#ended) {
-      return Promise.resolve({
-        kind: 'stopped',
-        beforeStart: true,
-        output: outputOf({ stdout, stderr }),
-      });
-    }
-    return new Promise<AgentOutcome>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#pending = null;
-        stdout.flush();
-        stderr.flush();
-        resolve({ kind: 'timeout', output: outputOf({ stdout, stderr }) });
-      }, timeoutMs);
-      this.#pending = {
-        stdout,
-        stderr,
-        settle: (outcome) => {
-          clearTimeout(timer);
-          this.#pending = null;
-          resolve(outcome);
-        },
-      };
-      this.stream.write(`${script} ${marker}\n`);
-    });
-  }
-
-  /** Settles the pending run once both streams passed its marker and the exit code is complete. */
-  #check(): void {
-    const pending = this.#pending;
-    if (!pending?.stdout.done || !pending.stderr.done) return;
-    const line = pending.stdout.after.toString('latin1');
-    const newline = line.indexOf('\n');
-    if (newline < 0) return;
-    const exitCode = Number(line.slice(0, newline).trim());
-    pending.settle({
-      kind: 'exited',
-      exitCode: Number.isInteger(exitCode) ? exitCode : 255,
-      output: outputOf(pending),
-    });
-  }
-}
-
-function outputOf(run: { stdout: MarkedOutput; stderr: MarkedOutput }) {
-  return { stdout: run.stdout.tail, stderr: run.stderr.tail };
 }
