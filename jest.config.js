@@ -19,6 +19,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
+    '^@campaigns/(events|service-kit|codehost)/testing$':
+      '<rootDir>/libs/$1/src/test-support/index.ts',
     '^@campaigns/(events|contracts|service-kit|campaign-spec|codehost|process-pool)$':
       '<rootDir>/libs/$1/src/index.ts',
     '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',

@@ -13,9 +13,9 @@ import { connect } from '@nats-io/transport-node';
 import {
   createTestDatabase,
   type TestDatabase,
-} from '../../libs/events/src/test-support/test-database.js';
-import { freePort } from '../../libs/service-kit/src/test-support/free-port.js';
-import { uniqueEventsEnv } from '../../libs/service-kit/src/test-support/unique-events-env.js';
+} from '@campaigns/events/testing';
+import { freePort } from '@campaigns/service-kit/testing';
+import { uniqueEventsEnv } from '@campaigns/service-kit/testing';
 import {
   ensureStepImage,
   simulatorServiceEnv,

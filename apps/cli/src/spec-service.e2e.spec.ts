@@ -10,11 +10,7 @@ import {
   type ExecutionsPage,
 } from '@campaigns/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  connectTestNats,
-  TEST_NATS_URL,
-  uniqueTopology,
-} from '../../../libs/events/src/test-support/test-nats.js';
+import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
 import { sampleStatus, summaryOf } from './test-support/sample-status.js';
 
 // Runs the built binary, as `npm test` builds before testing.

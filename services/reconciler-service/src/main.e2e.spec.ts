@@ -9,24 +9,12 @@ import {
   changesetStream,
   PostgresEventStore,
 } from '@campaigns/events';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../libs/events/src/test-support/test-database.js';
-import { eventually } from '../../../libs/events/src/test-support/test-nats.js';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../libs/codehost/src/test-support/sim-code-host.js';
-import { freePort } from '../../../libs/service-kit/src/test-support/free-port.js';
-import {
-  spawnService,
-  type ServiceProcess,
-} from '../../../libs/service-kit/src/test-support/service-process.js';
-import {
-  deleteEventsStream,
-  uniqueEventsEnv,
-} from '../../../libs/service-kit/src/test-support/unique-events-env.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import { eventually } from '@campaigns/events/testing';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
+import { freePort } from '@campaigns/service-kit/testing';
+import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
+import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
 import { makeDiff } from './test-support/reconciler-harness.js';
 
 const entry = 'services/reconciler-service/dist/main.js';

@@ -2,20 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../libs/events/src/test-support/test-database.js';
-import { describeServiceProcess } from '../../../libs/service-kit/src/test-support/describe-service-process.js';
-import { freePort } from '../../../libs/service-kit/src/test-support/free-port.js';
-import {
-  spawnService,
-  type ServiceProcess,
-} from '../../../libs/service-kit/src/test-support/service-process.js';
-import {
-  deleteEventsStream,
-  uniqueEventsEnv,
-} from '../../../libs/service-kit/src/test-support/unique-events-env.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import { describeServiceProcess } from '@campaigns/service-kit/testing';
+import { freePort } from '@campaigns/service-kit/testing';
+import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
+import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
 
 const ENTRY = 'services/webhook-gateway/dist/main.js';
 const configDir = mkdtempSync(join(tmpdir(), 'webhook-gateway-e2e-'));

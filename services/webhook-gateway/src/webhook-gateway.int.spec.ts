@@ -10,20 +10,11 @@ import {
   type PostgresEventStore,
 } from '@campaigns/events';
 import { loadServiceConfig, startService, type StartedService } from '@campaigns/service-kit';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../libs/codehost/src/test-support/sim-code-host.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../libs/events/src/test-support/test-database.js';
-import { eventually, TEST_NATS_URL } from '../../../libs/events/src/test-support/test-nats.js';
-import { capturedLogger } from '../../../libs/service-kit/src/test-support/captured-logs.js';
-import {
-  deleteEventsStream,
-  uniqueEventsEnv,
-} from '../../../libs/service-kit/src/test-support/unique-events-env.js';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import { eventually, TEST_NATS_URL } from '@campaigns/events/testing';
+import { capturedLogger } from '@campaigns/service-kit/testing';
+import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
 import { MAX_WEBHOOK_BYTES, webhookGatewayDefinition } from './webhook-gateway.definition.js';
 
 interface ObservedRow {

@@ -18,11 +18,7 @@ import {
   type PreviewPart,
 } from '@campaigns/contracts';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import {
-  connectTestNats,
-  TEST_NATS_URL,
-  uniqueTopology,
-} from '../../../../libs/events/src/test-support/test-nats.js';
+import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
 import { sampleStatus, summaryOf } from '../test-support/sample-status.js';
 

@@ -29,17 +29,14 @@ import {
 import type { ResolvedWorkspaces, WorkspaceResolver } from '@campaigns/spec-service';
 import { startSpecService } from '@campaigns/spec-service/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
   connectTestNats,
   deleteStream,
   eventually,
   TEST_NATS_URL,
   uniqueTopology,
-} from '../../../../libs/events/src/test-support/test-nats.js';
+} from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
 
 const SCHEMA = 'spec_service';

@@ -1,8 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { spawnService, type ServiceProcess } from '../test-support/service-process.js';
 
 describe('bootstrapService', () => {

@@ -8,10 +8,7 @@ import { z } from 'zod';
 import { invalidRequest } from '../requests/api-request.error.js';
 import { ZodPayloadPipe } from '../requests/zod-payload.pipe.js';
 import { Counter, Registry } from 'prom-client';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { loadServiceConfig } from '../config/service-config.js';
 import { deleteEventsStream, uniqueEventsEnv } from '../test-support/unique-events-env.js';
 import { capturedLogger } from '../test-support/captured-logs.js';

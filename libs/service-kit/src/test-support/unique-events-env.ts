@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { TEST_NATS_URL } from '../../../events/src/test-support/test-nats.js';
+import { TEST_NATS_URL } from '@campaigns/events/testing';
 
 /** EVENTS_STREAM and EVENTS_SUBJECT_PREFIX no other test run uses, so runs never share a stream. */
 export function uniqueEventsEnv(): { EVENTS_STREAM: string; EVENTS_SUBJECT_PREFIX: string } {

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodeHostError, type ChangesetRef } from '@campaigns/codehost';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
 import { ChangesetReadBatcher } from './changeset-read-batcher.js';
 
 describe('ChangesetReadBatcher against the GitHub simulator', () => {

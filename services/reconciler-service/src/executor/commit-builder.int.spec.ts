@@ -3,10 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodeHostError, commitObject } from '@campaigns/codehost';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
 import { git, makeDiff } from '../test-support/reconciler-harness.js';
 import { buildCommit, type BuildCommitInput } from './commit-builder.js';
 

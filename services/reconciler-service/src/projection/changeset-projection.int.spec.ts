@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { projectionMigrations, type StoredEvent } from '@campaigns/events';
 import type { PoolClient } from 'pg';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { changesetProjection } from './changeset-projection.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');

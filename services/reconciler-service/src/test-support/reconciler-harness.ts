@@ -20,20 +20,14 @@ import {
   type StoredEvent,
 } from '@campaigns/events';
 import { CodeHosts, secretValues, type CampaignsConfig } from '@campaigns/codehost';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
   connectTestNats,
   deleteStream,
   eventually,
   uniqueTopology,
-} from '../../../../libs/events/src/test-support/test-nats.js';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+} from '@campaigns/events/testing';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
 import { ReconcilerWorker, type ReconcilerWorkerOptions } from '../executor/reconciler-worker.js';
 import { changesetProjection } from '../projection/changeset-projection.js';
 import { loadReconcilerConfig, RECONCILER_SCHEMA } from '../reconciler-service.definition.js';

@@ -7,20 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
-import { TEST_NATS_URL } from '../../../../libs/events/src/test-support/test-nats.js';
-import { freePort } from '../../../../libs/service-kit/src/test-support/free-port.js';
-import {
-  spawnService,
-  type ServiceProcess,
-} from '../../../../libs/service-kit/src/test-support/service-process.js';
-import {
-  deleteEventsStream,
-  uniqueEventsEnv,
-} from '../../../../libs/service-kit/src/test-support/unique-events-env.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import { TEST_NATS_URL } from '@campaigns/events/testing';
+import { freePort } from '@campaigns/service-kit/testing';
+import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
+import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
 import { startSimEnvironment, type SimEnvironment } from '../sim-environment.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
