@@ -35,6 +35,7 @@ export const PURE_MODULES = [
   'services/spec-service/src/desired-state/{decide,desired-state,plan-changesets,plan-executions,render-patch,parsed-specs}.ts',
   'services/spec-service/src/api/preview.ts',
   'services/spec-service/src/status/status-evolve.ts',
+  'services/spec-service/src/workspaces/listing-plan.ts',
 ];
 
 export default defineConfig(

@@ -10,9 +10,9 @@ import {
 import { silentLogger, type EventsLogger, type WorkspaceData } from '@campaigns/events';
 import type pg from 'pg';
 import { gitLsRemoteBranchHead, type BranchHeadResolver } from './branch-head.js';
+import { mapLimit } from './map-limit.js';
 import { CompiledQuery } from './query-evaluator.js';
 import {
-  mapLimit,
   RepositoryIndex,
   RepositoryIndexError,
   type IndexedCodeHost,

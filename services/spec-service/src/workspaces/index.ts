@@ -2,6 +2,7 @@ export * from './workspace-resolver.js';
 export * from './repository-index.js';
 export * from './repository-index-settings.js';
 export * from './listing-plan.js';
+export * from './map-limit.js';
 export * from './repository-index.migrations.js';
 export * from './query-evaluator.js';
 export * from './branch-head.js';

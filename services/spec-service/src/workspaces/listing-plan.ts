@@ -118,3 +118,43 @@ export function sameOrganizations(a: readonly string[], b: readonly string[]): b
   const sa = new Set(a);
   return sa.size === new Set(b).size && b.every((x) => sa.has(x));
 }
+
+/** A code host's last refresh as the index stored it. */
+export interface RecordedRefresh {
+  codeHostId: string;
+  /** Organizations as configured then (lower case). */
+  organizations: readonly string[];
+  /** When it finished. */
+  refreshedAt: Date;
+}
+
+/**
+ * When each code host's last refresh finished (with its organizations as configured now);
+ * undefined for a host never refreshed or whose organizations changed since.
+ */
+export function lastRefreshedByHost(
+  recorded: readonly RecordedRefresh[],
+  hosts: readonly { id: string; organizations: readonly string[] }[],
+): Map<string, Date | undefined> {
+  const result = new Map<string, Date | undefined>();
+  for (const host of hosts) {
+    const row = recorded.find((r) => r.codeHostId === host.id);
+    const same =
+      row !== undefined &&
+      sameOrganizations(
+        row.organizations,
+        host.organizations.map((o) => o.toLowerCase()),
+      );
+    result.set(host.id, same ? row.refreshedAt : undefined);
+  }
+  return result;
+}
+
+/** Whether every code host's last refresh finished less than `maxAgeMs` before `now`. */
+export function allFresh(
+  last: ReadonlyMap<string, Date | undefined>,
+  now: number,
+  maxAgeMs: number,
+): boolean {
+  return [...last.values()].every((at) => at !== undefined && now - at.getTime() < maxAgeMs);
+}

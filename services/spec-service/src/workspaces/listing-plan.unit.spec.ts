@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RepositoryInfo } from '@campaigns/codehost';
 import {
+  allFresh,
   INCREMENTAL_ORDERS,
+  lastRefreshedByHost,
   listsFurther,
   planListing,
   planPage,
@@ -162,5 +164,48 @@ describe('planPage: what a listed page costs', () => {
   it('keeps the files of a row stored before node ids were kept when its head is unchanged', () => {
     const plan = planPage([repo('api')], [stored('api', { nodeId: null })]);
     expect(plan).toEqual({ listFiles: [], replaced: [] });
+  });
+});
+
+describe('lastRefreshedByHost', () => {
+  it('gives each code host its last refresh, unless its organizations changed since (any case, any order)', () => {
+    // Given refreshes recorded for two hosts (organizations stored in lower case).
+    const recorded = [
+      { codeHostId: 'gh', organizations: ['acme', 'tools'], refreshedAt: ago(MINUTE) },
+      { codeHostId: 'gl', organizations: ['acme'], refreshedAt: ago(2 * MINUTE) },
+    ];
+
+    // When compared with the hosts as configured now.
+    const last = lastRefreshedByHost(recorded, [
+      { id: 'gh', organizations: ['Tools', 'ACME'] },
+      { id: 'gl', organizations: ['acme', 'more'] },
+      { id: 'new', organizations: ['acme'] },
+    ]);
+
+    // Then the same organizations keep their time; changed or never refreshed ones have none.
+    expect([...last]).toEqual([
+      ['gh', ago(MINUTE)],
+      ['gl', undefined],
+      ['new', undefined],
+    ]);
+  });
+});
+
+describe('allFresh', () => {
+  it('is fresh only when every code host was refreshed less than the maximum age ago', () => {
+    const at = now.getTime();
+    expect(allFresh(new Map([['gh', ago(9_999)]]), at, 10_000)).toBe(true);
+    expect(allFresh(new Map([['gh', ago(10_000)]]), at, 10_000)).toBe(false);
+    expect(
+      allFresh(
+        new Map([
+          ['gh', ago(1)],
+          ['gl', undefined],
+        ]),
+        at,
+        10_000,
+      ),
+    ).toBe(false);
+    expect(allFresh(new Map(), at, 10_000)).toBe(true);
   });
 });

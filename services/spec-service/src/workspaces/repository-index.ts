@@ -6,49 +6,29 @@ import {
   type Page,
   type RepositoryInfo,
   type RepositoryOrder,
-  type Visibility,
 } from '@campaigns/codehost';
 import { runMigrations, silentLogger, type EventsLogger } from '@campaigns/events';
 import type pg from 'pg';
 import {
+  allFresh,
+  lastRefreshedByHost,
   listsFurther,
   planListing,
   planPage,
-  sameOrganizations,
-  type LastRefresh,
-  type StoredRepository,
 } from './listing-plan.js';
+import { mapLimit } from './map-limit.js';
+import { RepositoryIndexStore, type IndexedRepository } from './repository-index-store.js';
 import {
   REPOSITORY_INDEX_COMPONENT,
   repositoryIndexMigrations,
 } from './repository-index.migrations.js';
 
+export type { IndexedRepository } from './repository-index-store.js';
+
 /** A configured code host and its adapter: what the index lists and how. */
 export interface IndexedCodeHost {
   config: CodeHostConfig;
   codeHost: CodeHost;
-}
-
-/** One repository as the index holds it. */
-export interface IndexedRepository {
-  /** `HOST/OWNER/NAME`, spelled as the code host spells it. */
-  name: string;
-  /** The code host's id for it; null for a row indexed before ids were kept. */
-  nodeId: string | null;
-  codeHostId: string;
-  owner: string;
-  /** '' for an empty repository. */
-  defaultBranch: string;
-  /** The default branch's head commit; null for an empty repository. */
-  headCommit: string | null;
-  archived: boolean;
-  fork: boolean;
-  visibility: Visibility;
-  /** Found by listing a configured organization; false when indexed only on demand (`ensure`). */
-  listed: boolean;
-  /** Every file path at the head commit, sorted. */
-  files: string[];
-  indexedAt: Date;
 }
 
 /** What one `refresh()` did, per code host. */
@@ -103,57 +83,6 @@ export class RepositoryIndexError extends Error {
   }
 }
 
-interface Row {
-  name: string;
-  node_id: string | null;
-  code_host_id: string;
-  owner: string;
-  default_branch: string;
-  head_commit: string | null;
-  archived: boolean;
-  fork: boolean;
-  visibility: Visibility;
-  listed: boolean;
-  files: string[];
-  files_commit: string | null;
-  indexed_at: Date;
-}
-
-/** Serializes refreshes that may be skipped (`refreshIfOlderThan`) across instances. */
-const REFRESH_LOCK_KEY = 7_042_101;
-
-// Files come as JSON: node-postgres parses it natively, many times faster than a text[] literal.
-const COLUMNS =
-  'name, node_id, code_host_id, owner, default_branch, head_commit, archived, fork, visibility, listed, array_to_json(files) AS files, files_commit, indexed_at';
-
-/** Upserts one page of repositories; `files` null means "unchanged, keep the stored ones". */
-const UPSERT_PAGE = `
-  INSERT INTO spec_service.indexed_repositories
-    (name, node_id, code_host_id, owner, default_branch, head_commit, archived, fork, visibility,
-     listed, files, files_commit, indexed_at)
-  SELECT r.name, r.node_id, $1, r.owner, r.default_branch, r.head_commit, r.archived, r.fork,
-         r.visibility, $2, COALESCE(r.files, '{}'),
-         CASE WHEN r.files IS NULL THEN NULL ELSE r.head_commit END, now()
-    FROM jsonb_to_recordset($3::jsonb) AS r(name text, node_id text, owner text,
-         default_branch text, head_commit text, archived boolean, fork boolean,
-         visibility text, files text[])
-  ON CONFLICT (name) DO UPDATE SET
-    node_id = EXCLUDED.node_id,
-    code_host_id = EXCLUDED.code_host_id,
-    owner = EXCLUDED.owner,
-    default_branch = EXCLUDED.default_branch,
-    head_commit = EXCLUDED.head_commit,
-    archived = EXCLUDED.archived,
-    fork = EXCLUDED.fork,
-    visibility = EXCLUDED.visibility,
-    listed = indexed_repositories.listed OR EXCLUDED.listed,
-    -- Files not listed now (EXCLUDED.files_commit NULL for a repository with commits) stay.
-    files = CASE WHEN EXCLUDED.files_commit IS NULL AND EXCLUDED.head_commit IS NOT NULL
-                 THEN indexed_repositories.files ELSE EXCLUDED.files END,
-    files_commit = CASE WHEN EXCLUDED.files_commit IS NULL AND EXCLUDED.head_commit IS NOT NULL
-                        THEN indexed_repositories.files_commit ELSE EXCLUDED.files_commit END,
-    indexed_at = now()`;
-
 /**
  * The repositories of every configured code host's `organizations`, with their file paths at the
  * default branch's head, kept in PostgreSQL (`spec_service.indexed_repositories`) so that
@@ -175,9 +104,13 @@ const UPSERT_PAGE = `
  * Each page is read and written with one statement each. A repository found under a new name
  * (same node id) replaces its old row. Repositories indexed on demand by `ensure` (explicit
  * `repository:` entries outside the organizations) are kept, and re-checked by the next `ensure`.
+ *
+ * This class asks the code hosts and carries the plans out; what to list and what a page costs
+ * is decided in `listing-plan.ts` (pure), and every statement is in `repository-index-store.ts`.
  */
 export class RepositoryIndex {
   readonly #pool: pg.Pool;
+  readonly #store: RepositoryIndexStore;
   readonly #hosts: readonly IndexedCodeHost[];
   readonly #logger: EventsLogger;
   readonly #concurrency: number;
@@ -186,6 +119,7 @@ export class RepositoryIndex {
 
   constructor(options: RepositoryIndexOptions) {
     this.#pool = options.pool;
+    this.#store = new RepositoryIndexStore(options.pool);
     this.#hosts = options.codeHosts;
     this.#logger = options.logger ?? silentLogger;
     this.#concurrency = Math.max(1, options.concurrency ?? 8);
@@ -235,26 +169,10 @@ export class RepositoryIndex {
    */
   async refreshIfOlderThan(maxAgeMs: number): Promise<RefreshReport[] | undefined> {
     await this.migrate();
-    const client = await this.#pool.connect();
-    let broken = false;
-    try {
-      await client.query('SELECT pg_advisory_lock($1)', [REFRESH_LOCK_KEY]);
-      try {
-        const last = await this.lastRefreshed();
-        const now = Date.now();
-        const fresh = [...last.values()].every(
-          (at) => at !== undefined && now - at.getTime() < maxAgeMs,
-        );
-        return fresh ? undefined : await this.refresh();
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [REFRESH_LOCK_KEY]).catch(() => {
-          broken = true;
-        });
-      }
-    } finally {
-      // A client whose unlock failed may still hold the lock: end it rather than pool it.
-      client.release(broken);
-    }
+    return this.#store.withRefreshLock(async () => {
+      const fresh = allFresh(await this.lastRefreshed(), Date.now(), maxAgeMs);
+      return fresh ? undefined : await this.refresh();
+    });
   }
 
   /**
@@ -263,25 +181,15 @@ export class RepositoryIndex {
    */
   async lastRefreshed(): Promise<Map<string, Date | undefined>> {
     await this.migrate();
-    const { rows } = await this.#pool.query<{
-      code_host_id: string;
-      organizations: string[];
-      refreshed_at: Date;
-    }>(
-      'SELECT code_host_id, organizations, refreshed_at FROM spec_service.repository_index_refreshes',
+    const recorded = (await this.#store.refreshes()).map((r) => ({
+      codeHostId: r.code_host_id,
+      organizations: r.organizations,
+      refreshedAt: r.refreshed_at,
+    }));
+    return lastRefreshedByHost(
+      recorded,
+      this.#hosts.map((h) => ({ id: h.config.id, organizations: h.config.organizations })),
     );
-    const result = new Map<string, Date | undefined>();
-    for (const host of this.#hosts) {
-      const row = rows.find((r) => r.code_host_id === host.config.id);
-      const same =
-        row !== undefined &&
-        sameOrganizations(
-          row.organizations,
-          host.config.organizations.map((o) => o.toLowerCase()),
-        );
-      result.set(host.config.id, same ? row.refreshed_at : undefined);
-    }
-    return result;
   }
 
   /**
@@ -298,10 +206,7 @@ export class RepositoryIndex {
       info = await host.codeHost.getRepository(repo);
     } catch (error) {
       if (error instanceof CodeHostError && error.context.status === 404) {
-        await this.#pool.query(
-          'DELETE FROM spec_service.indexed_repositories WHERE lower(name) = lower($1) AND NOT listed',
-          [repo],
-        );
+        await this.#store.forgetUnlisted(repo);
         return undefined;
       }
       throw this.#failure(host, error);
@@ -317,11 +222,7 @@ export class RepositoryIndex {
   /** The indexed repository of that name (any letter case), if any. */
   async get(repo: string): Promise<IndexedRepository | undefined> {
     await this.migrate();
-    const { rows } = await this.#pool.query<Row>(
-      `SELECT ${COLUMNS} FROM spec_service.indexed_repositories WHERE lower(name) = lower($1)`,
-      [repo],
-    );
-    return rows[0] === undefined ? undefined : toRepository(rows[0]);
+    return this.#store.get(repo);
   }
 
   /**
@@ -330,13 +231,10 @@ export class RepositoryIndex {
    */
   async list(options: { includeUnlisted?: boolean } = {}): Promise<IndexedRepository[]> {
     await this.migrate();
-    const { rows } = await this.#pool.query<Row>(
-      `SELECT ${COLUMNS} FROM spec_service.indexed_repositories
-        WHERE code_host_id = ANY($1::text[]) AND (listed OR $2::boolean)
-        ORDER BY name`,
-      [this.#hosts.map((h) => h.config.id), options.includeUnlisted ?? false],
+    return this.#store.list(
+      this.#hosts.map((h) => h.config.id),
+      options.includeUnlisted ?? false,
     );
-    return rows.map(toRepository);
   }
 
   /**
@@ -348,27 +246,8 @@ export class RepositoryIndex {
     options: { batchSize?: number } = {},
   ): Promise<void> {
     await this.migrate();
-    const batchSize = options.batchSize ?? 1000;
     const hostIds = this.#hosts.map((h) => h.config.id);
-    // Pages by name. The batch is chosen before its files are turned into JSON: a plan that
-    // sorts the rows after building them would build every remaining row for each batch.
-    const fetchAfter = (after: string) =>
-      this.#pool.query<Row>(
-        `SELECT ${COLUMNS} FROM (
-           SELECT * FROM spec_service.indexed_repositories
-            WHERE name > $2 AND code_host_id = ANY($1::text[]) AND listed
-            ORDER BY name LIMIT $3) AS batch
-          ORDER BY name`,
-        [hostIds, after, batchSize],
-      );
-    let next: Promise<pg.QueryResult<Row>> | undefined = fetchAfter('');
-    while (next !== undefined) {
-      const { rows }: pg.QueryResult<Row> = await next;
-      // The next batch is read while this one is visited.
-      next = rows.length < batchSize ? undefined : fetchAfter(rows.at(-1)!.name);
-      next?.catch(() => undefined);
-      visit(rows.map(toRepository));
-    }
+    await this.#store.scan(hostIds, options.batchSize ?? 1000, visit);
   }
 
   #hostFor(repo: string): IndexedCodeHost {
@@ -402,7 +281,7 @@ export class RepositoryIndex {
     const started = new Date();
     const organizations = host.config.organizations.map((o) => o.toLowerCase());
     const plan = planListing(
-      await this.#lastRefresh(host),
+      await this.#store.lastRefresh(host.config.id),
       organizations,
       started,
       this.#policy,
@@ -430,37 +309,15 @@ export class RepositoryIndex {
       throw this.#failure(host, error);
     }
     const removed =
-      plan.kind === 'full'
-        ? await this.#pool.query(
-            `DELETE FROM spec_service.indexed_repositories
-              WHERE code_host_id = $1 AND listed AND NOT (lower(name) = ANY($2::text[]))`,
-            [host.config.id, [...seen]],
-          )
-        : undefined;
-    await this.#pool.query(
-      `INSERT INTO spec_service.repository_index_refreshes
-         (code_host_id, organizations, refreshed_at, listing_started_at, full_listing_started_at)
-       VALUES ($1, $2, now(), $3, $4)
-       ON CONFLICT (code_host_id) DO UPDATE SET
-         organizations = EXCLUDED.organizations,
-         refreshed_at = EXCLUDED.refreshed_at,
-         listing_started_at = EXCLUDED.listing_started_at,
-         full_listing_started_at = COALESCE(EXCLUDED.full_listing_started_at,
-                                            repository_index_refreshes.full_listing_started_at)`,
-      [host.config.id, organizations, started, plan.kind === 'full' ? started : null],
-    );
-    const { rows } = await this.#pool.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM spec_service.indexed_repositories
-        WHERE code_host_id = $1 AND listed`,
-      [host.config.id],
-    );
+      plan.kind === 'full' ? await this.#store.removeUnseen(host.config.id, [...seen]) : 0;
+    await this.#store.recordRefresh(host.config.id, organizations, started, plan.kind === 'full');
     const report: RefreshReport = {
       codeHostId: host.config.id,
       listing: plan.kind,
       listed: seen.size,
-      repositories: rows[0]?.count ?? 0,
+      repositories: await this.#store.countListed(host.config.id),
       filesListed,
-      removed: removed?.rowCount ?? 0,
+      removed,
     };
     this.#logger.info(
       {
@@ -471,26 +328,6 @@ export class RepositoryIndex {
       'repository index refreshed for a code host',
     );
     return report;
-  }
-
-  async #lastRefresh(host: IndexedCodeHost): Promise<LastRefresh | undefined> {
-    const { rows } = await this.#pool.query<{
-      organizations: string[];
-      listing_started_at: Date | null;
-      full_listing_started_at: Date | null;
-    }>(
-      `SELECT organizations, listing_started_at, full_listing_started_at
-         FROM spec_service.repository_index_refreshes WHERE code_host_id = $1`,
-      [host.config.id],
-    );
-    const row = rows[0];
-    return row === undefined
-      ? undefined
-      : {
-          organizations: row.organizations,
-          listingStartedAt: row.listing_started_at,
-          fullListingStartedAt: row.full_listing_started_at,
-        };
   }
 
   /**
@@ -539,99 +376,13 @@ export class RepositoryIndex {
     listed: boolean,
   ): Promise<number> {
     if (page.length === 0) return 0;
-    const { rows } = await this.#pool.query<{
-      name: string;
-      node_id: string | null;
-      files_commit: string | null;
-    }>(
-      `SELECT name, node_id, files_commit FROM spec_service.indexed_repositories
-        WHERE lower(name) = ANY($1::text[]) OR node_id = ANY($2::text[])`,
-      [page.map((r) => r.name.toLowerCase()), page.map((r) => r.nodeId)],
-    );
-    const stored: StoredRepository[] = rows.map((r) => ({
-      name: r.name,
-      nodeId: r.node_id,
-      filesCommit: r.files_commit,
-    }));
-    const plan = planPage(page, stored);
+    const plan = planPage(page, await this.#store.storedFor(page));
     const files = new Map<string, string[]>();
     await mapLimit(plan.listFiles, this.#concurrency, async (repo) => {
       const listedFiles = await host.codeHost.listFiles(repo.name, repo.headCommit!);
       files.set(repo.name, listedFiles.sort());
     });
-    const records = page.map((r) => ({
-      name: r.name,
-      node_id: r.nodeId,
-      owner: r.owner,
-      default_branch: r.defaultBranch,
-      head_commit: r.headCommit,
-      archived: r.archived,
-      fork: r.fork,
-      visibility: r.visibility,
-      files: r.headCommit === null ? [] : (files.get(r.name) ?? null),
-    }));
-    const upsert = [host.config.id, listed, JSON.stringify(records)];
-    if (plan.replaced.length === 0) {
-      await this.#pool.query(UPSERT_PAGE, upsert);
-    } else {
-      // Renamed (or re-cased) repositories: their old rows go in the same transaction.
-      const client = await this.#pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query(
-          'DELETE FROM spec_service.indexed_repositories WHERE name = ANY($1::text[])',
-          [plan.replaced],
-        );
-        await client.query(UPSERT_PAGE, upsert);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    }
+    await this.#store.writePage(host.config.id, listed, page, files, plan.replaced);
     return plan.listFiles.length;
   }
-}
-
-function toRepository(row: Row): IndexedRepository {
-  return {
-    name: row.name,
-    nodeId: row.node_id,
-    codeHostId: row.code_host_id,
-    owner: row.owner,
-    defaultBranch: row.default_branch,
-    headCommit: row.head_commit,
-    archived: row.archived,
-    fork: row.fork,
-    visibility: row.visibility,
-    listed: row.listed,
-    files: row.files,
-    indexedAt: row.indexed_at,
-  };
-}
-
-/** Maps with at most `limit` calls in flight; rejects with the first failure. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
