@@ -10,10 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '@campaigns/events/testing';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { freePort } from '@campaigns/service-kit/testing';
 import { uniqueEventsEnv } from '@campaigns/service-kit/testing';
 import {

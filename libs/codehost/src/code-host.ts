@@ -169,6 +169,31 @@ export interface WebhookDelivery {
   payload: Record<string, unknown>;
 }
 
+/** What an observation says about a pull request (each field only when the source says it). */
+export interface ObservedFields {
+  url?: string;
+  title?: string;
+  state?: 'open' | 'closed' | 'merged';
+  draft?: boolean;
+  reviewDecision?: ReviewDecision;
+  checks?: ChecksState;
+  headRefOid?: string;
+}
+
+/** What a delivery says about pull requests, before knowing which of them are tracked. */
+export interface WebhookFacts {
+  /** e.g. `pull_request.closed`, `check_suite.completed`, `status`. */
+  trigger: string;
+  /** Host-qualified repository. */
+  repository: string;
+  /** Which pull requests: the ones numbered, or every tracked one whose head is `headSha`. */
+  target: { numbers: number[] } | { headSha: string };
+  /** Fields of every observation (ChangesetObserved minus identity, source, delivery, trigger). */
+  fields: ObservedFields;
+  /** The login of whoever acted, when the payload says. */
+  sender?: string;
+}
+
 /**
  * A code host. Every method fails only with `CodeHostError` (webhook verification with
  * `WebhookVerificationError`).
@@ -214,4 +239,9 @@ export interface CodeHost {
   verifyWebhook(headers: WebhookHeaders, rawBody: string): Promise<void>;
   /** Verifies, then parses a delivery. */
   parseWebhook(headers: WebhookHeaders, rawBody: string): Promise<WebhookDelivery>;
+  /**
+   * What a verified delivery of this host says about pull requests; null for events that say
+   * nothing the reconciler records (each host's payloads are its own).
+   */
+  webhookFacts(delivery: WebhookDelivery): WebhookFacts | null;
 }

@@ -12,3 +12,4 @@ export * from './git-http/upload-pack.js';
 export * from './git-http/receive-pack.js';
 export * from './git-objects/commit-object.js';
 export * from './git-objects/pack-file.js';
+export * from './observations.js';

@@ -60,9 +60,9 @@ export class GithubWebhookController {
       res.status(415).json({ error: "set the webhook's content type to application/json" });
       return;
     }
-    let delivery;
+    let verified;
     try {
-      delivery = await this.gateway.verifier.verify(req.headers, req.rawBody.toString('utf8'));
+      verified = await this.gateway.verifier.verify(req.headers, req.rawBody.toString('utf8'));
     } catch (error) {
       if (!(error instanceof WebhookVerificationError)) throw error;
       if (error.reason === 'bad_payload') {
@@ -73,10 +73,11 @@ export class GithubWebhookController {
       res.status(401).json({ error: 'signature does not match' });
       return;
     }
+    const { delivery, host } = verified;
     const about = { deliveryId: delivery.id, event: delivery.event, action: delivery.action };
     let result;
     try {
-      result = await this.gateway.recorder.record(delivery);
+      result = await this.gateway.recorder.record(delivery, host.webhookFacts(delivery));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (isPermanent(error)) {

@@ -1,4 +1,10 @@
-import type { WebhookDelivery } from '@campaigns/codehost';
+import {
+  changesetObserved,
+  type ChangesetObservedData,
+  type ObservedFields,
+  type WebhookDelivery,
+  type WebhookFacts,
+} from '@campaigns/codehost';
 import {
   changesetStream,
   deterministicEventId,
@@ -11,7 +17,6 @@ import {
   trackedPullRequestsProjection,
   type TrackedPullRequest,
 } from './tracked-pull-requests.projection.js';
-import { webhookFacts, type ObservedFields, type WebhookFacts } from './webhook-observations.js';
 
 export const WEBHOOK_GATEWAY_SCHEMA = 'webhook_gateway';
 const SOURCE = 'webhook-gateway';
@@ -37,8 +42,8 @@ export class WebhookRecorder {
     private readonly schema = WEBHOOK_GATEWAY_SCHEMA,
   ) {}
 
-  async record(delivery: WebhookDelivery): Promise<RecordOutcome> {
-    const facts = webhookFacts(delivery);
+  /** Records what a verified delivery says (`facts`, from its code host) about tracked PRs. */
+  async record(delivery: WebhookDelivery, facts: WebhookFacts | null): Promise<RecordOutcome> {
     if (facts === null) return { outcome: 'ignored', reason: 'event' };
     const tracked = await this.tracked(facts);
     if (tracked.length === 0) return { outcome: 'ignored', reason: 'untracked' };
@@ -177,17 +182,11 @@ export function observation(
   deliveryId: string,
   facts: WebhookFacts,
   pr: TrackedPullRequest,
-): Record<string, unknown> {
-  return {
-    changesetId: pr.changesetId,
-    campaign: pr.campaign,
-    repository: pr.repository,
-    headBranch: pr.headBranch,
+): ChangesetObservedData {
+  return changesetObserved(pr, pr.number, facts.fields, {
     source: 'webhook',
     deliveryId,
     trigger: facts.trigger,
-    number: pr.number,
-    ...facts.fields,
     ...(facts.sender === undefined ? {} : { sender: facts.sender }),
-  };
+  });
 }

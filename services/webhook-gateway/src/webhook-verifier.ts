@@ -3,6 +3,7 @@ import {
   GithubCodeHost,
   WebhookVerificationError,
   type CampaignsConfig,
+  type CodeHost,
   type WebhookDelivery,
   type WebhookHeaders,
 } from '@campaigns/codehost';
@@ -26,12 +27,18 @@ export class WebhookVerifier {
     }
   }
 
-  /** The verified delivery; throws WebhookVerificationError when no host's secret matches. */
-  async verify(headers: WebhookHeaders, rawBody: string): Promise<WebhookDelivery> {
+  /**
+   * The verified delivery and the code host whose secret it matched (which reads what it says);
+   * throws WebhookVerificationError when no host's secret matches.
+   */
+  async verify(
+    headers: WebhookHeaders,
+    rawBody: string,
+  ): Promise<{ delivery: WebhookDelivery; host: CodeHost }> {
     let last: unknown = new WebhookVerificationError('bad_signature', 'no code host matched');
     for (const host of this.candidates(rawBody)) {
       try {
-        return await host.parseWebhook(headers, rawBody);
+        return { delivery: await host.parseWebhook(headers, rawBody), host };
       } catch (error) {
         if (!(error instanceof WebhookVerificationError)) throw error;
         // A missing signature or a bad payload fails the same way with every host.

@@ -21,6 +21,7 @@ import type {
   RepositoryInfo,
   UpdateChangesetInput,
   WebhookDelivery,
+  WebhookFacts,
   WebhookHeaders,
 } from '../code-host.js';
 import type { CodeHostConfig } from '../config.js';
@@ -34,6 +35,7 @@ import {
 } from '../git-http/receive-pack.js';
 import { redact, type Secret } from '../secret.js';
 import { pushCommitToBranch } from './git-push.js';
+import { webhookFacts as githubWebhookFacts } from './webhook-facts.js';
 import { toCodeHostError } from './github-errors.js';
 import { waitingOutRateLimits, type RateLimitPolicy } from './rate-limit-wait.js';
 import {
@@ -493,6 +495,10 @@ export class GithubCodeHost implements CodeHost {
         : { repo: `${this.host}/${repository.full_name}` }),
       payload,
     };
+  }
+
+  webhookFacts(delivery: WebhookDelivery): WebhookFacts | null {
+    return githubWebhookFacts(delivery);
   }
 
   /** `toString`, JSON and inspection name the host, never the token. */

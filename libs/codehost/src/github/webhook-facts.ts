@@ -1,31 +1,10 @@
-import type { WebhookDelivery } from '@campaigns/codehost';
-
-/** What a delivery says about pull requests, before knowing which of them are tracked. */
-export interface WebhookFacts {
-  /** e.g. `pull_request.closed`, `check_suite.completed`, `status`. */
-  trigger: string;
-  /** Host-qualified repository. */
-  repository: string;
-  /** Which pull requests: the ones numbered, or every tracked one whose head is `headSha`. */
-  target: { numbers: number[] } | { headSha: string };
-  /** Fields of every observation (ChangesetObserved minus identity, source, delivery, trigger). */
-  fields: ObservedFields;
-  /** The login of whoever acted, when the payload says. */
-  sender?: string;
-}
-
-export type ChecksState = 'SUCCESS' | 'FAILURE' | 'PENDING' | 'ERROR';
-export type ReviewDecision = 'APPROVED' | 'CHANGES_REQUESTED' | 'REVIEW_REQUIRED';
-
-export interface ObservedFields {
-  url?: string;
-  title?: string;
-  state?: 'open' | 'closed' | 'merged';
-  draft?: boolean;
-  reviewDecision?: ReviewDecision | null;
-  checks?: ChecksState | null;
-  headRefOid?: string;
-}
+import type {
+  ChecksState,
+  ObservedFields,
+  ReviewDecision,
+  WebhookDelivery,
+  WebhookFacts,
+} from '../code-host.js';
 
 type Json = Record<string, unknown>;
 
@@ -40,8 +19,9 @@ const PULL_REQUEST_ACTIONS = new Set([
 ]);
 
 /**
- * The facts of a verified delivery that can change a changeset's actual state, or null when
- * the event (or action) is one the gateway does not record.
+ * The facts of a verified GitHub delivery that can change a changeset's actual state, or null
+ * when the event (or action) is one that says nothing about pull requests we record: GitHub's
+ * side of `CodeHost.webhookFacts`.
  */
 export function webhookFacts(delivery: WebhookDelivery): WebhookFacts | null {
   const { payload, repo } = delivery;

@@ -4,7 +4,7 @@ import {
   commitStatusState,
   reviewDecisionOf,
   webhookFacts,
-} from './webhook-observations.js';
+} from './webhook-facts.js';
 
 const repo = 'github.com/acme/api';
 const sender = { login: 'octocat' };

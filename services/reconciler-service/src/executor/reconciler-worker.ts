@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
+  changesetObserved,
   CodeHostError,
   CodeHostResolver,
+  observationDiffers,
+  observedFields,
   type CampaignsConfig,
   type ChangesetObservation,
   type CodeHosts,
@@ -20,7 +23,6 @@ import { retryDelayMs } from './reconcile-outcome.js';
 import { ReconcileQueue, type Claim } from './reconcile-queue.js';
 import { Round, RoundAborted } from './round.js';
 import { loadRound } from './round-loader.js';
-import { observationDiffers, syncObservation } from './sync-observation.js';
 
 export { retryDelayMs } from './reconcile-outcome.js';
 export type { ReconcileOutcome } from './reconcile-outcome.js';
@@ -337,7 +339,8 @@ export class ReconcilerWorker {
     }
     if (o === undefined || !observationDiffers(r.row, o)) return;
     try {
-      await r.append({ type: 'ChangesetObserved', data: syncObservation(o) });
+      const data = changesetObserved(r.row, o.number, observedFields(o), { source: 'sync' });
+      await r.append({ type: 'ChangesetObserved', data });
     } catch (error) {
       this.abandon(r, error);
     }

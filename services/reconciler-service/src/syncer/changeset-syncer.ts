@@ -6,9 +6,14 @@ import {
   type EventsLogger,
   type PostgresEventStore,
 } from '@campaigns/events';
-import type { ChangesetObservation, CodeHosts } from '@campaigns/codehost';
+import {
+  changesetObserved,
+  observationDiffers,
+  observedFields,
+  type ChangesetObservation,
+  type CodeHosts,
+} from '@campaigns/codehost';
 import type pg from 'pg';
-import { observationDiffers, syncObservation } from '../executor/sync-observation.js';
 
 /** pg_try_advisory_lock key: one syncer pass at a time across every reconciler replica. */
 const SYNC_LOCK_KEY = 0x63_61_6d_73; // "cams"
@@ -153,13 +158,17 @@ export class ChangesetSyncer {
           [
             {
               type: 'ChangesetObserved',
-              data: {
-                changesetId: row.changeset_id,
-                campaign: row.campaign,
-                repository: row.repository,
-                headBranch: row.head_branch,
-                ...syncObservation(o),
-              },
+              data: changesetObserved(
+                {
+                  changesetId: row.changeset_id,
+                  campaign: row.campaign,
+                  repository: row.repository,
+                  headBranch: row.head_branch,
+                },
+                o.number,
+                observedFields(o),
+                { source: 'sync' },
+              ),
             },
           ],
           {

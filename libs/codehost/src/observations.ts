@@ -1,0 +1,79 @@
+import type { ChangesetObserved, EventData } from '@campaigns/events';
+import type { ChangesetObservation, ObservedFields } from './code-host.js';
+
+/** The `ChangesetObserved` payload, as the event catalogue defines it. */
+export type ChangesetObservedData = EventData<typeof ChangesetObserved>;
+
+/** Which changeset an observation is about. */
+export interface ObservedChangeset {
+  changesetId: string;
+  campaign: string;
+  repository: string;
+  headBranch: string;
+}
+
+/** Where an observation comes from: a webhook delivery or a read by the reconciler. */
+export type ObservationSource =
+  { source: 'webhook'; deliveryId: string; trigger: string; sender?: string } | { source: 'sync' };
+
+/**
+ * The one builder of `ChangesetObserved` payloads: what a source says about one pull request,
+ * typed by the catalogue. The webhook-gateway (from `CodeHost.webhookFacts`), the reconciler's
+ * rounds and its syncer (from `loadChangesets`) all record through it.
+ */
+export function changesetObserved(
+  changeset: ObservedChangeset,
+  number: number,
+  fields: ObservedFields,
+  from: ObservationSource,
+): ChangesetObservedData {
+  const { changesetId, campaign, repository, headBranch } = changeset;
+  const origin =
+    from.source === 'webhook'
+      ? { source: 'webhook' as const, deliveryId: from.deliveryId, trigger: from.trigger }
+      : { source: 'sync' as const, deliveryId: null, trigger: 'sync' };
+  return {
+    changesetId,
+    campaign,
+    repository,
+    headBranch,
+    ...origin,
+    number,
+    ...fields,
+    ...(from.source === 'webhook' && from.sender !== undefined ? { sender: from.sender } : {}),
+  };
+}
+
+/** The code host's pull request state as the events name it. */
+export const OBSERVED_STATE = { OPEN: 'open', CLOSED: 'closed', MERGED: 'merged' } as const;
+
+/** Everything a read of a pull request says, as observation fields. */
+export function observedFields(o: ChangesetObservation): ObservedFields {
+  return {
+    url: o.url,
+    title: o.title,
+    state: OBSERVED_STATE[o.state],
+    draft: o.isDraft,
+    reviewDecision: o.reviewDecision,
+    checks: o.checksState,
+    headRefOid: o.headRefOid,
+  };
+}
+
+/** What is known of a changeset on the code host, to compare a fresh read with. */
+export interface KnownHostState {
+  externalState: string | null;
+  draft: boolean;
+  title: string | null;
+  headRefOid: string | null;
+}
+
+/** A fresh read differs from what is known in state, draft, title or head commit. */
+export function observationDiffers(known: KnownHostState, o: ChangesetObservation): boolean {
+  return (
+    OBSERVED_STATE[o.state] !== known.externalState ||
+    o.isDraft !== known.draft ||
+    o.title !== known.title ||
+    o.headRefOid !== known.headRefOid
+  );
+}
