@@ -3,18 +3,17 @@ export {
   ensureCommit,
   fetchRepository,
   storeDirectory,
-  STORE_LOCK_STALE_MS,
   type EnsureCommitOptions,
   type FetchedRepository,
   type FetchRepositoryOptions,
   type StoreSource,
   type StoredCommit,
 } from './fetch-repository.js';
+export { STORE_LOCK_STALE_MS } from './store-lock.js';
 export { GitError, gitTokenEnv } from './git.js';
 export type { NodeStage } from './node-workspace.js';
 export {
   APPLICATION_LABEL,
-  processAlive,
   removeDeadExecutorsContainers,
   removeDeadProcessesDirs,
   STEP_LABEL,
