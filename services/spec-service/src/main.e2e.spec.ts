@@ -10,20 +10,11 @@ import {
   type CampaignStatus,
 } from '@campaigns/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../libs/events/src/test-support/test-database.js';
-import { eventually, TEST_NATS_URL } from '../../../libs/events/src/test-support/test-nats.js';
-import { freePort } from '../../../libs/service-kit/src/test-support/free-port.js';
-import {
-  spawnService,
-  type ServiceProcess,
-} from '../../../libs/service-kit/src/test-support/service-process.js';
-import {
-  deleteEventsStream,
-  uniqueEventsEnv,
-} from '../../../libs/service-kit/src/test-support/unique-events-env.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import { eventually, TEST_NATS_URL } from '@campaigns/events/testing';
+import { freePort } from '@campaigns/service-kit/testing';
+import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
+import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
 
 const entry = 'services/spec-service/dist/main.js';
 

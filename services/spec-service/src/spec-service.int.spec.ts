@@ -32,16 +32,13 @@ import {
 import type { StepResults } from '@campaigns/campaign-spec';
 import type { ServiceApplication } from '@campaigns/service-kit';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../libs/events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
   connectTestNats,
   deleteStream,
   eventually,
   uniqueTopology,
-} from '../../../libs/events/src/test-support/test-nats.js';
+} from '@campaigns/events/testing';
 import {
   DEFAULT_COMMIT_AUTHOR,
   desiredStateProcessManager,

@@ -20,16 +20,13 @@ import {
 } from '@campaigns/events';
 import type { CampaignSpec, StepResults } from '@campaigns/campaign-spec';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
   connectTestNats,
   deleteStream,
   eventually,
   uniqueTopology,
-} from '../../../../libs/events/src/test-support/test-nats.js';
+} from '@campaigns/events/testing';
 import { testWorkspace } from '../test-support/fixed-resolver.js';
 import type {
   ResolutionProblem,

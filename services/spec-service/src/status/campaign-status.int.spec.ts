@@ -10,10 +10,7 @@ import {
   type StoredEvent,
 } from '@campaigns/events';
 import { randomUUID } from 'node:crypto';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { testWorkspace } from '../test-support/fixed-resolver.js';
 import { CampaignStatusQueries, processManagerStandInSql } from './campaign-status.js';
 import { statusProjection } from './status-projection.js';

@@ -7,14 +7,8 @@ import {
 import { GithubCodeHost, Secret, type CodeHostConfig } from '@campaigns/codehost';
 import { runMigrations } from '@campaigns/events';
 import type pg from 'pg';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
 import { specServiceMigrations } from '../spec-service.migrations.js';
 import { createWorkspaceResolver, RepositoryIndex, type WorkspaceResolver } from './index.js';
 
