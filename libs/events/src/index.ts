@@ -18,3 +18,4 @@ export * from './domain/ids.js';
 export * from './domain/events.js';
 export * from './audit/index.js';
 export * from './projections/stream-order.js';
+export * from './timing/sleep.js';

@@ -10,19 +10,3 @@ export const silentLogger: EventsLogger = {
   warn: () => undefined,
   error: () => undefined,
 };
-
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    // The listener goes when the time is up too: a loop sleeping on one long-lived signal
-    // would otherwise add one listener per sleep, forever.
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { sleep } from '@campaigns/events';
+import { pollUntil } from '@campaigns/events';
 import {
   type ApplyRequest,
   type ApplyResult,
@@ -101,31 +101,36 @@ async function waitForOutcome(
   const every = envMs(io.env, 'CAMPAIGN_POLL_INTERVAL_MS', POLL_INTERVAL_MS);
   const request: GetRequest = { campaign: applied.campaign };
   let shown = '';
-  for (;;) {
-    const reply = await client.request<CampaignStatus>('get', request);
-    if (!reply.ok && reply.error.code !== 'not-found') {
-      if (io.stderrIsTTY && shown !== '') io.stderr('\n');
-      throw new CliFailure(`cannot follow ${applied.campaign}: ${reply.error.message}`, 1);
-    }
-    // Until spec-service's read model has caught up with this application, keep waiting.
-    const status = reply.ok && reply.applyId === applied.applyId ? stripOk(reply) : undefined;
-    const line =
-      status === undefined
-        ? `${applied.campaign}: waiting for spec-service`
-        : formatProgress(status);
-    if (line !== shown) {
-      io.stderr(io.stderrIsTTY ? `\r\x1b[2K${line}` : `${line}\n`);
-      shown = line;
-    }
-    if (
-      status !== undefined &&
-      (status.phase === 'complete' || status.phase === 'needs-attention')
-    ) {
-      if (io.stderrIsTTY) io.stderr('\n');
-      return status;
-    }
-    await sleep(every);
-  }
+  const outcome = await pollUntil(
+    async () => {
+      const reply = await client.request<CampaignStatus>('get', request);
+      if (!reply.ok && reply.error.code !== 'not-found') {
+        if (io.stderrIsTTY && shown !== '') io.stderr('\n');
+        throw new CliFailure(`cannot follow ${applied.campaign}: ${reply.error.message}`, 1);
+      }
+      // Until spec-service's read model has caught up with this application, keep waiting.
+      const status = reply.ok && reply.applyId === applied.applyId ? stripOk(reply) : undefined;
+      const line =
+        status === undefined
+          ? `${applied.campaign}: waiting for spec-service`
+          : formatProgress(status);
+      if (line !== shown) {
+        io.stderr(io.stderrIsTTY ? `\r\x1b[2K${line}` : `${line}\n`);
+        shown = line;
+      }
+      if (
+        status !== undefined &&
+        (status.phase === 'complete' || status.phase === 'needs-attention')
+      ) {
+        if (io.stderrIsTTY) io.stderr('\n');
+        return status;
+      }
+      return undefined;
+    },
+    { intervalMs: every },
+  );
+  // Without a signal, polling ends only with an outcome.
+  return outcome!;
 }
 
 function stripOk(reply: { ok: true } & CampaignStatus): CampaignStatus {

@@ -5,6 +5,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { Webhooks } from '@octokit/webhooks';
 import Bottleneck from 'bottleneck';
+import { sleep } from '@campaigns/events';
 import type {
   Changeset,
   ChangesetObservation,
@@ -585,7 +586,7 @@ export class GithubCodeHost implements CodeHost {
         this.#log(
           `${this.id}: GraphQL rate limit during ${context.operation}; waiting ${waitMs} ms`,
         );
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        await sleep(waitMs);
       }
     }
   }

@@ -2,6 +2,7 @@
 // its Bottleneck queues let about 350 requests a second through however many run at once, which
 // made the tree listings of a first index take three times as long as GitHub (or the simulator)
 // needs to answer them.
+import { sleep } from '@campaigns/events';
 import { RequestError } from '@octokit/request-error';
 import { rateLimitWaitMs } from './github-errors.js';
 
@@ -70,7 +71,7 @@ export function waitingOutRateLimits<O extends { method?: string; url?: string }
             : 'giving up';
         log(`${hit.kind} rate limit on ${options.method} ${options.url}; ${outcome}`);
         if (!wait) throw error;
-        await new Promise((resolve) => setTimeout(resolve, hit.waitMs));
+        await sleep(hit.waitMs);
       }
     }
   };

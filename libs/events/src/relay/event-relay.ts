@@ -3,7 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { PoolClient } from 'pg';
 import { checkout } from '../store/checkout.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { silentLogger, sleep, type EventsLogger } from '../logger.js';
+import { silentLogger, type EventsLogger } from '../logger.js';
+import { sleep } from '../timing/sleep.js';
 import { LoopHealth } from '../loop-health.js';
 import {
   DEFAULT_TOPOLOGY,

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { MAX_API_REQUEST_BYTES, MAX_REPLY_BYTES } from '@campaigns/contracts';
-import { PostgresEventStore, runMigrations } from '@campaigns/events';
+import { PostgresEventStore, runMigrations, sleep } from '@campaigns/events';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -95,7 +95,13 @@ export async function startService(
       },
     };
   } catch (error) {
-    await Promise.race([runShutdown(shutdown, logger), delay(config.shutdownTimeoutMs)]);
+    // Whatever was opened is closed, within the shutdown timeout.
+    const closed = new AbortController();
+    await Promise.race([
+      runShutdown(shutdown, logger),
+      sleep(config.shutdownTimeoutMs, closed.signal),
+    ]);
+    closed.abort();
     throw error;
   }
 }
@@ -214,8 +220,4 @@ export async function startServiceApplication(
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

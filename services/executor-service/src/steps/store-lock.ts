@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from '@campaigns/events';
+import { pollUntil } from '@campaigns/events';
 
 /**
  * One writer per repository store at a time: within this process (a promise chain per store) and
@@ -35,22 +35,26 @@ const LOCK_POLL_MS = 100;
 export async function withStoreFileLock<T>(storeDir: string, task: () => Promise<T>): Promise<T> {
   const lockDir = `${storeDir}.lock`;
   const owner = `${hostname()} ${process.pid}`;
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      await writeFile(join(lockDir, 'owner'), owner).catch(() => undefined);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = await stat(lockDir).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > STORE_LOCK_STALE_MS || (await holderIsGone(lockDir)))
-        await rm(lockDir, { recursive: true, force: true });
-      else await sleep(LOCK_POLL_MS);
-    }
-  }
+  await pollUntil(
+    async () => {
+      try {
+        await mkdir(lockDir);
+        await writeFile(join(lockDir, 'owner'), owner).catch(() => undefined);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const age = await stat(lockDir).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
+        // A stale or orphaned lock is removed and taken at the next attempt.
+        if (age > STORE_LOCK_STALE_MS || (await holderIsGone(lockDir)))
+          await rm(lockDir, { recursive: true, force: true });
+        return undefined;
+      }
+    },
+    { intervalMs: LOCK_POLL_MS },
+  );
   const heartbeat = setInterval(() => {
     const now = new Date();
     utimes(lockDir, now, now).catch(() => undefined);
