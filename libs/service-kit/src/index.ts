@@ -1,5 +1,7 @@
 export * from './config/service-config.js';
 export * from './connections/dependency-unavailable.error.js';
+export * from './events/event-error.filter.js';
+export * from './events/jetstream-event.server.js';
 export * from './lifecycle/event-relay.provider.js';
 export * from './lifecycle/service-lifecycle.js';
 export * from './logging/service-logger.js';

@@ -6,7 +6,7 @@ import {
   type CampaignsConfig,
   type GithubCodeHostOptions,
 } from '@campaigns/codehost';
-import { campaignsCatalogue, ProjectionConsumer } from '@campaigns/events';
+import { campaignsCatalogue } from '@campaigns/events';
 import {
   provideComponents,
   SERVICE_COMPONENTS,
@@ -20,6 +20,7 @@ import { Module } from '@nestjs/common';
 import { DEFAULT_CONCURRENCY, ReconcilerWorker } from './executor/reconciler-worker.js';
 import { ChangesetSyncer } from './syncer/changeset-syncer.js';
 import { changesetProjection } from './projection/changeset-projection.js';
+import { CHANGESETS, ChangesetsController } from './projection/changesets.controller.js';
 import { reconcilerServiceMigrations } from './reconciler-service.migrations.js';
 
 export const RECONCILER_SCHEMA = 'reconciler_service';
@@ -106,26 +107,23 @@ export function createReconcilerService(
       return { settings, secrets: secretValues(config) };
     },
     imports: [ReconcilerServiceModule],
+    events: { schema: RECONCILER_SCHEMA },
   };
 }
 
-/** The changeset projection, the reconciler worker and (unless turned off) the syncer. */
+/**
+ * The changeset projection (an `@EventPattern` handler), the reconciler worker and (unless
+ * turned off) the syncer (components).
+ */
 @Module({
+  controllers: [ChangesetsController],
   providers: [
+    { provide: CHANGESETS, useValue: { projection: changesetProjection() } },
     provideComponents(
       (ctx: ServiceContext, settings: ReconcilerServiceSettings): ServiceComponent[] => {
         const { config, worker, syncIntervalMs } = settings;
         const codeHosts = new CodeHosts(config, settings.codeHostOptions);
         return [
-          new ProjectionConsumer({
-            store: ctx.eventStore,
-            nats: ctx.nats,
-            projection: changesetProjection(),
-            schema: RECONCILER_SCHEMA,
-            topology: ctx.config.events,
-            registry: ctx.registry,
-            logger: ctx.logger,
-          }),
           new ReconcilerWorker({
             pool: ctx.pool,
             store: ctx.eventStore,

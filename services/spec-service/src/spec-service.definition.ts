@@ -4,6 +4,7 @@ import { campaignsCatalogue } from '@campaigns/events';
 import type { ServiceConfig, ServiceDefinition } from '@campaigns/service-kit';
 import { specServiceMigrations } from './spec-service.migrations.js';
 import {
+  SPEC_SERVICE_SCHEMA,
   SpecServiceModule,
   type SpecServiceModuleOptions,
   type SpecServiceSettings,
@@ -55,6 +56,7 @@ export function createSpecService(
       return { settings, secrets: [...secretValues(campaigns), ...(options.secrets ?? [])] };
     },
     imports: [SpecServiceModule.register(options)],
+    events: { schema: options.schema ?? SPEC_SERVICE_SCHEMA },
     requests: { queue: API_QUEUE_GROUP, subjectOf: specApiSubject },
   };
 }

@@ -1,16 +1,20 @@
 import { CodeHosts, codeHostOptionsFromEnv, type CampaignsConfig } from '@campaigns/codehost';
-import { ProjectionConsumer, type PostgresEventStore } from '@campaigns/events';
+import type { PostgresEventStore } from '@campaigns/events';
 import {
-  provideComponents,
-  SERVICE_COMPONENTS,
   SERVICE_CONTEXT,
   SERVICE_SETTINGS,
+  type ProjectionBinding,
   type ServiceContext,
 } from '@campaigns/service-kit';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CampaignsController } from './api/campaigns.controller.js';
 import { SpecApplier } from './api/spec-applier.js';
 import { SpecPreviewer } from './api/spec-previewer.js';
+import {
+  CAMPAIGN_STATUS,
+  DESIRED_STATE,
+  ProjectionsController,
+} from './events/projections.controller.js';
 import { desiredStateProcessManager } from './desired-state/process-manager.js';
 import { CampaignStatusQueries } from './status/campaign-status.js';
 import { statusProjection } from './status/status-projection.js';
@@ -70,27 +74,20 @@ const indexResolver: Provider = {
 };
 
 /**
- * spec-service (DESIGN.md): the request/reply API (CampaignsController), the desired-state
- * process manager and the status projection (durable consumers of the event stream, started in
- * that order, before the API answers: they create the tables it reads).
+ * spec-service (DESIGN.md): the desired-state process manager and the status projection
+ * (`@EventPattern` handlers in ProjectionsController: durable consumers of the event stream,
+ * started in that order) and the request/reply API (`@MessagePattern` handlers in
+ * CampaignsController, answering once the consumers have created the tables it reads).
  */
 @Module({})
 export class SpecServiceModule {
   static register(options: SpecServiceModuleOptions = {}): DynamicModule {
     const schema = options.schema ?? SPEC_SERVICE_SCHEMA;
     const store = (ctx: ServiceContext): PostgresEventStore => ctx.eventStore;
-    const consumer = (ctx: ServiceContext) => ({
-      store: ctx.eventStore,
-      nats: ctx.nats,
-      topology: ctx.config.events,
-      schema,
-      logger: ctx.logger,
-      registry: ctx.registry,
-      ...(options.retryBackoffMs ? { retryBackoffMs: options.retryBackoffMs } : {}),
-    });
+    const tuning = options.retryBackoffMs ? { retryBackoffMs: options.retryBackoffMs } : {};
     return {
       module: SpecServiceModule,
-      controllers: [CampaignsController],
+      controllers: [ProjectionsController, CampaignsController],
       providers: [
         options.resolver
           ? { provide: WORKSPACE_RESOLVER, useValue: options.resolver }
@@ -111,24 +108,27 @@ export class SpecServiceModule {
           useFactory: (ctx: ServiceContext, resolver: WorkspaceResolver) =>
             new SpecPreviewer(store(ctx), resolver, schema),
         },
-        provideComponents(
-          (ctx: ServiceContext, resolver: WorkspaceResolver) => [
-            new ProjectionConsumer({
-              ...consumer(ctx),
-              // One lane: a PatchComputed must be handled after its SpecApplied (store order).
-              concurrency: 1,
-              projection: desiredStateProcessManager({
-                store: ctx.eventStore,
-                resolver,
-                logger: ctx.logger,
-              }),
+        {
+          provide: DESIRED_STATE,
+          inject: [SERVICE_CONTEXT, WORKSPACE_RESOLVER],
+          useFactory: (ctx: ServiceContext, resolver: WorkspaceResolver): ProjectionBinding => ({
+            projection: desiredStateProcessManager({
+              store: ctx.eventStore,
+              resolver,
+              logger: ctx.logger,
             }),
-            new ProjectionConsumer({ ...consumer(ctx), projection: statusProjection() }),
-          ],
-          [SERVICE_CONTEXT, WORKSPACE_RESOLVER],
-        ),
+            // One lane: a PatchComputed must be handled after its SpecApplied (store order).
+            consumer: { ...tuning, concurrency: 1 },
+          }),
+        },
+        {
+          provide: CAMPAIGN_STATUS,
+          useValue: {
+            projection: statusProjection(),
+            consumer: tuning,
+          } satisfies ProjectionBinding,
+        },
       ],
-      exports: [SERVICE_COMPONENTS],
     };
   }
 }

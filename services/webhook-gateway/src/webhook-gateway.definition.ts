@@ -3,6 +3,7 @@ import { campaignsCatalogue } from '@campaigns/events';
 import type { ServiceDefinition } from '@campaigns/service-kit';
 import { WebhookGatewayModule } from './webhook-gateway.module.js';
 import { webhookGatewayMigrations } from './webhook-gateway.migrations.js';
+import { WEBHOOK_GATEWAY_SCHEMA } from './webhook-recorder.js';
 import { describeConfigProblem } from './webhook-verifier.js';
 
 /** Largest webhook body accepted (GitHub caps payloads at 25 MB; ours are far smaller). */
@@ -33,6 +34,7 @@ export function webhookGatewayDefinition(
       return { settings: config, secrets: secretValues(config) };
     },
     imports: [WebhookGatewayModule],
+    events: { schema: WEBHOOK_GATEWAY_SCHEMA },
   };
 }
 

@@ -1,20 +1,17 @@
 import { type CampaignsConfig } from '@campaigns/codehost';
-import { ProjectionConsumer } from '@campaigns/events';
-import {
-  provideComponents,
-  SERVICE_COMPONENTS,
-  SERVICE_CONTEXT,
-  SERVICE_SETTINGS,
-  type ServiceContext,
-} from '@campaigns/service-kit';
+import { SERVICE_CONTEXT, SERVICE_SETTINGS, type ServiceContext } from '@campaigns/service-kit';
 import { Module } from '@nestjs/common';
 import {
   GithubWebhookController,
   WEBHOOK_GATEWAY,
   type WebhookGateway,
 } from './github-webhook.controller.js';
-import { trackedPullRequestsProjection } from './tracked-pull-requests.projection.js';
-import { WEBHOOK_GATEWAY_SCHEMA, WebhookRecorder } from './webhook-recorder.js';
+import {
+  TRACKED_PULL_REQUESTS,
+  TrackedPullRequestsController,
+  trackedPullRequestsBinding,
+} from './tracked-pull-requests.controller.js';
+import { WebhookRecorder } from './webhook-recorder.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 
 /**
@@ -22,7 +19,7 @@ import { WebhookVerifier } from './webhook-verifier.js';
  * projection of tracked pull requests it reads.
  */
 @Module({
-  controllers: [GithubWebhookController],
+  controllers: [TrackedPullRequestsController, GithubWebhookController],
   providers: [
     {
       provide: WEBHOOK_GATEWAY,
@@ -32,21 +29,7 @@ import { WebhookVerifier } from './webhook-verifier.js';
         recorder: new WebhookRecorder(context.pool, context.eventStore),
       }),
     },
-    provideComponents(
-      (context: ServiceContext) => [
-        new ProjectionConsumer({
-          store: context.eventStore,
-          nats: context.nats,
-          projection: trackedPullRequestsProjection,
-          schema: WEBHOOK_GATEWAY_SCHEMA,
-          topology: context.config.events,
-          registry: context.registry,
-          logger: context.logger,
-        }),
-      ],
-      [SERVICE_CONTEXT],
-    ),
+    { provide: TRACKED_PULL_REQUESTS, useValue: trackedPullRequestsBinding },
   ],
-  exports: [SERVICE_COMPONENTS],
 })
 export class WebhookGatewayModule {}

@@ -72,6 +72,11 @@ export interface ServiceDefinition<S = unknown> {
     readonly queue: string;
     readonly subjectOf?: (pattern: string, events: ServiceConfig['events']) => string;
   };
+  /**
+   * Project the event log through the `@EventPattern` handlers of the service's controllers
+   * (JetStreamEventServer), each a durable consumer writing into `schema`.
+   */
+  readonly events?: { readonly schema: string };
   /** How request bodies are read (default: parsed JSON and urlencoded bodies up to 100 KiB). */
   readonly http?: {
     /** Keep each parsed body's exact bytes as `req.rawBody` (a Buffer), e.g. for webhook signatures. */

@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceConfig } from '../config/service-config.js';
 import { connectNats, watchNatsConnection } from '../connections/connect-nats.js';
 import { connectPostgres, postgresAnswers } from '../connections/connect-postgres.js';
+import { JetStreamEventServer } from '../events/jetstream-event.server.js';
 import { ServiceLifecycle } from '../lifecycle/service-lifecycle.js';
 import { describeError } from '../logging/describe-error.js';
 import { NestLogger } from '../logging/nest-logger.js';
@@ -191,6 +192,16 @@ export async function startServiceApplication(
       app.useBodyParser('json', { limit });
       app.useBodyParser('urlencoded', { limit, extended: true });
       app.use(bodyParserErrors(limit));
+    }
+    // Events first: the projections' consumers create the tables the requests read.
+    if (definition.events) {
+      const events = new JetStreamEventServer({
+        context,
+        schema: definition.events.schema,
+        readiness,
+        resolve: (token) => app.get(token, { strict: false }),
+      });
+      app.connectMicroservice({ strategy: events });
     }
     if (definition.requests) {
       const { queue, subjectOf = (pattern: string) => pattern } = definition.requests;
