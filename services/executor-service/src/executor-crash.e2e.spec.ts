@@ -3,11 +3,8 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { jobsTopology } from '@campaigns/events';
 import { APPLICATION_LABEL, WARM_PID_LABEL } from './steps/index.js';
-import { eventually } from '../../../libs/events/src/test-support/test-nats.js';
-import {
-  spawnService,
-  type ServiceProcess,
-} from '../../../libs/service-kit/src/test-support/service-process.js';
+import { eventually } from '@campaigns/events/testing';
+import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
 import {
   SIM_TOKEN_ENV,
   specWithSteps,

@@ -5,20 +5,11 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { jobsTopology } from '@campaigns/events';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../libs/events/src/test-support/test-database.js';
-import { TEST_NATS_URL } from '../../../libs/events/src/test-support/test-nats.js';
-import { freePort } from '../../../libs/service-kit/src/test-support/free-port.js';
-import {
-  deleteEventsStream,
-  uniqueEventsEnv,
-} from '../../../libs/service-kit/src/test-support/unique-events-env.js';
-import {
-  spawnService,
-  type ServiceProcess,
-} from '../../../libs/service-kit/src/test-support/service-process.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import { TEST_NATS_URL } from '@campaigns/events/testing';
+import { freePort } from '@campaigns/service-kit/testing';
+import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
+import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
 
 const entry = 'services/executor-service/dist/main.js';
 const TOKEN = `ghp_e2e_${crypto.randomUUID().replaceAll('-', '')}`;

@@ -1,6 +1,6 @@
 // Starts the GitHub simulator with a bot user, its token and an org, and a `GithubCodeHost`
 // configured for it through the real config loader.
-import { startGithubSim, type GithubSim } from '../../../../tools/github-sim/src/index.js';
+import { startGithubSim, type GithubSim } from '@campaigns/github-sim';
 import { parseCampaignsConfig, type CodeHostConfig } from '../config.js';
 import { GithubCodeHost, type GithubCodeHostOptions } from '../github/github-code-host.js';
 

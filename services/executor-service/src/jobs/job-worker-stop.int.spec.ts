@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { executionStream, jobsTopology } from '@campaigns/events';
-import { eventually } from '../../../../libs/events/src/test-support/test-nats.js';
+import { eventually } from '@campaigns/events/testing';
 import { ExecutionRunner, type ExecutionOutcome } from '../execution/execution-runner.js';
 import { APPLICATION_LABEL } from '../steps/index.js';
 import {

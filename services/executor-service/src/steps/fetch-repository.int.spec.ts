@@ -5,10 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pktLine } from '@campaigns/codehost';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
 import { createScratch, type Scratch } from '../test-support/workspace.js';
 import { git } from '../test-support/git-fixtures.js';
 import {

@@ -21,20 +21,14 @@ import {
 } from '@campaigns/events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { secretValues, type CampaignsConfig } from '@campaigns/codehost';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../../libs/events/src/test-support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
   connectTestNats,
   deleteStream,
   eventually,
   uniqueTopology,
-} from '../../../../libs/events/src/test-support/test-nats.js';
-import {
-  startSimCodeHost,
-  type SimCodeHost,
-} from '../../../../libs/codehost/src/test-support/sim-code-host.js';
+} from '@campaigns/events/testing';
+import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
 import { executorServiceMigrations } from '../executor-service.migrations.js';
 import { APPLICATION_LABEL } from '../steps/index.js';
 import { ensureTestImage } from './test-image.js';

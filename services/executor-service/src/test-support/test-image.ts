@@ -3,4 +3,4 @@
 export {
   STEP_IMAGE as TEST_IMAGE,
   ensureStepImage as ensureTestImage,
-} from '../../../../tools/campaigns-system/src/step-image.js';
+} from '@campaigns/system';

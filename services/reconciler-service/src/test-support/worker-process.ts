@@ -4,7 +4,7 @@ import pg from 'pg';
 import { campaignsCatalogue, PostgresEventStore } from '@campaigns/events';
 import { CodeHosts, secretValues } from '@campaigns/codehost';
 import { ReconcilerWorker } from '../executor/reconciler-worker.js';
-import { loadReconcilerConfig, RECONCILER_SCHEMA } from '../reconciler-service.definition.js';
+import { loadReconcilerConfig, RECONCILER_SCHEMA } from '../reconciler-settings.js';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
 pool.on('error', () => undefined);
