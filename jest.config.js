@@ -19,6 +19,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
+    '^@campaigns/service-kit/testing/jest$': '<rootDir>/libs/service-kit/src/test-support/jest.ts',
     '^@campaigns/(events|service-kit|codehost)/testing$':
       '<rootDir>/libs/$1/src/test-support/index.ts',
     '^@campaigns/(events|contracts|service-kit|campaign-spec|codehost|process-pool)$':

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
-import { describeServiceProcess } from '@campaigns/service-kit/testing';
+import { describeServiceProcess } from '@campaigns/service-kit/testing/jest';
 import { freePort } from '@campaigns/service-kit/testing';
 import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
 import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
