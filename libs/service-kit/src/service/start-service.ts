@@ -217,9 +217,11 @@ export async function startServiceApplication(
       readiness.add('requests', () => server.ready());
     }
     app.use(httpMetricsMiddleware(registry));
-    // Bootstrap hooks: the relay and the components start, in order.
-    await app.init();
+    // The transports first: the event consumers create the tables that the components (e.g.
+    // the reconciler's worker, polling its queue) and the requests read. Then the bootstrap
+    // hooks start the relay and the components, in order.
     await app.startAllMicroservices();
+    await app.init();
     await app.listen(config.port, config.host);
   } catch (error) {
     await close().catch(() => undefined);
