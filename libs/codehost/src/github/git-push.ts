@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CodeHostError } from '../errors.js';
-import { redact, type Secret } from '../secret.js';
+import { redact, Secret } from '../secret.js';
 
 export interface GitPushOptions {
   /** Clone URL without credentials, e.g. https://github.com/acme/api.git. */
@@ -45,7 +45,7 @@ export async function pushCommitToBranch(options: GitPushOptions): Promise<void>
   const args = ['-C', options.localRepoPath, 'push', '--no-verify', options.remoteUrl, refspec];
   const { code, stderr } = await run('git', args, env, options.timeoutMs ?? 120_000);
   if (code === 0) return;
-  const output = redact(stderr, [options.token]).replaceAll(basic, '[redacted]').trim();
+  const output = redact(stderr, [options.token, new Secret(basic)]).trim();
   const context = { operation: `push ${options.branch}`, repo: options.repo };
   const rejected =
     /\[rejected\]|non-fast-forward|fetch first|stale info|Updates were rejected/.test(output);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CodeHostError, type Secret } from '@campaigns/codehost';
+import { CodeHostError, redact, Secret } from '@campaigns/codehost';
 
 export interface BuildCommitInput {
   /** Host-qualified repository, for messages. */
@@ -143,7 +143,7 @@ function runGit(
       if (code === 0) return resolve(stdout);
       const token = input.token.reveal();
       const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-      const output = stderr.replaceAll(token, '[redacted]').replaceAll(basic, '[redacted]').trim();
+      const output = redact(stderr, [input.token, new Secret(basic)]).trim();
       const auth = /Authentication failed|401|403|could not read Username|denied/i.test(output);
       reject(
         new CodeHostError(

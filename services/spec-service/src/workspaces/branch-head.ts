@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { parseRepositoryName, redact, type CodeHostConfig } from '@campaigns/codehost';
+import { parseRepositoryName, redact, Secret, type CodeHostConfig } from '@campaigns/codehost';
 
 /** The head commit of a branch, null when the branch does not exist; throws when unreadable. */
 export type BranchHeadResolver = (
@@ -35,7 +35,7 @@ export const gitLsRemoteBranchHead: BranchHeadResolver = async (config, repo, br
   const ref = `refs/heads/${branch}`;
   const { code, stdout, stderr } = await run('git', ['ls-remote', remoteUrl, ref], env, 60_000);
   if (code !== 0) {
-    const output = redact(stderr, [config.token]).replaceAll(basic, '[redacted]').trim();
+    const output = redact(stderr, [config.token, new Secret(basic)]).trim();
     throw new Error(
       `git ls-remote ${repo} failed (exit ${code ?? 'timeout'}): ${output.split('\n').slice(-3).join(' | ')}`,
     );
