@@ -17,7 +17,8 @@ import {
   stepSecretsFromEnv,
   type ExecutorSettings,
 } from './executor-settings.js';
-import { JobDispatcher } from './jobs/job-dispatcher.js';
+import { JOB_DISPATCHER, JobDispatchController } from './jobs/job-dispatch.controller.js';
+import { EXECUTOR_SCHEMA, jobDispatcherBinding } from './jobs/job-dispatcher.js';
 import { JobWorker } from './jobs/job-worker.js';
 
 /** Thrown at startup when CAMPAIGNS_CONFIG is unset: the executor cannot clone anything without it. */
@@ -64,12 +65,22 @@ export function createExecutorService(
       };
     },
     imports: [ExecutorServiceModule],
+    events: { schema: EXECUTOR_SCHEMA },
   };
 }
 
-/** The dispatcher and the worker, with the runner the worker hands each job to. */
+/**
+ * The job dispatcher (an `@EventPattern` handler) and the job worker (a component), with the
+ * runner the worker hands each job to.
+ */
 @Module({
+  controllers: [JobDispatchController],
   providers: [
+    {
+      provide: JOB_DISPATCHER,
+      inject: [SERVICE_CONTEXT],
+      useFactory: (ctx: ServiceContext) => jobDispatcherBinding(ctx.nats, ctx.config.events),
+    },
     provideComponents(
       (ctx: ServiceContext, { campaigns, settings, stepSecrets }: ExecutorServiceSettings) => {
         const executions = new Counter({
@@ -88,13 +99,6 @@ export function createExecutorService(
           slots: settings.concurrency,
         });
         return [
-          new JobDispatcher({
-            store: ctx.eventStore,
-            nats: ctx.nats,
-            topology: ctx.config.events,
-            logger: ctx.logger,
-            registry: ctx.registry,
-          }),
           new JobWorker({
             nats: ctx.nats,
             topology: ctx.config.events,

@@ -87,7 +87,7 @@ describe(`node ${entry}`, () => {
         database: 'ok',
         nats: 'ok',
         'component:relay:events': 'ok',
-        'component:jobs:dispatcher': 'ok',
+        'component:executor_service_job_dispatcher': 'ok',
         'component:jobs:worker': 'ok',
       },
     });

@@ -19,6 +19,8 @@ import type { ServiceContext } from '../service/service-definition.js';
  */
 export interface ProjectionBinding {
   readonly projection: ProjectionDefinition;
+  /** Runs before the consumer starts (e.g. creating a stream its handler publishes to). */
+  readonly beforeStart?: () => Promise<void>;
   readonly consumer?: Pick<
     ProjectionConsumerOptions,
     'concurrency' | 'batchSize' | 'maxDeliveries' | 'retryBackoffMs' | 'ackWaitMs'
@@ -71,13 +73,18 @@ export class JetStreamEventServer extends Server implements CustomTransportStrat
 
   async listen(callback: (...optionalParams: unknown[]) => void): Promise<void> {
     try {
+      const starts: (() => Promise<void>)[] = [];
       for (const [pattern, handler] of this.messageHandlers) {
         if (!handler.isEventHandler) continue;
-        const consumer = this.consumerFor(pattern, handler);
+        const { consumer, beforeStart } = this.consumerFor(pattern, handler);
         this.options.readiness.add(`component:${consumer.name}`, () => consumer.ready());
         this.consumers.push(consumer);
+        starts.push(async () => {
+          await beforeStart?.();
+          await consumer.start();
+        });
       }
-      for (const consumer of this.consumers) await consumer.start();
+      for (const start of starts) await start();
     } catch (error) {
       callback(error);
       return;
@@ -98,19 +105,22 @@ export class JetStreamEventServer extends Server implements CustomTransportStrat
     return this.consumers as T;
   }
 
-  private consumerFor(pattern: string, handler: MessageHandler): ProjectionConsumer {
+  private consumerFor(
+    pattern: string,
+    handler: MessageHandler,
+  ): { consumer: ProjectionConsumer; beforeStart: ProjectionBinding['beforeStart'] } {
     const token = (handler.extras as Partial<ProjectionPatternExtras> | undefined)?.binding;
     if (token === undefined)
       throw new Error(
         `@EventPattern('${pattern}') needs { binding } extras: a ProjectionBinding token`,
       );
-    const { projection, consumer } = this.options.resolve(token);
+    const { projection, consumer, beforeStart } = this.options.resolve(token);
     if (projection.name !== pattern)
       throw new Error(
         `@EventPattern('${pattern}') is bound to the projection ${projection.name}; name them alike`,
       );
     const { eventStore, nats, config, logger, registry } = this.options.context;
-    return new ProjectionConsumer({
+    const projectionConsumer = new ProjectionConsumer({
       store: eventStore,
       nats,
       topology: config.events,
@@ -127,5 +137,6 @@ export class JetStreamEventServer extends Server implements CustomTransportStrat
         },
       },
     });
+    return { consumer: projectionConsumer, beforeStart };
   }
 }

@@ -85,31 +85,43 @@ export interface JobDispatcherOptions {
   registry?: Registry;
 }
 
-/** The dispatcher component: an exactly-once consumer of `execution-*` events that publishes jobs. */
+/**
+ * The dispatcher's projection with how its consumer runs: the jobs stream is made sure of before
+ * it starts, and a job must not be dead-lettered because NATS was briefly away, so it retries
+ * for a long time. Served as an `@EventPattern` by the service (JobDispatchController) and by
+ * JobDispatcher in tests.
+ */
+export function jobDispatcherBinding(nats: NatsConnection, topology: EventsTopology) {
+  return {
+    projection: jobDispatcherProjection(nats, topology),
+    consumer: { maxDeliveries: 1_000, retryBackoffMs: { initial: 500, max: 30_000 } },
+    beforeStart: async () => ensureJobsStream(await jetstreamManager(nats), jobsTopology(topology)),
+  };
+}
+
+/** The dispatcher on its own (tests): an exactly-once consumer of `execution-*` events that publishes jobs. */
 export class JobDispatcher {
   readonly name = 'jobs:dispatcher';
   readonly #consumer: ProjectionConsumer;
+  readonly #beforeStart: () => Promise<void>;
 
-  constructor(private readonly options: JobDispatcherOptions) {
+  constructor(options: JobDispatcherOptions) {
+    const binding = jobDispatcherBinding(options.nats, options.topology);
+    this.#beforeStart = binding.beforeStart;
     this.#consumer = new ProjectionConsumer({
       store: options.store,
       nats: options.nats,
-      projection: jobDispatcherProjection(options.nats, options.topology),
+      projection: binding.projection,
       schema: EXECUTOR_SCHEMA,
       topology: options.topology,
-      // A job must not be dead-lettered because NATS was briefly away: retry for a long time.
-      maxDeliveries: 1_000,
-      retryBackoffMs: { initial: 500, max: 30_000 },
+      ...binding.consumer,
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.registry ? { registry: options.registry } : {}),
     });
   }
 
   async start(): Promise<void> {
-    await ensureJobsStream(
-      await jetstreamManager(this.options.nats),
-      jobsTopology(this.options.topology),
-    );
+    await this.#beforeStart();
     await this.#consumer.start();
   }
 
