@@ -14,8 +14,7 @@ import {
   rowToEvent,
   type EventRow,
 } from '../libs/events/src/store/event-store.js';
-import { createTestDatabase } from '@campaigns/events/testing';
-import { testCatalogue, testMetadata } from '@campaigns/events/testing';
+import { createTestDatabase, testCatalogue, testMetadata } from '@campaigns/events/testing';
 import type { ProjectionDefinition } from '../libs/events/src/projections/projection.js';
 import { campaignsCatalogue } from '../libs/events/src/domain/events.js';
 import { changesetId as changesetIdOf, changesetStream } from '../libs/events/src/domain/ids.js';

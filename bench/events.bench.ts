@@ -8,9 +8,14 @@ import type { ProjectionDefinition } from '../libs/events/src/projections/projec
 import { EventRelay } from '../libs/events/src/relay/event-relay.js';
 import { newEventId, toEnvelope } from '../libs/events/src/store/event.js';
 import { PostgresEventStore } from '../libs/events/src/store/event-store.js';
-import { createTestDatabase } from '@campaigns/events/testing';
-import { testCatalogue, testMetadata } from '@campaigns/events/testing';
-import { connectTestNats, deleteStream, uniqueTopology } from '@campaigns/events/testing';
+import {
+  createTestDatabase,
+  testCatalogue,
+  testMetadata,
+  connectTestNats,
+  deleteStream,
+  uniqueTopology,
+} from '@campaigns/events/testing';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const BATCHED_EVENTS = 40_000 * SCALE;

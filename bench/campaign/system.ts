@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
-import { freePort } from '@campaigns/service-kit/testing';
-import { uniqueEventsEnv } from '@campaigns/service-kit/testing';
+import { freePort, uniqueEventsEnv } from '@campaigns/service-kit/testing';
 import {
   ensureStepImage,
   simulatorServiceEnv,

@@ -5,11 +5,14 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { jobsTopology } from '@campaigns/events';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
-import { TEST_NATS_URL } from '@campaigns/events/testing';
-import { freePort } from '@campaigns/service-kit/testing';
-import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
-import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
+import { createTestDatabase, type TestDatabase, TEST_NATS_URL } from '@campaigns/events/testing';
+import {
+  freePort,
+  deleteEventsStream,
+  uniqueEventsEnv,
+  spawnService,
+  type ServiceProcess,
+} from '@campaigns/service-kit/testing';
 
 const entry = 'services/executor-service/dist/main.js';
 const TOKEN = `ghp_e2e_${crypto.randomUUID().replaceAll('-', '')}`;

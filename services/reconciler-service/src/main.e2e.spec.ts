@@ -9,12 +9,15 @@ import {
   changesetStream,
   PostgresEventStore,
 } from '@campaigns/events';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
-import { eventually } from '@campaigns/events/testing';
+import { createTestDatabase, type TestDatabase, eventually } from '@campaigns/events/testing';
 import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
-import { freePort } from '@campaigns/service-kit/testing';
-import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
-import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
+import {
+  freePort,
+  spawnService,
+  type ServiceProcess,
+  deleteEventsStream,
+  uniqueEventsEnv,
+} from '@campaigns/service-kit/testing';
 import { makeDiff } from './test-support/reconciler-harness.js';
 
 const entry = 'services/reconciler-service/dist/main.js';

@@ -10,11 +10,19 @@ import {
   type CampaignStatus,
 } from '@campaigns/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
-import { eventually, TEST_NATS_URL } from '@campaigns/events/testing';
-import { freePort } from '@campaigns/service-kit/testing';
-import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
-import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  eventually,
+  TEST_NATS_URL,
+} from '@campaigns/events/testing';
+import {
+  freePort,
+  spawnService,
+  type ServiceProcess,
+  deleteEventsStream,
+  uniqueEventsEnv,
+} from '@campaigns/service-kit/testing';
 
 const entry = 'services/spec-service/dist/main.js';
 

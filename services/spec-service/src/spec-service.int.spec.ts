@@ -32,8 +32,9 @@ import {
 import type { StepResults } from '@campaigns/campaign-spec';
 import type { ServiceApplication } from '@campaigns/service-kit';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
+  createTestDatabase,
+  type TestDatabase,
   connectTestNats,
   deleteStream,
   eventually,

@@ -1,5 +1,4 @@
 import { CodeHosts, codeHostOptionsFromEnv, type CampaignsConfig } from '@campaigns/codehost';
-import type { PostgresEventStore } from '@campaigns/events';
 import {
   SERVICE_CONTEXT,
   SERVICE_SETTINGS,
@@ -83,7 +82,6 @@ const indexResolver: Provider = {
 export class SpecServiceModule {
   static register(options: SpecServiceModuleOptions = {}): DynamicModule {
     const schema = options.schema ?? SPEC_SERVICE_SCHEMA;
-    const store = (ctx: ServiceContext): PostgresEventStore => ctx.eventStore;
     const tuning = options.retryBackoffMs ? { retryBackoffMs: options.retryBackoffMs } : {};
     return {
       module: SpecServiceModule,
@@ -100,13 +98,13 @@ export class SpecServiceModule {
         {
           provide: SpecApplier,
           inject: [SERVICE_CONTEXT],
-          useFactory: (ctx: ServiceContext) => new SpecApplier(store(ctx), ctx.logger),
+          useFactory: (ctx: ServiceContext) => new SpecApplier(ctx.eventStore, ctx.logger),
         },
         {
           provide: SpecPreviewer,
           inject: [SERVICE_CONTEXT, WORKSPACE_RESOLVER],
           useFactory: (ctx: ServiceContext, resolver: WorkspaceResolver) =>
-            new SpecPreviewer(store(ctx), resolver, schema),
+            new SpecPreviewer(ctx.eventStore, resolver, schema),
         },
         {
           provide: DESIRED_STATE,

@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { describeServiceProcess } from '@campaigns/service-kit/testing/jest';
-import { freePort } from '@campaigns/service-kit/testing';
-import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
-import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
+import {
+  freePort,
+  spawnService,
+  type ServiceProcess,
+  deleteEventsStream,
+  uniqueEventsEnv,
+} from '@campaigns/service-kit/testing';
 
 const ENTRY = 'services/webhook-gateway/dist/main.js';
 const configDir = mkdtempSync(join(tmpdir(), 'webhook-gateway-e2e-'));

@@ -11,10 +11,17 @@ import {
 } from '@campaigns/events';
 import { loadServiceConfig, startService, type StartedService } from '@campaigns/service-kit';
 import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
-import { eventually, TEST_NATS_URL } from '@campaigns/events/testing';
-import { capturedLogger } from '@campaigns/service-kit/testing';
-import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  eventually,
+  TEST_NATS_URL,
+} from '@campaigns/events/testing';
+import {
+  capturedLogger,
+  deleteEventsStream,
+  uniqueEventsEnv,
+} from '@campaigns/service-kit/testing';
 import { MAX_WEBHOOK_BYTES, webhookGatewayDefinition } from './webhook-gateway.definition.js';
 
 interface ObservedRow {

@@ -29,8 +29,9 @@ import {
 import type { ResolvedWorkspaces, WorkspaceResolver } from '@campaigns/spec-service';
 import { startSpecService } from '@campaigns/spec-service/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
+  createTestDatabase,
+  type TestDatabase,
   connectTestNats,
   deleteStream,
   eventually,

@@ -15,14 +15,18 @@ describe('pollUntil', () => {
   it('Given a signal that aborts while it waits, when polled, then it stops with undefined', async () => {
     const abort = new AbortController();
     let calls = 0;
+    let attempted: () => void = () => undefined;
+    const firstAttempt = new Promise<void>((resolve) => (attempted = resolve));
     const polling = pollUntil(
       () => {
         calls++;
+        attempted();
         return undefined;
       },
       { intervalMs: 60_000, signal: abort.signal },
     );
-    await sleep(10);
+    // Abort once the first attempt has run and polling waits out its interval.
+    await firstAttempt;
     abort.abort();
     expect(await polling).toBeUndefined();
     expect(calls).toBe(1);

@@ -1,6 +1,11 @@
 import type { ApiError } from '@campaigns/contracts';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { NatsContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import {
+  NatsContext,
+  Server,
+  type CustomTransportStrategy,
+  type MessageHandler,
+} from '@nestjs/microservices';
 import { lastValueFrom, toArray } from 'rxjs';
 import { describeError } from '../logging/describe-error.js';
 import type { ServiceLogger } from '../logging/service-logger.js';
@@ -60,7 +65,7 @@ export class NatsRequestServer extends Server implements CustomTransportStrategy
                 this.options.logger.error({ subject, reason: err.message }, 'subscription failed');
                 return;
               }
-              const done = this.serve(pattern, msg, streamed).finally(() =>
+              const done = this.serve(pattern, handler, msg, streamed).finally(() =>
                 this.inFlight.delete(done),
               );
               this.inFlight.add(done);
@@ -103,17 +108,21 @@ export class NatsRequestServer extends Server implements CustomTransportStrategy
     return this.options.nats as T;
   }
 
-  private async serve(pattern: string, msg: Msg, streamed: boolean): Promise<void> {
-    const replies = await this.answer(pattern, msg);
+  private async serve(
+    pattern: string,
+    handler: MessageHandler,
+    msg: Msg,
+    streamed: boolean,
+  ): Promise<void> {
+    const replies = await this.answer(pattern, handler, msg);
     if (!msg.reply) return;
     for (const reply of replies) msg.respond(this.bounded(pattern, reply));
     if (streamed) msg.respond();
   }
 
-  private async answer(pattern: string, msg: Msg): Promise<Reply[]> {
+  private async answer(pattern: string, handler: MessageHandler, msg: Msg): Promise<Reply[]> {
     const request = this.parse(msg);
     if ('error' in request) return [{ ok: false, error: request.error }];
-    const handler = this.getHandlerByPattern(pattern)!;
     try {
       const context = new NatsContext([msg.subject, msg.headers]);
       const values = await lastValueFrom(

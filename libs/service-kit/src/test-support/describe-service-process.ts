@@ -1,10 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  testCatalogue,
+  testMetadata,
+  eventually,
+  TEST_NATS_URL,
+} from '@campaigns/events/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { PostgresEventStore } from '@campaigns/events';
-import { testCatalogue, testMetadata } from '@campaigns/events/testing';
-import { eventually, TEST_NATS_URL } from '@campaigns/events/testing';
 import { freePort } from './free-port.js';
 import { deleteEventsStream, uniqueEventsEnv } from './unique-events-env.js';
 import { spawnService, type ServiceProcess } from './service-process.js';

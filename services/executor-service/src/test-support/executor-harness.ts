@@ -21,8 +21,9 @@ import {
 } from '@campaigns/events';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { secretValues, type CampaignsConfig } from '@campaigns/codehost';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
+  createTestDatabase,
+  type TestDatabase,
   connectTestNats,
   deleteStream,
   eventually,

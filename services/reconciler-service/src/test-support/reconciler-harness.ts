@@ -20,8 +20,9 @@ import {
   type StoredEvent,
 } from '@campaigns/events';
 import { CodeHosts, secretValues, type CampaignsConfig } from '@campaigns/codehost';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
+  createTestDatabase,
+  type TestDatabase,
   connectTestNats,
   deleteStream,
   eventually,

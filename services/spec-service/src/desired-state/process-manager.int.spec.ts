@@ -20,8 +20,9 @@ import {
 } from '@campaigns/events';
 import type { CampaignSpec, StepResults } from '@campaigns/campaign-spec';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
+  createTestDatabase,
+  type TestDatabase,
   connectTestNats,
   deleteStream,
   eventually,

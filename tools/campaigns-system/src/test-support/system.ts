@@ -7,11 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
-import { TEST_NATS_URL } from '@campaigns/events/testing';
-import { freePort } from '@campaigns/service-kit/testing';
-import { spawnService, type ServiceProcess } from '@campaigns/service-kit/testing';
-import { deleteEventsStream, uniqueEventsEnv } from '@campaigns/service-kit/testing';
+import { createTestDatabase, type TestDatabase, TEST_NATS_URL } from '@campaigns/events/testing';
+import {
+  freePort,
+  spawnService,
+  type ServiceProcess,
+  deleteEventsStream,
+  uniqueEventsEnv,
+} from '@campaigns/service-kit/testing';
 import { startSimEnvironment, type SimEnvironment } from '../sim-environment.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
