@@ -19,3 +19,6 @@ export * from './domain/events.js';
 export * from './audit/index.js';
 export * from './projections/stream-order.js';
 export * from './timing/sleep.js';
+export * from './database/consumer.entities.js';
+export * from './database/database.js';
+export * from './database/sql-migrations.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { EventCatalogue } from '../catalogue/event-catalogue.js';
 import type { ProjectionDefinition } from '../projections/projection.js';
+import type { DataSource } from 'typeorm';
 import { replayProjection, type RowDifference } from '../projections/replay.js';
 import { checkout } from '../store/checkout.js';
 import { PostgresEventStore } from '../store/event-store.js';
@@ -66,6 +67,8 @@ export interface VerifyReport {
 export interface VerifyOptions {
   pool: pg.Pool;
   catalogue: EventCatalogue;
+  /** Lists the projections' entities: `replayProjection` works on one of its connections. */
+  database?: DataSource;
   /** Projections to rebuild with `replayProjection` and compare with their live schema. */
   projections?: readonly { liveSchema: string; projection: ProjectionDefinition }[];
   /** Events fetched per round trip (default 10,000). */
@@ -463,10 +466,14 @@ export async function verifyEventLog(options: VerifyOptions): Promise<VerifyRepo
 
   const projections: VerifyReport['projections'] = [];
   if (options.projections?.length) {
+    const { database } = options;
+    if (!database)
+      throw new Error('verifying projections needs a DataSource listing their entities');
     const store = new PostgresEventStore(pool, catalogue);
     for (const { liveSchema, projection } of options.projections) {
       const replay = await replayProjection({
         store,
+        database,
         projection,
         liveSchema,
         maxDifferences: Math.max(1, maxDiscrepancies - discrepancies.length),

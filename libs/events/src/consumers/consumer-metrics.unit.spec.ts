@@ -7,6 +7,7 @@ const projection = (name: string): ProjectionDefinition => ({
   name,
   categories: ['thing'],
   migrations: () => [],
+  entities: [],
   handle: async () => undefined,
   tables: [],
 });
@@ -18,6 +19,8 @@ describe('ProjectionConsumer metrics', () => {
     const make = (name: string) =>
       new ProjectionConsumer({
         store: {} as never,
+        // Construction reads only which schema the DataSource's connections search.
+        database: { driver: { searchSchema: 'svc' } } as never,
         nats: {} as never,
         projection: projection(name),
         schema: 'svc',

@@ -28,6 +28,8 @@ import {
   uniqueTopology,
 } from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
+import { openProjectionDatabase } from '../test-support/test-projection-database.js';
+import type { DataSource } from 'typeorm';
 
 describe('ProjectionConsumer', () => {
   let db: TestDatabase;
@@ -36,6 +38,7 @@ describe('ProjectionConsumer', () => {
   let topology: EventsTopology;
   let relay: EventRelay;
   const stoppables: { stop(): Promise<void> }[] = [];
+  const databases: DataSource[] = [];
   const fixtures: FixtureProcess[] = [];
 
   beforeAll(async () => {
@@ -55,17 +58,22 @@ describe('ProjectionConsumer', () => {
   afterEach(async () => {
     await Promise.all(fixtures.splice(0).map((f) => f.kill()));
     for (const s of stoppables.splice(0)) await s.stop();
+    for (const d of databases.splice(0)) await d.destroy();
     await relay.stop();
     await deleteStream(nats, topology);
     await db.drop();
   });
 
-  const consumer = (
+  const consumer = async (
     schema: string,
     options: Partial<ConstructorParameters<typeof ProjectionConsumer>[0]> = {},
   ) => {
+    const projection = options.projection ?? counterProjection();
+    const database = await openProjectionDatabase(db.url, schema, [projection]);
+    databases.push(database);
     const c = new ProjectionConsumer({
       store,
+      database,
       nats,
       topology,
       schema,
@@ -96,7 +104,7 @@ describe('ProjectionConsumer', () => {
   it("applies what it received even when a stalled event loop misses the server's heartbeats, without waiting for the ack wait", async () => {
     // A busy process (two cores shared by every service) stops its event loop now and then: a
     // fetch whose two heartbeats were missed used to throw away its messages until the ack wait.
-    const c = consumer('stalled', { ackWaitMs: 120_000 });
+    const c = await consumer('stalled', { ackWaitMs: 120_000 });
     await c.start();
     await open('counter-s', 's');
     expect(await eventually(async () => (await effects('stalled')).length === 1)).toBe(true);
@@ -111,7 +119,7 @@ describe('ProjectionConsumer', () => {
   });
 
   it('acknowledges the event types a projection does not act on without a transaction, and fills gaps from the store', async () => {
-    const c = consumer('typed', {
+    const c = await consumer('typed', {
       projection: { ...counterProjection(), types: ['CounterIncremented'] },
     });
     await c.start();
@@ -182,7 +190,7 @@ describe('ProjectionConsumer', () => {
   it('dead-letters a poison event after N deliveries and goes on with the events behind it', async () => {
     const poison = (e: StoredEvent) =>
       e.type === 'CounterIncremented' && (e.data as { by: number }).by === 13;
-    const c = consumer('poison', {
+    const c = await consumer('poison', {
       projection: counterProjection({ fail: poison }),
       maxDeliveries: 3,
     });
@@ -232,7 +240,7 @@ describe('ProjectionConsumer', () => {
         ConsumerDeadLettered,
       ]),
     );
-    const c = consumer('announced', {
+    const c = await consumer('announced', {
       store: knowing,
       projection: counterProjection({ fail: (e) => e.type === 'CampaignNoted' }),
       maxDeliveries: 2,
@@ -303,8 +311,8 @@ describe('ProjectionConsumer', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const prepared: string[] = [];
-    const slow = consumer('slow', { projection: preparingProjection({ gate, prepared }) });
-    const other = consumer('other', { projection: counterProjection() });
+    const slow = await consumer('slow', { projection: preparingProjection({ gate, prepared }) });
+    const other = await consumer('other', { projection: counterProjection() });
     await Promise.all([slow.start(), other.start()]);
 
     // 1. The slow consumer takes counter-s and waits in prepare.
@@ -333,7 +341,7 @@ describe('ProjectionConsumer', () => {
   it('prepares a failed batch again, event by event, before applying it', async () => {
     let failures = 1;
     const prepared: string[] = [];
-    const c = consumer('reprepared', {
+    const c = await consumer('reprepared', {
       projection: preparingProjection({
         gate: Promise.resolve(),
         prepared,
@@ -352,7 +360,7 @@ describe('ProjectionConsumer', () => {
     let failuresLeft = 2;
     const flaky = (e: StoredEvent) =>
       e.stream_id === 'counter-f' && e.stream_version === 2n && failuresLeft-- > 0;
-    const c = consumer('flaky', {
+    const c = await consumer('flaky', {
       projection: counterProjection({ fail: flaky }),
       maxDeliveries: 5,
     });
@@ -368,8 +376,8 @@ describe('ProjectionConsumer', () => {
   });
 
   it('with several lanes and two instances, applies each stream in order and each event once', async () => {
-    const a = consumer('lanes', { concurrency: 4, batchSize: 16 });
-    const b = consumer('lanes', { concurrency: 3, batchSize: 9 });
+    const a = await consumer('lanes', { concurrency: 4, batchSize: 16 });
+    const b = await consumer('lanes', { concurrency: 3, batchSize: 9 });
     await Promise.all([a.start(), b.start()]);
     const streams = 12;
     for (let s = 0; s < streams; s++) await open(`counter-l${s}`, `l${s}`);
@@ -391,7 +399,7 @@ describe('ProjectionConsumer', () => {
   });
 
   it('stops after the batch in flight: nothing is left half-applied', async () => {
-    const c = consumer('graceful');
+    const c = await consumer('graceful');
     await c.start();
     await open('counter-g', 'g');
     await increment('counter-g', 4);

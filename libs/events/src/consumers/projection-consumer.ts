@@ -10,6 +10,7 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PoolClient } from 'pg';
+import { In, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { silentLogger, type EventsLogger } from '../logger.js';
 import { sleep } from '../timing/sleep.js';
@@ -21,7 +22,6 @@ import {
 } from '../nats/jetstream-topology.js';
 import {
   assertIdentifier,
-  projectionMigrations,
   type ProjectionContext,
   type ProjectionDefinition,
 } from '../projections/projection.js';
@@ -36,11 +36,16 @@ import {
   type StoredEvent,
 } from '../store/event.js';
 import type { PostgresEventStore, Queryable } from '../store/event-store.js';
-import { checkout } from '../store/checkout.js';
-import { runMigrations } from '../store/migrations.js';
+import { DeadLetter, ProjectionCheckpoint } from '../database/consumer.entities.js';
+import { schemaOf } from '../database/database.js';
 
 export interface ProjectionConsumerOptions {
   store: PostgresEventStore;
+  /**
+   * The service's DataSource, whose connections search `schema`: the transactions run there, with
+   * the projection's tables, checkpoints and dead letters already migrated (`migrateDatabase`).
+   */
+  database: DataSource;
   nats: NatsConnection;
   projection: ProjectionDefinition;
   /** The owning service's schema; the projection's tables and bookkeeping live there. */
@@ -106,6 +111,10 @@ export class ProjectionConsumer {
 
   constructor(private readonly options: ProjectionConsumerOptions) {
     assertIdentifier('schema', options.schema);
+    if (schemaOf(options.database) !== options.schema)
+      throw new Error(
+        `consumer of ${options.projection.name}: its DataSource searches schema ${schemaOf(options.database) ?? '(none)'}, not ${options.schema}`,
+      );
     this.topology = options.topology ?? DEFAULT_TOPOLOGY;
     this.durableName = options.durableName ?? `${options.schema}_${options.projection.name}`;
     this.concurrency = Math.max(1, options.concurrency ?? 1);
@@ -146,14 +155,12 @@ export class ProjectionConsumer {
     return this.health.ready(this.abort.signal.aborted);
   }
 
-  /** Creates the projection's tables and the durable consumer (both idempotent), then starts pulling. */
+  /**
+   * Creates the durable consumer (idempotent), then starts pulling. The projection's tables are
+   * the service's migrations' work (`projectionSqlMigrations`), done before.
+   */
   async start(): Promise<void> {
-    const { projection, schema, store } = this.options;
-    await runMigrations(
-      store.pool,
-      `${schema}.${projection.name}`,
-      projectionMigrations(projection, schema),
-    );
+    const { projection } = this.options;
     const jsm = await jetstreamManager(this.options.nats);
     await ensureEventsStream(jsm, this.topology);
     const cats = projection.categories;
@@ -319,23 +326,26 @@ export class ProjectionConsumer {
 
   /** The checkpoints as committed, without locking: what `prepare` works from. */
   private async readCheckpoints(streams: string[]): Promise<Map<string, bigint>> {
-    const { schema, projection, store } = this.options;
-    const { rows } = await store.pool.query<{ stream_id: string; stream_version: string }>(
-      `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
-        WHERE projection = $1 AND stream_id = ANY ($2::text[])`,
-      [projection.name, [...new Set(streams)]],
-    );
-    return new Map(rows.map((r) => [r.stream_id, BigInt(r.stream_version)]));
+    const { database, projection } = this.options;
+    const rows = await database.getRepository(ProjectionCheckpoint).find({
+      select: { streamId: true, streamVersion: true },
+      where: { projection: projection.name, streamId: In([...new Set(streams)]) },
+    });
+    return new Map(rows.map((r) => [r.streamId, BigInt(r.streamVersion)]));
   }
 
   /** Locks (creating if needed) the checkpoint rows of these streams, in a fixed order against deadlocks. */
-  private lockCheckpoints(tx: PoolClient, streams: string[]): Promise<Map<string, bigint>> {
-    return lockCheckpointRows(tx, this.options.schema, this.options.projection.name, streams);
+  private lockCheckpoints(manager: EntityManager, streams: string[]): Promise<Map<string, bigint>> {
+    return lockCheckpointRows(manager, this.options.schema, this.options.projection.name, streams);
   }
 
-  private async saveCheckpoints(tx: PoolClient, checkpoints: Map<string, bigint>): Promise<void> {
+  /** One set-based UPDATE for the batch (the QueryBuilder has no UPDATE … FROM unnest). */
+  private async saveCheckpoints(
+    manager: EntityManager,
+    checkpoints: Map<string, bigint>,
+  ): Promise<void> {
     const { schema, projection } = this.options;
-    await tx.query(
+    await manager.query(
       `UPDATE ${schema}.projection_checkpoints c SET stream_version = x.v
          FROM unnest($2::text[], $3::bigint[]) AS x(s, v)
         WHERE c.projection = $1 AND c.stream_id = x.s`,
@@ -389,30 +399,31 @@ export class ProjectionConsumer {
   /** Fast path: the whole lane batch in one transaction and one handler call. */
   private async applyTogether(items: Item[]): Promise<void> {
     const prepared = await this.prepareBatch(items);
-    const tx = await checkout(this.options.store.pool);
+    const { runner, tx } = await this.begin();
+    const { manager } = runner;
     let applied: StoredEvent[] = [];
     try {
-      await tx.query('BEGIN');
       const checkpoints = await this.lockCheckpoints(
-        tx,
+        manager,
         items.map((i) => i.event.stream_id),
       );
       applied = await this.eventsAfter(tx, items, checkpoints);
       if (applied.length > 0) {
         await this.options.projection.handle(applied, {
           tx,
+          manager,
           schema: this.options.schema,
           ...prepared,
         });
-        await this.saveCheckpoints(tx, checkpoints);
+        await this.saveCheckpoints(manager, checkpoints);
       }
-      await tx.query('COMMIT');
+      await runner.commitTransaction();
     } catch (err) {
-      await tx.query('ROLLBACK').catch(() => undefined);
+      await runner.rollbackTransaction().catch(() => undefined);
       applied = [];
       throw err;
     } finally {
-      tx.done();
+      await runner.release();
     }
     await this.options.afterCommit?.(applied);
     for (const item of items) item.msg.ack();
@@ -421,6 +432,19 @@ export class ProjectionConsumer {
       { consumer: this.durableName, outcome: 'duplicate' },
       Math.max(0, items.length - applied.length),
     );
+  }
+
+  /** A transaction on one of the DataSource's connections; `tx` is its pg client, for the store. */
+  private async begin(): Promise<{ runner: QueryRunner; tx: PoolClient }> {
+    const runner = this.options.database.createQueryRunner();
+    try {
+      const tx = (await runner.connect()) as PoolClient;
+      await runner.startTransaction();
+      return { runner, tx };
+    } catch (err) {
+      await runner.release();
+      throw err;
+    }
   }
 
   /**
@@ -471,11 +495,12 @@ export class ProjectionConsumer {
     } catch (err) {
       failure = err;
     }
-    const tx = failure === undefined ? await checkout(store.pool) : undefined;
+    const opened = failure === undefined ? await this.begin() : undefined;
     try {
-      if (tx) {
-        await tx.query('BEGIN');
-        const checkpoints = await this.lockCheckpoints(tx, [item.event.stream_id]);
+      if (opened) {
+        const { runner, tx } = opened;
+        const { manager } = runner;
+        const checkpoints = await this.lockCheckpoints(manager, [item.event.stream_id]);
         let last = checkpoints.get(item.event.stream_id)!;
         for (const e of await this.eventsAlone(tx, item, last)) {
           await tx.query('SAVEPOINT one_event');
@@ -485,6 +510,7 @@ export class ProjectionConsumer {
             if (preparation?.ok === false) throw preparation.error;
             await projection.handle([current], {
               tx,
+              manager,
               schema,
               ...(preparation ? { prepared: preparation.prepared } : {}),
             });
@@ -496,20 +522,20 @@ export class ProjectionConsumer {
               failure = err;
               break;
             }
-            await this.deadLetter(tx, e, err as Error, attempts);
+            await this.deadLetter(manager, tx, e, err as Error, attempts);
             if (e.event_id === item.event.event_id) ownDeadLettered = true;
           }
           last = e.stream_version;
         }
         checkpoints.set(item.event.stream_id, last);
-        await this.saveCheckpoints(tx, checkpoints);
-        await tx.query(`COMMIT`);
+        await this.saveCheckpoints(manager, checkpoints);
+        await runner.commitTransaction();
       }
     } catch (err) {
-      await tx?.query('ROLLBACK').catch(() => undefined);
+      await opened?.runner.rollbackTransaction().catch(() => undefined);
       failure = err;
     } finally {
-      tx?.done();
+      await opened?.runner.release();
     }
     if (failure === undefined) await this.options.afterCommit?.(applied);
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'applied' }, applied.length);
@@ -536,28 +562,33 @@ export class ProjectionConsumer {
   }
 
   private async deadLetter(
+    manager: EntityManager,
     tx: PoolClient,
     e: StoredEvent,
     err: Error,
     attempts: number,
   ): Promise<void> {
-    const { schema, projection } = this.options;
+    const { projection } = this.options;
     const message = `${err.name}: ${err.message}`.slice(0, 4000);
-    const { rowCount } = await tx.query(
-      `INSERT INTO ${schema}.dead_letters (projection, event_id, stream_id, stream_version, type, error, attempts, event)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (projection, event_id) DO NOTHING`,
-      [
-        projection.name,
-        e.event_id,
-        e.stream_id,
-        e.stream_version.toString(),
-        e.type,
-        message,
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(DeadLetter)
+      .values({
+        projection: projection.name,
+        eventId: e.event_id,
+        streamId: e.stream_id,
+        streamVersion: e.stream_version.toString(),
+        type: e.type,
+        error: message,
         attempts,
-        JSON.stringify(toEnvelope(e)),
-      ],
-    );
-    if (rowCount === 1) await this.recordDeadLetter(tx, e, message, attempts);
+        event: toEnvelope(e),
+      })
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    if ((inserted.raw as unknown[]).length === 1)
+      await this.recordDeadLetter(tx, e, message, attempts);
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'dead_lettered' });
     this.logger.error(
       {
@@ -628,7 +659,7 @@ export class ProjectionConsumer {
  * only for rows another transaction created meanwhile.
  */
 export async function lockCheckpointRows(
-  tx: Pick<PoolClient, 'query'>,
+  tx: Pick<EntityManager, 'query'>,
   schema: string,
   projection: string,
   streams: readonly string[],
@@ -637,7 +668,7 @@ export async function lockCheckpointRows(
   // One round trip: rows this statement creates are ours (and locked) at version 0; the
   // others are locked by the SELECT. A row another transaction created and committed after
   // this statement's snapshot is in neither: those are locked by a second statement.
-  const { rows } = await tx.query<{ stream_id: string; stream_version: string }>(
+  const rows: { stream_id: string; stream_version: string }[] = await tx.query(
     `WITH created AS (
          INSERT INTO ${schema}.projection_checkpoints (projection, stream_id, stream_version)
          SELECT $1, s, 0 FROM unnest($2::text[]) AS s ORDER BY s
@@ -654,12 +685,12 @@ export async function lockCheckpointRows(
   const locked = new Map(rows.map((r) => [r.stream_id, BigInt(r.stream_version)]));
   const unseen = sorted.filter((s) => !locked.has(s));
   if (unseen.length > 0) {
-    const again = await tx.query<{ stream_id: string; stream_version: string }>(
+    const again: { stream_id: string; stream_version: string }[] = await tx.query(
       `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
           WHERE projection = $1 AND stream_id = ANY ($2::text[]) ORDER BY stream_id FOR UPDATE`,
       [projection, unseen],
     );
-    for (const r of again.rows) locked.set(r.stream_id, BigInt(r.stream_version));
+    for (const r of again) locked.set(r.stream_id, BigInt(r.stream_version));
   }
   return locked;
 }

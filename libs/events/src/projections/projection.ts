@@ -1,11 +1,20 @@
 import type { PoolClient } from 'pg';
+import type { EntityManager } from 'typeorm';
+import type { EntityClass } from '../database/database.js';
 import type { StoredEvent } from '../store/event.js';
 import type { Migration } from '../store/migrations.js';
 
 /** Where a projection writes: the transaction to write in and the schema its tables live in. */
 export interface ProjectionContext<Prepared = unknown> {
+  /**
+   * The transaction, for the read model: repositories and the QueryBuilder over the
+   * projection's entities, whose tables resolve to `schema` (the connection searches it), and
+   * `manager.query` for set-based statements the QueryBuilder cannot express.
+   */
+  manager: EntityManager;
+  /** The same transaction's pg client, for the event store only (`append`, `readStream`). */
   tx: PoolClient;
-  /** Live schema, or a scratch schema during replay: always write `${schema}.table`. */
+  /** Live schema, or the scratch schema during replay; raw SQL writes `${schema}.table`. */
   schema: string;
   /** What `prepare` returned for these events; absent without `prepare` (and in replay). */
   prepared?: Prepared;
@@ -27,8 +36,13 @@ export interface ProjectionDefinition<Prepared = unknown> {
    * not want, and replay gives it everything.
    */
   types?: readonly string[];
-  /** Versioned DDL (versions from 1), parameterised by schema so replay can build a scratch copy. */
+  /**
+   * Versioned DDL (versions from 1), parameterised by schema so replay can build a scratch copy;
+   * the service runs it as TypeORM migrations (`projectionSqlMigrations`).
+   */
   migrations(schema: string): readonly Migration[];
+  /** The TypeORM entities of its tables (each names no schema): the DataSource must list them. */
+  entities: readonly EntityClass[];
   /**
    * Optional slow step (network calls, large reads) run before the consumer opens its
    * transaction, so nothing is held while it runs. It sees every event `handle` may then get (some

@@ -14,6 +14,8 @@ import {
 } from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
 import { replayProjection } from './replay.js';
+import type { DataSource } from 'typeorm';
+import { openProjectionDatabase } from '../test-support/test-projection-database.js';
 
 describe('replayProjection', () => {
   const topology = uniqueTopology();
@@ -25,6 +27,7 @@ describe('replayProjection', () => {
   let nats: NatsConnection;
   let relay: EventRelay;
   let consumer: ProjectionConsumer;
+  let database: DataSource;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -33,8 +36,10 @@ describe('replayProjection', () => {
     nats = await connectTestNats();
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
+    database = await openProjectionDatabase(db.url, 'live', [projection]);
     consumer = new ProjectionConsumer({
       store,
+      database,
       nats,
       topology,
       projection,
@@ -70,6 +75,7 @@ describe('replayProjection', () => {
 
   afterAll(async () => {
     await consumer.stop();
+    await database.destroy();
     await relay.stop();
     await deleteStream(nats, topology);
     await nats.close();
@@ -77,7 +83,7 @@ describe('replayProjection', () => {
   });
 
   it('rebuilds the projection from the store and finds it equal to the live one, dead letters included', async () => {
-    const report = await replayProjection({ store, projection, liveSchema: 'live' });
+    const report = await replayProjection({ store, database, projection, liveSchema: 'live' });
     expect(report.differences).toEqual([]);
     expect(report.equal).toBe(true);
     expect(report.eventsReplayed).toBe(34);
@@ -92,7 +98,7 @@ describe('replayProjection', () => {
       `UPDATE live.counters SET total = total + 1000 WHERE stream_id = 'counter-r1'`,
     );
     try {
-      const report = await replayProjection({ store, projection, liveSchema: 'live' });
+      const report = await replayProjection({ store, database, projection, liveSchema: 'live' });
       expect(report.equal).toBe(false);
       expect(report.differences).toEqual([
         {
@@ -117,7 +123,7 @@ describe('replayProjection', () => {
       `DELETE FROM live.effects WHERE seq = $1 RETURNING event_id`,
       [rows[0]!.seq],
     );
-    const report = await replayProjection({ store, projection, liveSchema: 'live' });
+    const report = await replayProjection({ store, database, projection, liveSchema: 'live' });
     expect(report.differences).toEqual([
       {
         table: 'effects',
@@ -169,7 +175,7 @@ describe('replayProjection', () => {
       ),
     ).toBe(true);
 
-    const report = await replayProjection({ store, projection, liveSchema: 'live' });
+    const report = await replayProjection({ store, database, projection, liveSchema: 'live' });
     // last_at is the last applied event's time: equal only if the replay applied 1, 2, 3 too.
     expect(report.differences.filter((d) => JSON.stringify(d).includes('counter-late'))).toEqual(
       [],

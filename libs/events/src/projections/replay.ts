@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { checkout } from '../store/checkout.js';
+import type { DataSource, EntityManager } from 'typeorm';
 import {
   EVENT_COLUMNS,
   rowToEvent,
@@ -38,14 +38,22 @@ const REPLAY_BATCH = 1000;
  */
 export async function replayProjection(options: {
   store: PostgresEventStore;
+  /** Lists the projection's entities; its connection holds the scratch tables, then is closed. */
+  database: DataSource;
   projection: ProjectionDefinition;
   liveSchema: string;
   /** Most differences listed (default 100); `equal` still counts them all. */
   maxDifferences?: number;
 }): Promise<ReplayReport> {
-  const { store, projection, liveSchema } = options;
+  const { store, database, projection, liveSchema } = options;
   assertIdentifier('schema', liveSchema);
-  const tx = await checkout(store.pool);
+  for (const entity of projection.entities)
+    if (!database.hasMetadata(entity))
+      throw new Error(
+        `replay of ${projection.name}: the DataSource does not list its entity ${String((entity as { name?: string }).name)}`,
+      );
+  const runner = database.createQueryRunner();
+  const tx = (await runner.connect()) as PoolClient;
   try {
     const scratch = 'pg_temp';
     // Only the projection's own tables: the scratch copy needs no checkpoints or dead letters.
@@ -54,7 +62,8 @@ export async function replayProjection(options: {
     await tx.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 
     const bounds = await liveBounds(tx, liveSchema, projection.name);
-    const eventsReplayed = await replayInto(tx, store, projection, scratch, bounds);
+    // Unqualified names (the entities' tables) resolve to the temporary schema first.
+    const eventsReplayed = await replayInto(tx, runner.manager, store, projection, scratch, bounds);
 
     const tables: ReplayReport['tables'] = [];
     const differences: RowDifference[] = [];
@@ -85,8 +94,9 @@ export async function replayProjection(options: {
     };
   } finally {
     await tx.query('ROLLBACK').catch(() => undefined);
-    // Temporary tables belong to the session: drop the connection rather than hand them back to the pool.
-    tx.done(true);
+    // Temporary tables belong to the session: drop them before the connection goes back.
+    await tx.query('DISCARD TEMP').catch(() => undefined);
+    await runner.release();
   }
 }
 
@@ -114,6 +124,7 @@ async function liveBounds(tx: PoolClient, schema: string, projection: string): P
 
 async function replayInto(
   tx: PoolClient,
+  manager: EntityManager,
   store: PostgresEventStore,
   projection: ProjectionDefinition,
   scratch: string,
@@ -154,7 +165,7 @@ async function replayInto(
       .filter((e) => !bounds.deadLetters.has(e.event_id))
       .map((e) => store.upcast(e));
     if (events.length === 0) continue;
-    await projection.handle(events, { tx, schema: scratch });
+    await projection.handle(events, { tx, manager, schema: scratch });
     replayed += events.length;
   }
 }

@@ -15,6 +15,8 @@ import {
   uniqueTopology,
 } from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
+import { openProjectionDatabase } from '../test-support/test-projection-database.js';
+import type { DataSource } from 'typeorm';
 
 describe('EventRelay', () => {
   let db: TestDatabase;
@@ -22,6 +24,7 @@ describe('EventRelay', () => {
   let nats: NatsConnection;
   const fixtures: FixtureProcess[] = [];
   const topologies: EventsTopology[] = [];
+  const databases: DataSource[] = [];
 
   // Each test has its own database, hence its own relay checkpoint and log.
   beforeEach(async () => {
@@ -31,6 +34,7 @@ describe('EventRelay', () => {
   });
   afterEach(async () => {
     await Promise.all(fixtures.splice(0).map((f) => f.kill()));
+    for (const d of databases.splice(0)) await d.destroy();
     await db.drop();
   });
   beforeAll(async () => {
@@ -94,13 +98,17 @@ describe('EventRelay', () => {
       const topology = uniqueTopology();
       topologies.push(topology);
       const schema = expectDuplicatesInStream ? 'after_window' : 'in_window';
-      await db.pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      const second = `${schema}_second`;
+      const database = await openProjectionDatabase(db.url, schema, [counterProjection()]);
+      const secondDatabase = await openProjectionDatabase(db.url, second, [counterProjection()]);
+      databases.push(database, secondDatabase);
       const total = await appendCounters(schema, 4, 5);
       // Two independent consumers, as two services would have.
       const consumers = ['a', 'b'].map(
         (n) =>
           new ProjectionConsumer({
             store,
+            database,
             nats,
             projection: counterProjection(),
             schema,
@@ -110,9 +118,9 @@ describe('EventRelay', () => {
           }),
       );
       // Only one consumer per schema writes `effects`; the second writes to its own schema.
-      const second = `${schema}_second`;
       consumers[1] = new ProjectionConsumer({
         store,
+        database: secondDatabase,
         nats,
         projection: counterProjection(),
         schema: second,

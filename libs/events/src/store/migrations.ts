@@ -10,7 +10,7 @@ export interface Migration {
 
 // One advisory lock key for every component's migrations: instances starting at once queue up
 // behind it, and the loser sees the winner's work already recorded.
-const MIGRATION_LOCK_KEY = 7_042_001;
+export const MIGRATION_LOCK_KEY = 7_042_001;
 
 /**
  * Applies the component's migrations that are not yet recorded, all in one transaction (all or

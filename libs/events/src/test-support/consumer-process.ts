@@ -6,15 +6,19 @@ import { connect } from '@nats-io/transport-node';
 import { PostgresEventStore } from '../store/event-store.js';
 import { testCatalogue } from './test-events.js';
 import { counterProjection } from './test-projection.js';
+import { openProjectionDatabase } from './test-projection-database.js';
 
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL });
 pool.on('error', () => undefined);
 const nats = await connect({ servers: env.NATS_URL!, name: 'consumer-fixture' });
+const projection = counterProjection();
+const database = await openProjectionDatabase(env.DATABASE_URL!, 'fixture', [projection]);
 const consumer = new ProjectionConsumer({
   store: new PostgresEventStore(pool, testCatalogue),
+  database,
   nats,
-  projection: counterProjection(),
+  projection,
   schema: 'fixture',
   topology: { streamName: env.STREAM!, subjectPrefix: env.PREFIX! },
   ackWaitMs: Number(env.ACK_WAIT_MS ?? 30_000),

@@ -6,3 +6,4 @@ export * from './test-database.js';
 export * from './test-events.js';
 export * from './test-nats.js';
 export * from './test-projection.js';
+export * from './test-projection-database.js';

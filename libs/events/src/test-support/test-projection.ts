@@ -1,5 +1,21 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ProjectionDefinition } from '../projections/projection.js';
 import type { StoredEvent } from '../store/event.js';
+
+@Entity({ name: 'counters' })
+export class CounterRow {
+  @PrimaryColumn({ name: 'stream_id', type: 'text' })
+  streamId!: string;
+
+  @Column({ type: 'text' })
+  label!: string;
+
+  @Column({ type: 'bigint' })
+  total!: string;
+
+  @Column({ name: 'last_at', type: 'timestamptz' })
+  lastAt!: Date;
+}
 
 /**
  * Counters per stream plus one `effects` row per application of an event. `effects` has no
@@ -11,6 +27,7 @@ export function counterProjection(
   return {
     name: 'counters',
     categories: ['counter'],
+    entities: [CounterRow],
     migrations: (schema) => [
       {
         version: 1,
@@ -24,25 +41,32 @@ export function counterProjection(
       // seq records application order, which differs between live lanes and a replay.
       { name: 'effects', key: ['event_id'], columns: ['event_id', 'stream_id', 'stream_version'] },
     ],
-    async handle(events, { tx, schema }) {
+    async handle(events, { manager }) {
+      const counters = manager.getRepository(CounterRow);
       for (const e of events) {
         if (options.fail?.(e))
           throw new Error(`handler refused ${e.type} ${e.stream_id}@${e.stream_version}`);
         if (e.type === 'CounterOpened') {
-          await tx.query(
-            `INSERT INTO ${schema}.counters (stream_id, label, total, last_at) VALUES ($1, $2, 0, $3)`,
-            [e.stream_id, (e.data as { label: string }).label, e.recorded_at],
-          );
+          await counters.insert({
+            streamId: e.stream_id,
+            label: (e.data as { label: string }).label,
+            total: '0',
+            lastAt: e.recorded_at,
+          });
         } else if (e.type === 'CounterIncremented') {
-          await tx.query(
-            `UPDATE ${schema}.counters SET total = total + $2, last_at = $3 WHERE stream_id = $1`,
-            [e.stream_id, (e.data as { by: number }).by, e.recorded_at],
-          );
+          await counters
+            .createQueryBuilder()
+            .update()
+            .set({ total: () => 'total + :by', lastAt: e.recorded_at })
+            .where('stream_id = :id', { id: e.stream_id })
+            .setParameter('by', (e.data as { by: number }).by)
+            .execute();
         }
       }
-      // Effects are recorded in the order events are applied; `seq` shows that order.
-      await tx.query(
-        `INSERT INTO ${schema}.effects (event_id, stream_id, stream_version)
+      // Effects are recorded in the order events are applied; `seq` shows that order. One
+      // set-based statement for the batch.
+      await manager.query(
+        `INSERT INTO effects (event_id, stream_id, stream_version)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[])`,
         [
           events.map((e) => e.event_id),

@@ -122,6 +122,7 @@ export class JetStreamEventServer extends Server implements CustomTransportStrat
     const { eventStore, nats, config, logger, registry } = this.options.context;
     const projectionConsumer = new ProjectionConsumer({
       store: eventStore,
+      database: this.options.context.database,
       nats,
       topology: config.events,
       schema: this.options.schema,

@@ -1,8 +1,14 @@
-import type { EventCatalogue, Migration, PostgresEventStore } from '@campaigns/events';
+import type {
+  EntityClass,
+  EventCatalogue,
+  MigrationClass,
+  PostgresEventStore,
+} from '@campaigns/events';
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
 import type { ServiceConfig } from '../config/service-config.js';
 import type { ServiceLogger } from '../logging/service-logger.js';
 
@@ -25,6 +31,12 @@ export interface ServiceComponent {
 export interface ServiceContext {
   /** The service's name (its definition's). */
   readonly service: string;
+  /**
+   * The service's TypeORM DataSource over its schema (its repositories are also injectable with
+   * `@InjectRepository`). Opened and migrated before the application starts; outlives it.
+   */
+  readonly database: DataSource;
+  /** The DataSource's pg pool, which the event store works through. */
   readonly pool: pg.Pool;
   readonly nats: NatsConnection;
   /** The event store over `pool`, already migrated, validating with the service's catalogue. */
@@ -49,8 +61,16 @@ export interface ServiceDefinition<S = unknown> {
   readonly name: string;
   /** The port used when PORT is not set. */
   readonly defaultPort: number;
-  /** The service's own schema migrations; the first creates its schema. */
-  readonly migrations: readonly Migration[];
+  /**
+   * The tables the service owns, through TypeORM: its schema (its connections search it), the
+   * entities of every table in it, and the TypeORM migrations that create them, run at startup
+   * under an advisory lock (see `migrateDatabase`).
+   */
+  readonly database: {
+    readonly schema: string;
+    readonly entities: readonly EntityClass[];
+    readonly migrations: readonly MigrationClass[];
+  };
   /** The event types this service appends and reads. */
   readonly catalogue: EventCatalogue;
   /**
@@ -74,9 +94,9 @@ export interface ServiceDefinition<S = unknown> {
   };
   /**
    * Project the event log through the `@EventPattern` handlers of the service's controllers
-   * (JetStreamEventServer), each a durable consumer writing into `schema`.
+   * (JetStreamEventServer), each a durable consumer writing into the service's schema.
    */
-  readonly events?: { readonly schema: string };
+  readonly events?: boolean;
   /** How request bodies are read (default: parsed JSON and urlencoded bodies up to 100 KiB). */
   readonly http?: {
     /** Keep each parsed body's exact bytes as `req.rawBody` (a Buffer), e.g. for webhook signatures. */

@@ -1,4 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { getDataSourceToken, getEntityManagerToken, getRepositoryToken } from '@nestjs/typeorm';
 import { Registry } from 'prom-client';
 import { HealthController } from '../http/health.controller.js';
 import { MetricsController } from '../http/metrics.controller.js';
@@ -25,6 +26,8 @@ export class ServiceKitModule {
     settings: unknown,
     imports: ServiceDefinition['imports'] = [],
   ): DynamicModule {
+    const database = databaseProviders(context);
+    const tokens = database.map((p) => (p as { provide: unknown }).provide) as never[];
     return {
       module: ServiceKitModule,
       global: true,
@@ -35,10 +38,31 @@ export class ServiceKitModule {
         { provide: SERVICE_SETTINGS, useValue: settings },
         { provide: Registry, useValue: context.registry },
         { provide: Readiness, useValue: readiness },
+        ...database,
         eventRelayProvider,
         ServiceLifecycle,
       ],
-      exports: [SERVICE_CONTEXT, SERVICE_SETTINGS, Registry, Readiness],
+      exports: [SERVICE_CONTEXT, SERVICE_SETTINGS, Registry, Readiness, ...tokens],
     };
   }
+}
+
+/**
+ * The tokens of `@nestjs/typeorm` (`@InjectDataSource()`, `@InjectEntityManager()`,
+ * `@InjectRepository(Entity)` for every entity of the service) over the DataSource the service
+ * opened. Not `TypeOrmModule.forRoot`: that module destroys its DataSource when the application
+ * closes, and the service's connections outlive its application (`startServiceApplication` runs
+ * over connections someone else owns; `startService` closes them after the application).
+ */
+function databaseProviders({ database }: ServiceContext): Provider[] {
+  return [
+    { provide: getDataSourceToken(), useValue: database },
+    { provide: getEntityManagerToken(), useValue: database.manager },
+    ...database.entityMetadatas
+      .filter((m) => typeof m.target === 'function')
+      .map((m) => ({
+        provide: getRepositoryToken(m.target as never),
+        useValue: database.getRepository(m.target),
+      })),
+  ];
 }

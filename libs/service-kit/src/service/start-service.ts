@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { MAX_API_REQUEST_BYTES, MAX_REPLY_BYTES } from '@campaigns/contracts';
-import { PostgresEventStore, runMigrations, sleep } from '@campaigns/events';
+import { migrateDatabase, poolOf, PostgresEventStore, schemaOf, sleep } from '@campaigns/events';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceConfig } from '../config/service-config.js';
 import { connectNats, watchNatsConnection } from '../connections/connect-nats.js';
-import { connectPostgres, postgresAnswers } from '../connections/connect-postgres.js';
+import { connectDatabase, postgresAnswers } from '../connections/connect-database.js';
 import { JetStreamEventServer } from '../events/jetstream-event.server.js';
 import { ServiceLifecycle } from '../lifecycle/service-lifecycle.js';
 import { describeError } from '../logging/describe-error.js';
@@ -52,8 +52,9 @@ export async function startService(
   // Each resource is put in front once opened, so shutdown closes them newest first.
   const shutdown: ShutdownStep[] = [];
   try {
-    const pool = await connectPostgres(config.databaseUrl, definition.name, logger);
-    shutdown.unshift({ name: 'PostgreSQL', run: () => pool.end() });
+    const database = await connectDatabase(config.databaseUrl, definition, logger);
+    shutdown.unshift({ name: 'PostgreSQL', run: () => database.destroy() });
+    const pool = poolOf(database);
     const nats = await connectNats(config.natsUrl, definition.name);
     shutdown.unshift({ name: 'NATS', run: () => nats.drain() });
     // Once, before the store is built: the secrets it must refuse come from this configuration.
@@ -64,12 +65,13 @@ export async function startService(
 
     const eventStore = new PostgresEventStore(pool, definition.catalogue, { secrets });
     await eventStore.migrate();
-    const applied = await runMigrations(pool, definition.name, definition.migrations);
+    const applied = await migrateDatabase(database);
     logger.info({ migrations: definition.name, applied }, 'migrations applied');
 
     const registry = createMetricsRegistry(definition.name);
     const context: ServiceContext = {
       service: definition.name,
+      database,
       pool,
       nats,
       eventStore,
@@ -78,7 +80,7 @@ export async function startService(
       config,
     };
     const readiness = new Readiness();
-    readiness.add('database', () => postgresAnswers(pool, READINESS_CHECK_TIMEOUT_MS));
+    readiness.add('database', () => postgresAnswers(database, READINESS_CHECK_TIMEOUT_MS));
     readiness.add('nats', watchNatsConnection(nats, logger));
 
     const application = await startServiceApplication(definition, context, settings, readiness);
@@ -171,6 +173,10 @@ export async function startServiceApplication(
   readiness: Readiness = new Readiness(),
 ): Promise<ServiceApplication> {
   const { config, logger, nats, registry } = context;
+  if (schemaOf(context.database) !== definition.database.schema)
+    throw new Error(
+      `${definition.name}: its DataSource searches schema ${schemaOf(context.database) ?? '(none)'}, not ${definition.database.schema}`,
+    );
   const app = await NestFactory.create<NestExpressApplication>(
     ServiceKitModule.forRoot(context, readiness, settings, definition.imports),
     {
@@ -197,7 +203,7 @@ export async function startServiceApplication(
     if (definition.events) {
       const events = new JetStreamEventServer({
         context,
-        schema: definition.events.schema,
+        schema: definition.database.schema,
         readiness,
         resolve: (token) => app.get(token, { strict: false }),
       });
