@@ -11,6 +11,10 @@ const swc = {
   sourceMaps: 'inline',
 };
 
+// Fixture processes run TypeScript through tsx, which otherwise finds no tsconfig for them and
+// compiles TypeORM's entity decorators as TC39 ones. Jest's workers and their children inherit it.
+process.env.TSX_TSCONFIG_PATH ??= new URL('./tsconfig.tsx.json', import.meta.url).pathname;
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { consumerTablesSql } from '../projections/projection.js';
+import type { DataSource } from 'typeorm';
+import { CONSUMER_ENTITIES } from '../database/consumer.entities.js';
+import { openDatabase } from '../database/database.js';
 import { PostgresEventStore } from '../store/event-store.js';
 import {
   createTestDatabase,
@@ -9,13 +11,18 @@ import {
 } from '../test-support/test-database.js';
 import { testCatalogue, testMetadata } from '../test-support/test-events.js';
 import { counterProjection } from '../test-support/test-projection.js';
+import { openProjectionDatabase } from '../test-support/test-projection-database.js';
 import { formatVerifyReport, verifyEventLog } from './verify-event-log.js';
 
 const projection = counterProjection();
 const STREAMS = ['counter-a', 'counter-b', 'counter-c', 'counter-d'];
 
 /** A log of 4 counters × 6 events, appended round-robin in 3 rounds, plus one note; and its live projection. */
-async function seededDatabase(): Promise<{ db: TestDatabase; store: PostgresEventStore }> {
+async function seededDatabase(): Promise<{
+  db: TestDatabase;
+  store: PostgresEventStore;
+  database: DataSource;
+}> {
   const db = await createTestDatabase('campaigns_audit');
   const store = new PostgresEventStore(db.pool, testCatalogue);
   await store.migrate();
@@ -46,9 +53,9 @@ async function seededDatabase(): Promise<{ db: TestDatabase; store: PostgresEven
     metadata: testMetadata(),
   });
   // The live projection, built the way a consumer would: tables, handled events, checkpoints.
-  await db.pool.query(consumerTablesSql('live'));
-  await db.pool.query(projection.migrations('live')[0]!.sql);
-  const client = await db.pool.connect();
+  const database = await openProjectionDatabase(db.url, 'live', [projection]);
+  const runner = database.createQueryRunner();
+  const client = (await runner.connect()) as pg.PoolClient;
   try {
     await client.query('BEGIN');
     // Stream by stream, not readAll: its gap-safe order holds back events newer than the oldest
@@ -58,7 +65,7 @@ async function seededDatabase(): Promise<{ db: TestDatabase; store: PostgresEven
       .sort((a, b) => (a.global_position < b.global_position ? -1 : 1));
     await projection.handle(
       counters.map((e) => store.upcast(e)),
-      { tx: client, schema: 'live' },
+      { tx: client, manager: runner.manager, schema: 'live' },
     );
     await client.query(
       `INSERT INTO live.projection_checkpoints (projection, stream_id, stream_version)
@@ -66,9 +73,10 @@ async function seededDatabase(): Promise<{ db: TestDatabase; store: PostgresEven
     );
     await client.query('COMMIT');
   } finally {
-    client.release();
+    await runner.release();
   }
-  return { db, store };
+  seeded.push(database);
+  return { db, store, database };
 }
 
 /** Runs statements as a superuser with the append-only triggers skipped, as an attacker with full access could. */
@@ -96,9 +104,13 @@ async function eventAt(
   return rows[0]!;
 }
 
-const verify = (db: TestDatabase, pool: pg.Pool = db.pool) =>
+/** The DataSources seededDatabase opened, closed after each test. */
+const seeded: DataSource[] = [];
+
+const verify = (db: TestDatabase, pool: pg.Pool = db.pool, database = seeded.at(-1)) =>
   verifyEventLog({
     pool,
+    database,
     catalogue: testCatalogue,
     projections: [{ liveSchema: 'live', projection }],
     batchSize: 7,
@@ -120,6 +132,7 @@ async function counts(db: TestDatabase): Promise<Record<string, number>> {
 describe('verifyEventLog', () => {
   let db: TestDatabase | undefined;
   afterEach(async () => {
+    for (const d of seeded.splice(0)) await d.destroy();
     await db?.drop();
     db = undefined;
   });
@@ -131,6 +144,7 @@ describe('verifyEventLog', () => {
     const report = await verifyEventLog({
       pool: db.pool,
       catalogue: testCatalogue,
+      database: seeded.at(-1),
       projections: [{ liveSchema: 'live', projection }],
       batchSize: 5,
       onProgress: (n) => progress.push(n),
@@ -556,9 +570,17 @@ describe('verifyEventLog as the audit reader role', () => {
     const url = new URL(db.url);
     url.username = role;
     const auditor = new pg.Pool({ connectionString: url.toString() });
+    // The replay runs on the auditor's connections too: a reader that may create nothing.
+    const auditorDatabase = await openDatabase({
+      url: url.toString(),
+      schema: 'live',
+      createSchema: false,
+      applicationName: 'auditor',
+      entities: [...CONSUMER_ENTITIES, ...projection.entities],
+    });
     try {
       const before = await counts(db);
-      const report = await verify(db, auditor);
+      const report = await verify(db, auditor, auditorDatabase);
       expect(report).toMatchObject({
         events: 25,
         streams: 5,
@@ -585,6 +607,8 @@ describe('verifyEventLog as the audit reader role', () => {
       expect(await counts(db)).toEqual(before);
     } finally {
       await auditor.end();
+      await auditorDatabase.destroy();
+      for (const d of seeded.splice(0)) await d.destroy();
       await db.drop();
       const a = new pg.Client({ connectionString: TEST_ADMIN_URL });
       await a.connect();

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { PoolClient } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js';
 import { lockCheckpointRows } from './projection-consumer.js';
+
+/** A pg client seen as `manager.query` sees it (rows, not a result). */
+const rowsOf = (client: PoolClient) => ({
+  query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows,
+});
 
 describe('lockCheckpointRows', () => {
   let db: TestDatabase;
@@ -23,7 +29,7 @@ describe('lockCheckpointRows', () => {
     const other = await db.pool.connect();
     try {
       await tx.query('BEGIN');
-      const locked = await lockCheckpointRows(tx, 'p', 'x', ['c-1', 'a-1', 'c-1']);
+      const locked = await lockCheckpointRows(rowsOf(tx), 'p', 'x', ['c-1', 'a-1', 'c-1']);
       expect(locked).toEqual(
         new Map([
           ['a-1', 4n],
@@ -61,7 +67,7 @@ describe('lockCheckpointRows', () => {
       await first.query(`INSERT INTO p.projection_checkpoints VALUES ('x', 'd-1', 7)`);
       await second.query('BEGIN');
       // Waits on the first transaction's row; sees it only once that commits, after its snapshot.
-      const waiting = lockCheckpointRows(second, 'p', 'x', ['d-1']);
+      const waiting = lockCheckpointRows(rowsOf(second), 'p', 'x', ['d-1']);
       const waitingOnLocks = async () =>
         (
           await db.pool.query<{ n: number }>(

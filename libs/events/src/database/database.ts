@@ -25,6 +25,11 @@ export interface DatabaseOptions {
   applicationName: string;
   entities: readonly EntityClass[];
   migrations?: readonly MigrationClass[];
+  /**
+   * Create the schema if it is missing (default). A reader (the audit) that may not create
+   * anything passes false: its connections then search the schema only if it exists.
+   */
+  createSchema?: boolean;
   /** Waiting for a connection, at startup and whenever the pool opens one. */
   connectTimeoutMs?: number;
   /** How long an idle connection is kept. */
@@ -41,7 +46,8 @@ export interface DatabaseOptions {
  */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
   const schema = assertIdentifier('schema', options.schema);
-  await ensureSchema(options.url, schema, options.connectTimeoutMs);
+  if (options.createSchema !== false)
+    await ensureSchema(options.url, schema, options.connectTimeoutMs);
   const database = new DataSource({
     type: 'postgres',
     url: options.url,
