@@ -656,10 +656,11 @@ export class ProjectionConsumer {
 /**
  * Locks the checkpoint rows of `streams` for `projection` (creating missing ones at version 0),
  * in stream order against deadlocks, and returns their versions: one round trip, and a second
- * only for rows another transaction created meanwhile.
+ * only for rows another transaction created meanwhile. Raw SQL (`manager.query`): one statement
+ * that inserts the missing rows and locks the existing ones is a CTE the QueryBuilder cannot write.
  */
 export async function lockCheckpointRows(
-  tx: Pick<EntityManager, 'query'>,
+  tx: { query(sql: string, parameters?: unknown[]): Promise<unknown> },
   schema: string,
   projection: string,
   streams: readonly string[],
@@ -668,7 +669,7 @@ export async function lockCheckpointRows(
   // One round trip: rows this statement creates are ours (and locked) at version 0; the
   // others are locked by the SELECT. A row another transaction created and committed after
   // this statement's snapshot is in neither: those are locked by a second statement.
-  const rows: { stream_id: string; stream_version: string }[] = await tx.query(
+  const rows = (await tx.query(
     `WITH created AS (
          INSERT INTO ${schema}.projection_checkpoints (projection, stream_id, stream_version)
          SELECT $1, s, 0 FROM unnest($2::text[]) AS s ORDER BY s
@@ -681,15 +682,15 @@ export async function lockCheckpointRows(
           WHERE projection = $1 AND stream_id = ANY ($2::text[])
           ORDER BY stream_id FOR UPDATE) AS existing`,
     [projection, sorted],
-  );
+  )) as { stream_id: string; stream_version: string }[];
   const locked = new Map(rows.map((r) => [r.stream_id, BigInt(r.stream_version)]));
   const unseen = sorted.filter((s) => !locked.has(s));
   if (unseen.length > 0) {
-    const again: { stream_id: string; stream_version: string }[] = await tx.query(
+    const again = (await tx.query(
       `SELECT stream_id, stream_version FROM ${schema}.projection_checkpoints
           WHERE projection = $1 AND stream_id = ANY ($2::text[]) ORDER BY stream_id FOR UPDATE`,
       [projection, unseen],
-    );
+    )) as { stream_id: string; stream_version: string }[];
     for (const r of again) locked.set(r.stream_id, BigInt(r.stream_version));
   }
   return locked;

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConsumerDeadLettered, EventCatalogue, pollUntil } from '@campaigns/events';
 import {
+  CONSUMER_ENTITIES,
+  ConsumerDeadLettered,
+  EventCatalogue,
+  pollUntil,
+  projectionSqlMigrations,
+} from '@campaigns/events';
+import {
+  CounterRow,
   counterProjection,
   CounterIncremented,
   CounterOpened,
@@ -68,7 +75,11 @@ describe('JetStreamEventServer: @EventPattern handlers as durable projection con
       {
         name: 'kit-events',
         defaultPort: 0,
-        migrations: [{ version: 1, name: 'schema', sql: `CREATE SCHEMA ${SCHEMA}` }],
+        database: {
+          schema: SCHEMA,
+          entities: [...CONSUMER_ENTITIES, CounterRow],
+          migrations: projectionSqlMigrations(counterProjection(), SCHEMA, 1_764_806_900_000),
+        },
         catalogue: new EventCatalogue([
           CounterOpened,
           CounterIncremented,
@@ -76,7 +87,7 @@ describe('JetStreamEventServer: @EventPattern handlers as durable projection con
           ConsumerDeadLettered,
         ]),
         imports: [CountersModule],
-        events: { schema: SCHEMA },
+        events: true,
       },
       loadServiceConfig({ DATABASE_URL: db.url, PORT: '0', ...events }, 0),
       logger,

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { EventCatalogue } from '@campaigns/events';
+import { EventCatalogue, sqlMigrations } from '@campaigns/events';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { Controller, Get, Inject, Module, UseFilters } from '@nestjs/common';
 import { ApiExceptionFilter } from '../requests/api-exception.filter.js';
 import { MessagePattern, Payload } from '@nestjs/microservices';
@@ -67,13 +69,20 @@ class WhoAmIController {
   constructor(
     @Inject(SERVICE_CONTEXT) private readonly context: ServiceContext,
     @Inject(Registry) private readonly registry: Registry,
+    @InjectDataSource() private readonly database: DataSource,
   ) {}
 
   @Get('whoami')
-  whoami(): { port: number; sameRegistry: boolean } {
+  async whoami(): Promise<{ port: number; sameRegistry: boolean; things: number }> {
+    // An unqualified name: the service's connections search its own schema.
+    const [row] = (await this.database.query('SELECT count(*)::int AS n FROM things')) as {
+      n: number;
+    }[];
     return {
       port: this.context.config.port,
-      sameRegistry: this.registry === this.context.registry,
+      sameRegistry:
+        this.registry === this.context.registry && this.database === this.context.database,
+      things: row!.n,
     };
   }
 }
@@ -109,13 +118,21 @@ describe('startService', () => {
   const definition = (name = 'kit-test', broken = false): ServiceDefinition => ({
     name,
     defaultPort: 0,
-    migrations: [
-      {
-        version: 1,
-        name: 'create kit_test schema',
-        sql: `CREATE SCHEMA ${name.replaceAll('-', '_')}`,
-      },
-    ],
+    database: {
+      schema: name.replaceAll('-', '_'),
+      entities: [],
+      migrations: sqlMigrations({
+        component: name,
+        timestamp: 1_764_806_900_000,
+        migrations: [
+          {
+            version: 1,
+            name: 'a table of its own',
+            sql: `CREATE TABLE ${name.replaceAll('-', '_')}.things (id int PRIMARY KEY)`,
+          },
+        ],
+      }),
+    },
     catalogue: new EventCatalogue([]),
     imports: [
       {
@@ -243,7 +260,11 @@ describe('startService', () => {
 
   it("lets the service's own Nest modules inject the context and the metrics registry", async () => {
     await start();
-    expect(JSON.parse((await get('/whoami')).body)).toEqual({ port: 0, sameRegistry: true });
+    expect(JSON.parse((await get('/whoami')).body)).toEqual({
+      port: 0,
+      sameRegistry: true,
+      things: 0,
+    });
   });
 
   it("serves the modules' @MessagePattern handlers over NATS: validated, errors as API errors, streams ended by an empty message", async () => {

@@ -13,7 +13,7 @@ class SlowStartModule {}
 await bootstrapService({
   name: 'slow-start',
   defaultPort: 0,
-  migrations: [],
+  database: { schema: 'slow_start', entities: [], migrations: [] },
   catalogue: new EventCatalogue([]),
   imports: [
     {

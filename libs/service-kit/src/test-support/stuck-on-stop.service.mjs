@@ -8,7 +8,7 @@ class StuckOnStopModule {}
 await bootstrapService({
   name: 'stuck-on-stop',
   defaultPort: 0,
-  migrations: [],
+  database: { schema: 'stuck_on_stop', entities: [], migrations: [] },
   catalogue: new EventCatalogue([]),
   imports: [
     {
