@@ -5,7 +5,6 @@
 // Prints a table, then one JSON line with every figure. BENCH_SCALE=0.02 for a quick try.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { verifyEventLog } from '../libs/events/src/audit/verify-event-log.js';
-import { consumerTablesSql } from '../libs/events/src/projections/projection.js';
 import { replayProjection } from '../libs/events/src/projections/replay.js';
 import { checkout } from '../libs/events/src/store/checkout.js';
 import {
@@ -14,11 +13,16 @@ import {
   rowToEvent,
   type EventRow,
 } from '../libs/events/src/store/event-store.js';
-import { createTestDatabase, testCatalogue, testMetadata } from '@campaigns/events/testing';
+import {
+  createTestDatabase,
+  openProjectionDatabase,
+  testCatalogue,
+  testMetadata,
+} from '@campaigns/events/testing';
+import type { PoolClient } from 'pg';
 import type { ProjectionDefinition } from '../libs/events/src/projections/projection.js';
 import { campaignsCatalogue } from '../libs/events/src/domain/events.js';
 import { changesetId as changesetIdOf, changesetStream } from '../libs/events/src/domain/ids.js';
-import { runMigrations } from '../libs/events/src/store/migrations.js';
 import { changesetProjection } from '../services/reconciler-service/src/projection/changeset-projection.js';
 import { statusProjection } from '../services/spec-service/src/status/status-projection.js';
 import { trackedPullRequestsProjection } from '../services/webhook-gateway/src/tracked-pull-requests.projection.js';
@@ -53,7 +57,9 @@ try {
       },
     ],
     tables: [{ name: 'counter_summaries', key: ['stream_id'] }],
-    async handle(events, { tx, schema }) {
+    entities: [],
+    // Set-based statements only: manager.query, as the services' projections do for batches.
+    async handle(events, { manager: tx, schema }) {
       const opened = events.filter((e) => e.type === 'CounterOpened');
       if (opened.length > 0) {
         await tx.query(
@@ -114,8 +120,7 @@ try {
   await db.pool.query('VACUUM (ANALYZE) eventstore.events, eventstore.streams');
 
   // The live projection, built independently of the handler: plain SQL over the log.
-  await db.pool.query(consumerTablesSql('live'));
-  await db.pool.query(projection.migrations('live')[0]!.sql);
+  const database = await openProjectionDatabase(db.url, 'live', [projection]);
   await db.pool.query(`
   INSERT INTO live.counter_summaries (stream_id, label, total, events, last_version, last_at)
   SELECT stream_id, max(data->>'label') FILTER (WHERE type = 'CounterOpened'),
@@ -173,7 +178,8 @@ try {
 
   // 3. A full rebuild of the projection over the whole log, compared with the live one.
   const t = performance.now();
-  const replay = await replayProjection({ store, projection, liveSchema: 'live' });
+  const replay = await replayProjection({ store, database, projection, liveSchema: 'live' });
+  await database.destroy();
   const replayMs = performance.now() - t;
   if (!replay.equal || replay.eventsReplayed !== EVENTS)
     throw new Error(`replay differs: ${JSON.stringify(replay).slice(0, 2000)}`);
@@ -294,10 +300,9 @@ try {
     ];
     for (const [schema, p] of projections) {
       // The live copy, built by the handler in consumer-sized batches, with its checkpoints.
-      await domain.pool.query(`CREATE SCHEMA ${schema}`);
-      await domain.pool.query(consumerTablesSql(schema));
-      await runMigrations(domain.pool, `${schema}.${p.name}`, p.migrations(schema));
-      const tx = await checkout(domain.pool);
+      const pdb = await openProjectionDatabase(domain.url, schema, [p]);
+      const runner = pdb.createQueryRunner();
+      const tx = (await runner.connect()) as PoolClient;
       try {
         await tx.query('BEGIN');
         await tx.query(
@@ -306,7 +311,7 @@ try {
         for (;;) {
           const { rows } = await tx.query<EventRow>(`FETCH FORWARD 1000 FROM live_log`);
           if (rows.length === 0) break;
-          await p.handle(rows.map(rowToEvent), { tx, schema });
+          await p.handle(rows.map(rowToEvent), { tx, manager: runner.manager, schema });
         }
         await tx.query('CLOSE live_log');
         await tx.query(
@@ -316,10 +321,15 @@ try {
         );
         await tx.query('COMMIT');
       } finally {
-        tx.done();
+        await runner.release();
       }
       const started = performance.now();
-      const r = await replayProjection({ store: dstore, projection: p, liveSchema: schema });
+      const r = await replayProjection({
+        store: dstore,
+        database: pdb,
+        projection: p,
+        liveSchema: schema,
+      }).finally(() => pdb.destroy());
       const ms = performance.now() - started;
       if (!r.equal || r.eventsReplayed !== EVENTS)
         throw new Error(`${p.name} replay differs: ${JSON.stringify(r).slice(0, 2000)}`);

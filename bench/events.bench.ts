@@ -9,6 +9,7 @@ import { EventRelay } from '../libs/events/src/relay/event-relay.js';
 import { newEventId, toEnvelope } from '../libs/events/src/store/event.js';
 import { PostgresEventStore } from '../libs/events/src/store/event-store.js';
 import {
+  openProjectionDatabase,
   createTestDatabase,
   testCatalogue,
   testMetadata,
@@ -193,8 +194,9 @@ const sink: ProjectionDefinition = {
     },
   ],
   tables: [{ name: 'sink', key: ['event_id'] }],
-  async handle(events, { tx, schema }) {
-    await tx.query(
+  entities: [],
+  async handle(events, { manager, schema }) {
+    await manager.query(
       `INSERT INTO ${schema}.sink SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])`,
       [
         events.map((e) => e.event_id),
@@ -208,8 +210,10 @@ const sink: ProjectionDefinition = {
 let consumed = 0;
 let consumerDone!: () => void;
 const consumerFinished = new Promise<void>((r) => (consumerDone = r));
+const sinkDatabase = await openProjectionDatabase(relayDb.url, 'bench', [sink]);
 const consumer = new ProjectionConsumer({
   store: relayStore,
+  database: sinkDatabase,
   nats,
   projection: sink,
   schema: 'bench',
@@ -226,6 +230,7 @@ const consumerMs = await timed(async () => {
   await consumerFinished;
 });
 await consumer.stop();
+await sinkDatabase.destroy();
 await relay.stop();
 
 const rows = [

@@ -1,6 +1,12 @@
-import { campaignsCatalogue, formatVerifyReport, verifyEventLog } from '@campaigns/events';
+import {
+  campaignsCatalogue,
+  formatVerifyReport,
+  openDatabase,
+  verifyEventLog,
+} from '@campaigns/events';
 import type pg from 'pg';
 import { EXIT, type CliIo } from '../command.js';
+import { auditDatabaseUrl } from './audit-store.js';
 
 /**
  * The pure projections `--verify` rebuilds from the log and compares with the live ones, with
@@ -27,16 +33,27 @@ export async function auditedProjections() {
 /** `campaign audit --verify`: exit 0 when the log and the projections check out, 1 otherwise. */
 export async function verify(pool: pg.Pool, io: CliIo, json: boolean): Promise<number> {
   let lastProgress = 0;
+  const projections = await auditedProjections();
+  // The replays write their entities into temporary tables only: the auditor creates nothing.
+  const database = await openDatabase({
+    url: auditDatabaseUrl(io.env),
+    schema: 'public',
+    createSchema: false,
+    applicationName: 'campaign-audit',
+    poolSize: 1,
+    entities: [...new Set(projections.flatMap((p) => p.projection.entities))],
+  });
   const report = await verifyEventLog({
     pool,
+    database,
     catalogue: campaignsCatalogue(),
-    projections: await auditedProjections(),
+    projections,
     onProgress: (checked) => {
       if (!io.stderrIsTTY || json || Date.now() - lastProgress < 250) return;
       lastProgress = Date.now();
       io.stderr(`\rverifying: ${checked.toLocaleString('en-US')} events checked`);
     },
-  });
+  }).finally(() => database.destroy());
   if (lastProgress > 0) io.stderr('\r\x1b[K');
   io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatVerifyReport(report)}\n`);
   return report.ok ? EXIT.ok : EXIT.failed;

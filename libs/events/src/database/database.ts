@@ -30,6 +30,8 @@ export interface DatabaseOptions {
    * anything passes false: its connections then search the schema only if it exists.
    */
   createSchema?: boolean;
+  /** Most connections open at once (pg's default: 10). */
+  poolSize?: number;
   /** Waiting for a connection, at startup and whenever the pool opens one. */
   connectTimeoutMs?: number;
   /** How long an idle connection is kept. */
@@ -53,6 +55,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
     url: options.url,
     applicationName: options.applicationName,
     connectTimeoutMS: options.connectTimeoutMs,
+    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     entities: [...options.entities] as MixedList<EntityClass>,
     migrations: [...(options.migrations ?? [])],
     migrationsTableName: 'typeorm_migrations',
