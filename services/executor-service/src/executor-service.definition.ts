@@ -1,4 +1,4 @@
-import { campaignsCatalogue } from '@campaigns/events';
+import { campaignsCatalogue, CONSUMER_ENTITIES, sqlMigrations } from '@campaigns/events';
 import { Counter } from 'prom-client';
 import { loadCampaignsConfig, secretValues, type CampaignsConfig } from '@campaigns/codehost';
 import {
@@ -11,6 +11,7 @@ import {
 } from '@campaigns/service-kit';
 import { Module } from '@nestjs/common';
 import { ExecutionRunner } from './execution/execution-runner.js';
+import { StepCacheEntry } from './execution/step-cache.entity.js';
 import { executorServiceMigrations } from './executor-service.migrations.js';
 import {
   loadExecutorSettings,
@@ -18,7 +19,12 @@ import {
   type ExecutorSettings,
 } from './executor-settings.js';
 import { JOB_DISPATCHER, JobDispatchController } from './jobs/job-dispatch.controller.js';
-import { EXECUTOR_SCHEMA, jobDispatcherBinding } from './jobs/job-dispatcher.js';
+import { DispatchedExecution } from './jobs/dispatched-execution.entity.js';
+import {
+  EXECUTOR_SCHEMA,
+  jobDispatcherBinding,
+  jobDispatcherMigrations,
+} from './jobs/job-dispatcher.js';
 import { JobWorker } from './jobs/job-worker.js';
 
 /** Thrown at startup when CAMPAIGNS_CONFIG is unset: the executor cannot clone anything without it. */
@@ -49,7 +55,19 @@ export function createExecutorService(
   return {
     name: 'executor-service',
     defaultPort: 3102,
-    migrations: executorServiceMigrations,
+    database: {
+      schema: EXECUTOR_SCHEMA,
+      entities: [...CONSUMER_ENTITIES, StepCacheEntry, DispatchedExecution],
+      // The timestamps name the migrations (TypeORM knows them by name): never change them.
+      migrations: [
+        ...sqlMigrations({
+          component: 'executor-service',
+          timestamp: 1764806600000,
+          migrations: executorServiceMigrations,
+        }),
+        ...jobDispatcherMigrations(1764806601000),
+      ],
+    },
     catalogue: campaignsCatalogue(),
     // Read once before anything starts: a missing or invalid config stops startup here.
     async configure() {
@@ -65,7 +83,7 @@ export function createExecutorService(
       };
     },
     imports: [ExecutorServiceModule],
-    events: { schema: EXECUTOR_SCHEMA },
+    events: true,
   };
 }
 
@@ -91,6 +109,7 @@ export function createExecutorService(
         });
         const runner = new ExecutionRunner({
           store: ctx.eventStore,
+          database: ctx.database,
           campaignsConfig: campaigns,
           stepSecrets,
           cacheDir: settings.cacheDir,

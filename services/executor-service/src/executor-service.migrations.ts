@@ -5,7 +5,12 @@ import type { Migration } from '@campaigns/events';
  * named after it, and writes nothing else but appends to the event store.
  */
 export const executorServiceMigrations: readonly Migration[] = [
-  { version: 1, name: 'create executor_service schema', sql: 'CREATE SCHEMA executor_service' },
+  // IF NOT EXISTS: the service's DataSource creates its schema before it migrates.
+  {
+    version: 1,
+    name: 'create executor_service schema',
+    sql: 'CREATE SCHEMA IF NOT EXISTS executor_service',
+  },
   {
     version: 2,
     name: 'step cache',

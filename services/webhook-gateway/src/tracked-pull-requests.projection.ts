@@ -4,7 +4,8 @@ import {
   type ProjectionDefinition,
   type StoredEvent,
 } from '@campaigns/events';
-import type { PoolClient } from 'pg';
+import type { EntityManager } from 'typeorm';
+import { TrackedPullRequestEntity } from './tracked-pull-request.entity.js';
 
 /** The projection's table: one row per pull request a campaign tracks. */
 export const TRACKED_PULL_REQUESTS_TABLE = 'tracked_pull_requests';
@@ -60,6 +61,7 @@ interface Folded {
 export const trackedPullRequestsProjection: ProjectionDefinition = {
   name: 'tracked_pull_requests',
   categories: [DOMAIN_CATEGORIES.changeset],
+  entities: [TrackedPullRequestEntity],
   migrations: (schema) => {
     assertIdentifier('schema', schema);
     return [
@@ -91,7 +93,7 @@ ALTER TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE}
   tables: [{ name: TRACKED_PULL_REQUESTS_TABLE, key: ['repository', 'number'] }],
   // The batch's facts are folded per pull request (the latest event wins, the latest head commit
   // named is kept) and written in one statement.
-  async handle(events: readonly StoredEvent[], { tx, schema }) {
+  async handle(events: readonly StoredEvent[], { manager, schema }) {
     const latest = new Map<string, Folded>();
     for (const event of events) {
       const facts = factsOf(event);
@@ -112,7 +114,7 @@ ALTER TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE}
         draft: shown.draft ?? before?.draft ?? null,
       });
     }
-    if (latest.size > 0) await upsert(tx, schema, [...latest.values()]);
+    if (latest.size > 0) await upsert(manager, schema, [...latest.values()]);
   },
 };
 
@@ -163,8 +165,13 @@ function factsOf(event: StoredEvent): ChangesetFacts | null {
   }
 }
 
-async function upsert(tx: PoolClient, schema: string, facts: readonly Folded[]): Promise<void> {
-  await tx.query(
+/** Raw: one set-based INSERT … SELECT unnest for the batch, which the QueryBuilder cannot express. */
+async function upsert(
+  manager: EntityManager,
+  schema: string,
+  facts: readonly Folded[],
+): Promise<void> {
+  await manager.query(
     `INSERT INTO ${schema}.${TRACKED_PULL_REQUESTS_TABLE} AS t
        (repository, number, changeset_id, campaign, head_branch, head_ref_oid, url, title, state, draft)
      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],

@@ -1,6 +1,14 @@
 import { loadCampaignsConfig, secretValues, type CampaignsConfig } from '@campaigns/codehost';
-import { campaignsCatalogue } from '@campaigns/events';
+import {
+  campaignsCatalogue,
+  CONSUMER_ENTITIES,
+  projectionSqlMigrations,
+  sqlMigrations,
+} from '@campaigns/events';
 import type { ServiceDefinition } from '@campaigns/service-kit';
+import { RecordedDelivery } from './recorded-delivery.entity.js';
+import { TrackedPullRequestEntity } from './tracked-pull-request.entity.js';
+import { trackedPullRequestsProjection } from './tracked-pull-requests.projection.js';
 import { WebhookGatewayModule } from './webhook-gateway.module.js';
 import { webhookGatewayMigrations } from './webhook-gateway.migrations.js';
 import { WEBHOOK_GATEWAY_SCHEMA } from './webhook-recorder.js';
@@ -21,7 +29,23 @@ export function webhookGatewayDefinition(
   return {
     name: 'webhook-gateway',
     defaultPort: 3104,
-    migrations: webhookGatewayMigrations,
+    database: {
+      schema: WEBHOOK_GATEWAY_SCHEMA,
+      entities: [...CONSUMER_ENTITIES, RecordedDelivery, TrackedPullRequestEntity],
+      // The timestamps name the migrations (TypeORM knows them by name): never change them.
+      migrations: [
+        ...sqlMigrations({
+          component: 'webhook-gateway',
+          timestamp: 1764806700000,
+          migrations: webhookGatewayMigrations,
+        }),
+        ...projectionSqlMigrations(
+          trackedPullRequestsProjection,
+          WEBHOOK_GATEWAY_SCHEMA,
+          1764806701000,
+        ),
+      ],
+    },
     catalogue: campaignsCatalogue(),
     http: { rawBody: true, bodyLimitBytes: MAX_WEBHOOK_BYTES },
     async configure() {
@@ -34,7 +58,7 @@ export function webhookGatewayDefinition(
       return { settings: config, secrets: secretValues(config) };
     },
     imports: [WebhookGatewayModule],
-    events: { schema: WEBHOOK_GATEWAY_SCHEMA },
+    events: true,
   };
 }
 

@@ -6,7 +6,12 @@ import type { Migration } from '@campaigns/events';
  * tracked pull requests keeps its own migrations (tracked-pull-requests.projection.ts).
  */
 export const webhookGatewayMigrations: readonly Migration[] = [
-  { version: 1, name: 'create webhook_gateway schema', sql: 'CREATE SCHEMA webhook_gateway' },
+  // IF NOT EXISTS: the service's DataSource creates its schema before it migrates.
+  {
+    version: 1,
+    name: 'create webhook_gateway schema',
+    sql: 'CREATE SCHEMA IF NOT EXISTS webhook_gateway',
+  },
   {
     version: 2,
     name: 'recorded webhook deliveries',

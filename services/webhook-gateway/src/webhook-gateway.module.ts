@@ -26,7 +26,7 @@ import { WebhookVerifier } from './webhook-verifier.js';
       inject: [SERVICE_CONTEXT, SERVICE_SETTINGS],
       useFactory: (context: ServiceContext, config: CampaignsConfig): WebhookGateway => ({
         verifier: new WebhookVerifier(config),
-        recorder: new WebhookRecorder(context.pool, context.eventStore),
+        recorder: new WebhookRecorder(context.database, context.eventStore),
       }),
     },
     { provide: TRACKED_PULL_REQUESTS, useValue: trackedPullRequestsBinding },

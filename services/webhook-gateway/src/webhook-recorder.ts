@@ -8,12 +8,15 @@ import {
 import {
   changesetStream,
   deterministicEventId,
+  ProjectionCheckpoint,
   type EventMetadata,
   type PostgresEventStore,
 } from '@campaigns/events';
-import type pg from 'pg';
+import type { PoolClient } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import { RecordedDelivery } from './recorded-delivery.entity.js';
+import { TrackedPullRequestEntity } from './tracked-pull-request.entity.js';
 import {
-  TRACKED_PULL_REQUESTS_TABLE,
   trackedPullRequestsProjection,
   type TrackedPullRequest,
 } from './tracked-pull-requests.projection.js';
@@ -37,9 +40,9 @@ type TrackedRow = TrackedPullRequest & { current: boolean };
  */
 export class WebhookRecorder {
   constructor(
-    private readonly pool: pg.Pool,
+    /** The gateway's DataSource: its connections search webhook_gateway. */
+    private readonly database: DataSource,
     private readonly eventStore: PostgresEventStore,
-    private readonly schema = WEBHOOK_GATEWAY_SCHEMA,
   ) {}
 
   /** Records what a verified delivery says (`facts`, from its code host) about tracked PRs. */
@@ -51,7 +54,7 @@ export class WebhookRecorder {
       // Nothing the events do not already say (typically the reconciler's own edit coming
       // back): the delivery is noted, so a redelivery still answers as a duplicate, and no
       // observation is appended.
-      return (await this.note(this.pool, delivery, facts, []))
+      return (await this.note(this.database.manager, delivery, facts, []))
         ? { outcome: 'ignored', reason: 'unchanged' }
         : { outcome: 'duplicate' };
     }
@@ -62,21 +65,22 @@ export class WebhookRecorder {
       actor: `github:${facts.sender ?? 'unknown'}`,
       source: SOURCE,
     };
-    const client = await this.pool.connect();
-    // A connection that dies while checked out fails its next query instead of crashing.
-    const onError = (): void => undefined;
-    client.on('error', onError);
-    let broken: Error | undefined;
+    // One transaction for the note and the appends. A connection that dies while checked out
+    // fails its next query instead of crashing, and the pool drops it (the query runner
+    // releases it with the error; pg-pool discards a client no longer queryable).
+    const runner = this.database.createQueryRunner();
     try {
-      await client.query('BEGIN');
+      // The runner's pg client: the event store appends through it, in the same transaction.
+      const client = (await runner.connect()) as PoolClient;
+      await runner.startTransaction();
       const noted = await this.note(
-        client,
+        runner.manager,
         delivery,
         facts,
         tracked.map((t) => t.changesetId),
       );
       if (!noted) {
-        await client.query('ROLLBACK');
+        await runner.rollbackTransaction();
         return { outcome: 'duplicate' };
       }
       for (const pr of tracked) {
@@ -93,61 +97,83 @@ export class WebhookRecorder {
           client,
         );
       }
-      await client.query('COMMIT');
+      await runner.commitTransaction();
       return { outcome: 'recorded', changesetIds: tracked.map((t) => t.changesetId) };
     } catch (error) {
-      broken = error instanceof Error ? error : new Error(String(error));
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
-      client.removeListener('error', onError);
-      // A connection that failed mid-transaction is dropped rather than reused.
-      client.release(broken);
+      await runner.release();
     }
   }
 
   /** Records the delivery id (with the changesets it was recorded for); false if it was already. */
   private async note(
-    db: pg.Pool | pg.PoolClient,
+    manager: EntityManager,
     delivery: WebhookDelivery,
     facts: WebhookFacts,
     changesetIds: readonly string[],
   ): Promise<boolean> {
-    const inserted = await db.query(
-      `INSERT INTO ${this.schema}.deliveries (delivery_id, event, action, repository, changeset_ids)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (delivery_id) DO NOTHING`,
-      [delivery.id, delivery.event, delivery.action ?? null, facts.repository, changesetIds],
-    );
-    return inserted.rowCount === 1;
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(RecordedDelivery)
+      .values({
+        deliveryId: delivery.id,
+        event: delivery.event,
+        action: delivery.action ?? null,
+        repository: facts.repository,
+        changesetIds: [...changesetIds],
+      })
+      .orIgnore()
+      // The row this statement inserted, if any: none means the delivery was noted before.
+      .returning(['deliveryId'])
+      .updateEntity(false)
+      .execute();
+    return (inserted.raw as unknown[]).length === 1;
   }
 
   /**
    * The tracked pull requests a delivery concerns, each with whether the projection has applied
-   * every event of its changeset's stream yet (only then is what it knows the latest word).
+   * every event of its changeset's stream yet (only then is what it knows the latest word). One
+   * statement: the projection's checkpoint and the stream's version (the event store's
+   * `streams`, which has no entity: joined as a subquery) are joined to the rows.
    */
   private async tracked(facts: WebhookFacts): Promise<TrackedRow[]> {
-    const table = `${this.schema}.${TRACKED_PULL_REQUESTS_TABLE}`;
-    const select = `SELECT t.repository, t.number, t.changeset_id AS "changesetId", t.campaign,
-                           t.head_branch AS "headBranch", t.head_ref_oid AS "headRefOid",
-                           t.url, t.title, t.state, t.draft,
-                           COALESCE(c.stream_version = s.version, false) AS current
-                      FROM ${table} t
-                      LEFT JOIN ${this.schema}.projection_checkpoints c
-                        ON c.projection = $3 AND c.stream_id = 'changeset-' || t.changeset_id
-                      LEFT JOIN eventstore.streams s ON s.stream_id = 'changeset-' || t.changeset_id`;
-    const projection = trackedPullRequestsProjection.name;
-    const { rows } =
-      'numbers' in facts.target
-        ? await this.pool.query<TrackedRow>(
-            `${select} WHERE t.repository = $1 AND t.number = ANY($2::int[]) ORDER BY t.number`,
-            [facts.repository, facts.target.numbers, projection],
-          )
-        : await this.pool.query<TrackedRow>(
-            `${select} WHERE t.repository = $1 AND t.head_ref_oid = $2 ORDER BY t.number`,
-            [facts.repository, facts.target.headSha, projection],
-          );
-    return rows;
+    const query = this.database
+      .getRepository(TrackedPullRequestEntity)
+      .createQueryBuilder('t')
+      .select('t.repository', 'repository')
+      .addSelect('t.number', 'number')
+      .addSelect('t.changesetId', 'changesetId')
+      .addSelect('t.campaign', 'campaign')
+      .addSelect('t.headBranch', 'headBranch')
+      .addSelect('t.headRefOid', 'headRefOid')
+      .addSelect('t.url', 'url')
+      .addSelect('t.title', 'title')
+      .addSelect('t.state', 'state')
+      .addSelect('t.draft', 'draft')
+      .addSelect('COALESCE(c.streamVersion = s.version, false)', 'current')
+      .leftJoin(
+        ProjectionCheckpoint,
+        'c',
+        `c.projection = :projection AND c.streamId = 'changeset-' || t.changesetId`,
+        { projection: trackedPullRequestsProjection.name },
+      )
+      .leftJoin(
+        (streams) =>
+          streams
+            .select('es.stream_id', 'stream_id')
+            .addSelect('es.version', 'version')
+            .from('eventstore.streams', 'es'),
+        's',
+        `s.stream_id = 'changeset-' || t.changesetId`,
+      )
+      .where('t.repository = :repository', { repository: facts.repository });
+    if ('numbers' in facts.target)
+      query.andWhere('t.number = ANY(:numbers::int[])', { numbers: facts.target.numbers });
+    else query.andWhere('t.headRefOid = :head', { head: facts.target.headSha });
+    return query.orderBy('t.number').getRawMany<TrackedRow>();
   }
 }
 

@@ -48,6 +48,7 @@ describe('ExecutionRunner: warm containers, the tree and its pack, isolation', (
     cacheDir = await mkdtemp(join(h.dir, 'store-'));
     runner = new ExecutionRunner({
       store: h.store,
+      database: h.database,
       campaignsConfig: h.campaignsConfig,
       stepSecrets: { SECRET_B },
       cacheDir,

@@ -18,6 +18,7 @@ import {
   secretValues,
   type CampaignsConfig,
 } from '@campaigns/codehost';
+import type { DataSource } from 'typeorm';
 import { checkoutWorkspace, ensureCommit, runSteps, type NodeStage } from '../steps/index.js';
 import { AppliedSpecs, type AppliedSpec } from './applied-specs.js';
 import {
@@ -34,6 +35,7 @@ import {
   type ExecutionOutcome,
   type ResultEvent,
 } from './execution-outcome.js';
+import { StepCacheEntry } from './step-cache.entity.js';
 import { StepCache, stepCacheKey, type CachedPatch } from './step-cache.js';
 import { WorkerSlots } from './worker-slots.js';
 
@@ -47,6 +49,8 @@ const SOURCE = 'executor-service';
 
 export interface ExecutionRunnerOptions {
   store: PostgresEventStore;
+  /** The service's DataSource: the step cache is one of its tables. */
+  database: DataSource;
   campaignsConfig: CampaignsConfig;
   /** Values for bare `env: [NAME]` entries (see EXECUTOR_STEP_SECRETS). */
   stepSecrets: Readonly<Record<string, string>>;
@@ -77,7 +81,7 @@ export class ExecutionRunner {
   constructor(private readonly options: ExecutionRunnerOptions) {
     this.#store = options.store;
     this.#resolver = new CodeHostResolver(options.campaignsConfig);
-    this.#cache = new StepCache(options.store.pool);
+    this.#cache = new StepCache(options.database.getRepository(StepCacheEntry));
     this.#docker = options.docker ?? new Docker();
     this.#worker = options.worker ?? `${hostname()}:${process.pid}`;
     this.#redactor = new SecretRedactor([

@@ -4,9 +4,9 @@ import {
   type BlobRefData,
   type ChangedFilesData,
   type GitTreeData,
-  type Queryable,
 } from '@campaigns/events';
-import { EXECUTOR_SCHEMA } from '../jobs/job-dispatcher.js';
+import type { Repository } from 'typeorm';
+import type { StepCacheEntry } from './step-cache.entity.js';
 
 /** What a cache entry holds: the fields of PatchComputed that do not depend on the execution. */
 export interface CachedPatch {
@@ -50,21 +50,24 @@ export function stepCacheKey(input: StepCacheKeyInput): string {
 
 /** The step cache, a table in executor_service: successful runs only, by `stepCacheKey`. */
 export class StepCache {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly entries: Repository<StepCacheEntry>) {}
 
   async get(key: string): Promise<CachedPatch | null> {
-    const { rows } = await this.db.query<{ value: CachedPatch }>(
-      `SELECT value FROM ${EXECUTOR_SCHEMA}.step_cache WHERE key = $1`,
-      [key],
-    );
-    return rows[0]?.value ?? null;
+    const entry = await this.entries.findOne({
+      select: { key: true, value: true },
+      where: { key },
+    });
+    return entry?.value ?? null;
   }
 
+  /** One upsert; a replaced entry is stamped anew (EXCLUDED.stored_at is the insert's now()). */
   async put(key: string, value: CachedPatch): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${EXECUTOR_SCHEMA}.step_cache (key, value) VALUES ($1, $2)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, stored_at = now()`,
-      [key, JSON.stringify(value)],
-    );
+    await this.entries
+      .createQueryBuilder()
+      .insert()
+      .values({ key, value })
+      .orUpdate(['value', 'stored_at'], ['key'])
+      .updateEntity(false)
+      .execute();
   }
 }

@@ -22,6 +22,7 @@ describe('executor jobs: dispatcher and workers against PostgreSQL, JetStream, D
   const startWorker = async (name: string) => {
     const runner = new ExecutionRunner({
       store: h.store,
+      database: h.database,
       campaignsConfig: h.campaignsConfig,
       stepSecrets: { CANARY_SECRET: CANARY },
       cacheDir,
@@ -46,7 +47,12 @@ describe('executor jobs: dispatcher and workers against PostgreSQL, JetStream, D
   beforeAll(async () => {
     h = await startExecutorHarness();
     cacheDir = await mkdtemp(join(h.dir, 'mirrors-'));
-    dispatcher = new JobDispatcher({ store: h.store, nats: h.nats, topology: h.topology });
+    dispatcher = new JobDispatcher({
+      store: h.store,
+      database: h.database,
+      nats: h.nats,
+      topology: h.topology,
+    });
     await dispatcher.start();
     await startWorker('worker-1');
   }, 60_000);

@@ -4,19 +4,50 @@ import {
   ExecutionQueued,
   jobsTopology,
   ProjectionConsumer,
+  projectionSqlMigrations,
   type EventsLogger,
   type EventsTopology,
   type ExecutionJob,
+  type MigrationClass,
   type PostgresEventStore,
   type ProjectionDefinition,
 } from '@campaigns/events';
 import type { Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { DispatchedExecution } from './dispatched-execution.entity.js';
 import { ensureJobsStream } from './jobs-stream.js';
 
 /** Header naming the ExecutionQueued event a job message stands for (its causation). */
 export const JOB_EVENT_ID_HEADER = 'Campaigns-Event-Id';
 
 export const EXECUTOR_SCHEMA = 'executor_service';
+
+/**
+ * The dispatcher's projection without its handler: its tables, which the service migrates before
+ * NATS is connected (the handler publishes through it).
+ */
+const JOB_DISPATCHER_TABLES = {
+  name: 'job_dispatcher',
+  categories: ['execution'],
+  // An execution's other events (started, results) cost no transaction here.
+  types: [ExecutionQueued.type],
+  entities: [DispatchedExecution],
+  migrations: (schema: string) => [
+    {
+      version: 1,
+      name: 'dispatched executions',
+      sql: `CREATE TABLE ${schema}.dispatched_executions (
+              execution_id text PRIMARY KEY,
+              event_id uuid NOT NULL,
+              campaign text NOT NULL,
+              apply_id uuid NOT NULL,
+              repository text NOT NULL,
+              queued_at timestamptz NOT NULL
+            )`,
+    },
+  ],
+  tables: [{ name: 'dispatched_executions', key: ['execution_id'] }],
+} satisfies Omit<ProjectionDefinition, 'handle'>;
 
 /**
  * The projection behind the dispatcher: for each ExecutionQueued it publishes the job onto the
@@ -33,52 +64,53 @@ export function jobDispatcherProjection(
   const jobs = jobsTopology(topology);
   const js = jetstream(nats);
   return {
-    name: 'job_dispatcher',
-    categories: ['execution'],
-    // An execution's other events (started, results) cost no transaction here.
-    types: [ExecutionQueued.type],
-    migrations: (schema) => [
-      {
-        version: 1,
-        name: 'dispatched executions',
-        sql: `CREATE TABLE ${schema}.dispatched_executions (
-                execution_id text PRIMARY KEY,
-                event_id uuid NOT NULL,
-                campaign text NOT NULL,
-                apply_id uuid NOT NULL,
-                repository text NOT NULL,
-                queued_at timestamptz NOT NULL
-              )`,
-      },
-    ],
-    tables: [{ name: 'dispatched_executions', key: ['execution_id'] }],
-    async handle(events, { tx, schema }) {
+    ...JOB_DISPATCHER_TABLES,
+    async handle(events, { manager }) {
+      const dispatched = manager.getRepository(DispatchedExecution);
       for (const event of events) {
         if (event.type !== ExecutionQueued.type) continue;
         const job = event.data as ExecutionJob;
         const h = headers();
         h.set(JOB_EVENT_ID_HEADER, event.event_id);
         await js.publish(jobs.subject, JSON.stringify(job), { msgID: job.executionId, headers: h });
-        await tx.query(
-          `INSERT INTO ${schema}.dispatched_executions
-             (execution_id, event_id, campaign, apply_id, repository, queued_at)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (execution_id) DO NOTHING`,
-          [
-            job.executionId,
-            event.event_id,
-            job.campaign,
-            job.applyId,
-            job.workspace.repository,
-            event.recorded_at,
-          ],
-        );
+        await dispatched
+          .createQueryBuilder()
+          .insert()
+          .values({
+            executionId: job.executionId,
+            eventId: event.event_id,
+            campaign: job.campaign,
+            applyId: job.applyId,
+            repository: job.workspace.repository,
+            queuedAt: event.recorded_at,
+          })
+          .orIgnore()
+          .execute();
       }
     },
   };
 }
 
+/**
+ * The dispatcher's TypeORM migrations (its consumer's bookkeeping, then its table), in the
+ * service's schema: built from its tables alone, since the service lists them before NATS is
+ * connected. The stand-in handler is never called: migrations read only the name and the DDL.
+ */
+export function jobDispatcherMigrations(timestamp: number): MigrationClass[] {
+  return projectionSqlMigrations(
+    {
+      ...JOB_DISPATCHER_TABLES,
+      handle: () => Promise.reject(new Error('job_dispatcher: a migrations-only definition')),
+    },
+    EXECUTOR_SCHEMA,
+    timestamp,
+  );
+}
+
 export interface JobDispatcherOptions {
   store: PostgresEventStore;
+  /** A DataSource over executor_service, migrated (the dispatcher's table and checkpoints). */
+  database: DataSource;
   nats: NatsConnection;
   topology: EventsTopology;
   logger?: EventsLogger;
@@ -110,6 +142,7 @@ export class JobDispatcher {
     this.#beforeStart = binding.beforeStart;
     this.#consumer = new ProjectionConsumer({
       store: options.store,
+      database: options.database,
       nats: options.nats,
       projection: binding.projection,
       schema: EXECUTOR_SCHEMA,

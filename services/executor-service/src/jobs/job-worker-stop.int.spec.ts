@@ -23,6 +23,7 @@ describe('job worker: graceful stop, duplicates', () => {
   const runner = (name: string) =>
     new ExecutionRunner({
       store: h.store,
+      database: h.database,
       campaignsConfig: h.campaignsConfig,
       stepSecrets: {},
       cacheDir: join(h.dir, 'mirrors'),
@@ -60,7 +61,12 @@ describe('job worker: graceful stop, duplicates', () => {
 
   beforeAll(async () => {
     h = await startExecutorHarness();
-    dispatcher = new JobDispatcher({ store: h.store, nats: h.nats, topology: h.topology });
+    dispatcher = new JobDispatcher({
+      store: h.store,
+      database: h.database,
+      nats: h.nats,
+      topology: h.topology,
+    });
     await dispatcher.start();
   }, 60_000);
 

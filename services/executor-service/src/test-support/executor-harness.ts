@@ -11,8 +11,9 @@ import {
   ExecutionQueued,
   executionStream,
   jobsTopology,
+  migrateDatabase,
+  openDatabase,
   PostgresEventStore,
-  runMigrations,
   sha256Hex,
   SpecApplied,
   type EventsTopology,
@@ -20,6 +21,7 @@ import {
   type StoredEvent,
 } from '@campaigns/events';
 import { jetstreamManager } from '@nats-io/jetstream';
+import type { DataSource } from 'typeorm';
 import { secretValues, type CampaignsConfig } from '@campaigns/codehost';
 import {
   createTestDatabase,
@@ -30,7 +32,7 @@ import {
   uniqueTopology,
 } from '@campaigns/events/testing';
 import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
-import { executorServiceMigrations } from '../executor-service.migrations.js';
+import { createExecutorService } from '../executor-service.definition.js';
 import { APPLICATION_LABEL } from '../steps/index.js';
 import { ensureTestImage } from './test-image.js';
 
@@ -44,6 +46,8 @@ export const SIM_TOKEN_ENV = 'EXECUTOR_TEST_SIM_TOKEN';
  */
 export interface ExecutorHarness {
   db: TestDatabase;
+  /** The service's DataSource over executor_service, migrated as its startup does. */
+  database: DataSource;
   store: PostgresEventStore;
   nats: NatsConnection;
   topology: EventsTopology;
@@ -73,13 +77,22 @@ export interface ExecutorHarness {
 export async function startExecutorHarness(): Promise<ExecutorHarness> {
   await ensureTestImage();
   const db = await createTestDatabase('executor_test');
+  const { name, database: tables } = createExecutorService();
+  const database = await openDatabase({
+    url: db.url,
+    schema: tables.schema,
+    applicationName: `test ${name}`,
+    entities: tables.entities,
+    migrations: tables.migrations,
+  });
   const sim = await startSimCodeHost();
   const campaignsConfig: CampaignsConfig = { codeHosts: [sim.config] };
   const store = new PostgresEventStore(db.pool, campaignsCatalogue(), {
     secrets: secretValues(campaignsConfig),
   });
+  // In startService's order: the event store, then the service's tables.
   await store.migrate();
-  await runMigrations(db.pool, 'executor-service', executorServiceMigrations);
+  await migrateDatabase(database);
   const nats = await connectTestNats();
   const topology = uniqueTopology();
   const relay = new EventRelay({ store, nats, topology, pollIntervalMs: 50 });
@@ -118,6 +131,7 @@ export async function startExecutorHarness(): Promise<ExecutorHarness> {
 
   return {
     db,
+    database,
     store,
     nats,
     topology,
@@ -178,6 +192,7 @@ export async function startExecutorHarness(): Promise<ExecutorHarness> {
       await deleteStream(nats, topology);
       await nats.close();
       await sim.sim.stop();
+      await database.destroy();
       await db.drop();
       await rm(dir, { recursive: true, force: true });
     },
