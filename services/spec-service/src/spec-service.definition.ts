@@ -2,9 +2,8 @@ import { apiSubject, API_VERBS, type ApiVerb } from '@campaigns/contracts';
 import { ConfigError, loadCampaignsConfig, secretValues } from '@campaigns/codehost';
 import { campaignsCatalogue } from '@campaigns/events';
 import type { ServiceConfig, ServiceDefinition } from '@campaigns/service-kit';
-import { specServiceMigrations } from './spec-service.migrations.js';
+import { specServiceDatabase } from './spec-service.database.js';
 import {
-  SPEC_SERVICE_SCHEMA,
   SpecServiceModule,
   type SpecServiceModuleOptions,
   type SpecServiceSettings,
@@ -37,7 +36,7 @@ export function createSpecService(
   return {
     name: 'spec-service',
     defaultPort: 3101,
-    migrations: specServiceMigrations,
+    database: specServiceDatabase(options.schema),
     catalogue: campaignsCatalogue(),
     async configure() {
       if (options.resolver) {
@@ -56,7 +55,7 @@ export function createSpecService(
       return { settings, secrets: [...secretValues(campaigns), ...(options.secrets ?? [])] };
     },
     imports: [SpecServiceModule.register(options)],
-    events: { schema: options.schema ?? SPEC_SERVICE_SCHEMA },
+    events: true,
     requests: { queue: API_QUEUE_GROUP, subjectOf: specApiSubject },
   };
 }

@@ -32,12 +32,14 @@ import {
 import type { StepResults } from '@campaigns/campaign-spec';
 import type { ServiceApplication } from '@campaigns/service-kit';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { DataSource } from 'typeorm';
 import {
   createTestDatabase,
   type TestDatabase,
   connectTestNats,
   deleteStream,
   eventually,
+  openProjectionDatabase,
   uniqueTopology,
 } from '@campaigns/events/testing';
 import {
@@ -46,6 +48,7 @@ import {
 } from './desired-state/process-manager.js';
 import { statusProjection } from './status/status-projection.js';
 import { FixedResolver, testWorkspace } from './test-support/fixed-resolver.js';
+import { inTransaction, openSpecServiceDatabase } from './test-support/spec-service-database.js';
 import { startSpecService } from './test-support/start-spec-service.js';
 
 const SCHEMA = 'spec_service';
@@ -79,6 +82,8 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   let store: PostgresEventStore;
   let relay: EventRelay;
   let service: ServiceApplication;
+  /** The service's tables, as a replay reads them (beside the service's own DataSource). */
+  let database: DataSource;
   const resolver = new FixedResolver();
 
   beforeAll(async () => {
@@ -96,9 +101,11 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       resolver,
       retryBackoffMs: { initial: 20, max: 200 },
     });
+    database = await openSpecServiceDatabase(db.url, SCHEMA);
   });
 
   afterAll(async () => {
+    await database?.destroy();
     await service.close();
     await relay.stop();
     await deleteStream(nats, topology);
@@ -450,19 +457,14 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     // Resolving again now would answer differently: it must not be asked.
     resolver.workspaces = [testWorkspace(C)];
     const asked = resolver.asked.length;
-    const tx = await db.pool.connect();
+    const elsewhere = await openProjectionDatabase(db.url, 'pm_redelivery', [again]);
     try {
-      await tx.query('BEGIN');
-      await tx.query('CREATE SCHEMA pm_redelivery');
-      for (const m of again.migrations('pm_redelivery')) await tx.query(m.sql);
-      const prepared = await again.prepare!([specApplied!]);
-      await again.handle([specApplied!], { tx, schema: 'pm_redelivery', prepared });
-      await tx.query('COMMIT');
-    } catch (err) {
-      await tx.query('ROLLBACK');
-      throw err;
+      await inTransaction(elsewhere, async ({ tx, manager }) => {
+        const prepared = await again.prepare!([specApplied!]);
+        await again.handle([specApplied!], { tx, manager, schema: 'pm_redelivery', prepared });
+      });
     } finally {
-      tx.release();
+      await elsewhere.destroy();
     }
     expect(await versions()).toEqual(before);
     expect(resolver.asked.length).toBe(asked);
@@ -785,6 +787,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     await processed(changesetStream(id), 'status');
     const replay = await replayProjection({
       store,
+      database,
       projection: statusProjection(),
       liveSchema: SCHEMA,
     });
@@ -957,6 +960,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     await processed(deadLetterStream(consumer), 'status');
     const replay = await replayProjection({
       store,
+      database,
       projection: statusProjection(),
       liveSchema: SCHEMA,
     });

@@ -1,4 +1,5 @@
 import { CodeHosts, codeHostOptionsFromEnv, type CampaignsConfig } from '@campaigns/codehost';
+import { schemaOf } from '@campaigns/events';
 import {
   SERVICE_CONTEXT,
   SERVICE_SETTINGS,
@@ -15,6 +16,7 @@ import {
   ProjectionsController,
 } from './events/projections.controller.js';
 import { desiredStateProcessManager } from './desired-state/process-manager.js';
+import { SPEC_SERVICE_SCHEMA } from './spec-service.database.js';
 import { CampaignStatusQueries } from './status/campaign-status.js';
 import { statusProjection } from './status/status-projection.js';
 import {
@@ -24,8 +26,7 @@ import {
 } from './workspaces/index.js';
 import type { WorkspaceResolver } from './workspaces/workspace-resolver.js';
 
-/** spec-service's schema: its projections' tables and consumer bookkeeping live there. */
-export const SPEC_SERVICE_SCHEMA = 'spec_service';
+export { SPEC_SERVICE_SCHEMA } from './spec-service.database.js';
 
 /** What spec-service reads at startup (`configure`), injected as SERVICE_SETTINGS. */
 export interface SpecServiceSettings {
@@ -54,9 +55,13 @@ const indexResolver: Provider = {
   useFactory: (ctx: ServiceContext, settings: SpecServiceSettings): WorkspaceResolver => {
     const { campaigns } = settings;
     if (campaigns === null) throw new Error('spec-service has no Campaigns configuration');
+    // The index's tables are in spec_service whatever schema the service runs in: only there do
+    // its migrations run and its entities find them.
+    if (schemaOf(ctx.database) !== SPEC_SERVICE_SCHEMA)
+      throw new Error(`the repository index needs schema ${SPEC_SERVICE_SCHEMA}; bring a resolver`);
     const hosts = new CodeHosts(campaigns, codeHostOptionsFromEnv(settings.env));
     const index = new RepositoryIndex({
-      pool: ctx.pool,
+      database: ctx.database,
       codeHosts: campaigns.codeHosts.map((host) => ({
         config: host,
         codeHost: hosts.byId(host.id)!,
@@ -76,7 +81,7 @@ const indexResolver: Provider = {
  * spec-service (DESIGN.md): the desired-state process manager and the status projection
  * (`@EventPattern` handlers in ProjectionsController: durable consumers of the event stream,
  * started in that order) and the request/reply API (`@MessagePattern` handlers in
- * CampaignsController, answering once the consumers have created the tables it reads).
+ * CampaignsController).
  */
 @Module({})
 export class SpecServiceModule {
@@ -93,7 +98,8 @@ export class SpecServiceModule {
         {
           provide: CampaignStatusQueries,
           inject: [SERVICE_CONTEXT],
-          useFactory: (ctx: ServiceContext) => new CampaignStatusQueries(ctx.pool, schema),
+          useFactory: (ctx: ServiceContext) =>
+            new CampaignStatusQueries(ctx.database.manager, schema),
         },
         {
           provide: SpecApplier,
@@ -104,7 +110,7 @@ export class SpecServiceModule {
           provide: SpecPreviewer,
           inject: [SERVICE_CONTEXT, WORKSPACE_RESOLVER],
           useFactory: (ctx: ServiceContext, resolver: WorkspaceResolver) =>
-            new SpecPreviewer(ctx.eventStore, resolver, schema),
+            new SpecPreviewer(resolver, ctx.database.manager),
         },
         {
           provide: DESIRED_STATE,

@@ -1,7 +1,11 @@
 import { parseCampaignSpec } from '@campaigns/campaign-spec';
 import type { PreviewHead, PreviewPart, PreviewRequest, Problem } from '@campaigns/contracts';
-import { MAX_RECORDED_PROBLEMS, type PostgresEventStore } from '@campaigns/events';
+import { MAX_RECORDED_PROBLEMS } from '@campaigns/events';
 import { ApiRequestError } from '@campaigns/service-kit';
+import type { EntityManager } from 'typeorm';
+import { PmApply } from '../desired-state/pm-apply.entity.js';
+import { PmCampaign } from '../desired-state/pm-campaign.entity.js';
+import { StatusChangeset } from '../status/status-changeset.entity.js';
 import type { WorkspaceResolver } from '../workspaces/workspace-resolver.js';
 import { chunkRows } from './pages.js';
 import { previewRows, type CurrentChangeset } from './preview.js';
@@ -15,10 +19,9 @@ import { validSpec } from './valid-spec.js';
  */
 export class SpecPreviewer {
   constructor(
-    private readonly store: PostgresEventStore,
     private readonly resolver: WorkspaceResolver,
-    /** The service's schema, where the process manager's and the status projection's tables are. */
-    private readonly schema: string,
+    /** Over the service's schema: the process manager's and the status projection's tables. */
+    private readonly manager: EntityManager,
   ) {}
 
   async preview({ fileName, specText }: PreviewRequest): Promise<PreviewPart[]> {
@@ -32,24 +35,29 @@ export class SpecPreviewer {
         message: `resolving the spec's repositories failed: ${(err as Error).message}`,
       });
     }
-    const { schema } = this;
-    const pool = this.store.pool;
-    const currentSpec = await pool.query<{ spec_text: string; file_name: string }>(
-      `SELECT a.spec_text, a.file_name FROM ${schema}.pm_campaigns c
-         JOIN ${schema}.pm_applies a ON a.apply_id = c.apply_id WHERE c.campaign = $1`,
-      [spec.name],
-    );
-    const previous = currentSpec.rows[0]
-      ? parseCampaignSpec(currentSpec.rows[0].spec_text, currentSpec.rows[0].file_name).spec
+    const current = await this.manager
+      .createQueryBuilder(PmCampaign, 'c')
+      .innerJoin(PmApply, 'a', 'a.apply_id = c.apply_id')
+      .select('a.spec_text', 'spec_text')
+      .addSelect('a.file_name', 'file_name')
+      .where('c.campaign = :campaign', { campaign: spec.name })
+      .getRawOne<{ spec_text: string; file_name: string }>();
+    const previous = current
+      ? parseCampaignSpec(current.spec_text, current.file_name).spec
       : undefined;
-    const changesets = await pool.query<CurrentChangeset>(
-      `SELECT repository, head_branch AS "headBranch", wanted, host_state AS "hostState"
-         FROM ${schema}.status_changesets WHERE campaign = $1 ORDER BY repository, head_branch`,
-      [spec.name],
-    );
+    const changesets = await this.manager
+      .createQueryBuilder(StatusChangeset, 's')
+      .select('s.repository', 'repository')
+      .addSelect('s.head_branch', 'headBranch')
+      .addSelect('s.wanted', 'wanted')
+      .addSelect('s.host_state', 'hostState')
+      .where('s.campaign = :campaign', { campaign: spec.name })
+      .orderBy('s.repository')
+      .addOrderBy('s.head_branch')
+      .getRawMany<CurrentChangeset>();
     const rows = previewRows(spec, resolved.workspaces, {
       spec: previous ?? null,
-      changesets: changesets.rows,
+      changesets,
     });
     const problems: Problem[] = resolved.problems
       .slice(0, MAX_RECORDED_PROBLEMS)

@@ -1,14 +1,19 @@
 // Every statement of the desired-state process manager's own tables (`pm_*`): their DDL, the
 // reads that bring a batch's rows into a DesiredState, the write-back, and the savepoint that keeps
 // an application's outcome all or nothing. The deciding is in `decide.ts`.
-import type { Migration } from '@campaigns/events';
+import type { EntityClass, Migration } from '@campaigns/events';
 import type { PoolClient } from 'pg';
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import {
   DesiredState,
   type ApplyRow,
   type CampaignRow,
   type ChangesetRow,
 } from './desired-state.js';
+import { PmApply } from './pm-apply.entity.js';
+import { PmCampaign } from './pm-campaign.entity.js';
+import { PmChangeset } from './pm-changeset.entity.js';
+import { PmExecution } from './pm-execution.entity.js';
 
 export function processManagerMigrations(schema: string): Migration[] {
   return [
@@ -53,6 +58,14 @@ CREATE TABLE ${schema}.pm_executions (
   ];
 }
 
+/** The entities of the `pm_*` tables. */
+export const PROCESS_MANAGER_ENTITIES: readonly EntityClass[] = [
+  PmCampaign,
+  PmApply,
+  PmChangeset,
+  PmExecution,
+];
+
 export const PROCESS_MANAGER_TABLES = [
   { name: 'pm_campaigns', key: ['campaign'] },
   { name: 'pm_applies', key: ['apply_id'] },
@@ -71,33 +84,56 @@ export interface RowKeys {
 
 const CHANGESET_COLUMNS = `changeset_id, campaign, repository, head_branch, workspace_path, removed, spec, last_event_id`;
 
+/** `pm_changesets c`, each column under its own name: rows as `ChangesetRow`, not entities. */
+function selectChangesets(manager: EntityManager): SelectQueryBuilder<PmChangeset> {
+  const qb = manager.createQueryBuilder(PmChangeset, 'c').select([]);
+  for (const column of CHANGESET_COLUMNS.split(', ')) qb.addSelect(`c.${column}`, column);
+  return qb;
+}
+
 /** Reads the rows one lane batch needs, one statement per table, into a new DesiredState. */
 export async function loadDesiredState(
-  tx: PoolClient,
+  manager: EntityManager,
   schema: string,
   keys: RowKeys,
 ): Promise<DesiredState> {
   const state = new DesiredState();
   if (keys.campaigns.length > 0) {
-    const { rows: campaigns } = await tx.query<CampaignRow & { stream_version: string }>(
-      `SELECT campaign, apply_id, spec_event_id, stream_version FROM ${schema}.pm_campaigns
-        WHERE campaign = ANY ($1::text[])`,
-      [keys.campaigns],
-    );
+    const campaigns = await manager
+      .createQueryBuilder(PmCampaign, 'c')
+      .select('c.campaign', 'campaign')
+      .addSelect('c.apply_id', 'apply_id')
+      .addSelect('c.spec_event_id', 'spec_event_id')
+      .addSelect('c.stream_version', 'stream_version')
+      .where('c.campaign = ANY (:campaigns::text[])', { campaigns: keys.campaigns })
+      .getRawMany<CampaignRow & { stream_version: string }>();
     for (const c of campaigns)
       state.rememberCampaign({ ...c, stream_version: BigInt(c.stream_version) });
   }
   if (keys.applyIds.length > 0) {
-    const { rows: applies } = await tx.query<ApplyRow>(
-      `SELECT apply_id, campaign, spec_hash, file_name, actor, spec_event_id,
-              CASE WHEN apply_id = ANY ($2::uuid[]) THEN NULL ELSE spec_text END AS spec_text
-         FROM ${schema}.pm_applies WHERE apply_id = ANY ($1::uuid[])`,
-      [keys.applyIds, [...keys.withoutSpecText]],
-    );
+    const applies = await manager
+      .createQueryBuilder(PmApply, 'a')
+      .select('a.apply_id', 'apply_id')
+      .addSelect('a.campaign', 'campaign')
+      .addSelect('a.spec_hash', 'spec_hash')
+      .addSelect('a.file_name', 'file_name')
+      .addSelect('a.actor', 'actor')
+      .addSelect('a.spec_event_id', 'spec_event_id')
+      .addSelect(
+        'CASE WHEN a.apply_id = ANY (:withoutText::uuid[]) THEN NULL ELSE a.spec_text END',
+        'spec_text',
+      )
+      .where('a.apply_id = ANY (:applyIds::uuid[])', {
+        applyIds: keys.applyIds,
+        withoutText: [...keys.withoutSpecText],
+      })
+      .getRawMany<ApplyRow>();
     for (const a of applies) state.rememberApplication(a);
   }
   if (keys.workspaces.length > 0) {
-    const { rows: changesets } = await tx.query<ChangesetRow>(
+    // Raw: a join with the batch's (campaign, repository) pairs as one unnest, which the
+    // QueryBuilder cannot express.
+    const changesets: ChangesetRow[] = await manager.query(
       `SELECT ${CHANGESET_COLUMNS} FROM ${schema}.pm_changesets c
          JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS k(campaign, repository)
            USING (campaign, repository)`,
@@ -110,33 +146,31 @@ export async function loadDesiredState(
 
 /** Reads the campaign's wanted changesets into `state`, unless it already holds them all. */
 export async function loadWantedChangesets(
-  tx: PoolClient,
-  schema: string,
+  manager: EntityManager,
   state: DesiredState,
   campaign: string,
 ): Promise<void> {
   if (state.hasWanted(campaign)) return;
-  const { rows } = await tx.query<ChangesetRow>(
-    `SELECT ${CHANGESET_COLUMNS} FROM ${schema}.pm_changesets
-      WHERE campaign = $1 AND NOT removed`,
-    [campaign],
-  );
+  const rows = await selectChangesets(manager)
+    .where('c.campaign = :campaign AND NOT c.removed', { campaign })
+    .getRawMany<ChangesetRow>();
   state.rememberWanted(campaign, rows);
 }
 
 /**
  * Writes what the batch changed: one statement per table (arrays, so no parameter limit applies),
- * rows in key order (`DesiredState.written`).
+ * rows in key order (`DesiredState.written`). Raw: each is a set-based INSERT … SELECT FROM unnest
+ * (a SpecApplied queues up to 100,000 executions), which the QueryBuilder cannot express.
  */
 export async function saveDesiredState(
-  tx: PoolClient,
+  manager: EntityManager,
   schema: string,
   state: DesiredState,
 ): Promise<void> {
   const written = state.written();
   if (written.applies.length > 0) {
     const a = written.applies;
-    await tx.query(
+    await manager.query(
       `INSERT INTO ${schema}.pm_applies (apply_id, campaign, spec_hash, spec_text, file_name, actor, spec_event_id)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[])
        ON CONFLICT (apply_id) DO NOTHING`,
@@ -153,7 +187,7 @@ export async function saveDesiredState(
   }
   if (written.campaigns.length > 0) {
     const c = written.campaigns;
-    await tx.query(
+    await manager.query(
       `INSERT INTO ${schema}.pm_campaigns (campaign, apply_id, spec_event_id, stream_version)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::bigint[])
        ON CONFLICT (campaign) DO UPDATE SET apply_id = EXCLUDED.apply_id,
@@ -169,7 +203,7 @@ export async function saveDesiredState(
   }
   if (written.changesets.length > 0) {
     const c = written.changesets;
-    await tx.query(
+    await manager.query(
       `INSERT INTO ${schema}.pm_changesets (${CHANGESET_COLUMNS})
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                             $6::boolean[], $7::jsonb[], $8::uuid[])
@@ -189,7 +223,7 @@ export async function saveDesiredState(
   }
   if (written.executions.length > 0) {
     const e = written.executions;
-    await tx.query(
+    await manager.query(
       `INSERT INTO ${schema}.pm_executions (execution_id, campaign, apply_id, handled, render_error)
        SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::boolean[], $5::text[])
        ON CONFLICT (execution_id) DO UPDATE SET handled = true, render_error = EXCLUDED.render_error

@@ -20,15 +20,18 @@ import {
 } from '@campaigns/events';
 import type { CampaignSpec, StepResults } from '@campaigns/campaign-spec';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { DataSource } from 'typeorm';
 import {
   createTestDatabase,
   type TestDatabase,
   connectTestNats,
   deleteStream,
   eventually,
+  openProjectionDatabase,
   uniqueTopology,
 } from '@campaigns/events/testing';
 import { testWorkspace } from '../test-support/fixed-resolver.js';
+import { inTransaction, openSpecServiceDatabase } from '../test-support/spec-service-database.js';
 import type {
   ResolutionProblem,
   ResolvedWorkspaces,
@@ -68,6 +71,7 @@ changesetTemplate:
 
 describe('desired-state process manager (real PostgreSQL and NATS)', () => {
   let db: TestDatabase;
+  let database: DataSource;
   let nats: NatsConnection;
   let topology: EventsTopology;
   let store: PostgresEventStore;
@@ -89,13 +93,16 @@ describe('desired-state process manager (real PostgreSQL and NATS)', () => {
       name: 'probe',
       categories: ['changeset'],
       migrations: () => [],
+      entities: [],
       tables: [],
       handle: (events) => {
         events.forEach((e) => probed.add(e.event_id));
         return Promise.resolve();
       },
     };
-    const common = { store, nats, topology, schema: SCHEMA };
+    // The service's tables as its startup migrates them; the probe keeps only checkpoints there.
+    database = await openSpecServiceDatabase(db.url, SCHEMA);
+    const common = { store, database, nats, topology, schema: SCHEMA };
     processManager = new ProjectionConsumer({
       ...common,
       projection: desiredStateProcessManager({ store, resolver }),
@@ -110,6 +117,7 @@ describe('desired-state process manager (real PostgreSQL and NATS)', () => {
     await probe.stop();
     await processManager.stop();
     await relay.stop();
+    await database.destroy();
     await deleteStream(nats, topology);
     await nats.close();
     await db.drop();
@@ -340,19 +348,18 @@ describe('desired-state process manager (real PostgreSQL and NATS)', () => {
       ...(await Promise.all(patches.map((p) => store.readStream(p.stream)))).flat(),
     ].filter((e) => e.type === 'SpecApplied' || e.type === 'PatchComputed');
     const asked = resolver.asked.length;
-    const tx = await db.pool.connect();
+    const elsewhere = await openProjectionDatabase(db.url, 'pm_again', [again]);
     try {
-      await tx.query('BEGIN');
-      await tx.query('CREATE SCHEMA pm_again');
-      for (const m of again.migrations('pm_again')) await tx.query(m.sql);
-      await again.handle(events, {
-        tx,
-        schema: 'pm_again',
-        prepared: await again.prepare!(events),
-      });
-      await tx.query('COMMIT');
+      await inTransaction(elsewhere, async ({ tx, manager }) =>
+        again.handle(events, {
+          tx,
+          manager,
+          schema: 'pm_again',
+          prepared: await again.prepare!(events),
+        }),
+      );
     } finally {
-      tx.release();
+      await elsewhere.destroy();
     }
     expect(await stored()).toBe(before);
     expect(resolver.asked.length).toBe(asked);

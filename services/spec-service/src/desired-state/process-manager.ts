@@ -25,6 +25,7 @@ import type { ApplyRow } from './desired-state.js';
 import {
   loadDesiredState,
   loadWantedChangesets,
+  PROCESS_MANAGER_ENTITIES,
   PROCESS_MANAGER_TABLES,
   processManagerMigrations,
   saveDesiredState,
@@ -47,6 +48,18 @@ export interface ProcessManagerOptions {
 
 /** Name of the process manager's projection; its tables are prefixed `pm_`. */
 export const PROCESS_MANAGER_NAME = 'desired_state';
+
+/**
+ * What the process manager is as a set of tables: its name, what it follows, its DDL and
+ * entities. The service's migrations are made from it, with no store or resolver at hand.
+ */
+export const DESIRED_STATE_TABLES = {
+  name: PROCESS_MANAGER_NAME,
+  categories: ['campaign', 'execution'],
+  migrations: processManagerMigrations,
+  entities: PROCESS_MANAGER_ENTITIES,
+  tables: PROCESS_MANAGER_TABLES,
+} as const satisfies Omit<ProjectionDefinition, 'handle'>;
 
 /** What `prepare` gathers for a batch before its transaction opens. */
 export interface DesiredStatePreparation {
@@ -99,10 +112,7 @@ export function desiredStateProcessManager(
   }
 
   return {
-    name: PROCESS_MANAGER_NAME,
-    categories: ['campaign', 'execution'],
-    migrations: processManagerMigrations,
-    tables: PROCESS_MANAGER_TABLES,
+    ...DESIRED_STATE_TABLES,
 
     async prepare(events) {
       const resolutions = new Map<string, Resolution>();
@@ -118,13 +128,15 @@ export function desiredStateProcessManager(
       return { resolutions, results };
     },
 
-    async handle(events, { tx, schema, prepared }) {
+    // `manager` reads and writes the pm_* rows; `tx`, the same transaction's pg client, is the
+    // event store's (appends, reads, blobs): the events and the rows commit together.
+    async handle(events, { tx, manager, schema, prepared }) {
       const patches = patchesOf(events);
       const applyIds = [...new Set(patches.map((p) => p.data.applyId))];
       // Specs at hand now are kept for the whole batch, whatever the cache drops meanwhile.
       const pinned = new Map<string, CampaignSpec | null>();
       for (const id of applyIds) if (specs.has(id)) pinned.set(id, specs.get(id)!);
-      const state = await loadDesiredState(tx, schema, {
+      const state = await loadDesiredState(manager, schema, {
         campaigns: [
           ...new Set(
             events
@@ -169,7 +181,7 @@ export function desiredStateProcessManager(
           };
           // Removing the changesets that left the spec needs all the campaign's wanted ones.
           if (resolved.resolution?.outcome === 'resolved' && awaitsOutcome(e, resolved.later!))
-            await loadWantedChangesets(tx, schema, state, (e.data as SpecAppliedData).campaign);
+            await loadWantedChangesets(manager, state, (e.data as SpecAppliedData).campaign);
         } else if (e.type === 'PatchComputed') {
           const d = e.data as PatchComputedData;
           resolved = { resultsBlob: results.get(d.results.sha256), specOf };
@@ -195,7 +207,7 @@ export function desiredStateProcessManager(
       // Parts of diffs (transformChanges) are new content; whole diffs are the executor's blobs.
       for (const blob of newBlobs) await store.putBlob(blob, tx);
       await appendInOrder(store, tx, pending);
-      await saveDesiredState(tx, schema, state);
+      await saveDesiredState(manager, schema, state);
     },
   };
 

@@ -2,16 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   campaignsCatalogue,
   campaignStream,
+  CONSUMER_ENTITIES,
   executionId,
   executionStream,
+  migrateDatabase,
+  openDatabase,
   PostgresEventStore,
-  projectionMigrations,
-  runMigrations,
+  projectionSqlMigrations,
+  type MigrationClass,
   type StoredEvent,
 } from '@campaigns/events';
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import type { DataSource } from 'typeorm';
+import {
+  createTestDatabase,
+  openProjectionDatabase,
+  type TestDatabase,
+} from '@campaigns/events/testing';
 import { testWorkspace } from '../test-support/fixed-resolver.js';
+import { inTransaction } from '../test-support/spec-service-database.js';
 import { CampaignStatusQueries, processManagerStandInSql } from './campaign-status.js';
 import { statusProjection } from './status-projection.js';
 
@@ -30,6 +39,7 @@ const metadata = {
  */
 describe('campaign status between batches of the status projection (real PostgreSQL)', () => {
   let db: TestDatabase;
+  let database: DataSource;
   let store: PostgresEventStore;
   const projection = statusProjection();
 
@@ -37,24 +47,19 @@ describe('campaign status between batches of the status projection (real Postgre
     db = await createTestDatabase('spec_status_batches');
     store = new PostgresEventStore(db.pool, campaignsCatalogue());
     await store.migrate();
-    await db.pool.query(`CREATE SCHEMA ${SCHEMA}`);
-    await runMigrations(db.pool, 'status-test', projectionMigrations(projection, SCHEMA));
+    database = await openProjectionDatabase(db.url, SCHEMA, [projection]);
     await db.pool.query(processManagerStandInSql(SCHEMA));
   });
 
   afterAll(async () => {
+    await database?.destroy();
     await db?.drop();
   });
 
   async function handle(events: readonly StoredEvent[]): Promise<void> {
-    const tx = await db.pool.connect();
-    try {
-      await tx.query('BEGIN');
-      await projection.handle(events, { tx, schema: SCHEMA });
-      await tx.query('COMMIT');
-    } finally {
-      tx.release();
-    }
+    await inTransaction(database, ({ tx, manager }) =>
+      projection.handle(events, { tx, manager, schema: SCHEMA }),
+    );
   }
 
   /** The application and its resolution, recorded together as the process manager does. */
@@ -97,7 +102,7 @@ describe('campaign status between batches of the status projection (real Postgre
       metadata,
     );
     const campaignEvents = await store.readStream(campaignStream(campaign));
-    const queries = new CampaignStatusQueries(db.pool, SCHEMA);
+    const queries = new CampaignStatusQueries(database.manager, SCHEMA);
 
     await handle(campaignEvents);
     const between = await queries.summary(campaign);
@@ -119,7 +124,7 @@ describe('campaign status between batches of the status projection (real Postgre
     const campaign = 'empty';
     const applyId = randomUUID();
     await applyAndResolve(campaign, applyId, 0);
-    const queries = new CampaignStatusQueries(db.pool, SCHEMA);
+    const queries = new CampaignStatusQueries(database.manager, SCHEMA);
     await handle((await store.readStream(campaignStream(campaign))).slice(0, 1));
     expect((await queries.summary(campaign))?.phase).toBe('executing');
     await handle((await store.readStream(campaignStream(campaign))).slice(1));
@@ -130,13 +135,23 @@ describe('campaign status between batches of the status projection (real Postgre
   });
   it('a database from before the count gets it from the executions recorded with it', async () => {
     const schema = 'status_upgrade';
-    const all = projectionMigrations(projection, schema);
-    await db.pool.query(`CREATE SCHEMA ${schema}`);
-    await runMigrations(
-      db.pool,
-      'status-upgrade',
-      all.filter((m) => m.version <= 2),
-    );
+    // Its consumer's bookkeeping (version 0), then versions 1 to 3.
+    const all = projectionSqlMigrations(projection, schema, 1_764_806_403_000);
+    const migrate = async (migrations: readonly MigrationClass[]) => {
+      const upgrading = await openDatabase({
+        url: db.url,
+        schema,
+        applicationName: 'status upgrade',
+        entities: [...CONSUMER_ENTITIES, ...projection.entities],
+        migrations,
+      });
+      try {
+        return await migrateDatabase(upgrading);
+      } finally {
+        await upgrading.destroy();
+      }
+    };
+    await migrate(all.slice(0, 3));
     const applyId = randomUUID();
     await db.pool.query(
       `INSERT INTO ${schema}.status_campaigns
@@ -152,7 +167,7 @@ describe('campaign status between batches of the status projection (real Postgre
          FROM generate_series(1, 3) i, unnest(ARRAY['done', 'pending']) c`,
       [applyId],
     );
-    await runMigrations(db.pool, 'status-upgrade', all);
+    expect(await migrate(all)).toHaveLength(1);
     const { rows } = await db.pool.query<{ campaign: string; workspace_count: number | null }>(
       `SELECT campaign, workspace_count FROM ${schema}.status_campaigns ORDER BY campaign`,
     );

@@ -1,4 +1,3 @@
-import type { Queryable } from '@campaigns/events';
 import type {
   CampaignCounts,
   CampaignPhase,
@@ -10,6 +9,13 @@ import type {
   ExecutionStatus,
   Problem,
 } from '@campaigns/contracts';
+import type { EntityManager } from 'typeorm';
+import { PmChangeset } from '../desired-state/pm-changeset.entity.js';
+import { PmExecution } from '../desired-state/pm-execution.entity.js';
+import { StatusCampaign } from './status-campaign.entity.js';
+import { StatusChangeset } from './status-changeset.entity.js';
+import { StatusDeadLetter } from './status-dead-letter.entity.js';
+import { StatusExecution } from './status-execution.entity.js';
 
 /*
  * What the status projection's rows mean, read by the database: a changeset's displayed state,
@@ -65,6 +71,19 @@ CREATE TABLE ${schema}.pm_changesets (
 );`;
 }
 
+/**
+ * The entities these queries read: a DataSource they run over must list them (with the stand-in
+ * tables above, the process manager's two are read through theirs).
+ */
+export const CAMPAIGN_STATUS_ENTITIES = [
+  StatusCampaign,
+  StatusExecution,
+  StatusChangeset,
+  StatusDeadLetter,
+  PmExecution,
+  PmChangeset,
+] as const;
+
 /** Dead letters listed in a summary; the rest are counted. */
 const LISTED_DEAD_LETTERS = 10;
 
@@ -118,11 +137,15 @@ export type PageKey = readonly [string, string];
 /**
  * Reads summaries and pages from the status projection (and the process manager's tables) in
  * `schema`; every answer is computed by the database and bounded by what is asked. The live
- * service reads its own schema; `campaign audit --at` reads a copy rebuilt from the log.
+ * service reads its own schema; `campaign audit --at` reads a copy rebuilt from the log in the
+ * session's temporary tables.
+ *
+ * `manager`'s connection must find the tables in `schema` by their bare names (the entities name
+ * no schema): `schema` is the one its connection searches, or `pg_temp`, whose tables come first.
  */
 export class CampaignStatusQueries {
   constructor(
-    private readonly db: Queryable,
+    private readonly manager: EntityManager,
     private readonly schema: string,
   ) {}
 
@@ -181,35 +204,44 @@ export class CampaignStatusQueries {
     limit: number,
     filter: ChangesetFilter = 'all',
   ): Promise<ChangesetStatus[]> {
-    const s = this.schema;
-    const params: unknown[] = [campaign, limit];
-    const where = [`s.campaign = $1`];
-    if (after !== null) {
-      params.push(after[0], after[1]);
-      where.push(`(s.repository, s.head_branch) > ($3, $4)`);
-    }
-    if (filter === 'errored') where.push(`s.last_error IS NOT NULL`);
-    const { rows } = await this.db.query<ChangesetStatus & { updatedAt: Date }>(
-      `SELECT s.repository, s.head_branch AS "headBranch", ${CHANGESET_STATE} AS state, s.draft,
-              s.checks, s.review, s.url, s.number, s.last_error AS "lastError",
-              s.error_terminal AS "errorTerminal", ${CHANGESET_CONVERGED} AS converged,
-              s.updated_at AS "updatedAt"
-         FROM ${s}.status_changesets s
-         LEFT JOIN ${s}.pm_changesets p ON p.changeset_id = s.changeset_id
-        WHERE ${where.join(' AND ')}
-        ORDER BY s.repository, s.head_branch LIMIT $2`,
-      params,
-    );
+    const query = this.manager
+      .createQueryBuilder(StatusChangeset, 's')
+      .leftJoin(PmChangeset, 'p', 'p.changeset_id = s.changeset_id')
+      .select('s.repository', 'repository')
+      .addSelect('s.head_branch', 'headBranch')
+      .addSelect(CHANGESET_STATE, 'state')
+      .addSelect('s.draft', 'draft')
+      .addSelect('s.checks', 'checks')
+      .addSelect('s.review', 'review')
+      .addSelect('s.url', 'url')
+      .addSelect('s.number', 'number')
+      .addSelect('s.last_error', 'lastError')
+      .addSelect('s.error_terminal', 'errorTerminal')
+      .addSelect(CHANGESET_CONVERGED, 'converged')
+      .addSelect('s.updated_at', 'updatedAt')
+      .where('s.campaign = :campaign', { campaign });
+    if (after !== null)
+      query.andWhere('(s.repository, s.head_branch) > (:repository, :headBranch)', {
+        repository: after[0],
+        headBranch: after[1],
+      });
+    if (filter === 'errored') query.andWhere('s.last_error IS NOT NULL');
+    const rows = await query
+      .orderBy('s.repository')
+      .addOrderBy('s.head_branch')
+      .limit(limit)
+      .getRawMany<ChangesetStatus & { updatedAt: Date }>();
     return rows.map((r) => ({ ...r, updatedAt: r.updatedAt.toISOString() }));
   }
 
   /** The campaign's current application; null when it was never applied. */
   async currentApplyId(campaign: string): Promise<string | null> {
-    const { rows } = await this.db.query<{ apply_id: string }>(
-      `SELECT apply_id FROM ${this.schema}.status_campaigns WHERE campaign = $1`,
-      [campaign],
-    );
-    return rows[0]?.apply_id ?? null;
+    const row = await this.manager
+      .createQueryBuilder(StatusCampaign, 'c')
+      .select('c.apply_id', 'apply_id')
+      .where('c.campaign = :campaign', { campaign })
+      .getRawOne<{ apply_id: string }>();
+    return row?.apply_id ?? null;
   }
 
   /** One application's executions after `after` in (repository, path) order. */
@@ -220,27 +252,30 @@ export class CampaignStatusQueries {
     limit: number,
     filter: ExecutionFilter = 'all',
   ): Promise<ExecutionStatus[]> {
-    const s = this.schema;
-    const params: unknown[] = [campaign, applyId, limit];
-    const where = [`e.campaign = $1`, `e.apply_id = $2`];
-    if (after !== null) {
-      params.push(after[0], after[1]);
-      where.push(`(e.repository, e.path) > ($4, $5)`);
-    }
-    if (filter === 'failed') where.push(EXECUTION_FAILED);
-    const { rows } = await this.db.query<ExecutionStatus>(
-      `SELECT e.repository, e.path,
-              CASE WHEN p.render_error IS NULL THEN e.state ELSE 'failed' END AS state,
-              CASE WHEN p.render_error IS NULL THEN e.message
-                   ELSE 'rendering the changeset template failed: ' || p.render_error END AS message,
-              CASE WHEN p.render_error IS NULL THEN e.stderr_tail END AS "stderrTail"
-         FROM ${s}.status_executions e
-         LEFT JOIN ${s}.pm_executions p ON p.execution_id = e.execution_id
-        WHERE ${where.join(' AND ')}
-        ORDER BY e.repository, e.path LIMIT $3`,
-      params,
-    );
-    return rows;
+    const query = this.manager
+      .createQueryBuilder(StatusExecution, 'e')
+      .leftJoin(PmExecution, 'p', 'p.execution_id = e.execution_id')
+      .select('e.repository', 'repository')
+      .addSelect('e.path', 'path')
+      .addSelect(`CASE WHEN p.render_error IS NULL THEN e.state ELSE 'failed' END`, 'state')
+      .addSelect(
+        `CASE WHEN p.render_error IS NULL THEN e.message
+              ELSE 'rendering the changeset template failed: ' || p.render_error END`,
+        'message',
+      )
+      .addSelect('CASE WHEN p.render_error IS NULL THEN e.stderr_tail END', 'stderrTail')
+      .where('e.campaign = :campaign AND e.apply_id = :applyId', { campaign, applyId });
+    if (after !== null)
+      query.andWhere('(e.repository, e.path) > (:repository, :path)', {
+        repository: after[0],
+        path: after[1],
+      });
+    if (filter === 'failed') query.andWhere(EXECUTION_FAILED);
+    return query
+      .orderBy('e.repository')
+      .addOrderBy('e.path')
+      .limit(limit)
+      .getRawMany<ExecutionStatus>();
   }
 
   /** Each campaign's row with its counts: the named ones, or a page of all in name order. */
@@ -255,7 +290,8 @@ export class CampaignStatusQueries {
             sql: `WHERE $1::text IS NULL OR campaign > $1 ORDER BY campaign LIMIT $2`,
             params: [which.after, which.limit],
           };
-    const { rows } = await this.db.query<AggregateRow>(
+    // Raw: one statement of CTEs computes every count, which the QueryBuilder cannot express.
+    const rows: AggregateRow[] = await this.manager.query(
       `WITH c AS (SELECT * FROM ${s}.status_campaigns ${chosen.sql}),
        ex AS (
          SELECT e.campaign, count(*)::int AS workspaces,
@@ -308,18 +344,27 @@ export class CampaignStatusQueries {
   /** The first dead letters of the current application, each naming consumer, event and error. */
   private async deadLetterProblems(row: AggregateRow): Promise<Problem[]> {
     if (row.deadLettered === 0) return [];
-    const { rows } = await this.db.query<{
-      consumer: string;
-      dead_event_id: string;
-      dead_event_type: string;
-      error: string;
-      attempts: number;
-    }>(
-      `SELECT consumer, dead_event_id, dead_event_type, error, attempts
-         FROM ${this.schema}.status_dead_letters WHERE campaign = $1 AND apply_id = $2
-        ORDER BY recorded_at, event_id LIMIT $3`,
-      [row.campaign, row.apply_id, LISTED_DEAD_LETTERS],
-    );
+    const rows = await this.manager
+      .createQueryBuilder(StatusDeadLetter, 'd')
+      .select('d.consumer', 'consumer')
+      .addSelect('d.dead_event_id', 'dead_event_id')
+      .addSelect('d.dead_event_type', 'dead_event_type')
+      .addSelect('d.error', 'error')
+      .addSelect('d.attempts', 'attempts')
+      .where('d.campaign = :campaign AND d.apply_id = :applyId', {
+        campaign: row.campaign,
+        applyId: row.apply_id,
+      })
+      .orderBy('d.recorded_at')
+      .addOrderBy('d.event_id')
+      .limit(LISTED_DEAD_LETTERS)
+      .getRawMany<{
+        consumer: string;
+        dead_event_id: string;
+        dead_event_type: string;
+        error: string;
+        attempts: number;
+      }>();
     const listed = rows.map((d) => ({
       entry: `consumer ${d.consumer}`,
       message: `gave up on ${d.dead_event_type} ${d.dead_event_id} after ${d.attempts} attempts: ${d.error}`,

@@ -6,6 +6,7 @@ import {
   EXECUTIONS,
   loadRows,
   saveRows,
+  STATUS_ENTITIES,
   STATUS_TABLES,
   statusMigrations,
 } from './status-store.js';
@@ -29,11 +30,12 @@ export function statusProjection(): ProjectionDefinition {
     name: STATUS_PROJECTION_NAME,
     categories: ['campaign', 'execution', 'changeset', 'deadletter'],
     migrations: statusMigrations,
+    entities: STATUS_ENTITIES,
     tables: STATUS_TABLES,
     // Execution and changeset events (nearly all of a busy log) work on rows read once per batch
     // and written back in a few statements; the few campaign and dead-letter events are applied
     // as they come. Each kind has its own tables, so order between kinds does not matter.
-    async handle(events, { tx, schema }) {
+    async handle(events, { manager, schema }) {
       const idsOf = (category: string, field: 'executionId' | 'changesetId') => [
         ...new Set(
           events
@@ -41,16 +43,16 @@ export function statusProjection(): ProjectionDefinition {
             .map((e) => (e.data as Record<typeof field, string>)[field]),
         ),
       ];
-      const executions = await loadRows(tx, schema, EXECUTIONS, idsOf('execution', 'executionId'));
-      const changesets = await loadRows(tx, schema, CHANGESETS, idsOf('changeset', 'changesetId'));
+      const executions = await loadRows(manager, EXECUTIONS, idsOf('execution', 'executionId'));
+      const changesets = await loadRows(manager, CHANGESETS, idsOf('changeset', 'changesetId'));
       for (const e of events) {
         const category = categoryOf(e.stream_id);
         if (category === 'execution') evolveExecution(executions, e);
         else if (category === 'changeset') evolveChangeset(changesets, e);
-        else await applyCampaignEvent(tx, schema, e);
+        else await applyCampaignEvent(manager, e);
       }
-      await saveRows(tx, schema, EXECUTIONS, executions);
-      await saveRows(tx, schema, CHANGESETS, changesets);
+      await saveRows(manager, schema, EXECUTIONS, executions);
+      await saveRows(manager, schema, CHANGESETS, changesets);
     },
   };
 }

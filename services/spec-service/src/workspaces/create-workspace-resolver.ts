@@ -8,7 +8,7 @@ import {
   type WorkspaceConfiguration,
 } from '@campaigns/campaign-spec';
 import { silentLogger, type EventsLogger, type WorkspaceData } from '@campaigns/events';
-import type pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { gitLsRemoteBranchHead, type BranchHeadResolver } from './branch-head.js';
 import { mapLimit } from './map-limit.js';
 import { CompiledQuery } from './query-evaluator.js';
@@ -38,9 +38,9 @@ const ENSURE_CONCURRENCY = 8;
 export const DEFAULT_INDEX_MAX_AGE_MS = 10_000;
 
 export interface WorkspaceResolverOptions {
-  /** The index to use; when absent one is made from `pool` and `codeHosts`. */
+  /** The index to use; when absent one is made from `database` and `codeHosts`. */
   index?: RepositoryIndex;
-  pool?: pg.Pool;
+  database?: DataSource;
   codeHosts?: readonly IndexedCodeHost[];
   logger?: EventsLogger;
   /**
@@ -99,14 +99,14 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
   constructor(options: WorkspaceResolverOptions) {
     if (options.index !== undefined) {
       this.index = options.index;
-    } else if (options.pool !== undefined && options.codeHosts !== undefined) {
+    } else if (options.database !== undefined && options.codeHosts !== undefined) {
       this.index = new RepositoryIndex({
-        pool: options.pool,
+        database: options.database,
         codeHosts: options.codeHosts,
         ...(options.logger === undefined ? {} : { logger: options.logger }),
       });
     } else {
-      throw new Error('createWorkspaceResolver needs an index, or a pool and code hosts');
+      throw new Error('createWorkspaceResolver needs an index, or a database and code hosts');
     }
     this.#logger = options.logger ?? silentLogger;
     this.#maxAgeMs = options.maxAgeMs ?? 0;

@@ -2,8 +2,11 @@
 // `repository_index_refreshes`; their DDL is `repository-index.migrations.ts`). What to list and
 // what a page costs is decided in `listing-plan.ts`; `repository-index.ts` asks the code hosts.
 import type { RepositoryInfo, Visibility } from '@campaigns/codehost';
-import type pg from 'pg';
+import { poolOf } from '@campaigns/events';
+import type { DataSource, SelectQueryBuilder } from 'typeorm';
+import { IndexedRepositoryRecord } from './indexed-repository.entity.js';
 import type { LastRefresh, StoredRepository } from './listing-plan.js';
+import { RepositoryIndexRefresh } from './repository-index-refresh.entity.js';
 
 /** One repository as the index holds it. */
 export interface IndexedRepository {
@@ -53,11 +56,39 @@ interface Row {
 /** Serializes refreshes that may be skipped (`refreshIfOlderThan`) across instances. */
 const REFRESH_LOCK_KEY = 7_042_101;
 
-// Files come as JSON: node-postgres parses it natively, many times faster than a text[] literal.
-const COLUMNS =
-  'name, node_id, code_host_id, owner, default_branch, head_commit, archived, fork, visibility, listed, array_to_json(files) AS files, files_commit, indexed_at';
+const COLUMNS = [
+  'name',
+  'node_id',
+  'code_host_id',
+  'owner',
+  'default_branch',
+  'head_commit',
+  'archived',
+  'fork',
+  'visibility',
+  'listed',
+  'files',
+  'files_commit',
+  'indexed_at',
+] as const;
 
-/** Upserts one page of repositories; `files` null means "unchanged, keep the stored ones". */
+/** Selects a `Row` of each repository of `alias`, each column under its own name. */
+function selectRows<T extends object>(qb: SelectQueryBuilder<T>, alias: string) {
+  qb.select([]);
+  for (const column of COLUMNS)
+    // Files come as JSON: node-postgres parses it natively, many times faster than a text[] literal.
+    qb.addSelect(
+      column === 'files' ? `array_to_json(${alias}.files)` : `${alias}.${column}`,
+      column,
+    );
+  return qb;
+}
+
+/**
+ * Upserts one page of repositories; `files` null means "unchanged, keep the stored ones". Raw: a
+ * set-based INSERT … SELECT FROM jsonb_to_recordset whose conflict update keeps stored columns,
+ * which the QueryBuilder cannot express.
+ */
 const UPSERT_PAGE = `
   INSERT INTO spec_service.indexed_repositories
     (name, node_id, code_host_id, owner, default_branch, head_commit, archived, fork, visibility,
@@ -85,16 +116,21 @@ const UPSERT_PAGE = `
                         THEN indexed_repositories.files_commit ELSE EXCLUDED.files_commit END,
     indexed_at = now()`;
 
-/** The repository index's reads and writes, over one pool. */
+/** The repository index's reads and writes, over the service's DataSource. */
 export class RepositoryIndexStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly database: DataSource) {}
+
+  private get repositories() {
+    return this.database.getRepository(IndexedRepositoryRecord);
+  }
 
   /**
-   * Runs `fn` holding the refresh lock: instances sharing the database take turns. A client whose
-   * unlock failed may still hold the lock: it is ended rather than pooled.
+   * Runs `fn` holding the refresh lock: instances sharing the database take turns. The lock is a
+   * session's, held on a connection of its own from the DataSource's pool (no table is touched):
+   * a connection whose unlock failed may still hold it, so it is ended rather than pooled.
    */
   async withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await poolOf(this.database).connect();
     let broken = false;
     try {
       await client.query('SELECT pg_advisory_lock($1)', [REFRESH_LOCK_KEY]);
@@ -112,61 +148,71 @@ export class RepositoryIndexStore {
 
   /** Every code host's last refresh. */
   async refreshes(): Promise<RefreshRow[]> {
-    const { rows } = await this.pool.query<RefreshRow>(
-      'SELECT code_host_id, organizations, refreshed_at FROM spec_service.repository_index_refreshes',
-    );
-    return rows;
+    const rows = await this.database.getRepository(RepositoryIndexRefresh).find({
+      select: { codeHostId: true, organizations: true, refreshedAt: true },
+    });
+    return rows.map((r) => ({
+      code_host_id: r.codeHostId,
+      organizations: r.organizations,
+      refreshed_at: r.refreshedAt,
+    }));
   }
 
   /** What the index recorded about one code host's last refresh, if any. */
   async lastRefresh(codeHostId: string): Promise<LastRefresh | undefined> {
-    const { rows } = await this.pool.query<{
-      organizations: string[];
-      listing_started_at: Date | null;
-      full_listing_started_at: Date | null;
-    }>(
-      `SELECT organizations, listing_started_at, full_listing_started_at
-         FROM spec_service.repository_index_refreshes WHERE code_host_id = $1`,
-      [codeHostId],
-    );
-    const row = rows[0];
-    return row === undefined
+    const row = await this.database.getRepository(RepositoryIndexRefresh).findOne({
+      select: { organizations: true, listingStartedAt: true, fullListingStartedAt: true },
+      where: { codeHostId },
+    });
+    return row === null
       ? undefined
       : {
           organizations: row.organizations,
-          listingStartedAt: row.listing_started_at,
-          fullListingStartedAt: row.full_listing_started_at,
+          listingStartedAt: row.listingStartedAt,
+          fullListingStartedAt: row.fullListingStartedAt,
         };
   }
 
-  /** Records a finished refresh; a complete listing also records when it started. */
+  /**
+   * Records a finished refresh; a complete listing also records when it started (an incremental
+   * one leaves the recorded start of the last complete listing as it is).
+   */
   async recordRefresh(
     codeHostId: string,
     organizations: readonly string[],
     started: Date,
     full: boolean,
   ): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO spec_service.repository_index_refreshes
-         (code_host_id, organizations, refreshed_at, listing_started_at, full_listing_started_at)
-       VALUES ($1, $2, now(), $3, $4)
-       ON CONFLICT (code_host_id) DO UPDATE SET
-         organizations = EXCLUDED.organizations,
-         refreshed_at = EXCLUDED.refreshed_at,
-         listing_started_at = EXCLUDED.listing_started_at,
-         full_listing_started_at = COALESCE(EXCLUDED.full_listing_started_at,
-                                            repository_index_refreshes.full_listing_started_at)`,
-      [codeHostId, organizations, started, full ? started : null],
-    );
+    await this.database
+      .createQueryBuilder()
+      .insert()
+      .into(RepositoryIndexRefresh)
+      .values({
+        codeHostId,
+        organizations: [...organizations],
+        refreshedAt: () => 'now()',
+        listingStartedAt: started,
+        fullListingStartedAt: full ? started : null,
+      })
+      .orUpdate(
+        [
+          'organizations',
+          'refreshed_at',
+          'listing_started_at',
+          ...(full ? ['full_listing_started_at'] : []),
+        ],
+        ['code_host_id'],
+      )
+      .updateEntity(false)
+      .execute();
   }
 
   /** The indexed repository of that name (any letter case), if any. */
   async get(repo: string): Promise<IndexedRepository | undefined> {
-    const { rows } = await this.pool.query<Row>(
-      `SELECT ${COLUMNS} FROM spec_service.indexed_repositories WHERE lower(name) = lower($1)`,
-      [repo],
-    );
-    return rows[0] === undefined ? undefined : toRepository(rows[0]);
+    const row = await selectRows(this.repositories.createQueryBuilder('r'), 'r')
+      .where('lower(r.name) = lower(:repo)', { repo })
+      .getRawOne<Row>();
+    return row === undefined ? undefined : toRepository(row);
   }
 
   /** The code hosts' repositories by name: listed ones, and with `includeUnlisted` the others. */
@@ -174,12 +220,13 @@ export class RepositoryIndexStore {
     codeHostIds: readonly string[],
     includeUnlisted: boolean,
   ): Promise<IndexedRepository[]> {
-    const { rows } = await this.pool.query<Row>(
-      `SELECT ${COLUMNS} FROM spec_service.indexed_repositories
-        WHERE code_host_id = ANY($1::text[]) AND (listed OR $2::boolean)
-        ORDER BY name`,
-      [codeHostIds, includeUnlisted],
-    );
+    const rows = await selectRows(this.repositories.createQueryBuilder('r'), 'r')
+      .where('r.code_host_id = ANY (:codeHostIds::text[]) AND (r.listed OR :includeUnlisted)', {
+        codeHostIds,
+        includeUnlisted,
+      })
+      .orderBy('r.name')
+      .getRawMany<Row>();
     return rows.map(toRepository);
   }
 
@@ -195,17 +242,21 @@ export class RepositoryIndexStore {
     // Pages by name. The batch is chosen before its files are turned into JSON: a plan that
     // sorts the rows after building them would build every remaining row for each batch.
     const fetchAfter = (after: string) =>
-      this.pool.query<Row>(
-        `SELECT ${COLUMNS} FROM (
-           SELECT * FROM spec_service.indexed_repositories
-            WHERE name > $2 AND code_host_id = ANY($1::text[]) AND listed
-            ORDER BY name LIMIT $3) AS batch
-          ORDER BY name`,
-        [codeHostIds, after, batchSize],
-      );
-    let next: Promise<pg.QueryResult<Row>> | undefined = fetchAfter('');
+      selectRows(this.database.createQueryBuilder(), 'batch')
+        .from((batch) => {
+          batch.from(IndexedRepositoryRecord, 'r').select([]);
+          for (const column of COLUMNS) batch.addSelect(`r.${column}`, column);
+          return batch
+            .where('r.name > :after AND r.code_host_id = ANY (:codeHostIds::text[]) AND r.listed')
+            .orderBy('r.name')
+            .limit(batchSize);
+        }, 'batch')
+        .setParameters({ after, codeHostIds })
+        .orderBy('batch.name')
+        .getRawMany<Row>();
+    let next: Promise<Row[]> | undefined = fetchAfter('');
     while (next !== undefined) {
-      const { rows }: pg.QueryResult<Row> = await next;
+      const rows: Row[] = await next;
       next = rows.length < batchSize ? undefined : fetchAfter(rows.at(-1)!.name);
       next?.catch(() => undefined);
       visit(rows.map(toRepository));
@@ -214,43 +265,43 @@ export class RepositoryIndexStore {
 
   /** How many repositories the code host's organizations list. */
   async countListed(codeHostId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM spec_service.indexed_repositories
-        WHERE code_host_id = $1 AND listed`,
-      [codeHostId],
-    );
-    return rows[0]?.count ?? 0;
+    return this.repositories.countBy({ codeHostId, listed: true });
   }
 
   /** Forgets a repository indexed on demand that the code host no longer has. */
   async forgetUnlisted(repo: string): Promise<void> {
-    await this.pool.query(
-      'DELETE FROM spec_service.indexed_repositories WHERE lower(name) = lower($1) AND NOT listed',
-      [repo],
-    );
+    await this.repositories
+      .createQueryBuilder()
+      .delete()
+      .where('lower(name) = lower(:repo) AND NOT listed', { repo })
+      .execute();
   }
 
   /** After a complete listing: removes the listed repositories it did not see. */
   async removeUnseen(codeHostId: string, seen: readonly string[]): Promise<number> {
-    const removed = await this.pool.query(
-      `DELETE FROM spec_service.indexed_repositories
-        WHERE code_host_id = $1 AND listed AND NOT (lower(name) = ANY($2::text[]))`,
-      [codeHostId, seen],
-    );
-    return removed.rowCount ?? 0;
+    const removed = await this.repositories
+      .createQueryBuilder()
+      .delete()
+      .where('code_host_id = :codeHostId AND listed AND NOT (lower(name) = ANY (:seen::text[]))', {
+        codeHostId,
+        seen,
+      })
+      .execute();
+    return removed.affected ?? 0;
   }
 
   /** What the index holds for a page: rows of the same name (any letter case) or node id. */
   async storedFor(page: readonly RepositoryInfo[]): Promise<StoredRepository[]> {
-    const { rows } = await this.pool.query<{
-      name: string;
-      node_id: string | null;
-      files_commit: string | null;
-    }>(
-      `SELECT name, node_id, files_commit FROM spec_service.indexed_repositories
-        WHERE lower(name) = ANY($1::text[]) OR node_id = ANY($2::text[])`,
-      [page.map((r) => r.name.toLowerCase()), page.map((r) => r.nodeId)],
-    );
+    const rows = await this.repositories
+      .createQueryBuilder('r')
+      .select('r.name', 'name')
+      .addSelect('r.node_id', 'node_id')
+      .addSelect('r.files_commit', 'files_commit')
+      .where('lower(r.name) = ANY (:names::text[]) OR r.node_id = ANY (:nodeIds::text[])', {
+        names: page.map((r) => r.name.toLowerCase()),
+        nodeIds: page.map((r) => r.nodeId),
+      })
+      .getRawMany<{ name: string; node_id: string | null; files_commit: string | null }>();
     return rows.map((r) => ({ name: r.name, nodeId: r.node_id, filesCommit: r.files_commit }));
   }
 
@@ -279,25 +330,19 @@ export class RepositoryIndexStore {
     }));
     const upsert = [codeHostId, listed, JSON.stringify(records)];
     if (replaces.length === 0) {
-      await this.pool.query(UPSERT_PAGE, upsert);
+      await this.database.query(UPSERT_PAGE, upsert);
       return;
     }
     // Renamed (or re-cased) repositories: their old rows go in the same transaction.
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        'DELETE FROM spec_service.indexed_repositories WHERE name = ANY($1::text[])',
-        [replaces],
-      );
-      await client.query(UPSERT_PAGE, upsert);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    await this.database.transaction(async (manager) => {
+      await manager
+        .createQueryBuilder()
+        .delete()
+        .from(IndexedRepositoryRecord)
+        .where('name = ANY (:replaces::text[])', { replaces })
+        .execute();
+      await manager.query(UPSERT_PAGE, upsert);
+    });
   }
 }
 

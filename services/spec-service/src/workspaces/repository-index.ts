@@ -7,8 +7,8 @@ import {
   type RepositoryInfo,
   type RepositoryOrder,
 } from '@campaigns/codehost';
-import { runMigrations, silentLogger, type EventsLogger } from '@campaigns/events';
-import type pg from 'pg';
+import { silentLogger, type EventsLogger } from '@campaigns/events';
+import type { DataSource } from 'typeorm';
 import {
   allFresh,
   lastRefreshedByHost,
@@ -18,10 +18,6 @@ import {
 } from './listing-plan.js';
 import { mapLimit } from './map-limit.js';
 import { RepositoryIndexStore, type IndexedRepository } from './repository-index-store.js';
-import {
-  REPOSITORY_INDEX_COMPONENT,
-  repositoryIndexMigrations,
-} from './repository-index.migrations.js';
 
 export type { IndexedRepository } from './repository-index-store.js';
 
@@ -52,7 +48,11 @@ export const DEFAULT_FULL_LISTING_INTERVAL_MS = 60 * 60_000;
 export const DEFAULT_LISTING_MARGIN_MS = 5 * 60_000;
 
 export interface RepositoryIndexOptions {
-  pool: pg.Pool;
+  /**
+   * The service's DataSource over `spec_service`, its tables already migrated (the service's
+   * migrations include the index's, `REPOSITORY_INDEX_COMPONENT`).
+   */
+  database: DataSource;
   codeHosts: readonly IndexedCodeHost[];
   logger?: EventsLogger;
   /** File listings in flight at once during a refresh (default 8). */
@@ -109,17 +109,14 @@ export class RepositoryIndexError extends Error {
  * is decided in `listing-plan.ts` (pure), and every statement is in `repository-index-store.ts`.
  */
 export class RepositoryIndex {
-  readonly #pool: pg.Pool;
   readonly #store: RepositoryIndexStore;
   readonly #hosts: readonly IndexedCodeHost[];
   readonly #logger: EventsLogger;
   readonly #concurrency: number;
   readonly #policy: { fullListingIntervalMs: number; marginMs: number };
-  #migrated: Promise<void> | undefined;
 
   constructor(options: RepositoryIndexOptions) {
-    this.#pool = options.pool;
-    this.#store = new RepositoryIndexStore(options.pool);
+    this.#store = new RepositoryIndexStore(options.database);
     this.#hosts = options.codeHosts;
     this.#logger = options.logger ?? silentLogger;
     this.#concurrency = Math.max(1, options.concurrency ?? 8);
@@ -133,22 +130,6 @@ export class RepositoryIndex {
     return this.#hosts;
   }
 
-  /** Creates or updates the index's tables; every other method calls it first. Idempotent. */
-  migrate(): Promise<void> {
-    this.#migrated ??= runMigrations(
-      this.#pool,
-      REPOSITORY_INDEX_COMPONENT,
-      repositoryIndexMigrations,
-    ).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#migrated = undefined;
-        throw error;
-      },
-    );
-    return this.#migrated;
-  }
-
   /**
    * Lists every code host's organizations, completely or incrementally (see the class comment;
    * `full` forces a complete listing). Throws a `RepositoryIndexError` naming the code host when
@@ -156,7 +137,6 @@ export class RepositoryIndex {
    * refresh reaches back as far as this one did.
    */
   async refresh(options: { full?: boolean } = {}): Promise<RefreshReport[]> {
-    await this.migrate();
     const reports: RefreshReport[] = [];
     for (const host of this.#hosts) reports.push(await this.#refreshHost(host, options.full));
     return reports;
@@ -168,7 +148,6 @@ export class RepositoryIndex {
    * lock), so when several resolve at once one refreshes and the others find it fresh.
    */
   async refreshIfOlderThan(maxAgeMs: number): Promise<RefreshReport[] | undefined> {
-    await this.migrate();
     return this.#store.withRefreshLock(async () => {
       const fresh = allFresh(await this.lastRefreshed(), Date.now(), maxAgeMs);
       return fresh ? undefined : await this.refresh();
@@ -180,7 +159,6 @@ export class RepositoryIndex {
    * undefined for a host never refreshed or whose organizations changed since.
    */
   async lastRefreshed(): Promise<Map<string, Date | undefined>> {
-    await this.migrate();
     const recorded = (await this.#store.refreshes()).map((r) => ({
       codeHostId: r.code_host_id,
       organizations: r.organizations,
@@ -199,7 +177,6 @@ export class RepositoryIndex {
    * host fails otherwise.
    */
   async ensure(repo: string): Promise<IndexedRepository | undefined> {
-    await this.migrate();
     const host = this.#hostFor(repo);
     let info: RepositoryInfo;
     try {
@@ -221,7 +198,6 @@ export class RepositoryIndex {
 
   /** The indexed repository of that name (any letter case), if any. */
   async get(repo: string): Promise<IndexedRepository | undefined> {
-    await this.migrate();
     return this.#store.get(repo);
   }
 
@@ -230,7 +206,6 @@ export class RepositoryIndex {
    * organizations list (what queries search); `includeUnlisted` adds on-demand ones.
    */
   async list(options: { includeUnlisted?: boolean } = {}): Promise<IndexedRepository[]> {
-    await this.migrate();
     return this.#store.list(
       this.#hosts.map((h) => h.config.id),
       options.includeUnlisted ?? false,
@@ -245,7 +220,6 @@ export class RepositoryIndex {
     visit: (batch: IndexedRepository[]) => void,
     options: { batchSize?: number } = {},
   ): Promise<void> {
-    await this.migrate();
     const hostIds = this.#hosts.map((h) => h.config.id);
     await this.#store.scan(hostIds, options.batchSize ?? 1000, visit);
   }

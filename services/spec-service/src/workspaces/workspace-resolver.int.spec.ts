@@ -5,11 +5,10 @@ import {
   type CampaignSpecInput,
 } from '@campaigns/campaign-spec';
 import { GithubCodeHost, Secret, type CodeHostConfig } from '@campaigns/codehost';
-import { runMigrations } from '@campaigns/events';
-import type pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
-import { specServiceMigrations } from '../spec-service.migrations.js';
+import { openSpecServiceDatabase } from '../test-support/spec-service-database.js';
 import { createWorkspaceResolver, RepositoryIndex, type WorkspaceResolver } from './index.js';
 
 function spec(
@@ -37,6 +36,7 @@ async function lastSeq(t: SimCodeHost): Promise<number> {
 describe('workspace resolution against the repository index', () => {
   let t: SimCodeHost;
   let db: TestDatabase;
+  let database: DataSource;
   let config: CodeHostConfig;
   let index: RepositoryIndex;
   let resolver: WorkspaceResolver;
@@ -46,7 +46,7 @@ describe('workspace resolution against the repository index', () => {
     t = await startSimCodeHost({ repos: 1 });
     await t.sim.control.call('createOrg', { login: 'widgets', members: ['campaigns-bot'] });
     db = await createTestDatabase('spec_ws');
-    await runMigrations(db.pool, 'spec-service', specServiceMigrations);
+    database = await openSpecServiceDatabase(db.url);
     config = { ...t.config, organizations: ['widgets'] };
     const seed: [string, Record<string, string>, { archived?: boolean; fork?: boolean }?][] = [
       [
@@ -89,11 +89,12 @@ describe('workspace resolution against the repository index', () => {
       const info = await t.host.getRepository(repo(t, name));
       heads.set(name, info.headCommit!);
     }
-    index = new RepositoryIndex({ pool: db.pool, codeHosts: [{ config, codeHost: t.host }] });
+    index = new RepositoryIndex({ database, codeHosts: [{ config, codeHost: t.host }] });
     resolver = createWorkspaceResolver({ index });
   });
 
   afterAll(async () => {
+    await database?.destroy();
     await db?.drop();
     await t?.sim.stop();
   });
@@ -419,7 +420,7 @@ describe('workspace resolution against the repository index', () => {
     );
     const instances = [1, 2, 3].map(() =>
       createWorkspaceResolver({
-        index: new RepositoryIndex({ pool: db.pool, codeHosts: [{ config, codeHost: t.host }] }),
+        index: new RepositoryIndex({ database, codeHosts: [{ config, codeHost: t.host }] }),
         maxAgeMs: 60_000,
       }),
     );
@@ -446,7 +447,7 @@ describe('workspace resolution against the repository index', () => {
 
   it('throws when a code host fails during the refresh', async () => {
     const broken = new RepositoryIndex({
-      pool: db.pool,
+      database,
       codeHosts: [
         {
           config: { ...config, organizations: ['no-such-org'] },
@@ -483,15 +484,17 @@ describe('workspace resolution against the repository index', () => {
 describe('repositories that disappear from the code host', () => {
   let t: SimCodeHost;
   let db: TestDatabase;
+  let database: DataSource;
 
   beforeAll(async () => {
     t = await startSimCodeHost({ repos: 1 });
     await t.sim.control.call('createOrg', { login: 'widgets', members: ['campaigns-bot'] });
     db = await createTestDatabase('spec_ws');
-    await runMigrations(db.pool, 'spec-service', specServiceMigrations);
+    database = await openSpecServiceDatabase(db.url);
   });
 
   afterAll(async () => {
+    await database?.destroy();
     await db?.drop();
     await t?.sim.stop();
   });
@@ -511,7 +514,7 @@ describe('repositories that disappear from the code host', () => {
     for (const name of ['stays', 'goes']) {
       await t.sim.control.call('createRepo', { owner: 'widgets', name, files: { 'a.txt': 'a\n' } });
     }
-    const index = new RepositoryIndex({ pool: db.pool, codeHosts: [{ config, codeHost: host }] });
+    const index = new RepositoryIndex({ database, codeHosts: [{ config, codeHost: host }] });
     const resolver = createWorkspaceResolver({ index });
     const query = spec([{ repositoriesMatchingQuery: 'file:a.txt' }]);
     expect((await resolver.resolve(query)).workspaces.map((w) => w.repository)).toEqual([
@@ -553,6 +556,7 @@ describe('repositories that disappear from the code host', () => {
 describe('what a refresh costs', () => {
   let t: SimCodeHost;
   let db: TestDatabase;
+  let database: DataSource;
   let config: CodeHostConfig;
   let index: RepositoryIndex;
   /** Statements that write to the index table, counted on the way to PostgreSQL. */
@@ -561,25 +565,23 @@ describe('what a refresh costs', () => {
   beforeAll(async () => {
     t = await startSimCodeHost({ repos: 250 });
     db = await createTestDatabase('spec_ws');
-    await runMigrations(db.pool, 'spec-service', specServiceMigrations);
+    database = await openSpecServiceDatabase(db.url);
     config = { ...t.config, organizations: ['acme'] };
-    const counting = {
-      query: (...args: Parameters<pg.Pool['query']>) => {
-        const text = typeof args[0] === 'string' ? args[0] : '';
-        if (/INSERT INTO spec_service\.indexed_repositories/.test(text)) indexWrites++;
-        return (db.pool.query as (...a: unknown[]) => unknown)(...args);
+    database.subscribers.push({
+      beforeQuery: ({ query }) => {
+        if (/INSERT INTO spec_service\.indexed_repositories/.test(query)) indexWrites++;
       },
-      connect: () => db.pool.connect(),
-    } as unknown as pg.Pool;
+    });
     // No margin: the repositories were all pushed to moments before the first listing.
     index = new RepositoryIndex({
-      pool: counting,
+      database,
       codeHosts: [{ config, codeHost: t.host }],
       listingMarginMs: 0,
     });
   });
 
   afterAll(async () => {
+    await database?.destroy();
     await db?.drop();
     await t?.sim.stop();
   });
