@@ -20,14 +20,14 @@ import { ReconcilerWorker } from './executor/reconciler-worker.js';
 import { ChangesetSyncer } from './syncer/changeset-syncer.js';
 import {
   loadReconcilerConfig,
-  RECONCILER_SCHEMA,
   reconcilerSettingsFromEnv,
   syncIntervalFromEnv,
 } from './reconciler-settings.js';
 import { changesetProjection } from './projection/changeset-projection.js';
 import { CHANGESETS, ChangesetsController } from './projection/changesets.controller.js';
-import { reconcilerServiceMigrations } from './reconciler-service.migrations.js';
+import { reconcilerDatabase } from './reconciler-database.js';
 
+export { reconcilerDatabase } from './reconciler-database.js';
 export {
   loadReconcilerConfig,
   RECONCILER_SCHEMA,
@@ -60,7 +60,7 @@ export function createReconcilerService(
   return {
     name: 'reconciler-service',
     defaultPort: 3103,
-    migrations: reconcilerServiceMigrations,
+    database: reconcilerDatabase,
     catalogue: campaignsCatalogue(),
     async configure() {
       const config = await loadReconcilerConfig(env);
@@ -73,7 +73,7 @@ export function createReconcilerService(
       return { settings, secrets: secretValues(config) };
     },
     imports: [ReconcilerServiceModule],
-    events: { schema: RECONCILER_SCHEMA },
+    events: true,
   };
 }
 
@@ -91,9 +91,8 @@ export function createReconcilerService(
         const codeHosts = new CodeHosts(config, settings.codeHostOptions);
         return [
           new ReconcilerWorker({
-            pool: ctx.pool,
+            database: ctx.database,
             store: ctx.eventStore,
-            schema: RECONCILER_SCHEMA,
             codeHosts,
             config,
             ...worker,
@@ -104,9 +103,8 @@ export function createReconcilerService(
             ? []
             : [
                 new ChangesetSyncer({
-                  pool: ctx.pool,
+                  database: ctx.database,
                   store: ctx.eventStore,
-                  schema: RECONCILER_SCHEMA,
                   codeHosts,
                   intervalMs: syncIntervalMs,
                   logger: ctx.logger,

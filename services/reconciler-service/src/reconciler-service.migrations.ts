@@ -2,8 +2,13 @@ import type { Migration } from '@campaigns/events';
 
 /**
  * reconciler-service's schema changes, oldest first. DESIGN.md: a service owns one schema,
- * named after it, and writes nothing else but appends to the event store.
+ * named after it, and writes nothing else but appends to the event store. The schema exists
+ * before they run (`openDatabase` creates it); the first is kept for databases that predate that.
  */
 export const reconcilerServiceMigrations: readonly Migration[] = [
-  { version: 1, name: 'create reconciler_service schema', sql: 'CREATE SCHEMA reconciler_service' },
+  {
+    version: 1,
+    name: 'create reconciler_service schema',
+    sql: 'CREATE SCHEMA IF NOT EXISTS reconciler_service',
+  },
 ];

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /**
  * The last version of each stream a projection has applied, written in the same transaction as
@@ -20,6 +20,7 @@ export class ProjectionCheckpoint {
 
 /** An event a projection's consumer gave up on, with the handler's error; its stream moved past it. */
 @Entity({ name: 'dead_letters' })
+@Unique('dead_letters_projection_event_id_key', ['projection', 'eventId'])
 export class DeadLetter {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id!: string;

@@ -1,5 +1,7 @@
-import type pg from 'pg';
+import { ProjectionCheckpoint } from '@campaigns/events';
+import type { DataSource } from 'typeorm';
 import { CHANGESET_PROJECTION } from '../projection/changeset-projection.js';
+import { ReconcileQueueEntry } from '../projection/reconcile-queue.entity.js';
 
 /** A changeset this worker claimed, and the queue version it was due at. */
 export interface Claim {
@@ -7,52 +9,71 @@ export interface Claim {
   dueVersion: bigint;
 }
 
+/** A lease of `leaseMs` from the database's clock, which every worker shares. */
+const LEASE_END = 'now() + make_interval(secs => :leaseMs::float8 / 1000)';
+
 /**
- * The reconcile queue's SQL from the worker's side, all of it (the projection writes what is
- * due; see projection/changeset-store.ts): claims with a lease, their renewal and release.
+ * The reconcile queue's statements from the worker's side, all of them (the projection writes
+ * what is due; see projection/changeset-store.ts): claims with a lease, their renewal and
+ * release. Each is one statement, outside any transaction.
  */
 export class ReconcileQueue {
   constructor(
-    private readonly pool: pg.Pool,
-    private readonly schema: string,
+    private readonly database: DataSource,
     private readonly workerId: string,
     private readonly leaseMs: number,
   ) {}
-
-  private get table(): string {
-    return `${this.schema}.reconcile_queue`;
-  }
 
   /**
    * Claims up to `limit` due changesets whose stream the projection has applied up to the
    * version they are due (and any version a round waits for), earliest due first.
    */
   async claim(limit: number): Promise<Claim[]> {
-    const { rows } = await this.pool.query<{ changeset_id: string; due_version: string }>(
-      `UPDATE ${this.table} q SET leased_by = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
-        WHERE q.changeset_id IN (
-          SELECT w.changeset_id FROM ${this.table} w
-            JOIN ${this.schema}.projection_checkpoints c
-              ON c.projection = $4 AND c.stream_id = 'changeset-' || w.changeset_id
-           WHERE w.due_at <= now()
-             AND (w.lease_expires_at IS NULL OR w.lease_expires_at < now())
-             AND c.stream_version >= GREATEST(w.due_version, w.wait_version)
-           ORDER BY w.due_at LIMIT $3
-           FOR UPDATE OF w SKIP LOCKED)
-        RETURNING q.changeset_id, q.due_version`,
-      [this.workerId, this.leaseMs, limit, CHANGESET_PROJECTION],
-    );
-    return rows.map((r) => ({ id: r.changeset_id, dueVersion: BigInt(r.due_version) }));
+    const due = this.database
+      .createQueryBuilder()
+      .select('w.changeset_id')
+      .from(ReconcileQueueEntry, 'w')
+      .innerJoin(
+        ProjectionCheckpoint,
+        'c',
+        `c.projection = :projection AND c.stream_id = 'changeset-' || w.changeset_id`,
+      )
+      .where('w.due_at <= now()')
+      .andWhere('(w.lease_expires_at IS NULL OR w.lease_expires_at < now())')
+      .andWhere('c.stream_version >= GREATEST(w.due_version, w.wait_version)')
+      .orderBy('w.due_at')
+      .limit(limit)
+      .setLock('pessimistic_write', undefined, ['w'])
+      .setOnLocked('skip_locked');
+    const { raw } = await this.database
+      .createQueryBuilder()
+      .update(ReconcileQueueEntry)
+      .set({ leasedBy: this.workerId, leaseExpiresAt: () => LEASE_END })
+      .where(`changeset_id IN (${due.getQuery()})`)
+      .setParameters({ projection: CHANGESET_PROJECTION, leaseMs: this.leaseMs })
+      .returning(['changesetId', 'dueVersion'])
+      .updateEntity(false)
+      .callListeners(false)
+      .execute();
+    return (raw as { changeset_id: string; due_version: string }[]).map((r) => ({
+      id: r.changeset_id,
+      dueVersion: BigInt(r.due_version),
+    }));
   }
 
   /** Extends the leases this worker holds. */
   async renew(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.pool.query(
-      `UPDATE ${this.table} SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
-        WHERE changeset_id = ANY ($1::text[]) AND leased_by = $2`,
-      [ids, this.workerId, this.leaseMs],
-    );
+    await this.database
+      .createQueryBuilder()
+      .update(ReconcileQueueEntry)
+      .set({ leaseExpiresAt: () => LEASE_END })
+      .where('changeset_id = ANY(:ids::text[])', { ids })
+      .andWhere('leased_by = :workerId', { workerId: this.workerId })
+      .setParameter('leaseMs', this.leaseMs)
+      .updateEntity(false)
+      .callListeners(false)
+      .execute();
   }
 
   /**
@@ -66,12 +87,14 @@ export class ReconcileQueue {
     done: boolean,
   ): Promise<void> {
     // One statement: done and not due again → the row goes; otherwise the lease is given back.
-    await this.pool.query(
+    // Raw: a CTE whose DELETE decides whether the UPDATE runs (the QueryBuilder cannot chain
+    // data-modifying statements).
+    await this.database.query(
       `WITH gone AS (
-         DELETE FROM ${this.table}
+         DELETE FROM reconcile_queue
           WHERE $5::boolean AND changeset_id = $1 AND leased_by = $2 AND due_version <= $3
          RETURNING changeset_id)
-       UPDATE ${this.table} SET leased_by = NULL, lease_expires_at = NULL,
+       UPDATE reconcile_queue SET leased_by = NULL, lease_expires_at = NULL,
               wait_version = GREATEST(wait_version, $4)
         WHERE changeset_id = $1 AND leased_by = $2
           AND NOT EXISTS (SELECT 1 FROM gone)`,

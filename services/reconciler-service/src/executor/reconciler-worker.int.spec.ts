@@ -358,6 +358,7 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
       await eventually(async () => {
         const report = await replayProjection({
           store: h.store,
+          database: h.database,
           projection: changesetProjection(),
           liveSchema: RECONCILER_SCHEMA,
         });
@@ -507,9 +508,8 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     let secondPublished: () => void = () => undefined;
     const published = new Promise<void>((resolve) => (secondPublished = resolve));
     const worker = new ReconcilerWorker({
-      pool: h.db.pool,
+      database: h.database,
       store: h.store,
-      schema: RECONCILER_SCHEMA,
       codeHosts: h.codeHosts,
       config: h.config,
       concurrency: 2,

@@ -10,7 +10,7 @@ import {
   type CodeHosts,
 } from '@campaigns/codehost';
 import { silentLogger, sleep, type EventsLogger, type PostgresEventStore } from '@campaigns/events';
-import type pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { Counter, Registry } from 'prom-client';
 import { plannerState, toBranchSpec } from '../changeset/changeset-row.js';
 import { planChangesetOperations } from '../planner/index.js';
@@ -28,10 +28,12 @@ export { retryDelayMs } from './reconcile-outcome.js';
 export type { ReconcileOutcome } from './reconcile-outcome.js';
 
 export interface ReconcilerWorkerOptions {
-  pool: pg.Pool;
+  /**
+   * The service's DataSource: its connections search the schema where the changeset
+   * projection lives (its rows, specs and the reconcile queue).
+   */
+  database: DataSource;
   store: PostgresEventStore;
-  /** The service's schema, where the changeset projection lives. */
-  schema: string;
   codeHosts: CodeHosts;
   config: CampaignsConfig;
   /** Lanes: changesets reconciled at once, each lane taking the next due one when it is free (default 16). */
@@ -100,7 +102,7 @@ export class ReconcilerWorker {
     this.pollMs = options.pollMs ?? 250;
     this.leaseMs = options.leaseMs ?? 120_000;
     this.logger = options.logger ?? silentLogger;
-    this.queue = new ReconcileQueue(options.pool, options.schema, this.workerId, this.leaseMs);
+    this.queue = new ReconcileQueue(options.database, this.workerId, this.leaseMs);
     this.executor = new OperationExecutor({
       store: options.store,
       resolver: new CodeHostResolver(options.config),

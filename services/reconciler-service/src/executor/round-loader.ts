@@ -1,6 +1,6 @@
 import type { CodeHost, CodeHosts } from '@campaigns/codehost';
 import { changesetStream, type PostgresEventStore } from '@campaigns/events';
-import type pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { toBranchSpec } from '../changeset/changeset-row.js';
 import { loadChangesetRow, loadRecordedSpecs } from '../projection/changeset-store.js';
 import type { Claim } from './reconcile-queue.js';
@@ -18,20 +18,19 @@ export type LoadedClaim =
  * left to do (no desired spec, or a terminal failure for it) is done.
  */
 export async function loadRound(
-  deps: { pool: pg.Pool; store: PostgresEventStore; schema: string; codeHosts: CodeHosts },
+  deps: { database: DataSource; store: PostgresEventStore; codeHosts: CodeHosts },
   claim: Claim,
 ): Promise<LoadedClaim> {
-  const { pool, store, schema } = deps;
+  const { database, store } = deps;
   const stream = changesetStream(claim.id);
-  const row = await loadChangesetRow(pool, schema, claim.id);
+  const row = await loadChangesetRow(database.manager, claim.id);
   const storeVersion = (await store.streamVersion(stream)) ?? 0n;
   if (row === null || storeVersion > row.streamVersion) {
     return { release: { waitVersion: storeVersion, done: false } };
   }
   // The desired spec and the one reconciled before it, in one read.
   const specs = await loadRecordedSpecs(
-    pool,
-    schema,
+    database.manager,
     [row.desiredSpecEventId, row.previousSpecEventId].filter((id): id is string => id !== null),
   );
   const desired =

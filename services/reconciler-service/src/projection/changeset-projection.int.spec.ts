@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { projectionMigrations, type StoredEvent } from '@campaigns/events';
+import type { StoredEvent } from '@campaigns/events';
 import type { PoolClient } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
+import type { DataSource } from 'typeorm';
+import {
+  createTestDatabase,
+  openProjectionDatabase,
+  type TestDatabase,
+} from '@campaigns/events/testing';
 import { changesetProjection } from './changeset-projection.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
@@ -161,35 +166,44 @@ function scenario(copies: number): {
 describe('the changeset projection applying batches', () => {
   let db: TestDatabase;
   const projection = changesetProjection();
+  /** A DataSource per schema: its connections search that schema, as a service's do. */
+  const databases = new Map<string, DataSource>();
 
   beforeAll(async () => {
     db = await createTestDatabase('reconciler_projection');
-    for (const schema of ['one_by_one', 'batched', 'small', 'large']) {
-      for (const m of projectionMigrations(projection, schema)) await db.pool.query(m.sql);
-    }
+    for (const schema of ['one_by_one', 'batched', 'small', 'large'])
+      databases.set(schema, await openProjectionDatabase(db.url, schema, [projection]));
   });
   afterAll(async () => {
+    for (const database of databases.values()) await database.destroy();
     await db?.drop();
   });
 
   /** Applies `batches` in order, each in its own transaction; returns the statements sent. */
   async function apply(schema: string, batches: StoredEvent[][]): Promise<number> {
     let statements = 0;
-    const client = await db.pool.connect();
+    const runner = databases.get(schema)!.createQueryRunner();
+    const tx = (await runner.connect()) as PoolClient;
+    // Counted on the pg client, under TypeORM: every statement the handler sends to PostgreSQL.
+    const send = tx.query.bind(tx) as (...args: unknown[]) => unknown;
+    const counting = (...args: unknown[]) => {
+      statements++;
+      return send(...args);
+    };
     try {
-      const tx = {
-        query: (...args: Parameters<PoolClient['query']>) => {
-          statements++;
-          return (client.query as (...a: unknown[]) => unknown)(...args);
-        },
-      } as unknown as PoolClient;
       for (const events of batches) {
-        await client.query('BEGIN');
-        await projection.handle(events, { tx, schema });
-        await client.query('COMMIT');
+        await runner.startTransaction();
+        tx.query = counting as PoolClient['query'];
+        try {
+          await projection.handle(events, { manager: runner.manager, tx, schema });
+        } finally {
+          // The client's own query (its prototype's) again, before it goes back to the pool.
+          delete (tx as { query?: unknown }).query;
+        }
+        await runner.commitTransaction();
       }
     } finally {
-      client.release();
+      await runner.release();
     }
     return statements;
   }
@@ -268,5 +282,8 @@ describe('the changeset projection applying batches', () => {
 
     expect(large.first.length).toBeGreaterThan(100);
     expect(forLarge).toBe(forSmall);
+    // One read of the rows, one insert of specs, one delete and two upserts of queue rows, one
+    // upsert of rows: nothing more under TypeORM.
+    expect(forSmall).toBe(6);
   });
 });

@@ -9,10 +9,17 @@ import {
   saveRecordedSpecs,
   saveRows,
 } from './changeset-store.js';
+import { ChangesetSpecEntity } from './changeset-spec.entity.js';
+import { ChangesetEntity } from './changeset.entity.js';
+import { ReconcileQueueEntry } from './reconcile-queue.entity.js';
 
 export type { ChangesetRow, RecordedSpec } from '../changeset/changeset-row.js';
 export { toBranchSpec } from '../changeset/changeset-row.js';
 export { loadChangesetRow, loadRecordedSpec, loadRecordedSpecs } from './changeset-store.js';
+export { ChangesetEntity, ChangesetSpecEntity, ReconcileQueueEntry };
+
+/** The entities of the projection's tables. */
+export const CHANGESET_ENTITIES = [ChangesetEntity, ChangesetSpecEntity, ReconcileQueueEntry];
 
 /** The projection's name; its consumer's checkpoints are recorded under it. */
 export const CHANGESET_PROJECTION = 'changesets';
@@ -26,6 +33,7 @@ export function changesetProjection(): ProjectionDefinition {
   return {
     name: CHANGESET_PROJECTION,
     categories: ['changeset'],
+    entities: CHANGESET_ENTITIES,
     migrations: (schema) => [
       {
         version: 1,
@@ -90,7 +98,7 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
     async handle(events: readonly StoredEvent[], ctx: ProjectionContext) {
       const typed = events.map(changesetEvent);
       const ids = [...new Set(typed.map((e) => e.data.changesetId))];
-      const rows = await loadChangesetRows(ctx.tx, ctx.schema, ids);
+      const rows = await loadChangesetRows(ctx.manager, ids);
       const recorded: RecordedSpec[] = [];
       const queue = new Map<string, QueueChange>();
       for (const event of typed) {
@@ -106,11 +114,11 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
         const spec = recordedSpecOf(event);
         if (spec !== null) recorded.push(spec);
       }
-      await saveRecordedSpecs(ctx.tx, ctx.schema, recorded);
-      await saveQueueChanges(ctx.tx, ctx.schema, queue);
+      await saveRecordedSpecs(ctx.manager, ctx.schema, recorded);
+      await saveQueueChanges(ctx.manager, ctx.schema, queue);
       const touched = [...rows.values()];
       for (let i = 0; i < touched.length; i += SAVE_CHUNK)
-        await saveRows(ctx.tx, ctx.schema, touched.slice(i, i + SAVE_CHUNK));
+        await saveRows(ctx.manager, touched.slice(i, i + SAVE_CHUNK));
     },
   };
 }

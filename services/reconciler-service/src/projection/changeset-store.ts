@@ -1,157 +1,84 @@
 /*
  * Every statement of the changeset projection, in one home: the rows (`changesets`), the
  * desired states (`changeset_specs`) and the reconcile queue's changes. What they hold is
- * decided by the pure modules in ../changeset.
+ * decided by the pure modules in ../changeset. The entities' tables are the ones the manager's
+ * connection searches (the service's schema, or a replay's scratch copy); the raw statements
+ * name `schema` (the projection context's), which is the same schema.
  */
-import type { ChangesetSpecData } from '@campaigns/events';
-import type { PoolClient } from 'pg';
+import type { EntityManager } from 'typeorm';
 import type { ChangesetRow, RecordedSpec } from '../changeset/changeset-row.js';
 import type { QueueChange } from '../changeset/queue-change.js';
-import type { ExternalState, PublicationState } from '../planner/index.js';
+import { ChangesetSpecEntity } from './changeset-spec.entity.js';
+import { ChangesetEntity } from './changeset.entity.js';
+import { ReconcileQueueEntry } from './reconcile-queue.entity.js';
 
-const ROW_COLUMNS = `changeset_id, campaign, repository, head_branch, desired_spec_event_id, previous_spec_event_id,
-  last_reconciled_spec_event_id, publication_state, external_state, number, url, node_id, draft, head_ref_oid,
-  last_pushed, title, body, base_ref, archived, attempts, last_error, terminal_spec_event_id, stream_version`;
-
-interface DbRow {
-  changeset_id: string;
-  campaign: string;
-  repository: string;
-  head_branch: string;
-  desired_spec_event_id: string | null;
-  previous_spec_event_id: string | null;
-  last_reconciled_spec_event_id: string | null;
-  publication_state: PublicationState;
-  external_state: ExternalState | null;
-  number: number | null;
-  url: string | null;
-  node_id: string | null;
-  draft: boolean;
-  head_ref_oid: string | null;
-  last_pushed: ChangesetRow['lastPushed'];
-  title: string | null;
-  body: string | null;
-  base_ref: string | null;
-  archived: boolean;
-  attempts: number;
-  last_error: string | null;
-  terminal_spec_event_id: string | null;
-  stream_version: string;
+function fromEntity(e: ChangesetEntity): ChangesetRow {
+  return { ...e, streamVersion: BigInt(e.streamVersion) };
 }
 
-function fromDb(r: DbRow): ChangesetRow {
-  return {
-    changesetId: r.changeset_id,
-    campaign: r.campaign,
-    repository: r.repository,
-    headBranch: r.head_branch,
-    desiredSpecEventId: r.desired_spec_event_id,
-    previousSpecEventId: r.previous_spec_event_id,
-    lastReconciledSpecEventId: r.last_reconciled_spec_event_id,
-    publicationState: r.publication_state,
-    externalState: r.external_state,
-    number: r.number,
-    url: r.url,
-    nodeId: r.node_id,
-    draft: r.draft,
-    headRefOid: r.head_ref_oid,
-    lastPushed: r.last_pushed,
-    title: r.title,
-    body: r.body,
-    baseRef: r.base_ref,
-    archived: r.archived,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    terminalSpecEventId: r.terminal_spec_event_id,
-    streamVersion: BigInt(r.stream_version),
-  };
+function fromSpecEntity(e: ChangesetSpecEntity): RecordedSpec {
+  return { ...e };
 }
-
-type Db = Pick<PoolClient, 'query'>;
 
 export async function loadChangesetRow(
-  db: Db,
-  schema: string,
+  db: EntityManager,
   changesetId: string,
 ): Promise<ChangesetRow | null> {
-  const { rows } = await db.query<DbRow>(
-    `SELECT ${ROW_COLUMNS} FROM ${schema}.changesets WHERE changeset_id = $1`,
-    [changesetId],
-  );
-  return rows[0] ? fromDb(rows[0]) : null;
+  const row = await db
+    .getRepository(ChangesetEntity)
+    .createQueryBuilder('c')
+    .where('c.changeset_id = :changesetId', { changesetId })
+    .getOne();
+  return row ? fromEntity(row) : null;
 }
 
+/** The rows of these changesets in one query (one array parameter, however many). */
 export async function loadChangesetRows(
-  db: Db,
-  schema: string,
+  db: EntityManager,
   changesetIds: readonly string[],
 ): Promise<Map<string, ChangesetRow>> {
-  const { rows } = await db.query<DbRow>(
-    `SELECT ${ROW_COLUMNS} FROM ${schema}.changesets WHERE changeset_id = ANY($1::text[])`,
-    [changesetIds],
-  );
-  return new Map(rows.map((r) => [r.changeset_id, fromDb(r)]));
+  const rows = await db
+    .getRepository(ChangesetEntity)
+    .createQueryBuilder('c')
+    .where('c.changeset_id = ANY(:ids::text[])', { ids: changesetIds })
+    .getMany();
+  return new Map(rows.map((r) => [r.changesetId, fromEntity(r)]));
 }
 
-interface SpecDbRow {
-  spec_event_id: string;
-  changeset_id: string;
-  campaign: string;
-  repository: string;
-  head_branch: string;
-  spec: ChangesetSpecData | null;
-  correlation_id: string;
-  actor: string;
-  recorded_at: Date;
+export async function loadRecordedSpec(
+  db: EntityManager,
+  specEventId: string | null,
+): Promise<RecordedSpec | null> {
+  if (specEventId === null) return null;
+  return (await loadRecordedSpecs(db, [specEventId])).get(specEventId) ?? null;
 }
 
-function fromSpecDb(r: SpecDbRow): RecordedSpec {
-  return {
-    specEventId: r.spec_event_id,
-    changesetId: r.changeset_id,
-    campaign: r.campaign,
-    repository: r.repository,
-    headBranch: r.head_branch,
-    spec: r.spec,
-    correlationId: r.correlation_id,
-    actor: r.actor,
-    recordedAt: r.recorded_at,
-  };
+/** Many recorded specs in one query, by spec event id. */
+export async function loadRecordedSpecs(
+  db: EntityManager,
+  specEventIds: readonly string[],
+): Promise<Map<string, RecordedSpec>> {
+  if (specEventIds.length === 0) return new Map();
+  const rows = await db
+    .getRepository(ChangesetSpecEntity)
+    .createQueryBuilder('s')
+    .where('s.spec_event_id = ANY(:ids::uuid[])', { ids: [...new Set(specEventIds)] })
+    .getMany();
+  return new Map(rows.map((r) => [r.specEventId, fromSpecEntity(r)]));
 }
 
 const SPEC_COLUMNS =
   'spec_event_id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at';
 
-export async function loadRecordedSpec(
-  db: Db,
-  schema: string,
-  specEventId: string | null,
-): Promise<RecordedSpec | null> {
-  if (specEventId === null) return null;
-  return (await loadRecordedSpecs(db, schema, [specEventId])).get(specEventId) ?? null;
-}
-
-/** Many recorded specs in one query, by spec event id. */
-export async function loadRecordedSpecs(
-  db: Db,
-  schema: string,
-  specEventIds: readonly string[],
-): Promise<Map<string, RecordedSpec>> {
-  if (specEventIds.length === 0) return new Map();
-  const { rows } = await db.query<SpecDbRow>(
-    `SELECT ${SPEC_COLUMNS} FROM ${schema}.changeset_specs WHERE spec_event_id = ANY($1::uuid[])`,
-    [[...new Set(specEventIds)]],
-  );
-  return new Map(rows.map((r) => [r.spec_event_id, fromSpecDb(r)]));
-}
-
 /** Records spec events' desired states in one statement; a spec already recorded is kept. */
 export async function saveRecordedSpecs(
-  db: Db,
+  db: EntityManager,
   schema: string,
   specs: readonly RecordedSpec[],
 ): Promise<void> {
   if (specs.length === 0) return;
+  // Raw: one INSERT … SELECT FROM unnest for the whole batch, nine array parameters however
+  // many specs (the QueryBuilder has no INSERT from unnest).
   await db.query(
     `INSERT INTO ${schema}.changeset_specs (${SPEC_COLUMNS})
      SELECT u.id, u.changeset_id, u.campaign, u.repository, u.head_branch, u.spec::jsonb,
@@ -174,56 +101,23 @@ export async function saveRecordedSpecs(
   );
 }
 
-function rowValues(row: ChangesetRow): unknown[] {
-  return [
-    row.changesetId,
-    row.campaign,
-    row.repository,
-    row.headBranch,
-    row.desiredSpecEventId,
-    row.previousSpecEventId,
-    row.lastReconciledSpecEventId,
-    row.publicationState,
-    row.externalState,
-    row.number,
-    row.url,
-    row.nodeId,
-    row.draft,
-    row.headRefOid,
-    row.lastPushed === null ? null : JSON.stringify(row.lastPushed),
-    row.title,
-    row.body,
-    row.baseRef,
-    row.archived,
-    row.attempts,
-    row.lastError,
-    row.terminalSpecEventId,
-    row.streamVersion.toString(),
-  ];
-}
-
 /** Writes rows in one statement (a batch's worth: well under PostgreSQL's parameter limit). */
-export async function saveRows(
-  db: Db,
-  schema: string,
-  rows: readonly ChangesetRow[],
-): Promise<void> {
+export async function saveRows(db: EntityManager, rows: readonly ChangesetRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const columns = ROW_COLUMNS.split(',').map((c) => c.trim());
-  const values: unknown[] = [];
-  const tuples = rows.map((row) => {
-    const first = values.length;
-    values.push(...rowValues(row));
-    return `(${columns.map((_, i) => `$${first + i + 1}`).join(', ')})`;
-  });
-  await db.query(
-    `INSERT INTO ${schema}.changesets (${columns.join(', ')}) VALUES ${tuples.join(', ')}
-     ON CONFLICT (changeset_id) DO UPDATE SET ${columns
-       .slice(1)
-       .map((c) => `${c} = EXCLUDED.${c}`)
-       .join(', ')}`,
-    values,
-  );
+  const metadata = db.connection.getMetadata(ChangesetEntity);
+  await db
+    .createQueryBuilder()
+    .insert()
+    .into(ChangesetEntity)
+    .values(rows.map((row) => ({ ...row, streamVersion: row.streamVersion.toString() })))
+    .orUpdate(
+      metadata.columns.filter((c) => !c.isPrimary).map((c) => c.databaseName),
+      ['changeset_id'],
+    )
+    // Nothing to read back (no generated columns) and no listeners: one statement, no more.
+    .updateEntity(false)
+    .callListeners(false)
+    .execute();
 }
 
 /** Rows per statement when saving a batch: 23 parameters each, far below the 65,535 limit. */
@@ -231,15 +125,19 @@ export const SAVE_CHUNK = 1000;
 
 /** Applies a batch's queue changes: one delete, then one upsert per way of setting `due_at`. */
 export async function saveQueueChanges(
-  db: Db,
+  db: EntityManager,
   schema: string,
   changes: ReadonlyMap<string, QueueChange>,
 ): Promise<void> {
   const removed = [...changes].filter(([, c]) => c.removed).map(([id]) => id);
   if (removed.length > 0) {
-    await db.query(`DELETE FROM ${schema}.reconcile_queue WHERE changeset_id = ANY($1::text[])`, [
-      removed,
-    ]);
+    await db
+      .createQueryBuilder()
+      .delete()
+      .from(ReconcileQueueEntry)
+      .where('changeset_id = ANY(:removed::text[])', { removed })
+      .callListeners(false)
+      .execute();
   }
   for (const replace of [false, true]) {
     const upserts = [...changes].filter(
@@ -247,6 +145,8 @@ export async function saveQueueChanges(
     );
     if (upserts.length === 0) continue;
     const q = `${schema}.reconcile_queue`;
+    // Raw: one INSERT … SELECT FROM unnest for the batch whose conflict keeps the earlier time
+    // and the greater version (the QueryBuilder's upsert can only overwrite with EXCLUDED).
     await db.query(
       `INSERT INTO ${q} (changeset_id, due_at, due_version, reason)
        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::text[])

@@ -14,9 +14,8 @@ describe('ChangesetSyncer against the simulator', () => {
   let number: number;
   const syncer = () =>
     new ChangesetSyncer({
-      pool: h.db.pool,
+      database: h.database,
       store: h.store,
-      schema: RECONCILER_SCHEMA,
       codeHosts: h.codeHosts,
     });
   /** Waits until the projection shows the changeset in `state`. */

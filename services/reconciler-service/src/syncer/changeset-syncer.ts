@@ -13,32 +13,34 @@ import {
   type ChangesetObservation,
   type CodeHosts,
 } from '@campaigns/codehost';
-import type pg from 'pg';
+import type { DataSource } from 'typeorm';
+import { ChangesetEntity } from '../projection/changeset.entity.js';
 
 /** pg_try_advisory_lock key: one syncer pass at a time across every reconciler replica. */
 const SYNC_LOCK_KEY = 0x63_61_6d_73; // "cams"
 
 export interface ChangesetSyncerOptions {
-  pool: pg.Pool;
+  /** The service's DataSource: its connections search the schema of the `changesets` rows. */
+  database: DataSource;
   store: PostgresEventStore;
-  schema: string;
   codeHosts: CodeHosts;
   /** Time between passes (default 5 minutes); webhooks carry changes in between. */
   intervalMs?: number;
   logger?: EventsLogger;
 }
 
-interface SyncRow {
-  changeset_id: string;
-  campaign: string;
-  repository: string;
-  head_branch: string;
-  number: number;
-  external_state: string | null;
-  draft: boolean;
-  title: string | null;
-  head_ref_oid: string | null;
-}
+/** What a pass reads of a published changeset (its number is never null: see the query). */
+type SyncRow = Pick<
+  ChangesetEntity,
+  | 'changesetId'
+  | 'campaign'
+  | 'repository'
+  | 'headBranch'
+  | 'externalState'
+  | 'draft'
+  | 'title'
+  | 'headRefOid'
+> & { number: number };
 
 export interface SyncPass {
   /** False when another replica held the pass's lock, so this one did nothing. */
@@ -95,12 +97,12 @@ export class ChangesetSyncer {
 
   /** One pass over every published, unmerged changeset. */
   async syncOnce(): Promise<SyncPass> {
-    const lock = await this.options.pool.connect();
+    // A session lock: taken and given back on the one connection this runner holds.
+    const lock = this.options.database.createQueryRunner();
     try {
-      const { rows: got } = await lock.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock($1) AS ok',
-        [SYNC_LOCK_KEY],
-      );
+      const got = (await lock.query('SELECT pg_try_advisory_lock($1) AS ok', [SYNC_LOCK_KEY])) as {
+        ok: boolean;
+      }[];
       if (!got[0]!.ok) return { ran: false, checked: 0, observed: 0, failedHosts: 0 };
       try {
         return await this.pass();
@@ -108,17 +110,28 @@ export class ChangesetSyncer {
         await lock.query('SELECT pg_advisory_unlock($1)', [SYNC_LOCK_KEY]);
       }
     } finally {
-      lock.release();
+      await lock.release();
     }
   }
 
   private async pass(): Promise<SyncPass> {
-    const { rows } = await this.options.pool.query<SyncRow>(
-      `SELECT changeset_id, campaign, repository, head_branch, number, external_state, draft, title, head_ref_oid
-         FROM ${this.options.schema}.changesets
-        WHERE number IS NOT NULL AND external_state IS DISTINCT FROM 'merged'
-        ORDER BY changeset_id`,
-    );
+    const rows = (await this.options.database
+      .getRepository(ChangesetEntity)
+      .createQueryBuilder('c')
+      .select([
+        'c.changesetId',
+        'c.campaign',
+        'c.repository',
+        'c.headBranch',
+        'c.number',
+        'c.externalState',
+        'c.draft',
+        'c.title',
+        'c.headRefOid',
+      ])
+      .where(`c.number IS NOT NULL AND c.external_state IS DISTINCT FROM 'merged'`)
+      .orderBy('c.changesetId')
+      .getMany()) as SyncRow[];
     const byHost = new Map<ReturnType<CodeHosts['forRepository']>, SyncRow[]>();
     for (const row of rows) {
       let host;
@@ -147,23 +160,23 @@ export class ChangesetSyncer {
       for (const row of group) {
         const o = found.get(`${row.repository}#${row.number}`);
         const known = {
-          externalState: row.external_state,
+          externalState: row.externalState,
           draft: row.draft,
           title: row.title,
-          headRefOid: row.head_ref_oid,
+          headRefOid: row.headRefOid,
         };
         if (o === undefined || !observationDiffers(known, o)) continue;
         await this.options.store.append(
-          changesetStream(row.changeset_id),
+          changesetStream(row.changesetId),
           [
             {
               type: 'ChangesetObserved',
               data: changesetObserved(
                 {
-                  changesetId: row.changeset_id,
+                  changesetId: row.changesetId,
                   campaign: row.campaign,
                   repository: row.repository,
-                  headBranch: row.head_branch,
+                  headBranch: row.headBranch,
                 },
                 o.number,
                 observedFields(o),

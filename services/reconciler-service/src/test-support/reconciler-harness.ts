@@ -7,14 +7,16 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { DataSource } from 'typeorm';
 import {
   campaignsCatalogue,
   changesetId as changesetIdOf,
   changesetStream,
   EventRelay,
+  migrateDatabase,
+  openDatabase,
   PostgresEventStore,
   ProjectionConsumer,
-  runMigrations,
   type ChangesetSpecData,
   type EventsTopology,
   type StoredEvent,
@@ -31,8 +33,8 @@ import {
 import { startSimCodeHost, type SimCodeHost } from '@campaigns/codehost/testing';
 import { ReconcilerWorker, type ReconcilerWorkerOptions } from '../executor/reconciler-worker.js';
 import { changesetProjection } from '../projection/changeset-projection.js';
-import { loadReconcilerConfig, RECONCILER_SCHEMA } from '../reconciler-service.definition.js';
-import { reconcilerServiceMigrations } from '../reconciler-service.migrations.js';
+import { reconcilerDatabase } from '../reconciler-database.js';
+import { loadReconcilerConfig, RECONCILER_SCHEMA } from '../reconciler-settings.js';
 
 const exec = promisify(execFile);
 
@@ -91,6 +93,8 @@ export async function makeDiff(
 
 export interface Harness {
   db: TestDatabase;
+  /** The service's DataSource over the test database, migrated as at the service's startup. */
+  database: DataSource;
   nats: NatsConnection;
   topology: EventsTopology;
   sim: SimCodeHost;
@@ -133,7 +137,12 @@ export async function startHarness(
     secrets: secretValues(config),
   });
   await store.migrate();
-  await runMigrations(db.pool, 'reconciler-service', reconcilerServiceMigrations);
+  const database = await openDatabase({
+    url: db.url,
+    applicationName: 'reconciler-harness',
+    ...reconcilerDatabase,
+  });
+  await migrateDatabase(database);
   const codeHosts = new CodeHosts(config, {
     writeSpacingMs: 0,
     notificationSpacingMs: 0,
@@ -143,6 +152,7 @@ export async function startHarness(
   const relay = new EventRelay({ store, nats, topology, pollIntervalMs: 20 });
   const consumer = new ProjectionConsumer({
     store,
+    database,
     nats,
     projection: changesetProjection(),
     schema: RECONCILER_SCHEMA,
@@ -153,6 +163,7 @@ export async function startHarness(
   const workers: ReconcilerWorker[] = [];
   return {
     db,
+    database,
     nats,
     topology,
     sim,
@@ -165,9 +176,8 @@ export async function startHarness(
     workers,
     async startWorker(overrides = {}) {
       const worker = new ReconcilerWorker({
-        pool: db.pool,
+        database,
         store,
-        schema: RECONCILER_SCHEMA,
         codeHosts,
         config,
         pollMs: 25,
@@ -185,6 +195,7 @@ export async function startHarness(
       await nats.close();
       await sim.sim.stop();
       await rm(configDir, { recursive: true, force: true });
+      await database.destroy();
       await db.drop();
     },
   };

@@ -1,18 +1,24 @@
 // A reconciler worker as its own process, so a test can SIGKILL it. It prints `opened` after
 // it opened a pull request and before it records it, then waits there for its death.
-import pg from 'pg';
-import { campaignsCatalogue, PostgresEventStore } from '@campaigns/events';
+import { campaignsCatalogue, openDatabase, poolOf, PostgresEventStore } from '@campaigns/events';
 import { CodeHosts, secretValues } from '@campaigns/codehost';
 import { ReconcilerWorker } from '../executor/reconciler-worker.js';
-import { loadReconcilerConfig, RECONCILER_SCHEMA } from '../reconciler-settings.js';
+import { reconcilerDatabase } from '../reconciler-database.js';
+import { loadReconcilerConfig } from '../reconciler-settings.js';
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
-pool.on('error', () => undefined);
+// The harness has migrated the database; this process only opens it.
+const database = await openDatabase({
+  url: process.env.DATABASE_URL!,
+  applicationName: 'reconciler-worker-process',
+  ...reconcilerDatabase,
+  onPoolError: () => undefined,
+});
 const config = await loadReconcilerConfig(process.env);
 const worker = new ReconcilerWorker({
-  pool,
-  store: new PostgresEventStore(pool, campaignsCatalogue(), { secrets: secretValues(config) }),
-  schema: RECONCILER_SCHEMA,
+  database,
+  store: new PostgresEventStore(poolOf(database), campaignsCatalogue(), {
+    secrets: secretValues(config),
+  }),
   codeHosts: new CodeHosts(config, { writeSpacingMs: 0, notificationSpacingMs: 0 }),
   config,
   pollMs: 25,
