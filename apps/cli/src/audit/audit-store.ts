@@ -1,11 +1,14 @@
 import {
   campaignStream,
   EVENT_COLUMNS,
+  openDatabase,
   rowToEvent,
+  type EntityClass,
   type EventRow,
   type StoredEvent,
 } from '@campaigns/events';
 import pg from 'pg';
+import type { DataSource } from 'typeorm';
 
 export const DEFAULT_AUDIT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/campaigns';
 
@@ -26,17 +29,38 @@ export function auditPool(env: NodeJS.ProcessEnv): pg.Pool {
 }
 
 /**
+ * A DataSource for replays (`--verify`, `--at`): it lists the projections' entities, whose bare
+ * table names resolve to the session's temporary copies; it creates nothing durable.
+ */
+export function auditDatabase(
+  env: NodeJS.ProcessEnv,
+  entities: readonly EntityClass[],
+): Promise<DataSource> {
+  return openDatabase({
+    url: auditDatabaseUrl(env),
+    schema: 'public',
+    createSchema: false,
+    applicationName: 'campaign-audit',
+    poolSize: 1,
+    entities: [...new Set(entities)],
+  });
+}
+
+/**
  * Runs `fn` in one REPEATABLE READ, READ ONLY transaction (one consistent snapshot; the
  * database refuses any write), always rolled back. `prepare` runs first, outside it, on the same
  * session: the only place for DDL on temporary tables, which read-only transactions refuse.
  */
 export async function readOnly<T>(
-  pool: pg.Pool,
+  db: pg.Pool | pg.PoolClient,
   fn: (client: pg.PoolClient) => Promise<T>,
   prepare?: (client: pg.PoolClient) => Promise<void>,
 ): Promise<T> {
-  const client = await pool.connect();
-  client.on('error', () => undefined);
+  // A pool: a session of our own. A session someone else holds: theirs to release, and its
+  // temporary tables are dropped rather than left to whoever uses it next.
+  const owned = db instanceof pg.Pool;
+  const client = owned ? await db.connect() : db;
+  if (owned) client.on('error', () => undefined);
   let broken = prepare !== undefined;
   try {
     if (prepare) await prepare(client);
@@ -50,7 +74,8 @@ export async function readOnly<T>(
     }
   } finally {
     // A session that made temporary tables is not handed back: they belong to it.
-    client.release(broken);
+    if (owned) client.release(broken);
+    else if (prepare) await client.query('DISCARD TEMP').catch(() => undefined);
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   campaignsCatalogue,
+  poolOf,
   PostgresEventStore,
   StreamOrder,
   type StoredEvent,
@@ -7,7 +8,7 @@ import {
 import { MAX_PAGE_ROWS, type FullCampaignStatus } from '@campaigns/contracts';
 import type { PageKey } from '@campaigns/spec-service';
 import type pg from 'pg';
-import { campaignEvents, readOnly } from './audit-store.js';
+import { auditDatabase, campaignEvents, readOnly } from './audit-store.js';
 
 /** The projection's tables are rebuilt in the session's temporary schema: nothing durable is written. */
 const SCRATCH = 'pg_temp';
@@ -38,64 +39,80 @@ export interface StatusAt {
  * Returns null when the campaign had not been applied by `at`.
  */
 export async function campaignStatusAt(
-  pool: pg.Pool,
+  env: NodeJS.ProcessEnv,
   campaign: string,
   at: Date,
 ): Promise<StatusAt | null> {
   const spec = await import('@campaigns/spec-service');
   const projection = spec.statusProjection();
-  const store = new PostgresEventStore(pool, campaignsCatalogue());
-  return readOnly(
-    pool,
-    async (db) => {
-      const events = (await campaignEvents(db, campaign, { until: at })).map((e) =>
-        store.upcast(e),
-      );
-      // Each stream in version order, as the live consumer applied it (see StreamOrder).
-      const ordered = new StreamOrder<StoredEvent>().push(events);
-      for (let i = 0; i < ordered.length; i += BATCH) {
-        await projection.handle(ordered.slice(i, i + BATCH), { tx: db, schema: SCRATCH });
-      }
-      const rendered = await renderedExecutions(db, campaign, events, at);
-      await db.query(
-        `INSERT INTO ${SCRATCH}.pm_executions (execution_id, handled, render_error)
+  const database = await auditDatabase(env, [
+    ...projection.entities,
+    ...spec.CAMPAIGN_STATUS_ENTITIES,
+  ]);
+  const runner = database.createQueryRunner();
+  const { manager } = runner;
+  try {
+    const session = (await runner.connect()) as pg.PoolClient;
+    const store = new PostgresEventStore(poolOf(database), campaignsCatalogue());
+    return await readOnly(
+      session,
+      async (db) => {
+        const events = (await campaignEvents(db, campaign, { until: at })).map((e) =>
+          store.upcast(e),
+        );
+        // Each stream in version order, as the live consumer applied it (see StreamOrder).
+        const ordered = new StreamOrder<StoredEvent>().push(events);
+        for (let i = 0; i < ordered.length; i += BATCH) {
+          await projection.handle(ordered.slice(i, i + BATCH), {
+            tx: db,
+            manager,
+            schema: SCRATCH,
+          });
+        }
+        const rendered = await renderedExecutions(db, campaign, events, at);
+        await db.query(
+          `INSERT INTO ${SCRATCH}.pm_executions (execution_id, handled, render_error)
          SELECT id, true, NULL FROM unnest($1::text[]) AS id`,
-        [[...rendered]],
-      );
-      const desired = [...desiredEvents(events).values()];
-      await db.query(
-        `INSERT INTO ${SCRATCH}.pm_changesets (changeset_id, campaign, removed, last_event_id)
+          [[...rendered]],
+        );
+        const desired = [...desiredEvents(events).values()];
+        await db.query(
+          `INSERT INTO ${SCRATCH}.pm_changesets (changeset_id, campaign, removed, last_event_id)
          SELECT id, $1, removed, event_id FROM unnest($2::text[], $3::boolean[], $4::uuid[])
              AS d(id, removed, event_id)`,
-        [
-          campaign,
-          desired.map((d) => d.changesetId),
-          desired.map((d) => d.type === 'ChangesetSpecRemoved'),
-          desired.map((d) => d.eventId),
-        ],
-      );
+          [
+            campaign,
+            desired.map((d) => d.changesetId),
+            desired.map((d) => d.type === 'ChangesetSpecRemoved'),
+            desired.map((d) => d.eventId),
+          ],
+        );
 
-      const queries = new spec.CampaignStatusQueries(db, SCRATCH);
-      const summary = await queries.summary(campaign);
-      if (summary === null) return null;
-      const status: FullCampaignStatus = {
-        ...summary,
-        executions: await allPages(
-          (after) => queries.executions(campaign, summary.applyId, after, MAX_PAGE_ROWS),
-          (e) => [e.repository, e.path],
-        ),
-        changesets: await allPages(
-          (after) => queries.changesets(campaign, after, MAX_PAGE_ROWS),
-          (c) => [c.repository, c.headBranch],
-        ),
-      };
-      return { status, events: events.length };
-    },
-    async (db) => {
-      for (const m of projection.migrations(SCRATCH)) await db.query(m.sql);
-      await db.query(spec.processManagerStandInSql(SCRATCH));
-    },
-  );
+        const queries = new spec.CampaignStatusQueries(manager, SCRATCH);
+        const summary = await queries.summary(campaign);
+        if (summary === null) return null;
+        const status: FullCampaignStatus = {
+          ...summary,
+          executions: await allPages(
+            (after) => queries.executions(campaign, summary.applyId, after, MAX_PAGE_ROWS),
+            (e) => [e.repository, e.path],
+          ),
+          changesets: await allPages(
+            (after) => queries.changesets(campaign, after, MAX_PAGE_ROWS),
+            (c) => [c.repository, c.headBranch],
+          ),
+        };
+        return { status, events: events.length };
+      },
+      async (db) => {
+        for (const m of projection.migrations(SCRATCH)) await db.query(m.sql);
+        await db.query(spec.processManagerStandInSql(SCRATCH));
+      },
+    );
+  } finally {
+    await runner.release();
+    await database.destroy();
+  }
 }
 
 /** Every row, read page by page in key order. */

@@ -1,12 +1,7 @@
-import {
-  campaignsCatalogue,
-  formatVerifyReport,
-  openDatabase,
-  verifyEventLog,
-} from '@campaigns/events';
+import { campaignsCatalogue, formatVerifyReport, verifyEventLog } from '@campaigns/events';
 import type pg from 'pg';
 import { EXIT, type CliIo } from '../command.js';
-import { auditDatabaseUrl } from './audit-store.js';
+import { auditDatabase } from './audit-store.js';
 
 /**
  * The pure projections `--verify` rebuilds from the log and compares with the live ones, with
@@ -35,14 +30,10 @@ export async function verify(pool: pg.Pool, io: CliIo, json: boolean): Promise<n
   let lastProgress = 0;
   const projections = await auditedProjections();
   // The replays write their entities into temporary tables only: the auditor creates nothing.
-  const database = await openDatabase({
-    url: auditDatabaseUrl(io.env),
-    schema: 'public',
-    createSchema: false,
-    applicationName: 'campaign-audit',
-    poolSize: 1,
-    entities: [...new Set(projections.flatMap((p) => p.projection.entities))],
-  });
+  const database = await auditDatabase(
+    io.env,
+    projections.flatMap((p) => p.projection.entities),
+  );
   const report = await verifyEventLog({
     pool,
     database,

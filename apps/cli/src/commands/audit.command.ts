@@ -41,7 +41,7 @@ async function runAudit(
   if (request.mode === 'at') {
     const { campaignStatusAt } = await import('../audit/status-at.js');
     const { formatStatus } = await import('./format.js');
-    const result = await campaignStatusAt(pool, request.campaign, request.at);
+    const result = await campaignStatusAt(io.env, request.campaign, request.at);
     if (result === null)
       throw new CliFailure(
         `audit: campaign "${request.campaign}" had not been applied by ${request.at.toISOString()}`,
