@@ -162,7 +162,7 @@ describe(`node ${entry}`, () => {
     expect(fatal[0]!.msg).toContain('environment variable EXECUTOR_E2E_TOKEN is not set');
   }, 30_000);
 
-  it('exits 1 within seconds, naming PostgreSQL but not its password, when PostgreSQL is unreachable', async () => {
+  it('exits 1 at once, without retrying, naming PostgreSQL but not its password, when PostgreSQL is unreachable', async () => {
     running = spawnService(entry, {
       DATABASE_URL: 'postgres://postgres:s3cret-pw@127.0.0.1:1/campaigns',
       PORT: '0',
@@ -173,7 +173,9 @@ describe(`node ${entry}`, () => {
     const exit = await running.exited;
 
     expect(exit.code).toBe(1);
-    expect(exit.afterMs).toBeLessThan(5_000);
+    // Not a speed check (process start-up alone takes seconds on a loaded machine): a service
+    // that retried or hung instead of giving up would still be running at 20 s.
+    expect(exit.afterMs).toBeLessThan(20_000);
     const fatal = running.logs().filter((l) => l.level === 'fatal');
     expect(fatal).toEqual([expect.objectContaining({ dependency: 'PostgreSQL' })]);
     expect(running.stdoutLines.join('\n')).not.toContain('s3cret-pw');
