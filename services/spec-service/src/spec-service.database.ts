@@ -1,9 +1,4 @@
-import {
-  CONSUMER_ENTITIES,
-  projectionSqlMigrations,
-  sqlMigrations,
-  type ProjectionDefinition,
-} from '@campaigns/events';
+import { CONSUMER_ENTITIES, projectionSqlMigrations, sqlMigrations } from '@campaigns/events';
 import type { ServiceDefinition } from '@campaigns/service-kit';
 import { PROCESS_MANAGER_ENTITIES } from './desired-state/desired-state-store.js';
 import { DESIRED_STATE_TABLES } from './desired-state/process-manager.js';
@@ -64,20 +59,8 @@ export function specServiceDatabase(
             migrations: repositoryIndexMigrations,
           })
         : []),
-      ...projectionSqlMigrations(
-        tablesOnly(DESIRED_STATE_TABLES),
-        schema,
-        DESIRED_STATE_MIGRATIONS_AT,
-      ),
+      ...projectionSqlMigrations(DESIRED_STATE_TABLES, schema, DESIRED_STATE_MIGRATIONS_AT),
       ...projectionSqlMigrations(statusProjection(), schema, STATUS_MIGRATIONS_AT),
     ],
-  };
-}
-
-/** A projection as far as its migrations go: they need its name and DDL, never its handler. */
-function tablesOnly(tables: Omit<ProjectionDefinition, 'handle'>): ProjectionDefinition {
-  return {
-    ...tables,
-    handle: () => Promise.reject(new Error(`${tables.name}: only its tables are described here`)),
   };
 }

@@ -52,9 +52,12 @@ export function sqlMigrations(group: MigrationGroup): MigrationClass[] {
   });
 }
 
-/** A projection's migrations (its consumer's bookkeeping first) as a group in `schema`. */
+/**
+ * A projection's migrations (its consumer's bookkeeping first) as a group in `schema`: its name
+ * and DDL are all they need, so a service can list them before it can build the projection.
+ */
 export function projectionSqlMigrations(
-  projection: ProjectionDefinition,
+  projection: Pick<ProjectionDefinition, 'name' | 'migrations'>,
   schema: string,
   timestamp: number,
 ): MigrationClass[] {

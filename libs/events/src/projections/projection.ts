@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS ${schema}.dead_letters (
 
 /** The projection's migrations preceded by the consumer bookkeeping (version 0). */
 export function projectionMigrations(
-  projection: ProjectionDefinition,
+  projection: Pick<ProjectionDefinition, 'name' | 'migrations'>,
   schema: string,
 ): Migration[] {
   assertIdentifier('projection', projection.name);

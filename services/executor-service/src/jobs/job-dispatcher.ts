@@ -94,17 +94,10 @@ export function jobDispatcherProjection(
 /**
  * The dispatcher's TypeORM migrations (its consumer's bookkeeping, then its table), in the
  * service's schema: built from its tables alone, since the service lists them before NATS is
- * connected. The stand-in handler is never called: migrations read only the name and the DDL.
+ * connected.
  */
 export function jobDispatcherMigrations(timestamp: number): MigrationClass[] {
-  return projectionSqlMigrations(
-    {
-      ...JOB_DISPATCHER_TABLES,
-      handle: () => Promise.reject(new Error('job_dispatcher: a migrations-only definition')),
-    },
-    EXECUTOR_SCHEMA,
-    timestamp,
-  );
+  return projectionSqlMigrations(JOB_DISPATCHER_TABLES, EXECUTOR_SCHEMA, timestamp);
 }
 
 export interface JobDispatcherOptions {
