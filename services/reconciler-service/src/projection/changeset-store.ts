@@ -104,20 +104,28 @@ export async function saveRecordedSpecs(
 /** Writes rows in one statement (a batch's worth: well under PostgreSQL's parameter limit). */
 export async function saveRows(db: EntityManager, rows: readonly ChangesetRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const metadata = db.connection.getMetadata(ChangesetEntity);
-  await db
-    .createQueryBuilder()
-    .insert()
-    .into(ChangesetEntity)
-    .values(rows.map((row) => ({ ...row, streamVersion: row.streamVersion.toString() })))
-    .orUpdate(
-      metadata.columns.filter((c) => !c.isPrimary).map((c) => c.databaseName),
-      ['changeset_id'],
-    )
-    // Nothing to read back (no generated columns) and no listeners: one statement, no more.
-    .updateEntity(false)
-    .callListeners(false)
-    .execute();
+  // Raw, though the QueryBuilder can write it: it builds this statement at ~5 µs a parameter
+  // (~150 ms for 1,000 rows of 23 columns, ~20 ms this way), on the reconciler's hot path. The
+  // columns and the values' conversion are still the entity's (its metadata and TypeORM's driver).
+  const { driver } = db.connection;
+  const columns = db.connection.getMetadata(ChangesetEntity).columns;
+  const values: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const entity = { ...row, streamVersion: row.streamVersion.toString() };
+    const first = values.length;
+    for (const c of columns)
+      values.push(driver.preparePersistentValue(c.getEntityValue(entity), c));
+    return `(${columns.map((_, i) => `$${first + i + 1}`).join(', ')})`;
+  });
+  const names = columns.map((c) => c.databaseName);
+  await db.query(
+    `INSERT INTO changesets (${names.join(', ')}) VALUES ${tuples.join(', ')}
+     ON CONFLICT (changeset_id) DO UPDATE SET ${names
+       .filter((n) => n !== 'changeset_id')
+       .map((n) => `${n} = EXCLUDED.${n}`)
+       .join(', ')}`,
+    values,
+  );
 }
 
 /** Rows per statement when saving a batch: 23 parameters each, far below the 65,535 limit. */
