@@ -221,6 +221,7 @@ export class ProjectionConsumer {
       }
       const stop = () => messages.stop();
       signal.addEventListener('abort', stop, { once: true });
+      this.watchPullStatus(messages);
       const buffer: JsMsg[] = [];
       // Who waits for whom: the worker for messages, the reader for room in the buffer.
       const wake: { worker?: () => void; reader?: () => void } = {};
@@ -269,6 +270,23 @@ export class ProjectionConsumer {
         await sleep(1000, signal);
       }
     }
+  }
+
+  /**
+   * Logs when the server's heartbeats stop arriving (a stalled server, a paused process, a lost
+   * route): `consume()` then pulls again by itself, and what was received is still applied.
+   */
+  private watchPullStatus(messages: ConsumerMessages): void {
+    void (async () => {
+      for await (const status of messages.status()) {
+        if (status.type === 'heartbeats_missed') {
+          this.logger.warn(
+            { consumer: this.durableName, missed: status.count },
+            'heartbeats missed; pulling again',
+          );
+        }
+      }
+    })().catch(() => undefined);
   }
 
   private failedRound(err: Error): void {

@@ -7,3 +7,4 @@ export * from './test-events.js';
 export * from './test-nats.js';
 export * from './test-projection.js';
 export * from './test-projection-database.js';
+export * from './private-servers.js';
