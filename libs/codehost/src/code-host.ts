@@ -235,10 +235,13 @@ export interface CodeHost {
    */
   pushPack(input: PushPackInput): Promise<PushPackResult>;
 
-  /** Throws `WebhookVerificationError` unless the signature matches the configured secret. */
-  verifyWebhook(headers: WebhookHeaders, rawBody: string): Promise<void>;
-  /** Verifies, then parses a delivery. */
-  parseWebhook(headers: WebhookHeaders, rawBody: string): Promise<WebhookDelivery>;
+  /**
+   * Throws `WebhookVerificationError` unless the signature matches the configured secret, over
+   * the body's exact bytes as received.
+   */
+  verifyWebhook(headers: WebhookHeaders, rawBody: Uint8Array): Promise<void>;
+  /** Verifies, then (only then) parses a delivery. */
+  parseWebhook(headers: WebhookHeaders, rawBody: Uint8Array): Promise<WebhookDelivery>;
   /**
    * What a verified delivery of this host says about pull requests; null for events that say
    * nothing the reconciler records (each host's payloads are its own).

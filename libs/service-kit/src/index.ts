@@ -5,6 +5,7 @@ export * from './events/jetstream-event.server.js';
 export * from './lifecycle/event-relay.provider.js';
 export * from './lifecycle/service-lifecycle.js';
 export * from './logging/service-logger.js';
+export * from './metrics/http-rejections.js';
 export * from './readiness/readiness.js';
 export * from './requests/api-exception.filter.js';
 export * from './requests/api-request.error.js';

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,8 +96,25 @@ describe(`node ${ENTRY} (webhook-gateway's own configuration)`, () => {
       statusCode: 413,
       message: 'request body larger than 1048576 bytes',
     });
-    const malformed = await fetch(url, { method: 'POST', headers, body: '{"not json' });
+    // The signature is checked over the bytes before anything parses them: a forged body that
+    // is not JSON is refused as forged (401), a signed one as malformed (400).
+    const forged = await fetch(url, { method: 'POST', headers, body: '{"not json' });
+    expect(forged.status).toBe(401);
+    const signature = `sha256=${createHmac('sha256', configEnv.GW_E2E_WEBHOOK_SECRET)
+      .update('{"not json')
+      .digest('hex')}`;
+    const malformed = await fetch(url, {
+      method: 'POST',
+      headers: {
+        ...headers,
+        'x-hub-signature-256': signature,
+        'x-github-event': 'pull_request',
+        'x-github-delivery': 'e2e-malformed',
+      },
+      body: '{"not json',
+    });
     expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ error: 'the webhook body is not a JSON object' });
 
     running.child.kill('SIGTERM');
     expect((await running.exited).code).toBe(0);

@@ -16,6 +16,12 @@ import { describeConfigProblem } from './webhook-verifier.js';
 
 /** Largest webhook body accepted (GitHub caps payloads at 25 MB; ours are far smaller). */
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+/**
+ * A delivery's headers and its body must each arrive within these (GitHub gives up on a delivery
+ * after 10 s): a client that trickles bytes loses its connection instead of holding it.
+ */
+export const WEBHOOK_HEADERS_TIMEOUT_MS = 5_000;
+export const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
 
 /**
  * webhook-gateway verifies and records code host webhooks (DESIGN.md): `POST /webhooks/github`
@@ -47,8 +53,17 @@ export function webhookGatewayDefinition(
       ],
     },
     catalogue: campaignsCatalogue(),
-    http: { rawBody: true, bodyLimitBytes: MAX_WEBHOOK_BYTES },
+    http: {
+      rawBody: true,
+      bodyLimitBytes: MAX_WEBHOOK_BYTES,
+      headersTimeoutMs: milliseconds(env, 'WEBHOOK_HEADERS_TIMEOUT_MS', WEBHOOK_HEADERS_TIMEOUT_MS),
+      bodyTimeoutMs: milliseconds(env, 'WEBHOOK_BODY_TIMEOUT_MS', WEBHOOK_BODY_TIMEOUT_MS),
+    },
     async configure() {
+      for (const name of ['WEBHOOK_HEADERS_TIMEOUT_MS', 'WEBHOOK_BODY_TIMEOUT_MS']) {
+        const problem = timeoutProblem(env, name);
+        if (problem !== undefined) throw new Error(`webhook-gateway: ${problem}`);
+      }
       let config: CampaignsConfig;
       try {
         config = await loadCampaignsConfig(env);
@@ -60,6 +75,23 @@ export function webhookGatewayDefinition(
     imports: [WebhookGatewayModule],
     events: true,
   };
+}
+
+/** A timeout from the environment (whole milliseconds, 100 ms to 10 min), else the default. */
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return timeoutProblem(env, name) === undefined && env[name]?.trim()
+    ? Number(env[name]!.trim())
+    : fallback;
+}
+
+/** Why a timeout variable is unusable; `configure` stops startup with it. */
+function timeoutProblem(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  return /^\d+$/.test(raw) && value >= 100 && value <= 600_000
+    ? undefined
+    : `${name} must be a whole number of milliseconds from 100 to 600000, got "${raw}"`;
 }
 
 export const webhookGateway: ServiceDefinition = webhookGatewayDefinition();

@@ -9,9 +9,10 @@ import {
 } from '@campaigns/codehost';
 
 /**
- * Verifies GitHub deliveries against the webhook secrets of the configured GitHub hosts. The
- * host named by the (not yet trusted) payload's repository URL is the only one tried when it has
- * a secret; otherwise every host with one is, in configuration order.
+ * Verifies GitHub deliveries against the webhook secrets of the configured GitHub hosts, over
+ * the body's exact bytes and before anything parses them: every host with a secret is tried.
+ * When several hosts' secrets match, the one named by the (now trusted) payload's repository URL
+ * reads it.
  */
 export class WebhookVerifier {
   private readonly hosts: GithubCodeHost[];
@@ -29,39 +30,44 @@ export class WebhookVerifier {
 
   /**
    * The verified delivery and the code host whose secret it matched (which reads what it says);
-   * throws WebhookVerificationError when no host's secret matches.
+   * throws WebhookVerificationError when no host's secret matches, or (`bad_payload`) when a
+   * verified body is not a JSON object or lacks the delivery's headers.
    */
   async verify(
     headers: WebhookHeaders,
-    rawBody: string,
+    rawBody: Uint8Array,
   ): Promise<{ delivery: WebhookDelivery; host: CodeHost }> {
-    let last: unknown = new WebhookVerificationError('bad_signature', 'no code host matched');
-    for (const host of this.candidates(rawBody)) {
+    const matching: GithubCodeHost[] = [];
+    for (const host of this.hosts) {
       try {
-        return { delivery: await host.parseWebhook(headers, rawBody), host };
+        await host.verifyWebhook(headers, rawBody);
+        matching.push(host);
       } catch (error) {
         if (!(error instanceof WebhookVerificationError)) throw error;
-        // A missing signature or a bad payload fails the same way with every host.
-        if (error.reason !== 'bad_signature' && error.reason !== 'no_secret') throw error;
-        last = error;
+        // A missing signature fails the same way with every host.
+        if (error.reason !== 'bad_signature') throw error;
       }
     }
-    throw last;
-  }
-
-  private candidates(rawBody: string): GithubCodeHost[] {
-    const host = repositoryHost(rawBody);
-    const picked = host === undefined ? [] : this.hosts.filter((h) => h.host === host);
-    return picked.length > 0 ? picked : this.hosts;
+    const first = matching[0];
+    if (first === undefined)
+      throw new WebhookVerificationError('bad_signature', 'no code host matched');
+    const delivery = await first.parseWebhook(headers, rawBody);
+    if (matching.length === 1) return { delivery, host: first };
+    const named = repositoryHost(delivery.payload);
+    const host = matching.find((h) => h.host === named) ?? first;
+    return {
+      delivery: host === first ? delivery : await host.parseWebhook(headers, rawBody),
+      host,
+    };
   }
 }
 
-/** `host[:port]` of the payload's repository.html_url, when the body is JSON that has one. */
-function repositoryHost(rawBody: string): string | undefined {
+/** `host[:port]` of the payload's repository.html_url, when it has one. */
+function repositoryHost(payload: Record<string, unknown>): string | undefined {
+  const url = (payload['repository'] as { html_url?: unknown } | undefined)?.html_url;
+  if (typeof url !== 'string') return undefined;
   try {
-    const payload = JSON.parse(rawBody) as { repository?: { html_url?: unknown } };
-    const url = payload.repository?.html_url;
-    return typeof url === 'string' ? new URL(url).host : undefined;
+    return new URL(url).host;
   } catch {
     return undefined;
   }

@@ -597,7 +597,9 @@ describe('GithubCodeHost against the simulator', () => {
   });
 
   it('verifies webhook signatures and parses verified deliveries', async () => {
-    const body = JSON.stringify({ action: 'opened', repository: { full_name: 'acme/repo-00001' } });
+    const body = Buffer.from(
+      JSON.stringify({ action: 'opened', repository: { full_name: 'acme/repo-00001' } }),
+    );
     const sign = (secret: string) =>
       `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
     const headers = (signature?: string) => ({
@@ -622,7 +624,7 @@ describe('GithubCodeHost against the simulator', () => {
       WebhookVerificationError,
     );
     await expect(
-      t.host.parseWebhook(headers(sign(t.webhookSecret)), `${body} `),
+      t.host.parseWebhook(headers(sign(t.webhookSecret)), Buffer.concat([body, Buffer.from(' ')])),
     ).rejects.toMatchObject({
       reason: 'bad_signature',
     });
@@ -667,7 +669,7 @@ describe('GithubCodeHost against the simulator', () => {
 
       // Then each delivery verifies and parses as that pull request's event.
       const deliveries = await Promise.all(
-        received.map((r) => t.host.parseWebhook(r.headers, r.body)),
+        received.map((r) => t.host.parseWebhook(r.headers, Buffer.from(r.body))),
       );
       const opened = deliveries.find((d) => d.event === 'pull_request');
       expect(opened).toMatchObject({ action: 'opened', repo: t.repo('repo-00003') });
@@ -785,7 +787,7 @@ describe('GithubCodeHost against the simulator', () => {
 
     // And a webhook arrives though no secret is configured for this host.
     await expect(
-      host.verifyWebhook({ 'x-hub-signature-256': 'sha256=00' }, '{}'),
+      host.verifyWebhook({ 'x-hub-signature-256': 'sha256=00' }, Buffer.from('{}')),
     ).rejects.toMatchObject({
       reason: 'no_secret',
     });

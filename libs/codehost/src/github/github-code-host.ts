@@ -3,7 +3,6 @@ import { RequestError } from '@octokit/request-error';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { Webhooks } from '@octokit/webhooks';
 import Bottleneck from 'bottleneck';
 import { sleep } from '@campaigns/events';
 import type {
@@ -37,6 +36,7 @@ import {
 import { redact, type Secret } from '../secret.js';
 import { pushCommitToBranch } from './git-push.js';
 import { webhookFacts as githubWebhookFacts } from './webhook-facts.js';
+import { decodeWebhookBody, webhookSignatureMatches } from './webhook-signature.js';
 import { toCodeHostError } from './github-errors.js';
 import { waitingOutRateLimits, type RateLimitPolicy } from './rate-limit-wait.js';
 import {
@@ -91,7 +91,6 @@ export class GithubCodeHost implements CodeHost {
   readonly #readGraphql: ReturnType<typeof withCustomRequest>;
   readonly #maxPrimaryLimitWaitMs: number;
   readonly #log: (message: string) => void;
-  readonly #webhooks?: Webhooks;
 
   constructor(config: CodeHostConfig, options: GithubCodeHostOptions = {}) {
     this.#config = config;
@@ -153,9 +152,6 @@ export class GithubCodeHost implements CodeHost {
     this.#readGraphql = withCustomRequest(this.#reads.request).defaults({
       url: config.graphqlUrl,
     });
-    if (config.webhookSecret !== undefined) {
-      this.#webhooks = new Webhooks({ secret: config.webhookSecret.reveal() });
-    }
   }
 
   /** What both clients share: the token, endpoint, agent, logging and a per-request timeout. */
@@ -441,8 +437,18 @@ export class GithubCodeHost implements CodeHost {
     }
   }
 
-  async verifyWebhook(headers: WebhookHeaders, rawBody: string): Promise<void> {
-    if (this.#webhooks === undefined) {
+  verifyWebhook(headers: WebhookHeaders, rawBody: Uint8Array): Promise<void> {
+    try {
+      this.#verifyWebhook(headers, rawBody);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  #verifyWebhook(headers: WebhookHeaders, rawBody: Uint8Array): void {
+    const secret = this.#config.webhookSecret;
+    if (secret === undefined) {
       throw new WebhookVerificationError(
         'no_secret',
         `code host ${this.id} has no webhook secret configured (webhookSecretEnv)`,
@@ -455,13 +461,7 @@ export class GithubCodeHost implements CodeHost {
         'the webhook has no X-Hub-Signature-256 header',
       );
     }
-    let valid = false;
-    try {
-      valid = await this.#webhooks.verify(rawBody, signature);
-    } catch {
-      valid = false;
-    }
-    if (!valid) {
+    if (!webhookSignatureMatches(secret.reveal(), rawBody, signature)) {
       throw new WebhookVerificationError(
         'bad_signature',
         `the webhook's X-Hub-Signature-256 does not match the secret of code host ${this.id}`,
@@ -469,8 +469,8 @@ export class GithubCodeHost implements CodeHost {
     }
   }
 
-  async parseWebhook(headers: WebhookHeaders, rawBody: string): Promise<WebhookDelivery> {
-    await this.verifyWebhook(headers, rawBody);
+  async parseWebhook(headers: WebhookHeaders, rawBody: Uint8Array): Promise<WebhookDelivery> {
+    this.#verifyWebhook(headers, rawBody);
     const id = header(headers, 'x-github-delivery');
     const event = header(headers, 'x-github-event');
     if (id === undefined || event === undefined) {
@@ -479,22 +479,27 @@ export class GithubCodeHost implements CodeHost {
         'the webhook lacks X-GitHub-Delivery or X-GitHub-Event',
       );
     }
-    let payload: Record<string, unknown>;
+    // Parsed only now that the signature says the bytes are the code host's.
+    const text = decodeWebhookBody(rawBody);
+    let payload: unknown;
     try {
-      payload = JSON.parse(rawBody) as Record<string, unknown>;
+      payload = text === undefined ? undefined : JSON.parse(text);
     } catch {
-      throw new WebhookVerificationError('bad_payload', `webhook delivery ${id} is not JSON`);
+      payload = undefined;
     }
-    const repository = payload['repository'] as { full_name?: string } | undefined;
-    const action = typeof payload['action'] === 'string' ? payload['action'] : undefined;
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new WebhookVerificationError('bad_payload', 'the webhook body is not a JSON object');
+    }
+    const body = payload as Record<string, unknown>;
+    const repository = body['repository'] as { full_name?: unknown } | undefined;
+    const fullName = typeof repository?.full_name === 'string' ? repository.full_name : undefined;
+    const action = typeof body['action'] === 'string' ? body['action'] : undefined;
     return {
       id,
       event,
       ...(action === undefined ? {} : { action }),
-      ...(repository?.full_name === undefined
-        ? {}
-        : { repo: `${this.host}/${repository.full_name}` }),
-      payload,
+      ...(fullName === undefined ? {} : { repo: `${this.host}/${fullName}` }),
+      payload: body,
     };
   }
 

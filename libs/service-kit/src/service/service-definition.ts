@@ -99,10 +99,17 @@ export interface ServiceDefinition<S = unknown> {
   readonly events?: boolean;
   /** How request bodies are read (default: parsed JSON and urlencoded bodies up to 100 KiB). */
   readonly http?: {
-    /** Keep each parsed body's exact bytes as `req.rawBody` (a Buffer), e.g. for webhook signatures. */
+    /**
+     * Parse no body: keep each one's exact bytes as `req.rawBody` (a Buffer), e.g. so a webhook's
+     * signature is checked over what was sent before anything trusts or parses it.
+     */
     readonly rawBody?: boolean;
-    /** Largest JSON or urlencoded body, in bytes; a larger one is answered 413. */
+    /** Largest body, in bytes; a larger one is answered 413. */
     readonly bodyLimitBytes?: number;
+    /** A request's headers must arrive within this (default 10 s): else 408. */
+    readonly headersTimeoutMs?: number;
+    /** Its body must arrive within this once the headers have (default 20 s): else 408. */
+    readonly bodyTimeoutMs?: number;
   };
 }
 

@@ -12,7 +12,14 @@ import { ServiceLifecycle } from '../lifecycle/service-lifecycle.js';
 import { describeError } from '../logging/describe-error.js';
 import { NestLogger } from '../logging/nest-logger.js';
 import type { ServiceLogger } from '../logging/service-logger.js';
+import {
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  guardHttpServer,
+} from '../http/http-server-timeouts.js';
+import { rawBodyMiddleware } from '../http/raw-body.middleware.js';
 import { httpMetricsMiddleware } from '../metrics/http-metrics.middleware.js';
+import { httpRejections } from '../metrics/http-rejections.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { Readiness, READINESS_CHECK_TIMEOUT_MS } from '../readiness/readiness.js';
 import { NatsRequestServer } from '../requests/nats-request.server.js';
@@ -129,11 +136,14 @@ async function runShutdown(
   return failed;
 }
 
+/** Largest body a service with `http.rawBody` reads when it names no limit. */
+const DEFAULT_RAW_BODY_LIMIT = 100 * 1024;
+
 /**
  * Answers a body the parsers refused (too large: 413, malformed: 400) with a short JSON error,
- * instead of Express's HTML page with a stack trace and a line on stderr.
+ * instead of Express's HTML page with a stack trace and a line on stderr; counts it.
  */
-function bodyParserErrors(limit: number) {
+function bodyParserErrors(limit: number, rejected: ReturnType<typeof httpRejections>) {
   return (
     error: { status?: unknown; type?: unknown },
     _req: unknown,
@@ -144,6 +154,7 @@ function bodyParserErrors(limit: number) {
     if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
     const message =
       status === 413 ? `request body larger than ${limit} bytes` : 'malformed request body';
+    rejected.inc({ reason: status === 413 ? 'body_too_large' : 'malformed_body' });
     res.status(status).json({ statusCode: status, message });
   };
 }
@@ -182,7 +193,8 @@ export async function startServiceApplication(
     {
       logger: new NestLogger(logger),
       abortOnError: false,
-      rawBody: definition.http?.rawBody ?? false,
+      // A raw-body service parses nothing: rawBodyMiddleware reads the bytes instead.
+      bodyParser: definition.http?.rawBody !== true,
     },
   );
   const lifecycle = app.get(ServiceLifecycle);
@@ -192,12 +204,31 @@ export async function startServiceApplication(
       throw new Error(`${lifecycle.failedToStop.join(', ')} failed to stop`);
   };
   try {
-    const limit = definition.http?.bodyLimitBytes;
-    if (limit !== undefined) {
+    const http = definition.http ?? {};
+    const rejected = httpRejections(registry);
+    // First: requests the body readers refuse are counted too.
+    app.use(httpMetricsMiddleware(registry));
+    const bodyTimeoutMs = http.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    const headersTimeoutMs = http.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    guardHttpServer(
+      app.getHttpServer(),
+      { headersTimeoutMs, requestTimeoutMs: headersTimeoutMs + bodyTimeoutMs },
+      rejected,
+    );
+    const limit = http.bodyLimitBytes;
+    if (http.rawBody === true) {
+      app.use(
+        rawBodyMiddleware({
+          limitBytes: limit ?? DEFAULT_RAW_BODY_LIMIT,
+          timeoutMs: bodyTimeoutMs,
+          rejected,
+        }),
+      );
+    } else if (limit !== undefined) {
       // Registered before init, these replace Nest's default parsers (100 KiB limit).
       app.useBodyParser('json', { limit });
       app.useBodyParser('urlencoded', { limit, extended: true });
-      app.use(bodyParserErrors(limit));
+      app.use(bodyParserErrors(limit, rejected));
     }
     // Events first: the projections' consumers create the tables the requests read.
     if (definition.events) {
@@ -222,7 +253,6 @@ export async function startServiceApplication(
       app.connectMicroservice({ strategy: server });
       readiness.add('requests', () => server.ready());
     }
-    app.use(httpMetricsMiddleware(registry));
     // The transports first: the event consumers create the tables that the components (e.g.
     // the reconciler's worker, polling its queue) and the requests read. Then the bootstrap
     // hooks start the relay and the components, in order.
