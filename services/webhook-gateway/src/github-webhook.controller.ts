@@ -10,6 +10,7 @@ import { httpRejections, SERVICE_CONTEXT, type ServiceContext } from '@campaigns
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import { deliveryHeaderProblem, factsProblem } from './delivery-problems.js';
+import { QueueFullError, QueueStoppedError } from './group-commit-queue.js';
 import type { WebhookRecorder } from './webhook-recorder.js';
 import type { WebhookVerifier } from './webhook-verifier.js';
 
@@ -107,6 +108,13 @@ export class GithubWebhookController {
       result = await this.gateway.recorder.record(delivery, facts);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      // 503: too many deliveries wait already (or the gateway is stopping): later, not slower.
+      if (error instanceof QueueFullError || error instanceof QueueStoppedError) {
+        logger.warn({ ...about, reason }, 'webhook not taken');
+        res.setHeader('Retry-After', '5');
+        refuse(503, 'overloaded', reason);
+        return;
+      }
       // 422: the store refuses it for good (e.g. a title holding a secret); again would not help.
       if (isPermanent(error)) {
         logger.error({ ...about, reason }, 'webhook cannot be recorded');

@@ -1,5 +1,12 @@
 import { type CampaignsConfig } from '@campaigns/codehost';
-import { SERVICE_CONTEXT, SERVICE_SETTINGS, type ServiceContext } from '@campaigns/service-kit';
+import {
+  provideComponents,
+  SERVICE_COMPONENTS,
+  SERVICE_CONTEXT,
+  SERVICE_SETTINGS,
+  type ServiceComponent,
+  type ServiceContext,
+} from '@campaigns/service-kit';
 import { Module } from '@nestjs/common';
 import {
   GithubWebhookController,
@@ -16,7 +23,8 @@ import { WebhookVerifier } from './webhook-verifier.js';
 
 /**
  * The webhook endpoint (its verifier over the configured secrets, its recorder) and the
- * projection of tracked pull requests it reads.
+ * projection of tracked pull requests it reads. The recorder is a component: stopping, it
+ * takes no new delivery and writes those it took.
  */
 @Module({
   controllers: [TrackedPullRequestsController, GithubWebhookController],
@@ -26,10 +34,17 @@ import { WebhookVerifier } from './webhook-verifier.js';
       inject: [SERVICE_CONTEXT, SERVICE_SETTINGS],
       useFactory: (context: ServiceContext, config: CampaignsConfig): WebhookGateway => ({
         verifier: new WebhookVerifier(config),
-        recorder: new WebhookRecorder(context.database, context.eventStore),
+        recorder: new WebhookRecorder(context.database, context.eventStore, {
+          registry: context.registry,
+        }),
       }),
     },
+    provideComponents(
+      (gateway: WebhookGateway): ServiceComponent[] => [gateway.recorder],
+      [WEBHOOK_GATEWAY],
+    ),
     { provide: TRACKED_PULL_REQUESTS, useValue: trackedPullRequestsBinding },
   ],
+  exports: [SERVICE_COMPONENTS],
 })
 export class WebhookGatewayModule {}
