@@ -18,20 +18,28 @@ export interface CompiledGlob {
   readonly pattern: string;
   /** The pattern with alternatives expanded: it matches when any of these does. */
   readonly alternatives: readonly Sequence[];
+  /** Tokens written while expanding (appended or copied): the work compiling took. */
+  readonly size: number;
 }
 
 export class GlobError extends Error {}
 
 /** Expanding `{a,b}{c,d}…` multiplies; past this many alternatives the pattern is refused. */
 export const MAX_GLOB_ALTERNATIVES = 1024;
+/** Tokens expanding one pattern may write (alternatives × their length, with copies). */
+export const MAX_GLOB_EXPANSION = 1_000_000;
 /** Character comparisons one `matches` call may make before it gives up. */
 export const MAX_GLOB_WORK = 20_000_000;
 
-export function compileGlob(pattern: string): CompiledGlob {
+/** Compiling charges a shared budget this many steps per token written (allocating, not comparing). */
+export const COMPILE_STEPS_PER_TOKEN = 8;
+
+/** Expands the pattern; the tokens written are also charged to `work` when given (see GlobWork). */
+export function compileGlob(pattern: string, work?: GlobWork): CompiledGlob {
   const codePoints = Array.from(pattern, (char) => char.codePointAt(0) ?? 0);
-  const parser = new GlobParser(codePoints);
+  const parser = new GlobParser(codePoints, work);
   const alternatives = parser.parseSequence(false);
-  return { pattern, alternatives };
+  return { pattern, alternatives, size: parser.written };
 }
 
 const STAR = 0x2a;
@@ -47,13 +55,32 @@ const DASH = 0x2d;
 
 class GlobParser {
   private at = 0;
+  /** Tokens appended or copied so far; see MAX_GLOB_EXPANSION. */
+  written = 0;
 
-  constructor(private readonly input: readonly number[]) {}
+  constructor(
+    private readonly input: readonly number[],
+    private readonly work?: GlobWork,
+  ) {}
+
+  private write(tokens: number): void {
+    this.written += tokens;
+    if (this.written > MAX_GLOB_EXPANSION) {
+      throw new GlobError(
+        `pattern expands to more than ${MAX_GLOB_EXPANSION} characters across its alternatives`,
+      );
+    }
+    if (this.work) {
+      this.work.remaining -= tokens * COMPILE_STEPS_PER_TOKEN;
+      if (this.work.remaining < 0) throw new GlobError('pattern is too expensive to expand here');
+    }
+  }
 
   /** A sequence up to the end (or, inside braces, up to `,` or `}`), as its expanded alternatives. */
   parseSequence(insideBraces: boolean): Sequence[] {
     let alternatives: Sequence[] = [[]];
     const appendToAll = (token: GlobToken): void => {
+      this.write(alternatives.length);
       for (const alternative of alternatives) alternative.push(token);
     };
     while (this.at < this.input.length) {
@@ -76,7 +103,10 @@ class GlobParser {
             throw new GlobError(`pattern has more than ${MAX_GLOB_ALTERNATIVES} alternatives`);
           }
           alternatives = alternatives.flatMap((prefix) =>
-            choices.map((choice) => [...prefix, ...choice]),
+            choices.map((choice) => {
+              this.write(prefix.length + choice.length);
+              return [...prefix, ...choice];
+            }),
           );
           break;
         }
@@ -147,10 +177,24 @@ class GlobParser {
   }
 }
 
-/** True when the whole of `text` matches; throws GlobError when the match would take too long. */
-export function matchGlob(glob: CompiledGlob, text: string): boolean {
+/** Character comparisons a match may still make; one budget can be shared by many matches. */
+export interface GlobWork {
+  remaining: number;
+}
+
+/**
+ * True when the whole of `text` matches; throws GlobError when the match would take too long
+ * (more than MAX_GLOB_WORK comparisons, or more than what is left of a shared `work`).
+ */
+export function matchGlob(
+  glob: CompiledGlob,
+  text: string,
+  work: GlobWork = { remaining: MAX_GLOB_WORK },
+): boolean {
+  work.remaining -= text.length;
+  if (work.remaining < 0)
+    throw new GlobError('pattern is too expensive to match against this text');
   const codePoints = Array.from(text, (char) => char.codePointAt(0) ?? 0);
-  const work = { remaining: MAX_GLOB_WORK };
   return glob.alternatives.some((sequence) => matchSequence(sequence, codePoints, work));
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { compileGlob, GlobError, matchGlob, MAX_GLOB_ALTERNATIVES } from './glob.js';
+import {
+  compileGlob,
+  GlobError,
+  matchGlob,
+  MAX_GLOB_ALTERNATIVES,
+  MAX_GLOB_EXPANSION,
+} from './glob.js';
 
 const matches = (pattern: string, text: string): boolean => matchGlob(compileGlob(pattern), text);
 
@@ -68,6 +74,28 @@ describe('matches globs (gobwas/glob syntax without separators, as Sourcegraph c
     const pattern = '{a,b}'.repeat(11);
     expect(2 ** 11).toBeGreaterThan(MAX_GLOB_ALTERNATIVES);
     expect(() => compileGlob(pattern)).toThrow(GlobError);
+  });
+
+  it('refuses patterns whose expansion writes more than the limit, counting what it wrote', () => {
+    // 1,024 alternatives of 1,000 characters each; and 50,000 one-choice braces, each copying
+    // everything before it (quadratic without the count).
+    for (const pattern of ['{a,b}'.repeat(10) + 'x'.repeat(1000), '{a}'.repeat(50_000)]) {
+      expect(() => compileGlob(pattern)).toThrow(
+        new GlobError(
+          `pattern expands to more than ${MAX_GLOB_EXPANSION} characters across its alternatives`,
+        ),
+      );
+    }
+    expect(compileGlob('{a,b}'.repeat(10)).size).toBeLessThan(30_000);
+  });
+
+  it('charges compiling and matching to a shared budget, and stops when it is spent', () => {
+    const work = { remaining: 1000 };
+    expect(matchGlob(compileGlob('a*', work), 'abc', work)).toBe(true);
+    const spent = 1000 - work.remaining;
+    expect(spent).toBeGreaterThan(0);
+    expect(() => compileGlob('{a,b}'.repeat(10), work)).toThrow(GlobError);
+    expect(work.remaining).toBeLessThan(0);
   });
 
   it('matches adversarial patterns in time proportional to pattern × text', () => {
