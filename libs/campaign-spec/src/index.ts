@@ -6,6 +6,12 @@ export {
   MAX_SPEC_BYTES,
   type CampaignSpecParseResult,
 } from './parse/parse-campaign-spec.js';
+export {
+  MAX_CHECK_STEPS,
+  MAX_LISTED_DIAGNOSTICS,
+  MAX_SPEC_VALUES,
+  MAX_YAML_TOKENS,
+} from './parse/work.js';
 export { formatDiagnostic, type SourcePosition, type SpecDiagnostic } from './parse/diagnostics.js';
 export { parseSearchQuery, type ParseQueryOptions } from './query/parse-query.js';
 export * from './query/query-ast.js';

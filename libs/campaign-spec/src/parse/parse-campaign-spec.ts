@@ -3,9 +3,16 @@ import { campaignSpecSchema, type CampaignSpec } from '../spec/campaign-spec.sch
 import { childSchemas, declaredKeys } from '../spec/schema-navigation.js';
 import { byPosition, type SpecDiagnostic } from './diagnostics.js';
 import { Reporter } from './reporter.js';
+import { cutOffAfterIssues } from './checking-cutoff.js';
 import { describeSchemaIssues } from './schema-issues.js';
 import type { PartialSpec } from './partial-spec.js';
 import { runSemanticChecks } from './semantic-checks.js';
+import {
+  MAX_DESCRIBED_ISSUES,
+  MAX_LISTED_DIAGNOSTICS,
+  newSpecWork,
+  type SpecWork,
+} from './work.js';
 import { readSpecYaml } from './yaml-reader.js';
 
 /** Spec files larger than this are refused before parsing: 1 MiB. */
@@ -29,20 +36,32 @@ export function parseCampaignSpec(
   text: string,
   fileName = 'campaign.yaml',
 ): CampaignSpecParseResult {
+  return parseCampaignSpecCounted(text, fileName).result;
+}
+
+/** `parseCampaignSpec`, also returning the work it took (what the limits in work.ts bound). */
+export function parseCampaignSpecCounted(
+  text: string,
+  fileName = 'campaign.yaml',
+): { result: CampaignSpecParseResult; work: SpecWork } {
+  const work = newSpecWork();
   // Four bytes per UTF-16 unit at most: count only when the text could be over the limit.
   const tooLarge = specSizeError(text.length * 4 <= MAX_SPEC_BYTES ? 0 : utf8Length(text));
-  if (tooLarge) return { errors: [tooLarge], warnings: [] };
+  if (tooLarge) return { result: { errors: [tooLarge], warnings: [] }, work };
   try {
-    return parse(text, fileName);
+    return { result: parse(text, fileName, work), work };
   } catch (err) {
-    return failure(
-      `internal error while validating the spec (${(err as Error).message}); please report this with the spec`,
-    );
+    return {
+      result: failure(
+        `internal error while validating the spec (${(err as Error).message}); please report this with the spec`,
+      ),
+      work,
+    };
   }
 }
 
-function parse(text: string, fileName: string): CampaignSpecParseResult {
-  const read = readSpecYaml(text, campaignSpecSchema);
+function parse(text: string, fileName: string, work: SpecWork): CampaignSpecParseResult {
+  const read = readSpecYaml(text, campaignSpecSchema, work);
   const reporter = new Reporter(read);
   for (const problem of read.problems) {
     reporter.offset(problem.offset, problem.message, problem.severity ?? 'error');
@@ -62,15 +81,29 @@ function parse(text: string, fileName: string): CampaignSpecParseResult {
     return result(reporter);
   }
 
-  const parsed = campaignSpecSchema.safeParse(value);
-  if (!parsed.success) {
-    for (const problem of describeSchemaIssues(parsed.error.issues, campaignSpecSchema, value)) {
+  const cut = cutOffAfterIssues(value, campaignSpecSchema, MAX_DESCRIBED_ISSUES);
+  const written = cut.value as Record<string, unknown>;
+  const parsed = campaignSpecSchema.safeParse(written);
+  work.schemaIssues += cut.issues + (parsed.error?.issues.length ?? 0);
+  if (parsed.success) {
+    runSemanticChecks(parsed.data, written, reporter, fileName, work);
+  } else {
+    const issues = parsed.error.issues;
+    // Describing an issue costs more than finding it: past this many, they are only counted.
+    const described = issues.slice(0, MAX_DESCRIBED_ISSUES);
+    for (const problem of describeSchemaIssues(described, campaignSpecSchema, written)) {
       if (problem.atKey) reporter.key(problem.path, problem.message);
       else reporter.value(problem.path, problem.message);
     }
+    reporter.undescribedErrors += issues.length - described.length;
+    runSemanticChecks(validParts(written, issues), written, reporter, fileName, work);
   }
-  const written = value as Record<string, unknown>;
-  runSemanticChecks(validParts(written), written, reporter, fileName);
+  if (cut.stoppedAt) {
+    reporter.stop(
+      cut.stoppedAt,
+      `checking stopped here after ${MAX_DESCRIBED_ISSUES} problems in the entries before it; fix those and validate again to check the rest`,
+    );
+  }
 
   if (!parsed.success || reporter.errors.length > 0) return result(reporter);
   return result(reporter, withCollapsedDuplicates(parsed.data));
@@ -79,9 +112,21 @@ function parse(text: string, fileName: string): CampaignSpecParseResult {
 /**
  * The parts of the spec that are valid on their own, so that every check runs even where other
  * parts fail: whole sections, else the valid elements of a list (at their own indices, leaving
- * holes) or the valid fields of the changeset template.
+ * holes) or the valid fields of the changeset template. Elements with an issue of their own are
+ * not parsed again.
  */
-function validParts(value: Record<string, unknown>): PartialSpec {
+function validParts(
+  value: Record<string, unknown>,
+  issues: readonly z.core.$ZodIssue[],
+): PartialSpec {
+  const failing = new Map<PropertyKey, Set<number>>();
+  for (const issue of issues) {
+    const [section, index] = issue.path;
+    if (typeof index !== 'number' || section === undefined) continue;
+    const indices = failing.get(section);
+    if (indices) indices.add(index);
+    else failing.set(section, new Set([index]));
+  }
   const partial: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(campaignSpecSchema.shape)) {
     const written = value[key];
@@ -90,7 +135,10 @@ function validParts(value: Record<string, unknown>): PartialSpec {
       if (section.data !== undefined || key in value) partial[key] = section.data;
     } else if (Array.isArray(written)) {
       const [element] = childSchemas([schema], 0);
-      if (element) partial[key] = validElements(element, written);
+      if (element) {
+        const fails = failing.get(key);
+        partial[key] = validElements(element, written, (i) => fails?.has(i) === true);
+      }
     } else if (isMapping(written) && declaredKeys([schema]).length > 0) {
       partial[key] = validFields(schema, written);
     }
@@ -98,9 +146,14 @@ function validParts(value: Record<string, unknown>): PartialSpec {
   return partial as PartialSpec;
 }
 
-function validElements(element: z.ZodType, written: unknown[]): unknown[] {
+function validElements(
+  element: z.ZodType,
+  written: unknown[],
+  fails: (index: number) => boolean,
+): unknown[] {
   const kept: unknown[] = new Array(written.length);
   written.forEach((item, i) => {
+    if (fails(i)) return;
     const parsed = element.safeParse(item);
     if (parsed.success) kept[i] = parsed.data;
   });
@@ -152,9 +205,32 @@ function withCollapsedDuplicates(spec: CampaignSpec): CampaignSpec {
 function result(reporter: Reporter, spec?: CampaignSpec): CampaignSpecParseResult {
   return {
     spec,
-    errors: [...reporter.errors].sort(byPosition),
-    warnings: [...reporter.warnings].sort(byPosition),
+    errors: [
+      ...listed([...reporter.errors].sort(byPosition), 'error', reporter.undescribedErrors),
+      ...(reporter.stopped ? [reporter.stopped] : []),
+    ],
+    warnings: listed([...reporter.warnings].sort(byPosition), 'warning', 0),
   };
+}
+
+/**
+ * The first MAX_LISTED_DIAGNOSTICS diagnostics in file order, and one more that counts the rest
+ * (with `unlisted` problems that were counted but not described).
+ */
+function listed(
+  sorted: SpecDiagnostic[],
+  kind: 'error' | 'warning',
+  unlisted: number,
+): SpecDiagnostic[] {
+  if (sorted.length <= MAX_LISTED_DIAGNOSTICS && unlisted === 0) return sorted;
+  const first = sorted.slice(0, MAX_LISTED_DIAGNOSTICS);
+  const next = sorted[Math.min(MAX_LISTED_DIAGNOSTICS, sorted.length - 1)]!;
+  const more = sorted.length - first.length + unlisted;
+  first.push({
+    ...next,
+    message: `and ${more} more ${kind}s from here on (only the first ${first.length} are listed)`,
+  });
+  return first;
 }
 
 /** The error for a spec of `bytes` bytes when that is over the limit (callers can check a file's size before reading it). */

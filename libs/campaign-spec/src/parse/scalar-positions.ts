@@ -14,33 +14,47 @@ export function sourceOffsetInScalar(
   node: Node | undefined,
   valueOffset: number,
 ): number {
-  if (!node?.range) return 0;
+  return scalarSourceOffsets(text, node)(valueOffset);
+}
+
+/**
+ * `sourceOffsetInScalar` for every offset of one scalar: the alignment is computed once, in time
+ * linear in the scalar, and each offset is then looked up.
+ */
+export function scalarSourceOffsets(
+  text: string,
+  node: Node | undefined,
+): (valueOffset: number) => number {
+  if (!node?.range) return () => 0;
   const start = node.range[0];
-  if (!isScalar(node) || typeof node.value !== 'string') return start;
+  if (!isScalar(node) || typeof node.value !== 'string') return () => start;
   const value = node.value;
   const tokens = scalarTokens(text, node.type, start, node.range[1]);
-  const target = Math.max(0, Math.min(valueOffset, value.length));
+  const offsets = new Array<number>(value.length + 1);
+  let v = 0;
   let t = 0;
-  for (let v = 0; v < value.length && t <= tokens.length;) {
+  while (v < value.length) {
     const token = tokens[t];
-    if (!token) return tokens.length > 0 ? tokens[tokens.length - 1]!.offset + 1 : start;
+    if (!token) break;
     const ch = value[v]!;
     const bothSpace = isSpace(ch) && isSpace(token.ch);
     if (token.ch === ch || bothSpace) {
-      if (v === target) return token.offset;
+      offsets[v] = token.offset;
       v++;
       t++;
     } else if (isSpace(token.ch)) {
       t++;
     } else {
-      if (v === target) return token.offset;
+      offsets[v] = token.offset;
       v++;
       if (!isSpace(ch)) t++;
     }
   }
-  // The offset just past the value: after the last source character.
   const last = tokens[tokens.length - 1];
-  return last ? last.offset + last.width : start;
+  // Past the source characters: after the last one (and just past it for the value's end).
+  const rest = !last ? start : v < value.length ? last.offset + 1 : last.offset + last.width;
+  for (; v <= value.length; v++) offsets[v] = rest;
+  return (valueOffset) => offsets[Math.max(0, Math.min(valueOffset, value.length))]!;
 }
 
 interface Token {
@@ -129,13 +143,16 @@ const DOUBLE_QUOTE_ESCAPES: Record<string, string> = {
   P: '\u2029',
 };
 
-/** The offset in `source` of 1-based (line, column) — how templates report positions. */
-export function offsetOfLineColumn(source: string, line: number, column: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) {
-    const next = source.indexOf('\n', offset);
-    if (next < 0) return source.length;
-    offset = next + 1;
-  }
-  return Math.min(source.length, offset + Math.max(0, column - 1));
+/**
+ * The offset in `source` of 1-based (line, column), how templates report positions; the lines are
+ * found once for all the positions asked.
+ */
+export function lineColumnOffsets(source: string): (line: number, column: number) => number {
+  const starts = [0];
+  for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (line, column) => {
+    const start = starts[Math.max(1, line) - 1];
+    if (start === undefined) return source.length;
+    return Math.min(source.length, start + Math.max(0, column - 1));
+  };
 }

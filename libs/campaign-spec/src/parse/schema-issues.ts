@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { childSchemas, declaredKeys, literalStrings } from '../spec/schema-navigation.js';
 import { closestMatch, didYouMean } from '../text/did-you-mean.js';
 import { displayPath } from './diagnostics.js';
+import { MAX_LISTED_PER_CHECK } from './work.js';
 import type { SpecPath } from './yaml-reader.js';
 
 /** A schema violation in words, at a path; `atKey` points at the key rather than its value. */
@@ -69,11 +70,21 @@ function describeOne(
       const present = new Set(Object.keys((value ?? {}) as object));
       const known = declaredKeys(schemasHere());
       const candidates = known.filter((k) => !present.has(k));
-      return issue.keys.map((key) => ({
+      const where = path.length > 0 ? ` in ${displayPath(path)}` : '';
+      const listed: SchemaProblem[] = issue.keys.slice(0, MAX_LISTED_PER_CHECK).map((key) => ({
         path: [...path, key],
         atKey: true,
-        message: `unknown key "${key}"${path.length > 0 ? ` in ${displayPath(path)}` : ''}${didYouMean(key, candidates.length > 0 ? candidates : known)}`,
+        message: `unknown key "${key}"${where}${didYouMean(key, candidates.length > 0 ? candidates : known)}`,
       }));
+      const more = issue.keys.length - listed.length;
+      if (more > 0) {
+        listed.push({
+          path: [...path, issue.keys[listed.length]!],
+          atKey: true,
+          message: `and ${more} more unknown keys${where} (only the first ${listed.length} are listed)`,
+        });
+      }
+      return listed;
     }
     case 'invalid_type': {
       if (value === undefined && path.length > 0) {
@@ -179,16 +190,20 @@ function unionOptions(schemas: readonly z.ZodType[]): z.ZodType[] {
 
 /** "missing key K" is noise when the same mapping has an unknown key that is a typo of K. */
 function withoutRedundantMissingKeys(problems: SchemaProblem[]): SchemaProblem[] {
+  /** The keys problems point at, by the path of their mapping. */
+  const keysIn = new Map<string, string[]>();
+  for (const p of problems) {
+    if (!p.atKey || p.missingKey !== undefined || p.path.length === 0) continue;
+    const parent = JSON.stringify(p.path.slice(0, -1));
+    const keys = keysIn.get(parent) ?? [];
+    keys.push(String(p.path[p.path.length - 1]));
+    keysIn.set(parent, keys);
+  }
   return problems.filter((p) => {
     const missingKey = p.missingKey;
     if (missingKey === undefined) return true;
-    return !problems.some(
-      (other) =>
-        other !== p &&
-        other.atKey &&
-        other.path.length === p.path.length + 1 &&
-        p.path.every((k, i) => other.path[i] === k) &&
-        closestMatch(String(other.path[other.path.length - 1]), [missingKey]) === missingKey,
+    return !(keysIn.get(JSON.stringify(p.path)) ?? []).some(
+      (key) => closestMatch(key, [missingKey]) === missingKey,
     );
   });
 }

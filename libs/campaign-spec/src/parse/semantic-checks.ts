@@ -1,22 +1,28 @@
 import { posix } from 'node:path';
-import { globProblem, isLiteralGlob, matchesGlob } from '../glob/glob.js';
+import { GlobError, globProblem, literalPrefix, matchesGlob, type GlobWork } from '../glob/glob.js';
 import { parseSearchQuery } from '../query/parse-query.js';
 import { branchesConflict, invalidBranchNameReason } from '../text/git-ref.js';
 import { displayPath } from './diagnostics.js';
+import { findBranchConflicts, findWorkspaceOverlaps, SortedNames } from './pairwise-checks.js';
 import { present, type PartialSpec } from './partial-spec.js';
-import type { Reporter } from './reporter.js';
+import { CappedProblems, type Reporter } from './reporter.js';
 import { checkTemplates, staticTemplateText } from './template-checks.js';
+import { MAX_CHECK_STEPS, newSpecWork, type SpecWork } from './work.js';
 
 /**
- * Checks a JSON Schema cannot express. Each reports every problem it finds. `written` is the spec
- * as read, for checks that must not wait for a whole section to be valid.
+ * Checks a JSON Schema cannot express. Each reports the problems it finds; checks that compare
+ * entries with each other list the first few of a kind and count the rest, and share a budget of
+ * MAX_CHECK_STEPS comparisons (counted in `work.checkSteps`). `written` is the spec as read, for
+ * checks that must not wait for a whole section to be valid.
  */
 export function runSemanticChecks(
   spec: PartialSpec,
   written: Readonly<Record<string, unknown>>,
   reporter: Reporter,
   fileName: string,
+  work: SpecWork = newSpecWork(),
 ): void {
+  const steps: GlobWork = { remaining: MAX_CHECK_STEPS };
   const hasSteps = Array.isArray(written.steps) && written.steps.length > 0;
   if (hasSteps && written.changesetTemplate === undefined) {
     reporter.key(
@@ -25,12 +31,18 @@ export function runSemanticChecks(
     );
   }
   checkOn(spec, reporter);
-  checkWorkspaces(spec, reporter);
+  checkWorkspaces(spec, reporter, steps);
   checkSteps(spec, reporter, fileName);
-  checkTransformChanges(spec, reporter);
+  checkTransformChanges(spec, reporter, work);
   checkImportChangesets(spec, reporter);
-  checkChangesetTemplate(spec, reporter);
-  checkTemplates(spec, reporter);
+  checkChangesetTemplate(spec, reporter, steps);
+  checkTemplates(spec, reporter, steps);
+  work.checkSteps += MAX_CHECK_STEPS - steps.remaining;
+}
+
+/** The warning for a comparing check that stopped because the shared budget ran out. */
+function budgetSpent(what: string): string {
+  return `stopped ${what} after ${MAX_CHECK_STEPS} comparisons; the rest is checked when the campaign is applied`;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -87,13 +99,16 @@ function checkOn(spec: PartialSpec, reporter: Reporter): void {
   });
 }
 
-function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
+function checkWorkspaces(spec: PartialSpec, reporter: Reporter, steps: GlobWork): void {
   const workspaces = spec.workspaces ?? [];
   const globs: { index: number; glob: string }[] = [];
+  let complete = true;
   workspaces.forEach((w, i) => {
     if (w === undefined) return; // dropped as invalid; its error is already reported
-    const problem = globProblem(w.in);
-    if (problem) {
+    const problem = complete ? globProblem(w.in, steps) : undefined;
+    if (steps.remaining < 0) {
+      complete = false;
+    } else if (problem) {
       reporter.value(
         ['workspaces', i, 'in'],
         `workspaces[${i}].in is not a valid glob: ${problem}`,
@@ -112,27 +127,26 @@ function checkWorkspaces(spec: PartialSpec, reporter: Reporter): void {
     ...present(spec.on).flatMap((e) => ('repository' in e ? [e.repository] : [])),
     ...present(spec.importChangesets).map((c) => c.repository),
   ];
-  for (let b = 0; b < globs.length; b++) {
-    for (let a = 0; a < b; a++) {
-      const first = globs[a]!;
-      const second = globs[b]!;
-      const shared =
-        first.glob === second.glob
-          ? `every repository it matches`
-          : isLiteralGlob(second.glob) && matchesGlob(first.glob, second.glob)
-            ? second.glob
-            : isLiteralGlob(first.glob) && matchesGlob(second.glob, first.glob)
-              ? first.glob
-              : named.find(
-                  (repo) => matchesGlob(first.glob, repo) && matchesGlob(second.glob, repo),
-                );
-      if (shared !== undefined) {
-        reporter.value(
-          ['workspaces', second.index, 'in'],
-          `workspaces[${second.index}] and workspaces[${first.index}] both match ${shared.startsWith('every') ? shared : `"${shared}"`}; a repository may be matched by one workspace entry only`,
-        );
-      }
-    }
+  const found = findWorkspaceOverlaps(globs, named, steps);
+  const overlaps = found.overlaps;
+  complete &&= found.complete;
+  const listed = new CappedProblems(reporter);
+  for (const { later, earlier, shared } of overlaps) {
+    listed.value(
+      ['workspaces', later, 'in'],
+      `workspaces[${later}] and workspaces[${earlier}] both match ${shared === undefined ? 'every repository it matches' : `"${shared}"`}; a repository may be matched by one workspace entry only`,
+    );
+  }
+  listed.finish(
+    (more, first) =>
+      `and ${more} more workspace entries match a repository that an earlier entry matches (only the first ${first} are listed)`,
+  );
+  if (!complete) {
+    reporter.key(
+      ['workspaces'],
+      budgetSpent('checking the workspace globs and which repositories they share'),
+      'warning',
+    );
   }
 }
 
@@ -260,7 +274,7 @@ function checkMount(
   }
 }
 
-function checkTransformChanges(spec: PartialSpec, reporter: Reporter): void {
+function checkTransformChanges(spec: PartialSpec, reporter: Reporter, work: SpecWork): void {
   const groups = spec.transformChanges?.group ?? [];
   const templateBranch = spec.changesetTemplate?.branch;
   const staticTemplateBranch =
@@ -295,14 +309,6 @@ function checkTransformChanges(spec: PartialSpec, reporter: Reporter): void {
         `branch "${group.branch}" cannot coexist with changesetTemplate.branch "${staticTemplateBranch}" in Git (one is a directory of the other)`,
       );
     }
-    for (const [other, j] of branches) {
-      if (j !== i && branchesConflict(group.branch, other)) {
-        reporter.value(
-          branchPath,
-          `branch "${group.branch}" cannot coexist with "${other}" of transformChanges.group[${j}] in Git (one is a directory of the other)`,
-        );
-      }
-    }
     const directory = posix.normalize(group.directory.replace(/^\/+/, '')).replace(/\/+$/, '');
     const key = `${group.repository ?? '*'}\0${directory}`;
     const before = directories.get(key);
@@ -327,6 +333,20 @@ function checkTransformChanges(spec: PartialSpec, reporter: Reporter): void {
         group.repository,
       );
   });
+  const conflicting = new CappedProblems(reporter);
+  for (const { index, other } of findBranchConflicts(
+    groups.map((g) => g?.branch),
+    work,
+  )) {
+    conflicting.value(
+      ['transformChanges', 'group', index, 'branch'],
+      `branch "${groups[index]!.branch}" cannot coexist with "${groups[other]!.branch}" of transformChanges.group[${other}] in Git (one is a directory of the other)`,
+    );
+  }
+  conflicting.finish(
+    (more, first) =>
+      `and ${more} more groups whose branch cannot coexist with an earlier group's in Git (only the first ${first} are listed)`,
+  );
 }
 
 function checkImportChangesets(spec: PartialSpec, reporter: Reporter): void {
@@ -357,7 +377,7 @@ function checkImportChangesets(spec: PartialSpec, reporter: Reporter): void {
   });
 }
 
-function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter): void {
+function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter, steps: GlobWork): void {
   const template = spec.changesetTemplate;
   if (!template) return;
   if (template.branch !== undefined) checkTemplateBranch(spec, template.branch, reporter);
@@ -368,7 +388,7 @@ function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter): void {
       `"${email}" is not an email address`,
     );
   }
-  checkPublished(spec, reporter);
+  checkPublished(spec, reporter, steps);
 }
 
 function checkTemplateBranch(spec: PartialSpec, branch: string, reporter: Reporter): void {
@@ -404,16 +424,28 @@ function checkTemplateBranch(spec: PartialSpec, branch: string, reporter: Report
   }
 }
 
-function checkPublished(spec: PartialSpec, reporter: Reporter): void {
+function checkPublished(spec: PartialSpec, reporter: Reporter, steps: GlobWork): void {
   const published = spec.changesetTemplate?.published;
   if (!Array.isArray(published)) return;
-  const explicitRepositories = present(spec.on).flatMap((e) =>
-    'repository' in e
-      ? [{ repository: e.repository, branches: e.branches ?? (e.branch ? [e.branch] : []) }]
-      : [],
-  );
   const onlyExplicit = present(spec.on).every((e) => 'repository' in e);
-  published.forEach((rule, i) => {
+  const explicitRepositories = new SortedNames(
+    present(spec.on).flatMap((e) => ('repository' in e ? [e.repository] : [])),
+  );
+  /** Whether the glob matches a repository of `on`, trying only those with its literal prefix. */
+  const matchesSome = (glob: string): boolean => {
+    try {
+      for (const repository of explicitRepositories.withPrefix(literalPrefix(glob))) {
+        steps.remaining -= 1;
+        if (matchesGlob(glob, repository, steps)) return true;
+      }
+      return false;
+    } catch (err) {
+      if (err instanceof GlobError && steps.remaining < 0) return true; // not known: say nothing
+      throw err;
+    }
+  };
+  for (const [i, rule] of published.entries()) {
+    if (steps.remaining < 0) break;
     const path = ['changesetTemplate', 'published', i];
     const keys = Object.keys(rule);
     if (keys.length !== 1) {
@@ -421,31 +453,35 @@ function checkPublished(spec: PartialSpec, reporter: Reporter): void {
         path,
         `changesetTemplate.published[${i}] must have exactly one GLOB: value, not ${keys.length}`,
       );
-      return;
+      continue;
     }
     const key = keys[0]!;
     const at = key.indexOf('@');
     const repositoryGlob = at < 0 ? key : key.slice(0, at);
     const branchGlob = at < 0 ? undefined : key.slice(at + 1);
     const problem =
-      globProblem(repositoryGlob) ?? (branchGlob ? globProblem(branchGlob) : undefined);
+      globProblem(repositoryGlob, steps) ??
+      (branchGlob ? globProblem(branchGlob, steps) : undefined);
+    if (steps.remaining < 0) break;
     if (problem) {
       reporter.key([...path, key], `"${key}" is not a valid glob: ${problem}`);
-      return;
-    }
-    if (branchGlob === '') {
+    } else if (branchGlob === '') {
       reporter.key([...path, key], `"${key}" has an empty branch after "@"`);
-      return;
-    }
-    if (
-      onlyExplicit &&
-      explicitRepositories.every((e) => !matchesGlob(repositoryGlob, e.repository))
-    ) {
+    } else if (onlyExplicit && !matchesSome(repositoryGlob)) {
       reporter.key(
         [...path, key],
         `"${repositoryGlob}" matches no repository in "on"; this entry never applies`,
         'warning',
       );
     }
-  });
+  }
+  if (steps.remaining < 0) {
+    reporter.key(
+      ['changesetTemplate', 'published'],
+      budgetSpent(
+        'checking the changesetTemplate.published globs and which repositories they match',
+      ),
+      'warning',
+    );
+  }
 }

@@ -1,3 +1,4 @@
+import type { GlobWork } from '../glob/glob.js';
 import {
   isTemplated,
   parseTemplate,
@@ -6,7 +7,7 @@ import {
   type ParsedTemplate,
 } from '../template/index.js';
 import { didYouMean } from '../text/did-you-mean.js';
-import { offsetOfLineColumn } from './scalar-positions.js';
+import { lineColumnOffsets } from './scalar-positions.js';
 import type { Reporter } from './reporter.js';
 import { present, type PartialSpec } from './partial-spec.js';
 
@@ -100,35 +101,65 @@ function templatedFields(spec: PartialSpec): TemplatedField[] {
  * Parses every templated field, reporting syntax errors and references to variables that do not
  * exist where the field is rendered, at their position in the file.
  */
-export function checkTemplates(spec: PartialSpec, reporter: Reporter): void {
+export function checkTemplates(
+  spec: PartialSpec,
+  reporter: Reporter,
+  steps: GlobWork = { remaining: Infinity },
+): void {
   const definedOutputs = new Set(present(spec.steps).flatMap((s) => Object.keys(s.outputs ?? {})));
+  const suggest = outputSuggestions(definedOutputs, steps);
   for (const field of templatedFields(spec)) {
     if (!isTemplated(field.source)) continue;
+    const offsetOf = lineColumnOffsets(field.source);
     let parsed: ParsedTemplate;
     try {
       parsed = parseTemplate(field.source);
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
-      const offset = offsetOfLineColumn(field.source, err.position.line, err.position.column);
+      const offset = offsetOf(err.position.line, err.position.column);
       reporter.inValue(field.path, offset, `template error: ${templateErrorText(err)}`);
       continue;
     }
     for (const reference of templateReferences(parsed)) {
-      const offset = offsetOfLineColumn(
-        field.source,
-        reference.position.line,
-        reference.position.column,
-      );
-      const problem = referenceProblem(reference.path, field.namespaces, definedOutputs);
+      const offset = offsetOf(reference.position.line, reference.position.column);
+      const problem = referenceProblem(reference.path, field.namespaces, definedOutputs, suggest);
       if (problem) reporter.inValue(field.path, offset, problem.message, problem.severity);
     }
   }
+}
+
+/**
+ * "; did you mean …" for an output name no step defines, computed once per name; comparing with
+ * every defined output costs (name length × their total length) steps of the shared budget, and
+ * once it is spent there are no more suggestions.
+ */
+function outputSuggestions(
+  definedOutputs: ReadonlySet<string>,
+  steps: GlobWork,
+): (name: string) => string {
+  let total = 0;
+  for (const name of definedOutputs) total += name.length + 1;
+  const known = new Map<string, string>();
+  return (name) => {
+    let suggestion = known.get(name);
+    if (suggestion === undefined) {
+      const cost = (name.length + 1) * total;
+      suggestion = '';
+      if (cost <= steps.remaining) {
+        steps.remaining -= cost;
+        suggestion = didYouMean(name, definedOutputs);
+      }
+      known.set(name, suggestion);
+    }
+    return suggestion;
+  };
 }
 
 function referenceProblem(
   path: readonly string[],
   allowed: readonly string[],
   definedOutputs: ReadonlySet<string>,
+  suggest: (name: string) => string,
 ): { message: string; severity: 'error' | 'warning' } | undefined {
   const [namespace, field] = path;
   if (namespace === undefined) return undefined;
@@ -150,7 +181,7 @@ function referenceProblem(
     if (!definedOutputs.has(field)) {
       return {
         severity: 'warning',
-        message: `"outputs.${field}" is not defined by any step${didYouMean(field, definedOutputs)}; rendering fails unless one defines it`,
+        message: `"outputs.${field}" is not defined by any step${suggest(field)}; rendering fails unless one defines it`,
       };
     }
     return undefined;

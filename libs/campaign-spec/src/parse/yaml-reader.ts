@@ -4,30 +4,32 @@ import {
   isPair,
   isScalar,
   isSeq,
-  LineCounter,
-  parseAllDocuments,
-  type Document,
+  type LineCounter,
   type Node,
   type Scalar,
+  type YAMLMap,
 } from 'yaml';
 import type { z } from 'zod';
-import { childSchemas, expectsOnlyString } from '../spec/schema-navigation.js';
+import { SchemaCache } from '../spec/schema-navigation.js';
 import type { SourcePosition } from './diagnostics.js';
+import { indexDocument, type DocumentIndex } from './yaml-index.js';
+import { parseLeniently } from './yaml-parse.js';
+import { MAX_SPEC_VALUES, MAX_YAML_TOKENS, newSpecWork, type SpecWork } from './work.js';
 
 /** A path into the spec: keys of mappings and indexes of lists. */
 export type SpecPath = readonly (string | number)[];
 
 /** Where a value (and, inside a mapping, its key) is written in the file. */
 export interface Located {
-  /** The key's source range [start, end) for values inside a mapping. */
-  readonly keyRange?: readonly [number, number];
+  /** Where the key starts, for values inside a mapping. */
+  readonly keyOffset?: number;
   /** The node holding the value; absent for `key:` with nothing after it. */
   readonly node?: Node;
-  /** The value's source range [start, end). */
-  readonly valueRange: readonly [number, number];
+  /** Where the value starts (for `key:` with nothing after it: where the key ends). */
+  readonly valueOffset: number;
 }
 
-/** A YAML problem found while reading: syntax, duplicate keys, aliases. */
+/** A YAML problem found while reading: syntax, duplicate keys, aliases, limits. */
 export interface ReadProblem {
   readonly offset: number;
   readonly message: string;
@@ -44,10 +46,9 @@ export interface ReadSpec {
   readonly text: string;
   /** Where each path is written; see `locate`. */
   readonly locations: ReadonlyMap<string, Located>;
+  /** What reading took; shared with the checks that follow. */
+  readonly work: SpecWork;
 }
-
-/** Expanding aliases beyond this many nodes is refused (a "billion laughs" document). */
-const MAX_NODES = 200_000;
 
 export function pathKey(path: SpecPath): string {
   return JSON.stringify(path);
@@ -71,14 +72,27 @@ export function positionOf(spec: Pick<ReadSpec, 'lineCounter'>, offset: number):
 /**
  * Reads YAML into plain data guided by the schema: a plain (unquoted) scalar where the schema
  * expects only a string is taken as written, so `branch: 3.10` means the branch "3.10", not the
- * number 3.1.
+ * number 3.1. Merge keys (`<<: *defaults`, `<<: [*a, *b]`) are expanded as YAML 1.1 and the Go
+ * parser Sourcegraph uses do: keys written in the mapping win, then the earlier merged mapping.
+ *
+ * The work is linear in the text: at most MAX_YAML_TOKENS tokens are parsed, each alias is
+ * resolved once from an index, and at most MAX_SPEC_VALUES values are produced, counting the
+ * values of an alias or merge again at every use (a "billion laughs" document stops there).
  */
-export function readSpecYaml(original: string, schema: z.ZodType): ReadSpec {
-  const { text, lineCounter, docs, repairedAt } = parseLeniently(original);
+export function readSpecYaml(original: string, schema: z.ZodType, work = newSpecWork()): ReadSpec {
+  const { text, lineCounter, docs, repairedAt, tooManyTokensAt } = parseLeniently(original, work);
   const problems: ReadProblem[] = [];
   const locations = new Map<string, Located>();
   const doc = docs[0];
-  const read: ReadSpec = { value: null, problems, lineCounter, text, locations };
+  const read: ReadSpec = { value: null, problems, lineCounter, text, locations, work };
+  if (tooManyTokensAt !== undefined) {
+    problems.push({
+      offset: tooManyTokensAt,
+      message: `the spec has more than ${MAX_YAML_TOKENS} YAML tokens (keys, values, list dashes, comments, line breaks) and is not read further; split the campaign or move large contents out of the spec (steps[].mount)`,
+      recoverable: false,
+    });
+    return read;
+  }
   if (!doc) return read;
   for (const offset of repairedAt) {
     problems.push({
@@ -98,90 +112,21 @@ export function readSpecYaml(original: string, schema: z.ZodType): ReadSpec {
     });
   }
   for (const error of doc.errors) {
-    const duplicate = error.code === 'DUPLICATE_KEY';
     problems.push({
       offset: error.pos[0],
-      message: duplicate ? duplicateKeyMessage(text, error.pos[0]) : yamlMessage(error.message),
-      recoverable: duplicate,
+      message: yamlMessage(error.message),
+      recoverable: false,
     });
   }
   if (problems.some((p) => !p.recoverable)) return read;
-
-  let visited = 0;
-  const walk = (
-    node: Node | null | undefined,
-    path: SpecPath,
-    schemas: z.ZodType[],
-    depth: number,
-    keyRange?: readonly [number, number],
-    fallback?: number,
-  ): unknown => {
-    if (++visited > MAX_NODES) {
-      throw new ReadAbort(
-        node?.range?.[0] ?? 0,
-        `the document expands to more than ${MAX_NODES} values (through aliases); simplify it`,
-      );
-    }
-    if (depth > 64)
-      throw new ReadAbort(node?.range?.[0] ?? 0, 'the document is nested more than 64 levels deep');
-    const range: readonly [number, number] = node?.range
-      ? [node.range[0], node.range[1]]
-      : [fallback ?? keyRange?.[1] ?? 0, fallback ?? keyRange?.[1] ?? 0];
-    locations.set(pathKey(path), { keyRange, node: node ?? undefined, valueRange: range });
-    if (node == null) return null;
-    if (isAlias(node)) {
-      const target = node.resolve(doc as Document);
-      if (!target) throw new ReadAbort(range[0], `unknown alias "*${node.source}"`);
-      const value = walk(target, path, schemas, depth + 1, keyRange);
-      locations.set(pathKey(path), { keyRange, node, valueRange: range });
-      return value;
-    }
-    if (isScalar(node)) return scalarValue(node, schemas);
-    if (isMap(node)) {
-      const result: Record<string, unknown> = {};
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const keyNode = pair.key as Node | null;
-        if (keyNode != null && !isScalar(keyNode)) {
-          throw new ReadAbort(keyNode.range?.[0] ?? range[0], 'mapping keys must be plain strings');
-        }
-        const key = keyNode == null || keyNode.value == null ? '' : String(keyNode.value);
-        const kRange: readonly [number, number] = keyNode?.range
-          ? [keyNode.range[0], keyNode.range[1]]
-          : [range[0], range[0]];
-        Object.defineProperty(result, key, {
-          value: walk(
-            pair.value as Node | null,
-            [...path, key],
-            childSchemas(schemas, key),
-            depth + 1,
-            kRange,
-            kRange[1],
-          ),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return result;
-    }
-    if (isSeq(node)) {
-      return node.items.map((item, i) =>
-        walk(
-          item as Node | null,
-          [...path, i],
-          childSchemas(schemas, i),
-          depth + 1,
-          undefined,
-          range[0],
-        ),
-      );
-    }
-    return null;
-  };
+  const index = indexDocument(doc, work);
+  problems.push(...index.problems);
+  if (problems.some((p) => !p.recoverable)) return read;
 
   try {
-    return { ...read, value: walk(doc.contents as Node | null, [], [schema], 0) };
+    const walker = new ValueWalker(index, locations, work);
+    const root = doc.contents as Node | null;
+    return { ...read, value: walker.walk(root, pathKey([]), [schema], 0, undefined, 0) };
   } catch (err) {
     if (err instanceof ReadAbort) {
       problems.push({ offset: err.offset, message: err.message, recoverable: false });
@@ -191,78 +136,186 @@ export function readSpecYaml(original: string, schema: z.ZodType): ReadSpec {
   }
 }
 
-interface Parsed {
-  text: string;
-  lineCounter: LineCounter;
-  docs: Document.Parsed[];
-  /** Offsets of the quoted strings whose continuation lines were indented to read the file. */
-  repairedAt: number[];
+/** One key of a mapping after merge keys are expanded. */
+interface Entry {
+  readonly key: string;
+  readonly keyStart: number;
+  readonly keyEnd: number;
+  readonly value: Node | null;
 }
 
-function parseText(text: string): Omit<Parsed, 'repairedAt'> {
-  const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  return { text, lineCounter, docs: Array.isArray(documents) ? documents : [] };
-}
+/** Turns the document into plain values, recording where each path is written. */
+class ValueWalker {
+  /** The entries of each mapping with merge keys, computed once per mapping. */
+  private readonly merged = new Map<YAMLMap, Entry[]>();
+  /** Whether an alias or merge key was expanded, for the wording of the budget's message. */
+  private expanded = false;
+  private readonly schemas = new SchemaCache();
 
-/**
- * Parses the text; when a quoted string's continuation lines are not indented past its key (YAML
- * forbids it, but the Go parser Sourcegraph uses accepts it), indents them and parses again. Only
- * leading whitespace inside quoted strings changes, which YAML folds away, so values are the same;
- * columns on those lines shift.
- */
-function parseLeniently(original: string): Parsed {
-  let parsed = parseText(original);
-  const repairedAt: number[] = [];
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const missing = parsed.docs[0]?.errors.find(
-      (e) => e.code === 'MISSING_CHAR' && /quote/.test(e.message),
-    );
-    if (!missing) break;
-    const repaired = indentQuotedContinuation(parsed.text, missing.pos[0]);
-    if (!repaired) break;
-    const next = parseText(repaired.text);
-    if ((next.docs[0]?.errors.length ?? 1) >= (parsed.docs[0]?.errors.length ?? 0)) break;
-    parsed = next;
-    repairedAt.push(repaired.quoteAt);
-  }
-  if (repairedAt.length > 0 && (parsed.docs[0]?.errors.length ?? 0) > 0) {
-    return { ...parseText(original), repairedAt: [] };
-  }
-  return { ...parsed, repairedAt };
-}
+  constructor(
+    private readonly index: DocumentIndex,
+    private readonly locations: Map<string, Located>,
+    private readonly work: SpecWork,
+  ) {}
 
-function indentQuotedContinuation(
-  text: string,
-  errorOffset: number,
-): { text: string; quoteAt: number } | undefined {
-  // The string's first line is the line before where YAML gave up on it.
-  const lineEnd = text.lastIndexOf('\n', Math.max(0, errorOffset - 1));
-  const lineStart = text.lastIndexOf('\n', lineEnd - 1) + 1;
-  const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
-  const m = /^(\s*)(?:-\s+)?[^"'#]*?:\s+(["'])/.exec(line) ?? /^(\s*)-\s+(["'])/.exec(line);
-  if (!m) return undefined;
-  const indent = m[1]!.length;
-  const quote = m[2]!;
-  const quoteAt = lineStart + m[0].length - 1;
-  let close = -1;
-  for (let i = quoteAt + 1; i < text.length; i++) {
-    if (quote === '"' && text[i] === '\\') i++;
-    else if (text[i] === quote) {
-      if (quote === "'" && text[i + 1] === "'") i++;
-      else {
-        close = i;
-        break;
-      }
+  private charge(offset: number): void {
+    this.work.values += 1;
+    if (this.work.values > MAX_SPEC_VALUES) {
+      throw new ReadAbort(
+        offset,
+        this.expanded
+          ? `the spec expands to more than ${MAX_SPEC_VALUES} values through aliases and merge keys (each use counts the values it names again); use fewer aliases of large values`
+          : `the spec has more than ${MAX_SPEC_VALUES} values; split the campaign`,
+      );
     }
   }
-  if (close < 0) return undefined;
-  const body = text
-    .slice(quoteAt, close)
-    .replace(/\n([ \t]*)(?=[^\s])/g, (whole, spaces: string) =>
-      spaces.length > indent ? whole : `\n${' '.repeat(indent + 1)}`,
-    );
-  return { text: text.slice(0, quoteAt) + body + text.slice(close), quoteAt };
+
+  /**
+   * The value of `node`, at the path whose `pathKey` is `at`; `keyOffset` is where its key starts
+   * in a mapping, `nullAt` where to point when there is no node.
+   */
+  walk(
+    node: Node | null | undefined,
+    at: string,
+    schemas: readonly z.ZodType[],
+    depth: number,
+    keyOffset: number | undefined,
+    nullAt: number,
+  ): unknown {
+    const offset = node?.range?.[0] ?? nullAt;
+    this.charge(offset);
+    if (depth > 64) throw new ReadAbort(offset, 'the document is nested more than 64 levels deep');
+    this.locations.set(at, { keyOffset, node: node ?? undefined, valueOffset: offset });
+    if (node == null) return null;
+    if (isAlias(node)) {
+      const target = this.index.targets.get(node);
+      if (!target) throw new ReadAbort(offset, `unknown alias "*${node.source}"`);
+      this.expanded = true;
+      const value = this.walk(target, at, schemas, depth + 1, keyOffset, offset);
+      this.locations.set(at, { keyOffset, node, valueOffset: offset });
+      return value;
+    }
+    if (isScalar(node)) return scalarValue(node, this.schemas.onlyString(schemas));
+    if (isMap(node)) {
+      const result: Record<string, unknown> = {};
+      const add = (key: string, keyStart: number, keyEnd: number, value: Node | null): void => {
+        Object.defineProperty(result, key, {
+          value: this.walk(
+            value,
+            childKey(at, key),
+            this.schemas.child(schemas, key),
+            depth + 1,
+            keyStart,
+            keyEnd,
+          ),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      };
+      if (node.items.some(isMergeKey)) {
+        for (const e of this.entriesOf(node, offset, depth))
+          add(e.key, e.keyStart, e.keyEnd, e.value);
+      } else {
+        for (const pair of node.items) {
+          const key = keyOf(pair, offset);
+          if (key) add(key.key, key.keyStart, key.keyEnd, pair.value as Node | null);
+        }
+      }
+      return result;
+    }
+    if (isSeq(node)) {
+      const items = this.schemas.child(schemas, 0);
+      return node.items.map((item, i) =>
+        this.walk(item as Node | null, childKey(at, i), items, depth + 1, undefined, offset),
+      );
+    }
+    return null;
+  }
+
+  /**
+   * The keys of a mapping in order, with each merge key replaced by the keys it brings that the
+   * mapping does not write itself (nor an earlier merge). Each merged key is charged to the budget.
+   */
+  private entriesOf(map: YAMLMap, at: number, depth: number): Entry[] {
+    const known = this.merged.get(map);
+    if (known) return known;
+    if (depth > 64) throw new ReadAbort(at, 'the document is nested more than 64 levels deep');
+    const written = new Set<string>();
+    for (const pair of map.items) {
+      const key = keyOf(pair, at);
+      if (key && !isMergeKey(pair)) written.add(key.key);
+    }
+    const seen = new Set<string>();
+    const entries: Entry[] = [];
+    for (const pair of map.items) {
+      const key = keyOf(pair, at);
+      if (!key) continue;
+      if (!isMergeKey(pair)) {
+        entries.push({ ...key, value: pair.value as Node | null });
+        seen.add(key.key);
+        continue;
+      }
+      this.expanded = true;
+      for (const source of this.mergeSources(pair.value as Node | null, key.keyStart)) {
+        const sourceEntries = source.items.some(isMergeKey)
+          ? this.entriesOf(source, at, depth + 1)
+          : source.items.flatMap((p) => {
+              const k = keyOf(p, at);
+              return k ? [{ ...k, value: p.value as Node | null }] : [];
+            });
+        for (const entry of sourceEntries) {
+          this.charge(entry.keyStart);
+          if (written.has(entry.key) || seen.has(entry.key)) continue;
+          seen.add(entry.key);
+          entries.push(entry);
+        }
+      }
+    }
+    this.merged.set(map, entries);
+    return entries;
+  }
+
+  /** The mappings a merge key's value names: one mapping or a list of them, written or aliased. */
+  private mergeSources(value: Node | null, at: number): YAMLMap[] {
+    const resolve = (node: unknown): unknown =>
+      isAlias(node) ? this.index.targets.get(node) : node;
+    const target = resolve(value);
+    const items = isSeq(target) ? target.items.map(resolve) : [target];
+    if (!items.every((item) => isMap(item))) {
+      throw new ReadAbort(
+        value?.range?.[0] ?? at,
+        'a merge key "<<" takes a mapping or a list of mappings (e.g. <<: *defaults or <<: [*a, *b])',
+      );
+    }
+    return items as YAMLMap[];
+  }
+}
+
+/** `pathKey([...path, key])` from `pathKey(path)`, without serializing the whole path again. */
+function childKey(parent: string, key: string | number): string {
+  const inner = parent.slice(1, -1);
+  return `[${inner}${inner === '' ? '' : ','}${JSON.stringify(key)}]`;
+}
+
+/** A mapping key as the reader names it, and where it is written; throws unless a scalar. */
+function keyOf(
+  pair: unknown,
+  at: number,
+): { key: string; keyStart: number; keyEnd: number } | undefined {
+  if (!isPair(pair)) return undefined;
+  const keyNode = pair.key as Node | null;
+  if (keyNode != null && !isScalar(keyNode)) {
+    throw new ReadAbort(keyNode.range?.[0] ?? at, 'mapping keys must be plain strings');
+  }
+  const key = keyNode == null || keyNode.value == null ? '' : String(keyNode.value);
+  return { key, keyStart: keyNode?.range?.[0] ?? at, keyEnd: keyNode?.range?.[1] ?? at };
+}
+
+/** `<<` written plainly is a merge key (YAML 1.1); quoted, it is the text "<<". */
+function isMergeKey(pair: unknown): boolean {
+  const key = isPair(pair) ? pair.key : undefined;
+  return isScalar(key) && key.type === 'PLAIN' && key.value === '<<';
 }
 
 class ReadAbort extends Error {
@@ -274,25 +327,18 @@ class ReadAbort extends Error {
   }
 }
 
-function scalarValue(node: Scalar, schemas: readonly z.ZodType[]): unknown {
+function scalarValue(node: Scalar, onlyString: boolean): unknown {
   const value: unknown = node.value;
   if (
     node.type === 'PLAIN' &&
     (typeof value === 'number' || typeof value === 'boolean') &&
     typeof node.source === 'string' &&
-    expectsOnlyString(schemas)
+    onlyString
   ) {
     return node.source;
   }
   if (typeof value === 'bigint') return Number(value);
   return value;
-}
-
-function duplicateKeyMessage(text: string, offset: number): string {
-  const key = /^[^:\n]*/.exec(text.slice(offset))?.[0]?.trim() ?? '';
-  return key === ''
-    ? 'duplicate key in this mapping; each key may appear once'
-    : `duplicate key "${key.replace(/^["']|["']$/g, '')}"; each key may appear once in a mapping`;
 }
 
 /** YAML's own messages, lower-cased to read as the rest of ours. */

@@ -85,3 +85,50 @@ export function literalStrings(schemas: readonly Schema[]): string[] {
   }
   return values;
 }
+
+/**
+ * `childSchemas` and `expectsOnlyString` for walks that ask at every value, answered once per
+ * distinct question: the same schemas (by identity) and key always have the same answer.
+ */
+export class SchemaCache {
+  private readonly children = new WeakMap<readonly Schema[], Map<string | number, Schema[]>>();
+  private readonly onlyStrings = new WeakMap<readonly Schema[], boolean>();
+  private readonly uniform = new WeakMap<readonly Schema[], Schema | null>();
+
+  /** `childSchemas`; every list index has the same answer. */
+  child(schemas: readonly Schema[], key: string | number): readonly Schema[] {
+    const k = typeof key === 'number' ? 0 : key;
+    let known = this.children.get(schemas);
+    if (!known) {
+      known = new Map();
+      this.children.set(schemas, known);
+    }
+    let found = known.get(k);
+    if (!found) {
+      found = childSchemas(schemas, k);
+      known.set(k, found);
+    }
+    return found;
+  }
+
+  /** The schema of every child when `schemas` is one record or one array; else undefined. */
+  each(schemas: readonly Schema[]): Schema | undefined {
+    let found = this.uniform.get(schemas);
+    if (found === undefined) {
+      const all = schemas.flatMap(alternatives);
+      const d = all.length === 1 ? def(all[0]!) : undefined;
+      found = d?.type === 'record' ? d.valueType : d?.type === 'array' ? d.element : undefined;
+      this.uniform.set(schemas, found ?? null);
+    }
+    return found ?? undefined;
+  }
+
+  onlyString(schemas: readonly Schema[]): boolean {
+    let found = this.onlyStrings.get(schemas);
+    if (found === undefined) {
+      found = expectsOnlyString(schemas);
+      this.onlyStrings.set(schemas, found);
+    }
+    return found;
+  }
+}
