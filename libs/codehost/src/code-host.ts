@@ -180,6 +180,31 @@ export interface ObservedFields {
   headRefOid?: string;
 }
 
+/**
+ * Orders the reports of one thing (a pull request's state, a check, a reviewer's review): compared
+ * element by element, the greater is the newer. Built from the payload's own ids and timestamps,
+ * since a code host does not deliver webhooks in order.
+ */
+export type ReportOrder = readonly number[];
+
+/** One check of a commit as a delivery reports it: a status context, a check run or a suite. */
+export interface CheckReport {
+  kind: 'status' | 'check_run' | 'check_suite';
+  /** Which check of the commit: the status context, `<app>/<name>` of a run, the app of a suite. */
+  name: string;
+  /** The suite a run belongs to, or a suite's own id: a suite whose runs are known counts once. */
+  suiteId?: number;
+  state: 'SUCCESS' | 'FAILURE' | 'PENDING' | 'ERROR';
+  order: ReportOrder;
+}
+
+/** One reviewer's latest decisive review (a dismissed one no longer decides anything). */
+export interface ReviewReport {
+  reviewer: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'DISMISSED';
+  order: ReportOrder;
+}
+
 /** What a delivery says about pull requests, before knowing which of them are tracked. */
 export interface WebhookFacts {
   /** e.g. `pull_request.closed`, `check_suite.completed`, `status`. */
@@ -188,10 +213,19 @@ export interface WebhookFacts {
   repository: string;
   /** Which pull requests: the ones numbered, or every tracked one whose head is `headSha`. */
   target: { numbers: number[] } | { headSha: string };
-  /** Fields of every observation (ChangesetObserved minus identity, source, delivery, trigger). */
+  /**
+   * Fields of every observation (ChangesetObserved minus identity, source, delivery, trigger).
+   * `checks` and `reviewDecision` are left to the recorder: they roll up every report it has.
+   */
   fields: ObservedFields;
   /** The login of whoever acted, when the payload says. */
   sender?: string;
+  /** When the payload says the pull request was last updated: orders its url/title/state/draft/head. */
+  pullRequestOrder?: { updatedAt: string; replacedHead?: string };
+  /** The check of the head commit this delivery reports. */
+  check?: CheckReport;
+  /** The review this delivery reports. */
+  review?: ReviewReport;
 }
 
 /**

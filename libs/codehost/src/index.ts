@@ -13,3 +13,4 @@ export * from './git-http/receive-pack.js';
 export * from './git-objects/commit-object.js';
 export * from './git-objects/pack-file.js';
 export * from './observations.js';
+export * from './rollup.js';

@@ -137,7 +137,12 @@ export class GithubWebhookController {
         logger.info(about, 'webhook already recorded');
         res.status(200).json({ duplicate: true });
         return;
-      // 202: accepted, with nothing to record.
+      // 202: about a pull request no changeset tracks yet: held, and recorded if one does soon.
+      case 'held':
+        logger.debug(about, 'webhook held until its pull request is tracked');
+        res.status(202).json({ held: 'untracked' });
+        return;
+      // 202: accepted, with nothing to record (an event not followed, an echo, or stale).
       case 'ignored':
         logger.debug({ ...about, reason: result.reason }, 'webhook ignored');
         res.status(202).json({ ignored: result.reason });

@@ -35,7 +35,7 @@ const configEnv = {
 
 describeServiceProcess('webhook-gateway', {
   env: configEnv,
-  components: ['webhook_gateway_tracked_pull_requests', 'webhook-recorder'],
+  components: ['webhook_gateway_tracked_pull_requests', 'webhook-recorder', 'parked-deliveries'],
 });
 
 describe(`node ${ENTRY} (webhook-gateway's own configuration)`, () => {

@@ -9,7 +9,7 @@ import {
 } from './tracked-pull-requests.projection.js';
 
 interface Item {
-  delivery: WebhookDelivery;
+  delivery: Pick<WebhookDelivery, 'id' | 'event' | 'action'>;
   facts: WebhookFacts;
 }
 
@@ -61,19 +61,21 @@ export async function loadTracked(
 }
 
 /**
- * Notes delivery ids, each with the changesets it was recorded for; returns the ids this
- * statement inserted (an id noted before, by an earlier delivery or another gateway, is not).
+ * Notes delivery ids (first, so that a redelivery is found before anything else is done);
+ * returns the ids this statement inserted (an id noted before, by an earlier delivery or
+ * another gateway, is not). Their changesets are set once known (`setChangesetIds`).
  */
 export async function noteDeliveries(
   client: PoolClient,
-  rows: readonly (Item & { changesetIds: readonly string[] })[],
+  rows: readonly Pick<Item, 'delivery' | 'facts'>[],
 ): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const inserted = await client.query<{ delivery_id: string }>(
     `INSERT INTO deliveries (delivery_id, event, action, repository, changeset_ids)
-     SELECT d.id, d.event, d.action, d.repository, string_to_array(d.changesets, ',')
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-            AS d(id, event, action, repository, changesets)
+     SELECT d.id, d.event, d.action, d.repository, '{}'
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+            AS d(id, event, action, repository)
+      ORDER BY d.id
      ON CONFLICT (delivery_id) DO NOTHING
      RETURNING delivery_id`,
     [
@@ -81,8 +83,21 @@ export async function noteDeliveries(
       rows.map((r) => r.delivery.event),
       rows.map((r) => r.delivery.action ?? null),
       rows.map((r) => r.facts.repository),
-      rows.map((r) => r.changesetIds.join(',')),
     ],
   );
   return new Set(inserted.rows.map((r) => r.delivery_id));
+}
+
+/** Sets the changesets each recorded delivery's observations went to. */
+export async function setChangesetIds(
+  client: PoolClient,
+  rows: readonly { deliveryId: string; changesetIds: readonly string[] }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `UPDATE deliveries d SET changeset_ids = string_to_array(w.changesets, ',')
+       FROM unnest($1::text[], $2::text[]) AS w(id, changesets)
+      WHERE d.delivery_id = w.id`,
+    [rows.map((r) => r.deliveryId), rows.map((r) => r.changesetIds.join(','))],
+  );
 }

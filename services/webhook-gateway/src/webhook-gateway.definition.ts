@@ -7,6 +7,7 @@ import {
 } from '@campaigns/events';
 import type { ServiceDefinition } from '@campaigns/service-kit';
 import { RecordedDelivery } from './recorded-delivery.entity.js';
+import { RECORDER_STATE_ENTITIES } from './recorder-state.entities.js';
 import { TrackedPullRequestEntity } from './tracked-pull-request.entity.js';
 import { trackedPullRequestsProjection } from './tracked-pull-requests.projection.js';
 import { WebhookGatewayModule } from './webhook-gateway.module.js';
@@ -37,7 +38,12 @@ export function webhookGatewayDefinition(
     defaultPort: 3104,
     database: {
       schema: WEBHOOK_GATEWAY_SCHEMA,
-      entities: [...CONSUMER_ENTITIES, RecordedDelivery, TrackedPullRequestEntity],
+      entities: [
+        ...CONSUMER_ENTITIES,
+        RecordedDelivery,
+        TrackedPullRequestEntity,
+        ...RECORDER_STATE_ENTITIES,
+      ],
       // The timestamps name the migrations (TypeORM knows them by name): never change them.
       migrations: [
         ...sqlMigrations({

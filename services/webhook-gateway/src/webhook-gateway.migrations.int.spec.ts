@@ -114,9 +114,13 @@ describe("webhook-gateway's TypeORM migrations", () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'webhook_gateway' ORDER BY 1`,
     );
     expect(created.rows.map((r) => r.table_name)).toEqual([
+      'commit_checks',
       'dead_letters',
       'deliveries',
+      'parked_deliveries',
       'projection_checkpoints',
+      'pull_request_reviews',
+      'pull_request_versions',
       'tracked_pull_requests',
       'typeorm_migrations',
     ]);

@@ -18,6 +18,7 @@ import {
   TrackedPullRequestsController,
   trackedPullRequestsBinding,
 } from './tracked-pull-requests.controller.js';
+import { ParkedDeliveries } from './parked-deliveries.js';
 import { WebhookRecorder } from './webhook-recorder.js';
 import { WebhookVerifier } from './webhook-verifier.js';
 
@@ -40,8 +41,15 @@ import { WebhookVerifier } from './webhook-verifier.js';
       }),
     },
     provideComponents(
-      (gateway: WebhookGateway): ServiceComponent[] => [gateway.recorder],
-      [WEBHOOK_GATEWAY],
+      (gateway: WebhookGateway, context: ServiceContext): ServiceComponent[] => [
+        gateway.recorder,
+        new ParkedDeliveries({
+          pool: context.pool,
+          recorder: gateway.recorder,
+          logger: context.logger,
+        }),
+      ],
+      [WEBHOOK_GATEWAY, SERVICE_CONTEXT],
     ),
     { provide: TRACKED_PULL_REQUESTS, useValue: trackedPullRequestsBinding },
   ],

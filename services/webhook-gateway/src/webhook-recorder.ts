@@ -4,17 +4,27 @@ import type { ServiceComponent } from '@campaigns/service-kit';
 import type { PoolClient } from 'pg';
 import { Histogram, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { decideDelivery, type Observation, type RecordOutcome } from './delivery-decision.js';
+import {
+  checkedCommit,
+  commitKey,
+  decideDelivery,
+  pullRequestKey,
+  type Observation,
+  type RecordOutcome,
+} from './delivery-decision.js';
+import { loadState, lockKeys, park, saveState, unpark, type ParkedItem } from './recorder-state.js';
 import { GroupCommitQueue, type BatchOutcome } from './group-commit-queue.js';
-import { loadTracked, noteDeliveries } from './recorder-tables.js';
+import { loadTracked, noteDeliveries, setChangesetIds } from './recorder-tables.js';
 
 export const WEBHOOK_GATEWAY_SCHEMA = 'webhook_gateway';
 export type { RecordOutcome } from './delivery-decision.js';
 
 /** A verified delivery and what it says, waiting to be recorded. */
 export interface DeliveryToRecord {
-  delivery: WebhookDelivery;
+  delivery: Pick<WebhookDelivery, 'id' | 'event' | 'action'>;
   facts: WebhookFacts;
+  /** Held earlier (its pull request was not tracked yet), now taken up again. */
+  parked?: true;
 }
 
 export interface WebhookRecorderOptions {
@@ -76,9 +86,13 @@ export class WebhookRecorder implements ServiceComponent {
    * Records what a verified delivery says (`facts`, from its code host) about tracked pull
    * requests, once it is committed. Rejects with QueueFullError when too many wait already.
    */
-  record(delivery: WebhookDelivery, facts: WebhookFacts | null): Promise<RecordOutcome> {
+  record(
+    delivery: WebhookDelivery,
+    facts: WebhookFacts | null,
+    options: { parked?: true } = {},
+  ): Promise<RecordOutcome> {
     if (facts === null) return Promise.resolve({ outcome: 'ignored', reason: 'event' });
-    return this.queue.submit({ delivery, facts });
+    return this.queue.submit({ delivery, facts, ...options });
   }
 
   /** Takes no new delivery and waits until those taken are written. */
@@ -114,33 +128,79 @@ export class WebhookRecorder implements ServiceComponent {
     client: PoolClient,
     batch: readonly DeliveryToRecord[],
   ): Promise<RecordOutcome[]> {
-    const tracked = await loadTracked(client, batch);
-    const decisions = batch.map((item, i) => decideDelivery(item, tracked[i]!));
-    // The first of several deliveries with one id in the batch stands for them all.
+    const outcomes: RecordOutcome[] = batch.map(() => ({ outcome: 'duplicate' }));
+    // The first of several deliveries with one id in the batch stands for them all; a delivery
+    // noted before (or a held one another gateway took up) is a duplicate, and nothing else is
+    // done for it.
     const first = new Map<string, number>();
     batch.forEach((item, i) => {
       if (!first.has(item.delivery.id)) first.set(item.delivery.id, i);
     });
-    const toNote = decisions.flatMap((d, i) =>
-      d.note !== undefined && first.get(batch[i]!.delivery.id) === i ? [{ i, ...d.note }] : [],
-    );
-    const noted = await noteDeliveries(
+    const firsts = [...first.values()];
+    const fresh = firsts.filter((i) => batch[i]!.parked !== true).map((i) => batch[i]!);
+    const held = firsts.filter((i) => batch[i]!.parked === true).map((i) => batch[i]!);
+    const taken = new Set([
+      ...(await noteDeliveries(client, fresh)),
+      ...(await unpark(
+        client,
+        held.map((item) => item.delivery.id),
+      )),
+    ]);
+    const live = firsts.filter((i) => taken.has(batch[i]!.delivery.id));
+    const items = live.map((i) => batch[i]!);
+    const tracked = await loadTracked(client, items);
+
+    // Locked before they are read: another gateway's batch about them waits for this one.
+    const pullRequests = tracked
+      .flat()
+      .map((t) => ({ repository: t.repository, number: t.number }));
+    const commits = items
+      .filter((item) => item.facts.check !== undefined)
+      .map((item) => ({ repository: item.facts.repository, sha: checkedCommit(item.facts) }));
+    await lockKeys(client, [
+      ...pullRequests.map((p) => pullRequestKey(p.repository, p.number)),
+      ...commits.map((c) => commitKey(c.repository, c.sha)),
+    ]);
+    const state = await loadState(
       client,
-      toNote.map(({ i, changesetIds }) => ({ ...batch[i]!, changesetIds })),
+      pullRequests,
+      commits,
+      items.some((item) => item.facts.review !== undefined),
     );
+
     const appends: (StreamAppend & { event: Observation['event'] })[] = [];
-    const outcomes = decisions.map((decision, i): RecordOutcome => {
-      const id = batch[i]!.delivery.id;
-      if (first.get(id) !== i) return { outcome: 'duplicate' };
-      if (decision.note === undefined) return decision.outcome;
-      if (!noted.has(id)) return { outcome: 'duplicate' };
+    const parked: ParkedItem[] = [];
+    const recorded: { deliveryId: string; changesetIds: string[] }[] = [];
+    live.forEach((i, n) => {
+      const item = batch[i]!;
+      const decision = decideDelivery(item, tracked[n]!, state);
+      outcomes[i] = decision.outcome;
+      if (decision.park === true)
+        parked.push({
+          delivery: { id: item.delivery.id, event: item.delivery.event, ...action(item) },
+          facts: item.facts,
+        });
       for (const o of decision.observations)
         appends.push({ stream: changesetStream(o.changesetId), event: o.event, expected: 'any' });
-      return decision.outcome;
+      if (decision.outcome.outcome === 'recorded')
+        recorded.push({
+          deliveryId: item.delivery.id,
+          changesetIds: decision.outcome.changesetIds,
+        });
     });
-    // Each event carries its delivery's metadata; the call's is only the default.
+
+    await saveState(client, state);
+    await park(client, parked);
+    // Each event carries its delivery's metadata; the call's is only the default. In stream
+    // order, so that two gateways appending to the same streams lock them in the same order.
+    appends.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
     if (appends.length > 0)
       await this.eventStore.appendToStreams(appends, appends[0]!.event.metadata, client);
+    await setChangesetIds(client, recorded);
     return outcomes;
   }
+}
+
+function action(item: DeliveryToRecord): { action?: string } {
+  return item.delivery.action === undefined ? {} : { action: item.delivery.action };
 }

@@ -61,53 +61,68 @@ describe('webhookFacts', () => {
     ).toBeNull();
   });
 
-  it('keeps only the pull requests whose head is the checked commit', () => {
+  it('targets a check by its commit and reports it with its order, a rerequested one as pending', () => {
     const sha = 'b'.repeat(40);
-    const facts = webhookFacts({
-      id: 'd3',
-      event: 'check_suite',
-      action: 'completed',
+    const suite = (action: string) =>
+      webhookFacts({
+        id: 'd3',
+        event: 'check_suite',
+        action,
+        repo,
+        payload: {
+          check_suite: {
+            id: 9,
+            head_sha: sha,
+            status: 'completed',
+            conclusion: 'timed_out',
+            updated_at: '2026-12-05T10:00:00Z',
+            app: { slug: 'ci' },
+            pull_requests: [],
+          },
+        },
+      });
+    expect(suite('completed')).toMatchObject({
+      target: { headSha: sha },
+      fields: { headRefOid: sha },
+      check: { kind: 'check_suite', name: 'ci', suiteId: 9, state: 'FAILURE' },
+    });
+    const rerun = suite('rerequested')!;
+    expect(rerun.check?.state).toBe('PENDING');
+    expect(rerun.check!.order[2]).toBeGreaterThan(suite('completed')!.check!.order[2]!);
+    const run = webhookFacts({
+      id: 'd4',
+      event: 'check_run',
+      action: 'created',
       repo,
       payload: {
-        check_suite: {
+        check_run: {
+          id: 11,
+          name: 'build',
           head_sha: sha,
-          status: 'completed',
-          conclusion: 'timed_out',
-          pull_requests: [
-            { number: 1, head: { sha } },
-            { number: 2, head: { sha: 'c'.repeat(40) } },
-          ],
+          status: 'in_progress',
+          started_at: '2026-12-05T10:00:00Z',
+          app: { slug: 'ci' },
+          check_suite: { id: 9 },
         },
       },
     });
-    expect(facts?.target).toEqual({ numbers: [1] });
-    expect(facts?.fields).toEqual({ checks: 'FAILURE', headRefOid: sha });
-    expect(
-      webhookFacts({
-        id: 'd4',
-        event: 'check_run',
-        action: 'created',
-        repo,
-        payload: {
-          check_run: {
-            head_sha: sha,
-            status: 'in_progress',
-            pull_requests: [{ number: 1, head: { sha } }],
-          },
-        },
-      }),
-    ).toBeNull();
+    expect(run?.check).toMatchObject({
+      kind: 'check_run',
+      name: 'ci/build',
+      suiteId: 9,
+      state: 'PENDING',
+    });
   });
 
-  it('targets a status by its commit', () => {
+  it('targets a status by its commit, named by its context', () => {
     const facts = webhookFacts({
       id: 'd5',
       event: 'status',
       repo,
-      payload: { sha: 'd'.repeat(40), state: 'error', sender },
+      payload: { id: 4, sha: 'd'.repeat(40), state: 'error', context: 'ci/lint', sender },
     });
     expect(facts).toMatchObject({ trigger: 'status', target: { headSha: 'd'.repeat(40) } });
-    expect(facts?.fields).toEqual({ checks: 'ERROR' });
+    expect(facts?.check).toMatchObject({ kind: 'status', name: 'ci/lint', state: 'ERROR' });
   });
 });
 
@@ -124,7 +139,7 @@ describe('state mappings', () => {
       ['success', 'neutral', 'skipped', 'failure', 'action_required', 'cancelled', 'stale'].map(
         checkConclusionState,
       ),
-    ).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'FAILURE', 'FAILURE', 'ERROR', 'PENDING']);
+    ).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'FAILURE', 'FAILURE', 'FAILURE', 'FAILURE']);
     expect(['success', 'failure', 'error', 'pending', 'weird'].map(commitStatusState)).toEqual([
       'SUCCESS',
       'FAILURE',
