@@ -1,32 +1,74 @@
-import { readFile, stat } from 'node:fs/promises';
-import { formatDiagnostic, specSizeError } from '@campaigns/campaign-spec';
+import { open } from 'node:fs/promises';
+import {
+  formatDiagnostic,
+  MAX_SPEC_BYTES,
+  specSizeError,
+  type SpecDiagnostic,
+} from '@campaigns/campaign-spec';
 import { CliFailure } from './spec-service-client.js';
 
+/** Bytes read at a time; a spec is read up to one chunk past the size limit at most. */
+const CHUNK_BYTES = 64 * 1024;
+
 /**
- * The text of a spec file for apply and preview. A file over the spec size limit is not read:
- * that is a FILE:1:1 diagnostic and exit 1; an unreadable file is exit 2.
+ * The text of a spec file, or the size error when it is over the limit. A regular file over the
+ * limit is not read at all; anything else (a pipe such as /dev/stdin or `<(…)`, a device) is read
+ * up to the limit and no further, so an endless stream is refused too. A byte order mark is
+ * dropped: editors do not count it as a column. Errors opening or reading the file are thrown as
+ * they come (ENOENT, EACCES, EISDIR, …).
  */
-export async function readSpecText(command: string, file: string): Promise<string> {
+export async function readSpecFile(
+  file: string,
+): Promise<{ text: string } | { tooLarge: SpecDiagnostic }> {
+  const handle = await open(file, 'r');
   try {
-    const info = await stat(file);
-    if (info.isDirectory()) throw unreadable(command, file, 'it is a directory');
-    const tooLarge = specSizeError(info.size);
-    if (tooLarge) throw new CliFailure(formatDiagnostic(file, tooLarge), 1, false);
-    const text = await readFile(file, 'utf8');
-    return text.startsWith('\uFEFF') ? text.slice(1) : text;
-  } catch (error) {
-    if (error instanceof CliFailure) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : (error as Error).message;
-    throw unreadable(command, file, reason);
+    const info = await handle.stat();
+    if (info.isDirectory()) {
+      throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+    }
+    const tooLarge = info.isFile() ? specSizeError(info.size) : undefined;
+    if (tooLarge) return { tooLarge };
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > MAX_SPEC_BYTES) return { tooLarge: specSizeError(total, { readUpTo: true })! };
+    }
+    const text = Buffer.concat(chunks, total).toString('utf8');
+    return { text: text.startsWith('\uFEFF') ? text.slice(1) : text };
+  } finally {
+    await handle.close();
   }
 }
 
-function unreadable(command: string, file: string, reason: string): CliFailure {
-  return new CliFailure(`campaign ${command}: cannot read ${file}: ${reason}`, 2, false);
+/** Why a spec file cannot be read, in words, from the error `readSpecFile` threw. */
+export function unreadableReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return (error as Error).message;
+}
+
+/**
+ * The text of a spec file for apply and preview. A file over the spec size limit is a FILE:1:1
+ * diagnostic and exit 1; an unreadable file is exit 2.
+ */
+export async function readSpecText(command: string, file: string): Promise<string> {
+  let read: Awaited<ReturnType<typeof readSpecFile>>;
+  try {
+    read = await readSpecFile(file);
+  } catch (error) {
+    throw new CliFailure(
+      `campaign ${command}: cannot read ${file}: ${unreadableReason(error)}`,
+      2,
+      false,
+    );
+  }
+  if ('tooLarge' in read) throw new CliFailure(formatDiagnostic(file, read.tooLarge), 1, false);
+  return read.text;
 }

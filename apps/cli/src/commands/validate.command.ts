@@ -1,13 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
 import {
   formatDiagnostic,
   parseCampaignSpec,
-  specSizeError,
   type CampaignSpec,
   type CampaignSpecParseResult,
   type SpecDiagnostic,
 } from '@campaigns/campaign-spec';
 import { EXIT, UsageError, type Command } from '../command.js';
+import { readSpecFile, unreadableReason } from './spec-file.js';
 
 const USAGE = 'campaign validate -f FILE [--json]';
 
@@ -33,7 +32,7 @@ export const validateCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     const { file, json } = parseArgs(args);
-    const read = await readSpecFile(file);
+    const read = await checkSpecFile(file);
     if ('reason' in read) {
       io.stderr(`campaign validate: cannot read ${file}: ${read.reason}\n`);
       return EXIT.usage;
@@ -88,23 +87,16 @@ function parseArgs(args: readonly string[]): { file: string; json: boolean } {
   return { file, json };
 }
 
-/** The spec checked, or why the file cannot be read. A file over the size limit is not read at all. */
-async function readSpecFile(
+/** The spec checked, or why the file cannot be read. A file over the size limit is not parsed. */
+async function checkSpecFile(
   file: string,
 ): Promise<{ result: CampaignSpecParseResult } | { reason: string }> {
   try {
-    const info = await stat(file);
-    if (info.isDirectory()) return { reason: 'it is a directory' };
-    const tooLarge = specSizeError(info.size);
-    if (tooLarge) return { result: { errors: [tooLarge], warnings: [] } };
-    const text = await readFile(file, 'utf8');
-    // Editors do not count a byte order mark as a column, so neither do we.
-    return { result: parseCampaignSpec(text.startsWith('\uFEFF') ? text.slice(1) : text, file) };
+    const read = await readSpecFile(file);
+    if ('tooLarge' in read) return { result: { errors: [read.tooLarge], warnings: [] } };
+    return { result: parseCampaignSpec(read.text, file) };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { reason: 'no such file' };
-    if (code === 'EACCES' || code === 'EPERM') return { reason: 'permission denied' };
-    return { reason: (err as Error).message };
+    return { reason: unreadableReason(err) };
   }
 }
 

@@ -233,15 +233,25 @@ function listed(
   return first;
 }
 
-/** The error for a spec of `bytes` bytes when that is over the limit (callers can check a file's size before reading it). */
-export function specSizeError(bytes: number): SpecDiagnostic | undefined {
+/**
+ * The error for a spec of `bytes` bytes when that is over the limit (callers can check a file's
+ * size before reading it). `readUpTo`: reading stopped at `bytes`, so the spec has at least that
+ * many (a pipe is not read to its end).
+ */
+export function specSizeError(
+  bytes: number,
+  { readUpTo = false }: { readUpTo?: boolean } = {},
+): SpecDiagnostic | undefined {
   if (bytes <= MAX_SPEC_BYTES) return undefined;
+  const size = readUpTo
+    ? `more than ${MAX_SPEC_BYTES} bytes (reading stopped there)`
+    : `${bytes} bytes`;
   return {
     severity: 'error',
     line: 1,
     column: 1,
     path: [],
-    message: `the spec is ${bytes} bytes; the limit is ${MAX_SPEC_BYTES} bytes (1 MiB). Move large file contents out of the spec (steps[].mount) or split the campaign`,
+    message: `the spec is ${size}; the limit is ${MAX_SPEC_BYTES} bytes (1 MiB). Move large file contents out of the spec (steps[].mount) or split the campaign`,
   };
 }
 
