@@ -1,5 +1,10 @@
 import type { ChangesetObserved, EventData } from '@campaigns/events';
-import type { ChangesetObservation, ObservedFields } from './code-host.js';
+import type {
+  ChangesetObservation,
+  ChecksState,
+  ObservedFields,
+  ReviewDecision,
+} from './code-host.js';
 
 /** The `ChangesetObserved` payload, as the event catalogue defines it. */
 export type ChangesetObservedData = EventData<typeof ChangesetObserved>;
@@ -66,14 +71,25 @@ export interface KnownHostState {
   draft: boolean;
   title: string | null;
   headRefOid: string | null;
+  /** The checks last observed (null: none reported); compared only when given. */
+  checks?: ChecksState;
+  /** The review decision last observed (null: a review is required); compared only when given. */
+  reviewDecision?: ReviewDecision;
 }
 
-/** A fresh read differs from what is known in state, draft, title or head commit. */
+/**
+ * A fresh read differs from what is known in state, draft, title or head commit, or in checks or
+ * review decision when those are known (the syncer knows them; a reconcile round does not).
+ */
 export function observationDiffers(known: KnownHostState, o: ChangesetObservation): boolean {
+  const review = (decision: ReviewDecision | undefined) => decision ?? 'REVIEW_REQUIRED';
   return (
     OBSERVED_STATE[o.state] !== known.externalState ||
     o.isDraft !== known.draft ||
     o.title !== known.title ||
-    o.headRefOid !== known.headRefOid
+    o.headRefOid !== known.headRefOid ||
+    (known.checks !== undefined && o.checksState !== known.checks) ||
+    (known.reviewDecision !== undefined &&
+      review(o.reviewDecision) !== review(known.reviewDecision))
   );
 }

@@ -75,9 +75,34 @@ describe('changesetObserved', () => {
       draft: false,
       title: 'Hello',
       headRefOid: 'a'.repeat(40),
+      checks: 'SUCCESS' as const,
+      reviewDecision: 'APPROVED' as const,
     };
     expect(observationDiffers(known, read)).toBe(false);
     expect(observationDiffers({ ...known, title: 'Old' }, read)).toBe(true);
     expect(observationDiffers({ ...known, externalState: 'open' }, read)).toBe(true);
+  });
+
+  it('tells a read whose checks or review decision differ from the last observed, even when nothing else does', () => {
+    const known = {
+      externalState: 'merged',
+      draft: false,
+      title: 'Hello',
+      headRefOid: 'a'.repeat(40),
+      checks: 'SUCCESS' as const,
+      reviewDecision: 'APPROVED' as const,
+    };
+    expect(observationDiffers(known, read)).toBe(false);
+    expect(observationDiffers({ ...known, checks: 'FAILURE' }, read)).toBe(true);
+    expect(observationDiffers({ ...known, reviewDecision: 'CHANGES_REQUESTED' }, read)).toBe(true);
+    // Never observed: no checks reported, a review required.
+    const never = { ...known, checks: null, reviewDecision: null };
+    expect(observationDiffers(never, read)).toBe(true);
+    expect(
+      observationDiffers(never, { ...read, checksState: null, reviewDecision: 'REVIEW_REQUIRED' }),
+    ).toBe(false);
+    // Not known at all (a reconcile round's view): not compared.
+    const { checks: _checks, reviewDecision: _review, ...unknown } = known;
+    expect(observationDiffers(unknown, { ...read, checksState: 'FAILURE' })).toBe(false);
   });
 });

@@ -71,6 +71,68 @@ describe('ChangesetSyncer against the simulator', () => {
     expect(await cs.events()).toHaveLength(before);
   }, 60_000);
 
+  it('corrects checks and a review decision that the observations got wrong, though nothing else differs', async () => {
+    const pull = await h.sim.sim.control.call('getPullRequest', {
+      owner: 'acme',
+      name: 'sync',
+      number,
+    });
+    await h.sim.sim.control.call('createCheckRun', {
+      owner: 'acme',
+      name: 'sync',
+      headSha: pull.head.sha,
+      checkName: 'build',
+      conclusion: 'failure',
+    });
+    await h.sim.sim.control.call('createUser', { login: 'critic' });
+    await h.sim.sim.control.call('addMember', { org: 'acme', login: 'critic' });
+    await h.sim.sim.control.call('submitReview', {
+      owner: 'acme',
+      name: 'sync',
+      number,
+      actor: 'critic',
+      event: 'REQUEST_CHANGES',
+      body: 'no',
+    });
+    // A webhook (say, a misordered one) left the checks passing and the pull request approved.
+    await h.store.append(
+      cs.stream,
+      [
+        {
+          type: 'ChangesetObserved',
+          data: {
+            changesetId: cs.id,
+            campaign: cs.campaign,
+            repository: cs.repository,
+            headBranch: cs.headBranch,
+            source: 'webhook',
+            deliveryId: 'misordered',
+            trigger: 'status',
+            number,
+            checks: 'SUCCESS',
+            reviewDecision: 'APPROVED',
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: {
+          correlation_id: 'misordered',
+          causation_id: null,
+          actor: 'test',
+          source: 'test',
+        },
+      },
+    );
+    expect(await syncer().syncOnce()).toMatchObject({ ran: true, checked: 1, observed: 1 });
+    expect((await cs.events()).at(-1)!.data).toMatchObject({
+      source: 'sync',
+      checks: 'FAILURE',
+      reviewDecision: 'CHANGES_REQUESTED',
+    });
+    expect(await syncer().syncOnce()).toMatchObject({ observed: 0 });
+  }, 60_000);
+
   it('records a close that no webhook reported, and leaves the pull request closed', async () => {
     await h.sim.sim.control.call('closePullRequest', { owner: 'acme', name: 'sync', number });
     const pass = await syncer().syncOnce();

@@ -11,7 +11,9 @@ import {
   observationDiffers,
   observedFields,
   type ChangesetObservation,
+  type ChecksState,
   type CodeHosts,
+  type ReviewDecision,
 } from '@campaigns/codehost';
 import type { DataSource } from 'typeorm';
 import { ChangesetEntity } from '../projection/changeset.entity.js';
@@ -53,7 +55,8 @@ export interface SyncPass {
 /**
  * The periodic syncer: re-reads every published, unmerged changeset from its code host (one
  * batched GraphQL query per 100) and records a `ChangesetObserved` (source `sync`) for each that
- * differs from the projected actual state — whatever a lost webhook failed to tell. It only
+ * differs from the projected actual state, or from the checks and review decision last observed
+ * — whatever a lost (or misordered) webhook failed to tell. It only
  * records; like webhooks, what it sees changes nothing on the code host by itself. One replica
  * syncs at a time (an advisory lock); the others skip that pass.
  */
@@ -157,6 +160,7 @@ export class ChangesetSyncer {
         continue;
       }
       const found = new Map(observations.map((o) => [`${o.repo}#${o.number}`, o]));
+      const lastSeen = await this.lastObservedChecksAndReview(group);
       for (const row of group) {
         const o = found.get(`${row.repository}#${row.number}`);
         const known = {
@@ -164,6 +168,9 @@ export class ChangesetSyncer {
           draft: row.draft,
           title: row.title,
           headRefOid: row.headRefOid,
+          // Never observed: no checks reported, a review required.
+          checks: lastSeen.get(row.changesetId)?.checks ?? null,
+          reviewDecision: lastSeen.get(row.changesetId)?.reviewDecision ?? null,
         };
         if (o === undefined || !observationDiffers(known, o)) continue;
         await this.options.store.append(
@@ -198,5 +205,40 @@ export class ChangesetSyncer {
       }
     }
     return { ran: true, checked: rows.length, observed, failedHosts };
+  }
+
+  /**
+   * The checks and review decision each changeset's latest observations named (webhooks or an
+   * earlier pass), which the projection does not keep: read from the changeset streams, so a
+   * pass corrects them too when the code host's rollup says otherwise.
+   */
+  private async lastObservedChecksAndReview(
+    rows: readonly SyncRow[],
+  ): Promise<Map<string, { checks?: ChecksState; reviewDecision?: ReviewDecision }>> {
+    const found = (await this.options.database.query(
+      `SELECT w.changeset_id AS "changesetId",
+              (SELECT e.data->'checks' FROM eventstore.events e
+                WHERE e.stream_id = w.stream_id AND e.type = 'ChangesetObserved' AND e.data ? 'checks'
+                ORDER BY e.stream_version DESC LIMIT 1) AS checks,
+              (SELECT e.data->'reviewDecision' FROM eventstore.events e
+                WHERE e.stream_id = w.stream_id AND e.type = 'ChangesetObserved'
+                  AND e.data ? 'reviewDecision'
+                ORDER BY e.stream_version DESC LIMIT 1) AS "reviewDecision"
+         FROM unnest($1::text[], $2::text[]) AS w(changeset_id, stream_id)`,
+      [rows.map((r) => r.changesetId), rows.map((r) => changesetStream(r.changesetId))],
+    )) as {
+      changesetId: string;
+      checks: ChecksState | undefined;
+      reviewDecision: ReviewDecision | undefined;
+    }[];
+    return new Map(
+      found.map(({ changesetId, checks, reviewDecision }) => [
+        changesetId,
+        {
+          ...(checks === null || checks === undefined ? {} : { checks }),
+          ...(reviewDecision === null || reviewDecision === undefined ? {} : { reviewDecision }),
+        },
+      ]),
+    );
   }
 }
