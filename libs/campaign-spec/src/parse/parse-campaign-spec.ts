@@ -224,7 +224,12 @@ function listed(
 ): SpecDiagnostic[] {
   if (sorted.length <= MAX_LISTED_DIAGNOSTICS && unlisted === 0) return sorted;
   const first = sorted.slice(0, MAX_LISTED_DIAGNOSTICS);
-  const next = sorted[Math.min(MAX_LISTED_DIAGNOSTICS, sorted.length - 1)]!;
+  const next = sorted[Math.min(MAX_LISTED_DIAGNOSTICS, sorted.length - 1)] ?? {
+    severity: kind,
+    line: 1,
+    column: 1,
+    path: [],
+  };
   const more = sorted.length - first.length + unlisted;
   first.push({
     ...next,
