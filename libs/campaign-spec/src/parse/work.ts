@@ -4,7 +4,7 @@
  */
 
 /** YAML tokens (keys, values, indicators, comments, line breaks) read, over every parse attempt. */
-export const MAX_YAML_TOKENS = 300_000;
+export const MAX_YAML_TOKENS = 250_000;
 
 /** Values produced from the document: each node, again at every use of an alias or merge key. */
 export const MAX_SPEC_VALUES = 150_000;
