@@ -19,6 +19,8 @@ import {
   changesetId,
   changesetStream,
   PostgresEventStore,
+  pollUntil,
+  sleep,
 } from '@campaigns/events';
 import { createTestDatabase } from '@campaigns/events/testing';
 import { deleteEventsStream, freePort, uniqueEventsEnv } from '@campaigns/service-kit/testing';
@@ -35,7 +37,6 @@ const REPOSITORIES = 20;
 const SECRET = `whsec_bench_${randomUUID()}`;
 
 const say = (message: string) => process.stderr.write(`bench:webhooks │ ${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sha = (n: number) => createHash('sha1').update(`bench-head-${n}`).digest('hex');
 
 // ---- templates from the simulator --------------------------------------------------------------
@@ -207,12 +208,14 @@ function spawnProcess(args: string[], env: Record<string, string>, name: string)
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await sleep(100);
-  }
+  const held = await pollUntil(
+    async () => ((await check().catch(() => false)) ? true : undefined),
+    {
+      intervalMs: 100,
+      signal: AbortSignal.timeout(timeoutMs),
+    },
+  );
+  if (!held) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
 }
 
 async function stopProcess(child: ChildProcess | undefined): Promise<void> {

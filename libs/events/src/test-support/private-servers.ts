@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { pollUntil } from '../timing/sleep.js';
 
 // Servers of a test's own, so a test can stop, pause and restart them without disturbing the
 // shared PostgreSQL and NATS that every other test (and CI's parallel workers) uses.
@@ -22,11 +23,11 @@ export async function freePort(): Promise<number> {
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const held = await pollUntil(async () => ((await check()) ? true : undefined), {
+    intervalMs: 50,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!held) throw new Error(`${what} did not happen in ${timeoutMs} ms`);
 }
 
 async function exited(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
