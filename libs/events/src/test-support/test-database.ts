@@ -12,17 +12,23 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates a fresh, uniquely named database so concurrent test runs can never collide. */
-export async function createTestDatabase(prefix = 'campaigns_test'): Promise<TestDatabase> {
+/**
+ * Creates a fresh, uniquely named database so concurrent test runs can never collide; in the
+ * shared PostgreSQL unless `adminUrl` names another server (a test's own, see PrivatePostgres).
+ */
+export async function createTestDatabase(
+  prefix = 'campaigns_test',
+  adminUrl = TEST_ADMIN_URL,
+): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_ADMIN_URL });
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(TEST_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 20 });
   // Idle clients are terminated by DROP DATABASE ... WITH (FORCE); that is expected here.
@@ -33,7 +39,7 @@ export async function createTestDatabase(prefix = 'campaigns_test'): Promise<Tes
     pool,
     async drop() {
       await pool.end();
-      const a = new pg.Client({ connectionString: TEST_ADMIN_URL });
+      const a = new pg.Client({ connectionString: adminUrl });
       await a.connect();
       try {
         await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

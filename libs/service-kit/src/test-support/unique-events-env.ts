@@ -10,8 +10,11 @@ export function uniqueEventsEnv(): { EVENTS_STREAM: string; EVENTS_SUBJECT_PREFI
 }
 
 /** Deletes a test's stream once it is done, so runs leave nothing behind in JetStream. */
-export async function deleteEventsStream(env: { EVENTS_STREAM: string }): Promise<void> {
-  const nats = await connect({ servers: TEST_NATS_URL });
+export async function deleteEventsStream(
+  env: { EVENTS_STREAM: string },
+  natsUrl = TEST_NATS_URL,
+): Promise<void> {
+  const nats = await connect({ servers: natsUrl });
   try {
     await (await jetstreamManager(nats)).streams.delete(env.EVENTS_STREAM).catch(() => undefined);
   } finally {

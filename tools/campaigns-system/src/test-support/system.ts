@@ -47,6 +47,8 @@ export interface RunningSystem {
   start(name: ServiceName): Promise<ServiceProcess>;
   /** SIGKILLs every process of a service. */
   kill(name: ServiceName): Promise<void>;
+  /** The HTTP status of each running process's `GET /readyz` (0: no answer). */
+  readiness(name: ServiceName): Promise<number[]>;
   /** Every log line any service wrote, for secret scans. */
   allOutput(): string;
   gatewayUrl(): string;
@@ -60,6 +62,12 @@ export interface SystemOptions {
   serviceEnv?: Record<string, string>;
   /** Token for the bot (e.g. a canary). */
   token?: string;
+  /**
+   * Dependencies of the test's own (PrivatePostgres, PrivateNatsServer), so it can take them
+   * away: the admin URL of the PostgreSQL server to create the database in, and NATS's URL.
+   */
+  postgresAdminUrl?: string;
+  natsUrl?: string;
 }
 
 async function waitReady(port: number, proc: ServiceProcess, name: string): Promise<void> {
@@ -89,12 +97,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     repos: options.repos ?? 20,
     ...(options.token === undefined ? {} : { token: options.token }),
   });
-  const db = await createTestDatabase('campaigns_e2e');
+  const db = await createTestDatabase('campaigns_e2e', options.postgresAdminUrl);
+  const natsUrl = options.natsUrl ?? TEST_NATS_URL;
   const events = uniqueEventsEnv();
   const configFile = await env.writeConfig(workDir);
   const baseEnv: Record<string, string> = {
     DATABASE_URL: db.url,
-    NATS_URL: TEST_NATS_URL,
+    NATS_URL: natsUrl,
     ...events,
     CAMPAIGNS_CONFIG: configFile,
     ...env.env,
@@ -157,6 +166,18 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       }
       running.set(name, []);
     },
+    readiness: (name) =>
+      Promise.all(
+        (running.get(name) ?? []).map(async ({ port }) => {
+          try {
+            return (
+              await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) })
+            ).status;
+          } catch {
+            return 0;
+          }
+        }),
+      ),
     allOutput: () =>
       [...finished, ...[...running.values()].flat().map((r) => r.proc)]
         .map((p) => `${p.stdoutLines.join('\n')}\n${p.stderr()}`)
@@ -168,8 +189,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       }
       await Promise.all([...running.values()].flat().map((r) => r.proc.exited));
       await env.stop();
-      await deleteEventsStream(events);
-      await deleteJobsStream(events.EVENTS_STREAM);
+      await deleteEventsStream(events, natsUrl);
+      await deleteJobsStream(events.EVENTS_STREAM, natsUrl);
       await db.drop();
       await rm(workDir, { recursive: true, force: true });
     },
@@ -188,10 +209,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   }
 }
 
-async function deleteJobsStream(eventsStream: string): Promise<void> {
+async function deleteJobsStream(eventsStream: string, natsUrl: string): Promise<void> {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nats = await connect({ servers: TEST_NATS_URL });
+  const nats = await connect({ servers: natsUrl });
   try {
     await (await jetstreamManager(nats)).streams.delete(`${eventsStream}_JOBS`).catch(() => false);
   } finally {
