@@ -9,10 +9,16 @@ import { EventRelay } from '../relay/event-relay.js';
 import { PostgresEventStore } from '../store/event-store.js';
 import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js';
 import { testCatalogue, testMetadata } from '../test-support/test-events.js';
-import { eventually, uniqueTopology } from '../test-support/test-nats.js';
+import {
+  connectTestNats,
+  deleteStream,
+  eventually,
+  streamMessageCount,
+  uniqueTopology,
+} from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
 import { openProjectionDatabase } from '../test-support/test-projection-database.js';
-import { PrivateNatsServer } from '../test-support/private-servers.js';
+import { PrivateNatsServer, PrivatePostgres } from '../test-support/private-servers.js';
 
 /** Log lines kept, so a test can wait for what the consumer said. */
 function recordingLogger(): EventsLogger & { said(msg: string): boolean } {
@@ -156,4 +162,101 @@ describe('ProjectionConsumer when the NATS server stalls or restarts', () => {
     expect(await eventually(async () => (await effects()).length === 11, 30_000)).toBe(true);
     expect(await effects()).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
   });
+});
+
+// The database of the consumer's own (a PostgreSQL of this test's own) goes away while messages
+// are buffered: applying them fails at the very start of a transaction. The consumer must nak
+// them and go on, not end (its run loop once died of this, and the service with it).
+describe('ProjectionConsumer when PostgreSQL goes away mid-batch', () => {
+  let postgres: PrivatePostgres;
+  let nats: NatsConnection;
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  let topology: EventsTopology;
+  let relay: EventRelay;
+  let database: DataSource;
+  let consumer: ProjectionConsumer | undefined;
+
+  beforeEach(async () => {
+    postgres = await PrivatePostgres.start();
+    nats = await connectTestNats();
+    db = await createTestDatabase('outage_pg', postgres.url());
+    db.pool.on('error', () => undefined);
+    store = new PostgresEventStore(db.pool, testCatalogue);
+    await store.migrate();
+    topology = uniqueTopology();
+    relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
+    await relay.start();
+    database = await openProjectionDatabase(db.url, 'outage', [counterProjection()]);
+  });
+  afterEach(async () => {
+    await consumer?.stop();
+    consumer = undefined;
+    await relay.stop();
+    await database.destroy();
+    await deleteStream(nats, topology);
+    await nats.close();
+    await db.pool.end().catch(() => undefined);
+    postgres.destroy();
+  });
+
+  const effects = async () =>
+    (
+      await db.pool.query<{ stream_version: string }>(
+        `SELECT stream_version FROM outage.effects WHERE stream_id = 'counter-x' ORDER BY seq`,
+      )
+    ).rows.map((r) => Number(r.stream_version));
+
+  it('naks what it cannot apply while the database is down and applies it all once it is back', async () => {
+    const logger = recordingLogger();
+    let holdFirstBatch: (() => void) | undefined;
+    const firstBatchHeld = new Promise<void>((resolve) => (holdFirstBatch = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    consumer = new ProjectionConsumer({
+      store,
+      database,
+      nats,
+      topology,
+      schema: 'outage',
+      projection: counterProjection(),
+      logger,
+      batchSize: 5,
+      concurrency: 1,
+      ackWaitMs: 120_000,
+      retryBackoffMs: { initial: 200, max: 1000 },
+      afterCommit: async () => {
+        if (holdFirstBatch) {
+          holdFirstBatch();
+          holdFirstBatch = undefined;
+          await released;
+        }
+      },
+    });
+    await consumer.start();
+    await store.append('counter-x', [{ type: 'CounterOpened', data: { label: 'x' } }], {
+      expected: 'no_stream',
+      metadata: testMetadata(),
+    });
+    await store.append(
+      'counter-x',
+      Array.from({ length: 30 }, () => ({ type: 'CounterIncremented', data: { by: 1 } })),
+      { expected: 'any', metadata: testMetadata() },
+    );
+    expect(await eventually(async () => (await streamMessageCount(nats, topology)) === 31)).toBe(
+      true,
+    );
+
+    // The first batch is committed; the next ones are buffered when the database goes away.
+    await firstBatchHeld;
+    postgres.stop();
+    release();
+    expect(await eventually(async () => logger.said('event failed; will retry'), 30_000)).toBe(
+      true,
+    );
+
+    await postgres.restart();
+    expect(await eventually(async () => (await effects()).length === 31, 60_000)).toBe(true);
+    expect(await effects()).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+  }, 120_000);
 });

@@ -335,7 +335,17 @@ export class ProjectionConsumer {
         { consumer: this.durableName, err: (err as Error).message, events: items.length },
         'batch failed; applying one by one',
       );
-      for (const item of items) await this.applyAlone(item);
+      for (const item of items) {
+        // applyAlone settles its message itself; should anything escape it anyway, the message
+        // comes back later rather than ending this consumer.
+        await this.applyAlone(item).catch((error: unknown) => {
+          this.logger.error(
+            { consumer: this.durableName, event_id: item.event.event_id, err: String(error) },
+            'event failed outside its transaction; will retry',
+          );
+          item.msg.nak(this.retryDelay(item.msg.info.deliveryCount));
+        });
+      }
     } finally {
       clearInterval(heartbeat);
       end();
@@ -460,7 +470,7 @@ export class ProjectionConsumer {
       await runner.startTransaction();
       return { runner, tx };
     } catch (err) {
-      await runner.release();
+      await runner.release().catch(() => undefined);
       throw err;
     }
   }
@@ -513,8 +523,11 @@ export class ProjectionConsumer {
     } catch (err) {
       failure = err;
     }
-    const opened = failure === undefined ? await this.begin() : undefined;
+    let opened: { runner: QueryRunner; tx: PoolClient } | undefined;
     try {
+      // Inside the try: when the database is away, opening the transaction is what fails, and
+      // the message must come back later (nak with backoff), not end the consumer.
+      if (failure === undefined) opened = await this.begin();
       if (opened) {
         const { runner, tx } = opened;
         const { manager } = runner;
@@ -558,7 +571,7 @@ export class ProjectionConsumer {
     if (failure === undefined) await this.options.afterCommit?.(applied);
     this.metrics.events.inc({ consumer: this.durableName, outcome: 'applied' }, applied.length);
     if (failure !== undefined) {
-      const delay = Math.min(this.backoff.initial * 2 ** (attempts - 1), this.backoff.max);
+      const delay = this.retryDelay(attempts);
       this.logger.warn(
         {
           consumer: this.durableName,
@@ -577,6 +590,11 @@ export class ProjectionConsumer {
     } else {
       item.msg.ack();
     }
+  }
+
+  /** Exponential backoff of a message's redelivery, by how often it was delivered. */
+  private retryDelay(attempts: number): number {
+    return Math.min(this.backoff.initial * 2 ** (attempts - 1), this.backoff.max);
   }
 
   private async deadLetter(
