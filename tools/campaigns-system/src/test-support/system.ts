@@ -43,10 +43,17 @@ export interface RunningSystem {
   cli(args: readonly string[], extraEnv?: Record<string, string>): Promise<CliResult>;
   /** The processes of a service (two executor replicas by default). */
   processes(name: ServiceName): ServiceProcess[];
-  /** Starts one more process of a service and waits until it is ready. */
-  start(name: ServiceName): Promise<ServiceProcess>;
+  /**
+   * Starts one more process of a service and waits until it is ready; on `port` when given
+   * (a replacement for a killed process keeps its address: the simulator's webhook points there).
+   */
+  start(name: ServiceName, options?: { port?: number }): Promise<ServiceProcess>;
   /** SIGKILLs every process of a service. */
   kill(name: ServiceName): Promise<void>;
+  /** SIGKILLs the `index`th process of `processes(name)`; returns the port it listened on. */
+  killOne(name: ServiceName, index: number): Promise<{ port: number; pid: number }>;
+  /** Every process started so far, running or exited, in start order (for their logs). */
+  history(): { name: ServiceName; port: number; proc: ServiceProcess }[];
   /** The HTTP status of each running process's `GET /readyz` (0: no answer). */
   readiness(name: ServiceName): Promise<number[]>;
   /** Every log line any service wrote, for secret scans. */
@@ -58,6 +65,8 @@ export interface RunningSystem {
 export interface SystemOptions {
   repos?: number;
   executorReplicas?: number;
+  /** Processes per service (default one each, and `executorReplicas` executors). */
+  replicas?: Partial<Record<ServiceName, number>>;
   /** Extra environment for every service. */
   serviceEnv?: Record<string, string>;
   /** Token for the bot (e.g. a canary). */
@@ -118,10 +127,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
   const running = new Map<ServiceName, { proc: ServiceProcess; port: number }[]>();
   const finished: ServiceProcess[] = [];
+  const started: { name: ServiceName; port: number; proc: ServiceProcess }[] = [];
   const serviceEnv = options.serviceEnv ?? {};
 
-  const start = async (name: ServiceName): Promise<ServiceProcess> => {
-    const port = await freePort();
+  const start = async (
+    name: ServiceName,
+    startOptions: { port?: number } = {},
+  ): Promise<ServiceProcess> => {
+    const port = startOptions.port ?? (await freePort());
     const proc = spawnService(`services/${name}/dist/main.js`, {
       ...baseEnv,
       ...serviceEnv,
@@ -131,6 +144,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     const list = running.get(name) ?? [];
     list.push({ proc, port });
     running.set(name, list);
+    started.push({ name, port, proc });
     await waitReady(port, proc, name);
     return proc;
   };
@@ -166,6 +180,21 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       }
       running.set(name, []);
     },
+    async killOne(name, index) {
+      const list = running.get(name) ?? [];
+      const target = list[index];
+      if (!target) throw new Error(`${name} has no process #${index} (${list.length} running)`);
+      const pid = target.proc.child.pid ?? -1;
+      target.proc.child.kill('SIGKILL');
+      await target.proc.exited;
+      finished.push(target.proc);
+      running.set(
+        name,
+        list.filter((r) => r !== target),
+      );
+      return { port: target.port, pid };
+    },
+    history: () => [...started],
     readiness: (name) =>
       Promise.all(
         (running.get(name) ?? []).map(async ({ port }) => {
@@ -197,10 +226,21 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
 
   try {
-    await start('spec-service');
-    await start('reconciler-service');
-    await start('webhook-gateway');
-    for (let i = 0; i < (options.executorReplicas ?? 2); i++) await start('executor-service');
+    const replicas: Record<ServiceName, number> = {
+      'spec-service': 1,
+      'reconciler-service': 1,
+      'webhook-gateway': 1,
+      'executor-service': options.executorReplicas ?? 2,
+      ...options.replicas,
+    };
+    for (const name of [
+      'spec-service',
+      'reconciler-service',
+      'webhook-gateway',
+      'executor-service',
+    ] as const) {
+      for (let i = 0; i < replicas[name]; i++) await start(name);
+    }
     await env.connectWebhooks(`${system.gatewayUrl()}/webhooks/github`);
     return system;
   } catch (error) {
