@@ -22,3 +22,4 @@ export * from './timing/sleep.js';
 export * from './database/consumer.entities.js';
 export * from './database/database.js';
 export * from './database/sql-migrations.js';
+export * from './database/dependency-outage.js';

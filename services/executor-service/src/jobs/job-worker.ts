@@ -9,6 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  isDependencyOutage,
   jobsTopology,
   LoopHealth,
   silentLogger,
@@ -182,7 +183,8 @@ export class JobWorker {
       try {
         outcome = await this.options.runner.execute(job, delivery);
       } catch (err) {
-        if (attempt < this.options.maxAttempts) throw err;
+        // PostgreSQL or NATS away is not the job's failure: retried for as long as it lasts.
+        if (attempt < this.options.maxAttempts || isDependencyOutage(err)) throw err;
         outcome = await this.options.runner.giveUp(job, delivery, err);
       }
       if (abandon.signal.aborted) {
@@ -212,7 +214,8 @@ export class JobWorker {
         this.options.onOutcome?.(job, { kind: 'abandoned' });
         return;
       }
-      const delay = Math.min(1000 * 2 ** (attempt - 1), 60_000);
+      // An outage is retried every few seconds at most, so the job resumes soon after it ends.
+      const delay = Math.min(1000 * 2 ** (attempt - 1), isDependencyOutage(err) ? 5_000 : 60_000);
       this.#logger.error(
         { executionId: job.executionId, attempt, err: (err as Error).message, retryInMs: delay },
         'job failed; will retry',
