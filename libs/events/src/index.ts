@@ -23,3 +23,4 @@ export * from './database/consumer.entities.js';
 export * from './database/database.js';
 export * from './database/sql-migrations.js';
 export * from './database/dependency-outage.js';
+export * from './database/select-entities.js';

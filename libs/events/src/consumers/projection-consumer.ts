@@ -10,7 +10,7 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { PoolClient } from 'pg';
-import { In, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { silentLogger, type EventsLogger } from '../logger.js';
 import { sleep } from '../timing/sleep.js';
@@ -37,6 +37,7 @@ import {
 } from '../store/event.js';
 import type { PostgresEventStore, Queryable } from '../store/event-store.js';
 import { DeadLetter, ProjectionCheckpoint } from '../database/consumer.entities.js';
+import { selectEntities } from '../database/select-entities.js';
 import { schemaOf } from '../database/database.js';
 
 export interface ProjectionConsumerOptions {
@@ -355,10 +356,13 @@ export class ProjectionConsumer {
   /** The checkpoints as committed, without locking: what `prepare` works from. */
   private async readCheckpoints(streams: string[]): Promise<Map<string, bigint>> {
     const { database, projection } = this.options;
-    const rows = await database.getRepository(ProjectionCheckpoint).find({
-      select: { streamId: true, streamVersion: true },
-      where: { projection: projection.name, streamId: In([...new Set(streams)]) },
-    });
+    // Every batch reads them: without the QueryBuilder's per-call cost (see selectEntities).
+    const rows = await selectEntities(
+      database.manager,
+      ProjectionCheckpoint,
+      'projection = $1 AND stream_id = ANY ($2::text[])',
+      [projection.name, [...new Set(streams)]],
+    );
     return new Map(rows.map((r) => [r.streamId, BigInt(r.streamVersion)]));
   }
 

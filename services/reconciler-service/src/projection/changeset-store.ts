@@ -3,8 +3,11 @@
  * desired states (`changeset_specs`) and the reconcile queue's changes. What they hold is
  * decided by the pure modules in ../changeset. The entities' tables are the ones the manager's
  * connection searches (the service's schema, or a replay's scratch copy); the raw statements
- * name `schema` (the projection context's), which is the same schema.
+ * name `schema` (the projection context's), which is the same schema. Reads go through
+ * `selectEntities` (the entity's columns and hydration without the QueryBuilder's per-call cost:
+ * they run once or twice per reconcile round).
  */
+import { selectEntities } from '@campaigns/events';
 import type { EntityManager } from 'typeorm';
 import type { ChangesetRow, RecordedSpec } from '../changeset/changeset-row.js';
 import type { QueueChange } from '../changeset/queue-change.js';
@@ -24,11 +27,7 @@ export async function loadChangesetRow(
   db: EntityManager,
   changesetId: string,
 ): Promise<ChangesetRow | null> {
-  const row = await db
-    .getRepository(ChangesetEntity)
-    .createQueryBuilder('c')
-    .where('c.changeset_id = :changesetId', { changesetId })
-    .getOne();
+  const [row] = await selectEntities(db, ChangesetEntity, 'changeset_id = $1', [changesetId]);
   return row ? fromEntity(row) : null;
 }
 
@@ -37,11 +36,9 @@ export async function loadChangesetRows(
   db: EntityManager,
   changesetIds: readonly string[],
 ): Promise<Map<string, ChangesetRow>> {
-  const rows = await db
-    .getRepository(ChangesetEntity)
-    .createQueryBuilder('c')
-    .where('c.changeset_id = ANY(:ids::text[])', { ids: changesetIds })
-    .getMany();
+  const rows = await selectEntities(db, ChangesetEntity, 'changeset_id = ANY($1::text[])', [
+    changesetIds,
+  ]);
   return new Map(rows.map((r) => [r.changesetId, fromEntity(r)]));
 }
 
@@ -59,11 +56,9 @@ export async function loadRecordedSpecs(
   specEventIds: readonly string[],
 ): Promise<Map<string, RecordedSpec>> {
   if (specEventIds.length === 0) return new Map();
-  const rows = await db
-    .getRepository(ChangesetSpecEntity)
-    .createQueryBuilder('s')
-    .where('s.spec_event_id = ANY(:ids::uuid[])', { ids: [...new Set(specEventIds)] })
-    .getMany();
+  const rows = await selectEntities(db, ChangesetSpecEntity, 'spec_event_id = ANY($1::uuid[])', [
+    [...new Set(specEventIds)],
+  ]);
   return new Map(rows.map((r) => [r.specEventId, fromSpecEntity(r)]));
 }
 

@@ -283,11 +283,13 @@ export async function loadRows<R>(
 ): Promise<Rows<R>> {
   if (keys.length === 0) return new Rows<R>([]);
   const key = table.columns[0]!;
-  const qb = manager.createQueryBuilder(table.entity, 't').select([]);
-  for (const c of table.columns) qb.addSelect(`t.${c}`, c);
-  const rows = await qb
-    .where(`t.${key} = ANY (:keys::text[])`, { keys })
-    .getRawMany<R & Record<string, unknown>>();
+  // Raw rows, as getRawMany gave them, without building the statement on every batch (the
+  // QueryBuilder spent ~1 ms a call on it; this runs for every batch of execution and changeset
+  // events). The table is the entity's, in the connection's search_path.
+  const rows = (await manager.query(
+    `SELECT ${table.columns.join(', ')} FROM ${table.name} WHERE ${key} = ANY ($1::text[])`,
+    [keys],
+  )) as (R & Record<string, unknown>)[];
   return new Rows(rows.map((r) => [r[key] as string, r]));
 }
 
