@@ -130,7 +130,10 @@ function startService(
   serviceEnv: Record<string, string>,
 ): ServiceProcess {
   // As npm start does: the inherited environment, then the service's own variables.
-  const child = spawn(process.execPath, [join('services', name, 'dist', 'main.js')], {
+  // BENCH_CPU_PROF_DIR=<dir>: each service writes a V8 CPU profile there when it stops.
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
+  const child = spawn(process.execPath, [...profile, join('services', name, 'dist', 'main.js')], {
     cwd: repoRoot,
     env: { ...process.env, ...serviceEnv, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
