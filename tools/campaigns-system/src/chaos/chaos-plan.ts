@@ -65,6 +65,11 @@ export interface ChaosPlanOptions {
   minKillsPerService: number;
   /** Processes each service runs; the services are the keys, in a stable order. */
   replicas: Readonly<Record<string, number>>;
+  /**
+   * false leaves out the NATS and PostgreSQL restarts (everything else is drawn as with them):
+   * for looking at the other faults while a restart is known to break the system.
+   */
+  dependencyRestarts?: boolean;
   sim: Omit<SimFaultSettings, 'seed'>;
 }
 
@@ -126,7 +131,9 @@ export function planChaos(options: ChaosPlanOptions): ChaosPlan {
     at: momentAt(moments()),
     downMs: randomInt(downtimes, ...DEPENDENCY_DOWN_MS),
   }));
-  const faults = [...kills, ...restarts].sort((a, b) => momentOrder(a.at) - momentOrder(b.at));
+  const faults = [...kills, ...(options.dependencyRestarts === false ? [] : restarts)].sort(
+    (a, b) => momentOrder(a.at) - momentOrder(b.at),
+  );
 
   const removedRepos = shuffled(
     repos,

@@ -120,6 +120,12 @@ describe('planChaos', () => {
     expect(more.sim).toEqual(planChaos(OPTIONS).sim);
   });
 
+  it('draws the same kills without the dependency restarts', () => {
+    const without = planChaos({ ...OPTIONS, dependencyRestarts: false });
+    expect(without.faults).toEqual(kills(planChaos(OPTIONS).faults));
+    expect(without.removedRepos).toEqual(planChaos(OPTIONS).removedRepos);
+  });
+
   it('refuses a plan that cannot kill every service often enough', () => {
     expect(() => planChaos({ ...OPTIONS, kills: 11 })).toThrow(
       /cannot kill each of 4 services 3 times/,
