@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import {
   describeFault,
   planChaos,
+  selectedSampleRepos,
   type ChaosPlan,
 } from '../tools/campaigns-system/src/chaos/chaos-plan.js';
 import {
@@ -92,7 +93,8 @@ const REPLICAS = {
 
 function printPlan(plan: ChaosPlan, options: Options): void {
   out(
-    `Chaos run — seed ${plan.seed}, ${options.repos} repositories, ${cpus().length} CPUs, ` +
+    `Chaos run — seed ${plan.seed}, ${options.repos} repositories ` +
+      `(${selectedSampleRepos(options.repos).length} selected by the campaign), ${cpus().length} CPUs, ` +
       `node ${process.version}, load ${loadavg()[0]!.toFixed(1)}`,
   );
   out(

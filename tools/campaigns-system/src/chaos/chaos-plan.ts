@@ -58,7 +58,7 @@ export interface SimFaultSettings {
 
 export interface ChaosPlanOptions {
   seed: number;
-  /** Repositories of the campaign (`repo-00001` …); the last phase removes `removed` of them. */
+  /** Sample repositories of the simulator; the last phase removes `removed` of those selected. */
   repos: number;
   removed: number;
   kills: number;
@@ -90,6 +90,17 @@ export function sampleRepoName(n: number): string {
   return `repo-${String(n).padStart(5, '0')}`;
 }
 
+/**
+ * The sample repositories the campaign's `file:README.md` selects: the simulator's seeder makes
+ * every 50th an archived repository and every 40th a fork, which a query leaves out (192 of 200).
+ * The driver checks this against the simulator it starts.
+ */
+export function selectedSampleRepos(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => i)
+    .filter((i) => i % 50 !== 49 && i % 40 !== 39)
+    .map((i) => sampleRepoName(i + 1));
+}
+
 export function planChaos(options: ChaosPlanOptions): ChaosPlan {
   const services = Object.keys(options.replicas);
   if (services.length === 0) throw new Error('planChaos: no services to kill');
@@ -98,8 +109,11 @@ export function planChaos(options: ChaosPlanOptions): ChaosPlan {
       `planChaos: ${options.kills} kills cannot kill each of ${services.length} services ${options.minKillsPerService} times`,
     );
   }
-  if (options.removed >= options.repos) {
-    throw new Error(`planChaos: cannot remove ${options.removed} of ${options.repos} repositories`);
+  const selected = selectedSampleRepos(options.repos);
+  if (options.removed >= selected.length) {
+    throw new Error(
+      `planChaos: cannot remove ${options.removed} of ${selected.length} selected repositories`,
+    );
   }
   for (const [service, n] of Object.entries(options.replicas)) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`planChaos: ${service} needs a process`);
@@ -135,12 +149,7 @@ export function planChaos(options: ChaosPlanOptions): ChaosPlan {
     (a, b) => momentOrder(a.at) - momentOrder(b.at),
   );
 
-  const removedRepos = shuffled(
-    repos,
-    Array.from({ length: options.repos }, (_, i) => sampleRepoName(i + 1)),
-  )
-    .slice(0, options.removed)
-    .sort();
+  const removedRepos = shuffled(repos, selected).slice(0, options.removed).sort();
   return {
     seed: options.seed,
     faults,

@@ -4,6 +4,7 @@ import {
   momentAt,
   momentOrder,
   planChaos,
+  selectedSampleRepos,
   type ChaosFault,
   type ChaosPlanOptions,
 } from './chaos-plan.js';
@@ -103,14 +104,16 @@ describe('planChaos', () => {
     expect(share('remove')).toBeGreaterThan(0.1);
   });
 
-  it('removes distinct sample repositories', () => {
-    const { removedRepos } = planChaos(OPTIONS);
-    expect(removedRepos).toHaveLength(5);
-    expect(new Set(removedRepos).size).toBe(5);
-    for (const name of removedRepos) {
-      expect(name).toMatch(/^repo-\d{5}$/);
-      expect(Number(name.slice(5))).toBeGreaterThanOrEqual(1);
-      expect(Number(name.slice(5))).toBeLessThanOrEqual(200);
+  it('removes distinct repositories among those the campaign selects', () => {
+    const selected = new Set(selectedSampleRepos(200));
+    expect(selected.size).toBe(192);
+    expect(selected.has('repo-00040')).toBe(false); // a fork
+    expect(selected.has('repo-00050')).toBe(false); // archived
+    for (let seed = 1; seed <= 50; seed++) {
+      const { removedRepos } = planChaos({ ...OPTIONS, seed });
+      expect(removedRepos).toHaveLength(5);
+      expect(new Set(removedRepos).size).toBe(5);
+      for (const name of removedRepos) expect(selected.has(name)).toBe(true);
     }
   });
 
@@ -130,7 +133,7 @@ describe('planChaos', () => {
     expect(() => planChaos({ ...OPTIONS, kills: 11 })).toThrow(
       /cannot kill each of 4 services 3 times/,
     );
-    expect(() => planChaos({ ...OPTIONS, removed: 200 })).toThrow(/cannot remove/);
+    expect(() => planChaos({ ...OPTIONS, removed: 192 })).toThrow(/cannot remove/);
   });
 });
 

@@ -34,7 +34,7 @@ import {
 import {
   CHAOS_PHASES,
   describeFault,
-  sampleRepoName,
+  selectedSampleRepos,
   type ChaosFault,
   type ChaosPhase,
   type ChaosPlan,
@@ -330,7 +330,18 @@ class CampaignDriver {
     private readonly settings: ChaosRunSettings,
     private readonly label: string,
   ) {
-    this.repos = Array.from({ length: settings.repos }, (_, i) => sampleRepoName(i + 1));
+    this.repos = selectedSampleRepos(settings.repos);
+    const { sim, org } = system.env;
+    const eligible = sim.state
+      .listRepositories()
+      .filter((r) => r.owner === org && !r.archived && !r.fork)
+      .map((r) => r.name)
+      .sort();
+    if (eligible.join() !== this.repos.join()) {
+      throw new Error(
+        `the simulator's sample repositories are not the ones the chaos plan assumes (${eligible.length} eligible, ${this.repos.length} assumed): selectedSampleRepos needs updating`,
+      );
+    }
   }
 
   elapsedS(): number {
