@@ -14,7 +14,9 @@
 // --recover-s is how long they may take.
 //
 // Prints the plan, a table of the faults as carried out and of both runs' outcomes, then ONE
-// JSON line; exits 1 unless the faulted run converged to the reference. Progress goes to stderr.
+// JSON line (`mode` and `not_ready_after` after the issue's keys say how to read it); exits 0 only
+// for a full run that carried out every fault, had every process ready again after each, and
+// converged to the reference. Progress goes to stderr.
 import { randomInt } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -205,6 +207,8 @@ async function main(options: Options): Promise<number> {
   }
   const chaos = await runChaos(plan, reference.record, settings);
   printRuns(plan, reference, chaos);
+  const notReadyAfter = chaos.faults.filter((f) => f.recoveredS === null).length;
+  const mode = options.skipRestarts ? 'skip-restarts' : options.keepGoing ? 'keep-going' : 'full';
   const summary = {
     bench: 'chaos',
     seed: plan.seed,
@@ -214,6 +218,8 @@ async function main(options: Options): Promise<number> {
     dead_letters: chaos.record.deadLetters,
     converged: chaos.comparison.converged,
     converge_s: chaos.convergeS,
+    mode,
+    not_ready_after: notReadyAfter,
     repos: options.repos,
     kills: chaos.faults.filter((f) => f.fault.kind === 'kill').length,
     dependency_restarts: chaos.faults.filter((f) => f.fault.kind !== 'kill').length,
@@ -227,7 +233,13 @@ async function main(options: Options): Promise<number> {
     log_dir: logDir,
   };
   out(JSON.stringify(summary));
-  return chaos.comparison.converged ? 0 : 1;
+  // Only a full run can pass: every fault carried out, every process ready again after each.
+  const passed =
+    mode === 'full' &&
+    chaos.comparison.converged &&
+    notReadyAfter === 0 &&
+    chaos.faults.length === plan.faults.length;
+  return passed ? 0 : 1;
 }
 
 let exitCode = 1;
