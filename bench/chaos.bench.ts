@@ -159,9 +159,15 @@ function printRuns(plan: ChaosPlan, reference: RunOutcome, chaos: ChaosOutcome |
     for (const line of incidents) out(`- ${line}`);
     out();
   }
-  if (chaos && chaos.comparison.differences.length > 0) {
-    out('Differences from the reference:');
-    for (const line of chaos.comparison.differences) out(`- ${line}`);
+  if (chaos && chaos.comparison.differenceCount > 0) {
+    // A run that stopped early differs in every phase it never applied: the first few say enough.
+    const shown = chaos.settled
+      ? chaos.comparison.differences
+      : chaos.comparison.differences.slice(0, 5);
+    out(
+      `Differences from the reference (${chaos.comparison.differenceCount}${chaos.settled ? '' : `, the run stopped early; the first ${shown.length}`}):`,
+    );
+    for (const line of shown) out(`- ${line}`);
     out();
   }
 }
@@ -227,7 +233,7 @@ async function main(options: Options): Promise<number> {
     api_5xx: chaos.api.errors5xx,
     secondary_limited: chaos.api.rateLimited,
     audit_clean: chaos.record.auditClean,
-    differences: chaos.comparison.differences.length,
+    differences: chaos.comparison.differenceCount,
     run_s: chaos.runS,
     reference_s: reference.runS,
     log_dir: logDir,

@@ -42,8 +42,9 @@ export interface RunRecord {
 export interface ChaosComparison {
   duplicatePrs: number;
   lostChangesets: number;
-  /** Every way the faulted run differs from the reference, one line each. */
+  /** How the faulted run differs from the reference, one line each (the first 50, then a count). */
   differences: string[];
+  differenceCount: number;
   converged: boolean;
 }
 
@@ -135,6 +136,7 @@ export function compareRuns(reference: RunRecord, faulted: RunRecord): ChaosComp
     duplicatePrs,
     lostChangesets: lost.size,
     differences: listed,
+    differenceCount: differences.length,
     converged: differences.length === 0,
   };
 }

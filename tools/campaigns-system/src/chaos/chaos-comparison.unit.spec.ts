@@ -50,6 +50,7 @@ describe('compareRuns', () => {
       duplicatePrs: 0,
       lostChangesets: 0,
       differences: [],
+      differenceCount: 0,
       converged: true,
     });
   });
@@ -114,6 +115,7 @@ describe('compareRuns', () => {
     const result = compareRuns(ref, { ...ref, pulls: [] });
     expect(result.lostChangesets).toBe(80);
     expect(result.differences).toHaveLength(51);
+    expect(result.differenceCount).toBe(80);
     expect(result.differences.at(-1)).toBe('… and 30 more');
   });
 });
