@@ -33,12 +33,17 @@ export type JsonLike =
 export class SecretRedactor {
   readonly #secrets: readonly string[];
   readonly #bytes: readonly Buffer[];
+  /** Each secret as it reads inside a JSON string, where that differs (`"`, `\`, controls). */
+  readonly #inJson: readonly string[];
 
   constructor(secrets: Iterable<string>) {
     this.#secrets = [...new Set(secrets)]
       .filter((s) => s.length >= MIN_SECRET_LENGTH)
       .sort((a, b) => b.length - a.length);
     this.#bytes = this.#secrets.map((s) => Buffer.from(s));
+    this.#inJson = this.#secrets
+      .map((s) => JSON.stringify(s).slice(1, -1))
+      .filter((escaped, i) => escaped !== this.#secrets[i]);
   }
 
   /** The text with every occurrence of every secret replaced by REDACTED. */
@@ -69,8 +74,16 @@ export class SecretRedactor {
     return this.#bytes.some((s) => content.includes(s));
   }
 
-  /** Whether some secret occurs in the text (e.g. an event's serialised payload). */
+  /** Whether some secret occurs in the text. */
   occursInText(text: string): boolean {
     return this.#secrets.some((s) => text.includes(s));
+  }
+
+  /**
+   * Whether some secret occurs in serialised JSON (an event's payload): as it is, or escaped as
+   * JSON escapes it inside a string (a secret with a `"` or a `\` reads differently there).
+   */
+  occursInJson(json: string): boolean {
+    return this.occursInText(json) || this.#inJson.some((s) => json.includes(s));
   }
 }

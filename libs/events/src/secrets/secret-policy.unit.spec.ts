@@ -71,4 +71,15 @@ describe('secretLengthProblem', () => {
     expect(secretLengthProblem('x'.repeat(MIN_SECRET_LENGTH))).toBeNull();
     expect(secretLengthProblem('ghp_0123456789abcdef0123456789abcdef0123')).toBeNull();
   });
+
+  it('finds a secret in serialised JSON, escaped as JSON escapes it', () => {
+    const quoted = 'pa"ss\\word-0123';
+    const policy = new SecretRedactor([quoted, 'plain-secret-0123']);
+    const json = JSON.stringify({ label: `token ${quoted}` });
+    expect(json).not.toContain(quoted);
+    expect(policy.occursInText(json)).toBe(false);
+    expect(policy.occursInJson(json)).toBe(true);
+    expect(policy.occursInJson(JSON.stringify({ a: 'plain-secret-0123' }))).toBe(true);
+    expect(policy.occursInJson(JSON.stringify({ a: 'pass word 0123' }))).toBe(false);
+  });
 });

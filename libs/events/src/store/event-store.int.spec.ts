@@ -318,6 +318,28 @@ describe('PostgresEventStore', () => {
     expect(rows).toHaveLength(0);
   });
 
+  it('refuses a secret that JSON escapes (a quote, a backslash, a newline in it) as well', async () => {
+    const tricky = ['pa"ss\\word-quoted-0123', 'line-one\nline-two-0123', 'tab\tseparated-0123'];
+    const strict = new PostgresEventStore(db.pool, testCatalogue, { secrets: tricky });
+    const before = await count();
+    for (const secret of tricky) {
+      await expect(
+        strict.append(
+          'counter-escaped',
+          [{ type: 'CounterOpened', data: { label: `token ${secret}` } }],
+          { expected: 'any', metadata: testMetadata() },
+        ),
+      ).rejects.toBeInstanceOf(SecretInEventError);
+      await expect(
+        strict.append('counter-escaped', [{ type: 'CounterOpened', data: { label: 'x' } }], {
+          expected: 'any',
+          metadata: { ...testMetadata(), actor: secret },
+        }),
+      ).rejects.toBeInstanceOf(SecretInEventError);
+    }
+    expect(await count()).toBe(before);
+  });
+
   it('upcasts payloads stored under an older schema version when reading', async () => {
     // A v1 CounterIncremented, as an older release would have written it.
     await db.pool.query(

@@ -312,7 +312,7 @@ export class PostgresEventStore {
     const md = { ...metadata, ...e.metadata };
     this.checkMetadata(e.type, md);
     const metadataJson = JSON.stringify(md);
-    if (this.secrets.occursInText(dataJson) || this.secrets.occursInText(metadataJson))
+    if (this.secrets.occursInJson(dataJson) || this.secrets.occursInJson(metadataJson))
       throw new SecretInEventError(e.type);
     return { id: e.event_id ?? newEventId(), schemaVersion, dataJson, metadataJson };
   }
