@@ -137,6 +137,9 @@ export class EventRelay {
     while (!signal.aborted) {
       try {
         if (!this.leaderClient && !(await this.tryLead())) {
+          // A standby that asked and was told another candidate leads is healthy: without this,
+          // a standby that failed while the database was away stayed not ready for good.
+          this.health.succeeded();
           await sleep(this.leaderRetryMs, signal);
           continue;
         }
