@@ -8,13 +8,12 @@ import {
   checkedCommit,
   commitKey,
   decideDelivery,
-  pullRequestKey,
   type Observation,
   type RecordOutcome,
 } from './delivery-decision.js';
-import { loadState, lockKeys, park, saveState, unpark, type ParkedItem } from './recorder-state.js';
+import { loadState, saveBatch, type ParkedItem } from './recorder-state.js';
 import { GroupCommitQueue, type BatchOutcome } from './group-commit-queue.js';
-import { loadTracked, noteDeliveries, setChangesetIds } from './recorder-tables.js';
+import { takeBatch } from './recorder-tables.js';
 
 export const WEBHOOK_GATEWAY_SCHEMA = 'webhook_gateway';
 export type { RecordOutcome } from './delivery-decision.js';
@@ -137,34 +136,36 @@ export class WebhookRecorder implements ServiceComponent {
       if (!first.has(item.delivery.id)) first.set(item.delivery.id, i);
     });
     const firsts = [...first.values()];
-    const fresh = firsts.filter((i) => batch[i]!.parked !== true).map((i) => batch[i]!);
-    const held = firsts.filter((i) => batch[i]!.parked === true).map((i) => batch[i]!);
-    const taken = new Set([
-      ...(await noteDeliveries(client, fresh)),
-      ...(await unpark(
-        client,
-        held.map((item) => item.delivery.id),
-      )),
-    ]);
-    const live = firsts.filter((i) => taken.has(batch[i]!.delivery.id));
+    const freshAt = firsts.filter((i) => batch[i]!.parked !== true);
+    const heldAt = firsts.filter((i) => batch[i]!.parked === true);
+    const order = [...freshAt, ...heldAt];
+    // The commits whose checks the batch reports: locked with the pull requests it concerns.
+    const commits = order
+      .map((i) => batch[i]!)
+      .filter((item) => item.facts.check !== undefined)
+      .map((item) => ({ repository: item.facts.repository, sha: checkedCommit(item.facts) }));
+    const { taken, tracked: trackedInOrder } = await takeBatch(
+      client,
+      freshAt.map((i) => batch[i]!),
+      heldAt.map((i) => batch[i]!),
+      commits.map((c) => commitKey(c.repository, c.sha)),
+    );
+    const trackedOf = new Map(order.map((i, n) => [i, trackedInOrder[n]!]));
+    const live = order.filter((i) => taken.has(batch[i]!.delivery.id)).sort((x, y) => x - y);
     const items = live.map((i) => batch[i]!);
-    const tracked = await loadTracked(client, items);
+    const tracked = live.map((i) => trackedOf.get(i)!);
 
-    // Locked before they are read: another gateway's batch about them waits for this one.
+    // Read after the first statement took the locks on them: another gateway's batch about them
+    // committed before, or waits for this one.
     const pullRequests = tracked
       .flat()
       .map((t) => ({ repository: t.repository, number: t.number }));
-    const commits = items
-      .filter((item) => item.facts.check !== undefined)
-      .map((item) => ({ repository: item.facts.repository, sha: checkedCommit(item.facts) }));
-    await lockKeys(client, [
-      ...pullRequests.map((p) => pullRequestKey(p.repository, p.number)),
-      ...commits.map((c) => commitKey(c.repository, c.sha)),
-    ]);
     const state = await loadState(
       client,
       pullRequests,
-      commits,
+      items
+        .filter((item) => item.facts.check !== undefined)
+        .map((item) => ({ repository: item.facts.repository, sha: checkedCommit(item.facts) })),
       items.some((item) => item.facts.review !== undefined),
     );
 
@@ -189,14 +190,12 @@ export class WebhookRecorder implements ServiceComponent {
         });
     });
 
-    await saveState(client, state);
-    await park(client, parked);
+    await saveBatch(client, state, parked, recorded);
     // Each event carries its delivery's metadata; the call's is only the default. In stream
     // order, so that two gateways appending to the same streams lock them in the same order.
     appends.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
     if (appends.length > 0)
       await this.eventStore.appendToStreams(appends, appends[0]!.event.metadata, client);
-    await setChangesetIds(client, recorded);
     return outcomes;
   }
 }
