@@ -64,7 +64,7 @@ export function formatStatus(status: FullCampaignStatus): string {
   else
     parts.push(
       renderTable(
-        ['REPOSITORY', 'STATE', 'DRAFT', 'CHECKS', 'REVIEW', 'PR URL', 'LAST ERROR'],
+        ['REPOSITORY', 'BRANCH', 'STATE', 'DRAFT', 'CHECKS', 'REVIEW', 'PR URL', 'LAST ERROR'],
         status.changesets.map(changesetRow),
       ),
     );
@@ -90,6 +90,7 @@ function changesetRow(cs: ChangesetStatus): string[] {
     cs.lastError === null ? '' : cs.errorTerminal ? `${cs.lastError} (terminal)` : cs.lastError;
   return [
     cs.repository,
+    cs.headBranch,
     cs.state,
     cs.draft ? 'yes' : 'no',
     cs.checks ?? '',

@@ -37,16 +37,16 @@ describe('renderTable', () => {
 });
 
 describe('formatStatus', () => {
-  it('shows the phase and counts, every changeset, and the failed executions with their last stderr line', () => {
+  it('shows the phase and counts, every changeset with its branch, and the failed executions with their last stderr line', () => {
     expect(formatStatus(sampleStatus)).toBe(
       [
         'Campaign hello-world: needs-attention',
         'Applied 2026-01-01T00:00:00.000Z by alice (apply 6f1c1b0e-0000-4000-8000-000000000001)',
         '3 workspaces: 3 executed, 1 failed; 2 changesets: 1 published, 1 errored',
         '',
-        'REPOSITORY           STATE    DRAFT  CHECKS   REVIEW    PR URL                              LAST ERROR',
-        'github.com/acme/api  open     no     SUCCESS  APPROVED  https://github.com/acme/api/pull/1  -',
-        'github.com/acme/cli  pending  yes    -        -         -                                   repository is archived (terminal)',
+        'REPOSITORY           BRANCH       STATE    DRAFT  CHECKS   REVIEW    PR URL                              LAST ERROR',
+        'github.com/acme/api  hello-world  open     no     SUCCESS  APPROVED  https://github.com/acme/api/pull/1  -',
+        'github.com/acme/cli  hello-world  pending  yes    -        -         -                                   repository is archived (terminal)',
         '',
         'Failed executions:',
         'REPOSITORY           PATH      MESSAGE               STDERR',

@@ -228,7 +228,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
       '',
     ]);
     expect(r.stdout).toContain('Campaign hello-world: complete\n');
-    expect(r.stdout).toContain('REPOSITORY           STATE    DRAFT  CHECKS');
+    expect(r.stdout).toContain('REPOSITORY           BRANCH       STATE    DRAFT  CHECKS');
     expect(fake.requests.filter((q) => q.verb === 'get')).toHaveLength(6);
     expect(fake.requests.find((q) => q.verb === 'get')?.body).toEqual({ campaign: 'hello-world' });
     // Only the summary while waiting; the rows once, at the end: the failed executions for the table.
