@@ -284,6 +284,55 @@ describe('hello-world end to end', () => {
     expect(table.stdout + table.stderr).toContain('something broke');
   }, 300_000);
 
+  it('refuses the workspaces of a monorepo that share a static branch: one pull request, the others failed naming both workspaces, nothing force-pushed', async () => {
+    // repo-00003 is a node monorepo: package.json at the root and in packages/{cli,core,web}.
+    const mono = join(system.workDir, 'mono.campaign.yaml');
+    await writeFile(
+      mono,
+      `name: mono
+description: One static branch for every project
+on:
+  - repositoriesMatchingQuery: repo:${repoName(3)}$
+workspaces:
+  - rootAtLocationOf: package.json
+    in: "*/${repoName(3)}"
+steps:
+  - run: echo touched > TOUCHED.md
+    container: alpine:3
+changesetTemplate:
+  title: Touch every project
+  body: One branch for all of them
+  branch: mono-static
+  commit:
+    message: Touch
+  published: true
+`,
+    );
+    const result = await system.cli(['apply', '-f', mono, '--wait', '--json']);
+    expect(result.code).toBe(3);
+    const s = await status('mono');
+    const paths = ['', 'packages/cli', 'packages/core', 'packages/web'];
+    expect(s.executions.map((e) => e.path).sort()).toEqual(paths);
+    const kept = s.executions.filter((e) => e.state === 'succeeded');
+    const refused = s.executions.filter((e) => e.state === 'failed');
+    expect(kept).toHaveLength(1);
+    expect(refused).toHaveLength(3);
+    const where = (p: string) => (p === '' ? 'the root' : `"${p}"`);
+    for (const e of refused)
+      expect(e.message).toContain(
+        `multiple changeset specs have the same branch "mono-static" in ${e.repository}: workspace ${where(e.path)} and workspace ${where(kept[0]!.path)}; nothing was pushed for workspace ${where(e.path)}`,
+      );
+    expect(s.changesets).toHaveLength(1);
+
+    // The one pull request carries the kept workspace's change and nothing of the others.
+    const [pr, ...more] = await pulls(3, 'mono-static');
+    expect(more).toEqual([]);
+    const files = await changedFiles(3, pr!);
+    expect(files.map((f) => f.filename)).toEqual([
+      kept[0]!.path === '' ? 'TOUCHED.md' : `${kept[0]!.path}/TOUCHED.md`,
+    ]);
+  }, 300_000);
+
   it('publishes drafts, then marks the same pull requests ready', async () => {
     const drafts = join(system.workDir, 'drafts.campaign.yaml');
     const spec = (published: string) =>

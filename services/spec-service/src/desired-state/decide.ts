@@ -4,6 +4,7 @@
 import { ChangesetRenderError, type CampaignSpec } from '@campaigns/campaign-spec';
 import {
   campaignStream,
+  changesetId,
   changesetStream,
   deterministicEventId,
   executionStream,
@@ -250,6 +251,7 @@ function decidePatchComputed(
     rendering = d.empty
       ? { changesets: [], newBlobs: [] }
       : renderPatch(specFor(apply, resolved), d, resolved.resultsBlob);
+    refuseSharedBranches(state, d, rendering);
   } catch (err) {
     if (!(err instanceof RenderFailure || err instanceof ChangesetRenderError)) throw err;
     const message = err.message.slice(0, 4000);
@@ -322,6 +324,35 @@ function specFor(apply: ApplyRow, resolved: Resolved): CampaignSpec {
   const spec = resolved.specOf(apply);
   if (spec === null) throw new RenderFailure(`the spec of this application no longer validates`);
   return spec;
+}
+
+/**
+ * Two changesets of one campaign and repository with one head branch would be one pull request:
+ * the second push would force away the first one's commit. Like Sourcegraph ("multiple changeset
+ * specs have the same branch"), the workspace whose patch arrives second gets no changeset and a
+ * render failure that names both workspaces (or the branch repeated within its own rendering);
+ * the changeset already recorded is left as it is.
+ */
+function refuseSharedBranches(
+  state: DesiredState,
+  d: PatchComputedData,
+  rendering: PatchRendering,
+): void {
+  const { repository, path } = d.workspace;
+  const where = (p: string) => (p === '' ? 'the root' : JSON.stringify(p));
+  const seen = new Set<string>();
+  for (const { headBranch } of rendering.changesets) {
+    if (seen.has(headBranch))
+      throw new RenderFailure(
+        `multiple changeset specs have the same branch "${headBranch}" in ${repository} (workspace ${where(path)}): each changeset needs a branch of its own (changesetTemplate.branch, transformChanges.group[].branch)`,
+      );
+    seen.add(headBranch);
+    const other = state.changeset(changesetId(d.campaign, repository, headBranch));
+    if (other && !other.removed && other.workspace_path !== path)
+      throw new RenderFailure(
+        `multiple changeset specs have the same branch "${headBranch}" in ${repository}: workspace ${where(path)} and workspace ${where(other.workspace_path)}; nothing was pushed for workspace ${where(path)}. Include \${{ steps.path }} in changesetTemplate.branch (e.g. \${{ replace steps.path "/" "-" }}) to give each workspace its own`,
+      );
+  }
 }
 
 function handled(d: PatchComputedData, renderError: string | null): RowChange {

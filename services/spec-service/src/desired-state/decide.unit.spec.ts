@@ -72,7 +72,11 @@ function specApplied(applyId: string, version: bigint): StoredEvent<EventData<ty
 const DIFF = `diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n x\n+Hello\n`;
 
 /** A PatchComputed of the workspace in `repository` and its step results blob. */
-function patchComputed(applyId: string, repository: string, o: { empty?: boolean } = {}) {
+function patchComputed(
+  applyId: string,
+  repository: string,
+  o: { empty?: boolean; path?: string } = {},
+) {
   const files = o.empty
     ? { modified: [], added: [], deleted: [], renamed: [] }
     : { modified: ['README.md'], added: [], deleted: [], renamed: [] };
@@ -83,12 +87,12 @@ function patchComputed(applyId: string, repository: string, o: { empty?: boolean
     steps: [],
   };
   const resultsBlob = Buffer.from(JSON.stringify(results));
-  const id = executionId(applyId, repository, '');
+  const id = executionId(applyId, repository, o.path ?? '');
   const event = stored<EventData<typeof PatchComputed>>('PatchComputed', executionStream(id), 3n, {
     executionId: id,
     campaign: CAMPAIGN,
     applyId,
-    workspace: testWorkspace(repository),
+    workspace: testWorkspace(repository, o.path ?? ''),
     empty: o.empty ?? false,
     diff: o.empty ? null : { sha256: sha256Hex(DIFF), size: Buffer.byteLength(DIFF) },
     results: { sha256: sha256Hex(resultsBlob), size: resultsBlob.length },
@@ -497,6 +501,40 @@ describe('decide: PatchComputed', () => {
       ]);
     },
   );
+
+  it('of a second workspace of the repository whose branch is the first one’s: ChangesetRenderFailed naming both, the first changeset untouched', () => {
+    // Given workspace "web" of repository A rendered its changeset on the static branch.
+    const state = appliedState();
+    const web = patchComputed(APPLY_1, A, { path: 'web' });
+    for (const c of decide(state, web.event, { resultsBlob: web.resultsBlob, specOf }).changes)
+      state.evolve(c);
+    const first = state.changeset(changesetId(CAMPAIGN, A, 'hello-world'))!;
+    expect(first.workspace_path).toBe('web');
+
+    // When workspace "api" of the same repository renders the same branch.
+    const api = patchComputed(APPLY_1, A, { path: 'api' });
+    const decision = decide(state, api.event, { resultsBlob: api.resultsBlob, specOf });
+
+    // Then it is refused: no changeset spec, a render failure that names both workspaces.
+    expect(decision.appends.map((a) => a.event.type)).toEqual(['ChangesetRenderFailed']);
+    const text = (decision.appends[0]!.event.data as { message: string }).message;
+    expect(text).toBe(
+      `multiple changeset specs have the same branch "hello-world" in ${A}: workspace "api" and workspace "web"; nothing was pushed for workspace "api". Include \${{ steps.path }} in changesetTemplate.branch (e.g. \${{ replace steps.path "/" "-" }}) to give each workspace its own`,
+    );
+    expect(decision.changes).toEqual([
+      expect.objectContaining({ kind: 'handled', renderError: text }),
+    ]);
+    for (const c of decision.changes) state.evolve(c);
+    expect(state.changeset(first.changeset_id)).toEqual(first);
+
+    // And the first workspace's own patch, again, is no conflict with itself.
+    const again = patchComputed(APPLY_1, A, { path: 'web' });
+    expect(
+      decide(state, again.event, { resultsBlob: again.resultsBlob, specOf }).changes.map(
+        (c) => c.kind,
+      ),
+    ).toEqual(['handled']);
+  });
 
   it('of a current application that is not recorded: refuses', () => {
     const state = new DesiredState();
