@@ -284,13 +284,9 @@ describe('hello-world end to end', () => {
     expect(table.stdout + table.stderr).toContain('something broke');
   }, 300_000);
 
-  it('refuses the workspaces of a monorepo that share a static branch: one pull request, the others failed naming both workspaces, nothing force-pushed', async () => {
-    // repo-00003 is a node monorepo: package.json at the root and in packages/{cli,core,web}.
-    const mono = join(system.workDir, 'mono.campaign.yaml');
-    await writeFile(
-      mono,
-      `name: mono
-description: One static branch for every project
+  /** A campaign over repo-00003, a node monorepo: package.json at the root and in packages/{cli,core,web}. */
+  const monoSpec = (name: string, branch: string) => `name: ${name}
+description: One branch for every project
 on:
   - repositoriesMatchingQuery: repo:${repoName(3)}$
 workspaces:
@@ -302,12 +298,40 @@ steps:
 changesetTemplate:
   title: Touch every project
   body: One branch for all of them
-  branch: mono-static
+  branch: ${branch}
   commit:
     message: Touch
   published: true
-`,
-    );
+`;
+
+  it('refuses a static branch for a monorepo of several workspaces before anything runs, in preview and at apply, naming them', async () => {
+    const file = join(system.workDir, 'mono-static.campaign.yaml');
+    await writeFile(file, monoSpec('mono-static', 'mono-static'));
+    const refusal = `multiple changeset specs would have the same branch "mono-static": changesetTemplate.branch is the same for every workspace of a repository, and these have several: `;
+    const named = '(root), packages/cli, packages/core, packages/web)';
+
+    const preview = await system.cli(['preview', '-f', file, '--json']);
+    expect(preview.code).toBe(0);
+    const previewed = JSON.parse(preview.stdout) as PreviewResult;
+    expect(previewed.problems[0]!.entry).toBe('changesetTemplate.branch');
+    expect(previewed.problems[0]!.message).toContain(refusal);
+    expect(previewed.problems[0]!.message).toContain(named);
+
+    const result = await system.cli(['apply', '-f', file, '--wait', '--json']);
+    expect(result.code).toBe(3);
+    const s = await status('mono-static');
+    expect(s.phase).toBe('needs-attention');
+    expect(s.executions).toEqual([]);
+    expect(s.changesets).toEqual([]);
+    const problem = s.problems.find((p) => p.message.includes(refusal));
+    expect(problem?.message).toContain(named);
+    expect(await pulls(3, 'mono-static')).toEqual([]);
+  }, 300_000);
+
+  it('refuses the workspaces of a monorepo whose templated branch renders the same: one pull request, the others failed naming both workspaces, nothing force-pushed', async () => {
+    // A templated branch that renders the same for every workspace: found once rendered.
+    const mono = join(system.workDir, 'mono.campaign.yaml');
+    await writeFile(mono, monoSpec('mono', '${{ batch_change.name }}-static'));
     const result = await system.cli(['apply', '-f', mono, '--wait', '--json']);
     expect(result.code).toBe(3);
     const s = await status('mono');

@@ -3,6 +3,7 @@ import type { PreviewHead, PreviewPart, PreviewRequest, Problem } from '@campaig
 import { MAX_RECORDED_PROBLEMS } from '@campaigns/events';
 import { ApiRequestError } from '@campaigns/service-kit';
 import type { EntityManager } from 'typeorm';
+import { staticBranchCollision } from '../desired-state/branch-collisions.js';
 import { PmApply } from '../desired-state/pm-apply.entity.js';
 import { PmCampaign } from '../desired-state/pm-campaign.entity.js';
 import { StatusChangeset } from '../status/status-changeset.entity.js';
@@ -62,6 +63,10 @@ export class SpecPreviewer {
     const problems: Problem[] = resolved.problems
       .slice(0, MAX_RECORDED_PROBLEMS)
       .map((p) => ({ entry: p.entry, message: p.message }));
+    // What apply would refuse before running anything, first.
+    const collision = staticBranchCollision(spec, resolved.workspaces);
+    if (collision !== null)
+      problems.unshift({ entry: 'changesetTemplate.branch', message: collision });
     if (resolved.problems.length > MAX_RECORDED_PROBLEMS)
       problems.push({
         entry: 'on',

@@ -33,6 +33,7 @@ import {
 } from './desired-state-store.js';
 import { ParsedSpecs } from './parsed-specs.js';
 import { planExecutions } from './plan-executions.js';
+import { staticBranchCollision } from './branch-collisions.js';
 
 export { metadataFor, SPEC_SERVICE_SOURCE, type Resolution } from './decide.js';
 export { DEFAULT_COMMIT_AUTHOR } from './render-patch.js';
@@ -102,10 +103,10 @@ export function desiredStateProcessManager(
     try {
       const spec = specs.get(d.applyId, { specText: d.specText, fileName: d.fileName });
       if (!spec) throw new Error('the spec no longer validates');
-      return {
-        outcome: 'resolved',
-        plan: planExecutions(d.applyId, await resolver.resolve(spec)),
-      };
+      const resolved = await resolver.resolve(spec);
+      const collision = staticBranchCollision(spec, resolved.workspaces);
+      if (collision !== null) return { outcome: 'failed', message: collision };
+      return { outcome: 'resolved', plan: planExecutions(d.applyId, resolved) };
     } catch (err) {
       return { outcome: 'failed', message: (err as Error).message };
     }
