@@ -20,7 +20,7 @@ ${extra}changesetTemplate:
     message: Hi
 `;
   const parsed = parseCampaignSpec(text, 'mono.campaign.yaml');
-  if (!parsed.spec) throw new Error(JSON.stringify(parsed.diagnostics));
+  if (!parsed.spec) throw new Error(JSON.stringify(parsed.errors));
   return parsed.spec;
 }
 
