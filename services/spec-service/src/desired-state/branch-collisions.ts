@@ -20,9 +20,14 @@ export function staticBranchCollision(
   const branch = spec.changesetTemplate?.branch;
   if (branch === undefined || spec.transformChanges !== undefined || isTemplated(branch))
     return null;
-  const paths = new Map<string, string[]>();
-  for (const w of workspaces) paths.set(w.repository, [...(paths.get(w.repository) ?? []), w.path]);
-  const shared = [...paths].filter(([, p]) => p.length > 1).sort(([a], [b]) => (a < b ? -1 : 1));
+  // Distinct paths: several branches of one repository (one path each) are validate's to refuse.
+  const paths = new Map<string, Set<string>>();
+  for (const w of workspaces)
+    paths.set(w.repository, (paths.get(w.repository) ?? new Set()).add(w.path));
+  const shared = [...paths]
+    .filter(([, p]) => p.size > 1)
+    .map(([repository, p]) => [repository, [...p].sort()] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   if (shared.length === 0) return null;
   const where = (p: string) => (p === '' ? '(root)' : p);
   const named = shared

@@ -53,6 +53,11 @@ describe('staticBranchCollision', () => {
     ['a templated branch', spec('hi-${{ replace steps.path "/" "-" }}'), workspaces],
     ['one workspace per repository', spec('static'), workspaces.slice(0, 2)],
     [
+      'several branches of one repository at its root (validate refuses those)',
+      spec('static'),
+      [testWorkspace(MONO), { ...testWorkspace(MONO), branch: 'release' }],
+    ],
+    [
       'transformChanges (each group has its branch; checked once rendered)',
       spec(
         'static',
