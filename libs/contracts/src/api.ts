@@ -255,6 +255,8 @@ export const CHANGESET_STATES = [
 export const changesetStatusSchema = z.object({
   repository: z.string(),
   headBranch: z.string(),
+  /** The workspace's path in the repository, when it is not the root. */
+  path: z.string().optional(),
   state: z.enum(CHANGESET_STATES),
   draft: z.boolean(),
   checks: z.string().nullable(),

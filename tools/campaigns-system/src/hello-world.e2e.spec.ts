@@ -347,6 +347,8 @@ changesetTemplate:
         `multiple changeset specs have the same branch "mono-static" in ${e.repository}: workspace ${where(e.path)} and workspace ${where(kept[0]!.path)}; nothing was pushed for workspace ${where(e.path)}`,
       );
     expect(s.changesets).toHaveLength(1);
+    // Status names the kept workspace's path beside the branch, unless it is the root.
+    expect(s.changesets[0]!.path).toBe(kept[0]!.path === '' ? undefined : kept[0]!.path);
 
     // The one pull request carries the kept workspace's change and nothing of the others.
     const [pr, ...more] = await pulls(3, 'mono-static');

@@ -90,7 +90,7 @@ function changesetRow(cs: ChangesetStatus): string[] {
     cs.lastError === null ? '' : cs.errorTerminal ? `${cs.lastError} (terminal)` : cs.lastError;
   return [
     cs.repository,
-    cs.headBranch,
+    cs.path === undefined ? cs.headBranch : `${cs.headBranch} (${cs.path})`,
     cs.state,
     cs.draft ? 'yes' : 'no',
     cs.checks ?? '',

@@ -59,6 +59,21 @@ describe('formatStatus', () => {
     );
   });
 
+  it("shows a workspace's path beside its branch when it is not the repository's root", () => {
+    const [root] = sampleStatus.changesets;
+    const out = formatStatus({
+      ...sampleStatus,
+      changesets: [root!, { ...root!, path: 'packages/web', url: null, number: null }],
+      executions: [],
+      problems: [],
+    });
+    const rows = out.split('\n').filter((line) => line.startsWith('github.com/acme/api'));
+    expect(rows.map((r) => r.split(/\s{2,}/).slice(0, 2))).toEqual([
+      ['github.com/acme/api', 'hello-world'],
+      ['github.com/acme/api', 'hello-world (packages/web)'],
+    ]);
+  });
+
   it('says when there are no changesets', () => {
     const out = formatStatus({ ...sampleStatus, changesets: [], executions: [], problems: [] });
     expect(out.endsWith('\nNo changesets.\n')).toBe(true);

@@ -212,6 +212,8 @@ export const ChangesetSpecComputed = defineEvent(
     ...changesetIdentity,
     applyId,
     executionId: id32,
+    /** The workspace's path in the repository ('' its root); absent in events recorded before. */
+    path: z.string().optional(),
     spec: z.strictObject({
       baseRef: z.string().min(1),
       baseRevision: z.string().regex(/^[0-9a-f]{40}$/),

@@ -295,6 +295,7 @@ function decidePatchComputed(
       headBranch: c.headBranch,
       applyId: d.applyId,
       executionId: d.executionId,
+      path: d.workspace.path,
       spec: c.spec,
     };
     decision.appends.push({

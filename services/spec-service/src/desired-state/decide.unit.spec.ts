@@ -376,6 +376,7 @@ describe('decide: PatchComputed', () => {
             headBranch: 'hello-world',
             applyId: APPLY_1,
             executionId: e.data.executionId,
+            path: '',
             spec,
           },
           metadata: metadataFor(APPLY_1, e.event_id, 'alice'),

@@ -135,7 +135,7 @@ describe('campaign status between batches of the status projection (real Postgre
   });
   it('a database from before the count gets it from the executions recorded with it', async () => {
     const schema = 'status_upgrade';
-    // Its consumer's bookkeeping (version 0), then versions 1 to 3.
+    // Its consumer's bookkeeping (version 0), then versions 1 to 4.
     const all = projectionSqlMigrations(projection, schema, 1_764_806_403_000);
     const migrate = async (migrations: readonly MigrationClass[]) => {
       const upgrading = await openDatabase({
@@ -167,7 +167,7 @@ describe('campaign status between batches of the status projection (real Postgre
          FROM generate_series(1, 3) i, unnest(ARRAY['done', 'pending']) c`,
       [applyId],
     );
-    expect(await migrate(all)).toHaveLength(1);
+    expect(await migrate(all.slice(0, 4))).toHaveLength(1);
     const { rows } = await db.pool.query<{ campaign: string; workspace_count: number | null }>(
       `SELECT campaign, workspace_count FROM ${schema}.status_campaigns ORDER BY campaign`,
     );
@@ -175,5 +175,16 @@ describe('campaign status between batches of the status projection (real Postgre
       { campaign: 'done', workspace_count: 3 },
       { campaign: 'pending', workspace_count: null },
     ]);
+
+    // Version 4: changesets computed before it have no known workspace path.
+    await db.pool.query(
+      `INSERT INTO ${schema}.status_changesets (changeset_id, campaign, repository, head_branch,
+         wanted, published, spec_event_id, draft, error_terminal, updated_at)
+       VALUES ('c1', 'done', 'github.com/acme/r1', 'b', true, 'true', $1, false, false, now())`,
+      [randomUUID()],
+    );
+    expect(await migrate(all)).toHaveLength(1);
+    const paths = await db.pool.query(`SELECT workspace_path FROM ${schema}.status_changesets`);
+    expect(paths.rows).toEqual([{ workspace_path: null }]);
   });
 });

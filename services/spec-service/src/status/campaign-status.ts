@@ -209,6 +209,7 @@ export class CampaignStatusQueries {
       .leftJoin(PmChangeset, 'p', 'p.changeset_id = s.changeset_id')
       .select('s.repository', 'repository')
       .addSelect('s.head_branch', 'headBranch')
+      .addSelect('s.workspace_path', 'path')
       .addSelect(CHANGESET_STATE, 'state')
       .addSelect('s.draft', 'draft')
       .addSelect('s.checks', 'checks')
@@ -230,8 +231,13 @@ export class CampaignStatusQueries {
       .orderBy('s.repository')
       .addOrderBy('s.head_branch')
       .limit(limit)
-      .getRawMany<ChangesetStatus & { updatedAt: Date }>();
-    return rows.map((r) => ({ ...r, updatedAt: r.updatedAt.toISOString() }));
+      .getRawMany<Omit<ChangesetStatus, 'path'> & { path: string | null; updatedAt: Date }>();
+    // The path only when the workspace is not the repository's root (and is known).
+    return rows.map(({ path, ...r }) => ({
+      ...r,
+      ...(path === null || path === '' ? {} : { path }),
+      updatedAt: r.updatedAt.toISOString(),
+    }));
   }
 
   /** The campaign's current application; null when it was never applied. */

@@ -16,6 +16,10 @@ export class StatusChangeset {
   @Column({ name: 'head_branch', type: 'text' })
   headBranch!: string;
 
+  /** The workspace's path in the repository ('' its root); null when not known (older events). */
+  @Column({ name: 'workspace_path', type: 'text', nullable: true })
+  workspacePath!: string | null;
+
   @Column({ name: 'wanted', type: 'boolean' })
   wanted!: boolean;
 

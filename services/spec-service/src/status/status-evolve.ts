@@ -37,6 +37,8 @@ export interface StatusChangesetRow {
   campaign: string;
   repository: string;
   head_branch: string;
+  /** The workspace's path in the repository ('' its root); null when not known (older events). */
+  workspace_path: string | null;
   wanted: boolean;
   published: string;
   spec_event_id: string;
@@ -165,6 +167,7 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
         url: null,
         number: null,
       }),
+      workspace_path: d.path ?? existing?.workspace_path ?? null,
       wanted: true,
       published: String(d.spec.published),
       spec_event_id: e.event_id,

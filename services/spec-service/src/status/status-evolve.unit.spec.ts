@@ -64,6 +64,7 @@ function changesetRow(o: Partial<StatusChangesetRow> = {}): StatusChangesetRow {
     campaign: 'hello',
     repository: 'github.com/acme/a',
     head_branch: 'hello-world',
+    workspace_path: null,
     wanted: true,
     published: 'true',
     spec_event_id: 'spec-1',
@@ -154,11 +155,12 @@ describe('evolveExecution', () => {
 });
 
 describe('evolveChangeset', () => {
-  const computed = (published: unknown = true) =>
+  const computed = (published: unknown = true, path?: string) =>
     changesetEvent('ChangesetSpecComputed', {
       campaign: 'hello',
       repository: 'github.com/acme/a',
       headBranch: 'hello-world',
+      ...(path === undefined ? {} : { path }),
       spec: { published },
     });
 
@@ -166,6 +168,25 @@ describe('evolveChangeset', () => {
     const e = computed('draft');
     expect(evolvedChangeset(undefined, e)).toEqual([
       changesetRow({ published: 'draft', spec_event_id: e.event_id, updated_at: e.recorded_at }),
+    ]);
+  });
+
+  it('ChangesetSpecComputed records its workspace path; one recorded before paths were carried leaves it unknown', () => {
+    const e = computed(true, 'packages/web');
+    expect(evolvedChangeset(undefined, e)).toEqual([
+      changesetRow({
+        workspace_path: 'packages/web',
+        spec_event_id: e.event_id,
+        updated_at: e.recorded_at,
+      }),
+    ]);
+    const older = computed(true);
+    expect(evolvedChangeset(changesetRow({ workspace_path: 'packages/web' }), older)).toEqual([
+      changesetRow({
+        workspace_path: 'packages/web',
+        spec_event_id: older.event_id,
+        updated_at: older.recorded_at,
+      }),
     ]);
   });
 

@@ -105,6 +105,12 @@ UPDATE ${schema}.status_campaigns c
                            WHERE e.campaign = c.campaign AND e.apply_id = c.apply_id)
  WHERE c.resolved AND c.resolution_error IS NULL;`,
     },
+    {
+      version: 4,
+      name: "each changeset's workspace path",
+      // NULL for changesets computed before ChangesetSpecComputed carried the path: unknown.
+      sql: `ALTER TABLE ${schema}.status_changesets ADD COLUMN workspace_path text;`,
+    },
   ];
 }
 
@@ -259,6 +265,7 @@ export const CHANGESETS: RowTable<StatusChangesetRow> = {
     'campaign',
     'repository',
     'head_branch',
+    'workspace_path',
     'wanted',
     'published',
     'spec_event_id',
