@@ -18,7 +18,8 @@ import {
 } from '../test-support/test-nats.js';
 import { counterProjection } from '../test-support/test-projection.js';
 import { openProjectionDatabase } from '../test-support/test-projection-database.js';
-import { PrivateNatsServer, PrivatePostgres } from '../test-support/private-servers.js';
+import { startPrivateEventStore } from '../test-support/private-event-store.js';
+import { PrivateNatsServer, type PrivatePostgres } from '../test-support/private-servers.js';
 
 /** Log lines kept, so a test can wait for what the consumer said. */
 function recordingLogger(): EventsLogger & { said(msg: string): boolean } {
@@ -169,6 +170,7 @@ describe('ProjectionConsumer when the NATS server stalls or restarts', () => {
 // them and go on, not end (its run loop once died of this, and the service with it).
 describe('ProjectionConsumer when PostgreSQL goes away mid-batch', () => {
   let postgres: PrivatePostgres;
+  let destroy: () => Promise<void>;
   let nats: NatsConnection;
   let db: TestDatabase;
   let store: PostgresEventStore;
@@ -178,12 +180,8 @@ describe('ProjectionConsumer when PostgreSQL goes away mid-batch', () => {
   let consumer: ProjectionConsumer | undefined;
 
   beforeEach(async () => {
-    postgres = await PrivatePostgres.start();
+    ({ postgres, db, store, destroy } = await startPrivateEventStore('outage_pg'));
     nats = await connectTestNats();
-    db = await createTestDatabase('outage_pg', postgres.url());
-    db.pool.on('error', () => undefined);
-    store = new PostgresEventStore(db.pool, testCatalogue);
-    await store.migrate();
     topology = uniqueTopology();
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
@@ -196,8 +194,7 @@ describe('ProjectionConsumer when PostgreSQL goes away mid-batch', () => {
     await database.destroy();
     await deleteStream(nats, topology);
     await nats.close();
-    await db.pool.end().catch(() => undefined);
-    postgres.destroy();
+    await destroy();
   });
 
   const effects = async () =>

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventsTopology } from '../nats/jetstream-topology.js';
-import { PostgresEventStore } from '../store/event-store.js';
-import { PrivatePostgres } from '../test-support/private-servers.js';
-import { createTestDatabase, type TestDatabase } from '../test-support/test-database.js';
-import { testCatalogue, testMetadata } from '../test-support/test-events.js';
+import type { PostgresEventStore } from '../store/event-store.js';
+import { startPrivateEventStore } from '../test-support/private-event-store.js';
+import type { PrivatePostgres } from '../test-support/private-servers.js';
+import { testMetadata } from '../test-support/test-events.js';
 import {
   connectTestNats,
   deleteStream,
@@ -19,26 +19,21 @@ import { EventRelay } from './event-relay.js';
 describe('EventRelay when PostgreSQL goes away', () => {
   let postgres: PrivatePostgres;
   let nats: NatsConnection;
-  let db: TestDatabase;
   let store: PostgresEventStore;
+  let destroy: () => Promise<void>;
   let topology: EventsTopology;
   let relays: EventRelay[] = [];
 
   beforeEach(async () => {
-    postgres = await PrivatePostgres.start();
+    ({ postgres, store, destroy } = await startPrivateEventStore('relay_outage'));
     nats = await connectTestNats();
-    db = await createTestDatabase('relay_outage', postgres.url());
-    db.pool.on('error', () => undefined);
-    store = new PostgresEventStore(db.pool, testCatalogue);
-    await store.migrate();
     topology = uniqueTopology();
   });
   afterEach(async () => {
     for (const relay of relays.splice(0)) await relay.stop();
     await deleteStream(nats, topology);
     await nats.close();
-    await db.pool.end().catch(() => undefined);
-    postgres.destroy();
+    await destroy();
   });
 
   it('has the leader and the standby ready again once the database is back, and publishes what follows', async () => {
