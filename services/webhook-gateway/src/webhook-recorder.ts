@@ -136,45 +136,40 @@ export class WebhookRecorder implements ServiceComponent {
       if (!first.has(item.delivery.id)) first.set(item.delivery.id, i);
     });
     const firsts = [...first.values()];
-    const freshAt = firsts.filter((i) => batch[i]!.parked !== true);
-    const heldAt = firsts.filter((i) => batch[i]!.parked === true);
-    const order = [...freshAt, ...heldAt];
-    // The commits whose checks the batch reports: locked with the pull requests it concerns.
-    const commits = order
-      .map((i) => batch[i]!)
-      .filter((item) => item.facts.check !== undefined)
-      .map((item) => ({ repository: item.facts.repository, sha: checkedCommit(item.facts) }));
+    const fresh = firsts.filter((i) => batch[i]!.parked !== true);
+    const held = firsts.filter((i) => batch[i]!.parked === true);
+    // Fresh deliveries first, then held ones: the order takeBatch answers in.
+    const order = [...fresh, ...held];
     const { taken, tracked: trackedInOrder } = await takeBatch(
       client,
-      freshAt.map((i) => batch[i]!),
-      heldAt.map((i) => batch[i]!),
-      commits.map((c) => commitKey(c.repository, c.sha)),
+      fresh.map((i) => batch[i]!),
+      held.map((i) => batch[i]!),
+      // The commits whose checks the batch reports: locked with the pull requests it concerns.
+      checkedCommits(order.map((i) => batch[i]!)).map((c) => commitKey(c.repository, c.sha)),
     );
-    const trackedOf = new Map(order.map((i, n) => [i, trackedInOrder[n]!]));
-    const live = order.filter((i) => taken.has(batch[i]!.delivery.id)).sort((x, y) => x - y);
-    const items = live.map((i) => batch[i]!);
-    const tracked = live.map((i) => trackedOf.get(i)!);
+    const live = order
+      .map((i, n) => ({ i, tracked: trackedInOrder[n]! }))
+      .filter(({ i }) => taken.has(batch[i]!.delivery.id))
+      .sort((a, b) => a.i - b.i);
+    const items = live.map(({ i }) => batch[i]!);
 
     // Read after the first statement took the locks on them: another gateway's batch about them
     // committed before, or waits for this one.
-    const pullRequests = tracked
-      .flat()
-      .map((t) => ({ repository: t.repository, number: t.number }));
     const state = await loadState(
       client,
-      pullRequests,
-      items
-        .filter((item) => item.facts.check !== undefined)
-        .map((item) => ({ repository: item.facts.repository, sha: checkedCommit(item.facts) })),
+      live.flatMap(({ tracked }) =>
+        tracked.map((t) => ({ repository: t.repository, number: t.number })),
+      ),
+      checkedCommits(items),
       items.some((item) => item.facts.review !== undefined),
     );
 
     const appends: (StreamAppend & { event: Observation['event'] })[] = [];
     const parked: ParkedItem[] = [];
     const recorded: { deliveryId: string; changesetIds: string[] }[] = [];
-    live.forEach((i, n) => {
+    live.forEach(({ i, tracked }) => {
       const item = batch[i]!;
-      const decision = decideDelivery(item, tracked[n]!, state);
+      const decision = decideDelivery(item, tracked, state);
       outcomes[i] = decision.outcome;
       if (decision.park === true)
         parked.push({
@@ -198,6 +193,13 @@ export class WebhookRecorder implements ServiceComponent {
       await this.eventStore.appendToStreams(appends, appends[0]!.event.metadata, client);
     return outcomes;
   }
+}
+
+/** The commits whose checks these deliveries report. */
+function checkedCommits(items: readonly DeliveryToRecord[]): { repository: string; sha: string }[] {
+  return items
+    .filter((item) => item.facts.check !== undefined)
+    .map((item) => ({ repository: item.facts.repository, sha: checkedCommit(item.facts) }));
 }
 
 function action(item: DeliveryToRecord): { action?: string } {
