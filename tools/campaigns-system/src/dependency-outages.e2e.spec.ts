@@ -75,7 +75,17 @@ describe('dependencies that go away and come back', () => {
         return each.flat().every((s) => s === status) ? true : undefined;
       });
     } catch (error) {
-      throw new Error(`${(error as Error).message}; last answers: ${JSON.stringify(last)}`);
+      // What each process that did not answer said last: an exit, a hang, a crash.
+      const silent = system
+        .history()
+        .filter(({ name }) => last[name]?.includes(0))
+        .map(({ name, proc }) => {
+          const exit = proc.child.exitCode ?? proc.child.signalCode ?? 'running';
+          return `${name} (pid ${proc.child.pid}, ${exit}):\n${proc.stdoutLines.slice(-20).join('\n')}\n${proc.stderr().slice(-2000)}`;
+        });
+      throw new Error(
+        `${(error as Error).message}; last answers: ${JSON.stringify(last)}\n${silent.join('\n')}`,
+      );
     }
   };
   const pulls = async () =>
