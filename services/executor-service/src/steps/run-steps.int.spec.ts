@@ -157,9 +157,15 @@ describe.each(['git', 'node'] as const)(
           secrets: { API_TOKEN: canary },
         },
       );
-      // While the step sleeps, read what the engine keeps about its container.
+      // While the step sleeps, read what the engine keeps about its container: look until the
+      // run ends (on a loaded machine the container can take more than a few seconds to appear).
+      let ended = false;
+      running.then(
+        () => (ended = true),
+        () => (ended = true),
+      );
       let inspected = '';
-      for (let attempt = 0; attempt < 40 && !inspected; attempt++) {
+      while (!inspected && !ended) {
         const [container] = await docker.listContainers({ filters: { label: [label] } });
         if (container) {
           inspected = JSON.stringify(
