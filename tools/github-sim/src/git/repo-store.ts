@@ -155,6 +155,43 @@ export class RepoStore {
     return path;
   }
 
+  /**
+   * Creates a fork's bare repository with `refs` (the branches it starts with). As on GitHub, a
+   * fork network shares its objects: the fork reads the source's objects (and through the
+   * source's alternates the shared store's), and the source reads the fork's, so a pull request
+   * from a fork can be analysed and merged in its base repository without copying the head.
+   */
+  async createFork(
+    sourcePath: string,
+    owner: string,
+    name: string,
+    defaultBranch: string,
+    refs: Record<string, string>,
+  ): Promise<string> {
+    const path = this.pathOf(owner, name);
+    await this.writeBareLayout(path, defaultBranch, refs);
+    await writeFile(
+      join(path, 'objects', 'info', 'alternates'),
+      `${join(sourcePath, 'objects')}\n`,
+    );
+    const sourceAlternates = join(sourcePath, 'objects', 'info', 'alternates');
+    const existing = await readFile(sourceAlternates, 'utf8').catch(() => '');
+    await writeFile(
+      sourceAlternates,
+      `${existing}${existing === '' || existing.endsWith('\n') ? '' : '\n'}${join(path, 'objects')}\n`,
+    );
+    this.borrowing.delete(sourcePath);
+    // A reader started before read the source's alternates without the fork: the next use
+    // starts one that has it (the old one ends once its last user is done).
+    const reader = this.repositoryReaders.get(sourcePath);
+    this.repositoryReaders.delete(sourcePath);
+    if (reader !== undefined && reader.users === 0) {
+      clearTimeout(reader.timer);
+      reader.own.close();
+    }
+    return path;
+  }
+
   private async writeBareLayout(path: string, defaultBranch: string, refs: Record<string, string>) {
     await mkdir(join(path, 'objects', 'info'), { recursive: true });
     await mkdir(join(path, 'refs', 'heads'), { recursive: true });

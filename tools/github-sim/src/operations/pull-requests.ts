@@ -80,22 +80,30 @@ export class PullRequestOperations {
     },
   ): Promise<PullRequest> {
     this.repositories.assertWritable(repository);
-    const headBranch = this.headBranchName(repository, input.head);
+    const head = this.headOf(repository, input.head);
     const baseSha = repository.branches[input.base];
     if (baseSha === undefined) {
       throw new StateError(422, `base: Base does not exist`, 'invalid:base');
     }
-    const headSha = headBranch === null ? undefined : repository.branches[headBranch];
-    if (headBranch === null || headSha === undefined) {
+    const headBranch = head?.branch;
+    const headSha = head === null ? undefined : head.repository.branches[head.branch];
+    if (head === null || headBranch === undefined || headSha === undefined) {
       throw new StateError(422, 'head: Head does not exist', 'invalid:head');
     }
+    const headRepository = head.repository;
     const duplicate = this.state
       .listPullRequests(repository)
-      .find((p) => p.state === 'open' && p.head.ref === headBranch && p.base.ref === input.base);
+      .find(
+        (p) =>
+          p.state === 'open' &&
+          p.head.ref === headBranch &&
+          p.head.repository_id === headRepository.id &&
+          p.base.ref === input.base,
+      );
     if (duplicate) {
       throw new StateError(
         422,
-        `A pull request already exists for ${repository.owner}:${headBranch}.`,
+        `A pull request already exists for ${headRepository.owner}:${headBranch}.`,
         'custom',
       );
     }
@@ -124,7 +132,7 @@ export class PullRequestOperations {
       body: input.body ?? null,
       user: input.actor,
       draft: input.draft ?? false,
-      head: { ref: headBranch, sha: headSha, repository_id: repository.id },
+      head: { ref: headBranch, sha: headSha, repository_id: headRepository.id },
       base: { ref: input.base, sha: baseSha, repository_id: repository.id },
       labels: [],
       merged: false,
@@ -153,12 +161,26 @@ export class PullRequestOperations {
     return pull;
   }
 
-  /** `branch` or `owner:branch` (the same repository only: the simulator has no forks). */
-  private headBranchName(repository: Repository, head: string): string | null {
+  /**
+   * The repository and branch `head` names: `branch` in the base repository, or `owner:branch`
+   * in `owner`'s repository of the base's fork network (the base itself, or a fork); null when
+   * `owner` has none.
+   */
+  headOf(repository: Repository, head: string): { repository: Repository; branch: string } | null {
     const colon = head.indexOf(':');
-    if (colon < 0) return head;
-    const owner = head.slice(0, colon);
-    return owner.toLowerCase() === repository.owner.toLowerCase() ? head.slice(colon + 1) : null;
+    if (colon < 0) return { repository, branch: head };
+    const owner = head.slice(0, colon).toLowerCase();
+    const branch = head.slice(colon + 1);
+    if (owner === repository.owner.toLowerCase()) return { repository, branch };
+    const fork = this.state
+      .networkOf(repository)
+      .find((r) => r.fork && r.owner.toLowerCase() === owner);
+    return fork === undefined ? null : { repository: fork, branch };
+  }
+
+  /** The repository a pull request's head branch lives in (a fork, or its own repository). */
+  headRepositoryOf(repository: Repository, pull: PullRequest): Repository {
+    return this.state.getRepositoryById(pull.head.repository_id) ?? repository;
   }
 
   /** Computes mergeability and diff statistics when head or base moved since the last time. */
@@ -259,7 +281,7 @@ export class PullRequestOperations {
   async reopen(repository: Repository, pull: PullRequest, actor: string): Promise<void> {
     if (pull.state === 'open') return;
     if (pull.merged) throw new StateError(422, 'Cannot reopen a merged pull request', 'custom');
-    const headSha = repository.branches[pull.head.ref];
+    const headSha = this.headRepositoryOf(repository, pull).branches[pull.head.ref];
     if (headSha === undefined) {
       throw new StateError(422, 'state cannot be changed. The head branch was deleted.', 'custom');
     }
@@ -270,6 +292,7 @@ export class PullRequestOperations {
           p !== pull &&
           p.state === 'open' &&
           p.head.ref === pull.head.ref &&
+          p.head.repository_id === pull.head.repository_id &&
           p.base.ref === pull.base.ref,
       );
     if (duplicate) {
@@ -338,7 +361,7 @@ export class PullRequestOperations {
       if (method === 'merge') {
         const title =
           input.commit_title ??
-          `Merge pull request #${pull.number} from ${repository.owner}/${pull.head.ref}`;
+          `Merge pull request #${pull.number} from ${this.headRepositoryOf(repository, pull).owner}/${pull.head.ref}`;
         const message = `${title}\n\n${input.commit_message ?? pull.title}`;
         sha = await this.store.commitTree(path, tree, [baseSha, headSha], message, identity);
       } else if (method === 'squash') {
@@ -576,28 +599,22 @@ export class PullRequestOperations {
     }
   }
 
-  /** Pull requests follow their branches: synchronize, close on head deletion, merged by a push. */
+  /**
+   * Pull requests follow their branches: synchronize, close on head deletion, merged by a push.
+   * A fork's branch is the head of pull requests in other repositories of its network.
+   */
   private async branchesMoved(
     repository: Repository,
     updates: RefUpdate[],
     actor: string,
   ): Promise<void> {
+    if (repository.fork) this.headsMovedInFork(repository, updates, actor);
     const path = this.repositories.pathOf(repository);
     for (const u of updates) {
       for (const pull of this.state.listPullRequests(repository)) {
         if (pull.state !== 'open') continue;
         if (pull.head.ref === u.branch && pull.head.repository_id === repository.id) {
-          if (u.after === ZERO_SHA) {
-            this.close(repository, pull, actor);
-          } else if (pull.head.sha !== u.after) {
-            const before = pull.head.sha;
-            pull.head.sha = u.after;
-            pull.computed_for = null;
-            pull.mergeable = null;
-            if (pull.auto_merge) pull.auto_merge = null;
-            this.touch(pull);
-            this.emit(repository, pull, 'synchronize', actor, { before, after: u.after });
-          }
+          this.headMoved(repository, pull, u, actor);
         }
         if (pull.base.ref === u.branch && pull.state === 'open') {
           if (u.after === ZERO_SHA) {
@@ -624,6 +641,32 @@ export class PullRequestOperations {
           }
         }
       }
+    }
+  }
+  /** The open pull requests of other repositories in the fork's network whose head moved. */
+  private headsMovedInFork(fork: Repository, updates: RefUpdate[], actor: string): void {
+    for (const base of this.state.networkOf(fork)) {
+      if (base === fork) continue;
+      for (const pull of this.state.listPullRequests(base)) {
+        if (pull.state !== 'open' || pull.head.repository_id !== fork.id) continue;
+        const u = updates.find((update) => update.branch === pull.head.ref);
+        if (u !== undefined) this.headMoved(base, pull, u, actor);
+      }
+    }
+  }
+
+  /** The head branch of an open pull request moved (synchronize) or went (closed). */
+  private headMoved(repository: Repository, pull: PullRequest, u: RefUpdate, actor: string): void {
+    if (u.after === ZERO_SHA) {
+      this.close(repository, pull, actor);
+    } else if (pull.head.sha !== u.after) {
+      const before = pull.head.sha;
+      pull.head.sha = u.after;
+      pull.computed_for = null;
+      pull.mergeable = null;
+      if (pull.auto_merge) pull.auto_merge = null;
+      this.touch(pull);
+      this.emit(repository, pull, 'synchronize', actor, { before, after: u.after });
     }
   }
 }

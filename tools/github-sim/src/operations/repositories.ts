@@ -83,6 +83,63 @@ export class RepositoryOperations {
     return repository;
   }
 
+  /**
+   * Forks `repository` into `owner` (a user or an organization) as GitHub does: an account has
+   * at most one fork of a network, so an existing one is returned as it is; a name already taken
+   * in the account gets GitHub's `-1`, `-2`… suffix. The fork starts with the parent's branches
+   * (only the default branch with `defaultBranchOnly`) and shares the network's objects.
+   */
+  async fork(
+    repository: Repository,
+    input: { owner: string; actor: string; name?: string; defaultBranchOnly?: boolean },
+  ): Promise<Repository> {
+    const owner = this.state.requireAccount(input.owner);
+    const existing = this.state
+      .networkOf(repository)
+      .find((r) => r.fork && r.owner.toLowerCase() === owner.login.toLowerCase());
+    if (existing !== undefined) return existing;
+    if (repository.owner.toLowerCase() === owner.login.toLowerCase()) {
+      throw new StateError(422, 'Cannot fork a repository into its own owner', 'custom');
+    }
+    const wanted = input.name ?? repository.name;
+    if (!/^[A-Za-z0-9._-]+$/.test(wanted)) {
+      throw new StateError(422, `Invalid repository name ${wanted}`, 'invalid:name');
+    }
+    let name = wanted;
+    for (let n = 1; this.state.getRepository(owner.login, name) !== undefined; n++)
+      name = `${wanted}-${n}`;
+    const branches = input.defaultBranchOnly
+      ? Object.fromEntries(
+          Object.entries(repository.branches).filter(([b]) => b === repository.default_branch),
+        )
+      : { ...repository.branches };
+    const fork = this.state.createRepository({
+      owner: owner.login,
+      name,
+      description: repository.description,
+      visibility: repository.visibility,
+      default_branch: repository.default_branch,
+      topics: [...repository.topics],
+      language: repository.language,
+      fork: true,
+      parent_id: repository.id,
+      source_id: repository.source_id ?? repository.id,
+      branches,
+    });
+    fork.pushed_at = repository.pushed_at;
+    const sourcePath = this.pathOf(this.state.getRepositoryById(fork.source_id!)!);
+    await this.store.createFork(
+      sourcePath,
+      fork.owner,
+      fork.name,
+      fork.default_branch,
+      Object.fromEntries(Object.entries(branches).map(([b, sha]) => [`refs/heads/${b}`, sha])),
+    );
+    this.state.emit({ type: 'repository', action: 'created' }, fork, input.actor);
+    this.state.touch();
+    return fork;
+  }
+
   setArchived(repository: Repository, archived: boolean, actor: string): void {
     if (repository.archived === archived) return;
     repository.archived = archived;

@@ -120,6 +120,7 @@ export class GithubJson {
     const url = `${this.urls.api}/repos/${fullName}`;
     const html = `${this.urls.web}/${fullName}`;
     const openIssues = this.state.listPullRequests(r).filter((p) => p.state === 'open').length;
+    const forks = this.state.forkCountOf(r);
     const json: Json = {
       id: r.id,
       node_id: r.node_id,
@@ -174,7 +175,7 @@ export class GithubJson {
       svn_url: html,
       homepage: null,
       language: r.language,
-      forks_count: 0,
+      forks_count: forks,
       stargazers_count: 0,
       watchers_count: 0,
       size: 0,
@@ -197,7 +198,7 @@ export class GithubJson {
       allow_forking: true,
       web_commit_signoff_required: false,
       license: null,
-      forks: 0,
+      forks,
       open_issues: openIssues,
       watchers: 0,
     };
@@ -220,6 +221,13 @@ export class GithubJson {
       });
       const owner = this.state.getAccount(r.owner);
       if (owner?.type === 'Organization') json.organization = this.user(owner);
+      // A fork's full representation names the repository it was forked from and its network's root.
+      const parent =
+        r.parent_id === undefined ? undefined : this.state.getRepositoryById(r.parent_id);
+      const source =
+        r.source_id === undefined ? undefined : this.state.getRepositoryById(r.source_id);
+      if (parent !== undefined) json.parent = this.repository(parent, 'nested');
+      if (source !== undefined) json.source = this.repository(source, 'nested');
     }
     if (kind === 'search') json.score = 1;
     return json;

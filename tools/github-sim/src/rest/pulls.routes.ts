@@ -44,7 +44,9 @@ export function registerPullRoutes(core: SimCore): void {
         .filter((p) => stateFilter === 'all' || p.state === stateFilter);
       if (headBranch !== null)
         list = list.filter(
-          (p) => `${r.owner}:${p.head.ref}`.toLowerCase() === headBranch.toLowerCase(),
+          (p) =>
+            `${pulls.headRepositoryOf(r, p).owner}:${p.head.ref}`.toLowerCase() ===
+            headBranch.toLowerCase(),
         );
       if (base !== null) list = list.filter((p) => p.base.ref === base);
       const sort = request.query.get('sort') ?? 'created';
@@ -64,7 +66,7 @@ export function registerPullRoutes(core: SimCore): void {
     path: PULLS,
     createsContent: true,
     handler: async (request) => {
-      const r = writableRepoOf(core, request);
+      const r = repoOf(core, request);
       const body = bodyOf(request, 'PullRequest', {
         title: { type: 'string' },
         head: { type: 'string', required: true },
@@ -78,6 +80,12 @@ export function registerPullRoutes(core: SimCore): void {
         throw validationFailed([
           { resource: 'PullRequest', field: 'title', code: 'missing_field' },
         ]);
+      // As on GitHub, opening a pull request from a fork takes write access to the fork, not to
+      // the base repository; from a branch of the base repository it takes write access there.
+      const head = pulls.headOf(r, body.head as string);
+      if (head === null || head.repository === r) writableRepoOf(core, request);
+      else if (!core.canWrite(head.repository, viewerOf(request)))
+        throw validationFailed([{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
       const pull = await translating('PullRequest', () =>
         pulls.create(r, {
           actor: viewerOf(request),
@@ -110,7 +118,14 @@ export function registerPullRoutes(core: SimCore): void {
     method: 'PATCH',
     path: `${PULLS}/{pull_number}`,
     handler: async (request) => {
-      const r = writableRepoOf(core, request);
+      // The author of a pull request (e.g. from a fork) may edit, close and reopen it without
+      // write access to the base repository, as on GitHub.
+      const readable = repoOf(core, request);
+      const own = state.getPullRequest(readable, numberParam(request, 'pull_number'));
+      const r =
+        own !== undefined && own.user.toLowerCase() === request.viewer?.toLowerCase()
+          ? readable
+          : writableRepoOf(core, request);
       const pull = pullOf(r, request);
       const body = bodyOf(request, 'PullRequest', {
         title: { type: 'string' },

@@ -249,6 +249,64 @@ export function registerRepositoryRoutes(core: SimCore): void {
     },
   });
 
+  // ---- forks ---------------------------------------------------------------------------------
+
+  core.route({
+    method: 'GET',
+    path: `${API}/repos/{owner}/{repo}/forks`,
+    handler: (request) => {
+      const repository = repoOf(core, request);
+      const forks = state
+        .listRepositories()
+        .filter((r) => r.parent_id === repository.id && core.canRead(r, request.viewer));
+      return paginate(
+        request,
+        core,
+        sortRepos(forks, request.query.get('sort') ?? 'created', null),
+        (r) => json.repository(r, 'minimal', request.viewer ?? undefined),
+      );
+    },
+  });
+
+  // GitHub answers 202 Accepted: the fork is made in the background. An account (the caller,
+  // or `organization`) has at most one fork of a network; asking again answers that one.
+  core.route({
+    method: 'POST',
+    path: `${API}/repos/{owner}/{repo}/forks`,
+    createsContent: true,
+    handler: async (request) => {
+      const viewer = viewerOf(request);
+      const repository = repoOf(core, request);
+      const body = bodyOf(request, 'Fork', {
+        organization: { type: 'string' },
+        name: { type: 'string' },
+        default_branch_only: { type: 'boolean' },
+      });
+      let owner = viewer;
+      if (body.organization !== undefined) {
+        const org = state.getAccount(body.organization as string);
+        if (!org || org.type !== 'Organization') {
+          throw new HttpError(422, 'Validation Failed', undefined, [
+            { resource: 'Fork', field: 'organization', code: 'invalid' },
+          ]);
+        }
+        if (!state.isMember(org, viewer) && !state.getAccount(viewer)?.site_admin) {
+          throw new HttpError(403, 'You need admin access to the organization to fork into it.');
+        }
+        owner = org.login;
+      }
+      const fork = await translating('Fork', () =>
+        core.repositories.fork(repository, {
+          owner,
+          actor: viewer,
+          ...(body.name === undefined ? {} : { name: body.name as string }),
+          defaultBranchOnly: body.default_branch_only === true,
+        }),
+      );
+      return { status: 202, body: json.repository(fork, 'full', viewer) };
+    },
+  });
+
   core.route({
     method: 'GET',
     path: `${API}/repos/{owner}/{repo}/topics`,

@@ -30,6 +30,10 @@ export interface Repository {
   default_branch: string;
   archived: boolean;
   fork: boolean;
+  /** A fork's parent (the repository it was forked from); absent for other repositories. */
+  parent_id?: number;
+  /** The root of a fork's network (the parent's source, or the parent itself). */
+  source_id?: number;
   topics: string[];
   /** Main language, as GitHub's linguist would name it (TypeScript, Go, …), or null. */
   language: string | null;

@@ -53,6 +53,8 @@ export class SimState {
   private readonly accountsById = new Map<number, Account>();
   private readonly repositories = new Map<string, Repository>(); // by lower-case "owner/name"
   private readonly repositoriesById = new Map<number, Repository>();
+  /** Parent repository id → how many forks were made of it. */
+  private readonly forkCounts = new Map<number, number>();
   private readonly pulls = new Map<string, PullRequest>(); // by "repoId:number"
   private readonly pullsById = new Map<number, PullRequest>();
   private readonly labels = new Map<string, Label>(); // by "repoId:lower-case name"
@@ -268,6 +270,9 @@ export class SimState {
     default_branch?: string;
     archived?: boolean;
     fork?: boolean;
+    /** For a fork: the repository forked and the root of its network. */
+    parent_id?: number;
+    source_id?: number;
     topics?: string[];
     language?: string | null;
     branches?: Record<string, string>;
@@ -289,6 +294,8 @@ export class SimState {
       default_branch: input.default_branch ?? 'main',
       archived: input.archived ?? false,
       fork: input.fork ?? false,
+      ...(input.parent_id === undefined ? {} : { parent_id: input.parent_id }),
+      ...(input.source_id === undefined ? {} : { source_id: input.source_id }),
       topics: input.topics ?? [],
       language: input.language ?? null,
       branches: input.branches ?? {},
@@ -308,6 +315,16 @@ export class SimState {
   private indexRepository(repository: Repository) {
     this.repositories.set(lower(`${repository.owner}/${repository.name}`), repository);
     this.repositoriesById.set(repository.id, repository);
+    if (repository.parent_id !== undefined)
+      this.forkCounts.set(
+        repository.parent_id,
+        (this.forkCounts.get(repository.parent_id) ?? 0) + 1,
+      );
+  }
+
+  /** How many forks were made of `repository` directly (GitHub's `forks_count`). */
+  forkCountOf(repository: Repository): number {
+    return this.forkCounts.get(repository.id) ?? 0;
   }
 
   getRepository(owner: string, name: string): Repository | undefined {
@@ -326,6 +343,15 @@ export class SimState {
 
   listRepositories(): Repository[] {
     return [...this.repositoriesById.values()];
+  }
+
+  /**
+   * The repositories of `repository`'s fork network: its source and every fork of it (GitHub
+   * lets a pull request's head be any of them), `repository` included.
+   */
+  networkOf(repository: Repository): Repository[] {
+    const source = repository.source_id ?? repository.id;
+    return this.listRepositories().filter((r) => (r.source_id ?? r.id) === source);
   }
 
   // ---- labels --------------------------------------------------------------------------------
