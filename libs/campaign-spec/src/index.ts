@@ -17,6 +17,7 @@ export { parseSearchQuery, type ParseQueryOptions } from './query/parse-query.js
 export * from './query/query-ast.js';
 export { findLanguage, pathIsInLanguage, type Language } from './query/languages.js';
 export { translateRe2, type Re2Translation } from './query/re2.js';
+export { parseCommitDate, COMMIT_DATE_FORMS } from './query/commit-date.js';
 export { matchesGlob, globProblem, GlobError } from './glob/glob.js';
 export { invalidBranchNameReason } from './text/git-ref.js';
 export * from './render/changeset-spec.js';

@@ -8,6 +8,7 @@ import {
   SYMBOL_KINDS,
   type FilterField,
 } from './filters.js';
+import { COMMIT_DATE_FORMS, parseCommitDate } from './commit-date.js';
 import { findLanguage, languageNames } from './languages.js';
 import type {
   FilterNode,
@@ -28,7 +29,10 @@ import { translateRe2 } from './re2.js';
  * that belong to a pattern (`fmt.Sprintf(` … `)`) stay part of it.
  *
  * Errors: unknown filters that are typos of known ones, invalid values, bad regular expressions,
- * unbalanced parentheses. Warnings: filters that are evaluated approximately, saying how. A word
+ * unbalanced parentheses, and the filters and predicates Campaigns does not evaluate (commit and
+ * symbol search, revisions, Sourcegraph's own metadata, contexts and dependency graphs), each
+ * saying why and what to write instead. Warnings: what is evaluated approximately (structural
+ * search, scoped regular expression flags, unknown languages), saying how. A word
  * followed by a colon that is not close to any filter (`std::vector`, `golang:1.20`) is a pattern,
  * as on Sourcegraph.
  */
@@ -398,7 +402,7 @@ class QueryParser {
       negated,
       span: { start, end: this.pos },
     };
-    this.predicateWarnings(node);
+    this.checkPredicate(node, open + 1);
     return node;
   }
 
@@ -598,21 +602,24 @@ class QueryParser {
         const pattern = at < 0 ? raw : raw.slice(0, at);
         this.checkRegexp(pattern, valueSpan.start, `"${written}:"`);
         if (at >= 0) {
-          this.warn(
-            `"${written}:${raw}": revisions only narrow the search; changesets target the default branch (use on.repository with branch to target ${raw.slice(at + 1) || 'another branch'})`,
+          return this.refuse(
+            `"${written}:${raw}"`,
+            `repositories are searched on their default branch only; to target ${raw.slice(at + 1) || 'another branch'}, list the repository under "on:" as "repository:" with "branch:"`,
             span,
           );
-          return { ...common, field, pattern, revision: raw.slice(at + 1) };
         }
         return { ...common, field, pattern };
       }
       case 'file':
       case 'repohasfile':
+        this.checkRegexp(raw, valueSpan.start, `"${written}:"`);
+        return { ...common, field, pattern: raw };
       case 'author':
       case 'committer':
       case 'message':
-        this.checkRegexp(raw, valueSpan.start, `"${written}:"`);
-        return { ...common, field, pattern: raw };
+      case 'before':
+      case 'after':
+        return this.refuse(`"${written}:"`, NO_COMMIT_SEARCH, span);
       case 'content':
         if (this.patternType === 'regexp') this.checkRegexp(raw, valueSpan.start, `"${written}:"`);
         return { ...common, field, pattern: raw };
@@ -631,8 +638,12 @@ class QueryParser {
       case 'index': {
         const value = parseYesNoOnly(raw);
         if (!value) return invalid('yes, no or only', ['yes', 'no', 'only']);
-        if (field === 'index' && value === 'only') {
-          this.warn('"index:only" is ignored: every repository is searched, indexed or not', span);
+        if (field === 'index' && value !== 'yes') {
+          return this.refuse(
+            `"${written}:${raw}"`,
+            "there is no search index to include or leave out: every repository of the code hosts' organizations is searched (as with index:yes)",
+            span,
+          );
         }
         return { ...common, field, value };
       }
@@ -678,20 +689,11 @@ class QueryParser {
           (symbolKind !== undefined && (SYMBOL_KINDS as readonly string[]).includes(symbolKind));
         if (!valid) return invalid(SELECT_VALUES.join(', '), SELECT_VALUES);
         if (value.startsWith('symbol')) {
-          this.warn(
-            `"select:${raw}" is approximated: symbols are matched as text, so every repository with a text match is selected`,
-            span,
-          );
+          return this.refuse(`"${written}:${raw}"`, NO_SYMBOL_SEARCH, span);
         } else if (value.startsWith('commit')) {
-          this.warn(
-            `"select:${raw}" is approximated: commit history is not searched; repositories whose current files match are selected`,
-            span,
-          );
+          return this.refuse(`"${written}:${raw}"`, NO_COMMIT_SEARCH, span);
         } else if (value === 'file.owners') {
-          this.warn(
-            `"select:${raw}" is approximated: code ownership is not evaluated; repositories with a match are selected`,
-            span,
-          );
+          return this.refuse(`"${written}:${raw}"`, NO_OWNERSHIP, span);
         }
         return { ...common, field, value };
       }
@@ -701,15 +703,9 @@ class QueryParser {
         const known = types.find((t) => t === value);
         if (!known) return invalid(types.join(', '), types);
         if (known === 'symbol') {
-          this.warn(
-            '"type:symbol" is approximated: symbol names are matched as text in file contents',
-            span,
-          );
+          return this.refuse(`"${written}:${raw}"`, NO_SYMBOL_SEARCH, span);
         } else if (known === 'commit' || known === 'diff') {
-          this.warn(
-            `"type:${known}" is approximated: commit history is not searched; the pattern is matched against the repositories' current files`,
-            span,
-          );
+          return this.refuse(`"${written}:${raw}"`, NO_COMMIT_SEARCH, span);
         }
         return { ...common, field, value: known };
       }
@@ -719,58 +715,71 @@ class QueryParser {
         }
         return { ...common, field, value: raw };
       case 'rev':
-        this.warn(
-          `"${written}:${raw}" only narrows the search; changesets target the default branch (use on.repository with branch to target another branch)`,
+        return this.refuse(
+          `"${written}:${raw}"`,
+          'repositories are searched on their default branch only; to target another branch, list the repository under "on:" as "repository:" with "branch:"',
           span,
         );
-        return { ...common, field, value: raw };
       case 'context':
         if (raw !== 'global') {
-          this.warn(
-            `"context:${raw}": search contexts are a Sourcegraph feature and are ignored; all repositories are searched`,
+          return this.refuse(
+            `"${written}:${raw}"`,
+            "search contexts are a Sourcegraph feature; every repository of the code hosts' organizations is searched (as with context:global): narrow the query with repo: filters",
             span,
           );
         }
         return { ...common, field, value: raw };
       case 'repohascommitafter':
-        this.warn(`"${written}:" is approximated by the date of the repository's last push`, span);
-        return { ...common, field, value: raw };
-      case 'before':
-      case 'after':
+        this.checkCommitDate(raw, `"${written}:"`, valueSpan);
         return { ...common, field, value: raw };
       case 'rule':
-        this.warn(
-          '"rule:" (Comby rules) is ignored: structural search is approximated without rules',
+        return this.refuse(
+          `"${written}:"`,
+          "Comby rules are not evaluated: structural search is approximated without them (see patterntype:structural's warning)",
           span,
         );
-        return { ...common, field, value: raw };
       case 'repogroup':
-        this.warn(
-          '"repogroup:" is deprecated on Sourcegraph and ignored here; use repo: filters',
+        return this.refuse(
+          `"${written}:"`,
+          'repository groups are deprecated on Sourcegraph and not evaluated here; use repo: filters',
           span,
         );
-        return { ...common, field, value: raw };
     }
   }
 
-  predicateWarnings(node: PredicateNode): void {
+  /** An error for what Campaigns does not evaluate: what, why and what to do instead. */
+  refuse(what: string, why: string, span: Span): null {
+    this.error(`${what} is not supported: ${why}`, span);
+    return null;
+  }
+
+  checkCommitDate(text: string, what: string, span: Span): void {
+    if (parseCommitDate(text, new Date()) === undefined) {
+      this.error(`invalid date "${text}" in ${what}; expected ${COMMIT_DATE_FORMS}`, span);
+    }
+  }
+
+  /** Refuses predicates that are not evaluated and checks the arguments of those that are. */
+  checkPredicate(node: PredicateNode, argumentStart: number): void {
     const name = `${node.field}:${node.name}(…)`;
+    const argumentSpan = { start: argumentStart, end: argumentStart + node.argument.length };
     switch (`${node.field}:${node.name}`) {
-      case 'repo:has.topic':
-        this.warn(
-          `"${name}" is evaluated with the code host's repository topics (GitHub and GitLab have them)`,
-          node.span,
-        );
-        break;
       case 'repo:has.commit.after':
       case 'repo:contains.commit.after':
-        this.warn(`"${name}" is approximated by the date of the repository's last push`, node.span);
+        this.checkCommitDate(node.argument, `"${name}"`, argumentSpan);
         break;
+      case 'repo:has.description':
+      case 'repo:has.path':
+      case 'repo:contains.path':
+        this.checkRegexp(node.argument, argumentStart, `"${name}"`);
+        break;
+      case 'repo:has':
       case 'repo:has.meta':
       case 'repo:has.tag':
       case 'repo:has.key':
-        this.warn(
-          `"${name}": repository metadata is a Sourcegraph feature and is ignored; every repository matches`,
+        this.refuse(
+          `"${name}"`,
+          'repository metadata is a Sourcegraph feature the code hosts do not have; select the repositories with repo:, repo:has.topic(…) or repo:has.description(…)',
           node.span,
         );
         break;
@@ -778,23 +787,34 @@ class QueryParser {
       case 'repo:deps':
       case 'repo:dependents':
       case 'repo:revdeps':
-        this.warn(
-          `"${name}": dependency search is a Sourcegraph feature and is ignored; every repository matches`,
+        this.refuse(
+          `"${name}"`,
+          'dependency search is a Sourcegraph feature; select the repositories by their manifests instead, e.g. repo:has.file(path:^package\\.json$ content:"left-pad")',
           node.span,
         );
         break;
       case 'file:has.owner':
       case 'file:has.contributor':
-        this.warn(`"${name}" is ignored: file ownership and history are not evaluated`, node.span);
+        this.refuse(`"${name}"`, NO_OWNERSHIP, node.span);
         break;
       case 'rev:at.time':
-        this.warn(`"${name}" is ignored: the default branch is searched as it is now`, node.span);
+        this.refuse(
+          `"${name}"`,
+          'repositories are searched on their default branch as it is now',
+          node.span,
+        );
         break;
       default:
         break;
     }
   }
 }
+
+const NO_COMMIT_SEARCH =
+  "commit and diff search are not evaluated: repositories are selected by their default branch's files as they are now (use repo:has.commit.after(…) to select recently changed repositories)";
+const NO_SYMBOL_SEARCH =
+  'symbol search is not evaluated (there is no symbol index); search for the text instead';
+const NO_OWNERSHIP = 'code ownership and file history are not evaluated';
 
 /**
  * Scans a pattern that contains parentheses and keeps them, from `start` to the whitespace after
@@ -846,32 +866,6 @@ function checkWholeQuery(parser: QueryParser, root: QueryNode | null): void {
   };
   visit(root);
   const filters = all.filter((n): n is FilterNode => n.kind === 'filter');
-  const rev = filters.find((f) => f.field === 'rev');
-  const repos = filters.filter((f) => f.field === 'repo' && !f.negated);
-  if (rev && repos.length === 0) {
-    parser.error('"rev:" needs a "repo:" filter', rev.span);
-  }
-  if (rev && repos.some((r) => r.field === 'repo' && r.revision !== undefined)) {
-    parser.error('use either "repo:…@revision" or "rev:", not both', rev.span);
-  }
-  const commitFilter = filters.find((f) =>
-    ['author', 'committer', 'message', 'before', 'after'].includes(f.field),
-  );
-  const commitType = filters.some(
-    (f) => f.field === 'type' && (f.value === 'commit' || f.value === 'diff'),
-  );
-  if (commitFilter && !commitType) {
-    parser.error(
-      `"${commitFilter.written}:" needs "type:commit" or "type:diff"`,
-      commitFilter.span,
-    );
-  }
-  if (commitFilter && commitType) {
-    parser.warn(
-      `"${commitFilter.written}:" is ignored: commit history is not searched`,
-      commitFilter.span,
-    );
-  }
   if (parser.patternType === 'structural') {
     const type = filters.find((f) => f.field === 'type');
     if (type) parser.error('structural search cannot be combined with "type:"', type.span);

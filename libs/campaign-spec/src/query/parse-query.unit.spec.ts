@@ -92,23 +92,14 @@ describe('parseSearchQuery: the shapes of queries', () => {
     );
   });
 
-  it('splits repo:NAME@REV into the pattern and the revision', () => {
-    const [filter] = queryFilters(parsed('repo:^github\\.com/a/b$@v1.2').query!.root);
-    expect(filter).toMatchObject({
-      field: 'repo',
-      pattern: '^github\\.com/a/b$',
-      revision: 'v1.2',
-    });
-  });
-
   it('types the values of filters', () => {
     const filters = queryFilters(
       parsed(
-        'archived:only fork:yes visibility:Private count:10 case:yes type:file select:symbol.function',
+        'archived:only fork:yes visibility:Private count:10 case:yes type:file select:file.directory',
       ).query!.root,
     );
     expect(filters.map((f) => (f.kind === 'filter' && 'value' in f ? f.value : undefined))).toEqual(
-      ['only', 'yes', 'private', 10, true, 'file', 'symbol.function'],
+      ['only', 'yes', 'private', 10, true, 'file', 'file.directory'],
     );
   });
 });
@@ -131,8 +122,6 @@ describe('parseSearchQuery: errors carry the offset of what is wrong', () => {
     ['type:commits', 5, 'did you mean "commit"?'],
     ['-case:yes', 0, '"case:" cannot be negated'],
     ['count:1 count:2', 8, '"count:" may be used only once in a query'],
-    ['foo author:alice', 4, '"author:" needs "type:commit" or "type:diff"'],
-    ['rev:main foo', 0, '"rev:" needs a "repo:" filter'],
     ['repo:"a\\.b"', 7, 'unrecognized escape "\\."'],
     ['file:"unterminated', 5, 'unterminated quoted value'],
     ['foo or or bar', 4, 'expected a search term after OR'],
@@ -151,16 +140,58 @@ describe('parseSearchQuery: errors carry the offset of what is wrong', () => {
   });
 });
 
+describe('parseSearchQuery: what is not evaluated is refused, saying why and what to write instead', () => {
+  it.each([
+    ['foo type:symbol', 4, '"type:symbol" is not supported: symbol search is not evaluated'],
+    ['foo type:commit author:alice', 4, '"type:commit" is not supported: commit and diff search'],
+    ['foo type:diff', 4, '"type:diff" is not supported'],
+    ['foo author:alice', 4, '"author:" is not supported: commit and diff search'],
+    ['foo select:commit.diff.added', 4, '"select:commit.diff.added" is not supported'],
+    ['foo select:symbol.function', 4, 'symbol search is not evaluated'],
+    ['foo select:file.owners', 4, 'code ownership and file history are not evaluated'],
+    ['repo:a rev:dev foo', 7, 'as "repository:" with "branch:"'],
+    ['repo:a@dev foo', 0, 'to target dev, list the repository under "on:"'],
+    ['foo context:@alice/mine', 4, 'search contexts are a Sourcegraph feature'],
+    ['foo index:only', 4, 'there is no search index to include or leave out'],
+    ['foo rule:x patterntype:structural', 4, 'Comby rules are not evaluated'],
+    ['repogroup:x foo', 0, 'use repo: filters'],
+    ['repo:has.meta(team:x)', 0, 'repository metadata is a Sourcegraph feature'],
+    ['repo:has(team:x)', 0, 'repository metadata is a Sourcegraph feature'],
+    ['repo:has.tag(x)', 0, 'repository metadata is a Sourcegraph feature'],
+    ['repo:deps(^npm/react$)', 0, 'dependency search is a Sourcegraph feature'],
+    ['file:has.owner(alice)', 0, 'code ownership'],
+    ['repo:a rev:at.time(2024-01-01)', 7, 'as it is now'],
+    ['repo:has.commit.after(last tuesday)', 22, 'invalid date "last tuesday"'],
+    ['repohascommitafter:soon', 19, 'invalid date "soon"'],
+    ['repo:has.description(a[)', 22, 'invalid regular expression'],
+  ])('%s: error at offset %d containing %j', (query, offset, message) => {
+    const result = parseSearchQuery(query);
+    expect(result.query).toBeUndefined();
+    expect(result.errors).toContainEqual(
+      expect.objectContaining({
+        span: expect.objectContaining({ start: offset }),
+        message: expect.stringContaining(message),
+      }),
+    );
+  });
+
+  it.each([
+    'repo:has.topic(go)',
+    'repo:has.description(payments?)',
+    'repo:has.commit.after(1 month ago)',
+    'repo:contains.commit.after(2024-01-31)',
+    'repohascommitafter:"2 weeks ago"',
+    'foo context:global index:yes timeout:10s',
+    'repo:has.content(TODO) file:has.content(FIXME) content:"a b"',
+  ])('%s: evaluated exactly, so neither an error nor a warning', (query) => {
+    const result = parseSearchQuery(query);
+    expect([...result.errors, ...result.warnings]).toEqual([]);
+  });
+});
+
 describe('parseSearchQuery: filters evaluated approximately are warnings that say how', () => {
   it.each([
     ['foo patterntype:structural', 4, 'structural is approximated: each hole'],
-    ['foo type:symbol', 4, 'symbol names are matched as text'],
-    ['foo select:commit.diff.added', 4, 'commit history is not searched'],
-    ['repo:a rev:dev foo', 7, 'changesets target the default branch'],
-    ['repo:a@dev foo', 0, 'changesets target the default branch'],
-    ['foo context:@alice/mine', 4, 'search contexts are a Sourcegraph feature and are ignored'],
-    ['repo:has.meta(team:x)', 0, 'repository metadata is a Sourcegraph feature and is ignored'],
-    ['repo:has.commit.after(1 month ago)', 0, "date of the repository's last push"],
     ['lang:klingon foo', 5, 'unknown language "klingon"'],
     ['/foo(?i)bar/', 1, 'apply to the whole expression'],
   ])('%s: warning at offset %d containing %j', (query, offset, message) => {

@@ -41,7 +41,7 @@ interface FilterCommon {
 /** A filter with its value parsed, one variant per field (aliases resolved). */
 export type FilterNode = FilterCommon &
   (
-    | { readonly field: 'repo'; readonly pattern: string; readonly revision?: string }
+    | { readonly field: 'repo'; readonly pattern: string }
     | {
         readonly field: 'file' | 'repohasfile' | 'content' | 'author' | 'committer' | 'message';
         readonly pattern: string;

@@ -28,7 +28,7 @@ export const onQuerySchema = z
   .strictObject({
     repositoriesMatchingQuery: z.string().meta({
       description:
-        'A Sourcegraph search query (e.g. `file:README.md`, `repo:^github\\.com/acme/ lang:go`). Every repository with a match is included, on its default branch. Filters that cannot be evaluated exactly are accepted with a warning that says how they are approximated.',
+        'A Sourcegraph search query (e.g. `file:README.md`, `repo:^github\\.com/acme/ lang:go`). Every repository with a match is included, on its default branch. Filters and predicates that are not evaluated (commit and symbol search, revisions, Sourcegraph metadata, contexts, dependencies) are refused with an error; structural search is approximated, with a warning that says how.',
       examples: ['file:README.md', 'repo:^github\\.com/acme/ -repo:-archive$ file:\\.ts$'],
     }),
   })
