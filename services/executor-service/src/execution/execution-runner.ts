@@ -21,6 +21,7 @@ import {
 import type { DataSource } from 'typeorm';
 import { checkoutWorkspace, ensureCommit, runSteps, type NodeStage } from '../steps/index.js';
 import { AppliedSpecs, type AppliedSpec } from './applied-specs.js';
+import { checkoutScope } from './checkout-scope.js';
 import {
   ExecutionFailure,
   executionFailed,
@@ -222,6 +223,7 @@ export class ExecutionRunner {
     const steps: readonly Step[] = spec.steps ?? [];
     const { workspace } = job;
     const templateData = workspaceTemplateData(spec, workspace);
+    const scope = checkoutScope(spec, workspace);
     const secretNames = steps.flatMap((s) =>
       stepEnvironment(s)
         .filter((v) => 'fromSecret' in v)
@@ -234,6 +236,7 @@ export class ExecutionRunner {
       steps,
       secretNames,
       templateData,
+      onlyWorkspace: scope !== null,
     });
     const hit = await this.#cache.get(key);
     if (hit) return patchComputed(job, hit, true);
@@ -255,7 +258,7 @@ export class ExecutionRunner {
           cacheDir: this.options.cacheDir,
           token: host.token.reveal(),
         });
-        stage = await checkoutWorkspace(stored, slot.workspaceDir);
+        stage = await checkoutWorkspace(stored, slot.workspaceDir, scope);
         baseRevision = stored.baseRevision;
       } catch (err) {
         throw new ExecutionFailure(

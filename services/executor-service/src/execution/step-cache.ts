@@ -30,6 +30,8 @@ export interface StepCacheKeyInput {
   secretNames: readonly string[];
   /** The data the steps' templates see (repository, campaign), which can change their result. */
   templateData: unknown;
+  /** The checkout held only the workspace (`onlyFetchWorkspace`): the steps saw less. */
+  onlyWorkspace?: boolean;
 }
 
 /** sha256 of everything a step run's outcome depends on. */
@@ -44,6 +46,8 @@ export function stepCacheKey(input: StepCacheKeyInput): string {
         steps: input.steps,
         secretNames: [...new Set(input.secretNames)].sort(),
         templateData: input.templateData,
+        // Only when set, so that the entries of full checkouts keep their keys.
+        ...(input.onlyWorkspace ? { onlyWorkspace: true } : {}),
       }),
     )
     .digest('hex');

@@ -8,6 +8,7 @@ import { git, gitTokenEnv } from './git.js';
 import { DamagedPackError, packIndex, readPack, type GitObject } from './git-objects.js';
 import { checkoutInNode, nodeStagingAllowed, type NodeStage } from './node-workspace.js';
 import { withStoreFileLock, withStoreLock } from './store-lock.js';
+import { sparseCheckoutPatterns, type WorkspaceScope } from './workspace-scope.js';
 
 export interface EnsureCommitOptions {
   /** Clone URL of the repository (https://…, or a local path in tests). */
@@ -41,6 +42,8 @@ export interface StoredCommit {
 export interface FetchRepositoryOptions extends EnsureCommitOptions {
   /** Where to check the revision out; must not exist yet, or be empty. */
   readonly workspaceDir: string;
+  /** Check out only this workspace (`onlyFetchWorkspace`, see workspace-scope.ts). */
+  readonly scope?: WorkspaceScope | null;
 }
 
 export interface FetchedRepository extends StoredCommit {
@@ -293,20 +296,29 @@ async function shallowList(storeDir: string): Promise<string | null> {
  * `git read-tree -u --reset` (returning null: the index is git's). `workspaceDir` must be empty
  * or absent. Delete the workspace when done; never gc the store while workspaces borrow its
  * objects.
+ *
+ * With a `scope`, only the files in it are written (workspace-scope.ts); the others are
+ * skip-worktree in the index, and the workspace is a git sparse checkout of the scope's
+ * patterns (also when Node checks it out, for git to go on from should it take over staging).
  */
 export async function checkoutWorkspace(
   stored: StoredCommit,
   workspaceDir: string,
+  scope: WorkspaceScope | null = null,
 ): Promise<NodeStage | null> {
   const gitDir = join(workspaceDir, '.git');
   await mkdir(join(gitDir, 'objects', 'info'), { recursive: true });
   await mkdir(join(gitDir, 'refs', 'heads'), { recursive: true });
+  if (scope) await mkdir(join(gitDir, 'info'), { recursive: true });
   await Promise.all([
     writeFile(join(gitDir, 'HEAD'), `${stored.baseRevision}\n`),
     writeFile(
       join(gitDir, 'config'),
-      '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = false\n[gc]\n\tauto = 0\n',
+      `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = false\n${scope ? '\tsparseCheckout = true\n\tsparseCheckoutCone = false\n' : ''}[gc]\n\tauto = 0\n`,
     ),
+    scope
+      ? writeFile(join(gitDir, 'info', 'sparse-checkout'), sparseCheckoutPatterns(scope))
+      : undefined,
     writeFile(
       join(gitDir, 'objects', 'info', 'alternates'),
       `${join(stored.storeDir, 'objects')}\n`,
@@ -316,7 +328,7 @@ export async function checkoutWorkspace(
     ),
   ]);
   if (stored.objects && (await nodeStagingAllowed())) {
-    const stage = await checkoutInNode(stored.objects, stored.baseRevision, workspaceDir);
+    const stage = await checkoutInNode(stored.objects, stored.baseRevision, workspaceDir, scope);
     if (stage) return stage;
   }
   await git(['read-tree', '-u', '--reset', stored.baseRevision], {
@@ -329,6 +341,6 @@ export async function checkoutWorkspace(
 /** `ensureCommit`, then `checkoutWorkspace` into `workspaceDir`. */
 export async function fetchRepository(options: FetchRepositoryOptions): Promise<FetchedRepository> {
   const stored = await ensureCommit(options);
-  const stage = await checkoutWorkspace(stored, options.workspaceDir);
+  const stage = await checkoutWorkspace(stored, options.workspaceDir, options.scope ?? null);
   return { ...stored, workspaceDir: options.workspaceDir, stage };
 }

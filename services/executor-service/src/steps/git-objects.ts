@@ -276,11 +276,13 @@ export function packIndex(
   return Buffer.concat([body, createHash('sha1').update(body).digest()]);
 }
 
-/** One path of a version-2 index, with the stat data git compares to notice a change. */
+/** One path of an index, with the stat data git compares to notice a change. */
 export interface IndexEntry {
   readonly path: string;
   readonly mode: string;
   readonly id: string;
+  /** Not checked out (a limited checkout): git takes it as unchanged; its stats are zero. */
+  readonly skipWorktree?: boolean;
   readonly stats: {
     readonly ctimeNs: bigint;
     readonly mtimeNs: bigint;
@@ -295,19 +297,28 @@ export interface IndexEntry {
 const U32 = 0xffffffffn;
 const NS = 1_000_000_000n;
 
-/** A version-2 index file (no extensions) of the entries, which are sorted here. */
+/** Index entry flags: the extended flags follow; of those, skip-worktree. */
+const EXTENDED_FLAG = 0x4000;
+const SKIP_WORKTREE_FLAG = 0x4000;
+
+/**
+ * An index file (no extensions) of the entries, which are sorted here: version 2, or version 3
+ * when an entry is skip-worktree (which needs the extended flags).
+ */
 export function indexFile(entries: readonly IndexEntry[]): Buffer {
   const keyed = entries.map((entry) => ({ entry, path: Buffer.from(entry.path, 'utf8') }));
   keyed.sort((a, b) => Buffer.compare(a.path, b.path));
+  const extended = entries.some((entry) => entry.skipWorktree);
   const parts: Buffer[] = [];
   const header = Buffer.alloc(12);
   header.write('DIRC', 0, 'latin1');
-  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(extended ? 3 : 2, 4);
   header.writeUInt32BE(keyed.length, 8);
   parts.push(header);
   for (const { entry, path } of keyed) {
-    // 62 bytes of fixed fields, the path, then 1–8 NULs to a multiple of 8.
-    const out = Buffer.alloc((62 + path.length + 8) & ~7);
+    // 62 bytes of fixed fields (64 with extended flags), the path, then 1–8 NULs to a multiple of 8.
+    const fixed = entry.skipWorktree ? 64 : 62;
+    const out = Buffer.alloc((fixed + path.length + 8) & ~7);
     const s = entry.stats;
     const fields = [
       s.ctimeNs / NS,
@@ -323,8 +334,14 @@ export function indexFile(entries: readonly IndexEntry[]): Buffer {
     ];
     fields.forEach((value, i) => out.writeUInt32BE(Number(value & U32), i * 4));
     out.write(entry.id, 40, 'hex');
-    out.writeUInt16BE(Math.min(path.length, 0xfff), 60);
-    path.copy(out, 62);
+    const nameLength = Math.min(path.length, 0xfff);
+    if (entry.skipWorktree) {
+      out.writeUInt16BE(EXTENDED_FLAG | nameLength, 60);
+      out.writeUInt16BE(SKIP_WORKTREE_FLAG, 62);
+    } else {
+      out.writeUInt16BE(nameLength, 60);
+    }
+    path.copy(out, fixed);
     parts.push(out);
   }
   const body = Buffer.concat(parts);

@@ -21,4 +21,10 @@ export {
   WARM_PID_LABEL,
 } from './host-leftovers.js';
 export { StepContainers } from './step-containers.js';
+export {
+  inScope,
+  KEPT_PARENT_FILES,
+  workspaceScope,
+  type WorkspaceScope,
+} from './workspace-scope.js';
 export * from './run-steps.js';

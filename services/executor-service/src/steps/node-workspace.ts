@@ -15,9 +15,10 @@
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { git } from './git.js';
+import { inScope, type WorkspaceScope } from './workspace-scope.js';
 import {
   commitTree,
   EXECUTABLE_MODE,
@@ -74,6 +75,11 @@ export class NodeStage {
   readonly #known: ReadonlySet<string>;
   readonly #baseIgnores: boolean;
   #files: Map<string, StagedFile>;
+  /**
+   * Files of the base a limited checkout did not write (see workspace-scope.ts) and no step has
+   * written since: staged as in the base while they are absent, never as deleted.
+   */
+  readonly #notCheckedOut: Set<string>;
   #tree: string;
   /**
    * Git's "racy clean" rule: a file whose recorded times are not older than the moment they
@@ -90,6 +96,7 @@ export class NodeStage {
     known: ReadonlySet<string>;
     baseIgnores: boolean;
     files: Map<string, StagedFile>;
+    notCheckedOut?: Set<string>;
   }) {
     this.#workspaceDir = init.workspaceDir;
     this.#gitDir = join(init.workspaceDir, '.git');
@@ -98,6 +105,7 @@ export class NodeStage {
     this.#known = init.known;
     this.#baseIgnores = init.baseIgnores;
     this.#files = init.files;
+    this.#notCheckedOut = init.notCheckedOut ?? new Set();
     this.#tree = init.baseTree;
   }
 
@@ -119,7 +127,7 @@ export class NodeStage {
     const { paths, ignores } = found;
     const next = new Map<string, StagedFile>();
     const blobs = new Map<string, Buffer>();
-    let changed = paths.length !== this.#files.size;
+    let changed = false;
     let untracked = false;
     await inParallel(paths, async (path) => {
       const full = join(this.#workspaceDir, path);
@@ -158,9 +166,11 @@ export class NodeStage {
       });
     });
     if (untracked && (this.#baseIgnores || ignores)) return this.#handOver();
-    if (!changed) {
-      for (const path of this.#files.keys()) if (!next.has(path)) changed = true;
+    if (this.#notCheckedOut.size > 0) {
+      for (const path of paths) this.#notCheckedOut.delete(path);
+      if (this.#keepNotCheckedOut(next)) changed = true;
     }
+    if (!changed && next.size !== this.#files.size) changed = true;
     this.#files = next;
     if (changed) {
       await inParallel([...blobs], async ([, content]) => {
@@ -172,9 +182,43 @@ export class NodeStage {
     return this.#tree === this.#baseTree ? this.#baseRevision : this.#tree;
   }
 
-  /** Git takes over: an index of what is staged so far, from which `git add -A` goes on. */
+  /**
+   * Adds the files a limited checkout did not write to `next`, as in the base. One the step
+   * replaced (a file where the base has a directory of them, or a directory where it has a file)
+   * goes, as it would in a full checkout; returns whether any did.
+   */
+  #keepNotCheckedOut(next: Map<string, StagedFile>): boolean {
+    const directories = parentDirectories([...next.keys()]);
+    let replaced = false;
+    for (const path of this.#notCheckedOut) {
+      let underFile = false;
+      for (let dir = posix.dirname(path); dir !== '.' && !underFile; dir = posix.dirname(dir)) {
+        underFile = next.has(dir);
+      }
+      if (underFile || directories.has(path)) {
+        this.#notCheckedOut.delete(path);
+        replaced = true;
+      } else {
+        next.set(path, this.#files.get(path)!);
+      }
+    }
+    return replaced;
+  }
+
+  /**
+   * Git takes over: an index of what is staged so far, from which `git add -A` goes on; the
+   * files a limited checkout did not write are marked skip-worktree in it, as `git read-tree -u`
+   * marks them, so that git does not stage them as deleted.
+   */
   async #handOver(): Promise<null> {
     await git(['read-tree', this.#tree], { cwd: this.#workspaceDir, discardOutput: true });
+    if (this.#notCheckedOut.size > 0) {
+      await git(['update-index', '--skip-worktree', '-z', '--stdin'], {
+        cwd: this.#workspaceDir,
+        input: [...this.#notCheckedOut].map((path) => `${path}\0`).join(''),
+        discardOutput: true,
+      });
+    }
     return null;
   }
 
@@ -243,18 +287,21 @@ const MAX_CHECKOUT_BYTES = 256 * 1024 * 1024;
 /**
  * Writes the commit's files into `workspaceDir` (whose `.git` is laid out) from the objects of
  * the pack it was fetched in, and returns its staged state; null, having written nothing, when
- * git should check it out instead (see the top of this file).
+ * git should check it out instead (see the top of this file). With a `scope`, only the files in
+ * it are written; the others are staged as in the commit and skip-worktree in the index.
  */
 export async function checkoutInNode(
   objects: ReadonlyMap<string, GitObject>,
   commit: string,
   workspaceDir: string,
+  scope: WorkspaceScope | null = null,
 ): Promise<NodeStage | null> {
   const commitObject = objects.get(commit);
   if (commitObject?.type !== 'commit') return null;
   const baseTree = commitTree(commitObject.data);
   const dirs: string[] = [];
   const files: { path: string; mode: string; id: string; data: Buffer }[] = [];
+  const notCheckedOut: { path: string; mode: string; id: string }[] = [];
   let baseIgnores = false;
   let bytes = 0;
   const pending: { id: string; path: string }[] = [{ id: baseTree, path: '' }];
@@ -280,16 +327,26 @@ export async function checkoutInNode(
       const blob = objects.get(entry.id);
       if (blob?.type !== 'blob') return null;
       if (entry.mode === SYMLINK_MODE && blob.data.toString('utf8').includes('\uFFFD')) return null;
+      if (name === '.gitignore') baseIgnores = true;
+      if (scope && !inScope(scope, entryPath)) {
+        notCheckedOut.push({ path: entryPath, mode: entry.mode, id: entry.id });
+        continue;
+      }
       bytes += blob.data.length;
       if (bytes > MAX_CHECKOUT_BYTES) return null;
-      if (name === '.gitignore') baseIgnores = true;
       files.push({ path: entryPath, mode: entry.mode, id: entry.id, data: blob.data });
     }
   }
-  // Parents before children: `dirs` lists each directory after the one holding it.
-  for (const dir of dirs) await mkdir(join(workspaceDir, dir));
+  // Parents before children: `dirs` lists each directory after the one holding it. A limited
+  // checkout makes only the directories its files are in, as git's sparse checkout does.
+  const written = scope ? parentDirectories(files.map((file) => file.path)) : null;
+  for (const dir of dirs) if (!written || written.has(dir)) await mkdir(join(workspaceDir, dir));
   const staged = new Map<string, StagedFile>();
   const index: IndexEntry[] = [];
+  for (const file of notCheckedOut) {
+    staged.set(file.path, { mode: file.mode, id: file.id, ...NO_STATS });
+    index.push({ ...file, skipWorktree: true, stats: { ...NO_STATS, dev: 0n, uid: 0n, gid: 0n } });
+  }
   await inParallel(files, async (file) => {
     const full = join(workspaceDir, file.path);
     if (file.mode === SYMLINK_MODE) await symlink(file.data.toString('utf8'), full);
@@ -314,9 +371,25 @@ export async function checkoutInNode(
     known: new Set(objects.keys()),
     baseIgnores,
     files: staged,
+    notCheckedOut: new Set(notCheckedOut.map((file) => file.path)),
   });
   await stage.mark();
   return stage;
+}
+
+/** The stat data of a file that is not in the workspace: nothing there matches it. */
+const NO_STATS = { size: 0n, mtimeNs: 0n, ctimeNs: 0n, ino: 0n } as const;
+
+/** Every directory that holds one of the paths, at any depth. */
+function parentDirectories(paths: readonly string[]): Set<string> {
+  const directories = new Set<string>();
+  for (const path of paths) {
+    for (let dir = posix.dirname(path); dir !== '.'; dir = posix.dirname(dir)) {
+      if (directories.has(dir)) break;
+      directories.add(dir);
+    }
+  }
+  return directories;
 }
 
 let allowed: Promise<boolean> | undefined;

@@ -2,9 +2,14 @@ import type { ChangedFiles, FileDiff } from '@campaigns/campaign-spec';
 import { git, gitBuffer } from './git.js';
 import { NO_FILES } from './step-template.js';
 
-/** Stages everything in the workspace (`git add -A`) and returns the staged tree's id. */
+/**
+ * Stages everything in the workspace (`git add -A`) and returns the staged tree's id. `--sparse`:
+ * in a checkout limited to a workspace (workspace-scope.ts), a file a step writes at a path that
+ * was not checked out is staged as in a full checkout, where without it git refuses; files not
+ * checked out are skip-worktree either way, never deletions. In a full checkout it changes nothing.
+ */
 export async function stageWorkspace(workspaceDir: string): Promise<string> {
-  await git(['add', '-A'], { cwd: workspaceDir, discardOutput: true });
+  await git(['add', '-A', '--sparse'], { cwd: workspaceDir, discardOutput: true });
   return (await git(['write-tree'], { cwd: workspaceDir })).trim();
 }
 

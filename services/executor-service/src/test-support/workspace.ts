@@ -7,6 +7,7 @@ import {
   ensureCommit,
   type FetchedRepository,
   type FetchRepositoryOptions,
+  type WorkspaceScope,
 } from '../steps/index.js';
 import { readPack, type GitObject } from '../steps/git-objects.js';
 import { createRemoteRepository, type RemoteRepository } from './git-fixtures.js';
@@ -45,7 +46,7 @@ export async function fetchAs(
     mode === 'node'
       ? { ...stored, objects: await commitObjects(stored.storeDir, stored.baseRevision) }
       : stored;
-  const stage = await checkoutWorkspace(withObjects, options.workspaceDir);
+  const stage = await checkoutWorkspace(withObjects, options.workspaceDir, options.scope ?? null);
   if (mode === 'node' && stage === null) throw new Error('the Node checkout handed over to git');
   return { ...stored, workspaceDir: options.workspaceDir, stage };
 }
@@ -54,9 +55,10 @@ export async function fetchAs(
 export interface Scratch {
   readonly dir: string;
   readonly cacheDir: string;
-  /** A fresh remote with `files` and a workspace checked out at its head. */
+  /** A fresh remote with `files` and a workspace checked out at its head (only `scope`'s part, given one). */
   checkout(
     files: Record<string, string>,
+    scope?: WorkspaceScope | null,
   ): Promise<FetchedRepository & { remote: RemoteRepository }>;
   remove(): Promise<void>;
 }
@@ -68,7 +70,7 @@ export async function createScratch(mode: CheckoutMode = 'git'): Promise<Scratch
   return {
     dir,
     cacheDir,
-    async checkout(files) {
+    async checkout(files, scope = null) {
       const n = ++count;
       const remote = await createRemoteRepository(files, await mkdtemp(join(dir, 'remote-')));
       const fetched = await fetchAs(mode, {
@@ -77,6 +79,7 @@ export async function createScratch(mode: CheckoutMode = 'git'): Promise<Scratch
         revision: remote.head,
         cacheDir,
         workspaceDir: join(dir, `workspace-${n}`),
+        scope,
       });
       return { ...fetched, remote };
     },
