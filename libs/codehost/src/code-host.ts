@@ -6,6 +6,8 @@ export interface CodeHostCapabilities {
   drafts: boolean;
   autoMerge: boolean;
   labels: boolean;
+  /** Pushing a changeset's branch to a fork of its repository and opening it from there. */
+  forks: boolean;
 }
 
 export type Visibility = 'public' | 'private' | 'internal';
@@ -33,6 +35,12 @@ export interface RepositoryInfo {
   /** The host's id for the repository (GraphQL node id on GitHub); it survives renames. */
   nodeId: string;
   webUrl: string;
+  /** The repository's description; null when it has none. */
+  description: string | null;
+  /** The repository's topics, lower case as the host keeps them. */
+  topics: string[];
+  /** When the default branch's head commit was committed (ISO 8601); null for an empty repository. */
+  headCommittedAt: string | null;
 }
 
 /** One page of a listing; pass `nextCursor` back to get the next page. */
@@ -107,8 +115,10 @@ export interface ChangesetObservation {
 
 export interface CreateChangesetInput {
   repo: string;
-  /** Branch name in the same repository. */
+  /** The head branch's name, in `headRepository`. */
   head: string;
+  /** The repository the head branch is in, when it is a fork of `repo` (default: `repo`). */
+  headRepository?: string;
   base: string;
   title: string;
   body: string;
@@ -125,6 +135,13 @@ export interface MergeChangesetInput extends ChangesetRef {
   method?: 'merge' | 'squash' | 'rebase';
   /** Merge only if the head is still this commit. */
   expectedHeadSha?: string;
+}
+
+export interface EnsureForkInput {
+  /** The repository to fork, `HOST/OWNER/NAME`. */
+  repo: string;
+  /** The user or organization the fork belongs to; the token's own user when absent. */
+  namespace?: string;
 }
 
 export interface PushBranchInput {
@@ -245,8 +262,15 @@ export interface CodeHost {
   /** Every file path at `ref` (a branch, tag or commit), for the repository index. */
   listFiles(repo: string, ref: string): Promise<string[]>;
 
-  /** The open pull request from `headBranch`, if there is one. */
-  findOpenChangeset(repo: string, headBranch: string): Promise<Changeset | undefined>;
+  /**
+   * The open pull request from `headBranch`, if there is one; the branch is in `headRepository`
+   * when that is given (a fork of `repo`), else in `repo`.
+   */
+  findOpenChangeset(
+    repo: string,
+    headBranch: string,
+    headRepository?: string,
+  ): Promise<Changeset | undefined>;
   /** Opens a pull request, or returns the one already open from the same head branch. */
   createChangeset(input: CreateChangesetInput): Promise<Changeset>;
   updateChangeset(input: UpdateChangesetInput): Promise<Changeset>;
@@ -259,6 +283,12 @@ export interface CodeHost {
   comment(ref: ChangesetRef & { body: string }): Promise<{ id: number; url: string }>;
   /** Current state of many pull requests in batched queries; missing ones are left out. */
   loadChangesets(refs: readonly ChangesetRef[]): Promise<ChangesetObservation[]>;
+
+  /**
+   * The fork of `repo` in `namespace` (host-qualified), made when there is none yet and waited
+   * for until the host serves it. Fails `terminal` on a host without `capabilities.forks`.
+   */
+  ensureFork(input: EnsureForkInput): Promise<string>;
 
   /** Pushes `commitSha` from a local repository to `branch`, with credentials never on disk. */
   pushBranch(input: PushBranchInput): Promise<void>;

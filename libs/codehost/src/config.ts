@@ -27,6 +27,11 @@ const codeHostEntrySchema = z.strictObject({
   organizations: z
     .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be an organization or user login'))
     .optional(),
+  fork: z.boolean({ error: 'must be true or false' }).optional(),
+  forkNamespace: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be an organization or user login')
+    .optional(),
 });
 
 const configFileSchema = z.strictObject({
@@ -54,6 +59,13 @@ export interface CodeHostConfig {
    * `repositoriesMatchingQuery` can find them; explicit `repository:` entries need none.
    */
   organizations: string[];
+  /**
+   * Push every changeset's branch to a fork and open its pull request from there, unless its
+   * spec's `changesetTemplate.fork` says otherwise (the spec overrides this default).
+   */
+  fork: boolean;
+  /** The organization (or user) forks are made in; the token's own user when absent. */
+  forkNamespace?: string;
 }
 
 export interface CampaignsConfig {
@@ -184,6 +196,8 @@ export function parseCampaignsConfig(
       tokenEnv: entry.tokenEnv,
       token,
       organizations: entry.organizations ?? [],
+      fork: entry.fork ?? false,
+      ...(entry.forkNamespace === undefined ? {} : { forkNamespace: entry.forkNamespace }),
       ...(entry.webhookSecretEnv === undefined ? {} : { webhookSecretEnv: entry.webhookSecretEnv }),
       ...(webhookSecret === undefined ? {} : { webhookSecret }),
     });

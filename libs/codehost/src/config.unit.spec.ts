@@ -50,6 +50,40 @@ describe('parseCampaignsConfig', () => {
     expect(config.codeHosts[0]!.webhookSecret?.reveal()).toBe(SECRET);
   });
 
+  it('reads the fork default and its namespace; without them a host pushes to the repository itself', () => {
+    const forking = valid.replace(
+      '    webhookSecretEnv: GITHUB_WEBHOOK_SECRET\n',
+      '    webhookSecretEnv: GITHUB_WEBHOOK_SECRET\n    fork: true\n    forkNamespace: campaigns-forks\n',
+    );
+    const config = parseCampaignsConfig(forking, 'campaigns.config.yaml', env);
+    expect(config.codeHosts.map((h) => [h.id, h.fork, h.forkNamespace])).toEqual([
+      ['github', true, 'campaigns-forks'],
+      ['ghes', false, undefined],
+    ]);
+    const error = configErrorOf(() =>
+      parseCampaignsConfig(
+        valid.replace(
+          '    tokenEnv: GHES_TOKEN\n',
+          '    tokenEnv: GHES_TOKEN\n    fork: yes\n    forkNamespace: a/b\n',
+        ),
+        'campaigns.config.yaml',
+        env,
+      ),
+    );
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        path: 'codeHosts[1].fork',
+        message: 'must be true or false',
+        line: 13,
+      }),
+      expect.objectContaining({
+        path: 'codeHosts[1].forkNamespace',
+        message: 'must be an organization or user login',
+        line: 14,
+      }),
+    ]);
+  });
+
   it('resolves host-qualified repository names to their code host, and names the configured hosts otherwise', () => {
     const resolver = new CodeHostResolver(parseCampaignsConfig(valid, 'c.yaml', env));
     expect(resolver.resolve('github.com/acme/api').id).toBe('github');

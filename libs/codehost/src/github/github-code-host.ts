@@ -12,6 +12,7 @@ import type {
   CodeHost,
   CodeHostCapabilities,
   CreateChangesetInput,
+  EnsureForkInput,
   ListRepositoriesOptions,
   MergeChangesetInput,
   Page,
@@ -72,6 +73,8 @@ export interface GithubCodeHostOptions {
   notificationSpacingMs?: number;
   /** Per-request timeout (default 30 s). */
   requestTimeoutMs?: number;
+  /** How long a new fork is waited for before `ensureFork` fails retryable (default 60 s). */
+  forkReadyTimeoutMs?: number;
   /** Where diagnostics go (default: nowhere). Messages never contain the token. */
   log?: (message: string) => void;
 }
@@ -82,7 +85,12 @@ type RestPull = Awaited<ReturnType<Octokit['rest']['pulls']['get']>>['data'];
 export class GithubCodeHost implements CodeHost {
   readonly id: string;
   readonly host: string;
-  readonly capabilities: CodeHostCapabilities = { drafts: true, autoMerge: true, labels: true };
+  readonly capabilities: CodeHostCapabilities = {
+    drafts: true,
+    autoMerge: true,
+    labels: true,
+    forks: true,
+  };
 
   readonly #config: CodeHostConfig;
   readonly #octokit: InstanceType<typeof ReadsOctokit>;
@@ -90,13 +98,17 @@ export class GithubCodeHost implements CodeHost {
   readonly #reads: InstanceType<typeof ReadsOctokit>;
   readonly #readGraphql: ReturnType<typeof withCustomRequest>;
   readonly #maxPrimaryLimitWaitMs: number;
+  readonly #forkReadyTimeoutMs: number;
   readonly #log: (message: string) => void;
+  /** The token's user, read once: the default namespace of forks. */
+  #viewer: Promise<string> | undefined;
 
   constructor(config: CodeHostConfig, options: GithubCodeHostOptions = {}) {
     this.#config = config;
     this.id = config.id;
     this.host = config.host;
     this.#maxPrimaryLimitWaitMs = options.maxPrimaryLimitWaitMs ?? 60_000;
+    this.#forkReadyTimeoutMs = options.forkReadyTimeoutMs ?? 60_000;
     this.#log = options.log ?? (() => undefined);
     const secondaryLimitRetries = options.secondaryLimitRetries ?? 5;
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -273,34 +285,37 @@ export class GithubCodeHost implements CodeHost {
     });
   }
 
-  async findOpenChangeset(repo: string, headBranch: string): Promise<Changeset | undefined> {
+  async findOpenChangeset(
+    repo: string,
+    headBranch: string,
+    headRepository?: string,
+  ): Promise<Changeset | undefined> {
     const r = this.#parse(repo);
-    return this.#call(
-      { operation: `find open pull request from ${headBranch}`, repo },
-      async () => {
-        const { data } = await this.#octokit.rest.pulls.list({
-          owner: r.owner,
-          repo: r.name,
-          state: 'open',
-          head: `${r.owner}:${headBranch}`,
-          per_page: 1,
-        });
-        const found = data[0];
-        return found === undefined
-          ? undefined
-          : this.#toChangeset(repo, found as unknown as RestPull);
-      },
-    );
+    const head = this.#headOf(r, headBranch, headRepository);
+    return this.#call({ operation: `find open pull request from ${head}`, repo }, async () => {
+      const { data } = await this.#octokit.rest.pulls.list({
+        owner: r.owner,
+        repo: r.name,
+        state: 'open',
+        head,
+        per_page: 1,
+      });
+      const found = data[0];
+      return found === undefined
+        ? undefined
+        : this.#toChangeset(repo, found as unknown as RestPull);
+    });
   }
 
   async createChangeset(input: CreateChangesetInput): Promise<Changeset> {
     const r = this.#parse(input.repo);
-    const context = { operation: `create pull request from ${input.head}`, repo: input.repo };
+    const head = this.#headOf(r, input.head, input.headRepository);
+    const context = { operation: `create pull request from ${head}`, repo: input.repo };
     try {
       const { data } = await this.#octokit.rest.pulls.create({
         owner: r.owner,
         repo: r.name,
-        head: input.head,
+        head,
         base: input.base,
         title: input.title,
         body: input.body,
@@ -311,7 +326,7 @@ export class GithubCodeHost implements CodeHost {
       // Opened before: by an attempt that crashed after creating it, a retried request whose
       // answer was lost, another reconciler, or a person. It is the changeset's PR.
       if (isPullRequestAlreadyExists(error)) {
-        const existing = await this.findOpenChangeset(input.repo, input.head);
+        const existing = await this.findOpenChangeset(input.repo, input.head, input.headRepository);
         if (existing !== undefined) return existing;
       }
       throw toCodeHostError(error, context);
@@ -394,6 +409,88 @@ export class GithubCodeHost implements CodeHost {
       });
     }
     return observations;
+  }
+
+  /**
+   * Looks for the fork first (`GET /repos/{namespace}/{name}`), so a fork made before costs one
+   * read; otherwise asks GitHub to make it (`POST /repos/{owner}/{repo}/forks`, into
+   * `organization` when the namespace is not the token's user) and reads it until GitHub serves
+   * it: GitHub answers 202 and makes forks in the background. The fork is named
+   * `<owner>-<name>` (`forkName`), so forks of two repositories with one name do not collide
+   * in the namespace; GitHub answers with the account's fork of the network when there is one
+   * already, whatever its name, and that one is used.
+   */
+  async ensureFork(input: EnsureForkInput): Promise<string> {
+    const upstream = this.#parse(input.repo);
+    const context = { operation: 'fork repository', repo: input.repo };
+    const viewer = await this.#viewerLogin(context);
+    const namespace = input.namespace ?? viewer;
+    const name = forkName(upstream);
+    const existing = await this.#readRepository(namespace, name, context);
+    if (existing !== null) {
+      if (!isForkOf(existing, upstream)) {
+        throw new CodeHostError(
+          'terminal',
+          `${namespace}/${name} exists and is not a fork of ${upstream.owner}/${upstream.name}; rename or remove it, or set another forkNamespace`,
+          context,
+        );
+      }
+      return `${this.host}/${existing.full_name}`;
+    }
+    const created = await this.#call(context, async () => {
+      const { data } = await this.#octokit.rest.repos.createFork({
+        owner: upstream.owner,
+        repo: upstream.name,
+        name,
+        default_branch_only: true,
+        ...(namespace.toLowerCase() === viewer.toLowerCase() ? {} : { organization: namespace }),
+      });
+      return data;
+    });
+    const [forkOwner, forkRepo] = created.full_name.split('/') as [string, string];
+    const deadline = Date.now() + this.#forkReadyTimeoutMs;
+    for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5000)) {
+      if ((await this.#readRepository(forkOwner, forkRepo, context)) !== null)
+        return `${this.host}/${created.full_name}`;
+      if (Date.now() + waitMs > deadline) {
+        throw new CodeHostError(
+          'retryable',
+          `GitHub accepted the fork ${created.full_name} but did not serve it within ${Math.round(this.#forkReadyTimeoutMs / 1000)} s`,
+          context,
+        );
+      }
+      this.#log(`${this.id}: waiting ${waitMs} ms for the fork ${created.full_name}`);
+      await sleep(waitMs);
+    }
+  }
+
+  /** The repository's REST representation, or null when GitHub answers 404. */
+  async #readRepository(owner: string, name: string, context: CodeHostErrorContext) {
+    try {
+      const { data } = await this.#reads.rest.repos.get({ owner, repo: name });
+      return data;
+    } catch (error) {
+      if (error instanceof RequestError && error.status === 404) return null;
+      throw toCodeHostError(error, context);
+    }
+  }
+
+  #viewerLogin(context: CodeHostErrorContext): Promise<string> {
+    this.#viewer ??= this.#call(context, async () => {
+      const { data } = await this.#reads.rest.users.getAuthenticated();
+      return data.login;
+    });
+    // A failed read is not kept: the next call asks again.
+    return this.#viewer.catch((error: unknown) => {
+      this.#viewer = undefined;
+      throw error;
+    });
+  }
+
+  /** `head` as GitHub's pulls API takes it: `owner:branch`, the owner being the fork's if any. */
+  #headOf(upstream: RepositoryName, branch: string, headRepository: string | undefined): string {
+    const owner = headRepository === undefined ? upstream.owner : this.#parse(headRepository).owner;
+    return `${owner}:${branch}`;
   }
 
   async pushBranch(input: PushBranchInput): Promise<void> {
@@ -634,6 +731,28 @@ export class GithubCodeHost implements CodeHost {
       headRefOid: data.head.sha,
     };
   }
+}
+
+/**
+ * The name of a fork of `upstream`: `<owner>-<name>`, as Sourcegraph names them, so that forks
+ * of `acme/api` and `other/api` can live in one namespace.
+ */
+export function forkName(upstream: { owner: string; name: string }): string {
+  return `${upstream.owner}-${upstream.name}`;
+}
+
+/** Whether a repository's REST representation is a fork in `upstream`'s network. */
+function isForkOf(
+  repository: { fork: boolean; parent?: { full_name: string }; source?: { full_name: string } },
+  upstream: RepositoryName,
+): boolean {
+  const full = `${upstream.owner}/${upstream.name}`.toLowerCase();
+  return (
+    repository.fork &&
+    [repository.parent?.full_name, repository.source?.full_name].some(
+      (name) => name?.toLowerCase() === full,
+    )
+  );
 }
 
 /** GitHub's 422 for a second PR from the same head to the same base. */
