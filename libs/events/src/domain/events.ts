@@ -224,6 +224,8 @@ export const ChangesetSpecComputed = defineEvent(
         author: z.strictObject({ name: z.string(), email: z.string() }),
       }),
       published: publishedValue,
+      /** `changesetTemplate.fork`; absent when the spec does not say (the code host's default). */
+      fork: z.boolean().optional(),
       /** This changeset's diff (a part of the workspace's, with transformChanges) in the blob table. */
       diff: blobRef,
       files: changedFiles,
@@ -291,6 +293,8 @@ export const ChangesetUpdated = defineEvent(
     /** push: the commit's message and author (absent in events recorded before v2). */
     message: z.string().optional(),
     author: commitAuthor.optional(),
+    /** push: the fork the branch was pushed to (HOST/OWNER/NAME); absent: the repository itself. */
+    headRepository: z.string().optional(),
     /** update: the fields written. */
     title: z.string().optional(),
     body: z.string().optional(),
