@@ -90,6 +90,8 @@ export function renderPatch(
             : { ...DEFAULT_COMMIT_AUTHOR },
         },
         published: cs.published,
+        // Only when the template says: absent leaves it to the code host's default.
+        ...(cs.fork === undefined ? {} : { fork: cs.fork }),
         diff,
         files: {
           modified: [...cs.files.modified],

@@ -88,6 +88,19 @@ describe('renderPatch', () => {
     ]);
   });
 
+  it('carries changesetTemplate.fork when the template says, and leaves it out otherwise (the code host decides)', () => {
+    const { patch, resultsBlob } = patchOf(['README.md']);
+    const forked = (fork: string) =>
+      parseCampaignSpec(
+        `name: hello\nchangesetTemplate:\n  title: t\n  branch: hello\n  fork: ${fork}\n  commit:\n    message: m\n`,
+        'hello.campaign.yaml',
+      ).spec!;
+
+    expect(renderPatch(forked('true'), patch, resultsBlob).changesets[0]!.spec.fork).toBe(true);
+    expect(renderPatch(forked('false'), patch, resultsBlob).changesets[0]!.spec.fork).toBe(false);
+    expect('fork' in renderPatch(spec(), patch, resultsBlob).changesets[0]!.spec).toBe(false);
+  });
+
   it('without per-file diffs, a single changeset is the whole diff and carries the tree', () => {
     const { patch, resultsBlob, tree } = patchOf(['README.md'], { fileDiffs: false });
 
