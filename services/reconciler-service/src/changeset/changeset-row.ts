@@ -38,6 +38,11 @@ export interface ChangesetRow {
   draft: boolean;
   headRefOid: string | null;
   lastPushed: (PushedCommit & { commitSha: string }) | null;
+  /**
+   * The fork (HOST/OWNER/NAME) the head branch was last pushed to; null when it was pushed to
+   * the changeset's own repository, or not yet.
+   */
+  headRepository: string | null;
   title: string | null;
   body: string | null;
   baseRef: string | null;
@@ -75,6 +80,7 @@ export function newChangesetRow(identity: ChangesetIdentity): ChangesetRow {
     draft: false,
     headRefOid: null,
     lastPushed: null,
+    headRepository: null,
     title: null,
     body: null,
     baseRef: null,
@@ -86,8 +92,14 @@ export function newChangesetRow(identity: ChangesetIdentity): ChangesetRow {
   };
 }
 
-/** The planner's branch spec for a recorded spec (null when removed). */
-export function toBranchSpec(recorded: RecordedSpec | null): BranchChangesetSpec | null {
+/**
+ * The planner's branch spec for a recorded spec (null when removed); `forkByDefault` is the code
+ * host's `fork` setting, which a spec's own `fork` overrides.
+ */
+export function toBranchSpec(
+  recorded: RecordedSpec | null,
+  forkByDefault = false,
+): BranchChangesetSpec | null {
   if (recorded?.spec == null) return null;
   const s = recorded.spec;
   return {
@@ -100,6 +112,7 @@ export function toBranchSpec(recorded: RecordedSpec | null): BranchChangesetSpec
     commit: { message: s.commit.message, author: { ...s.commit.author } },
     diffSha256: s.diff.sha256,
     published: s.published,
+    fork: s.fork ?? forkByDefault,
   };
 }
 
@@ -107,7 +120,7 @@ export function toBranchSpec(recorded: RecordedSpec | null): BranchChangesetSpec
 export function plannerState(
   row: ChangesetRow,
   previousSpec: BranchChangesetSpec | null,
-  supportsDrafts: boolean,
+  capabilities: { readonly drafts: boolean; readonly forks: boolean },
 ): ChangesetState {
   return {
     repository: row.repository,
@@ -129,7 +142,9 @@ export function plannerState(
     body: row.body,
     baseRef: row.baseRef,
     draft: row.draft,
-    supportsDrafts,
+    supportsDrafts: capabilities.drafts,
+    headInFork: row.headRepository !== null,
+    supportsForks: capabilities.forks,
     detached: false,
     archived: row.archived,
     previousSpec,

@@ -109,6 +109,7 @@ function updated(row: ChangesetRow, d: EventData<typeof ChangesetUpdated>): Chan
         commitSha: d.commitSha ?? '',
       };
       row.headRefOid = d.commitSha ?? row.headRefOid;
+      row.headRepository = d.headRepository ?? null;
       break;
     case 'update':
       if (d.title !== undefined) row.title = d.title;

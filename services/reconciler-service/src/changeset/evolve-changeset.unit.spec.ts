@@ -126,6 +126,26 @@ describe('evolveChangeset', () => {
     expect(row.headRefOid).toBe('b'.repeat(40));
   });
 
+  it('Given a push to a fork, when applied, then the row names the fork; a push without one (or recorded before forks) names none', () => {
+    const push = (headRepository?: string): ChangesetEventBody => ({
+      type: 'ChangesetUpdated',
+      data: {
+        ...identity,
+        specEventId: SPEC,
+        operation: 'push',
+        number: null,
+        commitSha: 'b'.repeat(40),
+        diffSha256: 'c'.repeat(64),
+        ...(headRepository === undefined ? {} : { headRepository }),
+      },
+    });
+    const fork = 'github.com/campaigns-bot/acme-api';
+    expect(given(push(fork)).headRepository).toBe(fork);
+    expect(given(push(fork), published()).headRepository).toBe(fork);
+    expect(given(push(fork), push()).headRepository).toBeNull();
+    expect(fresh().headRepository).toBeNull();
+  });
+
   it('Given a published changeset, when updated, undrafted, closed and reopened, then each is reflected', () => {
     const upd = (operation: 'update' | 'undraft' | 'reopen', o: object = {}) =>
       ({

@@ -1,7 +1,7 @@
 import { CodeHostError, type CodeHostResolver } from '@campaigns/codehost';
 import type { EventsLogger, PostgresEventStore } from '@campaigns/events';
 import type { Counter } from 'prom-client';
-import type { Operation } from '../planner/index.js';
+import { pushesToFork, type BranchChangesetSpec, type Operation } from '../planner/index.js';
 import type { Round } from './round.js';
 import { pushSpecCommit } from './spec-push.js';
 
@@ -67,7 +67,8 @@ export class OperationExecutor {
   private async push(r: Round): Promise<void> {
     const spec = r.spec;
     if (spec === null || r.desired.spec === null) throw new Error('push without a spec');
-    const commitSha = await pushSpecCommit(this.deps, r, spec);
+    const headRepository = await this.pushTarget(r, spec);
+    const commitSha = await pushSpecCommit(this.deps, r, spec, headRepository);
     await this.wrote(r, 'push');
     r.hold({
       type: 'ChangesetUpdated',
@@ -79,7 +80,27 @@ export class OperationExecutor {
         diffSha256: spec.diffSha256,
         message: spec.commit.message,
         author: { ...spec.commit.author },
+        ...(headRepository === r.row.repository ? {} : { headRepository }),
       },
+    });
+  }
+
+  /**
+   * The repository the branch is pushed to (`pushesToFork` decides whether a fork): the one it
+   * was pushed to before when that was a fork, else the fork in the host's `forkNamespace` (or
+   * the token's user), made when missing.
+   */
+  private async pushTarget(r: Round, spec: BranchChangesetSpec): Promise<string> {
+    const state = {
+      publicationState: r.row.publicationState,
+      headInFork: r.row.headRepository !== null,
+    };
+    if (!pushesToFork(spec, state)) return r.row.repository;
+    if (r.row.headRepository !== null) return r.row.headRepository;
+    const namespace = r.hostConfig?.forkNamespace;
+    return r.host!.ensureFork({
+      repo: r.row.repository,
+      ...(namespace === undefined ? {} : { namespace }),
     });
   }
 
@@ -89,6 +110,8 @@ export class OperationExecutor {
     const pr = await r.host!.createChangeset({
       repo: r.row.repository,
       head: r.row.headBranch,
+      // Opened from wherever the branch was pushed: a fork, or the repository itself.
+      ...(r.row.headRepository === null ? {} : { headRepository: r.row.headRepository }),
       base: spec.baseRef,
       title: spec.title,
       body: spec.body,

@@ -254,9 +254,9 @@ export class ReconcilerWorker {
     }
     let current = 'plan';
     try {
-      let previous = toBranchSpec(r.previous);
+      let previous = toBranchSpec(r.previous, r.hostConfig?.fork ?? false);
       for (let pass = 1; pass <= MAX_PLANS; pass++) {
-        const state = plannerState(r.row, previous, r.host.capabilities.drafts);
+        const state = plannerState(r.row, previous, r.host.capabilities);
         const plan = planChangesetOperations(previous, r.spec, state);
         if (plan.error !== null) {
           await this.fail(r, 'plan', plan.error.message, false, null, undefined);

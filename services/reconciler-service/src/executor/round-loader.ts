@@ -1,4 +1,4 @@
-import type { CodeHost, CodeHosts } from '@campaigns/codehost';
+import type { CampaignsConfig, CodeHost, CodeHostConfig, CodeHosts } from '@campaigns/codehost';
 import { changesetStream, type PostgresEventStore } from '@campaigns/events';
 import type { DataSource } from 'typeorm';
 import { toBranchSpec } from '../changeset/changeset-row.js';
@@ -18,7 +18,12 @@ export type LoadedClaim =
  * left to do (no desired spec, or a terminal failure for it) is done.
  */
 export async function loadRound(
-  deps: { database: DataSource; store: PostgresEventStore; codeHosts: CodeHosts },
+  deps: {
+    database: DataSource;
+    store: PostgresEventStore;
+    codeHosts: CodeHosts;
+    config: CampaignsConfig;
+  },
   claim: Claim,
 ): Promise<LoadedClaim> {
   const { database, store } = deps;
@@ -38,6 +43,7 @@ export async function loadRound(
   if (desired === null || row.terminalSpecEventId === desired.specEventId) {
     return { release: { waitVersion: storeVersion, done: true } };
   }
+  const hostConfig = hostConfigFor(deps.config, row.repository);
   return {
     round: {
       changesetId: claim.id,
@@ -47,10 +53,16 @@ export async function loadRound(
       desired,
       previous:
         row.previousSpecEventId === null ? null : (specs.get(row.previousSpecEventId) ?? null),
-      spec: toBranchSpec(desired),
+      spec: toBranchSpec(desired, hostConfig?.fork ?? false),
       host: hostFor(deps.codeHosts, row.repository),
+      hostConfig,
     },
   };
+}
+
+function hostConfigFor(config: CampaignsConfig, repository: string): CodeHostConfig | null {
+  const host = repository.split('/')[0];
+  return config.codeHosts.find((h) => h.host === host) ?? null;
 }
 
 function hostFor(codeHosts: CodeHosts, repository: string): CodeHost | null {

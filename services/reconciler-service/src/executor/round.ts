@@ -1,4 +1,4 @@
-import type { CodeHost } from '@campaigns/codehost';
+import type { CodeHost, CodeHostConfig } from '@campaigns/codehost';
 import { ConcurrencyError, type EventMetadata, type PostgresEventStore } from '@campaigns/events';
 import type { ChangesetRow, RecordedSpec } from '../changeset/changeset-row.js';
 import { evolveChangeset, type ChangesetEventBody } from '../changeset/evolve-changeset.js';
@@ -27,6 +27,8 @@ export interface RoundStart {
   spec: BranchChangesetSpec | null;
   /** Null when no configured code host serves the repository (a terminal failure). */
   host: CodeHost | null;
+  /** The code host's configuration (its fork settings); null with `host`. */
+  hostConfig: CodeHostConfig | null;
 }
 
 /**
@@ -43,6 +45,7 @@ export class Round implements RoundStart {
   readonly previous: RecordedSpec | null;
   readonly spec: BranchChangesetSpec | null;
   readonly host: CodeHost | null;
+  readonly hostConfig: CodeHostConfig | null;
   readonly metadata: EventMetadata;
   /** The stream version the next append expects. */
   expected: bigint;
@@ -74,6 +77,7 @@ export class Round implements RoundStart {
     this.previous = start.previous;
     this.spec = start.spec;
     this.host = start.host;
+    this.hostConfig = start.hostConfig;
     this.expected = start.row.streamVersion;
     this.metadata = {
       correlation_id: start.desired.correlationId,

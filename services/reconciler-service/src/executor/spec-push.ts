@@ -22,17 +22,22 @@ export async function pushSpecCommit(
   deps: { store: PostgresEventStore; resolver: CodeHostResolver; logger: EventsLogger },
   r: Round,
   spec: BranchChangesetSpec,
+  /** Where the branch goes: the changeset's repository, or a fork of it. */
+  target: string,
 ): Promise<string> {
   const repo = r.row.repository;
   const host = r.host!;
   const packed = await packedCommit(deps, r);
   if (packed !== null) {
+    // A fork shares its network's objects on GitHub, so the pack built on the base revision
+    // applies there as well. The branch is believed where the last push put it, if it went here.
+    const sameTarget = (r.row.headRepository ?? repo) === target;
     const result = await host.pushPack({
-      repo,
+      repo: target,
       branch: r.row.headBranch,
       commitSha: packed.sha,
       pack: packed.pack,
-      expectedOldSha: r.row.headRefOid,
+      expectedOldSha: sameTarget ? r.row.headRefOid : null,
     });
     if (result.status === 'pushed') return packed.sha;
     deps.logger.warn(
@@ -62,7 +67,7 @@ export async function pushSpecCommit(
   });
   try {
     await host.pushBranch({
-      repo,
+      repo: target,
       localRepoPath: built.localRepoPath,
       commitSha: built.commitSha,
       branch: r.row.headBranch,

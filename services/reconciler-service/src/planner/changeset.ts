@@ -34,6 +34,11 @@ export interface BranchChangesetSpec {
   readonly commit: CommitSpec;
   readonly diffSha256: string;
   readonly published: PublishedValue;
+  /**
+   * Push the branch to a fork and open the changeset from there: `changesetTemplate.fork`, or
+   * the code host's default when the template does not say.
+   */
+  readonly fork: boolean;
 }
 
 /** Desired state of an existing changeset the campaign only tracks (`importChangesets`). */
@@ -88,6 +93,10 @@ export interface ChangesetState {
   readonly draft: boolean;
   /** Whether the repository's code host supports draft changesets. */
   readonly supportsDrafts: boolean;
+  /** Whether the head branch was last pushed to a fork (false before the first push). */
+  readonly headInFork: boolean;
+  /** Whether the repository's code host can push to a fork and open a changeset from it. */
+  readonly supportsForks: boolean;
   /** Detached from the campaign: the campaign no longer acts on it. */
   readonly detached: boolean;
   /** Archived in the campaign after its repository left the spec. */

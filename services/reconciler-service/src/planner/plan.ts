@@ -39,6 +39,11 @@ export type PlanningError =
       readonly kind: 'spec-kind-mismatch';
       readonly repository: string;
       readonly message: string;
+    }
+  | {
+      readonly kind: 'fork-unsupported';
+      readonly repository: string;
+      readonly message: string;
     };
 
 /** The planner's answer: operations in execution order, or an error and no operations. */
@@ -206,11 +211,41 @@ function planFirstPublication(
         'changesets; set published to true or false for this repository',
     });
   }
+  if (spec.fork && !changeset.supportsForks) {
+    return failed({
+      kind: 'fork-unsupported',
+      repository: changeset.repository,
+      message:
+        `${changeset.repository}: fork is true but this code host cannot push to forks; ` +
+        'set changesetTemplate.fork to false to push the branch to the repository itself',
+    });
+  }
   if (!samePush(spec, changeset.lastPushed))
     add('push', `push ${spec.headBranch} before opening it`);
+  else if (changeset.headInFork !== spec.fork)
+    // Pushed before the spec (or the host's default) changed where: the changeset is opened
+    // from where the branch is, so it goes there first.
+    add(
+      'push',
+      spec.fork
+        ? `push ${spec.headBranch} to a fork: fork is true now`
+        : `push ${spec.headBranch} to the repository itself: fork is false now`,
+    );
   if (spec.published === 'draft') add('publish-draft', 'published is "draft"');
   else add('publish', 'published is true');
   return result();
+}
+
+/**
+ * Whether a push of `spec` goes to a fork: the spec's `fork` until the changeset is published;
+ * after, wherever its head branch already is, since a pull request's head cannot move to
+ * another repository.
+ */
+export function pushesToFork(
+  spec: BranchChangesetSpec,
+  changeset: Pick<ChangesetState, 'publicationState' | 'headInFork'>,
+): boolean {
+  return changeset.publicationState === 'unpublished' ? spec.fork : changeset.headInFork;
 }
 
 function samePush(spec: BranchChangesetSpec, pushed: PushedCommit | null): boolean {

@@ -7,7 +7,7 @@ import type {
   ImportChangesetSpec,
 } from './changeset.js';
 import { OPERATION_PRECEDENCE, type OperationType } from './operation.js';
-import { planChangesetOperations } from './plan.js';
+import { planChangesetOperations, pushesToFork } from './plan.js';
 import { newChangesetRow, plannerState, type ChangesetRow } from '../changeset/changeset-row.js';
 import {
   evolveChangeset,
@@ -16,6 +16,7 @@ import {
 } from '../changeset/evolve-changeset.js';
 
 const REPO = 'github.example.com/acme/api';
+const FORK = 'github.example.com/campaigns-bot/acme-api';
 
 const spec = (overrides: Partial<BranchChangesetSpec> = {}): BranchChangesetSpec => ({
   kind: 'branch',
@@ -30,6 +31,7 @@ const spec = (overrides: Partial<BranchChangesetSpec> = {}): BranchChangesetSpec
   },
   diffSha256: 'a'.repeat(64),
   published: true,
+  fork: false,
   ...overrides,
 });
 
@@ -49,6 +51,8 @@ const unpublished = (overrides: Partial<ChangesetState> = {}): ChangesetState =>
   baseRef: null,
   draft: false,
   supportsDrafts: true,
+  headInFork: false,
+  supportsForks: true,
   detached: false,
   archived: false,
   previousSpec: null,
@@ -115,6 +119,29 @@ const rows: readonly Row[] = [
       lastPushed: { diffSha256: spec().diffSha256, ...spec().commit },
     }),
     operations: ['publish'],
+  },
+  {
+    name: 'Given a new changeset spec with fork true, when planned, then the branch is pushed (to the fork) and the PR opened',
+    previous: null,
+    current: spec({ fork: true }),
+    changeset: unpublished(),
+    operations: ['push', 'publish'],
+  },
+  {
+    name: 'Given a push to the repository itself before the publish was interrupted, when fork is true now, then the branch is pushed again (to the fork) before the PR is opened',
+    previous: spec(),
+    current: spec({ fork: true }),
+    changeset: unpublished({
+      lastPushed: { diffSha256: spec().diffSha256, ...spec().commit },
+    }),
+    operations: ['push', 'publish'],
+  },
+  {
+    name: 'Given a changeset published from a fork, when fork becomes false, then nothing moves: its head stays in the fork',
+    previous: spec({ fork: true }),
+    current: spec(),
+    changeset: publishedAs(spec({ fork: true }), { headInFork: true }),
+    operations: [],
   },
   {
     name: 'Given a published changeset and an identical spec re-applied, when planned, then there is nothing to do',
@@ -330,6 +357,25 @@ describe('planChangesetOperations', () => {
     expect(plan.error?.message).toContain('set published to true or false');
   });
 
+  it('Given a host that cannot fork, when fork is true, then planning fails with fork-unsupported and plans nothing', () => {
+    const plan = planChangesetOperations(
+      null,
+      spec({ fork: true }),
+      unpublished({ supportsForks: false }),
+    );
+
+    expect(plan.operations).toEqual([]);
+    expect(plan.error).toMatchObject({ kind: 'fork-unsupported', repository: REPO });
+    expect(plan.error?.message).toContain('set changesetTemplate.fork to false');
+  });
+
+  it('Given fork true, a push goes to a fork until the changeset is published, and after to wherever its head already is', () => {
+    expect(pushesToFork(spec({ fork: true }), unpublished())).toBe(true);
+    expect(pushesToFork(spec(), unpublished({ headInFork: true }))).toBe(false);
+    expect(pushesToFork(spec(), publishedAs(spec(), { headInFork: true }))).toBe(true);
+    expect(pushesToFork(spec({ fork: true }), publishedAs())).toBe(false);
+  });
+
   it('Given a published changeset, when published becomes false, then planning fails with cannot-unpublish', () => {
     const plan = planChangesetOperations(spec(), spec({ published: false }), publishedAs());
 
@@ -448,6 +494,7 @@ function rowOf(state: ChangesetState): ChangesetRow {
     externalState: state.externalState,
     number: state.externalNumber,
     lastPushed: state.lastPushed === null ? null : { ...state.lastPushed, commitSha: 'c0ffee' },
+    headRepository: state.headInFork ? FORK : null,
     title: state.title,
     body: state.body,
     baseRef: state.baseRef,
@@ -499,6 +546,7 @@ function applyEffects(
             diffSha256: branch!.diffSha256,
             message: branch!.commit.message,
             author: { ...branch!.commit.author },
+            ...(pushesToFork(branch!, changeset) ? { headRepository: FORK } : {}),
           },
         });
         break;
@@ -556,7 +604,10 @@ function applyEffects(
     }
   }
   record({ type: 'ChangesetReconciled', data: { ...identity, operations: [...operations] } });
-  const evolved = plannerState(row, null, state.supportsDrafts);
+  const evolved = plannerState(row, null, {
+    drafts: state.supportsDrafts,
+    forks: state.supportsForks,
+  });
   return {
     ...state,
     publicationState: evolved.publicationState,
@@ -564,6 +615,7 @@ function applyEffects(
     externalId: evolved.externalId ?? state.externalId,
     externalNumber: evolved.externalNumber,
     lastPushed: evolved.lastPushed,
+    headInFork: evolved.headInFork,
     title: evolved.title,
     body: evolved.body,
     baseRef: evolved.baseRef,
@@ -589,6 +641,7 @@ const arbitraryBranchSpec: fc.Arbitrary<BranchChangesetSpec> = fc.record({
   }),
   diffSha256: fc.constantFrom('a'.repeat(64), 'b'.repeat(64)),
   published: fc.constantFrom<boolean | 'draft'>(true, false, 'draft'),
+  fork: fc.boolean(),
 });
 
 const arbitrarySpec: fc.Arbitrary<ChangesetSpec | null> = fc.oneof(
@@ -620,6 +673,8 @@ const arbitraryChangeset: fc.Arbitrary<ChangesetState> = fc.record({
   baseRef: fc.constantFrom(null, 'main', 'develop'),
   draft: fc.boolean(),
   supportsDrafts: fc.boolean(),
+  headInFork: fc.boolean(),
+  supportsForks: fc.boolean(),
   detached: fc.boolean(),
   archived: fc.boolean(),
   previousSpec: arbitrarySpec,

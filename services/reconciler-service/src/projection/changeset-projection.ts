@@ -87,6 +87,12 @@ CREATE TABLE ${schema}.reconcile_queue (
 );
 CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
       },
+      {
+        version: 2,
+        name: 'the fork a changeset was pushed to',
+        // NULL for rows from before: their branches were pushed to their own repositories.
+        sql: `ALTER TABLE ${schema}.changesets ADD COLUMN head_repository text;`,
+      },
     ],
     tables: [
       { name: 'changesets', key: ['changeset_id'] },

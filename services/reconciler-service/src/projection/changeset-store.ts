@@ -123,7 +123,7 @@ export async function saveRows(db: EntityManager, rows: readonly ChangesetRow[])
   );
 }
 
-/** Rows per statement when saving a batch: 23 parameters each, far below the 65,535 limit. */
+/** Rows per statement when saving a batch: 24 parameters each, far below the 65,535 limit. */
 export const SAVE_CHUNK = 1000;
 
 /** Applies a batch's queue changes: one delete, then one upsert per way of setting `due_at`. */

@@ -53,6 +53,9 @@ export class ChangesetEntity {
   @Column({ name: 'last_pushed', type: 'jsonb', nullable: true })
   lastPushed!: ChangesetRow['lastPushed'];
 
+  @Column({ name: 'head_repository', type: 'text', nullable: true })
+  headRepository!: string | null;
+
   @Column({ name: 'title', type: 'text', nullable: true })
   title!: string | null;
 

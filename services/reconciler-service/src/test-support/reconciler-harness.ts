@@ -112,7 +112,11 @@ export interface Harness {
 
 /** PostgreSQL, NATS, the GitHub simulator, the relay and the projection, all real. */
 export async function startHarness(
-  options: { codeHostOptions?: ConstructorParameters<typeof CodeHosts>[1] } = {},
+  options: {
+    codeHostOptions?: ConstructorParameters<typeof CodeHosts>[1];
+    /** More settings of the simulator's code host entry, as YAML lines, e.g. `fork: true`. */
+    codeHostSettings?: readonly string[];
+  } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase('reconciler_test');
   const nats = await connectTestNats();
@@ -129,7 +133,7 @@ export async function startHarness(
     apiUrl: ${sim.sim.apiUrl}
     graphqlUrl: ${sim.sim.graphqlUrl}
     tokenEnv: RECONCILER_TEST_TOKEN
-`,
+${(options.codeHostSettings ?? []).map((line) => `    ${line}\n`).join('')}`,
   );
   const configEnv = { CAMPAIGNS_CONFIG: configFile, RECONCILER_TEST_TOKEN: sim.token };
   const config = await loadReconcilerConfig(configEnv);
@@ -364,7 +368,9 @@ export async function workspaceChange(
 ): Promise<WorkspaceChange> {
   const dir = await mkdtemp(join(tmpdir(), 'reconciler-workspace-'));
   try {
-    const baseRevision = (await h.sim.host.getRepository(h.sim.repo(name))).headCommit!;
+    // Read from the simulator's state: what a workspace is based on, not what the adapter reads.
+    const repository = h.sim.sim.state.getRepository('acme', name)!;
+    const baseRevision = repository.branches[repository.default_branch]!;
     await git(dir, 'init', '-q');
     await git(
       dir,
