@@ -140,7 +140,25 @@ export class SimCore {
   }
 
   /** Whether `login` may see a repository (GitHub answers 404 when not). */
+  /** Forks still being made (`faults.forkDelayMs`): repository id → when they appear. */
+  private readonly forksInProgress = new Map<number, number>();
+
+  /** A fork was just made: it stays out of sight for `forkDelayMs`, as GitHub's do for a while. */
+  forkAccepted(fork: Repository): void {
+    const delay = this.faults.current.forkDelayMs;
+    if (delay > 0) this.forksInProgress.set(fork.id, Date.now() + delay);
+  }
+
+  private forkInProgress(repository: Repository): boolean {
+    const ready = this.forksInProgress.get(repository.id);
+    if (ready === undefined) return false;
+    if (Date.now() < ready) return true;
+    this.forksInProgress.delete(repository.id);
+    return false;
+  }
+
   canRead(repository: Repository, login: string | null): boolean {
+    if (this.forksInProgress.size > 0 && this.forkInProgress(repository)) return false;
     if (repository.visibility === 'public') return true;
     if (login === null) return false;
     return this.canWrite(repository, login);

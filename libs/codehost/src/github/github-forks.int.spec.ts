@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodeHostError } from '../errors.js';
 import { startSimCodeHost, type SimCodeHost } from '../test-support/sim-code-host.js';
+import { GithubCodeHost } from './github-code-host.js';
 
 const exec = promisify(execFile);
 
@@ -84,6 +85,39 @@ describe('GithubCodeHost forks against the simulator', () => {
     const fork = await t.host.ensureFork({ repo: upstream, namespace: 'bots' });
     expect(fork).toBe(`${t.config.host}/bots/oss-lib`);
     expect(t.sim.state.getRepository('bots', 'oss-lib')).toMatchObject({ fork: true });
+  });
+
+  it('waits for a fork GitHub is still making, and fails retryable when it takes longer than allowed', async () => {
+    await t.sim.control.call('createRepo', {
+      owner: 'oss',
+      name: 'slow',
+      files: { 'a.txt': 'a\n' },
+    });
+    await t.sim.control.call('createRepo', {
+      owner: 'oss',
+      name: 'slower',
+      files: { 'a.txt': 'a\n' },
+    });
+    await t.sim.control.call('configureFaults', { forkDelayMs: 700 });
+    try {
+      const logs = t.logs.length;
+      expect(await t.host.ensureFork({ repo: `${t.config.host}/oss/slow` })).toBe(
+        `${t.config.host}/campaigns-bot/oss-slow`,
+      );
+      expect(t.logs.slice(logs).some((l) => l.includes('waiting'))).toBe(true);
+
+      await t.sim.control.call('configureFaults', { forkDelayMs: 60_000 });
+      const impatient = new GithubCodeHost(t.config, {
+        writeSpacingMs: 0,
+        notificationSpacingMs: 0,
+        forkReadyTimeoutMs: 600,
+      });
+      const error = await errorOf(impatient.ensureFork({ repo: `${t.config.host}/oss/slower` }));
+      expect(error.kind).toBe('retryable');
+      expect(error.message).toContain('did not serve it within');
+    } finally {
+      await t.sim.control.call('configureFaults', { forkDelayMs: 0 });
+    }
   });
 
   it('refuses a repository of the fork’s name that is not a fork of the upstream repository', async () => {

@@ -37,6 +37,11 @@ export interface FaultConfig {
   /** Apply faults to git smart HTTP too. */
   includeGit: boolean;
   webhooks: WebhookFaults;
+  /**
+   * How long a new fork stays out of sight (404 to REST, GraphQL and git) after its creation was
+   * answered 202: GitHub makes forks in the background.
+   */
+  forkDelayMs: number;
 }
 
 export const NO_FAULTS: FaultConfig = {
@@ -48,6 +53,7 @@ export const NO_FAULTS: FaultConfig = {
   paths: ['^/api/'],
   includeGit: false,
   webhooks: { latency: { kind: 'none' }, failureRate: 0, duplicateRate: 0, reorderRate: 0 },
+  forkDelayMs: 0,
 };
 
 /** What to do to one request. */

@@ -197,6 +197,31 @@ describe('forks through @octokit/rest and git', () => {
     );
   });
 
+  it('with forkDelayMs, keeps a new fork out of sight for a while after answering 202, as GitHub makes it in the background', async () => {
+    await sim.control.configureFaults({ forkDelayMs: 1500 });
+    try {
+      const { status, data: fork } = await bot.rest.repos.createFork({
+        owner: 'acme',
+        repo: 'repo-00002',
+      });
+      expect(status).toBe(202);
+      await expect(bot.rest.repos.get({ owner: 'bot', repo: fork.name })).rejects.toMatchObject({
+        status: 404,
+      });
+      let seen = 0;
+      for (let tries = 0; seen !== 200 && tries < 100; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        seen = await bot.rest.repos
+          .get({ owner: 'bot', repo: fork.name })
+          .then((r) => r.status as number)
+          .catch((e: { status: number }) => e.status);
+      }
+      expect(seen).toBe(200);
+    } finally {
+      await sim.control.configureFaults({ forkDelayMs: 0 });
+    }
+  });
+
   it('served only responses that match GitHub’s OpenAPI description', () => {
     expect(validator.failures).toEqual([]);
     expect(validator.validated.size).toBeGreaterThan(8);

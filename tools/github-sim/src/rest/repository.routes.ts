@@ -295,6 +295,7 @@ export function registerRepositoryRoutes(core: SimCore): void {
         }
         owner = org.login;
       }
+      const known = new Set(state.networkOf(repository).map((r) => r.id));
       const fork = await translating('Fork', () =>
         core.repositories.fork(repository, {
           owner,
@@ -303,6 +304,7 @@ export function registerRepositoryRoutes(core: SimCore): void {
           defaultBranchOnly: body.default_branch_only === true,
         }),
       );
+      if (!known.has(fork.id)) core.forkAccepted(fork);
       return { status: 202, body: json.repository(fork, 'full', viewer) };
     },
   });
