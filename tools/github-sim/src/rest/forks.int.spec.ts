@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Octokit } from '@octokit/rest';
 import { startGithubSim, type GithubSim } from '../github-sim.js';
 import type { StateChange } from '../state/events.js';
+import { webhookEventFor } from '../webhooks/payloads.js';
+import { webhookSchemaErrors } from '../webhooks/test-support/webhook-schemas.js';
 import { gitCli, OpenApiValidator, tempDir, validatedOctokit } from '../test-support/clients.js';
 
 // Forks as GitHub has them: POST /repos/{owner}/{repo}/forks, the fork as a repository of its
@@ -162,6 +164,13 @@ describe('forks through @octokit/rest and git', () => {
     expect(synchronize).toMatchObject({
       repository: { owner: 'acme', name: 'repo-00001' },
       after: head,
+    });
+    // Its webhook goes to the base repository's hooks, the head naming the fork, as GitHub's.
+    const event = webhookEventFor(synchronize!, sim.core.json)!;
+    expect(webhookSchemaErrors(event.name, event.action, event.payload)).toEqual([]);
+    expect(event.payload).toMatchObject({
+      repository: { full_name: 'acme/repo-00001' },
+      pull_request: { head: { sha: head, repo: { full_name: 'bot/acme-repo-00001', fork: true } } },
     });
 
     const [open] = (
