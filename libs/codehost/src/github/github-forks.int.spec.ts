@@ -130,7 +130,7 @@ describe('GithubCodeHost forks against the simulator', () => {
     );
   });
 
-  it('pushes to the fork and opens, finds and loads the pull request from it on the upstream repository', async () => {
+  it('pushes to the fork and opens, finds, loads and changes the pull request from it on the upstream repository', async () => {
     // Given the fork and a commit on the upstream's default branch, pushed to the fork only.
     const fork = await t.host.ensureFork({ repo: upstream });
     const clone = join(work, 'clone');
@@ -165,7 +165,7 @@ describe('GithubCodeHost forks against the simulator', () => {
       base: 'main',
       title: 'Hello',
       body: 'From a fork',
-      draft: false,
+      draft: true,
     };
     const pr = await t.host.createChangeset(input);
     expect(pr).toMatchObject({
@@ -186,7 +186,15 @@ describe('GithubCodeHost forks against the simulator', () => {
     expect(await t.host.findOpenChangeset(upstream, 'hello')).toBeUndefined();
     const [observed] = await t.host.loadChangesets([{ repo: upstream, number: pr.number }]);
     expect(observed).toMatchObject({ state: 'OPEN', headRefName: 'hello', headRefOid: sha });
-    const closed = await t.host.closeChangeset({ repo: upstream, number: pr.number });
+
+    // And the bot, its author without write access upstream, can still change it as GitHub lets it.
+    const ref = { repo: upstream, number: pr.number };
+    expect((await t.host.markReadyForReview(ref)).isDraft).toBe(false);
+    expect((await t.host.updateChangeset({ ...ref, title: 'Hello again' })).title).toBe(
+      'Hello again',
+    );
+    const closed = await t.host.closeChangeset(ref);
     expect(closed.state).toBe('CLOSED');
+    expect((await t.host.reopenChangeset(ref)).state).toBe('OPEN');
   });
 });

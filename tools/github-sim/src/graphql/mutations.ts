@@ -22,11 +22,16 @@ interface Target {
   repository: Repository;
 }
 
-/** The pull request a mutation names, checked for the viewer's right to change it. */
+/**
+ * The pull request a mutation names, checked for the viewer's right to change it: write access
+ * to its repository, or (`byAuthor`: draft state) being its author, e.g. of a pull request from a
+ * fork, as on GitHub.
+ */
 function targetOf(
   context: GraphqlContext,
   input: Record<string, unknown>,
   mutation: string,
+  byAuthor = false,
 ): Target {
   const id = input.pullRequestId as string;
   const node = resolveNode(context, id);
@@ -35,7 +40,8 @@ function targetOf(
   }
   const pull = node as PullRequest;
   const repository = repositoryOf(context, pull);
-  if (!context.backend.canWrite(repository, context.viewer.login)) {
+  const author = byAuthor && pull.user.toLowerCase() === context.viewer.login.toLowerCase();
+  if (!author && !context.backend.canWrite(repository, context.viewer.login)) {
     throw new GithubError(
       'FORBIDDEN',
       `${context.viewer.login} does not have the correct permissions to execute \`${mutation}\``,
@@ -76,7 +82,7 @@ const methodOf = (input: Record<string, unknown>): MergeMethod =>
 export function mutationResolvers(): Record<string, MutationResolver> {
   return {
     markPullRequestReadyForReview: async (_s, { input }, context) => {
-      const { pull, repository } = targetOf(context, input, 'MarkPullRequestReadyForReview');
+      const { pull, repository } = targetOf(context, input, 'MarkPullRequestReadyForReview', true);
       await perform(() =>
         context.backend.pulls.setDraft(repository, pull, false, context.viewer.login),
       );
@@ -84,7 +90,7 @@ export function mutationResolvers(): Record<string, MutationResolver> {
     },
 
     convertPullRequestToDraft: async (_s, { input }, context) => {
-      const { pull, repository } = targetOf(context, input, 'ConvertPullRequestToDraft');
+      const { pull, repository } = targetOf(context, input, 'ConvertPullRequestToDraft', true);
       await perform(() =>
         context.backend.pulls.setDraft(repository, pull, true, context.viewer.login),
       );
