@@ -359,6 +359,55 @@ changesetTemplate:
     ]);
   }, 300_000);
 
+  it('checks out only the workspace with onlyFetchWorkspace: its step sees its directory and the root .gitignore, and the pull request deletes nothing else', async () => {
+    // Only packages/cli's step runs; it lists every file it can see from the repository's root.
+    const file = join(system.workDir, 'only-workspace.campaign.yaml');
+    await writeFile(
+      file,
+      `name: only-workspace
+description: Each project sees only itself
+on:
+  - repositoriesMatchingQuery: repo:${repoName(3)}$
+workspaces:
+  - rootAtLocationOf: package.json
+    in: "*/${repoName(3)}"
+    onlyFetchWorkspace: true
+steps:
+  - run: '(cd /work && find . -path ./.git -prune -o -type f -print) | sort > /tmp/seen && mv /tmp/seen seen.txt'
+    container: alpine:3
+    if: \${{ eq steps.path "packages/cli" }}
+changesetTemplate:
+  title: What the step saw
+  body: onlyFetchWorkspace
+  branch: only-workspace-\${{ replace steps.path "/" "-" }}
+  commit:
+    message: List the files the step saw
+  published: true
+`,
+    );
+    const result = await system.cli(['apply', '-f', file, '--wait', '--json']);
+    if (result.code !== 0) {
+      throw new Error(`apply exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+    }
+
+    const [pr, ...more] = await pulls(3, 'only-workspace-packages-cli');
+    expect(more).toEqual([]);
+    const files = await api<{ filename: string; status: string }[]>(
+      `/repos/acme/${repoName(3)}/pulls/${pr!.number}/files`,
+    );
+    expect(files.map((f) => [f.filename, f.status])).toEqual([['packages/cli/seen.txt', 'added']]);
+    const [seen] = await changedFiles(3, pr!);
+    expect(seen!.content).toBe(
+      './.gitignore\n./packages/cli/package.json\n./packages/cli/src/main.ts\n',
+    );
+    // The files the step never saw are still in the pull request's head.
+    for (const path of ['README.md', 'package.json', 'packages/core/src/index.ts']) {
+      await expect(
+        api(`/repos/acme/${repoName(3)}/contents/${path}?ref=${pr!.head.sha}`),
+      ).resolves.toMatchObject({ path });
+    }
+  }, 300_000);
+
   it('publishes drafts, then marks the same pull requests ready', async () => {
     const drafts = join(system.workDir, 'drafts.campaign.yaml');
     const spec = (published: string) =>
