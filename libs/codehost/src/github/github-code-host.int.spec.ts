@@ -117,10 +117,34 @@ describe('GithubCodeHost against the simulator', () => {
       updatedAt: main.updated_at,
       nodeId: main.node_id,
       webUrl: `${t.sim.url}/acme/repo-00001`,
+      description: main.description,
+      topics: main.topics,
+      headCommittedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     expect(listed[0]).toEqual(repo);
     const files = await t.host.listFiles(t.repo('repo-00001'), repo.defaultBranch);
     expect(files).toContain('README.md');
+  });
+
+  it("reads a repository's description, topics and its head commit's date with the listing", async () => {
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    await t.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'described',
+      description: 'Payments API',
+      topics: ['payments', 'go'],
+      files: { 'README.md': 'hi\n' },
+    });
+    const after = Date.now();
+    const repo = await t.host.getRepository(t.repo('described'));
+    expect(repo).toMatchObject({ description: 'Payments API', topics: ['payments', 'go'] });
+    const committed = Date.parse(repo.headCommittedAt!);
+    expect(committed).toBeGreaterThanOrEqual(before);
+    expect(committed).toBeLessThanOrEqual(after);
+    const listed = await t.host.listRepositories({ owner: 'acme', perPage: 100 });
+    expect(listed.items.find((r) => r.name === repo.name)).toEqual(repo);
+    const plain = listed.items.find((r) => r.name === t.repo('repo-00002'))!;
+    expect(plain).toMatchObject({ topics: [] });
   });
 
   it('lists the most recently pushed repositories first when asked', async () => {

@@ -1,12 +1,14 @@
 // The GraphQL documents that read repositories: one page of an owner's repositories, or one
-// repository, each with its default branch's head commit, so that indexing a repository costs
-// no request of its own.
+// repository, each with its default branch's head commit (and its date), description and
+// topics, so that indexing a repository costs no request of its own.
 import type { RepositoryInfo, RepositoryOrder, Visibility } from '../code-host.js';
 import { formatRepositoryName } from '../repository-name.js';
 
+/** GitHub allows at most 20 topics a repository: one page reads them all. */
 const REPOSITORY_FIELDS = `fragment IndexedRepository on Repository {
-  id name owner { login } url isArchived isFork visibility pushedAt updatedAt
-  defaultBranchRef { name target { oid } }
+  id name owner { login } url isArchived isFork visibility pushedAt updatedAt description
+  repositoryTopics(first: 20) { nodes { topic { name } } }
+  defaultBranchRef { name target { oid ... on Commit { committedDate } } }
 }`;
 
 /**
@@ -39,7 +41,12 @@ export interface RepositoryNode {
   visibility: 'PUBLIC' | 'PRIVATE' | 'INTERNAL';
   pushedAt: string | null;
   updatedAt: string;
-  defaultBranchRef: { name: string; target: { oid: string } | null } | null;
+  description: string | null;
+  repositoryTopics: { nodes: ({ topic: { name: string } } | null)[] | null };
+  defaultBranchRef: {
+    name: string;
+    target: { oid: string; committedDate?: string } | null;
+  } | null;
 }
 
 export interface ListRepositoriesData {
@@ -84,5 +91,8 @@ export function toRepositoryInfo(host: string, node: RepositoryNode): Repository
     updatedAt: node.updatedAt,
     nodeId: node.id,
     webUrl: node.url,
+    description: node.description,
+    topics: (node.repositoryTopics.nodes ?? []).flatMap((n) => (n === null ? [] : [n.topic.name])),
+    headCommittedAt: node.defaultBranchRef?.target?.committedDate ?? null,
   };
 }

@@ -70,7 +70,8 @@ interface Candidate {
  * 2. Evaluates each query against the repositories the configured organizations list, scanning
  *    the index a batch at a time (see `CompiledQuery` for the filters and how content search is
  *    approximated — an approximated query adds a problem saying so); matches are on the default
- *    branch at its head commit.
+ *    branch at its head commit. `count:N` keeps the first N matching repositories in name order
+ *    (a problem says how many it left out).
  * 3. Indexes each `repository:` entry on demand (`ensure`); an unknown repository or a code
  *    host that is not configured is a problem, not a throw. `branch:`/`branches:` other than the
  *    default branch are resolved with `git ls-remote`; a missing branch is a problem. As on
@@ -129,11 +130,11 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
         const parsed = parseSearchQuery(entry.repositoriesMatchingQuery, { version: spec.version });
         if (parsed.query === undefined) {
           problem(`invalid query: ${parsed.errors.map((e) => e.message).join('; ')}`);
-          return { compiled: undefined, problem, entryProblems, matched: 0 };
+          return { compiled: undefined, problem, entryProblems, matched: 0, kept: 0 };
         }
         const compiled = new CompiledQuery(parsed.query);
         if (compiled.approximated !== undefined) problem(compiled.approximated);
-        return { compiled, problem, entryProblems, matched: 0 };
+        return { compiled, problem, entryProblems, matched: 0, kept: 0 };
       });
       const reportedEmpty = new Set<string>();
       await this.index.scan((batch) => {
@@ -151,6 +152,10 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
               reportedEmpty.add(repo.name);
               continue;
             }
+            // count:N keeps the first N in name order (the scan's): the same N on every resolve.
+            if (entry.compiled!.limit !== undefined && entry.kept >= entry.compiled!.limit)
+              continue;
+            entry.kept++;
             if (candidateRepo === undefined) {
               split = splitsIntoWorkspaces(repo.name, spec.workspaces);
               candidateRepo = split ? repo : { ...repo, files: [] };
@@ -167,6 +172,11 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
       for (const entry of entries) {
         if (entry.compiled !== undefined && entry.matched === 0)
           entry.problem('matched no repository');
+        const limit = entry.compiled?.limit;
+        if (limit !== undefined && entry.matched - entry.kept > 0 && entry.kept === limit)
+          entry.problem(
+            `count:${limit} kept the first ${limit} of the ${entry.matched} matching repositories (in name order); the others get no workspace`,
+          );
         problems.push(...entry.entryProblems);
       }
     }

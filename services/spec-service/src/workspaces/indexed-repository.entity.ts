@@ -49,6 +49,16 @@ export class IndexedRepositoryRecord {
   @Column({ name: 'indexed_at', type: 'timestamptz', default: () => 'now()' })
   indexedAt!: Date;
 
+  @Column({ name: 'description', type: 'text', nullable: true })
+  description!: string | null;
+
+  @Column({ name: 'topics', type: 'text', array: true, default: () => "'{}'" })
+  topics!: string[];
+
+  /** When the head commit was committed; null for an empty repository. */
+  @Column({ name: 'head_committed_at', type: 'timestamptz', nullable: true })
+  headCommittedAt!: Date | null;
+
   /** The code host's id, which survives renames; null for rows indexed before it was kept. */
   @Column({ name: 'node_id', type: 'text', nullable: true })
   nodeId!: string | null;

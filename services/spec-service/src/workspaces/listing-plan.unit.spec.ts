@@ -40,6 +40,9 @@ function repo(name: string, overrides: Partial<RepositoryInfo> = {}): Repository
     updatedAt: '2026-05-01T11:58:00Z',
     nodeId: `id-${name}`,
     webUrl: `https://github.com/acme/${name}`,
+    description: null,
+    topics: [],
+    headCommittedAt: '2026-05-01T11:57:00Z',
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import {
   findLanguage,
+  parseCommitDate,
   pathIsInLanguage,
   queryFilters,
   translateRe2,
@@ -20,6 +21,11 @@ export interface QueryableRepository {
   visibility: string;
   /** Every file path at the head commit. */
   files: readonly string[];
+  description: string | null;
+  /** Lower case. */
+  topics: readonly string[];
+  /** When the default branch's head commit was committed; null for an empty repository. */
+  headCommittedAt: Date | null;
 }
 
 export interface QueryMatch {
@@ -29,26 +35,35 @@ export interface QueryMatch {
 
 /**
  * A search query compiled for evaluation against the repository index, with Sourcegraph's
- * semantics as far as an index of names and paths allows:
+ * semantics as far as an index of names, paths, descriptions, topics and head commit dates allows
+ * (the parser refuses the filters and predicates that need more, such as commit search):
  *
  * - `repo:` / `-repo:` — an RE2 regular expression searched (unanchored, case-insensitive unless
- *   `case:yes`) in the full `HOST/OWNER/NAME`; a `@revision` suffix is ignored.
+ *   `case:yes`) in the full `HOST/OWNER/NAME`.
  * - `file:` / `-file:` — an RE2 regular expression searched in each file path; the files a query
  *   matches become its result paths. Several file filters in one AND must all hold for a file.
  * - `lang:` — files of that language (by extension or file name).
  * - `repohasfile:`, `repo:has.path(…)`, `repo:has.file(path:…)` and their `contains.` forms — the
  *   repository has a matching path (does not narrow the result paths).
+ * - `repo:has.description(…)` — an RE2 regular expression searched in the code host's
+ *   description (a repository without one does not match); `repo:has.topic(…)` — the code host
+ *   lists that topic (any letter case).
+ * - `repo:has.commit.after(…)`, `repo:contains.commit.after(…)`, `repohascommitafter:` — the
+ *   default branch's head commit was committed after that time (relative times count back from
+ *   when the query is compiled); an empty repository does not match.
  * - `archived:` and `fork:` — `no` (the default when the query does not say), `yes`, `only`;
  *   `visibility:` — `any` (default), `public`, `private` (private and internal).
  * - `type:repo` — patterns are searched in the repository name; `type:path` — in file paths.
- * - Any other pattern is content search, which the index cannot evaluate: it is **approximated
- *   by matching every file** the query's other filters leave (so a repository matches when it
- *   passes its other filters), and `approximated` says so; the result paths are then the files
- *   the `file:`/`lang:` filters matched, or none when there are none.
- * - `select:repo` keeps the matching repositories but no result paths.
- * - AND, OR and NOT as the parser gives them. `count:`, other `select:` values, `patterntype:`, `rev:`,
- *   `context:`, `timeout:` and commit filters do not change which repositories match (the parser
- *   already warns about the approximated ones); other predicates match every repository.
+ * - Any other pattern, `content:`, `repo:has.content(…)`, `file:has.content(…)` and the
+ *   `content:` of `repo:has.file(…)` are content search, which the index cannot evaluate: it is
+ *   **approximated by matching every file** the query's other filters leave (so a repository
+ *   matches when it passes its other filters), and `approximated` says so; the result paths are
+ *   then the files the `file:`/`lang:` filters matched, or none when there are none.
+ * - `select:repo` keeps the matching repositories but no result paths; other `select:` values
+ *   keep them with their paths.
+ * - AND, OR and NOT as the parser gives them. `context:global`, `index:yes`, `timeout:` and
+ *   `patterntype:` (beyond how patterns read) change nothing; `count:` is the resolver's to apply
+ *   (`limit`).
  *
  * As on Sourcegraph, a fork or an archived repository is included without `fork:` / `archived:`
  * when a `repo:` filter names it exactly (`repo:^github\.com/acme/old$`).
@@ -67,8 +82,12 @@ export class CompiledQuery {
   /** Lower-case names that `repo:^NAME$` filters spell out literally. */
   readonly #exactNames: Set<string>;
   readonly #regexps = new Map<string, RegExp>();
+  /** Commit dates by the text written, as instants. */
+  readonly #dates = new Map<string, number>();
+  /** `count:N`: at most this many repositories; undefined for `count:all` or none. */
+  readonly limit: number | undefined;
 
-  constructor(query: SearchQuery) {
+  constructor(query: SearchQuery, now: Date = new Date()) {
     this.#root = query.root;
     const filters = queryFilters(query.root).filter((f): f is FilterNode => f.kind === 'filter');
     const valueOf = (field: string) => filters.find((f) => f.field === field);
@@ -90,9 +109,25 @@ export class CompiledQuery {
         ? 'path'
         : 'content';
     this.#regexpPatterns = query.patternType === 'regexp';
-    const patterns = collectPatterns(query.root);
+    const count = valueOf('count');
+    this.limit = count?.field === 'count' && count.value !== 'all' ? count.value : undefined;
+    for (const f of queryFilters(query.root)) {
+      const date =
+        f.kind === 'predicate' && f.name.endsWith('commit.after')
+          ? f.argument
+          : f.kind === 'filter' && f.field === 'repohascommitafter'
+            ? f.value
+            : undefined;
+      // The parser refused dates it cannot read; this is a last resort.
+      if (date !== undefined)
+        this.#dates.set(date, parseCommitDate(date, now)?.getTime() ?? Number.POSITIVE_INFINITY);
+    }
+    const patterns = [
+      ...(this.#patternMode === 'content' ? collectPatterns(query.root) : []),
+      ...contentFilters(query.root),
+    ];
     this.approximated =
-      patterns.length > 0 && this.#patternMode === 'content'
+      patterns.length > 0
         ? `content search (${patterns.map((p) => JSON.stringify(p)).join(', ')}) cannot be evaluated from the repository index; it is approximated by matching every repository that passes the query's other filters`
         : undefined;
   }
@@ -168,6 +203,18 @@ export class CompiledQuery {
 
   #predicate(node: PredicateNode, repo: QueryableRepository): Files | undefined {
     if (node.field !== 'repo') return ALL;
+    const holds = (yes: boolean) => (yes !== node.negated ? ALL : undefined);
+    switch (node.name) {
+      case 'has.description':
+        return holds(
+          repo.description !== null && this.#regexp(node.argument).test(repo.description),
+        );
+      case 'has.topic':
+        return holds(repo.topics.includes(node.argument.trim().toLowerCase()));
+      case 'has.commit.after':
+      case 'contains.commit.after':
+        return holds(this.#committedAfter(node.argument, repo));
+    }
     let pathPattern: string | undefined;
     if (['has.path', 'contains.path'].includes(node.name)) pathPattern = node.argument;
     if (['has.file', 'contains.file'].includes(node.name)) {
@@ -197,6 +244,8 @@ export class CompiledQuery {
         };
         return nonEmpty(repo.files.filter((f) => pathIsInLanguage(f, language) !== node.negated));
       }
+      case 'repohascommitafter':
+        return this.#committedAfter(node.value, repo) ? ALL : undefined;
       case 'visibility':
         if (node.value === 'any') return ALL;
         return (node.value === 'public') === (repo.visibility === 'public') ? ALL : undefined;
@@ -204,6 +253,11 @@ export class CompiledQuery {
         // archived/fork are applied to the whole query; the rest do not select repositories.
         return ALL;
     }
+  }
+
+  #committedAfter(date: string, repo: QueryableRepository): boolean {
+    const after = this.#dates.get(date) ?? Number.POSITIVE_INFINITY;
+    return repo.headCommittedAt !== null && repo.headCommittedAt.getTime() > after;
   }
 
   #regexp(source: string): RegExp {
@@ -254,6 +308,19 @@ function collectPatterns(node: QueryNode | null): string[] {
     default:
       return [];
   }
+}
+
+/** What `content:` filters and content predicates search for, as written. */
+function contentFilters(root: QueryNode | null): string[] {
+  return queryFilters(root).flatMap((f) => {
+    if (f.kind === 'filter') return f.field === 'content' ? [f.pattern] : [];
+    if (f.name.endsWith('.content')) return [f.argument];
+    if (f.name.endsWith('.file')) {
+      const content = /(?:^|\s)content:(.+)$/.exec(f.argument)?.[1];
+      return content === undefined ? [] : [content.trim()];
+    }
+    return [];
+  });
 }
 
 /** The name `^NAME$` matches literally (`\.` for dots), if the pattern is only that. */

@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { parseSearchQuery } from '@campaigns/campaign-spec';
 import { CompiledQuery, type QueryableRepository } from './query-evaluator.js';
 
+const NOW = new Date('2026-03-31T12:00:00Z');
+
 const repos: QueryableRepository[] = [
   {
     name: 'github.com/acme/api',
@@ -9,6 +11,9 @@ const repos: QueryableRepository[] = [
     fork: false,
     visibility: 'public',
     files: ['README.md', 'go.mod', 'main.go', 'internal/db/db.go', 'docs/guide.md'],
+    description: 'The Payments API',
+    topics: ['go', 'payments'],
+    headCommittedAt: new Date('2026-03-30T12:00:00Z'),
   },
   {
     name: 'github.com/acme/web',
@@ -16,6 +21,9 @@ const repos: QueryableRepository[] = [
     fork: false,
     visibility: 'private',
     files: ['README.md', 'package.json', 'src/app.ts', 'src/app.test.ts'],
+    description: null,
+    topics: ['typescript'],
+    headCommittedAt: new Date('2026-01-15T12:00:00Z'),
   },
   {
     name: 'github.com/acme/old-web',
@@ -23,13 +31,16 @@ const repos: QueryableRepository[] = [
     fork: false,
     visibility: 'public',
     files: ['README.md', 'index.js'],
+    description: 'Old web site (payments page)',
+    topics: [],
+    headCommittedAt: new Date('2020-06-01T00:00:00Z'),
   },
 ];
 
 function compile(query: string, version: 1 | 2 = 1): CompiledQuery {
   const parsed = parseSearchQuery(query, { version });
   if (parsed.query === undefined) throw new Error(JSON.stringify(parsed.errors));
-  return new CompiledQuery(parsed.query);
+  return new CompiledQuery(parsed.query, NOW);
 }
 
 /** Each matching repository's short name with its result paths. */
@@ -82,6 +93,44 @@ describe('CompiledQuery', () => {
     expect(run('type:path guide')).toEqual([['api', ['docs/guide.md']]]);
     expect(run('type:repo /^github\\.com\\/acme\\/w/')).toEqual([['web', []]]);
     expect(compile('type:path guide').approximated).toBeUndefined();
+  });
+
+  it('selects by the code host description, topics and head commit date', () => {
+    expect(run('repo:has.description(payments) archived:yes')).toEqual([
+      ['api', []],
+      ['old-web', []],
+    ]);
+    expect(run('repo:has.description(^the payments)')).toEqual([['api', []]]);
+    expect(run('-repo:has.description(payments)')).toEqual([['web', []]]);
+    expect(run('repo:has.topic(Payments)')).toEqual([['api', []]]);
+    expect(run('repo:has.topic(pay)')).toEqual([]);
+    expect(run('-repo:has.topic(go)')).toEqual([['web', []]]);
+    expect(run('repo:has.commit.after(1 week ago) archived:yes')).toEqual([['api', []]]);
+    expect(run('repo:contains.commit.after(2026-01-01) archived:yes')).toEqual([
+      ['api', []],
+      ['web', []],
+    ]);
+    expect(run('repohascommitafter:"2026-02-01" archived:yes')).toEqual([['api', []]]);
+    expect(compile('repo:has.topic(go) repo:has.commit.after(yesterday)').approximated).toBe(
+      undefined,
+    );
+  });
+
+  it('reads count: as the limit and count:all as none', () => {
+    expect(compile('file:README count:2').limit).toBe(2);
+    expect(compile('file:README count:all').limit).toBeUndefined();
+    expect(compile('file:README').limit).toBeUndefined();
+  });
+
+  it('approximates content filters and predicates too, and says so', () => {
+    for (const [query, text] of [
+      ['content:TODO', '"TODO"'],
+      ['repo:has.content(TODO)', '"TODO"'],
+      ['file:has.content(TODO)', '"TODO"'],
+      ['repo:has.file(path:go.mod content:"go 1.22")', '"\\"go 1.22\\""'],
+    ]) {
+      expect(compile(query!).approximated).toContain(`content search (${text}`);
+    }
   });
 
   it('approximates content patterns by the other filters and says so', () => {

@@ -28,6 +28,12 @@ export interface IndexedRepository {
   /** Every file path at the head commit, sorted. */
   files: string[];
   indexedAt: Date;
+  /** As the code host has it; null when there is none (or the row predates migration 3). */
+  description: string | null;
+  /** Lower case, as the code host keeps them. */
+  topics: string[];
+  /** When the head commit was committed; null for an empty repository. */
+  headCommittedAt: Date | null;
 }
 
 /** A code host's last refresh as stored: its organizations then, and when it finished. */
@@ -51,6 +57,9 @@ interface Row {
   files: string[];
   files_commit: string | null;
   indexed_at: Date;
+  description: string | null;
+  topics: string[];
+  head_committed_at: Date | null;
 }
 
 /** Serializes refreshes that may be skipped (`refreshIfOlderThan`) across instances. */
@@ -70,6 +79,9 @@ const COLUMNS = [
   'files',
   'files_commit',
   'indexed_at',
+  'description',
+  'topics',
+  'head_committed_at',
 ] as const;
 
 /** Selects a `Row` of each repository of `alias`, each column under its own name. */
@@ -92,13 +104,15 @@ function selectRows<T extends object>(qb: SelectQueryBuilder<T>, alias: string) 
 const UPSERT_PAGE = `
   INSERT INTO spec_service.indexed_repositories
     (name, node_id, code_host_id, owner, default_branch, head_commit, archived, fork, visibility,
-     listed, files, files_commit, indexed_at)
+     listed, files, files_commit, indexed_at, description, topics, head_committed_at)
   SELECT r.name, r.node_id, $1, r.owner, r.default_branch, r.head_commit, r.archived, r.fork,
          r.visibility, $2, COALESCE(r.files, '{}'),
-         CASE WHEN r.files IS NULL THEN NULL ELSE r.head_commit END, now()
+         CASE WHEN r.files IS NULL THEN NULL ELSE r.head_commit END, now(),
+         r.description, r.topics, r.head_committed_at
     FROM jsonb_to_recordset($3::jsonb) AS r(name text, node_id text, owner text,
          default_branch text, head_commit text, archived boolean, fork boolean,
-         visibility text, files text[])
+         visibility text, files text[], description text, topics text[],
+         head_committed_at timestamptz)
   ON CONFLICT (name) DO UPDATE SET
     node_id = EXCLUDED.node_id,
     code_host_id = EXCLUDED.code_host_id,
@@ -108,6 +122,9 @@ const UPSERT_PAGE = `
     archived = EXCLUDED.archived,
     fork = EXCLUDED.fork,
     visibility = EXCLUDED.visibility,
+    description = EXCLUDED.description,
+    topics = EXCLUDED.topics,
+    head_committed_at = EXCLUDED.head_committed_at,
     listed = indexed_repositories.listed OR EXCLUDED.listed,
     -- Files not listed now (EXCLUDED.files_commit NULL for a repository with commits) stay.
     files = CASE WHEN EXCLUDED.files_commit IS NULL AND EXCLUDED.head_commit IS NOT NULL
@@ -327,6 +344,9 @@ export class RepositoryIndexStore {
       fork: r.fork,
       visibility: r.visibility,
       files: r.headCommit === null ? [] : (files.get(r.name) ?? null),
+      description: r.description,
+      topics: r.topics.map((t) => t.toLowerCase()),
+      head_committed_at: r.headCommittedAt,
     }));
     const upsert = [codeHostId, listed, JSON.stringify(records)];
     if (replaces.length === 0) {
@@ -360,5 +380,8 @@ function toRepository(row: Row): IndexedRepository {
     listed: row.listed,
     files: row.files,
     indexedAt: row.indexed_at,
+    description: row.description,
+    topics: row.topics,
+    headCommittedAt: row.head_committed_at,
   };
 }

@@ -52,4 +52,17 @@ export const repositoryIndexMigrations: readonly Migration[] = [
         ADD COLUMN full_listing_started_at timestamptz;
     `,
   },
+  {
+    version: 3,
+    name: 'descriptions, topics and head commit dates',
+    sql: `
+      -- What repo:has.description(…), repo:has.topic(…) and repo:has.commit.after(…) evaluate.
+      ALTER TABLE spec_service.indexed_repositories
+        ADD COLUMN description text,
+        ADD COLUMN topics text[] NOT NULL DEFAULT '{}',
+        ADD COLUMN head_committed_at timestamptz;
+      -- Rows indexed before have none of them: the next refresh lists every repository again.
+      UPDATE spec_service.repository_index_refreshes SET full_listing_started_at = NULL;
+    `,
+  },
 ];

@@ -647,3 +647,114 @@ describe('what a refresh costs', () => {
     expect(await index.get(t.repo('brand-new'))).toMatchObject({ files: ['go.mod'], listed: true });
   });
 });
+
+describe('queries over descriptions, topics and head commit dates, and count:', () => {
+  let t: SimCodeHost;
+  let db: TestDatabase;
+  let database: DataSource;
+  let index: RepositoryIndex;
+  let resolver: WorkspaceResolver;
+
+  /** The short names of the repositories a query selects, and the problems it reports. */
+  async function select(query: string): Promise<{ names: string[]; problems: string[] }> {
+    const result = await resolver.resolve(spec([{ repositoriesMatchingQuery: query }]));
+    return {
+      names: result.workspaces.map((w) => w.repository.split('/').at(-1)!),
+      problems: result.problems.map((p) => p.message),
+    };
+  }
+
+  beforeAll(async () => {
+    t = await startSimCodeHost({ repos: 1 });
+    await t.sim.control.call('createOrg', { login: 'gadgets', members: ['campaigns-bot'] });
+    db = await createTestDatabase('spec_ws');
+    database = await openSpecServiceDatabase(db.url);
+    const seed: [string, { description?: string; topics?: string[] }][] = [
+      ['billing', { description: 'Payments API', topics: ['payments', 'go'] }],
+      ['catalog', { topics: ['go'] }],
+      ['legacy', { description: 'The old payments page' }],
+      ['site', {}],
+    ];
+    for (const [name, metadata] of seed) {
+      await t.sim.control.call('createRepo', {
+        owner: 'gadgets',
+        name,
+        files: { 'README.md': `# ${name}\n` },
+        ...metadata,
+      });
+    }
+    const config = { ...t.config, organizations: ['gadgets'] };
+    index = new RepositoryIndex({ database, codeHosts: [{ config, codeHost: t.host }] });
+    resolver = createWorkspaceResolver({ index });
+  });
+
+  afterAll(async () => {
+    await database?.destroy();
+    await db?.drop();
+    await t?.sim.stop();
+  });
+
+  it('keeps each repository’s description, topics and head commit date from the listing', async () => {
+    await index.refresh();
+    const billing = await index.get(`${t.config.host}/gadgets/billing`);
+    expect(billing).toMatchObject({ description: 'Payments API', topics: ['payments', 'go'] });
+    expect(billing!.headCommittedAt).toBeInstanceOf(Date);
+    expect(await index.get(`${t.config.host}/gadgets/site`)).toMatchObject({
+      description: null,
+      topics: [],
+    });
+  });
+
+  it('selects exactly the repositories with a topic, or whose description matches', async () => {
+    expect(await select('repo:has.topic(go)')).toEqual({
+      names: ['billing', 'catalog'],
+      problems: [],
+    });
+    expect((await select('repo:has.topic(PAYMENTS)')).names).toEqual(['billing']);
+    expect((await select('-repo:has.topic(go)')).names).toEqual(['legacy', 'site']);
+    expect((await select('repo:has.description(payments)')).names).toEqual(['billing', 'legacy']);
+    expect((await select('repo:has.description(^payments)')).names).toEqual(['billing']);
+    expect(await select('repo:has.topic(rust)')).toEqual({
+      names: [],
+      problems: ['matched no repository'],
+    });
+  });
+
+  it('keeps the first N matching repositories in name order under count:N and says so', async () => {
+    expect(await select('file:README count:2')).toEqual({
+      names: ['billing', 'catalog'],
+      problems: [
+        'count:2 kept the first 2 of the 4 matching repositories (in name order); the others get no workspace',
+      ],
+    });
+    expect(await select('file:README count:4')).toEqual({
+      names: ['billing', 'catalog', 'legacy', 'site'],
+      problems: [],
+    });
+    expect((await select('file:README count:all')).names).toHaveLength(4);
+  });
+
+  it('selects by the date of the head commit, which a push moves', async () => {
+    await index.refresh();
+    const dates = (await index.list()).map((r) => r.headCommittedAt!.getTime());
+    const latest = new Date(Math.max(...dates));
+    // Commit dates have whole seconds: the next commit must come at least a second later.
+    while (Date.now() < latest.getTime() + 1000) await new Promise((r) => setTimeout(r, 50));
+    await t.sim.control.call('pushCommit', {
+      owner: 'gadgets',
+      name: 'legacy',
+      branch: 'main',
+      files: { 'NEWS.md': 'news\n' },
+    });
+    expect(await select(`repo:has.commit.after(${latest.toISOString()})`)).toEqual({
+      names: ['legacy'],
+      problems: [],
+    });
+    expect((await select(`-repo:has.commit.after(${latest.toISOString()})`)).names).toEqual([
+      'billing',
+      'catalog',
+      'site',
+    ]);
+    expect((await select('repohascommitafter:"1 day ago"')).names).toHaveLength(4);
+  });
+});

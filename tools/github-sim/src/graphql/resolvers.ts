@@ -57,6 +57,13 @@ interface CommitView {
   sha: string;
 }
 
+/** A topic of a repository (`RepositoryTopic`). */
+interface RepositoryTopicView {
+  kind: 'RepositoryTopic';
+  repository: Repository;
+  name: string;
+}
+
 /** A branch (`Ref`) and the commit it points at. */
 interface RefView {
   kind: 'Ref';
@@ -303,6 +310,12 @@ export function queryResolvers(): Resolvers {
     createdAt: (r) => r.created_at,
     updatedAt: (r) => r.updated_at,
     pushedAt: (r) => r.pushed_at,
+    description: (r) => r.description,
+    repositoryTopics: (r, args) =>
+      connectionOf<RepositoryTopicView>(
+        r.topics.map((name) => ({ kind: 'RepositoryTopic', repository: r, name })),
+        args as ConnectionArgs,
+      ),
     // An empty repository has no default branch yet: GitHub answers null.
     defaultBranchRef: (r): RefView | null => {
       const sha = r.branches[r.default_branch];
@@ -412,12 +425,24 @@ export function queryResolvers(): Resolvers {
     id: (v) => base64(`06:Commit${v.repository.id}:${v.sha}`),
     oid: (v) => v.sha,
     abbreviatedOid: (v) => v.sha.slice(0, 7),
+    committedDate: (v, _args, c) => committedDate(c, v),
     statusCheckRollup: (v, _args, c) => {
       const state = statusCheckRollupState(c, v.repository, v.sha);
       return state === null
         ? null
         : { id: base64(`017:StatusCheckRollup${v.repository.id}:${v.sha}`), state };
     },
+  };
+
+  const repositoryTopic: Record<string, Resolver<RepositoryTopicView>> = {
+    id: (v) => base64(`015:RepositoryTopic${v.repository.id}:${v.name}`),
+    url: (v, _args, c) => `${c.backend.json.urls.web}/topics/${v.name}`,
+    topic: (v) => ({ name: v.name }),
+  };
+
+  const topic: Record<string, Resolver<{ name: string }>> = {
+    id: (v) => base64(`05:Topic${v.name}`),
+    name: (v) => v.name,
   };
 
   const ref: Record<string, Resolver<RefView>> = {
@@ -439,7 +464,28 @@ export function queryResolvers(): Resolvers {
     PullRequestReview: review,
     PullRequestCommit: pullRequestCommit,
     Commit: commit,
+    RepositoryTopic: repositoryTopic,
+    Topic: topic,
   } as Resolvers;
+}
+
+/** Commit dates by sha: a commit never changes, and a listing asks for every head's date. */
+const committedDates = new Map<string, Promise<string>>();
+
+/** The commit's committer date as GitHub formats a DateTime (UTC, whole seconds). */
+function committedDate(context: GraphqlContext, v: CommitView): Promise<string> {
+  let date = committedDates.get(v.sha);
+  if (date === undefined) {
+    const { store, repositories } = context.backend;
+    date = store
+      .readCommit(repositories.pathOf(v.repository), v.sha)
+      .then((commit) => new Date(commit.committer.date).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    // A failed read is not remembered; the map is bounded like any cache of a long-lived sim.
+    date.catch(() => committedDates.delete(v.sha));
+    if (committedDates.size >= 100_000) committedDates.clear();
+    committedDates.set(v.sha, date);
+  }
+  return date;
 }
 
 function pullUrl(context: GraphqlContext, pull: PullRequest): string {

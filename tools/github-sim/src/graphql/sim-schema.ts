@@ -2,7 +2,8 @@ import type { SchemaSubset } from './subset-schema.js';
 
 /**
  * The part of GitHub's schema the sim serves: what Campaigns' GitHub adapter reads and writes
- * (repository listings with their default branch heads for the repository index, pull request
+ * (repository listings with their default branch heads, descriptions and topics for the
+ * repository index, pull request
  * state for the syncer, draft/ready, auto-merge, merge) and rate limit status.
  */
 export const simSchemaSubset: SchemaSubset = {
@@ -42,11 +43,17 @@ export const simSchemaSubset: SchemaSubset = {
     'createdAt',
     'updatedAt',
     'pushedAt',
+    'description',
+    'repositoryTopics',
     'defaultBranchRef',
     'pullRequest',
   ],
   RepositoryConnection: ['nodes', 'edges', 'pageInfo', 'totalCount'],
   RepositoryEdge: ['node', 'cursor'],
+  RepositoryTopicConnection: ['nodes', 'edges', 'pageInfo', 'totalCount'],
+  RepositoryTopicEdge: ['node', 'cursor'],
+  RepositoryTopic: ['id', 'topic', 'url'],
+  Topic: ['id', 'name'],
   Ref: ['id', 'name', 'prefix', 'target'],
   GitObject: ['id', 'oid', 'abbreviatedOid'],
   PullRequest: [
@@ -90,7 +97,7 @@ export const simSchemaSubset: SchemaSubset = {
   PullRequestCommitConnection: ['nodes', 'edges', 'pageInfo', 'totalCount'],
   PullRequestCommitEdge: ['node', 'cursor'],
   PullRequestCommit: ['id', 'commit'],
-  Commit: ['id', 'oid', 'abbreviatedOid', 'statusCheckRollup'],
+  Commit: ['id', 'oid', 'abbreviatedOid', 'committedDate', 'statusCheckRollup'],
   StatusCheckRollup: ['id', 'state'],
   AutoMergeRequest: [
     'enabledAt',
