@@ -12,6 +12,7 @@ import type { DataSource } from 'typeorm';
 import { gitLsRemoteBranchHead, type BranchHeadResolver } from './branch-head.js';
 import { mapLimit } from './map-limit.js';
 import { CompiledQuery } from './query-evaluator.js';
+import { unmatchedPatterns } from './unmatched-patterns.js';
 import {
   RepositoryIndex,
   RepositoryIndexError,
@@ -83,7 +84,8 @@ interface Candidate {
  *    `in` matches keep their root workspace. A workspace's `searchResultPaths` are the query's
  *    matched paths inside its directory (repository-relative, sorted, at most 100).
  *
- * Entries matching nothing and empty repositories (no head commit) are problems. The result is
+ * Entries matching nothing, empty repositories (no head commit), and `workspaces[].in` or
+ * `changesetTemplate.published` patterns matching no resolved repository are problems. The result is
  * deduplicated by (repository, branch, path) and sorted by repository, branch, then path.
  */
 export function createWorkspaceResolver(options: WorkspaceResolverOptions): WorkspaceResolver {
@@ -260,6 +262,13 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
         compare(a.repository, b.repository) ||
         compare(a.branch, b.branch) ||
         compare(a.path, b.path),
+    );
+    problems.push(
+      ...unmatchedPatterns(
+        spec,
+        candidates.map((c) => ({ repository: c.repo.name, branch: c.branch })),
+        this.index.codeHosts.map((h) => h.config.host),
+      ),
     );
     this.#logger.info(
       { workspaces: sorted.length, problems: problems.length, campaign: spec.name },

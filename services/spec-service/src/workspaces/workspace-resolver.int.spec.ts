@@ -734,6 +734,25 @@ describe('queries over descriptions, topics and head commit dates, and count:', 
     expect((await select('file:README count:all')).names).toHaveLength(4);
   });
 
+  it('reports a workspaces glob written without the host, which matches nothing', async () => {
+    const result = await resolver.resolve(
+      spec(
+        [{ repositoriesMatchingQuery: 'repo:has.topic(go)' }],
+        [{ rootAtLocationOf: 'README.md', in: 'gadgets/billing' }],
+      ),
+    );
+    expect(result.workspaces.map((w) => [w.repository, w.path])).toEqual([
+      [`${t.config.host}/gadgets/billing`, ''],
+      [`${t.config.host}/gadgets/catalog`, ''],
+    ]);
+    expect(result.problems).toEqual([
+      {
+        entry: 'workspaces: rootAtLocationOf README.md in gadgets/billing',
+        message: `"gadgets/billing" matches none of the 2 resolved repositories: patterns are matched against HOST/OWNER/NAME; did you mean "${t.config.host}/gadgets/billing"?`,
+      },
+    ]);
+  });
+
   it('selects by the date of the head commit, which a push moves', async () => {
     await index.refresh();
     const dates = (await index.list()).map((r) => r.headCommittedAt!.getTime());
