@@ -430,6 +430,61 @@ changesetTemplate:
     }
   }, 300_000);
 
+  it('selects exactly by topic and description, keeps count:N, reports a glob without its host, and refuses what it cannot evaluate (C1 item 5)', async () => {
+    const file = join(system.workDir, 'query-semantics.campaign.yaml');
+    const previewQuery = async (query: string, extra = '') => {
+      await writeFile(file, `${specText({ name: 'query-semantics', query })}${extra}`);
+      const result = await system.cli(['preview', '-f', file, '--json']);
+      if (result.code !== 0) throw new Error(`preview exited ${result.code}: ${result.stderr}`);
+      return JSON.parse(result.stdout) as PreviewResult;
+    };
+    const repositories = (p: PreviewResult) => [...new Set(p.rows.map((r) => r.repository))];
+    const all = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api<{ full_name: string; description: string | null; topics: string[] }>(
+          `/repos/acme/${repoName(i + 1)}`,
+        ),
+      ),
+    );
+    const named = (keep: (r: (typeof all)[number]) => boolean) =>
+      all.filter(keep).map((r) => `${system.env.host}/${r.full_name}`);
+    const monorepos = named((r) => r.topics.includes('monorepo'));
+    expect(monorepos.length).toBeGreaterThan(0);
+    expect(monorepos.length).toBeLessThan(20);
+
+    const byTopic = await previewQuery('repo:has.topic(monorepo)');
+    expect(repositories(byTopic)).toEqual(monorepos);
+    expect(byTopic.problems).toEqual([]);
+    const byDescription = await previewQuery('repo:has.description(python-package)');
+    expect(repositories(byDescription)).toEqual(
+      named((r) => (r.description ?? '').includes('python-package')),
+    );
+
+    const counted = await previewQuery('file:README.md count:2');
+    expect(repositories(counted)).toEqual(
+      [1, 2].map((i) => `${system.env.host}/acme/${repoName(i)}`),
+    );
+    expect(counted.problems.map((p) => p.message)).toEqual([
+      'count:2 kept the first 2 of the 20 matching repositories (in name order); the others get no workspace',
+    ]);
+
+    const withoutHost = await previewQuery(
+      'repo:has.topic(monorepo)',
+      'workspaces:\n  - rootAtLocationOf: package.json\n    in: acme/*\n',
+    );
+    expect(withoutHost.problems).toContainEqual({
+      entry: 'workspaces: rootAtLocationOf package.json in acme/*',
+      message: `"acme/*" matches none of the ${monorepos.length} resolved repositories: patterns are matched against HOST/OWNER/NAME; did you mean "${system.env.host}/acme/*"?`,
+    });
+
+    await writeFile(file, specText({ name: 'query-semantics', query: 'type:commit hello' }));
+    const refused = await system.cli(['validate', '-f', file]);
+    expect(refused.code).toBe(1);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(
+      /query-semantics\.campaign\.yaml:4:\d+: in the query: "type:commit" is not supported: commit and diff search are not evaluated/,
+    );
+  }, 120_000);
+
   it('leaves a log that campaign audit --verify finds intact, with the live projections equal to it', async () => {
     const result = await system.cli(['audit', '--verify', '--json']);
     const report = JSON.parse(result.stdout) as {
