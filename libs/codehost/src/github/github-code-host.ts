@@ -292,7 +292,8 @@ export class GithubCodeHost implements CodeHost {
   ): Promise<Changeset | undefined> {
     const r = this.#parse(repo);
     const head = this.#headOf(r, headBranch, headRepository);
-    return this.#call({ operation: `find open pull request from ${head}`, repo }, async () => {
+    const from = headRepository === undefined ? headBranch : head;
+    return this.#call({ operation: `find open pull request from ${from}`, repo }, async () => {
       const { data } = await this.#octokit.rest.pulls.list({
         owner: r.owner,
         repo: r.name,
@@ -310,7 +311,8 @@ export class GithubCodeHost implements CodeHost {
   async createChangeset(input: CreateChangesetInput): Promise<Changeset> {
     const r = this.#parse(input.repo);
     const head = this.#headOf(r, input.head, input.headRepository);
-    const context = { operation: `create pull request from ${head}`, repo: input.repo };
+    const from = input.headRepository === undefined ? input.head : head;
+    const context = { operation: `create pull request from ${from}`, repo: input.repo };
     try {
       const { data } = await this.#octokit.rest.pulls.create({
         owner: r.owner,
