@@ -279,7 +279,7 @@ export type ChangesetsPage = z.infer<typeof changesetsPageSchema>;
 /** failed: only executions that failed (their steps, or rendering their changesets). */
 export const EXECUTION_FILTERS = ['all', 'failed'] as const;
 export type ExecutionFilter = (typeof EXECUTION_FILTERS)[number];
-/** The executions of one application ordered by repository, then path. */
+/** The executions of one application ordered by repository, path, then branch. */
 export const executionsRequestSchema = pageRequestSchema.extend({
   campaign: name('campaign'),
   /** Default: the current application. Pass the summary's to page one application throughout. */
@@ -291,6 +291,8 @@ export type ExecutionsRequest = z.infer<typeof executionsRequestSchema>;
 export const EXECUTION_STATES = ['queued', 'running', 'succeeded', 'empty', 'failed'] as const;
 export const executionStatusSchema = z.object({
   repository: z.string(),
+  /** The branch it ran on; absent for executions recorded before it was kept. */
+  branch: z.string().optional(),
   path: z.string(),
   state: z.enum(EXECUTION_STATES),
   message: z.string().nullable(),

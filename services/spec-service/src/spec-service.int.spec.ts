@@ -225,7 +225,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     };
     const resultsRef = await store.putBlob(JSON.stringify(results));
     const diffRef = o.empty ? null : await store.putBlob(patch);
-    const id = executionId(applyId, workspace.repository, workspace.path);
+    const id = executionId(applyId, workspace);
     await store.append(
       executionStream(id),
       [
@@ -254,7 +254,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   }
 
   async function executionFailed(applyId: string, repository: string, campaign = 'hello-world') {
-    const id = executionId(applyId, repository, '');
+    const id = executionId(applyId, { repository: repository, branch: 'main', path: '' });
     await store.append(
       executionStream(id),
       [
@@ -347,12 +347,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   });
 
   it('apply records SpecApplied with the apply id as correlation; an identical apply records nothing', async () => {
-    // A second branch of A's root workspace cannot run beside the first (same execution id).
-    resolver.workspaces = [
-      testWorkspace(A),
-      { ...testWorkspace(A), branch: 'release' },
-      testWorkspace(B),
-    ];
+    resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
     const reply = await apply(spec());
 
     expect(reply).toMatchObject({ ok: true, campaign: 'hello-world', unchanged: false });
@@ -410,9 +405,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       problems: { entry: string; message: string }[];
       problemsOmitted: number;
     }>(events, 'WorkspacesResolved');
-    expect(resolved!.data.problems).toEqual([
-      { entry: `repository: ${A}`, message: expect.stringContaining('branch release is skipped') },
-    ]);
+    expect(resolved!.data.problems).toEqual([]);
     expect(resolved!.data.problemsOmitted).toBe(0);
     const specApplied = events[0]!;
     expect(resolved!.data.workspaceCount).toBe(2);
@@ -423,7 +416,11 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       source: 'spec-service',
     });
     for (const repository of [A, B]) {
-      const queued = await read(executionStream(executionId(firstApplyId, repository, '')));
+      const queued = await read(
+        executionStream(
+          executionId(firstApplyId, { repository: repository, branch: 'main', path: '' }),
+        ),
+      );
       expect(queued.map((e) => e.type)).toEqual(['ExecutionQueued']);
       expect(queued[0]!.data).toMatchObject({
         applyId: firstApplyId,
@@ -446,9 +443,12 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     const stream = campaignStream('hello-world');
     const versions = async () =>
       Promise.all(
-        [stream, ...[A, B].map((r) => executionStream(executionId(firstApplyId, r, '')))].map((s) =>
-          store.streamVersion(s),
-        ),
+        [
+          stream,
+          ...[A, B].map((r) =>
+            executionStream(executionId(firstApplyId, { repository: r, branch: 'main', path: '' })),
+          ),
+        ].map((s) => store.streamVersion(s)),
       );
     const before = await versions();
     const [specApplied] = await read(stream);
@@ -471,7 +471,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   });
 
   it('renders a PatchComputed into ChangesetSpecComputed from the template; an empty one into none', async () => {
-    const idA = executionId(firstApplyId, A, '');
+    const idA = executionId(firstApplyId, { repository: A, branch: 'main', path: '' });
     await store.append(
       executionStream(idA),
       [
@@ -504,7 +504,9 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     const { patch } = await patchComputed(firstApplyId, testWorkspace(A));
     await patchComputed(firstApplyId, testWorkspace(B), { empty: true });
     await processed(executionStream(idA));
-    await processed(executionStream(executionId(firstApplyId, B, '')));
+    await processed(
+      executionStream(executionId(firstApplyId, { repository: B, branch: 'main', path: '' })),
+    );
 
     const computed = await read(changesetStream(changesetA));
     expect(computed.map((e) => e.type)).toEqual(['ChangesetSpecComputed']);
@@ -627,7 +629,11 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       applyId: reply.applyId,
       reason: 'repository-left-spec',
     });
-    expect(await read(executionStream(executionId(reply.applyId, B, '')))).toHaveLength(1);
+    expect(
+      await read(
+        executionStream(executionId(reply.applyId, { repository: B, branch: 'main', path: '' })),
+      ),
+    ).toHaveLength(1);
 
     // The first application's executor finishing late changes nothing.
     const { id } = await patchComputed(firstApplyId, testWorkspace(A));
@@ -666,6 +672,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     expect(failed.executions).toEqual([
       {
         repository: C,
+        branch: 'main',
         path: '',
         state: 'failed',
         message: 'step 1 exited with 2',

@@ -5,8 +5,13 @@ import {
   StreamOrder,
   type StoredEvent,
 } from '@campaigns/events';
-import { MAX_PAGE_ROWS, type FullCampaignStatus } from '@campaigns/contracts';
-import type { PageKey } from '@campaigns/spec-service';
+import {
+  MAX_PAGE_ROWS,
+  type ChangesetStatus,
+  type ExecutionStatus,
+  type FullCampaignStatus,
+} from '@campaigns/contracts';
+import type { ExecutionPageKey as ExecutionKey, PageKey } from '@campaigns/spec-service';
 import type pg from 'pg';
 import { auditDatabase, campaignEvents, readOnly } from './audit-store.js';
 
@@ -93,13 +98,13 @@ export async function campaignStatusAt(
         if (summary === null) return null;
         const status: FullCampaignStatus = {
           ...summary,
-          executions: await allPages(
+          executions: await allPages<ExecutionStatus, ExecutionKey>(
             (after) => queries.executions(campaign, summary.applyId, after, MAX_PAGE_ROWS),
-            (e) => [e.repository, e.path],
+            (e): ExecutionKey => [e.repository, e.path, e.branch ?? ''],
           ),
-          changesets: await allPages(
+          changesets: await allPages<ChangesetStatus, PageKey>(
             (after) => queries.changesets(campaign, after, MAX_PAGE_ROWS),
-            (c) => [c.repository, c.headBranch],
+            (c): PageKey => [c.repository, c.headBranch],
           ),
         };
         return { status, events: events.length };
@@ -116,12 +121,12 @@ export async function campaignStatusAt(
 }
 
 /** Every row, read page by page in key order. */
-async function allPages<T>(
-  read: (after: PageKey | null) => Promise<T[]>,
-  keyOf: (row: T) => PageKey,
+async function allPages<T, K extends readonly string[]>(
+  read: (after: K | null) => Promise<T[]>,
+  keyOf: (row: T) => K,
 ): Promise<T[]> {
   const out: T[] = [];
-  for (let after: PageKey | null = null; ;) {
+  for (let after: K | null = null; ;) {
     const page = await read(after);
     out.push(...page);
     if (page.length < MAX_PAGE_ROWS) return out;

@@ -73,8 +73,14 @@ export function formatStatus(status: FullCampaignStatus): string {
     parts.push(`\nFailed executions:\n`);
     parts.push(
       renderTable(
-        ['REPOSITORY', 'PATH', 'MESSAGE', 'STDERR'],
-        failed.map((e) => [e.repository, e.path, e.message ?? '', lastLine(e.stderrTail)]),
+        ['REPOSITORY', 'BRANCH', 'PATH', 'MESSAGE', 'STDERR'],
+        failed.map((e) => [
+          e.repository,
+          e.branch ?? '',
+          e.path,
+          e.message ?? '',
+          lastLine(e.stderrTail),
+        ]),
       ),
     );
   }

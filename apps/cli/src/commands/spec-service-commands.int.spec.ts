@@ -369,7 +369,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Campaign hello-world: needs-attention\n');
     expect(r.stdout).toContain(
-      'github.com/acme/web  frontend  step 1 exited with 2  npm ERR! missing script: lint',
+      'github.com/acme/web  main    frontend  step 1 exited with 2  npm ERR! missing script: lint',
     );
 
     const json = await run(['status', 'hello-world', '--json']);

@@ -46,6 +46,7 @@ export const sampleStatus: FullCampaignStatus = {
     },
     {
       repository: 'github.com/acme/web',
+      branch: 'main',
       path: 'frontend',
       state: 'failed',
       message: 'step 1 exited with 2',

@@ -16,10 +16,12 @@ describe('domain ids', () => {
     expect(changesetId('a', 'bc', 'd')).not.toBe(changesetId('ab', 'c', 'd'));
   });
 
-  it('gives an execution the same id for the same application, repository and path', () => {
+  it('gives an execution the same id for the same application, repository, branch and path', () => {
     const apply = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
-    expect(executionId(apply, 'h/o/r', '')).toBe(executionId(apply, 'h/o/r', ''));
-    expect(executionId(apply, 'h/o/r', 'pkg')).not.toBe(executionId(apply, 'h/o/r', ''));
+    const root = { repository: 'h/o/r', branch: 'main', path: '' };
+    expect(executionId(apply, root)).toBe(executionId(apply, { ...root }));
+    expect(executionId(apply, { ...root, path: 'pkg' })).not.toBe(executionId(apply, root));
+    expect(executionId(apply, { ...root, branch: 'release' })).not.toBe(executionId(apply, root));
   });
 
   it('makes deterministic event ids that are valid UUIDs', () => {

@@ -242,7 +242,13 @@ export const ChangesetSpecRemoved = defineEvent(
   z.strictObject({
     ...changesetIdentity,
     applyId,
-    reason: z.enum(['repository-left-spec', 'empty-diff', 'branch-no-longer-produced']),
+    /** `workspace-left-spec`: the repository stays, but not the branch or path that rendered it. */
+    reason: z.enum([
+      'repository-left-spec',
+      'workspace-left-spec',
+      'empty-diff',
+      'branch-no-longer-produced',
+    ]),
   }),
 );
 

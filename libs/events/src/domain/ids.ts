@@ -44,9 +44,23 @@ export function changesetId(campaign: string, repository: string, headBranch: st
   return sha256Hex(`${campaign}\0${repository}\0${headBranch}`).slice(0, 32);
 }
 
-/** One workspace's execution for one spec application; the same inputs give the same id. */
-export function executionId(applyId: string, repository: string, path: string): string {
-  return sha256Hex(`${applyId}\0${repository}\0${path}`).slice(0, 32);
+/** Where one execution runs: a repository, the branch it starts from, and a path in it. */
+export interface WorkspaceIdentity {
+  repository: string;
+  branch: string;
+  /** '' for the repository's root. */
+  path: string;
+}
+
+/**
+ * One workspace's execution for one spec application; the same inputs give the same id. The
+ * branch is part of it: `on: repository` with several `branches:` runs each branch on its own.
+ */
+export function executionId(
+  applyId: string,
+  { repository, branch, path }: WorkspaceIdentity,
+): string {
+  return sha256Hex(`${applyId}\0${repository}\0${branch}\0${path}`).slice(0, 32);
 }
 
 /**

@@ -162,7 +162,7 @@ export async function startExecutorHarness(): Promise<ExecutorHarness> {
       const queuedEventIds: string[] = [];
       for (const { repository, head } of repositories) {
         const job: ExecutionJob = {
-          executionId: executionIdOf(applyId, repository, ''),
+          executionId: executionIdOf(applyId, { repository, branch: 'main', path: '' }),
           campaign,
           applyId,
           specHash,

@@ -28,7 +28,11 @@ import {
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
-import { CampaignStatusQueries, type PageKey } from '../status/campaign-status.js';
+import {
+  CampaignStatusQueries,
+  type ExecutionPageKey,
+  type PageKey,
+} from '../status/campaign-status.js';
 import { decodeCursor, pageOf } from './pages.js';
 import { SpecApplier } from './spec-applier.js';
 import { SpecPreviewer } from './spec-previewer.js';
@@ -94,18 +98,18 @@ export class CampaignsController {
     @Payload(new ZodPayloadPipe(executionsRequestSchema)) request: ExecutionsRequest,
   ): Promise<ExecutionsPage> {
     const { campaign, filter = 'all' } = request;
-    const { after, limit } = page(request, 2);
+    const { after, limit } = page(request, 3);
     const current = await this.queries.currentApplyId(campaign);
     if (current === null) throw notFound(campaign);
     const applyId = request.applyId ?? current;
     const rows = await this.queries.executions(
       campaign,
       applyId,
-      after as PageKey | null,
+      after as ExecutionPageKey | null,
       limit + 1,
       filter,
     );
-    const found = pageOf(rows, limit, (e) => [e.repository, e.path]);
+    const found = pageOf(rows, limit, (e) => [e.repository, e.path, e.branch ?? '']);
     return { applyId, executions: found.rows, next: found.next };
   }
 

@@ -16,8 +16,15 @@ import {
   type SpecApplied,
   type StoredEvent,
   type StreamAppend,
+  type WorkspaceIdentity,
 } from '@campaigns/events';
-import type { ApplyRow, ChangesetRow, DesiredState, RowChange } from './desired-state.js';
+import {
+  workspaceOf,
+  type ApplyRow,
+  type ChangesetRow,
+  type DesiredState,
+  type RowChange,
+} from './desired-state.js';
 import {
   changesetsLeavingSpec,
   planWorkspaceChangesets,
@@ -228,8 +235,10 @@ function decideSpecApplied(
     applyId: d.applyId,
     executionIds: workspaces.map((w) => w.executionId),
   });
-  const repositories = new Set(workspaces.map((w) => w.workspace.repository));
-  for (const c of changesetsLeavingSpec(state.wanted(d.campaign), repositories))
+  for (const c of changesetsLeavingSpec(
+    state.wanted(d.campaign),
+    workspaces.map((w) => w.workspace),
+  ))
     removeChangeset(decision, c, e.event_id, d.applyId, metadata);
   return decision;
 }
@@ -276,7 +285,7 @@ function decidePatchComputed(
     return decision;
   }
   decision.newBlobs.push(...rendering.newBlobs);
-  const recorded = state.changesetsOf(d.campaign, d.workspace.repository, d.workspace.path);
+  const recorded = state.changesetsOf(d.campaign, d.workspace);
   for (const c of planWorkspaceChangesets(
     d.campaign,
     d.workspace.repository,
@@ -308,6 +317,7 @@ function decidePatchComputed(
       campaign: d.campaign,
       repository: d.workspace.repository,
       head_branch: c.headBranch,
+      workspace_branch: d.workspace.branch,
       workspace_path: d.workspace.path,
       removed: false,
       spec: c.spec,
@@ -332,28 +342,42 @@ function specFor(apply: ApplyRow, resolved: Resolved): CampaignSpec {
  * the second push would force away the first one's commit. Like Sourcegraph ("multiple changeset
  * specs have the same branch"), the workspace whose patch arrives second gets no changeset and a
  * render failure that names both workspaces (or the branch repeated within its own rendering);
- * the changeset already recorded is left as it is.
+ * the changeset already recorded is left as it is. Workspaces differ by path (`workspaces:`) or by
+ * branch (several `branches:`); the advice names the template variable that tells them apart.
  */
 function refuseSharedBranches(
   state: DesiredState,
   d: PatchComputedData,
   rendering: PatchRendering,
 ): void {
-  const { repository, path } = d.workspace;
-  const where = (p: string) => (p === '' ? 'the root' : JSON.stringify(p));
+  const { repository } = d.workspace;
   const seen = new Set<string>();
   for (const { headBranch } of rendering.changesets) {
     if (seen.has(headBranch))
       throw new RenderFailure(
-        `multiple changeset specs have the same branch "${headBranch}" in ${repository} (workspace ${where(path)}): each changeset needs a branch of its own (changesetTemplate.branch, transformChanges.group[].branch)`,
+        `multiple changeset specs have the same branch "${headBranch}" in ${repository} (workspace ${describeWorkspace(d.workspace, false)}): each changeset needs a branch of its own (changesetTemplate.branch, transformChanges.group[].branch)`,
       );
     seen.add(headBranch);
     const other = state.changeset(changesetId(d.campaign, repository, headBranch));
-    if (other && !other.removed && other.workspace_path !== path)
-      throw new RenderFailure(
-        `multiple changeset specs have the same branch "${headBranch}" in ${repository}: workspace ${where(path)} and workspace ${where(other.workspace_path)}; nothing was pushed for workspace ${where(path)}. Include \${{ steps.path }} in changesetTemplate.branch (e.g. \${{ replace steps.path "/" "-" }}) to give each workspace its own`,
-      );
+    if (!other || other.removed) continue;
+    const theirs = workspaceOf(other);
+    if (theirs.branch === d.workspace.branch && theirs.path === d.workspace.path) continue;
+    // The branch is named only when it is what tells the two workspaces apart.
+    const branches = theirs.branch !== d.workspace.branch;
+    const mine = describeWorkspace(d.workspace, branches);
+    const advice = branches
+      ? 'Include ${{ repository.branch }} in changesetTemplate.branch to give each branch its own'
+      : 'Include ${{ steps.path }} in changesetTemplate.branch (e.g. ${{ replace steps.path "/" "-" }}) to give each workspace its own';
+    throw new RenderFailure(
+      `multiple changeset specs have the same branch "${headBranch}" in ${repository}: workspace ${mine} and workspace ${describeWorkspace(theirs, branches)}; nothing was pushed for workspace ${mine}. ${advice}`,
+    );
   }
+}
+
+/** A workspace in words: its path (`the root`), and the branch it runs on when asked. */
+function describeWorkspace({ branch, path }: WorkspaceIdentity, withBranch: boolean): string {
+  const where = path === '' ? 'the root' : JSON.stringify(path);
+  return withBranch ? `${where} on ${branch}` : where;
 }
 
 function handled(d: PatchComputedData, renderError: string | null): RowChange {

@@ -75,8 +75,9 @@ const DIFF = `diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.
 function patchComputed(
   applyId: string,
   repository: string,
-  o: { empty?: boolean; path?: string } = {},
+  o: { empty?: boolean; path?: string; branch?: string } = {},
 ) {
+  const workspace = { ...testWorkspace(repository, o.path ?? ''), branch: o.branch ?? 'main' };
   const files = o.empty
     ? { modified: [], added: [], deleted: [], renamed: [] }
     : { modified: ['README.md'], added: [], deleted: [], renamed: [] };
@@ -87,12 +88,12 @@ function patchComputed(
     steps: [],
   };
   const resultsBlob = Buffer.from(JSON.stringify(results));
-  const id = executionId(applyId, repository, o.path ?? '');
+  const id = executionId(applyId, workspace);
   const event = stored<EventData<typeof PatchComputed>>('PatchComputed', executionStream(id), 3n, {
     executionId: id,
     campaign: CAMPAIGN,
     applyId,
-    workspace: testWorkspace(repository, o.path ?? ''),
+    workspace,
     empty: o.empty ?? false,
     diff: o.empty ? null : { sha256: sha256Hex(DIFF), size: Buffer.byteLength(DIFF) },
     results: { sha256: sha256Hex(resultsBlob), size: resultsBlob.length },
@@ -138,6 +139,7 @@ function recordedChangeset(repository: string, spec: ChangesetSpecData | null): 
     campaign: CAMPAIGN,
     repository,
     head_branch: 'hello-world',
+    workspace_branch: 'main',
     workspace_path: '',
     removed: false,
     spec,
@@ -182,7 +184,7 @@ describe('decide: SpecApplied', () => {
       },
     });
     if (outcome.kind !== 'resolved') throw new Error('resolved expected');
-    const ids = [A, B].map((r) => executionId(APPLY_1, r, ''));
+    const ids = [A, B].map((r) => executionId(APPLY_1, testWorkspace(r)));
     expect(outcome.queued.length).toBe(2);
     expect(outcome.queued.slice(0, 2)).toEqual(
       [A, B].map((r, i) => ({
@@ -537,6 +539,38 @@ describe('decide: PatchComputed', () => {
     ).toEqual(['handled']);
   });
 
+  it('of a second branch of the repository whose head branch is the first one’s: ChangesetRenderFailed naming both branches', () => {
+    const state = appliedState();
+    const main = patchComputed(APPLY_1, A);
+    for (const c of decide(state, main.event, { resultsBlob: main.resultsBlob, specOf }).changes)
+      state.evolve(c);
+    const first = state.changeset(changesetId(CAMPAIGN, A, 'hello-world'))!;
+    expect(first.workspace_branch).toBe('main');
+
+    const release = patchComputed(APPLY_1, A, { branch: 'release' });
+    const decision = decide(state, release.event, { resultsBlob: release.resultsBlob, specOf });
+
+    expect(decision.appends.map((a) => a.event.type)).toEqual(['ChangesetRenderFailed']);
+    expect((decision.appends[0]!.event.data as { message: string }).message).toBe(
+      `multiple changeset specs have the same branch "hello-world" in ${A}: workspace the root on release and workspace the root on main; nothing was pushed for workspace the root on release. Include \${{ repository.branch }} in changesetTemplate.branch to give each branch its own`,
+    );
+    for (const c of decision.changes) state.evolve(c);
+    expect(state.changeset(first.changeset_id)).toEqual(first);
+  });
+
+  it('of a branch whose patch is empty: removes only that branch’s changesets, not another branch’s', () => {
+    const state = appliedState();
+    const main = patchComputed(APPLY_1, A);
+    for (const c of decide(state, main.event, { resultsBlob: main.resultsBlob, specOf }).changes)
+      state.evolve(c);
+
+    const release = patchComputed(APPLY_1, A, { branch: 'release', empty: true });
+    const decision = decide(state, release.event, { resultsBlob: release.resultsBlob, specOf });
+
+    expect(decision.appends).toEqual([]);
+    expect(decision.changes.map((c) => c.kind)).toEqual(['handled']);
+  });
+
   it('of a current application that is not recorded: refuses', () => {
     const state = new DesiredState();
     state.rememberCampaign({
@@ -576,7 +610,7 @@ describe('DesiredState.evolve', () => {
     expect(state.currentApplication(CAMPAIGN)).toBe(APPLY_2);
     expect(state.application(APPLY_1)?.apply_id).toBe(APPLY_1);
 
-    const id = executionId(APPLY_2, A, '');
+    const id = executionId(APPLY_2, testWorkspace(A));
     state.evolve({
       kind: 'handled',
       executionId: id,

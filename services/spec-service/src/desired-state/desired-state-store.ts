@@ -55,6 +55,15 @@ CREATE TABLE ${schema}.pm_executions (
   render_error text
 );`,
     },
+    {
+      version: 2,
+      name: "the branch of a changeset's workspace",
+      // A workspace is a repository, a branch and a path (several `branches:` of one repository
+      // are workspaces of their own); a changeset's base branch is its workspace's branch.
+      sql: `
+ALTER TABLE ${schema}.pm_changesets ADD COLUMN workspace_branch text;
+UPDATE ${schema}.pm_changesets SET workspace_branch = spec->>'baseRef';`,
+    },
   ];
 }
 
@@ -82,7 +91,7 @@ export interface RowKeys {
   workspaces: readonly { campaign: string; repository: string }[];
 }
 
-const CHANGESET_COLUMNS = `changeset_id, campaign, repository, head_branch, workspace_path, removed, spec, last_event_id`;
+const CHANGESET_COLUMNS = `changeset_id, campaign, repository, head_branch, workspace_branch, workspace_path, removed, spec, last_event_id`;
 
 /** `pm_changesets c`, each column under its own name: rows as `ChangesetRow`, not entities. */
 function selectChangesets(manager: EntityManager): SelectQueryBuilder<PmChangeset> {
@@ -205,15 +214,17 @@ export async function saveDesiredState(
     const c = written.changesets;
     await manager.query(
       `INSERT INTO ${schema}.pm_changesets (${CHANGESET_COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                            $6::boolean[], $7::jsonb[], $8::uuid[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                            $7::boolean[], $8::jsonb[], $9::uuid[])
        ON CONFLICT (changeset_id) DO UPDATE SET removed = EXCLUDED.removed, spec = EXCLUDED.spec,
-         workspace_path = EXCLUDED.workspace_path, last_event_id = EXCLUDED.last_event_id`,
+         workspace_branch = EXCLUDED.workspace_branch, workspace_path = EXCLUDED.workspace_path,
+         last_event_id = EXCLUDED.last_event_id`,
       [
         c.map((r) => r.changeset_id),
         c.map((r) => r.campaign),
         c.map((r) => r.repository),
         c.map((r) => r.head_branch),
+        c.map((r) => r.workspace_branch),
         c.map((r) => r.workspace_path),
         c.map((r) => r.removed),
         c.map((r) => (r.spec === null ? null : JSON.stringify(r.spec))),

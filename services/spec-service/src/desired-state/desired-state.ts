@@ -1,6 +1,6 @@
 // The process manager's memory of what it decided, in memory for one lane batch: the rows of its
 // `pm_*` tables and their transitions. Pure: `desired-state-store.ts` reads and writes the rows.
-import type { ChangesetSpecData } from '@campaigns/events';
+import type { ChangesetSpecData, WorkspaceIdentity } from '@campaigns/events';
 
 /** `pm_campaigns`: each campaign's current application (the newest SpecApplied of its stream). */
 export interface CampaignRow {
@@ -27,6 +27,8 @@ export interface ChangesetRow {
   campaign: string;
   repository: string;
   head_branch: string;
+  /** The branch of the workspace that renders it (its base branch); null if never recorded. */
+  workspace_branch: string | null;
   workspace_path: string;
   removed: boolean;
   spec: ChangesetSpecData | null;
@@ -82,7 +84,7 @@ export class DesiredState {
   private readonly newApplies: ApplyRow[] = [];
   private readonly changesets = new Map<string, ChangesetRow>();
   private readonly changedChangesets = new Set<string>();
-  /** Changesets by `campaign\0repository\0workspace path`. */
+  /** Changesets by `campaign\0repository\0workspace branch\0workspace path`. */
   private readonly byWorkspace = new Map<string, Set<string>>();
   /** Campaigns whose every wanted changeset has been read. */
   private readonly wantedRead = new Set<string>();
@@ -97,8 +99,8 @@ export class DesiredState {
   }
 
   /** Every changeset recorded for one workspace (removed ones too), by changeset id. */
-  changesetsOf(campaign: string, repository: string, path: string): ChangesetRow[] {
-    const ids = this.byWorkspace.get(workspaceKey(campaign, repository, path)) ?? new Set();
+  changesetsOf(campaign: string, workspace: WorkspaceIdentity): ChangesetRow[] {
+    const ids = this.byWorkspace.get(workspaceKey(campaign, workspace)) ?? new Set();
     return [...ids].sort().map((id) => this.changesets.get(id)!);
   }
 
@@ -138,10 +140,10 @@ export class DesiredState {
     // One changeset id per repository and branch: another workspace of it may take it over.
     if (before)
       this.byWorkspace
-        .get(workspaceKey(before.campaign, before.repository, before.workspace_path))
+        .get(workspaceKey(before.campaign, workspaceOf(before)))
         ?.delete(row.changeset_id);
     this.changesets.set(row.changeset_id, row);
-    const key = workspaceKey(row.campaign, row.repository, row.workspace_path);
+    const key = workspaceKey(row.campaign, workspaceOf(row));
     let ids = this.byWorkspace.get(key);
     if (ids === undefined) this.byWorkspace.set(key, (ids = new Set()));
     ids.add(row.changeset_id);
@@ -217,6 +219,15 @@ export class DesiredState {
   }
 }
 
-function workspaceKey(campaign: string, repository: string, path: string): string {
-  return `${campaign}\0${repository}\0${path}`;
+function workspaceKey(campaign: string, { repository, branch, path }: WorkspaceIdentity): string {
+  return `${campaign}\0${repository}\0${branch}\0${path}`;
+}
+
+/** The workspace that renders a changeset (a row without its branch: its base branch, if known). */
+export function workspaceOf(row: ChangesetRow): WorkspaceIdentity {
+  return {
+    repository: row.repository,
+    branch: row.workspace_branch ?? row.spec?.baseRef ?? '',
+    path: row.workspace_path,
+  };
 }

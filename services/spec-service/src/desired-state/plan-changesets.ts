@@ -4,8 +4,9 @@ import {
   type ChangesetSpecData,
   type ChangesetSpecRemoved,
   type EventData,
+  type WorkspaceIdentity,
 } from '@campaigns/events';
-import type { ChangesetRow } from './desired-state.js';
+import { workspaceOf, type ChangesetRow } from './desired-state.js';
 import type { RenderedChangeset } from './render-patch.js';
 
 export type RemovedReason = EventData<typeof ChangesetSpecRemoved>['reason'];
@@ -49,12 +50,23 @@ export function planWorkspaceChangesets(
   return changes;
 }
 
-/** The wanted changesets of repositories an application no longer resolves to. */
+/**
+ * The wanted changesets of workspaces an application no longer resolves to: `repository-left-spec`
+ * when none of its repository's workspaces remain, else `workspace-left-spec` (a branch dropped
+ * from `branches:`, a project no longer found by `workspaces:`).
+ */
 export function changesetsLeavingSpec(
   wanted: readonly ChangesetRow[],
-  repositories: ReadonlySet<string>,
+  workspaces: readonly WorkspaceIdentity[],
 ): ChangesetRemoval[] {
+  const key = (w: WorkspaceIdentity) => `${w.repository}\0${w.branch}\0${w.path}`;
+  const kept = new Set(workspaces.map(key));
+  const repositories = new Set(workspaces.map((w) => w.repository));
   return wanted
-    .filter((row) => !row.removed && !repositories.has(row.repository))
-    .map((row) => ({ kind: 'removed', row, reason: 'repository-left-spec' }));
+    .filter((row) => !row.removed && !kept.has(key(workspaceOf(row))))
+    .map((row) => ({
+      kind: 'removed',
+      row,
+      reason: repositories.has(row.repository) ? 'workspace-left-spec' : 'repository-left-spec',
+    }));
 }

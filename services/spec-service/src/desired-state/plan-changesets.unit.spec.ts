@@ -23,6 +23,7 @@ function row(repository: string, headBranch: string, o: Partial<ChangesetRow> = 
     campaign: 'c',
     repository,
     head_branch: headBranch,
+    workspace_branch: 'main',
     workspace_path: '',
     removed: false,
     spec: specOf('Hello'),
@@ -108,13 +109,36 @@ describe('planWorkspaceChangesets', () => {
 });
 
 describe('changesetsLeavingSpec', () => {
+  const at = (repository: string, branch = 'main', path = '') => ({ repository, branch, path });
+  const removals = (wanted: ChangesetRow[], workspaces: ReturnType<typeof at>[]) =>
+    changesetsLeavingSpec(wanted, workspaces).map((c) =>
+      c.kind === 'removed' ? [c.row.repository, c.row.head_branch, c.reason] : c,
+    );
+
   it('removes the wanted changesets of repositories no longer resolved, for that reason', () => {
     const wanted = [row(A, 'hello'), row(B, 'hello'), row(B, 'old', { removed: true })];
 
-    expect(
-      changesetsLeavingSpec(wanted, new Set([A])).map((c) =>
-        c.kind === 'removed' ? [c.row.repository, c.row.head_branch, c.reason] : c,
-      ),
-    ).toEqual([[B, 'hello', 'repository-left-spec']]);
+    expect(removals(wanted, [at(A)])).toEqual([[B, 'hello', 'repository-left-spec']]);
+  });
+
+  it('removes those of a branch or a path the repository no longer resolves to', () => {
+    const wanted = [
+      row(A, 'hello-main'),
+      row(A, 'hello-release', { workspace_branch: 'release' }),
+      row(B, 'hello-api', { workspace_path: 'api' }),
+      row(B, 'hello-web', { workspace_path: 'web' }),
+    ];
+
+    expect(removals(wanted, [at(A), at(B, 'main', 'api')])).toEqual([
+      [A, 'hello-release', 'workspace-left-spec'],
+      [B, 'hello-web', 'workspace-left-spec'],
+    ]);
+  });
+
+  it('knows the branch of a row recorded before it was kept by its base branch', () => {
+    const old = row(A, 'hello', { workspace_branch: null });
+
+    expect(removals([old], [at(A)])).toEqual([]);
+    expect(removals([old], [at(A, 'release')])).toEqual([[A, 'hello', 'workspace-left-spec']]);
   });
 });

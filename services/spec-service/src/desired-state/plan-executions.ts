@@ -15,25 +15,19 @@ export interface ExecutionPlan {
 }
 
 /**
- * The executions an application queues for the workspaces `on:` resolved to. executionId covers
- * (applyId, repository, path) but not the branch: a second branch of the same workspace would
- * collide with the first, so only the first runs and the others are problems.
+ * The executions an application queues for the workspaces `on:` resolved to: one per repository,
+ * branch and path. As on Sourcegraph, `on: repository` with several `branches:` runs each branch
+ * as a workspace of its own, whose changesets are based on that branch.
  */
 export function planExecutions(applyId: string, resolved: ResolvedWorkspaces): ExecutionPlan {
   const problems = resolved.problems.map((p) => ({ entry: p.entry, message: p.message }));
   const workspaces: QueuedWorkspace[] = [];
-  const firstBranch = new Map<string, string>();
+  const seen = new Set<string>();
   for (const w of resolved.workspaces) {
-    const id = executionId(applyId, w.repository, w.path);
-    const first = firstBranch.get(id);
-    if (first !== undefined) {
-      problems.push({
-        entry: `repository: ${w.repository}`,
-        message: `branch ${w.branch}${w.path === '' ? '' : ` (workspace ${w.path})`} is skipped: one campaign runs one branch per repository workspace, and ${first} already is`,
-      });
-      continue;
-    }
-    firstBranch.set(id, w.branch);
+    const id = executionId(applyId, w);
+    // The resolver already deduplicates; a repeat would only queue the same execution twice.
+    if (seen.has(id)) continue;
+    seen.add(id);
     workspaces.push({
       executionId: id,
       workspace: {

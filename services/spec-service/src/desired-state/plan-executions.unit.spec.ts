@@ -7,30 +7,24 @@ const APPLY = '6f1b2a9e-3c1d-4e5f-8a7b-1234567890ab';
 const A = 'github.com/acme/a';
 
 describe('planExecutions', () => {
-  it('queues one execution per repository workspace; a second branch of one is a problem', () => {
+  it('queues one execution per repository, branch and workspace path', () => {
+    const release = { ...testWorkspace(A), branch: 'release' };
     const plan = planExecutions(APPLY, {
-      workspaces: [
-        testWorkspace(A),
-        { ...testWorkspace(A), branch: 'release' },
-        testWorkspace(A, 'services/api'),
-      ],
+      workspaces: [testWorkspace(A), release, testWorkspace(A, 'services/api'), testWorkspace(A)],
       problems: [{ entry: 'repository: github.com/acme/z', message: 'not found' }],
     });
 
     expect(plan.workspaces).toEqual([
-      { executionId: executionId(APPLY, A, ''), workspace: testWorkspace(A) },
+      { executionId: executionId(APPLY, testWorkspace(A)), workspace: testWorkspace(A) },
+      { executionId: executionId(APPLY, release), workspace: release },
       {
-        executionId: executionId(APPLY, A, 'services/api'),
+        executionId: executionId(APPLY, testWorkspace(A, 'services/api')),
         workspace: testWorkspace(A, 'services/api'),
       },
     ]);
+    expect(new Set(plan.workspaces.map((w) => w.executionId)).size).toBe(3);
     expect(plan.problems).toEqual([
       { entry: 'repository: github.com/acme/z', message: 'not found' },
-      {
-        entry: `repository: ${A}`,
-        message:
-          'branch release is skipped: one campaign runs one branch per repository workspace, and main already is',
-      },
     ]);
   });
 

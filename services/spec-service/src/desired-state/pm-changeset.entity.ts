@@ -17,6 +17,10 @@ export class PmChangeset {
   @Column({ name: 'head_branch', type: 'text' })
   headBranch!: string;
 
+  /** The branch its workspace runs on (its base branch); null for rows recorded without a spec. */
+  @Column({ name: 'workspace_branch', type: 'text', nullable: true })
+  workspaceBranch!: string | null;
+
   @Column({ name: 'workspace_path', type: 'text' })
   workspacePath!: string;
 

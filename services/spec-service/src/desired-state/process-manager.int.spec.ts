@@ -282,7 +282,7 @@ describe('desired-state process manager (real PostgreSQL and NATS)', () => {
       const resultsRef = await store.putBlob(JSON.stringify(results));
       const diff = empty ? null : await store.putBlob(patch);
       const patchOf = (ofApply: string) => {
-        const id = executionId(ofApply, r, '');
+        const id = executionId(ofApply, { repository: r, branch: 'main', path: '' });
         return {
           stream: executionStream(id),
           expected: 'any' as const,

@@ -83,7 +83,9 @@ describe('campaign status between batches of the status projection (real Postgre
     const applyId = randomUUID();
     const repos = ['github.com/acme/a', 'github.com/acme/b'];
     await applyAndResolve(campaign, applyId, repos.length);
-    const queued = repos.map((r) => executionId(applyId, r, ''));
+    const queued = repos.map((r) =>
+      executionId(applyId, { repository: r, branch: 'main', path: '' }),
+    );
     await store.appendToStreams(
       queued.map((id, i) => ({
         stream: executionStream(id),
@@ -183,8 +185,13 @@ describe('campaign status between batches of the status projection (real Postgre
        VALUES ('c1', 'done', 'github.com/acme/r1', 'b', true, 'true', $1, false, false, now())`,
       [randomUUID()],
     );
-    expect(await migrate(all)).toHaveLength(1);
+    expect(await migrate(all.slice(0, 5))).toHaveLength(1);
     const paths = await db.pool.query(`SELECT workspace_path FROM ${schema}.status_changesets`);
     expect(paths.rows).toEqual([{ workspace_path: null }]);
+
+    // Version 5: executions projected before it have no known branch.
+    expect(await migrate(all)).toHaveLength(1);
+    const branches = await db.pool.query(`SELECT DISTINCT branch FROM ${schema}.status_executions`);
+    expect(branches.rows).toEqual([{ branch: null }]);
   });
 });

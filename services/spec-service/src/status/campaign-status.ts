@@ -133,6 +133,8 @@ type AggregateRow = CampaignRow &
 
 /** A page's position: the key of the last row of the previous page. */
 export type PageKey = readonly [string, string];
+/** An execution's place in its pages: repository, path, branch ('' when unknown). */
+export type ExecutionPageKey = readonly [string, string, string];
 
 /**
  * Reads summaries and pages from the status projection (and the process manager's tables) in
@@ -250,11 +252,11 @@ export class CampaignStatusQueries {
     return row?.apply_id ?? null;
   }
 
-  /** One application's executions after `after` in (repository, path) order. */
+  /** One application's executions after `after` in (repository, path, branch) order. */
   async executions(
     campaign: string,
     applyId: string,
-    after: PageKey | null,
+    after: ExecutionPageKey | null,
     limit: number,
     filter: ExecutionFilter = 'all',
   ): Promise<ExecutionStatus[]> {
@@ -263,6 +265,7 @@ export class CampaignStatusQueries {
       .leftJoin(PmExecution, 'p', 'p.execution_id = e.execution_id')
       .select('e.repository', 'repository')
       .addSelect('e.path', 'path')
+      .addSelect('e.branch', 'branch')
       .addSelect(`CASE WHEN p.render_error IS NULL THEN e.state ELSE 'failed' END`, 'state')
       .addSelect(
         `CASE WHEN p.render_error IS NULL THEN e.message
@@ -272,16 +275,24 @@ export class CampaignStatusQueries {
       .addSelect('CASE WHEN p.render_error IS NULL THEN e.stderr_tail END', 'stderrTail')
       .where('e.campaign = :campaign AND e.apply_id = :applyId', { campaign, applyId });
     if (after !== null)
-      query.andWhere('(e.repository, e.path) > (:repository, :path)', {
-        repository: after[0],
-        path: after[1],
-      });
+      query.andWhere(
+        "(e.repository, e.path, coalesce(e.branch, '')) > (:repository, :path, :branch)",
+        {
+          repository: after[0],
+          path: after[1],
+          branch: after[2],
+        },
+      );
     if (filter === 'failed') query.andWhere(EXECUTION_FAILED);
     return query
       .orderBy('e.repository')
       .addOrderBy('e.path')
+      .addOrderBy("coalesce(e.branch, '')")
       .limit(limit)
-      .getRawMany<ExecutionStatus>();
+      .getRawMany<ExecutionStatus & { branch: string | null }>()
+      .then((rows) =>
+        rows.map(({ branch, ...row }) => (branch === null ? row : { ...row, branch })),
+      );
   }
 
   /** Each campaign's row with its counts: the named ones, or a page of all in name order. */

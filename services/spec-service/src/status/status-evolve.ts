@@ -24,6 +24,8 @@ export interface StatusExecutionRow {
   campaign: string;
   apply_id: string;
   repository: string;
+  /** Null in rows projected before executions recorded it. */
+  branch: string | null;
   path: string;
   state: 'queued' | 'running' | 'succeeded' | 'empty' | 'failed';
   message: string | null;
@@ -96,6 +98,7 @@ export function evolveExecution(rows: Rows<StatusExecutionRow>, e: StoredEvent):
       campaign: d.campaign,
       apply_id: d.applyId,
       repository: d.workspace.repository,
+      branch: d.workspace.branch,
       path: d.workspace.path,
       state: 'queued',
       message: null,

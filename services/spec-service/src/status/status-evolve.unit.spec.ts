@@ -49,6 +49,7 @@ function queuedRow(o: Partial<StatusExecutionRow> = {}): StatusExecutionRow {
     campaign: 'hello',
     apply_id: APPLY,
     repository: 'github.com/acme/a',
+    branch: 'main',
     path: '',
     state: 'queued',
     message: null,
@@ -99,7 +100,7 @@ describe('evolveExecution', () => {
     const e = executionEvent('ExecutionQueued', {
       campaign: 'hello',
       applyId: APPLY,
-      workspace: { repository: 'github.com/acme/a', path: '' },
+      workspace: { repository: 'github.com/acme/a', branch: 'main', path: '' },
     });
     expect(evolvedExecution(undefined, e)).toEqual([queuedRow({ updated_at: e.recorded_at })]);
     expect(evolvedExecution(queuedRow({ state: 'running' }), e)).toEqual([]);

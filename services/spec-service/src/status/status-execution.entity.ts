@@ -16,6 +16,10 @@ export class StatusExecution {
   @Column({ name: 'repository', type: 'text' })
   repository!: string;
 
+  /** Null in rows projected before it was recorded. */
+  @Column({ name: 'branch', type: 'text', nullable: true })
+  branch!: string | null;
+
   @Column({ name: 'path', type: 'text' })
   path!: string;
 

@@ -111,6 +111,13 @@ UPDATE ${schema}.status_campaigns c
       // NULL for changesets computed before ChangesetSpecComputed carried the path: unknown.
       sql: `ALTER TABLE ${schema}.status_changesets ADD COLUMN workspace_path text;`,
     },
+    {
+      version: 5,
+      name: "each execution's branch",
+      // Several `branches:` of one repository are executions of their own. NULL for rows
+      // projected before (a replay of the log fills it in).
+      sql: `ALTER TABLE ${schema}.status_executions ADD COLUMN branch text;`,
+    },
   ];
 }
 
@@ -249,6 +256,7 @@ export const EXECUTIONS: RowTable<StatusExecutionRow> = {
     'campaign',
     'apply_id',
     'repository',
+    'branch',
     'path',
     'state',
     'message',
