@@ -10,6 +10,7 @@ import {
 import { silentLogger, type EventsLogger, type WorkspaceData } from '@campaigns/events';
 import type { DataSource } from 'typeorm';
 import { gitLsRemoteBranchHead, type BranchHeadResolver } from './branch-head.js';
+import { gitHeadContents, type FileContents, type HeadContentsReader } from './head-contents.js';
 import { mapLimit } from './map-limit.js';
 import { CompiledQuery } from './query-evaluator.js';
 import { unmatchedPatterns } from './unmatched-patterns.js';
@@ -27,6 +28,15 @@ import type {
 
 /** At most this many search result paths are kept per workspace (WorkspaceData's limit). */
 export const MAX_SEARCH_RESULT_PATHS = 100;
+
+/**
+ * A content search reads the files of at most this many repositories (those its other filters
+ * leave); a query that would read more is refused with a problem rather than cut short.
+ */
+export const MAX_CONTENT_SEARCH_REPOSITORIES = 200;
+
+/** Repositories whose files a content search reads at once. */
+const CONTENT_CONCURRENCY = 4;
 
 /** Explicit `repository:` entries indexed at once. */
 const ENSURE_CONCURRENCY = 8;
@@ -53,6 +63,8 @@ export interface WorkspaceResolverOptions {
   maxAgeMs?: number;
   /** Resolves branches other than the default one; `git ls-remote` by default. */
   branchHead?: BranchHeadResolver;
+  /** Reads a repository's files for content search; a shallow `git fetch` by default. */
+  headContents?: HeadContentsReader;
 }
 
 interface Candidate {
@@ -69,9 +81,11 @@ interface Candidate {
  *    `maxAgeMs` says the last refresh is recent; concurrent resolves share one refresh). A code
  *    host failure during the refresh throws an Error saying which host and why.
  * 2. Evaluates each query against the repositories the configured organizations list, scanning
- *    the index a batch at a time (see `CompiledQuery` for the filters and how content search is
- *    approximated — an approximated query adds a problem saying so); matches are on the default
- *    branch at its head commit. `count:N` keeps the first N matching repositories in name order
+ *    the index a batch at a time (see `CompiledQuery` for the filters); matches are on the
+ *    default branch at its head commit. Content search reads the files of the repositories its
+ *    other filters leave (`headContents`, each head commit once, at most
+ *    MAX_CONTENT_SEARCH_REPOSITORIES a query, else a problem refuses it) and decides exactly;
+ *    structural search is approximated, and a problem says so. `count:N` keeps the first N matching repositories in name order
  *    (a problem says how many it left out).
  * 3. Indexes each `repository:` entry on demand (`ensure`); an unknown repository or a code
  *    host that is not configured is a problem, not a throw. `branch:`/`branches:` other than the
@@ -97,6 +111,7 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
   readonly #logger: EventsLogger;
   readonly #maxAgeMs: number;
   readonly #branchHead: BranchHeadResolver;
+  readonly #headContents: HeadContentsReader;
   #refreshing: Promise<void> | undefined;
 
   constructor(options: WorkspaceResolverOptions) {
@@ -114,6 +129,7 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
     this.#logger = options.logger ?? silentLogger;
     this.#maxAgeMs = options.maxAgeMs ?? 0;
     this.#branchHead = options.branchHead ?? gitLsRemoteBranchHead;
+    this.#headContents = options.headContents ?? gitHeadContents;
   }
 
   async resolve(spec: CampaignSpec): Promise<ResolvedWorkspaces> {
@@ -125,6 +141,13 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
     if (queries.length > 0) {
       await this.#refresh();
       // Each entry's problems in order (parse, empty repositories, no match), listed entry by entry.
+      // Matches counted; kept under count:; pre-filter matches whose files content search reads.
+      const counts = () => ({
+        matched: 0,
+        kept: 0,
+        pending: [] as IndexedRepository[],
+        pendingCount: 0,
+      });
       const entries = queries.map((entry) => {
         const described = `repositoriesMatchingQuery: ${entry.repositoriesMatchingQuery}`;
         const entryProblems: ResolutionProblem[] = [];
@@ -132,47 +155,87 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
         const parsed = parseSearchQuery(entry.repositoriesMatchingQuery, { version: spec.version });
         if (parsed.query === undefined) {
           problem(`invalid query: ${parsed.errors.map((e) => e.message).join('; ')}`);
-          return { compiled: undefined, problem, entryProblems, matched: 0, kept: 0 };
+          return { ...counts(), compiled: undefined, problem, entryProblems };
         }
         const compiled = new CompiledQuery(parsed.query);
         if (compiled.approximated !== undefined) problem(compiled.approximated);
-        return { compiled, problem, entryProblems, matched: 0, kept: 0 };
+        return { ...counts(), compiled, problem, entryProblems };
       });
+      type Entry = (typeof entries)[number];
+      // Only repositories split into workspaces need their files and every matched path later;
+      // the others keep the first paths only, so memory does not grow with the index.
+      const take = (entry: Entry, repo: IndexedRepository, paths: string[]) => {
+        entry.matched++;
+        // count:N keeps the first N in name order (the scan's): the same N on every resolve.
+        if (entry.compiled!.limit !== undefined && entry.kept >= entry.compiled!.limit) return;
+        entry.kept++;
+        const split = splitsIntoWorkspaces(repo.name, spec.workspaces);
+        addCandidate(fromQueries, {
+          repo: split ? repo : { ...repo, files: [] },
+          branch: repo.defaultBranch,
+          baseRevision: repo.headCommit!,
+          paths: split ? paths : paths.slice(0, MAX_SEARCH_RESULT_PATHS),
+        });
+      };
       const reportedEmpty = new Set<string>();
       await this.index.scan((batch) => {
         for (const repo of batch) {
-          // Only repositories split into workspaces need their files and every matched path
-          // later; the others keep the first paths only, so memory does not grow with the index.
-          let candidateRepo: IndexedRepository | undefined;
-          let split = false;
           for (const entry of entries) {
             const match = entry.compiled?.match(repo);
             if (match === undefined) continue;
-            entry.matched++;
+            if (entry.compiled!.searchesContent) {
+              // A pre-filter match: decided once the files are read (an empty repository has none).
+              if (repo.headCommit === null) continue;
+              if (++entry.pendingCount <= MAX_CONTENT_SEARCH_REPOSITORIES) entry.pending.push(repo);
+              continue;
+            }
             if (repo.headCommit === null) {
+              entry.matched++;
               if (!reportedEmpty.has(repo.name)) entry.problem(emptyRepository(repo));
               reportedEmpty.add(repo.name);
               continue;
             }
-            // count:N keeps the first N in name order (the scan's): the same N on every resolve.
-            if (entry.compiled!.limit !== undefined && entry.kept >= entry.compiled!.limit)
-              continue;
-            entry.kept++;
-            if (candidateRepo === undefined) {
-              split = splitsIntoWorkspaces(repo.name, spec.workspaces);
-              candidateRepo = split ? repo : { ...repo, files: [] };
-            }
-            addCandidate(fromQueries, {
-              repo: candidateRepo,
-              branch: repo.defaultBranch,
-              baseRevision: repo.headCommit,
-              paths: split ? match.paths : match.paths.slice(0, MAX_SEARCH_RESULT_PATHS),
-            });
+            take(entry, repo, match.paths);
           }
         }
       });
+      const contents = new Map<string, Promise<FileContents>>();
       for (const entry of entries) {
-        if (entry.compiled !== undefined && entry.matched === 0)
+        if (entry.pendingCount > MAX_CONTENT_SEARCH_REPOSITORIES) {
+          entry.problem(
+            `content search would read the files of ${entry.pendingCount} repositories, more than the ${MAX_CONTENT_SEARCH_REPOSITORIES} a query may; narrow it with repo:, file: or lang: filters (nothing was selected)`,
+          );
+          continue;
+        }
+        const read = (repo: IndexedRepository) => {
+          let files = contents.get(repo.headCommit!);
+          if (files === undefined) {
+            files = this.#headContents(this.#config(repo), repo.name, repo.headCommit!);
+            files.catch(() => undefined);
+            contents.set(repo.headCommit!, files);
+          }
+          return files;
+        };
+        const files = await mapLimit(entry.pending, CONTENT_CONCURRENCY, async (repo) => {
+          try {
+            return await read(repo);
+          } catch (error) {
+            throw new Error(`cannot resolve workspaces: ${(error as Error).message}`, {
+              cause: error,
+            });
+          }
+        });
+        entry.pending.forEach((repo, i) => {
+          const match = entry.compiled!.match(repo, files[i]);
+          if (match !== undefined) take(entry, repo, match.paths);
+        });
+      }
+      for (const entry of entries) {
+        if (
+          entry.compiled !== undefined &&
+          entry.matched === 0 &&
+          entry.pendingCount <= MAX_CONTENT_SEARCH_REPOSITORIES
+        )
           entry.problem('matched no repository');
         const limit = entry.compiled?.limit;
         if (limit !== undefined && entry.matched - entry.kept > 0 && entry.kept === limit)

@@ -11,6 +11,7 @@ import {
   type SearchQuery,
   type YesNoOnly,
 } from '@campaigns/campaign-spec';
+import type { FileContents } from './head-contents.js';
 
 /** What the evaluator needs of a repository. */
 export interface QueryableRepository {
@@ -54,11 +55,16 @@ export interface QueryMatch {
  * - `archived:` and `fork:` — `no` (the default when the query does not say), `yes`, `only`;
  *   `visibility:` — `any` (default), `public`, `private` (private and internal).
  * - `type:repo` — patterns are searched in the repository name; `type:path` — in file paths.
- * - Any other pattern, `content:`, `repo:has.content(…)`, `file:has.content(…)` and the
- *   `content:` of `repo:has.file(…)` are content search, which the index cannot evaluate: it is
- *   **approximated by matching every file** the query's other filters leave (so a repository
- *   matches when it passes its other filters), and `approximated` says so; the result paths are
- *   then the files the `file:`/`lang:` filters matched, or none when there are none.
+ * - Any other pattern, `content:`, `file:has.content(…)`, `repo:has.content(…)` and the
+ *   `content:` of `repo:has.file(…)` are content search (`searchesContent`), evaluated over the
+ *   text of each file at the head commit that `match` is given: a literal pattern is found
+ *   anywhere in a file (case-insensitive unless `case:yes`), a regular expression (`/…/`,
+ *   `patterntype:regexp`, and the predicates' arguments) is RE2 with `^`/`$` at line ends;
+ *   binary files and files over 1 MB are not searched, as on Sourcegraph. Without contents every
+ *   content term holds, which makes `match` a pre-filter: it keeps every repository the contents
+ *   could match (NOT applies to single terms only, so no term can turn a miss into a match).
+ *   Structural patterns are read as regular expressions, each hole matching any text, and
+ *   `approximated` says so.
  * - `select:repo` keeps the matching repositories but no result paths; other `select:` values
  *   keep them with their paths.
  * - AND, OR and NOT as the parser gives them. `context:global`, `index:yes`, `timeout:` and
@@ -69,8 +75,13 @@ export interface QueryMatch {
  * when a `repo:` filter names it exactly (`repo:^github\.com/acme/old$`).
  */
 export class CompiledQuery {
-  /** Set when content search had to be approximated, in words for the user. */
+  /** Set when content search had to be approximated (structural search), in words for the user. */
   readonly approximated: string | undefined;
+  /** Whether `match` needs the repository's file contents to decide. */
+  readonly searchesContent: boolean;
+  /** The contents of the repository being matched, while `match` runs with them. */
+  #contents: FileContents | undefined;
+  readonly #structural: boolean;
   readonly #root: QueryNode | null;
   readonly #caseSensitive: boolean;
   readonly #patternMode: 'content' | 'repo' | 'path';
@@ -109,6 +120,7 @@ export class CompiledQuery {
         ? 'path'
         : 'content';
     this.#regexpPatterns = query.patternType === 'regexp';
+    this.#structural = query.patternType === 'structural';
     const count = valueOf('count');
     this.limit = count?.field === 'count' && count.value !== 'all' ? count.value : undefined;
     for (const f of queryFilters(query.root)) {
@@ -126,14 +138,28 @@ export class CompiledQuery {
       ...(this.#patternMode === 'content' ? collectPatterns(query.root) : []),
       ...contentFilters(query.root),
     ];
+    this.searchesContent = patterns.length > 0;
     this.approximated =
-      patterns.length > 0
-        ? `content search (${patterns.map((p) => JSON.stringify(p)).join(', ')}) cannot be evaluated from the repository index; it is approximated by matching every repository that passes the query's other filters`
+      this.searchesContent && this.#structural
+        ? `structural search (${patterns.map((p) => JSON.stringify(p)).join(', ')}) is approximated: each hole matches any text and whitespace any whitespace, so a repository may match where Comby's balanced matching would not`
         : undefined;
   }
 
-  /** The match in one repository, or undefined when the repository does not match. */
-  match(repo: QueryableRepository): QueryMatch | undefined {
+  /**
+   * The match in one repository, or undefined when the repository does not match. A query that
+   * `searchesContent` needs `contents` (every file at the head commit) to be exact; without them
+   * the answer is the pre-filter described on the class.
+   */
+  match(repo: QueryableRepository, contents?: FileContents): QueryMatch | undefined {
+    this.#contents = contents;
+    try {
+      return this.#match(repo);
+    } finally {
+      this.#contents = undefined;
+    }
+  }
+
+  #match(repo: QueryableRepository): QueryMatch | undefined {
     if (this.#root === null) return undefined;
     const byDefault = this.#exactNames.has(repo.name.toLowerCase()) ? 'yes' : 'no';
     if (
@@ -193,7 +219,14 @@ export class CompiledQuery {
   }
 
   #pattern(node: PatternNode, repo: QueryableRepository): Files | undefined {
-    if (this.#patternMode === 'content') return ALL;
+    if (this.#patternMode === 'content') {
+      const source = this.#isRegexp(node)
+        ? node.value
+        : this.#structural && !node.quoted
+          ? structuralToRegExp(node.value)
+          : escapeRegExp(node.value);
+      return this.#filesContaining(source, node.negated);
+    }
     const re = this.#isRegexp(node)
       ? this.#regexp(node.value)
       : this.#regexp(escapeRegExp(node.value));
@@ -202,6 +235,10 @@ export class CompiledQuery {
   }
 
   #predicate(node: PredicateNode, repo: QueryableRepository): Files | undefined {
+    if (node.field === 'file') {
+      // has.content / contains.content: the parser refused the others.
+      return this.#filesContaining(node.argument, node.negated);
+    }
     if (node.field !== 'repo') return ALL;
     const holds = (yes: boolean) => (yes !== node.negated ? ALL : undefined);
     switch (node.name) {
@@ -214,6 +251,19 @@ export class CompiledQuery {
       case 'has.commit.after':
       case 'contains.commit.after':
         return holds(this.#committedAfter(node.argument, repo));
+      case 'has.content':
+      case 'contains.content': {
+        const files = this.#filesContaining(node.argument, false);
+        return files === ALL ? ALL : holds(files !== undefined);
+      }
+    }
+    const content = contentOfHasFile(node);
+    if (content !== undefined) {
+      const pathPattern = /(?:^|\s)path:(\S+)/.exec(node.argument)?.[1];
+      const files = this.#filesContaining(content, false);
+      if (files === ALL) return ALL;
+      const re = pathPattern === undefined ? undefined : this.#regexp(pathPattern);
+      return holds(files !== undefined && [...files].some((f) => re === undefined || re.test(f)));
     }
     let pathPattern: string | undefined;
     if (['has.path', 'contains.path'].includes(node.name)) pathPattern = node.argument;
@@ -246,6 +296,11 @@ export class CompiledQuery {
       }
       case 'repohascommitafter':
         return this.#committedAfter(node.value, repo) ? ALL : undefined;
+      case 'content':
+        return this.#filesContaining(
+          this.#regexpPatterns ? node.pattern : escapeRegExp(node.pattern),
+          node.negated,
+        );
       case 'visibility':
         if (node.value === 'any') return ALL;
         return (node.value === 'public') === (repo.visibility === 'public') ? ALL : undefined;
@@ -255,18 +310,36 @@ export class CompiledQuery {
     }
   }
 
+  /**
+   * The files whose text the expression finds (negated: does not find); ALL while no contents are
+   * given (the pre-filter). Binary and unsearched large files (null text) match neither way.
+   */
+  #filesContaining(source: string, negated: boolean): Files | undefined {
+    const contents = this.#contents;
+    if (contents === undefined) return ALL;
+    const re = this.#regexp(source, true);
+    const files: string[] = [];
+    for (const [path, text] of contents) {
+      if (text !== null && re.test(text) !== negated) files.push(path);
+    }
+    return nonEmpty(files);
+  }
+
   #committedAfter(date: string, repo: QueryableRepository): boolean {
     const after = this.#dates.get(date) ?? Number.POSITIVE_INFINITY;
     return repo.headCommittedAt !== null && repo.headCommittedAt.getTime() > after;
   }
 
-  #regexp(source: string): RegExp {
-    let re = this.#regexps.get(source);
+  /** The RE2 expression in JavaScript; `lines`: `^` and `$` match at line ends (file contents). */
+  #regexp(source: string, lines = false): RegExp {
+    const key = `${lines ? 'm' : ''}:${source}`;
+    let re = this.#regexps.get(key);
     if (re === undefined) {
       const translated = translateRe2(source, { caseSensitive: this.#caseSensitive });
       // The parser refused queries with invalid expressions; this is a last resort.
       re = translated.regexp ?? new RegExp(escapeRegExp(source), this.#caseSensitive ? '' : 'i');
-      this.#regexps.set(source, re);
+      if (lines && !re.flags.includes('m')) re = new RegExp(re.source, `${re.flags}m`);
+      this.#regexps.set(key, re);
     }
     return re;
   }
@@ -310,16 +383,37 @@ function collectPatterns(node: QueryNode | null): string[] {
   }
 }
 
+/** The `content:` of `repo:has.file(…)` / `repo:contains.file(…)`, unquoted, if it has one. */
+function contentOfHasFile(node: PredicateNode): string | undefined {
+  if (!node.name.endsWith('.file')) return undefined;
+  const content = /(?:^|\s)content:(.+)$/.exec(node.argument)?.[1]?.trim();
+  return content === undefined ? undefined : content.replace(/^(["'])(.*)\1$/s, '$2');
+}
+
+/**
+ * A structural pattern as a regular expression: `:[name]` matches any text (across lines),
+ * `:[[name]]` any text on one line, whitespace any whitespace.
+ */
+function structuralToRegExp(pattern: string): string {
+  return pattern
+    .split(/(:\[\[[^\]]*\]\]|:\[[^\]]*\]|\s+)/)
+    .map((part) => {
+      if (part === '') return '';
+      if (/^\s+$/.test(part)) return '\\s+';
+      if (part.startsWith(':[[')) return '.*?';
+      if (part.startsWith(':[')) return '[\\s\\S]*?';
+      return escapeRegExp(part);
+    })
+    .join('');
+}
+
 /** What `content:` filters and content predicates search for, as written. */
 function contentFilters(root: QueryNode | null): string[] {
   return queryFilters(root).flatMap((f) => {
     if (f.kind === 'filter') return f.field === 'content' ? [f.pattern] : [];
     if (f.name.endsWith('.content')) return [f.argument];
-    if (f.name.endsWith('.file')) {
-      const content = /(?:^|\s)content:(.+)$/.exec(f.argument)?.[1];
-      return content === undefined ? [] : [content.trim()];
-    }
-    return [];
+    const content = contentOfHasFile(f);
+    return content === undefined ? [] : [content];
   });
 }
 

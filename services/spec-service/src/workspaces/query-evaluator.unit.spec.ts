@@ -122,25 +122,65 @@ describe('CompiledQuery', () => {
     expect(compile('file:README').limit).toBeUndefined();
   });
 
-  it('approximates content filters and predicates too, and says so', () => {
-    for (const [query, text] of [
-      ['content:TODO', '"TODO"'],
-      ['repo:has.content(TODO)', '"TODO"'],
-      ['file:has.content(TODO)', '"TODO"'],
-      ['repo:has.file(path:go.mod content:"go 1.22")', '"\\"go 1.22\\""'],
-    ]) {
-      expect(compile(query!).approximated).toContain(`content search (${text}`);
-    }
+  it('searches file contents exactly when given them, and pre-filters without them', () => {
+    const contents = new Map<string, Map<string, string | null>>([
+      [
+        'github.com/acme/api',
+        new Map<string, string | null>([
+          ['main.go', 'package main\n\nfunc main() { fmt.Println("hi") }\n'],
+          ['internal/db/db.go', 'package db\n// TODO: pool\n'],
+          ['go.mod', 'module api\n\ngo 1.22\n'],
+          ['README.md', '# API\n'],
+          ['docs/guide.md', null],
+        ]),
+      ],
+      [
+        'github.com/acme/web',
+        new Map<string, string | null>([
+          ['src/app.ts', 'console.log("TODO later");\n'],
+          ['src/app.test.ts', 'test("x", () => {});\n'],
+          ['package.json', '{"dependencies":{"react":"18"}}\n'],
+          ['README.md', '# Web\n'],
+        ]),
+      ],
+    ]);
+    const exact = (query: string, version: 1 | 2 = 1) => {
+      const compiled = compile(query, version);
+      expect(compiled.searchesContent).toBe(true);
+      expect(compiled.approximated).toBeUndefined();
+      return repos.flatMap((repo) => {
+        const match = compiled.match(repo, contents.get(repo.name) ?? new Map());
+        return match === undefined ? [] : [[repo.name.split('/')[2]!, match.paths]];
+      });
+    };
+    expect(exact('fmt.Println')).toEqual([['api', ['main.go']]]);
+    expect(exact('todo')).toEqual([
+      ['api', ['internal/db/db.go']],
+      ['web', ['src/app.ts']],
+    ]);
+    expect(exact('todo case:yes')).toEqual([]);
+    expect(exact('lang:go TODO')).toEqual([['api', ['internal/db/db.go']]]);
+    expect(exact('/^go 1\\.2\\d$/')).toEqual([['api', ['go.mod']]]);
+    expect(exact('content:"TODO later"')).toEqual([['web', ['src/app.ts']]]);
+    expect(exact('file:\\.ts$ -content:TODO')).toEqual([['web', ['src/app.test.ts']]]);
+    expect(exact('file:has.content(react)')).toEqual([['web', ['package.json']]]);
+    expect(exact('repo:has.content(package db) file:README')).toEqual([['api', ['README.md']]]);
+    expect(exact('repo:has.file(path:package\\.json content:"react")')).toEqual([['web', []]]);
+    expect(exact('repo:has.file(path:README content:react)')).toEqual([]);
+    expect(exact('-repo:has.content(fmt) file:README')).toEqual([['web', ['README.md']]]);
+    expect(exact('TODO pool', 2)).toEqual([['api', ['internal/db/db.go']]]);
+    // Without the contents every content term holds: a pre-filter that keeps every candidate.
+    expect(run('lang:go fmt.Println')).toEqual([['api', ['internal/db/db.go', 'main.go']]]);
   });
 
-  it('approximates content patterns by the other filters and says so', () => {
-    const compiled = compile('lang:go fmt.Println');
-    expect(compiled.approximated).toContain('content search ("fmt.Println")');
-    expect(run('lang:go fmt.Println')).toEqual([['api', ['internal/db/db.go', 'main.go']]]);
-    expect(run('foo bar', 2)).toEqual([
-      ['api', []],
-      ['web', []],
-    ]);
+  it('reads structural patterns as regular expressions and says they are approximated', () => {
+    const compiled = compile('fmt.Println(:[x]) patterntype:structural');
+    expect(compiled.approximated).toContain(
+      'structural search ("fmt.Println(:[x])") is approximated',
+    );
+    const files = new Map([['main.go', 'fmt.Println(\n  "hi")\n']]);
+    expect(compiled.match(repos[0]!, files)).toEqual({ paths: ['main.go'] });
+    expect(compiled.match(repos[0]!, new Map([['main.go', 'fmt.Printf("hi")']]))).toBeUndefined();
   });
 
   it('keeps no paths under select:repo and matches nothing for an empty query', () => {

@@ -198,17 +198,31 @@ describe('workspace resolution against the repository index', () => {
     ]);
   });
 
-  it('approximates content search and says so', async () => {
-    const result = await resolver.resolve(
-      spec([{ repositoriesMatchingQuery: 'repo:go-svc$ fmt.Println' }]),
-    );
-    expect(result.workspaces.map((w) => w.repository)).toEqual([repo(t, 'go-svc')]);
-    expect(result.problems).toEqual([
-      {
-        entry: 'repositoriesMatchingQuery: repo:go-svc$ fmt.Println',
-        message: expect.stringContaining('content search ("fmt.Println") cannot be evaluated'),
-      },
+  it('searches file contents exactly, reading each candidate repository once with git', async () => {
+    const select = async (query: string) => {
+      const result = await resolver.resolve(spec([{ repositoriesMatchingQuery: query }]));
+      return [
+        result.workspaces.map((w) => [w.repository, w.searchResultPaths]),
+        result.problems.map((p) => p.message),
+      ];
+    };
+    expect(await select('package main')).toEqual([
+      [[repo(t, 'go-svc'), ['cmd/tool/main.go', 'main.go']]],
+      [],
     ]);
+    expect(await select('export {} -file:util')).toEqual([
+      [
+        [repo(t, 'api'), ['src/index.ts']],
+        [repo(t, 'web'), ['packages/b/src/x.ts']],
+      ],
+      [],
+    ]);
+    expect(await select('repo:has.content(# docs)')).toEqual([[[repo(t, 'web'), []]], []]);
+    expect(await select('file:has.content(^module x$)')).toEqual([
+      [[repo(t, 'go-svc'), ['go.mod']]],
+      [],
+    ]);
+    expect(await select('repo:go-svc$ fmt.Println')).toEqual([[], ['matched no repository']]);
   });
 
   it('reports an entry matching nothing, an invalid query and an empty repository as problems', async () => {
