@@ -430,7 +430,7 @@ changesetTemplate:
     }
   }, 300_000);
 
-  it('selects exactly by topic and description, keeps count:N, reports a glob without its host, and refuses what it cannot evaluate (C1 item 5)', async () => {
+  it('selects exactly by topic, description and file contents, keeps count:N, reports a glob without its host, and refuses what it cannot evaluate (C1 item 5)', async () => {
     const file = join(system.workDir, 'query-semantics.campaign.yaml');
     const previewQuery = async (query: string, extra = '') => {
       await writeFile(file, `${specText({ name: 'query-semantics', query })}${extra}`);
@@ -459,6 +459,13 @@ changesetTemplate:
     expect(repositories(byDescription)).toEqual(
       named((r) => (r.description ?? '').includes('python-package')),
     );
+
+    // Each README says "Synthetic <template> number N": content search finds exactly those.
+    const byContent = await previewQuery('file:^README\\.md$ python-package number');
+    expect(repositories(byContent)).toEqual(
+      named((r) => (r.description ?? '').includes('python-package')),
+    );
+    expect(byContent.problems).toEqual([]);
 
     const counted = await previewQuery('file:README.md count:2');
     expect(repositories(counted)).toEqual(
