@@ -543,6 +543,22 @@ describe('parseCampaignSpec: warnings', () => {
       '10:7: warning: "gitlab.com/*" matches no repository in "on"; this entry never applies',
     ],
     [
+      'a published glob written without the host',
+      lines(
+        'name: x',
+        'on:',
+        '  - repository: github.com/a/b',
+        'changesetTemplate:',
+        '  title: t',
+        '  branch: b',
+        '  commit:',
+        '    message: m',
+        '  published:',
+        '    - a/*: true',
+      ),
+      '10:7: warning: "a/*" matches no repository in "on": patterns are matched against HOST/OWNER/NAME; did you mean "github.com/a/*"?',
+    ],
+    [
       'an approximated filter',
       lines('name: x', 'on:', '  - repositoriesMatchingQuery: foo(:[x]) patterntype:structural'),
       '3:42: warning: in the query: patterntype:structural is approximated',

@@ -428,9 +428,9 @@ function checkPublished(spec: PartialSpec, reporter: Reporter, steps: GlobWork):
   const published = spec.changesetTemplate?.published;
   if (!Array.isArray(published)) return;
   const onlyExplicit = present(spec.on).every((e) => 'repository' in e);
-  const explicitRepositories = new SortedNames(
-    present(spec.on).flatMap((e) => ('repository' in e ? [e.repository] : [])),
-  );
+  const explicit = present(spec.on).flatMap((e) => ('repository' in e ? [e.repository] : []));
+  const explicitRepositories = new SortedNames(explicit);
+  const explicitHosts = explicit.map((name) => name.split('/')[0]!);
   /** Whether the glob matches a repository of `on`, trying only those with its literal prefix. */
   const matchesSome = (glob: string): boolean => {
     try {
@@ -468,9 +468,15 @@ function checkPublished(spec: PartialSpec, reporter: Reporter, steps: GlobWork):
     } else if (branchGlob === '') {
       reporter.key([...path, key], `"${key}" has an empty branch after "@"`);
     } else if (onlyExplicit && !matchesSome(repositoryGlob)) {
+      // Written without the host (acme/* for github.com/acme/*) is the usual mistake.
+      const qualified = [...new Set(explicitHosts)]
+        .map((host) => `${host}/${repositoryGlob}`)
+        .find((glob) => matchesSome(glob));
       reporter.key(
         [...path, key],
-        `"${repositoryGlob}" matches no repository in "on"; this entry never applies`,
+        qualified === undefined
+          ? `"${repositoryGlob}" matches no repository in "on"; this entry never applies`
+          : `"${repositoryGlob}" matches no repository in "on": patterns are matched against HOST/OWNER/NAME; did you mean "${qualified}"?`,
         'warning',
       );
     }
