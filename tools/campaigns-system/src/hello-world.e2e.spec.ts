@@ -53,6 +53,7 @@ interface PullJson {
   body: string | null;
   html_url: string;
   head: { ref: string; sha: string };
+  base: { ref: string };
 }
 
 describe('hello-world end to end', () => {
@@ -491,6 +492,64 @@ changesetTemplate:
       /query-semantics\.campaign\.yaml:4:\d+: in the query: "type:commit" is not supported: commit and diff search are not evaluated/,
     );
   }, 120_000);
+
+  it('runs each of several branches as a workspace of its own, its pull request based on that branch, and closes the one whose branch leaves the spec (C1 item 4)', async () => {
+    const repo = { owner: 'acme', name: repoName(5) };
+    // release: one commit ahead of main, so a changeset based on main's commit would show it reverted.
+    await system.env.sim.control.call('pushCommit', {
+      ...repo,
+      branch: 'release',
+      files: { 'RELEASE.md': 'release notes\n' },
+      message: 'Cut the release',
+    });
+    const file = join(system.workDir, 'branches.campaign.yaml');
+    const spec = (branches: string[]) => `name: branches
+description: One change on every maintained branch
+on:
+  - repository: ${system.env.repo(repoName(5))}
+    branches: [${branches.join(', ')}]
+steps:
+  - run: echo "on \${{ repository.branch }}" > BRANCH.md
+    container: alpine:3
+changesetTemplate:
+  title: Note the branch
+  body: One pull request per branch
+  branch: branches-\${{ repository.branch }}
+  commit:
+    message: Note the branch
+  published: true
+`;
+    await writeFile(file, spec(['main', 'release']));
+    const result = await system.cli(['apply', '-f', file, '--wait', '--json']);
+    expect(result.code).toBe(0);
+    const s = await status('branches');
+    expect(s.phase).toBe('complete');
+    expect(s.problems).toEqual([]);
+    expect(s.executions.map((e) => [e.branch, e.state]).sort()).toEqual([
+      ['main', 'succeeded'],
+      ['release', 'succeeded'],
+    ]);
+    expect(s.changesets.map((c) => [c.headBranch, c.state]).sort()).toEqual([
+      ['branches-main', 'open'],
+      ['branches-release', 'open'],
+    ]);
+    for (const branch of ['main', 'release']) {
+      const [pr, ...more] = await pulls(5, `branches-${branch}`);
+      expect(more).toEqual([]);
+      expect(pr!.base.ref).toBe(branch);
+      // Based on its own branch: only the step's file changes, nothing of the other branch.
+      const files = await changedFiles(5, pr!);
+      expect(files.map((f) => [f.filename, f.content])).toEqual([['BRANCH.md', `on ${branch}\n`]]);
+    }
+
+    // Dropping a branch from the spec closes its pull request and leaves the other one alone.
+    await writeFile(file, spec(['main']));
+    expect((await system.cli(['apply', '-f', file, '--wait', '--json'])).code).toBe(0);
+    const [release] = await pulls(5, 'branches-release');
+    expect(release!.state).toBe('closed');
+    const [main] = await pulls(5, 'branches-main');
+    expect(main!.state).toBe('open');
+  }, 300_000);
 
   it('leaves a log that campaign audit --verify finds intact, with the live projections equal to it', async () => {
     const result = await system.cli(['audit', '--verify', '--json']);
