@@ -30,26 +30,24 @@ export interface CampaignSpecParseResult {
  * Parses and validates a campaign spec. Never throws for bad input: every problem comes back as a
  * diagnostic at its line and column (format them with `formatDiagnostic(fileName, d)`).
  *
- * `fileName` is used to check that `steps[].mount` paths stay inside the spec's directory.
+ * The second argument, the spec's file name, is no longer read (it placed `steps[].mount` paths,
+ * which are now refused whatever they name); callers keep passing it for their diagnostics.
  */
-export function parseCampaignSpec(
-  text: string,
-  fileName = 'campaign.yaml',
-): CampaignSpecParseResult {
-  return parseCampaignSpecCounted(text, fileName).result;
+export function parseCampaignSpec(text: string, _fileName?: string): CampaignSpecParseResult {
+  return parseCampaignSpecCounted(text).result;
 }
 
 /** `parseCampaignSpec`, also returning the work it took (what the limits in work.ts bound). */
 export function parseCampaignSpecCounted(
   text: string,
-  fileName = 'campaign.yaml',
+  _fileName?: string,
 ): { result: CampaignSpecParseResult; work: SpecWork } {
   const work = newSpecWork();
   // Four bytes per UTF-16 unit at most: count only when the text could be over the limit.
   const tooLarge = specSizeError(text.length * 4 <= MAX_SPEC_BYTES ? 0 : utf8Length(text));
   if (tooLarge) return { result: { errors: [tooLarge], warnings: [] }, work };
   try {
-    return { result: parse(text, fileName, work), work };
+    return { result: parse(text, work), work };
   } catch (err) {
     return {
       result: failure(
@@ -60,7 +58,7 @@ export function parseCampaignSpecCounted(
   }
 }
 
-function parse(text: string, fileName: string, work: SpecWork): CampaignSpecParseResult {
+function parse(text: string, work: SpecWork): CampaignSpecParseResult {
   const read = readSpecYaml(text, campaignSpecSchema, work);
   const reporter = new Reporter(read);
   for (const problem of read.problems) {
@@ -86,7 +84,7 @@ function parse(text: string, fileName: string, work: SpecWork): CampaignSpecPars
   const parsed = campaignSpecSchema.safeParse(written);
   work.schemaIssues += cut.issues + (parsed.error?.issues.length ?? 0);
   if (parsed.success) {
-    runSemanticChecks(parsed.data, written, reporter, fileName, work);
+    runSemanticChecks(parsed.data, written, reporter, work);
   } else {
     const issues = parsed.error.issues;
     // Describing an issue costs more than finding it: past this many, they are only counted.
@@ -96,7 +94,7 @@ function parse(text: string, fileName: string, work: SpecWork): CampaignSpecPars
       else reporter.value(problem.path, problem.message);
     }
     reporter.undescribedErrors += issues.length - described.length;
-    runSemanticChecks(validParts(written, issues), written, reporter, fileName, work);
+    runSemanticChecks(validParts(written, issues), written, reporter, work);
   }
   if (cut.stoppedAt) {
     reporter.stop(
@@ -256,7 +254,7 @@ export function specSizeError(
     line: 1,
     column: 1,
     path: [],
-    message: `the spec is ${size}; the limit is ${MAX_SPEC_BYTES} bytes (1 MiB). Move large file contents out of the spec (steps[].mount) or split the campaign`,
+    message: `the spec is ${size}; the limit is ${MAX_SPEC_BYTES} bytes (1 MiB). Move large file contents into the step's container image or split the campaign`,
   };
 }
 

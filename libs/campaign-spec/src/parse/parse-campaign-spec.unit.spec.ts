@@ -201,7 +201,7 @@ describe('parseCampaignSpec: every error at its line and column', () => {
       '8:17: steps[0].outputs.o.format must be "text", "json" or "yaml"; did you mean "json"?',
     ],
     [
-      'a mount outside the spec directory',
+      'a mount: local files never reach the executors',
       lines(
         'name: x',
         'steps:',
@@ -211,7 +211,7 @@ describe('parseCampaignSpec: every error at its line and column', () => {
         '      - path: ../secrets',
         '        mountpoint: /tmp/s',
       ) + TEMPLATE,
-      `6:15: steps[0].mount[0].path "../secrets" is outside the spec file's directory; mounted paths must be inside it`,
+      `5:5: steps[0].mount is not supported: only the spec's text is applied, so files on your machine never reach the executors; put small files in steps[0].files, larger ones in the step's container image`,
     ],
     [
       'an unknown namespace in a template, at the name',

@@ -19,7 +19,6 @@ export function runSemanticChecks(
   spec: PartialSpec,
   written: Readonly<Record<string, unknown>>,
   reporter: Reporter,
-  fileName: string,
   work: SpecWork = newSpecWork(),
 ): void {
   const steps: GlobWork = { remaining: MAX_CHECK_STEPS };
@@ -32,7 +31,7 @@ export function runSemanticChecks(
   }
   checkOn(spec, reporter);
   checkWorkspaces(spec, reporter, steps);
-  checkSteps(spec, reporter, fileName);
+  checkSteps(spec, reporter);
   checkTransformChanges(spec, reporter, work);
   checkImportChangesets(spec, reporter);
   checkChangesetTemplate(spec, reporter, steps);
@@ -150,7 +149,7 @@ function checkWorkspaces(spec: PartialSpec, reporter: Reporter, steps: GlobWork)
   }
 }
 
-function checkSteps(spec: PartialSpec, reporter: Reporter, fileName: string): void {
+function checkSteps(spec: PartialSpec, reporter: Reporter): void {
   const steps = spec.steps ?? [];
   steps.forEach((step, i) => {
     if (step === undefined) return;
@@ -234,44 +233,15 @@ function checkSteps(spec: PartialSpec, reporter: Reporter, fileName: string): vo
         'warning',
       );
     }
-    step.mount?.forEach((mount, j) =>
-      checkMount(reporter, ['steps', i, 'mount', j, 'path'], mount.path, fileName),
-    );
+    // The spec reaches the services as text: local files it names never reach an executor. As
+    // with Sourcegraph's server-side execution, mounting is refused rather than silently skipped.
+    if (step.mount != null && step.mount.length > 0) {
+      reporter.key(
+        ['steps', i, 'mount'],
+        `steps[${i}].mount is not supported: only the spec's text is applied, so files on your machine never reach the executors; put small files in steps[${i}].files, larger ones in the step's container image`,
+      );
+    }
   });
-}
-
-function checkMount(
-  reporter: Reporter,
-  path: (string | number)[],
-  mountPath: string,
-  fileName: string,
-): void {
-  const specDir = posix.dirname(fileName.replaceAll('\\', '/'));
-  const normalized = mountPath.replaceAll('\\', '/');
-  if (posix.isAbsolute(normalized)) {
-    if (!posix.isAbsolute(specDir)) {
-      reporter.value(
-        path,
-        `${displayPath(path)} is absolute; write it relative to the spec file so that it works wherever the spec is checked out`,
-        'warning',
-      );
-      return;
-    }
-    const relative = posix.relative(specDir, normalized);
-    if (relative.startsWith('..') || posix.isAbsolute(relative)) {
-      reporter.value(
-        path,
-        `${displayPath(path)} "${mountPath}" is outside the spec file's directory; mounted paths must be inside it`,
-      );
-    }
-    return;
-  }
-  if (posix.normalize(normalized).startsWith('..')) {
-    reporter.value(
-      path,
-      `${displayPath(path)} "${mountPath}" is outside the spec file's directory; mounted paths must be inside it`,
-    );
-  }
 }
 
 function checkTransformChanges(spec: PartialSpec, reporter: Reporter, work: SpecWork): void {

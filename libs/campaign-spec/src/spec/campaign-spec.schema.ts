@@ -172,7 +172,8 @@ export const stepMountSchema = z
   })
   .meta({
     title: 'StepMount',
-    description: 'A local file or directory mounted into the container.',
+    description:
+      'A local file or directory mounted into the container. Not supported: only the spec’s text is applied, so local files never reach the executors (as with Sourcegraph’s server-side execution); use `files`.',
   });
 
 export const stepSchema = z
@@ -207,10 +208,10 @@ export const stepSchema = z
         description: `Run the step only when this is true or renders to "true".${TEMPLATED}`,
         examples: [true, '${{ matches repository.name "github.com/acme/*" }}'],
       }),
-    mount: z
-      .array(stepMountSchema)
-      .nullish()
-      .meta({ description: 'Local files or directories mounted into the container.' }),
+    mount: z.array(stepMountSchema).nullish().meta({
+      description:
+        'Not supported (refused): local files never reach the executors; use `files` or the container image.',
+    }),
     allow_network: z.boolean().optional().meta({
       description:
         'Accepted for compatibility with old Sourcegraph batch specs and ignored: steps always have network access.',
