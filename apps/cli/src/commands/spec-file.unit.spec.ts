@@ -53,7 +53,7 @@ describe('reading a spec from a pipe', () => {
 
     expect(failure).toBeInstanceOf(CliFailure);
     expect(failure).toMatchObject({
-      message: `${pipe.path}:1:1: the spec is more than ${MAX_SPEC_BYTES} bytes (reading stopped there); the limit is ${MAX_SPEC_BYTES} bytes (1 MiB). Move large file contents out of the spec (steps[].mount) or split the campaign`,
+      message: `${pipe.path}:1:1: the spec is more than ${MAX_SPEC_BYTES} bytes (reading stopped there); the limit is ${MAX_SPEC_BYTES} bytes (1 MiB). Move large file contents into the step's container image or split the campaign`,
       exitCode: 1,
     });
     // Read to the end, the pipe would have taken all 16 MiB.

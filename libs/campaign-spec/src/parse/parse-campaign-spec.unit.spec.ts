@@ -559,6 +559,22 @@ describe('parseCampaignSpec: warnings', () => {
       '10:7: warning: "a/*" matches no repository in "on": patterns are matched against HOST/OWNER/NAME; did you mean "github.com/a/*"?',
     ],
     [
+      'a published glob without the host when a host of on is no valid glob',
+      lines(
+        'name: x',
+        'on:',
+        '  - repository: git{hub.com/a/b',
+        'changesetTemplate:',
+        '  title: t',
+        '  branch: b',
+        '  commit:',
+        '    message: m',
+        '  published:',
+        '    - a/*: true',
+      ),
+      '10:7: warning: "a/*" matches no repository in "on"; this entry never applies',
+    ],
+    [
       'an approximated filter',
       lines('name: x', 'on:', '  - repositoriesMatchingQuery: foo(:[x]) patterntype:structural'),
       '3:42: warning: in the query: patterntype:structural is approximated',

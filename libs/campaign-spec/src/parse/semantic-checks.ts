@@ -441,7 +441,8 @@ function checkPublished(spec: PartialSpec, reporter: Reporter, steps: GlobWork):
       // Written without the host (acme/* for github.com/acme/*) is the usual mistake.
       const qualified = [...new Set(explicitHosts)]
         .map((host) => `${host}/${repositoryGlob}`)
-        .find((glob) => matchesSome(glob));
+        // A host that is not valid in a glob ("{" of a typo) cannot be the suggestion.
+        .find((glob) => globProblem(glob, steps) === undefined && matchesSome(glob));
       reporter.key(
         [...path, key],
         qualified === undefined

@@ -88,7 +88,7 @@ export function readSpecYaml(original: string, schema: z.ZodType, work = newSpec
   if (tooManyTokensAt !== undefined) {
     problems.push({
       offset: tooManyTokensAt,
-      message: `the spec has more than ${MAX_YAML_TOKENS} YAML tokens (keys, values, list dashes, comments, line breaks) and is not read further; split the campaign or move large contents out of the spec (steps[].mount)`,
+      message: `the spec has more than ${MAX_YAML_TOKENS} YAML tokens (keys, values, list dashes, comments, line breaks) and is not read further; split the campaign or move large contents into the step's container image`,
       recoverable: false,
     });
     return read;
