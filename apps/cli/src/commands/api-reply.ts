@@ -1,12 +1,19 @@
 import type { ApiError } from '@campaigns/contracts';
 import { EXIT, type CliIo } from '../command.js';
+import { isStructured, type OutputFormat } from './options.js';
+import { printData } from './output.js';
 
 /**
  * Reports spec-service's `ok: false` answer: its diagnostics (FILE:LINE:COL: message) and
- * message on stderr, and with `--json` the error on stdout too. Exit 1.
+ * message on stderr, and with `-o json|yaml` the error on stdout too. Exit 1.
  */
-export function reportApiError(command: string, error: ApiError, io: CliIo, json: boolean): number {
-  if (json) io.stdout(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
+export function reportApiError(
+  command: string,
+  error: ApiError,
+  io: CliIo,
+  format: OutputFormat,
+): number {
+  if (isStructured(format)) printData(io, format, { ok: false, error });
   for (const diagnostic of error.diagnostics ?? []) io.stderr(`${diagnostic}\n`);
   io.stderr(`campaign ${command}: ${error.message}\n`);
   return EXIT.failed;

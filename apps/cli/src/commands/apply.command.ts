@@ -1,41 +1,87 @@
 import { userInfo } from 'node:os';
-import { pollUntil } from '@campaigns/events';
-import {
-  type ApplyRequest,
-  type ApplyResult,
-  type CampaignStatus,
-  type GetRequest,
-} from '@campaigns/contracts';
-import { EXIT, type CliIo, type Command } from '../command.js';
+import type { ApplyRequest, ApplyResult } from '@campaigns/contracts';
+import { EXIT, UsageError, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
-import { formatProgress, formatStatus } from './format.js';
-import { parseOptions } from './options.js';
-import { readSpecText } from './spec-file.js';
+import { followApplication, stoppedWaitingLine } from './follow.js';
+import { formatStatus } from './format.js';
+import { COLOUR_ENV, NATS_ENV } from './help-text.js';
 import {
-  clientSettings,
-  CliFailure,
-  withSpecService,
-  type SpecServiceClient,
-} from './spec-service-client.js';
+  addFileOption,
+  addOutputOptions,
+  isStructured,
+  outputOf,
+  parseDuration,
+  specFileOf,
+  tableView,
+} from './options.js';
+import { printData } from './output.js';
+import { readSpecText, specDisplayName } from './spec-file.js';
+import { clientSettings, CliFailure, withSpecService } from './spec-service-client.js';
 import { fullStatus, PageError } from './status-pages.js';
-
-const USAGE = 'campaign apply -f FILE [--wait] [--json]';
 
 /** Exit code of `apply --wait` when the campaign converged with failures. */
 export const EXIT_NEEDS_ATTENTION = 3;
-const POLL_INTERVAL_MS = 500;
+
+/** `--wait` and `--timeout DURATION`, shared by apply and status. */
+export const WAIT_OPTIONS = {
+  wait: 'follow the apply until the campaign is complete (exit 0) or needs attention (exit 3)',
+  timeout: 'with --wait: stop waiting after DURATION (30s, 5m, 1h30m; a bare number is seconds)',
+};
+
+/** The `--timeout` in milliseconds, which only makes sense with `--wait`. */
+export function timeoutOf(options: Record<string, unknown>): number | undefined {
+  const raw = options['timeout'] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (options['wait'] !== true) throw new UsageError('--timeout needs --wait');
+  return parseDuration('--timeout', raw);
+}
 
 export const applyCommand: Command = {
   name: 'apply',
   summary: 'Apply a campaign spec; --wait follows it until it completes or needs attention',
-  usage: USAGE,
-  async run(args, io) {
-    const options = parseOptions('apply', args, { flags: ['--wait', '--json'], file: true });
-    const file = options.file!;
-    const json = options.flags.has('--json');
-    const wait = options.flags.has('--wait');
-    const specText = await readSpecText('apply', file);
-    const request: ApplyRequest = { fileName: file, specText, actor: actorOf(io.env) };
+  usage: 'campaign apply -f FILE [--wait [--timeout DURATION]] [-o json|yaml|wide]',
+  configure(command) {
+    addFileOption(command, 'apply');
+    command
+      .option('--wait', WAIT_OPTIONS.wait)
+      .option('--timeout <DURATION>', WAIT_OPTIONS.timeout);
+    addOutputOptions(command, ['json', 'yaml', 'wide']);
+  },
+  help: {
+    env: [
+      ...NATS_ENV,
+      ['CAMPAIGN_ACTOR', 'who applies, as recorded in the event log (default: your user name)'],
+      ['CAMPAIGN_POLL_INTERVAL_MS', 'how often --wait asks for the status (default 500)'],
+      ...COLOUR_ENV,
+    ],
+    examples: [
+      ['campaign apply -f hello.campaign.yaml', 'send the spec; the services carry it out'],
+      [
+        'campaign apply -f hello.campaign.yaml --wait --timeout 30m',
+        'and follow it, showing the counts, then print the status',
+      ],
+      ['generate-spec | campaign apply -f -', 'apply a spec read from stdin'],
+      ['campaign apply -f hello.campaign.yaml -o json', 'the ApplyResult as JSON'],
+    ],
+    exitCodes: [
+      [0, 'applied (with --wait: the campaign is complete)'],
+      [1, 'the spec is invalid or spec-service refused it; with --timeout: not complete in time'],
+      [2, 'the command line is wrong, the file cannot be read, or NATS/spec-service are down'],
+      [3, 'with --wait: the campaign needs attention (failed executions or errored changesets)'],
+      [130, 'Ctrl-C while waiting: the apply goes on; the line printed says how to follow it'],
+    ],
+  },
+  async run({ options }, io) {
+    const file = specFileOf('apply', options);
+    const format = outputOf(options);
+    const wait = options['wait'] === true;
+    const timeoutMs = timeoutOf(options);
+    const specText = await readSpecText('apply', file, io.stdin);
+    const request: ApplyRequest = {
+      fileName: specDisplayName(file),
+      specText,
+      actor: actorOf(io.env),
+    };
     const settings = clientSettings(io.env);
     settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
 
@@ -43,26 +89,31 @@ export const applyCommand: Command = {
       io.env,
       async (client) => {
         const reply = await client.request<ApplyResult>('apply', request);
-        if (!reply.ok) return reportApiError('apply', reply.error, io, json);
+        if (!reply.ok) return reportApiError('apply', reply.error, io, format);
         const { ok: _ok, ...result } = reply;
         for (const warning of result.warnings) io.stderr(`${warning}\n`);
         if (!wait) {
-          if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+          if (isStructured(format)) printData(io, format, result);
           else io.stdout(`${appliedLine(result)}\n`);
           return EXIT.ok;
         }
-        if (!json) io.stdout(`${appliedLine(result)}\n`);
-        const outcome = await waitForOutcome(client, result, io);
+        if (!isStructured(format)) io.stdout(`${appliedLine(result)}\n`);
+        const followed = await followApplication(client, result, io, timeoutMs);
+        if ('stopped' in followed) {
+          io.stderr(`${stoppedWaitingLine(result.campaign, followed)}\n`);
+          return followed.stopped === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+        }
+        const outcome = followed.outcome;
         let status;
         try {
           // The rows once, at the end: the table shows only the failed executions.
-          status = await fullStatus(client, outcome, json ? 'all' : 'failed');
+          status = await fullStatus(client, outcome, format === 'table' ? 'failed' : 'all');
         } catch (err) {
-          if (err instanceof PageError) return reportApiError('apply', err.error, io, json);
+          if (err instanceof PageError) return reportApiError('apply', err.error, io, format);
           throw err;
         }
-        if (json) io.stdout(`${JSON.stringify({ apply: result, status }, null, 2)}\n`);
-        else io.stdout(`\n${formatStatus(status)}`);
+        if (isStructured(format)) printData(io, format, { apply: result, status });
+        else io.stdout(`\n${formatStatus(status, tableView(io, format))}`);
         return outcome.phase === 'complete' ? EXIT.ok : EXIT_NEEDS_ATTENTION;
       },
       settings,
@@ -85,55 +136,4 @@ export function actorOf(env: NodeJS.ProcessEnv): string {
   } catch {
     throw new CliFailure('cannot tell who applies: set CAMPAIGN_ACTOR', 2);
   }
-}
-
-/**
- * Polls `get` (the summary: its size does not grow with the campaign) until this application's
- * status is `complete` or `needs-attention` (which a stage that cannot go on reaches at once),
- * showing the counts on stderr: one line rewritten in place on a terminal, a new line per change
- * otherwise.
- */
-async function waitForOutcome(
-  client: SpecServiceClient,
-  applied: ApplyResult,
-  io: CliIo,
-): Promise<CampaignStatus> {
-  const every = envMs(io.env, 'CAMPAIGN_POLL_INTERVAL_MS', POLL_INTERVAL_MS);
-  const request: GetRequest = { campaign: applied.campaign };
-  let shown = '';
-  const outcome = await pollUntil(
-    async () => {
-      const reply = await client.request<CampaignStatus>('get', request);
-      if (!reply.ok && reply.error.code !== 'not-found') {
-        if (io.stderrIsTTY && shown !== '') io.stderr('\n');
-        throw new CliFailure(`cannot follow ${applied.campaign}: ${reply.error.message}`, 1);
-      }
-      // Until spec-service's read model has caught up with this application, keep waiting.
-      const status = reply.ok && reply.applyId === applied.applyId ? stripOk(reply) : undefined;
-      const line =
-        status === undefined
-          ? `${applied.campaign}: waiting for spec-service`
-          : formatProgress(status);
-      if (line !== shown) {
-        io.stderr(io.stderrIsTTY ? `\r\x1b[2K${line}` : `${line}\n`);
-        shown = line;
-      }
-      if (
-        status !== undefined &&
-        (status.phase === 'complete' || status.phase === 'needs-attention')
-      ) {
-        if (io.stderrIsTTY) io.stderr('\n');
-        return status;
-      }
-      return undefined;
-    },
-    { intervalMs: every },
-  );
-  // Without a signal, polling ends only with an outcome.
-  return outcome!;
-}
-
-function stripOk(reply: { ok: true } & CampaignStatus): CampaignStatus {
-  const { ok: _ok, ...status } = reply;
-  return status;
 }

@@ -1,6 +1,9 @@
 import { UsageError } from '../command.js';
 import { parseChangesetFilter, type ChangesetFilter } from '../audit/timeline.js';
 
+/** How audit prints: text for people, JSON (Lines, for the timeline) or YAML documents. */
+export type AuditFormat = 'text' | 'json' | 'yaml';
+
 /** What `campaign audit` was asked to do. */
 export type AuditRequest =
   | {
@@ -9,13 +12,18 @@ export type AuditRequest =
       changeset?: ChangesetFilter;
       since?: Date;
       until?: Date;
-      json: boolean;
+      format: AuditFormat;
     }
-  | { mode: 'at'; campaign: string; at: Date; json: boolean }
-  | { mode: 'verify'; json: boolean };
+  | { mode: 'at'; campaign: string; at: Date; format: AuditFormat }
+  | { mode: 'verify'; format: AuditFormat };
 
-const VALUE_OPTIONS = ['--changeset', '--since', '--until', '--at'] as const;
-type ValueOption = (typeof VALUE_OPTIONS)[number];
+/** The options of `campaign audit` that take a value, as given on the command line. */
+export interface AuditValues {
+  changeset?: string;
+  since?: string;
+  until?: string;
+  at?: string;
+}
 
 const ISO =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
@@ -45,61 +53,45 @@ export function parseTimestamp(option: string, value: string): Date {
   );
 }
 
-export function parseAuditArgs(args: readonly string[]): AuditRequest {
-  const values = new Map<ValueOption, string>();
-  const positional: string[] = [];
-  let json = false;
-  let verify = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--json') json = true;
-    else if (arg === '--verify') verify = true;
-    else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = (eq === -1 ? arg : arg.slice(0, eq)) as ValueOption;
-      if (!VALUE_OPTIONS.includes(name)) throw new UsageError(`unknown option "${arg}" for audit`);
-      const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
-      if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
-      if (values.has(name)) throw new UsageError(`${name} is given twice`);
-      values.set(name, value);
-    } else if (arg.startsWith('-') && arg !== '-')
-      throw new UsageError(`unknown option "${arg}" for audit`);
-    else positional.push(arg);
-  }
-  if (positional.length > 1)
-    throw new UsageError(`unexpected argument "${positional[1]}" for audit`);
-  const campaign = positional[0];
-
+/**
+ * The request for a campaign (or none) and the options commander read: which mode, and every
+ * value checked. Contradictions and bad values are usage errors.
+ */
+export function auditRequestOf(
+  campaign: string | undefined,
+  values: AuditValues,
+  verify: boolean,
+  format: AuditFormat,
+): AuditRequest {
+  const given = (Object.keys(values) as (keyof AuditValues)[]).filter(
+    (k) => values[k] !== undefined,
+  );
   if (verify) {
-    if (campaign !== undefined || values.size > 0)
+    if (campaign !== undefined || given.length > 0)
       throw new UsageError('--verify checks the whole event log: it takes no campaign or options');
-    return { mode: 'verify', json };
+    return { mode: 'verify', format };
   }
   if (campaign === undefined || campaign === '')
     throw new UsageError('audit needs the campaign name, or --verify');
 
-  const at = values.get('--at');
-  if (at !== undefined) {
-    const others = [...values.keys()].filter((k) => k !== '--at');
+  if (values.at !== undefined) {
+    const others = given.filter((k) => k !== 'at').map((k) => `--${k}`);
     if (others.length > 0)
       throw new UsageError(`--at cannot be combined with ${others.join(', ')}`);
-    return { mode: 'at', campaign, at: parseTimestamp('--at', at), json };
+    return { mode: 'at', campaign, at: parseTimestamp('--at', values.at), format };
   }
 
-  const request: AuditRequest = { mode: 'timeline', campaign, json };
-  const changeset = values.get('--changeset');
-  if (changeset !== undefined) {
-    const filter = parseChangesetFilter(changeset);
+  const request: AuditRequest = { mode: 'timeline', campaign, format };
+  if (values.changeset !== undefined) {
+    const filter = parseChangesetFilter(values.changeset);
     if (filter === null)
       throw new UsageError(
-        `--changeset needs HOST/OWNER/NAME[@BRANCH], e.g. github.com/acme/api@hello-world (got "${changeset}")`,
+        `--changeset needs HOST/OWNER/NAME[@BRANCH], e.g. github.com/acme/api@hello-world (got "${values.changeset}")`,
       );
     request.changeset = filter;
   }
-  const since = values.get('--since');
-  const until = values.get('--until');
-  if (since !== undefined) request.since = parseTimestamp('--since', since);
-  if (until !== undefined) request.until = parseTimestamp('--until', until);
+  if (values.since !== undefined) request.since = parseTimestamp('--since', values.since);
+  if (values.until !== undefined) request.until = parseTimestamp('--until', values.until);
   if (request.since && request.until && request.since > request.until)
     throw new UsageError('--since is after --until');
   return request;

@@ -1,55 +1,84 @@
 import { describe, expect, it } from '@jest/globals';
 import { UsageError } from '../command.js';
 import { runCaptured as run } from '../test-support/run-captured.js';
-import { parseAuditArgs, parseTimestamp } from './audit-options.js';
+import { auditRequestOf, parseTimestamp } from './audit-options.js';
 
-describe('parseAuditArgs', () => {
+describe('auditRequestOf', () => {
   it('reads the timeline with its filters', () => {
     expect(
-      parseAuditArgs([
+      auditRequestOf(
         'hello',
-        '--changeset',
-        'github.com/acme/api@hello',
-        '--since=2026-01-01',
-        '--until',
-        '2026-01-02T12:30:00+02:00',
-        '--json',
-      ]),
+        {
+          changeset: 'github.com/acme/api@hello',
+          since: '2026-01-01',
+          until: '2026-01-02T12:30:00+02:00',
+        },
+        false,
+        'json',
+      ),
     ).toEqual({
       mode: 'timeline',
       campaign: 'hello',
       changeset: { repository: 'github.com/acme/api', headBranch: 'hello' },
       since: new Date('2026-01-01T00:00:00Z'),
       until: new Date('2026-01-02T10:30:00Z'),
-      json: true,
+      format: 'json',
     });
-    expect(parseAuditArgs(['hello'])).toEqual({ mode: 'timeline', campaign: 'hello', json: false });
+    expect(auditRequestOf('hello', {}, false, 'text')).toEqual({
+      mode: 'timeline',
+      campaign: 'hello',
+      format: 'text',
+    });
   });
 
   it('reads --at and --verify', () => {
-    expect(parseAuditArgs(['hello', '--at', '2026-01-02T03:04:05.678Z'])).toEqual({
+    expect(auditRequestOf('hello', { at: '2026-01-02T03:04:05.678Z' }, false, 'text')).toEqual({
       mode: 'at',
       campaign: 'hello',
       at: new Date('2026-01-02T03:04:05.678Z'),
-      json: false,
+      format: 'text',
     });
-    expect(parseAuditArgs(['--verify', '--json'])).toEqual({ mode: 'verify', json: true });
+    expect(auditRequestOf(undefined, {}, true, 'yaml')).toEqual({ mode: 'verify', format: 'yaml' });
   });
 
   it.each([
-    [[], 'audit needs the campaign name, or --verify'],
-    [['a', 'b'], 'unexpected argument "b" for audit'],
-    [['a', '--nope'], 'unknown option "--nope" for audit'],
-    [['a', '-x'], 'unknown option "-x" for audit'],
-    [['a', '--since'], '--since needs a value'],
-    [['a', '--since', '2026-01-01', '--since', '2026-01-02'], '--since is given twice'],
-    [['a', '--since', '2026-02-01', '--until', '2026-01-01'], '--since is after --until'],
-    [['a', '--at', '2026-01-01', '--since', '2026-01-01'], '--at cannot be combined with --since'],
-    [['--verify', 'a'], '--verify checks the whole event log: it takes no campaign or options'],
-    [['a', '--changeset', 'acme/api'], '--changeset needs HOST/OWNER/NAME[@BRANCH]'],
-  ])('refuses %j', (args, message) => {
-    expect(() => parseAuditArgs(args)).toThrow(UsageError);
-    expect(() => parseAuditArgs(args)).toThrow(message);
+    [undefined, {}, false, 'audit needs the campaign name, or --verify'],
+    ['a', { since: '2026-02-01', until: '2026-01-01' }, false, '--since is after --until'],
+    ['a', { at: '2026-01-01', since: '2026-01-01' }, false, '--at cannot be combined with --since'],
+    ['a', {}, true, '--verify checks the whole event log: it takes no campaign or options'],
+    [undefined, { since: '2026-01-01' }, true, '--verify checks the whole event log'],
+    ['a', { changeset: 'acme/api' }, false, '--changeset needs HOST/OWNER/NAME[@BRANCH]'],
+  ] as const)('refuses %j %j (verify: %j)', (campaign, values, verify, message) => {
+    const request = () => auditRequestOf(campaign, values, verify, 'text');
+    expect(request).toThrow(UsageError);
+    expect(request).toThrow(message);
+  });
+});
+
+describe('campaign audit command line', () => {
+  it.each([
+    [['audit', 'a', 'b'], 'campaign: unexpected argument "b" for audit'],
+    [['audit', 'a', '--nope'], 'campaign: unknown option "--nope" for audit.'],
+    [
+      ['audit', 'a', '--sinse', 'x'],
+      'campaign: unknown option "--sinse" for audit. Did you mean "--since"?',
+    ],
+    [['audit', 'a', '-x'], 'campaign: unknown option "-x" for audit.'],
+    [['audit', 'a', '--since'], 'campaign: --since needs a value'],
+    [
+      ['audit', 'a', '--since', '2026-01-01', '--since', '2026-01-02'],
+      'campaign: --since is given twice',
+    ],
+    [
+      ['audit', 'a', '--json', '-o', 'yaml'],
+      'campaign: --json contradicts -o yaml: give one of them',
+    ],
+  ])('refuses %j with exit code 2 before touching the database', async (argv, line) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toBe(line);
+    expect(r.stderr).toContain('\nUsage: campaign audit NAME');
   });
 });
 

@@ -10,17 +10,80 @@ import type {
 const NONE = '-';
 const MAX_CELL = 100;
 
+/**
+ * How a table is shown. On a terminal, long cells are cut at 100 characters (`wide` keeps them);
+ * piped, nothing is cut. Columns that carry errors or reasons are never cut. `colour` styles
+ * states and phases.
+ */
+export interface TableView {
+  tty: boolean;
+  colour: boolean;
+  wide: boolean;
+}
+
+/** A table as written to a file or a pipe: nothing cut, no colour. */
+export const PIPED: TableView = { tty: false, colour: false, wide: false };
+
+/** Columns whose cells are never cut: the end of an error is often what says what to do. */
+const UNCUT = new Set(['LAST ERROR', 'MESSAGE', 'STDERR', 'REASONS', 'PROBLEM']);
+
+/** ANSI SGR codes: on, off. Whether to colour at all is decided by the caller (TableView). */
+const SGR = {
+  green: [32, 39],
+  yellow: [33, 39],
+  red: [31, 39],
+  magenta: [35, 39],
+  dim: [2, 22],
+} as const;
+type Style = keyof typeof SGR;
+
+/** The colour of a state, phase or action word; none for the rest. */
+const STYLES: Record<string, Style> = {
+  complete: 'green',
+  open: 'green',
+  merged: 'magenta',
+  published: 'green',
+  create: 'green',
+  succeeded: 'green',
+  running: 'yellow',
+  queued: 'yellow',
+  reconciling: 'yellow',
+  executing: 'yellow',
+  update: 'yellow',
+  pending: 'yellow',
+  draft: 'yellow',
+  'needs-attention': 'red',
+  failed: 'red',
+  errored: 'red',
+  close: 'red',
+  closed: 'dim',
+};
+
+/** `word` in its colour when the view has colour. */
+export function paint(view: TableView, word: string): string {
+  const style = STYLES[word];
+  if (!view.colour || !style) return word;
+  const [on, off] = SGR[style];
+  return `\x1b[${on}m${word}\x1b[${off}m`;
+}
+
 /** A plain-text table: columns aligned by two spaces, the last column never padded. */
 export function renderTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
+  view: TableView = PIPED,
 ): string {
-  const cells = [headers, ...rows].map((row) => row.map(cell));
+  const cut = headers.map((h) => view.tty && !view.wide && !UNCUT.has(h));
+  const cells = [headers, ...rows].map((row) => row.map((value, i) => cell(value, cut[i]!)));
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
   return cells
-    .map((row) =>
+    .map((row, r) =>
       row
-        .map((value, i) => (i === row.length - 1 ? value : value.padEnd(widths[i]!)))
+        .map((value, i) => {
+          const padded = i === row.length - 1 ? value : value.padEnd(widths[i]!);
+          // Styled after padding: the escape codes take no columns.
+          return r === 0 ? padded : padded.replace(value, paint(view, value));
+        })
         .join('  ')
         .trimEnd(),
     )
@@ -28,11 +91,11 @@ export function renderTable(
     .concat('\n');
 }
 
-/** One line, at most MAX_CELL characters; empty values show as `-`. */
-function cell(value: string): string {
+/** One line (at most MAX_CELL characters when `cut`); empty values show as `-`. */
+function cell(value: string, cut: boolean): string {
   const line = value.replace(/\s*\n\s*/g, ' ').trim();
   if (line === '') return NONE;
-  return line.length > MAX_CELL ? `${line.slice(0, MAX_CELL - 1)}…` : line;
+  return cut && line.length > MAX_CELL ? `${line.slice(0, MAX_CELL - 1)}…` : line;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -49,10 +112,10 @@ export function formatProgress(status: CampaignStatus): string {
 }
 
 /** `campaign status`: a header with the phase and counts, the changesets, and what failed. */
-export function formatStatus(status: FullCampaignStatus): string {
+export function formatStatus(status: FullCampaignStatus, view: TableView = PIPED): string {
   const c = status.counts;
   const out = [
-    `Campaign ${status.campaign}: ${status.phase}`,
+    `Campaign ${status.campaign}: ${paint(view, status.phase)}`,
     `Applied ${status.appliedAt} by ${status.actor} (apply ${status.applyId})`,
     `${plural(c.workspaces, 'workspace')}: ${c.executed} executed, ${c.failed} failed; ` +
       `${plural(c.changesets, 'changeset')}: ${c.published} published, ${c.errored} errored`,
@@ -64,23 +127,39 @@ export function formatStatus(status: FullCampaignStatus): string {
   else
     parts.push(
       renderTable(
-        ['REPOSITORY', 'BRANCH', 'STATE', 'DRAFT', 'CHECKS', 'REVIEW', 'PR URL', 'LAST ERROR'],
-        status.changesets.map(changesetRow),
+        [
+          'REPOSITORY',
+          'BRANCH',
+          'STATE',
+          'DRAFT',
+          'CHECKS',
+          'REVIEW',
+          'PR URL',
+          ...(view.wide ? ['CONVERGED', 'UPDATED'] : []),
+          'LAST ERROR',
+        ],
+        status.changesets.map((cs) => changesetRow(cs, view.wide)),
+        view,
       ),
     );
-  const failed = status.executions.filter((e) => e.state === 'failed');
-  if (failed.length > 0) {
-    parts.push(`\nFailed executions:\n`);
+  // Wide shows every execution (the caller reads them all), the table only the failed ones.
+  const shown = view.wide
+    ? status.executions
+    : status.executions.filter((e) => e.state === 'failed');
+  if (shown.length > 0) {
+    parts.push(view.wide ? `\nExecutions:\n` : `\nFailed executions:\n`);
     parts.push(
       renderTable(
-        ['REPOSITORY', 'BRANCH', 'PATH', 'MESSAGE', 'STDERR'],
-        failed.map((e) => [
+        ['REPOSITORY', 'BRANCH', 'PATH', ...(view.wide ? ['STATE'] : []), 'MESSAGE', 'STDERR'],
+        shown.map((e) => [
           e.repository,
           e.branch ?? '',
           e.path,
+          ...(view.wide ? [e.state] : []),
           e.message ?? '',
           lastLine(e.stderrTail),
         ]),
+        view,
       ),
     );
   }
@@ -91,7 +170,7 @@ export function formatStatus(status: FullCampaignStatus): string {
   return parts.join('');
 }
 
-function changesetRow(cs: ChangesetStatus): string[] {
+function changesetRow(cs: ChangesetStatus, wide: boolean): string[] {
   const error =
     cs.lastError === null ? '' : cs.errorTerminal ? `${cs.lastError} (terminal)` : cs.lastError;
   return [
@@ -102,6 +181,7 @@ function changesetRow(cs: ChangesetStatus): string[] {
     cs.checks ?? '',
     cs.review ?? '',
     cs.url ?? '',
+    ...(wide ? [cs.converged ? 'yes' : 'no', cs.updatedAt] : []),
     error,
   ];
 }
@@ -114,7 +194,7 @@ export function lastLine(text: ExecutionStatus['stderrTail']): string {
 }
 
 /** `campaign preview`: what applying would do to each repository. */
-export function formatPreview(preview: PreviewResult): string {
+export function formatPreview(preview: PreviewResult, view: TableView = PIPED): string {
   const parts = [`Campaign ${preview.campaign}: ${plural(preview.rows.length, 'changeset')}\n`];
   if (preview.rows.length > 0) {
     parts.push(
@@ -125,6 +205,7 @@ export function formatPreview(preview: PreviewResult): string {
           r.action,
           r.reasons.join('; '),
         ]),
+        view,
       ),
     );
   }
@@ -136,7 +217,10 @@ export function formatPreview(preview: PreviewResult): string {
 }
 
 /** `campaign list`: every campaign with its phase and changesets. */
-export function formatList(list: { campaigns: readonly CampaignSummary[] }): string {
+export function formatList(
+  list: { campaigns: readonly CampaignSummary[] },
+  view: TableView = PIPED,
+): string {
   if (list.campaigns.length === 0) return 'No campaigns.\n';
   return renderTable(
     ['CAMPAIGN', 'PHASE', 'CHANGESETS', 'OPEN', 'MERGED', 'APPLIED', 'BY'],
@@ -149,5 +233,6 @@ export function formatList(list: { campaigns: readonly CampaignSummary[] }): str
       c.appliedAt,
       c.actor,
     ]),
+    view,
   );
 }

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { sampleStatus } from '../test-support/sample-status.js';
 import {
@@ -29,10 +30,45 @@ describe('renderTable', () => {
     );
   });
 
-  it('shortens very long cells', () => {
-    const out = renderTable(['X'], [['y'.repeat(300)]]);
+  it('shortens very long cells on a terminal', () => {
+    const out = renderTable(['X'], [['y'.repeat(300)]], { tty: true, colour: false, wide: false });
     expect(out.split('\n')[1]).toHaveLength(100);
     expect(out.split('\n')[1]!.endsWith('…')).toBe(true);
+  });
+
+  it('cuts nothing when piped or wide', () => {
+    const long = 'y'.repeat(300);
+    expect(renderTable(['X'], [[long]]).split('\n')[1]).toBe(long);
+    expect(
+      renderTable(['X'], [[long]], { tty: true, colour: false, wide: true }).split('\n')[1],
+    ).toBe(long);
+  });
+
+  it('never cuts an error, even on a terminal', () => {
+    const error = `cannot be unpublished; ${'x'.repeat(150)} set published: true again`;
+    const out = renderTable(['REPOSITORY', 'LAST ERROR'], [['github.com/acme/api', error]], {
+      tty: true,
+      colour: false,
+      wide: false,
+    });
+    expect(out.split('\n')[1]).toBe(`github.com/acme/api  ${error}`);
+  });
+
+  it('colours states only when asked, keeping the columns aligned', () => {
+    const rows = [
+      ['a', 'needs-attention', 'x'],
+      ['bb', 'complete', 'y'],
+    ];
+    const plain = renderTable(['N', 'PHASE', 'Z'], rows);
+    expect(plain).not.toContain('\x1b[');
+    const coloured = renderTable(['N', 'PHASE', 'Z'], rows, {
+      tty: true,
+      colour: true,
+      wide: false,
+    });
+    expect(coloured).toContain('\x1b[31mneeds-attention\x1b[39m');
+    expect(coloured).toContain('\x1b[32mcomplete\x1b[39m');
+    expect(stripVTControlCharacters(coloured)).toBe(plain);
   });
 });
 

@@ -1,17 +1,29 @@
 import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatList } from './format.js';
-import { parseOptions } from './options.js';
+import { COLOUR_ENV, NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
+import { addOutputOptions, isStructured, outputOf, tableView } from './options.js';
+import { printData } from './output.js';
 import { clientSettings, withSpecService } from './spec-service-client.js';
 import { allCampaigns, PageError } from './status-pages.js';
 
 export const listCommand: Command = {
   name: 'list',
   summary: 'List the campaigns with their phase and changesets',
-  usage: 'campaign list [--json]',
-  async run(args, io) {
-    const options = parseOptions('list', args, { flags: ['--json'] });
-    const json = options.flags.has('--json');
+  usage: 'campaign list [-o json|yaml|wide]',
+  configure(command) {
+    addOutputOptions(command, ['json', 'yaml', 'wide']);
+  },
+  help: {
+    env: [...NATS_ENV, ...COLOUR_ENV],
+    examples: [
+      ['campaign list', 'every campaign: phase, changesets, open, merged, applied, by whom'],
+      ['campaign list -o json', 'the same as JSON: {campaigns: [...]}'],
+    ],
+    exitCodes: NATS_EXIT_CODES,
+  },
+  async run({ options }, io) {
+    const format = outputOf(options);
     const settings = clientSettings(io.env);
     settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
     return withSpecService(
@@ -21,11 +33,12 @@ export const listCommand: Command = {
         try {
           campaigns = await allCampaigns(client);
         } catch (err) {
-          if (err instanceof PageError) return reportApiError('list', err.error, io, json);
+          if (err instanceof PageError) return reportApiError('list', err.error, io, format);
           throw err;
         }
         const list = { campaigns };
-        io.stdout(json ? `${JSON.stringify(list, null, 2)}\n` : formatList(list));
+        if (isStructured(format)) printData(io, format, list);
+        else io.stdout(formatList(list, tableView(io, format)));
         return EXIT.ok;
       },
       settings,

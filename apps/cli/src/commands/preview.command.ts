@@ -1,41 +1,70 @@
 import type { PreviewPart, PreviewRequest, PreviewResult } from '@campaigns/contracts';
-import { EXIT, type Command } from '../command.js';
+import { EXIT, type CliIo, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { formatPreview } from './format.js';
-import { parseOptions } from './options.js';
-import { readSpecText } from './spec-file.js';
+import { COLOUR_ENV, NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
+import {
+  addFileOption,
+  addOutputOptions,
+  isStructured,
+  outputOf,
+  specFileOf,
+  tableView,
+} from './options.js';
+import { printData } from './output.js';
+import { readSpecText, specDisplayName } from './spec-file.js';
 import { clientSettings, CliFailure, withSpecService } from './spec-service-client.js';
 
 export const previewCommand: Command = {
   name: 'preview',
   summary: 'Show what applying a campaign spec would do to each repository',
-  usage: 'campaign preview -f FILE [--json]',
-  async run(args, io) {
-    const options = parseOptions('preview', args, { flags: ['--json'], file: true });
-    const file = options.file!;
-    const json = options.flags.has('--json');
-    const specText = await readSpecText('preview', file);
-    const request: PreviewRequest = { fileName: file, specText };
-    const settings = clientSettings(io.env);
-    settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
-    return withSpecService(
-      io.env,
-      async (client) => {
-        const parts: PreviewPart[] = [];
-        for (const reply of await client.requestMany<PreviewPart>('preview', request)) {
-          if (!reply.ok) return reportApiError('preview', reply.error, io, json);
-          const { ok: _ok, ...part } = reply;
-          parts.push(part);
-        }
-        const preview = assemblePreview(parts);
-        for (const warning of preview.warnings) io.stderr(`${warning}\n`);
-        io.stdout(json ? `${JSON.stringify(preview, null, 2)}\n` : formatPreview(preview));
-        return EXIT.ok;
-      },
-      settings,
-    );
+  usage: 'campaign preview -f FILE [-o json|yaml|wide]',
+  configure(command) {
+    addFileOption(command, 'preview');
+    addOutputOptions(command, ['json', 'yaml', 'wide']);
+  },
+  help: {
+    env: [...NATS_ENV, ...COLOUR_ENV],
+    examples: [
+      ['campaign preview -f hello.campaign.yaml', 'each repository with its action and reasons'],
+      ['campaign preview -f hello.campaign.yaml -o yaml', 'the same as YAML'],
+    ],
+    exitCodes: NATS_EXIT_CODES,
+  },
+  async run({ options }, io) {
+    const file = specFileOf('preview', options);
+    const format = outputOf(options);
+    const specText = await readSpecText('preview', file, io.stdin);
+    const preview = await requestPreview(io, { fileName: specDisplayName(file), specText });
+    if ('error' in preview) return reportApiError('preview', preview.error, io, format);
+    for (const warning of preview.warnings) io.stderr(`${warning}\n`);
+    if (isStructured(format)) printData(io, format, preview);
+    else io.stdout(formatPreview(preview, tableView(io, format)));
+    return EXIT.ok;
   },
 };
+
+/** Asks spec-service for a preview and assembles its messages, or returns its error. */
+export async function requestPreview(
+  io: CliIo,
+  request: PreviewRequest,
+): Promise<PreviewResult | { error: import('@campaigns/contracts').ApiError }> {
+  const settings = clientSettings(io.env);
+  settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
+  return withSpecService(
+    io.env,
+    async (client) => {
+      const parts: PreviewPart[] = [];
+      for (const reply of await client.requestMany<PreviewPart>('preview', request)) {
+        if (!reply.ok) return { error: reply.error };
+        const { ok: _ok, ...part } = reply;
+        parts.push(part);
+      }
+      return assemblePreview(parts);
+    },
+    settings,
+  );
+}
 
 /** The head and the chunks' rows as one preview; every row the head announced must be there. */
 function assemblePreview(parts: readonly PreviewPart[]): PreviewResult {

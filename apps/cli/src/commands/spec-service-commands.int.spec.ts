@@ -2,95 +2,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type EventsTopology } from '@campaigns/events';
 import {
-  API_VERBS,
   apiSubject,
   type ApiReply,
-  type ApiVerb,
   type ApplyResult,
   type CampaignStatus,
-  type ChangesetsPage,
-  type ExecutionsPage,
-  type FullCampaignStatus,
   type ListResult,
   type PreviewPart,
 } from '@campaigns/contracts';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { parse as parseYaml } from 'yaml';
 import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
+import type { CliIo } from '../command.js';
+import { FakeSpecService } from '../test-support/fake-spec-service.js';
 import { sampleStatus, summaryOf } from '../test-support/sample-status.js';
-
-/** One reply; several (each sent, then the empty end marker, as `preview` does); or silence. */
-type Handler = (request: Record<string, unknown>) => ApiReply<object> | ApiReply<object>[] | null;
-
-/** A stand-in for spec-service on the API subjects: canned answers, every request recorded. */
-class FakeSpecService {
-  readonly requests: { verb: ApiVerb; body: Record<string, unknown> }[] = [];
-  readonly handlers = new Map<ApiVerb, Handler>();
-  /** Whether several replies end with the empty message (a broken spec-service might not). */
-  endStreams = true;
-  private readonly subscriptions: Subscription[] = [];
-
-  constructor(
-    private readonly nats: NatsConnection,
-    private readonly topology: EventsTopology,
-  ) {}
-
-  async start(): Promise<void> {
-    for (const verb of API_VERBS) {
-      const subscription = this.nats.subscribe(apiSubject(this.topology, verb), {
-        callback: (_error, msg) => {
-          const body = msg.json<Record<string, unknown>>();
-          this.requests.push({ verb, body });
-          const answer = this.handlers.get(verb)?.(body);
-          // null: stay silent, as a spec-service that hangs would.
-          if (answer === null || answer === undefined) return;
-          if (!Array.isArray(answer)) {
-            msg.respond(JSON.stringify(answer));
-            return;
-          }
-          for (const part of answer) msg.respond(JSON.stringify(part));
-          if (this.endStreams) msg.respond();
-        },
-      });
-      this.subscriptions.push(subscription);
-    }
-    await this.nats.flush();
-  }
-
-  stop(): void {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
-  }
-
-  /**
-   * Answers `changesets` and `executions` (honouring `filter`) from `status`, one row a page, so
-   * the client has to follow every `next`.
-   */
-  servePages(status: FullCampaignStatus): void {
-    const page = <T>(rows: T[], after: unknown) => {
-      const at = after === null || after === undefined ? 0 : Number(after);
-      return { rows: rows.slice(at, at + 1), next: at + 1 < rows.length ? String(at + 1) : null };
-    };
-    this.handlers.set('changesets', (q) => {
-      const { rows, next } = page(status.changesets, q['after']);
-      const reply: ApiReply<ChangesetsPage> = { ok: true, changesets: rows, next };
-      return reply;
-    });
-    this.handlers.set('executions', (q) => {
-      const all = status.executions.filter((e) => q['filter'] !== 'failed' || e.state === 'failed');
-      const { rows, next } = page(all, q['after']);
-      const reply: ApiReply<ExecutionsPage> = {
-        ok: true,
-        applyId: status.applyId,
-        executions: rows,
-        next,
-      };
-      return reply;
-    });
-  }
-}
 
 const summary = summaryOf(sampleStatus);
 
@@ -457,6 +386,179 @@ describe('campaign apply, preview, status and list against spec-service over NAT
         stderr: `campaign: cannot reach NATS at ${shown} — is it running? (set NATS_URL)\n`,
       });
     }
+  });
+
+  /** Runs one command line with more of the process's side: stdin, a terminal, Ctrl-C. */
+  async function runWith(argv: string[], io: Partial<CliIo>, extra: Record<string, string> = {}) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      env: { ...env, ...extra },
+      ...io,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('apply -f - sends the spec read from stdin as <stdin>', async () => {
+    fake.handlers.set('apply', () => ({ ok: true, ...applied, warnings: [] }));
+    const text = 'name: hello-world\non:\n  - repository: github.com/acme/web\n';
+    const r = await runWith(['apply', '-f', '-'], { stdin: Readable.from([Buffer.from(text)]) });
+    expect(r).toEqual({
+      code: 0,
+      stdout: `Applied campaign hello-world (apply ${applied.applyId})\n`,
+      stderr: '',
+    });
+    expect(fake.requests).toEqual([
+      { verb: 'apply', body: { fileName: '<stdin>', specText: text, actor: 'alice' } },
+    ]);
+  });
+
+  it('status, list, preview and apply print the same data as YAML with -o yaml as with --json', async () => {
+    fake.handlers.set('get', () => ({ ok: true, ...summary }));
+    fake.servePages(sampleStatus);
+    fake.handlers.set('list', () => ({
+      ok: true,
+      campaigns: [
+        {
+          campaign: 'hello-world',
+          appliedAt: '2026-01-01T00:00:00.000Z',
+          actor: 'alice',
+          phase: 'complete',
+          changesets: 2,
+          open: 1,
+          merged: 1,
+        },
+      ],
+      next: null,
+    }));
+    fake.handlers.set('preview', () => [
+      { ok: true, head: { campaign: 'hello-world', rowCount: 1, problems: [], warnings: [] } },
+      {
+        ok: true,
+        rows: [
+          {
+            repository: 'github.com/acme/api',
+            headBranch: null,
+            action: 'create',
+            reasons: ['new'],
+          },
+        ],
+      },
+    ]);
+    fake.handlers.set('apply', () => ({ ok: true, ...applied }));
+    for (const argv of [
+      ['status', 'hello-world'],
+      ['list'],
+      ['preview', '-f', specFile],
+      ['apply', '-f', specFile],
+    ]) {
+      const json = await run([...argv, '--json']);
+      const yaml = await run([...argv, '-o', 'yaml']);
+      expect(json.code).toBe(0);
+      expect(yaml.code).toBe(0);
+      expect(yaml.stdout.trimStart().startsWith('{')).toBe(false);
+      expect(parseYaml(yaml.stdout)).toEqual(JSON.parse(json.stdout));
+      expect(await run([...argv, '-o', 'json'])).toEqual(json);
+    }
+  });
+
+  it('an error from spec-service is printed as YAML too with -o yaml', async () => {
+    fake.handlers.set('get', () => ({
+      ok: false,
+      error: { code: 'not-found', message: 'no campaign nope' },
+    }));
+    const r = await run(['status', 'nope', '-o', 'yaml']);
+    expect(r.code).toBe(1);
+    expect(parseYaml(r.stdout)).toEqual({
+      ok: false,
+      error: { code: 'not-found', message: 'no campaign nope' },
+    });
+    expect(r.stderr).toBe('campaign status: no campaign nope\n');
+  });
+
+  it('status -o wide reads every execution and shows each with its state, and whether each changeset converged', async () => {
+    fake.handlers.set('get', () => ({ ok: true, ...summary }));
+    fake.servePages(sampleStatus);
+    const r = await run(['status', 'hello-world', '-o', 'wide']);
+    expect(r.code).toBe(0);
+    expect(fake.requests.find((q) => q.verb === 'executions')?.body).toMatchObject({
+      filter: 'all',
+    });
+    expect(r.stdout).toMatch(
+      /^REPOSITORY +BRANCH +STATE +DRAFT +CHECKS +REVIEW +PR URL +CONVERGED +UPDATED +LAST ERROR$/m,
+    );
+    expect(r.stdout).toContain('\nExecutions:\n');
+    expect(r.stdout).toMatch(/^github\.com\/acme\/api +- +- +succeeded/m);
+  });
+
+  it('colours states on a terminal only, and never with NO_COLOR', async () => {
+    fake.handlers.set('get', () => ({ ok: true, ...summary }));
+    fake.servePages(sampleStatus);
+    const terminal = await runWith(['status', 'hello-world'], { stdoutIsTTY: true });
+    expect(terminal.stdout).toContain('Campaign hello-world: \x1b[31mneeds-attention\x1b[39m\n');
+    expect(terminal.stdout).toContain('\x1b[32mopen\x1b[39m');
+    const piped = await runWith(['status', 'hello-world'], { stdoutIsTTY: false });
+    expect(piped.stdout).not.toContain('\x1b[');
+    expect(stripVTControlCharacters(terminal.stdout)).toBe(piped.stdout);
+    const noColor = await runWith(
+      ['status', 'hello-world'],
+      { stdoutIsTTY: true },
+      { NO_COLOR: '1' },
+    );
+    expect(noColor.stdout).toBe(piped.stdout);
+  });
+
+  it('status --wait follows the current application until it completes', async () => {
+    const replies: ApiReply<CampaignStatus>[] = [
+      { ok: true, ...summary, phase: 'executing' },
+      { ok: true, ...summary, phase: 'reconciling' },
+      { ok: true, ...summary, phase: 'complete' },
+    ];
+    fake.handlers.set('get', () => replies.shift() ?? { ok: true, ...summary, phase: 'complete' });
+    fake.servePages(sampleStatus);
+    const r = await run(['status', 'hello-world', '--wait']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n')).toEqual([
+      'hello-world: reconciling — executed 3/3, failed 1, published 1/2, errored 1',
+      'hello-world: complete — executed 3/3, failed 1, published 1/2, errored 1',
+      '',
+    ]);
+    expect(r.stdout).toContain('Campaign hello-world: complete\n');
+  });
+
+  it('apply --wait --timeout stops waiting, says the apply goes on and how to follow it, and exits 1', async () => {
+    fake.handlers.set('apply', () => ({ ok: true, ...applied, warnings: [] }));
+    fake.handlers.set('get', () => ({ ok: true, ...summary, phase: 'executing' }));
+    const r = await run(['apply', '-f', specFile, '--wait', '--timeout', '300ms']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`Applied campaign hello-world (apply ${applied.applyId})\n`);
+    expect(r.stderr.split('\n').slice(-2)).toEqual([
+      'campaign: hello-world: not complete after 300ms; the apply continues on the server. Follow it with: campaign status hello-world --wait',
+      '',
+    ]);
+  });
+
+  it('apply --wait on Ctrl-C says the apply goes on and how to follow it, and exits 130', async () => {
+    fake.handlers.set('apply', () => ({ ok: true, ...applied, warnings: [] }));
+    const interrupt = new AbortController();
+    let asked = 0;
+    fake.handlers.set('get', () => {
+      // Ctrl-C once the CLI is following the apply.
+      if (++asked === 2) interrupt.abort();
+      return { ok: true, ...summary, phase: 'executing' };
+    });
+    const r = await runWith(['apply', '-f', specFile, '--wait'], {
+      interrupt: interrupt.signal,
+      stderrIsTTY: true,
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe(
+      '\r\x1b[2Khello-world: executing — executed 3/3, failed 1, published 1/2, errored 1\n' +
+        'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
+    );
+    expect(fake.requests.filter((q) => q.verb === 'changesets')).toEqual([]);
   });
 
   it('says spec-service is not answering when nothing subscribes, or nothing replies in time', async () => {

@@ -5,10 +5,10 @@ import {
   type CampaignSpecParseResult,
   type SpecDiagnostic,
 } from '@campaigns/campaign-spec';
-import { EXIT, UsageError, type Command } from '../command.js';
-import { readSpecFile, unreadableReason } from './spec-file.js';
-
-const USAGE = 'campaign validate -f FILE [--json]';
+import { EXIT, type CliIo, type Command } from '../command.js';
+import { addFileOption, addOutputOptions, isStructured, outputOf, specFileOf } from './options.js';
+import { printData } from './output.js';
+import { readSpecFile, specDisplayName, unreadableReason } from './spec-file.js';
 
 /** The `--json` output: stable keys for CI and editors. */
 export interface ValidateJsonOutput {
@@ -29,33 +29,55 @@ interface JsonDiagnostic {
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check a campaign spec; print every problem as FILE:LINE:COL: message',
-  usage: USAGE,
-  async run(args, io) {
-    const { file, json } = parseArgs(args);
-    const read = await checkSpecFile(file);
+  usage: 'campaign validate -f FILE [-o json|yaml]',
+  configure(command) {
+    addFileOption(command, 'validate');
+    addOutputOptions(command, ['json', 'yaml']);
+  },
+  help: {
+    env: [],
+    examples: [
+      ['campaign validate -f hello.campaign.yaml', 'check a spec offline: no services needed'],
+      ['cat hello.campaign.yaml | campaign validate -f -', 'check a spec read from stdin'],
+      [
+        'campaign validate -f hello.campaign.yaml -o json',
+        '{file, valid, summary, errors, warnings}',
+      ],
+    ],
+    exitCodes: [
+      [0, 'the spec is valid (warnings, if any, on stderr)'],
+      [1, 'the spec is invalid: every error as FILE:LINE:COL: message'],
+      [2, 'the command line is wrong or the file cannot be read'],
+    ],
+  },
+  async run({ options }, io) {
+    const file = specFileOf('validate', options);
+    const format = outputOf(options);
+    const shown = specDisplayName(file);
+    const read = await checkSpecFile(file, shown, io);
     if ('reason' in read) {
-      io.stderr(`campaign validate: cannot read ${file}: ${read.reason}\n`);
+      io.stderr(`campaign validate: cannot read ${shown}: ${read.reason}\n`);
       return EXIT.usage;
     }
     const { errors, warnings, spec } = read.result;
     const valid = errors.length === 0 && spec !== undefined;
     const summary = spec
-      ? validSummary(file, spec, warnings.length)
-      : invalidSummary(file, errors.length, warnings.length);
-    if (json) {
+      ? validSummary(shown, spec, warnings.length)
+      : invalidSummary(shown, errors.length, warnings.length);
+    if (isStructured(format)) {
       const output: ValidateJsonOutput = {
-        file,
+        file: shown,
         valid,
         summary,
         errors: errors.map(toJson),
         warnings: warnings.map(toJson),
       };
-      io.stdout(`${JSON.stringify(output, null, 2)}\n`);
+      printData(io, format, output);
     } else {
       for (const d of [...errors, ...warnings].sort(
         (a, b) => a.line - b.line || a.column - b.column,
       )) {
-        io.stderr(`${formatDiagnostic(file, d)}\n`);
+        io.stderr(`${formatDiagnostic(shown, d)}\n`);
       }
       if (valid) io.stdout(`${summary}\n`);
       else io.stderr(`${summary}\n`);
@@ -64,37 +86,16 @@ export const validateCommand: Command = {
   },
 };
 
-function parseArgs(args: readonly string[]): { file: string; json: boolean } {
-  let file: string | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--json') json = true;
-    else if (arg === '-f' || arg === '--file') {
-      const value = args[++i];
-      if (value === undefined || value === '') throw new UsageError(`${arg} needs a file name`);
-      if (file !== undefined) throw new UsageError('validate takes one spec file');
-      file = value;
-    } else if (arg.startsWith('--file=')) {
-      if (file !== undefined) throw new UsageError('validate takes one spec file');
-      file = arg.slice('--file='.length);
-    } else {
-      throw new UsageError(`unknown argument "${arg}" for validate`);
-    }
-  }
-  if (file === undefined || file === '')
-    throw new UsageError('validate needs the spec file: -f FILE');
-  return { file, json };
-}
-
 /** The spec checked, or why the file cannot be read. A file over the size limit is not parsed. */
 async function checkSpecFile(
   file: string,
+  shown: string,
+  io: CliIo,
 ): Promise<{ result: CampaignSpecParseResult } | { reason: string }> {
   try {
-    const read = await readSpecFile(file);
+    const read = await readSpecFile(file, io.stdin);
     if ('tooLarge' in read) return { result: { errors: [read.tooLarge], warnings: [] } };
-    return { result: parseCampaignSpec(read.text, file) };
+    return { result: parseCampaignSpec(read.text, shown) };
   } catch (err) {
     return { reason: unreadableReason(err) };
   }

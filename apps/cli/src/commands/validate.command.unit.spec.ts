@@ -104,7 +104,7 @@ describe('campaign validate', () => {
     ]) {
       const r = await run(...argv);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('Usage: campaign validate -f FILE [--json]');
+      expect(r.stderr).toContain('Usage: campaign validate -f FILE [-o json|yaml]');
     }
   });
 

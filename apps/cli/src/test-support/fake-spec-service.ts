@@ -1,0 +1,83 @@
+import type { EventsTopology } from '@campaigns/events';
+import {
+  API_VERBS,
+  apiSubject,
+  type ApiReply,
+  type ApiVerb,
+  type ChangesetsPage,
+  type ExecutionsPage,
+  type FullCampaignStatus,
+} from '@campaigns/contracts';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+
+/** One reply; several (each sent, then the empty end marker, as `preview` does); or silence. */
+export type Handler = (
+  request: Record<string, unknown>,
+) => ApiReply<object> | ApiReply<object>[] | null;
+
+/** A stand-in for spec-service on the API subjects: canned answers, every request recorded. */
+export class FakeSpecService {
+  readonly requests: { verb: ApiVerb; body: Record<string, unknown> }[] = [];
+  readonly handlers = new Map<ApiVerb, Handler>();
+  /** Whether several replies end with the empty message (a broken spec-service might not). */
+  endStreams = true;
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    private readonly nats: NatsConnection,
+    private readonly topology: EventsTopology,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const verb of API_VERBS) {
+      const subscription = this.nats.subscribe(apiSubject(this.topology, verb), {
+        callback: (_error, msg) => {
+          const body = msg.json<Record<string, unknown>>();
+          this.requests.push({ verb, body });
+          const answer = this.handlers.get(verb)?.(body);
+          // null: stay silent, as a spec-service that hangs would.
+          if (answer === null || answer === undefined) return;
+          if (!Array.isArray(answer)) {
+            msg.respond(JSON.stringify(answer));
+            return;
+          }
+          for (const part of answer) msg.respond(JSON.stringify(part));
+          if (this.endStreams) msg.respond();
+        },
+      });
+      this.subscriptions.push(subscription);
+    }
+    await this.nats.flush();
+  }
+
+  stop(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  }
+
+  /**
+   * Answers `changesets` and `executions` (honouring `filter`) from `status`, one row a page, so
+   * the client has to follow every `next`.
+   */
+  servePages(status: FullCampaignStatus): void {
+    const page = <T>(rows: T[], after: unknown) => {
+      const at = after === null || after === undefined ? 0 : Number(after);
+      return { rows: rows.slice(at, at + 1), next: at + 1 < rows.length ? String(at + 1) : null };
+    };
+    this.handlers.set('changesets', (q) => {
+      const { rows, next } = page(status.changesets, q['after']);
+      const reply: ApiReply<ChangesetsPage> = { ok: true, changesets: rows, next };
+      return reply;
+    });
+    this.handlers.set('executions', (q) => {
+      const all = status.executions.filter((e) => q['filter'] !== 'failed' || e.state === 'failed');
+      const { rows, next } = page(all, q['after']);
+      const reply: ApiReply<ExecutionsPage> = {
+        ok: true,
+        applyId: status.applyId,
+        executions: rows,
+        next,
+      };
+      return reply;
+    });
+  }
+}
