@@ -3,7 +3,9 @@ import { EXIT, UsageError, type CliIo, type Command } from './command.js';
 import { applyCommand } from './commands/apply.command.js';
 import { auditCommand } from './commands/audit.command.js';
 import { listCommand } from './commands/list.command.js';
+import { newCommand } from './commands/new.command.js';
 import { previewCommand } from './commands/preview.command.js';
+import { reposCommand } from './commands/repos.command.js';
 import { schemaCommand } from './commands/schema.command.js';
 import { CliFailure } from './commands/spec-service-client.js';
 import { statusCommand } from './commands/status.command.js';
@@ -12,9 +14,11 @@ import { versionCommand, versionLine } from './commands/version.command.js';
 
 /** Every subcommand, in the order the help lists them. */
 export const commands: readonly Command[] = [
+  newCommand,
   validateCommand,
-  applyCommand,
+  reposCommand,
   previewCommand,
+  applyCommand,
   statusCommand,
   listCommand,
   auditCommand,

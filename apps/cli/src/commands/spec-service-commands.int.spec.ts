@@ -11,6 +11,7 @@ import {
   type ApplyResult,
   type CampaignStatus,
   type ListResult,
+  type PreviewAction,
   type PreviewPart,
 } from '@campaigns/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -559,6 +560,64 @@ describe('campaign apply, preview, status and list against spec-service over NAT
         'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
     );
     expect(fake.requests.filter((q) => q.verb === 'changesets')).toEqual([]);
+  });
+
+  it('repos lists the repositories the spec matches from a preview, and those no longer matched, recording nothing', async () => {
+    const row = (repository: string, headBranch: string | null, action: PreviewAction) => ({
+      repository,
+      headBranch,
+      action,
+      reasons: ['why'],
+    });
+    fake.handlers.set('preview', () => [
+      {
+        ok: true,
+        head: {
+          campaign: 'hello-world',
+          rowCount: 5,
+          problems: [{ entry: 'on[1]', message: 'no repository matches github.com/acme/gone' }],
+          warnings: [],
+        },
+      },
+      {
+        ok: true,
+        rows: [
+          row('github.com/acme/api', 'hello-world', 'update'),
+          // The branch changed: the old changeset closes, one on the new branch is created.
+          row('github.com/acme/cli', 'hello', 'close'),
+          row('github.com/acme/cli', null, 'create'),
+          row('github.com/acme/old', 'hello-world', 'close'),
+          row('github.com/acme/web', null, 'create'),
+        ],
+      },
+    ]);
+    const r = await run(['repos', '-f', specFile]);
+    expect(r).toEqual({
+      code: 0,
+      stdout:
+        'Campaign hello-world: 3 repositories match\n' +
+        'REPOSITORY           CHANGESETS\n' +
+        'github.com/acme/api  hello-world\n' +
+        'github.com/acme/cli  hello\n' +
+        'github.com/acme/web  -\n' +
+        '\nNo longer matched (applying closes or removes their changesets):\n' +
+        '  github.com/acme/old\n' +
+        '\nProblems:\n' +
+        '  on[1]: no repository matches github.com/acme/gone\n',
+      stderr: '',
+    });
+    expect(fake.requests.map((q) => q.verb)).toEqual(['preview']);
+    const json = await run(['repos', '-f', specFile, '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      campaign: 'hello-world',
+      repositories: [
+        { repository: 'github.com/acme/api', changesets: ['hello-world'] },
+        { repository: 'github.com/acme/cli', changesets: ['hello'] },
+        { repository: 'github.com/acme/web', changesets: [] },
+      ],
+      noLongerMatched: ['github.com/acme/old'],
+      problems: [{ entry: 'on[1]', message: 'no repository matches github.com/acme/gone' }],
+    });
   });
 
   it('says spec-service is not answering when nothing subscribes, or nothing replies in time', async () => {

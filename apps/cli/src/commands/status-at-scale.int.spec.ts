@@ -39,6 +39,7 @@ import {
   uniqueTopology,
 } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
+import type { MatchedRepositories } from './repos.command.js';
 
 const SCHEMA = 'spec_service';
 const CAMPAIGN = 'huge';
@@ -297,6 +298,25 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     const failureLines = failures!.split('\n').filter((l) => l.startsWith('github.com/acme/'));
     expect(failureLines).toHaveLength(CHANGESETS / FAILED_EVERY);
     expect(failureLines[1]).toMatch(/last line 50$/);
+  }, 120_000);
+
+  it('campaign repos lists the repositories the spec matches now, and those it no longer matches', async () => {
+    // Five repositories of the campaign stay matched, three are new; the rest are no longer.
+    resolver.workspaces = [0, 1, 2, 3, 4, CHANGESETS, CHANGESETS + 1, CHANGESETS + 2].map(
+      workspace,
+    );
+    const file = join(dir, 'huge.campaign.yaml');
+    writeFileSync(file, spec(CAMPAIGN));
+    const r = await cli('repos', '-f', file, '-o', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const matched = JSON.parse(r.stdout) as MatchedRepositories;
+    expect(matched.repositories).toEqual([
+      ...[0, 1, 2, 3, 4].map((i) => ({ repository: repository(i), changesets: ['hello-world'] })),
+      ...[0, 1, 2].map((i) => ({ repository: repository(CHANGESETS + i), changesets: [] })),
+    ]);
+    expect(matched.noLongerMatched).toHaveLength(CHANGESETS - 5);
+    expect(matched.noLongerMatched[0]).toBe(repository(5));
   }, 120_000);
 
   it('apply --wait stops and exits 3 when a consumer gives up on an event of the apply, naming it', async () => {
