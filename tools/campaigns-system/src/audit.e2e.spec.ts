@@ -1,8 +1,10 @@
 // A1's end-to-end scenario: `campaign audit` replays the event log of a real system (the four
 // services, the simulator, the CLI) into a history, a past state and a verification anyone can run.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FullCampaignStatus } from '@campaigns/contracts';
 import pg from 'pg';
@@ -10,6 +12,8 @@ import { ensureStepImage } from './step-image.js';
 import { startSystem, type RunningSystem } from './test-support/system.js';
 
 const NAME = 'audited';
+/** The built CLI, run as system.cli runs it. */
+const cliBin = fileURLToPath(new URL('../../../apps/cli/dist/main.js', import.meta.url));
 
 function specText(title: string): string {
   return `name: ${NAME}
@@ -153,6 +157,20 @@ describe('campaign audit end to end', () => {
     const other = await system.cli(['audit', NAME, '--changeset', `${repo}@another-branch`]);
     expect(other.stdout).not.toContain('published PR');
   }, 60_000);
+
+  it('stops quietly, exit 0, when whoever reads its JSON Lines has stopped (| head -1: EPIPE)', async () => {
+    const child = spawn(process.execPath, [cliBin, 'audit', NAME, '--json'], {
+      cwd: system.workDir,
+      env: { PATH: process.env.PATH ?? '', ...system.baseEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reading end is closed before the CLI has read the log: every write meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
 
   it('writes every event of the campaign as JSON Lines, as stored', async () => {
     const result = await system.cli(['audit', NAME, '--json']);
