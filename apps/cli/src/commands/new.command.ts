@@ -50,7 +50,10 @@ export const newCommand: Command = {
   configure(command) {
     command
       .argument('[NAME]', `the campaign's name (default ${DEFAULT_NAME})`)
-      .option('-f, --file <FILE>', 'write the spec to FILE, which must not exist yet');
+      .option(
+        '-f, --file <FILE>',
+        'write the spec to FILE, which must not exist yet (- is stdout)',
+      );
   },
   help: {
     env: [],
@@ -73,7 +76,7 @@ export const newCommand: Command = {
         `"${name}" cannot be a campaign name: use letters, digits, ".", "_" and "-"`,
       );
     const file = options['file'] as string | undefined;
-    if (file === undefined) {
+    if (file === undefined || file === '-') {
       io.stdout(text);
       return EXIT.ok;
     }

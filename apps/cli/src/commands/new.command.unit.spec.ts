@@ -23,8 +23,10 @@ describe('campaign new', () => {
     });
   });
 
-  it('names the campaign my-campaign when no name is given', async () => {
-    expect((await run('new')).stdout).toContain('\nname: my-campaign\n');
+  it('names the campaign my-campaign when no name is given, and prints with -f -', async () => {
+    const r = await run('new');
+    expect(r.stdout).toContain('\nname: my-campaign\n');
+    expect(await run('new', '-f', '-')).toEqual(r);
   });
 
   it('writes the skeleton with -f FILE, and refuses to overwrite a file', async () => {
