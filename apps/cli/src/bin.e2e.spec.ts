@@ -41,6 +41,14 @@ describe('the campaign bin', () => {
     );
   });
 
+  it('is what `npx campaign` runs from the repository root, installing nothing', async () => {
+    // --no: npx may not install a package of that name from the registry instead.
+    const { stdout } = await promisify(execFile)('npx', ['--no', '--', 'campaign', '--help'], {
+      cwd: repoRoot,
+    });
+    expect(stdout).toMatch(/^Usage: campaign <command>/);
+  });
+
   it('runs the built CLI: --help lists the commands', async () => {
     const { stdout } = await promisify(execFile)(join(cliRoot, 'bin/campaign.mjs'), ['--help']);
     expect(stdout).toMatch(/^Usage: campaign /m);
