@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import type { ApplyRequest, ApplyResult } from '@campaigns/contracts';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
-import { followApplication, stoppedWaitingLine } from './follow.js';
+import { followApplication, stoppedWaitingLine, timeoutOf, WAIT_OPTIONS } from './follow.js';
 import { formatStatus } from './format.js';
 import { COLOUR_ENV, NATS_ENV } from './help-text.js';
 import {
@@ -10,7 +10,6 @@ import {
   addOutputOptions,
   isStructured,
   outputOf,
-  parseDuration,
   specFileOf,
   tableView,
 } from './options.js';
@@ -21,20 +20,6 @@ import { fullStatus, PageError } from './status-pages.js';
 
 /** Exit code of `apply --wait` when the campaign converged with failures. */
 export const EXIT_NEEDS_ATTENTION = 3;
-
-/** `--wait` and `--timeout DURATION`, shared by apply and status. */
-export const WAIT_OPTIONS = {
-  wait: 'follow the apply until the campaign is complete (exit 0) or needs attention (exit 3)',
-  timeout: 'with --wait: stop waiting after DURATION (30s, 5m, 1h30m; a bare number is seconds)',
-};
-
-/** The `--timeout` in milliseconds, which only makes sense with `--wait`. */
-export function timeoutOf(options: Record<string, unknown>): number | undefined {
-  const raw = options['timeout'] as string | undefined;
-  if (raw === undefined) return undefined;
-  if (options['wait'] !== true) throw new UsageError('--timeout needs --wait');
-  return parseDuration('--timeout', raw);
-}
 
 export const applyCommand: Command = {
   name: 'apply',

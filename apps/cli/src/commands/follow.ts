@@ -1,11 +1,26 @@
 import { pollUntil } from '@campaigns/events';
 import type { CampaignStatus, GetRequest } from '@campaigns/contracts';
-import type { CliIo } from '../command.js';
+import { UsageError, type CliIo } from '../command.js';
 import { envMs } from './api-reply.js';
 import { formatProgress } from './format.js';
+import { parseDuration } from './options.js';
 import { CliFailure, type SpecServiceClient } from './spec-service-client.js';
 
 const POLL_INTERVAL_MS = 500;
+
+/** `--wait` and `--timeout DURATION`, shared by apply and status. */
+export const WAIT_OPTIONS = {
+  wait: 'follow the apply until the campaign is complete (exit 0) or needs attention (exit 3)',
+  timeout: 'with --wait: stop waiting after DURATION (30s, 5m, 1h30m; a bare number is seconds)',
+};
+
+/** The `--timeout` in milliseconds, which only makes sense with `--wait`. */
+export function timeoutOf(options: Record<string, unknown>): number | undefined {
+  const raw = options['timeout'] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (options['wait'] !== true) throw new UsageError('--timeout needs --wait');
+  return parseDuration('--timeout', raw);
+}
 
 /** How following an application ended: its outcome, or why it stopped before one. */
 export type FollowResult =

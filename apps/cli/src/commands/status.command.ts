@@ -1,8 +1,8 @@
 import type { CampaignStatus, GetRequest } from '@campaigns/contracts';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
-import { EXIT_NEEDS_ATTENTION, timeoutOf, WAIT_OPTIONS } from './apply.command.js';
-import { followApplication, stoppedWaitingLine } from './follow.js';
+import { EXIT_NEEDS_ATTENTION } from './apply.command.js';
+import { followApplication, stoppedWaitingLine, timeoutOf, WAIT_OPTIONS } from './follow.js';
 import { formatStatus } from './format.js';
 import { COLOUR_ENV, NATS_ENV } from './help-text.js';
 import { addOutputOptions, isStructured, outputOf, tableView } from './options.js';
