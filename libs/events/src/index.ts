@@ -1,5 +1,6 @@
 export * from './catalogue/event-catalogue.js';
 export * from './store/errors.js';
+export * from './store/checkout.js';
 export * from './store/event.js';
 export * from './store/event-store.js';
 export * from './store/event-store.schema.js';

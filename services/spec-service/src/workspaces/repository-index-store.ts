@@ -2,7 +2,7 @@
 // `repository_index_refreshes`; their DDL is `repository-index.migrations.ts`). What to list and
 // what a page costs is decided in `listing-plan.ts`; `repository-index.ts` asks the code hosts.
 import type { RepositoryInfo, Visibility } from '@campaigns/codehost';
-import { poolOf } from '@campaigns/events';
+import { checkout, poolOf } from '@campaigns/events';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { IndexedRepositoryRecord } from './indexed-repository.entity.js';
 import type { LastRefresh, StoredRepository } from './listing-plan.js';
@@ -147,8 +147,12 @@ export class RepositoryIndexStore {
    * a connection whose unlock failed may still hold it, so it is ended rather than pooled.
    */
   async withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
-    const client = await poolOf(this.database).connect();
     let broken = false;
+    // Held while the code host is listed (seconds): a connection that dies meanwhile (PostgreSQL
+    // restarting) fails the unlock instead of crashing the process with an unhandled 'error'.
+    const client = await checkout(poolOf(this.database), () => {
+      broken = true;
+    });
     try {
       await client.query('SELECT pg_advisory_lock($1)', [REFRESH_LOCK_KEY]);
       try {
@@ -159,7 +163,7 @@ export class RepositoryIndexStore {
         });
       }
     } finally {
-      client.release(broken);
+      client.done(broken);
     }
   }
 
