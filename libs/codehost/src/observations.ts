@@ -17,9 +17,13 @@ export interface ObservedChangeset {
   headBranch: string;
 }
 
-/** Where an observation comes from: a webhook delivery or a read by the reconciler. */
+/**
+ * Where an observation comes from: a webhook delivery or a read by the reconciler (its trigger
+ * `sync`, or `import` for the first read of an imported pull request).
+ */
 export type ObservationSource =
-  { source: 'webhook'; deliveryId: string; trigger: string; sender?: string } | { source: 'sync' };
+  | { source: 'webhook'; deliveryId: string; trigger: string; sender?: string }
+  | { source: 'sync'; trigger?: 'sync' | 'import' };
 
 /**
  * The one builder of `ChangesetObserved` payloads: what a source says about one pull request,
@@ -36,7 +40,7 @@ export function changesetObserved(
   const origin =
     from.source === 'webhook'
       ? { source: 'webhook' as const, deliveryId: from.deliveryId, trigger: from.trigger }
-      : { source: 'sync' as const, deliveryId: null, trigger: 'sync' };
+      : { source: 'sync' as const, deliveryId: null, trigger: from.trigger ?? 'sync' };
   return {
     changesetId,
     campaign,

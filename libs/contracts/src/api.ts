@@ -251,6 +251,8 @@ export const CHANGESET_STATES = [
   'merged',
   /** No longer wanted and not open. */
   'removed',
+  /** Imported, then no longer listed in importChangesets: no longer tracked, left as it was. */
+  'detached',
 ] as const;
 export const changesetStatusSchema = z.object({
   repository: z.string(),
@@ -269,6 +271,8 @@ export const changesetStatusSchema = z.object({
   /** The code host matches the latest desired state. */
   converged: z.boolean(),
   updatedAt: z.string(),
+  /** Tracked from importChangesets (its headBranch is `#NUMBER`); absent for the campaign's own. */
+  imported: z.literal(true).optional(),
 });
 export type ChangesetStatus = z.infer<typeof changesetStatusSchema>;
 export const changesetsPageSchema = pageSchema.extend({

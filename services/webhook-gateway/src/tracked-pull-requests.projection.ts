@@ -95,10 +95,19 @@ ALTER TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE}
   // named is kept) and written in one statement.
   async handle(events: readonly StoredEvent[], { manager, schema }) {
     const latest = new Map<string, Folded>();
+    // Detached (an import no longer listed): its deliveries are nobody's any more.
+    const detached = new Set<string>();
     for (const event of events) {
+      if (isDetach(event)) {
+        const id = (event.data as { changesetId: string }).changesetId;
+        detached.add(id);
+        for (const [key, f] of latest) if (f.changesetId === id) latest.delete(key);
+        continue;
+      }
       const facts = factsOf(event);
       if (facts === null) continue;
       const key = `${facts.repository}#${facts.number}`;
+      detached.delete(facts.changesetId);
       const before = latest.get(key);
       const shown = shownBy(event);
       latest.set(key, {
@@ -114,9 +123,21 @@ ALTER TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE}
         draft: shown.draft ?? before?.draft ?? null,
       });
     }
+    if (detached.size > 0)
+      await manager.query(
+        `DELETE FROM ${schema}.${TRACKED_PULL_REQUESTS_TABLE} WHERE changeset_id = ANY($1::text[])`,
+        [[...detached]],
+      );
     if (latest.size > 0) await upsert(manager, schema, [...latest.values()]);
   },
 };
+
+/** A reconcile that detached the changeset: the campaign no longer tracks its pull request. */
+function isDetach(event: StoredEvent): boolean {
+  if (event.type !== 'ChangesetReconciled') return false;
+  const operations = (event.data as { operations?: unknown }).operations;
+  return Array.isArray(operations) && operations.includes('detach');
+}
 
 /** What an event says the pull request shows: only the fields it names. */
 function shownBy(event: StoredEvent): {

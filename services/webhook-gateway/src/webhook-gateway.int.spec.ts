@@ -617,6 +617,41 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     expect(await counts()).toEqual(before);
   });
 
+  it('stops following a pull request whose changeset was detached: its deliveries are held as untracked', async () => {
+    await sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'detached',
+      files: { 'README.md': '# detached\n' },
+    });
+    const pr = await openPullRequest('detached');
+    const id = await track('detached', pr);
+    await appendAsReconciler('detached', 'ChangesetReconciled', { operations: ['detach'] });
+    await eventually(async () => {
+      const { rowCount } = await db.pool.query(
+        'SELECT 1 FROM webhook_gateway.tracked_pull_requests WHERE changeset_id = $1',
+        [id],
+      );
+      return rowCount === 0;
+    });
+    await sim.sim.control.call('closePullRequest', {
+      owner: 'acme',
+      name: 'detached',
+      number: pr.number,
+    });
+    await idle();
+    const closed = (await deliveries({ event: 'pull_request', action: 'closed' })).filter(
+      (d) => JSON.parse(d.request.payload).repository.name === 'detached',
+    );
+    expect(closed.map((d) => JSON.parse(d.response.payload ?? '{}'))).toEqual([
+      { held: 'untracked' },
+    ]);
+    // The close, answered as untracked, was not recorded (the opening may have been, once the
+    // changeset named the pull request and before it was detached).
+    expect((await observations(id)).map((o) => o.data['trigger'])).not.toContain(
+      'pull_request.closed',
+    );
+  });
+
   it('holds deliveries about untracked pull requests, accepts unknown events with 202, and records nothing', async () => {
     const before = await counts();
     const pr = await openPullRequest('repo-00003');

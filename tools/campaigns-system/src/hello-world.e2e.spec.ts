@@ -551,6 +551,105 @@ changesetTemplate:
     expect(main!.state).toBe('open');
   }, 300_000);
 
+  it('imports pull requests opened by hand: tracked, shown in status, never pushed to; a missing number or repository is a clear problem; one no longer listed is detached and left open (C1 item 2)', async () => {
+    const repo = { owner: 'acme', name: repoName(6) };
+    const byHand = async (branch: string) => {
+      await system.env.sim.control.call('pushCommit', {
+        ...repo,
+        branch,
+        files: { [`${branch}.md`]: 'by hand\n' },
+        message: 'By hand',
+      });
+      return system.env.sim.control.call('openPullRequest', {
+        ...repo,
+        head: branch,
+        title: `Opened by hand: ${branch}`,
+      });
+    };
+    const first = await byHand('by-hand-1');
+    const second = await byHand('by-hand-2');
+    const file = join(system.workDir, 'imports.campaign.yaml');
+    const spec = (numbers: number[]) => `name: imports
+description: Track pull requests opened by hand
+importChangesets:
+  - repository: ${system.env.repo(repoName(6))}
+    externalIDs: [${numbers.join(', ')}]
+  - repository: ${system.env.repo('no-such-repo')}
+    externalIDs: [1]
+`;
+    await writeFile(file, spec([first.number, second.number, 999]));
+    expect((await system.cli(['apply', '-f', file])).code).toBe(0);
+
+    const rows = (s: FullCampaignStatus) =>
+      s.changesets.map((c) => [c.headBranch, c.state, c.imported ?? false, c.errorTerminal]).sort();
+    const s = await eventually('the imports read', async () => {
+      const now = await status('imports');
+      return now.changesets.length === 3 &&
+        now.changesets.every((c) => c.converged || c.errorTerminal)
+        ? now
+        : undefined;
+    });
+    expect(rows(s)).toEqual(
+      [
+        [`#${first.number}`, 'open', true, false],
+        [`#${second.number}`, 'open', true, false],
+        ['#999', 'pending', true, true],
+      ].sort(),
+    );
+    expect(s.changesets.find((c) => c.headBranch === `#${first.number}`)).toMatchObject({
+      url: (await pulls(6, first.head.ref))[0]!.html_url,
+      number: first.number,
+    });
+    expect(s.changesets.find((c) => c.headBranch === '#999')!.lastError).toBe(
+      `import ${system.env.repo(repoName(6))}: pull request #999 not found; remove it from importChangesets or correct the number`,
+    );
+    expect(s.problems).toEqual([
+      {
+        entry: `importChangesets: ${system.env.repo('no-such-repo')}`,
+        message: expect.stringContaining(`repository ${system.env.repo('no-such-repo')} not found`),
+      },
+    ]);
+    expect(s.phase).toBe('needs-attention');
+    // Never pushed to: both heads are where their authors left them.
+    for (const pr of [first, second]) {
+      const [now] = await pulls(6, pr.head.ref);
+      expect(now!.head.sha).toBe(pr.head.sha);
+    }
+
+    // Merged on the code host: the webhook says so.
+    await system.env.sim.control.call('mergePullRequest', { ...repo, number: second.number });
+    await eventually('the merge seen', async () =>
+      (await status('imports')).changesets.some(
+        (c) => c.headBranch === `#${second.number}` && c.state === 'merged',
+      )
+        ? true
+        : undefined,
+    );
+
+    // No longer listed: detached, left open, not counted.
+    await writeFile(file, spec([second.number]));
+    expect((await system.cli(['apply', '-f', file])).code).toBe(0);
+    const after = await eventually('the first detached', async () => {
+      const now = await status('imports');
+      return now.changesets.some((c) => c.state === 'detached') ? now : undefined;
+    });
+    expect(rows(after)).toEqual(
+      [
+        [`#${first.number}`, 'detached', true, false],
+        [`#${second.number}`, 'merged', true, false],
+        // Never found, so never tracked: gone with its entry.
+        ['#999', 'removed', true, false],
+      ].sort(),
+    );
+    expect(after.counts).toMatchObject({ changesets: 1, open: 0, merged: 1 });
+    const [left] = await pulls(6, first.head.ref);
+    expect(left!.state).toBe('open');
+    expect(left!.head.sha).toBe(first.head.sha);
+    const audit = await system.cli(['audit', 'imports']);
+    expect(audit.stdout).toContain(`import of PR #${first.number} requested`);
+    expect(audit.stdout).toContain('reconciled (detach)');
+  }, 300_000);
+
   it('leaves a log that campaign audit --verify finds intact, with the live projections equal to it', async () => {
     const result = await system.cli(['audit', '--verify', '--json']);
     const report = JSON.parse(result.stdout) as {

@@ -19,8 +19,12 @@ import { auditDatabase, campaignEvents, readOnly } from './audit-store.js';
 const SCRATCH = 'pg_temp';
 const BATCH = 500;
 
-/** Event ids of the desired-state events (ChangesetSpecComputed/Removed) of each changeset, last one up to T. */
-const DESIRED_TYPES = new Set(['ChangesetSpecComputed', 'ChangesetSpecRemoved']);
+/** Event ids of the desired-state events (ChangesetSpecComputed/Removed, ChangesetImportRequested) of each changeset, last one up to T. */
+const DESIRED_TYPES = new Set([
+  'ChangesetSpecComputed',
+  'ChangesetSpecRemoved',
+  'ChangesetImportRequested',
+]);
 
 export interface StatusAt {
   status: FullCampaignStatus;
@@ -39,7 +43,8 @@ export interface StatusAt {
  *   ChangesetSpecRemoved or ChangesetRenderFailed) is recorded by `at`; a PatchComputed that caused no event anywhere in
  *   the log (its rendering changed nothing, or failed: render failures are not events) counts as
  *   rendered from its own time, with no render error;
- * - a changeset's *desired event* is its last ChangesetSpecComputed/Removed recorded by `at`.
+ * - a changeset's *desired event* is its last ChangesetSpecComputed/Removed or
+ *   ChangesetImportRequested recorded by `at`.
  *
  * Returns null when the campaign had not been applied by `at`.
  */

@@ -3,6 +3,7 @@ import type {
   ChangesetObserved,
   ChangesetPublished,
   ChangesetReconciled,
+  ChangesetImportRequested,
   ChangesetSpecComputed,
   ChangesetSpecRemoved,
   ChangesetUpdated,
@@ -189,6 +190,10 @@ export function describe(e: StoredEvent): string {
     case 'ChangesetSpecComputed': {
       const d = e.data as EventData<typeof ChangesetSpecComputed>;
       return `${changesetLabel(d)}: desired state computed: title ${quote(d.spec.title)}, published ${String(d.spec.published)}, base ${d.spec.baseRef}`;
+    }
+    case 'ChangesetImportRequested': {
+      const d = e.data as EventData<typeof ChangesetImportRequested>;
+      return `${changesetLabel(d)}: import of PR #${d.number} requested (tracked, never pushed to)`;
     }
     case 'ChangesetSpecRemoved': {
       const d = e.data as EventData<typeof ChangesetSpecRemoved>;

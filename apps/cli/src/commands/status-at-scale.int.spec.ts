@@ -54,7 +54,7 @@ const repository = (i: number) => `github.com/acme/repo-${String(i).padStart(5, 
 class GivenWorkspaces implements WorkspaceResolver {
   workspaces: WorkspaceData[] = [];
   resolve(_spec: CampaignSpec): Promise<ResolvedWorkspaces> {
-    return Promise.resolve({ workspaces: this.workspaces, problems: [] });
+    return Promise.resolve({ workspaces: this.workspaces, problems: [], imports: [] });
   }
 }
 

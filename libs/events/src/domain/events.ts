@@ -236,7 +236,24 @@ export const ChangesetSpecComputed = defineEvent(
 );
 export type ChangesetSpecData = z.infer<typeof ChangesetSpecComputed.schema>['spec'];
 
-/** The campaign no longer wants this changeset; the reconciler closes it if it is open. */
+/**
+ * The campaign tracks an existing pull request (`importChangesets`): the reconciler reads it from
+ * the code host and follows it, and never pushes to, edits or closes it. Its head branch is
+ * `#NUMBER` (`importedHeadBranch`).
+ */
+export const ChangesetImportRequested = defineEvent(
+  'ChangesetImportRequested',
+  z.strictObject({
+    ...changesetIdentity,
+    applyId,
+    number: z.number().int().positive(),
+  }),
+);
+
+/**
+ * The campaign no longer wants this changeset; the reconciler closes it if it is open, or, for
+ * an imported one (`import-left-spec`), stops tracking it and leaves it as it is (detach).
+ */
 export const ChangesetSpecRemoved = defineEvent(
   'ChangesetSpecRemoved',
   z.strictObject({
@@ -248,6 +265,7 @@ export const ChangesetSpecRemoved = defineEvent(
       'workspace-left-spec',
       'empty-diff',
       'branch-no-longer-produced',
+      'import-left-spec',
     ]),
   }),
 );
@@ -402,6 +420,7 @@ export const DOMAIN_EVENTS = [
   ExecutionFailed,
   ChangesetRenderFailed,
   ChangesetSpecComputed,
+  ChangesetImportRequested,
   ChangesetSpecRemoved,
   ChangesetPublished,
   ChangesetUpdated,

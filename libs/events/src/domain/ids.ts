@@ -44,6 +44,23 @@ export function changesetId(campaign: string, repository: string, headBranch: st
   return sha256Hex(`${campaign}\0${repository}\0${headBranch}`).slice(0, 32);
 }
 
+/**
+ * A pull request a campaign imports (`importChangesets`): its repository and number. Distinct
+ * from every branch changeset's id, since no branch name holds a NUL.
+ */
+export function importedChangesetId(campaign: string, repository: string, number: number): string {
+  return sha256Hex(`${campaign}\0${repository}\0import\0${number}`).slice(0, 32);
+}
+
+/**
+ * The head branch an imported changeset's events name: its number (`#120`), since the campaign
+ * pushes no branch of it. Unique per repository among imports; the id (`importedChangesetId`)
+ * is what tells it from a branch changeset.
+ */
+export function importedHeadBranch(number: number): string {
+  return `#${number}`;
+}
+
 /** Where one execution runs: a repository, the branch it starts from, and a path in it. */
 export interface WorkspaceIdentity {
   repository: string;

@@ -1,6 +1,7 @@
 import type { ChangesetSpecData } from '@campaigns/events';
 import type {
   BranchChangesetSpec,
+  ChangesetSpec,
   ChangesetState,
   ExternalState,
   PublicationState,
@@ -14,8 +15,10 @@ export interface RecordedSpec {
   campaign: string;
   repository: string;
   headBranch: string;
-  /** Null for ChangesetSpecRemoved. */
+  /** Null for ChangesetSpecRemoved and ChangesetImportRequested. */
   spec: ChangesetSpecData | null;
+  /** ChangesetImportRequested: the pull request to track; null for every other spec event. */
+  importNumber: number | null;
   correlationId: string;
   actor: string;
   recordedAt: Date;
@@ -47,6 +50,10 @@ export interface ChangesetRow {
   body: string | null;
   baseRef: string | null;
   archived: boolean;
+  /** Tracked from importChangesets: the campaign never pushes to, edits or closes it. */
+  imported: boolean;
+  /** An imported changeset no longer listed in importChangesets: no longer acted on. */
+  detached: boolean;
   attempts: number;
   lastError: string | null;
   /** The spec event a terminal failure happened for: no retry until another spec. */
@@ -85,11 +92,27 @@ export function newChangesetRow(identity: ChangesetIdentity): ChangesetRow {
     body: null,
     baseRef: null,
     archived: false,
+    imported: false,
+    detached: false,
     attempts: 0,
     lastError: null,
     terminalSpecEventId: null,
     streamVersion: 0n,
   };
+}
+
+/** The planner's spec for a recorded spec: an import, a branch spec, or null when removed. */
+export function toChangesetSpec(
+  recorded: RecordedSpec | null,
+  forkByDefault = false,
+): ChangesetSpec | null {
+  if (recorded !== null && recorded.importNumber !== null)
+    return {
+      kind: 'import',
+      repository: recorded.repository,
+      externalId: String(recorded.importNumber),
+    };
+  return toBranchSpec(recorded, forkByDefault);
 }
 
 /**
@@ -116,16 +139,16 @@ export function toBranchSpec(
   };
 }
 
-/** The planner's view of a changeset this campaign owns. */
+/** The planner's view of a changeset: owned by this campaign, or tracked (imported). */
 export function plannerState(
   row: ChangesetRow,
-  previousSpec: BranchChangesetSpec | null,
+  previousSpec: ChangesetSpec | null,
   capabilities: { readonly drafts: boolean; readonly forks: boolean },
 ): ChangesetState {
   return {
     repository: row.repository,
     headBranch: row.headBranch,
-    ownership: 'owned',
+    ownership: row.imported ? 'tracked' : 'owned',
     publicationState: row.publicationState,
     externalState: row.externalState,
     externalId: row.number === null ? null : String(row.number),
@@ -145,7 +168,7 @@ export function plannerState(
     supportsDrafts: capabilities.drafts,
     headInFork: row.headRepository !== null,
     supportsForks: capabilities.forks,
-    detached: false,
+    detached: row.detached,
     archived: row.archived,
     previousSpec,
   };

@@ -1,5 +1,6 @@
 import type {
   ChangesetClosed,
+  ChangesetImportRequested,
   ChangesetObserved,
   ChangesetPublished,
   ChangesetReconciled,
@@ -17,6 +18,7 @@ import type { ChangesetRow, RecordedSpec } from './changeset-row.js';
 export type ChangesetEventBody =
   | { type: 'ChangesetSpecComputed'; data: EventData<typeof ChangesetSpecComputed> }
   | { type: 'ChangesetSpecRemoved'; data: EventData<typeof ChangesetSpecRemoved> }
+  | { type: 'ChangesetImportRequested'; data: EventData<typeof ChangesetImportRequested> }
   | { type: 'ChangesetPublished'; data: EventData<typeof ChangesetPublished> }
   | { type: 'ChangesetUpdated'; data: EventData<typeof ChangesetUpdated> }
   | { type: 'ChangesetClosed'; data: EventData<typeof ChangesetClosed> }
@@ -56,6 +58,16 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       row.lastError = null;
       row.terminalSpecEventId = null;
       return row;
+    case 'ChangesetImportRequested':
+      row.desiredSpecEventId = event.event_id;
+      row.attempts = 0;
+      row.lastError = null;
+      row.terminalSpecEventId = null;
+      // Listed again after it was detached: tracked again.
+      row.imported = true;
+      row.detached = false;
+      // The number is the changeset's once the import read it from the code host.
+      return row;
     case 'ChangesetPublished': {
       const d = event.data;
       row.publicationState = d.draft ? 'draft' : 'published';
@@ -83,6 +95,7 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       row.attempts = 0;
       row.lastError = null;
       if (event.data.operations.includes('archive')) row.archived = true;
+      if (event.data.operations.includes('detach')) row.detached = true;
       return row;
     case 'ReconcileFailed':
       if (row.desiredSpecEventId !== event.data.specEventId) return row;
@@ -143,7 +156,10 @@ function observed(row: ChangesetRow, d: EventData<typeof ChangesetObserved>): Ch
       row.publicationState = row.draft ? 'draft' : 'published';
   }
   if (d.state !== undefined) row.externalState = d.state;
-  if (row.publicationState === 'unpublished' && d.state === 'open') {
+  if (row.imported && row.publicationState === 'unpublished') {
+    // An imported pull request the host showed exists there, open or not: it is read.
+    row.publicationState = row.draft ? 'draft' : 'published';
+  } else if (row.publicationState === 'unpublished' && d.state === 'open') {
     // Opened by an attempt whose event was never recorded (a crash): it is ours.
     row.publicationState = row.draft ? 'draft' : 'published';
   }
@@ -163,7 +179,12 @@ function observed(row: ChangesetRow, d: EventData<typeof ChangesetObserved>): Ch
 
 /** The desired state a spec event records; null for every other event. */
 export function recordedSpecOf(event: ChangesetEvent): RecordedSpec | null {
-  if (event.type !== 'ChangesetSpecComputed' && event.type !== 'ChangesetSpecRemoved') return null;
+  if (
+    event.type !== 'ChangesetSpecComputed' &&
+    event.type !== 'ChangesetSpecRemoved' &&
+    event.type !== 'ChangesetImportRequested'
+  )
+    return null;
   const d = event.data;
   return {
     specEventId: event.event_id,
@@ -172,6 +193,7 @@ export function recordedSpecOf(event: ChangesetEvent): RecordedSpec | null {
     repository: d.repository,
     headBranch: d.headBranch,
     spec: event.type === 'ChangesetSpecComputed' ? event.data.spec : null,
+    importNumber: event.type === 'ChangesetImportRequested' ? event.data.number : null,
     correlationId: event.metadata.correlation_id,
     actor: event.metadata.actor,
     recordedAt: event.recorded_at,

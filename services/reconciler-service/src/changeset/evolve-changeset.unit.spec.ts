@@ -69,6 +69,50 @@ const observed = (o: Record<string, unknown>): ChangesetEventBody => ({
 });
 
 describe('evolveChangeset', () => {
+  const importRequested: ChangesetEventBody = {
+    type: 'ChangesetImportRequested',
+    data: { ...identity, headBranch: '#7', applyId: 'apply-1', number: 7 },
+  };
+  const reconciled = (operations: string[]): ChangesetEventBody => ({
+    type: 'ChangesetReconciled',
+    data: { ...identity, specEventId: SPEC, operations },
+  });
+
+  it('Given nothing, when an import is requested, then the changeset is imported and its desired state the import (its number is known once read); its recorded spec names the number', () => {
+    const e = event(importRequested, NEWER_SPEC);
+    const row = evolveChangeset({ ...fresh(), attempts: 2, lastError: 'boom' }, e);
+    expect(row).toMatchObject({
+      desiredSpecEventId: NEWER_SPEC,
+      imported: true,
+      detached: false,
+      number: null,
+      publicationState: 'unpublished',
+      attempts: 0,
+      lastError: null,
+    });
+    expect(recordedSpecOf(e)).toMatchObject({ spec: null, importNumber: 7, headBranch: '#7' });
+    expect(recordedSpecOf(event(computed))).toMatchObject({ importNumber: null });
+  });
+
+  it('Given an imported changeset, when the host shows it closed, then it is read (published) and closed: importing it is not planned again', () => {
+    const row = given(importRequested, observed({ state: 'closed', draft: false }));
+    expect(row).toMatchObject({ publicationState: 'published', externalState: 'closed' });
+    const draft = given(importRequested, observed({ state: 'open', draft: true }));
+    expect(draft).toMatchObject({ publicationState: 'draft', externalState: 'open' });
+  });
+
+  it('Given an imported changeset, when a reconcile detaches it, then it is detached; listed again, it is tracked again', () => {
+    const detached = given(importRequested, observed({ state: 'open' }), reconciled(['detach']));
+    expect(detached).toMatchObject({ detached: true, imported: true, externalState: 'open' });
+    expect(evolveChangeset(detached, event(importRequested))).toMatchObject({ detached: false });
+  });
+
+  it('Given an import requested, then the reconcile queue has it due', () => {
+    const change = noQueueChange();
+    foldQueueChange(change, fresh(), event(importRequested));
+    expect(change.upsert).toMatchObject({ reason: 'ChangesetImportRequested' });
+  });
+
   it('Given nothing, when a spec is computed, then it is the desired state and earlier failures are forgotten', () => {
     const failed = { ...fresh(), attempts: 3, lastError: 'boom', terminalSpecEventId: SPEC };
     const row = evolveChangeset(failed, event(computed, NEWER_SPEC));

@@ -30,6 +30,7 @@ export function foldQueueChange(
   switch (event.type) {
     case 'ChangesetSpecComputed':
     case 'ChangesetSpecRemoved':
+    case 'ChangesetImportRequested':
       enqueue(change, at, version, event.type);
       return;
     case 'ChangesetReconciled':

@@ -1,4 +1,9 @@
-import { CodeHostError, type CodeHostResolver } from '@campaigns/codehost';
+import {
+  changesetObserved,
+  CodeHostError,
+  observedFields,
+  type CodeHostResolver,
+} from '@campaigns/codehost';
 import type { EventsLogger, PostgresEventStore } from '@campaigns/events';
 import type { Counter } from 'prom-client';
 import { pushesToFork, type BranchChangesetSpec, type Operation } from '../planner/index.js';
@@ -53,15 +58,44 @@ export class OperationExecutor {
       case 'sync':
         r.readBack = true;
         break;
+      case 'import':
+        await this.import(r);
+        break;
+      case 'detach':
+        // Recorded by ChangesetReconciled's operations: the pull request is left as it is.
+        break;
       default:
-        // import, detach, merge, comment: planned for tracked changesets and bulk operations,
-        // which the reconciler does not carry out yet (issue M1).
+        // merge, comment: planned for bulk operations, which the reconciler does not carry out
+        // yet (issue M1).
         throw new CodeHostError('terminal', `operation ${operation.type} is not supported yet`, {
           operation: operation.type,
           repo: r.row.repository,
         });
     }
     if (!r.operations.includes(operation.type)) r.operations.push(operation.type);
+  }
+
+  /**
+   * Reads an imported pull request (importChangesets) and records what the host shows; one the
+   * host does not have is a terminal failure naming it, until the spec changes.
+   */
+  private async import(r: Round): Promise<void> {
+    const number = r.desired.importNumber;
+    if (number === null) throw new Error('import without an import spec');
+    const [pr] = await r.host!.loadChangesets([{ repo: r.row.repository, number }]);
+    if (pr === undefined)
+      throw new CodeHostError(
+        'terminal',
+        `pull request #${number} not found; remove it from importChangesets or correct the number`,
+        { operation: 'import', repo: r.row.repository },
+      );
+    r.hold({
+      type: 'ChangesetObserved',
+      data: changesetObserved(r.row, pr.number, observedFields(pr), {
+        source: 'sync',
+        trigger: 'import',
+      }),
+    });
   }
 
   private async push(r: Round): Promise<void> {

@@ -282,6 +282,100 @@ describe('reconciler worker against PostgreSQL, NATS, git and the GitHub simulat
     ]);
   }, 60_000);
 
+  it('imports a pull request it did not open: reads it, tracks what people do to it, never writes to it; a missing one fails terminally; detached, it is left open', async () => {
+    const repo = h.sim.repo('tracked');
+    await createRepos(['tracked']);
+    await h.sim.sim.control.call('createUser', { login: 'grace' });
+    await h.sim.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'tracked',
+      branch: 'by-hand',
+      files: { 'NOTES.md': 'by hand\n' },
+      actor: 'grace',
+    });
+    const pr = await h.sim.sim.control.call('openPullRequest', {
+      owner: 'acme',
+      name: 'tracked',
+      head: 'by-hand',
+      title: 'Opened by hand',
+      actor: 'grace',
+    });
+    const since = await lastSeq();
+    const cs = TestChangeset.imported(h, repo, pr.number);
+    const importId = await cs.importRequested(pr.number);
+
+    // Read, recorded as observed, and reconciled with the import: nothing written.
+    const reconciled = await cs.waitFor('ChangesetReconciled', importId);
+    expect(reconciled.data['operations']).toEqual(['import', 'sync']);
+    const observed = (await cs.events()).find((e) => e.type === 'ChangesetObserved')!;
+    expect(observed.data).toMatchObject({
+      trigger: 'import',
+      number: pr.number,
+      title: 'Opened by hand',
+      state: 'open',
+      headRefOid: pr.head.sha,
+      headBranch: `#${pr.number}`,
+    });
+    expect(await writesSince(since)).toEqual([]);
+
+    // Merged by a person: the syncer or the next read says so; still nothing written.
+    await h.sim.sim.control.call('mergePullRequest', {
+      owner: 'acme',
+      name: 'tracked',
+      number: pr.number,
+    });
+    const afterMerge = await lastSeq();
+    const again = await cs.importRequested(pr.number);
+    await cs.waitFor('ChangesetReconciled', again);
+    expect(
+      (await cs.events()).some(
+        (e) => e.type === 'ChangesetObserved' && e.data['state'] === 'merged',
+      ),
+    ).toBe(true);
+    expect(await writesSince(afterMerge)).toEqual([]);
+
+    // A number the repository does not have: a terminal failure naming it.
+    const missing = TestChangeset.imported(h, repo, 999);
+    const missingId = await missing.importRequested(999);
+    const failed = await missing.waitFor('ReconcileFailed', missingId);
+    expect(failed.data).toMatchObject({
+      operation: 'import',
+      retryable: false,
+      message: `import ${repo}: pull request #999 not found; remove it from importChangesets or correct the number`,
+    });
+
+    // An open one no longer listed: detached, and left open.
+    await h.sim.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'tracked',
+      branch: 'by-hand-2',
+      files: { 'MORE.md': 'more\n' },
+      actor: 'grace',
+    });
+    const open = await h.sim.sim.control.call('openPullRequest', {
+      owner: 'acme',
+      name: 'tracked',
+      head: 'by-hand-2',
+      title: 'Also by hand',
+      actor: 'grace',
+    });
+    const tracked = TestChangeset.imported(h, repo, open.number);
+    await tracked.waitFor('ChangesetReconciled', await tracked.importRequested(open.number));
+    const beforeDetach = await lastSeq();
+    const removedId = await tracked.removed('import-left-spec');
+    expect((await tracked.waitFor('ChangesetReconciled', removedId)).data['operations']).toEqual([
+      'detach',
+    ]);
+    expect(await writesSince(beforeDetach)).toEqual([]);
+    expect(
+      await h.sim.sim.control.call('getPullRequest', {
+        owner: 'acme',
+        name: 'tracked',
+        number: open.number,
+      }),
+    ).toMatchObject({ state: 'open' });
+  }, 60_000);
+
   it("keeps someone else's push until the spec changes, then pushes the spec's commit", async () => {
     const repo = h.sim.repo('web');
     const cs = new TestChangeset(h, repo, 'hello-world');

@@ -12,8 +12,8 @@ import {
 import { silentLogger, sleep, type EventsLogger, type PostgresEventStore } from '@campaigns/events';
 import type { DataSource } from 'typeorm';
 import { Counter, Registry } from 'prom-client';
-import { plannerState, toBranchSpec } from '../changeset/changeset-row.js';
-import { planChangesetOperations } from '../planner/index.js';
+import { plannerState, toChangesetSpec } from '../changeset/changeset-row.js';
+import { planChangesetOperations, type ChangesetSpec } from '../planner/index.js';
 import {
   ChangesetReadBatcher,
   type ChangesetReadBatcherOptions,
@@ -254,10 +254,12 @@ export class ReconcilerWorker {
     }
     let current = 'plan';
     try {
-      let previous = toBranchSpec(r.previous, r.hostConfig?.fork ?? false);
+      const fork = r.hostConfig?.fork ?? false;
+      let previous: ChangesetSpec | null = toChangesetSpec(r.previous, fork);
+      const wanted = toChangesetSpec(r.desired, fork);
       for (let pass = 1; pass <= MAX_PLANS; pass++) {
         const state = plannerState(r.row, previous, r.host.capabilities);
-        const plan = planChangesetOperations(previous, r.spec, state);
+        const plan = planChangesetOperations(previous, wanted, state);
         if (plan.error !== null) {
           await this.fail(r, 'plan', plan.error.message, false, null, undefined);
           return;

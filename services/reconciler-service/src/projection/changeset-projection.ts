@@ -93,6 +93,16 @@ CREATE INDEX ON ${schema}.reconcile_queue (due_at);`,
         // NULL for rows from before: their branches were pushed to their own repositories.
         sql: `ALTER TABLE ${schema}.changesets ADD COLUMN head_repository text;`,
       },
+      {
+        version: 3,
+        name: 'changesets imported by number, and detached ones',
+        // importChangesets: the desired state names a pull request; the changeset is tracked
+        // (never pushed to or closed) and, once no longer listed, detached.
+        sql: `
+ALTER TABLE ${schema}.changeset_specs ADD COLUMN import_number integer;
+ALTER TABLE ${schema}.changesets ADD COLUMN imported boolean NOT NULL DEFAULT false,
+  ADD COLUMN detached boolean NOT NULL DEFAULT false;`,
+      },
     ],
     tables: [
       { name: 'changesets', key: ['changeset_id'] },

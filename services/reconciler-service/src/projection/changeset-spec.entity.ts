@@ -21,9 +21,13 @@ export class ChangesetSpecEntity implements RecordedSpec {
   @Column({ name: 'head_branch', type: 'text' })
   headBranch!: string;
 
-  /** Null for ChangesetSpecRemoved. */
+  /** Null for ChangesetSpecRemoved and ChangesetImportRequested. */
   @Column({ name: 'spec', type: 'jsonb', nullable: true })
   spec!: ChangesetSpecData | null;
+
+  /** ChangesetImportRequested: the pull request's number; null for every other spec event. */
+  @Column({ name: 'import_number', type: 'integer', nullable: true })
+  importNumber!: number | null;
 
   @Column({ name: 'correlation_id', type: 'text' })
   correlationId!: string;

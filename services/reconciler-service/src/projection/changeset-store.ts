@@ -63,7 +63,7 @@ export async function loadRecordedSpecs(
 }
 
 const SPEC_COLUMNS =
-  'spec_event_id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at';
+  'spec_event_id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at, import_number';
 
 /** Records spec events' desired states in one statement; a spec already recorded is kept. */
 export async function saveRecordedSpecs(
@@ -72,15 +72,16 @@ export async function saveRecordedSpecs(
   specs: readonly RecordedSpec[],
 ): Promise<void> {
   if (specs.length === 0) return;
-  // Raw: one INSERT … SELECT FROM unnest for the whole batch, nine array parameters however
+  // Raw: one INSERT … SELECT FROM unnest for the whole batch, ten array parameters however
   // many specs (the QueryBuilder has no INSERT from unnest).
   await db.query(
     `INSERT INTO ${schema}.changeset_specs (${SPEC_COLUMNS})
      SELECT u.id, u.changeset_id, u.campaign, u.repository, u.head_branch, u.spec::jsonb,
-            u.correlation_id, u.actor, u.recorded_at
+            u.correlation_id, u.actor, u.recorded_at, u.import_number
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                   $7::text[], $8::text[], $9::timestamptz[])
-         AS u(id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor, recorded_at)
+                   $7::text[], $8::text[], $9::timestamptz[], $10::integer[])
+         AS u(id, changeset_id, campaign, repository, head_branch, spec, correlation_id, actor,
+              recorded_at, import_number)
      ON CONFLICT (spec_event_id) DO NOTHING`,
     [
       specs.map((s) => s.specEventId),
@@ -92,6 +93,7 @@ export async function saveRecordedSpecs(
       specs.map((s) => s.correlationId),
       specs.map((s) => s.actor),
       specs.map((s) => s.recordedAt),
+      specs.map((s) => s.importNumber),
     ],
   );
 }
@@ -123,7 +125,7 @@ export async function saveRows(db: EntityManager, rows: readonly ChangesetRow[])
   );
 }
 
-/** Rows per statement when saving a batch: 24 parameters each, far below the 65,535 limit. */
+/** Rows per statement when saving a batch: 27 parameters each, far below the 65,535 limit. */
 export const SAVE_CHUNK = 1000;
 
 /** Applies a batch's queue changes: one delete, then one upsert per way of setting `due_at`. */

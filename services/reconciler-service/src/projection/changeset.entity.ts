@@ -68,6 +68,14 @@ export class ChangesetEntity {
   @Column({ name: 'archived', type: 'boolean' })
   archived!: boolean;
 
+  /** Tracked from importChangesets: never pushed to, edited or closed. */
+  @Column({ name: 'imported', type: 'boolean', default: false })
+  imported!: boolean;
+
+  /** An imported changeset no longer listed: no longer tracked. */
+  @Column({ name: 'detached', type: 'boolean', default: false })
+  detached!: boolean;
+
   @Column({ name: 'attempts', type: 'integer' })
   attempts!: number;
 

@@ -132,7 +132,9 @@ export class ChangesetSyncer {
         'c.title',
         'c.headRefOid',
       ])
-      .where(`c.number IS NOT NULL AND c.external_state IS DISTINCT FROM 'merged'`)
+      .where(
+        `c.number IS NOT NULL AND NOT c.detached AND c.external_state IS DISTINCT FROM 'merged'`,
+      )
       .orderBy('c.changesetId')
       .getMany()) as SyncRow[];
     const byHost = new Map<ReturnType<CodeHosts['forRepository']>, SyncRow[]>();

@@ -12,6 +12,8 @@ import {
   campaignsCatalogue,
   changesetId as changesetIdOf,
   changesetStream,
+  importedChangesetId,
+  importedHeadBranch,
   EventRelay,
   migrateDatabase,
   openDatabase,
@@ -216,9 +218,26 @@ export class TestChangeset {
     private readonly h: Harness,
     readonly repository: string,
     readonly headBranch: string,
+    id?: string,
   ) {
-    this.id = changesetIdOf(this.campaign, repository, headBranch);
+    this.id = id ?? changesetIdOf(this.campaign, repository, headBranch);
     this.stream = changesetStream(this.id);
+  }
+
+  /** The changeset importChangesets makes of pull request `number` of `repository`. */
+  static imported(h: Harness, repository: string, number: number): TestChangeset {
+    const id = importedChangesetId('hello-world', repository, number);
+    return new TestChangeset(h, repository, importedHeadBranch(number), id);
+  }
+
+  /** Appends a ChangesetImportRequested of pull request `number`; returns its event id. */
+  async importRequested(number: number): Promise<string> {
+    const result = await this.h.store.append(
+      this.stream,
+      [{ type: 'ChangesetImportRequested', data: { ...this.identity(), number } }],
+      { expected: 'any', metadata: this.metadata() },
+    );
+    return result.events[0]!.eventId;
   }
 
   private identity() {
@@ -276,13 +295,15 @@ export class TestChangeset {
     return result.events[0]!.eventId;
   }
 
-  async removed(): Promise<string> {
+  async removed(
+    reason: 'repository-left-spec' | 'import-left-spec' = 'repository-left-spec',
+  ): Promise<string> {
     const result = await this.h.store.append(
       this.stream,
       [
         {
           type: 'ChangesetSpecRemoved',
-          data: { ...this.identity(), reason: 'repository-left-spec' },
+          data: { ...this.identity(), reason },
         },
       ],
       { expected: 'any', metadata: this.metadata() },

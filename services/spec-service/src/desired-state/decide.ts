@@ -8,6 +8,7 @@ import {
   changesetStream,
   deterministicEventId,
   executionStream,
+  importedHeadBranch,
   type ChangesetSpecComputed,
   type EventData,
   type EventMetadata,
@@ -27,7 +28,9 @@ import {
 } from './desired-state.js';
 import {
   changesetsLeavingSpec,
+  planImports,
   planWorkspaceChangesets,
+  type ChangesetImport,
   type ChangesetRemoval,
 } from './plan-changesets.js';
 import { recordedProblems, type ExecutionPlan, type QueuedWorkspace } from './plan-executions.js';
@@ -235,12 +238,60 @@ function decideSpecApplied(
     applyId: d.applyId,
     executionIds: workspaces.map((w) => w.executionId),
   });
+  const wanted = state.wanted(d.campaign);
   for (const c of changesetsLeavingSpec(
-    state.wanted(d.campaign),
+    wanted,
     workspaces.map((w) => w.workspace),
   ))
     removeChangeset(decision, c, e.event_id, d.applyId, metadata);
+  const imports = planImports(d.campaign, wanted, resolution.plan.imports);
+  for (const i of imports.imported) importChangeset(decision, i, e.event_id, d, metadata);
+  for (const c of imports.removed) removeChangeset(decision, c, e.event_id, d.applyId, metadata);
   return decision;
+}
+
+/** Records that the campaign tracks an existing pull request (`importChangesets`). */
+function importChangeset(
+  decision: Decision,
+  i: ChangesetImport,
+  causeId: string,
+  d: SpecAppliedData,
+  metadata: EventMetadata,
+): void {
+  const eventId = deterministicEventId(causeId, 'ChangesetImportRequested', i.changesetId);
+  const headBranch = importedHeadBranch(i.number);
+  decision.appends.push({
+    stream: changesetStream(i.changesetId),
+    expected: 'any',
+    event: {
+      event_id: eventId,
+      type: 'ChangesetImportRequested',
+      data: {
+        changesetId: i.changesetId,
+        campaign: d.campaign,
+        repository: i.repository,
+        headBranch,
+        applyId: d.applyId,
+        number: i.number,
+      },
+      metadata,
+    },
+  });
+  decision.changes.push({
+    kind: 'changeset',
+    row: {
+      changeset_id: i.changesetId,
+      campaign: d.campaign,
+      repository: i.repository,
+      head_branch: headBranch,
+      workspace_branch: null,
+      workspace_path: '',
+      removed: false,
+      spec: null,
+      last_event_id: eventId,
+      import_number: i.number,
+    },
+  });
 }
 
 function decidePatchComputed(
@@ -322,6 +373,7 @@ function decidePatchComputed(
       removed: false,
       spec: c.spec,
       last_event_id: eventId,
+      import_number: null,
     };
     decision.changes.push({ kind: 'changeset', row });
   }

@@ -7,6 +7,7 @@ import {
   deterministicEventId,
   executionId,
   executionStream,
+  importedChangesetId,
   sha256Hex,
   type ChangesetSpecData,
   type EventData,
@@ -129,6 +130,7 @@ function resolvedTo(repositories: string[]) {
     plan: planExecutions(APPLY_1, {
       workspaces: repositories.map((r) => testWorkspace(r)),
       problems: [],
+      imports: [],
     }),
   };
 }
@@ -144,6 +146,7 @@ function recordedChangeset(repository: string, spec: ChangesetSpecData | null): 
     removed: false,
     spec,
     last_event_id: '00000000-0000-4000-8000-000000000000',
+    import_number: null,
   };
 }
 
@@ -156,6 +159,7 @@ describe('decide: SpecApplied', () => {
     const plan = planExecutions(APPLY_1, {
       workspaces: [testWorkspace(A), testWorkspace(B)],
       problems: [{ entry: 'repository: github.com/acme/z', message: 'not found' }],
+      imports: [],
     });
 
     // When it is decided with nothing after it in its stream.
@@ -272,6 +276,117 @@ describe('decide: SpecApplied', () => {
     expect(decision.changes.at(-1)).toEqual({
       kind: 'changeset',
       row: { ...inB, removed: true, last_event_id: removedId },
+    });
+  });
+
+  it('the latest, with importChangesets: ChangesetImportRequested for each pull request not tracked yet, after the outcome; the workspaces still run', () => {
+    // Given #7 of A tracked already.
+    const state = new DesiredState();
+    const tracked: ChangesetRow = {
+      ...recordedChangeset(A, null),
+      changeset_id: importedChangesetId(CAMPAIGN, A, 7),
+      head_branch: '#7',
+      workspace_branch: null,
+      import_number: 7,
+    };
+    state.rememberWanted(CAMPAIGN, [tracked]);
+    const e = specApplied(APPLY_2, 4n);
+
+    // When the application lists #7 and #9 of A.
+    const decision = decide(state, e, {
+      later: [],
+      resolution: {
+        outcome: 'resolved',
+        plan: planExecutions(APPLY_2, {
+          workspaces: [testWorkspace(B)],
+          problems: [],
+          imports: [
+            { repository: A, number: 7 },
+            { repository: A, number: 9 },
+          ],
+        }),
+      },
+    });
+
+    // Then #9 alone is imported (#7 is tracked), B's workspace still queued.
+    const id = importedChangesetId(CAMPAIGN, A, 9);
+    const eventId = deterministicEventId(e.event_id, 'ChangesetImportRequested', id);
+    expect(decision.outcome?.kind === 'resolved' && decision.outcome.queued.length).toBe(1);
+    expect(decision.appends).toEqual([
+      {
+        stream: changesetStream(id),
+        expected: 'any',
+        event: {
+          event_id: eventId,
+          type: 'ChangesetImportRequested',
+          data: {
+            changesetId: id,
+            campaign: CAMPAIGN,
+            repository: A,
+            headBranch: '#9',
+            applyId: APPLY_2,
+            number: 9,
+          },
+          metadata: metadataFor(APPLY_2, e.event_id, 'alice'),
+        },
+      },
+    ]);
+    expect(decision.changes.at(-1)).toEqual({
+      kind: 'changeset',
+      row: {
+        changeset_id: id,
+        campaign: CAMPAIGN,
+        repository: A,
+        head_branch: '#9',
+        workspace_branch: null,
+        workspace_path: '',
+        removed: false,
+        spec: null,
+        last_event_id: eventId,
+        import_number: 9,
+      },
+    });
+  });
+
+  it('the latest, no longer listing an imported pull request: ChangesetSpecRemoved (import-left-spec), and no workspace removal for it', () => {
+    // Given #7 of A tracked, and A's own changeset.
+    const state = new DesiredState();
+    const own = recordedChangeset(A, null);
+    const tracked: ChangesetRow = {
+      ...recordedChangeset(A, null),
+      changeset_id: importedChangesetId(CAMPAIGN, A, 7),
+      head_branch: '#7',
+      workspace_branch: null,
+      import_number: 7,
+    };
+    state.rememberWanted(CAMPAIGN, [own, tracked]);
+    const e = specApplied(APPLY_2, 4n);
+
+    // When the application still resolves to A's workspace and imports nothing.
+    const decision = decide(state, e, { later: [], resolution: resolvedTo([A]) });
+
+    // Then only the import is removed, as import-left-spec.
+    const removedId = deterministicEventId(
+      e.event_id,
+      'ChangesetSpecRemoved',
+      tracked.changeset_id,
+    );
+    expect(decision.appends.map((a) => [a.event.type, a.event.data])).toEqual([
+      [
+        'ChangesetSpecRemoved',
+        {
+          changesetId: tracked.changeset_id,
+          campaign: CAMPAIGN,
+          repository: A,
+          headBranch: '#7',
+          applyId: APPLY_2,
+          reason: 'import-left-spec',
+        },
+      ],
+    ]);
+    expect(decision.changes.at(-1)).toEqual({
+      kind: 'changeset',
+      row: { ...tracked, removed: true, last_event_id: removedId },
     });
   });
 

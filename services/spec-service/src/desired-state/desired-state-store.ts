@@ -64,6 +64,12 @@ CREATE TABLE ${schema}.pm_executions (
 ALTER TABLE ${schema}.pm_changesets ADD COLUMN workspace_branch text;
 UPDATE ${schema}.pm_changesets SET workspace_branch = spec->>'baseRef';`,
     },
+    {
+      version: 3,
+      name: 'changesets imported by number',
+      // importChangesets: a pull request the campaign tracks, which no workspace renders.
+      sql: `ALTER TABLE ${schema}.pm_changesets ADD COLUMN import_number integer;`,
+    },
   ];
 }
 
@@ -91,7 +97,7 @@ export interface RowKeys {
   workspaces: readonly { campaign: string; repository: string }[];
 }
 
-const CHANGESET_COLUMNS = `changeset_id, campaign, repository, head_branch, workspace_branch, workspace_path, removed, spec, last_event_id`;
+const CHANGESET_COLUMNS = `changeset_id, campaign, repository, head_branch, workspace_branch, workspace_path, removed, spec, last_event_id, import_number`;
 
 /** `pm_changesets c`, each column under its own name: rows as `ChangesetRow`, not entities. */
 function selectChangesets(manager: EntityManager): SelectQueryBuilder<PmChangeset> {
@@ -215,10 +221,10 @@ export async function saveDesiredState(
     await manager.query(
       `INSERT INTO ${schema}.pm_changesets (${CHANGESET_COLUMNS})
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                            $7::boolean[], $8::jsonb[], $9::uuid[])
+                            $7::boolean[], $8::jsonb[], $9::uuid[], $10::integer[])
        ON CONFLICT (changeset_id) DO UPDATE SET removed = EXCLUDED.removed, spec = EXCLUDED.spec,
          workspace_branch = EXCLUDED.workspace_branch, workspace_path = EXCLUDED.workspace_path,
-         last_event_id = EXCLUDED.last_event_id`,
+         last_event_id = EXCLUDED.last_event_id, import_number = EXCLUDED.import_number`,
       [
         c.map((r) => r.changeset_id),
         c.map((r) => r.campaign),
@@ -229,6 +235,7 @@ export async function saveDesiredState(
         c.map((r) => r.removed),
         c.map((r) => (r.spec === null ? null : JSON.stringify(r.spec))),
         c.map((r) => r.last_event_id),
+        c.map((r) => r.import_number),
       ],
     );
   }

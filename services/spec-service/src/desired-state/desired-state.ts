@@ -33,6 +33,8 @@ export interface ChangesetRow {
   removed: boolean;
   spec: ChangesetSpecData | null;
   last_event_id: string;
+  /** `importChangesets`: the pull request's number; null for changesets a workspace renders. */
+  import_number: number | null;
 }
 
 /** `pm_executions`: an execution queued, and whether its patch was handled (and failed to render). */

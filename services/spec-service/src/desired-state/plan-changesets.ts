@@ -1,6 +1,7 @@
 import {
   canonicalJson,
   changesetId,
+  importedChangesetId,
   type ChangesetSpecData,
   type ChangesetSpecRemoved,
   type EventData,
@@ -8,6 +9,7 @@ import {
 } from '@campaigns/events';
 import { workspaceOf, type ChangesetRow } from './desired-state.js';
 import type { RenderedChangeset } from './render-patch.js';
+import type { ImportedPullRequest } from '../workspaces/workspace-resolver.js';
 
 export type RemovedReason = EventData<typeof ChangesetSpecRemoved>['reason'];
 
@@ -63,10 +65,43 @@ export function changesetsLeavingSpec(
   const kept = new Set(workspaces.map(key));
   const repositories = new Set(workspaces.map((w) => w.repository));
   return wanted
-    .filter((row) => !row.removed && !kept.has(key(workspaceOf(row))))
+    .filter((row) => !row.removed && row.import_number === null && !kept.has(key(workspaceOf(row))))
     .map((row) => ({
       kind: 'removed',
       row,
       reason: repositories.has(row.repository) ? 'workspace-left-spec' : 'repository-left-spec',
     }));
+}
+
+/** A pull request to import: `importChangesets` lists it and the campaign does not track it yet. */
+export interface ChangesetImport {
+  changesetId: string;
+  repository: string;
+  number: number;
+}
+
+/**
+ * What an application's `importChangesets` changes: each listed pull request the campaign does
+ * not track yet (or tracked before and let go) is imported; each tracked one no longer listed is
+ * removed (`import-left-spec`: the reconciler detaches it, leaving it open on the code host).
+ */
+export function planImports(
+  campaign: string,
+  wanted: readonly ChangesetRow[],
+  imports: readonly ImportedPullRequest[],
+): { imported: ChangesetImport[]; removed: ChangesetRemoval[] } {
+  const listed = new Set<string>();
+  const tracked = new Set(
+    wanted.filter((r) => !r.removed && r.import_number !== null).map((r) => r.changeset_id),
+  );
+  const imported: ChangesetImport[] = [];
+  for (const i of imports) {
+    const id = importedChangesetId(campaign, i.repository, i.number);
+    listed.add(id);
+    if (!tracked.has(id)) imported.push({ changesetId: id, ...i });
+  }
+  const removed = wanted
+    .filter((r) => !r.removed && r.import_number !== null && !listed.has(r.changeset_id))
+    .map((row): ChangesetRemoval => ({ kind: 'removed', row, reason: 'import-left-spec' }));
+  return { imported, removed };
 }

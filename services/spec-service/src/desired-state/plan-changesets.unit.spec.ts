@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { changesetId, sha256Hex, type ChangesetSpecData } from '@campaigns/events';
-import { changesetsLeavingSpec, planWorkspaceChangesets } from './plan-changesets.js';
+import {
+  changesetId,
+  importedChangesetId,
+  sha256Hex,
+  type ChangesetSpecData,
+} from '@campaigns/events';
+import { changesetsLeavingSpec, planImports, planWorkspaceChangesets } from './plan-changesets.js';
 import type { ChangesetRow } from './desired-state.js';
 
 const A = 'github.com/acme/a';
@@ -28,6 +33,7 @@ function row(repository: string, headBranch: string, o: Partial<ChangesetRow> = 
     removed: false,
     spec: specOf('Hello'),
     last_event_id: '00000000-0000-4000-8000-000000000000',
+    import_number: null,
     ...o,
   };
 }
@@ -140,5 +146,44 @@ describe('changesetsLeavingSpec', () => {
 
     expect(removals([old], [at(A)])).toEqual([]);
     expect(removals([old], [at(A, 'release')])).toEqual([[A, 'hello', 'workspace-left-spec']]);
+  });
+});
+
+describe('planImports', () => {
+  const imported = (repository: string, number: number, o: Partial<ChangesetRow> = {}) =>
+    row(repository, `#${number}`, {
+      changeset_id: importedChangesetId('c', repository, number),
+      workspace_branch: null,
+      spec: null,
+      import_number: number,
+      ...o,
+    });
+
+  it('imports each listed pull request not tracked yet, and removes each tracked one no longer listed (import-left-spec)', () => {
+    const wanted = [imported(A, 1), imported(A, 2), row(A, 'hello')];
+    const plan = planImports('c', wanted, [
+      { repository: A, number: 2 },
+      { repository: B, number: 2 },
+    ]);
+    expect(plan.imported).toEqual([
+      { changesetId: importedChangesetId('c', B, 2), repository: B, number: 2 },
+    ]);
+    expect(plan.removed.map((r) => [r.row.head_branch, r.reason])).toEqual([
+      ['#1', 'import-left-spec'],
+    ]);
+  });
+
+  it('imports again a pull request that was let go and is listed again', () => {
+    const plan = planImports(
+      'c',
+      [imported(A, 1, { removed: true })],
+      [{ repository: A, number: 1 }],
+    );
+    expect(plan.imported.map((i) => i.number)).toEqual([1]);
+    expect(plan.removed).toEqual([]);
+  });
+
+  it('an imported changeset never leaves the spec with the workspaces: no workspace renders it', () => {
+    expect(changesetsLeavingSpec([imported(A, 1)], [])).toEqual([]);
   });
 });

@@ -1,5 +1,9 @@
 import { executionId, MAX_RECORDED_PROBLEMS, type WorkspaceData } from '@campaigns/events';
-import type { ResolutionProblem, ResolvedWorkspaces } from '../workspaces/workspace-resolver.js';
+import type {
+  ImportedPullRequest,
+  ResolutionProblem,
+  ResolvedWorkspaces,
+} from '../workspaces/workspace-resolver.js';
 
 /** One workspace an application runs its steps in, under its execution id. */
 export interface QueuedWorkspace {
@@ -12,6 +16,8 @@ export interface ExecutionPlan {
   workspaces: QueuedWorkspace[];
   /** Every problem; `WorkspacesResolved` records the first MAX_RECORDED_PROBLEMS and counts the rest. */
   problems: ResolutionProblem[];
+  /** The pull requests `importChangesets` lists (in repositories the code host has). */
+  imports: ImportedPullRequest[];
 }
 
 /**
@@ -39,7 +45,7 @@ export function planExecutions(applyId: string, resolved: ResolvedWorkspaces): E
       },
     });
   }
-  return { workspaces, problems };
+  return { workspaces, problems, imports: resolved.imports.map((i) => ({ ...i })) };
 }
 
 /** The problems as `WorkspacesResolved` records them: the first ones, and how many more. */

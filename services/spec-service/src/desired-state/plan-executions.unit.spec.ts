@@ -12,6 +12,7 @@ describe('planExecutions', () => {
     const plan = planExecutions(APPLY, {
       workspaces: [testWorkspace(A), release, testWorkspace(A, 'services/api'), testWorkspace(A)],
       problems: [{ entry: 'repository: github.com/acme/z', message: 'not found' }],
+      imports: [],
     });
 
     expect(plan.workspaces).toEqual([
@@ -33,6 +34,7 @@ describe('planExecutions', () => {
     const plan = planExecutions(APPLY, {
       workspaces: [{ ...testWorkspace(A), searchResultPaths: paths }],
       problems: [],
+      imports: [],
     });
 
     expect(plan.workspaces[0]!.workspace.searchResultPaths).toEqual(paths.slice(0, 100));

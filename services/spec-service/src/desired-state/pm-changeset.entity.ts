@@ -33,4 +33,8 @@ export class PmChangeset {
 
   @Column({ name: 'last_event_id', type: 'uuid' })
   lastEventId!: string;
+
+  /** `importChangesets`: the pull request's number; null for changesets a workspace renders. */
+  @Column({ name: 'import_number', type: 'integer', nullable: true })
+  importNumber!: number | null;
 }

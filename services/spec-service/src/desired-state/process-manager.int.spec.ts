@@ -51,7 +51,11 @@ class GatedResolver implements WorkspaceResolver {
   async resolve(spec: CampaignSpec): Promise<ResolvedWorkspaces> {
     this.asked.push(spec.name);
     await this.gate;
-    return { workspaces: this.workspaces.get(spec.name) ?? [], problems: this.problems };
+    return {
+      workspaces: this.workspaces.get(spec.name) ?? [],
+      problems: this.problems,
+      imports: [],
+    };
   }
 }
 

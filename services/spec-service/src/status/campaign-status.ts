@@ -16,6 +16,7 @@ import { StatusCampaign } from './status-campaign.entity.js';
 import { StatusChangeset } from './status-changeset.entity.js';
 import { StatusDeadLetter } from './status-dead-letter.entity.js';
 import { StatusExecution } from './status-execution.entity.js';
+import { IMPORTED } from './status-evolve.js';
 
 /*
  * What the status projection's rows mean, read by the database: a changeset's displayed state,
@@ -29,6 +30,7 @@ import { StatusExecution } from './status-execution.entity.js';
 /** `s` (status_changesets): the code host's state when it exists there, else the desired one. */
 const CHANGESET_STATE = `CASE
   WHEN s.host_state = 'merged' THEN 'merged'
+  WHEN NOT s.wanted AND s.published = '${IMPORTED}' AND s.host_state IS NOT NULL THEN 'detached'
   WHEN NOT s.wanted THEN CASE WHEN s.host_state IN ('open', 'draft') THEN s.host_state ELSE 'removed' END
   WHEN s.host_state IS NOT NULL THEN s.host_state
   WHEN s.published = 'false' THEN 'unpublished'
@@ -222,6 +224,7 @@ export class CampaignStatusQueries {
       .addSelect('s.error_terminal', 'errorTerminal')
       .addSelect(CHANGESET_CONVERGED, 'converged')
       .addSelect('s.updated_at', 'updatedAt')
+      .addSelect(`s.published = '${IMPORTED}'`, 'imported')
       .where('s.campaign = :campaign', { campaign });
     if (after !== null)
       query.andWhere('(s.repository, s.head_branch) > (:repository, :headBranch)', {
@@ -233,11 +236,18 @@ export class CampaignStatusQueries {
       .orderBy('s.repository')
       .addOrderBy('s.head_branch')
       .limit(limit)
-      .getRawMany<Omit<ChangesetStatus, 'path'> & { path: string | null; updatedAt: Date }>();
+      .getRawMany<
+        Omit<ChangesetStatus, 'path' | 'imported'> & {
+          path: string | null;
+          updatedAt: Date;
+          imported: boolean;
+        }
+      >();
     // The path only when the workspace is not the repository's root (and is known).
-    return rows.map(({ path, ...r }) => ({
+    return rows.map(({ path, imported, ...r }) => ({
       ...r,
       ...(path === null || path === '' ? {} : { path }),
+      ...(imported ? { imported: true as const } : {}),
       updatedAt: r.updatedAt.toISOString(),
     }));
   }
@@ -319,12 +329,12 @@ export class CampaignStatusQueries {
           GROUP BY e.campaign),
        cs AS (
          SELECT s.campaign,
-                count(*) FILTER (WHERE ${CHANGESET_STATE} <> 'removed')::int AS changesets,
-                count(*) FILTER (WHERE s.number IS NOT NULL)::int AS published,
+                count(*) FILTER (WHERE ${CHANGESET_STATE} NOT IN ('removed', 'detached'))::int AS changesets,
+                count(*) FILTER (WHERE s.number IS NOT NULL AND ${CHANGESET_STATE} <> 'detached')::int AS published,
                 count(*) FILTER (WHERE s.last_error IS NOT NULL)::int AS errored,
                 count(*) FILTER (WHERE ${CHANGESET_TERMINAL})::int AS terminal,
                 count(*) FILTER (WHERE NOT ${CHANGESET_CONVERGED} AND NOT ${CHANGESET_TERMINAL})::int AS converging,
-                count(*) FILTER (WHERE s.host_state IN ('open', 'draft'))::int AS open,
+                count(*) FILTER (WHERE ${CHANGESET_STATE} IN ('open', 'draft'))::int AS open,
                 count(*) FILTER (WHERE s.host_state = 'merged')::int AS merged,
                 count(*) FILTER (WHERE ${CHANGESET_STATE} = 'closed')::int AS closed
            FROM c JOIN ${s}.status_changesets s ON s.campaign = c.campaign

@@ -2,6 +2,7 @@
 // read once per batch and written back together (`status-store.ts` holds the statements).
 import type {
   ChangesetClosed,
+  ChangesetImportRequested,
   ChangesetObserved,
   ChangesetPublished,
   ChangesetReconciled,
@@ -17,6 +18,12 @@ import type {
 } from '@campaigns/events';
 
 const FINISHED: readonly string[] = ['succeeded', 'empty', 'failed'];
+
+/**
+ * `status_changesets.published` of a changeset `importChangesets` tracks: the campaign never
+ * publishes it, and once no longer listed it is detached, not closed.
+ */
+export const IMPORTED = 'import';
 
 /** A row of `status_executions`, as read and written. */
 export interface StatusExecutionRow {
@@ -173,6 +180,34 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       workspace_path: d.path ?? existing?.workspace_path ?? null,
       wanted: true,
       published: String(d.spec.published),
+      spec_event_id: e.event_id,
+      last_error: null,
+      error_terminal: false,
+      updated_at: at,
+    });
+    return;
+  }
+  if (e.type === 'ChangesetImportRequested') {
+    const d = e.data as EventData<typeof ChangesetImportRequested>;
+    const existing = rows.get(id);
+    // Tracked again after it was let go: what the code host showed is still what it shows.
+    rows.set(id, {
+      ...(existing ?? {
+        changeset_id: id,
+        campaign: d.campaign,
+        repository: d.repository,
+        head_branch: d.headBranch,
+        reconciled_spec_event_id: null,
+        host_state: null,
+        draft: false,
+        checks: null,
+        review: null,
+        url: null,
+        number: null,
+      }),
+      workspace_path: null,
+      wanted: true,
+      published: IMPORTED,
       spec_event_id: e.event_id,
       last_error: null,
       error_terminal: false,

@@ -8,6 +8,7 @@ import {
 import {
   evolveChangeset,
   evolveExecution,
+  IMPORTED,
   Rows,
   type StatusChangesetRow,
   type StatusExecutionRow,
@@ -209,6 +210,40 @@ describe('evolveChangeset', () => {
         spec_event_id: e.event_id,
         last_error: null,
         error_terminal: false,
+        updated_at: e.recorded_at,
+      },
+    ]);
+  });
+
+  it('ChangesetImportRequested creates the row, wanted, imported, named #NUMBER; over a detached row it keeps what the code host said', () => {
+    const e = changesetEvent('ChangesetImportRequested', {
+      campaign: 'hello',
+      repository: 'github.com/acme/a',
+      headBranch: '#7',
+      number: 7,
+    });
+    expect(evolvedChangeset(undefined, e)).toEqual([
+      changesetRow({
+        head_branch: '#7',
+        workspace_path: null,
+        published: IMPORTED,
+        spec_event_id: e.event_id,
+        updated_at: e.recorded_at,
+      }),
+    ]);
+    const detached = changesetRow({
+      head_branch: '#7',
+      wanted: false,
+      host_state: 'open',
+      number: 7,
+    });
+    expect(evolvedChangeset(detached, e)).toEqual([
+      {
+        ...detached,
+        workspace_path: null,
+        wanted: true,
+        published: IMPORTED,
+        spec_event_id: e.event_id,
         updated_at: e.recorded_at,
       },
     ]);

@@ -1,6 +1,7 @@
 import type { CampaignSpec } from '@campaigns/campaign-spec';
 import type { WorkspaceData } from '@campaigns/events';
 import type {
+  ImportedPullRequest,
   ResolutionProblem,
   ResolvedWorkspaces,
   WorkspaceResolver,
@@ -13,6 +14,7 @@ import type {
 export class FixedResolver implements WorkspaceResolver {
   workspaces: WorkspaceData[] = [];
   problems: ResolutionProblem[] = [];
+  imports: ImportedPullRequest[] = [];
   failure: Error | undefined;
   readonly asked: CampaignSpec[] = [];
 
@@ -22,6 +24,7 @@ export class FixedResolver implements WorkspaceResolver {
     return Promise.resolve({
       workspaces: this.workspaces.map((w) => ({ ...w })),
       problems: [...this.problems],
+      imports: this.imports.map((i) => ({ ...i })),
     });
   }
 }

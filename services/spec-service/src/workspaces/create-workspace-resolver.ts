@@ -21,6 +21,7 @@ import {
   type IndexedRepository,
 } from './repository-index.js';
 import type {
+  ImportedPullRequest,
   ResolutionProblem,
   ResolvedWorkspaces,
   WorkspaceResolver,
@@ -250,7 +251,12 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
     const overridden = new Set<string>();
     // Indexed on demand, each repository once, several at a time.
     const ensured = new Map<string, IndexedRepository | undefined | RepositoryIndexError>();
-    const spellings = new Map(explicit.map((e) => [e.repository.toLowerCase(), e.repository]));
+    const spellings = new Map(
+      [...explicit, ...spec.importChangesets].map((e) => [
+        e.repository.toLowerCase(),
+        e.repository,
+      ]),
+    );
     await mapLimit([...spellings], ENSURE_CONCURRENCY, async ([key, name]) => {
       try {
         ensured.set(key, await this.index.ensure(name));
@@ -333,11 +339,17 @@ export class IndexWorkspaceResolver implements WorkspaceResolver {
         this.index.codeHosts.map((h) => h.config.host),
       ),
     );
+    const imports = importedPullRequests(spec, ensured, problems);
     this.#logger.info(
-      { workspaces: sorted.length, problems: problems.length, campaign: spec.name },
+      {
+        workspaces: sorted.length,
+        imports: imports.length,
+        problems: problems.length,
+        campaign: spec.name,
+      },
       'workspaces resolved',
     );
-    return { workspaces: sorted, problems };
+    return { workspaces: sorted, problems, imports };
   }
 
   async #refresh(): Promise<void> {
@@ -478,4 +490,46 @@ function hostOf(repo: string): string {
 
 function describeWorkspace(configuration: WorkspaceConfiguration): string {
   return `workspaces: rootAtLocationOf ${configuration.rootAtLocationOf} in ${configuration.in}`;
+}
+
+/**
+ * The pull requests `importChangesets` lists whose repository the code host has, each once; a
+ * repository it does not have, or an external ID that is no pull request number, is a problem.
+ */
+function importedPullRequests(
+  spec: CampaignSpec,
+  ensured: ReadonlyMap<string, IndexedRepository | undefined | RepositoryIndexError>,
+  problems: ResolutionProblem[],
+): ImportedPullRequest[] {
+  const imports = new Map<string, ImportedPullRequest>();
+  for (const entry of spec.importChangesets) {
+    const described = `importChangesets: ${entry.repository}`;
+    const repo = ensured.get(entry.repository.toLowerCase());
+    if (repo instanceof RepositoryIndexError) {
+      problems.push({ entry: described, message: repo.message });
+      continue;
+    }
+    if (repo === undefined) {
+      problems.push({
+        entry: described,
+        message: `repository ${entry.repository} not found on ${hostOf(entry.repository)}; its changesets are not imported`,
+      });
+      continue;
+    }
+    for (const id of entry.externalIDs) {
+      const text = String(id).trim();
+      const number = /^#?[1-9][0-9]{0,9}$/.test(text) ? Number(text.replace('#', '')) : NaN;
+      if (!Number.isSafeInteger(number) || number > 2 ** 31 - 1) {
+        problems.push({
+          entry: described,
+          message: `external ID ${JSON.stringify(id)} is not a pull request number; it is not imported`,
+        });
+        continue;
+      }
+      imports.set(`${repo.name}#${number}`, { repository: repo.name, number });
+    }
+  }
+  return [...imports.values()].sort(
+    (a, b) => compare(a.repository, b.repository) || a.number - b.number,
+  );
 }

@@ -307,6 +307,46 @@ describe('workspace resolution against the repository index', () => {
     ]);
   });
 
+  it('importChangesets: pull requests of repositories the host has, each once, named as the host spells them; a missing repository, an unconfigured host or an ID that is no number is a problem', async () => {
+    const result = await resolver.resolve(
+      campaignSpecSchema.parse({
+        name: 'test',
+        importChangesets: [
+          { repository: repo(t, 'API'), externalIDs: [12, '3', '#12'] },
+          { repository: repo(t, 'missing'), externalIDs: [1] },
+          { repository: 'gitlab.example.com/widgets/x', externalIDs: [1] },
+          { repository: repo(t, 'web'), externalIDs: ['abc', 0, 5] },
+        ],
+      }),
+    );
+    expect(result.workspaces).toEqual([]);
+    expect(result.imports).toEqual([
+      { repository: repo(t, 'api'), number: 3 },
+      { repository: repo(t, 'api'), number: 12 },
+      { repository: repo(t, 'web'), number: 5 },
+    ]);
+    expect(result.problems).toEqual([
+      {
+        entry: `importChangesets: ${repo(t, 'missing')}`,
+        message: `repository ${repo(t, 'missing')} not found on ${t.config.host}; its changesets are not imported`,
+      },
+      {
+        entry: 'importChangesets: gitlab.example.com/widgets/x',
+        message: expect.stringContaining(
+          'no code host is configured for gitlab.example.com/widgets/x',
+        ),
+      },
+      {
+        entry: `importChangesets: ${repo(t, 'web')}`,
+        message: 'external ID "abc" is not a pull request number; it is not imported',
+      },
+      {
+        entry: `importChangesets: ${repo(t, 'web')}`,
+        message: 'external ID 0 is not a pull request number; it is not imported',
+      },
+    ]);
+  });
+
   it('splits a non-default branch by the files at its own head', async () => {
     const pushed = await t.sim.control.call('pushCommit', {
       owner: 'widgets',

@@ -8,10 +8,22 @@ export interface ResolutionProblem {
   message: string;
 }
 
+/** A pull request `importChangesets` lists, in a repository the code host has. */
+export interface ImportedPullRequest {
+  /** As the index names it (the code host's spelling), `HOST/OWNER/NAME`. */
+  repository: string;
+  number: number;
+}
+
 export interface ResolvedWorkspaces {
   /** Sorted by repository, then path; one per repository, branch and workspace path. */
   workspaces: WorkspaceData[];
   problems: ResolutionProblem[];
+  /**
+   * `importChangesets` whose repository exists, sorted by repository then number, each once.
+   * Whether each pull request exists is the reconciler's to find out when it reads it.
+   */
+  imports: ImportedPullRequest[];
 }
 
 /**
