@@ -3,6 +3,7 @@
 // definition with the resolver it takes (the CLI's tests against a real spec-service).
 export * from './status/status-projection.js';
 export * from './status/campaign-status.js';
+export * from './status/changeset-state.js';
 export { createSpecService, specApiSubject } from './spec-service.definition.js';
 export { SPEC_SERVICE_SCHEMA } from './spec-service.module.js';
 export type { ResolvedWorkspaces, WorkspaceResolver } from './workspaces/workspace-resolver.js';
