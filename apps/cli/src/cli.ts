@@ -2,6 +2,7 @@ import { Command as Program, CommanderError } from 'commander';
 import { EXIT, UsageError, type CliIo, type Command } from './command.js';
 import { applyCommand } from './commands/apply.command.js';
 import { auditCommand } from './commands/audit.command.js';
+import { burndownCommand } from './commands/burndown.command.js';
 import { listCommand } from './commands/list.command.js';
 import { newCommand } from './commands/new.command.js';
 import { previewCommand } from './commands/preview.command.js';
@@ -22,6 +23,7 @@ export const commands: readonly Command[] = [
   statusCommand,
   listCommand,
   auditCommand,
+  burndownCommand,
   schemaCommand,
   versionCommand,
 ];
