@@ -89,6 +89,8 @@ export async function campaignExists(db: pg.ClientBase, campaign: string): Promi
 export interface EventRange {
   since?: Date;
   until?: Date;
+  /** Only the streams of this category (`changeset` for `changeset-<id>`). */
+  category?: string;
 }
 
 const BATCH = 5000;
@@ -111,6 +113,7 @@ export async function campaignEvents(
           AND (transaction_id, global_position) > ($2::xid8, $3::bigint)
           AND ($4::timestamptz IS NULL OR recorded_at >= $4)
           AND ($5::timestamptz IS NULL OR recorded_at <= $5)
+          AND ($7::text IS NULL OR starts_with(stream_id, $7 || '-'))
         ORDER BY transaction_id, global_position LIMIT $6`,
       [
         campaign,
@@ -119,6 +122,7 @@ export async function campaignEvents(
         range.since?.toISOString() ?? null,
         range.until?.toISOString() ?? null,
         BATCH,
+        range.category ?? null,
       ],
     );
     out.push(...rows.map(rowToEvent));

@@ -7,15 +7,15 @@ import {
 import type pg from 'pg';
 import { campaignEvents, campaignExists, readOnly } from './audit-store.js';
 
-/** What `campaign burndown` folds: the campaign's events up to `until`, from one snapshot. */
+/** What `campaign burndown` folds: a campaign's changeset events up to `until`, one snapshot. */
 export type BurndownLog =
   | { found: false }
   /** `start` is null when the campaign had not been applied by `until`. */
   | { found: true; start: Date | null; until: Date; events: StoredEvent[] };
 
 /**
- * Reads the campaign's first application and its events recorded by `until` (the database's
- * now when not given), upcast to their current shapes, in one read-only snapshot.
+ * Reads the campaign's first application and its changeset events recorded by `until` (the
+ * database's now when not given), upcast to their current shapes, in one read-only snapshot.
  */
 export async function readBurndownLog(
   pool: pg.Pool,
@@ -34,7 +34,10 @@ export async function readBurndownLog(
     const end = until ?? rows[0]!.now;
     const start = rows[0]!.start;
     if (start === null || start > end) return { found: true, start: null, until: end, events: [] };
-    const events = (await campaignEvents(db, campaign, { until: end })).map((e) => store.upcast(e));
+    // Only changeset streams count; the rest (executions' patches) need not be held.
+    const events = (await campaignEvents(db, campaign, { until: end, category: 'changeset' })).map(
+      (e) => store.upcast(e),
+    );
     return { found: true, start, until: end, events };
   });
 }
