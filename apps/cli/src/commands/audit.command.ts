@@ -1,17 +1,9 @@
 import { Option } from 'commander';
-import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
+import { EXIT, type CliIo, type Command } from '../command.js';
 import { auditRequestOf, type AuditRequest, type AuditValues } from './audit-options.js';
-import { addOutputOptions, outputOf } from './options.js';
+import { addOutputOptions, once, outputOf } from './options.js';
 import { printData, yamlText } from './output.js';
 import { CliFailure } from './spec-service-client.js';
-
-/** A value option given once; a second time is a usage error rather than silently winning. */
-function once(flag: string) {
-  return (value: string, previous: string | undefined) => {
-    if (previous !== undefined) throw new UsageError(`${flag} is given twice`);
-    return value;
-  };
-}
 
 export const auditCommand: Command = {
   name: 'audit',

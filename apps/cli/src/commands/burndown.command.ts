@@ -2,17 +2,16 @@ import { Option } from 'commander';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { parseTimestamp } from './audit-options.js';
 import { renderTable } from './format.js';
-import { addOutputOptions, isStructured, outputOf, parseDuration, tableView } from './options.js';
+import {
+  addOutputOptions,
+  isStructured,
+  once,
+  outputOf,
+  parseDuration,
+  tableView,
+} from './options.js';
 import { printData } from './output.js';
 import { CliFailure } from './spec-service-client.js';
-
-/** A value option given once; a second time is a usage error rather than silently winning. */
-function once(flag: string) {
-  return (value: string, previous: string | undefined) => {
-    if (previous !== undefined) throw new UsageError(`${flag} is given twice`);
-    return value;
-  };
-}
 
 export const burndownCommand: Command = {
   name: 'burndown',

@@ -5,6 +5,14 @@ import type { TableView } from './format.js';
 /** How a command prints its result: a table (the default), JSON, YAML, or a wide table. */
 export type OutputFormat = 'table' | 'json' | 'yaml' | 'wide';
 
+/** An option's parser: given once; a second time is a usage error rather than silently winning. */
+export function once(flag: string) {
+  return (value: string, previous: string | undefined) => {
+    if (previous !== undefined) throw new UsageError(`${flag} is given twice`);
+    return value;
+  };
+}
+
 /** Declares `-f, --file FILE` (`-` reads stdin); a second `-f` is a usage error. */
 export function addFileOption(command: CommanderCommand, name: string): void {
   command.addOption(
