@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FullCampaignStatus } from '@campaigns/contracts';
 import pg from 'pg';
 import { ensureStepImage } from './step-image.js';
-import { startSystem, type RunningSystem } from './test-support/system.js';
+import { eventually, startSystem, type RunningSystem } from './test-support/system.js';
 
 const NAME = 'audited';
 /** The built CLI, run as system.cli runs it. */
@@ -339,5 +339,55 @@ describe('campaign audit end to end', () => {
     expect(report.discrepancies).toContainEqual(
       expect.objectContaining({ kind: 'hash-mismatch', eventId: victim }),
     );
+  }, 120_000);
+
+  it('burndown: counts by state over time, its last point what campaign status shows, after a merge and a close on the code host', async () => {
+    const [toMerge, toClose] = (await status()).changesets;
+    const ownerAndName = (repository: string) => {
+      const [, owner, name] = repository.split('/');
+      return { owner: owner!, name: name! };
+    };
+    await system.env.sim.control.call('mergePullRequest', {
+      ...ownerAndName(toMerge!.repository),
+      number: toMerge!.number!,
+    });
+    await system.env.sim.control.call('closePullRequest', {
+      ...ownerAndName(toClose!.repository),
+      number: toClose!.number!,
+    });
+    const live = await eventually('status to show the merge and the close', async () => {
+      const s = await status();
+      const state = (repository: string) =>
+        s.changesets.find((c) => c.repository === repository)?.state;
+      return state(toMerge!.repository) === 'merged' && state(toClose!.repository) === 'closed'
+        ? s
+        : undefined;
+    });
+
+    const result = await system.cli(['burndown', NAME, '-o', 'json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const burndown = JSON.parse(result.stdout) as {
+      campaign: string;
+      points: { at: string; counts: Record<string, number> }[];
+    };
+    expect(burndown.campaign).toBe(NAME);
+    const last = burndown.points.at(-1)!.counts;
+    const byState: Record<string, number> = {};
+    for (const c of live.changesets) byState[c.state] = (byState[c.state] ?? 0) + 1;
+    for (const [state, n] of Object.entries(last))
+      if (state !== 'total') expect([state, n]).toEqual([state, byState[state] ?? 0]);
+    expect(last).toMatchObject({ open: 1, merged: 1, closed: 1, total: live.counts.changesets });
+    expect(live.counts).toMatchObject({ open: 1, merged: 1, closed: 1 });
+
+    // Every change: from nothing, through three open, to one merged and one closed.
+    const changes = await system.cli(['burndown', NAME, '--every-change', '-o', 'json']);
+    const points = (JSON.parse(changes.stdout) as typeof burndown).points;
+    expect(points[0]!.counts.total).toBe(0);
+    expect(points.some((p) => p.counts.open === 3)).toBe(true);
+    expect(points.at(-1)!.counts).toEqual(last);
+    const table = await system.cli(['burndown', NAME]);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^TIME +.*OPEN +.*CLOSED +MERGED +TOTAL$/);
   }, 120_000);
 });
