@@ -13,7 +13,16 @@
 import { z } from 'zod';
 
 /** The request verbs; each is the subject `campaign.<verb>`. */
-export const API_VERBS = ['apply', 'preview', 'get', 'changesets', 'executions', 'list'] as const;
+export const API_VERBS = [
+  'apply',
+  'preview',
+  'get',
+  'changesets',
+  'executions',
+  'list',
+  'close',
+  'delete',
+] as const;
 export type ApiVerb = (typeof API_VERBS)[number];
 
 /** Verbs answered by several messages ending with an empty one (see `preview`). */
@@ -118,6 +127,37 @@ export const applyResultSchema = z.object({
 });
 export type ApplyResult = z.infer<typeof applyResultSchema>;
 
+// ---- close and delete -------------------------------------------------------------------
+
+/**
+ * Closes a campaign: no spec can be applied to it any more. With `closeChangesets`, its open
+ * changesets are closed (and archived), and its imported ones detached; without, they are left
+ * as they are.
+ */
+export const closeRequestSchema = z.object({
+  campaign: name('campaign'),
+  closeChangesets: z.boolean().default(false),
+  actor: name('actor'),
+});
+export type CloseRequest = z.infer<typeof closeRequestSchema>;
+export const closeResultSchema = z.object({
+  campaign: z.string(),
+  /** False when it was closed already: nothing was recorded. */
+  closed: z.boolean(),
+  /** The changesets it asked the reconciler to close or detach (0 without closeChangesets). */
+  closingChangesets: z.number().int().nonnegative(),
+});
+export type CloseResult = z.infer<typeof closeResultSchema>;
+
+/**
+ * Deletes a closed campaign: it leaves `list` and `status`, its name can be applied again, and
+ * the log keeps its history (`campaign audit NAME`). Its pull requests are left as they are.
+ */
+export const deleteRequestSchema = z.object({ campaign: name('campaign'), actor: name('actor') });
+export type DeleteRequest = z.infer<typeof deleteRequestSchema>;
+export const deleteResultSchema = z.object({ campaign: z.string() });
+export type DeleteResult = z.infer<typeof deleteResultSchema>;
+
 // ---- preview ----------------------------------------------------------------------------
 
 export const previewRequestSchema = z.object({ fileName: name('fileName'), specText });
@@ -183,6 +223,8 @@ export const CAMPAIGN_PHASES = [
   'reconciling',
   /** Every changeset matches the desired state and nothing failed. */
   'complete',
+  /** Closed (`campaign close`): no spec can be applied; its changesets converge on what it left. */
+  'closed',
   /**
    * Converged as far as it can, but some execution or changeset failed terminally; or a stage
    * cannot go on (resolution failed, a consumer gave up on one of its events).
@@ -225,6 +267,8 @@ export const campaignStatusSchema = z.object({
   counts: campaignCountsSchema,
   /** Resolution problems (at most 101) and what consumers gave up on (at most 11). */
   problems: z.array(problemSchema),
+  /** When and by whom it was closed (`campaign close`); absent while open. */
+  closed: z.object({ at: z.string(), by: z.string() }).optional(),
 });
 export type CampaignStatus = z.infer<typeof campaignStatusSchema>;
 
@@ -343,6 +387,8 @@ export const API_CONTRACTS = {
   changesets: { request: changesetsRequestSchema, reply: changesetsPageSchema },
   executions: { request: executionsRequestSchema, reply: executionsPageSchema },
   list: { request: listRequestSchema, reply: listResultSchema },
+  close: { request: closeRequestSchema, reply: closeResultSchema },
+  delete: { request: deleteRequestSchema, reply: deleteResultSchema },
 } as const satisfies Record<ApiVerb, { request: z.ZodType; reply: z.ZodType }>;
 
 export type ApiRequestOf<V extends ApiVerb> = z.input<(typeof API_CONTRACTS)[V]['request']>;

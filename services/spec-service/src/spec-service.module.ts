@@ -8,6 +8,7 @@ import {
 } from '@campaigns/service-kit';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CampaignsController } from './api/campaigns.controller.js';
+import { CampaignCloser } from './api/campaign-closer.js';
 import { SpecApplier } from './api/spec-applier.js';
 import { SpecPreviewer } from './api/spec-previewer.js';
 import {
@@ -105,6 +106,12 @@ export class SpecServiceModule {
           provide: SpecApplier,
           inject: [SERVICE_CONTEXT],
           useFactory: (ctx: ServiceContext) => new SpecApplier(ctx.eventStore, ctx.logger),
+        },
+        {
+          provide: CampaignCloser,
+          inject: [SERVICE_CONTEXT],
+          useFactory: (ctx: ServiceContext) =>
+            new CampaignCloser(ctx.eventStore, schema, ctx.logger),
         },
         {
           provide: SpecPreviewer,

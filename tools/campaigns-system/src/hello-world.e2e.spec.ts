@@ -650,6 +650,74 @@ importChangesets:
     expect(audit.stdout).toContain('reconciled (detach)');
   }, 300_000);
 
+  it('closes a campaign with its pull requests, refuses applies to it, deletes it from list and status with its history kept, and takes its name anew (M1 item 3)', async () => {
+    const file = join(system.workDir, 'lifecycle.campaign.yaml');
+    await writeFile(
+      file,
+      `name: lifecycle
+description: A campaign that is closed and deleted
+on:
+  - repository: ${system.env.repo(repoName(7))}
+steps:
+  - run: echo lifecycle > LIFECYCLE.md
+    container: alpine:3
+changesetTemplate:
+  title: Lifecycle
+  body: Closed soon
+  branch: lifecycle
+  commit:
+    message: Add LIFECYCLE.md
+  published: true
+`,
+    );
+    expect((await system.cli(['apply', '-f', file, '--wait', '--json'])).code).toBe(0);
+    const [pr] = await pulls(7, 'lifecycle');
+    expect(pr!.state).toBe('open');
+
+    // Deleting an open campaign is refused; closing it closes its pull request.
+    const early = await system.cli(['delete', 'lifecycle']);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain('is not closed; close it first');
+    const closing = await system.cli(['close', 'lifecycle', '--close-changesets']);
+    expect(closing.code).toBe(0);
+    expect(closing.stdout).toContain('Closed campaign lifecycle; closing 1 changesets');
+    const closed = await eventually('the pull request closed', async () => {
+      const s = await status('lifecycle');
+      return s.changesets[0]?.state === 'removed' && s.changesets[0].converged ? s : undefined;
+    });
+    expect(closed.phase).toBe('closed');
+    expect(closed.closed).toMatchObject({ by: expect.any(String) });
+    expect((await pulls(7, 'lifecycle'))[0]!.state).toBe('closed');
+    expect((await system.cli(['close', 'lifecycle'])).stdout).toContain('was already closed');
+
+    // A closed campaign takes no spec.
+    const refused = await system.cli(['apply', '-f', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('campaign "lifecycle" is closed');
+
+    // Deleted: gone from list and status, its history in the log.
+    expect((await system.cli(['delete', 'lifecycle'])).code).toBe(0);
+    const list = JSON.parse((await system.cli(['list', '--json'])).stdout) as {
+      campaigns: { campaign: string }[];
+    };
+    expect(list.campaigns.map((c) => c.campaign)).not.toContain('lifecycle');
+    const gone = await system.cli(['status', 'lifecycle']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('no campaign named "lifecycle"');
+    const audit = await system.cli(['audit', 'lifecycle']);
+    expect(audit.stdout).toContain('campaign closed by');
+    expect(audit.stdout).toContain('campaign deleted by');
+
+    // The name applied anew is a new campaign: its pull request is opened again.
+    expect((await system.cli(['apply', '-f', file, '--wait', '--json'])).code).toBe(0);
+    const again = await status('lifecycle');
+    expect(again.phase).toBe('complete');
+    expect(again.changesets.map((c) => c.state)).toEqual(['open']);
+    expect((await pulls(7, 'lifecycle')).map((p) => [p.number, p.state])).toEqual([
+      [pr!.number, 'open'],
+    ]);
+  }, 300_000);
+
   it('leaves a log that campaign audit --verify finds intact, with the live projections equal to it', async () => {
     const result = await system.cli(['audit', '--verify', '--json']);
     const report = JSON.parse(result.stdout) as {

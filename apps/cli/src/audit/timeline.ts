@@ -1,4 +1,6 @@
 import type {
+  CampaignClosed,
+  CampaignDeleted,
   ChangesetClosed,
   ChangesetObserved,
   ChangesetPublished,
@@ -152,6 +154,14 @@ export function describe(e: StoredEvent): string {
           ? 'no problems'
           : `problems: ${d.problems.map((p) => `${p.entry}: ${p.message}`).join('; ')}${more}`;
       return `workspaces resolved: ${plural(d.workspaceCount, 'workspace')}, ${problems}`;
+    }
+    case 'CampaignClosed': {
+      const d = e.data as EventData<typeof CampaignClosed>;
+      return `campaign closed by ${d.actor}${d.closeChangesets ? ', closing its changesets' : ', its changesets left as they are'}`;
+    }
+    case 'CampaignDeleted': {
+      const d = e.data as EventData<typeof CampaignDeleted>;
+      return `campaign deleted by ${d.actor} (its name may be applied anew)`;
     }
     case 'WorkspaceResolutionFailed': {
       const d = e.data as EventData<typeof WorkspaceResolutionFailed>;

@@ -82,7 +82,9 @@ export async function followApplication(
       }
       if (
         status !== undefined &&
-        (status.phase === 'complete' || status.phase === 'needs-attention')
+        (status.phase === 'complete' ||
+          status.phase === 'needs-attention' ||
+          status.phase === 'closed')
       ) {
         endLine();
         return { outcome: status } satisfies FollowResult;

@@ -342,7 +342,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     const r = await run(['status', 'hello-world']);
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toBe(
-      `campaign: spec-service answered ${apiSubject(topology, 'get')} with a reply that does not match the API: "phase": Invalid option: expected one of "executing"|"reconciling"|"complete"|"needs-attention"\n`,
+      `campaign: spec-service answered ${apiSubject(topology, 'get')} with a reply that does not match the API: "phase": Invalid option: expected one of "executing"|"reconciling"|"complete"|"closed"|"needs-attention"\n`,
     );
   });
 

@@ -97,6 +97,25 @@ export const WorkspacesResolved = defineEvent(
   },
 );
 
+/**
+ * Someone closed the campaign: no spec is applied to it any more. `closeChangesets`: its wanted
+ * changesets are removed (`campaign-closed`), so the reconciler closes and archives the open ones
+ * and detaches the imported ones; otherwise they are left as they are.
+ */
+export const CampaignClosed = defineEvent(
+  'CampaignClosed',
+  z.strictObject({ campaign, closeChangesets: z.boolean(), actor: z.string().min(1).max(200) }),
+);
+
+/**
+ * Someone deleted the (closed) campaign: it leaves status and list, and its name may be applied
+ * again as a new campaign; the log keeps its history. Nothing changes on the code hosts.
+ */
+export const CampaignDeleted = defineEvent(
+  'CampaignDeleted',
+  z.strictObject({ campaign, actor: z.string().min(1).max(200) }),
+);
+
 /** Resolving `on:` failed altogether (e.g. the code host was unreachable); nothing runs. */
 export const WorkspaceResolutionFailed = defineEvent(
   'WorkspaceResolutionFailed',
@@ -266,6 +285,7 @@ export const ChangesetSpecRemoved = defineEvent(
       'empty-diff',
       'branch-no-longer-produced',
       'import-left-spec',
+      'campaign-closed',
     ]),
   }),
 );
@@ -414,6 +434,8 @@ export const DOMAIN_EVENTS = [
   SpecApplied,
   WorkspacesResolved,
   WorkspaceResolutionFailed,
+  CampaignClosed,
+  CampaignDeleted,
   ExecutionQueued,
   ExecutionStarted,
   PatchComputed,

@@ -1,6 +1,8 @@
 import {
   applyRequestSchema,
   changesetsRequestSchema,
+  closeRequestSchema,
+  deleteRequestSchema,
   executionsRequestSchema,
   getRequestSchema,
   listRequestSchema,
@@ -11,6 +13,10 @@ import {
   type CampaignStatus,
   type ChangesetsPage,
   type ChangesetsRequest,
+  type CloseRequest,
+  type CloseResult,
+  type DeleteRequest,
+  type DeleteResult,
   type ExecutionsPage,
   type ExecutionsRequest,
   type GetRequest,
@@ -34,6 +40,7 @@ import {
   type PageKey,
 } from '../status/campaign-status.js';
 import { decodeCursor, pageOf } from './pages.js';
+import { CampaignCloser } from './campaign-closer.js';
 import { SpecApplier } from './spec-applier.js';
 import { SpecPreviewer } from './spec-previewer.js';
 
@@ -47,9 +54,24 @@ import { SpecPreviewer } from './spec-previewer.js';
 export class CampaignsController {
   constructor(
     @Inject(SpecApplier) private readonly applier: SpecApplier,
+    @Inject(CampaignCloser) private readonly closer: CampaignCloser,
     @Inject(SpecPreviewer) private readonly previewer: SpecPreviewer,
     @Inject(CampaignStatusQueries) private readonly queries: CampaignStatusQueries,
   ) {}
+
+  @MessagePattern('campaign.close')
+  close(
+    @Payload(new ZodPayloadPipe(closeRequestSchema)) request: CloseRequest,
+  ): Promise<CloseResult> {
+    return this.closer.close(request);
+  }
+
+  @MessagePattern('campaign.delete')
+  delete(
+    @Payload(new ZodPayloadPipe(deleteRequestSchema)) request: DeleteRequest,
+  ): Promise<DeleteResult> {
+    return this.closer.delete(request);
+  }
 
   @MessagePattern('campaign.apply')
   apply(

@@ -33,7 +33,11 @@ export class SpecApplier {
     const stream = campaignStream(campaign);
     const applyId = randomUUID();
     for (let attempt = 1; ; attempt++) {
-      const current = await this.currentApplication(campaign);
+      const current = await campaignLifecycle(this.store, campaign);
+      if (current.state === 'closed')
+        throw invalidRequest(
+          `campaign "${campaign}" is closed: no spec can be applied to it. Delete it (campaign delete ${campaign}) to apply a campaign of that name anew`,
+        );
       if (current.specHash === specHash) {
         return { campaign, applyId: current.applyId!, specHash, unchanged: true, warnings };
       }
@@ -68,20 +72,47 @@ export class SpecApplier {
       }
     }
   }
+}
 
-  /** The campaign stream's version and its latest SpecApplied, straight from the event store. */
-  private async currentApplication(
-    campaign: string,
-  ): Promise<{ version: bigint | null; specHash: string | null; applyId: string | null }> {
-    const stream = campaignStream(campaign);
-    const version = await this.store.streamVersion(stream);
-    if (version === null) return { version, specHash: null, applyId: null };
-    const { rows } = await this.store.pool.query<{ spec_hash: string; apply_id: string }>(
-      `SELECT data->>'specHash' AS spec_hash, data->>'applyId' AS apply_id FROM eventstore.events
-        WHERE stream_id = $1 AND type = 'SpecApplied' AND stream_version <= $2
-        ORDER BY stream_version DESC LIMIT 1`,
-      [stream, version.toString()],
-    );
-    return { version, specHash: rows[0]?.spec_hash ?? null, applyId: rows[0]?.apply_id ?? null };
-  }
+/** Where a campaign stands, from its stream: never applied (or deleted), applied, or closed. */
+export interface CampaignLifecycle {
+  /** The stream's version (null: no stream). */
+  version: bigint | null;
+  state: 'none' | 'applied' | 'closed' | 'deleted';
+  /** The current application's (state `applied` or `closed`). */
+  specHash: string | null;
+  applyId: string | null;
+}
+
+/**
+ * The campaign's stream version and its latest SpecApplied, CampaignClosed or CampaignDeleted,
+ * straight from the event store; `specHash`/`applyId` of the latest SpecApplied before a close.
+ */
+export async function campaignLifecycle(
+  store: PostgresEventStore,
+  campaign: string,
+): Promise<CampaignLifecycle> {
+  const stream = campaignStream(campaign);
+  const version = await store.streamVersion(stream);
+  if (version === null) return { version, state: 'none', specHash: null, applyId: null };
+  const { rows } = await store.pool.query<{ type: string; spec_hash: string; apply_id: string }>(
+    `SELECT type, data->>'specHash' AS spec_hash, data->>'applyId' AS apply_id
+       FROM eventstore.events
+      WHERE stream_id = $1 AND stream_version <= $2
+        AND type IN ('SpecApplied', 'CampaignClosed', 'CampaignDeleted')
+      ORDER BY stream_version DESC LIMIT 2`,
+    [stream, version.toString()],
+  );
+  const [last, before] = rows;
+  if (last === undefined) return { version, state: 'none', specHash: null, applyId: null };
+  if (last.type === 'CampaignDeleted')
+    return { version, state: 'deleted', specHash: null, applyId: null };
+  // A close follows the application it closed (a closed campaign takes no new one).
+  const applied = last.type === 'CampaignClosed' ? before : last;
+  return {
+    version,
+    state: last.type === 'CampaignClosed' ? 'closed' : 'applied',
+    specHash: applied?.spec_hash ?? null,
+    applyId: applied?.apply_id ?? null,
+  };
 }

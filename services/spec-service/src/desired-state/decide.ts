@@ -9,6 +9,8 @@ import {
   deterministicEventId,
   executionStream,
   importedHeadBranch,
+  type CampaignClosed,
+  type CampaignDeleted,
   type ChangesetSpecComputed,
   type EventData,
   type EventMetadata,
@@ -40,6 +42,7 @@ import { renderPatch, RenderFailure, type PatchRendering } from './render-patch.
 export const SPEC_SERVICE_SOURCE = 'spec-service';
 
 type SpecAppliedData = EventData<typeof SpecApplied>;
+type CampaignClosedData = EventData<typeof CampaignClosed>;
 type PatchComputedData = EventData<typeof PatchComputed>;
 type ChangesetSpecComputedData = EventData<typeof ChangesetSpecComputed>;
 
@@ -107,6 +110,9 @@ export interface Decision {
   newBlobs: string[];
 }
 
+/** Events of a campaign stream after which an earlier SpecApplied no longer runs. */
+const SUPERSEDING: readonly string[] = ['SpecApplied', 'CampaignClosed', 'CampaignDeleted'];
+
 /** The outcomes of a SpecApplied; once one is in its stream, the application was reacted to. */
 const OUTCOMES = ['WorkspacesResolved', 'WorkspaceResolutionFailed'] as const;
 
@@ -123,8 +129,9 @@ export function metadataFor(
  * superseded, not already reacted to.
  */
 export function awaitsOutcome(e: StoredEvent, later: readonly StoredEvent[]): boolean {
-  // A newer application makes this one moot: its own reaction follows.
-  if (later.some((l) => l.type === 'SpecApplied')) return false;
+  // A newer application makes this one moot: its own reaction follows. Closed (or deleted)
+  // since, it is never run.
+  if (later.some((l) => SUPERSEDING.includes(l.type))) return false;
   // Resolving again could answer otherwise than the outcome already recorded.
   const outcomes = new Set(OUTCOMES.map((t) => deterministicEventId(e.event_id, t)));
   return !later.some((l) => outcomes.has(l.event_id));
@@ -142,7 +149,50 @@ export function decide(state: DesiredState, e: StoredEvent, resolved: Resolved):
     return decideSpecApplied(state, e as StoredEvent<SpecAppliedData>, resolved);
   if (e.type === 'PatchComputed')
     return decidePatchComputed(state, e as StoredEvent<PatchComputedData>, resolved);
+  if (e.type === 'CampaignClosed')
+    return decideCampaignClosed(state, e as StoredEvent<CampaignClosedData>);
+  if (e.type === 'CampaignDeleted')
+    return decideCampaignDeleted(state, e as StoredEvent<EventData<typeof CampaignDeleted>>);
   return { appends: [], changes: [], newBlobs: [] };
+}
+
+/**
+ * `campaign close`: its patches render nothing any more; with `closeChangesets`, every wanted
+ * changeset is removed (`campaign-closed`): the reconciler closes and archives the ones it opened
+ * and detaches the imported ones.
+ */
+function decideCampaignClosed(state: DesiredState, e: StoredEvent<CampaignClosedData>): Decision {
+  const d = e.data;
+  const decision: Decision = { appends: [], changes: [], newBlobs: [] };
+  const applyId = state.currentApplication(d.campaign);
+  if (applyId === undefined) return decision; // never applied: nothing of it to close
+  decision.changes.push({ kind: 'closed', campaign: d.campaign, streamVersion: e.stream_version });
+  if (!d.closeChangesets) return decision;
+  const metadata = metadataFor(applyId, e.event_id, d.actor);
+  for (const row of state.wanted(d.campaign))
+    removeChangeset(
+      decision,
+      { kind: 'removed', row, reason: 'campaign-closed' },
+      e.event_id,
+      applyId,
+      metadata,
+    );
+  return decision;
+}
+
+/**
+ * `campaign delete` (of a closed campaign): whatever it still wanted is forgotten without a word
+ * to the reconciler (what is on the code hosts stays as it is), so that its name applied anew
+ * starts from nothing and removes none of the old changesets.
+ */
+function decideCampaignDeleted(
+  state: DesiredState,
+  e: StoredEvent<EventData<typeof CampaignDeleted>>,
+): Decision {
+  const decision: Decision = { appends: [], changes: [], newBlobs: [] };
+  for (const row of state.wanted(e.data.campaign))
+    decision.changes.push({ kind: 'changeset', row: { ...row, removed: true } });
+  return decision;
 }
 
 function decideSpecApplied(
@@ -302,6 +352,7 @@ function decidePatchComputed(
   const d = e.data;
   const decision: Decision = { appends: [], changes: [], newBlobs: [] };
   if (state.currentApplication(d.campaign) !== d.applyId) return decision; // a stale application's result
+  if (state.isClosed(d.campaign)) return decision; // closed while its steps ran
   const apply = state.application(d.applyId);
   if (!apply)
     throw new Error(`application ${d.applyId} of ${d.campaign} is current but not recorded`);

@@ -693,6 +693,7 @@ describe('decide: PatchComputed', () => {
       apply_id: APPLY_1,
       spec_event_id: deterministicEventId('x'),
       stream_version: 1n,
+      closed: false,
     });
     const { event: e, resultsBlob } = patchComputed(APPLY_1, A);
     expect(() => decide(state, e, { resultsBlob, specOf })).toThrow(/is current but not recorded/);
@@ -751,5 +752,72 @@ describe('DesiredState.evolve', () => {
     const ids = [A, B].map((r) => changesetId(CAMPAIGN, r, 'hello-world')).sort();
     expect(written.changesets.map((c) => c.changeset_id)).toEqual(ids);
     expect(written.executions.map((e) => e.execution_id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('decide: CampaignClosed and CampaignDeleted', () => {
+  const closed = (closeChangesets: boolean, version = 5n) =>
+    stored('CampaignClosed', campaignStream(CAMPAIGN), version, {
+      campaign: CAMPAIGN,
+      closeChangesets,
+      actor: 'bob',
+    });
+
+  it('closing with its changesets: each wanted one removed (campaign-closed) by the closer, and its later patches render nothing', () => {
+    const state = appliedState();
+    const own = recordedChangeset(A, null);
+    state.rememberWanted(CAMPAIGN, [own]);
+    const e = closed(true);
+
+    const decision = decide(state, e, {});
+
+    expect(decision.appends.map((a) => [a.event.type, a.event.data, a.event.metadata])).toEqual([
+      [
+        'ChangesetSpecRemoved',
+        {
+          changesetId: own.changeset_id,
+          campaign: CAMPAIGN,
+          repository: A,
+          headBranch: 'hello-world',
+          applyId: APPLY_1,
+          reason: 'campaign-closed',
+        },
+        metadataFor(APPLY_1, e.event_id, 'bob'),
+      ],
+    ]);
+    for (const c of decision.changes) state.evolve(c);
+    expect(state.isClosed(CAMPAIGN)).toBe(true);
+    const { event, resultsBlob } = patchComputed(APPLY_1, B);
+    const late = decide(state, event, { resultsBlob, specOf: () => SPEC });
+    expect(late).toEqual({ appends: [], changes: [], newBlobs: [] });
+  });
+
+  it('closing without its changesets: nothing recorded, the campaign closed', () => {
+    const state = appliedState();
+    state.rememberWanted(CAMPAIGN, [recordedChangeset(A, null)]);
+    const decision = decide(state, closed(false), {});
+    expect(decision.appends).toEqual([]);
+    expect(decision.changes).toEqual([{ kind: 'closed', campaign: CAMPAIGN, streamVersion: 5n }]);
+  });
+
+  it('an application closed before it was resolved never runs', () => {
+    const state = new DesiredState();
+    state.rememberWanted(CAMPAIGN, []);
+    const e = specApplied(APPLY_1, 1n);
+    const decision = decide(state, e, { later: [closed(true, 2n)], resolution: resolvedTo([A]) });
+    expect(decision.outcome).toBeUndefined();
+  });
+
+  it('deleting: every wanted changeset forgotten without an event, so the name applied anew removes none', () => {
+    const state = appliedState();
+    const own = recordedChangeset(A, null);
+    state.rememberWanted(CAMPAIGN, [own]);
+    const e = stored('CampaignDeleted', campaignStream(CAMPAIGN), 6n, {
+      campaign: CAMPAIGN,
+      actor: 'bob',
+    });
+    const decision = decide(state, e, {});
+    expect(decision.appends).toEqual([]);
+    expect(decision.changes).toEqual([{ kind: 'changeset', row: { ...own, removed: true } }]);
   });
 });

@@ -70,6 +70,11 @@ UPDATE ${schema}.pm_changesets SET workspace_branch = spec->>'baseRef';`,
       // importChangesets: a pull request the campaign tracks, which no workspace renders.
       sql: `ALTER TABLE ${schema}.pm_changesets ADD COLUMN import_number integer;`,
     },
+    {
+      version: 4,
+      name: 'closed campaigns',
+      sql: `ALTER TABLE ${schema}.pm_campaigns ADD COLUMN closed boolean NOT NULL DEFAULT false;`,
+    },
   ];
 }
 
@@ -120,6 +125,7 @@ export async function loadDesiredState(
       .addSelect('c.apply_id', 'apply_id')
       .addSelect('c.spec_event_id', 'spec_event_id')
       .addSelect('c.stream_version', 'stream_version')
+      .addSelect('c.closed', 'closed')
       .where('c.campaign = ANY (:campaigns::text[])', { campaigns: keys.campaigns })
       .getRawMany<CampaignRow & { stream_version: string }>();
     for (const c of campaigns)
@@ -203,16 +209,18 @@ export async function saveDesiredState(
   if (written.campaigns.length > 0) {
     const c = written.campaigns;
     await manager.query(
-      `INSERT INTO ${schema}.pm_campaigns (campaign, apply_id, spec_event_id, stream_version)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::bigint[])
+      `INSERT INTO ${schema}.pm_campaigns (campaign, apply_id, spec_event_id, stream_version, closed)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::bigint[], $5::boolean[])
        ON CONFLICT (campaign) DO UPDATE SET apply_id = EXCLUDED.apply_id,
-         spec_event_id = EXCLUDED.spec_event_id, stream_version = EXCLUDED.stream_version
+         spec_event_id = EXCLUDED.spec_event_id, stream_version = EXCLUDED.stream_version,
+         closed = EXCLUDED.closed
        WHERE ${schema}.pm_campaigns.stream_version < EXCLUDED.stream_version`,
       [
         c.map((r) => r.campaign),
         c.map((r) => r.apply_id),
         c.map((r) => r.spec_event_id),
         c.map((r) => r.stream_version.toString()),
+        c.map((r) => r.closed),
       ],
     );
   }

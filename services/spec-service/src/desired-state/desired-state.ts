@@ -7,7 +7,10 @@ export interface CampaignRow {
   campaign: string;
   apply_id: string;
   spec_event_id: string;
+  /** The version of the campaign stream's event that set the row (its SpecApplied, or its close). */
   stream_version: bigint;
+  /** `campaign close`: patches of its application render nothing any more. */
+  closed: boolean;
 }
 
 /** `pm_applies`: one application; `spec_text` is left unread when its parsed spec is cached. */
@@ -50,6 +53,8 @@ export interface ExecutionRow {
 export type RowChange =
   /** A SpecApplied: its application, which becomes current unless a newer one already is. */
   | { kind: 'applied'; apply: ApplyRow & { spec_text: string }; streamVersion: bigint }
+  /** The campaign was closed by the event at `streamVersion` of its stream. */
+  | { kind: 'closed'; campaign: string; streamVersion: bigint }
   /** A changeset's desired state was recorded (computed anew, or removed). */
   | { kind: 'changeset'; row: ChangesetRow }
   /** Executions were queued; a row that already says more (handled) stays as it is. */
@@ -94,6 +99,11 @@ export class DesiredState {
 
   currentApplication(campaign: string): string | undefined {
     return this.campaigns.get(campaign)?.apply_id;
+  }
+
+  /** Whether the campaign was closed (and not applied anew since). */
+  isClosed(campaign: string): boolean {
+    return this.campaigns.get(campaign)?.closed ?? false;
   }
 
   application(applyId: string): ApplyRow | undefined {
@@ -163,6 +173,17 @@ export class DesiredState {
       case 'applied':
         this.recordApplication(change.apply, change.streamVersion);
         return;
+      case 'closed': {
+        const row = this.campaigns.get(change.campaign);
+        if (row === undefined || row.stream_version >= change.streamVersion) return;
+        this.campaigns.set(change.campaign, {
+          ...row,
+          closed: true,
+          stream_version: change.streamVersion,
+        });
+        this.changedCampaigns.add(change.campaign);
+        return;
+      }
       case 'changeset':
         this.rememberChangeset(change.row);
         this.changedChangesets.add(change.row.changeset_id);
@@ -216,6 +237,7 @@ export class DesiredState {
       apply_id: apply.apply_id,
       spec_event_id: apply.spec_event_id,
       stream_version: streamVersion,
+      closed: false,
     });
     this.changedCampaigns.add(apply.campaign);
   }

@@ -15,4 +15,8 @@ export class PmCampaign {
   /** A bigint, read as a string (pg's default). */
   @Column({ name: 'stream_version', type: 'bigint' })
   streamVersion!: string;
+
+  /** `campaign close`: its patches render nothing any more (until its name is applied anew). */
+  @Column({ name: 'closed', type: 'boolean', default: false })
+  closed!: boolean;
 }

@@ -141,7 +141,7 @@ export function desiredStateProcessManager(
         campaigns: [
           ...new Set(
             events
-              .filter((e) => e.type === 'SpecApplied' || e.type === 'PatchComputed')
+              .filter((e) => CAMPAIGN_ROW_EVENTS.includes(e.type))
               .map((e) => (e.data as { campaign: string }).campaign),
           ),
         ],
@@ -183,6 +183,10 @@ export function desiredStateProcessManager(
           // Removing the changesets that left the spec needs all the campaign's wanted ones.
           if (resolved.resolution?.outcome === 'resolved' && awaitsOutcome(e, resolved.later!))
             await loadWantedChangesets(manager, state, (e.data as SpecAppliedData).campaign);
+        } else if (e.type === 'CampaignClosed' || e.type === 'CampaignDeleted') {
+          // Closing (or forgetting) the changesets needs all the campaign's wanted ones.
+          await loadWantedChangesets(manager, state, (e.data as { campaign: string }).campaign);
+          resolved = {};
         } else if (e.type === 'PatchComputed') {
           const d = e.data as PatchComputedData;
           resolved = { resultsBlob: results.get(d.results.sha256), specOf };
@@ -263,6 +267,14 @@ export function desiredStateProcessManager(
     return new Map([...prepared, ...(await store.getBlobs(missing))]);
   }
 }
+
+/** Events whose campaign's pm_campaigns row the batch reads. */
+const CAMPAIGN_ROW_EVENTS: readonly string[] = [
+  'SpecApplied',
+  'PatchComputed',
+  'CampaignClosed',
+  'CampaignDeleted',
+];
 
 function patchesOf(events: readonly StoredEvent[]): StoredEvent<PatchComputedData>[] {
   return events.filter((e) => e.type === 'PatchComputed') as StoredEvent<PatchComputedData>[];

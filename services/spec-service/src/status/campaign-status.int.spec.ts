@@ -190,8 +190,15 @@ describe('campaign status between batches of the status projection (real Postgre
     expect(paths.rows).toEqual([{ workspace_path: null }]);
 
     // Version 5: executions projected before it have no known branch.
-    expect(await migrate(all)).toHaveLength(1);
+    expect(await migrate(all.slice(0, 6))).toHaveLength(1);
     const branches = await db.pool.query(`SELECT DISTINCT branch FROM ${schema}.status_executions`);
     expect(branches.rows).toEqual([{ branch: null }]);
+
+    // Version 6: campaigns from before it are open.
+    expect(await migrate(all)).toHaveLength(1);
+    const closed = await db.pool.query(
+      `SELECT DISTINCT closed_at, closed_by FROM ${schema}.status_campaigns`,
+    );
+    expect(closed.rows).toEqual([{ closed_at: null, closed_by: null }]);
   });
 });

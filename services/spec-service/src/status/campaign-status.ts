@@ -91,6 +91,8 @@ const LISTED_DEAD_LETTERS = 10;
 
 /** What the phase is decided from: counts over the current application's rows. */
 export interface StatusFacts {
+  /** Closed by `campaign close`. */
+  campaignClosed?: boolean;
   resolved: boolean;
   resolutionError: string | null;
   /** Events of this application a consumer gave up on. */
@@ -112,6 +114,7 @@ export interface StatusFacts {
  * reconciling until every changeset that can converge has, then complete unless something failed.
  */
 export function campaignPhase(f: StatusFacts): CampaignPhase {
+  if (f.campaignClosed === true) return 'closed';
   if (f.resolutionError !== null || f.deadLettered > 0) return 'needs-attention';
   if (!f.resolved || f.executed < f.workspaces) return 'executing';
   if (f.unseen > 0 || f.converging > 0) return 'reconciling';
@@ -127,10 +130,12 @@ interface CampaignRow {
   resolved: boolean;
   resolution_error: string | null;
   problems: Problem[];
+  closed_at: Date | null;
+  closed_by: string | null;
 }
 
 type AggregateRow = CampaignRow &
-  Omit<StatusFacts, 'resolved' | 'resolutionError'> &
+  Omit<StatusFacts, 'resolved' | 'resolutionError' | 'campaignClosed'> &
   Omit<CampaignCounts, 'workspaces' | 'executed' | 'failed' | 'deadLettered'>;
 
 /** A page's position: the key of the last row of the previous page. */
@@ -184,6 +189,9 @@ export class CampaignStatusQueries {
           : [{ entry: 'on', message: `resolving workspaces failed: ${row.resolution_error}` }]),
         ...(await this.deadLetterProblems(row)),
       ],
+      ...(row.closed_at === null
+        ? {}
+        : { closed: { at: row.closed_at.toISOString(), by: row.closed_by ?? '' } }),
     };
   }
 
@@ -351,7 +359,7 @@ export class CampaignStatusQueries {
            FROM c JOIN ${s}.status_dead_letters d ON d.campaign = c.campaign AND d.apply_id = c.apply_id
           GROUP BY d.campaign)
        SELECT c.campaign, c.apply_id, c.spec_hash, c.actor, c.applied_at, c.resolved,
-              c.resolution_error, c.problems,
+              c.resolution_error, c.problems, c.closed_at, c.closed_by,
               greatest(coalesce(ex.workspaces, 0), coalesce(c.workspace_count, 0)) AS workspaces,
               coalesce(ex.executed, 0) AS executed,
               coalesce(ex.failed, 0) AS failed, coalesce(cs.changesets, 0) AS changesets,
@@ -405,6 +413,7 @@ export class CampaignStatusQueries {
 
 function factsOf(row: AggregateRow): StatusFacts {
   return {
+    campaignClosed: row.closed_at !== null,
     resolved: row.resolved,
     resolutionError: row.resolution_error,
     deadLettered: row.deadLettered,

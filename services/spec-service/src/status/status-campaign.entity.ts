@@ -34,4 +34,11 @@ export class StatusCampaign {
   /** How many workspaces the application resolved to; null until it resolved (migration 3). */
   @Column({ name: 'workspace_count', type: 'integer', nullable: true })
   workspaceCount!: number | null;
+
+  /** When `campaign close` closed it (migration 6); null while open. */
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt!: Date | null;
+
+  @Column({ name: 'closed_by', type: 'text', nullable: true })
+  closedBy!: string | null;
 }

@@ -3,6 +3,7 @@ import { evolveChangeset, evolveExecution } from './status-evolve.js';
 import {
   applyCampaignEvent,
   CHANGESETS,
+  forgetCampaigns,
   EXECUTIONS,
   loadRows,
   saveRows,
@@ -53,6 +54,7 @@ export function statusProjection(): ProjectionDefinition {
       }
       await saveRows(manager, schema, EXECUTIONS, executions);
       await saveRows(manager, schema, CHANGESETS, changesets);
+      await forgetCampaigns(manager, events);
     },
   };
 }

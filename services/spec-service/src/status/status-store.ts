@@ -7,6 +7,8 @@ import type {
   EventData,
   Migration,
   SpecApplied,
+  CampaignClosed,
+  CampaignDeleted,
   StoredEvent,
   WorkspaceResolutionFailed,
   WorkspacesResolved,
@@ -118,6 +120,12 @@ UPDATE ${schema}.status_campaigns c
       // projected before (a replay of the log fills it in).
       sql: `ALTER TABLE ${schema}.status_executions ADD COLUMN branch text;`,
     },
+    {
+      version: 6,
+      name: 'closed campaigns',
+      sql: `ALTER TABLE ${schema}.status_campaigns ADD COLUMN closed_at timestamptz,
+  ADD COLUMN closed_by text;`,
+    },
   ];
 }
 
@@ -157,6 +165,8 @@ export async function applyCampaignEvent(manager: EntityManager, e: StoredEvent)
           resolutionError: null,
           problems: [],
           workspaceCount: null,
+          closedAt: null,
+          closedBy: null,
           updatedAt: at,
         })
         .orUpdate(
@@ -169,6 +179,8 @@ export async function applyCampaignEvent(manager: EntityManager, e: StoredEvent)
             'resolution_error',
             'problems',
             'workspace_count',
+            'closed_at',
+            'closed_by',
             'updated_at',
           ],
           ['campaign'],
@@ -193,6 +205,30 @@ export async function applyCampaignEvent(manager: EntityManager, e: StoredEvent)
         .where({ campaign: d.campaign, applyId: d.applyId })
         .updateEntity(false)
         .execute();
+      return;
+    }
+    case 'CampaignClosed': {
+      const d = e.data as EventData<typeof CampaignClosed>;
+      await manager
+        .createQueryBuilder()
+        .update(StatusCampaign)
+        .set({ closedAt: at, closedBy: d.actor, updatedAt: at })
+        .where({ campaign: d.campaign })
+        .updateEntity(false)
+        .execute();
+      return;
+    }
+    case 'CampaignDeleted': {
+      // Its rows go (the log keeps its history); its executions' and changesets' rows go at the
+      // end of the batch (`forgetCampaigns`), after the batch wrote them back.
+      const d = e.data as EventData<typeof CampaignDeleted>;
+      for (const entity of [StatusCampaign, StatusDeadLetter])
+        await manager
+          .createQueryBuilder()
+          .delete()
+          .from(entity)
+          .where({ campaign: d.campaign })
+          .execute();
       return;
     }
     case 'WorkspaceResolutionFailed': {
@@ -336,4 +372,29 @@ export async function saveRows<R>(
       values,
     );
   }
+}
+
+/**
+ * The execution and changeset rows of campaigns deleted in a batch, removed once the batch wrote
+ * its rows back; a campaign applied anew later in the same batch keeps them.
+ */
+export async function forgetCampaigns(
+  manager: EntityManager,
+  events: readonly StoredEvent[],
+): Promise<void> {
+  const deleted = new Set<string>();
+  for (const e of events) {
+    const campaign = (e.data as { campaign?: string }).campaign;
+    if (campaign === undefined) continue;
+    if (e.type === 'CampaignDeleted') deleted.add(campaign);
+    else if (e.type === 'SpecApplied') deleted.delete(campaign);
+  }
+  if (deleted.size === 0) return;
+  for (const entity of [StatusExecution, StatusChangeset])
+    await manager
+      .createQueryBuilder()
+      .delete()
+      .from(entity)
+      .where('campaign = ANY (:campaigns::text[])', { campaigns: [...deleted] })
+      .execute();
 }

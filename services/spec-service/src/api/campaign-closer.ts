@@ -1,0 +1,89 @@
+import type { CloseRequest, CloseResult, DeleteRequest, DeleteResult } from '@campaigns/contracts';
+import {
+  campaignStream,
+  ConcurrencyError,
+  newEventId,
+  type EventsLogger,
+  type PostgresEventStore,
+} from '@campaigns/events';
+import { ApiRequestError, invalidRequest } from '@campaigns/service-kit';
+import { metadataFor } from '../desired-state/process-manager.js';
+import { campaignLifecycle } from './spec-applier.js';
+
+const MAX_ATTEMPTS = 10;
+
+/**
+ * `campaign.close` and `campaign.delete`: record CampaignClosed / CampaignDeleted in the campaign's
+ * stream, at the version they read it at (a racing apply or close makes them read again). The
+ * process manager does the rest: with closeChangesets, it removes the campaign's changesets.
+ */
+export class CampaignCloser {
+  constructor(
+    private readonly store: PostgresEventStore,
+    /** The schema of the process manager's tables. */
+    private readonly schema: string,
+    private readonly logger?: EventsLogger,
+  ) {}
+
+  async close({ campaign, closeChangesets, actor }: CloseRequest): Promise<CloseResult> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await campaignLifecycle(this.store, campaign);
+      if (current.state === 'none' || current.state === 'deleted') throw notFound(campaign);
+      if (current.state === 'closed') return { campaign, closed: false, closingChangesets: 0 };
+      const closing = closeChangesets ? await this.wantedChangesets(campaign) : 0;
+      try {
+        await this.store.append(
+          campaignStream(campaign),
+          [
+            {
+              event_id: newEventId(),
+              type: 'CampaignClosed',
+              data: { campaign, closeChangesets, actor },
+            },
+          ],
+          { expected: current.version!, metadata: metadataFor(current.applyId!, null, actor) },
+        );
+        this.logger?.info({ campaign, closeChangesets, actor }, 'campaign closed');
+        return { campaign, closed: true, closingChangesets: closing };
+      } catch (err) {
+        if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+  }
+
+  async delete({ campaign, actor }: DeleteRequest): Promise<DeleteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await campaignLifecycle(this.store, campaign);
+      if (current.state === 'none' || current.state === 'deleted') throw notFound(campaign);
+      if (current.state !== 'closed')
+        throw invalidRequest(
+          `campaign "${campaign}" is not closed; close it first (campaign close ${campaign}, with --close-changesets to close its pull requests)`,
+        );
+      try {
+        await this.store.append(
+          campaignStream(campaign),
+          [{ event_id: newEventId(), type: 'CampaignDeleted', data: { campaign, actor } }],
+          { expected: current.version!, metadata: metadataFor(current.applyId!, null, actor) },
+        );
+        this.logger?.info({ campaign, actor }, 'campaign deleted');
+        return { campaign };
+      } catch (err) {
+        if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** How many changesets the process manager wants for the campaign now. */
+  private async wantedChangesets(campaign: string): Promise<number> {
+    const { rows } = await this.store.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.schema}.pm_changesets WHERE campaign = $1 AND NOT removed`,
+      [campaign],
+    );
+    return rows[0]?.n ?? 0;
+  }
+}
+
+const notFound = (campaign: string) =>
+  new ApiRequestError({ code: 'not-found', message: `no campaign named "${campaign}"` });
