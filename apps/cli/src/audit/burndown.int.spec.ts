@@ -36,6 +36,8 @@ describe('campaign burndown over a real event log (PostgreSQL)', () => {
   let db: TestDatabase;
   let store: PostgresEventStore;
   const moments: Date[] = [];
+  let deleted: Date;
+  let reapplied: Date;
 
   async function run(...argv: string[]) {
     let stdout = '';
@@ -164,6 +166,55 @@ describe('campaign burndown over a real event log (PostgreSQL)', () => {
     ]);
     // T6: the reconciler closes c.
     await step([[IDS.c!, 'ChangesetClosed', { ...pr(3), reason: 'removed from the spec' }]]);
+
+    // Then the campaign is closed and deleted, and its name applied anew: a new campaign, whose
+    // changeset for a continues a's stream.
+    await store.append(
+      campaignStream(NAME),
+      [
+        {
+          type: 'CampaignClosed',
+          data: { campaign: NAME, closeChangesets: false, actor: 'alice' },
+        },
+        { type: 'CampaignDeleted', data: { campaign: NAME, actor: 'alice' } },
+      ],
+      { expected: 'any', metadata },
+    );
+    deleted = (await db.pool.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
+    await store.append(
+      campaignStream(NAME),
+      [
+        {
+          type: 'SpecApplied',
+          data: {
+            campaign: NAME,
+            applyId: APPLY,
+            specHash: '5'.repeat(64),
+            specText: `name: ${NAME}\n`,
+            fileName: 'b.yaml',
+            actor: 'alice',
+          },
+        },
+      ],
+      { expected: 'any', metadata },
+    );
+    await store.append(
+      changesetStream(IDS.a!),
+      [
+        {
+          type: 'ChangesetSpecComputed',
+          data: {
+            campaign: NAME,
+            changesetId: IDS.a!,
+            repository: repo('a'),
+            headBranch: 'hello',
+            ...spec(true),
+          },
+        },
+      ],
+      { expected: 'any', metadata },
+    );
+    reapplied = (await db.pool.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
   }, 60_000);
 
   afterAll(async () => {
@@ -232,6 +283,22 @@ describe('campaign burndown over a real event log (PostgreSQL)', () => {
     const r = await run('burndown', NAME, '-o', 'yaml', '--until', moments.at(-1)!.toISOString());
     expect(r.code).toBe(0);
     expect(parse(r.stdout)).toEqual(await burndown('--until', moments.at(-1)!.toISOString()));
+  });
+
+  it('after its campaign was deleted, counts the name applied anew as a new campaign, from nothing', async () => {
+    const gone = await run('burndown', NAME, '--until', deleted.toISOString());
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toBe('');
+    expect(gone.stderr).toMatch(
+      new RegExp(
+        `^campaign: burndown: campaign "${NAME}" was deleted at \\S+ and not applied again by ${deleted.toISOString()}; --until before then shows it as it was\n$`,
+      ),
+    );
+    const b = await burndown('--every-change', '--until', reapplied.toISOString());
+    expect(new Date(b.points[0]!.at) > deleted).toBe(true);
+    expect(b.points[0]!.counts).toEqual(full({}));
+    // a was merged in the old campaign: in the new one it is to be published again.
+    expect(b.points.at(-1)!.counts).toEqual(full({ pending: 1, total: 1 }));
   });
 
   it('refuses an unknown campaign, and a moment before the first apply, in one line', async () => {

@@ -138,7 +138,8 @@ function sameCounts(a: BurndownCounts, b: BurndownCounts): boolean {
 /**
  * The campaign's changesets by state at each point of `schedule` from `start` (its first
  * application) to `until`, from its events (as stored or upcast, recorded by `until`): one pass
- * over the events, whatever the number of points.
+ * over the events, whatever the number of points. Events that count by `deletedAt` (a campaign
+ * of the same name deleted then; status forgets its rows) are not counted.
  */
 export function foldBurndown(
   campaign: string,
@@ -146,8 +147,10 @@ export function foldBurndown(
   start: Date,
   until: Date,
   schedule: BurndownSchedule,
+  deletedAt: Date | null = null,
 ): Burndown {
-  const order = countingOrder(events).filter(({ at }) => at <= until.getTime());
+  const after = deletedAt?.getTime() ?? -Infinity;
+  const order = countingOrder(events).filter(({ at }) => at > after && at <= until.getTime());
   const changesets = new CountedChangesets();
   let next = 0;
   /** Applies every event that counts by `t`. */

@@ -182,6 +182,29 @@ describe('foldBurndown', () => {
   });
 });
 
+describe('foldBurndown of a name applied anew after its campaign was deleted', () => {
+  it('counts only what came after the deletion: a changeset of the old campaign starts afresh', () => {
+    // a was merged in the old campaign (30); the campaign is deleted (80) and applied anew (90),
+    // which computes a's changeset again, in the same stream.
+    const log = [
+      ...campaignLog(),
+      event(campaignStream('hello'), 'CampaignDeleted', 80, { actor: 'alice' }),
+      event(campaignStream('hello'), 'SpecApplied', 90, { applyId: 'a2' }),
+      computed('a', 95),
+    ];
+    const b = foldBurndown('hello', log, at(90), at(100), 'every-change', at(80));
+    expect(b.points.map((p) => [(p.at.getTime() - T0) / MIN, p.counts])).toEqual([
+      [90, counts({})],
+      [95, counts({ pending: 1, total: 1 })],
+      [100, counts({ pending: 1, total: 1 })],
+    ]);
+    // Without the deletion, a would still be the old campaign's merged pull request.
+    expect(
+      foldBurndown('hello', log, at(0), at(100), 'every-change').points.at(-1)!.counts,
+    ).toEqual(counts({ merged: 1, closed: 1, removed: 1, detached: 1, unpublished: 1, total: 3 }));
+  });
+});
+
 describe('the points of a burndown', () => {
   it('fall on multiples of the interval between the first apply and until', () => {
     const start = new Date('2026-03-02T09:17:42Z');

@@ -85,6 +85,11 @@ export const burndownCommand: Command = {
       await pool.end().catch(() => undefined);
     }
     if (!log.found) throw new CliFailure(`burndown: no campaign "${campaign}" in the event log`, 1);
+    if (log.start === null && log.deletedAt !== null)
+      throw new CliFailure(
+        `burndown: campaign "${campaign}" was deleted at ${log.deletedAt.toISOString()} and not applied again by ${log.until.toISOString()}; --until before then shows it as it was`,
+        1,
+      );
     if (log.start === null)
       throw new CliFailure(
         `burndown: campaign "${campaign}" had not been applied by ${log.until.toISOString()}`,
@@ -102,6 +107,7 @@ export const burndownCommand: Command = {
       log.start,
       log.until,
       everyChange ? 'every-change' : { intervalMs: every },
+      log.deletedAt,
     );
     if (isStructured(format)) printData(io, format, bd.burndownData(burndown));
     else {
