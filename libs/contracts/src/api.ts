@@ -170,6 +170,10 @@ export const PREVIEW_ACTIONS = [
   'close',
   'reopen',
   'unchanged',
+  /** importChangesets lists a pull request the campaign does not track yet. */
+  'import',
+  /** An imported pull request no longer listed: left as it is, no longer tracked. */
+  'detach',
 ] as const;
 export type PreviewAction = (typeof PREVIEW_ACTIONS)[number];
 export const previewRowSchema = z.object({

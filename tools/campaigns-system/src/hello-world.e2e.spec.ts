@@ -578,6 +578,16 @@ importChangesets:
     externalIDs: [1]
 `;
     await writeFile(file, spec([first.number, second.number, 999]));
+    const previewed = JSON.parse(
+      (await system.cli(['preview', '-f', file, '--json'])).stdout,
+    ) as PreviewResult;
+    expect(previewed.rows.map((r) => [r.headBranch, r.action]).sort()).toEqual(
+      [
+        [`#${first.number}`, 'import'],
+        [`#${second.number}`, 'import'],
+        ['#999', 'import'],
+      ].sort(),
+    );
     expect((await system.cli(['apply', '-f', file])).code).toBe(0);
 
     const rows = (s: FullCampaignStatus) =>
@@ -628,6 +638,16 @@ importChangesets:
 
     // No longer listed: detached, left open, not counted.
     await writeFile(file, spec([second.number]));
+    const detaching = JSON.parse(
+      (await system.cli(['preview', '-f', file, '--json'])).stdout,
+    ) as PreviewResult;
+    expect(detaching.rows.map((r) => [r.headBranch, r.action]).sort()).toEqual(
+      [
+        [`#${first.number}`, 'detach'],
+        [`#${second.number}`, 'unchanged'],
+        ['#999', 'detach'],
+      ].sort(),
+    );
     expect((await system.cli(['apply', '-f', file])).code).toBe(0);
     const after = await eventually('the first detached', async () => {
       const now = await status('imports');
@@ -690,7 +710,11 @@ changesetTemplate:
     expect((await pulls(7, 'lifecycle'))[0]!.state).toBe('closed');
     expect((await system.cli(['close', 'lifecycle'])).stdout).toContain('was already closed');
 
-    // A closed campaign takes no spec.
+    // A closed campaign takes no spec: preview says so, apply refuses.
+    const previewed = JSON.parse(
+      (await system.cli(['preview', '-f', file, '--json'])).stdout,
+    ) as PreviewResult;
+    expect(previewed.problems[0]?.message).toContain('campaign "lifecycle" is closed');
     const refused = await system.cli(['apply', '-f', file]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('campaign "lifecycle" is closed');

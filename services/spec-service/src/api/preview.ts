@@ -1,6 +1,7 @@
 import type { CampaignSpec } from '@campaigns/campaign-spec';
-import { canonicalJson, type WorkspaceData } from '@campaigns/events';
+import { canonicalJson, importedHeadBranch, type WorkspaceData } from '@campaigns/events';
 import { type PreviewRow } from '@campaigns/contracts';
+import type { ImportedPullRequest } from '../workspaces/workspace-resolver.js';
 
 /** A changeset the campaign has now, as the status projection knows it. */
 export interface CurrentChangeset {
@@ -10,6 +11,8 @@ export interface CurrentChangeset {
   wanted: boolean;
   /** Its state on the code host; null while it has not been published. */
   hostState: 'open' | 'draft' | 'closed' | 'merged' | null;
+  /** Tracked from importChangesets (its head branch is `#NUMBER`). */
+  imported: boolean;
 }
 
 export interface CurrentState {
@@ -29,11 +32,14 @@ export function previewRows(
   spec: CampaignSpec,
   workspaces: readonly WorkspaceData[],
   current: CurrentState,
+  imports: readonly ImportedPullRequest[] = [],
 ): PreviewRow[] {
   const old = current.spec;
   const repositories = [...new Set(workspaces.map((w) => w.repository))].sort();
   const byRepository = new Map<string, CurrentChangeset[]>();
-  for (const c of current.changesets) {
+  // Imported changesets are no repository's workspace: they come and go with importChangesets.
+  const own = current.changesets.filter((c) => !c.imported);
+  for (const c of own) {
     byRepository.set(c.repository, [...(byRepository.get(c.repository) ?? []), c]);
   }
   const pushReasons = old ? diffReasons(old, spec, PUSH_FIELDS) : [];
@@ -91,7 +97,7 @@ export function previewRows(
   }
 
   const matched = new Set(repositories);
-  for (const c of current.changesets) {
+  for (const c of own) {
     if (matched.has(c.repository) || !c.wanted || c.hostState === 'merged') continue;
     rows.push({
       repository: c.repository,
@@ -104,10 +110,57 @@ export function previewRows(
       ],
     });
   }
+  rows.push(...importRows(current.changesets, imports));
   return rows.sort(
     (a, b) =>
       compare(a.repository, b.repository) || compare(a.headBranch ?? '', b.headBranch ?? ''),
   );
+}
+
+/** What importChangesets does: pull requests to import, tracked already, or to detach. */
+function importRows(
+  changesets: readonly CurrentChangeset[],
+  imports: readonly ImportedPullRequest[],
+): PreviewRow[] {
+  const tracked = new Map(
+    changesets
+      .filter((c) => c.imported && c.wanted)
+      .map((c) => [`${c.repository}\0${c.headBranch}`, c]),
+  );
+  const rows: PreviewRow[] = [];
+  for (const i of imports) {
+    const headBranch = importedHeadBranch(i.number);
+    const key = `${i.repository}\0${headBranch}`;
+    const known = tracked.get(key);
+    tracked.delete(key);
+    rows.push(
+      known === undefined
+        ? {
+            repository: i.repository,
+            headBranch,
+            action: 'import',
+            reasons: [
+              `importChangesets lists #${i.number}: it is read from the code host and tracked, never pushed to`,
+            ],
+          }
+        : {
+            repository: i.repository,
+            headBranch,
+            action: 'unchanged',
+            reasons: [`#${i.number} is tracked already`],
+          },
+    );
+  }
+  for (const c of tracked.values())
+    rows.push({
+      repository: c.repository,
+      headBranch: c.headBranch,
+      action: 'detach',
+      reasons: [
+        'no longer in importChangesets: it is left as it is on the code host and no longer tracked',
+      ],
+    });
+  return rows;
 }
 
 interface Field {

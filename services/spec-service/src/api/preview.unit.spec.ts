@@ -31,6 +31,7 @@ const changeset = (o: Partial<CurrentChangeset> = {}): CurrentChangeset => ({
   headBranch: 'hello',
   wanted: true,
   hostState: 'open',
+  imported: false,
   ...o,
 });
 
@@ -83,6 +84,34 @@ describe('previewRows', () => {
     expect(rows.map((r) => [r.repository, r.headBranch, r.action])).toEqual([
       [A, 'hello', 'unchanged'],
       [A, 'other', 'reopen'],
+    ]);
+  });
+
+  it('imports listed pull requests, keeps tracked ones, detaches unlisted ones, and never treats them as a workspace', () => {
+    const imported = (number: number, o: Partial<CurrentChangeset> = {}) =>
+      changeset({ headBranch: `#${number}`, imported: true, ...o });
+    const rows = previewRows(
+      spec(),
+      [testWorkspace(A)],
+      {
+        spec: spec(),
+        changesets: [
+          changeset(),
+          imported(1),
+          imported(2),
+          imported(3, { wanted: false, hostState: 'open' }),
+        ],
+      },
+      [
+        { repository: A, number: 1 },
+        { repository: A, number: 4 },
+      ],
+    );
+    expect(rows.map((r) => [r.repository, r.headBranch, r.action])).toEqual([
+      [A, '#1', 'unchanged'],
+      [A, '#2', 'detach'],
+      [A, '#4', 'import'],
+      [A, 'hello', 'unchanged'],
     ]);
   });
 });

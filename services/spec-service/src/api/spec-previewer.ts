@@ -6,7 +6,9 @@ import type { EntityManager } from 'typeorm';
 import { staticBranchCollision } from '../desired-state/branch-collisions.js';
 import { PmApply } from '../desired-state/pm-apply.entity.js';
 import { PmCampaign } from '../desired-state/pm-campaign.entity.js';
+import { StatusCampaign } from '../status/status-campaign.entity.js';
 import { StatusChangeset } from '../status/status-changeset.entity.js';
+import { IMPORTED } from '../status/status-evolve.js';
 import type { WorkspaceResolver } from '../workspaces/workspace-resolver.js';
 import { chunkRows } from './pages.js';
 import { previewRows, type CurrentChangeset } from './preview.js';
@@ -39,10 +41,14 @@ export class SpecPreviewer {
     const current = await this.manager
       .createQueryBuilder(PmCampaign, 'c')
       .innerJoin(PmApply, 'a', 'a.apply_id = c.apply_id')
+      // A deleted campaign has no status row: its name previews as a new campaign.
+      .innerJoin(StatusCampaign, 'sc', 'sc.campaign = c.campaign')
       .select('a.spec_text', 'spec_text')
       .addSelect('a.file_name', 'file_name')
+      .addSelect('c.closed', 'closed')
       .where('c.campaign = :campaign', { campaign: spec.name })
-      .getRawOne<{ spec_text: string; file_name: string }>();
+      .getRawOne<{ spec_text: string; file_name: string; closed: boolean }>();
+    const closed = current?.closed ?? false;
     const previous = current
       ? parseCampaignSpec(current.spec_text, current.file_name).spec
       : undefined;
@@ -52,18 +58,26 @@ export class SpecPreviewer {
       .addSelect('s.head_branch', 'headBranch')
       .addSelect('s.wanted', 'wanted')
       .addSelect('s.host_state', 'hostState')
+      .addSelect(`s.published = '${IMPORTED}'`, 'imported')
       .where('s.campaign = :campaign', { campaign: spec.name })
       .orderBy('s.repository')
       .addOrderBy('s.head_branch')
       .getRawMany<CurrentChangeset>();
-    const rows = previewRows(spec, resolved.workspaces, {
-      spec: previous ?? null,
-      changesets,
-    });
+    const rows = previewRows(
+      spec,
+      resolved.workspaces,
+      { spec: previous ?? null, changesets },
+      resolved.imports,
+    );
     const problems: Problem[] = resolved.problems
       .slice(0, MAX_RECORDED_PROBLEMS)
       .map((p) => ({ entry: p.entry, message: p.message }));
     // What apply would refuse before running anything, first.
+    if (closed)
+      problems.unshift({
+        entry: 'name',
+        message: `campaign "${spec.name}" is closed: apply would refuse this spec (delete the campaign to apply one of that name anew)`,
+      });
     const collision = staticBranchCollision(spec, resolved.workspaces);
     if (collision !== null)
       problems.unshift({ entry: 'changesetTemplate.branch', message: collision });
