@@ -85,7 +85,7 @@ export function spawnService(entry: string, env: Record<string, string>): Servic
   const waitForLog = async (
     what: string,
     matches: (line: Record<string, unknown>) => boolean,
-    timeoutMs = 15_000,
+    timeoutMs = 40_000,
   ) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
