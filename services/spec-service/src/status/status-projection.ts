@@ -3,7 +3,7 @@ import { evolveChangeset, evolveExecution } from './status-evolve.js';
 import {
   applyCampaignEvent,
   CHANGESETS,
-  forgetCampaigns,
+  forgetCampaign,
   EXECUTIONS,
   loadRows,
   saveRows,
@@ -44,17 +44,27 @@ export function statusProjection(): ProjectionDefinition {
             .map((e) => (e.data as Record<typeof field, string>)[field]),
         ),
       ];
-      const executions = await loadRows(manager, EXECUTIONS, idsOf('execution', 'executionId'));
-      const changesets = await loadRows(manager, CHANGESETS, idsOf('changeset', 'changesetId'));
+      const executionIds = idsOf('execution', 'executionId');
+      const changesetIds = idsOf('changeset', 'changesetId');
+      let executions = await loadRows(manager, EXECUTIONS, executionIds);
+      let changesets = await loadRows(manager, CHANGESETS, changesetIds);
       for (const e of events) {
         const category = categoryOf(e.stream_id);
         if (category === 'execution') evolveExecution(executions, e);
         else if (category === 'changeset') evolveChangeset(changesets, e);
-        else await applyCampaignEvent(manager, e);
+        else if (e.type === 'CampaignDeleted') {
+          // Rare: what the batch did so far is written, the campaign's rows go, and the batch
+          // goes on from what is left, so the result does not depend on where batches end.
+          await saveRows(manager, schema, EXECUTIONS, executions);
+          await saveRows(manager, schema, CHANGESETS, changesets);
+          await forgetCampaign(manager, (e.data as { campaign: string }).campaign);
+          await applyCampaignEvent(manager, e);
+          executions = await loadRows(manager, EXECUTIONS, executionIds);
+          changesets = await loadRows(manager, CHANGESETS, changesetIds);
+        } else await applyCampaignEvent(manager, e);
       }
       await saveRows(manager, schema, EXECUTIONS, executions);
       await saveRows(manager, schema, CHANGESETS, changesets);
-      await forgetCampaigns(manager, events);
     },
   };
 }

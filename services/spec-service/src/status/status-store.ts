@@ -219,8 +219,8 @@ export async function applyCampaignEvent(manager: EntityManager, e: StoredEvent)
       return;
     }
     case 'CampaignDeleted': {
-      // Its rows go (the log keeps its history); its executions' and changesets' rows go at the
-      // end of the batch (`forgetCampaigns`), after the batch wrote them back.
+      // Its rows go (the log keeps its history); its executions' and changesets' rows went just
+      // before (`forgetCampaign`).
       const d = e.data as EventData<typeof CampaignDeleted>;
       for (const entity of [StatusCampaign, StatusDeadLetter])
         await manager
@@ -374,27 +374,8 @@ export async function saveRows<R>(
   }
 }
 
-/**
- * The execution and changeset rows of campaigns deleted in a batch, removed once the batch wrote
- * its rows back; a campaign applied anew later in the same batch keeps them.
- */
-export async function forgetCampaigns(
-  manager: EntityManager,
-  events: readonly StoredEvent[],
-): Promise<void> {
-  const deleted = new Set<string>();
-  for (const e of events) {
-    const campaign = (e.data as { campaign?: string }).campaign;
-    if (campaign === undefined) continue;
-    if (e.type === 'CampaignDeleted') deleted.add(campaign);
-    else if (e.type === 'SpecApplied') deleted.delete(campaign);
-  }
-  if (deleted.size === 0) return;
+/** The execution and changeset rows of a deleted campaign (its campaign row goes with the event). */
+export async function forgetCampaign(manager: EntityManager, campaign: string): Promise<void> {
   for (const entity of [StatusExecution, StatusChangeset])
-    await manager
-      .createQueryBuilder()
-      .delete()
-      .from(entity)
-      .where('campaign = ANY (:campaigns::text[])', { campaigns: [...deleted] })
-      .execute();
+    await manager.createQueryBuilder().delete().from(entity).where({ campaign }).execute();
 }
