@@ -299,6 +299,11 @@ export const CHANGESET_STATES = [
   'merged',
   /** No longer wanted and not open. */
   'removed',
+  /**
+   * No longer wanted, and closed on the code host (by the campaign when its repository left the
+   * spec, or by someone): kept in the campaign's history, not counted among its changesets.
+   */
+  'archived',
   /** Imported, then no longer listed in importChangesets: no longer tracked, left as it was. */
   'detached',
 ] as const;

@@ -703,7 +703,7 @@ changesetTemplate:
     expect(closing.stdout).toContain('Closed campaign lifecycle; closing 1 changesets');
     const closed = await eventually('the pull request closed', async () => {
       const s = await status('lifecycle');
-      return s.changesets[0]?.state === 'removed' && s.changesets[0].converged ? s : undefined;
+      return s.changesets[0]?.state === 'archived' && s.changesets[0].converged ? s : undefined;
     });
     expect(closed.phase).toBe('closed');
     expect(closed.closed).toMatchObject({ by: expect.any(String) });

@@ -110,6 +110,7 @@ function counts(c: Partial<BurndownCounts>): BurndownCounts {
     closed: 0,
     merged: 0,
     removed: 0,
+    archived: 0,
     detached: 0,
     total: 0,
     ...c,
@@ -129,11 +130,11 @@ describe('foldBurndown', () => {
       [at(50).toISOString(), counts({ open: 2, merged: 1, closed: 1, unpublished: 1, total: 5 })],
       [
         at(60).toISOString(),
-        counts({ merged: 1, closed: 1, removed: 1, detached: 1, unpublished: 1, total: 3 }),
+        counts({ merged: 1, closed: 1, archived: 1, detached: 1, unpublished: 1, total: 3 }),
       ],
       [
         at(70).toISOString(),
-        counts({ merged: 1, closed: 1, removed: 1, detached: 1, unpublished: 1, total: 3 }),
+        counts({ merged: 1, closed: 1, archived: 1, detached: 1, unpublished: 1, total: 3 }),
       ],
     ]);
   });
@@ -144,7 +145,7 @@ describe('foldBurndown', () => {
       0, 10, 12, 20, 21, 30, 40, 55, 60, 70,
     ]);
     expect(b.points.at(-1)!.counts).toEqual(
-      counts({ merged: 1, closed: 1, removed: 1, detached: 1, unpublished: 1, total: 3 }),
+      counts({ merged: 1, closed: 1, archived: 1, detached: 1, unpublished: 1, total: 3 }),
     );
   });
 
@@ -201,7 +202,7 @@ describe('foldBurndown of a name applied anew after its campaign was deleted', (
     // Without the deletion, a would still be the old campaign's merged pull request.
     expect(
       foldBurndown('hello', log, at(0), at(100), 'every-change').points.at(-1)!.counts,
-    ).toEqual(counts({ merged: 1, closed: 1, removed: 1, detached: 1, unpublished: 1, total: 3 }));
+    ).toEqual(counts({ merged: 1, closed: 1, archived: 1, detached: 1, unpublished: 1, total: 3 }));
   });
 });
 
@@ -239,7 +240,7 @@ describe('how a burndown is shown', () => {
 
   it('a table: the time, a column per state that occurs at a point (not pending here), and the total', () => {
     expect(burndownRows(b)).toEqual({
-      headers: ['TIME', 'UNPUBLISHED', 'OPEN', 'CLOSED', 'MERGED', 'REMOVED', 'DETACHED', 'TOTAL'],
+      headers: ['TIME', 'UNPUBLISHED', 'OPEN', 'CLOSED', 'MERGED', 'ARCHIVED', 'DETACHED', 'TOTAL'],
       rows: [
         ['2026-03-02T09:00:00Z', '0', '0', '0', '0', '0', '0', '0'],
         ['2026-03-02T09:30:00Z', '1', '3', '0', '1', '0', '0', '5'],

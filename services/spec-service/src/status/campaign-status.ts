@@ -31,7 +31,8 @@ import { IMPORTED } from './status-evolve.js';
 const CHANGESET_STATE = `CASE
   WHEN s.host_state = 'merged' THEN 'merged'
   WHEN NOT s.wanted AND s.published = '${IMPORTED}' AND s.host_state IS NOT NULL THEN 'detached'
-  WHEN NOT s.wanted THEN CASE WHEN s.host_state IN ('open', 'draft') THEN s.host_state ELSE 'removed' END
+  WHEN NOT s.wanted THEN CASE WHEN s.host_state IN ('open', 'draft') THEN s.host_state
+    WHEN s.host_state = 'closed' THEN 'archived' ELSE 'removed' END
   WHEN s.host_state IS NOT NULL THEN s.host_state
   WHEN s.published = 'false' THEN 'unpublished'
   ELSE 'pending' END`;
@@ -337,7 +338,7 @@ export class CampaignStatusQueries {
           GROUP BY e.campaign),
        cs AS (
          SELECT s.campaign,
-                count(*) FILTER (WHERE ${CHANGESET_STATE} NOT IN ('removed', 'detached'))::int AS changesets,
+                count(*) FILTER (WHERE ${CHANGESET_STATE} NOT IN ('removed', 'archived', 'detached'))::int AS changesets,
                 count(*) FILTER (WHERE s.number IS NOT NULL AND ${CHANGESET_STATE} <> 'detached')::int AS published,
                 count(*) FILTER (WHERE s.last_error IS NOT NULL)::int AS errored,
                 count(*) FILTER (WHERE ${CHANGESET_TERMINAL})::int AS terminal,

@@ -125,6 +125,7 @@ describe('changesetState against the status queries (real PostgreSQL)', () => {
         'closed',
         'merged',
         'removed',
+        'archived',
         'detached',
       ]),
     );

@@ -18,7 +18,10 @@ export function changesetState(
   const host = row.host_state;
   if (host === 'merged') return 'merged';
   if (!row.wanted && row.published === IMPORTED && host !== null) return 'detached';
-  if (!row.wanted) return host === 'open' || host === 'draft' ? host : 'removed';
+  if (!row.wanted) {
+    if (host === 'open' || host === 'draft') return host;
+    return host === 'closed' ? 'archived' : 'removed';
+  }
   if (host !== null) return host as ChangesetState;
   if (row.published === 'false') return 'unpublished';
   return 'pending';
@@ -26,5 +29,5 @@ export function changesetState(
 
 /** Whether `campaign status` counts a changeset in this state among the campaign's changesets. */
 export function countedChangeset(state: ChangesetState): boolean {
-  return state !== 'removed' && state !== 'detached';
+  return state !== 'removed' && state !== 'archived' && state !== 'detached';
 }
