@@ -174,6 +174,8 @@ export const PREVIEW_ACTIONS = [
   'import',
   /** An imported pull request no longer listed: left as it is, no longer tracked. */
   'detach',
+  /** What the spec asks cannot be done to the changeset; apply records it as a failure. */
+  'refused',
 ] as const;
 export type PreviewAction = (typeof PREVIEW_ACTIONS)[number];
 export const previewRowSchema = z.object({

@@ -78,6 +78,7 @@ changesetTemplate:
   branch: hello-world
   commit:
     message: Append Hello
+  published: true
 `;
 
 describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-US')} changesets (real spec-service, PostgreSQL and NATS)`, () => {

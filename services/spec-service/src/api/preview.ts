@@ -1,4 +1,4 @@
-import type { CampaignSpec } from '@campaigns/campaign-spec';
+import { publication, type CampaignSpec } from '@campaigns/campaign-spec';
 import { canonicalJson, importedHeadBranch, type WorkspaceData } from '@campaigns/events';
 import { type PreviewRow } from '@campaigns/contracts';
 import type { ImportedPullRequest } from '../workspaces/workspace-resolver.js';
@@ -73,6 +73,14 @@ export function previewRows(
           c.hostState === 'closed'
             ? 'the repository is matched again: its closed changeset is reopened'
             : 'the repository is matched again: its removed changeset comes back',
+        ]);
+      } else if (
+        c.hostState !== null &&
+        publication(spec.changesetTemplate?.published, repository, c.headBranch) === false
+      ) {
+        // The reconciler's refusal (planner: cannot-unpublish), said before anything is recorded.
+        row('refused', [
+          'published is false, but the changeset is already published and cannot be unpublished; set published to true or "draft", or remove the repository from the spec to close it',
         ]);
       } else if (branchChanged) {
         replaced = true;

@@ -18,7 +18,7 @@ changesetTemplate:
   branch: ${o.branch ?? 'hello'}
   commit:
     message: Hello
-  published: ${o.published ?? 'false'}
+  published: ${o.published ?? 'true'}
 `,
     'preview.yaml',
   );
@@ -49,7 +49,7 @@ describe('previewRows', () => {
 
   it('names every changed template field in the reasons of an update', () => {
     const [row] = previewRows(spec({ body: 'Other', published: 'true' }), [testWorkspace(A)], {
-      spec: spec(),
+      spec: spec({ published: 'draft' }),
       changesets: [changeset()],
     });
     expect(row).toEqual({
@@ -112,6 +112,30 @@ describe('previewRows', () => {
       [A, '#2', 'detach'],
       [A, '#4', 'import'],
       [A, 'hello', 'unchanged'],
+    ]);
+  });
+
+  it('refuses published: false for a changeset already published, as apply would, and not for one never published', () => {
+    const rows = previewRows(spec({ published: 'false' }), [testWorkspace(A), testWorkspace(B)], {
+      spec: spec({ published: 'true' }),
+      changesets: [changeset(), changeset({ repository: B, hostState: null })],
+    });
+    expect(rows.map((r) => [r.repository, r.action])).toEqual([
+      [A, 'refused'],
+      [B, 'update'],
+    ]);
+    expect(rows[0]!.reasons[0]).toContain('cannot be unpublished');
+    const listed = previewRows(
+      spec({ published: `\n    - ${A}: draft` }),
+      [testWorkspace(A), testWorkspace(B)],
+      {
+        spec: spec({ published: 'true' }),
+        changesets: [changeset(), changeset({ repository: B })],
+      },
+    );
+    expect(listed.map((r) => [r.repository, r.action])).toEqual([
+      [A, 'update'],
+      [B, 'refused'],
     ]);
   });
 });
