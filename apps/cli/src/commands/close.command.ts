@@ -1,5 +1,5 @@
 import type { CloseRequest, CloseResult, DeleteRequest, DeleteResult } from '@campaigns/contracts';
-import { EXIT, UsageError, type Command } from '../command.js';
+import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { actorOf } from './apply.command.js';
 import { NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
@@ -50,25 +50,12 @@ export const closeCommand: Command = {
       closeChangesets: options['closeChangesets'] === true,
       actor: actorOf(io.env),
     };
-    const settings = clientSettings(io.env);
-    settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
-    return withSpecService(
-      io.env,
-      async (client) => {
-        const reply = await client.request<CloseResult>('close', request);
-        if (!reply.ok) return reportApiError('close', reply.error, io, format);
-        const { ok: _ok, ...result } = reply;
-        if (isStructured(format)) printData(io, format, result);
-        else if (!result.closed) io.stdout(`Campaign ${campaign} was already closed\n`);
-        else
-          io.stdout(
-            request.closeChangesets
-              ? `Closed campaign ${campaign}; closing ${result.closingChangesets} changesets (follow with: campaign status ${campaign})\n`
-              : `Closed campaign ${campaign}; its pull requests are left as they are\n`,
-          );
-        return EXIT.ok;
-      },
-      settings,
+    return askSpecService<CloseResult>(io, format, 'close', request, (result) =>
+      !result.closed
+        ? `Campaign ${campaign} was already closed`
+        : request.closeChangesets
+          ? `Closed campaign ${campaign}; closing ${result.closingChangesets} changesets (follow with: campaign status ${campaign})`
+          : `Closed campaign ${campaign}; its pull requests are left as they are`,
     );
   },
 };
@@ -95,22 +82,40 @@ export const deleteCommand: Command = {
     const campaign = campaignArgument(args, 'delete');
     const format = outputOf(options);
     const request: DeleteRequest = { campaign, actor: actorOf(io.env) };
-    const settings = clientSettings(io.env);
-    settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
-    return withSpecService(
-      io.env,
-      async (client) => {
-        const reply = await client.request<DeleteResult>('delete', request);
-        if (!reply.ok) return reportApiError('delete', reply.error, io, format);
-        const { ok: _ok, ...result } = reply;
-        if (isStructured(format)) printData(io, format, result);
-        else
-          io.stdout(
-            `Deleted campaign ${campaign}; its history stays in the log (campaign audit ${campaign})\n`,
-          );
-        return EXIT.ok;
-      },
-      settings,
+    return askSpecService<DeleteResult>(
+      io,
+      format,
+      'delete',
+      request,
+      () =>
+        `Deleted campaign ${campaign}; its history stays in the log (campaign audit ${campaign})`,
     );
   },
 };
+
+/**
+ * Sends one request to spec-service and prints its answer: the data with -o json|yaml, else
+ * the line `say` makes of it; an error reply is one line and exit 1.
+ */
+async function askSpecService<R extends object>(
+  io: CliIo,
+  format: ReturnType<typeof outputOf>,
+  verb: 'close' | 'delete',
+  request: CloseRequest | DeleteRequest,
+  say: (result: R) => string,
+): Promise<number> {
+  const settings = clientSettings(io.env);
+  settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
+  return withSpecService(
+    io.env,
+    async (client) => {
+      const reply = await client.request<R>(verb, request);
+      if (!reply.ok) return reportApiError(verb, reply.error, io, format);
+      const { ok: _ok, ...result } = reply;
+      if (isStructured(format)) printData(io, format, result);
+      else io.stdout(`${say(result as unknown as R)}\n`);
+      return EXIT.ok;
+    },
+    settings,
+  );
+}

@@ -53,20 +53,17 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
   switch (event.type) {
     case 'ChangesetSpecComputed':
     case 'ChangesetSpecRemoved':
-      row.desiredSpecEventId = event.event_id;
-      row.attempts = 0;
-      row.lastError = null;
-      row.terminalSpecEventId = null;
-      return row;
     case 'ChangesetImportRequested':
       row.desiredSpecEventId = event.event_id;
       row.attempts = 0;
       row.lastError = null;
       row.terminalSpecEventId = null;
-      // Listed again after it was detached: tracked again.
-      row.imported = true;
-      row.detached = false;
-      // The number is the changeset's once the import read it from the code host.
+      if (event.type === 'ChangesetImportRequested') {
+        // Listed again after it was detached: tracked again. The number is the changeset's
+        // once the import read it from the code host.
+        row.imported = true;
+        row.detached = false;
+      }
       return row;
     case 'ChangesetPublished': {
       const d = event.data;

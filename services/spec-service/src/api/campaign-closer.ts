@@ -6,9 +6,10 @@ import {
   type EventsLogger,
   type PostgresEventStore,
 } from '@campaigns/events';
-import { ApiRequestError, invalidRequest } from '@campaigns/service-kit';
+import { invalidRequest } from '@campaigns/service-kit';
 import { metadataFor } from '../desired-state/process-manager.js';
-import { campaignLifecycle } from './spec-applier.js';
+import { notFound } from './not-found.js';
+import { campaignLifecycle, type CampaignLifecycle } from './spec-applier.js';
 
 const MAX_ATTEMPTS = 10;
 
@@ -26,48 +27,55 @@ export class CampaignCloser {
   ) {}
 
   async close({ campaign, closeChangesets, actor }: CloseRequest): Promise<CloseResult> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await campaignLifecycle(this.store, campaign);
-      if (current.state === 'none' || current.state === 'deleted') throw notFound(campaign);
-      if (current.state === 'closed') return { campaign, closed: false, closingChangesets: 0 };
-      const closing = closeChangesets ? await this.wantedChangesets(campaign) : 0;
-      try {
-        await this.store.append(
-          campaignStream(campaign),
-          [
-            {
-              event_id: newEventId(),
-              type: 'CampaignClosed',
-              data: { campaign, closeChangesets, actor },
-            },
-          ],
-          { expected: current.version!, metadata: metadataFor(current.applyId!, null, actor) },
-        );
-        this.logger?.info({ campaign, closeChangesets, actor }, 'campaign closed');
-        return { campaign, closed: true, closingChangesets: closing };
-      } catch (err) {
-        if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
-        throw err;
-      }
-    }
+    let closing = 0;
+    const closed = await this.record(campaign, actor, 'CampaignClosed', async (current) => {
+      if (current.state === 'closed') return null;
+      closing = closeChangesets ? await this.wantedChangesets(campaign) : 0;
+      return { campaign, closeChangesets, actor };
+    });
+    if (!closed) return { campaign, closed: false, closingChangesets: 0 };
+    this.logger?.info({ campaign, closeChangesets, actor }, 'campaign closed');
+    return { campaign, closed: true, closingChangesets: closing };
   }
 
   async delete({ campaign, actor }: DeleteRequest): Promise<DeleteResult> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await campaignLifecycle(this.store, campaign);
-      if (current.state === 'none' || current.state === 'deleted') throw notFound(campaign);
+    await this.record(campaign, actor, 'CampaignDeleted', (current) => {
       if (current.state !== 'closed')
         throw invalidRequest(
           `campaign "${campaign}" is not closed; close it first (campaign close ${campaign}, with --close-changesets to close its pull requests)`,
         );
+      return Promise.resolve({ campaign, actor });
+    });
+    this.logger?.info({ campaign, actor }, 'campaign deleted');
+    return { campaign };
+  }
+
+  /**
+   * Appends `type` at the version the campaign's stream was read at, with the data `decide`
+   * makes of where the campaign stands (null: nothing to record); a racing append makes it read
+   * again. A campaign never applied, or deleted, is not found. Returns whether it recorded.
+   */
+  private async record(
+    campaign: string,
+    actor: string,
+    type: 'CampaignClosed' | 'CampaignDeleted',
+    decide: (current: CampaignLifecycle) => Promise<Record<string, unknown> | null>,
+  ): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await campaignLifecycle(this.store, campaign);
+      if (current.state === 'none' || current.state === 'deleted') throw notFound(campaign);
+      const data = await decide(current);
+      if (data === null) return false;
       try {
         await this.store.append(
           campaignStream(campaign),
-          [{ event_id: newEventId(), type: 'CampaignDeleted', data: { campaign, actor } }],
-          { expected: current.version!, metadata: metadataFor(current.applyId!, null, actor) },
+          [{ event_id: newEventId(), type, data }],
+          {
+            expected: current.version!,
+            metadata: metadataFor(current.applyId!, null, actor),
+          },
         );
-        this.logger?.info({ campaign, actor }, 'campaign deleted');
-        return { campaign };
+        return true;
       } catch (err) {
         if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
         throw err;
@@ -84,6 +92,3 @@ export class CampaignCloser {
     return rows[0]?.n ?? 0;
   }
 }
-
-const notFound = (campaign: string) =>
-  new ApiRequestError({ code: 'not-found', message: `no campaign named "${campaign}"` });

@@ -25,12 +25,7 @@ import {
   type PreviewPart,
   type PreviewRequest,
 } from '@campaigns/contracts';
-import {
-  ApiExceptionFilter,
-  ApiRequestError,
-  invalidRequest,
-  ZodPayloadPipe,
-} from '@campaigns/service-kit';
+import { ApiExceptionFilter, invalidRequest, ZodPayloadPipe } from '@campaigns/service-kit';
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
@@ -41,6 +36,7 @@ import {
 } from '../status/campaign-status.js';
 import { decodeCursor, pageOf } from './pages.js';
 import { CampaignCloser } from './campaign-closer.js';
+import { notFound } from './not-found.js';
 import { SpecApplier } from './spec-applier.js';
 import { SpecPreviewer } from './spec-previewer.js';
 
@@ -146,9 +142,6 @@ export class CampaignsController {
     return { campaigns: found.rows, next: found.next };
   }
 }
-
-const notFound = (campaign: string) =>
-  new ApiRequestError({ code: 'not-found', message: `no campaign named "${campaign}"` });
 
 /** The key a paged request's cursor holds (`keyLength` strings), and its row limit. */
 function page(

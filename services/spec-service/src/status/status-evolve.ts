@@ -2,7 +2,6 @@
 // read once per batch and written back together (`status-store.ts` holds the statements).
 import type {
   ChangesetClosed,
-  ChangesetImportRequested,
   ChangesetObserved,
   ChangesetPublished,
   ChangesetReconciled,
@@ -159,10 +158,15 @@ export function evolveExecution(rows: Rows<StatusExecutionRow>, e: StoredEvent):
 export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent): void {
   const at = e.recorded_at;
   const id = (e.data as { changesetId: string }).changesetId;
-  if (e.type === 'ChangesetSpecComputed') {
-    const d = e.data as EventData<typeof ChangesetSpecComputed>;
+  if (e.type === 'ChangesetSpecComputed' || e.type === 'ChangesetImportRequested') {
     const existing = rows.get(id);
-    // A new desired state: earlier errors were about the old one.
+    // A new desired state: earlier errors were about the old one. What the code host showed
+    // (a changeset wanted again, an import tracked again) is still what it shows.
+    const computed =
+      e.type === 'ChangesetSpecComputed'
+        ? (e.data as EventData<typeof ChangesetSpecComputed>)
+        : null;
+    const d = e.data as { campaign: string; repository: string; headBranch: string };
     rows.set(id, {
       ...(existing ?? {
         changeset_id: id,
@@ -177,37 +181,9 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
         url: null,
         number: null,
       }),
-      workspace_path: d.path ?? existing?.workspace_path ?? null,
+      workspace_path: computed ? (computed.path ?? existing?.workspace_path ?? null) : null,
+      published: computed ? String(computed.spec.published) : IMPORTED,
       wanted: true,
-      published: String(d.spec.published),
-      spec_event_id: e.event_id,
-      last_error: null,
-      error_terminal: false,
-      updated_at: at,
-    });
-    return;
-  }
-  if (e.type === 'ChangesetImportRequested') {
-    const d = e.data as EventData<typeof ChangesetImportRequested>;
-    const existing = rows.get(id);
-    // Tracked again after it was let go: what the code host showed is still what it shows.
-    rows.set(id, {
-      ...(existing ?? {
-        changeset_id: id,
-        campaign: d.campaign,
-        repository: d.repository,
-        head_branch: d.headBranch,
-        reconciled_spec_event_id: null,
-        host_state: null,
-        draft: false,
-        checks: null,
-        review: null,
-        url: null,
-        number: null,
-      }),
-      workspace_path: null,
-      wanted: true,
-      published: IMPORTED,
       spec_event_id: e.event_id,
       last_error: null,
       error_terminal: false,
