@@ -76,7 +76,12 @@ export async function createBenchSystem(): Promise<BenchSystem> {
 /** The simulator with `repos` repositories, its state in the work directory, no rate limits for the bot. */
 export async function startSimulator(system: BenchSystem, repos: number): Promise<SimEnvironment> {
   await ensureStepImage();
-  const sim = await startSimEnvironment({ repos, dataDir: join(system.workDir, 'github-sim') });
+  const sim = await startSimEnvironment({
+    repos,
+    dataDir: join(system.workDir, 'github-sim'),
+    // The simulator's limits are off: nothing to plan publications against.
+    codeHostSettings: 'contentLimits: false',
+  });
   system.sim = sim;
   // Every limit off: primary, search, GraphQL points, secondary content creation, concurrency.
   const unlimited = Number.MAX_SAFE_INTEGER;

@@ -27,3 +27,4 @@ export {
   workspaceTemplateData,
 } from './render/render-changeset-specs.js';
 export * from './template/index.js';
+export { parseRate, rateSpacingMs, RATE_HINT, RATE_PATTERN, type Rate } from './spec/rate.js';

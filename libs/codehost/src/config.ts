@@ -1,8 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { RATE_HINT, RATE_PATTERN } from '@campaigns/campaign-spec';
 import { secretLengthProblem } from '@campaigns/events';
 import { hostOfUrl, parseRepositoryName } from './repository-name.js';
+import {
+  GITHUB_CONTENT_LIMITS,
+  parseTimeOfDay,
+  parseWeekday,
+  rolloutWindow,
+  type RolloutPolicy,
+} from './rollout-windows.js';
 import { Secret } from './secret.js';
 
 const envVarName = z
@@ -15,6 +23,53 @@ const httpUrl = z
   .string()
   .url('must be a URL, e.g. https://github.com')
   .refine((url) => /^https?:\/\//.test(url), 'must be an http(s) URL');
+
+const timeOfDay = z
+  .string()
+  .refine((t) => parseTimeOfDay(t) !== null, 'must be a UTC time of day as HH:MM, e.g. "06:00"');
+
+const rolloutWindowSchema = z
+  .strictObject({
+    rate: z
+      .union([z.string(), z.number()])
+      .transform(String)
+      .refine((r) => RATE_PATTERN.test(r), RATE_HINT),
+    days: z
+      .array(
+        z
+          .string()
+          .refine((d) => parseWeekday(d) !== null, 'must be a weekday, e.g. "monday" or "sat"'),
+      )
+      .min(1, 'list at least one day, or leave days out for every day')
+      .optional(),
+    start: timeOfDay.optional(),
+    end: timeOfDay.optional(),
+  })
+  .refine((w) => (w.start === undefined) === (w.end === undefined), {
+    message: 'set both start and end, or neither (the whole day)',
+    path: ['end'],
+  })
+  .refine(
+    (w) =>
+      w.start === undefined ||
+      w.end === undefined ||
+      parseTimeOfDay(w.start)! < parseTimeOfDay(w.end)!,
+    {
+      message: 'must be after start (a window across midnight is two windows)',
+      path: ['end'],
+    },
+  );
+
+const contentLimitsSchema = z.union(
+  [
+    z.literal(false),
+    z.strictObject({
+      perMinute: z.number().int().positive(),
+      perHour: z.number().int().positive(),
+    }),
+  ],
+  { error: 'must be false or { perMinute: N, perHour: N }' },
+);
 
 const codeHostEntrySchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
@@ -32,6 +87,8 @@ const codeHostEntrySchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, 'must be an organization or user login')
     .optional(),
+  rolloutWindows: z.array(rolloutWindowSchema).nullable().optional(),
+  contentLimits: contentLimitsSchema.optional(),
 });
 
 const configFileSchema = z.strictObject({
@@ -66,6 +123,11 @@ export interface CodeHostConfig {
   fork: boolean;
   /** The organization (or user) forks are made in; the token's own user when absent. */
   forkNamespace?: string;
+  /**
+   * How publications to this host are paced: its rollout windows (none: any time) and its
+   * content-creation limits (GitHub's 80 a minute and 500 an hour unless configured).
+   */
+  rollout: RolloutPolicy;
 }
 
 export interface CampaignsConfig {
@@ -197,6 +259,14 @@ export function parseCampaignsConfig(
       token,
       organizations: entry.organizations ?? [],
       fork: entry.fork ?? false,
+      rollout: {
+        windows:
+          entry.rolloutWindows === undefined || entry.rolloutWindows === null
+            ? null
+            : entry.rolloutWindows.map(rolloutWindow),
+        contentLimits:
+          entry.contentLimits === false ? null : (entry.contentLimits ?? GITHUB_CONTENT_LIMITS),
+      },
       ...(entry.forkNamespace === undefined ? {} : { forkNamespace: entry.forkNamespace }),
       ...(entry.webhookSecretEnv === undefined ? {} : { webhookSecretEnv: entry.webhookSecretEnv }),
       ...(webhookSecret === undefined ? {} : { webhookSecret }),

@@ -177,6 +177,70 @@ describe('parseCampaignsConfig', () => {
   });
 });
 
+describe('rollout settings', () => {
+  const withSettings = (lines: string) =>
+    `${valid}${lines
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')}\n`;
+
+  it('plans for GitHub’s content-creation limits and publishes at any time unless configured', () => {
+    const config = parseCampaignsConfig(valid, 'c.yaml', env);
+    expect(config.codeHosts[0]!.rollout).toEqual({
+      windows: null,
+      contentLimits: { perMinute: 80, perHour: 500 },
+    });
+  });
+
+  it('reads rollout windows in Sourcegraph’s format, and content limits or false', () => {
+    const config = parseCampaignsConfig(
+      withSettings(`rolloutWindows:
+  - rate: 10/hour
+    days: [saturday, Sun]
+    start: "06:00"
+    end: "20:00"
+  - rate: unlimited
+contentLimits: false`),
+      'c.yaml',
+      env,
+    );
+    const { windows, contentLimits } = config.codeHosts[1]!.rollout;
+    expect(contentLimits).toBeNull();
+    expect(windows).toEqual([
+      {
+        rate: { unlimited: false, count: 10, perMs: 3_600_000 },
+        days: new Set([6, 0]),
+        startMinute: 360,
+        endMinute: 1200,
+      },
+      { rate: { unlimited: true }, days: null, startMinute: null, endMinute: null },
+    ]);
+  });
+
+  it('points at each invalid rollout field with a message that says what is allowed', () => {
+    const error = configErrorOf(() =>
+      parseCampaignsConfig(
+        withSettings(`rolloutWindows:
+  - rate: 10/fortnight
+    days: [someday]
+  - rate: 5/hour
+    start: "20:00"
+    end: "06:00"
+contentLimits: { perMinute: 0, perHour: 500 }`),
+        'c.yaml',
+        env,
+      ),
+    );
+    const text = error.message;
+    expect(text).toMatch(
+      /c\.yaml:\d+:\d+: codeHosts\[1\]\.rolloutWindows\[0\]\.rate: must be "unlimited"/,
+    );
+    expect(text).toMatch(/rolloutWindows\[0\]\.days\[0\]: must be a weekday/);
+    expect(text).toMatch(/rolloutWindows\[1\]\.end: must be after start/);
+    expect(text).toMatch(/contentLimits/);
+  });
+});
+
 describe('loadCampaignsConfig', () => {
   it('reads the file named by CAMPAIGNS_CONFIG', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'codehost-config-'));

@@ -14,3 +14,4 @@ export * from './git-objects/commit-object.js';
 export * from './git-objects/pack-file.js';
 export * from './observations.js';
 export * from './rollup.js';
+export * from './rollout-windows.js';

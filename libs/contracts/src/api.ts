@@ -295,6 +295,11 @@ export const CHANGESET_STATES = [
   'unpublished',
   /** To be published. */
   'pending',
+  /**
+   * To be published when its slot comes (rollout windows, the code host's content-creation
+   * limits, the campaign's publication rate): `scheduledFor` says when.
+   */
+  'scheduled',
   'open',
   'draft',
   'closed',
@@ -328,6 +333,8 @@ export const changesetStatusSchema = z.object({
   updatedAt: z.string(),
   /** Tracked from importChangesets (its headBranch is `#NUMBER`); absent for the campaign's own. */
   imported: z.literal(true).optional(),
+  /** State `scheduled`: when it is expected to be published (ISO 8601); null when no window opens within a week. */
+  scheduledFor: z.string().nullable().optional(),
 });
 export type ChangesetStatus = z.infer<typeof changesetStatusSchema>;
 export const changesetsPageSchema = pageSchema.extend({

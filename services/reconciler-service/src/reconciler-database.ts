@@ -5,6 +5,7 @@ import { CONSUMER_ENTITIES, projectionSqlMigrations, sqlMigrations } from '@camp
 import type { ServiceDefinition } from '@campaigns/service-kit';
 import { CHANGESET_ENTITIES, changesetProjection } from './projection/changeset-projection.js';
 import { reconcilerServiceMigrations } from './reconciler-service.migrations.js';
+import { PublicationLedgerEntry } from './rollout/publication-ledger.js';
 import { RECONCILER_SCHEMA } from './reconciler-settings.js';
 
 /**
@@ -13,7 +14,7 @@ import { RECONCILER_SCHEMA } from './reconciler-settings.js';
  */
 export const reconcilerDatabase: ServiceDefinition['database'] = {
   schema: RECONCILER_SCHEMA,
-  entities: [...CONSUMER_ENTITIES, ...CHANGESET_ENTITIES],
+  entities: [...CONSUMER_ENTITIES, ...CHANGESET_ENTITIES, PublicationLedgerEntry],
   migrations: [
     ...sqlMigrations({
       component: 'reconciler-service',

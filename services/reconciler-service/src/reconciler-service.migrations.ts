@@ -1,4 +1,5 @@
 import type { Migration } from '@campaigns/events';
+import { PUBLICATION_LEDGER_SQL } from './rollout/publication-ledger.js';
 
 /**
  * reconciler-service's schema changes, oldest first. DESIGN.md: a service owns one schema,
@@ -10,5 +11,10 @@ export const reconcilerServiceMigrations: readonly Migration[] = [
     version: 1,
     name: 'create reconciler_service schema',
     sql: 'CREATE SCHEMA IF NOT EXISTS reconciler_service',
+  },
+  {
+    version: 2,
+    name: 'the publication ledger (rollout windows and content-creation limits)',
+    sql: PUBLICATION_LEDGER_SQL('reconciler_service'),
   },
 ];

@@ -2,14 +2,19 @@
 // Free of NestJS, so a worker run as its own process (test-support/worker-process.ts) can use them.
 import { loadCampaignsConfig, type CampaignsConfig } from '@campaigns/codehost';
 import { DEFAULT_CONCURRENCY } from './executor/reconciler-worker.js';
+import { timeScaleFromEnv } from './rollout/rollout-clock.js';
 
 export const RECONCILER_SCHEMA = 'reconciler_service';
 
-/** Worker settings from RECONCILER_CONCURRENCY, RECONCILER_POLL_MS and RECONCILER_LEASE_MS. */
+/**
+ * Worker settings from RECONCILER_CONCURRENCY, RECONCILER_POLL_MS, RECONCILER_LEASE_MS and
+ * CAMPAIGNS_TIME_SCALE (the rollout clock's speed, for benchmarks against a sped-up simulator).
+ */
 export function reconcilerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
   concurrency: number;
   pollMs: number;
   leaseMs: number;
+  timeScale: number;
 } {
   const read = (name: string, fallback: number, min: number): number => {
     const raw = env[name]?.trim();
@@ -23,6 +28,7 @@ export function reconcilerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
     concurrency: read('RECONCILER_CONCURRENCY', DEFAULT_CONCURRENCY, 1),
     pollMs: read('RECONCILER_POLL_MS', 250, 1),
     leaseMs: read('RECONCILER_LEASE_MS', 120_000, 100),
+    timeScale: timeScaleFromEnv(env),
   };
 }
 

@@ -25,6 +25,11 @@ export interface SimEnvironmentOptions {
   token?: string;
   /** The secret webhooks are signed with (default: random). */
   webhookSecret?: string;
+  /**
+   * More settings of the code host in campaigns.config.yaml, as YAML lines of its entry (e.g.
+   * `rolloutWindows: []`, `contentLimits: false`).
+   */
+  codeHostSettings?: string;
 }
 
 export interface SimEnvironment {
@@ -72,7 +77,11 @@ codeHosts:
     tokenEnv: ${SIM_TOKEN_ENV}
     webhookSecretEnv: ${SIM_WEBHOOK_SECRET_ENV}
     organizations: [${org}]
-`;
+${(options.codeHostSettings ?? '')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => `    ${line}\n`)
+  .join('')}`;
     return {
       sim,
       org,

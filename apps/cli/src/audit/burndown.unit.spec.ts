@@ -105,6 +105,7 @@ function counts(c: Partial<BurndownCounts>): BurndownCounts {
   return {
     unpublished: 0,
     pending: 0,
+    scheduled: 0,
     open: 0,
     draft: 0,
     closed: 0,

@@ -51,6 +51,7 @@ const STYLES: Record<string, Style> = {
   executing: 'yellow',
   update: 'yellow',
   pending: 'yellow',
+  scheduled: 'yellow',
   draft: 'yellow',
   'needs-attention': 'red',
   failed: 'red',
@@ -180,10 +181,17 @@ function changesetRow(cs: ChangesetStatus, wide: boolean): string[] {
     cs.draft ? 'yes' : 'no',
     cs.checks ?? '',
     cs.review ?? '',
-    cs.url ?? '',
+    cs.url ?? scheduledFor(cs),
     ...(wide ? [cs.converged ? 'yes' : 'no', cs.updatedAt] : []),
     error,
   ];
+}
+
+/** Where a scheduled changeset's URL will be: when it is expected to be published. */
+function scheduledFor(cs: ChangesetStatus): string {
+  if (cs.state !== 'scheduled') return '';
+  if (cs.scheduledFor === undefined || cs.scheduledFor === null) return 'no slot within a week';
+  return `expected ${cs.scheduledFor.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')}`;
 }
 
 /** The last line of a stderr tail that says something. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RATE_HINT, RATE_PATTERN } from './rate.js';
 
 /**
  * The campaign spec language, defined once. The parser validates with it, the JSON Schema for
@@ -358,6 +359,24 @@ export const changesetTemplateSchema = z
     description: 'How each changeset (pull/merge request) looks. Required when the spec has steps.',
   });
 
+export const campaignsExtensionSchema = z
+  .strictObject({
+    publicationRate: z
+      .string()
+      .regex(RATE_PATTERN, { error: RATE_HINT })
+      .optional()
+      .meta({
+        description:
+          'At most this many of the campaign’s changesets are published per unit of time, across code hosts, on top of the code hosts’ rollout windows and content-creation limits: `unlimited`, `0` (publish nothing for now) or N/UNIT with UNIT second, minute, hour or day.',
+        examples: ['10/hour', '200/day'],
+      }),
+  })
+  .meta({
+    title: 'CampaignsExtension',
+    description:
+      'Campaigns’ own settings, not part of Sourcegraph’s batch spec language (Sourcegraph refuses a spec that has them).',
+  });
+
 export const campaignSpecSchema = z
   .strictObject({
     version: z
@@ -412,6 +431,7 @@ export const campaignSpecSchema = z
       .transform((imports) => imports ?? [])
       .meta({ description: 'Existing pull/merge requests to track.' }),
     changesetTemplate: changesetTemplateSchema.optional(),
+    'x-campaigns': campaignsExtensionSchema.optional(),
   })
   .meta({
     title: 'CampaignSpec',

@@ -245,6 +245,8 @@ export const ChangesetSpecComputed = defineEvent(
       published: publishedValue,
       /** `changesetTemplate.fork`; absent when the spec does not say (the code host's default). */
       fork: z.boolean().optional(),
+      /** `x-campaigns.publicationRate` (e.g. `10/hour`); absent when the spec sets none. */
+      publicationRate: z.string().max(64).optional(),
       /** This changeset's diff (a part of the workspace's, with transformChanges) in the blob table. */
       diff: blobRef,
       files: changedFiles,
@@ -383,6 +385,23 @@ export const ReconcileFailed = defineEvent(
   }),
 );
 
+/**
+ * Publishing waits for a slot (rollout windows, the code host's content-creation limits, the
+ * campaign's publication rate): the changeset is shown as scheduled and reconciled again then.
+ */
+export const ChangesetScheduled = defineEvent(
+  'ChangesetScheduled',
+  z.strictObject({
+    ...reconcilerFields,
+    /** The expected time of publication (ISO 8601, the rollout clock); null: none within a week. */
+    at: z.string().datetime({ offset: true }).nullable(),
+    /** When the reconciler takes it up again, in ms after this event's recorded_at. */
+    inMs: z.number().int().nonnegative(),
+    /** What it waits for. */
+    reason: z.enum(['rollout window', 'content limit', 'publication rate']),
+  }),
+);
+
 /** The changeset as the code host showed it, from a webhook or from a read by the reconciler. */
 export const ChangesetObserved = defineEvent(
   'ChangesetObserved',
@@ -449,6 +468,7 @@ export const DOMAIN_EVENTS = [
   ChangesetClosed,
   ChangesetReconciled,
   ReconcileFailed,
+  ChangesetScheduled,
   ChangesetObserved,
   ConsumerDeadLettered,
 ] as const;

@@ -4,6 +4,7 @@ import type {
   ChangesetObserved,
   ChangesetPublished,
   ChangesetReconciled,
+  ChangesetScheduled,
   ChangesetSpecComputed,
   ChangesetSpecRemoved,
   ChangesetUpdated,
@@ -24,6 +25,7 @@ export type ChangesetEventBody =
   | { type: 'ChangesetClosed'; data: EventData<typeof ChangesetClosed> }
   | { type: 'ChangesetReconciled'; data: EventData<typeof ChangesetReconciled> }
   | { type: 'ReconcileFailed'; data: EventData<typeof ReconcileFailed> }
+  | { type: 'ChangesetScheduled'; data: EventData<typeof ChangesetScheduled> }
   | { type: 'ChangesetObserved'; data: EventData<typeof ChangesetObserved> };
 
 /** A changeset event as evolve needs it: its body and where it sits in the stream. */
@@ -99,6 +101,9 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       row.attempts = event.data.attempt;
       row.lastError = event.data.message;
       if (!event.data.retryable) row.terminalSpecEventId = event.data.specEventId;
+      return row;
+    case 'ChangesetScheduled':
+      // The queue takes it up again when its slot comes (queue-change.ts); the row is as it was.
       return row;
     case 'ChangesetObserved':
       // What people do on the code host (close, push, edit) is recorded, never undone on the

@@ -37,6 +37,10 @@ export function foldQueueChange(
       if (before.desiredSpecEventId === event.data.specEventId) dequeue(change);
       else enqueue(change, at, version, 'newer spec', true);
       return;
+    case 'ChangesetScheduled':
+      if (before.desiredSpecEventId !== event.data.specEventId) return;
+      enqueue(change, new Date(at.getTime() + event.data.inMs), version, 'scheduled', true);
+      return;
     case 'ReconcileFailed':
       if (before.desiredSpecEventId !== event.data.specEventId) return;
       if (event.data.retryable) {

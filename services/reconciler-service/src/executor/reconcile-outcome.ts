@@ -7,6 +7,8 @@ export type ReconcileOutcome =
   | { readonly kind: 'done' }
   /** A retryable failure was recorded (ReconcileFailed): the projection re-queues it. */
   | { readonly kind: 'retry'; readonly afterMs: number }
+  /** Its publication waits for a slot (ChangesetScheduled): the projection re-queues it then. */
+  | { readonly kind: 'scheduled'; readonly afterMs: number }
   /** A terminal failure was recorded: nothing more until the next spec. */
   | { readonly kind: 'terminal' }
   /** Another writer appended first (a new spec, another worker): release, still due. */

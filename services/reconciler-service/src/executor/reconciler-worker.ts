@@ -23,6 +23,8 @@ import { retryDelayMs } from './reconcile-outcome.js';
 import { ReconcileQueue, type Claim } from './reconcile-queue.js';
 import { Round, RoundAborted } from './round.js';
 import { loadRound } from './round-loader.js';
+import { PublicationGate } from '../rollout/publication-gate.js';
+import { rolloutClock, type RolloutClock } from '../rollout/rollout-clock.js';
 
 export { retryDelayMs } from './reconcile-outcome.js';
 export type { ReconcileOutcome } from './reconcile-outcome.js';
@@ -50,6 +52,10 @@ export interface ReconcilerWorkerOptions {
   afterHostWrite?: (changesetId: string, operation: string) => Promise<void>;
   /** Where `campaigns_reconciler_operations_total` is registered (served at /metrics). */
   registry?: Registry;
+  /** The clock publications are planned on (default: the wall clock; see rollout-clock.ts). */
+  clock?: RolloutClock;
+  /** Without `clock`: the wall clock sped up this many times (CAMPAIGNS_TIME_SCALE, default 1). */
+  timeScale?: number;
 }
 
 /** Lanes of a worker when RECONCILER_CONCURRENCY does not say (see the README for the measurement). */
@@ -78,6 +84,7 @@ export class ReconcilerWorker {
   private readonly queue: ReconcileQueue;
   private readonly executor: OperationExecutor;
   private readonly reads: ChangesetReadBatcher;
+  private readonly gate: PublicationGate;
   private readonly abort = new AbortController();
   /** Changesets this worker holds a claim on, renewed together while their rounds run. */
   private readonly held = new Set<string>();
@@ -110,6 +117,10 @@ export class ReconcilerWorker {
       operations: this.operations,
       ...(options.afterHostWrite ? { afterHostWrite: options.afterHostWrite } : {}),
     });
+    this.gate = new PublicationGate(
+      options.database,
+      options.clock ?? rolloutClock(options.timeScale ?? 1),
+    );
     this.reads = new ChangesetReadBatcher({
       readsToCome: () => this.roundsBeforeRead,
       ...options.reads,
@@ -253,6 +264,7 @@ export class ReconcilerWorker {
       return;
     }
     let current = 'plan';
+    let publication: string | null = null;
     try {
       const fork = r.hostConfig?.fork ?? false;
       let previous: ChangesetSpec | null = toChangesetSpec(r.previous, fork);
@@ -263,6 +275,12 @@ export class ReconcilerWorker {
         if (plan.error !== null) {
           await this.fail(r, 'plan', plan.error.message, false, null, undefined);
           return;
+        }
+        if (pass === 1) {
+          current = 'schedule';
+          const admission = await this.admitPublication(r, plan.operations);
+          if (admission === 'scheduled') return;
+          publication = admission;
         }
         for (const operation of plan.operations) {
           current = operation.type;
@@ -290,7 +308,42 @@ export class ReconcilerWorker {
         return;
       }
       this.abandon(r, error);
+    } finally {
+      // The publication counts from when its round is over (after the host answered).
+      if (publication !== null)
+        await this.gate
+          .done(publication)
+          .catch((e: unknown) =>
+            this.logger.warn({ err: (e as Error).message }, 'recording a publication failed'),
+          );
     }
+  }
+
+  /**
+   * A plan that publishes asks for a slot (rollout windows, content-creation limits, the
+   * campaign's rate): the ledger entry when let through, null when nothing paces it, 'scheduled'
+   * when it waits (ChangesetScheduled recorded). An unpublished changeset whose plan no longer
+   * publishes gives its reservation back.
+   */
+  private async admitPublication(
+    r: Round,
+    operations: readonly { type: string }[],
+  ): Promise<string | null | 'scheduled'> {
+    const publishes = operations.some((o) => o.type === 'publish' || o.type === 'publish-draft');
+    if (!publishes) {
+      if (r.row.number === null && r.hostConfig !== null) await this.gate.cancel(r.changesetId);
+      return null;
+    }
+    const admission = await this.gate.admit(r);
+    if (admission === null) return null;
+    if (admission.admitted) return admission.entryId;
+    const data = this.gate.scheduled(admission);
+    await r.append({
+      type: 'ChangesetScheduled',
+      data: { specEventId: r.desired.specEventId, ...data },
+    });
+    r.outcome = { kind: 'scheduled', afterMs: data.inMs };
+    return 'scheduled';
   }
 
   private abandon(r: Round, error: unknown): void {

@@ -59,6 +59,7 @@ export function renderPatch(
     throw new RenderFailure(`the step results are not JSON: ${(err as Error).message}`);
   }
   const rendered = renderChangesetSpecs(spec, patch.workspace, results);
+  const publicationRate = spec['x-campaigns']?.publicationRate;
   const newBlobs: string[] = [];
   const changesets = rendered.map((cs): RenderedChangeset => {
     let diff: BlobRefData;
@@ -92,6 +93,7 @@ export function renderPatch(
         published: cs.published,
         // Only when the template says: absent leaves it to the code host's default.
         ...(cs.fork === undefined ? {} : { fork: cs.fork }),
+        ...(publicationRate === undefined ? {} : { publicationRate }),
         diff,
         files: {
           modified: [...cs.files.modified],

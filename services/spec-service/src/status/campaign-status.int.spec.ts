@@ -195,10 +195,17 @@ describe('campaign status between batches of the status projection (real Postgre
     expect(branches.rows).toEqual([{ branch: null }]);
 
     // Version 6: campaigns from before it are open.
-    expect(await migrate(all)).toHaveLength(1);
+    expect(await migrate(all.slice(0, 7))).toHaveLength(1);
     const closed = await db.pool.query(
       `SELECT DISTINCT closed_at, closed_by FROM ${schema}.status_campaigns`,
     );
     expect(closed.rows).toEqual([{ closed_at: null, closed_by: null }]);
+
+    // Version 7: changesets from before it wait for no publication slot.
+    expect(await migrate(all)).toHaveLength(1);
+    const scheduled = await db.pool.query(
+      `SELECT DISTINCT scheduled_for FROM ${schema}.status_changesets`,
+    );
+    expect(scheduled.rows).toEqual([{ scheduled_for: null }]);
   });
 });

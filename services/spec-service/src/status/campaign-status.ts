@@ -35,6 +35,7 @@ const CHANGESET_STATE = `CASE
     WHEN s.host_state = 'closed' THEN 'archived' ELSE 'removed' END
   WHEN s.host_state IS NOT NULL THEN s.host_state
   WHEN s.published = 'false' THEN 'unpublished'
+  WHEN s.scheduled_for IS NOT NULL THEN 'scheduled'
   ELSE 'pending' END`;
 
 /**
@@ -234,6 +235,7 @@ export class CampaignStatusQueries {
       .addSelect(CHANGESET_CONVERGED, 'converged')
       .addSelect('s.updated_at', 'updatedAt')
       .addSelect(`s.published = '${IMPORTED}'`, 'imported')
+      .addSelect('s.scheduled_for', 'scheduledFor')
       .where('s.campaign = :campaign', { campaign });
     if (after !== null)
       query.andWhere('(s.repository, s.head_branch) > (:repository, :headBranch)', {
@@ -246,17 +248,20 @@ export class CampaignStatusQueries {
       .addOrderBy('s.head_branch')
       .limit(limit)
       .getRawMany<
-        Omit<ChangesetStatus, 'path' | 'imported'> & {
+        Omit<ChangesetStatus, 'path' | 'imported' | 'scheduledFor'> & {
           path: string | null;
           updatedAt: Date;
           imported: boolean;
+          scheduledFor: string | null;
         }
       >();
     // The path only when the workspace is not the repository's root (and is known).
-    return rows.map(({ path, imported, ...r }) => ({
+    return rows.map(({ path, imported, scheduledFor, ...r }) => ({
       ...r,
       ...(path === null || path === '' ? {} : { path }),
       ...(imported ? { imported: true as const } : {}),
+      // Only while it waits for its slot.
+      ...(r.state === 'scheduled' ? { scheduledFor: scheduledFor || null } : {}),
       updatedAt: r.updatedAt.toISOString(),
     }));
   }

@@ -52,30 +52,32 @@ function everyCombination(): StatusChangesetRow[] {
   const rows: StatusChangesetRow[] = [];
   for (const host_state of HOST_STATES)
     for (const wanted of [true, false])
-      for (const published of PUBLISHED) {
-        const n = rows.length;
-        rows.push({
-          changeset_id: `cs${n}`,
-          campaign: CAMPAIGN,
-          repository: 'github.com/acme/api',
-          // Pages are ordered by head branch: padded, the rows come back in this order.
-          head_branch: `b${String(n).padStart(3, '0')}`,
-          workspace_path: '',
-          wanted,
-          published,
-          spec_event_id: randomUUID(),
-          reconciled_spec_event_id: null,
-          host_state,
-          draft: host_state === 'draft',
-          checks: null,
-          review: null,
-          url: null,
-          number: host_state === null ? null : n + 1,
-          last_error: null,
-          error_terminal: false,
-          updated_at: new Date(0),
-        });
-      }
+      for (const published of PUBLISHED)
+        for (const scheduled_for of [null, '', '2026-12-06T12:00:00.000Z']) {
+          const n = rows.length;
+          rows.push({
+            changeset_id: `cs${n}`,
+            campaign: CAMPAIGN,
+            repository: 'github.com/acme/api',
+            // Pages are ordered by head branch: padded, the rows come back in this order.
+            head_branch: `b${String(n).padStart(3, '0')}`,
+            workspace_path: '',
+            wanted,
+            published,
+            spec_event_id: randomUUID(),
+            reconciled_spec_event_id: null,
+            host_state,
+            draft: host_state === 'draft',
+            checks: null,
+            review: null,
+            url: null,
+            number: host_state === null ? null : n + 1,
+            last_error: null,
+            error_terminal: false,
+            scheduled_for,
+            updated_at: new Date(0),
+          });
+        }
   return rows;
 }
 
@@ -120,6 +122,7 @@ describe('changesetState against the status queries (real PostgreSQL)', () => {
       new Set([
         'unpublished',
         'pending',
+        'scheduled',
         'open',
         'draft',
         'closed',

@@ -13,7 +13,7 @@ export type ChangesetState = ChangesetStatus['state'];
  * status pages and counts use) as a function. `changeset-state.int.spec.ts` holds the two equal.
  */
 export function changesetState(
-  row: Pick<StatusChangesetRow, 'host_state' | 'wanted' | 'published'>,
+  row: Pick<StatusChangesetRow, 'host_state' | 'wanted' | 'published' | 'scheduled_for'>,
 ): ChangesetState {
   const host = row.host_state;
   if (host === 'merged') return 'merged';
@@ -24,6 +24,7 @@ export function changesetState(
   }
   if (host !== null) return host as ChangesetState;
   if (row.published === 'false') return 'unpublished';
+  if (row.scheduled_for !== null) return 'scheduled';
   return 'pending';
 }
 

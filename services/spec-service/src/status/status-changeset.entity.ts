@@ -56,6 +56,10 @@ export class StatusChangeset {
   @Column({ name: 'error_terminal', type: 'boolean' })
   errorTerminal!: boolean;
 
+  /** Waiting for a publication slot: when it is expected (ISO 8601; '' none within a week). */
+  @Column({ name: 'scheduled_for', type: 'text', nullable: true })
+  scheduledFor!: string | null;
+
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }

@@ -4,6 +4,7 @@ import type {
   ChangesetClosed,
   ChangesetObserved,
   ChangesetPublished,
+  ChangesetScheduled,
   ChangesetReconciled,
   ChangesetRenderFailed,
   ChangesetSpecComputed,
@@ -59,6 +60,8 @@ export interface StatusChangesetRow {
   number: number | null;
   last_error: string | null;
   error_terminal: boolean;
+  /** Waiting for a publication slot: when it is expected (ISO 8601; '' none within a week). */
+  scheduled_for: string | null;
   updated_at: Date;
 }
 
@@ -187,6 +190,7 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       spec_event_id: e.event_id,
       last_error: null,
       error_terminal: false,
+      scheduled_for: null,
       updated_at: at,
     });
     return;
@@ -200,6 +204,7 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
         spec_event_id: e.event_id,
         last_error: null,
         error_terminal: false,
+        scheduled_for: null,
         updated_at: at,
       });
       return;
@@ -210,8 +215,15 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
         draft: d.draft,
         number: d.number,
         url: d.url,
+        scheduled_for: null,
         updated_at: at,
       });
+      return;
+    }
+    case 'ChangesetScheduled': {
+      const d = e.data as EventData<typeof ChangesetScheduled>;
+      if (row.spec_event_id !== d.specEventId) return;
+      Object.assign(row, { scheduled_for: d.at ?? '', updated_at: at });
       return;
     }
     case 'ChangesetUpdated': {

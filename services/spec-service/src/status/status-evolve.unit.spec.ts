@@ -79,6 +79,7 @@ function changesetRow(o: Partial<StatusChangesetRow> = {}): StatusChangesetRow {
     number: null,
     last_error: null,
     error_terminal: false,
+    scheduled_for: null,
     updated_at: new Date(0),
     ...o,
   };

@@ -126,6 +126,13 @@ UPDATE ${schema}.status_campaigns c
       sql: `ALTER TABLE ${schema}.status_campaigns ADD COLUMN closed_at timestamptz,
   ADD COLUMN closed_by text;`,
     },
+    {
+      version: 7,
+      name: 'changesets scheduled for publication',
+      // ISO 8601 of the expected publication, '' when none is expected within a week, NULL
+      // when not waiting for a slot.
+      sql: `ALTER TABLE ${schema}.status_changesets ADD COLUMN scheduled_for text;`,
+    },
   ];
 }
 
@@ -322,6 +329,7 @@ export const CHANGESETS: RowTable<StatusChangesetRow> = {
     'number',
     'last_error',
     'error_terminal',
+    'scheduled_for',
     'updated_at',
   ],
 };

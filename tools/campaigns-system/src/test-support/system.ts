@@ -71,6 +71,8 @@ export interface SystemOptions {
   serviceEnv?: Record<string, string>;
   /** Token for the bot (e.g. a canary). */
   token?: string;
+  /** More settings of the simulator's entry in campaigns.config.yaml (YAML lines). */
+  codeHostSettings?: string;
   /**
    * Dependencies of the test's own (PrivatePostgres, PrivateNatsServer), so it can take them
    * away: the admin URL of the PostgreSQL server to create the database in, and NATS's URL.
@@ -105,6 +107,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const env = await startSimEnvironment({
     repos: options.repos ?? 20,
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.codeHostSettings === undefined
+      ? {}
+      : { codeHostSettings: options.codeHostSettings }),
   });
   const db = await createTestDatabase('campaigns_e2e', options.postgresAdminUrl);
   const natsUrl = options.natsUrl ?? TEST_NATS_URL;
