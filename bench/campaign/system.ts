@@ -73,16 +73,28 @@ export async function createBenchSystem(): Promise<BenchSystem> {
   return { workDir, natsUrl, services: [] };
 }
 
-/** The simulator with `repos` repositories, its state in the work directory, no rate limits for the bot. */
-export async function startSimulator(system: BenchSystem, repos: number): Promise<SimEnvironment> {
+/**
+ * The simulator with `repos` repositories, its state in the work directory, no rate limits for
+ * the bot; or, with `limitsTimeScale`, GitHub's limits on and counting time that many times as
+ * fast (the rollout benchmark).
+ */
+export async function startSimulator(
+  system: BenchSystem,
+  repos: number,
+  options: { limitsTimeScale?: number } = {},
+): Promise<SimEnvironment> {
   await ensureStepImage();
+  const limited = options.limitsTimeScale !== undefined;
   const sim = await startSimEnvironment({
     repos,
     dataDir: join(system.workDir, 'github-sim'),
-    // The simulator's limits are off: nothing to plan publications against.
-    codeHostSettings: 'contentLimits: false',
+    // With the simulator's limits off there is nothing to plan publications against.
+    ...(limited
+      ? { limitsTimeScale: options.limitsTimeScale }
+      : { codeHostSettings: 'contentLimits: false' }),
   });
   system.sim = sim;
+  if (limited) return sim;
   // Every limit off: primary, search, GraphQL points, secondary content creation, concurrency.
   const unlimited = Number.MAX_SAFE_INTEGER;
   await sim.sim.control.setTokenLimits({
@@ -101,7 +113,10 @@ export async function startSimulator(system: BenchSystem, repos: number): Promis
 }
 
 /** A fresh database, unique stream names, and the four services, ready, with webhooks to the gateway. */
-export async function startCampaigns(system: BenchSystem): Promise<void> {
+export async function startCampaigns(
+  system: BenchSystem,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
   const sim = system.sim!;
   system.db = await createTestDatabase('campaigns_bench');
   system.streams = uniqueEventsEnv();
@@ -114,6 +129,7 @@ export async function startCampaigns(system: BenchSystem): Promise<void> {
     ...(await simulatorServiceEnv({ sim, stateDir })),
     ...system.streams,
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   for (const name of SERVICE_NAMES) {
     system.services.push(startService(system, name, await freePort(), serviceEnv));

@@ -30,6 +30,8 @@ export interface SimEnvironmentOptions {
    * `rolloutWindows: []`, `contentLimits: false`).
    */
   codeHostSettings?: string;
+  /** The simulator's rate limits count time this many times as fast (rollout benchmark). */
+  limitsTimeScale?: number;
 }
 
 export interface SimEnvironment {
@@ -61,6 +63,7 @@ export async function startSimEnvironment(
     org,
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.limitsTimeScale === undefined ? {} : { limitsTimeScale: options.limitsTimeScale }),
   });
   try {
     const token = options.token ?? `ghp_${randomBytes(18).toString('hex')}`;

@@ -47,7 +47,9 @@ export interface SimPlugin {
 
 export class SimCore {
   readonly router = new Router();
-  readonly limits = new RateLimits();
+  readonly limits: RateLimits;
+  /** Requests refused by a rate limit since the simulator started, by kind. */
+  readonly limitRefusals = { primary: 0, secondary: 0 };
   readonly repositories: RepositoryOperations;
   readonly pulls: PullRequestOperations;
   readonly checks: CheckOperations;
@@ -66,7 +68,10 @@ export class SimCore {
     readonly store: RepoStore,
     readonly urls: SimUrls,
     readonly faults: Faults = new Faults(),
+    /** The clock rate limits count on (a sped-up one for rollout benchmarks). */
+    limitsClock: () => number = Date.now,
   ) {
+    this.limits = new RateLimits(limitsClock);
     this.json = new GithubJson(state, urls);
     this.codeIndex = new CodeIndex(store);
     this.repositories = new RepositoryOperations(state, store);

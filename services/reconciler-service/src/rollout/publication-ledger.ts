@@ -36,6 +36,10 @@ export class PublicationLedgerEntry {
   @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
   sentAt!: Date | null;
 
+  /** What a reservation waits for. */
+  @Column({ name: 'reason', type: 'text' })
+  reason!: SlotReason;
+
   /** When its round finished, after the code host answered (null: in flight). */
   @Column({ name: 'done_at', type: 'timestamptz', nullable: true })
   doneAt!: Date | null;
@@ -49,6 +53,7 @@ CREATE TABLE ${schema}.publication_ledger (
   changeset_id text NOT NULL,
   slot_at timestamptz NOT NULL,
   sent_at timestamptz,
+  reason text NOT NULL,
   done_at timestamptz
 );
 CREATE INDEX publication_ledger_host_idx ON ${schema}.publication_ledger (host_id, slot_at);
@@ -111,15 +116,13 @@ export class PublicationLedger {
         }
         // Publications before it ran late: it goes when the host's limits have room again.
         const moved = plannedSlot(now, made, [], rules);
-        if (moved !== null) await repo.update({ id: mine.id }, { slotAt: new Date(moved.at) });
-        return {
-          admitted: false,
-          at: moved?.at ?? null,
-          reason: moved?.reason ?? 'rollout window',
-        };
+        const reason = moved?.reason ?? 'rollout window';
+        if (moved !== null)
+          await repo.update({ id: mine.id }, { slotAt: new Date(moved.at), reason });
+        return { admitted: false, at: moved?.at ?? null, reason };
       }
       if (mine !== undefined) {
-        return { admitted: false, at: mine.slotAt.getTime(), reason: 'rollout window' };
+        return { admitted: false, at: mine.slotAt.getTime(), reason: mine.reason };
       }
       const slot = plannedSlot(now, host, campaign, rules);
       if (slot === null) {
@@ -130,6 +133,7 @@ export class PublicationLedger {
         };
       }
       const goes = slot.at <= now && mayPublishNow(now, made, rules);
+      const reason = slot.reason ?? 'content limit';
       const entry = await repo.save(
         repo.create({
           hostId: request.hostId,
@@ -137,15 +141,12 @@ export class PublicationLedger {
           changesetId: request.changesetId,
           slotAt: new Date(goes ? now : Math.max(slot.at, now + 1)),
           sentAt: goes ? new Date(now) : null,
+          reason,
           doneAt: null,
         }),
       );
       if (goes) return { admitted: true, entryId: entry.id };
-      return {
-        admitted: false,
-        at: entry.slotAt.getTime(),
-        reason: slot.reason ?? 'content limit',
-      };
+      return { admitted: false, at: entry.slotAt.getTime(), reason };
     });
   }
 

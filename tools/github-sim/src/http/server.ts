@@ -183,7 +183,10 @@ async function handle(core: SimCore, req: IncomingMessage, res: ServerResponse):
       createsContent,
       cost: charge ? 1 : 0,
     });
-    if (refusal) throw refusalError(refusal, token, id, core);
+    if (refusal) {
+      core.limitRefusals[refusal.kind]++;
+      throw refusalError(refusal, token, id, core);
+    }
     admitted = true;
     if (charge || createsContent)
       Object.assign(headers, rateHeaders(core.limits.snapshot(key, limits, resource)));
