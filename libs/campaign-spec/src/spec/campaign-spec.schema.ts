@@ -358,6 +358,31 @@ export const changesetTemplateSchema = z
     description: 'How each changeset (pull/merge request) looks. Required when the spec has steps.',
   });
 
+export const autoMergeSchema = z
+  .strictObject({
+    method: z
+      .enum(['merge', 'squash', 'rebase'], { error: 'must be merge, squash or rebase' })
+      .meta({
+        description:
+          'How the changesets are merged: a merge commit, one squashed commit, or the commits rebased onto the base branch.',
+      }),
+  })
+  .meta({
+    title: 'AutoMerge',
+    description:
+      'Merge each published changeset once its checks pass and its review decision allows (approved, or no review required). A changeset whose checks fail, whose review requests changes or whose merge the code host refuses is left open and shown in campaign status; it is tried again only when its head, checks or review change, or the spec is applied again.',
+  });
+
+export const campaignsExtensionSchema = z
+  .strictObject({
+    autoMerge: autoMergeSchema.optional(),
+  })
+  .meta({
+    title: 'CampaignsExtension',
+    description:
+      'Campaigns extensions of the batch spec language, which Sourcegraph does not know.',
+  });
+
 export const campaignSpecSchema = z
   .strictObject({
     version: z
@@ -412,6 +437,7 @@ export const campaignSpecSchema = z
       .transform((imports) => imports ?? [])
       .meta({ description: 'Existing pull/merge requests to track.' }),
     changesetTemplate: changesetTemplateSchema.optional(),
+    'x-campaigns': campaignsExtensionSchema.optional(),
   })
   .meta({
     title: 'CampaignSpec',
@@ -438,6 +464,8 @@ export type CommitAuthor = z.output<typeof commitAuthorSchema>;
 export type Published = z.output<typeof publishedSchema>;
 /** `true` (publish), `false` (do not publish) or `'draft'`. */
 export type PublicationState = z.output<typeof publicationStateSchema>;
+/** `x-campaigns.autoMerge`: how the campaign's changesets are merged once they may be. */
+export type AutoMerge = z.output<typeof autoMergeSchema>;
 
 /** One environment variable of a step: a value, or (no value) a secret of the executor. */
 export type StepEnvVar = { name: string; value: string } | { name: string; fromSecret: true };
