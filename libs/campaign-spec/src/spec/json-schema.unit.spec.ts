@@ -94,6 +94,7 @@ describe('the JSON Schema', () => {
       'transformChanges',
       'version',
       'workspaces',
+      'x-campaigns',
     ]);
   });
 });
