@@ -223,6 +223,7 @@ export const ChangesetRenderFailed = defineEvent(
 
 const changesetIdentity = { changesetId: id32, campaign, repository, headBranch: z.string() };
 const publishedValue = z.union([z.boolean(), z.literal('draft')]);
+const mergeMethod = z.enum(['merge', 'squash', 'rebase']);
 
 /** The desired state of one changeset, rendered from the template for a PatchComputed. */
 export const ChangesetSpecComputed = defineEvent(
@@ -250,6 +251,11 @@ export const ChangesetSpecComputed = defineEvent(
       files: changedFiles,
       /** The tree the diff leads to, when the changeset carries the workspace's whole diff. */
       tree: gitTree.optional(),
+      /**
+       * `x-campaigns.autoMerge`: merge the changeset with this method once its checks pass and
+       * its review allows; absent (and in events recorded before) it is never merged.
+       */
+      autoMerge: z.strictObject({ method: mergeMethod }).optional(),
     }),
   }),
 );
@@ -329,7 +335,7 @@ export const ChangesetUpdated = defineEvent(
   'ChangesetUpdated',
   z.strictObject({
     ...reconcilerFields,
-    operation: z.enum(['push', 'update', 'undraft', 'reopen', 'convert-to-draft']),
+    operation: z.enum(['push', 'update', 'undraft', 'reopen', 'convert-to-draft', 'merge']),
     number: z.number().int().positive().nullable(),
     /** push: the commit now at the head branch and the diff it carries. */
     commitSha: z.string().optional(),
@@ -339,6 +345,9 @@ export const ChangesetUpdated = defineEvent(
     author: commitAuthor.optional(),
     /** push: the fork the branch was pushed to (HOST/OWNER/NAME); absent: the repository itself. */
     headRepository: z.string().optional(),
+    /** merge: how it was merged, and the commit the merge put on the base branch. */
+    mergeMethod: mergeMethod.optional(),
+    mergeCommitSha: z.string().optional(),
     /** update: the fields written. */
     title: z.string().optional(),
     body: z.string().optional(),

@@ -1,5 +1,6 @@
+import { mergeBlocker } from '../planner/index.js';
 import type { ChangesetRow } from './changeset-row.js';
-import type { ChangesetEvent } from './evolve-changeset.js';
+import { evolveChangeset, type ChangesetEvent } from './evolve-changeset.js';
 
 /**
  * What a batch of events does to one changeset's row of the reconcile queue, folded in event
@@ -17,8 +18,10 @@ export const noQueueChange = (): QueueChange => ({ removed: false, upsert: null 
 /**
  * Folds one event's effect on the queue into `change`: a new desired state is due now; a
  * reconcile of the desired state leaves the queue (of an older one, it is due again); a
- * retryable failure is due after its backoff, a terminal one leaves the queue. `before` is the
- * changeset as it was before the event.
+ * retryable failure is due after its backoff, a terminal one leaves the queue; an observation
+ * that makes a changeset whose spec wants auto-merge mergeable (checks turned green, an approval
+ * came, a refusal's cause changed) is due now. `before` is the changeset as it was before the
+ * event.
  */
 export function foldQueueChange(
   change: QueueChange,
@@ -37,6 +40,12 @@ export function foldQueueChange(
       if (before.desiredSpecEventId === event.data.specEventId) dequeue(change);
       else enqueue(change, at, version, 'newer spec', true);
       return;
+    case 'ChangesetObserved': {
+      if (before.autoMerge === null || mergeBlocker(before) === null) return;
+      if (mergeBlocker(evolveChangeset(before, event)) === null)
+        enqueue(change, at, version, 'mergeable');
+      return;
+    }
     case 'ReconcileFailed':
       if (before.desiredSpecEventId !== event.data.specEventId) return;
       if (event.data.retryable) {

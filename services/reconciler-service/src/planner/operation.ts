@@ -2,7 +2,7 @@
  * Operations the executor performs on a changeset, and the order it performs them in.
  */
 
-/** Every operation the executor knows. `merge` and `comment` are reserved: no input plans them yet. */
+/** Every operation the executor knows. `comment` is reserved: no input plans it yet. */
 export const OPERATION_TYPES = [
   'push',
   'detach',

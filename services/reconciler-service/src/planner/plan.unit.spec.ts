@@ -32,8 +32,12 @@ const spec = (overrides: Partial<BranchChangesetSpec> = {}): BranchChangesetSpec
   diffSha256: 'a'.repeat(64),
   published: true,
   fork: false,
+  autoMerge: null,
   ...overrides,
 });
+
+/** A spec that asks for auto-merge. */
+const autoMerged = spec({ autoMerge: { method: 'squash' } });
 
 const importSpec: ImportChangesetSpec = { kind: 'import', repository: REPO, externalId: '42' };
 
@@ -56,6 +60,9 @@ const unpublished = (overrides: Partial<ChangesetState> = {}): ChangesetState =>
   detached: false,
   archived: false,
   previousSpec: null,
+  checks: null,
+  reviewDecision: 'REVIEW_REQUIRED',
+  mergeRefusal: null,
   ...overrides,
 });
 
@@ -334,6 +341,98 @@ const rows: readonly Row[] = [
     changeset: tracked({ publicationState: 'published', externalState: 'open', externalId: '42' }),
     operations: ['detach'],
   },
+  {
+    name: 'Given auto-merge, when checks pass and the changeset is approved, then it is merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['merge'],
+  },
+  {
+    name: 'Given auto-merge, when checks pass and the host requires no review, then it is merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: null }),
+    operations: ['merge'],
+  },
+  {
+    name: 'Given auto-merge, when checks pass but no one approved yet, then nothing happens',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'REVIEW_REQUIRED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge, when a review requests changes, then it is not merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'CHANGES_REQUESTED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge and an approval, when checks fail, then it is not merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'FAILURE', reviewDecision: 'APPROVED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge and an approval, when checks are pending or have not reported, then it is not merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'PENDING', reviewDecision: 'APPROVED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge, when the host refused the merge and nothing changed since, then it is not tried again',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, {
+      checks: 'SUCCESS',
+      reviewDecision: 'APPROVED',
+      mergeRefusal: '405 Pull Request is not mergeable',
+    }),
+    operations: [],
+  },
+  {
+    name: 'Given a spec without auto-merge, when checks pass and it is approved, then it is left for people to merge',
+    previous: spec(),
+    current: spec(),
+    changeset: publishedAs(spec(), { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: [],
+  },
+  {
+    name: "Given auto-merge, when the diff changed, then the branch is pushed and the merge waits for the new head's checks",
+    previous: autoMerged,
+    current: spec({ autoMerge: { method: 'squash' }, diffSha256: 'e'.repeat(64) }),
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['push', 'sync'],
+  },
+  {
+    name: 'Given auto-merge, when the base changed, then the base is updated and the merge waits for checks against it',
+    previous: autoMerged,
+    current: spec({ autoMerge: { method: 'squash' }, baseRef: 'develop' }),
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['update'],
+  },
+  {
+    name: 'Given auto-merge, when the title changed on a green, approved changeset, then it is updated and merged',
+    previous: autoMerged,
+    current: spec({ autoMerge: { method: 'squash' }, title: 'Hello, World' }),
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['update', 'merge'],
+  },
+  {
+    name: 'Given auto-merge, when a green, approved changeset was closed by hand, then it is reopened and merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, {
+      externalState: 'closed',
+      checks: 'SUCCESS',
+      reviewDecision: 'APPROVED',
+    }),
+    operations: ['reopen', 'merge'],
+  },
 ];
 
 describe('planChangesetOperations', () => {
@@ -500,6 +599,9 @@ function rowOf(state: ChangesetState): ChangesetRow {
     baseRef: state.baseRef,
     draft: state.draft,
     archived: state.archived,
+    checks: state.checks,
+    reviewDecision: state.reviewDecision,
+    mergeRefusal: state.mergeRefusal,
   };
 }
 
@@ -596,9 +698,20 @@ function applyEffects(
       case 'import':
         row = { ...row, publicationState: 'published', externalState: 'open' };
         break;
+      case 'merge':
+        record({
+          type: 'ChangesetUpdated',
+          data: {
+            ...identity,
+            operation: 'merge',
+            number: 7,
+            mergeMethod: branch!.autoMerge!.method,
+            mergeCommitSha: 'e'.repeat(40),
+          },
+        });
+        break;
       case 'archive':
       case 'sync':
-      case 'merge':
       case 'comment':
         break;
     }
@@ -621,6 +734,9 @@ function applyEffects(
     baseRef: evolved.baseRef,
     draft: evolved.draft,
     archived: evolved.archived,
+    checks: evolved.checks,
+    reviewDecision: evolved.reviewDecision,
+    mergeRefusal: evolved.mergeRefusal,
     previousSpec: current,
   };
 }
@@ -642,6 +758,7 @@ const arbitraryBranchSpec: fc.Arbitrary<BranchChangesetSpec> = fc.record({
   diffSha256: fc.constantFrom('a'.repeat(64), 'b'.repeat(64)),
   published: fc.constantFrom<boolean | 'draft'>(true, false, 'draft'),
   fork: fc.boolean(),
+  autoMerge: fc.constantFrom(null, { method: 'squash' as const }),
 });
 
 const arbitrarySpec: fc.Arbitrary<ChangesetSpec | null> = fc.oneof(
@@ -678,4 +795,12 @@ const arbitraryChangeset: fc.Arbitrary<ChangesetState> = fc.record({
   detached: fc.boolean(),
   archived: fc.boolean(),
   previousSpec: arbitrarySpec,
+  checks: fc.constantFrom(null, 'SUCCESS' as const, 'FAILURE' as const, 'PENDING' as const),
+  reviewDecision: fc.constantFrom(
+    null,
+    'APPROVED' as const,
+    'CHANGES_REQUESTED' as const,
+    'REVIEW_REQUIRED' as const,
+  ),
+  mergeRefusal: fc.constantFrom(null, '405 Pull Request is not mergeable'),
 });

@@ -59,6 +59,7 @@ export function renderPatch(
     throw new RenderFailure(`the step results are not JSON: ${(err as Error).message}`);
   }
   const rendered = renderChangesetSpecs(spec, patch.workspace, results);
+  const autoMerge = spec['x-campaigns']?.autoMerge;
   const newBlobs: string[] = [];
   const changesets = rendered.map((cs): RenderedChangeset => {
     let diff: BlobRefData;
@@ -100,6 +101,7 @@ export function renderPatch(
           renamed: [...cs.files.renamed],
         },
         ...(whole && patch.tree ? { tree: patch.tree } : {}),
+        ...(autoMerge === undefined ? {} : { autoMerge: { method: autoMerge.method } }),
       },
     };
   });

@@ -221,6 +221,9 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       if (d.operation === 'convert-to-draft')
         Object.assign(row, { draft: true, host_state: 'draft' });
       if (d.operation === 'reopen') row.host_state = row.draft ? 'draft' : 'open';
+      // Merged by auto-merge: an earlier refusal to merge is moot.
+      if (d.operation === 'merge')
+        Object.assign(row, { host_state: 'merged', last_error: null, error_terminal: false });
       row.updated_at = at;
       return;
     }
