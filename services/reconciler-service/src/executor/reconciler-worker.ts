@@ -62,6 +62,10 @@ export const DEFAULT_CONCURRENCY = 64;
  */
 const MAX_PLANS = 2;
 
+/** What follows a refused merge (evolveChangeset lifts the refusal on these). */
+const MERGE_REFUSED =
+  'auto-merge tries again when the head, checks or review change, or the spec is applied again';
+
 /**
  * Claims due changesets from the reconcile queue (ReconcileQueue), loads each one's round
  * (loadRound), plans it (the pure planner) and carries out the plan on the code host
@@ -282,7 +286,7 @@ export class ReconcilerWorker {
         await this.fail(
           r,
           current,
-          error.message,
+          current === 'merge' && !retryable ? `${error.message}; ${MERGE_REFUSED}` : error.message,
           retryable,
           error.context.status ?? null,
           error.retryAfterMs,
