@@ -282,6 +282,11 @@ describe('evolveChangeset', () => {
     ],
     ['reopen', changesetRow({ draft: true, host_state: 'closed' }), { host_state: 'draft' }],
     ['push', changesetRow({ host_state: 'open' }), {}],
+    [
+      'merge',
+      changesetRow({ host_state: 'open', last_error: 'not mergeable', error_terminal: true }),
+      { host_state: 'merged', last_error: null, error_terminal: false },
+    ],
   ])('ChangesetUpdated (%s)', (operation, given, then) => {
     const e = changesetEvent('ChangesetUpdated', { operation, number: 9 });
     expect(evolvedChangeset(given, e)).toEqual([
