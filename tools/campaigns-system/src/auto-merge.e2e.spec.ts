@@ -17,9 +17,13 @@ import {
 
 const REPOS = ['repo-00001', 'repo-00002', 'repo-00003'];
 
-function specText(repo: (name: string) => string, published = 'true'): string {
+function specText(
+  repo: (name: string) => string,
+  published = 'true',
+  description = 'Append Hello to READMEs and merge once green and approved',
+): string {
   return `name: auto-merge
-description: Append Hello to READMEs and merge once green and approved
+description: ${description}
 on:
 ${REPOS.map((name) => `  - repository: ${repo(name)}\n`).join('')}steps:
   - run: echo Hello | tee -a README.md
@@ -100,7 +104,8 @@ describe('auto-merge end to end', () => {
 
   beforeAll(async () => {
     await ensureStepImage();
-    system = await startSystem({ repos: 3 });
+    // Every apply reads the repositories afresh: the last test applies again after main moved.
+    system = await startSystem({ repos: 3, serviceEnv: { REPOSITORY_INDEX_MAX_AGE_MS: '0' } });
     specFile = join(system.workDir, 'auto-merge.campaign.yaml');
     pool = new pg.Pool({ connectionString: system.db.url, max: 2 });
   }, 180_000);
@@ -222,4 +227,31 @@ describe('auto-merge end to end', () => {
     expect(await refusedMerges(name)).toBe(1);
     expect(await pull(name)).toMatchObject({ state: 'open', merged_at: null });
   }, 120_000);
+  it('merges the conflicting pull request once a changed spec is applied on the moved base and its new head passes', async () => {
+    const name = REPOS[2]!;
+    const before = await pull(name);
+    // The same spec again would be a no-op (unchanged); a new description makes a new apply.
+    await writeFile(specFile, specText(system.env.repo, 'true', 'Hello again, on the new main'));
+    const result = await system.cli(['apply', '-f', specFile, '--wait', '--json']);
+    if (result.code !== 0) throw new Error(`apply exited ${result.code}\n${result.stderr}`);
+    // The steps ran on the rewritten main: a new head, which nothing has checked yet.
+    const rebuilt = await eventually('the pull request to get a new head', async () => {
+      const now = await pull(name);
+      return now.head.sha !== before.head.sha ? now : undefined;
+    });
+    expect(rebuilt).toMatchObject({ state: 'open', merged_at: null });
+    await check(name, rebuilt, 'success');
+    const merged = await eventually('the pull request to be merged', async () => {
+      const now = await pull(name);
+      return now.merged_at === null ? undefined : now;
+    });
+    expect(merged.head.sha).toBe(rebuilt.head.sha);
+    expect(await refusedMerges(name)).toBe(1);
+    await eventually('status to show it merged, its refusal gone', async () => {
+      const s = await statusOf(name);
+      return s?.state === 'merged' && s.lastError === null ? true : undefined;
+    });
+    // The failing one is still open: applying again did not merge it.
+    expect(await pull(REPOS[1]!)).toMatchObject({ state: 'open', merged_at: null });
+  }, 600_000);
 });

@@ -370,7 +370,7 @@ export const autoMergeSchema = z
   .meta({
     title: 'AutoMerge',
     description:
-      'Merge each published changeset once its checks pass and its review decision allows (approved, or no review required). A changeset whose checks fail, whose review requests changes or whose merge the code host refuses is left open and shown in campaign status; it is tried again only when its head, checks or review change, or the spec is applied again.',
+      'Merge each published changeset once its checks pass and its review decision allows (approved, or no review required). A changeset whose checks fail, whose review requests changes or whose merge the code host refuses is left open and shown in campaign status; it is tried again only when its head, checks or review change, or a changed spec is applied.',
   });
 
 export const campaignsExtensionSchema = z

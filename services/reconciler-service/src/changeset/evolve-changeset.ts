@@ -58,7 +58,7 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       row.attempts = 0;
       row.lastError = null;
       row.terminalSpecEventId = null;
-      // Applying again is how a user asks for a refused merge to be tried again.
+      // A new desired state (a changed spec applied) tries a refused merge again.
       row.mergeRefusal = null;
       row.autoMerge =
         event.type === 'ChangesetSpecComputed' ? (event.data.spec.autoMerge?.method ?? null) : null;

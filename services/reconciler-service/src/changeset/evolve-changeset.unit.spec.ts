@@ -443,7 +443,7 @@ describe('auto-merge in evolve and the queue', () => {
     });
   });
 
-  it('Given a refused merge, when the spec is applied again, then the refusal is lifted', () => {
+  it('Given a refused merge, when a changed spec is applied, then the refusal is lifted', () => {
     const refused = given(autoMergeSpec, published(), mergeRefused);
     expect(evolveChangeset(refused, event(autoMergeSpec, NEWER_SPEC)).mergeRefusal).toBeNull();
   });

@@ -64,7 +64,7 @@ const MAX_PLANS = 2;
 
 /** What follows a refused merge (evolveChangeset lifts the refusal on these). */
 const MERGE_REFUSED =
-  'auto-merge tries again when the head, checks or review change, or the spec is applied again';
+  'auto-merge tries again when the head, checks or review change, or a changed spec is applied';
 
 /**
  * Claims due changesets from the reconcile queue (ReconcileQueue), loads each one's round
