@@ -561,6 +561,41 @@ describe('GithubCodeHost against the simulator', () => {
     expect(observed).toMatchObject({ state: 'MERGED', title: 'B, retitled', baseRefName: 'main' });
   });
 
+  it('answers a merge the host refuses (a conflict, a moved head) with a terminal error at once, asking once', async () => {
+    await branchWithCommit('repo-00002', 'conflicting');
+    const pr = await t.host.createChangeset({
+      repo: t.repo('repo-00002'),
+      head: 'conflicting',
+      base: 'main',
+      title: 'Conflicts',
+      body: '',
+      draft: false,
+    });
+    const ref = { repo: t.repo('repo-00002'), number: pr.number };
+    const since = (await t.sim.control.call('requests', {})).at(-1)?.seq ?? 0;
+
+    const moved = await errorOf(t.host.mergeChangeset({ ...ref, expectedHeadSha: 'b'.repeat(40) }));
+    expect(moved).toMatchObject({ kind: 'terminal', context: { status: 409 } });
+
+    // main gets the same file with other content: the pull request no longer merges.
+    await t.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'repo-00002',
+      branch: 'main',
+      files: { 'conflicting.txt': 'other\n' },
+    });
+    const conflict = await errorOf(
+      t.host.mergeChangeset({ ...ref, expectedHeadSha: pr.headRefOid }),
+    );
+    expect(conflict).toMatchObject({ kind: 'terminal', context: { status: 405 } });
+    expect(conflict.message).toContain('not mergeable');
+
+    const merges = (await t.sim.control.call('requests', { since })).filter(
+      (r) => r.method === 'PUT' && r.path.endsWith(`/pulls/${pr.number}/merge`),
+    );
+    expect(merges).toHaveLength(2);
+  });
+
   it('loads 120 pull requests in two GraphQL queries, leaving out ones that do not exist', async () => {
     // Given 120 pull requests opened by people on the host.
     const refs: { repo: string; number: number }[] = [];

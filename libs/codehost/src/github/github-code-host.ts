@@ -370,6 +370,10 @@ export class GithubCodeHost implements CodeHost {
           pull_number: input.number,
           merge_method: input.method ?? 'merge',
           ...(input.expectedHeadSha === undefined ? {} : { sha: input.expectedHeadSha }),
+          // Not retried here: 405 (not mergeable) and 409 (the head moved) are the host's
+          // answer, which a retry only delays, and a merge that failed otherwise may still have
+          // happened; the caller reads the pull request again before deciding anything.
+          request: { retries: 0 },
         });
         return { sha: data.sha };
       },
