@@ -177,6 +177,23 @@ describe('auto-merge end to end', () => {
     expect(await pull(name)).toMatchObject({ state: 'open', merged_at: null });
   }, 120_000);
 
+  it('does not merge a pull request whose checks pass once a review requests changes, and shows the review', async () => {
+    const name = REPOS[1]!;
+    const pr = await pull(name);
+    await control().call('submitReview', {
+      ...ref(name, pr),
+      event: 'REQUEST_CHANGES',
+      body: 'Not this way',
+    });
+    await check(name, pr, 'success');
+    const shown = await eventually('status to show the passing checks and the review', async () => {
+      const s = await statusOf(name);
+      return s?.checks === 'SUCCESS' && s.review === 'CHANGES_REQUESTED' ? s : undefined;
+    });
+    expect(shown).toMatchObject({ state: 'open', lastError: null });
+    expect(await pull(name)).toMatchObject({ state: 'open', merged_at: null });
+  }, 120_000);
+
   it('shows the refusal of a pull request whose base moved so that it conflicts, and does not try again until something changes', async () => {
     const name = REPOS[2]!;
     const pr = await pull(name);
