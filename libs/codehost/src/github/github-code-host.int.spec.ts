@@ -596,6 +596,49 @@ describe('GithubCodeHost against the simulator', () => {
     expect(merges).toHaveLength(2);
   });
 
+  it("turns on GitHub's auto-merge while a check is pending, and the host merges once it passes; with nothing to wait for, the host refuses", async () => {
+    await branchWithCommit('repo-00001', 'native');
+    const pr = await t.host.createChangeset({
+      repo: t.repo('repo-00001'),
+      head: 'native',
+      base: 'main',
+      title: 'Native',
+      body: '',
+      draft: false,
+    });
+    const ref = { repo: t.repo('repo-00001'), number: pr.number };
+    const refused = await errorOf(
+      t.host.enableAutoMerge({ ...ref, method: 'squash', expectedHeadSha: pr.headRefOid }),
+    );
+    expect(refused.kind).toBe('terminal');
+    expect(refused.message).toContain('is in clean status');
+
+    const run = await t.sim.control.call('createCheckRun', {
+      owner: 'acme',
+      name: 'repo-00001',
+      headSha: pr.headRefOid,
+      checkName: 'ci',
+      status: 'in_progress',
+    });
+    await t.host.enableAutoMerge({ ...ref, method: 'squash', expectedHeadSha: pr.headRefOid });
+    const enabled = await t.sim.control.call('getPullRequest', {
+      owner: 'acme',
+      name: 'repo-00001',
+      number: pr.number,
+    });
+    expect(enabled.auto_merge).toMatchObject({ merge_method: 'squash' });
+
+    await t.sim.control.call('updateCheckRun', {
+      owner: 'acme',
+      name: 'repo-00001',
+      id: run.id,
+      status: 'completed',
+      conclusion: 'success',
+    });
+    const [observed] = await t.host.loadChangesets([ref]);
+    expect(observed).toMatchObject({ state: 'MERGED' });
+  });
+
   it('loads 120 pull requests in two GraphQL queries, leaving out ones that do not exist', async () => {
     // Given 120 pull requests opened by people on the host.
     const refs: { repo: string; number: number }[] = [];

@@ -380,6 +380,33 @@ export class GithubCodeHost implements CodeHost {
     );
   }
 
+  async enableAutoMerge(input: MergeChangesetInput): Promise<void> {
+    const r = this.#parse(input.repo);
+    const context = { operation: 'enable auto-merge', repo: input.repo, number: input.number };
+    const pull = await this.#call(context, async () => {
+      const { data } = await this.#octokit.rest.pulls.get({
+        owner: r.owner,
+        repo: r.name,
+        pull_number: input.number,
+      });
+      return data;
+    });
+    await this.#graphqlWithRateLimit(
+      `mutation($id: ID!, $mergeMethod: PullRequestMergeMethod, $head: GitObjectID) {
+        enablePullRequestAutoMerge(
+          input: { pullRequestId: $id, mergeMethod: $mergeMethod, expectedHeadOid: $head }
+        ) { pullRequest { id } }
+      }`,
+      {
+        id: pull.node_id,
+        mergeMethod: (input.method ?? 'merge').toUpperCase(),
+        head: input.expectedHeadSha ?? null,
+      },
+      context,
+      false,
+    );
+  }
+
   async comment(ref: ChangesetRef & { body: string }): Promise<{ id: number; url: string }> {
     const r = this.#parse(ref.repo);
     return this.#call(
