@@ -105,7 +105,7 @@ describe('auto-merge end to end', () => {
   beforeAll(async () => {
     await ensureStepImage();
     // Every apply reads the repositories afresh: the last test applies again after main moved.
-    system = await startSystem({ repos: 3, serviceEnv: { REPOSITORY_INDEX_MAX_AGE_MS: '0' } });
+    system = await startSystem({ repos: 4, serviceEnv: { REPOSITORY_INDEX_MAX_AGE_MS: '0' } });
     specFile = join(system.workDir, 'auto-merge.campaign.yaml');
     pool = new pg.Pool({ connectionString: system.db.url, max: 2 });
   }, 180_000);
@@ -270,5 +270,63 @@ describe('auto-merge end to end', () => {
     });
     // The failing one is still open: applying again did not merge it.
     expect(await pull(REPOS[1]!)).toMatchObject({ state: 'open', merged_at: null });
+  }, 600_000);
+  it("with native: true, turns on GitHub's auto-merge while the check runs, and GitHub merges it once the check passes", async () => {
+    const name = 'repo-00004';
+    const file = join(system.workDir, 'native.campaign.yaml');
+    await writeFile(
+      file,
+      `name: auto-merge-native
+description: Merged by GitHub's own auto-merge
+on:
+  - repository: ${system.env.repo(name)}
+steps:
+  - run: echo Hello | tee -a README.md
+    container: alpine:3
+changesetTemplate:
+  title: Hello natively
+  body: Merged by the host
+  branch: auto-merge-native
+  commit:
+    message: Append Hello to README.md
+  published: true
+x-campaigns:
+  autoMerge:
+    method: rebase
+    native: true
+`,
+    );
+    const result = await system.cli(['apply', '-f', file, '--wait', '--json']);
+    if (result.code !== 0) throw new Error(`apply exited ${result.code}\n${result.stderr}`);
+    const pr = await pull(name);
+    await control().call('submitReview', { ...ref(name, pr), event: 'APPROVE' });
+    const run = await control().call('createCheckRun', {
+      owner: 'acme',
+      name,
+      headSha: pr.head.sha,
+      checkName: 'ci',
+      status: 'in_progress',
+    });
+    const enabled = await eventually("GitHub's auto-merge to be turned on", async () => {
+      const now = await control().call('getPullRequest', ref(name, pr));
+      return now.auto_merge === null ? undefined : now.auto_merge;
+    });
+    expect(enabled).toMatchObject({ merge_method: 'rebase' });
+    expect((await pull(name)).merged_at).toBeNull();
+
+    await control().call('updateCheckRun', {
+      owner: 'acme',
+      name,
+      id: run.id,
+      status: 'completed',
+      conclusion: 'success',
+    });
+    expect((await pull(name)).merged_at).not.toBeNull();
+    const s = await eventually('status to show it merged', async () => {
+      const result = await system.cli(['status', 'auto-merge-native', '--json']);
+      const status = JSON.parse(result.stdout) as FullCampaignStatus;
+      return status.changesets[0]?.state === 'merged' ? status : undefined;
+    });
+    expect(s.changesets[0]!.lastError).toBeNull();
   }, 600_000);
 });

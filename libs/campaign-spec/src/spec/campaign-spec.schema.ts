@@ -366,6 +366,10 @@ export const autoMergeSchema = z
         description:
           'How the changesets are merged: a merge commit, one squashed commit, or the commits rebased onto the base branch.',
       }),
+    native: z.boolean().optional().meta({
+      description:
+        "Turn on the code host's own auto-merge (GitHub's) on each changeset while its checks run, so that the host merges it as soon as its rules allow; where the host or the repository does not allow it, the reconciler merges it itself. Default false.",
+    }),
   })
   .meta({
     title: 'AutoMerge',

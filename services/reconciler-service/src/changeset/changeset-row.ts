@@ -63,6 +63,13 @@ export interface ChangesetRow {
   terminalSpecEventId: string | null;
   /** The desired spec's `autoMerge` method; null when it does not ask for auto-merge. */
   autoMerge: MergeMethod | null;
+  /** The desired spec's `autoMerge.native`: turn on the host's own auto-merge. */
+  autoMergeNative: boolean;
+  /**
+   * The head commit the host's auto-merge was turned on for, or refused for (then the
+   * reconciler merges itself): it is not asked again for that head.
+   */
+  nativeAutoMergeHead: string | null;
   /** The head commit's checks and the review decision, as last observed. */
   checks: ObservedChecks;
   /** `REVIEW_REQUIRED` until observed: null is the host saying no review is required. */
@@ -113,6 +120,8 @@ export function newChangesetRow(identity: ChangesetIdentity): ChangesetRow {
     lastError: null,
     terminalSpecEventId: null,
     autoMerge: null,
+    autoMergeNative: false,
+    nativeAutoMergeHead: null,
     checks: null,
     // Not observed yet: a review counts as required until the host says otherwise.
     reviewDecision: 'REVIEW_REQUIRED',
@@ -156,7 +165,10 @@ export function toBranchSpec(
     diffSha256: s.diff.sha256,
     published: s.published,
     fork: s.fork ?? forkByDefault,
-    autoMerge: s.autoMerge === undefined ? null : { method: s.autoMerge.method },
+    autoMerge:
+      s.autoMerge === undefined
+        ? null
+        : { method: s.autoMerge.method, native: s.autoMerge.native ?? false },
   };
 }
 
@@ -164,7 +176,11 @@ export function toBranchSpec(
 export function plannerState(
   row: ChangesetRow,
   previousSpec: ChangesetSpec | null,
-  capabilities: { readonly drafts: boolean; readonly forks: boolean },
+  capabilities: {
+    readonly drafts: boolean;
+    readonly forks: boolean;
+    readonly autoMerge: boolean;
+  },
 ): ChangesetState {
   return {
     repository: row.repository,
@@ -195,5 +211,14 @@ export function plannerState(
     checks: row.checks,
     reviewDecision: row.reviewDecision,
     mergeRefusal: row.mergeRefusal,
+    supportsNativeAutoMerge: capabilities.autoMerge,
+    nativeAutoMergeTried: nativeAutoMergeTried(row),
   };
+}
+
+/** Whether the host's auto-merge was turned on (or refused) for the changeset's current head. */
+export function nativeAutoMergeTried(
+  row: Pick<ChangesetRow, 'nativeAutoMergeHead' | 'headRefOid'>,
+): boolean {
+  return row.nativeAutoMergeHead !== null && row.nativeAutoMergeHead === row.headRefOid;
 }

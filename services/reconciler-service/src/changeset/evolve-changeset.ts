@@ -62,6 +62,8 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       row.mergeRefusal = null;
       row.autoMerge =
         event.type === 'ChangesetSpecComputed' ? (event.data.spec.autoMerge?.method ?? null) : null;
+      row.autoMergeNative =
+        event.type === 'ChangesetSpecComputed' && event.data.spec.autoMerge?.native === true;
       if (event.type === 'ChangesetImportRequested') {
         // Listed again after it was detached: tracked again. The number is the changeset's
         // once the import read it from the code host.
@@ -110,6 +112,9 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       // else terminal blocks the spec until the next one.
       if (!event.data.retryable && event.data.operation === 'merge')
         row.mergeRefusal = event.data.message;
+      // The host would not turn on its auto-merge for this head: the reconciler merges itself.
+      else if (!event.data.retryable && event.data.operation === 'enable-auto-merge')
+        row.nativeAutoMergeHead = row.headRefOid;
       else if (!event.data.retryable) row.terminalSpecEventId = event.data.specEventId;
       return row;
     case 'ChangesetObserved':
@@ -164,6 +169,9 @@ function updated(row: ChangesetRow, d: EventData<typeof ChangesetUpdated>): Chan
       row.externalState = 'merged';
       row.mergeRefusal = null;
       row.lastError = null;
+      break;
+    case 'enable-auto-merge':
+      row.nativeAutoMergeHead = d.commitSha ?? row.headRefOid;
       break;
   }
   return row;

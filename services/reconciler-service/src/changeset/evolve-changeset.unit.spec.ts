@@ -447,4 +447,54 @@ describe('auto-merge in evolve and the queue', () => {
     const refused = given(autoMergeSpec, published(), mergeRefused);
     expect(evolveChangeset(refused, event(autoMergeSpec, NEWER_SPEC)).mergeRefusal).toBeNull();
   });
+  it("Given native auto-merge and an approval, when checks start, then it is due to turn on the host's auto-merge, once per head; a refusal leaves merging to the reconciler", () => {
+    const nativeSpec: ChangesetEventBody = {
+      type: 'ChangesetSpecComputed',
+      data: {
+        ...identity,
+        applyId: 'apply-1',
+        spec: { ...specData, autoMerge: { method: 'merge', native: true } },
+      } as never,
+    };
+    const approved = given(nativeSpec, published(), observed({ reviewDecision: 'APPROVED' }));
+    expect(approved).toMatchObject({ autoMerge: 'merge', autoMergeNative: true });
+    expect(queued(approved, observed({ checks: 'PENDING' })).upsert).toMatchObject({
+      reason: 'auto-merge can be turned on',
+    });
+    const running = evolveChangeset(approved, event(observed({ checks: 'PENDING' })));
+    const enabled = evolveChangeset(
+      running,
+      event({
+        type: 'ChangesetUpdated',
+        data: {
+          ...identity,
+          specEventId: SPEC,
+          operation: 'enable-auto-merge',
+          number: 7,
+          mergeMethod: 'merge',
+          commitSha: 'a'.repeat(40),
+        },
+      }),
+    );
+    expect(enabled.nativeAutoMergeHead).toBe('a'.repeat(40));
+    // Turned on for this head: another pending report does not make it due again.
+    expect(queued(enabled, observed({ checks: 'PENDING', title: 'again' })).upsert).toBeNull();
+
+    const refused = evolveChangeset(
+      running,
+      event({
+        ...mergeRefused,
+        data: { ...mergeRefused.data, operation: 'enable-auto-merge', message: 'not allowed' },
+      } as ChangesetEventBody),
+    );
+    expect(refused).toMatchObject({
+      nativeAutoMergeHead: 'a'.repeat(40),
+      mergeRefusal: null,
+      terminalSpecEventId: null,
+    });
+    // Green now: the reconciler merges itself.
+    expect(queued(refused, observed({ checks: 'SUCCESS' })).upsert).toMatchObject({
+      reason: 'mergeable',
+    });
+  });
 });

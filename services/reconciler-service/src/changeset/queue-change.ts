@@ -1,5 +1,5 @@
-import { mergeBlocker } from '../planner/index.js';
-import type { ChangesetRow } from './changeset-row.js';
+import { canEnableNativeAutoMerge, mergeBlocker } from '../planner/index.js';
+import { nativeAutoMergeTried, type ChangesetRow } from './changeset-row.js';
 import { evolveChangeset, type ChangesetEvent } from './evolve-changeset.js';
 
 /**
@@ -20,8 +20,8 @@ export const noQueueChange = (): QueueChange => ({ removed: false, upsert: null 
  * reconcile of the desired state leaves the queue (of an older one, it is due again); a
  * retryable failure is due after its backoff, a terminal one leaves the queue; an observation
  * that makes a changeset whose spec wants auto-merge mergeable (checks turned green, an approval
- * came, a refusal's cause changed) is due now. `before` is the changeset as it was before the
- * event.
+ * came, a refusal's cause changed), or lets the host's own auto-merge be turned on (checks
+ * started), is due now. `before` is the changeset as it was before the event.
  */
 export function foldQueueChange(
   change: QueueChange,
@@ -41,9 +41,12 @@ export function foldQueueChange(
       else enqueue(change, at, version, 'newer spec', true);
       return;
     case 'ChangesetObserved': {
-      if (before.autoMerge === null || mergeBlocker(before) === null) return;
-      if (mergeBlocker(evolveChangeset(before, event)) === null)
+      if (before.autoMerge === null) return;
+      const after = evolveChangeset(before, event);
+      if (mergeBlocker(before) !== null && mergeBlocker(after) === null)
         enqueue(change, at, version, 'mergeable');
+      else if (before.autoMergeNative && !canEnable(before) && canEnable(after))
+        enqueue(change, at, version, 'auto-merge can be turned on');
       return;
     }
     case 'ReconcileFailed':
@@ -81,4 +84,9 @@ function enqueue(
 function dequeue(change: QueueChange): void {
   change.removed = true;
   change.upsert = null;
+}
+
+/** Whether the host's auto-merge could be turned on for the row (the host's support aside). */
+function canEnable(row: ChangesetRow): boolean {
+  return canEnableNativeAutoMerge({ ...row, nativeAutoMergeTried: nativeAutoMergeTried(row) });
 }

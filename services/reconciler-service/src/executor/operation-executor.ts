@@ -67,6 +67,9 @@ export class OperationExecutor {
       case 'merge':
         await this.merge(r);
         break;
+      case 'enable-auto-merge':
+        await this.enableAutoMerge(r);
+        break;
       default:
         // comment: reserved; nothing plans it.
         throw new CodeHostError('terminal', `operation ${operation.type} is not supported yet`, {
@@ -244,6 +247,30 @@ export class OperationExecutor {
         number: r.row.number,
         mergeMethod: method,
         mergeCommitSha: merged.sha,
+      },
+    });
+  }
+
+  /**
+   * Turns on the host's own auto-merge for the observed head. A refusal (the repository does not
+   * allow it, nothing left to wait for) is a terminal ReconcileFailed of `enable-auto-merge`:
+   * not asked again for that head, and the reconciler merges itself once checks pass.
+   */
+  private async enableAutoMerge(r: Round): Promise<void> {
+    const method = r.spec?.autoMerge?.method;
+    const head = r.row.headRefOid;
+    if (method === undefined || head === null)
+      throw new Error('enable-auto-merge without auto-merge or a known head');
+    await r.host!.enableAutoMerge({ ...this.ref(r), method, expectedHeadSha: head });
+    await this.wrote(r, 'enable-auto-merge');
+    r.hold({
+      type: 'ChangesetUpdated',
+      data: {
+        specEventId: r.desired.specEventId,
+        operation: 'enable-auto-merge',
+        number: r.row.number,
+        mergeMethod: method,
+        commitSha: head,
       },
     });
   }

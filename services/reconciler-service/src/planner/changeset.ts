@@ -42,7 +42,7 @@ export interface BranchChangesetSpec {
    */
   readonly fork: boolean;
   /** `x-campaigns.autoMerge`: merge it this way once checks and review allow; null: never. */
-  readonly autoMerge: { readonly method: MergeMethod } | null;
+  readonly autoMerge: { readonly method: MergeMethod; readonly native: boolean } | null;
 }
 
 /** Desired state of an existing changeset the campaign only tracks (`importChangesets`). */
@@ -112,4 +112,8 @@ export interface ChangesetState {
   readonly reviewDecision: ObservedReview;
   /** The code host's last refusal to merge, until the head, checks, review or spec change. */
   readonly mergeRefusal: string | null;
+  /** Whether the repository's code host has an auto-merge of its own to turn on. */
+  readonly supportsNativeAutoMerge: boolean;
+  /** The host's auto-merge was turned on, or refused, for the current head. */
+  readonly nativeAutoMergeTried: boolean;
 }

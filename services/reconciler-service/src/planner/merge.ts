@@ -44,3 +44,21 @@ export function mergeBlocker(c: MergeView): string | null {
   if (c.reviewDecision === 'REVIEW_REQUIRED') return 'waiting for an approving review';
   return null;
 }
+
+/** What turning on the host's own auto-merge reads of a changeset, beyond a merge's view. */
+export interface NativeAutoMergeView extends MergeView {
+  /** It was turned on, or refused, for the current head already. */
+  readonly nativeAutoMergeTried: boolean;
+}
+
+/**
+ * Whether to turn on the host's own auto-merge now (`autoMerge.native`): once per head, while
+ * its checks run and nothing else stands in the way of a merge (the review allows it, no
+ * refusal). Not before checks report nor after they finish: GitHub refuses to turn it on when
+ * nothing is left to wait for ("clean") and when checks failed ("unstable"); a green changeset
+ * is merged by the reconciler itself.
+ */
+export function canEnableNativeAutoMerge(c: NativeAutoMergeView): boolean {
+  if (c.nativeAutoMergeTried || c.checks !== 'PENDING') return false;
+  return mergeBlocker({ ...c, checks: 'SUCCESS' }) === null;
+}

@@ -15,6 +15,7 @@ export const OPERATION_TYPES = [
   'undraft',
   'update',
   'merge',
+  'enable-auto-merge',
   'comment',
   'sync',
 ] as const;
@@ -37,6 +38,7 @@ export const OPERATION_PRECEDENCE: Readonly<Record<OperationType, number>> = {
   undraft: 3,
   update: 4,
   merge: 5,
+  'enable-auto-merge': 5,
   comment: 5,
   sync: 6,
 };

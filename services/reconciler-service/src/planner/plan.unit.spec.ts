@@ -36,8 +36,9 @@ const spec = (overrides: Partial<BranchChangesetSpec> = {}): BranchChangesetSpec
   ...overrides,
 });
 
-/** A spec that asks for auto-merge. */
-const autoMerged = spec({ autoMerge: { method: 'squash' } });
+/** A spec that asks for auto-merge, by the reconciler or by the host's own. */
+const autoMerged = spec({ autoMerge: { method: 'squash', native: false } });
+const nativeMerged = spec({ autoMerge: { method: 'squash', native: true } });
 
 const importSpec: ImportChangesetSpec = { kind: 'import', repository: REPO, externalId: '42' };
 
@@ -63,6 +64,8 @@ const unpublished = (overrides: Partial<ChangesetState> = {}): ChangesetState =>
   checks: null,
   reviewDecision: 'REVIEW_REQUIRED',
   mergeRefusal: null,
+  supportsNativeAutoMerge: true,
+  nativeAutoMergeTried: false,
   ...overrides,
 });
 
@@ -395,6 +398,53 @@ const rows: readonly Row[] = [
     operations: [],
   },
   {
+    name: "Given native auto-merge, when checks start and it is approved, then the host's auto-merge is turned on",
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, { checks: 'PENDING', reviewDecision: 'APPROVED' }),
+    operations: ['enable-auto-merge'],
+  },
+  {
+    name: 'Given native auto-merge turned on for this head, when checks still run, then nothing happens',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, {
+      checks: 'PENDING',
+      reviewDecision: 'APPROVED',
+      nativeAutoMergeTried: true,
+    }),
+    operations: [],
+  },
+  {
+    name: 'Given native auto-merge, when checks run but no one approved yet, then nothing happens',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, { checks: 'PENDING', reviewDecision: 'REVIEW_REQUIRED' }),
+    operations: [],
+  },
+  {
+    name: 'Given native auto-merge on a host without it, when checks run, then the reconciler waits to merge itself',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, {
+      checks: 'PENDING',
+      reviewDecision: 'APPROVED',
+      supportsNativeAutoMerge: false,
+    }),
+    operations: [],
+  },
+  {
+    name: 'Given native auto-merge the host refused or has not carried out, when checks pass, then the reconciler merges itself',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, {
+      checks: 'SUCCESS',
+      reviewDecision: 'APPROVED',
+      nativeAutoMergeTried: true,
+    }),
+    operations: ['merge'],
+  },
+  {
     name: 'Given a spec without auto-merge, when checks pass and it is approved, then it is left for people to merge',
     previous: spec(),
     current: spec(),
@@ -404,21 +454,21 @@ const rows: readonly Row[] = [
   {
     name: "Given auto-merge, when the diff changed, then the branch is pushed and the merge waits for the new head's checks",
     previous: autoMerged,
-    current: spec({ autoMerge: { method: 'squash' }, diffSha256: 'e'.repeat(64) }),
+    current: spec({ autoMerge: { method: 'squash', native: false }, diffSha256: 'e'.repeat(64) }),
     changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
     operations: ['push', 'sync'],
   },
   {
     name: 'Given auto-merge, when the base changed, then the base is updated and the merge waits for checks against it',
     previous: autoMerged,
-    current: spec({ autoMerge: { method: 'squash' }, baseRef: 'develop' }),
+    current: spec({ autoMerge: { method: 'squash', native: false }, baseRef: 'develop' }),
     changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
     operations: ['update'],
   },
   {
     name: 'Given auto-merge, when the title changed on a green, approved changeset, then it is updated and merged',
     previous: autoMerged,
-    current: spec({ autoMerge: { method: 'squash' }, title: 'Hello, World' }),
+    current: spec({ autoMerge: { method: 'squash', native: false }, title: 'Hello, World' }),
     changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
     operations: ['update', 'merge'],
   },
@@ -579,6 +629,8 @@ describe('planChangesetOperations', () => {
 });
 
 const SPEC_EVENT = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+/** The head commit of a changeset the planner is given. */
+const HEAD = 'c'.repeat(40);
 
 /** The reconciler's row for a planner state (the fields evolve reads and writes). */
 function rowOf(state: ChangesetState): ChangesetRow {
@@ -602,6 +654,8 @@ function rowOf(state: ChangesetState): ChangesetRow {
     checks: state.checks,
     reviewDecision: state.reviewDecision,
     mergeRefusal: state.mergeRefusal,
+    headRefOid: HEAD,
+    nativeAutoMergeHead: state.nativeAutoMergeTried ? HEAD : null,
   };
 }
 
@@ -710,6 +764,18 @@ function applyEffects(
           },
         });
         break;
+      case 'enable-auto-merge':
+        record({
+          type: 'ChangesetUpdated',
+          data: {
+            ...identity,
+            operation: 'enable-auto-merge',
+            number: 7,
+            mergeMethod: branch!.autoMerge!.method,
+            commitSha: row.headRefOid!,
+          },
+        });
+        break;
       case 'archive':
       case 'sync':
       case 'comment':
@@ -720,6 +786,7 @@ function applyEffects(
   const evolved = plannerState(row, null, {
     drafts: state.supportsDrafts,
     forks: state.supportsForks,
+    autoMerge: state.supportsNativeAutoMerge,
   });
   return {
     ...state,
@@ -737,6 +804,7 @@ function applyEffects(
     checks: evolved.checks,
     reviewDecision: evolved.reviewDecision,
     mergeRefusal: evolved.mergeRefusal,
+    nativeAutoMergeTried: evolved.nativeAutoMergeTried,
     previousSpec: current,
   };
 }
@@ -758,7 +826,11 @@ const arbitraryBranchSpec: fc.Arbitrary<BranchChangesetSpec> = fc.record({
   diffSha256: fc.constantFrom('a'.repeat(64), 'b'.repeat(64)),
   published: fc.constantFrom<boolean | 'draft'>(true, false, 'draft'),
   fork: fc.boolean(),
-  autoMerge: fc.constantFrom(null, { method: 'squash' as const }),
+  autoMerge: fc.constantFrom(
+    null,
+    { method: 'squash' as const, native: false },
+    { method: 'rebase' as const, native: true },
+  ),
 });
 
 const arbitrarySpec: fc.Arbitrary<ChangesetSpec | null> = fc.oneof(
@@ -803,4 +875,6 @@ const arbitraryChangeset: fc.Arbitrary<ChangesetState> = fc.record({
     'REVIEW_REQUIRED' as const,
   ),
   mergeRefusal: fc.constantFrom(null, '405 Pull Request is not mergeable'),
+  supportsNativeAutoMerge: fc.boolean(),
+  nativeAutoMergeTried: fc.boolean(),
 });

@@ -109,8 +109,10 @@ ALTER TABLE ${schema}.changesets ADD COLUMN imported boolean NOT NULL DEFAULT fa
         // Rows from before: no auto-merge wanted, checks unknown and a review required (NULL
         // would say none is) until the next observation reads them.
         sql: `
-ALTER TABLE ${schema}.changesets ADD COLUMN auto_merge text, ADD COLUMN checks text,
-  ADD COLUMN review_decision text DEFAULT 'REVIEW_REQUIRED', ADD COLUMN merge_refusal text;
+ALTER TABLE ${schema}.changesets ADD COLUMN auto_merge text,
+  ADD COLUMN auto_merge_native boolean NOT NULL DEFAULT false, ADD COLUMN checks text,
+  ADD COLUMN review_decision text DEFAULT 'REVIEW_REQUIRED', ADD COLUMN merge_refusal text,
+  ADD COLUMN native_auto_merge_head text;
 ALTER TABLE ${schema}.changesets ALTER COLUMN review_decision DROP DEFAULT;`,
       },
     ],

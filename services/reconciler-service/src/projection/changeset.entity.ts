@@ -94,6 +94,12 @@ export class ChangesetEntity {
   @Column({ name: 'auto_merge', type: 'text', nullable: true })
   autoMerge!: MergeMethod | null;
 
+  @Column({ name: 'auto_merge_native', type: 'boolean', default: false })
+  autoMergeNative!: boolean;
+
+  @Column({ name: 'native_auto_merge_head', type: 'text', nullable: true })
+  nativeAutoMergeHead!: string | null;
+
   @Column({ name: 'checks', type: 'text', nullable: true })
   checks!: ObservedChecks;
 

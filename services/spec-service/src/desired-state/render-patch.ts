@@ -101,7 +101,15 @@ export function renderPatch(
           renamed: [...cs.files.renamed],
         },
         ...(whole && patch.tree ? { tree: patch.tree } : {}),
-        ...(autoMerge === undefined ? {} : { autoMerge: { method: autoMerge.method } }),
+        ...(autoMerge === undefined
+          ? {}
+          : {
+              autoMerge: {
+                method: autoMerge.method,
+                // Only when asked for: events without it read as the reconciler merging itself.
+                ...(autoMerge.native === true ? { native: true } : {}),
+              },
+            }),
       },
     };
   });

@@ -103,6 +103,11 @@ describe('renderPatch', () => {
     expect(renderPatch(parsed(''), patch, resultsBlob).changesets[0]!.spec).not.toHaveProperty(
       'autoMerge',
     );
+    const native = parsed('x-campaigns:\n  autoMerge:\n    method: merge\n    native: true\n');
+    expect(renderPatch(native, patch, resultsBlob).changesets[0]!.spec.autoMerge).toEqual({
+      method: 'merge',
+      native: true,
+    });
   });
 
   it('carries changesetTemplate.fork when the template says, and leaves it out otherwise (the code host decides)', () => {

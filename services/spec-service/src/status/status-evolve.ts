@@ -249,7 +249,9 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       const d = e.data as EventData<typeof ReconcileFailed>;
       // Only failures acting on the current desired state are shown; older ones are moot.
       if (row.spec_event_id !== d.specEventId) return;
-      Object.assign(row, { last_error: d.message, error_terminal: !d.retryable, updated_at: at });
+      // The host refusing its own auto-merge needs no one: the reconciler merges itself.
+      const terminal = !d.retryable && d.operation !== 'enable-auto-merge';
+      Object.assign(row, { last_error: d.message, error_terminal: terminal, updated_at: at });
       return;
     }
     case 'ChangesetReconciled': {
