@@ -28,7 +28,7 @@ export interface MergeView {
 }
 
 /**
- * Why the changeset cannot be merged now, in words fit for the audit log and status; null when
+ * Why the changeset cannot be merged now, in words naming the rule that holds it back; null when
  * it can. Checks must have reported and passed: a changeset whose CI has not reported yet looks
  * the same as one without CI, and merging before CI reports is what auto-merge must never do.
  */
