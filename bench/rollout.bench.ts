@@ -146,6 +146,21 @@ async function main(): Promise<void> {
       ['secondary limit hits', String(secondary)],
       ['primary limit hits', String(primary)],
     ];
+    for (const r of core.limitRefusalLog.filter((r) => r.at >= started)) {
+      // What the simulator had counted in the minute before: to tell a planner that let too
+      // many through from requests it never planned (retries, other callers).
+      const before = core.requestLog.filter(
+        (e) =>
+          e.createdContent &&
+          Date.parse(e.at) <= r.at &&
+          Date.parse(e.at) > r.at - MINUTE_MS / SCALE,
+      );
+      const paths = before.map((e) => `${e.method} ${e.path} ${e.status}`);
+      const repeated = paths.filter((p, i) => paths.indexOf(p) !== i);
+      say(
+        `refused (${r.reason}) at ${(((r.at - started) * SCALE) / MINUTE_MS).toFixed(2)} scaled minutes: ${r.method} ${r.path}; ${before.length} content requests in the minute before${repeated.length > 0 ? `, repeated: ${repeated.slice(0, 5).join(', ')}` : ''}; statuses ${JSON.stringify(Object.fromEntries([...new Set(before.map((e) => e.status))].map((st) => [st, before.filter((e) => e.status === st).length])))}`,
+      );
+    }
     const width = Math.max(...rows.map(([k]) => k.length));
     console.log(`\n| ${'measure'.padEnd(width)} | value |\n| ${'-'.repeat(width)} | ----: |`);
     for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v.padStart(5)} |`);

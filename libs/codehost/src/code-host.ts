@@ -280,6 +280,13 @@ export interface CodeHost {
   convertToDraft(ref: ChangesetRef): Promise<Changeset>;
   /** Merges; resolves to the merge commit's sha. */
   mergeChangeset(input: MergeChangesetInput): Promise<{ sha: string }>;
+  /**
+   * Turns on the host's own auto-merge (`capabilities.autoMerge`): the host merges the pull
+   * request with `method` once its rules (required checks, reviews) are met. Fails `terminal`
+   * when the host refuses: the repository does not allow it, nothing is left to wait for, the
+   * head is no longer `expectedHeadSha`.
+   */
+  enableAutoMerge(input: MergeChangesetInput): Promise<void>;
   comment(ref: ChangesetRef & { body: string }): Promise<{ id: number; url: string }>;
   /** Current state of many pull requests in batched queries; missing ones are left out. */
   loadChangesets(refs: readonly ChangesetRef[]): Promise<ChangesetObservation[]>;

@@ -130,6 +130,7 @@ describe("reconciler-service's TypeORM migrations", () => {
       'changesets',
       'dead_letters',
       'projection_checkpoints',
+      'publication_ledger',
       'reconcile_queue',
       'typeorm_migrations',
     ]);

@@ -10,6 +10,7 @@ describe('reconcilerSettingsFromEnv', () => {
       concurrency: 64,
       pollMs: 250,
       leaseMs: 120_000,
+      timeScale: 1,
     });
   });
 
@@ -19,8 +20,9 @@ describe('reconcilerSettingsFromEnv', () => {
         RECONCILER_CONCURRENCY: '16',
         RECONCILER_POLL_MS: '1000',
         RECONCILER_LEASE_MS: '30000',
+        CAMPAIGNS_TIME_SCALE: '12',
       }),
-    ).toEqual({ concurrency: 16, pollMs: 1000, leaseMs: 30_000 });
+    ).toEqual({ concurrency: 16, pollMs: 1000, leaseMs: 30_000, timeScale: 12 });
   });
 
   it('names the variable that is not a whole number', () => {
@@ -29,6 +31,9 @@ describe('reconcilerSettingsFromEnv', () => {
     );
     expect(() => reconcilerSettingsFromEnv({ RECONCILER_POLL_MS: 'soon' })).toThrow(
       /RECONCILER_POLL_MS/,
+    );
+    expect(() => reconcilerSettingsFromEnv({ CAMPAIGNS_TIME_SCALE: '0.5' })).toThrow(
+      'CAMPAIGNS_TIME_SCALE must be a number from 1 to 3600, got "0.5"',
     );
   });
 });

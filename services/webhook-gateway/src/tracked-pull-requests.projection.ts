@@ -160,6 +160,8 @@ function shownBy(event: StoredEvent): {
           return { draft: false };
         case 'reopen':
           return { state: 'open' };
+        case 'merge':
+          return { state: 'merged' };
         default:
           return {};
       }

@@ -50,6 +50,14 @@ export class SimCore {
   readonly limits: RateLimits;
   /** Requests refused by a rate limit since the simulator started, by kind. */
   readonly limitRefusals = { primary: 0, secondary: 0 };
+  /** The refusals themselves, newest last (at most `requestLogCapacity`). */
+  readonly limitRefusalLog: {
+    at: number;
+    kind: string;
+    reason: string;
+    method: string;
+    path: string;
+  }[] = [];
   readonly repositories: RepositoryOperations;
   readonly pulls: PullRequestOperations;
   readonly checks: CheckOperations;

@@ -220,6 +220,9 @@ export function describe(e: StoredEvent): string {
       if (d.title !== undefined) what.push(`title ${quote(d.title)}`);
       if (d.body !== undefined) what.push('body');
       if (d.baseRef !== undefined) what.push(`base ${d.baseRef}`);
+      if (d.mergeMethod !== undefined) what.push(`method ${d.mergeMethod}`);
+      if (d.mergeCommitSha !== undefined)
+        what.push(`merge commit ${d.mergeCommitSha.slice(0, 10)}`);
       const pr = d.number === null ? '' : ` PR #${d.number}`;
       return `${changesetLabel(d)}: ${d.operation}${pr}${what.length > 0 ? `: ${what.join(', ')}` : ''}`;
     }

@@ -159,6 +159,17 @@ describe('describe', () => {
     const files = { modified: ['README.md'], added: ['NEW.md'], deleted: [], renamed: [] };
     expect(
       describeEvent(
+        event('ChangesetUpdated', {
+          ...changeset(REPO),
+          operation: 'merge',
+          number: 7,
+          mergeMethod: 'squash',
+          mergeCommitSha: 'a'.repeat(40),
+        }),
+      ),
+    ).toBe(`${REPO}@hello: merge PR #7: method squash, merge commit aaaaaaaaaa`);
+    expect(
+      describeEvent(
         event('PatchComputed', {
           executionId: EX,
           workspace,

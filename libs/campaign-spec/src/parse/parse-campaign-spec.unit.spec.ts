@@ -457,6 +457,30 @@ describe('parseCampaignSpec: every error at its line and column', () => {
     ],
     ['an empty file', '', '1:1: the spec is empty; it needs at least a "name"'],
     [
+      'an unknown auto-merge method',
+      lines('name: x', 'x-campaigns:', '  autoMerge:', '    method: fast-forward'),
+      '4:13: x-campaigns.autoMerge.method must be merge, squash or rebase',
+    ],
+    [
+      'auto-merge of changesets published only as drafts',
+      lines(
+        'name: x',
+        'changesetTemplate:',
+        '  title: t',
+        '  branch: b',
+        '  commit: { message: m }',
+        '  published: draft',
+        'x-campaigns:',
+        '  autoMerge: { method: squash }',
+      ),
+      '8:14: x-campaigns.autoMerge needs changesets published ready for review, but changesetTemplate.published publishes none (a draft cannot be merged); set it to true, or to a list with a true entry',
+    ],
+    [
+      'auto-merge without a changeset template',
+      lines('name: x', 'x-campaigns:', '  autoMerge:', '    method: merge'),
+      '4:5: x-campaigns.autoMerge merges the changesets changesetTemplate creates, and this spec has no changesetTemplate (imported changesets are never merged)',
+    ],
+    [
       'a list instead of a mapping',
       lines('- name: x'),
       '1:1: the spec must be a mapping of keys (name, on, steps, changesetTemplate, …)',

@@ -35,6 +35,7 @@ export function runSemanticChecks(
   checkTransformChanges(spec, reporter, work);
   checkImportChangesets(spec, reporter);
   checkChangesetTemplate(spec, reporter, steps);
+  checkAutoMerge(spec, reporter);
   checkTemplates(spec, reporter, steps);
   work.checkSteps += MAX_CHECK_STEPS - steps.remaining;
 }
@@ -359,6 +360,33 @@ function checkChangesetTemplate(spec: PartialSpec, reporter: Reporter, steps: Gl
     );
   }
   checkPublished(spec, reporter, steps);
+}
+
+/**
+ * Auto-merge merges the changesets the template publishes ready for review: a spec that
+ * publishes none (no template, `published` omitted, false, "draft", or a list without a true
+ * entry) would never merge anything, which is refused rather than silently ignored.
+ */
+function checkAutoMerge(spec: PartialSpec, reporter: Reporter): void {
+  if (spec['x-campaigns']?.autoMerge === undefined) return;
+  const path = ['x-campaigns', 'autoMerge'];
+  const template = spec.changesetTemplate;
+  if (template === undefined) {
+    reporter.value(
+      path,
+      'x-campaigns.autoMerge merges the changesets changesetTemplate creates, and this spec has no changesetTemplate (imported changesets are never merged)',
+    );
+    return;
+  }
+  const published = template.published;
+  const states = Array.isArray(published)
+    ? published.flatMap((rule) => Object.values(rule))
+    : [published ?? false];
+  if (states.includes(true)) return;
+  reporter.value(
+    path,
+    'x-campaigns.autoMerge needs changesets published ready for review, but changesetTemplate.published publishes none (a draft cannot be merged); set it to true, or to a list with a true entry',
+  );
 }
 
 function checkTemplateBranch(spec: PartialSpec, branch: string, reporter: Reporter): void {

@@ -359,8 +359,28 @@ export const changesetTemplateSchema = z
     description: 'How each changeset (pull/merge request) looks. Required when the spec has steps.',
   });
 
+export const autoMergeSchema = z
+  .strictObject({
+    method: z
+      .enum(['merge', 'squash', 'rebase'], { error: 'must be merge, squash or rebase' })
+      .meta({
+        description:
+          'How the changesets are merged: a merge commit, one squashed commit, or the commits rebased onto the base branch.',
+      }),
+    native: z.boolean().optional().meta({
+      description:
+        "Turn on the code host's own auto-merge (GitHub's) on each changeset while its checks run, so that the host merges it as soon as its rules allow; where the host or the repository does not allow it, the reconciler merges it itself. Default false.",
+    }),
+  })
+  .meta({
+    title: 'AutoMerge',
+    description:
+      'Merge each published changeset once its checks pass and its review decision allows (approved, or no review required). A changeset whose checks fail, whose review requests changes or whose merge the code host refuses is left open and shown in campaign status; it is tried again only when its head, checks or review change, or a changed spec is applied.',
+  });
+
 export const campaignsExtensionSchema = z
   .strictObject({
+    autoMerge: autoMergeSchema.optional(),
     publicationRate: z
       .string()
       .regex(RATE_PATTERN, { error: RATE_HINT })
@@ -458,6 +478,8 @@ export type CommitAuthor = z.output<typeof commitAuthorSchema>;
 export type Published = z.output<typeof publishedSchema>;
 /** `true` (publish), `false` (do not publish) or `'draft'`. */
 export type PublicationState = z.output<typeof publicationStateSchema>;
+/** `x-campaigns.autoMerge`: how the campaign's changesets are merged once they may be. */
+export type AutoMerge = z.output<typeof autoMergeSchema>;
 
 /** One environment variable of a step: a value, or (no value) a secret of the executor. */
 export type StepEnvVar = { name: string; value: string } | { name: string; fromSecret: true };

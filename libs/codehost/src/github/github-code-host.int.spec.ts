@@ -561,6 +561,84 @@ describe('GithubCodeHost against the simulator', () => {
     expect(observed).toMatchObject({ state: 'MERGED', title: 'B, retitled', baseRefName: 'main' });
   });
 
+  it('answers a merge the host refuses (a conflict, a moved head) with a terminal error at once, asking once', async () => {
+    await branchWithCommit('repo-00002', 'conflicting');
+    const pr = await t.host.createChangeset({
+      repo: t.repo('repo-00002'),
+      head: 'conflicting',
+      base: 'main',
+      title: 'Conflicts',
+      body: '',
+      draft: false,
+    });
+    const ref = { repo: t.repo('repo-00002'), number: pr.number };
+    const since = (await t.sim.control.call('requests', {})).at(-1)?.seq ?? 0;
+
+    const moved = await errorOf(t.host.mergeChangeset({ ...ref, expectedHeadSha: 'b'.repeat(40) }));
+    expect(moved).toMatchObject({ kind: 'terminal', context: { status: 409 } });
+
+    // main gets the same file with other content: the pull request no longer merges.
+    await t.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: 'repo-00002',
+      branch: 'main',
+      files: { 'conflicting.txt': 'other\n' },
+    });
+    const conflict = await errorOf(
+      t.host.mergeChangeset({ ...ref, expectedHeadSha: pr.headRefOid }),
+    );
+    expect(conflict).toMatchObject({ kind: 'terminal', context: { status: 405 } });
+    expect(conflict.message).toContain('not mergeable');
+
+    const merges = (await t.sim.control.call('requests', { since })).filter(
+      (r) => r.method === 'PUT' && r.path.endsWith(`/pulls/${pr.number}/merge`),
+    );
+    expect(merges).toHaveLength(2);
+  });
+
+  it("turns on GitHub's auto-merge while a check is pending, and the host merges once it passes; with nothing to wait for, the host refuses", async () => {
+    await branchWithCommit('repo-00001', 'native');
+    const pr = await t.host.createChangeset({
+      repo: t.repo('repo-00001'),
+      head: 'native',
+      base: 'main',
+      title: 'Native',
+      body: '',
+      draft: false,
+    });
+    const ref = { repo: t.repo('repo-00001'), number: pr.number };
+    const refused = await errorOf(
+      t.host.enableAutoMerge({ ...ref, method: 'squash', expectedHeadSha: pr.headRefOid }),
+    );
+    expect(refused.kind).toBe('terminal');
+    expect(refused.message).toContain('is in clean status');
+
+    const run = await t.sim.control.call('createCheckRun', {
+      owner: 'acme',
+      name: 'repo-00001',
+      headSha: pr.headRefOid,
+      checkName: 'ci',
+      status: 'in_progress',
+    });
+    await t.host.enableAutoMerge({ ...ref, method: 'squash', expectedHeadSha: pr.headRefOid });
+    const enabled = await t.sim.control.call('getPullRequest', {
+      owner: 'acme',
+      name: 'repo-00001',
+      number: pr.number,
+    });
+    expect(enabled.auto_merge).toMatchObject({ merge_method: 'squash' });
+
+    await t.sim.control.call('updateCheckRun', {
+      owner: 'acme',
+      name: 'repo-00001',
+      id: run.id,
+      status: 'completed',
+      conclusion: 'success',
+    });
+    const [observed] = await t.host.loadChangesets([ref]);
+    expect(observed).toMatchObject({ state: 'MERGED' });
+  });
+
   it('loads 120 pull requests in two GraphQL queries, leaving out ones that do not exist', async () => {
     // Given 120 pull requests opened by people on the host.
     const refs: { repo: string; number: number }[] = [];

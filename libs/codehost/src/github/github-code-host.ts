@@ -370,9 +370,40 @@ export class GithubCodeHost implements CodeHost {
           pull_number: input.number,
           merge_method: input.method ?? 'merge',
           ...(input.expectedHeadSha === undefined ? {} : { sha: input.expectedHeadSha }),
+          // Not retried here: 405 (not mergeable) and 409 (the head moved) are the host's
+          // answer, which a retry only delays, and a merge that failed otherwise may still have
+          // happened; the caller reads the pull request again before deciding anything.
+          request: { retries: 0 },
         });
         return { sha: data.sha };
       },
+    );
+  }
+
+  async enableAutoMerge(input: MergeChangesetInput): Promise<void> {
+    const r = this.#parse(input.repo);
+    const context = { operation: 'enable auto-merge', repo: input.repo, number: input.number };
+    const pull = await this.#call(context, async () => {
+      const { data } = await this.#octokit.rest.pulls.get({
+        owner: r.owner,
+        repo: r.name,
+        pull_number: input.number,
+      });
+      return data;
+    });
+    await this.#graphqlWithRateLimit(
+      `mutation($id: ID!, $mergeMethod: PullRequestMergeMethod, $head: GitObjectID) {
+        enablePullRequestAutoMerge(
+          input: { pullRequestId: $id, mergeMethod: $mergeMethod, expectedHeadOid: $head }
+        ) { pullRequest { id } }
+      }`,
+      {
+        id: pull.node_id,
+        mergeMethod: (input.method ?? 'merge').toUpperCase(),
+        head: input.expectedHeadSha ?? null,
+      },
+      context,
+      false,
     );
   }
 

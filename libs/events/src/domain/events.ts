@@ -223,6 +223,7 @@ export const ChangesetRenderFailed = defineEvent(
 
 const changesetIdentity = { changesetId: id32, campaign, repository, headBranch: z.string() };
 const publishedValue = z.union([z.boolean(), z.literal('draft')]);
+const mergeMethod = z.enum(['merge', 'squash', 'rebase']);
 
 /** The desired state of one changeset, rendered from the template for a PatchComputed. */
 export const ChangesetSpecComputed = defineEvent(
@@ -252,6 +253,12 @@ export const ChangesetSpecComputed = defineEvent(
       files: changedFiles,
       /** The tree the diff leads to, when the changeset carries the workspace's whole diff. */
       tree: gitTree.optional(),
+      /**
+       * `x-campaigns.autoMerge`: merge the changeset with this method once its checks pass and
+       * its review allows (`native`: turn on the host's auto-merge while they run); absent (and
+       * in events recorded before) it is never merged.
+       */
+      autoMerge: z.strictObject({ method: mergeMethod, native: z.boolean().optional() }).optional(),
     }),
   }),
 );
@@ -331,9 +338,20 @@ export const ChangesetUpdated = defineEvent(
   'ChangesetUpdated',
   z.strictObject({
     ...reconcilerFields,
-    operation: z.enum(['push', 'update', 'undraft', 'reopen', 'convert-to-draft']),
+    operation: z.enum([
+      'push',
+      'update',
+      'undraft',
+      'reopen',
+      'convert-to-draft',
+      'merge',
+      'enable-auto-merge',
+    ]),
     number: z.number().int().positive().nullable(),
-    /** push: the commit now at the head branch and the diff it carries. */
+    /**
+     * push: the commit now at the head branch and the diff it carries; enable-auto-merge: the
+     * head commit the host's auto-merge was turned on for.
+     */
     commitSha: z.string().optional(),
     diffSha256: sha256.optional(),
     /** push: the commit's message and author (absent in events recorded before v2). */
@@ -341,6 +359,12 @@ export const ChangesetUpdated = defineEvent(
     author: commitAuthor.optional(),
     /** push: the fork the branch was pushed to (HOST/OWNER/NAME); absent: the repository itself. */
     headRepository: z.string().optional(),
+    /**
+     * merge: how it was merged, and the commit the merge put on the base branch;
+     * enable-auto-merge: how the host is to merge it.
+     */
+    mergeMethod: mergeMethod.optional(),
+    mergeCommitSha: z.string().optional(),
     /** update: the fields written. */
     title: z.string().optional(),
     body: z.string().optional(),

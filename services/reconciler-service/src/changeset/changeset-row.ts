@@ -4,6 +4,9 @@ import type {
   ChangesetSpec,
   ChangesetState,
   ExternalState,
+  MergeMethod,
+  ObservedChecks,
+  ObservedReview,
   PublicationState,
   PushedCommit,
 } from '../planner/index.js';
@@ -58,6 +61,25 @@ export interface ChangesetRow {
   lastError: string | null;
   /** The spec event a terminal failure happened for: no retry until another spec. */
   terminalSpecEventId: string | null;
+  /** The desired spec's `autoMerge` method; null when it does not ask for auto-merge. */
+  autoMerge: MergeMethod | null;
+  /** The desired spec's `autoMerge.native`: turn on the host's own auto-merge. */
+  autoMergeNative: boolean;
+  /**
+   * The head commit the host's auto-merge was turned on for, or refused for (then the
+   * reconciler merges itself): it is not asked again for that head.
+   */
+  nativeAutoMergeHead: string | null;
+  /** The head commit's checks and the review decision, as last observed. */
+  checks: ObservedChecks;
+  /** `REVIEW_REQUIRED` until observed: null is the host saying no review is required. */
+  reviewDecision: ObservedReview;
+  /**
+   * The code host's last refusal to merge (conflicts, a moved head, …): no merge is tried again
+   * until the head, checks or review change or a new spec comes, so a refusal is never retried
+   * blindly.
+   */
+  mergeRefusal: string | null;
   streamVersion: bigint;
 }
 
@@ -97,6 +119,13 @@ export function newChangesetRow(identity: ChangesetIdentity): ChangesetRow {
     attempts: 0,
     lastError: null,
     terminalSpecEventId: null,
+    autoMerge: null,
+    autoMergeNative: false,
+    nativeAutoMergeHead: null,
+    checks: null,
+    // Not observed yet: a review counts as required until the host says otherwise.
+    reviewDecision: 'REVIEW_REQUIRED',
+    mergeRefusal: null,
     streamVersion: 0n,
   };
 }
@@ -136,6 +165,10 @@ export function toBranchSpec(
     diffSha256: s.diff.sha256,
     published: s.published,
     fork: s.fork ?? forkByDefault,
+    autoMerge:
+      s.autoMerge === undefined
+        ? null
+        : { method: s.autoMerge.method, native: s.autoMerge.native ?? false },
   };
 }
 
@@ -143,7 +176,11 @@ export function toBranchSpec(
 export function plannerState(
   row: ChangesetRow,
   previousSpec: ChangesetSpec | null,
-  capabilities: { readonly drafts: boolean; readonly forks: boolean },
+  capabilities: {
+    readonly drafts: boolean;
+    readonly forks: boolean;
+    readonly autoMerge: boolean;
+  },
 ): ChangesetState {
   return {
     repository: row.repository,
@@ -171,5 +208,17 @@ export function plannerState(
     detached: row.detached,
     archived: row.archived,
     previousSpec,
+    checks: row.checks,
+    reviewDecision: row.reviewDecision,
+    mergeRefusal: row.mergeRefusal,
+    supportsNativeAutoMerge: capabilities.autoMerge,
+    nativeAutoMergeTried: nativeAutoMergeTried(row),
   };
+}
+
+/** Whether the host's auto-merge was turned on (or refused) for the changeset's current head. */
+export function nativeAutoMergeTried(
+  row: Pick<ChangesetRow, 'nativeAutoMergeHead' | 'headRefOid'>,
+): boolean {
+  return row.nativeAutoMergeHead !== null && row.nativeAutoMergeHead === row.headRefOid;
 }

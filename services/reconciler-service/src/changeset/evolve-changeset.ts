@@ -60,6 +60,12 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       row.attempts = 0;
       row.lastError = null;
       row.terminalSpecEventId = null;
+      // A new desired state (a changed spec applied) tries a refused merge again.
+      row.mergeRefusal = null;
+      row.autoMerge =
+        event.type === 'ChangesetSpecComputed' ? (event.data.spec.autoMerge?.method ?? null) : null;
+      row.autoMergeNative =
+        event.type === 'ChangesetSpecComputed' && event.data.spec.autoMerge?.native === true;
       if (event.type === 'ChangesetImportRequested') {
         // Listed again after it was detached: tracked again. The number is the changeset's
         // once the import read it from the code host.
@@ -81,6 +87,10 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       // Null in events recorded before the body was: what was known stays.
       row.body = d.body ?? row.body;
       row.archived = false;
+      // A pull request just opened: its checks and review are read from the host before any
+      // auto-merge.
+      row.checks = null;
+      row.reviewDecision = 'REVIEW_REQUIRED';
       return row;
     }
     case 'ChangesetUpdated':
@@ -100,7 +110,14 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       if (row.desiredSpecEventId !== event.data.specEventId) return row;
       row.attempts = event.data.attempt;
       row.lastError = event.data.message;
-      if (!event.data.retryable) row.terminalSpecEventId = event.data.specEventId;
+      // A refused merge blocks only merging, until what it was refused for changes; anything
+      // else terminal blocks the spec until the next one.
+      if (!event.data.retryable && event.data.operation === 'merge')
+        row.mergeRefusal = event.data.message;
+      // The host would not turn on its auto-merge for this head: the reconciler merges itself.
+      else if (!event.data.retryable && event.data.operation === 'enable-auto-merge')
+        row.nativeAutoMergeHead = row.headRefOid;
+      else if (!event.data.retryable) row.terminalSpecEventId = event.data.specEventId;
       return row;
     case 'ChangesetScheduled':
       // The queue takes it up again when its slot comes (queue-change.ts); the row is as it was.
@@ -123,12 +140,22 @@ function updated(row: ChangesetRow, d: EventData<typeof ChangesetUpdated>): Chan
         author: d.author ?? { name: '', email: '' },
         commitSha: d.commitSha ?? '',
       };
+      if (d.commitSha !== undefined && d.commitSha !== row.headRefOid) {
+        // Checks belong to a head commit: the new one's are unknown until observed.
+        row.checks = null;
+        row.mergeRefusal = null;
+      }
       row.headRefOid = d.commitSha ?? row.headRefOid;
       row.headRepository = d.headRepository ?? null;
       break;
     case 'update':
       if (d.title !== undefined) row.title = d.title;
       if (d.body !== undefined) row.body = d.body;
+      if (d.baseRef !== undefined && d.baseRef !== row.baseRef) {
+        // Checks observed against the old base say nothing of the new one: read them again.
+        row.checks = null;
+        row.mergeRefusal = null;
+      }
       if (d.baseRef !== undefined) row.baseRef = d.baseRef;
       break;
     case 'undraft':
@@ -142,6 +169,14 @@ function updated(row: ChangesetRow, d: EventData<typeof ChangesetUpdated>): Chan
     case 'reopen':
       row.externalState = 'open';
       row.archived = false;
+      break;
+    case 'merge':
+      row.externalState = 'merged';
+      row.mergeRefusal = null;
+      row.lastError = null;
+      break;
+    case 'enable-auto-merge':
+      row.nativeAutoMergeHead = d.commitSha ?? row.headRefOid;
       break;
   }
   return row;
@@ -158,6 +193,15 @@ function observed(row: ChangesetRow, d: EventData<typeof ChangesetObserved>): Ch
       row.publicationState = row.draft ? 'draft' : 'published';
   }
   if (d.state !== undefined) row.externalState = d.state;
+  // What a merge was refused for changed: it may be tried again (mergeBlocker).
+  const head = d.headRefOid !== undefined && d.headRefOid !== row.headRefOid;
+  const checks = d.checks !== undefined && d.checks !== row.checks;
+  const review = d.reviewDecision !== undefined && d.reviewDecision !== row.reviewDecision;
+  if (head || checks || review) row.mergeRefusal = null;
+  // Checks belong to a head commit: a new head's are unknown until observed.
+  if (d.checks !== undefined) row.checks = d.checks;
+  else if (head) row.checks = null;
+  if (d.reviewDecision !== undefined) row.reviewDecision = d.reviewDecision;
   if (row.imported && row.publicationState === 'unpublished') {
     // An imported pull request the host showed exists there, open or not: it is read.
     row.publicationState = row.draft ? 'draft' : 'published';

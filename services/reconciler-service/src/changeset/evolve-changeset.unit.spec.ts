@@ -366,3 +366,135 @@ describe('foldQueueChange', () => {
     expect(change).toMatchObject({ removed: true, upsert: { replace: true } });
   });
 });
+
+describe('auto-merge in evolve and the queue', () => {
+  const autoMergeSpec: ChangesetEventBody = {
+    type: 'ChangesetSpecComputed',
+    data: {
+      ...identity,
+      applyId: 'apply-1',
+      spec: { ...specData, autoMerge: { method: 'squash' } },
+    } as never,
+  };
+  const mergeRefused: ChangesetEventBody = {
+    type: 'ReconcileFailed',
+    data: {
+      ...identity,
+      specEventId: SPEC,
+      operation: 'merge',
+      retryable: false,
+      attempt: 1,
+      message: 'merge pull request github.com/acme/api #7: 405 Pull Request is not mergeable',
+      httpStatus: 405,
+      retryInMs: null,
+    },
+  };
+  /** Folds one event into a fresh queue change from `before`. */
+  const queued = (before: ChangesetRow, body: ChangesetEventBody) => {
+    const change = noQueueChange();
+    foldQueueChange(change, before, event(body));
+    return change;
+  };
+
+  it('Given a spec with auto-merge, then the row records its method; a new PR needs its checks and review read first', () => {
+    const row = given(autoMergeSpec, published());
+    expect(row).toMatchObject({
+      autoMerge: 'squash',
+      checks: null,
+      reviewDecision: 'REVIEW_REQUIRED',
+    });
+    expect(given(computed)).toMatchObject({ autoMerge: null });
+  });
+
+  it('Given auto-merge and green checks, when an approval is observed, then the changeset is due (mergeable); without auto-merge it is not', () => {
+    const green = given(autoMergeSpec, published(), observed({ checks: 'SUCCESS' }));
+    expect(queued(green, observed({ reviewDecision: 'APPROVED' })).upsert).toMatchObject({
+      reason: 'mergeable',
+    });
+    const plain = given(computed, published(), observed({ checks: 'SUCCESS' }));
+    expect(queued(plain, observed({ reviewDecision: 'APPROVED' })).upsert).toBeNull();
+  });
+
+  it('Given auto-merge and an approval, when checks fail, then nothing is due', () => {
+    const approved = given(autoMergeSpec, published(), observed({ reviewDecision: 'APPROVED' }));
+    expect(queued(approved, observed({ checks: 'FAILURE' })).upsert).toBeNull();
+  });
+
+  it('Given a refused merge, then only merging is blocked (no terminal spec), and nothing but a change of head, checks or review lifts it', () => {
+    const ready = given(
+      autoMergeSpec,
+      published(),
+      observed({ checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    );
+    const refused = evolveChangeset(ready, event(mergeRefused));
+    expect(refused).toMatchObject({
+      terminalSpecEventId: null,
+      mergeRefusal: mergeRefused.data.message,
+    });
+    // The same checks and review again: still refused, not due.
+    const same = observed({ checks: 'SUCCESS', reviewDecision: 'APPROVED', title: 'Hello again' });
+    expect(evolveChangeset(refused, event(same)).mergeRefusal).not.toBeNull();
+    expect(queued(refused, same).upsert).toBeNull();
+    // A new head: the refusal is lifted, but its checks are unknown until they report.
+    const pushed = evolveChangeset(refused, event(observed({ headRefOid: 'b'.repeat(40) })));
+    expect(pushed).toMatchObject({ mergeRefusal: null, checks: null });
+    expect(queued(pushed, observed({ checks: 'SUCCESS' })).upsert).toMatchObject({
+      reason: 'mergeable',
+    });
+  });
+
+  it('Given a refused merge, when a changed spec is applied, then the refusal is lifted', () => {
+    const refused = given(autoMergeSpec, published(), mergeRefused);
+    expect(evolveChangeset(refused, event(autoMergeSpec, NEWER_SPEC)).mergeRefusal).toBeNull();
+  });
+  it("Given native auto-merge and an approval, when checks start, then it is due to turn on the host's auto-merge, once per head; a refusal leaves merging to the reconciler", () => {
+    const nativeSpec: ChangesetEventBody = {
+      type: 'ChangesetSpecComputed',
+      data: {
+        ...identity,
+        applyId: 'apply-1',
+        spec: { ...specData, autoMerge: { method: 'merge', native: true } },
+      } as never,
+    };
+    const approved = given(nativeSpec, published(), observed({ reviewDecision: 'APPROVED' }));
+    expect(approved).toMatchObject({ autoMerge: 'merge', autoMergeNative: true });
+    expect(queued(approved, observed({ checks: 'PENDING' })).upsert).toMatchObject({
+      reason: 'auto-merge can be turned on',
+    });
+    const running = evolveChangeset(approved, event(observed({ checks: 'PENDING' })));
+    const enabled = evolveChangeset(
+      running,
+      event({
+        type: 'ChangesetUpdated',
+        data: {
+          ...identity,
+          specEventId: SPEC,
+          operation: 'enable-auto-merge',
+          number: 7,
+          mergeMethod: 'merge',
+          commitSha: 'a'.repeat(40),
+        },
+      }),
+    );
+    expect(enabled.nativeAutoMergeHead).toBe('a'.repeat(40));
+    // Turned on for this head: another pending report does not make it due again.
+    expect(queued(enabled, observed({ checks: 'PENDING', title: 'again' })).upsert).toBeNull();
+
+    const refused = evolveChangeset(
+      running,
+      event({
+        ...mergeRefused,
+        data: { ...mergeRefused.data, operation: 'enable-auto-merge', message: 'not allowed' },
+      } as ChangesetEventBody),
+    );
+    expect(refused).toMatchObject({
+      nativeAutoMergeHead: 'a'.repeat(40),
+      mergeRefusal: null,
+      terminalSpecEventId: null,
+    });
+    // Green now: the reconciler merges itself.
+    expect(queued(refused, observed({ checks: 'SUCCESS' })).upsert).toMatchObject({
+      reason: 'mergeable',
+    });
+  });
+});

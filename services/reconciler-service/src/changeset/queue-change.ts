@@ -1,5 +1,6 @@
-import type { ChangesetRow } from './changeset-row.js';
-import type { ChangesetEvent } from './evolve-changeset.js';
+import { canEnableNativeAutoMerge, mergeBlocker } from '../planner/index.js';
+import { nativeAutoMergeTried, type ChangesetRow } from './changeset-row.js';
+import { evolveChangeset, type ChangesetEvent } from './evolve-changeset.js';
 
 /**
  * What a batch of events does to one changeset's row of the reconcile queue, folded in event
@@ -17,8 +18,10 @@ export const noQueueChange = (): QueueChange => ({ removed: false, upsert: null 
 /**
  * Folds one event's effect on the queue into `change`: a new desired state is due now; a
  * reconcile of the desired state leaves the queue (of an older one, it is due again); a
- * retryable failure is due after its backoff, a terminal one leaves the queue. `before` is the
- * changeset as it was before the event.
+ * retryable failure is due after its backoff, a terminal one leaves the queue; an observation
+ * that makes a changeset whose spec wants auto-merge mergeable (checks turned green, an approval
+ * came, a refusal's cause changed), or lets the host's own auto-merge be turned on (checks
+ * started), is due now. `before` is the changeset as it was before the event.
  */
 export function foldQueueChange(
   change: QueueChange,
@@ -41,6 +44,15 @@ export function foldQueueChange(
       if (before.desiredSpecEventId !== event.data.specEventId) return;
       enqueue(change, new Date(at.getTime() + event.data.inMs), version, 'scheduled', true);
       return;
+    case 'ChangesetObserved': {
+      if (before.autoMerge === null) return;
+      const after = evolveChangeset(before, event);
+      if (mergeBlocker(before) !== null && mergeBlocker(after) === null)
+        enqueue(change, at, version, 'mergeable');
+      else if (before.autoMergeNative && !canEnable(before) && canEnable(after))
+        enqueue(change, at, version, 'auto-merge can be turned on');
+      return;
+    }
     case 'ReconcileFailed':
       if (before.desiredSpecEventId !== event.data.specEventId) return;
       if (event.data.retryable) {
@@ -76,4 +88,9 @@ function enqueue(
 function dequeue(change: QueueChange): void {
   change.removed = true;
   change.upsert = null;
+}
+
+/** Whether the host's auto-merge could be turned on for the row (the host's support aside). */
+function canEnable(row: ChangesetRow): boolean {
+  return canEnableNativeAutoMerge({ ...row, nativeAutoMergeTried: nativeAutoMergeTried(row) });
 }

@@ -64,9 +64,14 @@ export class OperationExecutor {
       case 'detach':
         // Recorded by ChangesetReconciled's operations: the pull request is left as it is.
         break;
+      case 'merge':
+        await this.merge(r);
+        break;
+      case 'enable-auto-merge':
+        await this.enableAutoMerge(r);
+        break;
       default:
-        // merge, comment: planned for bulk operations, which the reconciler does not carry out
-        // yet (issue M1).
+        // comment: reserved; nothing plans it.
         throw new CodeHostError('terminal', `operation ${operation.type} is not supported yet`, {
           operation: operation.type,
           repo: r.row.repository,
@@ -215,6 +220,58 @@ export class OperationExecutor {
     r.hold({
       type: 'ChangesetClosed',
       data: { specEventId: r.desired.specEventId, number: pr.number, url: pr.url, reason },
+    });
+  }
+
+  /**
+   * Merges the head commit the checks and review were observed for: when the head moved since,
+   * the code host refuses (409), and that refusal, like a conflict's (405), is recorded as a
+   * terminal ReconcileFailed of `merge` that blocks merging until the head, checks or review
+   * change (evolveChangeset).
+   */
+  private async merge(r: Round): Promise<void> {
+    const method = r.spec?.autoMerge?.method;
+    if (method === undefined || r.row.headRefOid === null)
+      throw new Error('merge without auto-merge or a known head');
+    const merged = await r.host!.mergeChangeset({
+      ...this.ref(r),
+      method,
+      expectedHeadSha: r.row.headRefOid,
+    });
+    await this.wrote(r, 'merge');
+    r.hold({
+      type: 'ChangesetUpdated',
+      data: {
+        specEventId: r.desired.specEventId,
+        operation: 'merge',
+        number: r.row.number,
+        mergeMethod: method,
+        mergeCommitSha: merged.sha,
+      },
+    });
+  }
+
+  /**
+   * Turns on the host's own auto-merge for the observed head. A refusal (the repository does not
+   * allow it, nothing left to wait for) is a terminal ReconcileFailed of `enable-auto-merge`:
+   * not asked again for that head, and the reconciler merges itself once checks pass.
+   */
+  private async enableAutoMerge(r: Round): Promise<void> {
+    const method = r.spec?.autoMerge?.method;
+    const head = r.row.headRefOid;
+    if (method === undefined || head === null)
+      throw new Error('enable-auto-merge without auto-merge or a known head');
+    await r.host!.enableAutoMerge({ ...this.ref(r), method, expectedHeadSha: head });
+    await this.wrote(r, 'enable-auto-merge');
+    r.hold({
+      type: 'ChangesetUpdated',
+      data: {
+        specEventId: r.desired.specEventId,
+        operation: 'enable-auto-merge',
+        number: r.row.number,
+        mergeMethod: method,
+        commitSha: head,
+      },
     });
   }
 

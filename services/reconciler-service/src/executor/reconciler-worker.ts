@@ -68,6 +68,19 @@ export const DEFAULT_CONCURRENCY = 64;
  */
 const MAX_PLANS = 2;
 
+/** What follows a refused merge (evolveChangeset lifts the refusal on these). */
+const MERGE_REFUSED =
+  'auto-merge tries again when the head, checks or review change, or a changed spec is applied';
+/** What follows a refusal to turn on the host's auto-merge (evolveChangeset). */
+const NATIVE_REFUSED = 'the reconciler merges it itself once its checks pass';
+
+/** A terminal failure's message, with what auto-merge does after it. */
+function refusalMessage(operation: string, message: string): string {
+  if (operation === 'merge') return `${message}; ${MERGE_REFUSED}`;
+  if (operation === 'enable-auto-merge') return `${message}; ${NATIVE_REFUSED}`;
+  return message;
+}
+
 /**
  * Claims due changesets from the reconcile queue (ReconcileQueue), loads each one's round
  * (loadRound), plans it (the pure planner) and carries out the plan on the code host
@@ -300,7 +313,7 @@ export class ReconcilerWorker {
         await this.fail(
           r,
           current,
-          error.message,
+          retryable ? error.message : refusalMessage(current, error.message),
           retryable,
           error.context.status ?? null,
           error.retryAfterMs,

@@ -1,3 +1,5 @@
+import type { MergeMethod, ObservedChecks, ObservedReview } from './merge.js';
+
 /**
  * The planner's view of a changeset: what a campaign wants (a changeset spec) and what the
  * reconciler last recorded about it (the changeset state). Plain data, no framework types, so
@@ -39,6 +41,8 @@ export interface BranchChangesetSpec {
    * the code host's default when the template does not say.
    */
   readonly fork: boolean;
+  /** `x-campaigns.autoMerge`: merge it this way once checks and review allow; null: never. */
+  readonly autoMerge: { readonly method: MergeMethod; readonly native: boolean } | null;
 }
 
 /** Desired state of an existing changeset the campaign only tracks (`importChangesets`). */
@@ -103,4 +107,13 @@ export interface ChangesetState {
   readonly archived: boolean;
   /** The spec the changeset was last reconciled against (null before the first reconcile). */
   readonly previousSpec: ChangesetSpec | null;
+  /** The head commit's checks and the review decision, as last observed. */
+  readonly checks: ObservedChecks;
+  readonly reviewDecision: ObservedReview;
+  /** The code host's last refusal to merge, until the head, checks, review or spec change. */
+  readonly mergeRefusal: string | null;
+  /** Whether the repository's code host has an auto-merge of its own to turn on. */
+  readonly supportsNativeAutoMerge: boolean;
+  /** The host's auto-merge was turned on, or refused, for the current head. */
+  readonly nativeAutoMergeTried: boolean;
 }

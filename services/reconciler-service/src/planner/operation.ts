@@ -2,7 +2,7 @@
  * Operations the executor performs on a changeset, and the order it performs them in.
  */
 
-/** Every operation the executor knows. `merge` and `comment` are reserved: no input plans them yet. */
+/** Every operation the executor knows. `comment` is reserved: no input plans it yet. */
 export const OPERATION_TYPES = [
   'push',
   'detach',
@@ -15,6 +15,7 @@ export const OPERATION_TYPES = [
   'undraft',
   'update',
   'merge',
+  'enable-auto-merge',
   'comment',
   'sync',
 ] as const;
@@ -37,6 +38,7 @@ export const OPERATION_PRECEDENCE: Readonly<Record<OperationType, number>> = {
   undraft: 3,
   update: 4,
   merge: 5,
+  'enable-auto-merge': 5,
   comment: 5,
   sync: 6,
 };

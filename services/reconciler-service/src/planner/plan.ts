@@ -9,6 +9,7 @@ import type {
   ChangesetState,
   PushedCommit,
 } from './changeset.js';
+import { canEnableNativeAutoMerge, mergeBlocker } from './merge.js';
 import { inExecutionOrder, type Operation, type OperationType } from './operation.js';
 
 /** What changed between the previous and the current spec (all false without a previous spec). */
@@ -181,7 +182,41 @@ export function planChangesetOperations(
   if (updateReason !== null) add('update', updateReason);
   else if (pushReason !== null)
     add('sync', 'read the new head commit and checks back from the code host');
+  planAutoMerge(currentSpec, changeset, planned, add);
   return result();
+}
+
+/**
+ * Merges when the spec asks for auto-merge and the changeset's checks and review allow it
+ * (`mergeBlocker`), as it will be once this round's reopen or undraft are done; with `native`,
+ * on a host that has its own auto-merge, turns that on while the checks run instead
+ * (`canEnableNativeAutoMerge`). Not in a round that pushes or moves the base: the checks and
+ * review were observed for another head or base, so the merge waits for their next observation.
+ */
+function planAutoMerge(
+  spec: BranchChangesetSpec,
+  changeset: ChangesetState,
+  planned: readonly Operation[],
+  add: Add,
+): void {
+  if (spec.autoMerge === null) return;
+  if (planned.some((o) => o.type === 'push') || changeset.baseRef !== spec.baseRef) return;
+  const reopened = planned.some((o) => o.type === 'reopen');
+  const undrafted = planned.some((o) => o.type === 'undraft');
+  const afterRound = {
+    ...changeset,
+    externalState: reopened ? ('open' as const) : changeset.externalState,
+    draft: undrafted ? false : changeset.draft,
+  };
+  const { method, native } = spec.autoMerge;
+  if (native && changeset.supportsNativeAutoMerge && canEnableNativeAutoMerge(afterRound)) {
+    add('enable-auto-merge', `auto-merge (${method}): the code host merges it once checks pass`);
+    return;
+  }
+  if (mergeBlocker(afterRound) !== null) return;
+  const review =
+    changeset.reviewDecision === 'APPROVED' ? 'it is approved' : 'no review is required';
+  add('merge', `auto-merge (${method}): checks pass and ${review}`);
 }
 
 type Add = (type: OperationType, reason: string) => void;

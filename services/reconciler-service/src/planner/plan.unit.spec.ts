@@ -32,8 +32,13 @@ const spec = (overrides: Partial<BranchChangesetSpec> = {}): BranchChangesetSpec
   diffSha256: 'a'.repeat(64),
   published: true,
   fork: false,
+  autoMerge: null,
   ...overrides,
 });
+
+/** A spec that asks for auto-merge, by the reconciler or by the host's own. */
+const autoMerged = spec({ autoMerge: { method: 'squash', native: false } });
+const nativeMerged = spec({ autoMerge: { method: 'squash', native: true } });
 
 const importSpec: ImportChangesetSpec = { kind: 'import', repository: REPO, externalId: '42' };
 
@@ -56,6 +61,11 @@ const unpublished = (overrides: Partial<ChangesetState> = {}): ChangesetState =>
   detached: false,
   archived: false,
   previousSpec: null,
+  checks: null,
+  reviewDecision: 'REVIEW_REQUIRED',
+  mergeRefusal: null,
+  supportsNativeAutoMerge: true,
+  nativeAutoMergeTried: false,
   ...overrides,
 });
 
@@ -334,6 +344,145 @@ const rows: readonly Row[] = [
     changeset: tracked({ publicationState: 'published', externalState: 'open', externalId: '42' }),
     operations: ['detach'],
   },
+  {
+    name: 'Given auto-merge, when checks pass and the changeset is approved, then it is merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['merge'],
+  },
+  {
+    name: 'Given auto-merge, when checks pass and the host requires no review, then it is merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: null }),
+    operations: ['merge'],
+  },
+  {
+    name: 'Given auto-merge, when checks pass but no one approved yet, then nothing happens',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'REVIEW_REQUIRED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge, when a review requests changes, then it is not merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'CHANGES_REQUESTED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge and an approval, when checks fail, then it is not merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'FAILURE', reviewDecision: 'APPROVED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge and an approval, when checks are pending or have not reported, then it is not merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, { checks: 'PENDING', reviewDecision: 'APPROVED' }),
+    operations: [],
+  },
+  {
+    name: 'Given auto-merge, when the host refused the merge and nothing changed since, then it is not tried again',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, {
+      checks: 'SUCCESS',
+      reviewDecision: 'APPROVED',
+      mergeRefusal: '405 Pull Request is not mergeable',
+    }),
+    operations: [],
+  },
+  {
+    name: "Given native auto-merge, when checks start and it is approved, then the host's auto-merge is turned on",
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, { checks: 'PENDING', reviewDecision: 'APPROVED' }),
+    operations: ['enable-auto-merge'],
+  },
+  {
+    name: 'Given native auto-merge turned on for this head, when checks still run, then nothing happens',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, {
+      checks: 'PENDING',
+      reviewDecision: 'APPROVED',
+      nativeAutoMergeTried: true,
+    }),
+    operations: [],
+  },
+  {
+    name: 'Given native auto-merge, when checks run but no one approved yet, then nothing happens',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, { checks: 'PENDING', reviewDecision: 'REVIEW_REQUIRED' }),
+    operations: [],
+  },
+  {
+    name: 'Given native auto-merge on a host without it, when checks run, then the reconciler waits to merge itself',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, {
+      checks: 'PENDING',
+      reviewDecision: 'APPROVED',
+      supportsNativeAutoMerge: false,
+    }),
+    operations: [],
+  },
+  {
+    name: 'Given native auto-merge the host refused or has not carried out, when checks pass, then the reconciler merges itself',
+    previous: nativeMerged,
+    current: nativeMerged,
+    changeset: publishedAs(nativeMerged, {
+      checks: 'SUCCESS',
+      reviewDecision: 'APPROVED',
+      nativeAutoMergeTried: true,
+    }),
+    operations: ['merge'],
+  },
+  {
+    name: 'Given a spec without auto-merge, when checks pass and it is approved, then it is left for people to merge',
+    previous: spec(),
+    current: spec(),
+    changeset: publishedAs(spec(), { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: [],
+  },
+  {
+    name: "Given auto-merge, when the diff changed, then the branch is pushed and the merge waits for the new head's checks",
+    previous: autoMerged,
+    current: spec({ autoMerge: { method: 'squash', native: false }, diffSha256: 'e'.repeat(64) }),
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['push', 'sync'],
+  },
+  {
+    name: 'Given auto-merge, when the base changed, then the base is updated and the merge waits for checks against it',
+    previous: autoMerged,
+    current: spec({ autoMerge: { method: 'squash', native: false }, baseRef: 'develop' }),
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['update'],
+  },
+  {
+    name: 'Given auto-merge, when the title changed on a green, approved changeset, then it is updated and merged',
+    previous: autoMerged,
+    current: spec({ autoMerge: { method: 'squash', native: false }, title: 'Hello, World' }),
+    changeset: publishedAs(autoMerged, { checks: 'SUCCESS', reviewDecision: 'APPROVED' }),
+    operations: ['update', 'merge'],
+  },
+  {
+    name: 'Given auto-merge, when a green, approved changeset was closed by hand, then it is reopened and merged',
+    previous: autoMerged,
+    current: autoMerged,
+    changeset: publishedAs(autoMerged, {
+      externalState: 'closed',
+      checks: 'SUCCESS',
+      reviewDecision: 'APPROVED',
+    }),
+    operations: ['reopen', 'merge'],
+  },
 ];
 
 describe('planChangesetOperations', () => {
@@ -480,6 +629,8 @@ describe('planChangesetOperations', () => {
 });
 
 const SPEC_EVENT = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+/** The head commit of a changeset the planner is given. */
+const HEAD = 'c'.repeat(40);
 
 /** The reconciler's row for a planner state (the fields evolve reads and writes). */
 function rowOf(state: ChangesetState): ChangesetRow {
@@ -500,6 +651,11 @@ function rowOf(state: ChangesetState): ChangesetRow {
     baseRef: state.baseRef,
     draft: state.draft,
     archived: state.archived,
+    checks: state.checks,
+    reviewDecision: state.reviewDecision,
+    mergeRefusal: state.mergeRefusal,
+    headRefOid: HEAD,
+    nativeAutoMergeHead: state.nativeAutoMergeTried ? HEAD : null,
   };
 }
 
@@ -596,9 +752,32 @@ function applyEffects(
       case 'import':
         row = { ...row, publicationState: 'published', externalState: 'open' };
         break;
+      case 'merge':
+        record({
+          type: 'ChangesetUpdated',
+          data: {
+            ...identity,
+            operation: 'merge',
+            number: 7,
+            mergeMethod: branch!.autoMerge!.method,
+            mergeCommitSha: 'e'.repeat(40),
+          },
+        });
+        break;
+      case 'enable-auto-merge':
+        record({
+          type: 'ChangesetUpdated',
+          data: {
+            ...identity,
+            operation: 'enable-auto-merge',
+            number: 7,
+            mergeMethod: branch!.autoMerge!.method,
+            commitSha: row.headRefOid!,
+          },
+        });
+        break;
       case 'archive':
       case 'sync':
-      case 'merge':
       case 'comment':
         break;
     }
@@ -607,6 +786,7 @@ function applyEffects(
   const evolved = plannerState(row, null, {
     drafts: state.supportsDrafts,
     forks: state.supportsForks,
+    autoMerge: state.supportsNativeAutoMerge,
   });
   return {
     ...state,
@@ -621,6 +801,10 @@ function applyEffects(
     baseRef: evolved.baseRef,
     draft: evolved.draft,
     archived: evolved.archived,
+    checks: evolved.checks,
+    reviewDecision: evolved.reviewDecision,
+    mergeRefusal: evolved.mergeRefusal,
+    nativeAutoMergeTried: evolved.nativeAutoMergeTried,
     previousSpec: current,
   };
 }
@@ -642,6 +826,11 @@ const arbitraryBranchSpec: fc.Arbitrary<BranchChangesetSpec> = fc.record({
   diffSha256: fc.constantFrom('a'.repeat(64), 'b'.repeat(64)),
   published: fc.constantFrom<boolean | 'draft'>(true, false, 'draft'),
   fork: fc.boolean(),
+  autoMerge: fc.constantFrom(
+    null,
+    { method: 'squash' as const, native: false },
+    { method: 'rebase' as const, native: true },
+  ),
 });
 
 const arbitrarySpec: fc.Arbitrary<ChangesetSpec | null> = fc.oneof(
@@ -678,4 +867,14 @@ const arbitraryChangeset: fc.Arbitrary<ChangesetState> = fc.record({
   detached: fc.boolean(),
   archived: fc.boolean(),
   previousSpec: arbitrarySpec,
+  checks: fc.constantFrom(null, 'SUCCESS' as const, 'FAILURE' as const, 'PENDING' as const),
+  reviewDecision: fc.constantFrom(
+    null,
+    'APPROVED' as const,
+    'CHANGES_REQUESTED' as const,
+    'REVIEW_REQUIRED' as const,
+  ),
+  mergeRefusal: fc.constantFrom(null, '405 Pull Request is not mergeable'),
+  supportsNativeAutoMerge: fc.boolean(),
+  nativeAutoMergeTried: fc.boolean(),
 });

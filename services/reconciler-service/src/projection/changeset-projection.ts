@@ -103,6 +103,18 @@ ALTER TABLE ${schema}.changeset_specs ADD COLUMN import_number integer;
 ALTER TABLE ${schema}.changesets ADD COLUMN imported boolean NOT NULL DEFAULT false,
   ADD COLUMN detached boolean NOT NULL DEFAULT false;`,
       },
+      {
+        version: 4,
+        name: 'auto-merge: the method wanted, checks and review observed, a merge refused',
+        // Rows from before: no auto-merge wanted, checks unknown and a review required (NULL
+        // would say none is) until the next observation reads them.
+        sql: `
+ALTER TABLE ${schema}.changesets ADD COLUMN auto_merge text,
+  ADD COLUMN auto_merge_native boolean NOT NULL DEFAULT false, ADD COLUMN checks text,
+  ADD COLUMN review_decision text DEFAULT 'REVIEW_REQUIRED', ADD COLUMN merge_refusal text,
+  ADD COLUMN native_auto_merge_head text;
+ALTER TABLE ${schema}.changesets ALTER COLUMN review_decision DROP DEFAULT;`,
+      },
     ],
     tables: [
       { name: 'changesets', key: ['changeset_id'] },

@@ -125,7 +125,7 @@ export async function saveRows(db: EntityManager, rows: readonly ChangesetRow[])
   );
 }
 
-/** Rows per statement when saving a batch: 27 parameters each, far below the 65,535 limit. */
+/** Rows per statement when saving a batch: 33 parameters each, far below the 65,535 limit. */
 export const SAVE_CHUNK = 1000;
 
 /** Applies a batch's queue changes: one delete, then one upsert per way of setting `due_at`. */

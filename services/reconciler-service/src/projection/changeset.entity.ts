@@ -1,6 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ChangesetRow } from '../changeset/changeset-row.js';
-import type { ExternalState, PublicationState } from '../planner/index.js';
+import type {
+  ExternalState,
+  MergeMethod,
+  ObservedChecks,
+  ObservedReview,
+  PublicationState,
+} from '../planner/index.js';
 
 /**
  * A row of `changesets`: the projected actual and desired state of one changeset. Properties
@@ -84,6 +90,24 @@ export class ChangesetEntity {
 
   @Column({ name: 'terminal_spec_event_id', type: 'uuid', nullable: true })
   terminalSpecEventId!: string | null;
+
+  @Column({ name: 'auto_merge', type: 'text', nullable: true })
+  autoMerge!: MergeMethod | null;
+
+  @Column({ name: 'auto_merge_native', type: 'boolean', default: false })
+  autoMergeNative!: boolean;
+
+  @Column({ name: 'native_auto_merge_head', type: 'text', nullable: true })
+  nativeAutoMergeHead!: string | null;
+
+  @Column({ name: 'checks', type: 'text', nullable: true })
+  checks!: ObservedChecks;
+
+  @Column({ name: 'review_decision', type: 'text', nullable: true })
+  reviewDecision!: ObservedReview;
+
+  @Column({ name: 'merge_refusal', type: 'text', nullable: true })
+  mergeRefusal!: string | null;
 
   @Column({ name: 'stream_version', type: 'bigint' })
   streamVersion!: string;

@@ -189,6 +189,8 @@ const UPDATE_FIELDS: Field[] = [
   { label: 'changesetTemplate.body', read: (s) => s.changesetTemplate?.body },
   { label: 'changesetTemplate.commit', read: (s) => s.changesetTemplate?.commit },
   { label: 'changesetTemplate.published', read: (s) => s.changesetTemplate?.published ?? null },
+  // Not written to the changeset, but it changes what the reconciler does with it: it merges.
+  { label: 'x-campaigns.autoMerge', read: (s) => s['x-campaigns']?.autoMerge ?? null },
 ];
 
 function diffReasons(old: CampaignSpec, spec: CampaignSpec, fields: Field[]): string[] {

@@ -6,7 +6,9 @@ import { previewRows, type CurrentChangeset } from './preview.js';
 const A = 'github.com/acme/a';
 const B = 'github.com/acme/b';
 
-function spec(o: { branch?: string; body?: string; published?: string } = {}): CampaignSpec {
+function spec(
+  o: { branch?: string; body?: string; published?: string; extension?: string } = {},
+): CampaignSpec {
   const parsed = parseCampaignSpec(
     `name: preview
 steps:
@@ -19,7 +21,7 @@ changesetTemplate:
   commit:
     message: Hello
   published: ${o.published ?? 'true'}
-`,
+${o.extension ?? ''}`,
     'preview.yaml',
   );
   if (!parsed.spec) throw new Error(JSON.stringify(parsed.errors));
@@ -58,6 +60,15 @@ describe('previewRows', () => {
       action: 'update',
       reasons: ['changesetTemplate.body changed', 'changesetTemplate.published changed'],
     });
+  });
+
+  it('names auto-merge turned on in the reasons of an update', () => {
+    const autoMerge = 'x-campaigns:\n  autoMerge:\n    method: squash\n';
+    const [row] = previewRows(spec({ extension: autoMerge }), [testWorkspace(A)], {
+      spec: spec(),
+      changesets: [changeset()],
+    });
+    expect(row).toMatchObject({ action: 'update', reasons: ['x-campaigns.autoMerge changed'] });
   });
 
   it('a changed branch closes the old changeset and creates one on the new branch', () => {

@@ -60,6 +60,7 @@ export function renderPatch(
   }
   const rendered = renderChangesetSpecs(spec, patch.workspace, results);
   const publicationRate = spec['x-campaigns']?.publicationRate;
+  const autoMerge = spec['x-campaigns']?.autoMerge;
   const newBlobs: string[] = [];
   const changesets = rendered.map((cs): RenderedChangeset => {
     let diff: BlobRefData;
@@ -102,6 +103,15 @@ export function renderPatch(
           renamed: [...cs.files.renamed],
         },
         ...(whole && patch.tree ? { tree: patch.tree } : {}),
+        ...(autoMerge === undefined
+          ? {}
+          : {
+              autoMerge: {
+                method: autoMerge.method,
+                // Only when asked for: events without it read as the reconciler merging itself.
+                ...(autoMerge.native === true ? { native: true } : {}),
+              },
+            }),
       },
     };
   });

@@ -88,6 +88,28 @@ describe('renderPatch', () => {
     ]);
   });
 
+  it('carries x-campaigns.autoMerge into every changeset of the spec, and leaves it out without it', () => {
+    const { patch, resultsBlob } = patchOf(['README.md']);
+    const parsed = (extension: string) =>
+      parseCampaignSpec(
+        `name: hello\nchangesetTemplate:\n  title: t\n  branch: hello\n  published: true\n  commit:\n    message: m\n${extension}`,
+        'hello.campaign.yaml',
+      ).spec!;
+    const merged = parsed('x-campaigns:\n  autoMerge:\n    method: rebase\n');
+
+    expect(renderPatch(merged, patch, resultsBlob).changesets[0]!.spec.autoMerge).toEqual({
+      method: 'rebase',
+    });
+    expect(renderPatch(parsed(''), patch, resultsBlob).changesets[0]!.spec).not.toHaveProperty(
+      'autoMerge',
+    );
+    const native = parsed('x-campaigns:\n  autoMerge:\n    method: merge\n    native: true\n');
+    expect(renderPatch(native, patch, resultsBlob).changesets[0]!.spec.autoMerge).toEqual({
+      method: 'merge',
+      native: true,
+    });
+  });
+
   it('carries changesetTemplate.fork when the template says, and leaves it out otherwise (the code host decides)', () => {
     const { patch, resultsBlob } = patchOf(['README.md']);
     const forked = (fork: string) =>

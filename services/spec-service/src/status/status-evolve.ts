@@ -233,6 +233,9 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       if (d.operation === 'convert-to-draft')
         Object.assign(row, { draft: true, host_state: 'draft' });
       if (d.operation === 'reopen') row.host_state = row.draft ? 'draft' : 'open';
+      // Merged by auto-merge: an earlier refusal to merge is moot.
+      if (d.operation === 'merge')
+        Object.assign(row, { host_state: 'merged', last_error: null, error_terminal: false });
       row.updated_at = at;
       return;
     }
@@ -258,7 +261,9 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       const d = e.data as EventData<typeof ReconcileFailed>;
       // Only failures acting on the current desired state are shown; older ones are moot.
       if (row.spec_event_id !== d.specEventId) return;
-      Object.assign(row, { last_error: d.message, error_terminal: !d.retryable, updated_at: at });
+      // The host refusing its own auto-merge needs no one: the reconciler merges itself.
+      const terminal = !d.retryable && d.operation !== 'enable-auto-merge';
+      Object.assign(row, { last_error: d.message, error_terminal: terminal, updated_at: at });
       return;
     }
     case 'ChangesetReconciled': {

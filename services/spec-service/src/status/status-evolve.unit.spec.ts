@@ -283,6 +283,11 @@ describe('evolveChangeset', () => {
     ],
     ['reopen', changesetRow({ draft: true, host_state: 'closed' }), { host_state: 'draft' }],
     ['push', changesetRow({ host_state: 'open' }), {}],
+    [
+      'merge',
+      changesetRow({ host_state: 'open', last_error: 'not mergeable', error_terminal: true }),
+      { host_state: 'merged', last_error: null, error_terminal: false },
+    ],
   ])('ChangesetUpdated (%s)', (operation, given, then) => {
     const e = changesetEvent('ChangesetUpdated', { operation, number: 9 });
     expect(evolvedChangeset(given, e)).toEqual([
@@ -344,6 +349,16 @@ describe('evolveChangeset', () => {
     });
     expect(evolvedChangeset(changesetRow(), e)).toEqual([
       changesetRow({ last_error: 'forbidden', error_terminal: true, updated_at: e.recorded_at }),
+    ]);
+    // The host refusing its own auto-merge is no terminal error: the reconciler merges itself.
+    const native = changesetEvent('ReconcileFailed', {
+      specEventId: 'spec-1',
+      operation: 'enable-auto-merge',
+      message: 'not allowed',
+      retryable: false,
+    });
+    expect(evolvedChangeset(changesetRow(), native)).toEqual([
+      changesetRow({ last_error: 'not allowed', updated_at: native.recorded_at }),
     ]);
     const old = changesetEvent('ReconcileFailed', {
       specEventId: 'spec-0',

@@ -185,6 +185,14 @@ async function handle(core: SimCore, req: IncomingMessage, res: ServerResponse):
     });
     if (refusal) {
       core.limitRefusals[refusal.kind]++;
+      core.limitRefusalLog.push({
+        at: Date.now(),
+        kind: refusal.kind,
+        reason: refusal.kind === 'secondary' ? refusal.reason : 'primary',
+        method,
+        path,
+      });
+      if (core.limitRefusalLog.length > core.requestLogCapacity) core.limitRefusalLog.shift();
       throw refusalError(refusal, token, id, core);
     }
     admitted = true;
