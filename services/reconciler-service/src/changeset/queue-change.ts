@@ -16,7 +16,8 @@ export const noQueueChange = (): QueueChange => ({ removed: false, upsert: null 
 
 /**
  * Folds one event's effect on the queue into `change`: a new desired state is due now; a
- * reconcile of the desired state leaves the queue (of an older one, it is due again); a
+ * reconcile of the desired state leaves the queue (of an older one, it is due again); a bulk
+ * operation's retry or publish is due now; a
  * retryable failure is due after its backoff, a terminal one leaves the queue. `before` is the
  * changeset as it was before the event.
  */
@@ -36,6 +37,10 @@ export function foldQueueChange(
     case 'ChangesetReconciled':
       if (before.desiredSpecEventId === event.data.specEventId) dequeue(change);
       else enqueue(change, at, version, 'newer spec', true);
+      return;
+    case 'ChangesetActionRequested':
+      // A bulk operation's retry or publish: a round at the same desired state, now.
+      enqueue(change, at, version, `${event.data.action} requested`, true);
       return;
     case 'ReconcileFailed':
       if (before.desiredSpecEventId !== event.data.specEventId) return;

@@ -103,6 +103,13 @@ ALTER TABLE ${schema}.changeset_specs ADD COLUMN import_number integer;
 ALTER TABLE ${schema}.changesets ADD COLUMN imported boolean NOT NULL DEFAULT false,
   ADD COLUMN detached boolean NOT NULL DEFAULT false;`,
       },
+      {
+        version: 4,
+        name: 'what bulk operations asked of a changeset beyond its spec',
+        sql: `
+ALTER TABLE ${schema}.changesets ADD COLUMN held_closed boolean NOT NULL DEFAULT false,
+  ADD COLUMN publish_requested boolean NOT NULL DEFAULT false;`,
+      },
     ],
     tables: [
       { name: 'changesets', key: ['changeset_id'] },
