@@ -70,9 +70,11 @@ describe('bulk operations end to end', () => {
     return (JSON.parse(result.stdout) as { changesets: ChangesetStatus[] }).changesets;
   }
   async function bulk(...flags: string[]): Promise<BulkResultsPage & { code: number }> {
-    const result = await system.cli(['changesets', 'bulk', ...flags, '--json']);
+    // A bound on the wait, so a processor that never finishes fails here, saying so.
+    const result = await system.cli(['changesets', 'bulk', ...flags, '--timeout', '2m', '--json']);
     if (result.code !== 0 && result.code !== 1)
       throw new Error(`changesets exited ${result.code}: ${result.stderr}`);
+    if (result.stdout === '') throw new Error(`changesets printed nothing: ${result.stderr}`);
     return { ...(JSON.parse(result.stdout) as BulkResultsPage), code: result.code };
   }
   const short = (repository: string) => repository.split('/').at(-1);
@@ -185,6 +187,8 @@ describe('bulk operations end to end', () => {
       'merge',
       '--method',
       'squash',
+      '--timeout',
+      '2m',
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(

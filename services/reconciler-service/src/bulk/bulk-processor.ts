@@ -121,20 +121,22 @@ export class BulkProcessor {
 
   /** Claims up to `limit` due jobs, earliest first, with a lease from the database's clock. */
   private async claim(limit: number): Promise<Job[]> {
-    // Raw: a locking CTE and an UPDATE … FROM two tables that RETURNs from both.
+    // Raw: a locking CTE and an UPDATE that joins the operation; its rows come from a SELECT
+    // over the UPDATE's RETURNING, since TypeORM answers a bare UPDATE with a row count too.
     const rows: Record<string, unknown>[] = await this.options.database.query(
       `WITH due AS (
          SELECT operation_id, changeset_id FROM bulk_jobs
           WHERE NOT finished AND due_at <= now()
             AND (lease_expires_at IS NULL OR lease_expires_at < now())
-          ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       UPDATE bulk_jobs j
-          SET leased_by = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
-         FROM due, bulk_operations o
-        WHERE j.operation_id = due.operation_id AND j.changeset_id = due.changeset_id
-          AND o.operation_id = j.operation_id
-       RETURNING j.operation_id, j.changeset_id, j.repository, j.head_branch, j.started,
-                 j.attempts, o.campaign, o.operation, o.message, o.method, o.actor`,
+          ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE bulk_jobs j
+            SET leased_by = $1, lease_expires_at = now() + make_interval(secs => $2::float8 / 1000)
+           FROM due
+          WHERE j.operation_id = due.operation_id AND j.changeset_id = due.changeset_id
+         RETURNING j.operation_id, j.changeset_id, j.repository, j.head_branch, j.started, j.attempts)
+       SELECT c.*, o.campaign, o.operation, o.message, o.method, o.actor
+         FROM claimed c JOIN bulk_operations o USING (operation_id)`,
       [this.workerId, this.leaseMs, limit],
     );
     return rows.map((r) => ({
@@ -190,7 +192,9 @@ export class BulkProcessor {
         job,
         new Date(Date.now() + retryDelayMs(job.attempts + 1)),
         job.attempts + 1,
-      ).catch(() => undefined);
+      ).catch((err: unknown) =>
+        this.logger.error({ err: (err as Error).message }, 'giving a bulk job back failed'),
+      );
     }
   }
 
