@@ -45,6 +45,8 @@ interface PullJson {
 describe('bulk operations end to end', () => {
   let system: RunningSystem;
   let specFile: string;
+  /** The comment operation's id, which another operation may not reuse. */
+  let commentId: string;
 
   async function api<T>(path: string): Promise<T> {
     const response = await fetch(`${system.env.sim.apiUrl}${path}`, {
@@ -110,6 +112,7 @@ describe('bulk operations end to end', () => {
     expect(failing.map((c) => short(c.repository))).toEqual(REPOS.slice(0, 2));
 
     const id = randomUUID();
+    commentId = id;
     const first = await bulk(
       '--state',
       'open',
@@ -171,6 +174,11 @@ describe('bulk operations end to end', () => {
       'squash',
     ]);
     expect(wrongMethod.stderr).toContain('--method is for --do merge');
+    const reused = await system.cli(['changesets', 'bulk', '--do', 'close', '--id', commentId]);
+    expect(reused.code).toBe(1);
+    expect(reused.stderr).toContain(
+      `operation id ${commentId} was already used for comment on campaign "bulk"; use a new id`,
+    );
     const { rows } = await system.db.pool.query(
       `SELECT count(*)::int AS n FROM eventstore.events WHERE type = 'BulkOperationRequested'`,
     );
@@ -237,7 +245,7 @@ describe('bulk operations end to end', () => {
     expect((await pull(REPOS[1]!)).title).toBe('Hello again');
   }, 300_000);
 
-  it('closes a changeset, which the next reconcile round of an unchanged spec leaves closed', async () => {
+  it('closes a changeset, which a reconcile round of unchanged content leaves closed and a changed spec reopens', async () => {
     const closed = await bulk('--repo', `**/${REPOS[0]}`, '--do', 'close');
     expect(closed).toMatchObject({ code: 0, changesets: 1, done: 1 });
     expect((await pull(REPOS[0]!)).state).toBe('closed');
@@ -245,8 +253,16 @@ describe('bulk operations end to end', () => {
     const again = await bulk('--repo', `**/${REPOS[0]}`, '--do', 'close');
     expect(resultsOf(again)[REPOS[0]!]).toEqual(['skipped', 'already closed']);
 
-    // A new application whose changesets' content is unchanged: every changeset gets a new
-    // desired state and a reconcile round, and the campaign converges with this one closed.
+    // Its base branch moves on (a file it does not touch), and the spec is applied again: its
+    // desired state is new (another base revision) but its content is not (same diff, title,
+    // body, commit), so it gets a reconcile round, and that round leaves it closed.
+    await system.env.sim.control.call('pushCommit', {
+      owner: 'acme',
+      name: REPOS[0]!,
+      branch: 'main',
+      files: { 'OTHER.md': 'unrelated\n' },
+      message: 'Move main on',
+    });
     const reapplied = await apply(
       specText(system.env.repo, { title: 'Hello again', description: 'Add Hello, again' }),
     );
@@ -256,5 +272,24 @@ describe('bulk operations end to end', () => {
     expect(final.changesets.find((c) => short(c.repository) === REPOS[0])?.state).toBe('closed');
     expect((await pull(REPOS[0]!)).state).toBe('closed');
     expect((await pull(REPOS[1]!)).state).toBe('open');
+    // It had its round: reconciled after the close, with nothing reopened.
+    const { rows } = await system.db.pool.query<{ type: string; data: { operations?: string[] } }>(
+      `SELECT type, data FROM eventstore.events
+        WHERE stream_id = (SELECT stream_id FROM eventstore.events
+                            WHERE type = 'ChangesetClosed' AND data ? 'bulkOperationId')
+        ORDER BY stream_version`,
+    );
+    const afterClose = rows.slice(rows.findIndex((e) => e.type === 'ChangesetClosed') + 1);
+    expect(afterClose.filter((e) => e.type === 'ChangesetReconciled')).toEqual([
+      { type: 'ChangesetReconciled', data: expect.objectContaining({ operations: ['archive'] }) },
+    ]);
+    expect(afterClose.map((e) => e.type)).not.toContain('ChangesetUpdated');
+
+    // A spec that changes it (its title) reopens it: the spec stays the source of truth.
+    const changed = await apply(
+      specText(system.env.repo, { title: 'Hello, reopened', description: 'Add Hello, again' }),
+    );
+    expect(changed.code).toBe(0);
+    expect(await pull(REPOS[0]!)).toMatchObject({ state: 'open', title: 'Hello, reopened' });
   }, 300_000);
 });
