@@ -156,6 +156,21 @@ describe('bulk operations end to end', () => {
       expect((await comments(name)).map((c) => c.body)).toEqual([COMMENT]);
     // The two it was not asked about have none (seen after theirs were posted).
     for (const name of REPOS.slice(2)) expect(await comments(name)).toEqual([]);
+
+    // The campaign's audit shows the request, who asked and each changeset's result.
+    const audit = await system.cli(['audit', 'bulk']);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toMatch(
+      new RegExp(
+        `e2e-tester\\s+bulk comment requested on 2 changesets \\(state open, checks failed\\), operation ${id}`,
+      ),
+    );
+    for (const name of REPOS.slice(0, 2))
+      expect(audit.stdout).toMatch(
+        new RegExp(
+          `${name}@hello-bulk: bulk operation ${id.replace(/-/g, '').slice(0, 8)} done: commented: `,
+        ),
+      );
   }, 300_000);
 
   it('refuses a wrong command line before asking anything: nothing is recorded', async () => {

@@ -489,6 +489,8 @@ export const BulkChangesetProcessed = defineEvent(
   'BulkChangesetProcessed',
   z.strictObject({
     operationId: z.string().uuid(),
+    /** The operation's campaign, so the campaign's audit shows each result. */
+    campaign,
     changesetId: id32,
     repository,
     headBranch: z.string(),

@@ -319,6 +319,7 @@ export class BulkProcessor {
             type: 'BulkChangesetProcessed',
             data: {
               operationId: job.operationId,
+              campaign: job.campaign,
               changesetId: job.changesetId,
               repository: job.repository,
               headBranch: job.headBranch,
