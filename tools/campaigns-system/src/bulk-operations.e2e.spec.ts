@@ -189,6 +189,12 @@ describe('bulk operations end to end', () => {
       'squash',
     ]);
     expect(wrongMethod.stderr).toContain('--method is for --do merge');
+    const badState = await system.cli(['changesets', 'bulk', '--state', 'opened']);
+    expect(badState.code).toBe(2);
+    expect(badState.stderr).toMatch(/--state.*opened/);
+    const unknownCampaign = await system.cli(['changesets', 'nope', '--do', 'close']);
+    expect(unknownCampaign.code).toBe(1);
+    expect(unknownCampaign.stderr).toContain('no campaign named "nope"');
     const reused = await system.cli(['changesets', 'bulk', '--do', 'close', '--id', commentId]);
     expect(reused.code).toBe(1);
     expect(reused.stderr).toContain(
