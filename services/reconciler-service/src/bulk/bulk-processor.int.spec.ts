@@ -88,8 +88,12 @@ describe('bulk processor against PostgreSQL, NATS and the GitHub simulator', () 
     return processor;
   };
 
-  /** Records a comment operation on both changesets, as spec-service does. */
-  const requestComment = async (body: string): Promise<string> => {
+  /** Records a bulk operation on `targets` (default: both changesets), as spec-service does. */
+  const request = async (
+    operation: 'comment' | 'publish',
+    message?: string,
+    targets: readonly TestChangeset[] = changesets,
+  ): Promise<string> => {
     const operationId = randomUUID();
     await h.store.append(
       bulkStream(operationId),
@@ -99,18 +103,18 @@ describe('bulk processor against PostgreSQL, NATS and the GitHub simulator', () 
           data: {
             operationId,
             campaign: 'hello-world',
-            operation: 'comment',
-            message: body,
+            operation,
+            ...(message === undefined ? {} : { message }),
             filter: {},
             actor: 'ada',
-            changesetCount: changesets.length,
+            changesetCount: targets.length,
           },
         },
         {
           type: 'BulkChangesetsTargeted',
           data: {
             operationId,
-            changesets: changesets.map((c) => ({
+            changesets: targets.map((c) => ({
               changesetId: c.id,
               repository: c.repository,
               headBranch: c.headBranch,
@@ -130,6 +134,7 @@ describe('bulk processor against PostgreSQL, NATS and the GitHub simulator', () 
     );
     return operationId;
   };
+  const requestComment = (body: string) => request('comment', body);
   const results = async (operationId: string, count: number) =>
     eventually(async () => {
       const events = (await h.store.readStream(bulkStream(operationId))).filter(
@@ -192,5 +197,50 @@ describe('bulk processor against PostgreSQL, NATS and the GitHub simulator', () 
     );
     expect(await commentsOn('api', numbers[0]!)).toEqual(['Paced', 'Once']);
     expect(await commentsOn('web', numbers[1]!)).toEqual(['Paced', 'Once']);
+  }, 60_000);
+
+  it('publishes a changeset its spec keeps local, and keeps it published when the same spec comes again', async () => {
+    await h.sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'cli',
+      files: { 'README.md': README },
+    });
+    const repo = h.sim.repo('cli');
+    const cs = new TestChangeset(h, repo, 'hello-world');
+    const local = async () =>
+      cs.computed(
+        {
+          baseRef: 'main',
+          baseRevision: (await h.sim.host.getRepository(repo)).headCommit!,
+          title: 'Hello',
+          body: 'Body',
+          commit: { message: 'Hello', author: { name: 'Ada', email: 'ada@example.com' } },
+          published: false,
+        },
+        await makeDiff({ 'README.md': README }, { 'README.md': `${README}Hello\n` }),
+      );
+    const specId = await local();
+    expect((await cs.waitFor('ChangesetReconciled', specId)).data['operations']).toEqual([]);
+
+    const processor = await start();
+    const operationId = await request('publish', undefined, [cs]);
+    expect(await results(operationId, 1)).toEqual([
+      expect.objectContaining({ result: 'done', message: 'the reconciler publishes it next' }),
+    ]);
+    await processor.stop();
+    const published = await eventually(async () =>
+      (await cs.events()).some((e) => e.type === 'ChangesetPublished'),
+    );
+    expect(published).toBe(true);
+    const pulls = (await (
+      await fetch(`${h.sim.sim.apiUrl}/repos/acme/cli/pulls?state=all`, {
+        headers: { authorization: `token ${h.sim.token}` },
+      })
+    ).json()) as { state: string; title: string }[];
+    expect(pulls).toEqual([expect.objectContaining({ state: 'open', title: 'Hello' })]);
+
+    // The spec still says published: false: no refusal to unpublish, nothing done.
+    const again = await local();
+    expect((await cs.waitFor('ChangesetReconciled', again)).data['operations']).toEqual([]);
   }, 60_000);
 });
