@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** `bulk_operations`: a requested bulk operation, as its jobs need it (what, with what, by whom). */
 @Entity({ name: 'bulk_operations' })
@@ -28,6 +28,7 @@ export class BulkOperationEntity {
  * written again where that could act twice (a comment).
  */
 @Entity({ name: 'bulk_jobs' })
+@Index('bulk_jobs_due_idx', ['dueAt'], { where: 'NOT finished' })
 export class BulkJobEntity {
   @PrimaryColumn({ name: 'operation_id', type: 'uuid' })
   operationId!: string;
