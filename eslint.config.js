@@ -32,9 +32,11 @@ export const PURE_MODULES = [
   'libs/contracts/src/**/*.ts',
   'services/reconciler-service/src/planner/**/*.ts',
   'services/reconciler-service/src/changeset/**/*.ts',
+  'services/reconciler-service/src/bulk/bulk-job-decision.ts',
   'services/spec-service/src/desired-state/{decide,desired-state,plan-changesets,plan-executions,render-patch,parsed-specs}.ts',
   'services/spec-service/src/api/preview.ts',
   'services/spec-service/src/status/status-evolve.ts',
+  'services/spec-service/src/status/changeset-match.ts',
   'services/spec-service/src/workspaces/listing-plan.ts',
 ];
 

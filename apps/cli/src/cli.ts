@@ -3,6 +3,7 @@ import { EXIT, UsageError, type CliIo, type Command } from './command.js';
 import { applyCommand } from './commands/apply.command.js';
 import { auditCommand } from './commands/audit.command.js';
 import { burndownCommand } from './commands/burndown.command.js';
+import { changesetsCommand } from './commands/changesets.command.js';
 import { closeCommand, deleteCommand } from './commands/close.command.js';
 import { listCommand } from './commands/list.command.js';
 import { newCommand } from './commands/new.command.js';
@@ -22,6 +23,7 @@ export const commands: readonly Command[] = [
   previewCommand,
   applyCommand,
   statusCommand,
+  changesetsCommand,
   listCommand,
   closeCommand,
   deleteCommand,

@@ -22,6 +22,8 @@ export const API_VERBS = [
   'list',
   'close',
   'delete',
+  'bulk',
+  'bulk-results',
 ] as const;
 export type ApiVerb = (typeof API_VERBS)[number];
 
@@ -280,16 +282,6 @@ export type CampaignStatus = z.infer<typeof campaignStatusSchema>;
 
 // ---- changesets and executions (pages) ----------------------------------------------------
 
-/** errored: only changesets whose last reconcile failed. */
-export const CHANGESET_FILTERS = ['all', 'errored'] as const;
-export type ChangesetFilter = (typeof CHANGESET_FILTERS)[number];
-/** The campaign's changesets ordered by repository, then head branch. */
-export const changesetsRequestSchema = pageRequestSchema.extend({
-  campaign: name('campaign'),
-  filter: oneOf('filter', CHANGESET_FILTERS).optional(),
-});
-export type ChangesetsRequest = z.infer<typeof changesetsRequestSchema>;
-
 export const CHANGESET_STATES = [
   /** Kept local (`published: false`). */
   'unpublished',
@@ -314,6 +306,49 @@ export const CHANGESET_STATES = [
   /** Imported, then no longer listed in importChangesets: no longer tracked, left as it was. */
   'detached',
 ] as const;
+
+/** errored: only changesets whose last reconcile failed. */
+export const CHANGESET_FILTERS = ['all', 'errored'] as const;
+export type ChangesetFilter = (typeof CHANGESET_FILTERS)[number];
+
+/** The checks rollup a match asks for: passed (success), failed (failure, error), pending. */
+export const CHECKS_MATCHES = ['passed', 'failed', 'pending'] as const;
+/** The review decision a match asks for: pending is review required, or no decision yet. */
+export const REVIEW_MATCHES = ['approved', 'changes-requested', 'pending'] as const;
+/**
+ * Which changesets of a campaign a listing or a bulk operation is about; every field given must
+ * hold. `repository` is a glob over the host-qualified name: `*` any run of characters but `/`,
+ * `**` any run at all, `?` one character but `/`.
+ */
+export const changesetMatchSchema = z.strictObject(
+  {
+    state: oneOf('state', CHANGESET_STATES).optional(),
+    checks: oneOf('checks', CHECKS_MATCHES).optional(),
+    review: oneOf('review', REVIEW_MATCHES).optional(),
+    repository: z
+      .string({ error: '"repository" must be a glob, e.g. github.com/acme/*' })
+      .min(1, { error: '"repository" must be a glob, e.g. github.com/acme/*' })
+      .max(MAX_NAME_LENGTH, { error: '"repository" is too long' })
+      .optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `"match" knows state, checks, review and repository, not ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+        : '"match" must be an object',
+  },
+);
+export type ChangesetMatch = z.infer<typeof changesetMatchSchema>;
+
+/** The campaign's changesets ordered by repository, then head branch. */
+export const changesetsRequestSchema = pageRequestSchema.extend({
+  campaign: name('campaign'),
+  filter: oneOf('filter', CHANGESET_FILTERS).optional(),
+  /** Only the changesets that match (the ones `bulk` with the same match acts on). */
+  match: changesetMatchSchema.optional(),
+});
+export type ChangesetsRequest = z.infer<typeof changesetsRequestSchema>;
+
 export const changesetStatusSchema = z.object({
   repository: z.string(),
   headBranch: z.string(),
@@ -395,6 +430,85 @@ export type CampaignSummary = z.infer<typeof campaignSummarySchema>;
 export const listResultSchema = pageSchema.extend({ campaigns: z.array(campaignSummarySchema) });
 export type ListResult = z.infer<typeof listResultSchema>;
 
+// ---- bulk operations ----------------------------------------------------------------------
+
+export const BULK_OPERATION_KINDS = ['comment', 'merge', 'close', 'publish', 'retry'] as const;
+export type BulkOperationKind = (typeof BULK_OPERATION_KINDS)[number];
+export const MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;
+
+/**
+ * One operation on every changeset of a campaign that matches `match` now (what `changesets`
+ * with the same match lists). `operationId` makes it idempotent: the same id again records
+ * nothing and answers the first request's operation. The reconciler carries it out, paced like
+ * publishing; `bulk-results` follows it.
+ */
+export const bulkRequestSchema = z
+  .object({
+    campaign: name('campaign'),
+    operationId: z.uuid({ error: '"operationId" must be a UUID' }),
+    operation: oneOf('operation', BULK_OPERATION_KINDS),
+    /** comment: the comment's text (required). */
+    message: z
+      .string({ error: '"message" must be a string' })
+      .max(65536, { error: '"message" is longer than 65536 characters' })
+      .optional(),
+    /** merge: how (default: merge). */
+    method: oneOf('method', MERGE_METHODS).optional(),
+    match: changesetMatchSchema.default({}),
+    actor: name('actor'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.operation === 'comment' && (r.message === undefined || r.message.trim() === ''))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['message'],
+        message: '"message" is required to comment',
+      });
+    if (r.operation !== 'comment' && r.message !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['message'], message: '"message" is only for comment' });
+    if (r.operation !== 'merge' && r.method !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['method'], message: '"method" is only for merge' });
+  });
+export type BulkRequest = z.infer<typeof bulkRequestSchema>;
+export const bulkResultSchema = z.object({
+  operationId: z.string(),
+  campaign: z.string(),
+  operation: z.enum(BULK_OPERATION_KINDS),
+  /** The changesets it acts on: those that matched when it was first requested. */
+  changesets: count,
+  /** This id was requested before: nothing new was recorded. */
+  alreadyRequested: z.boolean(),
+});
+export type BulkResult = z.infer<typeof bulkResultSchema>;
+
+/** A bulk operation's progress and its per-changeset results, in the order they came. */
+export const bulkResultsRequestSchema = pageRequestSchema.extend({
+  operationId: z.uuid({ error: '"operationId" must be a UUID' }),
+});
+export type BulkResultsRequest = z.infer<typeof bulkResultsRequestSchema>;
+export const BULK_CHANGESET_RESULTS = ['done', 'skipped', 'failed'] as const;
+export const bulkChangesetResultSchema = z.object({
+  repository: z.string(),
+  headBranch: z.string(),
+  number: z.number().int().nullable(),
+  result: z.enum(BULK_CHANGESET_RESULTS),
+  message: z.string(),
+});
+export type BulkChangesetResult = z.infer<typeof bulkChangesetResultSchema>;
+export const bulkResultsPageSchema = pageSchema.extend({
+  operationId: z.string(),
+  campaign: z.string(),
+  operation: z.enum(BULK_OPERATION_KINDS),
+  actor: z.string(),
+  /** Changesets it acts on, and how many of them have a result of each kind. */
+  changesets: count,
+  done: count,
+  skipped: count,
+  failed: count,
+  results: z.array(bulkChangesetResultSchema),
+});
+export type BulkResultsPage = z.infer<typeof bulkResultsPageSchema>;
+
 // ---- the verbs, together ------------------------------------------------------------------
 
 /** Each verb's request schema and the schema of each message of its reply. */
@@ -407,6 +521,8 @@ export const API_CONTRACTS = {
   list: { request: listRequestSchema, reply: listResultSchema },
   close: { request: closeRequestSchema, reply: closeResultSchema },
   delete: { request: deleteRequestSchema, reply: deleteResultSchema },
+  bulk: { request: bulkRequestSchema, reply: bulkResultSchema },
+  'bulk-results': { request: bulkResultsRequestSchema, reply: bulkResultsPageSchema },
 } as const satisfies Record<ApiVerb, { request: z.ZodType; reply: z.ZodType }>;
 
 export type ApiRequestOf<V extends ApiVerb> = z.input<(typeof API_CONTRACTS)[V]['request']>;

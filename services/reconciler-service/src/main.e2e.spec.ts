@@ -81,7 +81,9 @@ describe(`node ${entry}`, () => {
         nats: 'ok',
         'component:relay:events': 'ok',
         'component:reconciler_service_changesets': 'ok',
+        'component:reconciler_service_bulk_jobs': 'ok',
         'component:reconciler-worker': 'ok',
+        'component:bulk-processor': 'ok',
         'component:changeset-syncer': 'ok',
       },
     });

@@ -15,6 +15,7 @@ import {
   changesetProjection,
   ReconcileQueueEntry,
 } from './projection/changeset-projection.js';
+import { BULK_JOB_ENTITIES } from './bulk/bulk-jobs.projection.js';
 import { reconcilerDatabase } from './reconciler-database.js';
 import { RECONCILER_SCHEMA } from './reconciler-settings.js';
 
@@ -126,6 +127,8 @@ describe("reconciler-service's TypeORM migrations", () => {
       [RECONCILER_SCHEMA],
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'bulk_jobs',
+      'bulk_operations',
       'changeset_specs',
       'changesets',
       'dead_letters',
@@ -136,7 +139,7 @@ describe("reconciler-service's TypeORM migrations", () => {
     ]);
   }, 30_000);
 
-  it("has entities matching the tables the projection's SQL migrations create", async () => {
+  it("has entities matching the tables the projections' SQL migrations create", async () => {
     db = await createTestDatabase('reconciler_entities');
     await migrateDatabase(await open(db.url));
     // Only the service's own entities (the consumer's bookkeeping ones are the library's).
@@ -144,7 +147,7 @@ describe("reconciler-service's TypeORM migrations", () => {
       url: db.url,
       schema: RECONCILER_SCHEMA,
       applicationName: 'reconciler-migrations-test',
-      entities: CHANGESET_ENTITIES,
+      entities: [...CHANGESET_ENTITIES, ...BULK_JOB_ENTITIES],
     });
     opened.push(own);
     // What TypeORM would change to make the tables fit the entities: nothing.

@@ -16,6 +16,9 @@ import {
   type ServiceDefinition,
 } from '@campaigns/service-kit';
 import { Module } from '@nestjs/common';
+import { BULK_JOBS, BulkJobsController } from './bulk/bulk-jobs.controller.js';
+import { bulkJobsProjection } from './bulk/bulk-jobs.projection.js';
+import { BulkProcessor } from './bulk/bulk-processor.js';
 import { ReconcilerWorker } from './executor/reconciler-worker.js';
 import { ChangesetSyncer } from './syncer/changeset-syncer.js';
 import {
@@ -78,13 +81,15 @@ export function createReconcilerService(
 }
 
 /**
- * The changeset projection (an `@EventPattern` handler), the reconciler worker and (unless
- * turned off) the syncer (components).
+ * The changeset projection and the bulk jobs projection (`@EventPattern` handlers), the
+ * reconciler worker, the bulk operation processor and (unless turned off) the syncer
+ * (components).
  */
 @Module({
-  controllers: [ChangesetsController],
+  controllers: [ChangesetsController, BulkJobsController],
   providers: [
     { provide: CHANGESETS, useValue: { projection: changesetProjection() } },
+    { provide: BULK_JOBS, useValue: { projection: bulkJobsProjection() } },
     provideComponents(
       (ctx: ServiceContext, settings: ReconcilerServiceSettings): ServiceComponent[] => {
         const { config, worker, syncIntervalMs } = settings;
@@ -98,6 +103,12 @@ export function createReconcilerService(
             ...worker,
             logger: ctx.logger,
             registry: ctx.registry,
+          }),
+          new BulkProcessor({
+            database: ctx.database,
+            store: ctx.eventStore,
+            codeHosts,
+            logger: ctx.logger,
           }),
           ...(syncIntervalMs === 0
             ? []

@@ -8,6 +8,7 @@ import {
 } from '@campaigns/service-kit';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CampaignsController } from './api/campaigns.controller.js';
+import { BulkOperations } from './api/bulk-operations.js';
 import { CampaignCloser } from './api/campaign-closer.js';
 import { SpecApplier } from './api/spec-applier.js';
 import { SpecPreviewer } from './api/spec-previewer.js';
@@ -112,6 +113,12 @@ export class SpecServiceModule {
           inject: [SERVICE_CONTEXT],
           useFactory: (ctx: ServiceContext) =>
             new CampaignCloser(ctx.eventStore, schema, ctx.logger),
+        },
+        {
+          provide: BulkOperations,
+          inject: [SERVICE_CONTEXT, CampaignStatusQueries],
+          useFactory: (ctx: ServiceContext, queries: CampaignStatusQueries) =>
+            new BulkOperations(ctx.eventStore, queries, ctx.logger),
         },
         {
           provide: SpecPreviewer,

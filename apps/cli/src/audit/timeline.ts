@@ -1,6 +1,9 @@
 import type {
+  BulkChangesetProcessed,
+  BulkOperationRequested,
   CampaignClosed,
   CampaignDeleted,
+  ChangesetActionRequested,
   ChangesetClosed,
   ChangesetObserved,
   ChangesetPublished,
@@ -258,6 +261,19 @@ export function describe(e: StoredEvent): string {
           ? `webhook ${d.trigger}${d.deliveryId === null ? '' : ` (delivery ${d.deliveryId})`}`
           : d.trigger;
       return `${changesetLabel(d)}: observed PR #${d.number} via ${via}${who}: ${facts.join(', ') || 'no change'}`;
+    }
+    case 'BulkOperationRequested': {
+      const d = e.data as EventData<typeof BulkOperationRequested>;
+      const filter = Object.entries(d.filter).map(([k, v]) => `${k} ${String(v)}`);
+      return `bulk ${d.operation} requested on ${plural(d.changesetCount, 'changeset')}${filter.length > 0 ? ` (${filter.join(', ')})` : ''}, operation ${d.operationId}`;
+    }
+    case 'BulkChangesetProcessed': {
+      const d = e.data as EventData<typeof BulkChangesetProcessed>;
+      return `${changesetLabel(d)}: bulk operation ${shortId(d.operationId)} ${d.result}: ${oneLine(d.message)}`;
+    }
+    case 'ChangesetActionRequested': {
+      const d = e.data as EventData<typeof ChangesetActionRequested>;
+      return `${changesetLabel(d)}: ${d.action} requested by bulk operation ${shortId(d.bulkOperationId)}`;
     }
     default:
       return `${e.type} on ${e.stream_id} v${e.stream_version}`;

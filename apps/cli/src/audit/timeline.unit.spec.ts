@@ -257,6 +257,51 @@ describe('describe', () => {
       /^SomethingNew on other-1 v\d+$/,
     );
   });
+
+  it('says what a bulk operation was asked and what it did to each changeset', () => {
+    const operationId = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a51';
+    expect(
+      describeEvent(
+        event('BulkOperationRequested', {
+          operationId,
+          campaign: 'hello',
+          operation: 'comment',
+          message: 'Please rebase',
+          filter: { state: 'open', checks: 'failed' },
+          actor: 'ada',
+          changesetCount: 2,
+        }),
+      ),
+    ).toBe(
+      `bulk comment requested on 2 changesets (state open, checks failed), operation ${operationId}`,
+    );
+    expect(
+      describeEvent(
+        event('BulkChangesetProcessed', {
+          operationId,
+          campaign: 'hello',
+          changesetId: CS,
+          repository: REPO,
+          headBranch: 'hello',
+          number: 7,
+          result: 'skipped',
+          message: 'already closed',
+        }),
+      ),
+    ).toBe(`${REPO}@hello: bulk operation 0190a1b2 skipped: already closed`);
+    expect(
+      describeEvent(
+        event('ChangesetActionRequested', {
+          changesetId: CS,
+          campaign: 'hello',
+          repository: REPO,
+          headBranch: 'hello',
+          action: 'retry',
+          bulkOperationId: operationId,
+        }),
+      ),
+    ).toBe(`${REPO}@hello: retry requested by bulk operation 0190a1b2`);
+  });
 });
 
 describe('filterChangeset', () => {

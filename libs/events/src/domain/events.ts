@@ -378,6 +378,10 @@ export const ChangesetUpdated = defineEvent(
   },
 );
 
+/**
+ * The changeset was closed on the code host: by the reconciler (its spec left), or by a bulk
+ * operation (`bulkOperationId`), which holds it closed until its spec changes.
+ */
 export const ChangesetClosed = defineEvent(
   'ChangesetClosed',
   z.strictObject({
@@ -385,6 +389,25 @@ export const ChangesetClosed = defineEvent(
     number: z.number().int().positive(),
     url: z.string(),
     reason: z.string(),
+    /** The bulk operation that closed it; absent when the reconciler did. */
+    bulkOperationId: z.string().uuid().optional(),
+  }),
+);
+
+/**
+ * A bulk operation asked the reconciler to act on the changeset outside its spec: `retry` a
+ * reconcile that failed terminally (a new attempt at the same desired state), or `publish` a
+ * changeset its spec keeps local (`published: false`), from now on whatever later specs say.
+ */
+export const ChangesetActionRequested = defineEvent(
+  'ChangesetActionRequested',
+  z.strictObject({
+    changesetId: id32,
+    campaign,
+    repository,
+    headBranch: z.string(),
+    action: z.enum(['retry', 'publish']),
+    bulkOperationId: z.string().uuid(),
   }),
 );
 
@@ -452,6 +475,74 @@ export const ChangesetObserved = defineEvent(
   }),
 );
 
+// ---- bulk-<operationId> -----------------------------------------------------------------
+
+export const BULK_OPERATIONS = ['comment', 'merge', 'close', 'publish', 'retry'] as const;
+export type BulkOperationKind = (typeof BULK_OPERATIONS)[number];
+
+/** Which of a campaign's changesets a bulk operation acts on, as the person asked. */
+export const bulkFilter = z.strictObject({
+  state: z.string().optional(),
+  checks: z.enum(['passed', 'failed', 'pending']).optional(),
+  review: z.enum(['approved', 'changes-requested', 'pending']).optional(),
+  /** A glob over the host-qualified repository name. */
+  repository: z.string().optional(),
+});
+export type BulkFilterData = z.infer<typeof bulkFilter>;
+
+/** At most this many changesets in one BulkChangesetsTargeted event. */
+export const BULK_TARGET_CHUNK = 500;
+
+/**
+ * Someone asked for one operation on the changesets of a campaign that matched `filter` when
+ * asked; which ones follow in BulkChangesetsTargeted events (`changesetCount` in all).
+ */
+export const BulkOperationRequested = defineEvent(
+  'BulkOperationRequested',
+  z.strictObject({
+    operationId: z.string().uuid(),
+    campaign,
+    operation: z.enum(BULK_OPERATIONS),
+    /** comment: the comment's text. */
+    message: z.string().max(65536).optional(),
+    /** merge: how. */
+    method: z.enum(['merge', 'squash', 'rebase']).optional(),
+    filter: bulkFilter,
+    actor: z.string().min(1).max(200),
+    changesetCount: z.number().int().nonnegative(),
+  }),
+);
+
+/** Some of the changesets a bulk operation acts on (at most BULK_TARGET_CHUNK). */
+export const BulkChangesetsTargeted = defineEvent(
+  'BulkChangesetsTargeted',
+  z.strictObject({
+    operationId: z.string().uuid(),
+    changesets: z
+      .array(z.strictObject({ changesetId: id32, repository, headBranch: z.string() }))
+      .max(BULK_TARGET_CHUNK),
+  }),
+);
+
+/**
+ * What a bulk operation did to one changeset: `done`, `skipped` (nothing to do, or not allowed;
+ * `message` says why) or `failed` (`message` says what the code host answered).
+ */
+export const BulkChangesetProcessed = defineEvent(
+  'BulkChangesetProcessed',
+  z.strictObject({
+    operationId: z.string().uuid(),
+    /** The operation's campaign, so the campaign's audit shows each result. */
+    campaign,
+    changesetId: id32,
+    repository,
+    headBranch: z.string(),
+    number: z.number().int().positive().nullable(),
+    result: z.enum(['done', 'skipped', 'failed']),
+    message: z.string().max(4000),
+  }),
+);
+
 // ---- deadletter-<consumer> ---------------------------------------------------------------
 
 /**
@@ -490,10 +581,14 @@ export const DOMAIN_EVENTS = [
   ChangesetPublished,
   ChangesetUpdated,
   ChangesetClosed,
+  ChangesetActionRequested,
   ChangesetReconciled,
   ReconcileFailed,
   ChangesetScheduled,
   ChangesetObserved,
+  BulkOperationRequested,
+  BulkChangesetsTargeted,
+  BulkChangesetProcessed,
   ConsumerDeadLettered,
 ] as const;
 

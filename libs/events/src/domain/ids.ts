@@ -9,12 +9,14 @@ import type { EventsTopology } from '../nats/jetstream-topology.js';
  * - `execution-<executionId>`: one workspace's run of the steps for one application.
  * - `changeset-<changesetId>`: one changeset's desired state, every reconciler operation and
  *   every observation of it on the code host.
+ * - `bulk-<operationId>`: one bulk operation over a campaign's changesets and its results.
  * - `deadletter-<consumer>`: the events a consumer gave up on.
  */
 export const DOMAIN_CATEGORIES = {
   campaign: 'campaign',
   execution: 'execution',
   changeset: 'changeset',
+  bulk: 'bulk',
   deadletter: 'deadletter',
 } as const;
 
@@ -32,6 +34,10 @@ export function executionStream(executionId: string): string {
 
 export function changesetStream(changesetId: string): string {
   return `changeset-${changesetId}`;
+}
+
+export function bulkStream(operationId: string): string {
+  return `bulk-${operationId}`;
 }
 
 /** Where a consumer records the events it gave up on (`ConsumerDeadLettered`). */

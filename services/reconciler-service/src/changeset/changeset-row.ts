@@ -1,14 +1,15 @@
 import type { ChangesetSpecData } from '@campaigns/events';
-import type {
-  BranchChangesetSpec,
-  ChangesetSpec,
-  ChangesetState,
-  ExternalState,
-  MergeMethod,
-  ObservedChecks,
-  ObservedReview,
-  PublicationState,
-  PushedCommit,
+import {
+  compareChangesetSpecs,
+  type BranchChangesetSpec,
+  type ChangesetSpec,
+  type ChangesetState,
+  type ExternalState,
+  type MergeMethod,
+  type ObservedChecks,
+  type ObservedReview,
+  type PublicationState,
+  type PushedCommit,
 } from '../planner/index.js';
 
 /** One desired state as a spec event recorded it (table `changeset_specs`). */
@@ -57,6 +58,13 @@ export interface ChangesetRow {
   imported: boolean;
   /** An imported changeset no longer listed in importChangesets: no longer acted on. */
   detached: boolean;
+  /**
+   * Closed by a bulk operation: the reconciler keeps it closed while its desired state does not
+   * change (`specForRound`); reopened (by a changed spec, or on the host), it is no longer held.
+   */
+  heldClosed: boolean;
+  /** A bulk operation published it: published though its spec says `published: false`. */
+  publishRequested: boolean;
   attempts: number;
   lastError: string | null;
   /** The spec event a terminal failure happened for: no retry until another spec. */
@@ -116,6 +124,8 @@ export function newChangesetRow(identity: ChangesetIdentity): ChangesetRow {
     archived: false,
     imported: false,
     detached: false,
+    heldClosed: false,
+    publishRequested: false,
     attempts: 0,
     lastError: null,
     terminalSpecEventId: null,
@@ -170,6 +180,29 @@ export function toBranchSpec(
         ? null
         : { method: s.autoMerge.method, native: s.autoMerge.native ?? false },
   };
+}
+
+/**
+ * The spec a round plans with: the desired one as bulk operations amended it. Published on
+ * request, a spec that keeps it local (`published: false`) publishes it all the same. Held
+ * closed (closed by a bulk operation) while its desired state says nothing new (the same content
+ * as the spec reconciled before), it is planned as one whose spec left: closed stays closed, and
+ * is archived. A spec that changes it is planned as it is, and the planner reopens it, as it
+ * reopens any closed changeset its spec wants (Sourcegraph reopens on a changed spec too).
+ */
+export function specForRound(
+  row: Pick<ChangesetRow, 'heldClosed' | 'publishRequested' | 'externalState'>,
+  desired: RecordedSpec | null,
+  previous: RecordedSpec | null,
+  forkByDefault = false,
+): BranchChangesetSpec | null {
+  const spec = toBranchSpec(desired, forkByDefault);
+  if (spec === null) return null;
+  if (row.heldClosed && row.externalState === 'closed') {
+    const delta = compareChangesetSpecs(toBranchSpec(previous, forkByDefault), spec);
+    if (!Object.values(delta).some(Boolean)) return null;
+  }
+  return row.publishRequested && spec.published === false ? { ...spec, published: true } : spec;
 }
 
 /** The planner's view of a changeset: owned by this campaign, or tracked (imported). */

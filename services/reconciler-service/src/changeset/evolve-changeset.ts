@@ -1,4 +1,5 @@
 import type {
+  ChangesetActionRequested,
   ChangesetClosed,
   ChangesetImportRequested,
   ChangesetObserved,
@@ -23,6 +24,7 @@ export type ChangesetEventBody =
   | { type: 'ChangesetPublished'; data: EventData<typeof ChangesetPublished> }
   | { type: 'ChangesetUpdated'; data: EventData<typeof ChangesetUpdated> }
   | { type: 'ChangesetClosed'; data: EventData<typeof ChangesetClosed> }
+  | { type: 'ChangesetActionRequested'; data: EventData<typeof ChangesetActionRequested> }
   | { type: 'ChangesetReconciled'; data: EventData<typeof ChangesetReconciled> }
   | { type: 'ReconcileFailed'; data: EventData<typeof ReconcileFailed> }
   | { type: 'ChangesetScheduled'; data: EventData<typeof ChangesetScheduled> }
@@ -91,12 +93,23 @@ export function evolveChangeset(before: ChangesetRow, event: ChangesetEvent): Ch
       // auto-merge.
       row.checks = null;
       row.reviewDecision = 'REVIEW_REQUIRED';
+      row.heldClosed = false;
       return row;
     }
     case 'ChangesetUpdated':
       return updated(row, event.data);
     case 'ChangesetClosed':
       row.externalState = 'closed';
+      if (event.data.bulkOperationId !== undefined) row.heldClosed = true;
+      return row;
+    case 'ChangesetActionRequested':
+      if (event.data.action === 'publish') row.publishRequested = true;
+      else {
+        // A new attempt at the same desired state: the terminal failure no longer stops it.
+        row.attempts = 0;
+        row.lastError = null;
+        row.terminalSpecEventId = null;
+      }
       return row;
     case 'ChangesetReconciled':
       row.previousSpecEventId = event.data.specEventId;
@@ -169,6 +182,7 @@ function updated(row: ChangesetRow, d: EventData<typeof ChangesetUpdated>): Chan
     case 'reopen':
       row.externalState = 'open';
       row.archived = false;
+      row.heldClosed = false;
       break;
     case 'merge':
       row.externalState = 'merged';
@@ -202,6 +216,8 @@ function observed(row: ChangesetRow, d: EventData<typeof ChangesetObserved>): Ch
   if (d.checks !== undefined) row.checks = d.checks;
   else if (head) row.checks = null;
   if (d.reviewDecision !== undefined) row.reviewDecision = d.reviewDecision;
+  // Reopened on the code host by someone: no longer held closed.
+  if (d.state === 'open') row.heldClosed = false;
   if (row.imported && row.publicationState === 'unpublished') {
     // An imported pull request the host showed exists there, open or not: it is read.
     row.publicationState = row.draft ? 'draft' : 'published';

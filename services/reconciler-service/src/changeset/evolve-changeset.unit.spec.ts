@@ -107,6 +107,71 @@ describe('evolveChangeset', () => {
     expect(evolveChangeset(detached, event(importRequested))).toMatchObject({ detached: false });
   });
 
+  const BULK = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4b01';
+  const bulkClosed: ChangesetEventBody = {
+    type: 'ChangesetClosed',
+    data: {
+      ...identity,
+      specEventId: SPEC,
+      number: 7,
+      url: 'https://github.com/acme/api/pull/7',
+      reason: 'closed by bulk operation',
+      bulkOperationId: BULK,
+    },
+  };
+  const requested = (action: 'retry' | 'publish'): ChangesetEventBody => ({
+    type: 'ChangesetActionRequested',
+    data: { ...identity, action, bulkOperationId: BULK },
+  });
+
+  it('Given an open changeset, when a bulk operation closes it, then it is closed and held closed; reopened on the host or by a round, it no longer is', () => {
+    const held = given(computed, published(), bulkClosed);
+    expect(held).toMatchObject({ externalState: 'closed', heldClosed: true });
+    expect(evolveChangeset(held, event(observed({ state: 'open' })))).toMatchObject({
+      heldClosed: false,
+    });
+    const reopened: ChangesetEventBody = {
+      type: 'ChangesetUpdated',
+      data: { ...identity, specEventId: SPEC, operation: 'reopen', number: 7 },
+    };
+    expect(evolveChangeset(held, event(reopened))).toMatchObject({
+      heldClosed: false,
+      externalState: 'open',
+    });
+    // Closed by the reconciler (its spec left): not held.
+    const { bulkOperationId: _, ...byReconciler } = bulkClosed.data as { bulkOperationId: string };
+    expect(
+      given(computed, published(), { type: 'ChangesetClosed', data: byReconciler } as never),
+    ).toMatchObject({ heldClosed: false });
+  });
+
+  it('Given a terminal failure, when a bulk retry is requested, then the failure no longer stops it and a round is due now', () => {
+    const failed = {
+      ...given(computed),
+      attempts: 1,
+      lastError: 'HTTP 403',
+      terminalSpecEventId: SPEC,
+    };
+    const e = event(requested('retry'));
+    expect(evolveChangeset(failed, e)).toMatchObject({
+      attempts: 0,
+      lastError: null,
+      terminalSpecEventId: null,
+      desiredSpecEventId: SPEC,
+    });
+    const change = noQueueChange();
+    foldQueueChange(change, failed, e);
+    expect(change.upsert).toMatchObject({ reason: 'retry requested', replace: true });
+  });
+
+  it('Given a changeset kept local, when a bulk publish is requested, then it is to be published and a round is due now', () => {
+    const row = given(computed, requested('publish'));
+    expect(row).toMatchObject({ publishRequested: true, publicationState: 'unpublished' });
+    const change = noQueueChange();
+    foldQueueChange(change, given(computed), event(requested('publish')));
+    expect(change.upsert).toMatchObject({ reason: 'publish requested' });
+  });
+
   it('Given an import requested, then the reconcile queue has it due', () => {
     const change = noQueueChange();
     foldQueueChange(change, fresh(), event(importRequested));

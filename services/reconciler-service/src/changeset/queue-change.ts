@@ -21,7 +21,8 @@ export const noQueueChange = (): QueueChange => ({ removed: false, upsert: null 
  * retryable failure is due after its backoff, a terminal one leaves the queue; an observation
  * that makes a changeset whose spec wants auto-merge mergeable (checks turned green, an approval
  * came, a refusal's cause changed), or lets the host's own auto-merge be turned on (checks
- * started), is due now. `before` is the changeset as it was before the event.
+ * started), is due now, and so is a bulk operation's retry or publish. `before` is the changeset
+ * as it was before the event.
  */
 export function foldQueueChange(
   change: QueueChange,
@@ -53,6 +54,10 @@ export function foldQueueChange(
         enqueue(change, at, version, 'auto-merge can be turned on');
       return;
     }
+    case 'ChangesetActionRequested':
+      // A bulk operation's retry or publish: a round at the same desired state, now.
+      enqueue(change, at, version, `${event.data.action} requested`, true);
+      return;
     case 'ReconcileFailed':
       if (before.desiredSpecEventId !== event.data.specEventId) return;
       if (event.data.retryable) {

@@ -281,7 +281,9 @@ export class ReconcilerWorker {
     try {
       const fork = r.hostConfig?.fork ?? false;
       let previous: ChangesetSpec | null = toChangesetSpec(r.previous, fork);
-      const wanted = toChangesetSpec(r.desired, fork);
+      // A branch changeset's spec as bulk operations amended it (held closed, published on
+      // request: `specForRound`); an import's as recorded.
+      const wanted = r.desired.importNumber === null ? r.spec : toChangesetSpec(r.desired, fork);
       for (let pass = 1; pass <= MAX_PLANS; pass++) {
         const state = plannerState(r.row, previous, r.host.capabilities);
         const plan = planChangesetOperations(previous, wanted, state);

@@ -1,7 +1,7 @@
 import type { CampaignsConfig, CodeHost, CodeHostConfig, CodeHosts } from '@campaigns/codehost';
 import { changesetStream, type PostgresEventStore } from '@campaigns/events';
 import type { DataSource } from 'typeorm';
-import { toBranchSpec } from '../changeset/changeset-row.js';
+import { specForRound } from '../changeset/changeset-row.js';
 import { loadChangesetRow, loadRecordedSpecs } from '../projection/changeset-store.js';
 import type { Claim } from './reconcile-queue.js';
 import type { RoundStart } from './round.js';
@@ -44,6 +44,8 @@ export async function loadRound(
     return { release: { waitVersion: storeVersion, done: true } };
   }
   const hostConfig = hostConfigFor(deps.config, row.repository);
+  const previous =
+    row.previousSpecEventId === null ? null : (specs.get(row.previousSpecEventId) ?? null);
   return {
     round: {
       changesetId: claim.id,
@@ -51,9 +53,8 @@ export async function loadRound(
       stream,
       row,
       desired,
-      previous:
-        row.previousSpecEventId === null ? null : (specs.get(row.previousSpecEventId) ?? null),
-      spec: toBranchSpec(desired, hostConfig?.fork ?? false),
+      previous,
+      spec: specForRound(row, desired, previous, hostConfig?.fork ?? false),
       host: hostFor(deps.codeHosts, row.repository),
       hostConfig,
     },

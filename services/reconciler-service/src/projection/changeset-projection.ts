@@ -115,6 +115,13 @@ ALTER TABLE ${schema}.changesets ADD COLUMN auto_merge text,
   ADD COLUMN native_auto_merge_head text;
 ALTER TABLE ${schema}.changesets ALTER COLUMN review_decision DROP DEFAULT;`,
       },
+      {
+        version: 5,
+        name: 'what bulk operations asked of a changeset beyond its spec',
+        sql: `
+ALTER TABLE ${schema}.changesets ADD COLUMN held_closed boolean NOT NULL DEFAULT false,
+  ADD COLUMN publish_requested boolean NOT NULL DEFAULT false;`,
+      },
     ],
     tables: [
       { name: 'changesets', key: ['changeset_id'] },

@@ -82,6 +82,14 @@ export class ChangesetEntity {
   @Column({ name: 'detached', type: 'boolean', default: false })
   detached!: boolean;
 
+  /** Closed by a bulk operation: kept closed until its spec changes. */
+  @Column({ name: 'held_closed', type: 'boolean', default: false })
+  heldClosed!: boolean;
+
+  /** Published by a bulk operation: published though its spec says `published: false`. */
+  @Column({ name: 'publish_requested', type: 'boolean', default: false })
+  publishRequested!: boolean;
+
   @Column({ name: 'attempts', type: 'integer' })
   attempts!: number;
 

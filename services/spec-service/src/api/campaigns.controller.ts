@@ -1,5 +1,7 @@
 import {
   applyRequestSchema,
+  bulkRequestSchema,
+  bulkResultsRequestSchema,
   changesetsRequestSchema,
   closeRequestSchema,
   deleteRequestSchema,
@@ -10,6 +12,10 @@ import {
   previewRequestSchema,
   type ApplyRequest,
   type ApplyResult,
+  type BulkRequest,
+  type BulkResult,
+  type BulkResultsPage,
+  type BulkResultsRequest,
   type CampaignStatus,
   type ChangesetsPage,
   type ChangesetsRequest,
@@ -34,6 +40,7 @@ import {
   type ExecutionPageKey,
   type PageKey,
 } from '../status/campaign-status.js';
+import { BulkOperations } from './bulk-operations.js';
 import { decodeCursor, pageOf } from './pages.js';
 import { CampaignCloser } from './campaign-closer.js';
 import { notFound } from './not-found.js';
@@ -53,7 +60,26 @@ export class CampaignsController {
     @Inject(CampaignCloser) private readonly closer: CampaignCloser,
     @Inject(SpecPreviewer) private readonly previewer: SpecPreviewer,
     @Inject(CampaignStatusQueries) private readonly queries: CampaignStatusQueries,
+    @Inject(BulkOperations) private readonly bulkOperations: BulkOperations,
   ) {}
+
+  /** Records a bulk operation over the changesets that match; the reconciler carries it out. */
+  @MessagePattern('campaign.bulk')
+  bulk(@Payload(new ZodPayloadPipe(bulkRequestSchema)) request: BulkRequest): Promise<BulkResult> {
+    return this.bulkOperations.request(request);
+  }
+
+  /** A bulk operation's numbers and a page of its per-changeset results. */
+  @MessagePattern('campaign.bulk-results')
+  bulkResults(
+    @Payload(new ZodPayloadPipe(bulkResultsRequestSchema)) request: BulkResultsRequest,
+  ): Promise<BulkResultsPage> {
+    const after = request.after ?? null;
+    // The cursor is the stream version of the last result of the previous page.
+    if (after !== null && !/^[0-9]{1,18}$/.test(after))
+      throw invalidRequest('"after" must be the "next" of a previous page');
+    return this.bulkOperations.results(request.operationId, after, request.limit);
+  }
 
   @MessagePattern('campaign.close')
   close(
@@ -98,7 +124,7 @@ export class CampaignsController {
   async changesets(
     @Payload(new ZodPayloadPipe(changesetsRequestSchema)) request: ChangesetsRequest,
   ): Promise<ChangesetsPage> {
-    const { campaign, filter = 'all' } = request;
+    const { campaign, filter = 'all', match = {} } = request;
     const { after, limit } = page(request, 2);
     if ((await this.queries.currentApplyId(campaign)) === null) throw notFound(campaign);
     const rows = await this.queries.changesets(
@@ -106,6 +132,7 @@ export class CampaignsController {
       after as PageKey | null,
       limit + 1,
       filter,
+      match,
     );
     const found = pageOf(rows, limit, (c) => [c.repository, c.headBranch]);
     return { changesets: found.rows, next: found.next };

@@ -4,6 +4,7 @@ import type {
   CampaignStatus,
   CampaignSummary,
   ChangesetFilter,
+  ChangesetMatch,
   ChangesetStatus,
   ExecutionFilter,
   ExecutionStatus,
@@ -13,6 +14,7 @@ import type { EntityManager } from 'typeorm';
 import { PmChangeset } from '../desired-state/pm-changeset.entity.js';
 import { PmExecution } from '../desired-state/pm-execution.entity.js';
 import { StatusCampaign } from './status-campaign.entity.js';
+import { matchConditions } from './changeset-match.js';
 import { StatusChangeset } from './status-changeset.entity.js';
 import { StatusDeadLetter } from './status-dead-letter.entity.js';
 import { StatusExecution } from './status-execution.entity.js';
@@ -217,6 +219,7 @@ export class CampaignStatusQueries {
     after: PageKey | null,
     limit: number,
     filter: ChangesetFilter = 'all',
+    match: ChangesetMatch = {},
   ): Promise<ChangesetStatus[]> {
     const query = this.manager
       .createQueryBuilder(StatusChangeset, 's')
@@ -243,6 +246,7 @@ export class CampaignStatusQueries {
         headBranch: after[1],
       });
     if (filter === 'errored') query.andWhere('s.last_error IS NOT NULL');
+    for (const c of matchConditions(match, CHANGESET_STATE)) query.andWhere(c.sql, c.params);
     const rows = await query
       .orderBy('s.repository')
       .addOrderBy('s.head_branch')
@@ -264,6 +268,27 @@ export class CampaignStatusQueries {
       ...(r.state === 'scheduled' ? { scheduledFor: scheduledFor || null } : {}),
       updatedAt: r.updatedAt.toISOString(),
     }));
+  }
+
+  /**
+   * The ids of the campaign's changesets that match, after `after` in id order: what a bulk
+   * operation acts on, the same rows `changesets` lists with the same match.
+   */
+  async matchingChangesets(
+    campaign: string,
+    match: ChangesetMatch,
+    after: string | null,
+    limit: number,
+  ): Promise<{ changesetId: string; repository: string; headBranch: string }[]> {
+    const query = this.manager
+      .createQueryBuilder(StatusChangeset, 's')
+      .select('s.changeset_id', 'changesetId')
+      .addSelect('s.repository', 'repository')
+      .addSelect('s.head_branch', 'headBranch')
+      .where('s.campaign = :campaign', { campaign });
+    if (after !== null) query.andWhere('s.changeset_id > :after', { after });
+    for (const c of matchConditions(match, CHANGESET_STATE)) query.andWhere(c.sql, c.params);
+    return query.orderBy('s.changeset_id').limit(limit).getRawMany();
   }
 
   /** The campaign's current application; null when it was never applied. */

@@ -1,6 +1,7 @@
 // How execution and changeset events change the status rows of a batch: pure functions over rows
 // read once per batch and written back together (`status-store.ts` holds the statements).
 import type {
+  ChangesetActionRequested,
   ChangesetClosed,
   ChangesetObserved,
   ChangesetPublished,
@@ -255,6 +256,13 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       // An open changeset shows as draft while it is one.
       if (d.state !== undefined)
         row.host_state = d.state === 'open' && row.draft ? 'draft' : d.state;
+      return;
+    }
+    case 'ChangesetActionRequested': {
+      // A retry is a new attempt at the same desired state: the failure is no longer its last.
+      const d = e.data as EventData<typeof ChangesetActionRequested>;
+      if (d.action === 'retry')
+        Object.assign(row, { last_error: null, error_terminal: false, updated_at: at });
       return;
     }
     case 'ReconcileFailed': {
