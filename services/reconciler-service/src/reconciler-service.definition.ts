@@ -19,6 +19,8 @@ import { Module } from '@nestjs/common';
 import { BULK_JOBS, BulkJobsController } from './bulk/bulk-jobs.controller.js';
 import { bulkJobsProjection } from './bulk/bulk-jobs.projection.js';
 import { BulkProcessor } from './bulk/bulk-processor.js';
+import { LedgerContentPacer } from './rollout/publication-gate.js';
+import { rolloutClock } from './rollout/rollout-clock.js';
 import { ReconcilerWorker } from './executor/reconciler-worker.js';
 import { ChangesetSyncer } from './syncer/changeset-syncer.js';
 import {
@@ -94,6 +96,8 @@ export function createReconcilerService(
       (ctx: ServiceContext, settings: ReconcilerServiceSettings): ServiceComponent[] => {
         const { config, worker, syncIntervalMs } = settings;
         const codeHosts = new CodeHosts(config, settings.codeHostOptions);
+        // One clock for publications and bulk writes: they share the hosts' budgets.
+        const clock = rolloutClock(worker.timeScale);
         return [
           new ReconcilerWorker({
             database: ctx.database,
@@ -101,6 +105,7 @@ export function createReconcilerService(
             codeHosts,
             config,
             ...worker,
+            clock,
             logger: ctx.logger,
             registry: ctx.registry,
           }),
@@ -108,6 +113,7 @@ export function createReconcilerService(
             database: ctx.database,
             store: ctx.eventStore,
             codeHosts,
+            pacer: new LedgerContentPacer(ctx.database, config, clock),
             logger: ctx.logger,
           }),
           ...(syncIntervalMs === 0

@@ -322,6 +322,11 @@ export class GithubCodeHost implements CodeHost {
         title: input.title,
         body: input.body,
         draft: input.draft,
+        // Not retried here: a request that timed out or failed with a server error may have
+        // opened the pull request and counted against the content-creation limits, which the
+        // rollout planner budgeted once. The next round reads what happened (an open pull
+        // request from the branch is found and kept) and is budgeted again.
+        request: { retries: 0 },
       });
       return this.#toChangeset(input.repo, data);
     } catch (error) {
@@ -417,6 +422,8 @@ export class GithubCodeHost implements CodeHost {
           repo: r.name,
           issue_number: ref.number,
           body: ref.body,
+          // Not retried here: a comment whose answer was lost may have been posted.
+          request: { retries: 0 },
         });
         return { id: data.id, url: data.html_url };
       },

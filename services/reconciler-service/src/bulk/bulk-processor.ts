@@ -224,7 +224,22 @@ export class BulkProcessor {
       changesetId: job.changesetId,
     });
     if (!pace.admitted) return this.later(job, pace.at, job.attempts);
-    await this.markStarted(job, true);
+    try {
+      await this.markStarted(job, true);
+      return await this.writeAdmitted(job, row, host, decision);
+    } finally {
+      // The write counts against the host's budget from when it is over.
+      await pace.done?.();
+    }
+  }
+
+  /** The write itself, once admitted and marked started. */
+  private async writeAdmitted(
+    job: Job,
+    row: ChangesetRow,
+    host: CodeHost,
+    decision: Write,
+  ): Promise<void> {
     const ref = { repo: job.repository, number: decision.number };
     let message: string;
     let closed: NewEvent | undefined;

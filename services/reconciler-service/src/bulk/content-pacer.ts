@@ -8,10 +8,10 @@ export interface ContentPacer {
     hostId: string;
     campaign: string;
     changesetId: string;
-  }): Promise<{ admitted: true } | { admitted: false; at: Date }>;
+  }): Promise<{ admitted: true; done?: () => Promise<void> } | { admitted: false; at: Date }>;
 }
 
-/** Admits every write at once: the default until a rollout limiter is wired in. */
+/** Admits every write at once (tests that are not about pacing). */
 export const admitEverything: ContentPacer = {
   admit: () => Promise.resolve({ admitted: true }),
 };

@@ -336,20 +336,21 @@ export class ReconcilerWorker {
 
   /**
    * A plan that publishes asks for a slot (rollout windows, content-creation limits, the
-   * campaign's rate): the ledger entry when let through, null when nothing paces it, 'scheduled'
-   * when it waits (ChangesetScheduled recorded). An unpublished changeset whose plan no longer
-   * publishes gives its reservation back.
+   * campaign's rate), one that merges (auto-merge) for one by the host's windows and limits: the
+   * ledger entry when let through, null when nothing paces it, 'scheduled' when it waits
+   * (ChangesetScheduled recorded). An unpublished changeset whose plan no longer publishes gives
+   * its reservation back.
    */
   private async admitPublication(
     r: Round,
     operations: readonly { type: string }[],
   ): Promise<string | null | 'scheduled'> {
     const publishes = operations.some((o) => o.type === 'publish' || o.type === 'publish-draft');
-    if (!publishes) {
-      if (r.row.number === null && r.hostConfig !== null) await this.gate.cancel(r.changesetId);
-      return null;
-    }
-    const admission = await this.gate.admit(r);
+    const merges = operations.some((o) => o.type === 'merge');
+    if (!publishes && r.row.number === null && r.hostConfig !== null)
+      await this.gate.cancel(r.changesetId);
+    if (!publishes && !merges) return null;
+    const admission = await this.gate.admit(r, publishes ? 'publish' : 'merge');
     if (admission === null) return null;
     if (admission.admitted) return admission.entryId;
     const data = this.gate.scheduled(admission);

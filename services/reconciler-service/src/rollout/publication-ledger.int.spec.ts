@@ -5,7 +5,10 @@ import type { DataSource } from 'typeorm';
 import { migrateDatabase, openDatabase } from '@campaigns/events';
 import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { reconcilerDatabase } from '../reconciler-database.js';
+import { parseCampaignsConfig } from '@campaigns/codehost';
+import { LedgerContentPacer } from './publication-gate.js';
 import { PublicationLedger, PublicationLedgerEntry } from './publication-ledger.js';
+import { rolloutClock } from './rollout-clock.js';
 import type { SlotRules } from './publication-slot.js';
 
 const MIN = 60_000;
@@ -42,7 +45,7 @@ describe('PublicationLedger (real PostgreSQL)', () => {
     hostId,
     campaign: `campaign-${hostId}`,
     changesetId,
-    now,
+    now: () => now,
     rules: r,
   });
   const newHost = () => `host-${++host}`;
@@ -102,5 +105,43 @@ describe('PublicationLedger (real PostgreSQL)', () => {
     expect(await ledger.admit(request(h, 'w', T0, slow))).toMatchObject({ at: T0 + MIN + 1 });
     const remaining = await database.getRepository(PublicationLedgerEntry).findBy({ hostId: h });
     expect(remaining.map((r) => r.changesetId).sort()).toEqual(['w', 'x']);
+  });
+
+  it('paces bulk writes in the same ledger by the host’s limits, apart from publications', async () => {
+    const config = (settings: string) =>
+      parseCampaignsConfig(
+        `codeHosts:
+  - id: gh
+    kind: github
+    url: https://github.com
+    apiUrl: https://api.github.com
+    tokenEnv: T
+    ${settings}
+`,
+        'c.yaml',
+        { T: 'ghp_0123456789abcdefghij' },
+      );
+    const clock = rolloutClock();
+    const pacer = new LedgerContentPacer(
+      database,
+      config('contentLimits: { perMinute: 1, perHour: 10 }'),
+      clock,
+    );
+    const first = await pacer.admit({ hostId: 'gh', campaign: 'c', changesetId: 'bulk-a' });
+    expect(first.admitted).toBe(true);
+    if (first.admitted) await first.done?.();
+    const second = await pacer.admit({ hostId: 'gh', campaign: 'c', changesetId: 'bulk-b' });
+    expect(second.admitted).toBe(false);
+    if (!second.admitted) expect(second.at.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    const rows = await database.getRepository(PublicationLedgerEntry).findBy({ hostId: 'gh' });
+    expect(rows.map((r) => [r.campaign, r.changesetId]).sort()).toEqual([
+      ['bulk c', 'bulk bulk-a'],
+      ['bulk c', 'bulk bulk-b'],
+    ]);
+    // A host with no limits and no windows is not paced: nothing is recorded.
+    const unpaced = new LedgerContentPacer(database, config('contentLimits: false'), clock);
+    expect(await unpaced.admit({ hostId: 'gh', campaign: 'c', changesetId: 'x' })).toEqual({
+      admitted: true,
+    });
   });
 });

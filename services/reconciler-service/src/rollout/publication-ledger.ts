@@ -70,8 +70,11 @@ export interface PublicationRequest {
   hostId: string;
   campaign: string;
   changesetId: string;
-  /** Now, on the rollout clock (ms). */
-  now: number;
+  /**
+   * The rollout clock (ms), read once the host's turn is taken: a time read before waiting for
+   * the lock would miss publications made meanwhile.
+   */
+  now: () => number;
   rules: SlotRules;
 }
 
@@ -92,8 +95,9 @@ export class PublicationLedger {
     return this.database.transaction(async (manager) => {
       await lock(manager, `rollout host ${request.hostId}`);
       await lock(manager, `rollout campaign ${request.campaign}`);
-      const rows = await this.recent(manager, request);
-      const { now, rules } = request;
+      const now = request.now();
+      const rows = await this.recent(manager, request.hostId, request.campaign, now);
+      const { rules } = request;
       const point = (row: PublicationLedgerEntry): LedgerPoint =>
         row.sentAt === null
           ? { at: row.slotAt.getTime(), pending: true }
@@ -168,16 +172,16 @@ export class PublicationLedger {
   }
 
   /** The host's and the campaign's publications that still count, and every reservation. */
-  private recent(manager: EntityManager, request: PublicationRequest) {
+  private recent(manager: EntityManager, host: string, campaign: string, now: number) {
     return manager
       .getRepository(PublicationLedgerEntry)
       .createQueryBuilder('l')
       .where('(l.host_id = :host OR l.campaign = :campaign)', {
-        host: request.hostId,
-        campaign: request.campaign,
+        host,
+        campaign,
       })
       .andWhere('(l.sent_at IS NULL OR l.slot_at > :since)', {
-        since: new Date(request.now - LOOKBACK_MS),
+        since: new Date(now - LOOKBACK_MS),
       })
       .getMany();
   }

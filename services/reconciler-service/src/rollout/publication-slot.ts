@@ -134,9 +134,10 @@ function freedAt(sorted: readonly number[], t: number, rules: SlotRules): number
     [limits.perHour, HOUR_MS],
   ] as const) {
     const span = windowMs + rules.marginMs;
+    // Everything after the window's start counts, a publication made after `t` too (one the
+    // caller's clock had not reached yet).
     const from = firstAfter(sorted, t - span);
-    const to = firstAfter(sorted, t);
-    const counted = to - from;
+    const counted = sorted.length - from;
     if (counted >= limit) {
       // The (counted - limit + 1)-th oldest must stop counting for one more to fit.
       const freed = sorted[from + counted - limit]! + span + 1;

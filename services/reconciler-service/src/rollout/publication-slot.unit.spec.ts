@@ -113,6 +113,11 @@ describe('mayPublishNow', () => {
     expect(mayPublishNow(MIN + 11, made(10, 20), r)).toBe(true);
   });
 
+  it('counts publications made after the time asked about, as a late reader sees them', () => {
+    const r = rules({ contentLimits: { perMinute: 1, perHour: 100 } });
+    expect(mayPublishNow(0, made(10), r)).toBe(false);
+  });
+
   it('refuses outside every window', () => {
     expect(mayPublishNow(MONDAY_10, [], rules({ windows: [] }))).toBe(false);
   });
