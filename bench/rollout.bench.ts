@@ -142,7 +142,8 @@ async function main(): Promise<void> {
       ['content-creating requests', String(contentRequests)],
       ['time to the last (scaled minutes)', minutes.toFixed(1)],
       ['fastest GitHub admits (scaled minutes)', optimalMinutes.toFixed(1)],
-      ['requests per hour ÷ 500', budgetUsed.toFixed(3)],
+      ['requests per hour ÷ 500 (budget_used)', budgetUsed.toFixed(3)],
+      ['fastest ÷ time taken', (optimalMinutes / minutes).toFixed(3)],
       ['secondary limit hits', String(secondary)],
       ['primary limit hits', String(primary)],
     ];
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
         primary_limit_hits: primary,
         content_requests: contentRequests,
         optimal_minutes: Math.round(optimalMinutes * 10) / 10,
+        time_efficiency: Math.round((optimalMinutes / minutes) * 1000) / 1000,
         time_scale: SCALE,
       }),
     );
