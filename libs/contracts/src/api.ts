@@ -172,6 +172,8 @@ export const PREVIEW_ACTIONS = [
   'close',
   'reopen',
   'unchanged',
+  /** The repository's steps ran and changed nothing: it has no changeset, and gets none. */
+  'no-changes',
   /** importChangesets lists a pull request the campaign does not track yet. */
   'import',
   /** An imported pull request no longer listed: left as it is, no longer tracked. */
@@ -241,47 +243,6 @@ export const CAMPAIGN_PHASES = [
 ] as const;
 export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
 
-const count = z.number().int().nonnegative();
-/** A campaign's numbers, counted by the database. */
-export const campaignCountsSchema = z.object({
-  /** Executions of the current application. */
-  workspaces: count,
-  /** Failed, empty, or succeeded and rendered into the desired state. */
-  executed: count,
-  failed: count,
-  /** Changesets not removed. */
-  changesets: count,
-  /** Changesets with a pull request. */
-  published: count,
-  /** Changesets whose last reconcile failed. */
-  errored: count,
-  /** Open on the code host, drafts included. */
-  open: count,
-  merged: count,
-  closed: count,
-  /** Events of this application that a consumer gave up on (`ConsumerDeadLettered`). */
-  deadLettered: count,
-});
-export type CampaignCounts = z.infer<typeof campaignCountsSchema>;
-
-/** `get`'s reply: a campaign's summary, the same size for ten changesets or 100,000. */
-export const campaignStatusSchema = z.object({
-  campaign: z.string(),
-  applyId: z.string(),
-  specHash: z.string(),
-  appliedAt: z.string(),
-  actor: z.string(),
-  phase: z.enum(CAMPAIGN_PHASES),
-  counts: campaignCountsSchema,
-  /** Resolution problems (at most 101) and what consumers gave up on (at most 11). */
-  problems: z.array(problemSchema),
-  /** When and by whom it was closed (`campaign close`); absent while open. */
-  closed: z.object({ at: z.string(), by: z.string() }).optional(),
-});
-export type CampaignStatus = z.infer<typeof campaignStatusSchema>;
-
-// ---- changesets and executions (pages) ----------------------------------------------------
-
 export const CHANGESET_STATES = [
   /** Kept local (`published: false`). */
   'unpublished',
@@ -306,6 +267,70 @@ export const CHANGESET_STATES = [
   /** Imported, then no longer listed in importChangesets: no longer tracked, left as it was. */
   'detached',
 ] as const;
+export type ChangesetState = (typeof CHANGESET_STATES)[number];
+/** States of changesets no longer part of the campaign: counted apart from its changesets. */
+export const UNCOUNTED_CHANGESET_STATES: readonly ChangesetState[] = [
+  'removed',
+  'archived',
+  'detached',
+];
+/** Whether a changeset in `state` counts among the campaign's changesets. */
+export function countedChangesetState(state: ChangesetState): boolean {
+  return !UNCOUNTED_CHANGESET_STATES.includes(state);
+}
+
+const count = z.number().int().nonnegative();
+/** A campaign's numbers, counted by the database. */
+export const campaignCountsSchema = z.object({
+  /** Executions of the current application. */
+  workspaces: count,
+  /** Failed, empty, or succeeded and rendered into the desired state. */
+  executed: count,
+  failed: count,
+  /** Executions of the current application whose steps ran and changed nothing. */
+  noChanges: count,
+  /** Changesets in a counted state (not removed, archived or detached): the sum of theirs in `states`. */
+  changesets: count,
+  /** Counted changesets with a pull request. */
+  published: count,
+  /** Changesets whose last reconcile failed. */
+  errored: count,
+  /** Open on the code host, drafts included. */
+  open: count,
+  merged: count,
+  closed: count,
+  /** Events of this application that a consumer gave up on (`ConsumerDeadLettered`). */
+  deadLettered: count,
+  /**
+   * Changesets by state, every state named: the counted ones add up to `changesets`; removed,
+   * archived and detached ones are counted apart.
+   */
+  states: z.object(
+    Object.fromEntries(CHANGESET_STATES.map((s) => [s, count])) as Record<
+      ChangesetState,
+      typeof count
+    >,
+  ),
+});
+export type CampaignCounts = z.infer<typeof campaignCountsSchema>;
+
+/** `get`'s reply: a campaign's summary, the same size for ten changesets or 100,000. */
+export const campaignStatusSchema = z.object({
+  campaign: z.string(),
+  applyId: z.string(),
+  specHash: z.string(),
+  appliedAt: z.string(),
+  actor: z.string(),
+  phase: z.enum(CAMPAIGN_PHASES),
+  counts: campaignCountsSchema,
+  /** Resolution problems (at most 101) and what consumers gave up on (at most 11). */
+  problems: z.array(problemSchema),
+  /** When and by whom it was closed (`campaign close`); absent while open. */
+  closed: z.object({ at: z.string(), by: z.string() }).optional(),
+});
+export type CampaignStatus = z.infer<typeof campaignStatusSchema>;
+
+// ---- changesets and executions (pages) ----------------------------------------------------
 
 /** errored: only changesets whose last reconcile failed. */
 export const CHANGESET_FILTERS = ['all', 'errored'] as const;

@@ -559,6 +559,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       workspaces: 2,
       executed: 2,
       failed: 0,
+      noChanges: 1,
       changesets: 1,
       published: 0,
       errored: 0,
@@ -566,6 +567,18 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       merged: 0,
       closed: 0,
       deadLettered: 0,
+      states: {
+        unpublished: 1,
+        pending: 0,
+        scheduled: 0,
+        open: 0,
+        draft: 0,
+        closed: 0,
+        merged: 0,
+        removed: 0,
+        archived: 0,
+        detached: 0,
+      },
     });
 
     const list = await request<ListResult>('list', {});

@@ -1,10 +1,15 @@
-import type {
-  CampaignStatus,
-  CampaignSummary,
-  ChangesetStatus,
-  ExecutionStatus,
-  FullCampaignStatus,
-  PreviewResult,
+import {
+  CHANGESET_STATES,
+  countedChangesetState,
+  UNCOUNTED_CHANGESET_STATES,
+  type CampaignCounts,
+  type ChangesetState,
+  type CampaignStatus,
+  type CampaignSummary,
+  type ChangesetStatus,
+  type ExecutionStatus,
+  type FullCampaignStatus,
+  type PreviewResult,
 } from '@campaigns/contracts';
 
 const NONE = '-';
@@ -103,23 +108,45 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * The workspaces' and changesets' counts in one line, each part adding up to its total:
+ * `3 workspaces: 3 executed, 1 failed, 1 with no changes; 8 changesets: 5 open, 2 merged,
+ * 1 scheduled; not counted: 1 archived; 1 errored`. Changesets no longer part of the campaign
+ * (removed, archived, detached) are counted apart; errored ones are in any state.
+ */
+export function formatCounts(c: CampaignCounts): string {
+  const workspaces =
+    `${plural(c.workspaces, 'workspace')}: ${c.executed} executed, ${c.failed} failed` +
+    (c.noChanges > 0 ? `, ${c.noChanges} with no changes` : '');
+  const counted = stateCounts(c, CHANGESET_STATES.filter(countedChangesetState));
+  const apart = stateCounts(c, UNCOUNTED_CHANGESET_STATES);
+  return [
+    workspaces,
+    plural(c.changesets, 'changeset') + (counted === '' ? '' : `: ${counted}`),
+    ...(apart === '' ? [] : [`not counted: ${apart}`]),
+    ...(c.errored > 0 ? [`${c.errored} errored`] : []),
+  ].join('; ');
+}
+
+/** `5 open, 2 merged`: the states' counts, those with none left out. */
+function stateCounts(c: CampaignCounts, states: readonly ChangesetState[]): string {
+  return states
+    .filter((s) => c.states[s] > 0)
+    .map((s) => `${c.states[s]} ${s}`)
+    .join(', ');
+}
+
 /** The counts of a status in one line, as `--wait` shows them while it waits. */
 export function formatProgress(status: CampaignStatus): string {
-  const c = status.counts;
-  return (
-    `${status.campaign}: ${status.phase} — executed ${c.executed}/${c.workspaces}, ` +
-    `failed ${c.failed}, published ${c.published}/${c.changesets}, errored ${c.errored}`
-  );
+  return `${status.campaign}: ${status.phase} — ${formatCounts(status.counts)}`;
 }
 
 /** `campaign status`: a header with the phase and counts, the changesets, and what failed. */
 export function formatStatus(status: FullCampaignStatus, view: TableView = PIPED): string {
-  const c = status.counts;
   const out = [
     `Campaign ${status.campaign}: ${paint(view, status.phase)}`,
     `Applied ${status.appliedAt} by ${status.actor} (apply ${status.applyId})`,
-    `${plural(c.workspaces, 'workspace')}: ${c.executed} executed, ${c.failed} failed; ` +
-      `${plural(c.changesets, 'changeset')}: ${c.published} published, ${c.errored} errored`,
+    formatCounts(status.counts),
     '',
     '',
   ].join('\n');

@@ -152,9 +152,9 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n')).toEqual([
       'hello-world: waiting for spec-service',
-      'hello-world: executing — executed 1/3, failed 1, published 1/2, errored 1',
-      'hello-world: reconciling — executed 3/3, failed 1, published 1/2, errored 1',
-      'hello-world: complete — executed 3/3, failed 1, published 1/2, errored 1',
+      'hello-world: executing — 3 workspaces: 1 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
+      'hello-world: reconciling — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
+      'hello-world: complete — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
       '',
     ]);
     expect(r.stdout).toContain('Campaign hello-world: complete\n');
@@ -186,8 +186,8 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     const r = await run(['apply', '-f', specFile, '--wait'], {}, true);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — executed 3/3, failed 1, published 1/2, errored 1' +
-        '\r\x1b[2Khello-world: needs-attention — executed 3/3, failed 1, published 1/2, errored 1\n',
+      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored' +
+        '\r\x1b[2Khello-world: needs-attention — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n',
     );
     expect(r.stdout).toContain('repository is archived (terminal)');
   });
@@ -522,8 +522,8 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     const r = await run(['status', 'hello-world', '--wait']);
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n')).toEqual([
-      'hello-world: reconciling — executed 3/3, failed 1, published 1/2, errored 1',
-      'hello-world: complete — executed 3/3, failed 1, published 1/2, errored 1',
+      'hello-world: reconciling — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
+      'hello-world: complete — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
       '',
     ]);
     expect(r.stdout).toContain('Campaign hello-world: complete\n');
@@ -556,7 +556,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     });
     expect(r.code).toBe(130);
     expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — executed 3/3, failed 1, published 1/2, errored 1\n' +
+      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n' +
         'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
     );
     expect(fake.requests.filter((q) => q.verb === 'changesets')).toEqual([]);

@@ -1,14 +1,16 @@
-import type {
-  CampaignCounts,
-  CampaignPhase,
-  CampaignStatus,
-  CampaignSummary,
-  ChangesetFilter,
-  ChangesetMatch,
-  ChangesetStatus,
-  ExecutionFilter,
-  ExecutionStatus,
-  Problem,
+import {
+  CHANGESET_STATES,
+  UNCOUNTED_CHANGESET_STATES,
+  type CampaignCounts,
+  type CampaignPhase,
+  type CampaignStatus,
+  type CampaignSummary,
+  type ChangesetFilter,
+  type ChangesetMatch,
+  type ChangesetStatus,
+  type ExecutionFilter,
+  type ExecutionStatus,
+  type Problem,
 } from '@campaigns/contracts';
 import type { EntityManager } from 'typeorm';
 import { PmChangeset } from '../desired-state/pm-changeset.entity.js';
@@ -47,6 +49,16 @@ const CHANGESET_STATE = `CASE
  */
 const CHANGESET_CONVERGED = `(coalesce(s.reconciled_spec_event_id = s.spec_event_id, false)
   AND (p.last_event_id IS NULL OR p.last_event_id = s.spec_event_id))`;
+
+/** A state of `CHANGESET_STATE` counted among the campaign's changesets. */
+const CHANGESET_COUNTED = `(${CHANGESET_STATE}) NOT IN (${UNCOUNTED_CHANGESET_STATES.map((st) => `'${st}'`).join(', ')})`;
+
+/** Changesets by state, every state named (an aggregate over `s`). */
+const STATE_COUNTS = `jsonb_build_object(${CHANGESET_STATES.map(
+  (st) => `'${st}', count(*) FILTER (WHERE ${CHANGESET_STATE} = '${st}')`,
+).join(', ')})`;
+/** The same for a campaign without changesets. */
+const NO_STATES = `jsonb_build_object(${CHANGESET_STATES.map((st) => `'${st}', 0`).join(', ')})`;
 
 const CHANGESET_TERMINAL = `(s.last_error IS NOT NULL AND s.error_terminal)`;
 
@@ -178,6 +190,7 @@ export class CampaignStatusQueries {
         workspaces: row.workspaces,
         executed: row.executed,
         failed: row.failed,
+        noChanges: row.noChanges,
         changesets: row.changesets,
         published: row.published,
         errored: row.errored,
@@ -185,6 +198,7 @@ export class CampaignStatusQueries {
         merged: row.merged,
         closed: row.closed,
         deadLettered: row.deadLettered,
+        states: row.states,
       },
       problems: [
         ...row.problems,
@@ -362,14 +376,16 @@ export class CampaignStatusQueries {
        ex AS (
          SELECT e.campaign, count(*)::int AS workspaces,
                 count(*) FILTER (WHERE ${EXECUTION_DONE})::int AS executed,
-                count(*) FILTER (WHERE ${EXECUTION_FAILED})::int AS failed
+                count(*) FILTER (WHERE ${EXECUTION_FAILED})::int AS failed,
+                count(*) FILTER (WHERE e.state = 'empty' AND NOT ${EXECUTION_FAILED})::int AS "noChanges"
            FROM c JOIN ${s}.status_executions e ON e.campaign = c.campaign AND e.apply_id = c.apply_id
            LEFT JOIN ${s}.pm_executions p ON p.execution_id = e.execution_id
           GROUP BY e.campaign),
        cs AS (
          SELECT s.campaign,
-                count(*) FILTER (WHERE ${CHANGESET_STATE} NOT IN ('removed', 'archived', 'detached'))::int AS changesets,
-                count(*) FILTER (WHERE s.number IS NOT NULL AND ${CHANGESET_STATE} <> 'detached')::int AS published,
+                count(*) FILTER (WHERE ${CHANGESET_COUNTED})::int AS changesets,
+                count(*) FILTER (WHERE s.number IS NOT NULL AND ${CHANGESET_COUNTED})::int AS published,
+                ${STATE_COUNTS} AS states,
                 count(*) FILTER (WHERE s.last_error IS NOT NULL)::int AS errored,
                 count(*) FILTER (WHERE ${CHANGESET_TERMINAL})::int AS terminal,
                 count(*) FILTER (WHERE NOT ${CHANGESET_CONVERGED} AND NOT ${CHANGESET_TERMINAL})::int AS converging,
@@ -393,7 +409,9 @@ export class CampaignStatusQueries {
               c.resolution_error, c.problems, c.closed_at, c.closed_by,
               greatest(coalesce(ex.workspaces, 0), coalesce(c.workspace_count, 0)) AS workspaces,
               coalesce(ex.executed, 0) AS executed,
-              coalesce(ex.failed, 0) AS failed, coalesce(cs.changesets, 0) AS changesets,
+              coalesce(ex.failed, 0) AS failed, coalesce(ex."noChanges", 0) AS "noChanges",
+              coalesce(cs.states, ${NO_STATES}) AS states,
+              coalesce(cs.changesets, 0) AS changesets,
               coalesce(cs.published, 0) AS published, coalesce(cs.errored, 0) AS errored,
               coalesce(cs.terminal, 0) AS terminal, coalesce(cs.converging, 0) AS converging,
               coalesce(cs.open, 0) AS open, coalesce(cs.merged, 0) AS merged,
