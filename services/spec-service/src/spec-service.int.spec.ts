@@ -602,9 +602,10 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       return reply.rows.map((r) => [r.repository, r.headBranch, r.action]);
     };
 
+    // B's steps ran and changed nothing: the same steps change nothing again.
     expect(await preview(spec(), [testWorkspace(A), testWorkspace(B)])).toEqual([
       [A, 'hello-world', 'unchanged'],
-      [B, null, 'create'],
+      [B, null, 'no-changes'],
     ]);
     expect(
       await preview(spec({ title: 'New title' }), [testWorkspace(A), testWorkspace(C)]),
@@ -612,12 +613,15 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       [A, 'hello-world', 'update'],
       [C, null, 'create'],
     ]);
-    expect(await preview(spec({ run: 'echo Bye >> README.md' }), [testWorkspace(A)])).toEqual([
+    expect(
+      await preview(spec({ run: 'echo Bye >> README.md' }), [testWorkspace(A), testWorkspace(B)]),
+    ).toEqual([
       [A, 'hello-world', 'push'],
+      [B, null, 'create'],
     ]);
     expect(await preview(spec(), [testWorkspace(B)])).toEqual([
       [A, 'hello-world', 'close'],
-      [B, null, 'create'],
+      [B, null, 'no-changes'],
     ]);
     const invalid = await previewParts({ fileName: 'p.yaml', specText: 'steps: 1' });
     expect(invalid).toMatchObject([{ ok: false, error: { code: 'invalid-spec' } }]);

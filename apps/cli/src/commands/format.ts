@@ -1,6 +1,7 @@
 import {
   CHANGESET_STATES,
   countedChangesetState,
+  PREVIEW_ACTIONS,
   UNCOUNTED_CHANGESET_STATES,
   type CampaignCounts,
   type ChangesetState,
@@ -63,6 +64,7 @@ const STYLES: Record<string, Style> = {
   errored: 'red',
   close: 'red',
   closed: 'dim',
+  'no-changes': 'dim',
 };
 
 /** `word` in its colour when the view has colour. */
@@ -230,7 +232,7 @@ export function lastLine(text: ExecutionStatus['stderrTail']): string {
 
 /** `campaign preview`: what applying would do to each repository. */
 export function formatPreview(preview: PreviewResult, view: TableView = PIPED): string {
-  const parts = [`Campaign ${preview.campaign}: ${plural(preview.rows.length, 'changeset')}\n`];
+  const parts = [`Campaign ${preview.campaign}: ${previewCounts(preview.rows)}\n`];
   if (preview.rows.length > 0) {
     parts.push(
       renderTable(
@@ -249,6 +251,18 @@ export function formatPreview(preview: PreviewResult, view: TableView = PIPED): 
     parts.push(preview.problems.map((p) => `  ${p.entry}: ${p.message}\n`).join(''));
   }
   return parts.join('');
+}
+
+/**
+ * How many rows of each action, e.g. `2 create, 1 push, 3 no-changes`, adding up to the rows
+ * (a repository's rows are one per changeset, and one per repository without any).
+ */
+function previewCounts(rows: PreviewResult['rows']): string {
+  if (rows.length === 0) return 'nothing matched';
+  return PREVIEW_ACTIONS.map((a) => [a, rows.filter((r) => r.action === a).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([a, n]) => `${n} ${a}`)
+    .join(', ');
 }
 
 /** `campaign list`: every campaign with its phase and changesets. */

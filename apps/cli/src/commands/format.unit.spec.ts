@@ -205,7 +205,7 @@ describe('formatPreview and formatList', () => {
       }),
     ).toBe(
       [
-        'Campaign hello-world: 2 changesets',
+        'Campaign hello-world: 1 create, 1 update',
         'REPOSITORY                       ACTION  REASONS',
         'github.com/acme/api              create  -',
         'github.com/acme/web@hello-world  update  title changed; body changed',

@@ -238,7 +238,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(r).toEqual({
       code: 0,
       stdout:
-        'Campaign hello-world: 2 changesets\nREPOSITORY           ACTION  REASONS\ngithub.com/acme/api  create  new\ngithub.com/acme/web  create  new\n',
+        'Campaign hello-world: 2 create\nREPOSITORY           ACTION  REASONS\ngithub.com/acme/api  create  new\ngithub.com/acme/web  create  new\n',
       stderr: '',
     });
     expect(fake.requests[0]).toEqual({

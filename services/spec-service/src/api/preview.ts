@@ -19,6 +19,11 @@ export interface CurrentState {
   /** The spec of the campaign's current application; null for a new campaign. */
   spec: CampaignSpec | null;
   changesets: CurrentChangeset[];
+  /**
+   * Repositories whose steps, in the current application, ran and changed nothing in any of
+   * their workspaces. Absent for a new campaign.
+   */
+  noChanges?: ReadonlySet<string>;
 }
 
 /**
@@ -51,15 +56,30 @@ export function previewRows(
   const rows: PreviewRow[] = [];
   for (const repository of repositories) {
     const changesets = byRepository.get(repository) ?? [];
+    const ranEmpty = current.noChanges?.has(repository) ?? false;
+    // The same steps on the same repository change nothing again (the base branch moving on is
+    // not detected, as everywhere in a preview).
+    const staysEmpty = ranEmpty && old !== null && pushReasons.length === 0;
     if (changesets.length === 0) {
-      rows.push({
-        repository,
-        headBranch: null,
-        action: 'create',
-        reasons: [
-          'the repository is not in the campaign yet: its steps will run, and a changeset is created if they change something',
-        ],
-      });
+      rows.push(
+        staysEmpty
+          ? {
+              repository,
+              headBranch: null,
+              action: 'no-changes',
+              reasons: ['its steps changed nothing when they ran, and they are unchanged'],
+            }
+          : {
+              repository,
+              headBranch: null,
+              action: 'create',
+              reasons: [
+                ranEmpty
+                  ? `its steps changed nothing when they ran; ${pushReasons.join(', ')}: they run again, and a changeset is created if they change something`
+                  : 'the repository is not in the campaign yet: its steps will run, and a changeset is created if they change something',
+              ],
+            },
+      );
       continue;
     }
     let replaced = false;
@@ -68,6 +88,12 @@ export function previewRows(
         rows.push({ repository, headBranch: c.headBranch, action, reasons });
       if (c.hostState === 'merged') {
         row('unchanged', ['the changeset is merged; nothing more happens to it']);
+      } else if (!c.wanted && staysEmpty) {
+        // Removed because its steps came to change nothing (plan-changesets' empty-diff), not
+        // because the repository left the spec: the unchanged steps do not bring it back.
+        row('no-changes', [
+          `its steps changed nothing when they ran, and they are unchanged: the changeset stays ${c.hostState === 'closed' ? 'closed' : 'removed'}`,
+        ]);
       } else if (!c.wanted) {
         row('reopen', [
           c.hostState === 'closed'

@@ -49,6 +49,65 @@ describe('previewRows', () => {
     ]);
   });
 
+  it('a repository whose steps changed nothing shows as no-changes while the steps stay the same', () => {
+    const noChanges = new Set([B]);
+    const same = previewRows(spec({ body: 'Other' }), [testWorkspace(A), testWorkspace(B)], {
+      spec: spec(),
+      changesets: [changeset()],
+      noChanges,
+    });
+    expect(same.map((r) => [r.repository, r.headBranch, r.action])).toEqual([
+      [A, 'hello', 'update'],
+      [B, null, 'no-changes'],
+    ]);
+    expect(same[1]!.reasons).toEqual([
+      'its steps changed nothing when they ran, and they are unchanged',
+    ]);
+
+    const changedSteps = spec({ extension: '' });
+    changedSteps.steps = [{ ...changedSteps.steps[0]!, run: 'echo Other >> README.md' }];
+    const [again] = previewRows(changedSteps, [testWorkspace(B)], {
+      spec: spec(),
+      changesets: [],
+      noChanges,
+    });
+    expect(again).toMatchObject({ repository: B, headBranch: null, action: 'create' });
+    expect(again!.reasons[0]).toContain('its steps changed nothing when they ran; steps changed');
+  });
+
+  it('a changeset removed because its steps came to change nothing stays removed, not reopened', () => {
+    const removed = changeset({ repository: B, wanted: false, hostState: null });
+    const closed = changeset({
+      repository: B,
+      headBranch: 'old',
+      wanted: false,
+      hostState: 'closed',
+    });
+    const rows = previewRows(spec(), [testWorkspace(B)], {
+      spec: spec(),
+      changesets: [removed, closed],
+      noChanges: new Set([B]),
+    });
+    expect(rows.map((r) => [r.headBranch, r.action, r.reasons[0]])).toEqual([
+      [
+        'hello',
+        'no-changes',
+        'its steps changed nothing when they ran, and they are unchanged: the changeset stays removed',
+      ],
+      [
+        'old',
+        'no-changes',
+        'its steps changed nothing when they ran, and they are unchanged: the changeset stays closed',
+      ],
+    ]);
+    // Matched again after leaving the spec (its steps did not run empty): it comes back.
+    const [back] = previewRows(spec(), [testWorkspace(B)], {
+      spec: spec(),
+      changesets: [removed],
+    });
+    expect(back!.action).toBe('reopen');
+  });
+
   it('names every changed template field in the reasons of an update', () => {
     const [row] = previewRows(spec({ body: 'Other', published: 'true' }), [testWorkspace(A)], {
       spec: spec({ published: 'draft' }),

@@ -8,6 +8,7 @@ import { PmApply } from '../desired-state/pm-apply.entity.js';
 import { PmCampaign } from '../desired-state/pm-campaign.entity.js';
 import { StatusCampaign } from '../status/status-campaign.entity.js';
 import { StatusChangeset } from '../status/status-changeset.entity.js';
+import { StatusExecution } from '../status/status-execution.entity.js';
 import { IMPORTED } from '../status/status-evolve.js';
 import type { WorkspaceResolver } from '../workspaces/workspace-resolver.js';
 import { chunkRows } from './pages.js';
@@ -63,10 +64,23 @@ export class SpecPreviewer {
       .orderBy('s.repository')
       .addOrderBy('s.head_branch')
       .getRawMany<CurrentChangeset>();
+    // Repositories every execution of the current application changed nothing in.
+    const noChanges = await this.manager
+      .createQueryBuilder(StatusExecution, 'e')
+      .innerJoin(StatusCampaign, 'sc', 'sc.campaign = e.campaign AND sc.apply_id = e.apply_id')
+      .select('e.repository', 'repository')
+      .where('e.campaign = :campaign', { campaign: spec.name })
+      .groupBy('e.repository')
+      .having(`bool_and(e.state = 'empty')`)
+      .getRawMany<{ repository: string }>();
     const rows = previewRows(
       spec,
       resolved.workspaces,
-      { spec: previous ?? null, changesets },
+      {
+        spec: previous ?? null,
+        changesets,
+        noChanges: new Set(noChanges.map((r) => r.repository)),
+      },
       resolved.imports,
     );
     const problems: Problem[] = resolved.problems
