@@ -371,6 +371,8 @@ export const changesetsRequestSchema = pageRequestSchema.extend({
   filter: oneOf('filter', CHANGESET_FILTERS).optional(),
   /** Only the changesets that match (the ones `bulk` with the same match acts on). */
   match: changesetMatchSchema.optional(),
+  /** Count each changeset's added and deleted lines (reads its diff: `status -o wide`). */
+  diffstat: z.boolean().optional(),
 });
 export type ChangesetsRequest = z.infer<typeof changesetsRequestSchema>;
 
@@ -395,6 +397,17 @@ export const changesetStatusSchema = z.object({
   imported: z.literal(true).optional(),
   /** State `scheduled`: when it is expected to be published (ISO 8601); null when no window opens within a week. */
   scheduledFor: z.string().nullable().optional(),
+  /** The title and base branch its desired state renders; absent for imported changesets. */
+  title: z.string().optional(),
+  baseBranch: z.string().optional(),
+  /**
+   * What its desired state's diff changes: files, and (when the request asks for `diffstat`) the
+   * lines added and deleted. Absent for imported changesets and rows projected before it was kept.
+   */
+  diffstat: z
+    .object({ files: z.number().int(), added: z.number().int(), deleted: z.number().int() })
+    .partial({ added: true, deleted: true })
+    .optional(),
 });
 export type ChangesetStatus = z.infer<typeof changesetStatusSchema>;
 export const changesetsPageSchema = pageSchema.extend({

@@ -555,6 +555,18 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     await reconciled(changesetA, A, spec0!.event_id);
     const status = await statusUntil((s) => s.phase === 'complete');
     expect(status.changesets[0]).toMatchObject({ state: 'unpublished', converged: true });
+    // The rendered title, base branch and files changed; the lines only when asked (wide).
+    expect(status.changesets[0]).toMatchObject({
+      title: `Hello World in ${A}`,
+      baseBranch: 'main',
+      diffstat: { files: 1 },
+    });
+    expect(status.changesets[0]!.diffstat).not.toHaveProperty('added');
+    const wide = await request<ChangesetsPage>('changesets', {
+      campaign: 'hello-world',
+      diffstat: true,
+    });
+    expect(wide.ok && wide.changesets[0]!.diffstat).toEqual({ files: 1, added: 1, deleted: 0 });
     expect(status.counts).toEqual({
       workspaces: 2,
       executed: 2,

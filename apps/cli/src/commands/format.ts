@@ -160,12 +160,13 @@ export function formatStatus(status: FullCampaignStatus, view: TableView = PIPED
         [
           'REPOSITORY',
           'BRANCH',
+          ...(view.wide ? ['BASE'] : []),
           'STATE',
           'DRAFT',
           'CHECKS',
           'REVIEW',
           'PR URL',
-          ...(view.wide ? ['CONVERGED', 'UPDATED'] : []),
+          ...(view.wide ? ['TITLE', 'DIFF', 'CONVERGED', 'UPDATED'] : []),
           'LAST ERROR',
         ],
         status.changesets.map((cs) => changesetRow(cs, view.wide)),
@@ -206,14 +207,26 @@ function changesetRow(cs: ChangesetStatus, wide: boolean): string[] {
   return [
     cs.repository,
     cs.path === undefined ? cs.headBranch : `${cs.headBranch} (${cs.path})`,
+    ...(wide ? [cs.baseBranch ?? ''] : []),
     cs.state,
     cs.draft ? 'yes' : 'no',
     cs.checks ?? '',
     cs.review ?? '',
     cs.url ?? scheduledFor(cs),
-    ...(wide ? [cs.converged ? 'yes' : 'no', cs.updatedAt] : []),
+    ...(wide
+      ? [cs.title ?? '', diffstat(cs.diffstat), cs.converged ? 'yes' : 'no', cs.updatedAt]
+      : []),
     error,
   ];
+}
+
+/** `3 files +12 −4`, as `git diff --shortstat` would say; the lines only when counted. */
+function diffstat(stat: ChangesetStatus['diffstat']): string {
+  if (stat === undefined) return '';
+  const files = plural(stat.files, 'file');
+  return stat.added === undefined || stat.deleted === undefined
+    ? files
+    : `${files} +${stat.added} −${stat.deleted}`;
 }
 
 /** Where a scheduled changeset's URL will be: when it is expected to be published. */

@@ -112,6 +112,59 @@ describe('formatStatus', () => {
     ]);
   });
 
+  it("wide shows each changeset's base branch, rendered title and diffstat, and every execution", () => {
+    const [api, cli] = sampleStatus.changesets;
+    const out = formatStatus(
+      {
+        ...sampleStatus,
+        changesets: [
+          {
+            ...api!,
+            title: 'Say hello',
+            baseBranch: 'main',
+            diffstat: { files: 2, added: 12, deleted: 4 },
+          },
+          // Lines not counted (a diff too large to read), and an imported one with neither.
+          { ...cli!, title: 'Say hello', baseBranch: 'develop', diffstat: { files: 1 } },
+          { ...api!, headBranch: '#7', imported: true },
+        ],
+        problems: [],
+      },
+      { tty: false, colour: false, wide: true },
+    );
+    const lines = out.split('\n');
+    const header = lines.find((l) => l.startsWith('REPOSITORY           BRANCH'))!;
+    expect(header.split(/\s{2,}/)).toEqual([
+      'REPOSITORY',
+      'BRANCH',
+      'BASE',
+      'STATE',
+      'DRAFT',
+      'CHECKS',
+      'REVIEW',
+      'PR URL',
+      'TITLE',
+      'DIFF',
+      'CONVERGED',
+      'UPDATED',
+      'LAST ERROR',
+    ]);
+    const cells = (start: string) => lines.find((l) => l.startsWith(start))!.split(/\s{2,}/);
+    expect(cells('github.com/acme/api  hello-world').slice(0, 3)).toEqual([
+      'github.com/acme/api',
+      'hello-world',
+      'main',
+    ]);
+    expect(cells('github.com/acme/api  hello-world').slice(8, 10)).toEqual([
+      'Say hello',
+      '2 files +12 −4',
+    ]);
+    expect(cells('github.com/acme/cli').slice(8, 10)).toEqual(['Say hello', '1 file']);
+    expect(cells('github.com/acme/api  #7').slice(8, 10)).toEqual(['-', '-']);
+    expect(cells('github.com/acme/api  #7')[2]).toBe('-');
+    expect(out).toContain('Executions:\n');
+  });
+
   it('says when there are no changesets', () => {
     const out = formatStatus({ ...sampleStatus, changesets: [], executions: [], problems: [] });
     expect(out.endsWith('\nNo changesets.\n')).toBe(true);

@@ -487,8 +487,12 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(fake.requests.find((q) => q.verb === 'executions')?.body).toMatchObject({
       filter: 'all',
     });
+    // The changesets with their diffs' lines counted (what the DIFF column shows).
+    expect(fake.requests.find((q) => q.verb === 'changesets')?.body).toMatchObject({
+      diffstat: true,
+    });
     expect(r.stdout).toMatch(
-      /^REPOSITORY +BRANCH +STATE +DRAFT +CHECKS +REVIEW +PR URL +CONVERGED +UPDATED +LAST ERROR$/m,
+      /^REPOSITORY +BRANCH +BASE +STATE +DRAFT +CHECKS +REVIEW +PR URL +TITLE +DIFF +CONVERGED +UPDATED +LAST ERROR$/m,
     );
     expect(r.stdout).toContain('\nExecutions:\n');
     expect(r.stdout).toMatch(/^github\.com\/acme\/api +- +- +succeeded/m);

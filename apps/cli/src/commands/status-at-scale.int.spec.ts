@@ -289,7 +289,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     const [header, failures] = r.stdout.split('\nFailed executions:\n');
     expect(header).toContain(
       `${CHANGESETS} workspaces: ${CHANGESETS} executed, ${CHANGESETS / FAILED_EVERY} failed; ` +
-        `${CHANGESETS} changesets: ${CHANGESETS} published, ${CHANGESETS / ERRORED_EVERY} errored`,
+        `${CHANGESETS} changesets: ${CHANGESETS} open; ${CHANGESETS / ERRORED_EVERY} errored`,
     );
     const changesetLines = header!.split('\n').filter((l) => l.startsWith('github.com/acme/'));
     expect(changesetLines).toHaveLength(CHANGESETS);

@@ -17,6 +17,7 @@ import { PmChangeset } from '../desired-state/pm-changeset.entity.js';
 import { PmExecution } from '../desired-state/pm-execution.entity.js';
 import { StatusCampaign } from './status-campaign.entity.js';
 import { matchConditions } from './changeset-match.js';
+import { lineCounts, type LineCounts } from './diffstat.js';
 import { StatusChangeset } from './status-changeset.entity.js';
 import { StatusDeadLetter } from './status-dead-letter.entity.js';
 import { StatusExecution } from './status-execution.entity.js';
@@ -101,6 +102,9 @@ export const CAMPAIGN_STATUS_ENTITIES = [
   PmExecution,
   PmChangeset,
 ] as const;
+
+/** The largest diff whose lines a changesets page counts (`diffstat`). */
+const MAX_COUNTED_DIFF_BYTES = 1024 * 1024;
 
 /** Dead letters listed in a summary; the rest are counted. */
 const LISTED_DEAD_LETTERS = 10;
@@ -234,6 +238,7 @@ export class CampaignStatusQueries {
     limit: number,
     filter: ChangesetFilter = 'all',
     match: ChangesetMatch = {},
+    diffstat = false,
   ): Promise<ChangesetStatus[]> {
     const query = this.manager
       .createQueryBuilder(StatusChangeset, 's')
@@ -253,6 +258,10 @@ export class CampaignStatusQueries {
       .addSelect('s.updated_at', 'updatedAt')
       .addSelect(`s.published = '${IMPORTED}'`, 'imported')
       .addSelect('s.scheduled_for', 'scheduledFor')
+      .addSelect('s.title', 'title')
+      .addSelect('s.base_branch', 'baseBranch')
+      .addSelect('s.files_changed', 'filesChanged')
+      .addSelect('s.diff_sha256', 'diffSha256')
       .where('s.campaign = :campaign', { campaign });
     if (after !== null)
       query.andWhere('(s.repository, s.head_branch) > (:repository, :headBranch)', {
@@ -266,22 +275,50 @@ export class CampaignStatusQueries {
       .addOrderBy('s.head_branch')
       .limit(limit)
       .getRawMany<
-        Omit<ChangesetStatus, 'path' | 'imported' | 'scheduledFor'> & {
+        Omit<ChangesetStatus, 'path' | 'imported' | 'scheduledFor' | 'title' | 'baseBranch'> & {
           path: string | null;
           updatedAt: Date;
           imported: boolean;
           scheduledFor: string | null;
+          title: string | null;
+          baseBranch: string | null;
+          filesChanged: number | null;
+          diffSha256: string | null;
         }
       >();
+    const lines = diffstat
+      ? await this.lineCounts(rows.flatMap((r) => (r.diffSha256 === null ? [] : [r.diffSha256])))
+      : new Map<string, LineCounts>();
     // The path only when the workspace is not the repository's root (and is known).
-    return rows.map(({ path, imported, scheduledFor, ...r }) => ({
-      ...r,
-      ...(path === null || path === '' ? {} : { path }),
-      ...(imported ? { imported: true as const } : {}),
-      // Only while it waits for its slot.
-      ...(r.state === 'scheduled' ? { scheduledFor: scheduledFor || null } : {}),
-      updatedAt: r.updatedAt.toISOString(),
-    }));
+    return rows.map(
+      ({ path, imported, scheduledFor, title, baseBranch, filesChanged, diffSha256, ...r }) => ({
+        ...r,
+        ...(path === null || path === '' ? {} : { path }),
+        ...(imported ? { imported: true as const } : {}),
+        // Only while it waits for its slot.
+        ...(r.state === 'scheduled' ? { scheduledFor: scheduledFor || null } : {}),
+        ...(title === null ? {} : { title }),
+        ...(baseBranch === null ? {} : { baseBranch }),
+        ...(filesChanged === null
+          ? {}
+          : { diffstat: { files: filesChanged, ...lines.get(diffSha256 ?? '') } }),
+        updatedAt: r.updatedAt.toISOString(),
+      }),
+    );
+  }
+
+  /**
+   * The added and deleted lines of these diffs, read from the event store's blobs (the service's
+   * database holds them). Diffs over MAX_COUNTED_DIFF_BYTES are left uncounted: a page is
+   * answered without reading more than a page's worth of them.
+   */
+  private async lineCounts(sha256s: readonly string[]): Promise<Map<string, LineCounts>> {
+    if (sha256s.length === 0) return new Map();
+    const rows: { sha256: string; content: Buffer }[] = await this.manager.query(
+      'SELECT sha256, content FROM eventstore.blobs WHERE sha256 = ANY ($1::text[]) AND size <= $2',
+      [[...new Set(sha256s)], MAX_COUNTED_DIFF_BYTES],
+    );
+    return new Map(rows.map((r) => [r.sha256, lineCounts(r.content.toString('utf8'))]));
   }
 
   /**

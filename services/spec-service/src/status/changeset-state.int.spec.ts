@@ -76,6 +76,10 @@ function everyCombination(): StatusChangesetRow[] {
             last_error: null,
             error_terminal: false,
             scheduled_for,
+            title: null,
+            base_branch: null,
+            files_changed: null,
+            diff_sha256: null,
             updated_at: new Date(0),
           });
         }
