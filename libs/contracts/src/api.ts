@@ -162,7 +162,16 @@ export type DeleteResult = z.infer<typeof deleteResultSchema>;
 
 // ---- preview ----------------------------------------------------------------------------
 
-export const previewRequestSchema = z.object({ fileName: name('fileName'), specText });
+export const previewRequestSchema = z.object({
+  fileName: name('fileName'),
+  specText,
+  /** Each row's diff where its steps have run and stay the same (bounded: see PreviewRow.diff). */
+  diff: z.boolean().optional(),
+});
+/** The most of one changeset's diff a preview carries. */
+export const MAX_PREVIEW_DIFF_BYTES = 32 * 1024;
+/** The most of all changesets' diffs one preview carries; the rows after get none. */
+export const MAX_PREVIEW_DIFFS_BYTES = 2 * 1024 * 1024;
 export type PreviewRequest = z.infer<typeof previewRequestSchema>;
 
 export const PREVIEW_ACTIONS = [
@@ -188,6 +197,12 @@ export const previewRowSchema = z.object({
   headBranch: z.string().nullable(),
   action: z.enum(PREVIEW_ACTIONS),
   reasons: z.array(z.string()),
+  /**
+   * Asked for with `diff`: the changeset's diff, when its steps have run and are unchanged (what
+   * it carries after the apply). Cut at a line to MAX_PREVIEW_DIFF_BYTES, and left empty once
+   * the preview's diffs reach MAX_PREVIEW_DIFFS_BYTES; `truncated` says so.
+   */
+  diff: z.object({ text: z.string(), truncated: z.boolean() }).optional(),
 });
 export type PreviewRow = z.infer<typeof previewRowSchema>;
 

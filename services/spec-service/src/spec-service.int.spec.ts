@@ -207,13 +207,16 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     return statusOf(campaign);
   }
 
+  /** The diff `patchComputed` records for a workspace. */
+  const patchOf = (workspace: WorkspaceData) =>
+    `diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n # ${workspace.repository}\n+Hello\n`;
   /** What an executor records for one workspace: the results and diff blobs, then PatchComputed. */
   async function patchComputed(
     applyId: string,
     workspace: WorkspaceData,
     o: { empty?: boolean; campaign?: string } = {},
   ) {
-    const patch = `diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n # ${workspace.repository}\n+Hello\n`;
+    const patch = patchOf(workspace);
     const files = o.empty
       ? { modified: [], added: [], deleted: [], renamed: [] }
       : { modified: ['README.md'], added: [], deleted: [], renamed: [] };
@@ -634,6 +637,27 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     expect(await preview(spec(), [testWorkspace(B)])).toEqual([
       [A, 'hello-world', 'close'],
       [B, null, 'no-changes'],
+    ]);
+    // With diff: the diff A's changeset keeps, read from its blob; none for B, which has no
+    // changeset, nor for a changeset whose steps run again.
+    resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
+    const withDiff = await previewOf({
+      fileName: 'hello.campaign.yaml',
+      specText: spec({ title: 'New title' }),
+      diff: true,
+    });
+    expect(withDiff.ok && withDiff.rows.map((r) => [r.repository, r.action, r.diff])).toEqual([
+      [A, 'update', { text: patchOf(testWorkspace(A)), truncated: false }],
+      [B, 'no-changes', undefined],
+    ]);
+    const pushed = await previewOf({
+      fileName: 'hello.campaign.yaml',
+      specText: spec({ run: 'echo Bye >> README.md' }),
+      diff: true,
+    });
+    expect(pushed.ok && pushed.rows.map((r) => [r.action, r.diff])).toEqual([
+      ['push', undefined],
+      ['create', undefined],
     ]);
     const invalid = await previewParts({ fileName: 'p.yaml', specText: 'steps: 1' });
     expect(invalid).toMatchObject([{ ok: false, error: { code: 'invalid-spec' } }]);

@@ -259,6 +259,16 @@ export function formatPreview(preview: PreviewResult, view: TableView = PIPED): 
       ),
     );
   }
+  for (const r of preview.rows) {
+    if (r.diff === undefined) continue;
+    parts.push(`\nDiff of ${r.repository}@${r.headBranch ?? ''}:\n${r.diff.text}`);
+    if (r.diff.truncated)
+      parts.push(
+        r.diff.text === ''
+          ? '(not shown: the preview carries no more diffs)\n'
+          : '(cut here: the rest is not shown)\n',
+      );
+  }
   if (preview.problems.length > 0) {
     parts.push(`\nProblems:\n`);
     parts.push(preview.problems.map((p) => `  ${p.entry}: ${p.message}\n`).join(''));

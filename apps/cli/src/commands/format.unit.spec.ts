@@ -270,6 +270,42 @@ describe('formatPreview and formatList', () => {
     );
   });
 
+  it('prints each diff the preview carries after the table, saying where one was cut or left out', () => {
+    const row = (repository: string, diff?: { text: string; truncated: boolean }) => ({
+      repository,
+      headBranch: 'hello',
+      action: 'unchanged' as const,
+      reasons: [],
+      ...(diff === undefined ? {} : { diff }),
+    });
+    const out = formatPreview({
+      campaign: 'hello-world',
+      rows: [
+        row('github.com/acme/a', { text: '+one\n', truncated: false }),
+        row('github.com/acme/b'),
+        row('github.com/acme/c', { text: '+two\n', truncated: true }),
+        row('github.com/acme/d', { text: '', truncated: true }),
+      ],
+      problems: [],
+      warnings: [],
+    });
+    expect(out.slice(out.indexOf('\nDiff of'))).toBe(
+      [
+        '',
+        'Diff of github.com/acme/a@hello:',
+        '+one',
+        '',
+        'Diff of github.com/acme/c@hello:',
+        '+two',
+        '(cut here: the rest is not shown)',
+        '',
+        'Diff of github.com/acme/d@hello:',
+        '(not shown: the preview carries no more diffs)',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('lists campaigns, or says there are none', () => {
     expect(formatList({ campaigns: [] })).toBe('No campaigns.\n');
     expect(

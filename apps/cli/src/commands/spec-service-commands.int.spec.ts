@@ -245,6 +245,11 @@ describe('campaign apply, preview, status and list against spec-service over NAT
       verb: 'preview',
       body: { fileName: specFile, specText: expect.stringContaining('hello-world') },
     });
+
+    // --diff asks for the diffs.
+    fake.requests.length = 0;
+    expect((await run(['preview', '-f', specFile, '--diff'])).code).toBe(0);
+    expect(fake.requests[0]!.body).toMatchObject({ diff: true });
   });
 
   it('preview says so when the answer is cut short, rather than printing part of it', async () => {

@@ -1,6 +1,11 @@
 import { publication, type CampaignSpec } from '@campaigns/campaign-spec';
 import { canonicalJson, importedHeadBranch, type WorkspaceData } from '@campaigns/events';
-import { type PreviewRow } from '@campaigns/contracts';
+import {
+  MAX_PREVIEW_DIFF_BYTES,
+  MAX_PREVIEW_DIFFS_BYTES,
+  type PreviewAction,
+  type PreviewRow,
+} from '@campaigns/contracts';
 import type { ImportedPullRequest } from '../workspaces/workspace-resolver.js';
 
 /** A changeset the campaign has now, as the status projection knows it. */
@@ -13,6 +18,8 @@ export interface CurrentChangeset {
   hostState: 'open' | 'draft' | 'closed' | 'merged' | null;
   /** Tracked from importChangesets (its head branch is `#NUMBER`). */
   imported: boolean;
+  /** The blob of its desired state's diff; null when imported (or projected before it was kept). */
+  diffSha256: string | null;
 }
 
 export interface CurrentState {
@@ -227,4 +234,50 @@ function diffReasons(old: CampaignSpec, spec: CampaignSpec, fields: Field[]): st
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Actions after which a changeset carries the diff it has now: its steps do not run again. */
+const DIFF_KEPT: ReadonlySet<PreviewAction> = new Set(['unchanged', 'update', 'refused']);
+
+/** The rows whose changeset's diff is known after the apply: the blob each carries. */
+export function keptDiffs(
+  rows: readonly PreviewRow[],
+  changesets: readonly CurrentChangeset[],
+): { row: PreviewRow; sha256: string }[] {
+  const sha = new Map(changesets.map((c) => [`${c.repository}\0${c.headBranch}`, c.diffSha256]));
+  return rows.flatMap((row) => {
+    const sha256 =
+      row.headBranch === null || !DIFF_KEPT.has(row.action)
+        ? null
+        : sha.get(`${row.repository}\0${row.headBranch}`);
+    return sha256 ? [{ row, sha256 }] : [];
+  });
+}
+
+/**
+ * The rows with their diffs (`texts` by blob), each cut at a line to MAX_PREVIEW_DIFF_BYTES and
+ * all together within MAX_PREVIEW_DIFFS_BYTES: a diff past that is empty, `truncated`.
+ */
+export function withDiffs(
+  rows: readonly PreviewRow[],
+  kept: readonly { row: PreviewRow; sha256: string }[],
+  texts: ReadonlyMap<string, string>,
+): PreviewRow[] {
+  const shaOf = new Map(kept.map((k) => [k.row, k.sha256]));
+  let left = MAX_PREVIEW_DIFFS_BYTES;
+  return rows.map((row) => {
+    const text = texts.get(shaOf.get(row) ?? '');
+    if (text === undefined) return row;
+    const cut = cutAtLine(text, Math.min(MAX_PREVIEW_DIFF_BYTES, left));
+    left -= Buffer.byteLength(cut);
+    return { ...row, diff: { text: cut, truncated: cut.length < text.length } };
+  });
+}
+
+/** `text` whole when it fits in `maxBytes`, else its first lines that do. */
+export function cutAtLine(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= maxBytes) return text;
+  const head = bytes.subarray(0, Math.max(maxBytes, 0)).toString('utf8');
+  return head.slice(0, head.lastIndexOf('\n') + 1);
 }
