@@ -21,10 +21,10 @@ import { IMPORTED } from '../status/status-evolve.js';
 import type { WorkspaceResolver } from '../workspaces/workspace-resolver.js';
 import { chunkRows } from './pages.js';
 import { keptDiffs, previewRows, withDiffs, type CurrentChangeset } from './preview.js';
+import { validSpec } from './valid-spec.js';
 
 /** Diff blobs read in one statement. */
 const DIFF_BATCH = 100;
-import { validSpec } from './valid-spec.js';
 
 /**
  * `campaign.preview`: what applying a spec would do to each repository, computed whole
