@@ -162,7 +162,16 @@ export type DeleteResult = z.infer<typeof deleteResultSchema>;
 
 // ---- preview ----------------------------------------------------------------------------
 
-export const previewRequestSchema = z.object({ fileName: name('fileName'), specText });
+export const previewRequestSchema = z.object({
+  fileName: name('fileName'),
+  specText,
+  /** Each row's diff where its steps have run and stay the same (bounded: see PreviewRow.diff). */
+  diff: z.boolean().optional(),
+});
+/** The most of one changeset's diff a preview carries. */
+export const MAX_PREVIEW_DIFF_BYTES = 32 * 1024;
+/** The most of all changesets' diffs one preview carries; the rows after get none. */
+export const MAX_PREVIEW_DIFFS_BYTES = 2 * 1024 * 1024;
 export type PreviewRequest = z.infer<typeof previewRequestSchema>;
 
 export const PREVIEW_ACTIONS = [
@@ -172,6 +181,8 @@ export const PREVIEW_ACTIONS = [
   'close',
   'reopen',
   'unchanged',
+  /** The repository's steps ran and changed nothing: it has no changeset, and gets none. */
+  'no-changes',
   /** importChangesets lists a pull request the campaign does not track yet. */
   'import',
   /** An imported pull request no longer listed: left as it is, no longer tracked. */
@@ -186,6 +197,12 @@ export const previewRowSchema = z.object({
   headBranch: z.string().nullable(),
   action: z.enum(PREVIEW_ACTIONS),
   reasons: z.array(z.string()),
+  /**
+   * Asked for with `diff`: the changeset's diff, when its steps have run and are unchanged (what
+   * it carries after the apply). Cut at a line to MAX_PREVIEW_DIFF_BYTES, and left empty once
+   * the preview's diffs reach MAX_PREVIEW_DIFFS_BYTES; `truncated` says so.
+   */
+  diff: z.object({ text: z.string(), truncated: z.boolean() }).optional(),
 });
 export type PreviewRow = z.infer<typeof previewRowSchema>;
 
@@ -241,47 +258,6 @@ export const CAMPAIGN_PHASES = [
 ] as const;
 export type CampaignPhase = (typeof CAMPAIGN_PHASES)[number];
 
-const count = z.number().int().nonnegative();
-/** A campaign's numbers, counted by the database. */
-export const campaignCountsSchema = z.object({
-  /** Executions of the current application. */
-  workspaces: count,
-  /** Failed, empty, or succeeded and rendered into the desired state. */
-  executed: count,
-  failed: count,
-  /** Changesets not removed. */
-  changesets: count,
-  /** Changesets with a pull request. */
-  published: count,
-  /** Changesets whose last reconcile failed. */
-  errored: count,
-  /** Open on the code host, drafts included. */
-  open: count,
-  merged: count,
-  closed: count,
-  /** Events of this application that a consumer gave up on (`ConsumerDeadLettered`). */
-  deadLettered: count,
-});
-export type CampaignCounts = z.infer<typeof campaignCountsSchema>;
-
-/** `get`'s reply: a campaign's summary, the same size for ten changesets or 100,000. */
-export const campaignStatusSchema = z.object({
-  campaign: z.string(),
-  applyId: z.string(),
-  specHash: z.string(),
-  appliedAt: z.string(),
-  actor: z.string(),
-  phase: z.enum(CAMPAIGN_PHASES),
-  counts: campaignCountsSchema,
-  /** Resolution problems (at most 101) and what consumers gave up on (at most 11). */
-  problems: z.array(problemSchema),
-  /** When and by whom it was closed (`campaign close`); absent while open. */
-  closed: z.object({ at: z.string(), by: z.string() }).optional(),
-});
-export type CampaignStatus = z.infer<typeof campaignStatusSchema>;
-
-// ---- changesets and executions (pages) ----------------------------------------------------
-
 export const CHANGESET_STATES = [
   /** Kept local (`published: false`). */
   'unpublished',
@@ -306,6 +282,70 @@ export const CHANGESET_STATES = [
   /** Imported, then no longer listed in importChangesets: no longer tracked, left as it was. */
   'detached',
 ] as const;
+export type ChangesetState = (typeof CHANGESET_STATES)[number];
+/** States of changesets no longer part of the campaign: counted apart from its changesets. */
+export const UNCOUNTED_CHANGESET_STATES: readonly ChangesetState[] = [
+  'removed',
+  'archived',
+  'detached',
+];
+/** Whether a changeset in `state` counts among the campaign's changesets. */
+export function countedChangesetState(state: ChangesetState): boolean {
+  return !UNCOUNTED_CHANGESET_STATES.includes(state);
+}
+
+const count = z.number().int().nonnegative();
+/** A campaign's numbers, counted by the database. */
+export const campaignCountsSchema = z.object({
+  /** Executions of the current application. */
+  workspaces: count,
+  /** Failed, empty, or succeeded and rendered into the desired state. */
+  executed: count,
+  failed: count,
+  /** Executions of the current application whose steps ran and changed nothing. */
+  noChanges: count,
+  /** Changesets in a counted state (not removed, archived or detached): the sum of theirs in `states`. */
+  changesets: count,
+  /** Counted changesets with a pull request. */
+  published: count,
+  /** Changesets whose last reconcile failed. */
+  errored: count,
+  /** Open on the code host, drafts included. */
+  open: count,
+  merged: count,
+  closed: count,
+  /** Events of this application that a consumer gave up on (`ConsumerDeadLettered`). */
+  deadLettered: count,
+  /**
+   * Changesets by state, every state named: the counted ones add up to `changesets`; removed,
+   * archived and detached ones are counted apart.
+   */
+  states: z.object(
+    Object.fromEntries(CHANGESET_STATES.map((s) => [s, count])) as Record<
+      ChangesetState,
+      typeof count
+    >,
+  ),
+});
+export type CampaignCounts = z.infer<typeof campaignCountsSchema>;
+
+/** `get`'s reply: a campaign's summary, the same size for ten changesets or 100,000. */
+export const campaignStatusSchema = z.object({
+  campaign: z.string(),
+  applyId: z.string(),
+  specHash: z.string(),
+  appliedAt: z.string(),
+  actor: z.string(),
+  phase: z.enum(CAMPAIGN_PHASES),
+  counts: campaignCountsSchema,
+  /** Resolution problems (at most 101) and what consumers gave up on (at most 11). */
+  problems: z.array(problemSchema),
+  /** When and by whom it was closed (`campaign close`); absent while open. */
+  closed: z.object({ at: z.string(), by: z.string() }).optional(),
+});
+export type CampaignStatus = z.infer<typeof campaignStatusSchema>;
+
+// ---- changesets and executions (pages) ----------------------------------------------------
 
 /** errored: only changesets whose last reconcile failed. */
 export const CHANGESET_FILTERS = ['all', 'errored'] as const;
@@ -346,6 +386,8 @@ export const changesetsRequestSchema = pageRequestSchema.extend({
   filter: oneOf('filter', CHANGESET_FILTERS).optional(),
   /** Only the changesets that match (the ones `bulk` with the same match acts on). */
   match: changesetMatchSchema.optional(),
+  /** Count each changeset's added and deleted lines (reads its diff: `status -o wide`). */
+  diffstat: z.boolean().optional(),
 });
 export type ChangesetsRequest = z.infer<typeof changesetsRequestSchema>;
 
@@ -370,6 +412,17 @@ export const changesetStatusSchema = z.object({
   imported: z.literal(true).optional(),
   /** State `scheduled`: when it is expected to be published (ISO 8601); null when no window opens within a week. */
   scheduledFor: z.string().nullable().optional(),
+  /** The title and base branch its desired state renders; absent for imported changesets. */
+  title: z.string().optional(),
+  baseBranch: z.string().optional(),
+  /**
+   * What its desired state's diff changes: files, and (when the request asks for `diffstat`) the
+   * lines added and deleted. Absent for imported changesets and rows projected before it was kept.
+   */
+  diffstat: z
+    .object({ files: z.number().int(), added: z.number().int(), deleted: z.number().int() })
+    .partial({ added: true, deleted: true })
+    .optional(),
 });
 export type ChangesetStatus = z.infer<typeof changesetStatusSchema>;
 export const changesetsPageSchema = pageSchema.extend({

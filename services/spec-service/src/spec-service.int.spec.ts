@@ -207,13 +207,16 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     return statusOf(campaign);
   }
 
+  /** The diff `patchComputed` records for a workspace. */
+  const patchOf = (workspace: WorkspaceData) =>
+    `diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n # ${workspace.repository}\n+Hello\n`;
   /** What an executor records for one workspace: the results and diff blobs, then PatchComputed. */
   async function patchComputed(
     applyId: string,
     workspace: WorkspaceData,
     o: { empty?: boolean; campaign?: string } = {},
   ) {
-    const patch = `diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n # ${workspace.repository}\n+Hello\n`;
+    const patch = patchOf(workspace);
     const files = o.empty
       ? { modified: [], added: [], deleted: [], renamed: [] }
       : { modified: ['README.md'], added: [], deleted: [], renamed: [] };
@@ -555,10 +558,23 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     await reconciled(changesetA, A, spec0!.event_id);
     const status = await statusUntil((s) => s.phase === 'complete');
     expect(status.changesets[0]).toMatchObject({ state: 'unpublished', converged: true });
+    // The rendered title, base branch and files changed; the lines only when asked (wide).
+    expect(status.changesets[0]).toMatchObject({
+      title: `Hello World in ${A}`,
+      baseBranch: 'main',
+      diffstat: { files: 1 },
+    });
+    expect(status.changesets[0]!.diffstat).not.toHaveProperty('added');
+    const wide = await request<ChangesetsPage>('changesets', {
+      campaign: 'hello-world',
+      diffstat: true,
+    });
+    expect(wide.ok && wide.changesets[0]!.diffstat).toEqual({ files: 1, added: 1, deleted: 0 });
     expect(status.counts).toEqual({
       workspaces: 2,
       executed: 2,
       failed: 0,
+      noChanges: 1,
       changesets: 1,
       published: 0,
       errored: 0,
@@ -566,6 +582,18 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       merged: 0,
       closed: 0,
       deadLettered: 0,
+      states: {
+        unpublished: 1,
+        pending: 0,
+        scheduled: 0,
+        open: 0,
+        draft: 0,
+        closed: 0,
+        merged: 0,
+        removed: 0,
+        archived: 0,
+        detached: 0,
+      },
     });
 
     const list = await request<ListResult>('list', {});
@@ -589,9 +617,10 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       return reply.rows.map((r) => [r.repository, r.headBranch, r.action]);
     };
 
+    // B's steps ran and changed nothing: the same steps change nothing again.
     expect(await preview(spec(), [testWorkspace(A), testWorkspace(B)])).toEqual([
       [A, 'hello-world', 'unchanged'],
-      [B, null, 'create'],
+      [B, null, 'no-changes'],
     ]);
     expect(
       await preview(spec({ title: 'New title' }), [testWorkspace(A), testWorkspace(C)]),
@@ -599,12 +628,36 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       [A, 'hello-world', 'update'],
       [C, null, 'create'],
     ]);
-    expect(await preview(spec({ run: 'echo Bye >> README.md' }), [testWorkspace(A)])).toEqual([
+    expect(
+      await preview(spec({ run: 'echo Bye >> README.md' }), [testWorkspace(A), testWorkspace(B)]),
+    ).toEqual([
       [A, 'hello-world', 'push'],
+      [B, null, 'create'],
     ]);
     expect(await preview(spec(), [testWorkspace(B)])).toEqual([
       [A, 'hello-world', 'close'],
-      [B, null, 'create'],
+      [B, null, 'no-changes'],
+    ]);
+    // With diff: the diff A's changeset keeps, read from its blob; none for B, which has no
+    // changeset, nor for a changeset whose steps run again.
+    resolver.workspaces = [testWorkspace(A), testWorkspace(B)];
+    const withDiff = await previewOf({
+      fileName: 'hello.campaign.yaml',
+      specText: spec({ title: 'New title' }),
+      diff: true,
+    });
+    expect(withDiff.ok && withDiff.rows.map((r) => [r.repository, r.action, r.diff])).toEqual([
+      [A, 'update', { text: patchOf(testWorkspace(A)), truncated: false }],
+      [B, 'no-changes', undefined],
+    ]);
+    const pushed = await previewOf({
+      fileName: 'hello.campaign.yaml',
+      specText: spec({ run: 'echo Bye >> README.md' }),
+      diff: true,
+    });
+    expect(pushed.ok && pushed.rows.map((r) => [r.action, r.diff])).toEqual([
+      ['push', undefined],
+      ['create', undefined],
     ]);
     const invalid = await previewParts({ fileName: 'p.yaml', specText: 'steps: 1' });
     expect(invalid).toMatchObject([{ ok: false, error: { code: 'invalid-spec' } }]);

@@ -63,7 +63,13 @@ const computed = (id: string, minutes: number, published: boolean | 'draft' = tr
   cs(id, 'ChangesetSpecComputed', minutes, {
     repository: `github.com/acme/${id}`,
     headBranch: 'hello',
-    spec: { published },
+    spec: {
+      published,
+      title: 'Hello',
+      baseRef: 'main',
+      files: { modified: ['README.md'], added: [], deleted: [], renamed: [] },
+      diff: { sha256: 'd'.repeat(64), size: 10 },
+    },
   });
 const published = (id: string, minutes: number, number: number) =>
   cs(id, 'ChangesetPublished', minutes, { draft: false, number, url: `u/${number}` });

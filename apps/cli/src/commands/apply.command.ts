@@ -92,7 +92,12 @@ export const applyCommand: Command = {
         let status;
         try {
           // The rows once, at the end: the table shows only the failed executions.
-          status = await fullStatus(client, outcome, format === 'table' ? 'failed' : 'all');
+          status = await fullStatus(
+            client,
+            outcome,
+            format === 'table' ? 'failed' : 'all',
+            format !== 'table',
+          );
         } catch (err) {
           if (err instanceof PageError) return reportApiError('apply', err.error, io, format);
           throw err;

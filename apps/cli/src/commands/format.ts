@@ -1,10 +1,16 @@
-import type {
-  CampaignStatus,
-  CampaignSummary,
-  ChangesetStatus,
-  ExecutionStatus,
-  FullCampaignStatus,
-  PreviewResult,
+import {
+  CHANGESET_STATES,
+  countedChangesetState,
+  PREVIEW_ACTIONS,
+  UNCOUNTED_CHANGESET_STATES,
+  type CampaignCounts,
+  type ChangesetState,
+  type CampaignStatus,
+  type CampaignSummary,
+  type ChangesetStatus,
+  type ExecutionStatus,
+  type FullCampaignStatus,
+  type PreviewResult,
 } from '@campaigns/contracts';
 
 const NONE = '-';
@@ -58,6 +64,7 @@ const STYLES: Record<string, Style> = {
   errored: 'red',
   close: 'red',
   closed: 'dim',
+  'no-changes': 'dim',
 };
 
 /** `word` in its colour when the view has colour. */
@@ -103,23 +110,45 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * The workspaces' and changesets' counts in one line, each part adding up to its total:
+ * `3 workspaces: 3 executed, 1 failed, 1 with no changes; 8 changesets: 5 open, 2 merged,
+ * 1 scheduled; not counted: 1 archived; 1 errored`. Changesets no longer part of the campaign
+ * (removed, archived, detached) are counted apart; errored ones are in any state.
+ */
+export function formatCounts(c: CampaignCounts): string {
+  const workspaces =
+    `${plural(c.workspaces, 'workspace')}: ${c.executed} executed, ${c.failed} failed` +
+    (c.noChanges > 0 ? `, ${c.noChanges} with no changes` : '');
+  const counted = stateCounts(c, CHANGESET_STATES.filter(countedChangesetState));
+  const apart = stateCounts(c, UNCOUNTED_CHANGESET_STATES);
+  return [
+    workspaces,
+    plural(c.changesets, 'changeset') + (counted === '' ? '' : `: ${counted}`),
+    ...(apart === '' ? [] : [`not counted: ${apart}`]),
+    ...(c.errored > 0 ? [`${c.errored} errored`] : []),
+  ].join('; ');
+}
+
+/** `5 open, 2 merged`: the states' counts, those with none left out. */
+function stateCounts(c: CampaignCounts, states: readonly ChangesetState[]): string {
+  return states
+    .filter((s) => c.states[s] > 0)
+    .map((s) => `${c.states[s]} ${s}`)
+    .join(', ');
+}
+
 /** The counts of a status in one line, as `--wait` shows them while it waits. */
 export function formatProgress(status: CampaignStatus): string {
-  const c = status.counts;
-  return (
-    `${status.campaign}: ${status.phase} — executed ${c.executed}/${c.workspaces}, ` +
-    `failed ${c.failed}, published ${c.published}/${c.changesets}, errored ${c.errored}`
-  );
+  return `${status.campaign}: ${status.phase} — ${formatCounts(status.counts)}`;
 }
 
 /** `campaign status`: a header with the phase and counts, the changesets, and what failed. */
 export function formatStatus(status: FullCampaignStatus, view: TableView = PIPED): string {
-  const c = status.counts;
   const out = [
     `Campaign ${status.campaign}: ${paint(view, status.phase)}`,
     `Applied ${status.appliedAt} by ${status.actor} (apply ${status.applyId})`,
-    `${plural(c.workspaces, 'workspace')}: ${c.executed} executed, ${c.failed} failed; ` +
-      `${plural(c.changesets, 'changeset')}: ${c.published} published, ${c.errored} errored`,
+    formatCounts(status.counts),
     '',
     '',
   ].join('\n');
@@ -131,12 +160,13 @@ export function formatStatus(status: FullCampaignStatus, view: TableView = PIPED
         [
           'REPOSITORY',
           'BRANCH',
+          ...(view.wide ? ['BASE'] : []),
           'STATE',
           'DRAFT',
           'CHECKS',
           'REVIEW',
           'PR URL',
-          ...(view.wide ? ['CONVERGED', 'UPDATED'] : []),
+          ...(view.wide ? ['TITLE', 'DIFF', 'CONVERGED', 'UPDATED'] : []),
           'LAST ERROR',
         ],
         status.changesets.map((cs) => changesetRow(cs, view.wide)),
@@ -177,14 +207,26 @@ function changesetRow(cs: ChangesetStatus, wide: boolean): string[] {
   return [
     cs.repository,
     cs.path === undefined ? cs.headBranch : `${cs.headBranch} (${cs.path})`,
+    ...(wide ? [cs.baseBranch ?? ''] : []),
     cs.state,
     cs.draft ? 'yes' : 'no',
     cs.checks ?? '',
     cs.review ?? '',
     cs.url ?? scheduledFor(cs),
-    ...(wide ? [cs.converged ? 'yes' : 'no', cs.updatedAt] : []),
+    ...(wide
+      ? [cs.title ?? '', diffstat(cs.diffstat), cs.converged ? 'yes' : 'no', cs.updatedAt]
+      : []),
     error,
   ];
+}
+
+/** `3 files +12 −4`, as `git diff --shortstat` would say; the lines only when counted. */
+function diffstat(stat: ChangesetStatus['diffstat']): string {
+  if (stat === undefined) return '';
+  const files = plural(stat.files, 'file');
+  return stat.added === undefined || stat.deleted === undefined
+    ? files
+    : `${files} +${stat.added} −${stat.deleted}`;
 }
 
 /** Where a scheduled changeset's URL will be: when it is expected to be published. */
@@ -203,7 +245,7 @@ export function lastLine(text: ExecutionStatus['stderrTail']): string {
 
 /** `campaign preview`: what applying would do to each repository. */
 export function formatPreview(preview: PreviewResult, view: TableView = PIPED): string {
-  const parts = [`Campaign ${preview.campaign}: ${plural(preview.rows.length, 'changeset')}\n`];
+  const parts = [`Campaign ${preview.campaign}: ${previewCounts(preview.rows)}\n`];
   if (preview.rows.length > 0) {
     parts.push(
       renderTable(
@@ -217,11 +259,33 @@ export function formatPreview(preview: PreviewResult, view: TableView = PIPED): 
       ),
     );
   }
+  for (const r of preview.rows) {
+    if (r.diff === undefined) continue;
+    parts.push(`\nDiff of ${r.repository}@${r.headBranch ?? ''}:\n${r.diff.text}`);
+    if (r.diff.truncated)
+      parts.push(
+        r.diff.text === ''
+          ? '(not shown: the preview carries no more diffs)\n'
+          : '(cut here: the rest is not shown)\n',
+      );
+  }
   if (preview.problems.length > 0) {
     parts.push(`\nProblems:\n`);
     parts.push(preview.problems.map((p) => `  ${p.entry}: ${p.message}\n`).join(''));
   }
   return parts.join('');
+}
+
+/**
+ * How many rows of each action, e.g. `2 create, 1 push, 3 no-changes`, adding up to the rows
+ * (a repository's rows are one per changeset, and one per repository without any).
+ */
+function previewCounts(rows: PreviewResult['rows']): string {
+  if (rows.length === 0) return 'nothing matched';
+  return PREVIEW_ACTIONS.map((a) => [a, rows.filter((r) => r.action === a).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([a, n]) => `${n} ${a}`)
+    .join(', ');
 }
 
 /** `campaign list`: every campaign with its phase and changesets. */

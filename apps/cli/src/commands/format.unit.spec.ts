@@ -1,7 +1,9 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
+import { CHANGESET_STATES, countedChangesetState } from '@campaigns/contracts';
 import { sampleStatus } from '../test-support/sample-status.js';
 import {
+  formatCounts,
   formatList,
   formatPreview,
   formatProgress,
@@ -78,7 +80,7 @@ describe('formatStatus', () => {
       [
         'Campaign hello-world: needs-attention',
         'Applied 2026-01-01T00:00:00.000Z by alice (apply 6f1c1b0e-0000-4000-8000-000000000001)',
-        '3 workspaces: 3 executed, 1 failed; 2 changesets: 1 published, 1 errored',
+        '3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
         '',
         'REPOSITORY           BRANCH       STATE    DRAFT  CHECKS   REVIEW    PR URL                              LAST ERROR',
         'github.com/acme/api  hello-world  open     no     SUCCESS  APPROVED  https://github.com/acme/api/pull/1  -',
@@ -110,16 +112,124 @@ describe('formatStatus', () => {
     ]);
   });
 
+  it("wide shows each changeset's base branch, rendered title and diffstat, and every execution", () => {
+    const [api, cli] = sampleStatus.changesets;
+    const out = formatStatus(
+      {
+        ...sampleStatus,
+        changesets: [
+          {
+            ...api!,
+            title: 'Say hello',
+            baseBranch: 'main',
+            diffstat: { files: 2, added: 12, deleted: 4 },
+          },
+          // Lines not counted (a diff too large to read), and an imported one with neither.
+          { ...cli!, title: 'Say hello', baseBranch: 'develop', diffstat: { files: 1 } },
+          { ...api!, headBranch: '#7', imported: true },
+        ],
+        problems: [],
+      },
+      { tty: false, colour: false, wide: true },
+    );
+    const lines = out.split('\n');
+    const header = lines.find((l) => l.startsWith('REPOSITORY           BRANCH'))!;
+    expect(header.split(/\s{2,}/)).toEqual([
+      'REPOSITORY',
+      'BRANCH',
+      'BASE',
+      'STATE',
+      'DRAFT',
+      'CHECKS',
+      'REVIEW',
+      'PR URL',
+      'TITLE',
+      'DIFF',
+      'CONVERGED',
+      'UPDATED',
+      'LAST ERROR',
+    ]);
+    const cells = (start: string) => lines.find((l) => l.startsWith(start))!.split(/\s{2,}/);
+    expect(cells('github.com/acme/api  hello-world').slice(0, 3)).toEqual([
+      'github.com/acme/api',
+      'hello-world',
+      'main',
+    ]);
+    expect(cells('github.com/acme/api  hello-world').slice(8, 10)).toEqual([
+      'Say hello',
+      '2 files +12 −4',
+    ]);
+    expect(cells('github.com/acme/cli').slice(8, 10)).toEqual(['Say hello', '1 file']);
+    expect(cells('github.com/acme/api  #7').slice(8, 10)).toEqual(['-', '-']);
+    expect(cells('github.com/acme/api  #7')[2]).toBe('-');
+    expect(out).toContain('Executions:\n');
+  });
+
   it('says when there are no changesets', () => {
     const out = formatStatus({ ...sampleStatus, changesets: [], executions: [], problems: [] });
     expect(out.endsWith('\nNo changesets.\n')).toBe(true);
   });
 });
 
+describe('formatCounts', () => {
+  /** Counts with `n` changesets in each state, the totals as the database sums them. */
+  const countsWith = (states: Partial<Record<(typeof CHANGESET_STATES)[number], number>>) => {
+    const all = Object.fromEntries(CHANGESET_STATES.map((s) => [s, states[s] ?? 0])) as Record<
+      (typeof CHANGESET_STATES)[number],
+      number
+    >;
+    return {
+      ...sampleStatus.counts,
+      errored: 0,
+      states: all,
+      changesets: CHANGESET_STATES.filter(countedChangesetState).reduce((n, s) => n + all[s], 0),
+    };
+  };
+  /** The numbers of the changesets' part, before and after its colon, and what is apart. */
+  const parts = (line: string) => {
+    const m = /(\d+) changesets?(?:: ([^;]*))?(?:; not counted: ([^;]*))?/.exec(line)!;
+    const numbers = (text: string | undefined) =>
+      (text ?? '')
+        .split(', ')
+        .filter(Boolean)
+        .map((p) => /^(\d+) (\S+)$/.exec(p)!.slice(1));
+    return { total: Number(m[1]), counted: numbers(m[2]), apart: numbers(m[3]) };
+  };
+
+  it.each(CHANGESET_STATES.map((s) => [s]))(
+    'counts a changeset in state %s once: among the total when counted, apart when not',
+    (state) => {
+      const line = formatCounts(countsWith({ open: 2, [state]: (state === 'open' ? 2 : 0) + 1 }));
+      const { total, counted, apart } = parts(line);
+      const sum = counted.reduce((n, [k]) => n + Number(k), 0);
+      expect(sum).toBe(total);
+      const where = countedChangesetState(state) ? counted : apart;
+      expect(where.map(([, s]) => s)).toContain(state);
+      expect(total).toBe(countedChangesetState(state) ? 3 : 2);
+    },
+  );
+
+  it('sums every counted state to the total and names what is not counted apart', () => {
+    const line = formatCounts(
+      countsWith({ open: 5, merged: 2, scheduled: 1, archived: 3, removed: 1, detached: 1 }),
+    );
+    expect(line).toBe(
+      '3 workspaces: 3 executed, 1 failed; 8 changesets: 1 scheduled, 5 open, 2 merged; ' +
+        'not counted: 1 removed, 3 archived, 1 detached',
+    );
+  });
+
+  it('says how many workspaces changed nothing, and that a campaign has no changesets', () => {
+    expect(formatCounts({ ...countsWith({}), noChanges: 2 })).toBe(
+      '3 workspaces: 3 executed, 1 failed, 2 with no changes; 0 changesets',
+    );
+  });
+});
+
 describe('formatProgress and lastLine', () => {
   it('puts the counts on one line', () => {
     expect(formatProgress(sampleStatus)).toBe(
-      'hello-world: needs-attention — executed 3/3, failed 1, published 1/2, errored 1',
+      'hello-world: needs-attention — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
     );
   });
 
@@ -148,13 +258,49 @@ describe('formatPreview and formatList', () => {
       }),
     ).toBe(
       [
-        'Campaign hello-world: 2 changesets',
+        'Campaign hello-world: 1 create, 1 update',
         'REPOSITORY                       ACTION  REASONS',
         'github.com/acme/api              create  -',
         'github.com/acme/web@hello-world  update  title changed; body changed',
         '',
         'Problems:',
         '  file:README.md: matched nothing',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints each diff the preview carries after the table, saying where one was cut or left out', () => {
+    const row = (repository: string, diff?: { text: string; truncated: boolean }) => ({
+      repository,
+      headBranch: 'hello',
+      action: 'unchanged' as const,
+      reasons: [],
+      ...(diff === undefined ? {} : { diff }),
+    });
+    const out = formatPreview({
+      campaign: 'hello-world',
+      rows: [
+        row('github.com/acme/a', { text: '+one\n', truncated: false }),
+        row('github.com/acme/b'),
+        row('github.com/acme/c', { text: '+two\n', truncated: true }),
+        row('github.com/acme/d', { text: '', truncated: true }),
+      ],
+      problems: [],
+      warnings: [],
+    });
+    expect(out.slice(out.indexOf('\nDiff of'))).toBe(
+      [
+        '',
+        'Diff of github.com/acme/a@hello:',
+        '+one',
+        '',
+        'Diff of github.com/acme/c@hello:',
+        '+two',
+        '(cut here: the rest is not shown)',
+        '',
+        'Diff of github.com/acme/d@hello:',
+        '(not shown: the preview carries no more diffs)',
         '',
       ].join('\n'),
     );

@@ -18,9 +18,13 @@ import { clientSettings, CliFailure, withSpecService } from './spec-service-clie
 export const previewCommand: Command = {
   name: 'preview',
   summary: 'Show what applying a campaign spec would do to each repository',
-  usage: 'campaign preview -f FILE [-o json|yaml|wide]',
+  usage: 'campaign preview -f FILE [--diff] [-o json|yaml|wide]',
   configure(command) {
     addFileOption(command, 'preview');
+    command.option(
+      '--diff',
+      "each changeset's diff, where its steps have run and stay the same (up to 32 KiB each, 2 MiB in all)",
+    );
     addOutputOptions(command, ['json', 'yaml', 'wide']);
   },
   help: {
@@ -28,6 +32,7 @@ export const previewCommand: Command = {
     examples: [
       ['campaign preview -f hello.campaign.yaml', 'each repository with its action and reasons'],
       ['campaign preview -f hello.campaign.yaml -o yaml', 'the same as YAML'],
+      ['campaign preview -f hello.campaign.yaml --diff', 'and the diff each changeset keeps'],
     ],
     exitCodes: NATS_EXIT_CODES,
   },
@@ -35,7 +40,11 @@ export const previewCommand: Command = {
     const file = specFileOf('preview', options);
     const format = outputOf(options);
     const specText = await readSpecText('preview', file, io.stdin);
-    const preview = await requestPreview(io, { fileName: specDisplayName(file), specText });
+    const preview = await requestPreview(io, {
+      fileName: specDisplayName(file),
+      specText,
+      ...(options['diff'] === true ? { diff: true } : {}),
+    });
     if ('error' in preview) return reportApiError('preview', preview.error, io, format);
     for (const warning of preview.warnings) io.stderr(`${warning}\n`);
     if (isStructured(format)) printData(io, format, preview);

@@ -152,9 +152,9 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n')).toEqual([
       'hello-world: waiting for spec-service',
-      'hello-world: executing — executed 1/3, failed 1, published 1/2, errored 1',
-      'hello-world: reconciling — executed 3/3, failed 1, published 1/2, errored 1',
-      'hello-world: complete — executed 3/3, failed 1, published 1/2, errored 1',
+      'hello-world: executing — 3 workspaces: 1 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
+      'hello-world: reconciling — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
+      'hello-world: complete — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
       '',
     ]);
     expect(r.stdout).toContain('Campaign hello-world: complete\n');
@@ -186,8 +186,8 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     const r = await run(['apply', '-f', specFile, '--wait'], {}, true);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — executed 3/3, failed 1, published 1/2, errored 1' +
-        '\r\x1b[2Khello-world: needs-attention — executed 3/3, failed 1, published 1/2, errored 1\n',
+      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored' +
+        '\r\x1b[2Khello-world: needs-attention — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n',
     );
     expect(r.stdout).toContain('repository is archived (terminal)');
   });
@@ -238,13 +238,18 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(r).toEqual({
       code: 0,
       stdout:
-        'Campaign hello-world: 2 changesets\nREPOSITORY           ACTION  REASONS\ngithub.com/acme/api  create  new\ngithub.com/acme/web  create  new\n',
+        'Campaign hello-world: 2 create\nREPOSITORY           ACTION  REASONS\ngithub.com/acme/api  create  new\ngithub.com/acme/web  create  new\n',
       stderr: '',
     });
     expect(fake.requests[0]).toEqual({
       verb: 'preview',
       body: { fileName: specFile, specText: expect.stringContaining('hello-world') },
     });
+
+    // --diff asks for the diffs.
+    fake.requests.length = 0;
+    expect((await run(['preview', '-f', specFile, '--diff'])).code).toBe(0);
+    expect(fake.requests[0]!.body).toMatchObject({ diff: true });
   });
 
   it('preview says so when the answer is cut short, rather than printing part of it', async () => {
@@ -487,8 +492,12 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     expect(fake.requests.find((q) => q.verb === 'executions')?.body).toMatchObject({
       filter: 'all',
     });
+    // The changesets with their diffs' lines counted (what the DIFF column shows).
+    expect(fake.requests.find((q) => q.verb === 'changesets')?.body).toMatchObject({
+      diffstat: true,
+    });
     expect(r.stdout).toMatch(
-      /^REPOSITORY +BRANCH +STATE +DRAFT +CHECKS +REVIEW +PR URL +CONVERGED +UPDATED +LAST ERROR$/m,
+      /^REPOSITORY +BRANCH +BASE +STATE +DRAFT +CHECKS +REVIEW +PR URL +TITLE +DIFF +CONVERGED +UPDATED +LAST ERROR$/m,
     );
     expect(r.stdout).toContain('\nExecutions:\n');
     expect(r.stdout).toMatch(/^github\.com\/acme\/api +- +- +succeeded/m);
@@ -522,8 +531,8 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     const r = await run(['status', 'hello-world', '--wait']);
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n')).toEqual([
-      'hello-world: reconciling — executed 3/3, failed 1, published 1/2, errored 1',
-      'hello-world: complete — executed 3/3, failed 1, published 1/2, errored 1',
+      'hello-world: reconciling — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
+      'hello-world: complete — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored',
       '',
     ]);
     expect(r.stdout).toContain('Campaign hello-world: complete\n');
@@ -556,7 +565,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     });
     expect(r.code).toBe(130);
     expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — executed 3/3, failed 1, published 1/2, errored 1\n' +
+      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n' +
         'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
     );
     expect(fake.requests.filter((q) => q.verb === 'changesets')).toEqual([]);

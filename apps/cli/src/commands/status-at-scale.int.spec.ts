@@ -289,7 +289,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     const [header, failures] = r.stdout.split('\nFailed executions:\n');
     expect(header).toContain(
       `${CHANGESETS} workspaces: ${CHANGESETS} executed, ${CHANGESETS / FAILED_EVERY} failed; ` +
-        `${CHANGESETS} changesets: ${CHANGESETS} published, ${CHANGESETS / ERRORED_EVERY} errored`,
+        `${CHANGESETS} changesets: ${CHANGESETS} open; ${CHANGESETS / ERRORED_EVERY} errored`,
     );
     const changesetLines = header!.split('\n').filter((l) => l.startsWith('github.com/acme/'));
     expect(changesetLines).toHaveLength(CHANGESETS);
@@ -366,7 +366,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     const r = await waiting;
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n').at(-2)).toBe(
-      'stuck: needs-attention — executed 0/2, failed 0, published 0/0, errored 0',
+      'stuck: needs-attention — 2 workspaces: 0 executed, 0 failed; 0 changesets',
     );
     expect(r.stdout).toContain('Campaign stuck: needs-attention\n');
     expect(r.stdout).toContain(

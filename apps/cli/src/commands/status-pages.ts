@@ -42,14 +42,20 @@ export async function allPages<P extends Page, R>(
 
 /**
  * A summary with its changesets and executions, read page by page: all executions, or only the
- * failed ones (all the table shows). The executions are the summary's application's throughout.
+ * failed ones (all the table shows), and the changesets' diffstats with their lines counted only
+ * when `details` asks (wide and JSON show them; counting reads every diff). The executions are the
+ * summary's application's throughout.
  */
 export async function fullStatus(
   client: SpecServiceClient,
   summary: CampaignStatus,
   executions: ExecutionFilter,
+  details = false,
 ): Promise<FullCampaignStatus> {
-  const changesetsRequest: ChangesetsRequest = { campaign: summary.campaign };
+  const changesetsRequest: ChangesetsRequest = {
+    campaign: summary.campaign,
+    ...(details ? { diffstat: true } : {}),
+  };
   const executionsRequest: ExecutionsRequest = {
     campaign: summary.campaign,
     applyId: summary.applyId,

@@ -74,7 +74,12 @@ export const statusCommand: Command = {
         }
         try {
           // The table shows only the failed executions; the other outputs have them all.
-          const status = await fullStatus(client, summary, format === 'table' ? 'failed' : 'all');
+          const status = await fullStatus(
+            client,
+            summary,
+            format === 'table' ? 'failed' : 'all',
+            format !== 'table',
+          );
           if (isStructured(format)) printData(io, format, status);
           else io.stdout(formatStatus(status, tableView(io, format)));
         } catch (err) {

@@ -28,6 +28,7 @@ export const sampleStatus: FullCampaignStatus = {
     workspaces: 3,
     executed: 3,
     failed: 1,
+    noChanges: 0,
     changesets: 2,
     published: 1,
     errored: 1,
@@ -35,6 +36,18 @@ export const sampleStatus: FullCampaignStatus = {
     merged: 0,
     closed: 0,
     deadLettered: 0,
+    states: {
+      unpublished: 0,
+      pending: 1,
+      scheduled: 0,
+      open: 1,
+      draft: 0,
+      closed: 0,
+      merged: 0,
+      removed: 0,
+      archived: 0,
+      detached: 0,
+    },
   },
   executions: [
     {

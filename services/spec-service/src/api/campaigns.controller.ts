@@ -124,7 +124,7 @@ export class CampaignsController {
   async changesets(
     @Payload(new ZodPayloadPipe(changesetsRequestSchema)) request: ChangesetsRequest,
   ): Promise<ChangesetsPage> {
-    const { campaign, filter = 'all', match = {} } = request;
+    const { campaign, filter = 'all', match = {}, diffstat = false } = request;
     const { after, limit } = page(request, 2);
     if ((await this.queries.currentApplyId(campaign)) === null) throw notFound(campaign);
     const rows = await this.queries.changesets(
@@ -133,6 +133,7 @@ export class CampaignsController {
       limit + 1,
       filter,
       match,
+      diffstat,
     );
     const found = pageOf(rows, limit, (c) => [c.repository, c.headBranch]);
     return { changesets: found.rows, next: found.next };

@@ -1,6 +1,11 @@
 import { publication, type CampaignSpec } from '@campaigns/campaign-spec';
 import { canonicalJson, importedHeadBranch, type WorkspaceData } from '@campaigns/events';
-import { type PreviewRow } from '@campaigns/contracts';
+import {
+  MAX_PREVIEW_DIFF_BYTES,
+  MAX_PREVIEW_DIFFS_BYTES,
+  type PreviewAction,
+  type PreviewRow,
+} from '@campaigns/contracts';
 import type { ImportedPullRequest } from '../workspaces/workspace-resolver.js';
 
 /** A changeset the campaign has now, as the status projection knows it. */
@@ -13,12 +18,19 @@ export interface CurrentChangeset {
   hostState: 'open' | 'draft' | 'closed' | 'merged' | null;
   /** Tracked from importChangesets (its head branch is `#NUMBER`). */
   imported: boolean;
+  /** The blob of its desired state's diff; null when imported (or projected before it was kept). */
+  diffSha256: string | null;
 }
 
 export interface CurrentState {
   /** The spec of the campaign's current application; null for a new campaign. */
   spec: CampaignSpec | null;
   changesets: CurrentChangeset[];
+  /**
+   * Repositories whose steps, in the current application, ran and changed nothing in any of
+   * their workspaces. Absent for a new campaign.
+   */
+  noChanges?: ReadonlySet<string>;
 }
 
 /**
@@ -51,15 +63,30 @@ export function previewRows(
   const rows: PreviewRow[] = [];
   for (const repository of repositories) {
     const changesets = byRepository.get(repository) ?? [];
+    const ranEmpty = current.noChanges?.has(repository) ?? false;
+    // The same steps on the same repository change nothing again (the base branch moving on is
+    // not detected, as everywhere in a preview).
+    const staysEmpty = ranEmpty && old !== null && pushReasons.length === 0;
     if (changesets.length === 0) {
-      rows.push({
-        repository,
-        headBranch: null,
-        action: 'create',
-        reasons: [
-          'the repository is not in the campaign yet: its steps will run, and a changeset is created if they change something',
-        ],
-      });
+      rows.push(
+        staysEmpty
+          ? {
+              repository,
+              headBranch: null,
+              action: 'no-changes',
+              reasons: ['its steps changed nothing when they ran, and they are unchanged'],
+            }
+          : {
+              repository,
+              headBranch: null,
+              action: 'create',
+              reasons: [
+                ranEmpty
+                  ? `its steps changed nothing when they ran; ${pushReasons.join(', ')}: they run again, and a changeset is created if they change something`
+                  : 'the repository is not in the campaign yet: its steps will run, and a changeset is created if they change something',
+              ],
+            },
+      );
       continue;
     }
     let replaced = false;
@@ -68,6 +95,12 @@ export function previewRows(
         rows.push({ repository, headBranch: c.headBranch, action, reasons });
       if (c.hostState === 'merged') {
         row('unchanged', ['the changeset is merged; nothing more happens to it']);
+      } else if (!c.wanted && staysEmpty) {
+        // Removed because its steps came to change nothing (plan-changesets' empty-diff), not
+        // because the repository left the spec: the unchanged steps do not bring it back.
+        row('no-changes', [
+          `its steps changed nothing when they ran, and they are unchanged: the changeset stays ${c.hostState === 'closed' ? 'closed' : 'removed'}`,
+        ]);
       } else if (!c.wanted) {
         row('reopen', [
           c.hostState === 'closed'
@@ -201,4 +234,50 @@ function diffReasons(old: CampaignSpec, spec: CampaignSpec, fields: Field[]): st
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Actions after which a changeset carries the diff it has now: its steps do not run again. */
+const DIFF_KEPT: ReadonlySet<PreviewAction> = new Set(['unchanged', 'update', 'refused']);
+
+/** The rows whose changeset's diff is known after the apply: the blob each carries. */
+export function keptDiffs(
+  rows: readonly PreviewRow[],
+  changesets: readonly CurrentChangeset[],
+): { row: PreviewRow; sha256: string }[] {
+  const sha = new Map(changesets.map((c) => [`${c.repository}\0${c.headBranch}`, c.diffSha256]));
+  return rows.flatMap((row) => {
+    const sha256 =
+      row.headBranch === null || !DIFF_KEPT.has(row.action)
+        ? null
+        : sha.get(`${row.repository}\0${row.headBranch}`);
+    return sha256 ? [{ row, sha256 }] : [];
+  });
+}
+
+/**
+ * The rows with their diffs (`texts` by blob), each cut at a line to MAX_PREVIEW_DIFF_BYTES and
+ * all together within MAX_PREVIEW_DIFFS_BYTES: a diff past that is empty, `truncated`.
+ */
+export function withDiffs(
+  rows: readonly PreviewRow[],
+  kept: readonly { row: PreviewRow; sha256: string }[],
+  texts: ReadonlyMap<string, string>,
+): PreviewRow[] {
+  const shaOf = new Map(kept.map((k) => [k.row, k.sha256]));
+  let left = MAX_PREVIEW_DIFFS_BYTES;
+  return rows.map((row) => {
+    const text = texts.get(shaOf.get(row) ?? '');
+    if (text === undefined) return row;
+    const cut = cutAtLine(text, Math.min(MAX_PREVIEW_DIFF_BYTES, left));
+    left -= Buffer.byteLength(cut);
+    return { ...row, diff: { text: cut, truncated: cut.length < text.length } };
+  });
+}
+
+/** `text` whole when it fits in `maxBytes`, else its first lines that do. */
+export function cutAtLine(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= maxBytes) return text;
+  const head = bytes.subarray(0, Math.max(maxBytes, 0)).toString('utf8');
+  return head.slice(0, head.lastIndexOf('\n') + 1);
 }

@@ -1,5 +1,13 @@
 import { parseCampaignSpec } from '@campaigns/campaign-spec';
-import type { PreviewHead, PreviewPart, PreviewRequest, Problem } from '@campaigns/contracts';
+import {
+  MAX_PREVIEW_DIFFS_BYTES,
+  MAX_PREVIEW_DIFF_BYTES,
+  type PreviewHead,
+  type PreviewPart,
+  type PreviewRequest,
+  type PreviewRow,
+  type Problem,
+} from '@campaigns/contracts';
 import { MAX_RECORDED_PROBLEMS } from '@campaigns/events';
 import { ApiRequestError } from '@campaigns/service-kit';
 import type { EntityManager } from 'typeorm';
@@ -8,11 +16,15 @@ import { PmApply } from '../desired-state/pm-apply.entity.js';
 import { PmCampaign } from '../desired-state/pm-campaign.entity.js';
 import { StatusCampaign } from '../status/status-campaign.entity.js';
 import { StatusChangeset } from '../status/status-changeset.entity.js';
+import { StatusExecution } from '../status/status-execution.entity.js';
 import { IMPORTED } from '../status/status-evolve.js';
 import type { WorkspaceResolver } from '../workspaces/workspace-resolver.js';
 import { chunkRows } from './pages.js';
-import { previewRows, type CurrentChangeset } from './preview.js';
+import { keptDiffs, previewRows, withDiffs, type CurrentChangeset } from './preview.js';
 import { validSpec } from './valid-spec.js';
+
+/** Diff blobs read in one statement. */
+const DIFF_BATCH = 100;
 
 /**
  * `campaign.preview`: what applying a spec would do to each repository, computed whole
@@ -27,7 +39,7 @@ export class SpecPreviewer {
     private readonly manager: EntityManager,
   ) {}
 
-  async preview({ fileName, specText }: PreviewRequest): Promise<PreviewPart[]> {
+  async preview({ fileName, specText, diff = false }: PreviewRequest): Promise<PreviewPart[]> {
     const { spec, warnings } = validSpec(fileName, specText);
     let resolved;
     try {
@@ -59,16 +71,31 @@ export class SpecPreviewer {
       .addSelect('s.wanted', 'wanted')
       .addSelect('s.host_state', 'hostState')
       .addSelect(`s.published = '${IMPORTED}'`, 'imported')
+      .addSelect('s.diff_sha256', 'diffSha256')
       .where('s.campaign = :campaign', { campaign: spec.name })
       .orderBy('s.repository')
       .addOrderBy('s.head_branch')
       .getRawMany<CurrentChangeset>();
-    const rows = previewRows(
+    // Repositories every execution of the current application changed nothing in.
+    const noChanges = await this.manager
+      .createQueryBuilder(StatusExecution, 'e')
+      .innerJoin(StatusCampaign, 'sc', 'sc.campaign = e.campaign AND sc.apply_id = e.apply_id')
+      .select('e.repository', 'repository')
+      .where('e.campaign = :campaign', { campaign: spec.name })
+      .groupBy('e.repository')
+      .having(`bool_and(e.state = 'empty')`)
+      .getRawMany<{ repository: string }>();
+    const planned = previewRows(
       spec,
       resolved.workspaces,
-      { spec: previous ?? null, changesets },
+      {
+        spec: previous ?? null,
+        changesets,
+        noChanges: new Set(noChanges.map((r) => r.repository)),
+      },
       resolved.imports,
     );
+    const rows = diff ? await this.withDiffs(planned, changesets) : planned;
     const problems: Problem[] = resolved.problems
       .slice(0, MAX_RECORDED_PROBLEMS)
       .map((p) => ({ entry: p.entry, message: p.message }));
@@ -88,5 +115,32 @@ export class SpecPreviewer {
       });
     const head: PreviewHead = { campaign: spec.name, rowCount: rows.length, problems, warnings };
     return [{ head }, ...chunkRows(rows).map((chunk) => ({ rows: chunk }))];
+  }
+
+  /**
+   * The rows with the diffs their changesets keep, read from the event store's blobs in batches
+   * until the preview's diff budget is spent (each read no longer than a row can carry).
+   */
+  private async withDiffs(
+    rows: PreviewRow[],
+    changesets: readonly CurrentChangeset[],
+  ): Promise<PreviewRow[]> {
+    const kept = keptDiffs(rows, changesets);
+    const texts = new Map<string, string>();
+    let read = 0;
+    for (let i = 0; i < kept.length && read < MAX_PREVIEW_DIFFS_BYTES; i += DIFF_BATCH) {
+      const batch = [...new Set(kept.slice(i, i + DIFF_BATCH).map((k) => k.sha256))];
+      const blobs: { sha256: string; content: Buffer }[] = await this.manager.query(
+        `SELECT sha256, substring(content FROM 1 FOR $2) AS content
+           FROM eventstore.blobs WHERE sha256 = ANY ($1::text[])`,
+        // One byte more than a row carries: enough to tell that it was cut.
+        [batch, MAX_PREVIEW_DIFF_BYTES + 1],
+      );
+      for (const b of blobs) {
+        texts.set(b.sha256, b.content.toString('utf8'));
+        read += b.content.length;
+      }
+    }
+    return withDiffs(rows, kept, texts);
   }
 }

@@ -202,10 +202,20 @@ describe('campaign status between batches of the status projection (real Postgre
     expect(closed.rows).toEqual([{ closed_at: null, closed_by: null }]);
 
     // Version 7: changesets from before it wait for no publication slot.
-    expect(await migrate(all)).toHaveLength(1);
+    expect(await migrate(all.slice(0, 8))).toHaveLength(1);
     const scheduled = await db.pool.query(
       `SELECT DISTINCT scheduled_for FROM ${schema}.status_changesets`,
     );
     expect(scheduled.rows).toEqual([{ scheduled_for: null }]);
+
+    // Version 8: changesets from before it have no title, base branch or diff known (a replay
+    // of the log fills them in).
+    expect(await migrate(all)).toHaveLength(1);
+    const diffs = await db.pool.query(
+      `SELECT DISTINCT title, base_branch, files_changed, diff_sha256 FROM ${schema}.status_changesets`,
+    );
+    expect(diffs.rows).toEqual([
+      { title: null, base_branch: null, files_changed: null, diff_sha256: null },
+    ]);
   });
 });

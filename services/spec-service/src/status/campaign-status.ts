@@ -1,20 +1,23 @@
-import type {
-  CampaignCounts,
-  CampaignPhase,
-  CampaignStatus,
-  CampaignSummary,
-  ChangesetFilter,
-  ChangesetMatch,
-  ChangesetStatus,
-  ExecutionFilter,
-  ExecutionStatus,
-  Problem,
+import {
+  CHANGESET_STATES,
+  UNCOUNTED_CHANGESET_STATES,
+  type CampaignCounts,
+  type CampaignPhase,
+  type CampaignStatus,
+  type CampaignSummary,
+  type ChangesetFilter,
+  type ChangesetMatch,
+  type ChangesetStatus,
+  type ExecutionFilter,
+  type ExecutionStatus,
+  type Problem,
 } from '@campaigns/contracts';
 import type { EntityManager } from 'typeorm';
 import { PmChangeset } from '../desired-state/pm-changeset.entity.js';
 import { PmExecution } from '../desired-state/pm-execution.entity.js';
 import { StatusCampaign } from './status-campaign.entity.js';
 import { matchConditions } from './changeset-match.js';
+import { lineCounts, type LineCounts } from './diffstat.js';
 import { StatusChangeset } from './status-changeset.entity.js';
 import { StatusDeadLetter } from './status-dead-letter.entity.js';
 import { StatusExecution } from './status-execution.entity.js';
@@ -47,6 +50,16 @@ const CHANGESET_STATE = `CASE
  */
 const CHANGESET_CONVERGED = `(coalesce(s.reconciled_spec_event_id = s.spec_event_id, false)
   AND (p.last_event_id IS NULL OR p.last_event_id = s.spec_event_id))`;
+
+/** A state of `CHANGESET_STATE` counted among the campaign's changesets. */
+const CHANGESET_COUNTED = `(${CHANGESET_STATE}) NOT IN (${UNCOUNTED_CHANGESET_STATES.map((st) => `'${st}'`).join(', ')})`;
+
+/** Changesets by state, every state named (an aggregate over `s`). */
+const STATE_COUNTS = `jsonb_build_object(${CHANGESET_STATES.map(
+  (st) => `'${st}', count(*) FILTER (WHERE ${CHANGESET_STATE} = '${st}')`,
+).join(', ')})`;
+/** The same for a campaign without changesets. */
+const NO_STATES = `jsonb_build_object(${CHANGESET_STATES.map((st) => `'${st}', 0`).join(', ')})`;
 
 const CHANGESET_TERMINAL = `(s.last_error IS NOT NULL AND s.error_terminal)`;
 
@@ -89,6 +102,9 @@ export const CAMPAIGN_STATUS_ENTITIES = [
   PmExecution,
   PmChangeset,
 ] as const;
+
+/** The largest diff whose lines a changesets page counts (`diffstat`). */
+const MAX_COUNTED_DIFF_BYTES = 1024 * 1024;
 
 /** Dead letters listed in a summary; the rest are counted. */
 const LISTED_DEAD_LETTERS = 10;
@@ -178,6 +194,7 @@ export class CampaignStatusQueries {
         workspaces: row.workspaces,
         executed: row.executed,
         failed: row.failed,
+        noChanges: row.noChanges,
         changesets: row.changesets,
         published: row.published,
         errored: row.errored,
@@ -185,6 +202,7 @@ export class CampaignStatusQueries {
         merged: row.merged,
         closed: row.closed,
         deadLettered: row.deadLettered,
+        states: row.states,
       },
       problems: [
         ...row.problems,
@@ -220,6 +238,7 @@ export class CampaignStatusQueries {
     limit: number,
     filter: ChangesetFilter = 'all',
     match: ChangesetMatch = {},
+    diffstat = false,
   ): Promise<ChangesetStatus[]> {
     const query = this.manager
       .createQueryBuilder(StatusChangeset, 's')
@@ -239,6 +258,10 @@ export class CampaignStatusQueries {
       .addSelect('s.updated_at', 'updatedAt')
       .addSelect(`s.published = '${IMPORTED}'`, 'imported')
       .addSelect('s.scheduled_for', 'scheduledFor')
+      .addSelect('s.title', 'title')
+      .addSelect('s.base_branch', 'baseBranch')
+      .addSelect('s.files_changed', 'filesChanged')
+      .addSelect('s.diff_sha256', 'diffSha256')
       .where('s.campaign = :campaign', { campaign });
     if (after !== null)
       query.andWhere('(s.repository, s.head_branch) > (:repository, :headBranch)', {
@@ -252,22 +275,50 @@ export class CampaignStatusQueries {
       .addOrderBy('s.head_branch')
       .limit(limit)
       .getRawMany<
-        Omit<ChangesetStatus, 'path' | 'imported' | 'scheduledFor'> & {
+        Omit<ChangesetStatus, 'path' | 'imported' | 'scheduledFor' | 'title' | 'baseBranch'> & {
           path: string | null;
           updatedAt: Date;
           imported: boolean;
           scheduledFor: string | null;
+          title: string | null;
+          baseBranch: string | null;
+          filesChanged: number | null;
+          diffSha256: string | null;
         }
       >();
+    const lines = diffstat
+      ? await this.lineCounts(rows.flatMap((r) => (r.diffSha256 === null ? [] : [r.diffSha256])))
+      : new Map<string, LineCounts>();
     // The path only when the workspace is not the repository's root (and is known).
-    return rows.map(({ path, imported, scheduledFor, ...r }) => ({
-      ...r,
-      ...(path === null || path === '' ? {} : { path }),
-      ...(imported ? { imported: true as const } : {}),
-      // Only while it waits for its slot.
-      ...(r.state === 'scheduled' ? { scheduledFor: scheduledFor || null } : {}),
-      updatedAt: r.updatedAt.toISOString(),
-    }));
+    return rows.map(
+      ({ path, imported, scheduledFor, title, baseBranch, filesChanged, diffSha256, ...r }) => ({
+        ...r,
+        ...(path === null || path === '' ? {} : { path }),
+        ...(imported ? { imported: true as const } : {}),
+        // Only while it waits for its slot.
+        ...(r.state === 'scheduled' ? { scheduledFor: scheduledFor || null } : {}),
+        ...(title === null ? {} : { title }),
+        ...(baseBranch === null ? {} : { baseBranch }),
+        ...(filesChanged === null
+          ? {}
+          : { diffstat: { files: filesChanged, ...lines.get(diffSha256 ?? '') } }),
+        updatedAt: r.updatedAt.toISOString(),
+      }),
+    );
+  }
+
+  /**
+   * The added and deleted lines of these diffs, read from the event store's blobs (the service's
+   * database holds them). Diffs over MAX_COUNTED_DIFF_BYTES are left uncounted: a page is
+   * answered without reading more than a page's worth of them.
+   */
+  private async lineCounts(sha256s: readonly string[]): Promise<Map<string, LineCounts>> {
+    if (sha256s.length === 0) return new Map();
+    const rows: { sha256: string; content: Buffer }[] = await this.manager.query(
+      'SELECT sha256, content FROM eventstore.blobs WHERE sha256 = ANY ($1::text[]) AND size <= $2',
+      [[...new Set(sha256s)], MAX_COUNTED_DIFF_BYTES],
+    );
+    return new Map(rows.map((r) => [r.sha256, lineCounts(r.content.toString('utf8'))]));
   }
 
   /**
@@ -362,14 +413,16 @@ export class CampaignStatusQueries {
        ex AS (
          SELECT e.campaign, count(*)::int AS workspaces,
                 count(*) FILTER (WHERE ${EXECUTION_DONE})::int AS executed,
-                count(*) FILTER (WHERE ${EXECUTION_FAILED})::int AS failed
+                count(*) FILTER (WHERE ${EXECUTION_FAILED})::int AS failed,
+                count(*) FILTER (WHERE e.state = 'empty' AND NOT ${EXECUTION_FAILED})::int AS "noChanges"
            FROM c JOIN ${s}.status_executions e ON e.campaign = c.campaign AND e.apply_id = c.apply_id
            LEFT JOIN ${s}.pm_executions p ON p.execution_id = e.execution_id
           GROUP BY e.campaign),
        cs AS (
          SELECT s.campaign,
-                count(*) FILTER (WHERE ${CHANGESET_STATE} NOT IN ('removed', 'archived', 'detached'))::int AS changesets,
-                count(*) FILTER (WHERE s.number IS NOT NULL AND ${CHANGESET_STATE} <> 'detached')::int AS published,
+                count(*) FILTER (WHERE ${CHANGESET_COUNTED})::int AS changesets,
+                count(*) FILTER (WHERE s.number IS NOT NULL AND ${CHANGESET_COUNTED})::int AS published,
+                ${STATE_COUNTS} AS states,
                 count(*) FILTER (WHERE s.last_error IS NOT NULL)::int AS errored,
                 count(*) FILTER (WHERE ${CHANGESET_TERMINAL})::int AS terminal,
                 count(*) FILTER (WHERE NOT ${CHANGESET_CONVERGED} AND NOT ${CHANGESET_TERMINAL})::int AS converging,
@@ -393,7 +446,9 @@ export class CampaignStatusQueries {
               c.resolution_error, c.problems, c.closed_at, c.closed_by,
               greatest(coalesce(ex.workspaces, 0), coalesce(c.workspace_count, 0)) AS workspaces,
               coalesce(ex.executed, 0) AS executed,
-              coalesce(ex.failed, 0) AS failed, coalesce(cs.changesets, 0) AS changesets,
+              coalesce(ex.failed, 0) AS failed, coalesce(ex."noChanges", 0) AS "noChanges",
+              coalesce(cs.states, ${NO_STATES}) AS states,
+              coalesce(cs.changesets, 0) AS changesets,
               coalesce(cs.published, 0) AS published, coalesce(cs.errored, 0) AS errored,
               coalesce(cs.terminal, 0) AS terminal, coalesce(cs.converging, 0) AS converging,
               coalesce(cs.open, 0) AS open, coalesce(cs.merged, 0) AS merged,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { CHANGESET_STATES } from '@campaigns/contracts';
 import { campaignStream, type StoredEvent } from '@campaigns/events';
 import type { DataSource } from 'typeorm';
 import {
@@ -75,6 +76,10 @@ function everyCombination(): StatusChangesetRow[] {
             last_error: null,
             error_terminal: false,
             scheduled_for,
+            title: null,
+            base_branch: null,
+            files_changed: null,
+            diff_sha256: null,
             updated_at: new Date(0),
           });
         }
@@ -144,6 +149,8 @@ describe('changesetState against the status queries (real PostgreSQL)', () => {
     const summary = await new CampaignStatusQueries(database.manager, SCHEMA).summary(CAMPAIGN);
     expect(summary?.counts).toMatchObject({
       changesets: count(countedChangeset),
+      states: Object.fromEntries(CHANGESET_STATES.map((st) => [st, count((s) => s === st)])),
+      published: rows.filter((r, i) => r.number !== null && countedChangeset(states[i]!)).length,
       open: count((s) => s === 'open' || s === 'draft'),
       closed: count((s) => s === 'closed'),
       merged: count((s) => s === 'merged'),

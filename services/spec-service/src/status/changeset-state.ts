@@ -29,6 +29,4 @@ export function changesetState(
 }
 
 /** Whether `campaign status` counts a changeset in this state among the campaign's changesets. */
-export function countedChangeset(state: ChangesetState): boolean {
-  return state !== 'removed' && state !== 'archived' && state !== 'detached';
-}
+export { countedChangesetState as countedChangeset } from '@campaigns/contracts';

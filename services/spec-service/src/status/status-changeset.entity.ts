@@ -60,6 +60,19 @@ export class StatusChangeset {
   @Column({ name: 'scheduled_for', type: 'text', nullable: true })
   scheduledFor!: string | null;
 
+  /** From its ChangesetSpecComputed; null for imported changesets. */
+  @Column({ name: 'title', type: 'text', nullable: true })
+  title!: string | null;
+
+  @Column({ name: 'base_branch', type: 'text', nullable: true })
+  baseBranch!: string | null;
+
+  @Column({ name: 'files_changed', type: 'integer', nullable: true })
+  filesChanged!: number | null;
+
+  @Column({ name: 'diff_sha256', type: 'text', nullable: true })
+  diffSha256!: string | null;
+
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
 }

@@ -63,6 +63,11 @@ export interface StatusChangesetRow {
   error_terminal: boolean;
   /** Waiting for a publication slot: when it is expected (ISO 8601; '' none within a week). */
   scheduled_for: string | null;
+  /** The rendered title, base branch, number of files changed and diff blob of its desired state; null when imported. */
+  title: string | null;
+  base_branch: string | null;
+  files_changed: number | null;
+  diff_sha256: string | null;
   updated_at: Date;
 }
 
@@ -192,6 +197,10 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       last_error: null,
       error_terminal: false,
       scheduled_for: null,
+      title: computed ? computed.spec.title : null,
+      base_branch: computed ? computed.spec.baseRef : null,
+      files_changed: computed ? filesChanged(computed.spec.files) : null,
+      diff_sha256: computed ? computed.spec.diff.sha256 : null,
       updated_at: at,
     });
     return;
@@ -286,4 +295,9 @@ export function evolveChangeset(rows: Rows<StatusChangesetRow>, e: StoredEvent):
       return;
     }
   }
+}
+
+/** How many files a changeset's diff touches. */
+function filesChanged(files: EventData<typeof ChangesetSpecComputed>['spec']['files']): number {
+  return files.modified.length + files.added.length + files.deleted.length + files.renamed.length;
 }

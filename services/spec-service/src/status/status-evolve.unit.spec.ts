@@ -80,6 +80,10 @@ function changesetRow(o: Partial<StatusChangesetRow> = {}): StatusChangesetRow {
     last_error: null,
     error_terminal: false,
     scheduled_for: null,
+    title: 'Hello',
+    base_branch: 'main',
+    files_changed: 3,
+    diff_sha256: 'd'.repeat(64),
     updated_at: new Date(0),
     ...o,
   };
@@ -164,7 +168,13 @@ describe('evolveChangeset', () => {
       repository: 'github.com/acme/a',
       headBranch: 'hello-world',
       ...(path === undefined ? {} : { path }),
-      spec: { published },
+      spec: {
+        published,
+        title: 'Hello',
+        baseRef: 'main',
+        files: { modified: ['README.md'], added: ['a', 'b'], deleted: [], renamed: [] },
+        diff: { sha256: 'd'.repeat(64), size: 10 },
+      },
     });
 
   it('ChangesetSpecComputed creates the row, wanted, with its spec event', () => {
@@ -229,6 +239,11 @@ describe('evolveChangeset', () => {
         workspace_path: null,
         published: IMPORTED,
         spec_event_id: e.event_id,
+        // Not rendered by the campaign: no title or diff of its own.
+        title: null,
+        base_branch: null,
+        files_changed: null,
+        diff_sha256: null,
         updated_at: e.recorded_at,
       }),
     ]);
@@ -245,6 +260,10 @@ describe('evolveChangeset', () => {
         wanted: true,
         published: IMPORTED,
         spec_event_id: e.event_id,
+        title: null,
+        base_branch: null,
+        files_changed: null,
+        diff_sha256: null,
         updated_at: e.recorded_at,
       },
     ]);

@@ -133,6 +133,16 @@ UPDATE ${schema}.status_campaigns c
       // when not waiting for a slot.
       sql: `ALTER TABLE ${schema}.status_changesets ADD COLUMN scheduled_for text;`,
     },
+    {
+      version: 8,
+      name: "each changeset's title, base branch and diff",
+      // From its ChangesetSpecComputed, for `campaign status -o wide`: NULL for imported
+      // changesets and for rows projected before (a replay of the log fills them in).
+      sql: `ALTER TABLE ${schema}.status_changesets ADD COLUMN title text,
+  ADD COLUMN base_branch text,
+  ADD COLUMN files_changed integer,
+  ADD COLUMN diff_sha256 text;`,
+    },
   ];
 }
 
@@ -330,6 +340,10 @@ export const CHANGESETS: RowTable<StatusChangesetRow> = {
     'last_error',
     'error_terminal',
     'scheduled_for',
+    'title',
+    'base_branch',
+    'files_changed',
+    'diff_sha256',
     'updated_at',
   ],
 };
@@ -353,7 +367,7 @@ export async function loadRows<R>(
 }
 
 /**
- * Upserts the changed rows, 1,000 per statement (at most 17 parameters each). Raw: the
+ * Upserts the changed rows, 1,000 per statement (a parameter per column each). Raw: the
  * QueryBuilder's multi-row insert takes ~30 times as long to build as this statement (~85 ms per
  * 1,000 rows, measured), on the path every execution and changeset event takes.
  */
