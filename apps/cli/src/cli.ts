@@ -5,6 +5,7 @@ import { auditCommand } from './commands/audit.command.js';
 import { burndownCommand } from './commands/burndown.command.js';
 import { changesetsCommand } from './commands/changesets.command.js';
 import { closeCommand, deleteCommand } from './commands/close.command.js';
+import { completionCommand } from './commands/completion.command.js';
 import { listCommand } from './commands/list.command.js';
 import { newCommand } from './commands/new.command.js';
 import { previewCommand } from './commands/preview.command.js';
@@ -31,6 +32,7 @@ export const commands: readonly Command[] = [
   burndownCommand,
   schemaCommand,
   versionCommand,
+  completionCommand,
 ];
 
 /** Width of help text when stdout is not a terminal. */
@@ -74,6 +76,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`campaign ${name}: ${(err as Error).message}\n`);
     return EXIT.failed;
   }
+}
+
+/** The program with every command and flag declared, for `campaign completion`; it runs nothing. */
+export function programTree(): Program {
+  return buildProgram(
+    { stdout: () => undefined, stderr: () => undefined, env: {} },
+    () => undefined,
+  );
 }
 
 function buildProgram(io: CliIo, exitWith: (code: number) => void): Program {
@@ -171,6 +181,11 @@ function commanderMessage(err: CommanderError, command: Command | undefined): st
   const choice =
     /^option '(.+?)(?: <.*>)?' argument '(.*)' is invalid\. Allowed choices are (.*)\./.exec(text);
   if (choice) return `${choice[1]} ${choice[2]}: it is one of ${choice[3]}`;
+  const argument =
+    /^command-argument value '(.*)' is invalid for argument '(.+?)'\. Allowed choices are (.*)\./.exec(
+      text,
+    );
+  if (argument) return `${argument[2]} ${argument[1]}: it is one of ${argument[3]}`;
   return text.split('\n')[0]!.replace(/'/g, '"');
 }
 

@@ -9,7 +9,7 @@ export interface CliIo {
   stderrIsTTY?: boolean;
   /** stdout is a terminal: tables may be cut to fit and coloured (unless NO_COLOR is set). */
   stdoutIsTTY?: boolean;
-  /** The terminal's width, for help text. */
+  /** stdout's terminal width, for help text and tables that fit it. */
   columns?: number;
   /** Read by `-f -`; the binary passes process.stdin. */
   stdin?: NodeJS.ReadableStream;

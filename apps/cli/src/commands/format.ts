@@ -17,14 +17,17 @@ const NONE = '-';
 const MAX_CELL = 100;
 
 /**
- * How a table is shown. On a terminal, long cells are cut at 100 characters (`wide` keeps them);
- * piped, nothing is cut. Columns that carry errors or reasons are never cut. `colour` styles
+ * How a table is shown. On a terminal, long cells are cut at 100 characters and the widest
+ * columns shrink until a row fits `columns` (`wide` keeps them whole); piped, nothing is cut.
+ * Columns that carry errors or reasons are never cut: the terminal wraps them. `colour` styles
  * states and phases.
  */
 export interface TableView {
   tty: boolean;
   colour: boolean;
   wide: boolean;
+  /** The terminal's width; unknown, only the 100-character cut applies. */
+  columns?: number;
 }
 
 /** A table as written to a file or a pipe: nothing cut, no colour. */
@@ -82,8 +85,13 @@ export function renderTable(
   view: TableView = PIPED,
 ): string {
   const cut = headers.map((h) => view.tty && !view.wide && !UNCUT.has(h));
-  const cells = [headers, ...rows].map((row) => row.map((value, i) => cell(value, cut[i]!)));
-  const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const whole = [headers, ...rows].map((row) => row.map((value, i) => cell(value, cut[i]!)));
+  const natural = headers.map((_, i) => Math.max(...whole.map((row) => (row[i] ?? '').length)));
+  const widths =
+    view.tty && !view.wide && view.columns !== undefined
+      ? fitWidths(natural, headers, cut, view.columns)
+      : natural;
+  const cells = whole.map((row) => row.map((value, i) => ellipsis(value, widths[i]!)));
   return cells
     .map((row, r) =>
       row
@@ -99,11 +107,42 @@ export function renderTable(
     .concat('\n');
 }
 
+/** A shrunk column keeps at least its header, and this many characters. */
+const MIN_SHRUNK = 12;
+
+/**
+ * Column widths that fit `columns` (two spaces between columns): the widest cuttable column loses
+ * a character at a time, down to its header or MIN_SHRUNK. Short columns (states, counts) are
+ * never the widest, so URLs and names give way first; what still does not fit wraps.
+ */
+function fitWidths(
+  natural: readonly number[],
+  headers: readonly string[],
+  cut: readonly boolean[],
+  columns: number,
+): number[] {
+  const widths = [...natural];
+  const floor = headers.map((h, i) => Math.min(natural[i]!, Math.max(h.length, MIN_SHRUNK)));
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  while (total() > columns) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++)
+      if (cut[i] && widths[i]! > floor[i]! && (widest < 0 || widths[i]! > widths[widest]!))
+        widest = i;
+    if (widest < 0) break;
+    widths[widest]! -= 1;
+  }
+  return widths;
+}
+
 /** One line (at most MAX_CELL characters when `cut`); empty values show as `-`. */
 function cell(value: string, cut: boolean): string {
-  const line = value.replace(/\s*\n\s*/g, ' ').trim();
-  if (line === '') return NONE;
-  return cut && line.length > MAX_CELL ? `${line.slice(0, MAX_CELL - 1)}…` : line;
+  return ellipsis(value.replace(/\s*\n\s*/g, ' ').trim() || NONE, cut ? MAX_CELL : Infinity);
+}
+
+/** `text` in at most `width` characters, its cut marked with an ellipsis. */
+function ellipsis(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

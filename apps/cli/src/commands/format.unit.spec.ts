@@ -56,6 +56,39 @@ describe('renderTable', () => {
     expect(out.split('\n')[1]).toBe(`github.com/acme/api  ${error}`);
   });
 
+  describe('on a terminal of a given width', () => {
+    const headers = ['REPOSITORY', 'STATE', 'PR URL', 'LAST ERROR'];
+    const url = 'https://github.example.com/acme-corporation/payments-api/pull/1234';
+    const error = 'push refused: the branch is protected; ask an admin to allow campaign pushes';
+    const rows = [
+      ['github.example.com/acme-corporation/payments-api', 'failed', url, error],
+      ['github.example.com/acme/web', 'open', url, ''],
+    ];
+    const tty = (columns: number) => ({ tty: true, colour: false, wide: false, columns });
+
+    it('shrinks the widest columns with an ellipsis and keeps the error whole', () => {
+      const [, first, second] = renderTable(headers, rows, tty(120)).split('\n');
+      // 203 columns shrink to 120: PR URL (the widest) first, then it and REPOSITORY in turn.
+      expect(first).toBe(`github.example.…  failed  https://github.…  ${error}`);
+      expect(first).toHaveLength(120);
+      expect(second).toBe('github.example.…  open    https://github.…  -');
+    });
+
+    it('leaves a table that fits alone, and cuts nothing piped or wide', () => {
+      const wideEnough = renderTable(headers, rows, tty(1000));
+      expect(wideEnough).toBe(renderTable(headers, rows));
+      expect(renderTable(headers, rows, { ...tty(40), tty: false })).toBe(wideEnough);
+      expect(renderTable(headers, rows, { ...tty(40), wide: true })).toBe(wideEnough);
+      expect(wideEnough).toContain(url);
+    });
+
+    it('shrinks a column no further than its header or 12 characters; the rest wraps', () => {
+      const [header, first] = renderTable(headers, rows, tty(10)).split('\n');
+      expect(header).toMatch(/^REPOSITORY {4}STATE {3}PR URL {8}LAST ERROR$/);
+      expect(first).toBe(`github.exam…  failed  https://git…  ${error}`);
+    });
+  });
+
   it('colours states only when asked, keeping the columns aligned', () => {
     const rows = [
       ['a', 'needs-attention', 'x'],

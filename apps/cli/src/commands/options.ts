@@ -88,7 +88,15 @@ export function colourWanted(io: CliIo): boolean {
   return io.stdoutIsTTY === true && (noColor === undefined || noColor === '');
 }
 
-/** How tables are shown for this output: cut only on a terminal and never wide, coloured per NO_COLOR. */
+/**
+ * How tables are shown for this output: cut to the terminal's width only on a terminal and never
+ * wide, coloured per NO_COLOR.
+ */
 export function tableView(io: CliIo, format: OutputFormat): TableView {
-  return { tty: io.stdoutIsTTY === true, colour: colourWanted(io), wide: format === 'wide' };
+  return {
+    tty: io.stdoutIsTTY === true,
+    colour: colourWanted(io),
+    wide: format === 'wide',
+    columns: io.columns,
+  };
 }
