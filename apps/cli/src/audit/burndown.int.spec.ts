@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { CHANGESET_STATES } from '@campaigns/contracts';
@@ -38,6 +39,17 @@ describe('campaign burndown over a real event log (PostgreSQL)', () => {
   const moments: Date[] = [];
   let deleted: Date;
   let reapplied: Date;
+  /**
+   * The database's clock rounded up to the next millisecond: --until takes milliseconds, and an
+   * event recorded earlier in the same millisecond (microseconds later than a truncated time)
+   * must fall before it.
+   */
+  const afterNow = async () =>
+    (
+      await db.pool.query<{ t: Date }>(
+        "SELECT date_trunc('milliseconds', clock_timestamp()) + interval '1 millisecond' AS t",
+      )
+    ).rows[0]!.t;
 
   async function run(...argv: string[]) {
     let stdout = '';
@@ -180,7 +192,9 @@ describe('campaign burndown over a real event log (PostgreSQL)', () => {
       ],
       { expected: 'any', metadata },
     );
-    deleted = (await db.pool.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
+    deleted = await afterNow();
+    // The re-application is recorded after that millisecond, not in it.
+    while ((await afterNow()).getTime() <= deleted.getTime() + 1) await sleep(1);
     await store.append(
       campaignStream(NAME),
       [
@@ -214,7 +228,7 @@ describe('campaign burndown over a real event log (PostgreSQL)', () => {
       ],
       { expected: 'any', metadata },
     );
-    reapplied = (await db.pool.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
+    reapplied = await afterNow();
   }, 60_000);
 
   afterAll(async () => {
