@@ -85,8 +85,10 @@ describe('campaign burndown over a real event log (PostgreSQL)', () => {
         metadata,
       });
     }
-    const { rows } = await db.pool.query<{ t: Date }>('SELECT clock_timestamp() AS t');
-    moments.push(rows[0]!.t);
+    const moment = await afterNow();
+    moments.push(moment);
+    // The next step is recorded in a later millisecond than this moment.
+    while ((await afterNow()).getTime() <= moment.getTime() + 1) await sleep(1);
   }
 
   const IDS: Record<string, string> = { a: id('a'), b: id('b'), c: id('c'), d: id('d') };
