@@ -19,6 +19,7 @@ export * from './domain/ids.js';
 export * from './domain/events.js';
 export * from './audit/index.js';
 export * from './projections/stream-order.js';
+export * from './timing/loop-component.js';
 export * from './timing/sleep.js';
 export * from './database/consumer.entities.js';
 export * from './database/database.js';

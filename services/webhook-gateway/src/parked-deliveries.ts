@@ -1,4 +1,4 @@
-import { sleep, silentLogger, type EventsLogger } from '@campaigns/events';
+import { LoopComponent, sleep, silentLogger, type EventsLogger } from '@campaigns/events';
 import type { ServiceComponent } from '@campaigns/service-kit';
 import type { Pool } from 'pg';
 import { dropExpired, parkedNowTracked } from './recorder-state.js';
@@ -23,34 +23,19 @@ const TAKE = 500;
  * pull request or head commit, and drops what expired. Each is recorded once (the recorder takes
  * it out of the held ones in the transaction that records it).
  */
-export class ParkedDeliveries implements ServiceComponent {
+export class ParkedDeliveries extends LoopComponent implements ServiceComponent {
   readonly name = 'parked-deliveries';
-  private readonly abort = new AbortController();
   private readonly logger: EventsLogger;
   private readonly inFlight = new Set<string>();
-  private loop?: Promise<void>;
 
   constructor(private readonly options: ParkedDeliveriesOptions) {
+    super();
     this.logger = options.logger ?? silentLogger;
   }
 
-  start(): Promise<void> {
-    this.loop = this.run();
-    return Promise.resolve();
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
-  }
-
-  ready(): boolean {
-    return !this.abort.signal.aborted;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(signal: AbortSignal): Promise<void> {
     const interval = this.options.intervalMs ?? 250;
-    while (!this.abort.signal.aborted) {
+    while (!signal.aborted) {
       try {
         await this.takeUp();
       } catch (error) {
@@ -59,7 +44,7 @@ export class ParkedDeliveries implements ServiceComponent {
           'held webhooks: look failed; next later',
         );
       }
-      await sleep(interval, this.abort.signal);
+      await sleep(interval, signal);
     }
   }
 

@@ -4,6 +4,7 @@ import {
   bulkStream,
   changesetStream,
   deterministicEventId,
+  LoopComponent,
   silentLogger,
   sleep,
   type BulkOperationKind,
@@ -69,7 +70,7 @@ const MAX_ATTEMPTS = 5;
  * twice records once; a job is marked started before its write, and a comment found started
  * after a crash is not posted again (at most once), its result saying so.
  */
-export class BulkProcessor {
+export class BulkProcessor extends LoopComponent {
   readonly name = 'bulk-processor';
   private readonly workerId: string;
   private readonly pacer: ContentPacer;
@@ -77,11 +78,9 @@ export class BulkProcessor {
   private readonly pollMs: number;
   private readonly leaseMs: number;
   private readonly logger: EventsLogger;
-  private readonly abort = new AbortController();
-  private loop?: Promise<void>;
-  private started = false;
 
   constructor(private readonly options: BulkProcessorOptions) {
+    super();
     this.workerId = options.workerId ?? `bulk-${randomUUID()}`;
     this.pacer = options.pacer ?? admitEverything;
     this.concurrency = Math.max(1, options.concurrency ?? 8);
@@ -90,23 +89,7 @@ export class BulkProcessor {
     this.logger = options.logger ?? silentLogger;
   }
 
-  start(): Promise<void> {
-    this.started = true;
-    this.loop = this.run();
-    return Promise.resolve();
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
-  }
-
-  ready(): boolean {
-    return this.started && !this.abort.signal.aborted;
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.abort.signal;
+  protected async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       let jobs: Job[] = [];
       try {

@@ -9,7 +9,13 @@ import {
   type ChangesetObservation,
   type CodeHosts,
 } from '@campaigns/codehost';
-import { silentLogger, sleep, type EventsLogger, type PostgresEventStore } from '@campaigns/events';
+import {
+  LoopComponent,
+  silentLogger,
+  sleep,
+  type EventsLogger,
+  type PostgresEventStore,
+} from '@campaigns/events';
 import type { DataSource } from 'typeorm';
 import { Counter, Registry } from 'prom-client';
 import { plannerState, toChangesetSpec } from '../changeset/changeset-row.js';
@@ -87,7 +93,7 @@ function refusalMessage(operation: string, message: string): string {
  * (OperationExecutor), appending one event per operation right after it succeeded; each round
  * ends with a ReconcileOutcome.
  */
-export class ReconcilerWorker {
+export class ReconcilerWorker extends LoopComponent {
   readonly name = 'reconciler-worker';
   private readonly workerId: string;
   private readonly concurrency: number;
@@ -98,16 +104,14 @@ export class ReconcilerWorker {
   private readonly executor: OperationExecutor;
   private readonly reads: ChangesetReadBatcher;
   private readonly gate: PublicationGate;
-  private readonly abort = new AbortController();
   /** Changesets this worker holds a claim on, renewed together while their rounds run. */
   private readonly held = new Set<string>();
   /** Rounds that may still read their changeset before acting: the read batch waits for them. */
   private roundsBeforeRead = 0;
-  private loop?: Promise<void>;
-  private started = false;
   private readonly operations: Counter;
 
   constructor(private readonly options: ReconcilerWorkerOptions) {
+    super();
     const registry = options.registry ?? new Registry();
     this.operations =
       (registry.getSingleMetric('campaigns_reconciler_operations_total') as Counter | undefined) ??
@@ -140,28 +144,12 @@ export class ReconcilerWorker {
     });
   }
 
-  start(): Promise<void> {
-    this.started = true;
-    this.loop = this.run();
-    return Promise.resolve();
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
-  }
-
-  ready(): boolean {
-    return this.started && !this.abort.signal.aborted;
-  }
-
   /**
    * `concurrency` lanes: whenever lanes are free, claim that many due changesets in one query and
    * start a round in each; a slow round holds only its own lane. An empty queue is polled every
    * `pollMs`; with every lane busy, the next claim waits for a lane to be given back.
    */
-  private async run(): Promise<void> {
-    const signal = this.abort.signal;
+  protected async run(signal: AbortSignal): Promise<void> {
     const rounds = new Set<Promise<void>>();
     let busy = 0;
     let laneFreed: () => void = () => undefined;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   changesetStream,
+  LoopComponent,
   silentLogger,
   sleep,
   type EventsLogger,
@@ -60,35 +61,20 @@ export interface SyncPass {
  * records; like webhooks, what it sees changes nothing on the code host by itself. One replica
  * syncs at a time (an advisory lock); the others skip that pass.
  */
-export class ChangesetSyncer {
+export class ChangesetSyncer extends LoopComponent {
   readonly name = 'changeset-syncer';
-  private readonly abort = new AbortController();
   private readonly logger: EventsLogger;
-  private loop?: Promise<void>;
 
   constructor(private readonly options: ChangesetSyncerOptions) {
+    super();
     this.logger = options.logger ?? silentLogger;
   }
 
-  start(): Promise<void> {
-    this.loop = this.run();
-    return Promise.resolve();
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
-  }
-
-  ready(): boolean {
-    return !this.abort.signal.aborted;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(signal: AbortSignal): Promise<void> {
     const interval = this.options.intervalMs ?? 300_000;
-    while (!this.abort.signal.aborted) {
-      await sleep(interval, this.abort.signal);
-      if (this.abort.signal.aborted) return;
+    while (!signal.aborted) {
+      await sleep(interval, signal);
+      if (signal.aborted) return;
       try {
         const pass = await this.syncOnce();
         if (pass.ran) this.logger.info({ ...pass }, 'changesets synced');
