@@ -380,11 +380,19 @@ process.on('exit', () => {
 // ---------------------------------------------------------------------------------------------
 // Steps
 
+// package.json's engines (^22.13 || >=24.11) is what the dependencies declare; Node.js 20.19 still
+// runs everything (the tests run on it) but is outside that, so it gets a warning, not a refusal.
 function checkNodeVersion() {
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major < 20 || (major === 20 && minor < 19)) {
     throw new StartError(
-      `Node.js ${process.versions.node} is too old; Campaigns needs Node.js 20.19 or newer.`,
+      `Node.js ${process.versions.node} is too old; Campaigns needs Node.js 22.13 or newer (20.19 at the least).`,
+    );
+  }
+  const supported = (major === 22 && minor >= 13) || (major === 24 && minor >= 11) || major >= 25;
+  if (!supported) {
+    say(
+      `Node.js ${process.versions.node} runs Campaigns, but its dependencies declare Node.js ^22.13 || >=24.11: use that in production.`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { RATE_HINT, RATE_PATTERN } from '@campaigns/campaign-spec';
-import { secretLengthProblem } from '@campaigns/events';
+import { readSecretVariable } from '@campaigns/events';
 import { hostOfUrl, parseRepositoryName } from './repository-name.js';
 import {
   GITHUB_CONTENT_LIMITS,
@@ -217,17 +217,13 @@ export function parseCampaignsConfig(
   const seenIds = new Map<string, number>();
   const seenHosts = new Map<string, string>();
   const codeHosts: CodeHostConfig[] = [];
-  // A variable that is unset, or too short to be redacted (secret-policy.ts), is a problem.
+  // A variable (or the file its _FILE twin names) that is unset, unreadable, or too short to be
+  // redacted (secret-policy.ts), is a problem.
   const readSecret = (index: number, field: 'tokenEnv' | 'webhookSecretEnv', name: string) => {
-    const value = env[name] ?? '';
-    const problem = value === '' ? 'is not set' : secretLengthProblem(value);
-    if (problem === null) return new Secret(value);
+    const read = readSecretVariable(env, name);
+    if (read.problem === undefined) return new Secret(read.value);
     const path = ['codeHosts', index, field];
-    problems.push({
-      path: formatPath(path),
-      message: `environment variable ${name} ${problem}`,
-      ...at(path),
-    });
+    problems.push({ path: formatPath(path), message: read.problem, ...at(path) });
     return undefined;
   };
   parsed.data.codeHosts.forEach((entry, index) => {

@@ -154,6 +154,31 @@ describe('parseCampaignsConfig', () => {
     }
   });
 
+  it('given compose secrets, then tokens are read from the files their _FILE variables name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'config-secret-'));
+    try {
+      await writeFile(join(dir, 'github_token'), `${CANARY}\n`);
+      const config = parseCampaignsConfig(valid, 'campaigns.config.yaml', {
+        GITHUB_TOKEN_FILE: join(dir, 'github_token'),
+        GITHUB_WEBHOOK_SECRET: SECRET,
+        GHES_TOKEN: 'ghes-token',
+      });
+      expect(config.codeHosts[0]!.token.reveal()).toBe(CANARY);
+      const error = configErrorOf(() =>
+        parseCampaignsConfig(valid, 'campaigns.config.yaml', {
+          ...env,
+          GITHUB_TOKEN: undefined,
+          GITHUB_TOKEN_FILE: join(dir, 'missing'),
+        }),
+      );
+      expect(error.message).toContain(
+        `campaigns.config.yaml:6:15: codeHosts[0].tokenEnv: environment variable GITHUB_TOKEN_FILE names ${join(dir, 'missing')}, which cannot be read (ENOENT)`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports YAML syntax errors with their position', () => {
     const error = configErrorOf(() =>
       parseCampaignsConfig('codeHosts:\n  - id: [unclosed\n', 'c.yaml', env),

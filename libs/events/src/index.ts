@@ -8,6 +8,7 @@ export * from './store/migrations.js';
 export * from './logger.js';
 export * from './redact-url.js';
 export * from './secrets/secret-policy.js';
+export * from './secrets/secret-variable.js';
 export * from './nats/jetstream-topology.js';
 export * from './relay/event-relay.js';
 export * from './projections/projection.js';

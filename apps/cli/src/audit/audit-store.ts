@@ -6,15 +6,23 @@ import {
   type EntityClass,
   type EventRow,
   type StoredEvent,
+  withDatabasePassword,
 } from '@campaigns/events';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { UsageError } from '../command.js';
 
 export const DEFAULT_AUDIT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/campaigns';
 
-/** `AUDIT_DATABASE_URL`, else `DATABASE_URL`, else the local default. */
+/**
+ * `AUDIT_DATABASE_URL`, else `DATABASE_URL`, else the local default; with the password from
+ * `DATABASE_PASSWORD` or `DATABASE_PASSWORD_FILE` when one is set.
+ */
 export function auditDatabaseUrl(env: NodeJS.ProcessEnv): string {
-  return env.AUDIT_DATABASE_URL || env.DATABASE_URL || DEFAULT_AUDIT_DATABASE_URL;
+  const url = env.AUDIT_DATABASE_URL || env.DATABASE_URL || DEFAULT_AUDIT_DATABASE_URL;
+  const withPassword = withDatabasePassword(url, env);
+  if (withPassword.problem !== undefined) throw new UsageError(withPassword.problem);
+  return withPassword.url;
 }
 
 /** A small pool for one CLI run; errors on idle connections never crash the process. */

@@ -1,4 +1,4 @@
-import { redactUrl } from '@campaigns/events';
+import { redactUrl, withDatabasePassword } from '@campaigns/events';
 
 /** Log levels accepted by LOG_LEVEL, most to least severe (pino's names). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -43,11 +43,15 @@ export function loadServiceConfig(env: Env, defaultPort: number): ServiceConfig 
     return value === '' ? undefined : value;
   };
 
-  const databaseUrl = read('DATABASE_URL') ?? DEFAULT_DATABASE_URL;
+  let databaseUrl = read('DATABASE_URL') ?? DEFAULT_DATABASE_URL;
   if (!hasScheme(databaseUrl, ['postgres:', 'postgresql:'])) {
     problems.push(
       `DATABASE_URL must be a postgres:// or postgresql:// URL, got "${redactUrl(databaseUrl)}"`,
     );
+  } else {
+    const withPassword = withDatabasePassword(databaseUrl, env);
+    if (withPassword.problem !== undefined) problems.push(withPassword.problem);
+    else databaseUrl = withPassword.url;
   }
 
   const natsUrl = read('NATS_URL') ?? DEFAULT_NATS_URL;

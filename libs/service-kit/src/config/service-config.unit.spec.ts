@@ -81,6 +81,18 @@ describe('loadServiceConfig', () => {
     expect(error.message).toMatch(/^invalid configuration: DATABASE_URL must be/);
   });
 
+  it('puts DATABASE_PASSWORD into DATABASE_URL, and reports a bad one among the problems', () => {
+    const config = loadServiceConfig(
+      { DATABASE_URL: 'postgres://app@db:5432/campaigns', DATABASE_PASSWORD: 'compose-secret-1' },
+      3101,
+    );
+    expect(config.databaseUrl).toBe('postgres://app:compose-secret-1@db:5432/campaigns');
+    const error = configError({ DATABASE_PASSWORD_FILE: '/nonexistent/postgres_password' });
+    expect(error.problems).toEqual([
+      'environment variable DATABASE_PASSWORD_FILE names /nonexistent/postgres_password, which cannot be read (ENOENT)',
+    ]);
+  });
+
   it('never repeats a password from a rejected URL in its message', () => {
     const error = configError({ DATABASE_URL: 'mysql://root:hunter22@db/campaigns' });
     expect(error.message).not.toContain('hunter22');
