@@ -2,7 +2,13 @@ import { userInfo } from 'node:os';
 import type { ApplyRequest, ApplyResult } from '@campaigns/contracts';
 import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
-import { followApplication, stoppedWaitingLine, timeoutOf, WAIT_OPTIONS } from './follow.js';
+import {
+  followApplication,
+  liveProgressWanted,
+  stoppedWaitingLine,
+  timeoutOf,
+  WAIT_OPTIONS,
+} from './follow.js';
 import { formatStatus } from './format.js';
 import { COLOUR_ENV, NATS_ENV } from './help-text.js';
 import {
@@ -83,7 +89,10 @@ export const applyCommand: Command = {
           return EXIT.ok;
         }
         if (!isStructured(format)) io.stdout(`${appliedLine(result)}\n`);
-        const followed = await followApplication(client, result, io, timeoutMs);
+        const followed = await followApplication(client, result, io, {
+          timeoutMs,
+          live: liveProgressWanted(io, format),
+        });
         if ('stopped' in followed) {
           io.stderr(`${stoppedWaitingLine(result.campaign, followed)}\n`);
           return followed.stopped === 'interrupted' ? EXIT.interrupted : EXIT.failed;

@@ -21,6 +21,7 @@ import { runCli } from '../cli.js';
 import type { CliIo } from '../command.js';
 import { FakeSpecService } from '../test-support/fake-spec-service.js';
 import { sampleStatus, summaryOf } from '../test-support/sample-status.js';
+import { CapturedTerminal, terminalScreen } from '../test-support/terminal-screen.js';
 
 const summary = summaryOf(sampleStatus);
 
@@ -46,14 +47,19 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     CAMPAIGN_POLL_INTERVAL_MS: '20',
   };
 
-  async function run(argv: string[], extra: Record<string, string> = {}, tty = false) {
+  async function run(
+    argv: string[],
+    extra: Record<string, string> = {},
+    terminal?: CapturedTerminal,
+  ) {
     let stdout = '';
     let stderr = '';
     const code = await runCli(argv, {
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
       env: { ...env, ...extra },
-      stderrIsTTY: tty,
+      stderrIsTTY: terminal !== undefined,
+      stderrTerminal: terminal,
     });
     return { code, stdout, stderr };
   }
@@ -174,7 +180,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     });
   });
 
-  it('apply --wait exits 3 when the campaign needs attention, rewriting one line on a terminal', async () => {
+  it('apply --wait exits 3 when the campaign needs attention, redrawing its progress in place on a terminal', async () => {
     fake.handlers.set('apply', () => ({ ok: true, ...applied, warnings: [] }));
     const replies: ApiReply<CampaignStatus>[] = [
       { ok: true, ...summary, phase: 'executing' },
@@ -183,12 +189,19 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     fake.handlers.set('get', () => replies.shift()!);
     fake.servePages(sampleStatus);
 
-    const r = await run(['apply', '-f', specFile, '--wait'], {}, true);
+    const terminal = new CapturedTerminal(80);
+    const r = await run(['apply', '-f', specFile, '--wait'], {}, terminal);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored' +
-        '\r\x1b[2Khello-world: needs-attention — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n',
-    );
+    expect(r.stderr).toBe('');
+    // Only the last frame is left on the screen, no line of it wider than the terminal.
+    const screen = terminalScreen(terminal.output, 80);
+    expect(screen.wrapped).toBe(false);
+    expect(screen.lines.map(stripVTControlCharacters)).toEqual([
+      expect.stringMatching(/^✖ hello-world: needs-attention · \d+s$/),
+      // The counts take 80 columns: packed onto a second line rather than wrapped.
+      '  3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open',
+      '  1 errored',
+    ]);
     expect(r.stdout).toContain('repository is archived (terminal)');
   });
 
@@ -559,14 +572,22 @@ describe('campaign apply, preview, status and list against spec-service over NAT
       if (++asked === 2) interrupt.abort();
       return { ok: true, ...summary, phase: 'executing' };
     });
+    const terminal = new CapturedTerminal(80);
     const r = await runWith(['apply', '-f', specFile, '--wait'], {
       interrupt: interrupt.signal,
       stderrIsTTY: true,
+      stderrTerminal: terminal,
     });
     expect(r.code).toBe(130);
+    // The region is finished, marked as stopped, before the line saying how to follow on.
+    expect(terminalScreen(terminal.output, 80).lines.map(stripVTControlCharacters)).toEqual([
+      expect.stringMatching(/^■ hello-world: executing · \d+s$/),
+      '  3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open',
+      '  1 errored',
+      '  waiting on: 1 changeset to publish, 1 errored changeset being retried',
+    ]);
     expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n' +
-        'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
+      'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
     );
     expect(fake.requests.filter((q) => q.verb === 'changesets')).toEqual([]);
   });
