@@ -58,7 +58,7 @@ export function estimateLeftMs(
  * What the application is waiting on, from the summary: executions still running, changesets to
  * publish or waiting for their slot, errored ones the reconciler retries.
  */
-export function waitingOn(status: CampaignStatus): string {
+export function waitingOn(status: CampaignStatus): string[] {
   const c = status.counts;
   const parts: string[] = [];
   if (status.phase === 'executing') {
@@ -71,7 +71,7 @@ export function waitingOn(status: CampaignStatus): string {
     parts.push(`${count(c.states.scheduled, 'changeset')} scheduled for a rollout slot`);
   if (c.errored > 0) parts.push(`${count(c.errored, 'errored changeset')} being retried`);
   if (parts.length === 0) parts.push(IDLE[status.phase]);
-  return parts.join(', ');
+  return parts;
 }
 
 const IDLE: Record<CampaignPhase, string> = {
@@ -128,8 +128,10 @@ export function progressFrame(input: FrameInput): string {
   const width = Math.max(20, input.columns - 1);
   const { status } = input;
   const phase = status?.phase ?? 'waiting for spec-service';
-  const after = `${phase} · ${formatElapsed(input.elapsedMs)}`;
-  // The campaign's name gives way first: the phase and the time are what change.
+  const estimate =
+    input.leftMs === undefined ? '' : ` · ${input.work} ${formatEstimate(input.leftMs)} left`;
+  const after = `${phase} · ${formatElapsed(input.elapsedMs)}${estimate}`;
+  // The campaign's name gives way first: the phase and the times are what change.
   const name = cut(input.campaign, width - input.mark.length - 3 - after.length);
   const head = cut(`${input.mark} ${name}: ${after}`, width);
   if (status === undefined) return head;
@@ -137,24 +139,25 @@ export function progressFrame(input: FrameInput): string {
   const at = head.lastIndexOf(phase);
   const lines = [
     at < 0 ? head : `${head.slice(0, at)}${paint(view, phase)}${head.slice(at + phase.length)}`,
-    ...packParts(formatCounts(status.counts).split('; '), width - 2).map((l) => `  ${l}`),
+    ...packParts(formatCounts(status.counts).split('; '), width - 2, '; '),
   ];
-  const estimate =
-    input.leftMs === undefined ? '' : ` · ${input.work} ${formatEstimate(input.leftMs)} left`;
-  if (status.phase === 'executing' || status.phase === 'reconciling')
-    lines.push(`  ${cut(`waiting on: ${waitingOn(status)}${estimate}`, width - 2)}`);
-  return lines.join('\n');
+  if (status.phase === 'executing' || status.phase === 'reconciling') {
+    const [first, ...rest] = waitingOn(status);
+    lines.push(...packParts([`waiting on: ${first}`, ...rest], width - 2, ', '));
+  }
+  return lines.map((line, i) => (i === 0 ? line : `  ${line}`)).join('\n');
 }
 
 /**
- * Parts joined by `; ` into lines of at most `width` characters: a part starts a new line rather
- * than being split, and one longer than a line is cut.
+ * Parts joined by `separator` into lines of at most `width` characters: a part starts a new line
+ * rather than being split, and one longer than a line is cut.
  */
-export function packParts(parts: readonly string[], width: number): string[] {
+export function packParts(parts: readonly string[], width: number, separator: string): string[] {
   const lines: string[] = [];
   for (const part of parts) {
     const last = lines.length - 1;
-    if (last >= 0 && lines[last]!.length + 2 + part.length <= width) lines[last] += `; ${part}`;
+    if (last >= 0 && lines[last]!.length + separator.length + part.length <= width)
+      lines[last] += `${separator}${part}`;
     else lines.push(cut(part, width));
   }
   return lines;

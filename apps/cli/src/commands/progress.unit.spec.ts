@@ -93,18 +93,19 @@ describe('estimateLeftMs: the work left at the rate seen so far', () => {
 
 describe('waitingOn', () => {
   it('names the executions still running and the changesets to publish or scheduled', () => {
-    expect(waitingOn(executing(7))).toBe('3 executions running');
-    expect(waitingOn(publishing(1, 5, 2))).toBe(
-      '1 changeset to publish, 2 changesets scheduled for a rollout slot',
-    );
+    expect(waitingOn(executing(7))).toEqual(['3 executions running']);
+    expect(waitingOn(publishing(1, 5, 2))).toEqual([
+      '1 changeset to publish',
+      '2 changesets scheduled for a rollout slot',
+    ]);
     expect(
       waitingOn({ ...publishing(0, 5), counts: { ...publishing(0, 5).counts, errored: 1 } }),
-    ).toBe('1 errored changeset being retried');
+    ).toEqual(['1 errored changeset being retried']);
   });
 
   it('says what it waits on when there is nothing to count', () => {
-    expect(waitingOn(executing(0, 0))).toBe('resolving repositories');
-    expect(waitingOn(publishing(0, 5))).toBe('changesets to converge');
+    expect(waitingOn(executing(0, 0))).toEqual(['resolving repositories']);
+    expect(waitingOn(publishing(0, 5))).toEqual(['changesets to converge']);
   });
 });
 
@@ -127,8 +128,8 @@ describe('durations', () => {
 
 describe('packParts', () => {
   it('joins parts by "; " while they fit and starts a new line rather than split one', () => {
-    expect(packParts(['aaaa', 'bbbb', 'cccc'], 10)).toEqual(['aaaa; bbbb', 'cccc']);
-    expect(packParts(['a'.repeat(15), 'b'], 10)).toEqual(['aaaaaaaaa…', 'b']);
+    expect(packParts(['aaaa', 'bbbb', 'cccc'], 10, '; ')).toEqual(['aaaa; bbbb', 'cccc']);
+    expect(packParts(['a'.repeat(15), 'b'], 10, ', ')).toEqual(['aaaaaaaaa…', 'b']);
   });
 });
 
@@ -147,9 +148,9 @@ describe('progressFrame', () => {
   it('shows the mark, phase, elapsed time, counts and what it waits on with the estimate', () => {
     expect(frame({ leftMs: 20_000, work: 'publishing' })).toBe(
       [
-        '⠋ hello-world: reconciling · 1m23s',
+        '⠋ hello-world: reconciling · 1m23s · publishing ~20s left',
         '  10 workspaces: 10 executed, 0 failed; 8 changesets: 2 pending, 6 open',
-        '  waiting on: 2 changesets to publish · publishing ~20s left',
+        '  waiting on: 2 changesets to publish',
       ].join('\n'),
     );
   });
@@ -182,6 +183,7 @@ describe('progressFrame', () => {
       for (const line of lines) expect(line.length).toBeLessThan(columns);
       // The counts are packed onto lines, not cut: each of them is still there.
       expect(lines.join(' ')).toContain('7 archived');
+      expect(lines.join(' ')).toContain('12 errored changesets being retried');
     }
     expect(frame({ campaign: 'a-campaign-with-a-rather-long-name', columns: 40 })).toMatch(
       /^⠋ a-campaign-with…: reconciling · 1m23s\n/,

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { ApiReply, CampaignStatus } from '@campaigns/contracts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
+import { FakeSpecService } from './test-support/fake-spec-service.js';
+import { sampleStatus, summaryOf } from './test-support/sample-status.js';
+import { terminalScreen } from './test-support/terminal-screen.js';
+
+// Runs the built binary, as `npm test` builds before testing.
+const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+const summary = summaryOf(sampleStatus);
+const counts = summary.counts;
+/** An application going through its phases: executing, then publishing, then complete. */
+const progression: CampaignStatus[] = [
+  { ...summary, phase: 'executing', counts: { ...counts, executed: 0, failed: 0 } },
+  { ...summary, phase: 'executing', counts: { ...counts, executed: 2, failed: 0 } },
+  {
+    ...summary,
+    phase: 'reconciling',
+    counts: { ...counts, errored: 0, states: { ...counts.states, pending: 2, open: 0 } },
+  },
+  {
+    ...summary,
+    phase: 'reconciling',
+    counts: { ...counts, errored: 0, states: { ...counts.states, pending: 1, open: 1 } },
+  },
+  {
+    ...summary,
+    phase: 'complete',
+    counts: { ...counts, errored: 0, states: { ...counts.states, pending: 0, open: 2 } },
+  },
+];
+const FINAL_COUNTS = '3 workspaces: 3 executed, 1 failed; 2 changesets: 2 open';
+
+describe('the progress of --wait (the binary, a stand-in spec-service over NATS)', () => {
+  const topology = uniqueTopology();
+  let nats: NatsConnection;
+  let fake: FakeSpecService;
+  let dir: string;
+  let specFile: string;
+  const env = {
+    NATS_URL: TEST_NATS_URL,
+    EVENTS_STREAM: topology.streamName,
+    EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
+    CAMPAIGN_ACTOR: 'alice',
+    CAMPAIGN_POLL_INTERVAL_MS: '20',
+    TERM: 'xterm-256color',
+  };
+
+  beforeAll(async () => {
+    nats = await connectTestNats();
+    fake = new FakeSpecService(nats, topology);
+    await fake.start();
+    dir = mkdtempSync(join(tmpdir(), 'campaign-progress-'));
+    specFile = join(dir, 'hello.campaign.yaml');
+    writeFileSync(specFile, 'name: hello-world\non:\n  - repository: github.com/acme/api\n');
+  });
+
+  beforeEach(() => {
+    const replies = [...progression];
+    fake.handlers.set('apply', () => ({
+      ok: true,
+      campaign: 'hello-world',
+      applyId: summary.applyId,
+      specHash: summary.specHash,
+      unchanged: false,
+      warnings: [],
+    }));
+    // Each status once, then the last one for good.
+    fake.handlers.set('get', (): ApiReply<CampaignStatus> => {
+      const status = replies.length > 1 ? replies.shift()! : replies[0]!;
+      return { ok: true, ...status };
+    });
+    fake.servePages({ ...sampleStatus, ...progression.at(-1)! });
+  });
+
+  afterAll(async () => {
+    fake.stop();
+    await nats.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The CLI with stderr on a pseudo-terminal of 80 columns (script), stdout thrown away. */
+  function onTerminal(args: string[], extra: Record<string, string> = {}) {
+    const line = [process.execPath, bin, ...args].map((a) => `'${a}'`).join(' ');
+    return run('script', ['-qfec', `stty cols 80 rows 24; exec ${line} >/dev/null`, '/dev/null'], {
+      ...env,
+      ...extra,
+    });
+  }
+
+  function run(command: string, args: string[], childEnv: Record<string, string>) {
+    const child = spawn(command, args, {
+      env: { ...process.env, ...childEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      child.on('close', (code) => resolve({ code, stdout, stderr })),
+    );
+  }
+
+  it.each([
+    ['status', ['status', 'hello-world', '--wait']],
+    ['apply', ['apply', '-f', '<spec>', '--wait']],
+  ])(
+    '%s --wait on an 80-column terminal redraws a region that never wraps and ends with the final counts',
+    async (_name, args) => {
+      const r = await onTerminal(args.map((a) => (a === '<spec>' ? specFile : a)));
+      expect(r.code).toBe(0);
+      // The spinner turned while it waited...
+      expect(stripVTControlCharacters(r.stdout)).toMatch(
+        /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] hello-world: (executing|reconciling)/,
+      );
+      // ...and what is left on the screen is the last frame alone, no line wider than 80.
+      const screen = terminalScreen(r.stdout, 80);
+      expect(screen.wrapped).toBe(false);
+      expect(screen.lines.map(stripVTControlCharacters)).toEqual([
+        expect.stringMatching(/^✔ hello-world: complete · \d+s$/),
+        `  ${FINAL_COUNTS}`,
+      ]);
+      // The phase is coloured on a terminal.
+      expect(r.stdout).toContain('\x1b[32mcomplete\x1b[39m');
+    },
+  );
+
+  it('honours NO_COLOR on a terminal: the region redraws, but nothing is coloured', async () => {
+    const r = await onTerminal(['status', 'hello-world', '--wait'], { NO_COLOR: '1' });
+    expect(r.code).toBe(0);
+    expect(terminalScreen(r.stdout, 80).lines[0]).toMatch(/^✔ hello-world: complete · \d+s$/);
+    // Cursor movements and erasures, but no SGR (colour) sequence.
+    expect(r.stdout).toContain('\x1b[');
+    expect(r.stdout).not.toMatch(/\x1b\[[\d;]*m/);
+  });
+
+  it('piped, --wait writes a plain line per change of the counts, without escape sequences', async () => {
+    const r = await run(process.execPath, [bin, 'status', 'hello-world', '--wait'], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('\x1b');
+    expect(r.stdout).not.toContain('\x1b');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toContain(`hello-world: complete — ${FINAL_COUNTS}`);
+    expect(lines.at(-1)).toBe(`hello-world: complete — ${FINAL_COUNTS}`);
+    expect(r.stdout).toContain('Campaign hello-world: complete\n');
+  });
+});
