@@ -17,9 +17,9 @@ export function terminalScreen(output: string, columns: number) {
   for (let i = 0; i < output.length; i++) {
     const ch = output[i]!;
     if (ch === '\x1b') {
-      const m = /^\x1b\[([?\d;]*)([A-Za-z])/.exec(output.slice(i));
+      const m = /^\[([?\d;]*)([A-Za-z])/.exec(output.slice(i + 1));
       if (m === null) continue;
-      i += m[0].length - 1;
+      i += m[0].length;
       const n = m[1] === '' || m[1]!.startsWith('?') ? 1 : Number(m[1]!.split(';')[0]);
       if (m[2] === 'A') moveTo(row - n);
       else if (m[2] === 'B') moveTo(row + n);
