@@ -1,14 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ApiReply, CampaignStatus } from '@campaigns/contracts';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
-import { FakeSpecService } from './test-support/fake-spec-service.js';
+import { TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
+import { startFakeSpecService, type FakeSetup } from './test-support/fake-spec-service.js';
 import { sampleStatus, summaryOf } from './test-support/sample-status.js';
 import { terminalScreen } from './test-support/terminal-screen.js';
 
@@ -41,10 +37,7 @@ const FINAL_COUNTS = '3 workspaces: 3 executed, 1 failed; 2 changesets: 2 open';
 
 describe('the progress of --wait (the binary, a stand-in spec-service over NATS)', () => {
   const topology = uniqueTopology();
-  let nats: NatsConnection;
-  let fake: FakeSpecService;
-  let dir: string;
-  let specFile: string;
+  let setup: FakeSetup;
   const env = {
     NATS_URL: TEST_NATS_URL,
     EVENTS_STREAM: topology.streamName,
@@ -55,24 +48,13 @@ describe('the progress of --wait (the binary, a stand-in spec-service over NATS)
   };
 
   beforeAll(async () => {
-    nats = await connectTestNats();
-    fake = new FakeSpecService(nats, topology);
-    await fake.start();
-    dir = mkdtempSync(join(tmpdir(), 'campaign-progress-'));
-    specFile = join(dir, 'hello.campaign.yaml');
-    writeFileSync(specFile, 'name: hello-world\non:\n  - repository: github.com/acme/api\n');
+    setup = await startFakeSpecService(topology, 'campaign-progress-');
   });
 
   beforeEach(() => {
+    const { fake } = setup;
     const replies = [...progression];
-    fake.handlers.set('apply', () => ({
-      ok: true,
-      campaign: 'hello-world',
-      applyId: summary.applyId,
-      specHash: summary.specHash,
-      unchanged: false,
-      warnings: [],
-    }));
+    fake.answerApply(summary);
     // Each status once, then the last one for good.
     fake.handlers.set('get', (): ApiReply<CampaignStatus> => {
       const status = replies.length > 1 ? replies.shift()! : replies[0]!;
@@ -82,9 +64,7 @@ describe('the progress of --wait (the binary, a stand-in spec-service over NATS)
   });
 
   afterAll(async () => {
-    fake.stop();
-    await nats.close();
-    rmSync(dir, { recursive: true, force: true });
+    await setup.stop();
   });
 
   /** The CLI with stderr on a pseudo-terminal of 80 columns (script), stdout thrown away. */
@@ -116,7 +96,7 @@ describe('the progress of --wait (the binary, a stand-in spec-service over NATS)
   ])(
     '%s --wait on an 80-column terminal redraws a region that never wraps and ends with the final counts',
     async (_name, args) => {
-      const r = await onTerminal(args.map((a) => (a === '<spec>' ? specFile : a)));
+      const r = await onTerminal(args.map((a) => (a === '<spec>' ? setup.specFile : a)));
       expect(r.code).toBe(0);
       // The spinner turned while it waited...
       expect(stripVTControlCharacters(r.stdout)).toMatch(

@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
@@ -14,12 +13,15 @@ import {
   type PreviewAction,
   type PreviewPart,
 } from '@campaigns/contracts';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { parse as parseYaml } from 'yaml';
-import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
+import { TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
 import type { CliIo } from '../command.js';
-import { FakeSpecService } from '../test-support/fake-spec-service.js';
+import {
+  startFakeSpecService,
+  type FakeSetup,
+  type FakeSpecService,
+} from '../test-support/fake-spec-service.js';
 import { sampleStatus, summaryOf } from '../test-support/sample-status.js';
 import { CapturedTerminal, terminalScreen } from '../test-support/terminal-screen.js';
 
@@ -34,7 +36,7 @@ const applied: ApplyResult = {
 };
 
 describe('campaign apply, preview, status and list against spec-service over NATS', () => {
-  let nats: NatsConnection;
+  let setup: FakeSetup;
   let fake: FakeSpecService;
   let dir: string;
   let specFile: string;
@@ -65,18 +67,12 @@ describe('campaign apply, preview, status and list against spec-service over NAT
   }
 
   beforeAll(async () => {
-    nats = await connectTestNats();
-    fake = new FakeSpecService(nats, topology);
-    await fake.start();
-    dir = mkdtempSync(join(tmpdir(), 'campaign-cli-'));
-    specFile = join(dir, 'hello.campaign.yaml');
-    writeFileSync(specFile, 'name: hello-world\non:\n  - repository: github.com/acme/api\n');
+    setup = await startFakeSpecService(topology, 'campaign-cli-');
+    ({ fake, dir, specFile } = setup);
   });
 
   afterAll(async () => {
-    fake.stop();
-    await nats.close();
-    rmSync(dir, { recursive: true, force: true });
+    await setup.stop();
   });
 
   beforeEach(() => {
