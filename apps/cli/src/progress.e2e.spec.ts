@@ -3,8 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ApiReply, CampaignStatus } from '@campaigns/contracts';
-import { TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
-import { startFakeSpecService, type FakeSetup } from './test-support/fake-spec-service.js';
+import { uniqueTopology } from '@campaigns/events/testing';
+import {
+  cliEnvFor,
+  startFakeSpecService,
+  type FakeSetup,
+} from './test-support/fake-spec-service.js';
 import { sampleStatus, summaryOf } from './test-support/sample-status.js';
 import { terminalScreen } from './test-support/terminal-screen.js';
 
@@ -38,14 +42,7 @@ const FINAL_COUNTS = '3 workspaces: 3 executed, 1 failed; 2 changesets: 2 open';
 describe('the progress of --wait (the binary, a stand-in spec-service over NATS)', () => {
   const topology = uniqueTopology();
   let setup: FakeSetup;
-  const env = {
-    NATS_URL: TEST_NATS_URL,
-    EVENTS_STREAM: topology.streamName,
-    EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
-    CAMPAIGN_ACTOR: 'alice',
-    CAMPAIGN_POLL_INTERVAL_MS: '20',
-    TERM: 'xterm-256color',
-  };
+  const env = { ...cliEnvFor(topology), TERM: 'xterm-256color' };
 
   beforeAll(async () => {
     setup = await startFakeSpecService(topology, 'campaign-progress-');

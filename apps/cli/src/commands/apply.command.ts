@@ -2,13 +2,7 @@ import { userInfo } from 'node:os';
 import type { ApplyRequest, ApplyResult } from '@campaigns/contracts';
 import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
-import {
-  followApplication,
-  liveProgressWanted,
-  stoppedWaitingLine,
-  timeoutOf,
-  WAIT_OPTIONS,
-} from './follow.js';
+import { followApplication, stoppedWaitingLine, timeoutOf, WAIT_OPTIONS } from './follow.js';
 import { formatStatus } from './format.js';
 import { COLOUR_ENV, NATS_ENV } from './help-text.js';
 import {
@@ -91,7 +85,7 @@ export const applyCommand: Command = {
         if (!isStructured(format)) io.stdout(`${appliedLine(result)}\n`);
         const followed = await followApplication(client, result, io, {
           timeoutMs,
-          live: liveProgressWanted(io, format),
+          format,
         });
         if ('stopped' in followed) {
           io.stderr(`${stoppedWaitingLine(result.campaign, followed)}\n`);

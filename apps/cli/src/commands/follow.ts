@@ -39,22 +39,22 @@ export type FollowResult =
 /**
  * Polls `get` (the summary: its size does not grow with the campaign) until the application
  * `applyId` of `campaign` is `complete` or `needs-attention` (which a stage that cannot go on
- * reaches at once), showing its progress on stderr: a live region on a terminal (`live`), a new
- * line per change of the counts otherwise. Stops early on Ctrl-C (`io.interrupt`) or after
+ * reaches at once), showing its progress on stderr: a live region on a terminal unless `format`
+ * is data, a new line per change of the counts otherwise. Stops early on Ctrl-C (`io.interrupt`) or after
  * `timeoutMs`.
  */
 export async function followApplication(
   client: SpecServiceClient,
   applied: { campaign: string; applyId: string },
   io: CliIo,
-  options: { timeoutMs?: number; live: boolean },
+  options: { timeoutMs?: number; format: OutputFormat },
 ): Promise<FollowResult> {
   const every = envMs(io.env, 'CAMPAIGN_POLL_INTERVAL_MS', POLL_INTERVAL_MS);
   const request: GetRequest = { campaign: applied.campaign };
   const stop = new AbortController();
   const { timeoutMs } = options;
   const display =
-    options.live && io.stderrTerminal !== undefined
+    liveProgressWanted(io, options.format) && io.stderrTerminal !== undefined
       ? new LiveProgress(io.stderrTerminal, applied.campaign, colourOnStderr(io))
       : new ProgressLines(applied.campaign, io);
 
@@ -104,13 +104,8 @@ export async function followApplication(
 }
 
 /** Whether `--wait` shows the live region: on a terminal that can redraw, for people, not data. */
-export function liveProgressWanted(io: CliIo, format: OutputFormat): boolean {
-  return (
-    io.stderrIsTTY === true &&
-    io.stderrTerminal !== undefined &&
-    io.env['TERM'] !== 'dumb' &&
-    !isStructured(format)
-  );
+function liveProgressWanted(io: CliIo, format: OutputFormat): boolean {
+  return io.stderrIsTTY === true && io.env['TERM'] !== 'dumb' && !isStructured(format);
 }
 
 /** Colour on stderr's terminal unless NO_COLOR is set to anything non-empty. */

@@ -14,10 +14,11 @@ import {
   type PreviewPart,
 } from '@campaigns/contracts';
 import { parse as parseYaml } from 'yaml';
-import { TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
+import { uniqueTopology } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
 import type { CliIo } from '../command.js';
 import {
+  cliEnvFor,
   startFakeSpecService,
   type FakeSetup,
   type FakeSpecService,
@@ -41,13 +42,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
   let dir: string;
   let specFile: string;
   const topology = uniqueTopology();
-  const env = {
-    NATS_URL: TEST_NATS_URL,
-    EVENTS_STREAM: topology.streamName,
-    EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
-    CAMPAIGN_ACTOR: 'alice',
-    CAMPAIGN_POLL_INTERVAL_MS: '20',
-  };
+  const env = cliEnvFor(topology);
 
   async function run(
     argv: string[],

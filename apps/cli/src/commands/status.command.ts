@@ -2,13 +2,7 @@ import type { CampaignStatus, GetRequest } from '@campaigns/contracts';
 import { EXIT, UsageError, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
 import { EXIT_NEEDS_ATTENTION } from './apply.command.js';
-import {
-  followApplication,
-  liveProgressWanted,
-  stoppedWaitingLine,
-  timeoutOf,
-  WAIT_OPTIONS,
-} from './follow.js';
+import { followApplication, stoppedWaitingLine, timeoutOf, WAIT_OPTIONS } from './follow.js';
 import { formatStatus } from './format.js';
 import { COLOUR_ENV, NATS_ENV } from './help-text.js';
 import { addOutputOptions, isStructured, outputOf, tableView } from './options.js';
@@ -73,7 +67,7 @@ export const statusCommand: Command = {
         if (wait) {
           const followed = await followApplication(client, summary, io, {
             timeoutMs,
-            live: liveProgressWanted(io, format),
+            format,
           });
           if ('stopped' in followed) {
             io.stderr(`${stoppedWaitingLine(campaign, followed)}\n`);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventsTopology } from '@campaigns/events';
-import { connectTestNats } from '@campaigns/events/testing';
+import { connectTestNats, TEST_NATS_URL } from '@campaigns/events/testing';
 import {
   API_VERBS,
   apiSubject,
@@ -132,5 +132,16 @@ export async function startFakeSpecService(
       await nats.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** What the CLI needs in its environment to talk to a stand-in on `topology`, polling fast. */
+export function cliEnvFor(topology: EventsTopology): Record<string, string> {
+  return {
+    NATS_URL: TEST_NATS_URL,
+    EVENTS_STREAM: topology.streamName,
+    EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
+    CAMPAIGN_ACTOR: 'alice',
+    CAMPAIGN_POLL_INTERVAL_MS: '20',
   };
 }
