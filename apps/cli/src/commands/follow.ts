@@ -1,12 +1,19 @@
 import { createLogUpdate } from 'log-update';
 import { pollUntil } from '@campaigns/events';
-import type { CampaignStatus, GetRequest } from '@campaigns/contracts';
+import {
+  MAX_PAGE_ROWS,
+  type CampaignStatus,
+  type ChangesetsPage,
+  type ChangesetsRequest,
+  type GetRequest,
+} from '@campaigns/contracts';
 import { UsageError, type CliIo, type Terminal } from '../command.js';
 import { envMs } from './api-reply.js';
 import { formatProgress } from './format.js';
 import { isStructured, parseDuration, type OutputFormat } from './options.js';
 import {
   estimateLeftMs,
+  nextSlot,
   progressFrame,
   progressSample,
   SPINNER,
@@ -53,10 +60,12 @@ export async function followApplication(
   const request: GetRequest = { campaign: applied.campaign };
   const stop = new AbortController();
   const { timeoutMs } = options;
-  const display =
-    liveProgressWanted(io, options.format) && io.stderrTerminal !== undefined
-      ? new LiveProgress(io.stderrTerminal, applied.campaign, colourOnStderr(io))
-      : new ProgressLines(applied.campaign, io);
+  const terminal = liveProgressWanted(io, options.format) ? io.stderrTerminal : undefined;
+  const live = terminal !== undefined;
+  const display = live
+    ? new LiveProgress(terminal, applied.campaign, colourOnStderr(io))
+    : new ProgressLines(applied.campaign, io);
+  const slots = new SlotWatch(client, applied.campaign);
 
   const stopped = new Promise<FollowResult>((resolve) => {
     const interrupted = () => resolve({ stopped: 'interrupted' });
@@ -79,7 +88,7 @@ export async function followApplication(
         throw new CliFailure(`cannot follow ${applied.campaign}: ${reply.error.message}`, 1);
       // Until spec-service's read model has caught up with this application, keep waiting.
       const status = reply.ok && reply.applyId === applied.applyId ? stripOk(reply) : undefined;
-      display.show(status);
+      display.show(status, live && status !== undefined ? await slots.next(status) : undefined);
       if (
         status !== undefined &&
         (status.phase === 'complete' ||
@@ -103,6 +112,41 @@ export async function followApplication(
   }
 }
 
+/** How often the live region asks when the next scheduled changeset is due, while there are any. */
+const SLOT_EVERY_MS = 30_000;
+
+/**
+ * When the next scheduled changeset is expected to be published: one page of the scheduled
+ * changesets, asked when they first appear and again every SLOT_EVERY_MS (not every poll: a page
+ * is far larger than the summary). None when they do not fit one page.
+ */
+class SlotWatch {
+  private askedAtMs = -Infinity;
+  private slot: string | undefined;
+
+  constructor(
+    private readonly client: SpecServiceClient,
+    private readonly campaign: string,
+  ) {}
+
+  async next(status: CampaignStatus): Promise<string | undefined> {
+    if (status.counts.states.scheduled === 0) {
+      this.askedAtMs = -Infinity;
+      return (this.slot = undefined);
+    }
+    if (Date.now() - this.askedAtMs < SLOT_EVERY_MS) return this.slot;
+    this.askedAtMs = Date.now();
+    const request: ChangesetsRequest = {
+      campaign: this.campaign,
+      match: { state: 'scheduled' },
+      limit: MAX_PAGE_ROWS,
+    };
+    const page = await this.client.request<ChangesetsPage>('changesets', request);
+    this.slot = page.ok ? nextSlot(page) : undefined;
+    return this.slot;
+  }
+}
+
 /** Whether `--wait` shows the live region: on a terminal that can redraw, for people, not data. */
 function liveProgressWanted(io: CliIo, format: OutputFormat): boolean {
   return io.stderrIsTTY === true && io.env['TERM'] !== 'dumb' && !isStructured(format);
@@ -116,7 +160,7 @@ function colourOnStderr(io: CliIo): boolean {
 
 /** How following shows its progress: each status seen, then how it ended (none: an error). */
 interface ProgressDisplay {
-  show(status: CampaignStatus | undefined): void;
+  show(status: CampaignStatus | undefined, slot?: string): void;
   end(result: FollowResult | undefined): void;
 }
 
@@ -154,6 +198,7 @@ class LiveProgress implements ProgressDisplay {
   private status: CampaignStatus | undefined;
   private first: ProgressSample | undefined;
   private latest: ProgressSample | undefined;
+  private slot: string | undefined;
 
   constructor(
     private readonly terminal: Terminal,
@@ -167,8 +212,9 @@ class LiveProgress implements ProgressDisplay {
     this.draw(SPINNER[0]);
   }
 
-  show(status: CampaignStatus | undefined): void {
+  show(status: CampaignStatus | undefined, slot?: string): void {
     this.status = status;
+    this.slot = slot;
     const sample = status === undefined ? undefined : progressSample(status, Date.now());
     // The rate is measured over one kind of work: a new kind starts a new measurement.
     if (sample === undefined || this.first?.work !== sample.work) this.first = sample;
@@ -192,6 +238,7 @@ class LiveProgress implements ProgressDisplay {
         mark,
         leftMs,
         work: this.latest?.work,
+        slot: this.slot,
         columns: this.terminal.columns ?? 80,
         colour: this.colour,
       }),

@@ -1,5 +1,5 @@
-import type { CampaignPhase, CampaignStatus } from '@campaigns/contracts';
-import { formatCounts, paint, type TableView } from './format.js';
+import type { CampaignPhase, CampaignStatus, ChangesetsPage } from '@campaigns/contracts';
+import { formatCounts, paint, utcMinute, type TableView } from './format.js';
 
 /**
  * The live progress region of `--wait` on a terminal, decided here from status snapshots and
@@ -55,10 +55,23 @@ export function estimateLeftMs(
 }
 
 /**
- * What the application is waiting on, from the summary: executions still running, changesets to
- * publish or waiting for their slot, errored ones the reconciler retries.
+ * The earliest moment a scheduled changeset of `page` is expected to be published, when the page
+ * holds every scheduled changeset (it has no `next`); none otherwise, or when none has a slot.
  */
-export function waitingOn(status: CampaignStatus): string[] {
+export function nextSlot(page: ChangesetsPage): string | undefined {
+  if (page.next !== null) return undefined;
+  const slots = page.changesets
+    .map((c) => c.scheduledFor)
+    .filter((at): at is string => typeof at === 'string' && at !== '');
+  return slots.sort((a, b) => Date.parse(a) - Date.parse(b))[0];
+}
+
+/**
+ * What the application is waiting on, from the summary: executions still running, changesets to
+ * publish or waiting for their slot (the next one, when known: see nextSlot), errored ones the
+ * reconciler retries.
+ */
+export function waitingOn(status: CampaignStatus, slot?: string): string[] {
   const c = status.counts;
   const parts: string[] = [];
   if (status.phase === 'executing') {
@@ -68,7 +81,10 @@ export function waitingOn(status: CampaignStatus): string[] {
   }
   if (c.states.pending > 0) parts.push(`${count(c.states.pending, 'changeset')} to publish`);
   if (c.states.scheduled > 0)
-    parts.push(`${count(c.states.scheduled, 'changeset')} scheduled for a rollout slot`);
+    parts.push(
+      `${count(c.states.scheduled, 'changeset')} scheduled` +
+        (slot === undefined ? ' for a rollout slot' : `, the next at ${utcMinute(slot)}`),
+    );
   if (c.errored > 0) parts.push(`${count(c.errored, 'errored changeset')} being retried`);
   if (parts.length === 0) parts.push(IDLE[status.phase]);
   return parts;
@@ -115,6 +131,8 @@ export interface FrameInput {
   leftMs?: number;
   /** The work the estimate is about. */
   work?: ProgressSample['work'];
+  /** When the next scheduled changeset is expected to be published (from nextSlot). */
+  slot?: string;
   /** The terminal's width: no line is longer than `columns - 1`, so none wraps. */
   columns: number;
   colour: boolean;
@@ -142,7 +160,7 @@ export function progressFrame(input: FrameInput): string {
     ...packParts(formatCounts(status.counts).split('; '), width - 2, '; '),
   ];
   if (status.phase === 'executing' || status.phase === 'reconciling') {
-    const [first, ...rest] = waitingOn(status);
+    const [first, ...rest] = waitingOn(status, input.slot);
     lines.push(...packParts([`waiting on: ${first}`, ...rest], width - 2, ', '));
   }
   return lines.map((line, i) => (i === 0 ? line : `  ${line}`)).join('\n');

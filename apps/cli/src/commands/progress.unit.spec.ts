@@ -6,6 +6,7 @@ import {
   estimateLeftMs,
   formatElapsed,
   formatEstimate,
+  nextSlot,
   packParts,
   progressFrame,
   progressSample,
@@ -103,9 +104,41 @@ describe('waitingOn', () => {
     ).toEqual(['1 errored changeset being retried']);
   });
 
+  it('says when the next scheduled changeset is due, when it is known', () => {
+    expect(waitingOn(publishing(0, 5, 2), '2026-12-06T14:00:00.000Z')).toEqual([
+      '2 changesets scheduled, the next at 2026-12-06 14:00 UTC',
+    ]);
+  });
+
   it('says what it waits on when there is nothing to count', () => {
     expect(waitingOn(executing(0, 0))).toEqual(['resolving repositories']);
     expect(waitingOn(publishing(0, 5))).toEqual(['changesets to converge']);
+  });
+});
+
+describe('nextSlot', () => {
+  const scheduled = (scheduledFor: string | null) => ({
+    ...sampleStatus.changesets[0]!,
+    state: 'scheduled' as const,
+    scheduledFor,
+  });
+
+  it('is the earliest slot of a page holding every scheduled changeset', () => {
+    const page = {
+      changesets: [
+        scheduled('2026-12-06T15:00:00.000Z'),
+        scheduled(null),
+        scheduled('2026-12-06T09:30:00.000Z'),
+      ],
+      next: null,
+    };
+    expect(nextSlot(page)).toBe('2026-12-06T09:30:00.000Z');
+  });
+
+  it('is unknown when the page does not hold them all, or none has a slot', () => {
+    const first = scheduled('2026-12-06T15:00:00.000Z');
+    expect(nextSlot({ changesets: [first], next: 'more' })).toBeUndefined();
+    expect(nextSlot({ changesets: [scheduled(null)], next: null })).toBeUndefined();
   });
 });
 

@@ -6,9 +6,11 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   apiSubject,
+  MAX_PAGE_ROWS,
   type ApiReply,
   type ApplyResult,
   type CampaignStatus,
+  type ChangesetsPage,
   type ListResult,
   type PreviewAction,
   type PreviewPart,
@@ -194,6 +196,56 @@ describe('campaign apply, preview, status and list against spec-service over NAT
       '  1 errored',
     ]);
     expect(r.stdout).toContain('repository is archived (terminal)');
+  });
+
+  it('status --wait on a terminal says when the next scheduled changeset is due, asking for it once, not every poll', async () => {
+    const interrupt = new AbortController();
+    const scheduled: CampaignStatus = {
+      ...summary,
+      phase: 'reconciling',
+      counts: {
+        ...summary.counts,
+        errored: 0,
+        states: { ...summary.counts.states, pending: 0, open: 0, scheduled: 2 },
+      },
+    };
+    let getsAfterSlot = -1;
+    fake.handlers.set('get', () => {
+      // Ctrl-C after a few more polls once the slot has been asked for.
+      if (getsAfterSlot >= 0 && ++getsAfterSlot === 3) interrupt.abort();
+      return { ok: true, ...scheduled };
+    });
+    fake.handlers.set('changesets', () => {
+      getsAfterSlot = 0;
+      const row = (scheduledFor: string) => ({
+        ...sampleStatus.changesets[0]!,
+        state: 'scheduled' as const,
+        url: null,
+        scheduledFor,
+      });
+      const page: ApiReply<ChangesetsPage> = {
+        ok: true,
+        changesets: [row('2026-12-06T15:00:00.000Z'), row('2026-12-06T09:30:00.000Z')],
+        next: null,
+      };
+      return page;
+    });
+    const terminal = new CapturedTerminal(80);
+    const r = await runWith(['status', 'hello-world', '--wait'], {
+      interrupt: interrupt.signal,
+      stderrIsTTY: true,
+      stderrTerminal: terminal,
+    });
+    expect(r.code).toBe(130);
+    expect(terminalScreen(terminal.output, 80).lines.map(stripVTControlCharacters)).toEqual([
+      expect.stringMatching(/^■ hello-world: reconciling · \d+s$/),
+      '  3 workspaces: 3 executed, 1 failed; 2 changesets: 2 scheduled',
+      '  waiting on: 2 changesets scheduled, the next at 2026-12-06 09:30 UTC',
+    ]);
+    const asked = fake.requests.filter((q) => q.verb === 'changesets').map((q) => q.body);
+    expect(asked).toEqual([
+      { campaign: 'hello-world', match: { state: 'scheduled' }, limit: MAX_PAGE_ROWS },
+    ]);
   });
 
   it('apply --wait --json prints the application and the final status as one JSON document', async () => {
