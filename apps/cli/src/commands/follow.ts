@@ -47,8 +47,8 @@ export type FollowResult =
  * Polls `get` (the summary: its size does not grow with the campaign) until the application
  * `applyId` of `campaign` is `complete` or `needs-attention` (which a stage that cannot go on
  * reaches at once), showing its progress on stderr: a live region on a terminal unless `format`
- * is data, a new line per change of the counts otherwise. Stops early on Ctrl-C (`io.interrupt`) or after
- * `timeoutMs`.
+ * is data, a new line per change of the counts otherwise. Stops early on Ctrl-C (`io.interrupt`)
+ * or after `timeoutMs`.
  */
 export async function followApplication(
   client: SpecServiceClient,
