@@ -5,8 +5,10 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
-  /** stderr is a terminal: progress may rewrite its line in place. */
+  /** stderr is a terminal: `--wait` may show a live progress region there. */
   stderrIsTTY?: boolean;
+  /** The terminal stderr writes to, for the live progress region (its width and height). */
+  stderrTerminal?: Terminal;
   /** stdout is a terminal: tables may be cut to fit and coloured (unless NO_COLOR is set). */
   stdoutIsTTY?: boolean;
   /** stdout's terminal width, for help text and tables that fit it. */
@@ -15,6 +17,14 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream;
   /** Aborted on Ctrl-C: a command that waits stops waiting and says how to follow on. */
   interrupt?: AbortSignal;
+}
+
+/** A terminal to draw on: all that the live progress region uses of process.stderr. */
+export interface Terminal {
+  write(text: string): boolean;
+  columns?: number;
+  rows?: number;
+  isTTY?: boolean;
 }
 
 /** The options and arguments commander parsed for one command. */

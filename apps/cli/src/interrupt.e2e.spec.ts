@@ -35,14 +35,7 @@ describe('campaign apply --wait and Ctrl-C (the binary, a stand-in spec-service 
     const summary = summaryOf(sampleStatus);
     const file = join(dir, 'hello.campaign.yaml');
     writeFileSync(file, 'name: hello-world\non:\n  - repository: github.com/acme/api\n');
-    fake.handlers.set('apply', () => ({
-      ok: true,
-      campaign: 'hello-world',
-      applyId: summary.applyId,
-      specHash: summary.specHash,
-      unchanged: false,
-      warnings: [],
-    }));
+    fake.answerApply(summary);
     const child = spawn(process.execPath, [bin, 'apply', '-f', file, '--wait'], {
       env: {
         ...process.env,

@@ -24,6 +24,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stderr: (t) => process.stderr.write(t),
   env: process.env,
   stderrIsTTY: process.stderr.isTTY === true,
+  stderrTerminal: process.stderr.isTTY === true ? process.stderr : undefined,
   stdoutIsTTY: process.stdout.isTTY === true,
   columns: process.stdout.columns,
   // Only `-f -` touches stdin: creating the stream earlier could hold a terminal open.

@@ -83,7 +83,10 @@ export const applyCommand: Command = {
           return EXIT.ok;
         }
         if (!isStructured(format)) io.stdout(`${appliedLine(result)}\n`);
-        const followed = await followApplication(client, result, io, timeoutMs);
+        const followed = await followApplication(client, result, io, {
+          timeoutMs,
+          format,
+        });
         if ('stopped' in followed) {
           io.stderr(`${stoppedWaitingLine(result.campaign, followed)}\n`);
           return followed.stopped === 'interrupted' ? EXIT.interrupted : EXIT.failed;

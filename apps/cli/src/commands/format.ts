@@ -272,7 +272,12 @@ function diffstat(stat: ChangesetStatus['diffstat']): string {
 function scheduledFor(cs: ChangesetStatus): string {
   if (cs.state !== 'scheduled') return '';
   if (cs.scheduledFor === undefined || cs.scheduledFor === null) return 'no slot within a week';
-  return `expected ${cs.scheduledFor.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')}`;
+  return `expected ${utcMinute(cs.scheduledFor)}`;
+}
+
+/** An ISO 8601 moment in UTC to the minute: `2026-01-01 14:00 UTC`. */
+export function utcMinute(iso: string): string {
+  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
 }
 
 /** The last line of a stderr tail that says something. */

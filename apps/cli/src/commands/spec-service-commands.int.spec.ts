@@ -1,26 +1,32 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import {
   apiSubject,
+  MAX_PAGE_ROWS,
   type ApiReply,
   type ApplyResult,
   type CampaignStatus,
+  type ChangesetsPage,
   type ListResult,
   type PreviewAction,
   type PreviewPart,
 } from '@campaigns/contracts';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { parse as parseYaml } from 'yaml';
-import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
+import { uniqueTopology } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
 import type { CliIo } from '../command.js';
-import { FakeSpecService } from '../test-support/fake-spec-service.js';
+import {
+  cliEnvFor,
+  startFakeSpecService,
+  type FakeSetup,
+  type FakeSpecService,
+} from '../test-support/fake-spec-service.js';
 import { sampleStatus, summaryOf } from '../test-support/sample-status.js';
+import { CapturedTerminal, terminalScreen } from '../test-support/terminal-screen.js';
 
 const summary = summaryOf(sampleStatus);
 
@@ -33,44 +39,37 @@ const applied: ApplyResult = {
 };
 
 describe('campaign apply, preview, status and list against spec-service over NATS', () => {
-  let nats: NatsConnection;
+  let setup: FakeSetup;
   let fake: FakeSpecService;
   let dir: string;
   let specFile: string;
   const topology = uniqueTopology();
-  const env = {
-    NATS_URL: TEST_NATS_URL,
-    EVENTS_STREAM: topology.streamName,
-    EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
-    CAMPAIGN_ACTOR: 'alice',
-    CAMPAIGN_POLL_INTERVAL_MS: '20',
-  };
+  const env = cliEnvFor(topology);
 
-  async function run(argv: string[], extra: Record<string, string> = {}, tty = false) {
+  async function run(
+    argv: string[],
+    extra: Record<string, string> = {},
+    terminal?: CapturedTerminal,
+  ) {
     let stdout = '';
     let stderr = '';
     const code = await runCli(argv, {
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
       env: { ...env, ...extra },
-      stderrIsTTY: tty,
+      stderrIsTTY: terminal !== undefined,
+      stderrTerminal: terminal,
     });
     return { code, stdout, stderr };
   }
 
   beforeAll(async () => {
-    nats = await connectTestNats();
-    fake = new FakeSpecService(nats, topology);
-    await fake.start();
-    dir = mkdtempSync(join(tmpdir(), 'campaign-cli-'));
-    specFile = join(dir, 'hello.campaign.yaml');
-    writeFileSync(specFile, 'name: hello-world\non:\n  - repository: github.com/acme/api\n');
+    setup = await startFakeSpecService(topology, 'campaign-cli-');
+    ({ fake, dir, specFile } = setup);
   });
 
   afterAll(async () => {
-    fake.stop();
-    await nats.close();
-    rmSync(dir, { recursive: true, force: true });
+    await setup.stop();
   });
 
   beforeEach(() => {
@@ -174,7 +173,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     });
   });
 
-  it('apply --wait exits 3 when the campaign needs attention, rewriting one line on a terminal', async () => {
+  it('apply --wait exits 3 when the campaign needs attention, redrawing its progress in place on a terminal', async () => {
     fake.handlers.set('apply', () => ({ ok: true, ...applied, warnings: [] }));
     const replies: ApiReply<CampaignStatus>[] = [
       { ok: true, ...summary, phase: 'executing' },
@@ -183,13 +182,70 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     fake.handlers.set('get', () => replies.shift()!);
     fake.servePages(sampleStatus);
 
-    const r = await run(['apply', '-f', specFile, '--wait'], {}, true);
+    const terminal = new CapturedTerminal(80);
+    const r = await run(['apply', '-f', specFile, '--wait'], {}, terminal);
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored' +
-        '\r\x1b[2Khello-world: needs-attention — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n',
-    );
+    expect(r.stderr).toBe('');
+    // Only the last frame is left on the screen, no line of it wider than the terminal.
+    const screen = terminalScreen(terminal.output, 80);
+    expect(screen.wrapped).toBe(false);
+    expect(screen.lines.map(stripVTControlCharacters)).toEqual([
+      expect.stringMatching(/^✖ hello-world: needs-attention · \d+s$/),
+      // The counts take 80 columns: packed onto a second line rather than wrapped.
+      '  3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open',
+      '  1 errored',
+    ]);
     expect(r.stdout).toContain('repository is archived (terminal)');
+  });
+
+  it('status --wait on a terminal says when the next scheduled changeset is due, asking for it once, not every poll', async () => {
+    const interrupt = new AbortController();
+    const scheduled: CampaignStatus = {
+      ...summary,
+      phase: 'reconciling',
+      counts: {
+        ...summary.counts,
+        errored: 0,
+        states: { ...summary.counts.states, pending: 0, open: 0, scheduled: 2 },
+      },
+    };
+    let getsAfterSlot = -1;
+    fake.handlers.set('get', () => {
+      // Ctrl-C after a few more polls once the slot has been asked for.
+      if (getsAfterSlot >= 0 && ++getsAfterSlot === 3) interrupt.abort();
+      return { ok: true, ...scheduled };
+    });
+    fake.handlers.set('changesets', () => {
+      getsAfterSlot = 0;
+      const row = (scheduledFor: string) => ({
+        ...sampleStatus.changesets[0]!,
+        state: 'scheduled' as const,
+        url: null,
+        scheduledFor,
+      });
+      const page: ApiReply<ChangesetsPage> = {
+        ok: true,
+        changesets: [row('2026-12-06T15:00:00.000Z'), row('2026-12-06T09:30:00.000Z')],
+        next: null,
+      };
+      return page;
+    });
+    const terminal = new CapturedTerminal(80);
+    const r = await runWith(['status', 'hello-world', '--wait'], {
+      interrupt: interrupt.signal,
+      stderrIsTTY: true,
+      stderrTerminal: terminal,
+    });
+    expect(r.code).toBe(130);
+    expect(terminalScreen(terminal.output, 80).lines.map(stripVTControlCharacters)).toEqual([
+      expect.stringMatching(/^■ hello-world: reconciling · \d+s$/),
+      '  3 workspaces: 3 executed, 1 failed; 2 changesets: 2 scheduled',
+      '  waiting on: 2 changesets scheduled, the next at 2026-12-06 09:30 UTC',
+    ]);
+    const asked = fake.requests.filter((q) => q.verb === 'changesets').map((q) => q.body);
+    expect(asked).toEqual([
+      { campaign: 'hello-world', match: { state: 'scheduled' }, limit: MAX_PAGE_ROWS },
+    ]);
   });
 
   it('apply --wait --json prints the application and the final status as one JSON document', async () => {
@@ -559,14 +615,22 @@ describe('campaign apply, preview, status and list against spec-service over NAT
       if (++asked === 2) interrupt.abort();
       return { ok: true, ...summary, phase: 'executing' };
     });
+    const terminal = new CapturedTerminal(80);
     const r = await runWith(['apply', '-f', specFile, '--wait'], {
       interrupt: interrupt.signal,
       stderrIsTTY: true,
+      stderrTerminal: terminal,
     });
     expect(r.code).toBe(130);
+    // The region is finished, marked as stopped, before the line saying how to follow on.
+    expect(terminalScreen(terminal.output, 80).lines.map(stripVTControlCharacters)).toEqual([
+      expect.stringMatching(/^■ hello-world: executing · \d+s$/),
+      '  3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open',
+      '  1 errored',
+      '  waiting on: 1 changeset to publish, 1 errored changeset being retried',
+    ]);
     expect(r.stderr).toBe(
-      '\r\x1b[2Khello-world: executing — 3 workspaces: 3 executed, 1 failed; 2 changesets: 1 pending, 1 open; 1 errored\n' +
-        'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
+      'campaign: hello-world: stopped waiting; the apply continues on the server. Follow it with: campaign status hello-world --wait\n',
     );
     expect(fake.requests.filter((q) => q.verb === 'changesets')).toEqual([]);
   });

@@ -65,7 +65,10 @@ export const statusCommand: Command = {
         const { ok: _ok, ...current } = reply;
         let summary: CampaignStatus = current;
         if (wait) {
-          const followed = await followApplication(client, summary, io, timeoutMs);
+          const followed = await followApplication(client, summary, io, {
+            timeoutMs,
+            format,
+          });
           if ('stopped' in followed) {
             io.stderr(`${stoppedWaitingLine(campaign, followed)}\n`);
             return followed.stopped === 'interrupted' ? EXIT.interrupted : EXIT.failed;

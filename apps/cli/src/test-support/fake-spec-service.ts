@@ -1,9 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EventsTopology } from '@campaigns/events';
+import { connectTestNats, TEST_NATS_URL } from '@campaigns/events/testing';
 import {
   API_VERBS,
   apiSubject,
   type ApiReply,
   type ApiVerb,
+  type ApplyResult,
+  type CampaignStatus,
   type ChangesetsPage,
   type ExecutionsPage,
   type FullCampaignStatus,
@@ -54,6 +60,21 @@ export class FakeSpecService {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 
+  /** Answers `apply` with a new application of `status`'s campaign, without warnings. */
+  answerApply(status: CampaignStatus): void {
+    this.handlers.set('apply', () => {
+      const reply: ApiReply<ApplyResult> = {
+        ok: true,
+        campaign: status.campaign,
+        applyId: status.applyId,
+        specHash: status.specHash,
+        unchanged: false,
+        warnings: [],
+      };
+      return reply;
+    });
+  }
+
   /**
    * Answers `changesets` and `executions` (honouring `filter`) from `status`, one row a page, so
    * the client has to follow every `next`.
@@ -80,4 +101,47 @@ export class FakeSpecService {
       return reply;
     });
   }
+}
+
+/** A stand-in spec-service on a real NATS, and a spec for hello-world in a temporary folder. */
+export interface FakeSetup {
+  nats: NatsConnection;
+  fake: FakeSpecService;
+  dir: string;
+  specFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startFakeSpecService(
+  topology: EventsTopology,
+  folderPrefix: string,
+): Promise<FakeSetup> {
+  const nats = await connectTestNats();
+  const fake = new FakeSpecService(nats, topology);
+  await fake.start();
+  const dir = mkdtempSync(join(tmpdir(), folderPrefix));
+  const specFile = join(dir, 'hello.campaign.yaml');
+  writeFileSync(specFile, 'name: hello-world\non:\n  - repository: github.com/acme/api\n');
+  return {
+    nats,
+    fake,
+    dir,
+    specFile,
+    async stop() {
+      fake.stop();
+      await nats.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What the CLI needs in its environment to talk to a stand-in on `topology`, polling fast. */
+export function cliEnvFor(topology: EventsTopology): Record<string, string> {
+  return {
+    NATS_URL: TEST_NATS_URL,
+    EVENTS_STREAM: topology.streamName,
+    EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
+    CAMPAIGN_ACTOR: 'alice',
+    CAMPAIGN_POLL_INTERVAL_MS: '20',
+  };
 }
