@@ -1,0 +1,2 @@
+export * from './dashboard.definition.js';
+export * from './api/query-params.js';
