@@ -41,7 +41,8 @@ export class UiFilesController {
   @Get(['', 'campaigns', 'campaigns/*path'])
   async page(@Res() res: HttpResponse): Promise<void> {
     const html = await readFile(join(UI_DIR, 'index.html')).catch(() => null);
-    if (html === null) throw new NotFoundException('the dashboard app is not built (npm run build)');
+    if (html === null)
+      throw new NotFoundException('the dashboard app is not built (npm run build)');
     res.type('text/html; charset=utf-8').setHeader('cache-control', 'no-cache').send(html);
   }
 }

@@ -37,4 +37,3 @@ export function auditDatabase(
     entities: [...new Set(entities)],
   });
 }
-

@@ -113,8 +113,14 @@ export class DashboardApiController {
     const { repository, headBranch } = changesetKey(query);
     const row = await this.findChangeset(campaign, repository, headBranch);
     if (row === undefined)
-      throw new NotFoundException(`campaign "${campaign}" has no changeset ${repository}@${headBranch}`);
-    return { campaign, changeset: row, ...(await this.history.changeset(campaign, repository, headBranch)) };
+      throw new NotFoundException(
+        `campaign "${campaign}" has no changeset ${repository}@${headBranch}`,
+      );
+    return {
+      campaign,
+      changeset: row,
+      ...(await this.history.changeset(campaign, repository, headBranch)),
+    };
   }
 
   /**

@@ -28,7 +28,9 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const body = (await response.json().catch(() => null)) as { message?: unknown } | null;
   if (!response.ok)
     throw new ApiError(
-      typeof body?.message === 'string' ? body.message : `${response.status} ${response.statusText}`,
+      typeof body?.message === 'string'
+        ? body.message
+        : `${response.status} ${response.statusText}`,
     );
   return body as T;
 }
@@ -85,7 +87,9 @@ export interface BulkActionRequest {
 
 export const api = {
   campaigns: (after: string | null) =>
-    call<ListResult>(`/api/campaigns?${after ? `after=${encodeURIComponent(after)}&` : ''}limit=50`),
+    call<ListResult>(
+      `/api/campaigns?${after ? `after=${encodeURIComponent(after)}&` : ''}limit=50`,
+    ),
   campaign: (campaign: string) => call<CampaignStatus>(campaignPath(campaign)),
   changesets: (campaign: string, filters: Filters, after: string | null) => {
     const q = filtersQuery(filters);

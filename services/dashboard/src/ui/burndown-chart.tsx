@@ -16,7 +16,12 @@ const H = 220;
 const PAD = { left: 40, right: 12, top: 12, bottom: 28 };
 
 const time = (iso: string) =>
-  new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  new Date(iso).toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 
 /**
  * The campaign's changesets by state over time, one line per state and a dashed total, drawn as

@@ -126,15 +126,35 @@ function Changesets({ campaign }: { campaign: string }) {
   const set = (field: keyof Filters) => (value: string | boolean) =>
     setFilters((f) => ({ ...f, [field]: value === '' ? undefined : value }));
   const rows = pages?.rows ?? [];
-  const selectedRepositories = [...new Set(rows.filter((r) => selected.has(rowKey(r))).map((r) => r.repository))];
+  const selectedRepositories = [
+    ...new Set(rows.filter((r) => selected.has(rowKey(r))).map((r) => r.repository)),
+  ];
 
   return (
     <>
       <h2>Changesets</h2>
       <div className="filters">
-        <Select label="State" value={filters.state} options={STATES} onChange={set('state')} testId="filter-state" />
-        <Select label="Checks" value={filters.checks} options={CHECKS} onChange={set('checks')} testId="filter-checks" />
-        <Select label="Review" value={filters.review} options={REVIEWS} onChange={set('review')} testId="filter-review" />
+        <Select
+          label="State"
+          value={filters.state}
+          options={STATES}
+          onChange={set('state')}
+          testId="filter-state"
+        />
+        <Select
+          label="Checks"
+          value={filters.checks}
+          options={CHECKS}
+          onChange={set('checks')}
+          testId="filter-checks"
+        />
+        <Select
+          label="Review"
+          value={filters.review}
+          options={REVIEWS}
+          onChange={set('review')}
+          testId="filter-review"
+        />
         <label>
           Repository{' '}
           <input
@@ -204,7 +224,10 @@ function Changesets({ campaign }: { campaign: string }) {
                   />
                 </td>
                 <td>
-                  <Link href={changesetHref(campaign, c.repository, c.headBranch)} testId="changeset-link">
+                  <Link
+                    href={changesetHref(campaign, c.repository, c.headBranch)}
+                    testId="changeset-link"
+                  >
                     {c.repository}
                   </Link>
                   {c.path && <span className="muted"> {c.path}</span>}
@@ -276,7 +299,9 @@ function BulkActions(props: { campaign: string; filters: Filters; repositories: 
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [operations, setOperations] = useState<string[]>([]);
-  const { errored: _errored, ...match } = props.filters;
+  // `errored` is the table's own view: a bulk operation matches by state, checks and review.
+  const { state, checks, review, repository } = props.filters;
+  const match = { state, checks, review, repository };
   const target =
     props.repositories.length > 0
       ? `${props.repositories.length} selected repositor${props.repositories.length === 1 ? 'y' : 'ies'}`

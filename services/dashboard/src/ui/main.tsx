@@ -16,7 +16,9 @@ function App() {
       </header>
       <main>
         {route.page === 'campaigns' && <CampaignsPage />}
-        {route.page === 'campaign' && <CampaignPage key={route.campaign} campaign={route.campaign} />}
+        {route.page === 'campaign' && (
+          <CampaignPage key={route.campaign} campaign={route.campaign} />
+        )}
         {route.page === 'changeset' && <ChangesetPage {...route} />}
         {route.page === 'not-found' && <p>No such page.</p>}
       </main>

@@ -8,7 +8,10 @@ export type Route =
   | { page: 'not-found' };
 
 export function routeOf(location: { pathname: string; search: string }): Route {
-  const parts = location.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = location.pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'campaigns'))
     return { page: 'campaigns' };
   if (parts[0] !== 'campaigns') return { page: 'not-found' };

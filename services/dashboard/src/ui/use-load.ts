@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 
 export type Loaded<T> =
-  | { status: 'loading' }
-  | { status: 'error'; message: string }
-  | { status: 'ready'; value: T };
+  { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; value: T };
 
 /** Loads once per change of `key`; `reload` loads again. */
 export function useLoad<T>(load: () => Promise<T>, key: string): [Loaded<T>, () => void] {

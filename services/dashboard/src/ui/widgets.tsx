@@ -45,17 +45,18 @@ export function Diff({ text, testId }: { text: string; testId?: string }) {
   return (
     <pre className="diff" data-testid={testId}>
       {text.split('\n').map((line, i) => {
-        const kind = line.startsWith('+++') || line.startsWith('---')
-          ? 'file'
-          : line.startsWith('@@')
-            ? 'hunk'
-            : line.startsWith('+')
-              ? 'add'
-              : line.startsWith('-')
-                ? 'del'
-                : line.startsWith('diff ')
-                  ? 'file'
-                  : 'ctx';
+        const kind =
+          line.startsWith('+++') || line.startsWith('---')
+            ? 'file'
+            : line.startsWith('@@')
+              ? 'hunk'
+              : line.startsWith('+')
+                ? 'add'
+                : line.startsWith('-')
+                  ? 'del'
+                  : line.startsWith('diff ')
+                    ? 'file'
+                    : 'ctx';
         return (
           <span key={i} className={`line ${kind}`}>
             {line}
