@@ -429,7 +429,14 @@ function SpecVersion({ spec, open = false }: { spec: AppliedSpec; open?: boolean
         <When at={spec.at} /> by {spec.actor} from {spec.fileName}{' '}
         <code className="muted">{spec.specHash.slice(0, 12)}</code>
       </summary>
-      {open ? <pre className="spec-text">{spec.specText}</pre> : <Diff text={spec.diff} />}
+      {open && <pre className="spec-text">{spec.specText}</pre>}
+      {/* The first application's diff is its whole text: shown once. */}
+      {(!open || !spec.diff.startsWith('--- /dev/null')) && (
+        <>
+          {open && <h3>What this application changed</h3>}
+          <Diff text={spec.diff} testId="spec-diff" />
+        </>
+      )}
     </details>
   );
 }
