@@ -10,8 +10,10 @@ import type {
   ChangesetStatus,
   ListResult,
 } from '@campaigns/contracts';
+import type { AppliedSpec, ChangesetHistory } from '../api/campaign-history.js';
 
 export type {
+  AppliedSpec,
   BulkOperationKind,
   BulkResultsPage,
   CampaignStatus,
@@ -60,22 +62,10 @@ export interface BurndownData {
   points: { at: string; counts: Record<ChangesetState, number> & { total: number } }[];
 }
 
-export interface AppliedSpec {
-  at: string;
-  actor: string;
-  fileName: string;
-  applyId: string;
-  specHash: string;
-  specText: string;
-  diff: string;
-}
-
-export interface ChangesetDetail {
+/** The changeset page's answer: its row, and what the event store says of it. */
+export interface ChangesetDetail extends ChangesetHistory {
   campaign: string;
   changeset: ChangesetStatus;
-  diff: { text: string; truncated: boolean } | null;
-  timeline: { at: string; type: string; actor: string; correlation: string; text: string }[];
-  timelineTruncated: boolean;
 }
 
 export interface BulkActionRequest {

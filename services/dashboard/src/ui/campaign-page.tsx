@@ -27,6 +27,12 @@ const STATES: ChangesetState[] = [
 ];
 const CHECKS = ['passed', 'failed', 'pending'];
 const REVIEWS = ['approved', 'changes-requested', 'pending'];
+/** The table's drop-down filters. */
+const FILTERS = [
+  { field: 'state', label: 'State', options: STATES },
+  { field: 'checks', label: 'Checks', options: CHECKS },
+  { field: 'review', label: 'Review', options: REVIEWS },
+] as const;
 const OPERATIONS: BulkOperationKind[] = ['comment', 'merge', 'close', 'publish', 'retry'];
 
 /** One campaign: its summary, burndown, changesets (filtered, with bulk actions) and spec. */
@@ -134,27 +140,16 @@ function Changesets({ campaign }: { campaign: string }) {
     <>
       <h2>Changesets</h2>
       <div className="filters">
-        <Select
-          label="State"
-          value={filters.state}
-          options={STATES}
-          onChange={set('state')}
-          testId="filter-state"
-        />
-        <Select
-          label="Checks"
-          value={filters.checks}
-          options={CHECKS}
-          onChange={set('checks')}
-          testId="filter-checks"
-        />
-        <Select
-          label="Review"
-          value={filters.review}
-          options={REVIEWS}
-          onChange={set('review')}
-          testId="filter-review"
-        />
+        {FILTERS.map(({ field, label, options }) => (
+          <Select
+            key={field}
+            label={label}
+            value={filters[field]}
+            options={options}
+            onChange={set(field)}
+            testId={`filter-${field}`}
+          />
+        ))}
         <label>
           Repository{' '}
           <input
