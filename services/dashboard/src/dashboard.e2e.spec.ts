@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunningSystem } from '@campaigns/system/testing';
 import type { Browser, Page } from 'playwright-core';
 import {
+  applyDemoCampaign,
   DEMO_CAMPAIGN,
   DEMO_REPOS,
   launchChromium,
@@ -92,6 +93,20 @@ describe('the dashboard, clicked through in Chromium', () => {
     // Only on the selected one: the operation was finished before these were read.
     for (const name of DEMO_REPOS.slice(1)) expect(await sim.comments(name)).toEqual([]);
   }, 180_000);
+
+  it('shows the spec as applied and what a new application changed, at its own address', async () => {
+    await applyDemoCampaign(system, 'Hello again from the dashboard');
+    // The campaign's address, loaded afresh: the service answers it with the app.
+    await page.goto(`${system.dashboardUrl()}/campaigns/${DEMO_CAMPAIGN}`);
+    await countIs('[data-testid="spec-version"]', 2);
+    const current = page.getByTestId('spec-version').first();
+    expect(await current.locator('pre.spec-text').textContent()).toContain(
+      'title: Hello again from the dashboard',
+    );
+    const changed = await current.getByTestId('spec-diff').textContent();
+    expect(changed).toContain('-  title: Hello from the dashboard\n');
+    expect(changed).toContain('+  title: Hello again from the dashboard\n');
+  }, 120_000);
 
   it('answers bad input with 400 and one line, and an unknown campaign with 404', async () => {
     const get = async (path: string) => {

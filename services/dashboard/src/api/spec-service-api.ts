@@ -1,6 +1,7 @@
 import {
   API_CONTRACTS,
   apiSubject,
+  describeInvalid,
   replyProblem,
   type ApiReplyOf,
   type ApiRequestOf,
@@ -37,7 +38,8 @@ export class SpecServiceApi {
    */
   async request<V extends ApiVerb>(verb: V, body: ApiRequestOf<V>): Promise<ApiReplyOf<V>> {
     const checked = API_CONTRACTS[verb].request.safeParse(body);
-    if (!checked.success) throw new SpecServiceRefused('invalid-request', checked.error.message);
+    if (!checked.success)
+      throw new SpecServiceRefused('invalid-request', describeInvalid(checked.error));
     const subject = apiSubject(this.context.config.events, verb);
     let text: string;
     try {
