@@ -22,6 +22,8 @@ import {
 } from '@campaigns/events';
 import type pg from 'pg';
 
+/** The most points the burndown draws at every change; more are sampled at an interval. */
+export const MAX_BURNDOWN_POINTS = 500;
 /** The most applied specs the history shows (the newest). */
 export const MAX_SPECS_SHOWN = 20;
 /** The most events of one changeset its timeline shows (the newest). */
@@ -67,17 +69,12 @@ export class CampaignHistory {
     const log = await readBurndownLog(this.pool, campaign, undefined);
     if (!log.found) return null;
     if (log.start === null) return { campaign, points: [] };
-    const span = log.until.getTime() - log.start.getTime();
-    return burndownData(
-      foldBurndown(
-        campaign,
-        log.events,
-        log.start,
-        log.until,
-        { intervalMs: defaultInterval(span) },
-        log.deletedAt,
-      ),
-    );
+    const { start, until, events, deletedAt } = log;
+    // Every change while they are few enough to draw; else the CLI's default round interval.
+    const exact = foldBurndown(campaign, events, start, until, 'every-change', deletedAt);
+    if (exact.points.length <= MAX_BURNDOWN_POINTS) return burndownData(exact);
+    const intervalMs = defaultInterval(until.getTime() - start.getTime());
+    return burndownData(foldBurndown(campaign, events, start, until, { intervalMs }, deletedAt));
   }
 
   /** The newest applied specs, newest first, each with its diff against the one before. */
