@@ -108,6 +108,32 @@ describe('the dashboard, clicked through in Chromium', () => {
     expect(changed).toContain('+  title: Hello again from the dashboard\n');
   }, 120_000);
 
+  it('offers no bulk action, and refuses one, where the operator left them off (the default)', async () => {
+    const proc = await system.start('dashboard', { env: { DASHBOARD_BULK_ACTIONS: '' } });
+    const port = system.history().find((p) => p.proc === proc)!.port;
+    const readOnly = `http://127.0.0.1:${port}`;
+    await page.goto(`${readOnly}/campaigns/${DEMO_CAMPAIGN}`);
+    await page.getByTestId('bulk-off').waitFor();
+    await countIs(ROW, 3);
+    expect(await page.getByTestId('bulk').count()).toBe(0);
+    const refused = await fetch(`${readOnly}/api/campaigns/${DEMO_CAMPAIGN}/bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation: 'close', repositories: [] }),
+    });
+    expect({ status: refused.status, body: await refused.json() }).toEqual({
+      status: 403,
+      body: {
+        statusCode: 403,
+        error: 'Forbidden',
+        message: 'bulk actions are off on this dashboard (start it with DASHBOARD_BULK_ACTIONS=on)',
+      },
+    });
+    // Nothing was closed: the pull requests are still open.
+    const listed = await system.cli(['changesets', DEMO_CAMPAIGN, '--state', 'open', '--json']);
+    expect((JSON.parse(listed.stdout) as { changesets: unknown[] }).changesets).toHaveLength(3);
+  });
+
   it('answers bad input with 400 and one line, and an unknown campaign with 404', async () => {
     const get = async (path: string) => {
       const response = await fetch(`${system.dashboardUrl()}${path}`);

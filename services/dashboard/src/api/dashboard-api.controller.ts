@@ -4,6 +4,7 @@ import {
   BadRequestException,
   Body,
   Controller,
+  ForbiddenException,
   Get,
   HttpCode,
   Inject,
@@ -17,6 +18,8 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { HttpResponse } from '../ui-files.controller.js';
+import { SERVICE_SETTINGS } from '@campaigns/service-kit';
+import type { DashboardSettings } from '../dashboard-settings.js';
 import { CampaignHistory } from './campaign-history.js';
 import {
   bulkAction,
@@ -64,7 +67,14 @@ export class DashboardApiController {
   constructor(
     @Inject(SpecServiceApi) private readonly spec: SpecServiceApi,
     @Inject(CampaignHistory) private readonly history: CampaignHistory,
+    @Inject(SERVICE_SETTINGS) private readonly settings: DashboardSettings,
   ) {}
+
+  /** What the pages offer: bulk actions only when the operator turned them on. */
+  @Get('settings')
+  settingsOfPages(): DashboardSettings {
+    return this.settings;
+  }
 
   @Get('campaigns')
   campaigns(@Query() query: Record<string, unknown>) {
@@ -130,6 +140,10 @@ export class DashboardApiController {
   @Post('campaigns/:campaign/bulk')
   @HttpCode(202)
   async bulk(@Param('campaign') name: string, @Body() body: unknown) {
+    if (!this.settings.bulkActions)
+      throw new ForbiddenException(
+        'bulk actions are off on this dashboard (start it with DASHBOARD_BULK_ACTIONS=on)',
+      );
     const campaign = campaignName(name);
     const action = bulkAction(body);
     const matches =

@@ -7,6 +7,7 @@ import {
   pageParams,
   MAX_BULK_REPOSITORIES,
 } from './query-params.js';
+import { dashboardSettingsFromEnv } from '../dashboard-settings.js';
 
 const REPO = 'github.com/acme/api';
 
@@ -97,5 +98,20 @@ describe("the dashboard API's input", () => {
     ])('refuses %j: %s', (body, message) => {
       expect(() => bulkAction(body)).toThrow(message);
     });
+  });
+});
+
+describe('DASHBOARD_BULK_ACTIONS', () => {
+  it('turns bulk actions on with "on", leaves them off by default, and stops startup on anything else', () => {
+    expect(dashboardSettingsFromEnv({})).toEqual({ bulkActions: false });
+    expect(dashboardSettingsFromEnv({ DASHBOARD_BULK_ACTIONS: 'off' })).toEqual({
+      bulkActions: false,
+    });
+    expect(dashboardSettingsFromEnv({ DASHBOARD_BULK_ACTIONS: ' on ' })).toEqual({
+      bulkActions: true,
+    });
+    expect(() => dashboardSettingsFromEnv({ DASHBOARD_BULK_ACTIONS: 'yes' })).toThrow(
+      'DASHBOARD_BULK_ACTIONS must be "on" or "off", got "yes"',
+    );
   });
 });

@@ -92,7 +92,11 @@ export async function applyDemoCampaign(system: RunningSystem, title?: string): 
 /** The system with the dashboard, and the demo campaign applied. */
 export async function startDemoSystem(): Promise<RunningSystem> {
   await ensureStepImage();
-  const system = await startSystem({ repos: DEMO_REPOS.length, dashboard: true });
+  const system = await startSystem({
+    repos: DEMO_REPOS.length,
+    dashboard: true,
+    serviceEnv: { DASHBOARD_BULK_ACTIONS: 'on' },
+  });
   try {
     await applyDemoCampaign(system);
     return system;

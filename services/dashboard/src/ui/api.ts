@@ -76,6 +76,7 @@ export interface BulkActionRequest {
 }
 
 export const api = {
+  settings: () => call<{ bulkActions: boolean }>('/api/settings'),
   campaigns: (after: string | null) =>
     call<ListResult>(
       `/api/campaigns?${after ? `after=${encodeURIComponent(after)}&` : ''}limit=50`,

@@ -103,6 +103,8 @@ function Changesets({ campaign }: { campaign: string }) {
   const [pages, setPages] = useState<{ rows: ChangesetStatus[]; next: string | null }>();
   const [error, setError] = useState<string>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [settings] = useLoad(() => api.settings(), '');
+  const bulk = settings.status === 'ready' && settings.value.bulkActions;
   const key = JSON.stringify(filters);
 
   useEffect(() => {
@@ -251,7 +253,13 @@ function Changesets({ campaign }: { campaign: string }) {
         </table>
       )}
       {pages?.next && <button onClick={more}>More changesets</button>}
-      <BulkActions campaign={campaign} filters={filters} repositories={selectedRepositories} />
+      {bulk ? (
+        <BulkActions campaign={campaign} filters={filters} repositories={selectedRepositories} />
+      ) : (
+        <p className="muted" data-testid="bulk-off">
+          Bulk actions are off on this dashboard (DASHBOARD_BULK_ACTIONS=on turns them on).
+        </p>
+      )}
     </>
   );
 }
@@ -303,6 +311,8 @@ function BulkActions(props: { campaign: string; filters: Filters; repositories: 
       : 'every changeset the filters match';
 
   const submit = async () => {
+    const everything = `Run ${operation} on every changeset the filters match?`;
+    if (props.repositories.length === 0 && !window.confirm(everything)) return;
     setBusy(true);
     setError(undefined);
     try {

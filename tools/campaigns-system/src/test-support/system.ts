@@ -49,7 +49,10 @@ export interface RunningSystem {
    * Starts one more process of a service and waits until it is ready; on `port` when given
    * (a replacement for a killed process keeps its address: the simulator's webhook points there).
    */
-  start(name: ProcessName, options?: { port?: number }): Promise<ServiceProcess>;
+  start(
+    name: ProcessName,
+    options?: { port?: number; env?: Record<string, string> },
+  ): Promise<ServiceProcess>;
   /** SIGKILLs every process of a service. */
   kill(name: ProcessName): Promise<void>;
   /** SIGKILLs the `index`th process of `processes(name)`; returns the port it listened on. */
@@ -143,12 +146,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
 
   const start = async (
     name: ProcessName,
-    startOptions: { port?: number } = {},
+    startOptions: { port?: number; env?: Record<string, string> } = {},
   ): Promise<ServiceProcess> => {
     const port = startOptions.port ?? (await freePort());
     const proc = spawnService(`services/${name}/dist/main.js`, {
       ...baseEnv,
       ...serviceEnv,
+      ...startOptions.env,
       PORT: String(port),
       HOST: '127.0.0.1',
     });
