@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_PAGE_ROWS, type ChangesetsPage, type ChangesetStatus } from '@campaigns/contracts';
+import { SERVICE_SETTINGS } from '@campaigns/service-kit';
 import {
   BadRequestException,
   Body,
@@ -13,14 +14,10 @@ import {
   Post,
   Query,
   UseFilters,
-  Catch,
-  type ArgumentsHost,
-  type ExceptionFilter,
 } from '@nestjs/common';
-import type { HttpResponse } from '../ui-files.controller.js';
-import { SERVICE_SETTINGS } from '@campaigns/service-kit';
 import type { DashboardSettings } from '../dashboard-settings.js';
 import { CampaignHistory } from './campaign-history.js';
+import { DashboardErrorFilter } from './dashboard-error.filter.js';
 import {
   bulkAction,
   campaignName,
@@ -30,32 +27,7 @@ import {
   InvalidInput,
   pageParams,
 } from './query-params.js';
-import { SpecServiceApi, SpecServiceRefused, SpecServiceUnavailable } from './spec-service-api.js';
-
-/**
- * Turns what went wrong into the status a browser understands, each with one line: bad input
- * 400, an unknown campaign 404, spec-service down 503. Anything else is Nest's 500 (no stack).
- */
-@Catch(InvalidInput, SpecServiceRefused, SpecServiceUnavailable)
-export class DashboardErrorFilter implements ExceptionFilter {
-  catch(error: Error, host: ArgumentsHost): void {
-    const status =
-      error instanceof InvalidInput
-        ? 400
-        : error instanceof SpecServiceRefused
-          ? error.code === 'not-found'
-            ? 404
-            : error.code === 'invalid-request'
-              ? 400
-              : 503
-          : 503;
-    host
-      .switchToHttp()
-      .getResponse<HttpResponse>()
-      .status(status)
-      .json({ statusCode: status, message: error.message });
-  }
-}
+import { SpecServiceApi } from './spec-service-api.js';
 
 /** Who a bulk action is recorded as until the dashboard has sign-in (S2). */
 export const DASHBOARD_ACTOR = 'dashboard';
