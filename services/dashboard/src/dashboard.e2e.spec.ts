@@ -21,6 +21,8 @@ describe('the dashboard, clicked through in Chromium', () => {
   let system: RunningSystem;
   let browser: Browser;
   let page: Page;
+  /** What the pages threw or logged as errors in the browser, for the last test. */
+  const browserErrors: string[] = [];
 
   /** Waits until the page shows exactly `n` elements matching `selector`. */
   const countIs = (selector: string, n: number) =>
@@ -30,6 +32,11 @@ describe('the dashboard, clicked through in Chromium', () => {
     system = await startDemoSystem();
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (error) => browserErrors.push(error.message));
+    page.on(
+      'console',
+      (m) => m.type() === 'error' && browserErrors.push(`${m.text()} (${m.location().url})`),
+    );
   }, 600_000);
   afterAll(async () => {
     await browser?.close();
@@ -168,5 +175,9 @@ describe('the dashboard, clicked through in Chromium', () => {
       status: 400,
       body: { statusCode: 400, message: 'a comment needs a message' },
     });
+  });
+
+  it('raised no error in the browser on any page it showed', () => {
+    expect(browserErrors).toEqual([]);
   });
 });
