@@ -38,6 +38,7 @@ export const PURE_MODULES = [
   'services/spec-service/src/status/status-evolve.ts',
   'services/spec-service/src/status/changeset-match.ts',
   'services/spec-service/src/workspaces/listing-plan.ts',
+  'services/dashboard/src/api/query-params.ts',
 ];
 
 export default defineConfig(

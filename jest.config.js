@@ -28,7 +28,10 @@ export default {
       '<rootDir>/libs/$1/src/test-support/index.ts',
     '^@campaigns/(events|contracts|service-kit|campaign-spec|codehost|process-pool)$':
       '<rootDir>/libs/$1/src/index.ts',
+    '^@campaigns/audit$': '<rootDir>/libs/audit/src/index.ts',
+    '^@campaigns/audit/timeline$': '<rootDir>/libs/audit/src/timeline.ts',
     '^@campaigns/github-sim$': '<rootDir>/tools/github-sim/src/index.ts',
+    '^@campaigns/system/testing$': '<rootDir>/tools/campaigns-system/src/test-support/system.ts',
     '^@campaigns/system$': '<rootDir>/tools/campaigns-system/src/index.ts',
     '^@campaigns/(spec-service|reconciler-service|webhook-gateway)/testing$':
       '<rootDir>/services/$1/src/test-support/index.ts',

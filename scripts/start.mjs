@@ -22,6 +22,7 @@ const SERVICES = [
   { name: 'executor-service', defaultPort: 3102 },
   { name: 'reconciler-service', defaultPort: 3103 },
   { name: 'webhook-gateway', defaultPort: 3104 },
+  { name: 'dashboard', defaultPort: 3105 },
 ];
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -34,7 +35,7 @@ const LOG_TAIL_LINES = 15;
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code, text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
 const PREFIX_WIDTH = Math.max(...SERVICES.map((s) => s.name.length));
-const SERVICE_COLORS = ['36', '35', '33', '32'];
+const SERVICE_COLORS = ['36', '35', '33', '32', '34'];
 
 // A closed stdout (e.g. `npm start | head`) must not crash the supervisor while services run.
 process.stdout.on('error', () => undefined);
@@ -171,7 +172,7 @@ function readConfig(argv) {
 const HELP = `npm start [-- --json]
 
 Installs dependencies if needed, builds, checks PostgreSQL and NATS JetStream, creates the
-database and starts the four services, printing where each listens. Ctrl-C stops them.
+database and starts the services and the dashboard, printing where each listens. Ctrl-C stops them.
 
   --json   print the services' raw JSON log lines on stdout (and everything else on
            stderr) instead of the compact form
@@ -183,7 +184,7 @@ requests and prints them. State is kept in .campaigns/ (delete it, and the datab
 
 Environment: DATABASE_URL, NATS_URL, HOST, LOG_LEVEL, CAMPAIGNS_CONFIG, and per-service ports
 SPEC_SERVICE_PORT (3101), EXECUTOR_SERVICE_PORT (3102), RECONCILER_SERVICE_PORT (3103),
-WEBHOOK_GATEWAY_PORT (3104).`;
+WEBHOOK_GATEWAY_PORT (3104), DASHBOARD_PORT (3105: the web dashboard).`;
 
 /** The URL without its password, for messages. */
 function redact(url) {
@@ -602,7 +603,8 @@ function printEndpoints(config) {
   for (const row of rows.slice(1)) say(format(row));
   say('');
   say(`PostgreSQL ${redact(config.databaseUrl)} · NATS ${redact(config.natsUrl)}`);
-  say('All four services are ready.');
+  const dashboard = config.services.find((s) => s.name === 'dashboard');
+  say(`All services are ready. The dashboard: ${base(dashboard)}/`);
 }
 
 /** The executor runs steps in containers: Docker must answer (started here when we can). */

@@ -22,7 +22,7 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
     const path = join(dir, name);
     if (name === 'node_modules' || name === 'dist') continue;
     if (statSync(path).isDirectory()) sourceFiles(path, out);
-    else if (/\.(ts|mts|mjs|js)$/.test(name)) out.push(path);
+    else if (/\.(ts|tsx|mts|mjs|js)$/.test(name)) out.push(path);
   }
   return out;
 }

@@ -12,7 +12,7 @@ import {
 } from '@campaigns/events';
 import { createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
-import type { BurndownCounts } from './burndown.js';
+import type { BurndownCounts } from '@campaigns/audit';
 import { campaignStatusAt } from './status-at.js';
 
 const NAME = 'burndown-int';

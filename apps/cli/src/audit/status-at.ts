@@ -13,7 +13,8 @@ import {
 } from '@campaigns/contracts';
 import type { ExecutionPageKey as ExecutionKey, PageKey } from '@campaigns/spec-service';
 import type pg from 'pg';
-import { auditDatabase, campaignEvents, readOnly } from './audit-store.js';
+import { campaignEvents, readOnly } from '@campaigns/audit';
+import { auditDatabase } from './audit-store.js';
 
 /** The projection's tables are rebuilt in the session's temporary schema: nothing durable is written. */
 const SCRATCH = 'pg_temp';

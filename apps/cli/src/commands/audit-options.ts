@@ -1,5 +1,5 @@
 import { UsageError } from '../command.js';
-import { parseChangesetFilter, type ChangesetFilter } from '../audit/timeline.js';
+import { parseChangesetFilter, type ChangesetFilter } from '@campaigns/audit/timeline';
 
 /** How audit prints: text for people, JSON (Lines, for the timeline) or YAML documents. */
 export type AuditFormat = 'text' | 'json' | 'yaml';

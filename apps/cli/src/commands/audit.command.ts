@@ -98,7 +98,7 @@ async function runAudit(
     printData(io, 'yaml', JSON.parse(json));
     return code;
   }
-  const store = await import('../audit/audit-store.js');
+  const store = await import('@campaigns/audit');
   const exists = await store.readOnly(pool, (db) => store.campaignExists(db, request.campaign));
   if (!exists) throw new CliFailure(`audit: no campaign "${request.campaign}" in the event log`, 1);
 
@@ -119,7 +119,7 @@ async function runAudit(
     return EXIT.ok;
   }
 
-  const timeline = await import('../audit/timeline.js');
+  const timeline = await import('@campaigns/audit/timeline');
   const { events, previousSpecText } = await store.readOnly(pool, async (db) => ({
     events: await store.campaignEvents(db, request.campaign, {
       ...(request.since ? { since: request.since } : {}),

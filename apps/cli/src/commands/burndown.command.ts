@@ -70,12 +70,11 @@ export const burndownCommand: Command = {
 
     // Loaded only here: the projections and the database driver are not every command's.
     const { auditPool } = await import('../audit/audit-store.js');
-    const { readBurndownLog } = await import('../audit/burndown-log.js');
-    const bd = await import('../audit/burndown.js');
+    const bd = await import('@campaigns/audit');
     const pool = auditPool(io.env);
     let log;
     try {
-      log = await readBurndownLog(pool, campaign, until);
+      log = await bd.readBurndownLog(pool, campaign, until);
     } catch (err) {
       throw new CliFailure(
         `burndown: reading the event store failed: ${(err as Error).message}`,

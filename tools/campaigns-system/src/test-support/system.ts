@@ -26,6 +26,8 @@ export const SERVICE_NAMES = [
   'webhook-gateway',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The backend services and the web dashboard (started only when `dashboard` asks). */
+export type ProcessName = ServiceName | 'dashboard';
 
 export interface CliResult {
   code: number;
@@ -42,23 +44,28 @@ export interface RunningSystem {
   /** `campaign ARGS` as a user runs it (the built CLI in a child process). */
   cli(args: readonly string[], extraEnv?: Record<string, string>): Promise<CliResult>;
   /** The processes of a service (two executor replicas by default). */
-  processes(name: ServiceName): ServiceProcess[];
+  processes(name: ProcessName): ServiceProcess[];
   /**
    * Starts one more process of a service and waits until it is ready; on `port` when given
    * (a replacement for a killed process keeps its address: the simulator's webhook points there).
    */
-  start(name: ServiceName, options?: { port?: number }): Promise<ServiceProcess>;
+  start(
+    name: ProcessName,
+    options?: { port?: number; env?: Record<string, string> },
+  ): Promise<ServiceProcess>;
   /** SIGKILLs every process of a service. */
-  kill(name: ServiceName): Promise<void>;
+  kill(name: ProcessName): Promise<void>;
   /** SIGKILLs the `index`th process of `processes(name)`; returns the port it listened on. */
-  killOne(name: ServiceName, index: number): Promise<{ port: number; pid: number }>;
+  killOne(name: ProcessName, index: number): Promise<{ port: number; pid: number }>;
   /** Every process started so far, running or exited, in start order (for their logs). */
-  history(): { name: ServiceName; port: number; proc: ServiceProcess }[];
+  history(): { name: ProcessName; port: number; proc: ServiceProcess }[];
   /** The HTTP status of each running process's `GET /readyz` (0: no answer). */
-  readiness(name: ServiceName): Promise<number[]>;
+  readiness(name: ProcessName): Promise<number[]>;
   /** Every log line any service wrote, for secret scans. */
   allOutput(): string;
   gatewayUrl(): string;
+  /** Where the dashboard listens (started with `dashboard: true`). */
+  dashboardUrl(): string;
   stop(): Promise<void>;
 }
 
@@ -79,6 +86,8 @@ export interface SystemOptions {
    */
   postgresAdminUrl?: string;
   natsUrl?: string;
+  /** Start the web dashboard too (`dashboardUrl()`). */
+  dashboard?: boolean;
 }
 
 async function waitReady(port: number, proc: ServiceProcess, name: string): Promise<void> {
@@ -130,19 +139,20 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     LOG_LEVEL: 'info',
     CAMPAIGN_ACTOR: 'e2e-tester',
   };
-  const running = new Map<ServiceName, { proc: ServiceProcess; port: number }[]>();
+  const running = new Map<ProcessName, { proc: ServiceProcess; port: number }[]>();
   const finished: ServiceProcess[] = [];
-  const started: { name: ServiceName; port: number; proc: ServiceProcess }[] = [];
+  const started: { name: ProcessName; port: number; proc: ServiceProcess }[] = [];
   const serviceEnv = options.serviceEnv ?? {};
 
   const start = async (
-    name: ServiceName,
-    startOptions: { port?: number } = {},
+    name: ProcessName,
+    startOptions: { port?: number; env?: Record<string, string> } = {},
   ): Promise<ServiceProcess> => {
     const port = startOptions.port ?? (await freePort());
     const proc = spawnService(`services/${name}/dist/main.js`, {
       ...baseEnv,
       ...serviceEnv,
+      ...startOptions.env,
       PORT: String(port),
       HOST: '127.0.0.1',
     });
@@ -217,6 +227,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         .map((p) => `${p.stdoutLines.join('\n')}\n${p.stderr()}`)
         .join('\n'),
     gatewayUrl: () => `http://127.0.0.1:${running.get('webhook-gateway')![0]!.port}`,
+    dashboardUrl: () => {
+      const first = running.get('dashboard')?.[0];
+      if (!first) throw new Error('no dashboard is running: start the system with dashboard: true');
+      return `http://127.0.0.1:${first.port}`;
+    },
     async stop() {
       for (const list of running.values()) {
         for (const { proc } of list) if (proc.child.exitCode === null) proc.child.kill('SIGTERM');
@@ -246,6 +261,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     ] as const) {
       for (let i = 0; i < replicas[name]; i++) await start(name);
     }
+    if (options.dashboard) await start('dashboard');
     await env.connectWebhooks(`${system.gatewayUrl()}/webhooks/github`);
     return system;
   } catch (error) {

@@ -5,7 +5,7 @@ import {
   type StoredEvent,
 } from '@campaigns/events';
 import type pg from 'pg';
-import { campaignEvents, campaignExists, readOnly } from './audit-store.js';
+import { campaignEvents, campaignExists, readOnly } from './event-log.js';
 
 /** What `campaign burndown` folds: a campaign's changeset events up to `until`, one snapshot. */
 export type BurndownLog =
