@@ -1,11 +1,13 @@
 import type { ApiError } from '@campaigns/contracts';
 import { EXIT, type CliIo } from '../command.js';
+import { EXIT_NOT_AUTHENTICATED } from './credentials.js';
 import { isStructured, type OutputFormat } from './options.js';
 import { printData } from './output.js';
 
 /**
  * Reports spec-service's `ok: false` answer: its diagnostics (FILE:LINE:COL: message) and
- * message on stderr, and with `-o json|yaml` the error on stdout too. Exit 1.
+ * message on stderr, and with `-o json|yaml` the error on stdout too. Exit 1, or 4 when the
+ * caller is not authenticated or not allowed.
  */
 export function reportApiError(
   command: string,
@@ -16,7 +18,9 @@ export function reportApiError(
   if (isStructured(format)) printData(io, format, { ok: false, error });
   for (const diagnostic of error.diagnostics ?? []) io.stderr(`${diagnostic}\n`);
   io.stderr(`campaign ${command}: ${error.message}\n`);
-  return EXIT.failed;
+  return error.code === 'unauthenticated' || error.code === 'forbidden'
+    ? EXIT_NOT_AUTHENTICATED
+    : EXIT.failed;
 }
 
 /** Milliseconds from an optional environment variable (tests shorten waits with these). */

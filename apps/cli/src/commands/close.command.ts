@@ -1,15 +1,10 @@
 import type { CloseRequest, CloseResult, DeleteRequest, DeleteResult } from '@campaigns/contracts';
 import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
-import { actorOf } from './apply.command.js';
 import { NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
 import { addOutputOptions, isStructured, outputOf } from './options.js';
 import { printData } from './output.js';
 import { clientSettings, withSpecService } from './spec-service-client.js';
-
-const ACTOR_ENV = [
-  ['CAMPAIGN_ACTOR', 'who acts, as recorded in the event log (default: your user name)'],
-] as const;
 
 function campaignArgument(args: (string | undefined)[], verb: string): string {
   const campaign = args[0];
@@ -32,7 +27,7 @@ export const closeCommand: Command = {
     addOutputOptions(command, ['json', 'yaml']);
   },
   help: {
-    env: [...NATS_ENV, ...ACTOR_ENV],
+    env: NATS_ENV,
     examples: [
       ['campaign close hello-world', 'no spec can be applied any more; pull requests stay open'],
       [
@@ -48,7 +43,6 @@ export const closeCommand: Command = {
     const request: CloseRequest = {
       campaign,
       closeChangesets: options['closeChangesets'] === true,
-      actor: actorOf(io.env),
     };
     return askSpecService<CloseResult>(io, format, 'close', request, (result) =>
       !result.closed
@@ -69,7 +63,7 @@ export const deleteCommand: Command = {
     addOutputOptions(command, ['json', 'yaml']);
   },
   help: {
-    env: [...NATS_ENV, ...ACTOR_ENV],
+    env: NATS_ENV,
     examples: [
       [
         'campaign delete hello-world',
@@ -81,7 +75,7 @@ export const deleteCommand: Command = {
   async run({ options, args }, io) {
     const campaign = campaignArgument(args, 'delete');
     const format = outputOf(options);
-    const request: DeleteRequest = { campaign, actor: actorOf(io.env) };
+    const request: DeleteRequest = { campaign };
     return askSpecService<DeleteResult>(
       io,
       format,

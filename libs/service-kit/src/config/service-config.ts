@@ -10,6 +10,11 @@ export interface ServiceConfig {
   readonly databaseUrl: string;
   /** One NATS server URL, or several separated by commas (a cluster). */
   readonly natsUrl: string;
+  /**
+   * The NATS user and password (NATS_USER, NATS_PASSWORD), over any in NATS_URL; unset on an
+   * open local server. The password is never logged.
+   */
+  readonly natsCredentials: { readonly user?: string; readonly pass?: string };
   /** HTTP port; 0 asks the OS for a free one. */
   readonly port: number;
   readonly host: string;
@@ -90,6 +95,10 @@ export function loadServiceConfig(env: Env, defaultPort: number): ServiceConfig 
   return {
     databaseUrl,
     natsUrl,
+    natsCredentials: {
+      ...(read('NATS_USER') === undefined ? {} : { user: read('NATS_USER')! }),
+      ...(read('NATS_PASSWORD') === undefined ? {} : { pass: read('NATS_PASSWORD')! }),
+    },
     port,
     host,
     logLevel: level as LogLevel,
