@@ -79,12 +79,15 @@ export class IdentityStore {
     return { name, siteAdmin, createdAt: rows[0]!.created_at.toISOString(), activeTokens: 0 };
   }
 
-  /** The operator's bootstrap: the user exists afterwards and is a site admin. */
-  async ensureSiteAdmin(name: string): Promise<void> {
+  /**
+   * The user exists afterwards, a site admin or not as asked (the operator's bootstrap, the
+   * demo users of `npm start`, tests).
+   */
+  async ensureUser(name: string, siteAdmin: boolean): Promise<void> {
     await this.db.query(
-      `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, true)
-       ON CONFLICT (name) DO UPDATE SET site_admin = true`,
-      [name],
+      `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET site_admin = EXCLUDED.site_admin`,
+      [name, siteAdmin],
     );
   }
 
