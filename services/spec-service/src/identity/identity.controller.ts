@@ -35,7 +35,7 @@ import { IdentityError, IdentityStore, type Caller } from './identity-store.js';
 export class IdentityController {
   constructor(@Inject(IdentityStore) private readonly identities: IdentityStore) {}
 
-  @MessagePattern('whoami')
+  @MessagePattern('campaign.whoami')
   whoami(
     @Payload(new ZodPayloadPipe(whoamiRequestSchema)) _request: unknown,
     @CallerOf() caller: Caller,
@@ -43,7 +43,7 @@ export class IdentityController {
     return { user: caller.user, siteAdmin: caller.siteAdmin, namespaces: [caller.user] };
   }
 
-  @MessagePattern('users-create')
+  @MessagePattern('campaign.users-create')
   async usersCreate(
     @Payload(new ZodPayloadPipe(usersCreateRequestSchema))
     request: { name: string; siteAdmin: boolean },
@@ -55,7 +55,7 @@ export class IdentityController {
     return { user: await refusing(this.identities.createUser(request.name, request.siteAdmin)) };
   }
 
-  @MessagePattern('users-list')
+  @MessagePattern('campaign.users-list')
   async usersList(
     @Payload(new ZodPayloadPipe(usersListRequestSchema)) _request: unknown,
     @CallerOf() caller: Caller,
@@ -64,7 +64,7 @@ export class IdentityController {
     return { users: await this.identities.listUsers() };
   }
 
-  @MessagePattern('tokens-create')
+  @MessagePattern('campaign.tokens-create')
   async tokensCreate(
     @Payload(new ZodPayloadPipe(tokensCreateRequestSchema)) request: TokensCreateRequest,
     @CallerOf() caller: Caller,
@@ -73,7 +73,7 @@ export class IdentityController {
     return refusing(this.identities.issueToken(request.user));
   }
 
-  @MessagePattern('tokens-revoke')
+  @MessagePattern('campaign.tokens-revoke')
   async tokensRevoke(
     @Payload(new ZodPayloadPipe(tokensRevokeRequestSchema)) request: TokensRevokeRequest,
     @CallerOf() caller: Caller,
