@@ -129,7 +129,8 @@ function buildProgram(io: CliIo, exitWith: (code: number) => void): Program {
     sub.action(async (...params: unknown[]) => {
       const self = params.at(-1) as Program;
       const declared = self.registeredArguments.length;
-      const extra = self.args.slice(declared);
+      // A variadic last argument (admin's WORDS...) takes all the rest.
+      const extra = self.registeredArguments.at(-1)?.variadic ? [] : self.args.slice(declared);
       if (extra.length > 0) throw excessArguments(c, self, extra);
       exitWith(
         await c.run(

@@ -5,7 +5,6 @@ import type {
   UsersCreateResult,
   UsersListResult,
 } from '@campaigns/contracts';
-import { Option } from 'commander';
 import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
 import { reportApiError } from './api-reply.js';
 import { EXIT_NOT_AUTHENTICATED } from './credentials.js';
@@ -31,11 +30,7 @@ export const adminCommand: Command = {
     command
       .argument('[WORDS...]', 'users create NAME | users list | tokens create USER | ...')
       .option('--site-admin', 'users create: the new user is a site admin')
-      .addOption(
-        new Option('--database-url <URL>', 'bootstrap: the database spec-service uses').env(
-          'DATABASE_URL',
-        ),
-      )
+      .option('--database-url <URL>', 'bootstrap: the database spec-service uses')
       .option('--schema <SCHEMA>', "bootstrap: spec-service's schema (default spec_service)");
     addOutputOptions(command, ['json', 'yaml']);
   },
@@ -165,7 +160,7 @@ async function bootstrap(
   name: string,
   options: Record<string, unknown>,
 ): Promise<number> {
-  const url = options['databaseUrl'] as string | undefined;
+  const url = (options['databaseUrl'] as string | undefined) ?? io.env['DATABASE_URL']?.trim();
   if (!url)
     throw new UsageError(
       'admin bootstrap needs the database: --database-url URL (or DATABASE_URL)',
