@@ -1,18 +1,17 @@
 import type {
-  ApiVerb,
   TokensCreateResult,
   TokensRevokeResult,
   UsersCreateResult,
   UsersListResult,
 } from '@campaigns/contracts';
 import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
-import { reportApiError } from './api-reply.js';
+import { askSpecService } from './api-reply.js';
 import { EXIT_NOT_AUTHENTICATED } from './credentials.js';
 import { renderTable } from './format.js';
 import { NATS_ENV } from './help-text.js';
-import { report, requestSettings } from './identity.command.js';
+import { report } from './identity.command.js';
 import { addOutputOptions, outputOf, tableView, type OutputFormat } from './options.js';
-import { CliFailure, withSpecService } from './spec-service-client.js';
+import { CliFailure } from './spec-service-client.js';
 
 const USAGE = [
   'campaign admin users create NAME [--site-admin]',
@@ -89,6 +88,15 @@ type AdminVerb = (
   siteAdmin: boolean,
 ) => Promise<number>;
 
+/** One request, its refusals reported as `campaign admin: …`. */
+const ask = <R extends object>(
+  io: CliIo,
+  format: OutputFormat,
+  verb: Parameters<typeof askSpecService>[2],
+  request: object,
+  say: (result: R) => string,
+) => askSpecService<R>(io, format, verb, request, say, 'admin');
+
 const ADMIN_VERBS: Record<string, AdminVerb> = {
   'users create': (io, format, name, siteAdmin) =>
     ask<UsersCreateResult>(
@@ -128,27 +136,6 @@ const ADMIN_VERBS: Record<string, AdminVerb> = {
       (r) => `Revoked ${r.revoked} token${r.revoked === 1 ? '' : 's'}\n`,
     ),
 };
-
-/** One admin request; its result as data or as the sentence `text` makes of it. */
-function ask<T extends object>(
-  io: CliIo,
-  format: OutputFormat,
-  verb: ApiVerb,
-  body: object,
-  text: (result: T) => string,
-): Promise<number> {
-  return withSpecService(
-    io.env,
-    async (client) => {
-      const reply = await client.request<T>(verb, body);
-      if (!reply.ok) return reportApiError('admin', reply.error, io, format);
-      const { ok: _ok, ...result } = reply;
-      report(io, format, result, text(result as unknown as T));
-      return EXIT.ok;
-    },
-    requestSettings(io),
-  );
-}
 
 /**
  * The first site admin, on the database itself (whoever can write there is an operator): makes

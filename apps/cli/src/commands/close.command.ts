@@ -1,10 +1,8 @@
 import type { CloseRequest, CloseResult, DeleteRequest, DeleteResult } from '@campaigns/contracts';
-import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
-import { envMs, reportApiError } from './api-reply.js';
+import { UsageError, type Command } from '../command.js';
+import { askSpecService } from './api-reply.js';
 import { NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
-import { addOutputOptions, isStructured, outputOf } from './options.js';
-import { printData } from './output.js';
-import { clientSettings, withSpecService } from './spec-service-client.js';
+import { addOutputOptions, outputOf } from './options.js';
 
 function campaignArgument(args: (string | undefined)[], verb: string): string {
   const campaign = args[0];
@@ -86,30 +84,3 @@ export const deleteCommand: Command = {
     );
   },
 };
-
-/**
- * Sends one request to spec-service and prints its answer: the data with -o json|yaml, else
- * the line `say` makes of it; an error reply is one line and exit 1.
- */
-async function askSpecService<R extends object>(
-  io: CliIo,
-  format: ReturnType<typeof outputOf>,
-  verb: 'close' | 'delete',
-  request: CloseRequest | DeleteRequest,
-  say: (result: R) => string,
-): Promise<number> {
-  const settings = clientSettings(io.env);
-  settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
-  return withSpecService(
-    io.env,
-    async (client) => {
-      const reply = await client.request<R>(verb, request);
-      if (!reply.ok) return reportApiError(verb, reply.error, io, format);
-      const { ok: _ok, ...result } = reply;
-      if (isStructured(format)) printData(io, format, result);
-      else io.stdout(`${say(result as unknown as R)}\n`);
-      return EXIT.ok;
-    },
-    settings,
-  );
-}

@@ -1,6 +1,6 @@
 import type { WhoamiResult } from '@campaigns/contracts';
 import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
-import { envMs, reportApiError } from './api-reply.js';
+import { askSpecService, reportApiError, requestSettings } from './api-reply.js';
 import {
   configFileOf,
   EXIT_NOT_AUTHENTICATED,
@@ -10,18 +10,7 @@ import {
 import { NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
 import { addOutputOptions, isStructured, outputOf, type OutputFormat } from './options.js';
 import { printData } from './output.js';
-import { clientSettings, withSpecService, type ClientSettings } from './spec-service-client.js';
-
-const AUTH_EXIT_CODES: Command['help']['exitCodes'] = NATS_EXIT_CODES;
-
-/** The settings of a command that asks spec-service, with the test-shortened timeout. */
-export function requestSettings(io: CliIo, token?: string): ClientSettings {
-  const settings = clientSettings(
-    token === undefined ? io.env : { ...io.env, CAMPAIGN_TOKEN: token },
-  );
-  settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
-  return settings;
-}
+import { withSpecService } from './spec-service-client.js';
 
 export const whoamiCommand: Command = {
   name: 'whoami',
@@ -35,22 +24,10 @@ export const whoamiCommand: Command = {
     examples: [
       ['campaign whoami', 'your user name, whether you are a site admin, your namespaces'],
     ],
-    exitCodes: AUTH_EXIT_CODES,
+    exitCodes: NATS_EXIT_CODES,
   },
-  async run({ options }, io) {
-    const format = outputOf(options);
-    return withSpecService(
-      io.env,
-      async (client) => {
-        const reply = await client.request<WhoamiResult>('whoami', {});
-        if (!reply.ok) return reportApiError('whoami', reply.error, io, format);
-        const { ok: _ok, ...who } = reply;
-        if (isStructured(format)) printData(io, format, who);
-        else io.stdout(whoamiText(who));
-        return EXIT.ok;
-      },
-      requestSettings(io),
-    );
+  run({ options }, io) {
+    return askSpecService<WhoamiResult>(io, outputOf(options), 'whoami', {}, whoamiText);
   },
 };
 
