@@ -1,3 +1,5 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import type { WhoamiResult } from '@campaigns/contracts';
 import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
 import { askSpecService, reportApiError, requestSettings } from './api-reply.js';
@@ -10,7 +12,7 @@ import {
 import { NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
 import { addOutputOptions, isStructured, outputOf, type OutputFormat } from './options.js';
 import { printData } from './output.js';
-import { withSpecService } from './spec-service-client.js';
+import { CliFailure, withSpecService } from './spec-service-client.js';
 
 export const whoamiCommand: Command = {
   name: 'whoami',
@@ -120,10 +122,27 @@ export const logoutCommand: Command = {
 async function readTokenFrom(io: CliIo): Promise<string> {
   const stdin = io.stdin;
   if (stdin === undefined) throw new UsageError('login reads the token from stdin');
-  if ((stdin as { isTTY?: boolean }).isTTY) io.stderr('Access token: ');
-  const token = await firstLine(stdin);
+  const token = (stdin as { isTTY?: boolean }).isTTY
+    ? await hiddenLine(stdin, io)
+    : await firstLine(stdin);
   if (token === '') throw new UsageError('login needs the token on stdin: campaign login < FILE');
   return token;
+}
+
+/** A line typed at the terminal, not echoed (a token on the screen is a token in the scrollback). */
+async function hiddenLine(stdin: NodeJS.ReadableStream, io: CliIo): Promise<string> {
+  io.stderr('Access token (not shown): ');
+  const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const prompt = createInterface({ input: stdin, output: muted, terminal: true });
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      prompt.on('SIGINT', () => reject(new CliFailure('login cancelled', EXIT.interrupted)));
+      prompt.question('', (line) => resolve(line.trim()));
+    });
+  } finally {
+    prompt.close();
+    io.stderr('\n');
+  }
 }
 
 async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
