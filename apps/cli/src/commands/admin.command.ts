@@ -70,7 +70,10 @@ export const adminCommand: Command = {
     }
     const key = `${area ?? ''} ${action ?? ''}`;
     const needsTarget = key !== 'users list';
-    if (!ADMIN_VERBS[key]) throw new UsageError(`admin needs one of:\n  ${USAGE.join('\n  ')}`);
+    if (!ADMIN_VERBS[key])
+      throw new UsageError(
+        'admin needs users create, users list, tokens create, tokens revoke or bootstrap',
+      );
     if (needsTarget !== (target !== undefined))
       throw new UsageError(
         needsTarget
