@@ -182,7 +182,14 @@ with CAMPAIGNS_SAMPLE_REPOS (8) sample repositories, points the services and its
 it, applies examples/hello-world.campaign.yaml with \`published: true\`, waits for the pull
 requests and prints them. State is kept in .campaigns/ (delete it, and the database, to start over).
 
-Environment: DATABASE_URL, NATS_URL, HOST, LOG_LEVEL, CAMPAIGNS_CONFIG, and per-service ports
+Once the services are ready it creates the demo users "admin" (a site admin) and "demo", keeps
+their tokens in .campaigns/demo-tokens.json and logs the CLI in as demo (unless it is logged in
+already), so \`npx campaign status hello-world\` works in another terminal.
+
+NATS: the local one as it is (open, as the machine's usually is); for a closed one
+(deploy/nats/nats.conf) set NATS_USER=services and NATS_PASSWORD.
+
+Environment: DATABASE_URL, NATS_URL, NATS_USER, NATS_PASSWORD, HOST, LOG_LEVEL, CAMPAIGNS_CONFIG, and per-service ports
 SPEC_SERVICE_PORT (3101), EXECUTOR_SERVICE_PORT (3102), RECONCILER_SERVICE_PORT (3103),
 WEBHOOK_GATEWAY_PORT (3104), DASHBOARD_PORT (3105: the web dashboard).`;
 
@@ -494,7 +501,12 @@ async function checkNats(config) {
   const { jetstreamManager } = await import('@nats-io/jetstream');
   let connection;
   try {
-    connection = await connect({ servers: config.natsUrl.split(','), timeout: CONNECT_TIMEOUT_MS });
+    connection = await connect({
+      servers: config.natsUrl.split(','),
+      timeout: CONNECT_TIMEOUT_MS,
+      // A closed NATS (deploy/nats/nats.conf): as the services connect.
+      ...(env('NATS_USER') ? { user: env('NATS_USER'), pass: env('NATS_PASSWORD') } : {}),
+    });
   } catch (error) {
     throw new StartError(
       `NATS does not answer at ${redact(config.natsUrl)} (${error.message}).`,
@@ -715,6 +727,89 @@ async function startSimulator(config) {
   );
 }
 
+const CLI_ENTRY = path.join(root, 'apps', 'cli', 'dist', 'main.js');
+
+/** `campaign ARGS` with its output captured (tokens must not reach the terminal unasked). */
+function captureCli(config, args, extraEnv = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+      cwd: root,
+      env: {
+        ...process.env,
+        NATS_URL: config.natsUrl,
+        DATABASE_URL: config.databaseUrl,
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', (error) => resolve({ code: -1, stdout, stderr: error.message }));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A token from an earlier npm start that spec-service still accepts, or undefined. */
+async function stillValid(config, token) {
+  if (typeof token !== 'string' || !token.startsWith('cmp_')) return undefined;
+  const who = await captureCli(config, ['whoami'], { CAMPAIGN_TOKEN: token });
+  return who.code === 0 ? token : undefined;
+}
+
+/**
+ * The demo users (README, "Users and access tokens"): "admin", a site admin bootstrapped on the
+ * database as an operator does, and "demo", created by admin through the API. Their tokens are
+ * kept in .campaigns/demo-tokens.json (0600) and reused while spec-service accepts them. The CLI
+ * in another terminal finds demo's token: npm start logs it in unless a token that still works is
+ * saved already.
+ */
+async function createDemoUsers(config) {
+  const { mkdir, readFile, writeFile } = await import('node:fs/promises');
+  await mkdir(config.stateDir, { recursive: true });
+  const file = path.join(config.stateDir, 'demo-tokens.json');
+  const saved = existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) : {};
+  let admin = await stillValid(config, saved.admin);
+  if (!admin) {
+    const bootstrap = await captureCli(config, ['admin', 'bootstrap', 'admin']);
+    if (bootstrap.code !== 0)
+      throw new StartError(`Could not bootstrap the admin user: ${bootstrap.stderr.trim()}`);
+    admin = bootstrap.stdout.trim();
+  }
+  let demo = await stillValid(config, saved.demo);
+  if (!demo) {
+    const asAdmin = { CAMPAIGN_TOKEN: admin };
+    const created = await captureCli(config, ['admin', 'users', 'create', 'demo'], asAdmin);
+    if (created.code !== 0 && !created.stderr.includes('exists already'))
+      throw new StartError(`Could not create the demo user: ${created.stderr.trim()}`);
+    const issued = await captureCli(config, ['admin', 'tokens', 'create', 'demo'], asAdmin);
+    if (issued.code !== 0)
+      throw new StartError(`Could not create demo's token: ${issued.stderr.trim()}`);
+    demo = issued.stdout.trim();
+  }
+  await writeFile(file, `${JSON.stringify({ admin, demo }, null, 2)}\n`, { mode: 0o600 });
+  config.demoToken = demo;
+  // The CLI's own saved token, unless one that still works is there (someone's real login).
+  const own = await captureCli(config, ['whoami'], { CAMPAIGN_TOKEN: '' });
+  if (own.code !== 0) {
+    const login = spawn(process.execPath, [CLI_ENTRY, 'login'], {
+      cwd: root,
+      env: { ...process.env, NATS_URL: config.natsUrl, CAMPAIGN_TOKEN: '' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    login.stdin.end(`${demo}\n`);
+    const code = await new Promise((resolve) => login.on('close', resolve));
+    if (code !== 0) throw new StartError('Could not log the CLI in as demo (campaign login).');
+    say('The CLI is logged in as demo (campaign whoami; campaign logout to forget it).');
+  } else {
+    say(`The CLI stays logged in as it was: ${own.stdout.split('\n')[0].replace(/\s+/g, ' ')}`);
+  }
+  say(`Users: admin (site admin) and demo; their tokens are in ${path.relative(root, file)}.`);
+  say('To act as admin in a shell:');
+  say(`  export CAMPAIGN_TOKEN=$(node -p "require('./${path.relative(root, file)}').admin")`);
+}
+
 /** The main job: apply hello-world (published) to the simulator and wait for its pull requests. */
 async function applyHelloWorld(config) {
   if (config.ownConfig) return;
@@ -732,7 +827,7 @@ async function applyHelloWorld(config) {
     process.execPath,
     [path.join(root, 'apps', 'cli', 'dist', 'main.js'), 'apply', '-f', file, '--wait'],
     'campaign apply did not reach the desired state',
-    { NATS_URL: config.natsUrl },
+    { NATS_URL: config.natsUrl, CAMPAIGN_TOKEN: config.demoToken },
   );
   say('');
   say('The hello-world campaign is applied. Try, in another terminal:');
@@ -755,6 +850,7 @@ const steps = [
   { title: 'Starting services', run: startServices },
   { title: 'Waiting until every service is ready', run: waitUntilReady },
   { title: 'Ready', run: printEndpoints },
+  { title: 'Creating the demo users', run: createDemoUsers },
   { title: 'Running the hello-world campaign', run: applyHelloWorld },
 ];
 

@@ -137,11 +137,17 @@ export async function startCampaigns(
   await Promise.all(system.services.map((service) => waitUntilReady(service)));
   const gateway = system.services.find((s) => s.name === 'webhook-gateway')!;
   await sim.connectWebhooks(`http://127.0.0.1:${gateway.port}/webhooks/github`);
-  system.cliEnv = {
-    NATS_URL: system.natsUrl,
-    ...system.streams,
-    CAMPAIGN_ACTOR: 'bench',
-  };
+  system.cliEnv = { NATS_URL: system.natsUrl, ...system.streams };
+  // The CLI acts as "bench", a site admin bootstrapped on the database as an operator would.
+  const bootstrap = await runCli(system, [
+    'admin',
+    'bootstrap',
+    'bench',
+    '--database-url',
+    system.db.url,
+  ]);
+  if (bootstrap.code !== 0) throw new Error(`admin bootstrap failed: ${bootstrap.stderr}`);
+  system.cliEnv['CAMPAIGN_TOKEN'] = bootstrap.stdout.trim();
 }
 
 function startService(

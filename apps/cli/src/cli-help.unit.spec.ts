@@ -47,7 +47,7 @@ describe('campaign COMMAND --help', () => {
       expect(stdout).toContain(flag);
     for (const variable of [
       'NATS_URL',
-      'CAMPAIGN_ACTOR',
+      'CAMPAIGN_TOKEN',
       'CAMPAIGN_POLL_INTERVAL_MS',
       'CAMPAIGN_REQUEST_TIMEOUT_MS',
       'NO_COLOR',

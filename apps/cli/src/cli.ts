@@ -1,11 +1,13 @@
 import { Command as Program, CommanderError } from 'commander';
 import { EXIT, UsageError, type CliIo, type Command } from './command.js';
+import { adminCommand } from './commands/admin.command.js';
 import { applyCommand } from './commands/apply.command.js';
 import { auditCommand } from './commands/audit.command.js';
 import { burndownCommand } from './commands/burndown.command.js';
 import { changesetsCommand } from './commands/changesets.command.js';
 import { closeCommand, deleteCommand } from './commands/close.command.js';
 import { completionCommand } from './commands/completion.command.js';
+import { loginCommand, logoutCommand, whoamiCommand } from './commands/identity.command.js';
 import { listCommand } from './commands/list.command.js';
 import { newCommand } from './commands/new.command.js';
 import { previewCommand } from './commands/preview.command.js';
@@ -30,6 +32,10 @@ export const commands: readonly Command[] = [
   deleteCommand,
   auditCommand,
   burndownCommand,
+  loginCommand,
+  logoutCommand,
+  whoamiCommand,
+  adminCommand,
   schemaCommand,
   versionCommand,
   completionCommand,
@@ -123,7 +129,8 @@ function buildProgram(io: CliIo, exitWith: (code: number) => void): Program {
     sub.action(async (...params: unknown[]) => {
       const self = params.at(-1) as Program;
       const declared = self.registeredArguments.length;
-      const extra = self.args.slice(declared);
+      // A variadic last argument (admin's WORDS...) takes all the rest.
+      const extra = self.registeredArguments.at(-1)?.variadic ? [] : self.args.slice(declared);
       if (extra.length > 0) throw excessArguments(c, self, extra);
       exitWith(
         await c.run(

@@ -42,7 +42,7 @@ describe('campaign apply --wait and Ctrl-C (the binary, a stand-in spec-service 
         NATS_URL: TEST_NATS_URL,
         EVENTS_STREAM: topology.streamName,
         EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
-        CAMPAIGN_ACTOR: 'alice',
+        CAMPAIGN_TOKEN: 'cmp_interrupt-test-token',
         CAMPAIGN_POLL_INTERVAL_MS: '20',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,10 @@
  * at most MAX_PAGE_ROWS rows and MAX_REPLY_BYTES bytes, each naming the cursor of the next;
  * `preview` streams its rows in chunks of the same bounds to the request's inbox, ending with an
  * empty message.
+ *
+ * Every request carries the caller's access token as the NATS header
+ * `Authorization: Bearer cmp_…` (AUTHORIZATION_HEADER); spec-service verifies it on every request
+ * and records the token's user as the actor. Requests name no actor: one sent is ignored.
  */
 import { z } from 'zod';
 
@@ -24,6 +28,11 @@ export const API_VERBS = [
   'delete',
   'bulk',
   'bulk-results',
+  'whoami',
+  'users-create',
+  'users-list',
+  'tokens-create',
+  'tokens-revoke',
 ] as const;
 export type ApiVerb = (typeof API_VERBS)[number];
 
@@ -38,6 +47,9 @@ export const MAX_REPLY_BYTES = 256 * 1024;
 export const MAX_PAGE_ROWS = 500;
 /** Longest name-like field (file name, actor, campaign, cursor). */
 export const MAX_NAME_LENGTH = 1000;
+
+/** The NATS message header that carries `Bearer <access token>` on every request. */
+export const AUTHORIZATION_HEADER = 'Authorization';
 
 /**
  * The request subject of a verb. The default subject prefix `ev` serves `campaign.<verb>`; a
@@ -57,6 +69,10 @@ export const API_ERROR_CODES = [
   'not-found',
   'unavailable',
   'internal',
+  /** No access token, or one that is unknown or revoked: nothing was done. */
+  'unauthenticated',
+  /** The caller may not do this (e.g. an admin verb without being a site admin). */
+  'forbidden',
 ] as const;
 export const apiErrorSchema = z.object({
   code: z.enum(API_ERROR_CODES),
@@ -113,8 +129,6 @@ export type Page = z.infer<typeof pageSchema>;
 export const applyRequestSchema = z.object({
   fileName: name('fileName'),
   specText,
-  /** Who applies (the CLI sends $CAMPAIGN_ACTOR or the OS user name). */
-  actor: name('actor'),
 });
 export type ApplyRequest = z.infer<typeof applyRequestSchema>;
 
@@ -139,7 +153,6 @@ export type ApplyResult = z.infer<typeof applyResultSchema>;
 export const closeRequestSchema = z.object({
   campaign: name('campaign'),
   closeChangesets: z.boolean().default(false),
-  actor: name('actor'),
 });
 export type CloseRequest = z.infer<typeof closeRequestSchema>;
 export const closeResultSchema = z.object({
@@ -155,7 +168,7 @@ export type CloseResult = z.infer<typeof closeResultSchema>;
  * Deletes a closed campaign: it leaves `list` and `status`, its name can be applied again, and
  * the log keeps its history (`campaign audit NAME`). Its pull requests are left as they are.
  */
-export const deleteRequestSchema = z.object({ campaign: name('campaign'), actor: name('actor') });
+export const deleteRequestSchema = z.object({ campaign: name('campaign') });
 export type DeleteRequest = z.infer<typeof deleteRequestSchema>;
 export const deleteResultSchema = z.object({ campaign: z.string() });
 export type DeleteResult = z.infer<typeof deleteResultSchema>;
@@ -508,7 +521,6 @@ export const bulkRequestSchema = z
     /** merge: how (default: merge). */
     method: oneOf('method', MERGE_METHODS).optional(),
     match: changesetMatchSchema.default({}),
-    actor: name('actor'),
   })
   .superRefine((r, ctx) => {
     if (r.operation === 'comment' && (r.message === undefined || r.message.trim() === ''))
@@ -562,6 +574,68 @@ export const bulkResultsPageSchema = pageSchema.extend({
 });
 export type BulkResultsPage = z.infer<typeof bulkResultsPageSchema>;
 
+// ---- identity -----------------------------------------------------------------------------
+
+/** Who the caller's token says they are. */
+export const whoamiRequestSchema = z.object({});
+export type WhoamiRequest = z.infer<typeof whoamiRequestSchema>;
+export const whoamiResultSchema = z.object({
+  user: z.string(),
+  siteAdmin: z.boolean(),
+  /** The namespaces the user may act in (today: their own). */
+  namespaces: z.array(z.string()),
+});
+export type WhoamiResult = z.infer<typeof whoamiResultSchema>;
+
+/** Site admins only: a new user (who then needs a token: `tokens-create`). */
+export const usersCreateRequestSchema = z.object({
+  name: name('name'),
+  siteAdmin: z.boolean({ error: '"siteAdmin" must be true or false' }).default(false),
+});
+export type UsersCreateRequest = z.input<typeof usersCreateRequestSchema>;
+export const userSchema = z.object({
+  name: z.string(),
+  siteAdmin: z.boolean(),
+  createdAt: z.string(),
+  /** Tokens issued and not revoked. */
+  activeTokens: z.number().int().nonnegative(),
+});
+export type User = z.infer<typeof userSchema>;
+export const usersCreateResultSchema = z.object({ user: userSchema });
+export type UsersCreateResult = z.infer<typeof usersCreateResultSchema>;
+
+/** Site admins only: every user, by name (a site has few enough for one reply). */
+export const usersListRequestSchema = z.object({});
+export type UsersListRequest = z.infer<typeof usersListRequestSchema>;
+export const usersListResultSchema = z.object({ users: z.array(userSchema) });
+export type UsersListResult = z.infer<typeof usersListResultSchema>;
+
+/** Site admins only: a new access token for a user; the reply is the only copy of the token. */
+export const tokensCreateRequestSchema = z.object({ user: name('user') });
+export type TokensCreateRequest = z.infer<typeof tokensCreateRequestSchema>;
+export const tokensCreateResultSchema = z.object({
+  id: z.string(),
+  user: z.string(),
+  token: z.string(),
+});
+export type TokensCreateResult = z.infer<typeof tokensCreateResultSchema>;
+
+/** Site admins only: revokes one token (`id`) or every token of a user (`user`). */
+export const tokensRevokeRequestSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[0-9]{1,18}$/, { error: '"id" must be a token id (digits)' })
+      .optional(),
+    user: name('user').optional(),
+  })
+  .refine((r) => (r.id === undefined) !== (r.user === undefined), {
+    error: 'give either "id" or "user"',
+  });
+export type TokensRevokeRequest = z.infer<typeof tokensRevokeRequestSchema>;
+export const tokensRevokeResultSchema = z.object({ revoked: z.number().int().nonnegative() });
+export type TokensRevokeResult = z.infer<typeof tokensRevokeResultSchema>;
+
 // ---- the verbs, together ------------------------------------------------------------------
 
 /** Each verb's request schema and the schema of each message of its reply. */
@@ -576,6 +650,11 @@ export const API_CONTRACTS = {
   delete: { request: deleteRequestSchema, reply: deleteResultSchema },
   bulk: { request: bulkRequestSchema, reply: bulkResultSchema },
   'bulk-results': { request: bulkResultsRequestSchema, reply: bulkResultsPageSchema },
+  whoami: { request: whoamiRequestSchema, reply: whoamiResultSchema },
+  'users-create': { request: usersCreateRequestSchema, reply: usersCreateResultSchema },
+  'users-list': { request: usersListRequestSchema, reply: usersListResultSchema },
+  'tokens-create': { request: tokensCreateRequestSchema, reply: tokensCreateResultSchema },
+  'tokens-revoke': { request: tokensRevokeRequestSchema, reply: tokensRevokeResultSchema },
 } as const satisfies Record<ApiVerb, { request: z.ZodType; reply: z.ZodType }>;
 
 export type ApiRequestOf<V extends ApiVerb> = z.input<(typeof API_CONTRACTS)[V]['request']>;

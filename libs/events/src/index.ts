@@ -7,6 +7,7 @@ export * from './store/event-store.schema.js';
 export * from './store/migrations.js';
 export * from './logger.js';
 export * from './redact-url.js';
+export * from './nats-connect-options.js';
 export * from './secrets/secret-policy.js';
 export * from './secrets/secret-variable.js';
 export * from './nats/jetstream-topology.js';

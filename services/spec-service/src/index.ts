@@ -6,4 +6,5 @@ export * from './status/campaign-status.js';
 export * from './status/changeset-state.js';
 export { createSpecService, specApiSubject } from './spec-service.definition.js';
 export { SPEC_SERVICE_SCHEMA } from './spec-service.module.js';
+export * from './identity/index.js';
 export type { ResolvedWorkspaces, WorkspaceResolver } from './workspaces/workspace-resolver.js';

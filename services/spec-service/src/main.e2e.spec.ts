@@ -24,6 +24,8 @@ import {
   uniqueEventsEnv,
 } from '@campaigns/service-kit/testing';
 
+import { bearerHeaders, issueTestToken } from './test-support/access-token.js';
+
 const entry = 'services/spec-service/dist/main.js';
 
 /** A spec with no `on:`: resolving it needs no code host, so the whole loop runs offline. */
@@ -45,6 +47,8 @@ describe(`node ${entry}`, () => {
   let running: ServiceProcess | undefined;
   const eventsEnv = uniqueEventsEnv();
   const token = 'spec-e2e-token-0123456789';
+  /** An access token of the e2e user, issued once the service has created its tables. */
+  let accessToken: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('spec_service_e2e');
@@ -78,7 +82,12 @@ describe(`node ${entry}`, () => {
 
   async function request<T>(verb: 'apply' | 'get', body: unknown): Promise<ApiReply<T>> {
     const subject = apiSubject({ subjectPrefix: eventsEnv.EVENTS_SUBJECT_PREFIX }, verb);
-    return (await nats.request(subject, JSON.stringify(body), { timeout: 10_000 })).json();
+    return (
+      await nats.request(subject, JSON.stringify(body), {
+        timeout: 10_000,
+        headers: bearerHeaders(accessToken),
+      })
+    ).json();
   }
 
   it('with a config: serves probes and the API, applies a spec end to end, exits 0 on SIGTERM', async () => {
@@ -107,10 +116,10 @@ describe(`node ${entry}`, () => {
       },
     });
 
+    accessToken = await issueTestToken(db.pool, 'e2e');
     const applied = await request<ApplyResult>('apply', {
       fileName: 'e2e.campaign.yaml',
       specText: SPEC,
-      actor: 'e2e',
     });
     expect(applied).toMatchObject({ ok: true, campaign: 'e2e-campaign', unchanged: false });
     const store = new PostgresEventStore(db.pool, campaignsCatalogue());

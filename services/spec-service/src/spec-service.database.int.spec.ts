@@ -115,7 +115,8 @@ describe("spec-service's TypeORM migrations (real PostgreSQL)", () => {
       `SELECT count(*)::int AS tables FROM pg_tables WHERE schemaname = $1`,
       [SCHEMA],
     );
-    // Checkpoints and dead letters, 4 pm_*, 4 status_*, 2 of the index, and TypeORM's record.
-    expect(rows[0]!.tables).toBe(13);
+    // Checkpoints and dead letters, 4 pm_*, 4 status_*, 2 of the index, users and access tokens,
+    // and TypeORM's record.
+    expect(rows[0]!.tables).toBe(15);
   });
 });

@@ -2,6 +2,7 @@ import { CONSUMER_ENTITIES, projectionSqlMigrations, sqlMigrations } from '@camp
 import type { ServiceDefinition } from '@campaigns/service-kit';
 import { PROCESS_MANAGER_ENTITIES } from './desired-state/desired-state-store.js';
 import { DESIRED_STATE_TABLES } from './desired-state/process-manager.js';
+import { identityMigrations } from './identity/identity.migrations.js';
 import { specServiceMigrations } from './spec-service.migrations.js';
 import { STATUS_ENTITIES } from './status/status-store.js';
 import { statusProjection } from './status/status-projection.js';
@@ -21,6 +22,7 @@ const OWN_MIGRATIONS_AT = 1764806400000;
 const REPOSITORY_INDEX_MIGRATIONS_AT = 1764806401000;
 const DESIRED_STATE_MIGRATIONS_AT = 1764806402000;
 const STATUS_MIGRATIONS_AT = 1764806403000;
+const IDENTITY_MIGRATIONS_AT = 1764806404000;
 
 /** Every table spec-service owns. */
 export const SPEC_SERVICE_ENTITIES = [
@@ -61,6 +63,11 @@ export function specServiceDatabase(
         : []),
       ...projectionSqlMigrations(DESIRED_STATE_TABLES, schema, DESIRED_STATE_MIGRATIONS_AT),
       ...projectionSqlMigrations(statusProjection(), schema, STATUS_MIGRATIONS_AT),
+      ...sqlMigrations({
+        component: `${schema}.identity`,
+        timestamp: IDENTITY_MIGRATIONS_AT,
+        migrations: identityMigrations(schema),
+      }),
     ],
   };
 }

@@ -49,6 +49,7 @@ import {
 import { statusProjection } from './status/status-projection.js';
 import { FixedResolver, testWorkspace } from './test-support/fixed-resolver.js';
 import { inTransaction, openSpecServiceDatabase } from './test-support/spec-service-database.js';
+import { bearerHeaders, issueTestToken } from './test-support/access-token.js';
 import { startSpecService } from './test-support/start-spec-service.js';
 
 const SCHEMA = 'spec_service';
@@ -85,6 +86,8 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   /** The service's tables, as a replay reads them (beside the service's own DataSource). */
   let database: DataSource;
   const resolver = new FixedResolver();
+  /** alice's: every request carries it. */
+  let token: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('spec_service_int');
@@ -102,6 +105,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       retryBackoffMs: { initial: 20, max: 200 },
     });
     database = await openSpecServiceDatabase(db.url, SCHEMA);
+    token = await issueTestToken(db.pool, 'alice');
   });
 
   afterAll(async () => {
@@ -117,7 +121,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     const reply = await nats.request(
       apiSubject(topology, verb),
       typeof body === 'string' ? body : JSON.stringify(body),
-      { timeout: 20_000 },
+      { timeout: 20_000, headers: bearerHeaders(token) },
     );
     return reply.json<ApiReply<T>>();
   }
@@ -142,7 +146,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     const messages = await nats.requestMany(
       apiSubject(topology, 'preview'),
       typeof body === 'string' ? body : JSON.stringify(body),
-      { strategy: 'sentinel', maxWait: 20_000 },
+      { strategy: 'sentinel', maxWait: 20_000, headers: bearerHeaders(token) },
     );
     const parts: ApiReply<PreviewPart>[] = [];
     for await (const m of messages) {
@@ -160,8 +164,8 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     const { campaign, problems, warnings } = first.head;
     return { ok: true, campaign, rows, problems, warnings };
   }
-  const apply = (specText: string, actor = 'alice') =>
-    request<ApplyResult>('apply', { fileName: 'hello.campaign.yaml', specText, actor });
+  const apply = (specText: string) =>
+    request<ApplyResult>('apply', { fileName: 'hello.campaign.yaml', specText });
   const read = (stream: string) => store.readStream(stream);
   const ofType = <T>(events: StoredEvent[], type: string) =>
     events.filter((e) => e.type === type) as StoredEvent<T>[];
@@ -331,7 +335,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   it('answers a malformed request with invalid-request', async () => {
     const notJson = await request('apply', '{not json');
     expect(notJson).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
-    const missing = await request('apply', { fileName: 'x.yaml', actor: 'alice' });
+    const missing = await request('apply', { fileName: 'x.yaml' });
     expect(missing).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     const notObject = await request('get', '[1, 2]');
     expect(notObject).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
@@ -370,7 +374,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     });
 
     const before = await store.streamVersion(campaignStream('hello-world'));
-    const again = await apply(spec(), 'bob');
+    const again = await apply(spec());
     expect(again).toMatchObject({
       ok: true,
       unchanged: true,
@@ -389,7 +393,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   it('concurrent identical applies record one SpecApplied; the others find it unchanged', async () => {
     resolver.workspaces = [];
     const replies = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => apply(spec({ name: 'racing' }), `actor-${i}`)),
+      Array.from({ length: 6 }, () => apply(spec({ name: 'racing' }))),
     );
     const ok = replies.filter((r): r is ApplyResult & { ok: true } => r.ok);
     expect(ok).toHaveLength(6);

@@ -8,6 +8,9 @@ import {
 } from '@campaigns/service-kit';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CampaignsController } from './api/campaigns.controller.js';
+import { AuthenticationGuard } from './identity/authentication.guard.js';
+import { IdentityController } from './identity/identity.controller.js';
+import { IdentityStore } from './identity/identity-store.js';
 import { BulkOperations } from './api/bulk-operations.js';
 import { CampaignCloser } from './api/campaign-closer.js';
 import { SpecApplier } from './api/spec-applier.js';
@@ -92,11 +95,17 @@ export class SpecServiceModule {
     const tuning = options.retryBackoffMs ? { retryBackoffMs: options.retryBackoffMs } : {};
     return {
       module: SpecServiceModule,
-      controllers: [ProjectionsController, CampaignsController],
+      controllers: [ProjectionsController, CampaignsController, IdentityController],
       providers: [
         options.resolver
           ? { provide: WORKSPACE_RESOLVER, useValue: options.resolver }
           : indexResolver,
+        {
+          provide: IdentityStore,
+          inject: [SERVICE_CONTEXT],
+          useFactory: (ctx: ServiceContext) => new IdentityStore(ctx.pool, schema),
+        },
+        AuthenticationGuard,
         {
           provide: CampaignStatusQueries,
           inject: [SERVICE_CONTEXT],

@@ -761,21 +761,46 @@ changesetTemplate:
     ]);
   }, 120_000);
 
-  it('never lets the canary token reach the event store, the logs or the pull requests', async () => {
-    const { rows } = await system.db.pool.query<{ hit: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE data::text LIKE $1 OR metadata::text LIKE $1) AS hit`,
-      [`%${CANARY}%`],
-    );
-    expect(rows[0]!.hit).toBe(false);
+  it('never lets the canary token or an access token reach the event store, the logs, the pull requests or an error', async () => {
+    // Access tokens: the CLI's own (e2e-tester's), and one that is refused after its revocation.
+    const issued = await system.cli(['admin', 'users', 'create', 'canary-user']);
+    expect(issued.code).toBe(0);
+    const created = await system.cli(['admin', 'tokens', 'create', 'canary-user']);
+    expect(created.code).toBe(0);
+    const revokedToken = created.stdout.trim();
+    expect(revokedToken).toMatch(/^cmp_/);
+    expect((await system.cli(['admin', 'tokens', 'revoke', 'canary-user'])).code).toBe(0);
+    const refusals = [
+      await system.cli(['status', 'hello-world'], { CAMPAIGN_TOKEN: revokedToken }),
+      await system.cli(['apply', '-f', specFile], { CAMPAIGN_TOKEN: `${revokedToken}x` }),
+      await system.cli(['list'], { CAMPAIGN_TOKEN: `Bearer ${revokedToken}` }),
+    ];
+    for (const refusal of refusals) {
+      expect(refusal.code).toBe(4);
+      expect(refusal.stderr).toMatch(/not authenticated: /);
+    }
+    const secrets = [CANARY, system.baseEnv['CAMPAIGN_TOKEN']!, revokedToken];
+
     const blobs = await system.db.pool.query<{ content: Buffer }>(
       `SELECT content FROM eventstore.blobs`,
     );
     expect(blobs.rows.length).toBeGreaterThan(0);
-    for (const b of blobs.rows) expect(b.content.includes(CANARY)).toBe(false);
-    expect(system.allOutput()).not.toContain(CANARY);
-    for (let i = 1; i <= 20; i++) {
-      for (const pr of await pulls(i)) {
-        expect(`${pr.title}\n${pr.body}`).not.toContain(CANARY);
+    const tokens = await system.db.pool.query(`SELECT * FROM spec_service.access_tokens`);
+    expect(tokens.rows.length).toBeGreaterThanOrEqual(2);
+    for (const secret of secrets) {
+      const { rows } = await system.db.pool.query<{ hit: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM eventstore.events WHERE data::text LIKE $1 OR metadata::text LIKE $1) AS hit`,
+        [`%${secret}%`],
+      );
+      expect(rows[0]!.hit).toBe(false);
+      for (const b of blobs.rows) expect(b.content.includes(secret)).toBe(false);
+      expect(JSON.stringify(tokens.rows)).not.toContain(secret);
+      expect(system.allOutput()).not.toContain(secret);
+      for (const refusal of refusals) expect(refusal.stderr + refusal.stdout).not.toContain(secret);
+      for (let i = 1; i <= 20; i++) {
+        for (const pr of await pulls(i)) {
+          expect(`${pr.title}\n${pr.body}`).not.toContain(secret);
+        }
       }
     }
   }, 60_000);

@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import type { ApplyRequest, ApplyResult } from '@campaigns/contracts';
 import { EXIT, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
@@ -15,7 +14,7 @@ import {
 } from './options.js';
 import { printData } from './output.js';
 import { readSpecText, specDisplayName } from './spec-file.js';
-import { clientSettings, CliFailure, withSpecService } from './spec-service-client.js';
+import { clientSettings, withSpecService } from './spec-service-client.js';
 import { fullStatus, PageError } from './status-pages.js';
 
 /** Exit code of `apply --wait` when the campaign converged with failures. */
@@ -35,7 +34,6 @@ export const applyCommand: Command = {
   help: {
     env: [
       ...NATS_ENV,
-      ['CAMPAIGN_ACTOR', 'who applies, as recorded in the event log (default: your user name)'],
       ['CAMPAIGN_POLL_INTERVAL_MS', 'how often --wait asks for the status (default 500)'],
       ...COLOUR_ENV,
     ],
@@ -65,7 +63,6 @@ export const applyCommand: Command = {
     const request: ApplyRequest = {
       fileName: specDisplayName(file),
       specText,
-      actor: actorOf(io.env),
     };
     const settings = clientSettings(io.env);
     settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
@@ -118,15 +115,4 @@ function appliedLine(result: ApplyResult): string {
   return result.unchanged
     ? `Campaign ${result.campaign}: unchanged (the spec is already applied, apply ${result.applyId})`
     : `Applied campaign ${result.campaign} (apply ${result.applyId})`;
-}
-
-/** $CAMPAIGN_ACTOR, else the operating system's user name. */
-export function actorOf(env: NodeJS.ProcessEnv): string {
-  const fromEnv = env['CAMPAIGN_ACTOR']?.trim();
-  if (fromEnv) return fromEnv;
-  try {
-    return userInfo().username;
-  } catch {
-    throw new CliFailure('cannot tell who applies: set CAMPAIGN_ACTOR', 2);
-  }
 }

@@ -19,7 +19,6 @@ import { pollUntil } from '@campaigns/events';
 import { Option } from 'commander';
 import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
 import { envMs, reportApiError } from './api-reply.js';
-import { actorOf } from './apply.command.js';
 import { renderTable, type TableView } from './format.js';
 import { NATS_ENV } from './help-text.js';
 import {
@@ -63,7 +62,6 @@ export function matchOf(options: Record<string, unknown>): ChangesetMatch {
 export function bulkRequestOf(
   campaign: string,
   options: Record<string, unknown>,
-  actor: string,
 ): BulkRequest | null {
   const operation = options['do'] as BulkOperationKind | undefined;
   const message = options['message'] as string | undefined;
@@ -94,7 +92,6 @@ export function bulkRequestOf(
     ...(message === undefined ? {} : { message }),
     ...(method === undefined ? {} : { method }),
     match: matchOf(options),
-    actor,
   };
 }
 
@@ -191,7 +188,6 @@ export const changesetsCommand: Command = {
   help: {
     env: [
       ...NATS_ENV,
-      ['CAMPAIGN_ACTOR', 'who acts, as recorded in the event log (default: your user name)'],
       ['CAMPAIGN_POLL_INTERVAL_MS', 'how often --do asks for the results (default 500)'],
     ],
     examples: [
@@ -226,7 +222,7 @@ export const changesetsCommand: Command = {
     if (campaign === undefined || campaign === '')
       throw new UsageError('changesets needs the campaign name');
     const format = outputOf(options);
-    const bulk = bulkRequestOf(campaign, options, actorOf(io.env));
+    const bulk = bulkRequestOf(campaign, options);
     const timeoutMs =
       options['timeout'] === undefined
         ? undefined

@@ -19,27 +19,26 @@ describe('campaign changesets options', () => {
   });
 
   it('asks for no bulk operation without --do, and for one with it, with a new id unless given', () => {
-    expect(bulkRequestOf('hello', { state: 'open' }, 'ada')).toBeNull();
-    const request = bulkRequestOf(
-      'hello',
-      { do: 'comment', message: 'Please rebase', checks: 'failed' },
-      'ada',
-    );
+    expect(bulkRequestOf('hello', { state: 'open' })).toBeNull();
+    const request = bulkRequestOf('hello', {
+      do: 'comment',
+      message: 'Please rebase',
+      checks: 'failed',
+    });
     expect(request).toMatchObject({
       campaign: 'hello',
       operation: 'comment',
       message: 'Please rebase',
       match: { checks: 'failed' },
-      actor: 'ada',
     });
     expect(request!.operationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(
-      bulkRequestOf('hello', { do: 'merge', method: 'squash', id: ID.toUpperCase() }, 'ada'),
+      bulkRequestOf('hello', { do: 'merge', method: 'squash', id: ID.toUpperCase() }),
     ).toMatchObject({ operationId: ID, operation: 'merge', method: 'squash' });
   });
 
   it('refuses options that belong to another operation, or a missing comment, before sending anything', () => {
-    const refused = (options: Record<string, unknown>) => () => bulkRequestOf('h', options, 'ada');
+    const refused = (options: Record<string, unknown>) => () => bulkRequestOf('h', options);
     expect(refused({ do: 'comment' })).toThrow(
       new UsageError('--do comment needs the comment: -m TEXT'),
     );

@@ -1,15 +1,8 @@
 import type { CloseRequest, CloseResult, DeleteRequest, DeleteResult } from '@campaigns/contracts';
-import { EXIT, UsageError, type CliIo, type Command } from '../command.js';
-import { envMs, reportApiError } from './api-reply.js';
-import { actorOf } from './apply.command.js';
+import { UsageError, type Command } from '../command.js';
+import { askSpecService } from './api-reply.js';
 import { NATS_ENV, NATS_EXIT_CODES } from './help-text.js';
-import { addOutputOptions, isStructured, outputOf } from './options.js';
-import { printData } from './output.js';
-import { clientSettings, withSpecService } from './spec-service-client.js';
-
-const ACTOR_ENV = [
-  ['CAMPAIGN_ACTOR', 'who acts, as recorded in the event log (default: your user name)'],
-] as const;
+import { addOutputOptions, outputOf } from './options.js';
 
 function campaignArgument(args: (string | undefined)[], verb: string): string {
   const campaign = args[0];
@@ -32,7 +25,7 @@ export const closeCommand: Command = {
     addOutputOptions(command, ['json', 'yaml']);
   },
   help: {
-    env: [...NATS_ENV, ...ACTOR_ENV],
+    env: NATS_ENV,
     examples: [
       ['campaign close hello-world', 'no spec can be applied any more; pull requests stay open'],
       [
@@ -48,7 +41,6 @@ export const closeCommand: Command = {
     const request: CloseRequest = {
       campaign,
       closeChangesets: options['closeChangesets'] === true,
-      actor: actorOf(io.env),
     };
     return askSpecService<CloseResult>(io, format, 'close', request, (result) =>
       !result.closed
@@ -69,7 +61,7 @@ export const deleteCommand: Command = {
     addOutputOptions(command, ['json', 'yaml']);
   },
   help: {
-    env: [...NATS_ENV, ...ACTOR_ENV],
+    env: NATS_ENV,
     examples: [
       [
         'campaign delete hello-world',
@@ -81,7 +73,7 @@ export const deleteCommand: Command = {
   async run({ options, args }, io) {
     const campaign = campaignArgument(args, 'delete');
     const format = outputOf(options);
-    const request: DeleteRequest = { campaign, actor: actorOf(io.env) };
+    const request: DeleteRequest = { campaign };
     return askSpecService<DeleteResult>(
       io,
       format,
@@ -92,30 +84,3 @@ export const deleteCommand: Command = {
     );
   },
 };
-
-/**
- * Sends one request to spec-service and prints its answer: the data with -o json|yaml, else
- * the line `say` makes of it; an error reply is one line and exit 1.
- */
-async function askSpecService<R extends object>(
-  io: CliIo,
-  format: ReturnType<typeof outputOf>,
-  verb: 'close' | 'delete',
-  request: CloseRequest | DeleteRequest,
-  say: (result: R) => string,
-): Promise<number> {
-  const settings = clientSettings(io.env);
-  settings.timeoutMs = envMs(io.env, 'CAMPAIGN_REQUEST_TIMEOUT_MS', settings.timeoutMs);
-  return withSpecService(
-    io.env,
-    async (client) => {
-      const reply = await client.request<R>(verb, request);
-      if (!reply.ok) return reportApiError(verb, reply.error, io, format);
-      const { ok: _ok, ...result } = reply;
-      if (isStructured(format)) printData(io, format, result);
-      else io.stdout(`${say(result as unknown as R)}\n`);
-      return EXIT.ok;
-    },
-    settings,
-  );
-}

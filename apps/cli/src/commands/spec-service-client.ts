@@ -1,7 +1,14 @@
-import { type EventsTopology, redactUrl } from '@campaigns/events';
+import {
+  type EventsTopology,
+  natsConnectTarget,
+  readOptionalSecretVariable,
+  redactUrl,
+} from '@campaigns/events';
+import { EXIT } from '../command.js';
 import {
   API_CONTRACTS,
   apiSubject,
+  AUTHORIZATION_HEADER,
   describeInvalid,
   MAX_API_REQUEST_BYTES,
   replyProblem,
@@ -9,12 +16,16 @@ import {
   type ApiVerb,
 } from '@campaigns/contracts';
 import {
+  AuthorizationError,
   connect,
+  headers,
   NoRespondersError,
   RequestError,
   TimeoutError,
+  type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
+import { accessTokenOf, EXIT_NOT_AUTHENTICATED } from './credentials.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** How long one request waits for spec-service's answer. */
@@ -37,6 +48,10 @@ export class CliFailure extends Error {
 /** Where the CLI finds NATS and spec-service's subjects, from the environment. */
 export interface ClientSettings {
   natsUrl: string;
+  /** NATS_USER / NATS_PASSWORD (a user in NATS_URL otherwise); none on an open local server. */
+  natsCredentials: { user?: string; pass?: string };
+  /** Sent as `Authorization: Bearer …` on every request (see accessTokenOf). */
+  token: string | undefined;
   topology: EventsTopology;
   timeoutMs: number;
 }
@@ -46,8 +61,16 @@ export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
+  // NATS_PASSWORD, or the file NATS_PASSWORD_FILE names (a compose secret).
+  const natsPassword = readOptionalSecretVariable(env, 'NATS_PASSWORD');
+  if (natsPassword?.problem !== undefined) throw new CliFailure(natsPassword.problem, EXIT.usage);
   return {
     natsUrl: read('NATS_URL') ?? DEFAULT_NATS_URL,
+    natsCredentials: {
+      ...(read('NATS_USER') === undefined ? {} : { user: read('NATS_USER')! }),
+      ...(natsPassword?.value === undefined ? {} : { pass: natsPassword.value }),
+    },
+    token: accessTokenOf(env),
     topology: {
       streamName: read('EVENTS_STREAM') ?? 'EVENTS',
       subjectPrefix: read('EVENTS_SUBJECT_PREFIX') ?? 'ev',
@@ -67,13 +90,18 @@ export class SpecServiceClient {
   static async connect(settings: ClientSettings): Promise<SpecServiceClient> {
     try {
       const nats = await connect({
-        servers: settings.natsUrl.split(',').map((s) => s.trim()),
+        ...natsConnectTarget(settings.natsUrl, settings.natsCredentials),
         name: 'campaign-cli',
         timeout: 5_000,
         reconnect: false,
       });
       return new SpecServiceClient(nats, settings);
-    } catch {
+    } catch (error) {
+      if (error instanceof AuthorizationError)
+        throw new CliFailure(
+          `NATS at ${redactUrl(settings.natsUrl)} refused the connection: check NATS_USER and NATS_PASSWORD`,
+          EXIT_NOT_AUTHENTICATED,
+        );
       throw new CliFailure(
         `cannot reach NATS at ${redactUrl(settings.natsUrl)} — is it running? (set NATS_URL)`,
         2,
@@ -90,7 +118,10 @@ export class SpecServiceClient {
     const payload = this.payload(verb, body);
     let text: string;
     try {
-      const reply = await this.nats.request(subject, payload, { timeout: this.settings.timeoutMs });
+      const reply = await this.nats.request(subject, payload, {
+        timeout: this.settings.timeoutMs,
+        headers: this.headers(),
+      });
       text = reply.string();
     } catch (error) {
       throw requestFailure(subject, error);
@@ -111,6 +142,7 @@ export class SpecServiceClient {
       const messages = await this.nats.requestMany(subject, payload, {
         strategy: 'sentinel',
         maxWait: this.settings.timeoutMs,
+        headers: this.headers(),
       });
       for await (const message of messages) {
         if (message.data.length === 0) return replies;
@@ -127,6 +159,14 @@ export class SpecServiceClient {
       `spec-service's answer on ${subject} was cut short: its end did not arrive within ${this.settings.timeoutMs} ms (set CAMPAIGN_REQUEST_TIMEOUT_MS)`,
       2,
     );
+  }
+
+  /** The caller's credential, on every request; none when there is no token. */
+  private headers(): MsgHdrs | undefined {
+    if (this.settings.token === undefined) return undefined;
+    const h = headers();
+    h.set(AUTHORIZATION_HEADER, `Bearer ${this.settings.token}`);
+    return h;
   }
 
   /** The request as JSON, checked against the verb's contract before it is sent. */

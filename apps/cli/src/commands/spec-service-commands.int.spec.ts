@@ -38,13 +38,15 @@ const applied: ApplyResult = {
   warnings: ['spec.yaml:3:1: warning: description is empty'],
 };
 
+const TOKEN = `cmp_${'t'.repeat(43)}`;
+
 describe('campaign apply, preview, status and list against spec-service over NATS', () => {
   let setup: FakeSetup;
   let fake: FakeSpecService;
   let dir: string;
   let specFile: string;
   const topology = uniqueTopology();
-  const env = cliEnvFor(topology);
+  const env = { ...cliEnvFor(topology), CAMPAIGN_TOKEN: TOKEN };
 
   async function run(
     argv: string[],
@@ -74,10 +76,11 @@ describe('campaign apply, preview, status and list against spec-service over NAT
 
   beforeEach(() => {
     fake.requests.length = 0;
+    fake.authorizations.length = 0;
     fake.handlers.clear();
   });
 
-  it('apply sends the file name, its text and the actor, and prints what was applied', async () => {
+  it('apply sends the file name and its text with the access token, and prints what was applied', async () => {
     fake.handlers.set('apply', () => ({ ok: true, ...applied }));
     const r = await run(['apply', '-f', specFile]);
     expect(r).toEqual({
@@ -91,10 +94,10 @@ describe('campaign apply, preview, status and list against spec-service over NAT
         body: {
           fileName: specFile,
           specText: 'name: hello-world\non:\n  - repository: github.com/acme/api\n',
-          actor: 'alice',
         },
       },
     ]);
+    expect(fake.authorizations).toEqual([`Bearer ${TOKEN}`]);
 
     const json = await run(['apply', '-f', specFile, '--json']);
     expect(json.code).toBe(0);
@@ -473,7 +476,7 @@ describe('campaign apply, preview, status and list against spec-service over NAT
       stderr: '',
     });
     expect(fake.requests).toEqual([
-      { verb: 'apply', body: { fileName: '<stdin>', specText: text, actor: 'alice' } },
+      { verb: 'apply', body: { fileName: '<stdin>', specText: text } },
     ]);
   });
 

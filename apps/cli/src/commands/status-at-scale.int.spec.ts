@@ -27,7 +27,7 @@ import {
   type PreviewPart,
 } from '@campaigns/contracts';
 import type { ResolvedWorkspaces, WorkspaceResolver } from '@campaigns/spec-service';
-import { startSpecService } from '@campaigns/spec-service/testing';
+import { bearerHeaders, issueTestToken, startSpecService } from '@campaigns/spec-service/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createTestDatabase,
@@ -90,6 +90,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
   let service: Awaited<ReturnType<typeof startSpecService>> | undefined;
   let dir: string;
   const resolver = new GivenWorkspaces();
+  let token: string;
 
   beforeAll(async () => {
     db = await createTestDatabase('cli_status_scale');
@@ -100,6 +101,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
     service = await startSpecService({ store, nats, topology, resolver, schema: SCHEMA });
+    token = await issueTestToken(db.pool, 'alice', { schema: SCHEMA });
     dir = mkdtempSync(join(tmpdir(), 'campaign-scale-'));
     await insertCampaign();
   }, 120_000);
@@ -168,6 +170,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
   async function request<T>(verb: ApiVerb, body: object): Promise<ApiReply<T>> {
     const msg = await nats.request(apiSubject(topology, verb), JSON.stringify(body), {
       timeout: 30_000,
+      headers: bearerHeaders(token),
     });
     expect(msg.data.length).toBeLessThanOrEqual(MAX_REPLY_BYTES);
     return msg.json<ApiReply<T>>();
@@ -195,7 +198,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     NATS_URL: TEST_NATS_URL,
     EVENTS_STREAM: topology.streamName,
     EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
-    CAMPAIGN_ACTOR: 'alice',
+    CAMPAIGN_TOKEN: token,
     CAMPAIGN_POLL_INTERVAL_MS: '50',
     CAMPAIGN_REQUEST_TIMEOUT_MS: '30000',
   });
@@ -257,7 +260,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     const messages = await nats.requestMany(
       apiSubject(topology, 'preview'),
       JSON.stringify({ fileName: 'huge.campaign.yaml', specText: spec(CAMPAIGN) }),
-      { strategy: 'sentinel', maxWait: 30_000 },
+      { strategy: 'sentinel', maxWait: 30_000, headers: bearerHeaders(token) },
     );
     const parts: PreviewPart[] = [];
     let ended = false;

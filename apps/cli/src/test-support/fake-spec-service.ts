@@ -6,6 +6,7 @@ import { connectTestNats, TEST_NATS_URL } from '@campaigns/events/testing';
 import {
   API_VERBS,
   apiSubject,
+  AUTHORIZATION_HEADER,
   type ApiReply,
   type ApiVerb,
   type ApplyResult,
@@ -24,6 +25,8 @@ export type Handler = (
 /** A stand-in for spec-service on the API subjects: canned answers, every request recorded. */
 export class FakeSpecService {
   readonly requests: { verb: ApiVerb; body: Record<string, unknown> }[] = [];
+  /** The Authorization header of each request, in the same order (undefined: none sent). */
+  readonly authorizations: (string | undefined)[] = [];
   readonly handlers = new Map<ApiVerb, Handler>();
   /** Whether several replies end with the empty message (a broken spec-service might not). */
   endStreams = true;
@@ -40,6 +43,7 @@ export class FakeSpecService {
         callback: (_error, msg) => {
           const body = msg.json<Record<string, unknown>>();
           this.requests.push({ verb, body });
+          this.authorizations.push(msg.headers?.get(AUTHORIZATION_HEADER) || undefined);
           const answer = this.handlers.get(verb)?.(body);
           // null: stay silent, as a spec-service that hangs would.
           if (answer === null || answer === undefined) return;

@@ -40,6 +40,15 @@ export function readSecretVariable(
   return short === null ? { value } : { problem: `environment variable ${source} ${short}` };
 }
 
+/** readSecretVariable for a secret that may be left out: undefined when neither NAME nor NAME_FILE is set. */
+export function readOptionalSecretVariable(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): SecretVariable | undefined {
+  if (!env[name]?.trim() && !env[`${name}_FILE`]?.trim()) return undefined;
+  return readSecretVariable(env, name);
+}
+
 function readSecretFile(path: string): SecretVariable {
   let content: Buffer;
   try {

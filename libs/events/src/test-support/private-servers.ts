@@ -37,6 +37,17 @@ async function exited(child: ChildProcess, signal: NodeJS.Signals): Promise<void
   await done;
 }
 
+/**
+ * How a private nats-server is configured: a configuration file (e.g. deploy/nats/nats.conf), the
+ * environment it reads (its passwords), and a user it accepts, to tell when it is up.
+ */
+export interface PrivateNatsConfig {
+  readonly file: string;
+  readonly env: Record<string, string>;
+  readonly user: string;
+  readonly pass: string;
+}
+
 /** A nats-server with JetStream on a port and store directory of its own; state survives restarts. */
 export class PrivateNatsServer {
   private child?: ChildProcess;
@@ -44,12 +55,15 @@ export class PrivateNatsServer {
   private constructor(
     readonly port: number,
     private readonly storeDir: string,
+    private readonly config?: PrivateNatsConfig,
   ) {}
 
-  static async start(): Promise<PrivateNatsServer> {
+  /** Open (no users) by default; with `config`, as that file says. */
+  static async start(config?: PrivateNatsConfig): Promise<PrivateNatsServer> {
     const server = new PrivateNatsServer(
       await freePort(),
       mkdtempSync(join(tmpdir(), 'campaigns-nats-')),
+      config,
     );
     await server.restart();
     return server;
@@ -61,11 +75,21 @@ export class PrivateNatsServer {
 
   /** Starts the server again (after `stop` or `kill`), with the JetStream state it had. */
   async restart(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
-    this.child = spawn('nats-server', args, { stdio: 'ignore' });
+    const config = this.config;
+    const args = [
+      ...(config ? ['-c', config.file] : ['-js']),
+      ...['-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir],
+    ];
+    this.child = spawn('nats-server', args, {
+      stdio: 'ignore',
+      env: { ...process.env, ...config?.env },
+    });
+    const as = config ? { user: config.user, pass: config.pass } : {};
     await until('nats-server to accept connections', async () => {
       try {
-        await (await connect({ servers: this.url, timeout: 1000, reconnect: false })).close();
+        await (
+          await connect({ servers: this.url, timeout: 1000, reconnect: false, ...as })
+        ).close();
         return true;
       } catch {
         return false;

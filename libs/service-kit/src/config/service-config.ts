@@ -1,4 +1,4 @@
-import { redactUrl, withDatabasePassword } from '@campaigns/events';
+import { readOptionalSecretVariable, redactUrl, withDatabasePassword } from '@campaigns/events';
 
 /** Log levels accepted by LOG_LEVEL, most to least severe (pino's names). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -10,6 +10,11 @@ export interface ServiceConfig {
   readonly databaseUrl: string;
   /** One NATS server URL, or several separated by commas (a cluster). */
   readonly natsUrl: string;
+  /**
+   * The NATS user and password (NATS_USER, NATS_PASSWORD), over any in NATS_URL; unset on an
+   * open local server. The password is never logged.
+   */
+  readonly natsCredentials: { readonly user?: string; readonly pass?: string };
   /** HTTP port; 0 asks the OS for a free one. */
   readonly port: number;
   readonly host: string;
@@ -90,10 +95,18 @@ export function loadServiceConfig(env: Env, defaultPort: number): ServiceConfig 
     );
   }
 
+  // NATS_PASSWORD, or the file NATS_PASSWORD_FILE names (a compose secret).
+  const natsPassword = readOptionalSecretVariable(env, 'NATS_PASSWORD');
+  if (natsPassword?.problem !== undefined) problems.push(natsPassword.problem);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     databaseUrl,
     natsUrl,
+    natsCredentials: {
+      ...(read('NATS_USER') === undefined ? {} : { user: read('NATS_USER')! }),
+      ...(natsPassword?.value === undefined ? {} : { pass: natsPassword.value }),
+    },
     port,
     host,
     logLevel: level as LogLevel,

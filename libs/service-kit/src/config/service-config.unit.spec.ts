@@ -16,6 +16,7 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({}, 3103)).toEqual({
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/campaigns',
       natsUrl: 'nats://127.0.0.1:4222',
+      natsCredentials: {},
       port: 3103,
       host: '127.0.0.1',
       logLevel: 'info',
@@ -29,6 +30,8 @@ describe('loadServiceConfig', () => {
       {
         DATABASE_URL: 'postgresql://app:pw@db:5432/campaigns',
         NATS_URL: 'nats://n1:4222, nats://n2:4222',
+        NATS_USER: 'services',
+        NATS_PASSWORD: 'pw',
         PORT: '0',
         HOST: '0.0.0.0',
         LOG_LEVEL: 'debug',
@@ -41,6 +44,7 @@ describe('loadServiceConfig', () => {
     expect(config).toEqual({
       databaseUrl: 'postgresql://app:pw@db:5432/campaigns',
       natsUrl: 'nats://n1:4222, nats://n2:4222',
+      natsCredentials: { user: 'services', pass: 'pw' },
       port: 0,
       host: '0.0.0.0',
       logLevel: 'debug',

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describeError } from '../logging/describe-error.js';
-import { redactUrl } from '@campaigns/events';
+import { natsConnectTarget, redactUrl } from '@campaigns/events';
 import type { ServiceLogger } from '../logging/service-logger.js';
 import type { ReadinessCheck } from '../readiness/readiness.js';
 import { DependencyUnavailableError } from './dependency-unavailable.error.js';
@@ -9,13 +9,18 @@ import { DependencyUnavailableError } from './dependency-unavailable.error.js';
 export const NATS_CONNECT_TIMEOUT_MS = 5_000;
 
 /**
- * Connects to NATS or throws DependencyUnavailableError. Only the first connection must succeed
- * at startup; afterwards the client reconnects forever and readiness reports the outage.
+ * Connects to NATS (as the user in `credentials` or the URL, when there is one) or throws
+ * DependencyUnavailableError. Only the first connection must succeed at startup; afterwards the
+ * client reconnects forever and readiness reports the outage.
  */
-export async function connectNats(url: string, service: string): Promise<NatsConnection> {
+export async function connectNats(
+  url: string,
+  service: string,
+  credentials: { user?: string; pass?: string } = {},
+): Promise<NatsConnection> {
   try {
     return await connect({
-      servers: url.split(',').map((s) => s.trim()),
+      ...natsConnectTarget(url, credentials),
       name: service,
       timeout: NATS_CONNECT_TIMEOUT_MS,
       maxReconnectAttempts: -1,

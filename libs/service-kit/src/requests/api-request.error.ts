@@ -15,3 +15,11 @@ export class ApiRequestError extends RpcException {
 /** `invalid-request`: the request is not what the verb expects. */
 export const invalidRequest = (message: string): ApiRequestError =>
   new ApiRequestError({ code: 'invalid-request', message });
+
+/** `unauthenticated`: no credential, or one the service does not accept. Nothing was done. */
+export const unauthenticated = (message: string): ApiRequestError =>
+  new ApiRequestError({ code: 'unauthenticated', message: `not authenticated: ${message}` });
+
+/** `forbidden`: the caller is known but may not do this. Nothing was done. */
+export const forbidden = (message: string): ApiRequestError =>
+  new ApiRequestError({ code: 'forbidden', message: `not allowed: ${message}` });

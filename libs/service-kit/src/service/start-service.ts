@@ -62,7 +62,7 @@ export async function startService(
     const database = await connectDatabase(config.databaseUrl, definition, logger);
     shutdown.unshift({ name: 'PostgreSQL', run: () => database.destroy() });
     const pool = poolOf(database);
-    const nats = await connectNats(config.natsUrl, definition.name);
+    const nats = await connectNats(config.natsUrl, definition.name, config.natsCredentials);
     shutdown.unshift({ name: 'NATS', run: () => nats.drain() });
     // Once, before the store is built: the secrets it must refuse come from this configuration.
     const { settings, secrets } = (await definition.configure?.()) ?? {

@@ -17,6 +17,7 @@ import {
   type PostgresEventStore,
 } from '@campaigns/events';
 import { ApiRequestError, invalidRequest } from '@campaigns/service-kit';
+import type { Authored } from '../identity/caller.js';
 import type { CampaignStatusQueries } from '../status/campaign-status.js';
 import { metadataFor } from '../desired-state/process-manager.js';
 import { notFound } from './not-found.js';
@@ -37,7 +38,7 @@ export class BulkOperations {
     private readonly logger?: EventsLogger,
   ) {}
 
-  async request(request: BulkRequest): Promise<BulkResult> {
+  async request(request: Authored<BulkRequest>): Promise<BulkResult> {
     const stream = bulkStream(request.operationId);
     const earlier = await this.requested(request.operationId);
     if (earlier !== null) return sameRequest(request, earlier);

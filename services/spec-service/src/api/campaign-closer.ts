@@ -1,4 +1,5 @@
 import type { CloseRequest, CloseResult, DeleteRequest, DeleteResult } from '@campaigns/contracts';
+import type { Authored } from '../identity/caller.js';
 import {
   campaignStream,
   ConcurrencyError,
@@ -26,7 +27,7 @@ export class CampaignCloser {
     private readonly logger?: EventsLogger,
   ) {}
 
-  async close({ campaign, closeChangesets, actor }: CloseRequest): Promise<CloseResult> {
+  async close({ campaign, closeChangesets, actor }: Authored<CloseRequest>): Promise<CloseResult> {
     let closing = 0;
     const closed = await this.record(campaign, actor, 'CampaignClosed', async (current) => {
       if (current.state === 'closed') return null;
@@ -38,7 +39,7 @@ export class CampaignCloser {
     return { campaign, closed: true, closingChangesets: closing };
   }
 
-  async delete({ campaign, actor }: DeleteRequest): Promise<DeleteResult> {
+  async delete({ campaign, actor }: Authored<DeleteRequest>): Promise<DeleteResult> {
     await this.record(campaign, actor, 'CampaignDeleted', (current) => {
       if (current.state !== 'closed')
         throw invalidRequest(

@@ -32,7 +32,7 @@ import {
   type PreviewRequest,
 } from '@campaigns/contracts';
 import { ApiExceptionFilter, invalidRequest, ZodPayloadPipe } from '@campaigns/service-kit';
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
 import {
@@ -40,6 +40,9 @@ import {
   type ExecutionPageKey,
   type PageKey,
 } from '../status/campaign-status.js';
+import { AuthenticationGuard } from '../identity/authentication.guard.js';
+import { CallerOf } from '../identity/caller.js';
+import type { Caller } from '../identity/identity-store.js';
 import { BulkOperations } from './bulk-operations.js';
 import { decodeCursor, pageOf } from './pages.js';
 import { CampaignCloser } from './campaign-closer.js';
@@ -50,10 +53,12 @@ import { SpecPreviewer } from './spec-previewer.js';
 /**
  * spec-service's request/reply API (libs/contracts): one `@MessagePattern` per verb, each
  * request validated by its contract before the handler sees it. Served over NATS by the
- * service kit's NatsRequestServer in the queue group `spec-service`.
+ * service kit's NatsRequestServer in the queue group `spec-service`. Every request is
+ * authenticated first (AuthenticationGuard); the actor recorded is the caller's user name.
  */
 @Controller()
 @UseFilters(ApiExceptionFilter)
+@UseGuards(AuthenticationGuard)
 export class CampaignsController {
   constructor(
     @Inject(SpecApplier) private readonly applier: SpecApplier,
@@ -65,8 +70,11 @@ export class CampaignsController {
 
   /** Records a bulk operation over the changesets that match; the reconciler carries it out. */
   @MessagePattern('campaign.bulk')
-  bulk(@Payload(new ZodPayloadPipe(bulkRequestSchema)) request: BulkRequest): Promise<BulkResult> {
-    return this.bulkOperations.request(request);
+  bulk(
+    @Payload(new ZodPayloadPipe(bulkRequestSchema)) request: BulkRequest,
+    @CallerOf() caller: Caller,
+  ): Promise<BulkResult> {
+    return this.bulkOperations.request({ ...request, actor: caller.user });
   }
 
   /** A bulk operation's numbers and a page of its per-changeset results. */
@@ -84,22 +92,25 @@ export class CampaignsController {
   @MessagePattern('campaign.close')
   close(
     @Payload(new ZodPayloadPipe(closeRequestSchema)) request: CloseRequest,
+    @CallerOf() caller: Caller,
   ): Promise<CloseResult> {
-    return this.closer.close(request);
+    return this.closer.close({ ...request, actor: caller.user });
   }
 
   @MessagePattern('campaign.delete')
   delete(
     @Payload(new ZodPayloadPipe(deleteRequestSchema)) request: DeleteRequest,
+    @CallerOf() caller: Caller,
   ): Promise<DeleteResult> {
-    return this.closer.delete(request);
+    return this.closer.delete({ ...request, actor: caller.user });
   }
 
   @MessagePattern('campaign.apply')
   apply(
     @Payload(new ZodPayloadPipe(applyRequestSchema)) request: ApplyRequest,
+    @CallerOf() caller: Caller,
   ): Promise<ApplyResult> {
-    return this.applier.apply(request);
+    return this.applier.apply({ ...request, actor: caller.user });
   }
 
   /** Several messages: the head, then the rows in chunks (see PreviewPart). */

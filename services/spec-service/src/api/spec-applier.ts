@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ApplyRequest, ApplyResult } from '@campaigns/contracts';
+import type { Authored } from '../identity/caller.js';
 import {
   campaignStream,
   ConcurrencyError,
@@ -26,7 +27,7 @@ export class SpecApplier {
     private readonly logger?: EventsLogger,
   ) {}
 
-  async apply({ fileName, specText, actor }: ApplyRequest): Promise<ApplyResult> {
+  async apply({ fileName, specText, actor }: Authored<ApplyRequest>): Promise<ApplyResult> {
     const { spec, warnings } = validSpec(fileName, specText);
     const campaign = spec.name;
     const specHash = sha256Hex(specText);

@@ -38,7 +38,10 @@ export interface CliResult {
 export interface RunningSystem {
   readonly env: SimEnvironment;
   readonly db: TestDatabase;
-  /** Environment the services and the CLI share (database, NATS, stream, config, credentials). */
+  /**
+   * Environment the services and the CLI share (database, NATS, stream, config, credentials),
+   * and CAMPAIGN_TOKEN: E2E_USER's, a site admin's.
+   */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly workDir: string;
   /** `campaign ARGS` as a user runs it (the built CLI in a child process). */
@@ -137,7 +140,6 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     RECONCILER_LEASE_MS: '5000',
     SHUTDOWN_TIMEOUT_MS: '10000',
     LOG_LEVEL: 'info',
-    CAMPAIGN_ACTOR: 'e2e-tester',
   };
   const running = new Map<ProcessName, { proc: ServiceProcess; port: number }[]>();
   const finished: ServiceProcess[] = [];
@@ -261,6 +263,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     ] as const) {
       for (let i = 0; i < replicas[name]; i++) await start(name);
     }
+    baseEnv['CAMPAIGN_TOKEN'] = await bootstrapToken(system, db.url);
     if (options.dashboard) await start('dashboard');
     await env.connectWebhooks(`${system.gatewayUrl()}/webhooks/github`);
     return system;
@@ -268,6 +271,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     await system.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** The CLI's user, a site admin, as an operator creates the first one: on the database. */
+export const E2E_USER = 'e2e-tester';
+
+async function bootstrapToken(system: RunningSystem, databaseUrl: string): Promise<string> {
+  const result = await system.cli(['admin', 'bootstrap', E2E_USER, '--database-url', databaseUrl]);
+  const token = result.stdout.trim();
+  if (result.code !== 0 || !token.startsWith('cmp_'))
+    throw new Error(`admin bootstrap failed (exit ${result.code}): ${result.stderr}`);
+  return token;
 }
 
 async function deleteJobsStream(eventsStream: string, natsUrl: string): Promise<void> {

@@ -1,0 +1,154 @@
+import type pg from 'pg';
+import { accessTokenHash, newAccessToken } from './access-tokens.js';
+
+/** Who sent a request, as its verified access token says. */
+export interface Caller {
+  readonly user: string;
+  readonly siteAdmin: boolean;
+  /** The token's id (never the token): what `campaign admin tokens revoke ID` takes. */
+  readonly tokenId: string;
+}
+
+/** One user as `campaign admin users list` shows them. */
+export interface UserRecord {
+  readonly name: string;
+  readonly siteAdmin: boolean;
+  readonly createdAt: string;
+  /** Tokens issued and not revoked. */
+  readonly activeTokens: number;
+}
+
+/** A token just issued: the only time the token itself exists outside its holder's hands. */
+export interface IssuedToken {
+  readonly id: string;
+  readonly user: string;
+  readonly token: string;
+}
+
+/** A refusal an administrator can act on (unknown user, name taken); its message says which. */
+export class IdentityError extends Error {}
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.ClientBase, 'query'>;
+
+/**
+ * The users and access tokens in a schema (spec-service's own, or a test's), over plain pg so
+ * that the operator's `campaign admin bootstrap` works on the database without the service.
+ * Every lookup reads the database: a revocation is effective at the next request.
+ */
+export class IdentityStore {
+  private readonly users: string;
+  private readonly tokens: string;
+
+  constructor(
+    private readonly db: Queryable,
+    schema: string,
+  ) {
+    this.users = `"${schema}".users`;
+    this.tokens = `"${schema}".access_tokens`;
+  }
+
+  /**
+   * The caller a token belongs to, or null when it is unknown or revoked. Notes when it was
+   * last used (at most once a minute, so polling does not write on every request).
+   */
+  async authenticate(token: string): Promise<Caller | null> {
+    const { rows } = await this.db.query<{ id: string; name: string; site_admin: boolean }>(
+      `WITH found AS (
+         SELECT t.id, u.name, u.site_admin, t.last_used_at
+           FROM ${this.tokens} t JOIN ${this.users} u ON u.name = t.user_name
+          WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+       ), touched AS (
+         UPDATE ${this.tokens} SET last_used_at = now()
+          WHERE id IN (SELECT id FROM found
+                        WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+       )
+       SELECT id::text, name, site_admin FROM found`,
+      [accessTokenHash(token)],
+    );
+    const row = rows[0];
+    return row ? { user: row.name, siteAdmin: row.site_admin, tokenId: row.id } : null;
+  }
+
+  /** Adds a user; a name taken (in any letter case) is an IdentityError. */
+  async createUser(name: string, siteAdmin: boolean): Promise<UserRecord> {
+    if (await this.findUser(name)) throw new IdentityError(`user "${name}" exists already`);
+    const { rows } = await this.db.query<{ created_at: Date }>(
+      `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, $2) RETURNING created_at`,
+      [name, siteAdmin],
+    );
+    return { name, siteAdmin, createdAt: rows[0]!.created_at.toISOString(), activeTokens: 0 };
+  }
+
+  /**
+   * The user exists afterwards, a site admin or not as asked (the operator's bootstrap, the
+   * demo users of `npm start`, tests).
+   */
+  async ensureUser(name: string, siteAdmin: boolean): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET site_admin = EXCLUDED.site_admin`,
+      [name, siteAdmin],
+    );
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const { rows } = await this.db.query<{
+      name: string;
+      site_admin: boolean;
+      created_at: Date;
+      active: number;
+    }>(
+      `SELECT u.name, u.site_admin, u.created_at,
+              (SELECT count(*)::int FROM ${this.tokens} t
+                WHERE t.user_name = u.name AND t.revoked_at IS NULL) AS active
+         FROM ${this.users} u ORDER BY u.name`,
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      siteAdmin: r.site_admin,
+      createdAt: r.created_at.toISOString(),
+      activeTokens: r.active,
+    }));
+  }
+
+  /** A new token for a user (who must exist); only its hash is stored. */
+  async issueToken(user: string): Promise<IssuedToken> {
+    const found = await this.findUser(user);
+    if (!found) throw new IdentityError(`there is no user "${user}"`);
+    const token = newAccessToken();
+    const { rows } = await this.db.query<{ id: string }>(
+      `INSERT INTO ${this.tokens} (user_name, token_hash) VALUES ($1, $2) RETURNING id::text`,
+      [found, accessTokenHash(token)],
+    );
+    return { id: rows[0]!.id, user: found, token };
+  }
+
+  /** Revokes one token by id; false when there is no such token or it was revoked already. */
+  async revokeToken(id: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE ${this.tokens} SET revoked_at = now() WHERE id = $1::bigint AND revoked_at IS NULL`,
+      [id],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Revokes every active token of a user; how many. An unknown user is an IdentityError. */
+  async revokeUserTokens(user: string): Promise<number> {
+    const found = await this.findUser(user);
+    if (!found) throw new IdentityError(`there is no user "${user}"`);
+    const { rowCount } = await this.db.query(
+      `UPDATE ${this.tokens} SET revoked_at = now() WHERE user_name = $1 AND revoked_at IS NULL`,
+      [found],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** The stored spelling of a user name, matched without regard to letter case. */
+  private async findUser(name: string): Promise<string | null> {
+    const { rows } = await this.db.query<{ name: string }>(
+      `SELECT name FROM ${this.users} WHERE lower(name) = lower($1)`,
+      [name],
+    );
+    return rows[0]?.name ?? null;
+  }
+}
