@@ -26,6 +26,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { accessTokenOf, EXIT_NOT_AUTHENTICATED } from './credentials.js';
+import { namespaceOf } from './namespace.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** How long one request waits for spec-service's answer. */
@@ -54,7 +55,22 @@ export interface ClientSettings {
   token: string | undefined;
   topology: EventsTopology;
   timeoutMs: number;
+  /** Sent as `namespace` with every request that acts in one (-n, $CAMPAIGN_NAMESPACE). */
+  namespace?: string | undefined;
 }
+
+/** The verbs whose requests name a namespace (absent: the caller's own). */
+const NAMESPACED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>([
+  'apply',
+  'preview',
+  'get',
+  'changesets',
+  'executions',
+  'list',
+  'close',
+  'delete',
+  'bulk',
+]);
 
 export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
   const read = (name: string): string | undefined => {
@@ -76,6 +92,7 @@ export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
       subjectPrefix: read('EVENTS_SUBJECT_PREFIX') ?? 'ev',
     },
     timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    namespace: namespaceOf(env),
   };
 }
 
@@ -170,7 +187,15 @@ export class SpecServiceClient {
   }
 
   /** The request as JSON, checked against the verb's contract before it is sent. */
-  private payload(verb: ApiVerb, body: unknown): string {
+  private payload(verb: ApiVerb, request: unknown): string {
+    const body =
+      this.settings.namespace !== undefined &&
+      NAMESPACED_VERBS.has(verb) &&
+      typeof request === 'object' &&
+      request !== null &&
+      !('namespace' in request)
+        ? { ...request, namespace: this.settings.namespace }
+        : request;
     const checked = API_CONTRACTS[verb].request.safeParse(body);
     if (!checked.success) {
       throw new CliFailure(`invalid ${verb} request: ${describeInvalid(checked.error)}`, 1);
