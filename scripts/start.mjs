@@ -808,6 +808,8 @@ async function createDemoUsers(config) {
   say(`Users: admin (site admin) and demo; their tokens are in ${path.relative(root, file)}.`);
   say('To act as admin in a shell:');
   say(`  export CAMPAIGN_TOKEN=$(node -p "require('./${path.relative(root, file)}').admin")`);
+  say("To sign in to the dashboard, paste the token this prints (demo's):");
+  say(`  node -p "require('./${path.relative(root, file)}').demo"`);
 }
 
 /** The main job: apply hello-world (published) to the simulator and wait for its pull requests. */

@@ -8,6 +8,7 @@ import {
   DEMO_CAMPAIGN,
   DEMO_REPOS,
   launchChromium,
+  signIn,
   startDemoSystem,
 } from '../src/test-support/demo-campaign.js';
 
@@ -25,6 +26,9 @@ try {
   };
 
   await page.goto(system.dashboardUrl());
+  await page.getByTestId('sign-in').waitFor();
+  await shot('dashboard-sign-in');
+  await signIn(page, system);
   await page.getByTestId(`campaign-${DEMO_CAMPAIGN}`).waitFor();
   await shot('dashboard-campaigns');
 

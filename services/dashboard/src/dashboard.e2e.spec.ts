@@ -1,7 +1,8 @@
 // U1 item 3 end to end: the web dashboard over the whole real system (the four services and the
 // dashboard as processes, NATS, PostgreSQL, Docker, git, the simulator), clicked through in
 // headless Chromium: the campaigns list, a campaign's changesets filtered by state and checks,
-// a changeset's diff and timeline, and a bulk comment that lands on the simulator.
+// a changeset's diff and timeline, and a bulk comment that lands on the simulator; sign-in with
+// an access token, which spec-service checks on every request (S2).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunningSystem } from '@campaigns/system/testing';
 import type { Browser, Page } from 'playwright-core';
@@ -10,6 +11,7 @@ import {
   DEMO_CAMPAIGN,
   DEMO_REPOS,
   launchChromium,
+  signIn,
   simApi,
   startDemoSystem,
 } from './test-support/demo-campaign.js';
@@ -33,18 +35,53 @@ describe('the dashboard, clicked through in Chromium', () => {
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (error) => browserErrors.push(error.message));
-    page.on(
-      'console',
-      (m) => m.type() === 'error' && browserErrors.push(`${m.text()} (${m.location().url})`),
-    );
+    page.on('console', (m) => {
+      // The browser logs every 401 as an error: expected where sign-in is asked or refused.
+      const signInRefused = m.location().url.endsWith('/api/session') && m.text().includes('401');
+      if (m.type() === 'error' && !signInRefused)
+        browserErrors.push(`${m.text()} (${m.location().url})`);
+    });
   }, 600_000);
   afterAll(async () => {
     await browser?.close();
     await system?.stop();
   }, 60_000);
 
-  it('lists the campaign, and its page shows the changesets, filtered by state and by checks', async () => {
+  /** A fetch of the dashboard's API as the CLI user (a script's Authorization header). */
+  const asUser = (init: RequestInit = {}): RequestInit => ({
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string> | undefined),
+      authorization: `Bearer ${system.baseEnv['CAMPAIGN_TOKEN']}`,
+    },
+  });
+
+  it('asks for an access token first, refuses one that is not valid, and signs in with a real one', async () => {
     await page.goto(system.dashboardUrl());
+    await page.getByTestId('sign-in').waitFor();
+    expect(await page.getByTestId(`campaign-${DEMO_CAMPAIGN}`).count()).toBe(0);
+    const forged = `cmp_${'x'.repeat(43)}`;
+    await page.getByTestId('sign-in-token').fill(forged);
+    await page.getByTestId('sign-in-submit').click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/^not authenticated: /);
+    expect(await page.getByRole('alert').textContent()).not.toContain(forged);
+
+    await signIn(page, system);
+    expect(await page.getByTestId('session').textContent()).toContain('e2e-tester (site admin)');
+    // The token is in a cookie the page's scripts cannot read.
+    expect(await page.evaluate('document.cookie')).not.toContain('cmp_');
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'campaigns_token');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // The API answers nobody without a token.
+    const anonymous = await fetch(`${system.dashboardUrl()}/api/campaigns`);
+    expect({ status: anonymous.status, body: await anonymous.json() }).toMatchObject({
+      status: 401,
+      body: { message: 'not signed in' },
+    });
+  });
+
+  it('lists the campaign, and its page shows the changesets, filtered by state and by checks', async () => {
     await page.getByTestId(`campaign-${DEMO_CAMPAIGN}`).click();
     await page.waitForURL(/\/campaigns\/dashboard-demo$/);
     await countIs(ROW, 3);
@@ -115,25 +152,28 @@ describe('the dashboard, clicked through in Chromium', () => {
     expect(changed).toContain('+  title: Hello again from the dashboard\n');
   }, 120_000);
 
-  it('offers no bulk action, and refuses one, where the operator left them off (the default)', async () => {
-    const proc = await system.start('dashboard', { env: { DASHBOARD_BULK_ACTIONS: '' } });
+  it('offers no bulk action, and refuses one, where the operator turned them off', async () => {
+    const proc = await system.start('dashboard', { env: { DASHBOARD_BULK_ACTIONS: 'off' } });
     const port = system.history().find((p) => p.proc === proc)!.port;
     const readOnly = `http://127.0.0.1:${port}`;
     await page.goto(`${readOnly}/campaigns/${DEMO_CAMPAIGN}`);
     await page.getByTestId('bulk-off').waitFor();
     await countIs(ROW, 3);
     expect(await page.getByTestId('bulk').count()).toBe(0);
-    const refused = await fetch(`${readOnly}/api/campaigns/${DEMO_CAMPAIGN}/bulk`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ operation: 'close', repositories: [] }),
-    });
+    const refused = await fetch(
+      `${readOnly}/api/campaigns/${DEMO_CAMPAIGN}/bulk`,
+      asUser({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ operation: 'close', repositories: [] }),
+      }),
+    );
     expect({ status: refused.status, body: await refused.json() }).toEqual({
       status: 403,
       body: {
         statusCode: 403,
         error: 'Forbidden',
-        message: 'bulk actions are off on this dashboard (start it with DASHBOARD_BULK_ACTIONS=on)',
+        message: 'bulk actions are off on this dashboard (DASHBOARD_BULK_ACTIONS=off)',
       },
     });
     // Nothing was closed: the pull requests are still open.
@@ -143,7 +183,7 @@ describe('the dashboard, clicked through in Chromium', () => {
 
   it('answers bad input with 400 and one line, and an unknown campaign with 404', async () => {
     const get = async (path: string) => {
-      const response = await fetch(`${system.dashboardUrl()}${path}`);
+      const response = await fetch(`${system.dashboardUrl()}${path}`, asUser());
       return { status: response.status, body: (await response.json()) as { message: string } };
     };
     expect(await get('/api/campaigns/bad%20name')).toEqual({
@@ -166,15 +206,38 @@ describe('the dashboard, clicked through in Chromium', () => {
       },
     });
     expect((await get('/api/campaigns/no-such-campaign')).status).toBe(404);
-    const bulk = await fetch(`${system.dashboardUrl()}/api/campaigns/${DEMO_CAMPAIGN}/bulk`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ operation: 'comment', repositories: [] }),
-    });
+    const bulk = await fetch(
+      `${system.dashboardUrl()}/api/campaigns/${DEMO_CAMPAIGN}/bulk`,
+      asUser({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ operation: 'comment', repositories: [] }),
+      }),
+    );
     expect({ status: bulk.status, body: await bulk.json() }).toEqual({
       status: 400,
       body: { statusCode: 400, message: 'a comment needs a message' },
     });
+  });
+
+  it('signs the browser out at its next request once its token is revoked', async () => {
+    const created = await system.cli(['admin', 'users', 'create', 'dana']);
+    expect(created.code).toBe(0);
+    const issued = await system.cli(['admin', 'tokens', 'create', 'dana']);
+    const token = /cmp_[A-Za-z0-9_-]+/.exec(issued.stdout)![0];
+    const context = await browser.newContext();
+    const other = await context.newPage();
+    try {
+      await other.goto(system.dashboardUrl());
+      await signIn(other, system, token);
+      expect(await other.getByTestId('session').textContent()).toContain('dana');
+      expect((await system.cli(['admin', 'tokens', 'revoke', 'dana'])).code).toBe(0);
+      await other.getByTestId(`campaign-${DEMO_CAMPAIGN}`).click();
+      await other.getByTestId('sign-in').waitFor();
+      expect(await other.getByTestId('session').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
   });
 
   it('raised no error in the browser on any page it showed', () => {

@@ -3,11 +3,12 @@ import { Module } from '@nestjs/common';
 import { CampaignHistory } from './api/campaign-history.js';
 import { DashboardApiController } from './api/dashboard-api.controller.js';
 import { SpecServiceApi } from './api/spec-service-api.js';
+import { SessionController } from './session/session.controller.js';
 import { UiFilesController } from './ui-files.controller.js';
 
 /** The JSON API (over spec-service and the event store) and the app's files. */
 @Module({
-  controllers: [DashboardApiController, UiFilesController],
+  controllers: [DashboardApiController, SessionController, UiFilesController],
   providers: [
     {
       provide: SpecServiceApi,

@@ -2,7 +2,11 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MAX_SECRET_FILE_BYTES, readSecretVariable, withDatabasePassword } from './secret-variable.js';
+import {
+  MAX_SECRET_FILE_BYTES,
+  readSecretVariable,
+  withDatabasePassword,
+} from './secret-variable.js';
 
 const TOKEN = 'ghp_secret_variable_canary_0123';
 
@@ -94,7 +98,9 @@ describe('withDatabasePassword', () => {
   });
 
   it('reports a password it cannot read without the password or the URL', () => {
-    const read = withDatabasePassword('postgres://u:old-secret@db/x', { DATABASE_PASSWORD: 'short' });
+    const read = withDatabasePassword('postgres://u:old-secret@db/x', {
+      DATABASE_PASSWORD: 'short',
+    });
     expect(read.problem).toMatch(/^environment variable DATABASE_PASSWORD is shorter than/);
     expect(read.problem).not.toContain('old-secret');
   });

@@ -28,9 +28,7 @@ import {
   pageParams,
 } from './query-params.js';
 import { SpecServiceApi } from './spec-service-api.js';
-
-/** Who a bulk action is recorded as until the dashboard has sign-in (S2). */
-export const DASHBOARD_ACTOR = 'dashboard';
+import { Credential } from '../session/credential.decorator.js';
 
 /** The JSON API the dashboard's pages read, under /api. */
 @Controller('api')
@@ -49,32 +47,41 @@ export class DashboardApiController {
   }
 
   @Get('campaigns')
-  campaigns(@Query() query: Record<string, unknown>) {
+  campaigns(@Credential() token: string, @Query() query: Record<string, unknown>) {
     const { after, limit } = pageParams(query);
-    return this.spec.request('list', { after, limit });
+    return this.spec.request('list', { after, limit }, token);
   }
 
   @Get('campaigns/:campaign')
-  campaign(@Param('campaign') name: string) {
-    return this.spec.request('get', { campaign: campaignName(name) });
+  campaign(@Credential() token: string, @Param('campaign') name: string) {
+    return this.spec.request('get', { campaign: campaignName(name) }, token);
   }
 
   /** The changesets table: filtered by state, checks, review, repository; paged. */
   @Get('campaigns/:campaign/changesets')
-  changesets(@Param('campaign') name: string, @Query() query: Record<string, unknown>) {
+  changesets(
+    @Credential() token: string,
+    @Param('campaign') name: string,
+    @Query() query: Record<string, unknown>,
+  ) {
     const { after, limit } = pageParams(query);
-    return this.spec.request('changesets', {
-      campaign: campaignName(name),
-      after,
-      limit,
-      match: changesetMatch(query),
-      filter: erroredOnly(query) ? 'errored' : 'all',
-      diffstat: true,
-    });
+    return this.spec.request(
+      'changesets',
+      {
+        campaign: campaignName(name),
+        after,
+        limit,
+        match: changesetMatch(query),
+        filter: erroredOnly(query) ? 'errored' : 'all',
+        diffstat: true,
+      },
+      token,
+    );
   }
 
   @Get('campaigns/:campaign/burndown')
-  async burndown(@Param('campaign') name: string) {
+  async burndown(@Credential() token: string, @Param('campaign') name: string) {
+    await this.mayRead(campaignName(name), token);
     const burndown = await this.history.burndown(campaignName(name));
     if (burndown === null) throw new NotFoundException(`no campaign "${name}" in the event log`);
     return burndown;
@@ -82,7 +89,8 @@ export class DashboardApiController {
 
   /** The spec as applied, and its history: newest first, each with its diff. */
   @Get('campaigns/:campaign/specs')
-  async specs(@Param('campaign') name: string) {
+  async specs(@Credential() token: string, @Param('campaign') name: string) {
+    await this.mayRead(campaignName(name), token);
     const specs = await this.history.specs(campaignName(name));
     if (specs.length === 0) throw new NotFoundException(`no campaign "${name}" in the event log`);
     return { campaign: name, specs };
@@ -90,10 +98,14 @@ export class DashboardApiController {
 
   /** One changeset: its row, its diff and its audit timeline. */
   @Get('campaigns/:campaign/changeset')
-  async changeset(@Param('campaign') name: string, @Query() query: Record<string, unknown>) {
+  async changeset(
+    @Credential() token: string,
+    @Param('campaign') name: string,
+    @Query() query: Record<string, unknown>,
+  ) {
     const campaign = campaignName(name);
     const { repository, headBranch } = changesetKey(query);
-    const row = await this.findChangeset(campaign, repository, headBranch);
+    const row = await this.findChangeset(campaign, repository, headBranch, token);
     if (row === undefined)
       throw new NotFoundException(
         `campaign "${campaign}" has no changeset ${repository}@${headBranch}`,
@@ -111,10 +123,10 @@ export class DashboardApiController {
    */
   @Post('campaigns/:campaign/bulk')
   @HttpCode(202)
-  async bulk(@Param('campaign') name: string, @Body() body: unknown) {
+  async bulk(@Credential() token: string, @Param('campaign') name: string, @Body() body: unknown) {
     if (!this.settings.bulkActions)
       throw new ForbiddenException(
-        'bulk actions are off on this dashboard (start it with DASHBOARD_BULK_ACTIONS=on)',
+        'bulk actions are off on this dashboard (DASHBOARD_BULK_ACTIONS=off)',
       );
     const campaign = campaignName(name);
     const action = bulkAction(body);
@@ -125,15 +137,18 @@ export class DashboardApiController {
     const operations = [];
     for (const match of matches) {
       operations.push(
-        await this.spec.request('bulk', {
-          campaign,
-          operationId: randomUUID(),
-          operation: action.operation,
-          ...(action.message === undefined ? {} : { message: action.message }),
-          ...(action.method === undefined ? {} : { method: action.method }),
-          match,
-          actor: DASHBOARD_ACTOR,
-        }),
+        await this.spec.request(
+          'bulk',
+          {
+            campaign,
+            operationId: randomUUID(),
+            operation: action.operation,
+            ...(action.message === undefined ? {} : { message: action.message }),
+            ...(action.method === undefined ? {} : { method: action.method }),
+            match,
+          },
+          token,
+        ),
       );
     }
     return { campaign, operations };
@@ -141,11 +156,23 @@ export class DashboardApiController {
 
   /** A bulk operation's progress and results. */
   @Get('bulk/:operationId')
-  bulkResults(@Param('operationId') operationId: string, @Query() query: Record<string, unknown>) {
+  bulkResults(
+    @Credential() token: string,
+    @Param('operationId') operationId: string,
+    @Query() query: Record<string, unknown>,
+  ) {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(operationId))
       throw new BadRequestException('the operation id must be a UUID');
     const { after, limit } = pageParams(query);
-    return this.spec.request('bulk-results', { operationId, after, limit });
+    return this.spec.request('bulk-results', { operationId, after, limit }, token);
+  }
+
+  /**
+   * What the dashboard reads from the event store itself (burndown, spec history) is shown
+   * only to whom spec-service shows the campaign: its answer is the permission check.
+   */
+  private async mayRead(campaign: string, token: string): Promise<void> {
+    await this.spec.request('get', { campaign }, token);
   }
 
   /** The changeset's row: the repository's changesets (few) searched for the head branch. */
@@ -153,17 +180,16 @@ export class DashboardApiController {
     campaign: string,
     repository: string,
     headBranch: string,
+    token: string,
   ): Promise<ChangesetStatus | undefined> {
     if (/[*?]/.test(repository)) throw new InvalidInput(`"${repository}" is not a repository name`);
     let after: string | null = null;
     for (let pages = 0; pages < 10; pages += 1) {
-      const page: ChangesetsPage = await this.spec.request('changesets', {
-        campaign,
-        after,
-        limit: MAX_PAGE_ROWS,
-        match: { repository },
-        diffstat: true,
-      });
+      const page: ChangesetsPage = await this.spec.request(
+        'changesets',
+        { campaign, after, limit: MAX_PAGE_ROWS, match: { repository }, diffstat: true },
+        token,
+      );
       const row = page.changesets.find((c) => c.headBranch === headBranch);
       if (row !== undefined || page.next === null) return row;
       after = page.next;

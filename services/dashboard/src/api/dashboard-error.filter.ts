@@ -8,6 +8,8 @@ const STATUS_OF_API_ERROR: Record<string, number> = {
   'invalid-request': 400,
   'invalid-spec': 400,
   'not-found': 404,
+  unauthenticated: 401,
+  forbidden: 403,
   unavailable: 503,
   internal: 500,
 };

@@ -102,8 +102,8 @@ describe("the dashboard API's input", () => {
 });
 
 describe('DASHBOARD_BULK_ACTIONS', () => {
-  it('turns bulk actions on with "on", leaves them off by default, and stops startup on anything else', () => {
-    expect(dashboardSettingsFromEnv({})).toEqual({ bulkActions: false });
+  it('leaves bulk actions on by default, turns them off with "off", and stops startup on anything else', () => {
+    expect(dashboardSettingsFromEnv({})).toEqual({ bulkActions: true });
     expect(dashboardSettingsFromEnv({ DASHBOARD_BULK_ACTIONS: 'off' })).toEqual({
       bulkActions: false,
     });

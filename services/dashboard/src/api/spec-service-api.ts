@@ -1,5 +1,7 @@
+import { headers } from '@nats-io/transport-node';
 import {
   API_CONTRACTS,
+  AUTHORIZATION_HEADER,
   apiSubject,
   describeInvalid,
   replyProblem,
@@ -33,18 +35,25 @@ export class SpecServiceApi {
   constructor(private readonly context: Pick<ServiceContext, 'nats' | 'config'>) {}
 
   /**
-   * One request and its checked reply. The one place a request leaves the dashboard: when
-   * spec-service verifies credentials (S2), the signed-in user's credential is attached here.
+   * One request and its checked reply, as the signed-in user: the one place a request leaves
+   * the dashboard, with the user's access token, which spec-service checks and records as actor.
    */
-  async request<V extends ApiVerb>(verb: V, body: ApiRequestOf<V>): Promise<ApiReplyOf<V>> {
+  async request<V extends ApiVerb>(
+    verb: V,
+    body: ApiRequestOf<V>,
+    token: string,
+  ): Promise<ApiReplyOf<V>> {
     const checked = API_CONTRACTS[verb].request.safeParse(body);
     if (!checked.success)
       throw new SpecServiceRefused('invalid-request', describeInvalid(checked.error));
     const subject = apiSubject(this.context.config.events, verb);
     let text: string;
     try {
+      const credential = headers();
+      credential.set(AUTHORIZATION_HEADER, `Bearer ${token}`);
       const reply = await this.context.nats.request(subject, JSON.stringify(body), {
         timeout: SPEC_SERVICE_TIMEOUT_MS,
+        headers: credential,
       });
       text = reply.string();
     } catch {

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureStepImage } from '@campaigns/system';
 import { eventually, startSystem, type RunningSystem } from '@campaigns/system/testing';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const DEMO_CAMPAIGN = 'dashboard-demo';
 export const DEMO_BRANCH = 'hello-dashboard';
@@ -95,7 +95,6 @@ export async function startDemoSystem(): Promise<RunningSystem> {
   const system = await startSystem({
     repos: DEMO_REPOS.length,
     dashboard: true,
-    serviceEnv: { DASHBOARD_BULK_ACTIONS: 'on' },
   });
   try {
     await applyDemoCampaign(system);
@@ -104,4 +103,11 @@ export async function startDemoSystem(): Promise<RunningSystem> {
     await system.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** Signs the page in with the system's CLI user's token (a site admin), through the form. */
+export async function signIn(page: Page, system: RunningSystem, token?: string): Promise<void> {
+  await page.getByTestId('sign-in-token').fill(token ?? system.baseEnv['CAMPAIGN_TOKEN']!);
+  await page.getByTestId('sign-in-submit').click();
+  await page.getByTestId('session').waitFor();
 }

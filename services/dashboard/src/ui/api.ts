@@ -25,9 +25,22 @@ export type {
 /** What the API answered instead (its one-line message). */
 export class ApiError extends Error {}
 
+/** Sent on window when the API answers 401: the token is gone, revoked or was never there. */
+export const SIGNED_OUT_EVENT = 'campaigns:signed-out';
+
+/** Who is signed in: spec-service's whoami. */
+export interface Me {
+  user: string;
+  siteAdmin: boolean;
+  namespaces: string[];
+}
+
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(path, init);
+  const response = await fetch(path, { credentials: 'same-origin', ...init });
+  if (response.status === 204) return undefined as T;
   const body = (await response.json().catch(() => null)) as { message?: unknown } | null;
+  if (response.status === 401 && !path.startsWith('/api/session'))
+    (globalThis as unknown as EventTarget).dispatchEvent(new Event(SIGNED_OUT_EVENT));
   if (!response.ok)
     throw new ApiError(
       typeof body?.message === 'string'
@@ -76,6 +89,14 @@ export interface BulkActionRequest {
 }
 
 export const api = {
+  me: () => call<Me>('/api/session'),
+  signIn: (token: string) =>
+    call<Me>('/api/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    }),
+  signOut: () => call<void>('/api/session', { method: 'DELETE' }),
   settings: () => call<{ bulkActions: boolean }>('/api/settings'),
   campaigns: (after: string | null) =>
     call<ListResult>(
