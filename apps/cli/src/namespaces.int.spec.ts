@@ -114,6 +114,7 @@ describe('campaign -n/--namespace: each user’s campaigns, and the organization
       campaign: 'alice/hello-world',
       applyId: aliceApply,
     });
+    expect((await statusOf('bob', 'hello-world')).code).toBe(0);
     const list = await campaign('bob', 'list', '-o', 'json');
     const { campaigns } = JSON.parse(list.stdout) as { campaigns: { campaign: string }[] };
     expect(campaigns.map((c) => c.campaign)).toEqual(['bob/hello-world']);

@@ -105,8 +105,8 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       retryBackoffMs: { initial: 20, max: 200 },
     });
     database = await openSpecServiceDatabase(db.url, SCHEMA);
-    // A site admin in the site's own namespace: these tests are about campaigns, not namespaces
-    // (namespaces.int.spec.ts is), so their campaigns keep their bare names.
+    // A site admin, whose requests act in the site's namespace (default) unless they name one:
+    // these tests are about campaigns, not namespaces, so their campaigns keep their bare names.
     token = await issueTestToken(db.pool, 'alice', { siteAdmin: true });
   });
 
@@ -122,7 +122,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   async function request<T>(verb: ApiVerb, body: unknown) {
     const reply = await nats.request(
       apiSubject(topology, verb),
-      typeof body === 'string' ? body : JSON.stringify(inDefault(body)),
+      typeof body === 'string' ? body : JSON.stringify(body),
       { timeout: 20_000, headers: bearerHeaders(token) },
     );
     return reply.json<ApiReply<T>>();
@@ -147,7 +147,7 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
   async function previewParts(body: unknown): Promise<ApiReply<PreviewPart>[]> {
     const messages = await nats.requestMany(
       apiSubject(topology, 'preview'),
-      typeof body === 'string' ? body : JSON.stringify(inDefault(body)),
+      typeof body === 'string' ? body : JSON.stringify(body),
       { strategy: 'sentinel', maxWait: 20_000, headers: bearerHeaders(token) },
     );
     const parts: ApiReply<PreviewPart>[] = [];
@@ -1042,10 +1042,3 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
     expect(fresh.problems).toEqual([]);
   });
 });
-
-/** A request in the site's own namespace, unless it names one (or is no object). */
-function inDefault(body: unknown): unknown {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && !('namespace' in body)
-    ? { namespace: 'default', ...body }
-    : body;
-}

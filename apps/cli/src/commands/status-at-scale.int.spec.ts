@@ -101,7 +101,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
     service = await startSpecService({ store, nats, topology, resolver, schema: SCHEMA });
-    // A site admin in the site's own namespace, where the seeded campaigns keep their bare names.
+    // A site admin, who acts in the site's namespace (default): the seeded campaigns' bare names.
     token = await issueTestToken(db.pool, 'alice', { schema: SCHEMA, siteAdmin: true });
     dir = mkdtempSync(join(tmpdir(), 'campaign-scale-'));
     await insertCampaign();
@@ -169,8 +169,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
 
   /** One request; its reply's size is asserted before anything else. */
   async function request<T>(verb: ApiVerb, body: object): Promise<ApiReply<T>> {
-    const inDefault = { namespace: 'default', ...body };
-    const msg = await nats.request(apiSubject(topology, verb), JSON.stringify(inDefault), {
+    const msg = await nats.request(apiSubject(topology, verb), JSON.stringify(body), {
       timeout: 30_000,
       headers: bearerHeaders(token),
     });
@@ -201,7 +200,6 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     EVENTS_STREAM: topology.streamName,
     EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
     CAMPAIGN_TOKEN: token,
-    CAMPAIGN_NAMESPACE: 'default',
     CAMPAIGN_POLL_INTERVAL_MS: '50',
     CAMPAIGN_REQUEST_TIMEOUT_MS: '30000',
   });
@@ -262,11 +260,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     resolver.workspaces = Array.from({ length: CHANGESETS + 10 }, (_, i) => workspace(i));
     const messages = await nats.requestMany(
       apiSubject(topology, 'preview'),
-      JSON.stringify({
-        namespace: 'default',
-        fileName: 'huge.campaign.yaml',
-        specText: spec(CAMPAIGN),
-      }),
+      JSON.stringify({ fileName: 'huge.campaign.yaml', specText: spec(CAMPAIGN) }),
       { strategy: 'sentinel', maxWait: 30_000, headers: bearerHeaders(token) },
     );
     const parts: PreviewPart[] = [];

@@ -10,7 +10,7 @@ import {
 import { ApiRequestError, invalidRequest } from '@campaigns/service-kit';
 import { metadataFor } from '../desired-state/process-manager.js';
 import type { Caller, IdentityStore } from './identity-store.js';
-import { accessProblem, type Access } from './permissions.js';
+import { accessProblem, defaultNamespaceOf, type Access } from './permissions.js';
 
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
@@ -26,7 +26,7 @@ export interface AllowedCampaign {
 
 /**
  * The permission check of every campaign request: which namespace it acts in (the one asked
- * for, the one a `NAMESPACE/NAME` campaign names, else the caller's own), whether the caller may
+ * for, the one a `NAMESPACE/NAME` campaign names, else the caller's default), whether the caller may
  * act there, and on a refusal an `AccessDenied` in `security-<namespace>` and a `forbidden`
  * error — nothing else is recorded or changed.
  */
@@ -37,7 +37,10 @@ export class NamespaceAccess {
     private readonly logger?: EventsLogger,
   ) {}
 
-  /** The namespace a request acts in, checked; `campaign` may be qualified (`NS/NAME`). */
+  /**
+   * The namespace a request acts in (absent: defaultNamespaceOf the caller), checked; `campaign`
+   * may be qualified (`NS/NAME`).
+   */
   async campaign(
     caller: Caller,
     action: AccessAction,
@@ -58,7 +61,7 @@ export class NamespaceAccess {
     namespace: string | undefined,
     campaign?: string,
   ): Promise<string> {
-    const asked = namespace ?? caller.user;
+    const asked = namespace ?? defaultNamespaceOf(caller);
     const info = await this.identities.namespace(asked, caller.user);
     if (!info) throw invalidRequest(`there is no namespace "${asked}"`);
     const name = info.kind === 'default' ? 'default' : info.name;
@@ -97,7 +100,7 @@ function splitCampaign(
   caller: Caller,
 ): { namespace: string; name: string } {
   const slash = campaign.indexOf('/');
-  if (slash < 0) return { namespace: namespace ?? caller.user, name: campaign };
+  if (slash < 0) return { namespace: namespace ?? defaultNamespaceOf(caller), name: campaign };
   const own = campaign.slice(0, slash);
   const name = campaign.slice(slash + 1);
   if (own === '' || name === '' || name.includes('/'))

@@ -45,6 +45,15 @@ export function accessProblem(
   }
 }
 
+/**
+ * Where a request that names no namespace acts: a user's own namespace; for a site admin, the
+ * site's (`default`, where every campaign recorded before namespaces is), so that an operator's
+ * tools and older clients that name none (the dashboard, scripts) keep seeing those campaigns.
+ */
+export function defaultNamespaceOf(caller: Caller): string {
+  return caller.siteAdmin ? DEFAULT_NAMESPACE : caller.user;
+}
+
 /** The namespaces a caller may act in: their own, their organizations', `default` for admins. */
 export function namespacesOf(caller: Caller, organizations: readonly string[]): string[] {
   return [caller.user, ...organizations, ...(caller.siteAdmin ? [DEFAULT_NAMESPACE] : [])];

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Caller } from './identity-store.js';
-import { accessProblem, namespacesOf, type Access, type NamespaceInfo } from './permissions.js';
+import {
+  accessProblem,
+  defaultNamespaceOf,
+  namespacesOf,
+  type Access,
+  type NamespaceInfo,
+} from './permissions.js';
 
 const alice: Caller = { user: 'alice', siteAdmin: false, tokenId: '1' };
 const root: Caller = { user: 'root', siteAdmin: true, tokenId: '2' };
@@ -29,6 +35,11 @@ describe('who may read and change a namespace’s campaigns', () => {
     const problem = accessProblem(caller, namespace, access);
     expect(problem === null).toBe(allowed);
     if (problem !== null) expect(problem).toMatch(/\S/);
+  });
+
+  it('acts in a user’s own namespace unless the request names one; a site admin’s is default', () => {
+    expect(defaultNamespaceOf(alice)).toBe('alice');
+    expect(defaultNamespaceOf(root)).toBe('default');
   });
 
   it('lists the namespaces a user acts in: their own, their organizations, default for admins', () => {
