@@ -142,6 +142,11 @@ describe('campaign -n/--namespace: each user’s campaigns, and the organization
       ['bob', 'read'],
       ['bob', 'apply'],
     ]);
+    const audit = await campaign('alice', 'audit', 'hello-world', '-n', 'alice');
+    expect(audit.stdout).toContain(
+      "refused: bob may not read in namespace alice (namespace alice is another user's)",
+    );
+    expect(audit.stdout).toContain('refused: bob may not apply in namespace alice');
   });
 
   it('lets a site admin make an organization whose members apply in it, and reads its history with audit -n', async () => {

@@ -571,8 +571,8 @@ export const ACCESS_ACTIONS = ['apply', 'preview', 'read', 'close', 'delete', 'b
 
 /**
  * A request was refused because its caller may not do that in the namespace (item 4 of S2):
- * recorded, and nothing else changed. `campaign` is the campaign's name there, absent for a
- * namespace-wide request (list).
+ * recorded, and nothing else changed. `campaign` is the campaign's key (`NS/NAME`, as in every
+ * event, so its audit shows the refusal), absent for a namespace-wide request (list).
  */
 export const AccessDenied = defineEvent(
   'AccessDenied',

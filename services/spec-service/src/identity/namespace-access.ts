@@ -78,7 +78,10 @@ export class NamespaceAccess {
             actor: caller.user,
             action,
             namespace: name,
-            ...(campaign === undefined ? {} : { campaign }),
+            // The campaign's key, as every event names it: its audit shows the refusal.
+            ...(campaign === undefined
+              ? {}
+              : { campaign: campaignKey({ namespace: name, name: campaign }) }),
             reason: problem,
           },
         },

@@ -202,25 +202,25 @@ describe('namespaces: campaigns belong to a user or an organization, and only it
         actor: 'bob',
         action: 'apply',
         namespace: 'alice',
-        campaign: 'hello-world',
+        campaign: 'alice/hello-world',
       }),
       expect.objectContaining({
         actor: 'bob',
         action: 'read',
         namespace: 'alice',
-        campaign: 'hello-world',
+        campaign: 'alice/hello-world',
       }),
       expect.objectContaining({
         actor: 'bob',
         action: 'read',
         namespace: 'alice',
-        campaign: 'hello-world',
+        campaign: 'alice/hello-world',
       }),
       expect.objectContaining({
         actor: 'bob',
         action: 'read',
         namespace: 'alice',
-        campaign: 'hello-world',
+        campaign: 'alice/hello-world',
       }),
       {
         actor: 'bob',
@@ -232,7 +232,7 @@ describe('namespaces: campaigns belong to a user or an organization, and only it
         actor: 'bob',
         action: 'close',
         namespace: 'alice',
-        campaign: 'hello-world',
+        campaign: 'alice/hello-world',
       }),
     ]);
     expect(denied.every((e) => e.type === 'AccessDenied')).toBe(true);
