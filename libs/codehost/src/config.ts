@@ -91,10 +91,16 @@ const codeHostEntrySchema = z.strictObject({
   contentLimits: contentLimitsSchema.optional(),
   /** A namespace's own token: its campaigns push and publish with it instead of tokenEnv's. */
   namespaces: z
-    .record(
-      z.string().regex(NAMESPACE_PATTERN, 'must be a namespace (a user or organization name)'),
-      z.strictObject({ tokenEnv: envVarName }),
-    )
+    .record(z.string(), z.strictObject({ tokenEnv: envVarName }))
+    .superRefine((namespaces, ctx) => {
+      for (const key of Object.keys(namespaces))
+        if (!NAMESPACE_PATTERN.test(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'must be a namespace: a user or organization name',
+          });
+    })
     .optional(),
 });
 
