@@ -38,6 +38,19 @@ export const API_VERBS = [
 ] as const;
 export type ApiVerb = (typeof API_VERBS)[number];
 
+/** Verbs whose request may name the `namespace` it acts in (absent: the caller's default). */
+export const NAMESPACED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>([
+  'apply',
+  'preview',
+  'get',
+  'changesets',
+  'executions',
+  'list',
+  'close',
+  'delete',
+  'bulk',
+]);
+
 /** Verbs answered by several messages ending with an empty one (see `preview`). */
 export const STREAMED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>(['preview']);
 

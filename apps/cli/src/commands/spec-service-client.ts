@@ -11,6 +11,7 @@ import {
   AUTHORIZATION_HEADER,
   describeInvalid,
   MAX_API_REQUEST_BYTES,
+  NAMESPACED_VERBS,
   replyProblem,
   type ApiReply,
   type ApiVerb,
@@ -58,19 +59,6 @@ export interface ClientSettings {
   /** Sent as `namespace` with every request that acts in one (-n, $CAMPAIGN_NAMESPACE). */
   namespace?: string | undefined;
 }
-
-/** The verbs whose requests name a namespace (absent: the caller's own). */
-const NAMESPACED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>([
-  'apply',
-  'preview',
-  'get',
-  'changesets',
-  'executions',
-  'list',
-  'close',
-  'delete',
-  'bulk',
-]);
 
 export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
   const read = (name: string): string | undefined => {

@@ -105,6 +105,11 @@ describe('namespaces: campaigns belong to a user or an organization, and only it
     });
     return reply!;
   }
+  /** The reply of a refusal whose message starts with `start`. */
+  const forbidden = (start: string) => ({
+    ok: false,
+    error: { code: 'forbidden', message: expect.stringMatching(new RegExp(`^${start}`)) },
+  });
   const eventsOf = async (stream: string) =>
     (await store.readStream(stream)).map((e) => ({ type: e.type, data: e.data }));
   const specApplied = async () =>
@@ -176,13 +181,7 @@ describe('namespaces: campaigns belong to a user or an organization, and only it
       await as(bob, 'list', { namespace: 'alice' }),
     ];
     for (const reply of reads)
-      expect(reply).toMatchObject({
-        ok: false,
-        error: {
-          code: 'forbidden',
-          message: expect.stringMatching(/^forbidden: bob may not read in namespace alice/),
-        },
-      });
+      expect(reply).toMatchObject(forbidden('forbidden: bob may not read in namespace alice'));
     expect(
       await as(bob, 'close', {
         namespace: 'alice',
@@ -277,13 +276,9 @@ describe('namespaces: campaigns belong to a user or an organization, and only it
           'forbidden: carol may not read in namespace acme (organization acme is private and carol is not a member)',
       },
     });
-    expect(await apply(carol, 'acme', HELLO_AGAIN)).toMatchObject({
-      ok: false,
-      error: {
-        code: 'forbidden',
-        message: expect.stringMatching(/^forbidden: carol may not apply in namespace acme/),
-      },
-    });
+    expect(await apply(carol, 'acme', HELLO_AGAIN)).toMatchObject(
+      forbidden('forbidden: carol may not apply in namespace acme'),
+    );
     expect(
       await as(alice, 'close', {
         namespace: 'acme',
