@@ -136,7 +136,7 @@ describe('parseCampaignsConfig', () => {
     );
     const unset = configErrorOf(() =>
       parseCampaignsConfig(
-        text.replace(/      "a\/b":\n        tokenEnv: AB_TOKEN\n/, ''),
+        text.replace(/ {6}"a\/b":\n {8}tokenEnv: AB_TOKEN\n/, ''),
         'c.yaml',
         env,
       ),
