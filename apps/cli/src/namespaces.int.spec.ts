@@ -123,7 +123,7 @@ describe('campaign -n/--namespace: each user’s campaigns, and the organization
   it('refuses bob in alice’s namespace in one line, and lets a site admin in', async () => {
     expect((await statusOf('alice', 'hello-world')).code).toBe(0);
     const refused = await campaign('bob', 'status', 'hello-world', '-n', 'alice');
-    expect(refused.code).not.toBe(0);
+    expect(refused.code).toBe(4);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(
       /^campaign status: forbidden: bob may not read in namespace alice \(namespace alice is another user's\)\n$/,
@@ -131,6 +131,16 @@ describe('campaign -n/--namespace: each user’s campaigns, and the organization
     const apply = await campaign('bob', 'apply', '--namespace', 'alice', '-f', specFile);
     expect(apply.stderr).toMatch(
       /^campaign apply: forbidden: bob may not apply in namespace alice/,
+    );
+    const preview = await campaign('bob', 'preview', '-n', 'alice', '-f', specFile);
+    expect(preview).toMatchObject({ code: 4, stdout: '' });
+    expect(preview.stderr).toMatch(
+      /^campaign preview: forbidden: bob may not preview in namespace alice/,
+    );
+    const close = await campaign('bob', 'close', 'alice/hello-world', '--close-changesets');
+    expect(close).toMatchObject({ code: 4, stdout: '' });
+    expect(close.stderr).toMatch(
+      /^campaign close: forbidden: bob may not close in namespace alice/,
     );
 
     expect(await statusOf('root', 'alice/hello-world')).toMatchObject({ code: 0 });
@@ -141,6 +151,8 @@ describe('campaign -n/--namespace: each user’s campaigns, and the organization
     expect(rows.map((r) => [r.data.actor, r.data.action])).toEqual([
       ['bob', 'read'],
       ['bob', 'apply'],
+      ['bob', 'preview'],
+      ['bob', 'close'],
     ]);
     const audit = await campaign('alice', 'audit', 'hello-world', '-n', 'alice');
     expect(audit.stdout).toContain(

@@ -235,6 +235,18 @@ describe('namespaces: campaigns belong to a user or an organization, and only it
       }),
     ]);
     expect(denied.every((e) => e.type === 'AccessDenied')).toBe(true);
+    // A bulk operation's results are read like its campaign.
+    const bulk = await as<{ operationId: string }>(alice, 'bulk', {
+      campaign: 'hello-world',
+      operationId: '0c6f4f0e-33a4-4c53-8d3e-2a4b9c1d7e55',
+      operation: 'publish',
+    });
+    expect(bulk).toMatchObject({ ok: true, campaign: 'alice/hello-world' });
+    const results = { operationId: '0c6f4f0e-33a4-4c53-8d3e-2a4b9c1d7e55' };
+    expect(await as(alice, 'bulk-results', results)).toMatchObject({ ok: true });
+    expect(await as(bob, 'bulk-results', results)).toMatchObject(
+      forbidden('forbidden: bob may not read in namespace alice'),
+    );
     // An unknown namespace is a plain error, and nothing is recorded for it.
     expect(await apply(bob, 'nowhere')).toEqual({
       ok: false,
