@@ -17,25 +17,17 @@ import {
   uniqueTopology,
   type TestDatabase,
 } from '@campaigns/events/testing';
-import { FixedResolver, issueTestToken, startSpecService } from '@campaigns/spec-service/testing';
+import {
+  FixedResolver,
+  helloWorldSpec,
+  issueTestToken,
+  startSpecService,
+} from '@campaigns/spec-service/testing';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { runCli } from './cli.js';
 import type { CliIo } from './command.js';
 
-const HELLO = `name: hello-world
-description: Add Hello World to READMEs
-on:
-  - repository: github.com/acme/a
-steps:
-  - run: echo Hello >> README.md
-    container: alpine:3
-changesetTemplate:
-  title: Hello World
-  body: My first campaign!
-  branch: hello-world
-  commit:
-    message: Append Hello
-`;
+const HELLO = helloWorldSpec();
 
 describe('campaign -n/--namespace: each user’s campaigns, and the organizations they belong to', () => {
   let db: TestDatabase;
