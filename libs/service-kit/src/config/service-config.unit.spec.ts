@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadServiceConfig } from './service-config.js';
 
@@ -31,7 +34,7 @@ describe('loadServiceConfig', () => {
         DATABASE_URL: 'postgresql://app:pw@db:5432/campaigns',
         NATS_URL: 'nats://n1:4222, nats://n2:4222',
         NATS_USER: 'services',
-        NATS_PASSWORD: 'pw',
+        NATS_PASSWORD: 'nats-services-pw',
         PORT: '0',
         HOST: '0.0.0.0',
         LOG_LEVEL: 'debug',
@@ -44,13 +47,30 @@ describe('loadServiceConfig', () => {
     expect(config).toEqual({
       databaseUrl: 'postgresql://app:pw@db:5432/campaigns',
       natsUrl: 'nats://n1:4222, nats://n2:4222',
-      natsCredentials: { user: 'services', pass: 'pw' },
+      natsCredentials: { user: 'services', pass: 'nats-services-pw' },
       port: 0,
       host: '0.0.0.0',
       logLevel: 'debug',
       shutdownTimeoutMs: 10_000,
       events: { streamName: 'EVENTS_STAGING', subjectPrefix: 'stg' },
     });
+  });
+
+  it('reads the NATS password from NATS_PASSWORD_FILE (a compose secret), and refuses one too short to redact', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nats-password-'));
+    try {
+      await writeFile(join(dir, 'pw'), 'from-a-secret-file\n');
+      const config = loadServiceConfig(
+        { NATS_USER: 'services', NATS_PASSWORD_FILE: join(dir, 'pw') },
+        3101,
+      );
+      expect(config.natsCredentials).toEqual({ user: 'services', pass: 'from-a-secret-file' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(configError({ NATS_PASSWORD: 'pw' }).problems).toEqual([
+      expect.stringMatching(/^environment variable NATS_PASSWORD is shorter than 8 characters/),
+    ]);
   });
 
   it.each(['abc', '-1', '65536', '3.5', '80x'])(
