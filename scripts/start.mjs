@@ -184,7 +184,8 @@ requests and prints them. State is kept in .campaigns/ (delete it, and the datab
 
 Once the services are ready it creates the demo users "admin" (a site admin) and "demo", keeps
 their tokens in .campaigns/demo-tokens.json and logs the CLI in as demo (unless it is logged in
-already), so \`npx campaign status hello-world\` works in another terminal.
+already), so \`npx campaign status hello-world -n demo\` works in another terminal (hello-world is
+applied as demo, into its namespace).
 
 NATS: the local one as it is (open, as the machine's usually is); for a closed one
 (deploy/nats/nats.conf) set NATS_USER=services and NATS_PASSWORD.
@@ -832,9 +833,11 @@ async function applyHelloWorld(config) {
     { NATS_URL: config.natsUrl, CAMPAIGN_TOKEN: config.demoToken },
   );
   say('');
-  say('The hello-world campaign is applied. Try, in another terminal:');
-  say('  npx campaign status hello-world');
-  say('  npx campaign list');
+  say(
+    "The hello-world campaign is applied, in the demo user's namespace. Try, in another terminal:",
+  );
+  say('  npx campaign status hello-world -n demo');
+  say('  npx campaign list -n demo');
   say('Services keep running; press Ctrl-C to stop them.');
 }
 

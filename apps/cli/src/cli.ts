@@ -9,6 +9,12 @@ import { closeCommand, deleteCommand } from './commands/close.command.js';
 import { completionCommand } from './commands/completion.command.js';
 import { loginCommand, logoutCommand, whoamiCommand } from './commands/identity.command.js';
 import { listCommand } from './commands/list.command.js';
+import {
+  addNamespaceOption,
+  NAMESPACE_ENV,
+  NAMESPACED_COMMANDS,
+  namespaceOf,
+} from './commands/namespace.js';
 import { newCommand } from './commands/new.command.js';
 import { previewCommand } from './commands/preview.command.js';
 import { reposCommand } from './commands/repos.command.js';
@@ -125,6 +131,7 @@ function buildProgram(io: CliIo, exitWith: (code: number) => void): Program {
       .usage(c.usage.replace(/^campaign \S+ ?/, ''))
       .allowExcessArguments(true);
     c.configure(sub);
+    if (NAMESPACED_COMMANDS.has(c.name)) addNamespaceOption(sub);
     sub.addHelpText('after', helpAfter(c));
     sub.action(async (...params: unknown[]) => {
       const self = params.at(-1) as Program;
@@ -132,10 +139,14 @@ function buildProgram(io: CliIo, exitWith: (code: number) => void): Program {
       // A variadic last argument (admin's WORDS...) takes all the rest.
       const extra = self.registeredArguments.at(-1)?.variadic ? [] : self.args.slice(declared);
       if (extra.length > 0) throw excessArguments(c, self, extra);
+      // -n is $CAMPAIGN_NAMESPACE for this command: every request and log read takes it there.
+      const namespace = self.opts()['namespace'] as string | undefined;
+      const env = namespace === undefined ? io.env : { ...io.env, [NAMESPACE_ENV]: namespace };
+      namespaceOf(env);
       exitWith(
         await c.run(
           { options: self.opts(), args: self.processedArgs as (string | undefined)[] },
-          io,
+          env === io.env ? io : { ...io, env },
         ),
       );
     });

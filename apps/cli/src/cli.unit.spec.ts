@@ -39,3 +39,16 @@ describe('campaign CLI', () => {
     );
   });
 });
+
+describe('campaign -n/--namespace', () => {
+  it.each([
+    [['status', 'hello-world', '-n', 'no/slash'], '"no/slash" is not a namespace'],
+    [['list', '-n', 'a', '--namespace', 'b'], '--namespace is given twice'],
+    [['audit', 'alice/hello-world', '-n', 'bob'], '"alice/hello-world" is not in namespace bob'],
+  ])('%j: exit 2, one line saying what is wrong, nothing sent', async (argv, message) => {
+    const result = await run(...argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toContain(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -111,7 +111,7 @@ describe('identity over a closed NATS (deploy/nats/nats.conf): the CLI user reac
 
     expect(await campaign(['whoami'], asRoot)).toEqual({
       code: 0,
-      stdout: 'User:        root\nSite admin:  yes\nNamespaces:  root\n',
+      stdout: 'User:        root\nSite admin:  yes\nNamespaces:  root, default\n',
       stderr: '',
     });
     expect(await campaign(['admin', 'users', 'create', 'carol'], asRoot)).toMatchObject({
@@ -222,7 +222,7 @@ describe('identity over a closed NATS (deploy/nats/nats.conf): the CLI user reac
         ok: true,
         user: 'applier',
         siteAdmin: true,
-        namespaces: ['applier'],
+        namespaces: ['applier', 'default'],
       });
     } finally {
       await cli.close();

@@ -1,4 +1,5 @@
 import type {
+  AccessDenied,
   BulkChangesetProcessed,
   BulkOperationRequested,
   CampaignClosed,
@@ -274,6 +275,10 @@ export function describe(e: StoredEvent): string {
     case 'ChangesetActionRequested': {
       const d = e.data as EventData<typeof ChangesetActionRequested>;
       return `${changesetLabel(d)}: ${d.action} requested by bulk operation ${shortId(d.bulkOperationId)}`;
+    }
+    case 'AccessDenied': {
+      const d = e.data as EventData<typeof AccessDenied>;
+      return `refused: ${d.actor} may not ${d.action} in namespace ${d.namespace} (${oneLine(d.reason)})`;
     }
     default:
       return `${e.type} on ${e.stream_id} v${e.stream_version}`;

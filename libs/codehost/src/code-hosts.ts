@@ -1,5 +1,11 @@
 import type { CodeHost } from './code-host.js';
-import { CodeHostResolver, type CampaignsConfig, type CodeHostConfig } from './config.js';
+import { campaignRefOf } from '@campaigns/events';
+import {
+  codeHostConfigForCampaign,
+  CodeHostResolver,
+  type CampaignsConfig,
+  type CodeHostConfig,
+} from './config.js';
 import { GithubCodeHost, type GithubCodeHostOptions } from './github/github-code-host.js';
 
 /** The adapter for one configured code host. */
@@ -17,15 +23,33 @@ export function createCodeHost(
 export class CodeHosts {
   readonly #resolver: CodeHostResolver;
   readonly #byId = new Map<string, CodeHost>();
+  /** The adapters of namespaces with their own token, by host id and namespace, made when needed. */
+  readonly #byNamespace = new Map<string, CodeHost>();
+  readonly #options: GithubCodeHostOptions;
 
   constructor(config: CampaignsConfig, options: GithubCodeHostOptions = {}) {
     this.#resolver = new CodeHostResolver(config);
+    this.#options = options;
     for (const host of config.codeHosts) this.#byId.set(host.id, createCodeHost(host, options));
   }
 
-  /** The code host serving `HOST/OWNER/NAME`; throws naming the configured hosts when none does. */
-  forRepository(qualifiedName: string): CodeHost {
-    return this.#byId.get(this.#resolver.resolve(qualifiedName).id)!;
+  /**
+   * The code host serving `HOST/OWNER/NAME`; throws naming the configured hosts when none does.
+   * With `campaign` (its key), the adapter that writes with its namespace's token when the host
+   * has one for it: an adapter of its own, so that token has its own rate-limit budget.
+   */
+  forRepository(qualifiedName: string, campaign?: string): CodeHost {
+    const config = this.#resolver.resolve(qualifiedName);
+    const namespace = campaign === undefined ? undefined : campaignRefOf(campaign).namespace;
+    if (namespace === undefined || config.namespaceTokens?.[namespace] === undefined)
+      return this.#byId.get(config.id)!;
+    const key = `${config.id}\0${namespace}`;
+    let host = this.#byNamespace.get(key);
+    if (host === undefined) {
+      host = createCodeHost(codeHostConfigForCampaign(config, campaign!), this.#options);
+      this.#byNamespace.set(key, host);
+    }
+    return host;
   }
 
   byId(id: string): CodeHost | undefined {
@@ -65,6 +89,7 @@ export function codeHostOptionsFromEnv(
 export function secretValues(config: CampaignsConfig): string[] {
   return config.codeHosts.flatMap((host) => [
     host.token.reveal(),
+    ...Object.values(host.namespaceTokens ?? {}).map((own) => own.token.reveal()),
     ...(host.webhookSecret ? [host.webhookSecret.reveal()] : []),
   ]);
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { RATE_HINT, RATE_PATTERN } from '@campaigns/campaign-spec';
-import { readSecretVariable } from '@campaigns/events';
+import { campaignRefOf, NAMESPACE_PATTERN, readSecretVariable } from '@campaigns/events';
 import { hostOfUrl, parseRepositoryName } from './repository-name.js';
 import {
   GITHUB_CONTENT_LIMITS,
@@ -89,6 +89,19 @@ const codeHostEntrySchema = z.strictObject({
     .optional(),
   rolloutWindows: z.array(rolloutWindowSchema).nullable().optional(),
   contentLimits: contentLimitsSchema.optional(),
+  /** A namespace's own token: its campaigns push and publish with it instead of tokenEnv's. */
+  namespaces: z
+    .record(z.string(), z.strictObject({ tokenEnv: envVarName }))
+    .superRefine((namespaces, ctx) => {
+      for (const key of Object.keys(namespaces))
+        if (!NAMESPACE_PATTERN.test(key))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'must be a namespace: a user or organization name',
+          });
+    })
+    .optional(),
 });
 
 const configFileSchema = z.strictObject({
@@ -109,6 +122,11 @@ export interface CodeHostConfig {
   host: string;
   tokenEnv: string;
   token: Secret;
+  /**
+   * Namespaces with a token of their own on this host (`namespaces: {NS: {tokenEnv}}`): their
+   * campaigns write with it; every other campaign, and reads for the site, with `token`.
+   */
+  namespaceTokens?: Readonly<Record<string, { tokenEnv: string; token: Secret }>>;
   webhookSecretEnv?: string;
   webhookSecret?: Secret;
   /**
@@ -219,10 +237,10 @@ export function parseCampaignsConfig(
   const codeHosts: CodeHostConfig[] = [];
   // A variable (or the file its _FILE twin names) that is unset, unreadable, or too short to be
   // redacted (secret-policy.ts), is a problem.
-  const readSecret = (index: number, field: 'tokenEnv' | 'webhookSecretEnv', name: string) => {
+  const readSecret = (index: number, field: readonly PropertyKey[], name: string) => {
     const read = readSecretVariable(env, name);
     if (read.problem === undefined) return new Secret(read.value);
-    const path = ['codeHosts', index, field];
+    const path = ['codeHosts', index, ...field];
     problems.push({ path: formatPath(path), message: read.problem, ...at(path) });
     return undefined;
   };
@@ -238,11 +256,16 @@ export function parseCampaignsConfig(
     const other = seenHosts.get(host);
     if (other !== undefined) duplicate('url', `host ${host} is already configured as "${other}"`);
     seenHosts.set(host, entry.id);
-    const token = readSecret(index, 'tokenEnv', entry.tokenEnv);
+    const token = readSecret(index, ['tokenEnv'], entry.tokenEnv);
     const webhookSecret =
       entry.webhookSecretEnv === undefined
         ? undefined
-        : readSecret(index, 'webhookSecretEnv', entry.webhookSecretEnv);
+        : readSecret(index, ['webhookSecretEnv'], entry.webhookSecretEnv);
+    const namespaceTokens: Record<string, { tokenEnv: string; token: Secret }> = {};
+    for (const [namespace, { tokenEnv }] of Object.entries(entry.namespaces ?? {})) {
+      const secret = readSecret(index, ['namespaces', namespace, 'tokenEnv'], tokenEnv);
+      if (secret !== undefined) namespaceTokens[namespace] = { tokenEnv, token: secret };
+    }
     if (token === undefined) return;
     codeHosts.push({
       id: entry.id,
@@ -263,6 +286,7 @@ export function parseCampaignsConfig(
         contentLimits:
           entry.contentLimits === false ? null : (entry.contentLimits ?? GITHUB_CONTENT_LIMITS),
       },
+      ...(entry.namespaces === undefined ? {} : { namespaceTokens }),
       ...(entry.forkNamespace === undefined ? {} : { forkNamespace: entry.forkNamespace }),
       ...(entry.webhookSecretEnv === undefined ? {} : { webhookSecretEnv: entry.webhookSecretEnv }),
       ...(webhookSecret === undefined ? {} : { webhookSecret }),
@@ -278,6 +302,18 @@ export function defaultGraphqlUrl(apiUrl: string): string {
   return base.endsWith('/api/v3') ? `${base.slice(0, -'/v3'.length)}/graphql` : `${base}/graphql`;
 }
 
+/**
+ * The host's configuration as a campaign (by its key, `NS/NAME`) writes with it: with its
+ * namespace's token when the host has one for it, else as configured (the site-wide token).
+ */
+export function codeHostConfigForCampaign(
+  config: CodeHostConfig,
+  campaign: string,
+): CodeHostConfig {
+  const own = config.namespaceTokens?.[campaignRefOf(campaign).namespace];
+  return own === undefined ? config : { ...config, tokenEnv: own.tokenEnv, token: own.token };
+}
+
 /** Maps host-qualified repository names to their configured code host. */
 export class CodeHostResolver {
   readonly #byHost = new Map<string, CodeHostConfig>();
@@ -286,8 +322,11 @@ export class CodeHostResolver {
     for (const host of config.codeHosts) this.#byHost.set(host.host, host);
   }
 
-  /** The code host serving `HOST/OWNER/NAME`; throws naming the configured hosts when none does. */
-  resolve(qualifiedName: string): CodeHostConfig {
+  /**
+   * The code host serving `HOST/OWNER/NAME` (as `campaign` writes with it, when given); throws
+   * naming the configured hosts when none does.
+   */
+  resolve(qualifiedName: string, campaign?: string): CodeHostConfig {
     const { host } = parseRepositoryName(qualifiedName);
     const found = this.#byHost.get(host);
     if (found === undefined) {
@@ -296,7 +335,7 @@ export class CodeHostResolver {
         `no code host is configured for ${qualifiedName} (configured hosts: ${known})`,
       );
     }
-    return found;
+    return campaign === undefined ? found : codeHostConfigForCampaign(found, campaign);
   }
 }
 

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { MIN_SECRET_LENGTH } from '@campaigns/events';
+import { CodeHosts, secretValues } from './code-hosts.js';
 import {
+  codeHostConfigForCampaign,
   CodeHostResolver,
   ConfigError,
   loadCampaignsConfig,
@@ -92,6 +94,56 @@ describe('parseCampaignsConfig', () => {
       'no code host is configured for gitlab.com/acme/api (configured hosts: github.com, 127.0.0.1:3001)',
     );
     expect(() => resolver.resolve('acme/api')).toThrow('expected HOST/OWNER/NAME');
+  });
+
+  it('gives a namespace’s campaigns its own token where configured, and everything else the site-wide one', () => {
+    const NS_TOKEN = 'ghp_ACME_NAMESPACE_0123456789abcdef';
+    const text = valid.replace(
+      '    tokenEnv: GITHUB_TOKEN\n',
+      '    tokenEnv: GITHUB_TOKEN\n    namespaces:\n      acme:\n        tokenEnv: ACME_GITHUB_TOKEN\n',
+    );
+    const config = parseCampaignsConfig(text, 'c.yaml', { ...env, ACME_GITHUB_TOKEN: NS_TOKEN });
+    const github = config.codeHosts[0]!;
+    expect(codeHostConfigForCampaign(github, 'acme/hello-world').token.reveal()).toBe(NS_TOKEN);
+    expect(codeHostConfigForCampaign(github, 'acme/hello-world').tokenEnv).toBe(
+      'ACME_GITHUB_TOKEN',
+    );
+    for (const campaign of ['bob/hello-world', 'hello-world'])
+      expect(codeHostConfigForCampaign(github, campaign).token.reveal()).toBe(CANARY);
+    const resolver = new CodeHostResolver(config);
+    expect(resolver.resolve('github.com/o/r', 'acme/x').token.reveal()).toBe(NS_TOKEN);
+    expect(resolver.resolve('github.com/o/r').token.reveal()).toBe(CANARY);
+    // The namespace's adapter is its own (its own rate-limit budget), made once.
+    const hosts = new CodeHosts(config);
+    const site = hosts.forRepository('github.com/o/r');
+    expect(hosts.forRepository('github.com/o/r', 'bob/x')).toBe(site);
+    const acme = hosts.forRepository('github.com/o/r', 'acme/x');
+    expect(acme).not.toBe(site);
+    expect(hosts.forRepository('github.com/o/r', 'acme/y')).toBe(acme);
+    // A namespace token is a secret like any other: refused by the store, redacted in logs.
+    expect(secretValues(config)).toContain(NS_TOKEN);
+    expect(inspect(config)).not.toContain(NS_TOKEN);
+  });
+
+  it('refuses a namespace token whose variable is unset, by its path, and a namespace that is no name', () => {
+    const text = valid.replace(
+      '    tokenEnv: GITHUB_TOKEN\n',
+      '    tokenEnv: GITHUB_TOKEN\n    namespaces:\n      acme:\n        tokenEnv: ACME_GITHUB_TOKEN\n      "a/b":\n        tokenEnv: AB_TOKEN\n',
+    );
+    const error = configErrorOf(() => parseCampaignsConfig(text, 'c.yaml', env));
+    expect(error.message).toMatch(
+      /c\.yaml:\d+:\d+: codeHosts\[0\]\.namespaces\.a\/b: must be a namespace/,
+    );
+    const unset = configErrorOf(() =>
+      parseCampaignsConfig(
+        text.replace(/ {6}"a\/b":\n {8}tokenEnv: AB_TOKEN\n/, ''),
+        'c.yaml',
+        env,
+      ),
+    );
+    expect(unset.message).toMatch(
+      /codeHosts\[0\]\.namespaces\.acme\.tokenEnv: .*ACME_GITHUB_TOKEN/,
+    );
   });
 
   it('points at the line and column of every invalid field, unknown field and unset variable at once', () => {

@@ -33,8 +33,23 @@ export const API_VERBS = [
   'users-list',
   'tokens-create',
   'tokens-revoke',
+  'orgs-create',
+  'orgs-add-member',
 ] as const;
 export type ApiVerb = (typeof API_VERBS)[number];
+
+/** Verbs whose request may name the `namespace` it acts in (absent: the caller's default). */
+export const NAMESPACED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>([
+  'apply',
+  'preview',
+  'get',
+  'changesets',
+  'executions',
+  'list',
+  'close',
+  'delete',
+  'bulk',
+]);
 
 /** Verbs answered by several messages ending with an empty one (see `preview`). */
 export const STREAMED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>(['preview']);
@@ -94,6 +109,18 @@ const name = (field: string) =>
     .refine((value) => value.trim() !== '', { error: `"${field}" must be a non-empty string` })
     .refine((value) => value.length <= MAX_NAME_LENGTH, { error: `"${field}" is too long` });
 
+/**
+ * The namespace a request acts in (a user's or an organization's name, or `default`); absent:
+ * the caller's own. A `campaign` may also name it itself, as `NAMESPACE/NAME`.
+ */
+const namespace = z
+  .string({ error: '"namespace" must be a namespace name' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+    error:
+      '"namespace" must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  })
+  .optional();
+
 /** A spec's text may be empty (it then fails validation with a diagnostic, not a request error). */
 const specText = z.string({ error: '"specText" must be a string' });
 
@@ -127,6 +154,7 @@ export type Page = z.infer<typeof pageSchema>;
 // ---- apply ------------------------------------------------------------------------------
 
 export const applyRequestSchema = z.object({
+  namespace,
   fileName: name('fileName'),
   specText,
 });
@@ -151,6 +179,7 @@ export type ApplyResult = z.infer<typeof applyResultSchema>;
  * as they are.
  */
 export const closeRequestSchema = z.object({
+  namespace,
   campaign: name('campaign'),
   closeChangesets: z.boolean().default(false),
 });
@@ -168,7 +197,7 @@ export type CloseResult = z.infer<typeof closeResultSchema>;
  * Deletes a closed campaign: it leaves `list` and `status`, its name can be applied again, and
  * the log keeps its history (`campaign audit NAME`). Its pull requests are left as they are.
  */
-export const deleteRequestSchema = z.object({ campaign: name('campaign') });
+export const deleteRequestSchema = z.object({ namespace, campaign: name('campaign') });
 export type DeleteRequest = z.infer<typeof deleteRequestSchema>;
 export const deleteResultSchema = z.object({ campaign: z.string() });
 export type DeleteResult = z.infer<typeof deleteResultSchema>;
@@ -176,6 +205,7 @@ export type DeleteResult = z.infer<typeof deleteResultSchema>;
 // ---- preview ----------------------------------------------------------------------------
 
 export const previewRequestSchema = z.object({
+  namespace,
   fileName: name('fileName'),
   specText,
   /** Each row's diff where its steps have run and stay the same (bounded: see PreviewRow.diff). */
@@ -251,7 +281,7 @@ export interface PreviewResult {
 
 // ---- get --------------------------------------------------------------------------------
 
-export const getRequestSchema = z.object({ campaign: name('campaign') });
+export const getRequestSchema = z.object({ namespace, campaign: name('campaign') });
 export type GetRequest = z.infer<typeof getRequestSchema>;
 
 export const CAMPAIGN_PHASES = [
@@ -395,6 +425,7 @@ export type ChangesetMatch = z.infer<typeof changesetMatchSchema>;
 
 /** The campaign's changesets ordered by repository, then head branch. */
 export const changesetsRequestSchema = pageRequestSchema.extend({
+  namespace,
   campaign: name('campaign'),
   filter: oneOf('filter', CHANGESET_FILTERS).optional(),
   /** Only the changesets that match (the ones `bulk` with the same match acts on). */
@@ -448,6 +479,7 @@ export const EXECUTION_FILTERS = ['all', 'failed'] as const;
 export type ExecutionFilter = (typeof EXECUTION_FILTERS)[number];
 /** The executions of one application ordered by repository, path, then branch. */
 export const executionsRequestSchema = pageRequestSchema.extend({
+  namespace,
   campaign: name('campaign'),
   /** Default: the current application. Pass the summary's to page one application throughout. */
   applyId: z.uuid({ error: '"applyId" must be a UUID' }).optional(),
@@ -480,9 +512,9 @@ export interface FullCampaignStatus extends CampaignStatus {
 
 // ---- list -------------------------------------------------------------------------------
 
-/** Campaigns ordered by name. */
-export const listRequestSchema = pageRequestSchema;
-export type ListRequest = PageRequest;
+/** The campaigns of one namespace (absent: the caller's own), ordered by name. */
+export const listRequestSchema = pageRequestSchema.extend({ namespace });
+export type ListRequest = z.infer<typeof listRequestSchema>;
 export const campaignSummarySchema = z.object({
   campaign: z.string(),
   appliedAt: z.string(),
@@ -510,6 +542,7 @@ export const MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;
  */
 export const bulkRequestSchema = z
   .object({
+    namespace,
     campaign: name('campaign'),
     operationId: z.uuid({ error: '"operationId" must be a UUID' }),
     operation: oneOf('operation', BULK_OPERATION_KINDS),
@@ -582,7 +615,7 @@ export type WhoamiRequest = z.infer<typeof whoamiRequestSchema>;
 export const whoamiResultSchema = z.object({
   user: z.string(),
   siteAdmin: z.boolean(),
-  /** The namespaces the user may act in (today: their own). */
+  /** The namespaces the user may act in: their own and their organizations'. */
   namespaces: z.array(z.string()),
 });
 export type WhoamiResult = z.infer<typeof whoamiResultSchema>;
@@ -638,6 +671,27 @@ export type TokensRevokeResult = z.infer<typeof tokensRevokeResultSchema>;
 
 // ---- the verbs, together ------------------------------------------------------------------
 
+/** Site admins only: a new organization (a namespace with members), private unless public. */
+export const orgsCreateRequestSchema = z.object({
+  name: name('name'),
+  visibility: oneOf('visibility', ['private', 'public'] as const).default('private'),
+});
+export type OrgsCreateRequest = z.input<typeof orgsCreateRequestSchema>;
+export const orgsCreateResultSchema = z.object({
+  org: z.object({ name: z.string(), visibility: z.enum(['private', 'public']) }),
+});
+export type OrgsCreateResult = z.infer<typeof orgsCreateResultSchema>;
+
+/** Site admins only: a user becomes a member of an organization (again: nothing changes). */
+export const orgsAddMemberRequestSchema = z.object({ org: name('org'), user: name('user') });
+export type OrgsAddMemberRequest = z.infer<typeof orgsAddMemberRequestSchema>;
+export const orgsAddMemberResultSchema = z.object({
+  org: z.string(),
+  user: z.string(),
+  added: z.boolean(),
+});
+export type OrgsAddMemberResult = z.infer<typeof orgsAddMemberResultSchema>;
+
 /** Each verb's request schema and the schema of each message of its reply. */
 export const API_CONTRACTS = {
   apply: { request: applyRequestSchema, reply: applyResultSchema },
@@ -655,6 +709,8 @@ export const API_CONTRACTS = {
   'users-list': { request: usersListRequestSchema, reply: usersListResultSchema },
   'tokens-create': { request: tokensCreateRequestSchema, reply: tokensCreateResultSchema },
   'tokens-revoke': { request: tokensRevokeRequestSchema, reply: tokensRevokeResultSchema },
+  'orgs-create': { request: orgsCreateRequestSchema, reply: orgsCreateResultSchema },
+  'orgs-add-member': { request: orgsAddMemberRequestSchema, reply: orgsAddMemberResultSchema },
 } as const satisfies Record<ApiVerb, { request: z.ZodType; reply: z.ZodType }>;
 
 export type ApiRequestOf<V extends ApiVerb> = z.input<(typeof API_CONTRACTS)[V]['request']>;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   API_CONTRACTS,
+  API_VERBS,
+  NAMESPACED_VERBS,
   apiSubject,
   describeInvalid,
   executionsRequestSchema,
@@ -91,5 +93,15 @@ describe('API contracts', () => {
     expect(previewPartSchema.parse(head)).toEqual(head);
     expect(previewPartSchema.parse(rows)).toEqual(rows);
     expect(previewPartSchema.safeParse({ rows: [{ repository: 'r' }] }).success).toBe(false);
+  });
+});
+
+describe('namespaced verbs', () => {
+  it('are exactly those whose request schema takes a namespace', () => {
+    for (const verb of API_VERBS) {
+      const shape = (API_CONTRACTS[verb].request as unknown as { shape: object }).shape;
+      const takes = 'namespace' in shape;
+      expect({ verb, takes }).toEqual({ verb, takes: NAMESPACED_VERBS.has(verb) });
+    }
   });
 });

@@ -18,6 +18,7 @@ export * from './projections/replay.js';
 export * from './loop-health.js';
 export * from './domain/canonical-json.js';
 export * from './domain/ids.js';
+export * from './domain/namespaces.js';
 export * from './domain/events.js';
 export * from './audit/index.js';
 export * from './projections/stream-order.js';

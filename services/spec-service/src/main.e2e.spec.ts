@@ -116,7 +116,8 @@ describe(`node ${entry}`, () => {
       },
     });
 
-    accessToken = await issueTestToken(db.pool, 'e2e');
+    // A site admin: its campaign is in the site's namespace, by its bare name.
+    accessToken = await issueTestToken(db.pool, 'e2e', { siteAdmin: true });
     const applied = await request<ApplyResult>('apply', {
       fileName: 'e2e.campaign.yaml',
       specText: SPEC,

@@ -105,7 +105,9 @@ describe('spec-service (real PostgreSQL and NATS)', () => {
       retryBackoffMs: { initial: 20, max: 200 },
     });
     database = await openSpecServiceDatabase(db.url, SCHEMA);
-    token = await issueTestToken(db.pool, 'alice');
+    // A site admin, whose requests act in the site's namespace (default) unless they name one:
+    // these tests are about campaigns, not namespaces, so their campaigns keep their bare names.
+    token = await issueTestToken(db.pool, 'alice', { siteAdmin: true });
   });
 
   afterAll(async () => {

@@ -11,6 +11,7 @@ import { CampaignsController } from './api/campaigns.controller.js';
 import { AuthenticationGuard } from './identity/authentication.guard.js';
 import { IdentityController } from './identity/identity.controller.js';
 import { IdentityStore } from './identity/identity-store.js';
+import { NamespaceAccess } from './identity/namespace-access.js';
 import { BulkOperations } from './api/bulk-operations.js';
 import { CampaignCloser } from './api/campaign-closer.js';
 import { SpecApplier } from './api/spec-applier.js';
@@ -106,6 +107,12 @@ export class SpecServiceModule {
           useFactory: (ctx: ServiceContext) => new IdentityStore(ctx.pool, schema),
         },
         AuthenticationGuard,
+        {
+          provide: NamespaceAccess,
+          inject: [SERVICE_CONTEXT, IdentityStore],
+          useFactory: (ctx: ServiceContext, identities: IdentityStore) =>
+            new NamespaceAccess(identities, ctx.eventStore, ctx.logger),
+        },
         {
           provide: CampaignStatusQueries,
           inject: [SERVICE_CONTEXT],

@@ -1,4 +1,6 @@
 import type {
+  OrgsAddMemberResult,
+  OrgsCreateResult,
   TokensCreateResult,
   TokensRevokeResult,
   UsersCreateResult,
@@ -18,17 +20,21 @@ const USAGE = [
   'campaign admin users list',
   'campaign admin tokens create USER',
   'campaign admin tokens revoke ID|USER',
+  'campaign admin orgs create NAME [--public]',
+  'campaign admin orgs add-member ORG USER',
   'campaign admin bootstrap NAME [--database-url URL] [--schema SCHEMA]',
 ];
 
 export const adminCommand: Command = {
   name: 'admin',
-  summary: 'Site admins: users and access tokens; bootstrap: the first admin, on the database',
+  summary:
+    'Site admins: users, access tokens and organizations; bootstrap: the first admin, on the database',
   usage: USAGE.join('\n       '),
   configure(command) {
     command
       .argument('[WORDS...]', 'users create NAME | users list | tokens create USER | ...')
       .option('--site-admin', 'users create: the new user is a site admin')
+      .option('--public', "orgs create: any signed-in user may read the organization's campaigns")
       .option('--database-url <URL>', 'bootstrap: the database spec-service uses')
       .option('--schema <SCHEMA>', "bootstrap: spec-service's schema (default spec_service)");
     addOutputOptions(command, ['json', 'yaml']);
@@ -51,6 +57,8 @@ export const adminCommand: Command = {
       ['campaign admin tokens create alice', 'print a new token for alice (shown this once)'],
       ['campaign admin tokens revoke alice', "revoke all of alice's tokens, at once"],
       ['campaign admin tokens revoke 12', 'revoke token 12 (the id tokens create printed)'],
+      ['campaign admin orgs create acme', 'an organization: a namespace only its members use'],
+      ['campaign admin orgs add-member acme alice', 'alice may apply, preview and close in acme'],
     ],
     exitCodes: [
       [0, 'done'],
@@ -62,11 +70,29 @@ export const adminCommand: Command = {
   async run({ options, args }, io) {
     const words = (args[0] as unknown as string[] | undefined) ?? [];
     const format = outputOf(options);
-    const [area, action, target, ...extra] = words;
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" for admin`);
+    const [area, action, target, ...rest] = words;
+    // Only orgs add-member takes a second name (the user).
+    const second = area === 'orgs' && action === 'add-member' ? rest.shift() : undefined;
+    if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" for admin`);
     const siteAdmin = options['siteAdmin'] === true;
     if (siteAdmin && !(area === 'users' && action === 'create'))
       throw new UsageError('--site-admin goes with admin users create');
+    if (options['public'] === true && !(area === 'orgs' && action === 'create'))
+      throw new UsageError('--public goes with admin orgs create');
+    if (area === 'orgs' && action === 'add-member') {
+      if (target === undefined || second === undefined)
+        throw new UsageError('admin orgs add-member needs the organization and the user: ORG USER');
+      return ask<OrgsAddMemberResult>(
+        io,
+        format,
+        'orgs-add-member',
+        { org: target, user: second },
+        (r) =>
+          r.added
+            ? `${r.user} is now a member of ${r.org}\n`
+            : `${r.user} was a member of ${r.org} already\n`,
+      );
+    }
     if (area === 'bootstrap') {
       if (action === undefined || target !== undefined)
         throw new UsageError('admin bootstrap needs one user name: admin bootstrap NAME');
@@ -76,7 +102,7 @@ export const adminCommand: Command = {
     const needsTarget = key !== 'users list';
     if (!ADMIN_VERBS[key])
       throw new UsageError(
-        'admin needs users create, users list, tokens create, tokens revoke or bootstrap',
+        'admin needs users create, users list, tokens create, tokens revoke, orgs create, orgs add-member or bootstrap',
       );
     if (needsTarget !== (target !== undefined))
       throw new UsageError(
@@ -84,15 +110,16 @@ export const adminCommand: Command = {
           ? `admin ${key} needs a ${key === 'tokens revoke' ? 'token id or user' : 'name'}`
           : `admin ${key} takes no argument`,
       );
-    return ADMIN_VERBS[key]!(io, format, target ?? '', siteAdmin);
+    return ADMIN_VERBS[key]!(io, format, target ?? '', siteAdmin || options['public'] === true);
   },
 };
 
+/** `flag`: --site-admin for users create, --public for orgs create. */
 type AdminVerb = (
   io: CliIo,
   format: OutputFormat,
   target: string,
-  siteAdmin: boolean,
+  flag: boolean,
 ) => Promise<number>;
 
 /** One request, its refusals reported as `campaign admin: …`. */
@@ -141,6 +168,15 @@ const ADMIN_VERBS: Record<string, AdminVerb> = {
       'tokens-revoke',
       /^[0-9]+$/.test(target) ? { id: target } : { user: target },
       (r) => `Revoked ${r.revoked} token${r.revoked === 1 ? '' : 's'}\n`,
+    ),
+  'orgs create': (io, format, name, isPublic) =>
+    ask<OrgsCreateResult>(
+      io,
+      format,
+      'orgs-create',
+      { name, visibility: isPublic ? 'public' : 'private' },
+      (r) =>
+        `Created ${r.org.visibility} organization ${r.org.name}; add members: campaign admin orgs add-member ${r.org.name} USER\n`,
     ),
 };
 

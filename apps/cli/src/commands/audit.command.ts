@@ -4,6 +4,7 @@ import { auditRequestOf, type AuditRequest, type AuditValues } from './audit-opt
 import { addOutputOptions, once, outputOf } from './options.js';
 import { printData, yamlText } from './output.js';
 import { CliFailure } from './spec-service-client.js';
+import { recordedCampaignKey } from './namespace.js';
 
 export const auditCommand: Command = {
   name: 'audit',
@@ -65,7 +66,7 @@ export const auditCommand: Command = {
       at: options['at'] as string | undefined,
     };
     const request = auditRequestOf(
-      args[0],
+      args[0] === undefined || args[0] === '' ? args[0] : recordedCampaignKey(args[0], io.env),
       values,
       options['verify'] === true,
       output === 'table' ? 'text' : output === 'yaml' ? 'yaml' : 'json',

@@ -12,6 +12,7 @@ import {
 } from './options.js';
 import { printData } from './output.js';
 import { CliFailure } from './spec-service-client.js';
+import { recordedCampaignKey } from './namespace.js';
 
 export const burndownCommand: Command = {
   name: 'burndown',
@@ -57,9 +58,9 @@ export const burndownCommand: Command = {
   },
   async run({ options, args }, io) {
     const format = outputOf(options);
-    const campaign = args[0];
-    if (campaign === undefined || campaign === '')
-      throw new UsageError('burndown needs the campaign name');
+    const name = args[0];
+    if (name === undefined || name === '') throw new UsageError('burndown needs the campaign name');
+    const campaign = recordedCampaignKey(name, io.env);
     const interval = options['interval'] as string | undefined;
     const everyChange = options['everyChange'] === true;
     if (interval !== undefined && everyChange)

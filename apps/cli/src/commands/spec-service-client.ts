@@ -11,6 +11,7 @@ import {
   AUTHORIZATION_HEADER,
   describeInvalid,
   MAX_API_REQUEST_BYTES,
+  NAMESPACED_VERBS,
   replyProblem,
   type ApiReply,
   type ApiVerb,
@@ -26,6 +27,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { accessTokenOf, EXIT_NOT_AUTHENTICATED } from './credentials.js';
+import { namespaceOf } from './namespace.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** How long one request waits for spec-service's answer. */
@@ -54,6 +56,8 @@ export interface ClientSettings {
   token: string | undefined;
   topology: EventsTopology;
   timeoutMs: number;
+  /** Sent as `namespace` with every request that acts in one (-n, $CAMPAIGN_NAMESPACE). */
+  namespace?: string | undefined;
 }
 
 export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
@@ -76,6 +80,7 @@ export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
       subjectPrefix: read('EVENTS_SUBJECT_PREFIX') ?? 'ev',
     },
     timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    namespace: namespaceOf(env),
   };
 }
 
@@ -170,7 +175,15 @@ export class SpecServiceClient {
   }
 
   /** The request as JSON, checked against the verb's contract before it is sent. */
-  private payload(verb: ApiVerb, body: unknown): string {
+  private payload(verb: ApiVerb, request: unknown): string {
+    const body =
+      this.settings.namespace !== undefined &&
+      NAMESPACED_VERBS.has(verb) &&
+      typeof request === 'object' &&
+      request !== null &&
+      !('namespace' in request)
+        ? { ...request, namespace: this.settings.namespace }
+        : request;
     const checked = API_CONTRACTS[verb].request.safeParse(body);
     if (!checked.success) {
       throw new CliFailure(`invalid ${verb} request: ${describeInvalid(checked.error)}`, 1);

@@ -101,7 +101,8 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
     relay = new EventRelay({ store, nats, topology, pollIntervalMs: 10 });
     await relay.start();
     service = await startSpecService({ store, nats, topology, resolver, schema: SCHEMA });
-    token = await issueTestToken(db.pool, 'alice', { schema: SCHEMA });
+    // A site admin, who acts in the site's namespace (default): the seeded campaigns' bare names.
+    token = await issueTestToken(db.pool, 'alice', { schema: SCHEMA, siteAdmin: true });
     dir = mkdtempSync(join(tmpdir(), 'campaign-scale-'));
     await insertCampaign();
   }, 120_000);

@@ -564,6 +564,27 @@ export const ConsumerDeadLettered = defineEvent(
   }),
 );
 
+// ---- security-<namespace> ---------------------------------------------------------------------
+
+/** What a refused request wanted to do to a namespace's campaigns. */
+export const ACCESS_ACTIONS = ['apply', 'preview', 'read', 'close', 'delete', 'bulk'] as const;
+
+/**
+ * A request was refused because its caller may not do that in the namespace (item 4 of S2):
+ * recorded, and nothing else changed. `campaign` is the campaign's key (`NS/NAME`, as in every
+ * event, so its audit shows the refusal), absent for a namespace-wide request (list).
+ */
+export const AccessDenied = defineEvent(
+  'AccessDenied',
+  z.strictObject({
+    actor: z.string().min(1).max(200),
+    action: z.enum(ACCESS_ACTIONS),
+    namespace: z.string().min(1).max(200),
+    campaign: campaign.optional(),
+    reason: z.string().max(1000),
+  }),
+);
+
 export const DOMAIN_EVENTS = [
   SpecApplied,
   WorkspacesResolved,
@@ -590,6 +611,7 @@ export const DOMAIN_EVENTS = [
   BulkChangesetsTargeted,
   BulkChangesetProcessed,
   ConsumerDeadLettered,
+  AccessDenied,
 ] as const;
 
 /** Every Campaigns event type; each service validates what it appends and reads against it. */

@@ -11,6 +11,7 @@ import type { EventsTopology } from '../nats/jetstream-topology.js';
  *   every observation of it on the code host.
  * - `bulk-<operationId>`: one bulk operation over a campaign's changesets and its results.
  * - `deadletter-<consumer>`: the events a consumer gave up on.
+ * - `security-<namespace>`: requests refused in a namespace (AccessDenied).
  */
 export const DOMAIN_CATEGORIES = {
   campaign: 'campaign',
@@ -18,6 +19,7 @@ export const DOMAIN_CATEGORIES = {
   changeset: 'changeset',
   bulk: 'bulk',
   deadletter: 'deadletter',
+  security: 'security',
 } as const;
 
 export function sha256Hex(content: string | Buffer): string {
@@ -38,6 +40,11 @@ export function changesetStream(changesetId: string): string {
 
 export function bulkStream(operationId: string): string {
   return `bulk-${operationId}`;
+}
+
+/** Where the refusals of requests in a namespace are recorded (`AccessDenied`). */
+export function securityStream(namespace: string): string {
+  return `security-${namespace}`;
 }
 
 /** Where a consumer records the events it gave up on (`ConsumerDeadLettered`). */

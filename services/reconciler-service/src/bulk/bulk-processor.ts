@@ -185,7 +185,7 @@ export class BulkProcessor extends LoopComponent {
   private async write(job: Job, row: ChangesetRow, decision: Write): Promise<void> {
     let host: CodeHost;
     try {
-      host = this.options.codeHosts.forRepository(job.repository);
+      host = this.options.codeHosts.forRepository(job.repository, job.campaign);
     } catch {
       return this.finish(
         job,

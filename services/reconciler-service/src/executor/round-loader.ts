@@ -1,4 +1,10 @@
-import type { CampaignsConfig, CodeHost, CodeHostConfig, CodeHosts } from '@campaigns/codehost';
+import {
+  codeHostConfigForCampaign,
+  type CampaignsConfig,
+  type CodeHost,
+  type CodeHostConfig,
+  type CodeHosts,
+} from '@campaigns/codehost';
 import { changesetStream, type PostgresEventStore } from '@campaigns/events';
 import type { DataSource } from 'typeorm';
 import { specForRound } from '../changeset/changeset-row.js';
@@ -43,7 +49,8 @@ export async function loadRound(
   if (desired === null || row.terminalSpecEventId === desired.specEventId) {
     return { release: { waitVersion: storeVersion, done: true } };
   }
-  const hostConfig = hostConfigFor(deps.config, row.repository);
+  // The campaign's namespace's own token on the host, if it has one: it pushes and publishes.
+  const hostConfig = hostConfigFor(deps.config, row.repository, row.campaign);
   const previous =
     row.previousSpecEventId === null ? null : (specs.get(row.previousSpecEventId) ?? null);
   return {
@@ -55,20 +62,25 @@ export async function loadRound(
       desired,
       previous,
       spec: specForRound(row, desired, previous, hostConfig?.fork ?? false),
-      host: hostFor(deps.codeHosts, row.repository),
+      host: hostFor(deps.codeHosts, row.repository, row.campaign),
       hostConfig,
     },
   };
 }
 
-function hostConfigFor(config: CampaignsConfig, repository: string): CodeHostConfig | null {
+function hostConfigFor(
+  config: CampaignsConfig,
+  repository: string,
+  campaign: string,
+): CodeHostConfig | null {
   const host = repository.split('/')[0];
-  return config.codeHosts.find((h) => h.host === host) ?? null;
+  const found = config.codeHosts.find((h) => h.host === host);
+  return found === undefined ? null : codeHostConfigForCampaign(found, campaign);
 }
 
-function hostFor(codeHosts: CodeHosts, repository: string): CodeHost | null {
+function hostFor(codeHosts: CodeHosts, repository: string, campaign: string): CodeHost | null {
   try {
-    return codeHosts.forRepository(repository);
+    return codeHosts.forRepository(repository, campaign);
   } catch {
     return null;
   }

@@ -52,7 +52,7 @@ export async function pushSpecCommit(
       repo,
     });
   }
-  const hostConfig = deps.resolver.resolve(repo);
+  const hostConfig = deps.resolver.resolve(repo, r.row.campaign);
   const name = parseRepositoryName(repo);
   const built = await buildCommit({
     repo,

@@ -43,6 +43,8 @@ import {
 import { AuthenticationGuard } from '../identity/authentication.guard.js';
 import { CallerOf } from '../identity/caller.js';
 import type { Caller } from '../identity/identity-store.js';
+import { NamespaceAccess } from '../identity/namespace-access.js';
+import { campaignRefOf } from '@campaigns/events';
 import { BulkOperations } from './bulk-operations.js';
 import { decodeCursor, pageOf } from './pages.js';
 import { CampaignCloser } from './campaign-closer.js';
@@ -66,66 +68,92 @@ export class CampaignsController {
     @Inject(SpecPreviewer) private readonly previewer: SpecPreviewer,
     @Inject(CampaignStatusQueries) private readonly queries: CampaignStatusQueries,
     @Inject(BulkOperations) private readonly bulkOperations: BulkOperations,
+    @Inject(NamespaceAccess) private readonly access: NamespaceAccess,
   ) {}
 
   /** Records a bulk operation over the changesets that match; the reconciler carries it out. */
   @MessagePattern('campaign.bulk')
-  bulk(
-    @Payload(new ZodPayloadPipe(bulkRequestSchema)) request: BulkRequest,
+  async bulk(
+    @Payload(new ZodPayloadPipe(bulkRequestSchema)) { namespace, ...request }: BulkRequest,
     @CallerOf() caller: Caller,
   ): Promise<BulkResult> {
-    return this.bulkOperations.request({ ...request, actor: caller.user });
+    const { key } = await this.access.campaign(caller, 'bulk', {
+      namespace,
+      campaign: request.campaign,
+    });
+    return this.bulkOperations.request({ ...request, campaign: key, actor: caller.user });
   }
 
   /** A bulk operation's numbers and a page of its per-changeset results. */
   @MessagePattern('campaign.bulk-results')
-  bulkResults(
+  async bulkResults(
     @Payload(new ZodPayloadPipe(bulkResultsRequestSchema)) request: BulkResultsRequest,
+    @CallerOf() caller: Caller,
   ): Promise<BulkResultsPage> {
     const after = request.after ?? null;
     // The cursor is the stream version of the last result of the previous page.
     if (after !== null && !/^[0-9]{1,18}$/.test(after))
       throw invalidRequest('"after" must be the "next" of a previous page');
-    return this.bulkOperations.results(request.operationId, after, request.limit);
+    const page = await this.bulkOperations.results(request.operationId, after, request.limit);
+    const { namespace, name } = campaignRefOf(page.campaign);
+    await this.access.namespace(caller, 'read', namespace, name);
+    return page;
   }
 
   @MessagePattern('campaign.close')
-  close(
-    @Payload(new ZodPayloadPipe(closeRequestSchema)) request: CloseRequest,
+  async close(
+    @Payload(new ZodPayloadPipe(closeRequestSchema)) { namespace, ...request }: CloseRequest,
     @CallerOf() caller: Caller,
   ): Promise<CloseResult> {
-    return this.closer.close({ ...request, actor: caller.user });
+    const { key } = await this.access.campaign(caller, 'close', {
+      namespace,
+      campaign: request.campaign,
+    });
+    return this.closer.close({ ...request, campaign: key, actor: caller.user });
   }
 
   @MessagePattern('campaign.delete')
-  delete(
-    @Payload(new ZodPayloadPipe(deleteRequestSchema)) request: DeleteRequest,
+  async delete(
+    @Payload(new ZodPayloadPipe(deleteRequestSchema)) { namespace, ...request }: DeleteRequest,
     @CallerOf() caller: Caller,
   ): Promise<DeleteResult> {
-    return this.closer.delete({ ...request, actor: caller.user });
+    const { key } = await this.access.campaign(caller, 'delete', {
+      namespace,
+      campaign: request.campaign,
+    });
+    return this.closer.delete({ ...request, campaign: key, actor: caller.user });
   }
 
   @MessagePattern('campaign.apply')
   apply(
-    @Payload(new ZodPayloadPipe(applyRequestSchema)) request: ApplyRequest,
+    @Payload(new ZodPayloadPipe(applyRequestSchema)) { namespace, ...request }: ApplyRequest,
     @CallerOf() caller: Caller,
   ): Promise<ApplyResult> {
-    return this.applier.apply({ ...request, actor: caller.user });
+    return this.applier.apply({ ...request, actor: caller.user }, async (campaign) => {
+      return (await this.access.campaign(caller, 'apply', { namespace, campaign })).key;
+    });
   }
 
   /** Several messages: the head, then the rows in chunks (see PreviewPart). */
   @MessagePattern('campaign.preview', { streamed: true })
   async preview(
-    @Payload(new ZodPayloadPipe(previewRequestSchema)) request: PreviewRequest,
+    @Payload(new ZodPayloadPipe(previewRequestSchema)) { namespace, ...request }: PreviewRequest,
+    @CallerOf() caller: Caller,
   ): Promise<Observable<PreviewPart>> {
-    return from(await this.previewer.preview(request));
+    return from(
+      await this.previewer.preview(request, async (campaign) => {
+        return (await this.access.campaign(caller, 'preview', { namespace, campaign })).key;
+      }),
+    );
   }
 
   /** The campaign's summary: counts, phase and problems, whatever its size. */
   @MessagePattern('campaign.get')
   async get(
-    @Payload(new ZodPayloadPipe(getRequestSchema)) { campaign }: GetRequest,
+    @Payload(new ZodPayloadPipe(getRequestSchema)) request: GetRequest,
+    @CallerOf() caller: Caller,
   ): Promise<CampaignStatus> {
+    const { key: campaign } = await this.access.campaign(caller, 'read', request);
     const status = await this.queries.summary(campaign);
     if (!status) throw notFound(campaign);
     return status;
@@ -134,8 +162,10 @@ export class CampaignsController {
   @MessagePattern('campaign.changesets')
   async changesets(
     @Payload(new ZodPayloadPipe(changesetsRequestSchema)) request: ChangesetsRequest,
+    @CallerOf() caller: Caller,
   ): Promise<ChangesetsPage> {
-    const { campaign, filter = 'all', match = {}, diffstat = false } = request;
+    const { key: campaign } = await this.access.campaign(caller, 'read', request);
+    const { filter = 'all', match = {}, diffstat = false } = request;
     const { after, limit } = page(request, 2);
     if ((await this.queries.currentApplyId(campaign)) === null) throw notFound(campaign);
     const rows = await this.queries.changesets(
@@ -153,8 +183,10 @@ export class CampaignsController {
   @MessagePattern('campaign.executions')
   async executions(
     @Payload(new ZodPayloadPipe(executionsRequestSchema)) request: ExecutionsRequest,
+    @CallerOf() caller: Caller,
   ): Promise<ExecutionsPage> {
-    const { campaign, filter = 'all' } = request;
+    const { key: campaign } = await this.access.campaign(caller, 'read', request);
+    const { filter = 'all' } = request;
     const { after, limit } = page(request, 3);
     const current = await this.queries.currentApplyId(campaign);
     if (current === null) throw notFound(campaign);
@@ -170,13 +202,15 @@ export class CampaignsController {
     return { applyId, executions: found.rows, next: found.next };
   }
 
-  /** Campaigns ordered by name. */
+  /** The campaigns of one namespace (the caller's own unless it names another), by name. */
   @MessagePattern('campaign.list')
   async list(
     @Payload(new ZodPayloadPipe(listRequestSchema)) request: ListRequest,
+    @CallerOf() caller: Caller,
   ): Promise<ListResult> {
+    const namespace = await this.access.namespace(caller, 'read', request.namespace);
     const { after, limit } = page(request, 1);
-    const rows = await this.queries.list(after?.[0] ?? null, limit + 1);
+    const rows = await this.queries.list(after?.[0] ?? null, limit + 1, namespace);
     const found = pageOf(rows, limit, (c) => [c.campaign]);
     return { campaigns: found.rows, next: found.next };
   }

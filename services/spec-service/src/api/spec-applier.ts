@@ -27,9 +27,13 @@ export class SpecApplier {
     private readonly logger?: EventsLogger,
   ) {}
 
-  async apply({ fileName, specText, actor }: Authored<ApplyRequest>): Promise<ApplyResult> {
+  /** `keyOf`: the campaign's recorded key for its name, once the caller may apply it. */
+  async apply(
+    { fileName, specText, actor }: Authored<ApplyRequest>,
+    keyOf: (name: string) => Promise<string> = async (name) => name,
+  ): Promise<ApplyResult> {
     const { spec, warnings } = validSpec(fileName, specText);
-    const campaign = spec.name;
+    const campaign = await keyOf(spec.name);
     const specHash = sha256Hex(specText);
     const stream = campaignStream(campaign);
     const applyId = randomUUID();

@@ -39,8 +39,13 @@ export class SpecPreviewer {
     private readonly manager: EntityManager,
   ) {}
 
-  async preview({ fileName, specText, diff = false }: PreviewRequest): Promise<PreviewPart[]> {
+  /** `keyOf`: the campaign's recorded key for its name, once the caller may preview it. */
+  async preview(
+    { fileName, specText, diff = false }: PreviewRequest,
+    keyOf: (name: string) => Promise<string> = async (name) => name,
+  ): Promise<PreviewPart[]> {
     const { spec, warnings } = validSpec(fileName, specText);
+    const campaign = await keyOf(spec.name);
     let resolved;
     try {
       resolved = await this.resolver.resolve(spec);
@@ -58,7 +63,7 @@ export class SpecPreviewer {
       .select('a.spec_text', 'spec_text')
       .addSelect('a.file_name', 'file_name')
       .addSelect('c.closed', 'closed')
-      .where('c.campaign = :campaign', { campaign: spec.name })
+      .where('c.campaign = :campaign', { campaign })
       .getRawOne<{ spec_text: string; file_name: string; closed: boolean }>();
     const closed = current?.closed ?? false;
     const previous = current
@@ -72,7 +77,7 @@ export class SpecPreviewer {
       .addSelect('s.host_state', 'hostState')
       .addSelect(`s.published = '${IMPORTED}'`, 'imported')
       .addSelect('s.diff_sha256', 'diffSha256')
-      .where('s.campaign = :campaign', { campaign: spec.name })
+      .where('s.campaign = :campaign', { campaign })
       .orderBy('s.repository')
       .addOrderBy('s.head_branch')
       .getRawMany<CurrentChangeset>();
@@ -81,7 +86,7 @@ export class SpecPreviewer {
       .createQueryBuilder(StatusExecution, 'e')
       .innerJoin(StatusCampaign, 'sc', 'sc.campaign = e.campaign AND sc.apply_id = e.apply_id')
       .select('e.repository', 'repository')
-      .where('e.campaign = :campaign', { campaign: spec.name })
+      .where('e.campaign = :campaign', { campaign })
       .groupBy('e.repository')
       .having(`bool_and(e.state = 'empty')`)
       .getRawMany<{ repository: string }>();
@@ -103,7 +108,7 @@ export class SpecPreviewer {
     if (closed)
       problems.unshift({
         entry: 'name',
-        message: `campaign "${spec.name}" is closed: apply would refuse this spec (delete the campaign to apply one of that name anew)`,
+        message: `campaign "${campaign}" is closed: apply would refuse this spec (delete the campaign to apply one of that name anew)`,
       });
     const collision = staticBranchCollision(spec, resolved.workspaces);
     if (collision !== null)
@@ -113,7 +118,7 @@ export class SpecPreviewer {
         entry: 'on',
         message: `${resolved.problems.length - MAX_RECORDED_PROBLEMS} more problems are not shown`,
       });
-    const head: PreviewHead = { campaign: spec.name, rowCount: rows.length, problems, warnings };
+    const head: PreviewHead = { campaign, rowCount: rows.length, problems, warnings };
     return [{ head }, ...chunkRows(rows).map((chunk) => ({ rows: chunk }))];
   }
 

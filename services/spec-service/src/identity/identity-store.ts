@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import { DEFAULT_NAMESPACE } from '@campaigns/events';
 import { accessTokenHash, newAccessToken } from './access-tokens.js';
+import type { NamespaceInfo } from './permissions.js';
 
 /** Who sent a request, as its verified access token says. */
 export interface Caller {
@@ -38,6 +40,8 @@ type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.ClientBase, 'query'>;
 export class IdentityStore {
   private readonly users: string;
   private readonly tokens: string;
+  private readonly orgs: string;
+  private readonly members: string;
 
   constructor(
     private readonly db: Queryable,
@@ -45,6 +49,73 @@ export class IdentityStore {
   ) {
     this.users = `"${schema}".users`;
     this.tokens = `"${schema}".access_tokens`;
+    this.orgs = `"${schema}".organizations`;
+    this.members = `"${schema}".organization_members`;
+  }
+
+  /**
+   * What a namespace is, for the caller: `default`, a user's, an organization's (and whether the
+   * caller is a member), or null when there is none of that name. Names match in any letter case.
+   */
+  async namespace(name: string, caller: string): Promise<NamespaceInfo | null> {
+    if (name.toLowerCase() === DEFAULT_NAMESPACE) return { kind: 'default' };
+    const user = await this.findUser(name);
+    if (user) return { kind: 'user', name: user };
+    const { rows } = await this.db.query<{
+      name: string;
+      visibility: 'private' | 'public';
+      member: boolean;
+    }>(
+      `SELECT o.name, o.visibility,
+              EXISTS (SELECT 1 FROM ${this.members} m WHERE m.org = o.name AND m.user_name = $2) AS member
+         FROM ${this.orgs} o WHERE lower(o.name) = lower($1)`,
+      [name, caller],
+    );
+    const org = rows[0];
+    return org
+      ? { kind: 'org', name: org.name, visibility: org.visibility, callerIsMember: org.member }
+      : null;
+  }
+
+  /** The organizations a user is a member of, by name. */
+  async organizationsOf(user: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ org: string }>(
+      `SELECT org FROM ${this.members} WHERE user_name = $1 ORDER BY org`,
+      [user],
+    );
+    return rows.map((r) => r.org);
+  }
+
+  /** Adds an organization; a name taken by a user or an organization is an IdentityError. */
+  async createOrganization(name: string, visibility: 'private' | 'public'): Promise<void> {
+    if (name.toLowerCase() === DEFAULT_NAMESPACE || (await this.findUser(name)))
+      throw new IdentityError(`the namespace "${name}" exists already`);
+    const { rowCount } = await this.db.query(
+      `INSERT INTO ${this.orgs} (name, visibility) SELECT $1, $2
+        WHERE NOT EXISTS (SELECT 1 FROM ${this.orgs} WHERE lower(name) = lower($1))`,
+      [name, visibility],
+    );
+    if (!rowCount) throw new IdentityError(`the namespace "${name}" exists already`);
+  }
+
+  /** Makes a user a member of an organization; false when they were one already. */
+  async addMember(
+    org: string,
+    user: string,
+  ): Promise<{ org: string; user: string; added: boolean }> {
+    const { rows } = await this.db.query<{ name: string }>(
+      `SELECT name FROM ${this.orgs} WHERE lower(name) = lower($1)`,
+      [org],
+    );
+    const foundOrg = rows[0]?.name;
+    if (!foundOrg) throw new IdentityError(`there is no organization "${org}"`);
+    const foundUser = await this.findUser(user);
+    if (!foundUser) throw new IdentityError(`there is no user "${user}"`);
+    const { rowCount } = await this.db.query(
+      `INSERT INTO ${this.members} (org, user_name) VALUES ($1, $2) ON CONFLICT (org, user_name) DO NOTHING`,
+      [foundOrg, foundUser],
+    );
+    return { org: foundOrg, user: foundUser, added: (rowCount ?? 0) > 0 };
   }
 
   /**
@@ -72,6 +143,10 @@ export class IdentityStore {
   /** Adds a user; a name taken (in any letter case) is an IdentityError. */
   async createUser(name: string, siteAdmin: boolean): Promise<UserRecord> {
     if (await this.findUser(name)) throw new IdentityError(`user "${name}" exists already`);
+    if (name.toLowerCase() === DEFAULT_NAMESPACE || (await this.namespace(name, name)))
+      throw new IdentityError(
+        `the namespace "${name}" exists already (an organization's or the site's)`,
+      );
     const { rows } = await this.db.query<{ created_at: Date }>(
       `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, $2) RETURNING created_at`,
       [name, siteAdmin],

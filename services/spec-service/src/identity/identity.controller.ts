@@ -1,4 +1,9 @@
 import {
+  orgsAddMemberRequestSchema,
+  orgsCreateRequestSchema,
+  type OrgsAddMemberRequest,
+  type OrgsAddMemberResult,
+  type OrgsCreateResult,
   tokensCreateRequestSchema,
   tokensRevokeRequestSchema,
   usersCreateRequestSchema,
@@ -24,6 +29,7 @@ import { userNameProblem } from './access-tokens.js';
 import { AuthenticationGuard } from './authentication.guard.js';
 import { CallerOf } from './caller.js';
 import { IdentityError, IdentityStore, type Caller } from './identity-store.js';
+import { namespacesOf } from './permissions.js';
 
 /**
  * Who the caller is (`whoami`), and the site admins' verbs over users and access tokens. The
@@ -36,11 +42,38 @@ export class IdentityController {
   constructor(@Inject(IdentityStore) private readonly identities: IdentityStore) {}
 
   @MessagePattern('campaign.whoami')
-  whoami(
+  async whoami(
     @Payload(new ZodPayloadPipe(whoamiRequestSchema)) _request: unknown,
     @CallerOf() caller: Caller,
-  ): WhoamiResult {
-    return { user: caller.user, siteAdmin: caller.siteAdmin, namespaces: [caller.user] };
+  ): Promise<WhoamiResult> {
+    const orgs = await this.identities.organizationsOf(caller.user);
+    return {
+      user: caller.user,
+      siteAdmin: caller.siteAdmin,
+      namespaces: namespacesOf(caller, orgs),
+    };
+  }
+
+  @MessagePattern('campaign.orgs-create')
+  async orgsCreate(
+    @Payload(new ZodPayloadPipe(orgsCreateRequestSchema))
+    request: { name: string; visibility: 'private' | 'public' },
+    @CallerOf() caller: Caller,
+  ): Promise<OrgsCreateResult> {
+    requireSiteAdmin(caller, 'create organizations');
+    const problem = userNameProblem(request.name);
+    if (problem) throw invalidRequest(problem.replace('a user name', 'an organization name'));
+    await refusing(this.identities.createOrganization(request.name, request.visibility));
+    return { org: { name: request.name, visibility: request.visibility } };
+  }
+
+  @MessagePattern('campaign.orgs-add-member')
+  async orgsAddMember(
+    @Payload(new ZodPayloadPipe(orgsAddMemberRequestSchema)) request: OrgsAddMemberRequest,
+    @CallerOf() caller: Caller,
+  ): Promise<OrgsAddMemberResult> {
+    requireSiteAdmin(caller, 'add organization members');
+    return refusing(this.identities.addMember(request.org, request.user));
   }
 
   @MessagePattern('campaign.users-create')

@@ -94,7 +94,8 @@ describe('identity: every request is authenticated, the actor is the token’s u
       specText: SPEC,
       actor: 'mallory',
     });
-    expect(reply).toMatchObject({ ok: true, campaign: 'identity-check', unchanged: false });
+    // In alice's own namespace, where a campaign applied without --namespace goes.
+    expect(reply).toMatchObject({ ok: true, campaign: 'alice/identity-check', unchanged: false });
 
     const { rows } = await db.pool.query<{ data: { actor: string }; metadata: { actor: string } }>(
       `SELECT data, metadata FROM eventstore.events WHERE type = 'SpecApplied'`,

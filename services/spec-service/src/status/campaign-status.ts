@@ -12,6 +12,7 @@ import {
   type ExecutionStatus,
   type Problem,
 } from '@campaigns/contracts';
+import { namespaceKeyPattern } from '@campaigns/events';
 import type { EntityManager } from 'typeorm';
 import { PmChangeset } from '../desired-state/pm-changeset.entity.js';
 import { PmExecution } from '../desired-state/pm-execution.entity.js';
@@ -218,8 +219,9 @@ export class CampaignStatusQueries {
   }
 
   /** Campaigns after `after` in name order, summarised. */
-  async list(after: string | null, limit: number): Promise<CampaignSummary[]> {
-    const rows = await this.aggregates({ after, limit });
+  /** The campaigns after `after` by key; only those of `namespace` when given. */
+  async list(after: string | null, limit: number, namespace?: string): Promise<CampaignSummary[]> {
+    const rows = await this.aggregates({ after, limit, namespace });
     return rows.map((row) => ({
       campaign: row.campaign,
       appliedAt: row.applied_at.toISOString(),
@@ -397,16 +399,20 @@ export class CampaignStatusQueries {
 
   /** Each campaign's row with its counts: the named ones, or a page of all in name order. */
   private async aggregates(
-    which: { campaigns: readonly string[] } | { after: string | null; limit: number },
+    which:
+      | { campaigns: readonly string[] }
+      | { after: string | null; limit: number; namespace?: string | undefined },
   ): Promise<AggregateRow[]> {
     const s = this.schema;
     const chosen =
       'campaigns' in which
         ? { sql: `WHERE campaign = ANY ($1::text[])`, params: [which.campaigns] }
-        : {
-            sql: `WHERE $1::text IS NULL OR campaign > $1 ORDER BY campaign LIMIT $2`,
-            params: [which.after, which.limit],
-          };
+        : which.namespace === undefined
+          ? {
+              sql: `WHERE $1::text IS NULL OR campaign > $1 ORDER BY campaign LIMIT $2`,
+              params: [which.after, which.limit],
+            }
+          : namespaceChosen(which.after, which.limit, which.namespace);
     // Raw: one statement of CTEs computes every count, which the QueryBuilder cannot express.
     const rows: AggregateRow[] = await this.manager.query(
       `WITH c AS (SELECT * FROM ${s}.status_campaigns ${chosen.sql}),
@@ -509,5 +515,19 @@ function factsOf(row: AggregateRow): StatusFacts {
     terminal: row.terminal,
     converging: row.converging,
     unseen: row.unseen,
+  };
+}
+
+/** The `status_campaigns` filter of one namespace's page: its keys (namespaces.ts) after `after`. */
+function namespaceChosen(
+  after: string | null,
+  limit: number,
+  namespace: string,
+): { sql: string; params: unknown[] } {
+  const { like, negate } = namespaceKeyPattern(namespace);
+  return {
+    sql: `WHERE ($1::text IS NULL OR campaign > $1) AND campaign ${negate ? 'NOT ' : ''}LIKE $3
+          ORDER BY campaign LIMIT $2`,
+    params: [after, limit, like],
   };
 }

@@ -4,3 +4,4 @@ export * from './fixed-resolver.js';
 export * from './spec-service-database.js';
 export * from './start-spec-service.js';
 export * from './access-token.js';
+export * from './hello-world-spec.js';

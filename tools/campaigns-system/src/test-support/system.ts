@@ -264,6 +264,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       for (let i = 0; i < replicas[name]; i++) await start(name);
     }
     baseEnv['CAMPAIGN_TOKEN'] = await bootstrapToken(system, db.url);
+    // The site's own namespace (a site admin's to use): campaigns keep their bare names, as
+    // before namespaces. A test about namespaces passes its own -n or CAMPAIGN_NAMESPACE.
+    baseEnv['CAMPAIGN_NAMESPACE'] = 'default';
     if (options.dashboard) await start('dashboard');
     await env.connectWebhooks(`${system.gatewayUrl()}/webhooks/github`);
     return system;
