@@ -83,7 +83,7 @@ describe('the dashboard, clicked through in Chromium', () => {
 
   it('lists the campaign, and its page shows the changesets, filtered by state and by checks', async () => {
     await page.getByTestId(`campaign-${DEMO_CAMPAIGN}`).click();
-    await page.waitForURL(/\/campaigns\/dashboard-demo$/);
+    await page.waitForURL(/\/campaigns\/default\/dashboard-demo$/);
     await countIs(ROW, 3);
     await countIs('[data-testid="burndown"] path[data-state="open"]', 1);
 
@@ -120,7 +120,7 @@ describe('the dashboard, clicked through in Chromium', () => {
 
   it('comments on the selected changeset in bulk, shows the result, and the comment is on the pull request', async () => {
     await page.goBack();
-    await page.waitForURL(/\/campaigns\/dashboard-demo$/);
+    await page.waitForURL(/\/campaigns\/default\/dashboard-demo$/);
     await countIs(ROW, 3);
     await page.getByLabel(`select ${system.env.repo(DEMO_REPOS[0]!)}`).check();
     await page.getByTestId('bulk-operation').selectOption('comment');
@@ -231,8 +231,19 @@ describe('the dashboard, clicked through in Chromium', () => {
       await other.goto(system.dashboardUrl());
       await signIn(other, system, token);
       expect(await other.getByTestId('session').textContent()).toContain('dana');
+      // Her own namespace, empty; the site's campaign is not hers to see (S2 permissions).
+      expect(await other.getByTestId('namespace').inputValue()).toBe('dana');
+      await other.getByText('No campaigns in dana yet').waitFor();
+      await other.goto(`${system.dashboardUrl()}/campaigns/default/${DEMO_CAMPAIGN}`);
+      await other.getByRole('alert').first().waitFor();
+      expect(await other.getByRole('alert').first().textContent()).toMatch(
+        /^forbidden: dana may not read in namespace default/,
+      );
+      expect(await other.locator(ROW).count()).toBe(0);
+
       expect((await system.cli(['admin', 'tokens', 'revoke', 'dana'])).code).toBe(0);
-      await other.getByTestId(`campaign-${DEMO_CAMPAIGN}`).click();
+      // The next request the page makes (the campaigns list) finds the token revoked.
+      await other.getByRole('link', { name: 'Campaigns' }).click();
       await other.getByTestId('sign-in').waitFor();
       expect(await other.getByTestId('session').count()).toBe(0);
     } finally {

@@ -22,6 +22,7 @@ import {
   bulkAction,
   campaignName,
   changesetKey,
+  namespaceParam,
   changesetMatch,
   erroredOnly,
   InvalidInput,
@@ -49,7 +50,12 @@ export class DashboardApiController {
   @Get('campaigns')
   campaigns(@Credential() token: string, @Query() query: Record<string, unknown>) {
     const { after, limit } = pageParams(query);
-    return this.spec.request('list', { after, limit }, token);
+    const namespace = namespaceParam(query);
+    return this.spec.request(
+      'list',
+      { after, limit, ...(namespace === undefined ? {} : { namespace }) },
+      token,
+    );
   }
 
   @Get('campaigns/:campaign')
@@ -81,8 +87,8 @@ export class DashboardApiController {
 
   @Get('campaigns/:campaign/burndown')
   async burndown(@Credential() token: string, @Param('campaign') name: string) {
-    await this.mayRead(campaignName(name), token);
-    const burndown = await this.history.burndown(campaignName(name));
+    const key = await this.keyIfReadable(campaignName(name), token);
+    const burndown = await this.history.burndown(key);
     if (burndown === null) throw new NotFoundException(`no campaign "${name}" in the event log`);
     return burndown;
   }
@@ -90,8 +96,8 @@ export class DashboardApiController {
   /** The spec as applied, and its history: newest first, each with its diff. */
   @Get('campaigns/:campaign/specs')
   async specs(@Credential() token: string, @Param('campaign') name: string) {
-    await this.mayRead(campaignName(name), token);
-    const specs = await this.history.specs(campaignName(name));
+    const key = await this.keyIfReadable(campaignName(name), token);
+    const specs = await this.history.specs(key);
     if (specs.length === 0) throw new NotFoundException(`no campaign "${name}" in the event log`);
     return { campaign: name, specs };
   }
@@ -110,10 +116,11 @@ export class DashboardApiController {
       throw new NotFoundException(
         `campaign "${campaign}" has no changeset ${repository}@${headBranch}`,
       );
+    const key = await this.keyIfReadable(campaign, token);
     return {
       campaign,
       changeset: row,
-      ...(await this.history.changeset(campaign, repository, headBranch)),
+      ...(await this.history.changeset(key, repository, headBranch)),
     };
   }
 
@@ -168,11 +175,13 @@ export class DashboardApiController {
   }
 
   /**
-   * What the dashboard reads from the event store itself (burndown, spec history) is shown
-   * only to whom spec-service shows the campaign: its answer is the permission check.
+   * The key the campaign is recorded under in the event log (`NS/NAME`, a bare name in
+   * `default`), as spec-service resolves what the page named for this caller. What the
+   * dashboard reads from the log itself (burndown, spec history, timeline) is shown only to whom
+   * spec-service shows the campaign: its answer is the permission check.
    */
-  private async mayRead(campaign: string, token: string): Promise<void> {
-    await this.spec.request('get', { campaign }, token);
+  private async keyIfReadable(campaign: string, token: string): Promise<string> {
+    return (await this.spec.request('get', { campaign }, token)).campaign;
   }
 
   /** The changeset's row: the repository's changesets (few) searched for the head branch. */

@@ -1,6 +1,7 @@
 // What the dashboard's API accepts from a browser, checked before anything is asked of
 // spec-service or the event store: every problem is one line a user can act on (answered 400).
 import { CAMPAIGN_NAME_PATTERN } from '@campaigns/campaign-spec';
+import { NAMESPACE_PATTERN } from '@campaigns/events';
 import {
   BULK_OPERATION_KINDS,
   CHANGESET_STATES,
@@ -39,9 +40,26 @@ function oneOf<T extends string>(query: Query, field: string, values: readonly T
 }
 
 export function campaignName(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 255 || !CAMPAIGN_NAME_PATTERN.test(value))
+  const slash = typeof value === 'string' ? value.indexOf('/') : -1;
+  const namespace = slash < 0 ? null : (value as string).slice(0, slash);
+  const name = slash < 0 ? value : (value as string).slice(slash + 1);
+  if (namespace !== null && !NAMESPACE_PATTERN.test(namespace))
+    throw new InvalidInput(
+      'the namespace must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    );
+  if (typeof name !== 'string' || name.length > 255 || !CAMPAIGN_NAME_PATTERN.test(name))
     throw new InvalidInput(
       'the campaign name must be letters, digits, "_", "." or "-" (at most 255)',
+    );
+  return value as string;
+}
+
+/** `namespace` of the campaigns list: absent means the caller's own. */
+export function namespaceParam(query: Query): string | undefined {
+  const value = text(query, 'namespace');
+  if (value !== undefined && !NAMESPACE_PATTERN.test(value))
+    throw new InvalidInput(
+      '"namespace" must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
     );
   return value;
 }

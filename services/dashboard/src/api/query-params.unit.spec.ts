@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   bulkAction,
   campaignName,
+  namespaceParam,
   changesetKey,
   changesetMatch,
   pageParams,
@@ -14,7 +15,15 @@ const REPO = 'github.com/acme/api';
 describe("the dashboard API's input", () => {
   it('takes a campaign name as the spec allows it, and refuses anything else in one line', () => {
     expect(campaignName('hello-world.v2')).toBe('hello-world.v2');
-    for (const bad of ['', 'a b', '../etc', 'x'.repeat(256), 7])
+    // NAMESPACE/NAME names the namespace too (absent: the caller's default).
+    expect(campaignName('alice/hello-world')).toBe('alice/hello-world');
+    expect(() => campaignName('a b/hello')).toThrow(/^the namespace must be 1 to 63/);
+    expect(() => campaignName('../etc')).toThrow(/^the namespace must be 1 to 63/);
+    expect(() => campaignName('alice/x/y')).toThrow(/^the campaign name must be/);
+    expect(namespaceParam({ namespace: 'acme' })).toBe('acme');
+    expect(namespaceParam({})).toBeUndefined();
+    expect(() => namespaceParam({ namespace: '../x' })).toThrow(/^"namespace" must be/);
+    for (const bad of ['', 'a b', 'etc/a b', 'x'.repeat(256), 7])
       expect(() => campaignName(bad)).toThrow(
         'the campaign name must be letters, digits, "_", "." or "-" (at most 255)',
       );

@@ -98,9 +98,9 @@ export const api = {
     }),
   signOut: () => call<void>('/api/session', { method: 'DELETE' }),
   settings: () => call<{ bulkActions: boolean }>('/api/settings'),
-  campaigns: (after: string | null) =>
+  campaigns: (namespace: string, after: string | null) =>
     call<ListResult>(
-      `/api/campaigns?${after ? `after=${encodeURIComponent(after)}&` : ''}limit=50`,
+      `/api/campaigns?${new URLSearchParams({ namespace, ...(after ? { after } : {}), limit: '50' })}`,
     ),
   campaign: (campaign: string) => call<CampaignStatus>(campaignPath(campaign)),
   changesets: (campaign: string, filters: Filters, after: string | null) => {

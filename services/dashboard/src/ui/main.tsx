@@ -46,7 +46,9 @@ function App() {
         )}
         {session.status === 'in' && (
           <>
-            {route.page === 'campaigns' && <CampaignsPage />}
+            {route.page === 'campaigns' && (
+              <CampaignsPage me={session.me} namespace={route.namespace} />
+            )}
             {route.page === 'campaign' && (
               <CampaignPage key={route.campaign} campaign={route.campaign} />
             )}

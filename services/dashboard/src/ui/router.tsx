@@ -2,7 +2,7 @@
 import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
 
 export type Route =
-  | { page: 'campaigns' }
+  | { page: 'campaigns'; namespace: string | null }
   | { page: 'campaign'; campaign: string }
   | { page: 'changeset'; campaign: string; repository: string; branch: string }
   | { page: 'not-found' };
@@ -12,19 +12,25 @@ export function routeOf(location: { pathname: string; search: string }): Route {
     .split('/')
     .filter((p) => p !== '')
     .map(decodeURIComponent);
-  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'campaigns'))
-    return { page: 'campaigns' };
-  if (parts[0] !== 'campaigns') return { page: 'not-found' };
-  if (parts.length === 2) return { page: 'campaign', campaign: parts[1]! };
   const q = new URLSearchParams(location.search);
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'campaigns'))
+    return { page: 'campaigns', namespace: q.get('namespace') };
+  if (parts[0] !== 'campaigns') return { page: 'not-found' };
+  // A campaign is /campaigns/NAMESPACE/NAME (or /campaigns/NAME: the caller's default namespace).
+  const changeset = parts.at(-1) === 'changeset';
+  const campaign = parts.slice(1, changeset ? -1 : undefined);
+  if (campaign.length < 1 || campaign.length > 2) return { page: 'not-found' };
+  if (!changeset) return { page: 'campaign', campaign: campaign.join('/') };
   const repository = q.get('repository');
   const branch = q.get('branch');
-  if (parts.length === 3 && parts[2] === 'changeset' && repository && branch)
-    return { page: 'changeset', campaign: parts[1]!, repository, branch };
+  if (repository && branch)
+    return { page: 'changeset', campaign: campaign.join('/'), repository, branch };
   return { page: 'not-found' };
 }
 
-export const campaignHref = (campaign: string) => `/campaigns/${encodeURIComponent(campaign)}`;
+/** A campaign's page: `campaign` is NAMESPACE/NAME (or a bare name: the caller's default). */
+export const campaignHref = (campaign: string) =>
+  `/campaigns/${campaign.split('/').map(encodeURIComponent).join('/')}`;
 export const changesetHref = (campaign: string, repository: string, branch: string) =>
   `${campaignHref(campaign)}/changeset?${new URLSearchParams({ repository, branch })}`;
 
