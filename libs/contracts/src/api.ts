@@ -16,8 +16,8 @@
  */
 import { z } from 'zod';
 
-/** The request verbs; each is the subject `campaign.<verb>`. */
-export const API_VERBS = [
+/** The verbs on one namespace's campaigns: their request may name the `namespace` it acts in. */
+const CAMPAIGN_VERBS = [
   'apply',
   'preview',
   'get',
@@ -27,6 +27,11 @@ export const API_VERBS = [
   'close',
   'delete',
   'bulk',
+] as const;
+
+/** The request verbs; each is the subject `campaign.<verb>`. */
+export const API_VERBS = [
+  ...CAMPAIGN_VERBS,
   'bulk-results',
   'whoami',
   'users-create',
@@ -39,17 +44,7 @@ export const API_VERBS = [
 export type ApiVerb = (typeof API_VERBS)[number];
 
 /** Verbs whose request may name the `namespace` it acts in (absent: the caller's default). */
-export const NAMESPACED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>([
-  'apply',
-  'preview',
-  'get',
-  'changesets',
-  'executions',
-  'list',
-  'close',
-  'delete',
-  'bulk',
-]);
+export const NAMESPACED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>(CAMPAIGN_VERBS);
 
 /** Verbs answered by several messages ending with an empty one (see `preview`). */
 export const STREAMED_VERBS: ReadonlySet<ApiVerb> = new Set<ApiVerb>(['preview']);
