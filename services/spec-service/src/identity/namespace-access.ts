@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ACCESS_ACTIONS,
   campaignKey,
+  DEFAULT_NAMESPACE,
   newEventId,
   securityStream,
   type EventsLogger,
@@ -64,7 +65,7 @@ export class NamespaceAccess {
     const asked = namespace ?? defaultNamespaceOf(caller);
     const info = await this.identities.namespace(asked, caller.user);
     if (!info) throw invalidRequest(`there is no namespace "${asked}"`);
-    const name = info.kind === 'default' ? 'default' : info.name;
+    const name = info.kind === 'default' ? DEFAULT_NAMESPACE : info.name;
     const access: Access = READ_ACTIONS.has(action) ? 'read' : 'write';
     const problem = accessProblem(caller, info, access);
     if (problem === null) return name;
