@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { apiSubject } from '@campaigns/contracts';
+import { apiSubject, isSealed, REPLY_KEY_HEADER } from '@campaigns/contracts';
 import { campaignsCatalogue, PostgresEventStore, type EventsTopology } from '@campaigns/events';
 import {
   createTestDatabase,
@@ -14,7 +14,7 @@ import {
   type TestDatabase,
 } from '@campaigns/events/testing';
 import { bearerHeaders, FixedResolver, startSpecService } from '@campaigns/spec-service/testing';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { runCli } from './cli.js';
 import type { CliIo } from './command.js';
@@ -224,6 +224,81 @@ describe('identity over a closed NATS (deploy/nats/nats.conf): the CLI user reac
         siteAdmin: true,
         namespaces: ['applier', 'default'],
       });
+    } finally {
+      await cli.close();
+    }
+  });
+
+  it("another holder of the cli user, listening on _INBOX.>, sees the replies only sealed and none of the services' deliveries", async () => {
+    const eavesdropper = await connect({ servers: server.url, user: 'cli', pass: CLI_PASSWORD });
+    try {
+      const seen: Uint8Array[] = [];
+      eavesdropper.subscribe('_INBOX.>', {
+        callback: (_error, msg) => {
+          seen.push(msg.data);
+        },
+      });
+      await eavesdropper.flush();
+
+      const root = (await campaign(['admin', 'bootstrap', 'overheard-admin'])).stdout.trim();
+      const asRoot = { CAMPAIGN_TOKEN: root };
+      expect((await campaign(['admin', 'users', 'create', 'erin'], asRoot)).code).toBe(0);
+      const issued = await campaign(['admin', 'tokens', 'create', 'erin'], asRoot);
+      expect(issued.code).toBe(0);
+      const erin = issued.stdout.trim();
+      // A streamed answer crosses the import too (the export's response type is a stream).
+      const preview = await campaign(['preview', '-f', '-'], { CAMPAIGN_TOKEN: erin }, SPEC);
+      expect(preview.code).toBe(0);
+      expect(preview.stdout).toContain('closed-broker');
+      expect((await campaign(['apply', '-f', '-'], { CAMPAIGN_TOKEN: erin }, SPEC)).code).toBe(0);
+
+      // The services read the event stream: JetStream delivers to an inbox of the services' account.
+      const consumer = await jetstream(services).consumers.get(topology.streamName);
+      const delivered = await consumer.next({ expires: 10_000 });
+      expect(delivered?.json<{ type?: string }>()).toBeDefined();
+      await consumer.delete();
+
+      // The positive signal: the eavesdropper did get the four commands' replies ...
+      expect(await eventually(async () => seen.length >= 4, 10_000)).toBe(true);
+      await eavesdropper.flush();
+      // ... every one of them sealed (or an empty end marker), and nothing of the event stream.
+      for (const data of seen) expect(data.length === 0 || isSealed(data)).toBe(true);
+      const overheard = Buffer.concat(seen);
+      for (const secret of [erin, 'cmp_', 'erin', 'closed-broker', 'SpecApplied'])
+        expect(overheard.includes(Buffer.from(secret))).toBe(false);
+    } finally {
+      await eavesdropper.close();
+    }
+  });
+
+  it('refuses a reply key that is not one before acting, and answers a request without one in the clear', async () => {
+    const token = (await campaign(['admin', 'bootstrap', 'raw-requester'])).stdout.trim();
+    const cli = await connect({ servers: server.url, user: 'cli', pass: CLI_PASSWORD });
+    try {
+      const before = await db.pool.query(`SELECT count(*)::int AS n FROM eventstore.events`);
+      const badKey = bearerHeaders(token);
+      badKey.set(REPLY_KEY_HEADER, Buffer.alloc(32).toString('base64url'));
+      const refused = await cli.request(
+        apiSubject(topology, 'apply'),
+        JSON.stringify({ spec: SPEC.replace('closed-broker', 'never-applied') }),
+        { timeout: 10_000, headers: badKey },
+      );
+      expect(refused.json()).toEqual({
+        ok: false,
+        error: {
+          code: 'invalid-request',
+          message: `the ${REPLY_KEY_HEADER} header is not an X25519 public key (43 base64url characters)`,
+        },
+      });
+      const after = await db.pool.query(`SELECT count(*)::int AS n FROM eventstore.events`);
+      expect(after.rows).toEqual(before.rows);
+
+      // `nats req` sends no key: it gets its answer in the clear, as before sealing existed.
+      const plain = await cli.request(apiSubject(topology, 'whoami'), '{}', {
+        timeout: 10_000,
+        headers: bearerHeaders(token),
+      });
+      expect(plain.json()).toMatchObject({ ok: true, user: 'raw-requester' });
     } finally {
       await cli.close();
     }

@@ -4,6 +4,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   apiSubject,
+  REPLY_KEY_HEADER,
+  replyKeyOf,
+  sealReply,
   type ApiReply,
   type CampaignStatus,
   type ChangesetsPage,
@@ -49,7 +52,9 @@ describe('campaign binary talking to spec-service over NATS', () => {
     const answer = (verb: 'get' | 'changesets' | 'executions', reply: ApiReply<object>) =>
       nats.subscribe(apiSubject(topology, verb), {
         callback: (_error, msg) => {
-          msg.respond(JSON.stringify(reply));
+          // Sealed to the request's key, as spec-service answers the CLI.
+          const key = replyKeyOf(msg.headers?.get(REPLY_KEY_HEADER) ?? '');
+          msg.respond(key === undefined ? 'no reply key' : sealReply(key, JSON.stringify(reply)));
         },
       });
     const summary: ApiReply<CampaignStatus> = { ok: true, ...summaryOf(sampleStatus) };

@@ -10,9 +10,14 @@ import {
   apiSubject,
   AUTHORIZATION_HEADER,
   describeInvalid,
+  isSealed,
   MAX_API_REQUEST_BYTES,
   NAMESPACED_VERBS,
+  newReplyKey,
+  openReply,
+  REPLY_KEY_HEADER,
   replyProblem,
+  type ReplyKey,
   type ApiReply,
   type ApiVerb,
 } from '@campaigns/contracts';
@@ -121,17 +126,18 @@ export class SpecServiceClient {
   async request<T>(verb: ApiVerb, body: unknown): Promise<ApiReply<T>> {
     const subject = apiSubject(this.settings.topology, verb);
     const payload = this.payload(verb, body);
-    let text: string;
+    const key = newReplyKey();
+    let data: Uint8Array;
     try {
       const reply = await this.nats.request(subject, payload, {
         timeout: this.settings.timeoutMs,
-        headers: this.headers(),
+        headers: this.headers(key),
       });
-      text = reply.string();
+      data = reply.data;
     } catch (error) {
       throw requestFailure(subject, error);
     }
-    return parseReply<T>(verb, subject, text);
+    return openedReply<T>(verb, subject, key, data);
   }
 
   /**
@@ -142,16 +148,17 @@ export class SpecServiceClient {
   async requestMany<T>(verb: ApiVerb, body: unknown): Promise<ApiReply<T>[]> {
     const subject = apiSubject(this.settings.topology, verb);
     const payload = this.payload(verb, body);
+    const key = newReplyKey();
     const replies: ApiReply<T>[] = [];
     try {
       const messages = await this.nats.requestMany(subject, payload, {
         strategy: 'sentinel',
         maxWait: this.settings.timeoutMs,
-        headers: this.headers(),
+        headers: this.headers(key),
       });
       for await (const message of messages) {
         if (message.data.length === 0) return replies;
-        replies.push(parseReply<T>(verb, subject, message.string()));
+        replies.push(openedReply<T>(verb, subject, key, message.data));
       }
     } catch (error) {
       if (error instanceof CliFailure) throw error;
@@ -166,11 +173,15 @@ export class SpecServiceClient {
     );
   }
 
-  /** The caller's credential, on every request; none when there is no token. */
-  private headers(): MsgHdrs | undefined {
-    if (this.settings.token === undefined) return undefined;
+  /**
+   * The key the replies are sealed to (libs/contracts sealed-reply.ts), and the caller's
+   * credential when there is a token.
+   */
+  private headers(key: ReplyKey): MsgHdrs {
     const h = headers();
-    h.set(AUTHORIZATION_HEADER, `Bearer ${this.settings.token}`);
+    h.set(REPLY_KEY_HEADER, key.header);
+    if (this.settings.token !== undefined)
+      h.set(AUTHORIZATION_HEADER, `Bearer ${this.settings.token}`);
     return h;
   }
 
@@ -225,6 +236,38 @@ function requestFailure(subject: string, error: unknown): CliFailure {
     `request to ${subject} failed: ${error instanceof Error ? error.message : String(error)}`,
     2,
   );
+}
+
+/**
+ * A reply message opened with the request's key and checked (parseReply). Only a refusal may come
+ * in the clear (spec-service refuses a bad key unsealed); an answer in the clear came from a
+ * responder that does not seal, and is not taken.
+ */
+function openedReply<T>(
+  verb: ApiVerb,
+  subject: string,
+  key: ReplyKey,
+  data: Uint8Array,
+): ApiReply<T> {
+  if (!isSealed(data)) {
+    const reply = parseReply<T>(verb, subject, Buffer.from(data).toString('utf8'));
+    if (reply.ok)
+      throw new CliFailure(
+        `spec-service answered ${subject} unsealed, readable by every holder of the NATS user; is it older than this CLI?`,
+        1,
+      );
+    return reply;
+  }
+  let text: string;
+  try {
+    text = openReply(key, data);
+  } catch {
+    throw new CliFailure(
+      `spec-service's answer on ${subject} does not open with this request's key`,
+      1,
+    );
+  }
+  return parseReply<T>(verb, subject, text);
 }
 
 /** The reply, checked against the verb's contract (libs/contracts): an error or what it promises. */

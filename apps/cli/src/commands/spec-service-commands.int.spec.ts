@@ -329,6 +329,30 @@ describe('campaign apply, preview, status and list against spec-service over NAT
     }
   });
 
+  it('takes no answer in the clear, but a refusal in the clear is shown as spec-service sent it', async () => {
+    fake.sealReplies = false;
+    try {
+      fake.handlers.set('get', () => ({ ok: true, ...summary }));
+      const clear = await run(['status', 'hello-world']);
+      expect(clear).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `campaign: spec-service answered ${apiSubject(topology, 'get')} unsealed, readable by every holder of the NATS user; is it older than this CLI?\n`,
+      });
+      fake.handlers.set('get', () => ({
+        ok: false,
+        error: { code: 'not-found', message: 'no campaign named "hello-world"' },
+      }));
+      expect(await run(['status', 'hello-world'])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'campaign status: no campaign named "hello-world"\n',
+      });
+    } finally {
+      fake.sealReplies = true;
+    }
+  });
+
   it('status reports a page it could not read, e.g. of a campaign gone meanwhile', async () => {
     fake.handlers.set('get', () => ({ ok: true, ...summary }));
     fake.handlers.set('changesets', () => ({

@@ -7,6 +7,9 @@ import {
   API_VERBS,
   apiSubject,
   AUTHORIZATION_HEADER,
+  REPLY_KEY_HEADER,
+  replyKeyOf,
+  sealReply,
   type ApiReply,
   type ApiVerb,
   type ApplyResult,
@@ -30,6 +33,8 @@ export class FakeSpecService {
   readonly handlers = new Map<ApiVerb, Handler>();
   /** Whether several replies end with the empty message (a broken spec-service might not). */
   endStreams = true;
+  /** Whether replies are sealed to the request's key (a spec-service that does not seal: false). */
+  sealReplies = true;
   private readonly subscriptions: Subscription[] = [];
 
   constructor(
@@ -47,11 +52,19 @@ export class FakeSpecService {
           const answer = this.handlers.get(verb)?.(body);
           // null: stay silent, as a spec-service that hangs would.
           if (answer === null || answer === undefined) return;
+          // Sealed to the request's key, as spec-service does (unless told to answer in the clear).
+          const key = this.sealReplies
+            ? replyKeyOf(msg.headers?.get(REPLY_KEY_HEADER) ?? '')
+            : undefined;
+          const send = (reply: ApiReply<object>) =>
+            msg.respond(
+              key === undefined ? JSON.stringify(reply) : sealReply(key, JSON.stringify(reply)),
+            );
           if (!Array.isArray(answer)) {
-            msg.respond(JSON.stringify(answer));
+            send(answer);
             return;
           }
-          for (const part of answer) msg.respond(JSON.stringify(part));
+          for (const part of answer) send(part);
           if (this.endStreams) msg.respond();
         },
       });

@@ -1,4 +1,4 @@
-import type { ApiError } from '@campaigns/contracts';
+import { REPLY_KEY_HEADER, replyKeyOf, sealReply, type ApiError } from '@campaigns/contracts';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   NatsContext,
@@ -108,15 +108,28 @@ export class NatsRequestServer extends Server implements CustomTransportStrategy
     return this.options.nats as T;
   }
 
+  /**
+   * Answers a request. A request with a REPLY_KEY_HEADER gets every reply message sealed to that
+   * key (libs/contracts sealed-reply.ts); one whose key is not an X25519 public key is refused
+   * before its handler runs, in the clear (the refusal says nothing of anyone's data).
+   */
   private async serve(
     pattern: string,
     handler: MessageHandler,
     msg: Msg,
     streamed: boolean,
   ): Promise<void> {
-    const replies = await this.answer(pattern, handler, msg);
+    const keyHeader = msg.headers?.get(REPLY_KEY_HEADER) ?? '';
+    const replyKey = keyHeader === '' ? undefined : replyKeyOf(keyHeader);
+    const replies =
+      keyHeader !== '' && replyKey === undefined
+        ? [{ ok: false as const, error: invalid(BAD_REPLY_KEY).error }]
+        : await this.answer(pattern, handler, msg);
     if (!msg.reply) return;
-    for (const reply of replies) msg.respond(this.bounded(pattern, reply));
+    for (const reply of replies) {
+      const text = this.bounded(pattern, reply);
+      msg.respond(replyKey === undefined ? text : sealReply(replyKey, text));
+    }
     if (streamed) msg.respond();
   }
 
@@ -168,6 +181,7 @@ export class NatsRequestServer extends Server implements CustomTransportStrategy
   }
 }
 
+const BAD_REPLY_KEY = `the ${REPLY_KEY_HEADER} header is not an X25519 public key (43 base64url characters)`;
 const invalid = (message: string) => ({ error: { code: 'invalid-request', message } as ApiError });
 
 function isApiError(value: unknown): value is ApiError {
