@@ -304,6 +304,34 @@ describe('identity over a closed NATS (deploy/nats/nats.conf): the CLI user reac
     }
   });
 
+  it("bootstrap keeps an existing admin, but takes no name that differs only in case or is an organization's", async () => {
+    const first = await campaign(['admin', 'bootstrap', 'operator']);
+    expect(first.code).toBe(0);
+    // Again: the same user, one more token.
+    const again = await campaign(['admin', 'bootstrap', 'operator']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.trim()).not.toBe(first.stdout.trim());
+    const asOperator = { CAMPAIGN_TOKEN: again.stdout.trim() };
+    expect((await campaign(['admin', 'orgs', 'create', 'acme'], asOperator)).code).toBe(0);
+    const users = async () =>
+      (await db.pool.query(`SELECT name FROM spec_service.users ORDER BY name`)).rows;
+    const before = await users();
+
+    expect(await campaign(['admin', 'bootstrap', 'Operator'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'campaign: user "operator" exists already (names are the same in any letter case)\n',
+    });
+    expect(await campaign(['admin', 'bootstrap', 'ACME'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'campaign: the namespace "ACME" exists already (an organization\'s or the site\'s)\n',
+    });
+    expect(await users()).toEqual(before);
+  });
+
   it('refuses a wrong NATS password or no user, and the CLI says so in one line without the password', async () => {
     const wrong = await campaign(['list'], { NATS_PASSWORD: 'not-the-password' });
     expect(wrong).toEqual({

@@ -203,7 +203,7 @@ async function bootstrap(
   const schema = (options['schema'] as string | undefined) ?? 'spec_service';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
     throw new UsageError(`--schema ${schema}: a schema name is lower-case letters, digits and _`);
-  const { IdentityStore, userNameProblem } = await import('@campaigns/spec-service');
+  const { IdentityError, IdentityStore, userNameProblem } = await import('@campaigns/spec-service');
   const problem = userNameProblem(name);
   if (problem) throw new UsageError(problem);
   const pg = (await import('pg')).default;
@@ -227,6 +227,7 @@ async function bootstrap(
     return EXIT.ok;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof IdentityError) throw new CliFailure(error.message, 1);
     if ((error as { code?: string }).code === '42P01')
       throw new CliFailure(
         `there are no users in schema ${schema} of ${redactUrl(url)}: start spec-service once first (it creates them)`,

@@ -159,6 +159,19 @@ export class IdentityStore {
    * demo users of `npm start`, tests).
    */
   async ensureUser(name: string, siteAdmin: boolean): Promise<void> {
+    // The same rules as createUser, but an existing user of exactly this name is kept.
+    const existing = await this.findUser(name);
+    if (existing !== null && existing !== name)
+      throw new IdentityError(
+        `user "${existing}" exists already (names are the same in any letter case)`,
+      );
+    if (
+      existing === null &&
+      (name.toLowerCase() === DEFAULT_NAMESPACE || (await this.namespace(name, name)))
+    )
+      throw new IdentityError(
+        `the namespace "${name}" exists already (an organization's or the site's)`,
+      );
     await this.db.query(
       `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, $2)
        ON CONFLICT (name) DO UPDATE SET site_admin = EXCLUDED.site_admin`,
