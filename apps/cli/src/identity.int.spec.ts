@@ -320,14 +320,12 @@ describe('identity over a closed NATS (deploy/nats/nats.conf): the CLI user reac
     expect(await campaign(['admin', 'bootstrap', 'Operator'])).toEqual({
       code: 1,
       stdout: '',
-      stderr:
-        'campaign: user "operator" exists already (names are the same in any letter case)\n',
+      stderr: 'campaign: user "operator" exists already (names are the same in any letter case)\n',
     });
     expect(await campaign(['admin', 'bootstrap', 'ACME'])).toEqual({
       code: 1,
       stdout: '',
-      stderr:
-        'campaign: the namespace "ACME" exists already (an organization\'s or the site\'s)\n',
+      stderr: 'campaign: the namespace "ACME" exists already (an organization\'s or the site\'s)\n',
     });
     expect(await users()).toEqual(before);
   });
