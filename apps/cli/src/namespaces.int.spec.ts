@@ -188,4 +188,46 @@ describe('campaign -n/--namespace: each user’s campaigns, and the organization
     expect(events[0]).toMatchObject({ type: 'SpecApplied' });
     expect(JSON.stringify(events)).toContain('alice');
   });
+  it("list -A shows every namespace one may read: all for a site admin, a public organization for anyone, never another user's", async () => {
+    expect((await campaign('root', 'admin', 'orgs', 'create', 'opensource', '--public')).code).toBe(
+      0,
+    );
+    expect((await campaign('root', 'apply', '-n', 'opensource', '-f', specFile)).code).toBe(0);
+    expect((await campaign('root', 'apply', '-f', specFile)).stdout).toMatch(
+      /^Applied campaign hello-world /,
+    );
+    const listed = async (user: string, ...argv: string[]) => {
+      const r = await campaign(user, 'list', ...argv, '-o', 'json');
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return (JSON.parse(r.stdout) as { campaigns: { campaign: string }[] }).campaigns.map(
+        (c) => c.campaign,
+      );
+    };
+    // The positive signal: everything applied so far is listed for the site admin.
+    expect(await eventually(async () => (await listed('root', '-A')).length === 5)).toBe(true);
+    expect(await listed('root', '-A')).toEqual([
+      'acme/hello-world',
+      'alice/hello-world',
+      'bob/hello-world',
+      'hello-world',
+      'opensource/hello-world',
+    ]);
+    // alice: her own, her private organization's and the public one's; not bob's, not default's.
+    expect(await listed('alice', '--all-namespaces')).toEqual([
+      'acme/hello-world',
+      'alice/hello-world',
+      'opensource/hello-world',
+    ]);
+    expect(await listed('bob', '-A')).toEqual(['bob/hello-world', 'opensource/hello-world']);
+    // -A wins over -n (as kubectl's does), so it never widens into a refusal.
+    expect(await listed('bob', '-A', '-n', 'alice')).toEqual([
+      'bob/hello-world',
+      'opensource/hello-world',
+    ]);
+    // Reading all one may read is refused nowhere, so nothing new is in the security streams.
+    const { rows } = await db.pool.query(
+      `SELECT 1 FROM eventstore.events WHERE stream_id LIKE 'security-%' AND data->>'actor' <> 'bob'`,
+    );
+    expect(rows).toEqual([]);
+  });
 });

@@ -508,7 +508,11 @@ export interface FullCampaignStatus extends CampaignStatus {
 // ---- list -------------------------------------------------------------------------------
 
 /** The campaigns of one namespace (absent: the caller's own), ordered by name. */
-export const listRequestSchema = pageRequestSchema.extend({ namespace });
+export const listRequestSchema = pageRequestSchema.extend({
+  namespace,
+  /** Every namespace the caller may read (all, for a site admin) instead of one; keys name theirs. */
+  allNamespaces: z.boolean().optional(),
+});
 export type ListRequest = z.infer<typeof listRequestSchema>;
 export const campaignSummarySchema = z.object({
   campaign: z.string(),

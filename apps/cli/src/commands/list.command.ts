@@ -10,8 +10,12 @@ import { allCampaigns, PageError } from './status-pages.js';
 export const listCommand: Command = {
   name: 'list',
   summary: 'List the campaigns with their phase and changesets',
-  usage: 'campaign list [-o json|yaml|wide]',
+  usage: 'campaign list [-A] [-o json|yaml|wide]',
   configure(command) {
+    command.option(
+      '-A, --all-namespaces',
+      'every namespace you may read (all of them, for a site admin) instead of one; over -n',
+    );
     addOutputOptions(command, ['json', 'yaml', 'wide']);
   },
   help: {
@@ -19,6 +23,7 @@ export const listCommand: Command = {
     examples: [
       ['campaign list', 'every campaign: phase, changesets, open, merged, applied, by whom'],
       ['campaign list -o json', 'the same as JSON: {campaigns: [...]}'],
+      ['campaign list -A', "every namespace's campaigns you may read, each named NAMESPACE/NAME"],
     ],
     exitCodes: NATS_EXIT_CODES,
   },
@@ -31,7 +36,11 @@ export const listCommand: Command = {
       async (client) => {
         let campaigns;
         try {
-          campaigns = await allCampaigns(client);
+          campaigns = await allCampaigns(
+            client,
+            // The key present (and undefined) keeps -n / $CAMPAIGN_NAMESPACE out: -A wins.
+            options['allNamespaces'] === true ? { allNamespaces: true, namespace: undefined } : {},
+          );
         } catch (err) {
           if (err instanceof PageError) return reportApiError('list', err.error, io, format);
           throw err;

@@ -79,7 +79,9 @@ export async function fullStatus(
 }
 
 /** Every campaign, read page by page. */
-export async function allCampaigns(client: SpecServiceClient): Promise<ListResult['campaigns']> {
-  const request: ListRequest = {};
+export async function allCampaigns(
+  client: SpecServiceClient,
+  request: ListRequest = {},
+): Promise<ListResult['campaigns']> {
   return allPages(client, 'list', request, (p: ListResult) => p.campaigns);
 }

@@ -208,9 +208,14 @@ export class CampaignsController {
     @Payload(new ZodPayloadPipe(listRequestSchema)) request: ListRequest,
     @CallerOf() caller: Caller,
   ): Promise<ListResult> {
-    const namespace = await this.access.namespace(caller, 'read', request.namespace);
+    if (request.allNamespaces === true && request.namespace !== undefined)
+      throw invalidRequest('"allNamespaces" lists every namespace; ask for it or a "namespace"');
+    const namespaces =
+      request.allNamespaces === true
+        ? await this.access.readable(caller)
+        : [await this.access.namespace(caller, 'read', request.namespace)];
     const { after, limit } = page(request, 1);
-    const rows = await this.queries.list(after?.[0] ?? null, limit + 1, namespace);
+    const rows = await this.queries.list(after?.[0] ?? null, limit + 1, namespaces);
     const found = pageOf(rows, limit, (c) => [c.campaign]);
     return { campaigns: found.rows, next: found.next };
   }

@@ -86,6 +86,18 @@ export class IdentityStore {
     return rows.map((r) => r.org);
   }
 
+  /** The organizations whose campaigns a user may read: those they are a member of, and the public ones. */
+  async readableOrganizations(user: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ name: string }>(
+      `SELECT o.name FROM ${this.orgs} o
+        WHERE o.visibility = 'public'
+           OR EXISTS (SELECT 1 FROM ${this.members} m WHERE m.org = o.name AND m.user_name = $1)
+        ORDER BY o.name`,
+      [user],
+    );
+    return rows.map((r) => r.name);
+  }
+
   /** Adds an organization; a name taken by a user or an organization is an IdentityError. */
   async createOrganization(name: string, visibility: 'private' | 'public'): Promise<void> {
     if (name.toLowerCase() === DEFAULT_NAMESPACE || (await this.findUser(name)))

@@ -39,6 +39,17 @@ export class NamespaceAccess {
   ) {}
 
   /**
+   * Every namespace whose campaigns the caller may read (`campaign list --all-namespaces`): all of
+   * them for a site admin (undefined), else their own and the organizations accessProblem lets
+   * them read. Nothing is refused, so nothing is recorded.
+   */
+  async readable(caller: Caller): Promise<readonly string[] | undefined> {
+    if (caller.siteAdmin) return undefined;
+    const organizations = await this.identities.readableOrganizations(caller.user);
+    return [caller.user, ...organizations];
+  }
+
+  /**
    * The namespace a request acts in (absent: defaultNamespaceOf the caller), checked; `campaign`
    * may be qualified (`NS/NAME`).
    */

@@ -319,6 +319,26 @@ describe('namespaces: campaigns belong to a user or an organization, and only it
     expect(await as<WhoamiResult>(root, 'whoami')).toMatchObject({
       namespaces: ['root', 'default'],
     });
+    // allNamespaces is every namespace's, for a site admin; it does not go with a namespace.
+    const listed = async () => {
+      const all = await as<ListResult>(root, 'list', { allNamespaces: true });
+      return all.ok ? all.campaigns.map((c) => c.campaign) : [];
+    };
+    expect(await eventually(async () => (await listed()).includes('hello-world'))).toBe(true);
+    expect(await listed()).toEqual([
+      'acme/hello-world',
+      'alice/hello-world',
+      'bob/hello-world',
+      'hello-world',
+      'oss/hello-world',
+    ]);
+    expect(await as(root, 'list', { allNamespaces: true, namespace: 'bob' })).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid-request',
+        message: '"allNamespaces" lists every namespace; ask for it or a "namespace"',
+      },
+    });
   });
 
   it('reads campaigns recorded before namespaces into the default namespace, which only site admins use', async () => {

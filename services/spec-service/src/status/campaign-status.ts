@@ -220,8 +220,13 @@ export class CampaignStatusQueries {
 
   /** Campaigns after `after` in name order, summarised. */
   /** The campaigns after `after` by key; only those of `namespace` when given. */
-  async list(after: string | null, limit: number, namespace?: string): Promise<CampaignSummary[]> {
-    const rows = await this.aggregates({ after, limit, namespace });
+  /** Campaigns in key order after `after`: of these namespaces, or of all when none are given. */
+  async list(
+    after: string | null,
+    limit: number,
+    namespaces?: readonly string[],
+  ): Promise<CampaignSummary[]> {
+    const rows = await this.aggregates({ after, limit, namespaces });
     return rows.map((row) => ({
       campaign: row.campaign,
       appliedAt: row.applied_at.toISOString(),
@@ -401,18 +406,18 @@ export class CampaignStatusQueries {
   private async aggregates(
     which:
       | { campaigns: readonly string[] }
-      | { after: string | null; limit: number; namespace?: string | undefined },
+      | { after: string | null; limit: number; namespaces?: readonly string[] | undefined },
   ): Promise<AggregateRow[]> {
     const s = this.schema;
     const chosen =
       'campaigns' in which
         ? { sql: `WHERE campaign = ANY ($1::text[])`, params: [which.campaigns] }
-        : which.namespace === undefined
+        : which.namespaces === undefined
           ? {
               sql: `WHERE $1::text IS NULL OR campaign > $1 ORDER BY campaign LIMIT $2`,
               params: [which.after, which.limit],
             }
-          : namespaceChosen(which.after, which.limit, which.namespace);
+          : namespacesChosen(which.after, which.limit, which.namespaces);
     // Raw: one statement of CTEs computes every count, which the QueryBuilder cannot express.
     const rows: AggregateRow[] = await this.manager.query(
       `WITH c AS (SELECT * FROM ${s}.status_campaigns ${chosen.sql}),
@@ -518,16 +523,20 @@ function factsOf(row: AggregateRow): StatusFacts {
   };
 }
 
-/** The `status_campaigns` filter of one namespace's page: its keys (namespaces.ts) after `after`. */
-function namespaceChosen(
+/** The `status_campaigns` filter of some namespaces' page: their keys (namespaces.ts) after `after`. */
+function namespacesChosen(
   after: string | null,
   limit: number,
-  namespace: string,
+  namespaces: readonly string[],
 ): { sql: string; params: unknown[] } {
-  const { like, negate } = namespaceKeyPattern(namespace);
+  const patterns = namespaces.map(namespaceKeyPattern);
+  // `default`'s campaigns are the keys without a namespace (NOT LIKE '%/%'); the others' match.
+  const bare = patterns.some((p) => p.negate);
+  const likes = patterns.filter((p) => !p.negate).map((p) => p.like);
   return {
-    sql: `WHERE ($1::text IS NULL OR campaign > $1) AND campaign ${negate ? 'NOT ' : ''}LIKE $3
+    sql: `WHERE ($1::text IS NULL OR campaign > $1)
+            AND (${bare ? `campaign NOT LIKE '%/%' OR ` : ''}campaign LIKE ANY ($3::text[]))
           ORDER BY campaign LIMIT $2`,
-    params: [after, limit, like],
+    params: [after, limit, likes],
   };
 }
