@@ -139,7 +139,10 @@ export async function startFakeSpecService(
   };
 }
 
-/** What the CLI needs in its environment (as the broker's `cli` user) to talk to a stand-in on `topology`, polling fast. */
+/**
+ * What the CLI needs in its environment to talk to a stand-in on `topology` (as the broker's
+ * `cli` user, as people run it), polling fast.
+ */
 export function cliEnvFor(topology: EventsTopology): Record<string, string> {
   return {
     NATS_URL: TEST_NATS_CLI_URL,
