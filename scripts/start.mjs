@@ -705,8 +705,9 @@ async function startNats(config) {
   const onLine = (line) => {
     nats.tail.push(line);
     if (nats.tail.length > LOG_TAIL_LINES) nats.tail.shift();
-    // Its notices ([INF]) are its banner; warnings and errors are worth seeing.
-    if (!/\[INF\]/.test(line)) printServiceLine(NATS_SERVER, line);
+    // Its notices ([INF]) are its banner; warnings and errors are worth seeing, but for the one
+    // about plaintext passwords: nats.conf takes them from the environment, on purpose.
+    if (!/\[INF\]|Plaintext passwords detected/.test(line)) printServiceLine(NATS_SERVER, line);
   };
   readline.createInterface({ input: child.stdout }).on('line', onLine);
   readline.createInterface({ input: child.stderr }).on('line', onLine);
