@@ -1,15 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WhoamiResult } from '@campaigns/contracts';
 import { natsConnectTarget } from '@campaigns/events';
 import { TEST_NATS_CLI_URL, uniqueTopology } from '@campaigns/events/testing';
-import { runCli } from './cli.js';
-import type { CliIo } from './command.js';
 import { saveNatsSettings } from './commands/credentials.js';
 import { startFakeSpecService, type FakeSetup } from './test-support/fake-spec-service.js';
+import { runCapturedIn } from './test-support/run-captured.js';
 
 // npm start saves where its closed broker is (and the `cli` user's password) in the CLI's config
 // file, so `campaign …` in another terminal needs no exports. Here: that entry alone gets the CLI
@@ -42,21 +40,13 @@ describe('the broker the config file names', () => {
   });
 
   /** The CLI with no NATS settings in its environment: only the config file says where. */
-  async function campaign(argv: string[], stdin?: string) {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      env: {
-        XDG_CONFIG_HOME: home,
-        EVENTS_STREAM: topology.streamName,
-        EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
-      },
-      ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
+  function campaign(argv: string[], stdin?: string) {
+    const env = {
+      XDG_CONFIG_HOME: home,
+      EVENTS_STREAM: topology.streamName,
+      EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
     };
-    const code = await runCli(argv, io);
-    return { code, stdout, stderr };
+    return runCapturedIn(env, argv, stdin);
   }
 
   it('is where login, whoami and logout go; login keeps it beside the token and logout keeps it alone', async () => {
