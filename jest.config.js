@@ -40,6 +40,11 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
+  // One closed NATS for the run (deploy/nats/nats.conf, random passwords, a free port): the
+  // workers find it as TEST_NATS_URL (the services' user) and TEST_NATS_CLI_URL (the CLI's).
+  // Set TEST_NATS_URL yourself to use a broker of yours instead (README.md, "Tests").
+  globalSetup: '<rootDir>/tools/jest-nats-setup.js',
+  globalTeardown: '<rootDir>/tools/jest-nats-teardown.js',
   testTimeout: 60_000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/tools/jest-summary-reporter.js'],

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // `npm start`: from a fresh clone to four ready services. Installs dependencies when needed,
-// builds, checks PostgreSQL and NATS JetStream, creates the database, starts the services with
-// readable prefixed logs, waits until each /readyz answers and prints where they listen.
-// Ctrl-C (or SIGTERM) stops them gracefully. Later issues append steps to `steps` below
+// builds, checks PostgreSQL, runs a closed NATS JetStream of its own (deploy/nats/nats.conf;
+// unless NATS_URL names one), creates the database, starts the services with readable prefixed
+// logs, waits until each /readyz answers and prints where they listen. Ctrl-C (or SIGTERM) stops
+// them gracefully, and the NATS. Later issues append steps to `steps` below
 // (for example: apply the hello-world campaign and follow it to its changesets).
 //
 // Usage: npm start [-- --json]   (--json prints the services' raw JSON log lines on stdout)
 
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -24,6 +26,7 @@ const SERVICES = [
   { name: 'webhook-gateway', defaultPort: 3104 },
   { name: 'dashboard', defaultPort: 3105 },
 ];
+const DEFAULT_NATS_PORT = 4223;
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 20_000;
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -134,34 +137,41 @@ function readConfig(argv) {
     throw new StartError(error.message, HELP.split('\n'));
   }
   const host = env('HOST') ?? '127.0.0.1';
+  const stateDir = path.join(root, '.campaigns');
+  const natsPort = portOf('CAMPAIGNS_NATS_PORT', DEFAULT_NATS_PORT);
   return {
     json: values.json,
     help: values.help,
     databaseUrl: env('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/campaigns',
-    natsUrl: env('NATS_URL') ?? 'nats://127.0.0.1:4222',
+    natsUrl: env('NATS_URL') ?? `nats://127.0.0.1:${natsPort}`,
+    // Unless NATS_URL names a NATS, npm start runs its own, closed as deployments run it.
+    ownNats: env('NATS_URL')
+      ? undefined
+      : {
+          port: natsPort,
+          storeDir: path.join(stateDir, 'nats'),
+          pidFile: path.join(stateDir, 'nats-server.pid'),
+          passwordsFile: path.join(stateDir, 'nats-passwords.json'),
+          /** Filled in when it runs: the passwords of its `services` and `cli` users. */
+          passwords: undefined,
+        },
     host,
     // A service bound to every interface is still reached through loopback.
     probeHost: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host,
     // With CAMPAIGNS_CONFIG set, the services use that configuration (e.g. a real GitHub) and
     // npm start neither runs the simulator nor applies the example.
     ownConfig: env('CAMPAIGNS_CONFIG'),
-    stateDir: path.join(root, '.campaigns'),
+    stateDir,
     simPort: Number(env('GITHUB_SIM_PORT') ?? 3100),
     sampleRepos: Number(env('CAMPAIGNS_SAMPLE_REPOS') ?? 8),
     /** Filled in by the steps: environment every service gets. */
     serviceEnv: {},
     services: SERVICES.map((service, index) => {
       const portVariable = `${service.name.toUpperCase().replaceAll('-', '_')}_PORT`;
-      const port = Number(env(portVariable) ?? service.defaultPort);
-      if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-        throw new StartError(
-          `${portVariable} must be a port number from 1 to 65535, got "${env(portVariable)}".`,
-        );
-      }
       return {
         ...service,
         portVariable,
-        port,
+        port: portOf(portVariable, service.defaultPort),
         entry: path.join('services', service.name, 'dist', 'main.js'),
         color: SERVICE_COLORS[index % SERVICE_COLORS.length],
       };
@@ -169,9 +179,20 @@ function readConfig(argv) {
   };
 }
 
+/** The port an environment variable names, or its default. */
+function portOf(variable, defaultPort) {
+  const port = Number(env(variable) ?? defaultPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new StartError(
+      `${variable} must be a port number from 1 to 65535, got "${env(variable)}".`,
+    );
+  }
+  return port;
+}
+
 const HELP = `npm start [-- --json]
 
-Installs dependencies if needed, builds, checks PostgreSQL and NATS JetStream, creates the
+Installs dependencies if needed, builds, checks PostgreSQL, runs NATS JetStream, creates the
 database and starts the services and the dashboard, printing where each listens. Ctrl-C stops them.
 
   --json   print the services' raw JSON log lines on stdout (and everything else on
@@ -187,10 +208,17 @@ their tokens in .campaigns/demo-tokens.json and logs the CLI in as demo (unless 
 already), so \`npx campaign status hello-world -n demo\` works in another terminal (hello-world is
 applied as demo, into its namespace).
 
-NATS: the local one as it is (open, as the machine's usually is); for a closed one
-(deploy/nats/nats.conf) set NATS_USER=services and NATS_PASSWORD.
+NATS: npm start runs its own nats-server (it must be installed), closed as deployments run it:
+deploy/nats/nats.conf on 127.0.0.1:CAMPAIGNS_NATS_PORT (4223), JetStream in .campaigns/nats. Its
+two users' passwords are generated once and kept in .campaigns/nats-passwords.json (0600); the
+services connect as "services", the CLI as "cli" (npm start saves where NATS is, and the cli
+user, in the CLI's config file ~/.config/campaign/config.json). Ctrl-C stops it with the services.
+With NATS_URL set, npm start uses that NATS instead and starts none: NATS_USER and NATS_PASSWORD
+(or NATS_PASSWORD_FILE) are then the user the services connect as (services, for a NATS run with
+deploy/nats/nats.conf); the CLI in another terminal needs NATS_URL and its own user exported.
 
-Environment: DATABASE_URL, NATS_URL, NATS_USER, NATS_PASSWORD, HOST, LOG_LEVEL, CAMPAIGNS_CONFIG, and per-service ports
+Environment: DATABASE_URL, NATS_URL, NATS_USER, NATS_PASSWORD, NATS_PASSWORD_FILE,
+CAMPAIGNS_NATS_PORT, HOST, LOG_LEVEL, CAMPAIGNS_CONFIG, and per-service ports
 SPEC_SERVICE_PORT (3101), EXECUTOR_SERVICE_PORT (3102), RECONCILER_SERVICE_PORT (3103),
 WEBHOOK_GATEWAY_PORT (3104), DASHBOARD_PORT (3105: the web dashboard).`;
 
@@ -224,6 +252,8 @@ const state = {
   stopping: false,
   /** The GitHub simulator, when npm start runs one. */
   simulator: undefined,
+  /** npm start's own nats-server, when it runs one: its process, recent output and exit. */
+  nats: undefined,
 };
 
 function isAlive(child) {
@@ -345,6 +375,31 @@ async function stopSimulator() {
   say('GitHub simulator stopped.');
 }
 
+/** Stops our nats-server, last: the services drain their connections to it as they stop. */
+async function stopNats() {
+  const nats = state.nats;
+  if (!nats || !isAlive(nats.child)) return;
+  try {
+    process.kill(nats.child.pid, 'SIGTERM');
+  } catch {
+    // Gone between the check and the signal.
+  }
+  let timer;
+  const stopped = await Promise.race([
+    nats.exited.then(() => true),
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!stopped) {
+    say(`nats-server did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it.`);
+    nats.child.kill('SIGKILL');
+    await Promise.race([nats.exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+  }
+  say('NATS stopped.');
+}
+
 /** Reports a failure, stops whatever we started and exits 1. Only the first failure is reported. */
 async function fail(error) {
   if (state.stopping) return;
@@ -361,6 +416,7 @@ async function fail(error) {
     await stopServices();
   }
   await stopSimulator();
+  await stopNats();
   process.exit(1);
 }
 
@@ -372,18 +428,21 @@ async function onSignal(signal) {
   if (state.running.length === 0) {
     if (state.command && isAlive(state.command)) state.command.kill('SIGTERM');
     say(`Interrupted (${signal}).`);
+    await stopNats();
     process.exit(130);
   }
   say(`${signal} received: stopping the services...`);
   const clean = await stopServices();
   await stopSimulator();
+  await stopNats();
   say(clean ? 'All services stopped.' : 'Some services did not stop cleanly.');
   process.exit(clean ? 0 : 1);
 }
 
-// Last resort if we exit by an unexpected path: never leave detached services behind.
+// Last resort if we exit by an unexpected path: never leave detached services (or NATS) behind.
 process.on('exit', () => {
   for (const running of state.running) if (isAlive(running.child)) running.child.kill('SIGKILL');
+  if (state.nats && isAlive(state.nats.child)) state.nats.child.kill('SIGKILL');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -439,9 +498,8 @@ const POSTGRES_HINT = [
   'or point DATABASE_URL at a running server.',
 ];
 const NATS_HINT = [
-  'Start NATS with JetStream, for example:',
-  '  nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server',
-  'or point NATS_URL at a running server.',
+  'Start it, or point NATS_URL at a NATS with JetStream that runs;',
+  'or unset NATS_URL: npm start then runs a NATS of its own.',
 ];
 
 /** Connects to the server's `postgres` database and creates the configured database if missing. */
@@ -496,19 +554,30 @@ async function prepareDatabase(config) {
   }
 }
 
-/** NATS must answer and have JetStream enabled; every service needs both. */
+/**
+ * The NATS that NATS_URL names must answer, as the user NATS_USER and NATS_PASSWORD (or the file
+ * NATS_PASSWORD_FILE names) say, the way the services read them, and have JetStream enabled.
+ */
 async function checkNats(config) {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
+  const { natsConnectTarget, readOptionalSecretVariable } = await import('@campaigns/events');
+  const password = readOptionalSecretVariable(process.env, 'NATS_PASSWORD');
+  if (password?.problem !== undefined) throw new StartError(`NATS: ${password.problem}.`);
   let connection;
   try {
     connection = await connect({
-      servers: config.natsUrl.split(','),
+      ...natsConnectTarget(config.natsUrl, { user: env('NATS_USER'), pass: password?.value }),
       timeout: CONNECT_TIMEOUT_MS,
-      // A closed NATS (deploy/nats/nats.conf): as the services connect.
-      ...(env('NATS_USER') ? { user: env('NATS_USER'), pass: env('NATS_PASSWORD') } : {}),
+      reconnect: false,
     });
   } catch (error) {
+    if (/authori[sz]ation/i.test(error.message)) {
+      throw new StartError(`NATS at ${redact(config.natsUrl)} refused the connection.`, [
+        'Set NATS_USER and NATS_PASSWORD (or NATS_PASSWORD_FILE) to the user the services connect as',
+        '(services, for a NATS run with deploy/nats/nats.conf).',
+      ]);
+    }
     throw new StartError(
       `NATS does not answer at ${redact(config.natsUrl)} (${error.message}).`,
       NATS_HINT,
@@ -524,6 +593,185 @@ async function checkNats(config) {
   } finally {
     await connection.close().catch(() => undefined);
   }
+}
+
+/** `nats-server` on PATH, else where Debian's package puts it (/usr/sbin is not on every PATH). */
+function natsServerBinary() {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin'];
+  for (const dir of dirs.filter(Boolean)) {
+    const candidate = path.join(dir, 'nats-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new StartError('nats-server is not installed: npm start runs a NATS of its own.', [
+    'Install it, for example:',
+    '  apt-get install nats-server   (Debian/Ubuntu)',
+    '  brew install nats-server      (macOS)',
+    '  or a release from https://github.com/nats-io/nats-server/releases, on PATH',
+    'or point NATS_URL at a NATS with JetStream that runs (README.md, "The broker is not open").',
+  ]);
+}
+
+/** The passwords of our NATS's two users: generated once, kept in .campaigns/ for its owner alone. */
+async function natsPasswords(own) {
+  const { chmod, mkdir, writeFile } = await import('node:fs/promises');
+  let saved;
+  try {
+    saved = JSON.parse(readFileSync(own.passwordsFile, 'utf8'));
+  } catch {
+    saved = undefined;
+  }
+  const usable = (value) => typeof value === 'string' && value.length >= 24;
+  if (usable(saved?.services) && usable(saved?.cli)) {
+    await chmod(own.passwordsFile, 0o600);
+    return { services: saved.services, cli: saved.cli };
+  }
+  // URL-safe, so a password can also go into a URL unescaped.
+  const passwords = {
+    services: randomBytes(24).toString('base64url'),
+    cli: randomBytes(24).toString('base64url'),
+  };
+  await mkdir(path.dirname(own.passwordsFile), { recursive: true, mode: 0o700 });
+  await writeFile(own.passwordsFile, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
+  await chmod(own.passwordsFile, 0o600);
+  return passwords;
+}
+
+/** The pid in our pid file, when that process still runs a nats-server; undefined otherwise. */
+function earlierNatsServer(own) {
+  let pid;
+  try {
+    pid = Number(readFileSync(own.pidFile, 'utf8').trim());
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server') ? pid : undefined;
+  } catch {
+    // No /proc (macOS): the pid file's process is alive, and most likely still ours.
+    return pid;
+  }
+}
+
+const NATS_START_TIMEOUT_MS = 20_000;
+const NATS_SERVER = { name: 'nats-server', color: '2' };
+
+/**
+ * Our own NATS, closed as deployments run it (deploy/nats/nats.conf): on 127.0.0.1 only, JetStream
+ * in .campaigns/nats, its passwords handed over in its environment (never on its command line).
+ * The services connect as `services`, the CLI as `cli`.
+ */
+async function startNats(config) {
+  const own = config.ownNats;
+  const binary = natsServerBinary();
+  if (!(await portIsFree('127.0.0.1', own.port))) {
+    const pid = earlierNatsServer(own);
+    if (pid !== undefined) {
+      throw new StartError(
+        `Port ${own.port} is taken by the nats-server an earlier npm start ran (pid ${pid}); it still runs.`,
+        [
+          'Is that npm start still running? Stop it (Ctrl-C there) and run npm start again.',
+          `If it is gone and left its nats-server behind: kill ${pid}`,
+        ],
+      );
+    }
+    throw new StartError(`Port ${own.port} on 127.0.0.1, wanted by npm start's NATS, is in use.`, [
+      'Choose another with CAMPAIGNS_NATS_PORT=<port> npm start,',
+      'or point NATS_URL at a NATS you run (README.md, "The broker is not open").',
+    ]);
+  }
+  own.passwords = await natsPasswords(own);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(own.storeDir, { recursive: true, mode: 0o700 });
+  const args = ['-c', path.join('deploy', 'nats', 'nats.conf'), '-a', '127.0.0.1'];
+  args.push('-p', String(own.port), '-sd', own.storeDir, '-P', own.pidFile);
+  // Own process group, as the services: Ctrl-C reaches us, and we stop it after them.
+  const child = spawn(binary, args, {
+    cwd: root,
+    env: {
+      ...process.env,
+      CAMPAIGNS_NATS_SERVICES_PASSWORD: own.passwords.services,
+      CAMPAIGNS_NATS_CLI_PASSWORD: own.passwords.cli,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const nats = { child, tail: [], exit: undefined, name: NATS_SERVER.name };
+  const onLine = (line) => {
+    nats.tail.push(line);
+    if (nats.tail.length > LOG_TAIL_LINES) nats.tail.shift();
+    // Its notices ([INF]) are its banner; warnings and errors are worth seeing, but for the one
+    // about plaintext passwords: nats.conf takes them from the environment, on purpose.
+    if (!/\[INF\]|Plaintext passwords detected/.test(line)) printServiceLine(NATS_SERVER, line);
+  };
+  readline.createInterface({ input: child.stdout }).on('line', onLine);
+  readline.createInterface({ input: child.stderr }).on('line', onLine);
+  nats.exited = new Promise((resolve) => {
+    child.on('error', (error) => {
+      nats.tail.push(error.message);
+      nats.exit = { code: -1, signal: null };
+      resolve(nats.exit);
+    });
+    child.on('close', (code, signal) => {
+      nats.exit = { code, signal };
+      resolve(nats.exit);
+    });
+  });
+  state.nats = nats;
+  nats.exited.then((exit) => {
+    if (!state.stopping) {
+      fail(
+        new StartError(
+          `nats-server exited unexpectedly with ${describeExit(exit)}.`,
+          tailDetails(nats),
+        ),
+      );
+    }
+  });
+
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const deadline = Date.now() + NATS_START_TIMEOUT_MS;
+  for (;;) {
+    if (state.stopping) return;
+    try {
+      const connection = await connect({
+        servers: config.natsUrl,
+        user: 'services',
+        pass: own.passwords.services,
+        timeout: 1_000,
+        reconnect: false,
+      });
+      try {
+        await jetstreamManager(connection, { timeout: CONNECT_TIMEOUT_MS });
+      } finally {
+        await connection.close().catch(() => undefined);
+      }
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new StartError(
+          `nats-server did not accept the services' user within ${NATS_START_TIMEOUT_MS / 1000} s (${error.message}).`,
+          tailDetails(nats),
+        );
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // The services' user and password go in their environment only.
+  Object.assign(config.serviceEnv, {
+    NATS_USER: 'services',
+    NATS_PASSWORD: own.passwords.services,
+    NATS_PASSWORD_FILE: '',
+  });
+  say(
+    `NATS (deploy/nats/nats.conf, closed) at ${config.natsUrl}, JetStream in ${path.relative(root, own.storeDir)}; its users' passwords are in ${path.relative(root, own.passwordsFile)}.`,
+  );
 }
 
 function portIsFree(host, port) {
@@ -615,7 +863,8 @@ function printEndpoints(config) {
   say(paint('1', format(rows[0])));
   for (const row of rows.slice(1)) say(format(row));
   say('');
-  say(`PostgreSQL ${redact(config.databaseUrl)} · NATS ${redact(config.natsUrl)}`);
+  const whose = config.ownNats ? " (npm start's own, closed)" : '';
+  say(`PostgreSQL ${redact(config.databaseUrl)} · NATS ${redact(config.natsUrl)}${whose}`);
   const dashboard = config.services.find((s) => s.name === 'dashboard');
   say(`All services are ready. The dashboard: ${base(dashboard)}/`);
 }
@@ -730,6 +979,28 @@ async function startSimulator(config) {
 
 const CLI_ENTRY = path.join(root, 'apps', 'cli', 'dist', 'main.js');
 
+/**
+ * Where the CLI we run finds NATS: our own as its `cli` user (the account that reaches only the
+ * API), or the NATS_URL given, with whatever NATS_USER and NATS_PASSWORD the environment has.
+ */
+function cliNatsEnv(config) {
+  if (!config.ownNats) return { NATS_URL: config.natsUrl };
+  return {
+    NATS_URL: config.natsUrl,
+    NATS_USER: 'cli',
+    NATS_PASSWORD: config.ownNats.passwords.cli,
+    NATS_PASSWORD_FILE: '',
+  };
+}
+
+/** No NATS settings in the environment: the CLI reads them from its config file, as in a new shell. */
+const NATS_FROM_CONFIG_FILE = {
+  NATS_URL: '',
+  NATS_USER: '',
+  NATS_PASSWORD: '',
+  NATS_PASSWORD_FILE: '',
+};
+
 /** `campaign ARGS` with its output captured (tokens must not reach the terminal unasked). */
 function captureCli(config, args, extraEnv = {}) {
   return new Promise((resolve) => {
@@ -737,7 +1008,7 @@ function captureCli(config, args, extraEnv = {}) {
       cwd: root,
       env: {
         ...process.env,
-        NATS_URL: config.natsUrl,
+        ...cliNatsEnv(config),
         DATABASE_URL: config.databaseUrl,
         ...extraEnv,
       },
@@ -791,12 +1062,25 @@ async function createDemoUsers(config) {
   }
   await writeFile(file, `${JSON.stringify({ admin, demo }, null, 2)}\n`, { mode: 0o600 });
   config.demoToken = demo;
+  // Our NATS, as the cli user, in the CLI's config file: a new shell needs no exports. A saved
+  // token stays as it is.
+  let cliEnv = { CAMPAIGN_TOKEN: '' };
+  if (config.ownNats) {
+    const { saveNatsSettings } = await import('../apps/cli/dist/commands/credentials.js');
+    const saved = await saveNatsSettings(process.env, {
+      url: config.natsUrl,
+      user: 'cli',
+      password: config.ownNats.passwords.cli,
+    });
+    say(`The CLI finds this NATS through ${saved} (as its cli user).`);
+    cliEnv = { ...cliEnv, ...NATS_FROM_CONFIG_FILE };
+  }
   // The CLI's own saved token, unless one that still works is there (someone's real login).
-  const own = await captureCli(config, ['whoami'], { CAMPAIGN_TOKEN: '' });
+  const own = await captureCli(config, ['whoami'], cliEnv);
   if (own.code !== 0) {
     const login = spawn(process.execPath, [CLI_ENTRY, 'login'], {
       cwd: root,
-      env: { ...process.env, NATS_URL: config.natsUrl, CAMPAIGN_TOKEN: '' },
+      env: { ...process.env, ...cliNatsEnv(config), ...cliEnv },
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     login.stdin.end(`${demo}\n`);
@@ -830,7 +1114,7 @@ async function applyHelloWorld(config) {
     process.execPath,
     [path.join(root, 'apps', 'cli', 'dist', 'main.js'), 'apply', '-f', file, '--wait'],
     'campaign apply did not reach the desired state',
-    { NATS_URL: config.natsUrl, CAMPAIGN_TOKEN: config.demoToken },
+    { ...cliNatsEnv(config), CAMPAIGN_TOKEN: config.demoToken },
   );
   say('');
   say(
@@ -838,6 +1122,11 @@ async function applyHelloWorld(config) {
   );
   say('  npx campaign status hello-world -n demo');
   say('  npx campaign list -n demo');
+  if (!config.ownNats) {
+    say(
+      'with NATS_URL (and, for a closed NATS, NATS_USER=cli and its NATS_PASSWORD) exported there.',
+    );
+  }
   say('Services keep running; press Ctrl-C to stop them.');
 }
 
@@ -846,9 +1135,11 @@ const steps = [
   { title: 'Checking Node.js', run: checkNodeVersion },
   { title: 'Installing dependencies', run: installDependencies },
   { title: 'Checking PostgreSQL', run: prepareDatabase },
-  { title: 'Checking NATS JetStream', run: checkNats },
+  { title: 'Starting NATS', run: startNats, when: (config) => config.ownNats },
   { title: 'Checking Docker', run: checkDocker },
   { title: 'Building', run: build },
+  // After the build: it reads NATS_PASSWORD(_FILE) with the services' own code.
+  { title: 'Checking NATS JetStream', run: checkNats, when: (config) => !config.ownNats },
   { title: 'Preparing the step image', run: prepareStepImage },
   { title: 'Checking service ports', run: checkPortsAreFree },
   { title: 'Starting the code host', run: startSimulator },
@@ -870,6 +1161,7 @@ async function main() {
   process.on('SIGTERM', () => void onSignal('SIGTERM'));
   for (const step of steps) {
     if (state.stopping) return;
+    if (step.when && !step.when(config)) continue;
     say(paint('1', `▸ ${step.title}`));
     await step.run(config);
   }

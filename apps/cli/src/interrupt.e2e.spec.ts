@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
+import { connectTestNats, TEST_NATS_CLI_URL, uniqueTopology } from '@campaigns/events/testing';
 import { FakeSpecService } from './test-support/fake-spec-service.js';
 import { sampleStatus, summaryOf } from './test-support/sample-status.js';
 
@@ -39,7 +39,7 @@ describe('campaign apply --wait and Ctrl-C (the binary, a stand-in spec-service 
     const child = spawn(process.execPath, [bin, 'apply', '-f', file, '--wait'], {
       env: {
         ...process.env,
-        NATS_URL: TEST_NATS_URL,
+        NATS_URL: TEST_NATS_CLI_URL,
         EVENTS_STREAM: topology.streamName,
         EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
         CAMPAIGN_TOKEN: 'cmp_interrupt-test-token',

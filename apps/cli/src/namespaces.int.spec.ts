@@ -13,7 +13,7 @@ import {
   createTestDatabase,
   deleteStream,
   eventually,
-  TEST_NATS_URL,
+  TEST_NATS_CLI_URL,
   uniqueTopology,
   type TestDatabase,
 } from '@campaigns/events/testing';
@@ -72,7 +72,7 @@ describe('campaign -n/--namespace: each user’s campaigns, and the organization
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
       env: {
-        NATS_URL: TEST_NATS_URL,
+        NATS_URL: TEST_NATS_CLI_URL,
         EVENTS_STREAM: topology.streamName,
         EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
         CAMPAIGN_TOKEN: tokens[user]!,

@@ -13,7 +13,7 @@ import {
   type ExecutionsPage,
 } from '@campaigns/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectTestNats, TEST_NATS_URL, uniqueTopology } from '@campaigns/events/testing';
+import { connectTestNats, TEST_NATS_CLI_URL, uniqueTopology } from '@campaigns/events/testing';
 import { sampleStatus, summaryOf } from './test-support/sample-status.js';
 
 // Runs the built binary, as `npm test` builds before testing.
@@ -42,7 +42,7 @@ describe('campaign binary talking to spec-service over NATS', () => {
   let nats: NatsConnection;
   const topology = uniqueTopology();
   const env = {
-    NATS_URL: TEST_NATS_URL,
+    NATS_URL: TEST_NATS_CLI_URL,
     EVENTS_STREAM: topology.streamName,
     EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
   };

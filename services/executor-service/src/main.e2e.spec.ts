@@ -3,9 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { jobsTopology } from '@campaigns/events';
-import { createTestDatabase, type TestDatabase, TEST_NATS_URL } from '@campaigns/events/testing';
+import { connectTestNats, createTestDatabase, type TestDatabase } from '@campaigns/events/testing';
 import {
   freePort,
   deleteEventsStream,
@@ -52,7 +51,7 @@ describe(`node ${entry}`, () => {
   });
 
   afterAll(async () => {
-    const nats = await connect({ servers: TEST_NATS_URL });
+    const nats = await connectTestNats();
     try {
       const jobs = jobsTopology({
         streamName: eventsEnv.EVENTS_STREAM,
@@ -101,7 +100,7 @@ describe(`node ${entry}`, () => {
     expect(rows.map((r) => r.table_name)).toEqual(
       expect.arrayContaining(['dispatched_executions', 'step_cache']),
     );
-    const nats = await connect({ servers: TEST_NATS_URL });
+    const nats = await connectTestNats();
     try {
       const jsm = await jetstreamManager(nats);
       const jobs = jobsTopology({

@@ -9,12 +9,12 @@ import {
   type ApplyResult,
   type CampaignStatus,
 } from '@campaigns/contracts';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   createTestDatabase,
   type TestDatabase,
   eventually,
-  TEST_NATS_URL,
+  connectTestNats,
 } from '@campaigns/events/testing';
 import {
   freePort,
@@ -64,7 +64,7 @@ describe(`node ${entry}`, () => {
     organizations: [acme]
 `,
     );
-    nats = await connect({ servers: TEST_NATS_URL });
+    nats = await connectTestNats();
   });
 
   afterEach(() => {

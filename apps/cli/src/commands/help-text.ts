@@ -3,9 +3,12 @@ import type { CommandHelp } from '../command.js';
 /** What every command that asks spec-service over NATS reads from the environment. */
 export const NATS_ENV: CommandHelp['env'] = [
   ['CAMPAIGN_TOKEN', 'your access token (default: the one campaign login saved)'],
-  ['NATS_URL', 'where NATS is (default nats://127.0.0.1:4222; several: comma-separated)'],
-  ['NATS_USER', 'the NATS user the CLI connects as (default cli, when NATS_PASSWORD is set)'],
-  ['NATS_PASSWORD', "that user's password (unset: connect without a NATS user)"],
+  [
+    'NATS_URL',
+    'where NATS is (default: the one npm start saved in the config file, else nats://127.0.0.1:4222; several: comma-separated)',
+  ],
+  ['NATS_USER', "the NATS user the CLI connects as (default: the config file's, without NATS_URL)"],
+  ['NATS_PASSWORD', "that user's password (unset: the config file's, else none)"],
   ['NATS_PASSWORD_FILE', 'a file holding that password instead (e.g. a compose secret)'],
   ['EVENTS_STREAM', "the JetStream stream of the services' events (default EVENTS)"],
   ['EVENTS_SUBJECT_PREFIX', "the services' subject prefix (default ev)"],

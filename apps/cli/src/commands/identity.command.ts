@@ -6,6 +6,7 @@ import { askSpecService, reportApiError, requestSettings } from './api-reply.js'
 import {
   configFileOf,
   EXIT_NOT_AUTHENTICATED,
+  type Logout,
   removeSavedToken,
   saveAccessToken,
 } from './credentials.js';
@@ -54,7 +55,7 @@ export const loginCommand: Command = {
       ...NATS_ENV.filter(([name]) => name !== 'CAMPAIGN_TOKEN'),
       [
         'XDG_CONFIG_HOME',
-        'where the token is saved: $XDG_CONFIG_HOME/campaign/config.json (default ~/.config)',
+        'where the token is saved: $XDG_CONFIG_HOME/campaign/config.json (default ~/.config); its NATS settings stay',
       ],
     ],
     examples: [
@@ -104,16 +105,23 @@ export const logoutCommand: Command = {
   configure() {},
   help: {
     env: [['XDG_CONFIG_HOME', 'where the token was saved (default ~/.config)']],
-    examples: [['campaign logout', 'removes ~/.config/campaign/config.json']],
+    examples: [
+      [
+        'campaign logout',
+        'removes the token from ~/.config/campaign/config.json; where NATS is (npm start saves it there) stays for the next login',
+      ],
+    ],
     exitCodes: [[0, 'no token is saved any more (CAMPAIGN_TOKEN, if set, still counts)']],
   },
   async run(_input, io) {
     const file = configFileOf(io.env);
-    io.stdout(
-      (await removeSavedToken(io.env))
-        ? `Logged out: removed ${file}\n`
-        : `Not logged in: there was no ${file}\n`,
-    );
+    const said: Record<Logout, string> = {
+      'no-file': `Not logged in: there was no ${file}`,
+      'no-token': `Not logged in: ${file} holds no token`,
+      'removed-file': `Logged out: removed ${file}`,
+      'removed-token': `Logged out: removed the token from ${file} (where NATS is stays there)`,
+    };
+    io.stdout(`${said[await removeSavedToken(io.env)]}\n`);
     return EXIT.ok;
   },
 };

@@ -31,7 +31,7 @@ import {
   type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import { accessTokenOf, EXIT_NOT_AUTHENTICATED } from './credentials.js';
+import { accessTokenOf, EXIT_NOT_AUTHENTICATED, savedNatsOf } from './credentials.js';
 import { namespaceOf } from './namespace.js';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -55,7 +55,10 @@ export class CliFailure extends Error {
 /** Where the CLI finds NATS and spec-service's subjects, from the environment. */
 export interface ClientSettings {
   natsUrl: string;
-  /** NATS_USER / NATS_PASSWORD (a user in NATS_URL otherwise); none on an open local server. */
+  /**
+   * NATS_USER / NATS_PASSWORD (a user in NATS_URL otherwise, or the config file's); none on an
+   * open local server.
+   */
   natsCredentials: { user?: string; pass?: string };
   /** Sent as `Authorization: Bearer …` on every request (see accessTokenOf). */
   token: string | undefined;
@@ -73,11 +76,15 @@ export function clientSettings(env: NodeJS.ProcessEnv): ClientSettings {
   // NATS_PASSWORD, or the file NATS_PASSWORD_FILE names (a compose secret).
   const natsPassword = readOptionalSecretVariable(env, 'NATS_PASSWORD');
   if (natsPassword?.problem !== undefined) throw new CliFailure(natsPassword.problem, EXIT.usage);
+  // Without NATS_URL, the broker the config file names (npm start's), as its user.
+  const saved = read('NATS_URL') === undefined ? savedNatsOf(env) : undefined;
+  const user = read('NATS_USER') ?? saved?.user;
+  const pass = natsPassword?.value ?? saved?.password;
   return {
-    natsUrl: read('NATS_URL') ?? DEFAULT_NATS_URL,
+    natsUrl: read('NATS_URL') ?? saved?.url ?? DEFAULT_NATS_URL,
     natsCredentials: {
-      ...(read('NATS_USER') === undefined ? {} : { user: read('NATS_USER')! }),
-      ...(natsPassword?.value === undefined ? {} : { pass: natsPassword.value }),
+      ...(user === undefined ? {} : { user }),
+      ...(pass === undefined ? {} : { pass }),
     },
     token: accessTokenOf(env),
     topology: {

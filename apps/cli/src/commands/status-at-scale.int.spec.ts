@@ -35,7 +35,7 @@ import {
   connectTestNats,
   deleteStream,
   eventually,
-  TEST_NATS_URL,
+  TEST_NATS_CLI_URL,
   uniqueTopology,
 } from '@campaigns/events/testing';
 import { runCli } from '../cli.js';
@@ -196,7 +196,7 @@ describe(`campaign status, list and preview at ${CHANGESETS.toLocaleString('en-U
   }
 
   const env = () => ({
-    NATS_URL: TEST_NATS_URL,
+    NATS_URL: TEST_NATS_CLI_URL,
     EVENTS_STREAM: topology.streamName,
     EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
     CAMPAIGN_TOKEN: token,

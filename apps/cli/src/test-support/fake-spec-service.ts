@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventsTopology } from '@campaigns/events';
-import { connectTestNats, TEST_NATS_URL } from '@campaigns/events/testing';
+import { connectTestNats, TEST_NATS_CLI_URL } from '@campaigns/events/testing';
 import {
   API_VERBS,
   apiSubject,
@@ -152,10 +152,13 @@ export async function startFakeSpecService(
   };
 }
 
-/** What the CLI needs in its environment to talk to a stand-in on `topology`, polling fast. */
+/**
+ * What the CLI needs in its environment to talk to a stand-in on `topology` (as the broker's
+ * `cli` user, as people run it), polling fast.
+ */
 export function cliEnvFor(topology: EventsTopology): Record<string, string> {
   return {
-    NATS_URL: TEST_NATS_URL,
+    NATS_URL: TEST_NATS_CLI_URL,
     EVENTS_STREAM: topology.streamName,
     EVENTS_SUBJECT_PREFIX: topology.subjectPrefix,
     CAMPAIGN_ACTOR: 'alice',

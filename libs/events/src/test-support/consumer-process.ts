@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { ProjectionConsumer } from '../consumers/projection-consumer.js';
 import { connect } from '@nats-io/transport-node';
+import { natsConnectTarget } from '../nats-connect-options.js';
 import { PostgresEventStore } from '../store/event-store.js';
 import { testCatalogue } from './test-events.js';
 import { counterProjection } from './test-projection.js';
@@ -11,7 +12,7 @@ import { openProjectionDatabase } from './test-projection-database.js';
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL });
 pool.on('error', () => undefined);
-const nats = await connect({ servers: env.NATS_URL!, name: 'consumer-fixture' });
+const nats = await connect({ ...natsConnectTarget(env.NATS_URL!), name: 'consumer-fixture' });
 const projection = counterProjection();
 const database = await openProjectionDatabase(env.DATABASE_URL!, 'fixture', [projection]);
 const consumer = new ProjectionConsumer({

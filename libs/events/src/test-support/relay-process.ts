@@ -3,13 +3,14 @@
 import pg from 'pg';
 import { EventRelay } from '../relay/event-relay.js';
 import { connect } from '@nats-io/transport-node';
+import { natsConnectTarget } from '../nats-connect-options.js';
 import { PostgresEventStore } from '../store/event-store.js';
 import { testCatalogue } from './test-events.js';
 
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL });
 pool.on('error', () => undefined);
-const nats = await connect({ servers: env.NATS_URL!, name: 'relay-fixture' });
+const nats = await connect({ ...natsConnectTarget(env.NATS_URL!), name: 'relay-fixture' });
 const relay = new EventRelay({
   store: new PostgresEventStore(pool, testCatalogue),
   nats,

@@ -5,10 +5,9 @@ import {
   testCatalogue,
   testMetadata,
   eventually,
-  TEST_NATS_URL,
+  connectTestNats,
 } from '@campaigns/events/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { PostgresEventStore } from '@campaigns/events';
 import { freePort } from './free-port.js';
 import { deleteEventsStream, uniqueEventsEnv } from './unique-events-env.js';
@@ -85,7 +84,7 @@ export function describeServiceProcess(
         [{ type: 'CounterOpened', data: { label: service } }],
         { expected: 'any', metadata: testMetadata() },
       );
-      const nats = await connect({ servers: TEST_NATS_URL });
+      const nats = await connectTestNats();
       try {
         const jsm = await jetstreamManager(nats);
         const published = await eventually(async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { TEST_NATS_URL } from '@campaigns/events/testing';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -8,6 +9,9 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const SERVICE_VARIABLES = [
   'DATABASE_URL',
   'NATS_URL',
+  'NATS_USER',
+  'NATS_PASSWORD',
+  'NATS_PASSWORD_FILE',
   'PORT',
   'HOST',
   'LOG_LEVEL',
@@ -39,7 +43,10 @@ export interface ServiceProcess {
   ): Promise<Record<string, unknown>>;
 }
 
-/** Runs `node <entry>` (a path from the repository root) as production would, with `env` set. */
+/**
+ * Runs `node <entry>` (a path from the repository root) as production would, with `env` set; on
+ * the shared test broker (as its `services` user) unless `env` names another NATS_URL.
+ */
 export function spawnService(entry: string, env: Record<string, string>): ServiceProcess {
   if (!existsSync(`${repoRoot}${entry}`)) {
     throw new Error(`${entry} is missing: run \`npm run build\` before the e2e tests`);
@@ -50,7 +57,7 @@ export function spawnService(entry: string, env: Record<string, string>): Servic
   const started = Date.now();
   const child = spawn(process.execPath, [entry], {
     cwd: repoRoot,
-    env: { ...inherited, ...env },
+    env: { ...inherited, NATS_URL: TEST_NATS_URL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 

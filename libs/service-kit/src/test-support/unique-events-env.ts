@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { TEST_NATS_URL } from '@campaigns/events/testing';
+import { connectTestNats, TEST_NATS_URL } from '@campaigns/events/testing';
 
 /** EVENTS_STREAM and EVENTS_SUBJECT_PREFIX no other test run uses, so runs never share a stream. */
 export function uniqueEventsEnv(): { EVENTS_STREAM: string; EVENTS_SUBJECT_PREFIX: string } {
@@ -14,7 +13,7 @@ export async function deleteEventsStream(
   env: { EVENTS_STREAM: string },
   natsUrl = TEST_NATS_URL,
 ): Promise<void> {
-  const nats = await connect({ servers: natsUrl });
+  const nats = await connectTestNats(natsUrl);
   try {
     await (await jetstreamManager(nats)).streams.delete(env.EVENTS_STREAM).catch(() => undefined);
   } finally {

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase, TEST_NATS_URL } from '@campaigns/events/testing';
+import {
+  connectTestNats,
+  createTestDatabase,
+  type TestDatabase,
+  TEST_NATS_CLI_URL,
+  TEST_NATS_URL,
+} from '@campaigns/events/testing';
 import {
   freePort,
   spawnService,
@@ -40,11 +46,17 @@ export interface RunningSystem {
   readonly db: TestDatabase;
   /**
    * Environment the services and the CLI share (database, NATS, stream, config, credentials),
-   * and CAMPAIGN_TOKEN: E2E_USER's, a site admin's.
+   * and CAMPAIGN_TOKEN: E2E_USER's, a site admin's. Its NATS_URL is the services' (the broker's
+   * `services` user); `cli` replaces it with the CLI's.
    */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** NATS_URL of the CLI: the broker's `cli` user, whose account reaches only the API. */
+  readonly cliNatsUrl: string;
   readonly workDir: string;
-  /** `campaign ARGS` as a user runs it (the built CLI in a child process). */
+  /**
+   * `campaign ARGS` as a user runs it: the built CLI in a child process, connected to NATS as the
+   * `cli` user (so every end-to-end test goes through the CLI's account, as deployments do).
+   */
   cli(args: readonly string[], extraEnv?: Record<string, string>): Promise<CliResult>;
   /** The processes of a service (two executor replicas by default). */
   processes(name: ProcessName): ServiceProcess[];
@@ -89,6 +101,8 @@ export interface SystemOptions {
    */
   postgresAdminUrl?: string;
   natsUrl?: string;
+  /** The CLI's NATS_URL (default: the shared broker's `cli` user; `natsUrl` when that is given). */
+  cliNatsUrl?: string;
   /** Start the web dashboard too (`dashboardUrl()`). */
   dashboard?: boolean;
 }
@@ -125,6 +139,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   });
   const db = await createTestDatabase('campaigns_e2e', options.postgresAdminUrl);
   const natsUrl = options.natsUrl ?? TEST_NATS_URL;
+  const cliNatsUrl = options.cliNatsUrl ?? options.natsUrl ?? TEST_NATS_CLI_URL;
   const events = uniqueEventsEnv();
   const configFile = await env.writeConfig(workDir);
   const baseEnv: Record<string, string> = {
@@ -170,6 +185,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     env,
     db,
     baseEnv,
+    cliNatsUrl,
     workDir,
     cli: (args, extraEnv = {}) =>
       new Promise((resolve) => {
@@ -178,7 +194,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
           [join(repoRoot, 'apps/cli/dist/main.js'), ...args],
           {
             cwd: workDir,
-            env: { PATH: process.env.PATH ?? '', HOME: workDir, ...baseEnv, ...extraEnv },
+            env: {
+              PATH: process.env.PATH ?? '',
+              HOME: workDir,
+              ...baseEnv,
+              NATS_URL: cliNatsUrl,
+              ...extraEnv,
+            },
             maxBuffer: 16 * 1024 * 1024,
           },
           (error, stdout, stderr) => {
@@ -288,9 +310,8 @@ async function bootstrapToken(system: RunningSystem, databaseUrl: string): Promi
 }
 
 async function deleteJobsStream(eventsStream: string, natsUrl: string): Promise<void> {
-  const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
-  const nats = await connect({ servers: natsUrl });
+  const nats = await connectTestNats(natsUrl);
   try {
     await (await jetstreamManager(nats)).streams.delete(`${eventsStream}_JOBS`).catch(() => false);
   } finally {
