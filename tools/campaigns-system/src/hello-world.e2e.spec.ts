@@ -761,7 +761,7 @@ changesetTemplate:
     ]);
   }, 120_000);
 
-  it('never lets the canary token or an access token reach the event store, the logs, the pull requests or an error', async () => {
+  it('never lets the canary token, an access token or a NATS password reach the event store, the logs, the pull requests or an error', async () => {
     // Access tokens: the CLI's own (e2e-tester's), and one that is refused after its revocation.
     const issued = await system.cli(['admin', 'users', 'create', 'canary-user']);
     expect(issued.code).toBe(0);
@@ -779,7 +779,12 @@ changesetTemplate:
       expect(refusal.code).toBe(4);
       expect(refusal.stderr).toMatch(/not authenticated: /);
     }
-    const secrets = [CANARY, system.baseEnv['CAMPAIGN_TOKEN']!, revokedToken];
+    // And the broker's passwords, which every service and CLI here connected with.
+    const natsPasswords = [process.env['TEST_NATS_URL'], process.env['TEST_NATS_CLI_URL']]
+      .map((url) => (url === undefined ? '' : decodeURIComponent(new URL(url).password)))
+      .filter((password) => password.length >= 16);
+    expect(natsPasswords).toHaveLength(2);
+    const secrets = [CANARY, system.baseEnv['CAMPAIGN_TOKEN']!, revokedToken, ...natsPasswords];
 
     const blobs = await system.db.pool.query<{ content: Buffer }>(
       `SELECT content FROM eventstore.blobs`,
