@@ -116,7 +116,7 @@ describe("spec-service's TypeORM migrations (real PostgreSQL)", () => {
       [SCHEMA],
     );
     // Checkpoints and dead letters, 4 pm_*, 4 status_*, 2 of the index, users and access tokens,
-    // organizations and their members, and TypeORM's record.
-    expect(rows[0]!.tables).toBe(17);
+    // organizations and their members, the namespace names, and TypeORM's record.
+    expect(rows[0]!.tables).toBe(18);
   });
 });

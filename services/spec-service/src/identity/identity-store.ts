@@ -42,6 +42,7 @@ export class IdentityStore {
   private readonly tokens: string;
   private readonly orgs: string;
   private readonly members: string;
+  private readonly names: string;
 
   constructor(
     private readonly db: Queryable,
@@ -51,6 +52,7 @@ export class IdentityStore {
     this.tokens = `"${schema}".access_tokens`;
     this.orgs = `"${schema}".organizations`;
     this.members = `"${schema}".organization_members`;
+    this.names = `"${schema}".namespace_names`;
   }
 
   /**
@@ -103,8 +105,8 @@ export class IdentityStore {
     if (name.toLowerCase() === DEFAULT_NAMESPACE || (await this.findUser(name)))
       throw new IdentityError(`the namespace "${name}" exists already`);
     const { rowCount } = await this.db.query(
-      `INSERT INTO ${this.orgs} (name, visibility) SELECT $1, $2
-        WHERE NOT EXISTS (SELECT 1 FROM ${this.orgs} WHERE lower(name) = lower($1))`,
+      `WITH claimed AS (${this.claim('organization')})
+       INSERT INTO ${this.orgs} (name, visibility) SELECT $1, $2 FROM claimed`,
       [name, visibility],
     );
     if (!rowCount) throw new IdentityError(`the namespace "${name}" exists already`);
@@ -159,11 +161,32 @@ export class IdentityStore {
       throw new IdentityError(
         `the namespace "${name}" exists already (an organization's or the site's)`,
       );
+    const createdAt = await this.insertUser(name, siteAdmin);
+    if (createdAt === null)
+      throw new IdentityError(
+        `the namespace "${name}" exists already (a user's, an organization's or the site's)`,
+      );
+    return { name, siteAdmin, createdAt: createdAt.toISOString(), activeTokens: 0 };
+  }
+
+  /** Inserts a user once their namespace name is claimed; null when it was taken meanwhile. */
+  private async insertUser(name: string, siteAdmin: boolean): Promise<Date | null> {
     const { rows } = await this.db.query<{ created_at: Date }>(
-      `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, $2) RETURNING created_at`,
+      `WITH claimed AS (${this.claim('user')})
+       INSERT INTO ${this.users} (name, site_admin) SELECT $1, $2 FROM claimed RETURNING created_at`,
       [name, siteAdmin],
     );
-    return { name, siteAdmin, createdAt: rows[0]!.created_at.toISOString(), activeTokens: 0 };
+    return rows[0]?.created_at ?? null;
+  }
+
+  /**
+   * A CTE's statement claiming the namespace name $1 (in any letter case) for a user or an
+   * organization: one row when claimed, none when anyone has it. The insert that follows it in
+   * the same statement happens only then, so two creations of one name never both succeed.
+   */
+  private claim(kind: 'user' | 'organization'): string {
+    return `INSERT INTO ${this.names} (lower_name, kind) VALUES (lower($1), '${kind}')
+            ON CONFLICT (lower_name) DO NOTHING RETURNING lower_name`;
   }
 
   /**
@@ -184,11 +207,17 @@ export class IdentityStore {
       throw new IdentityError(
         `the namespace "${name}" exists already (an organization's or the site's)`,
       );
-    await this.db.query(
-      `INSERT INTO ${this.users} (name, site_admin) VALUES ($1, $2)
-       ON CONFLICT (name) DO UPDATE SET site_admin = EXCLUDED.site_admin`,
-      [name, siteAdmin],
-    );
+    if (existing === name) {
+      await this.db.query(`UPDATE ${this.users} SET site_admin = $2 WHERE name = $1`, [
+        name,
+        siteAdmin,
+      ]);
+      return;
+    }
+    if ((await this.insertUser(name, siteAdmin)) === null)
+      throw new IdentityError(
+        `the namespace "${name}" exists already (a user's, an organization's or the site's)`,
+      );
   }
 
   async listUsers(): Promise<UserRecord[]> {

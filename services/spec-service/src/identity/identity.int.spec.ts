@@ -20,7 +20,9 @@ import {
 } from '@campaigns/events/testing';
 import type { ServiceApplication } from '@campaigns/service-kit';
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { SPEC_SERVICE_SCHEMA } from '../spec-service.database.js';
 import { bearerHeaders, issueTestToken } from '../test-support/access-token.js';
+import { IdentityError, IdentityStore } from './identity-store.js';
 import { FixedResolver } from '../test-support/fixed-resolver.js';
 import { startSpecService } from '../test-support/start-spec-service.js';
 
@@ -219,5 +221,25 @@ describe('identity: every request is authenticated, the actor is the token’s u
       ok: false,
       error: { code: 'invalid-request' },
     });
+  });
+  it('never gives one namespace name to both a user and an organization, even when both are created at the same moment', async () => {
+    const store = new IdentityStore(db.pool, SPEC_SERVICE_SCHEMA);
+    for (let i = 0; i < 25; i++) {
+      const outcomes = await Promise.allSettled([
+        store.createUser(`racer${i}`, false),
+        store.createOrganization(`RACER${i}`, 'private'),
+        store.ensureUser(`Racer${i}`, true),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const o of outcomes)
+        if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(IdentityError);
+    }
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (
+         SELECT lower(name) FROM ${SPEC_SERVICE_SCHEMA}.users WHERE name ILIKE 'racer%'
+         UNION ALL
+         SELECT lower(name) FROM ${SPEC_SERVICE_SCHEMA}.organizations WHERE name ILIKE 'racer%') AS named`,
+    );
+    expect(rows[0]!.n).toBe(25);
   });
 });

@@ -47,5 +47,26 @@ export function identityMigrations(schema: string): readonly Migration[] {
         );
       `,
     },
+    {
+      version: 3,
+      name: 'one name per namespace, across users and organizations',
+      // Users and organizations share one space of namespace names (in any letter case), which
+      // two tables' unique indexes cannot hold: a user and an organization created at the same
+      // moment under one name would both pass a check of the other table. Each claims its name
+      // here first, in the statement that creates it.
+      sql: `
+        CREATE TABLE ${s}.namespace_names (
+          lower_name text PRIMARY KEY,
+          kind text NOT NULL CHECK (kind IN ('site', 'user', 'organization'))
+        );
+        INSERT INTO ${s}.namespace_names (lower_name, kind) VALUES ('default', 'site');
+        INSERT INTO ${s}.namespace_names (lower_name, kind)
+          SELECT lower(name), 'user' FROM ${s}.users
+          ON CONFLICT (lower_name) DO NOTHING;
+        INSERT INTO ${s}.namespace_names (lower_name, kind)
+          SELECT lower(name), 'organization' FROM ${s}.organizations
+          ON CONFLICT (lower_name) DO NOTHING;
+      `,
+    },
   ];
 }
