@@ -275,7 +275,9 @@ describe('identity over a closed NATS (deploy/nats/nats.conf): the CLI user reac
     const token = (await campaign(['admin', 'bootstrap', 'raw-requester'])).stdout.trim();
     const cli = await connect({ servers: server.url, user: 'cli', pass: CLI_PASSWORD });
     try {
-      const before = await db.pool.query(`SELECT count(*)::int AS n FROM eventstore.events`);
+      // What an apply records at once (the process manager records more in the background).
+      const applies = `SELECT count(*)::int AS n FROM eventstore.events WHERE type = 'SpecApplied'`;
+      const before = await db.pool.query(applies);
       const badKey = bearerHeaders(token);
       badKey.set(REPLY_KEY_HEADER, Buffer.alloc(32).toString('base64url'));
       const refused = await cli.request(
@@ -290,8 +292,12 @@ describe('identity over a closed NATS (deploy/nats/nats.conf): the CLI user reac
           message: `the ${REPLY_KEY_HEADER} header is not an X25519 public key (43 base64url characters)`,
         },
       });
-      const after = await db.pool.query(`SELECT count(*)::int AS n FROM eventstore.events`);
-      expect(after.rows).toEqual(before.rows);
+      // The refusal is the positive signal: an apply would have been recorded before its answer.
+      expect((await db.pool.query(applies)).rows).toEqual(before.rows);
+      const named = await db.pool.query(
+        `SELECT 1 FROM eventstore.events WHERE stream_id LIKE '%never-applied%'`,
+      );
+      expect(named.rows).toEqual([]);
 
       // `nats req` sends no key: it gets its answer in the clear, as before sealing existed.
       const plain = await cli.request(apiSubject(topology, 'whoami'), '{}', {

@@ -626,13 +626,15 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     const pr = await openPullRequest('detached');
     const id = await track('detached', pr);
     await appendAsReconciler('detached', 'ChangesetReconciled', { operations: ['detach'] });
-    await eventually(async () => {
+    const untracked = await eventually(async () => {
       const { rowCount } = await db.pool.query(
         'SELECT 1 FROM webhook_gateway.tracked_pull_requests WHERE changeset_id = $1',
         [id],
       );
       return rowCount === 0;
     });
+    // Closed only once the gateway no longer tracks it (else the close is rightly recorded).
+    expect(untracked).toBe(true);
     await sim.sim.control.call('closePullRequest', {
       owner: 'acme',
       name: 'detached',

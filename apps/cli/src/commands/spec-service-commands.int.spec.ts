@@ -636,13 +636,13 @@ describe('campaign apply, preview, status and list against spec-service over NAT
   it('apply --wait on Ctrl-C says the apply goes on and how to follow it, and exits 130', async () => {
     fake.handlers.set('apply', () => ({ ok: true, ...applied, warnings: [] }));
     const interrupt = new AbortController();
-    let asked = 0;
+    const terminal = new CapturedTerminal(80);
     fake.handlers.set('get', () => {
-      // Ctrl-C once the CLI is following the apply.
-      if (++asked === 2) interrupt.abort();
+      // Ctrl-C once the CLI is following the apply and shows its status. (Not "at the second
+      // get": a get of the test before, in flight when it ended, may still arrive here.)
+      if (terminal.output.includes('executing')) interrupt.abort();
       return { ok: true, ...summary, phase: 'executing' };
     });
-    const terminal = new CapturedTerminal(80);
     const r = await runWith(['apply', '-f', specFile, '--wait'], {
       interrupt: interrupt.signal,
       stderrIsTTY: true,
