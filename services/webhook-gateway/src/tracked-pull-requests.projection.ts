@@ -39,6 +39,8 @@ interface ChangesetFacts {
 
 /** A tracked pull request as one batch of events leaves it; null fields were not named. */
 interface Folded {
+  /** Whether an event of the batch may start tracking it (else only a tracked row is updated). */
+  creates: boolean;
   repository: string;
   number: number;
   changesetId: string;
@@ -107,10 +109,16 @@ ALTER TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE}
       const facts = factsOf(event);
       if (facts === null) continue;
       const key = `${facts.repository}#${facts.number}`;
-      detached.delete(facts.changesetId);
+      // A webhook's observation was recorded because the pull request was tracked when it came:
+      // it may say what the pull request shows, but never starts tracking it again. (One that
+      // raced a detach — recorded just before the detach reached this table — would otherwise
+      // bring a detached changeset's deliveries back.)
+      const creates = !fromWebhook(event);
+      if (creates) detached.delete(facts.changesetId);
       const before = latest.get(key);
       const shown = shownBy(event);
       latest.set(key, {
+        creates: creates || (before?.creates ?? false),
         repository: facts.repository,
         number: facts.number as number,
         changesetId: facts.changesetId,
@@ -128,9 +136,19 @@ ALTER TABLE ${schema}.${TRACKED_PULL_REQUESTS_TABLE}
         `DELETE FROM ${schema}.${TRACKED_PULL_REQUESTS_TABLE} WHERE changeset_id = ANY($1::text[])`,
         [[...detached]],
       );
-    if (latest.size > 0) await upsert(manager, schema, [...latest.values()]);
+    const folded = [...latest.values()];
+    const created = folded.filter((f) => f.creates);
+    const updated = folded.filter((f) => !f.creates);
+    if (created.length > 0) await upsert(manager, schema, created);
+    if (updated.length > 0) await update(manager, schema, updated);
   },
 };
+
+function fromWebhook(event: StoredEvent): boolean {
+  return (
+    event.type === 'ChangesetObserved' && (event.data as { source?: unknown }).source === 'webhook'
+  );
+}
 
 /** A reconcile that detached the changeset: the campaign no longer tracks its pull request. */
 function isDetach(event: StoredEvent): boolean {
@@ -188,6 +206,12 @@ function factsOf(event: StoredEvent): ChangesetFacts | null {
   }
 }
 
+/** The batch's rows as one unnest of ten arrays ($1 … $10), in the table's column order. */
+const UNNESTED = `unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::boolean[])
+                  AS u(repository, number, changeset_id, campaign, head_branch, head_ref_oid, url,
+                       title, state, draft)`;
+
 /** Raw: one set-based INSERT … SELECT unnest for the batch, which the QueryBuilder cannot express. */
 async function upsert(
   manager: EntityManager,
@@ -197,8 +221,7 @@ async function upsert(
   await manager.query(
     `INSERT INTO ${schema}.${TRACKED_PULL_REQUESTS_TABLE} AS t
        (repository, number, changeset_id, campaign, head_branch, head_ref_oid, url, title, state, draft)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
-                          $7::text[], $8::text[], $9::text[], $10::boolean[])
+     SELECT * FROM ${UNNESTED}
      ON CONFLICT (repository, number) DO UPDATE SET
        changeset_id = EXCLUDED.changeset_id,
        campaign = EXCLUDED.campaign,
@@ -208,17 +231,40 @@ async function upsert(
        title = COALESCE(EXCLUDED.title, t.title),
        state = COALESCE(EXCLUDED.state, t.state),
        draft = COALESCE(EXCLUDED.draft, t.draft)`,
-    [
-      facts.map((f) => f.repository),
-      facts.map((f) => f.number),
-      facts.map((f) => f.changesetId),
-      facts.map((f) => f.campaign),
-      facts.map((f) => f.headBranch),
-      facts.map((f) => f.head),
-      facts.map((f) => f.url),
-      facts.map((f) => f.title),
-      facts.map((f) => f.state),
-      facts.map((f) => f.draft),
-    ],
+    columnsOf(facts),
   );
+}
+
+/** What webhooks observed of pull requests still tracked (by the same changeset); none created. */
+async function update(
+  manager: EntityManager,
+  schema: string,
+  facts: readonly Folded[],
+): Promise<void> {
+  await manager.query(
+    `UPDATE ${schema}.${TRACKED_PULL_REQUESTS_TABLE} AS t SET
+       head_ref_oid = COALESCE(u.head_ref_oid, t.head_ref_oid),
+       url = COALESCE(u.url, t.url),
+       title = COALESCE(u.title, t.title),
+       state = COALESCE(u.state, t.state),
+       draft = COALESCE(u.draft, t.draft)
+     FROM ${UNNESTED}
+     WHERE t.repository = u.repository AND t.number = u.number AND t.changeset_id = u.changeset_id`,
+    columnsOf(facts),
+  );
+}
+
+function columnsOf(facts: readonly Folded[]): unknown[] {
+  return [
+    facts.map((f) => f.repository),
+    facts.map((f) => f.number),
+    facts.map((f) => f.changesetId),
+    facts.map((f) => f.campaign),
+    facts.map((f) => f.headBranch),
+    facts.map((f) => f.head),
+    facts.map((f) => f.url),
+    facts.map((f) => f.title),
+    facts.map((f) => f.state),
+    facts.map((f) => f.draft),
+  ];
 }

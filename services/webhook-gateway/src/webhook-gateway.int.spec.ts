@@ -654,6 +654,63 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     );
   });
 
+  it('does not track a detached pull request again for a webhook observation recorded as the detach came', async () => {
+    await sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'raced',
+      files: { 'README.md': '# raced\n' },
+    });
+    const pr = await openPullRequest('raced');
+    const id = await track('raced', pr);
+    const trackedRow = async () =>
+      (
+        await db.pool.query(
+          'SELECT 1 FROM webhook_gateway.tracked_pull_requests WHERE changeset_id = $1',
+          [id],
+        )
+      ).rowCount;
+    await appendAsReconciler('raced', 'ChangesetReconciled', { operations: ['detach'] });
+    expect(await eventually(async () => (await trackedRow()) === 0)).toBe(true);
+    // A delivery recorded while the gateway still tracked it reaches the log after the detach.
+    await store.append(
+      changesetStream(id),
+      [
+        {
+          type: 'ChangesetObserved',
+          data: {
+            changesetId: id,
+            campaign: CAMPAIGN,
+            repository: sim.repo('raced'),
+            headBranch: BRANCH,
+            source: 'webhook',
+            deliveryId: randomUUID(),
+            trigger: 'pull_request.edited',
+            number: pr.number,
+            title: 'Edited by hand',
+          },
+        },
+      ],
+      {
+        expected: 'any',
+        metadata: {
+          correlation_id: randomUUID(),
+          causation_id: null,
+          actor: 'test',
+          source: 'test',
+        },
+      },
+    );
+    // The positive signal: a pull request tracked after it is in the table, so the projection
+    // has handled the observation (one stream of events, in order).
+    await sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name: 'raced-after',
+      files: { 'README.md': '# after\n' },
+    });
+    await track('raced-after', await openPullRequest('raced-after'));
+    expect(await trackedRow()).toBe(0);
+  });
+
   it('holds deliveries about untracked pull requests, accepts unknown events with 202, and records nothing', async () => {
     const before = await counts();
     const pr = await openPullRequest('repo-00003');
