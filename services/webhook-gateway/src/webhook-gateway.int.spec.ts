@@ -100,6 +100,23 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
   });
 
   /** Opens a pull request on the simulator from a fresh branch of `repo`. */
+  async function createRepo(name: string) {
+    await sim.sim.control.call('createRepo', {
+      owner: 'acme',
+      name,
+      files: { 'README.md': `# ${name}\n` },
+    });
+  }
+
+  /** Whether the gateway tracks the changeset's pull request. */
+  async function isTracked(id: string): Promise<boolean> {
+    const { rowCount } = await db.pool.query(
+      'SELECT 1 FROM webhook_gateway.tracked_pull_requests WHERE changeset_id = $1',
+      [id],
+    );
+    return rowCount !== 0;
+  }
+
   async function openPullRequest(repo: string) {
     await sim.sim.control.call('pushCommit', {
       owner: 'acme',
@@ -122,6 +139,15 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
     type: string,
     data: Record<string, unknown>,
   ): Promise<string> {
+    return appendChangesetEvent(repo, type, { specEventId: randomUUID(), ...data });
+  }
+
+  /** Appends an event of the repository's changeset (its identity filled in) to its stream. */
+  async function appendChangesetEvent(
+    repo: string,
+    type: string,
+    data: Record<string, unknown>,
+  ): Promise<string> {
     const repository = sim.repo(repo);
     const id = changesetId(CAMPAIGN, repository, BRANCH);
     await store.append(
@@ -129,14 +155,7 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
       [
         {
           type,
-          data: {
-            changesetId: id,
-            campaign: CAMPAIGN,
-            repository,
-            headBranch: BRANCH,
-            specEventId: randomUUID(),
-            ...data,
-          },
+          data: { changesetId: id, campaign: CAMPAIGN, repository, headBranch: BRANCH, ...data },
         },
       ],
       {
@@ -432,11 +451,7 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
   });
 
   it('records nothing for an edit the events already describe, and records the next real one', async () => {
-    await sim.sim.control.call('createRepo', {
-      owner: 'acme',
-      name: 'echo',
-      files: { 'README.md': '# echo\n' },
-    });
+    await createRepo('echo');
     const pr = await openPullRequest('echo');
     await idle();
     const id = await track('echo', pr);
@@ -618,21 +633,11 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
   });
 
   it('stops following a pull request whose changeset was detached: its deliveries are held as untracked', async () => {
-    await sim.sim.control.call('createRepo', {
-      owner: 'acme',
-      name: 'detached',
-      files: { 'README.md': '# detached\n' },
-    });
+    await createRepo('detached');
     const pr = await openPullRequest('detached');
     const id = await track('detached', pr);
     await appendAsReconciler('detached', 'ChangesetReconciled', { operations: ['detach'] });
-    const untracked = await eventually(async () => {
-      const { rowCount } = await db.pool.query(
-        'SELECT 1 FROM webhook_gateway.tracked_pull_requests WHERE changeset_id = $1',
-        [id],
-      );
-      return rowCount === 0;
-    });
+    const untracked = await eventually(async () => !(await isTracked(id)));
     // Closed only once the gateway no longer tracks it (else the close is rightly recorded).
     expect(untracked).toBe(true);
     await sim.sim.control.call('closePullRequest', {
@@ -655,60 +660,24 @@ describe('webhook-gateway with the GitHub simulator, PostgreSQL and NATS', () =>
   });
 
   it('does not track a detached pull request again for a webhook observation recorded as the detach came', async () => {
-    await sim.sim.control.call('createRepo', {
-      owner: 'acme',
-      name: 'raced',
-      files: { 'README.md': '# raced\n' },
-    });
+    await createRepo('raced');
     const pr = await openPullRequest('raced');
     const id = await track('raced', pr);
-    const trackedRow = async () =>
-      (
-        await db.pool.query(
-          'SELECT 1 FROM webhook_gateway.tracked_pull_requests WHERE changeset_id = $1',
-          [id],
-        )
-      ).rowCount;
     await appendAsReconciler('raced', 'ChangesetReconciled', { operations: ['detach'] });
-    expect(await eventually(async () => (await trackedRow()) === 0)).toBe(true);
+    expect(await eventually(async () => !(await isTracked(id)))).toBe(true);
     // A delivery recorded while the gateway still tracked it reaches the log after the detach.
-    await store.append(
-      changesetStream(id),
-      [
-        {
-          type: 'ChangesetObserved',
-          data: {
-            changesetId: id,
-            campaign: CAMPAIGN,
-            repository: sim.repo('raced'),
-            headBranch: BRANCH,
-            source: 'webhook',
-            deliveryId: randomUUID(),
-            trigger: 'pull_request.edited',
-            number: pr.number,
-            title: 'Edited by hand',
-          },
-        },
-      ],
-      {
-        expected: 'any',
-        metadata: {
-          correlation_id: randomUUID(),
-          causation_id: null,
-          actor: 'test',
-          source: 'test',
-        },
-      },
-    );
+    await appendChangesetEvent('raced', 'ChangesetObserved', {
+      source: 'webhook',
+      deliveryId: randomUUID(),
+      trigger: 'pull_request.edited',
+      number: pr.number,
+      title: 'Edited by hand',
+    });
     // The positive signal: a pull request tracked after it is in the table, so the projection
     // has handled the observation (one stream of events, in order).
-    await sim.sim.control.call('createRepo', {
-      owner: 'acme',
-      name: 'raced-after',
-      files: { 'README.md': '# after\n' },
-    });
+    await createRepo('raced-after');
     await track('raced-after', await openPullRequest('raced-after'));
-    expect(await trackedRow()).toBe(0);
+    expect(await isTracked(id)).toBe(false);
   });
 
   it('holds deliveries about untracked pull requests, accepts unknown events with 202, and records nothing', async () => {
