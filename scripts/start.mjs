@@ -10,12 +10,13 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findNatsServer } from './nats-server-binary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -595,18 +596,10 @@ async function checkNats(config) {
   }
 }
 
-/** `nats-server` on PATH, else where Debian's package puts it (/usr/sbin is not on every PATH). */
+/** The nats-server binary npm start runs; a StartError saying how to get one when there is none. */
 function natsServerBinary() {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs.filter(Boolean)) {
-    const candidate = path.join(dir, 'nats-server');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
+  const found = findNatsServer();
+  if (found !== undefined) return found;
   throw new StartError('nats-server is not installed: npm start runs a NATS of its own.', [
     'Install it, for example:',
     '  apt-get install nats-server   (Debian/Ubuntu)',

@@ -12,11 +12,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findNatsServer } from '../scripts/nats-server-binary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NATS_CONF = path.join(root, 'deploy', 'nats', 'nats.conf');
@@ -55,21 +56,10 @@ export default async function startTestBroker() {
   process.env.TEST_NATS_CLI_URL = url('cli');
 }
 
-/** `nats-server` on PATH, else where Debian's package puts it (/usr/sbin is not on every PATH). */
+/** The nats-server binary, or an error saying how to get one (or to use a broker of yours). */
 function natsServerBinary() {
-  const candidates = [
-    ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean),
-    '/usr/sbin',
-    '/usr/local/sbin',
-  ].map((dir) => path.join(dir, 'nats-server'));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
+  const found = findNatsServer();
+  if (found !== undefined) return found;
   throw new Error(
     'The tests run their own closed NATS, and need nats-server: install it (Debian: apt-get install nats-server; ' +
       'or a release from https://github.com/nats-io/nats-server/releases), or set TEST_NATS_URL to a broker of yours.',
