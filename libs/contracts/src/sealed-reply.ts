@@ -58,12 +58,16 @@ export function newReplyKey(): ReplyKey {
 export function replyKeyOf(header: string): KeyObject | undefined {
   if (!PUBLIC_KEY_TEXT.test(header)) return undefined;
   try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: header }, format: 'jwk' });
+    const key = publicKeyOf(header);
     diffieHellman({ privateKey: probe().privateKey, publicKey: key });
     return key;
   } catch {
     return undefined;
   }
+}
+
+function publicKeyOf(x: string): KeyObject {
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
 }
 
 let probeKeys: { privateKey: KeyObject } | undefined;
@@ -99,11 +103,13 @@ export function openReply(own: ReplyKey, message: Uint8Array): string {
   const ephemeralRaw = sealed.subarray(1, 1 + KEY_BYTES);
   const iv = sealed.subarray(1 + KEY_BYTES, 1 + KEY_BYTES + IV_BYTES);
   const tag = sealed.subarray(1 + KEY_BYTES + IV_BYTES, HEADER_BYTES);
-  const ephemeral = replyKeyOf(ephemeralRaw.toString('base64url'));
-  if (ephemeral === undefined) throw new SealedReplyError('the reply is not sealed to this key');
   try {
+    // A low-order ephemeral key fails in diffieHellman, as any other that is not the sender's.
     const key = derivedKey(
-      diffieHellman({ privateKey: own.privateKey, publicKey: ephemeral }),
+      diffieHellman({
+        privateKey: own.privateKey,
+        publicKey: publicKeyOf(ephemeralRaw.toString('base64url')),
+      }),
       ephemeralRaw,
       Buffer.from(own.header, 'base64url'),
     );
